@@ -1,0 +1,101 @@
+import { createInterface } from 'node:readline'
+import type { Engine, EngineEvent } from '@tandem/engine'
+import { dumpState } from './state-dump.js'
+
+/**
+ * `--control` mode: one JSON command per stdin line, one JSON line per reply
+ * or event on stdout. Replies carry the command's `id`. This is how tests and
+ * scripts drive a real device process.
+ */
+type Command = { id?: number; cmd: string } & Record<string, unknown>
+
+const BACKGROUND = new Set(['wait-messages', 'burst'])
+
+const write = (obj: unknown): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
+
+export function runControl (engine: Engine, onStop: () => Promise<void>): void {
+  engine.subscribe((event: EngineEvent) => {
+    if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
+    else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
+    else if (event.type === 'error') write({ event: 'error', message: event.error.message })
+  })
+  const rl = createInterface({ input: process.stdin })
+  // Commands run one after another, in order; long waits run beside the queue.
+  let queue: Promise<unknown> = Promise.resolve()
+  rl.on('line', line => {
+    let command: Command
+    try {
+      command = JSON.parse(line) as Command
+    } catch {
+      write({ ok: false, error: { code: 'ERR_BAD_COMMAND', message: 'not JSON' } })
+      return
+    }
+    const run = (): Promise<unknown> => handle(engine, command, onStop)
+    const done = BACKGROUND.has(command.cmd) ? run() : (queue = queue.then(run, run))
+    done.then(
+      result => { write({ id: command.id, ok: true, result }) },
+      (err: Error & { code?: string }) => { write({ id: command.id, ok: false, error: { code: err.code ?? 'ERR_INTERNAL', message: err.message } }) }
+    )
+  })
+  rl.on('close', () => { void onStop() })
+}
+
+async function handle (engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
+  const str = (k: string): string => String(c[k])
+  switch (c.cmd) {
+    case 'info':
+      return { peerId: engine.peerId, accountId: engine.accountId, multiaddrs: engine.multiaddrs(), peers: engine.connectedPeers() }
+    case 'create-account':
+      return await engine.createAccount({ name: str('name') })
+    case 'join':
+      return await engine.joinAccount(str('credentials'))
+    case 'credentials':
+      return engine.exportAccountCredentials()
+    case 'create-chat':
+      return await engine.createChat({ title: str('title') })
+    case 'send':
+      return await engine.sendMessage(str('chatId'), str('text'))
+    case 'burst':
+      return await burst(engine, str('chatId'), str('prefix'), Number(c.count), Number(c.concurrency ?? 1))
+    case 'dial':
+      engine.dial(str('addr'))
+      return null
+    case 'wait-messages':
+      return await waitMessages(engine, str('chatId'), Number(c.count))
+    case 'dump':
+      return dumpState(engine)
+    case 'stop':
+      setImmediate(() => { void onStop() })
+      return null
+    default:
+      throw Object.assign(new Error(`unknown command ${c.cmd}`), { code: 'ERR_BAD_COMMAND' })
+  }
+}
+
+/** Sends `count` messages, `concurrency` at a time, reporting each as soon as it is stored. */
+async function burst (engine: Engine, chatId: string, prefix: string, count: number, concurrency: number): Promise<number> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const text = `${prefix}-${next++}`
+      const m = await engine.sendMessage(chatId, text)
+      write({ event: 'stored', id: m.id, text })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
+  return count
+}
+
+/** Resolves when the chat holds at least `count` messages (waits for the chat to appear too). */
+function waitMessages (engine: Engine, chatId: string, count: number): Promise<number> {
+  const current = (): number => { try { return engine.messageCount(chatId) } catch { return -1 } }
+  return new Promise(resolve => {
+    const check = (): boolean => {
+      const n = current()
+      if (n >= count) { unsubscribe(); resolve(n); return true }
+      return false
+    }
+    const unsubscribe = engine.subscribe(e => { if (e.type === 'message' || e.type === 'chats') check() })
+    check()
+  })
+}

@@ -1,0 +1,30 @@
+import type { Engine } from '@tandem/engine'
+
+export interface StateDump {
+  peerId: string
+  accountId: string | null
+  name: string
+  devices: Array<{ peerId: string; name: string }>
+  chats: Array<{ chatId: string; title: string; messages: Array<{ id: string; author: string; device: string; text: string; wall: number; counter: number }> }>
+  stateVectors: Record<string, string>
+}
+
+/** Full decoded state of a device, for convergence checks: identical dumps ⇔ identical state. */
+export function dumpState (engine: Engine): StateDump {
+  const info = engine.accountInfo
+  const chats = info === null ? [] : engine.listChats()
+  const stateVectors: Record<string, string> = {}
+  for (const [docId, sv] of Object.entries(engine.stateVectors())) stateVectors[docId] = Buffer.from(sv).toString('base64')
+  return {
+    peerId: engine.peerId,
+    accountId: info?.accountId ?? null,
+    name: info?.name ?? '',
+    devices: info === null ? [] : engine.listDevices().map(d => ({ peerId: d.peerId, name: d.name })),
+    chats: chats.map(c => ({
+      chatId: c.chatId,
+      title: c.title,
+      messages: engine.listMessages(c.chatId).map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter }))
+    })),
+    stateVectors
+  }
+}

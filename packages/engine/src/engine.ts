@@ -1,0 +1,377 @@
+import './polyfill.js'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { hostname } from 'node:os'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import {
+  accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, encodeAccountCredentials,
+  encodeDeviceCertificate, generateAccountKey, signDeviceCertificate, type TandemError
+} from '@tandem/protocol'
+import { Level } from 'level'
+import * as Y from 'yjs'
+import { EngineStateError, InvalidArgumentError, UnknownChatError } from './errors.js'
+import type { EngineEvent, EngineListener } from './events.js'
+import { HybridLogicalClock } from './hlc.js'
+import { loadAccount, loadPeerKey, saveAccount, type AccountIdentity } from './identity-store.js'
+import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './model/account-doc.js'
+import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
+import { MAX_MESSAGE_TEXT, isMessageRecord, toMessage, type Message, type MessageRecord } from './model/message.js'
+import { Libp2pNetwork, type NetworkOptions } from './net/libp2p-network.js'
+import { systemRuntime, type Runtime } from './runtime.js'
+import { DocHost } from './store/doc-host.js'
+import { DocStore, type DocStoreOptions } from './store/doc-store.js'
+import type { KeyValueStore } from './store/kv.js'
+import type { Link } from './sync/link.js'
+import type { SessionHost } from './sync/session.js'
+import { SyncManager } from './sync/sync-manager.js'
+
+export interface EngineOptions {
+  /** Directory for the on-disk store (classic-level). Either this or `store`. */
+  dataDir?: string
+  /** An injected abstract-level store (memory-level in tests). The engine opens and closes it. */
+  store?: KeyValueStore
+  storeOptions?: DocStoreOptions
+  /** Clock, timers and randomness; defaults to the system's. */
+  runtime?: Partial<Runtime>
+  /** Name this device shows in the device list (default: the host name). */
+  deviceName?: string
+  /** libp2p networking; `false` runs without it (links can still be added with `addLink`). */
+  network?: NetworkOptions | false
+}
+
+export interface AccountInfo {
+  accountId: string
+  name: string
+}
+
+/** Origin of changes made through this API. */
+const LOCAL = Symbol('tandem:local')
+const text = new TextEncoder()
+
+/**
+ * One device's Tandem engine: its account's Yjs docs on a level store, kept in
+ * sync with the account's other devices. Create with {@link createEngine}.
+ */
+export class Engine {
+  private account: AccountIdentity | null
+  private accountDoc: AccountDoc | null = null
+  private readonly chats = new Map<string, ChatDoc>()
+  private sync: SyncManager | null = null
+  private network: Libp2pNetwork | null = null
+  private readonly listeners = new Set<EngineListener>()
+  private readonly hlc: HybridLogicalClock
+  private started = false
+
+  private constructor (
+    private readonly store: DocStore,
+    private readonly docs: DocHost,
+    private readonly runtime: Runtime,
+    private readonly peerKey: PrivateKey,
+    account: AccountIdentity | null,
+    private readonly options: EngineOptions
+  ) {
+    this.account = account
+    this.hlc = new HybridLogicalClock(runtime.now)
+    docs.onOpen((docId, doc) => { this.attach(docId, doc) })
+  }
+
+  /** @internal use {@link createEngine} */
+  static async open (options: EngineOptions): Promise<Engine> {
+    const runtime: Runtime = { ...systemRuntime, ...options.runtime }
+    const db = options.store ?? await openLevel(options.dataDir)
+    await db.open()
+    const store = new DocStore(db, options.storeOptions)
+    const docs = new DocHost(store)
+    const peerKey = await loadPeerKey(store, runtime.randomBytes)
+    const account = await loadAccount(store)
+    const engine = new Engine(store, docs, runtime, peerKey, account, options)
+    if (account !== null) await engine.openAccountDocs()
+    return engine
+  }
+
+  /** This device's libp2p peer id. */
+  get peerId (): string { return peerIdFromPrivateKey(this.peerKey).toString() }
+
+  get accountId (): string | null { return this.account?.accountId ?? null }
+
+  get accountInfo (): AccountInfo | null {
+    if (this.account === null) return null
+    return { accountId: this.account.accountId, name: this.accountDoc?.name ?? '' }
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    if (this.account !== null) this.startSync()
+    if (this.options.network !== false) {
+      this.network = await Libp2pNetwork.create(this.peerKey, this.options.network ?? {}, this.runtime,
+        link => { this.addLink(link) }, peer => this.sync?.isConnected(peer) ?? false)
+      await this.network.start()
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) { await this.closeStore(); return }
+    this.started = false
+    this.sync?.stop()
+    this.sync = null
+    await this.network?.stop()
+    this.network = null
+    await this.closeStore()
+  }
+
+  // ── account ──────────────────────────────────────────────────────────────
+
+  /** Creates a new account with this device as its first device. */
+  async createAccount (init: { name: string }): Promise<AccountInfo> {
+    const keys = generateAccountKey(this.runtime.randomBytes)
+    await this.adoptAccount(keys.secretKey)
+    this.accountDoc!.setName(init.name)
+    await this.docs.written(accountDocId(this.account!.accountId))
+    return this.accountInfo!
+  }
+
+  /** Joins an existing account from its exported credentials (see {@link exportAccountCredentials}). */
+  async joinAccount (credentials: string): Promise<AccountInfo> {
+    await this.adoptAccount(decodeAccountCredentials(credentials).secretKey)
+    return this.accountInfo!
+  }
+
+  /** The account's credentials as text, for joining another device. Keep it secret. */
+  exportAccountCredentials (): string {
+    return encodeAccountCredentials({ secretKey: this.requireAccount().keys.secretKey })
+  }
+
+  async setProfileName (name: string): Promise<void> {
+    const doc = this.requireAccountDoc()
+    doc.doc.transact(() => { doc.setName(name) }, LOCAL)
+    await this.written(doc.doc)
+  }
+
+  listDevices (): DeviceEntry[] { return this.requireAccountDoc().listDevices() }
+
+  // ── chats and messages ───────────────────────────────────────────────────
+
+  async createChat (init: { title: string }): Promise<ChatEntry> {
+    const account = this.requireAccountDoc()
+    if (init.title.length > 256) throw new InvalidArgumentError('chat title is longer than 256 characters')
+    const chatId = Buffer.from(this.runtime.randomBytes(12)).toString('hex')
+    const doc = await this.docs.open(chatDocId(chatId))
+    const now = this.runtime.now()
+    const chat = this.chats.get(chatId)!
+    doc.transact(() => { chat.setMeta({ title: init.title, createdAt: now, createdBy: this.account!.accountId }) }, LOCAL)
+    account.doc.transact(() => {
+      account.addChat({ chatId, title: init.title, createdAt: now, archived: false, muted: false, pinned: false })
+    }, LOCAL)
+    await Promise.all([this.written(doc), this.written(account.doc)])
+    return account.getChat(chatId)!
+  }
+
+  listChats (): ChatEntry[] { return this.requireAccountDoc().listChats() }
+
+  async updateChat (chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+    const account = this.requireAccountDoc()
+    let ok = false
+    account.doc.transact(() => { ok = account.updateChat(chatId, patch) }, LOCAL)
+    if (!ok) throw new UnknownChatError(chatId)
+    await this.written(account.doc)
+    return account.getChat(chatId)!
+  }
+
+  /** Sends a message; resolves once it is stored on this device's disk. */
+  async sendMessage (chatId: string, body: string): Promise<Message> {
+    const account = this.requireAccount()
+    if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
+    if (text.encode(body).byteLength > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
+    const chat = await this.chat(chatId)
+    const ts = this.hlc.tick()
+    const record: MessageRecord = {
+      id: Buffer.from(this.runtime.randomBytes(12)).toString('hex'),
+      author: account.accountId,
+      device: this.peerId,
+      text: body,
+      wall: ts.wall,
+      counter: ts.counter
+    }
+    chat.doc.transact(() => { chat.append(record) }, LOCAL)
+    await this.written(chat.doc)
+    return toMessage(chatId, record)
+  }
+
+  /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
+  listMessages (chatId: string, options: { limit?: number } = {}): Message[] {
+    const chat = this.chats.get(chatId)
+    if (chat === undefined) throw new UnknownChatError(chatId)
+    const ordered = chat.ordered()
+    const from = options.limit === undefined ? 0 : Math.max(0, ordered.length - options.limit)
+    const out: Message[] = []
+    for (let i = from; i < ordered.length; i++) out.push(toMessage(chatId, ordered[i]!))
+    return out
+  }
+
+  messageCount (chatId: string): number {
+    const chat = this.chats.get(chatId)
+    if (chat === undefined) throw new UnknownChatError(chatId)
+    return chat.size
+  }
+
+  /** Yjs state vectors of every open doc, for convergence checks and diagnostics. */
+  stateVectors (): Record<string, Uint8Array> {
+    const out: Record<string, Uint8Array> = {}
+    for (const id of this.docs.ids()) out[id] = Y.encodeStateVector(this.docs.get(id)!)
+    return out
+  }
+
+  subscribe (listener: EngineListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  // ── network ──────────────────────────────────────────────────────────────
+
+  /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
+  multiaddrs (): string[] { return this.network?.multiaddrs() ?? [] }
+
+  /** Dials another device of the account and keeps it connected. */
+  dial (multiaddr: string): void {
+    if (this.network === null) throw new EngineStateError('the network is not started')
+    this.network.addPeer(multiaddr)
+  }
+
+  connectedPeers (): string[] { return this.sync?.connectedPeers() ?? [] }
+
+  /** Hands the sync core a link from any transport (the libp2p one calls this too). */
+  addLink (link: Link): void {
+    if (this.sync === null) { link.close(); return }
+    this.sync.addLink(link)
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  private async adoptAccount (secretKey: Uint8Array): Promise<void> {
+    if (this.account !== null) throw new EngineStateError('this device already belongs to an account')
+    const keys = accountKeyFromSecret(secretKey)
+    const accountId = accountIdFromPublicKey(keys.publicKey)
+    const name = this.options.deviceName ?? hostname()
+    const certificate = signDeviceCertificate(keys, { peerId: this.peerId, name, createdAt: this.runtime.now() })
+    this.account = { accountId, keys, certificate }
+    await saveAccount(this.store, this.account)
+    await this.openAccountDocs()
+    const doc = this.accountDoc!
+    doc.doc.transact(() => {
+      doc.putDevice({ peerId: this.peerId, name, createdAt: certificate.createdAt, certificate: encodeDeviceCertificate(certificate) })
+    }, LOCAL)
+    await this.written(doc.doc)
+    if (this.started) { this.startSync(); this.network?.redialAll() }
+  }
+
+  private async openAccountDocs (): Promise<void> {
+    await this.docs.open(accountDocId(this.account!.accountId))
+    for (const docId of await this.store.listDocs()) if (chatIdOfDoc(docId) !== null) await this.docs.open(docId)
+    for (const chatId of this.accountDoc!.chatIds()) await this.docs.open(chatDocId(chatId))
+  }
+
+  /** Wires typed views and events to a doc as it opens. */
+  private attach (docId: string, doc: Y.Doc): void {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId !== null) {
+      const chat = new ChatDoc(doc)
+      this.chats.set(chatId, chat)
+      for (const m of chat.messages.toArray()) if (isMessageRecord(m)) this.hlc.observe(m)
+      chat.messages.observe(event => {
+        const origin = event.transaction.origin === LOCAL ? 'local' : 'remote'
+        for (const item of event.changes.added) {
+          for (const m of item.content.getContent()) {
+            if (!isMessageRecord(m)) continue
+            if (origin === 'remote') this.hlc.observe(m)
+            this.emit({ type: 'message', chatId, message: toMessage(chatId, m), origin })
+          }
+        }
+      })
+      return
+    }
+    if (this.account !== null && docId === accountDocId(this.account.accountId)) {
+      const account = new AccountDoc(doc)
+      this.accountDoc = account
+      account.chats.observe(event => {
+        for (const [key, change] of event.keys) {
+          if (change.action === 'add') void this.docs.open(chatDocId(key)).catch(err => { this.emit({ type: 'error', error: err as Error }) })
+        }
+      })
+      account.chats.observeDeep(() => { this.emit({ type: 'chats' }) })
+      account.profile.observe(() => { this.emit({ type: 'account' }) })
+      account.devices.observe(() => { this.emit({ type: 'account' }) })
+    }
+  }
+
+  private startSync (): void {
+    const account = this.account!
+    const host: SessionHost = {
+      certificate: account.certificate,
+      accountId: account.accountId,
+      sharedDocIds: peer => peer === account.accountId ? this.docs.ids() : [],
+      canShare: (docId, peer) => peer === account.accountId && (docId === accountDocId(account.accountId) || chatIdOfDoc(docId) !== null),
+      open: docId => this.docs.open(docId),
+      get: docId => this.docs.get(docId)
+    }
+    this.sync = new SyncManager(this.peerId, host, this.docs, {
+      onPeerOpen: peerId => { this.network?.peerFound(peerId); this.emit({ type: 'peer', peerId, status: 'connected' }) },
+      onPeerClose: peerId => { this.network?.peerLost(peerId); this.emit({ type: 'peer', peerId, status: 'disconnected' }) },
+      onPeerRefused: (peerId, error: TandemError) => { this.network?.forget(peerId); this.emit({ type: 'refused', peerId, error }) }
+    })
+  }
+
+  private async written (doc: Y.Doc): Promise<void> {
+    await this.docs.written(this.docIdOf(doc))
+    const failure = this.docs.failure
+    if (failure !== null) throw failure
+  }
+
+  private docIdOf (doc: Y.Doc): string {
+    for (const id of this.docs.ids()) if (this.docs.get(id) === doc) return id
+    throw new EngineStateError('doc is not open')
+  }
+
+  private async chat (chatId: string): Promise<ChatDoc> {
+    const chat = this.chats.get(chatId)
+    if (chat !== undefined) return chat
+    if (this.accountDoc?.getChat(chatId) == null) throw new UnknownChatError(chatId)
+    await this.docs.open(chatDocId(chatId))
+    return this.chats.get(chatId)!
+  }
+
+  private requireAccount (): AccountIdentity {
+    if (this.account === null) throw new EngineStateError('this device has no account yet: create or join one')
+    return this.account
+  }
+
+  private requireAccountDoc (): AccountDoc {
+    this.requireAccount()
+    return this.accountDoc!
+  }
+
+  private emit (event: EngineEvent): void {
+    for (const l of this.listeners) {
+      try { l(event) } catch { /* a listener's bug must not break sync */ }
+    }
+  }
+
+  private async closeStore (): Promise<void> {
+    this.docs.destroy()
+    await this.store.close()
+  }
+}
+
+async function openLevel (dataDir: string | undefined): Promise<KeyValueStore> {
+  if (dataDir === undefined) throw new InvalidArgumentError('either dataDir or store is required')
+  await mkdir(dataDir, { recursive: true })
+  return new Level<string, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+}
+
+/** Opens (or creates) a device's engine on a data directory or an injected store. */
+export function createEngine (options: EngineOptions): Promise<Engine> {
+  return Engine.open(options)
+}

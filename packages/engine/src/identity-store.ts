@@ -1,0 +1,52 @@
+import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import {
+  accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, decodeDeviceCertificate,
+  encodeAccountCredentials, encodeDeviceCertificate, type AccountKeyPair, type DeviceCertificate
+} from '@tandem/protocol'
+import { StoreCorruptError } from './errors.js'
+import type { DocStore } from './store/doc-store.js'
+
+/** This device's account membership: the account key it holds and its own certificate. */
+export interface AccountIdentity {
+  accountId: string
+  keys: AccountKeyPair
+  certificate: DeviceCertificate
+}
+
+const text = new TextEncoder()
+const untext = new TextDecoder()
+
+/** Loads or creates the device's libp2p key, kept in the store so its peer id survives restarts. */
+export async function loadPeerKey (store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<PrivateKey> {
+  const stored = await store.getMeta('peer-key')
+  if (stored !== undefined) {
+    try {
+      return privateKeyFromProtobuf(stored)
+    } catch (err) {
+      throw new StoreCorruptError('stored device key is unreadable', { cause: err })
+    }
+  }
+  const key = await generateKeyPairFromSeed('Ed25519', randomBytes(32))
+  await store.putMeta('peer-key', privateKeyToProtobuf(key))
+  return key
+}
+
+export async function loadAccount (store: DocStore): Promise<AccountIdentity | null> {
+  const creds = await store.getMeta('account')
+  const cert = await store.getMeta('device-cert')
+  if (creds === undefined || cert === undefined) return null
+  try {
+    const keys = accountKeyFromSecret(decodeAccountCredentials(untext.decode(creds)).secretKey)
+    return { accountId: accountIdFromPublicKey(keys.publicKey), keys, certificate: decodeDeviceCertificate(cert) }
+  } catch (err) {
+    throw new StoreCorruptError('stored account credentials are unreadable', { cause: err })
+  }
+}
+
+export async function saveAccount (store: DocStore, identity: AccountIdentity): Promise<void> {
+  await Promise.all([
+    store.putMeta('account', text.encode(encodeAccountCredentials({ secretKey: identity.keys.secretKey }))),
+    store.putMeta('device-cert', encodeDeviceCertificate(identity.certificate))
+  ])
+}

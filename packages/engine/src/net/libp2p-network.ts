@@ -1,0 +1,168 @@
+import '../polyfill.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { SYNC_PROTOCOL } from '@tandem/protocol'
+import { createLibp2p } from 'libp2p'
+import type { Runtime, TimerHandle } from '../runtime.js'
+import type { Link } from '../sync/link.js'
+import { StreamLink } from './stream-link.js'
+
+export interface NetworkOptions {
+  /** Multiaddrs to listen on (default: every IPv4 interface, a free TCP port). */
+  listen?: string[]
+  /** Find the account's other devices on the LAN with mDNS (default off). */
+  mdns?: boolean | { intervalMs?: number; serviceTag?: string }
+  /** Multiaddrs (with /p2p/<peer id>) of devices to dial and keep dialing. */
+  peers?: string[]
+  /** Reconnection backoff: first delay and cap, in ms (defaults 250 and 30,000). */
+  backoff?: { initialMs?: number; maxMs?: number }
+}
+
+interface KnownPeer {
+  addrs: Multiaddr[]
+  attempt: number
+  timer: TimerHandle | null
+  dialing: boolean
+}
+
+/**
+ * The libp2p side of the engine: TCP + Noise + yamux (+ mDNS), the
+ * /tandem/sync handler, and a dialer that keeps every known device connected
+ * with exponential backoff (jittered from the injected randomness).
+ */
+export class Libp2pNetwork {
+  private readonly known = new Map<string, KnownPeer>()
+  private stopped = false
+
+  private constructor (
+    private readonly node: Libp2p,
+    private readonly options: NetworkOptions,
+    private readonly runtime: Runtime,
+    private readonly onLink: (link: Link) => void,
+    private readonly isConnected: (peerId: string) => boolean
+  ) {}
+
+  static async create (
+    privateKey: PrivateKey,
+    options: NetworkOptions,
+    runtime: Runtime,
+    onLink: (link: Link) => void,
+    isConnected: (peerId: string) => boolean
+  ): Promise<Libp2pNetwork> {
+    const m = options.mdns
+    const node = await createLibp2p({
+      start: false,
+      privateKey,
+      addresses: { listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: m === true || typeof m === 'object'
+        ? [mdns({ interval: (typeof m === 'object' ? m.intervalMs : undefined) ?? 1_000, serviceTag: typeof m === 'object' ? m.serviceTag : undefined })]
+        : [],
+      services: { identify: identify() }
+    })
+    const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected)
+    // discovery can fire during start(): listen first
+    node.addEventListener('peer:discovery', evt => {
+      const id = evt.detail.id.toString()
+      net.remember(id, evt.detail.multiaddrs.map(a => a.encapsulate(`/p2p/${id}`)))
+    })
+    return net
+  }
+
+  get peerId (): PeerId { return this.node.peerId }
+
+  multiaddrs (): string[] { return this.node.getMultiaddrs().map(a => a.toString()) }
+
+  async start (): Promise<void> {
+    await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
+      this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
+    })
+    await this.node.start()
+    for (const addr of this.options.peers ?? []) this.addPeer(addr)
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    for (const p of this.known.values()) if (p.timer !== null) this.runtime.clearTimeout(p.timer)
+    await this.node.stop()
+  }
+
+  /** Dials a device now and keeps it connected from then on. */
+  addPeer (address: string): void {
+    const ma = multiaddr(address)
+    const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+    if (id === undefined) throw new TypeError(`multiaddr ${address} has no /p2p/<peer id>`)
+    peerIdFromString(id) // validates
+    this.remember(id, [ma])
+  }
+
+  /** A session with this peer ended: try again after a backoff. */
+  peerLost (peerId: string): void {
+    const p = this.known.get(peerId)
+    if (p !== undefined) this.schedule(peerId, p)
+  }
+
+  /** A session with this peer opened: reset its backoff. */
+  peerFound (peerId: string): void {
+    const p = this.known.get(peerId)
+    if (p !== undefined) p.attempt = 0
+  }
+
+  /** Stops redialing a peer that was refused (bad certificate, other account). */
+  forget (peerId: string): void {
+    const p = this.known.get(peerId)
+    if (p?.timer != null) this.runtime.clearTimeout(p.timer)
+    this.known.delete(peerId)
+  }
+
+  /** Retries every known peer now (an account was just created or joined). */
+  redialAll (): void {
+    for (const id of this.known.keys()) void this.connect(id)
+  }
+
+  private remember (peerId: string, addrs: Multiaddr[]): void {
+    if (peerId === this.node.peerId.toString()) return
+    const p = this.known.get(peerId)
+    if (p === undefined) {
+      this.known.set(peerId, { addrs, attempt: 0, timer: null, dialing: false })
+    } else {
+      const seen = new Set(p.addrs.map(a => a.toString()))
+      for (const a of addrs) if (!seen.has(a.toString())) p.addrs.push(a)
+    }
+    void this.connect(peerId)
+  }
+
+  private async connect (peerId: string): Promise<void> {
+    const p = this.known.get(peerId)
+    if (p === undefined || p.dialing || this.stopped || this.isConnected(peerId)) return
+    if (p.timer !== null) { this.runtime.clearTimeout(p.timer); p.timer = null }
+    p.dialing = true
+    try {
+      const stream = await this.node.dialProtocol(p.addrs, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      if (this.stopped) { stream.abort(new Error('network stopped')); return }
+      this.onLink(new StreamLink(stream, peerId, 'outbound'))
+    } catch {
+      this.schedule(peerId, p)
+    } finally {
+      p.dialing = false
+    }
+  }
+
+  private schedule (peerId: string, p: KnownPeer): void {
+    if (this.stopped || p.timer !== null) return
+    const initial = this.options.backoff?.initialMs ?? 250
+    const max = this.options.backoff?.maxMs ?? 30_000
+    const base = Math.min(max, initial * 2 ** Math.min(p.attempt, 20))
+    const jitter = 0.5 + (this.runtime.randomBytes(1)[0]! / 255) // 0.5×–1.5×
+    p.attempt++
+    p.timer = this.runtime.setTimeout(() => { p.timer = null; void this.connect(peerId) }, Math.round(base * jitter))
+  }
+}

@@ -1,0 +1,49 @@
+import { FrameTooLargeError, MAX_FRAME_BYTES, type TandemError } from '@tandem/protocol'
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import type { Link, LinkHandlers } from '../sync/link.js'
+
+/** How long a graceful close may wait for the peer before the stream is reset. */
+const CLOSE_TIMEOUT_MS = 5_000
+
+/**
+ * A libp2p stream as a sync {@link Link}: varint length-prefixed frames, each
+ * at most MAX_FRAME_BYTES (our bound, not lpStream's 4 MiB default), with
+ * the stream's own backpressure (send() false → wait for drain).
+ */
+export class StreamLink implements Link {
+  constructor (
+    private readonly stream: Stream,
+    readonly remotePeerId: string,
+    readonly direction: 'inbound' | 'outbound'
+  ) {}
+
+  start (handlers: LinkHandlers): void {
+    const decoder = new LengthPrefixedDecoder({ maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 1024 * 1024 })
+    let broken = false
+    this.stream.addEventListener('message', evt => {
+      if (broken) return
+      try {
+        for (const frame of decoder.decode(evt.data)) handlers.onFrame(frame.subarray())
+      } catch (err) {
+        broken = true
+        handlers.onError(new FrameTooLargeError(`frame from ${this.remotePeerId} exceeds ${MAX_FRAME_BYTES} bytes`, { cause: err }))
+      }
+    })
+    this.stream.addEventListener('close', evt => { handlers.onClose(evt.error) })
+  }
+
+  async send (frame: Uint8Array): Promise<void> {
+    if (!this.stream.send(new Uint8ArrayList(varint.encode(frame.byteLength), frame))) {
+      await this.stream.onDrain()
+    }
+  }
+
+  close (error?: TandemError): void {
+    if (this.stream.status !== 'open') return
+    this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) })
+      .catch(() => { this.stream.abort(error ?? new Error('close timed out')) })
+  }
+}

@@ -1,0 +1,85 @@
+import { TandemError } from '@tandem/protocol'
+import type { DocHost } from '../store/doc-host.js'
+import type { Link } from './link.js'
+import { SyncSession, type SessionHost } from './session.js'
+
+export interface SyncManagerEvents {
+  onPeerOpen(peerId: string): void
+  onPeerClose(peerId: string, error?: Error): void
+  /** A peer was refused (bad certificate, wrong account, bad frames): typed, never thrown. */
+  onPeerRefused(peerId: string, error: TandemError): void
+}
+
+/**
+ * Owns the sync sessions: at most one per peer (when both sides dial, the link
+ * opened by the lower peer id wins on both ends), fans local and remote doc
+ * updates out to every other session that shares the doc.
+ */
+export class SyncManager {
+  private readonly sessions = new Map<string, SyncSession>()
+  private readonly pending = new Set<SyncSession>()
+  private readonly unsubscribe: Array<() => void>
+
+  constructor (
+    private readonly localPeerId: string,
+    private readonly host: SessionHost,
+    docs: DocHost,
+    private readonly events: SyncManagerEvents
+  ) {
+    this.unsubscribe = [
+      docs.onUpdate((docId, update, origin) => {
+        for (const s of this.sessions.values()) if (s !== origin) s.sendUpdate(docId, update)
+      }),
+      docs.onOpen(docId => { for (const s of this.sessions.values()) s.docOpened(docId) })
+    ]
+  }
+
+  /** Hands a new link to the sync core; the session authenticates it. */
+  addLink (link: Link): void {
+    const session = new SyncSession(link, this.host, {
+      onOpen: s => { this.opened(s) },
+      onClose: (s, error) => { this.closed(s, error) }
+    })
+    this.pending.add(session)
+    session.start()
+  }
+
+  connectedPeers (): string[] { return [...this.sessions.keys()] }
+
+  isConnected (peerId: string): boolean { return this.sessions.has(peerId) }
+
+  stop (): void {
+    for (const u of this.unsubscribe) u()
+    for (const s of [...this.pending, ...this.sessions.values()]) s.close()
+  }
+
+  private opened (session: SyncSession): void {
+    this.pending.delete(session)
+    const peer = session.remotePeerId
+    const existing = this.sessions.get(peer)
+    if (existing !== undefined) {
+      if (!this.preferred(session)) { session.close(); return }
+      this.sessions.delete(peer)
+      existing.close()
+    }
+    this.sessions.set(peer, session)
+    this.events.onPeerOpen(peer)
+  }
+
+  private closed (session: SyncSession, error?: Error): void {
+    this.pending.delete(session)
+    const peer = session.remotePeerId
+    if (this.sessions.get(peer) === session) {
+      this.sessions.delete(peer)
+      this.events.onPeerClose(peer, error)
+    } else if (error instanceof TandemError && session.peerAccountId === null) {
+      this.events.onPeerRefused(peer, error)
+    }
+  }
+
+  /** Deterministic on both ends: keep the link that the lower peer id dialed. */
+  private preferred (session: SyncSession): boolean {
+    const weDialed = session.link.direction === 'outbound'
+    return weDialed === (this.localPeerId < session.remotePeerId)
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Typed errors with stable codes. The code is what travels in an ERROR frame, so a
+ * peer can rebuild the same class with `errorFromWire` and callers can branch on
+ * `instanceof` or on `code` without parsing messages.
+ */
+
+export const ErrorCode = {
+  MalformedFrame: 'ERR_MALFORMED_FRAME',
+  FrameTooLarge: 'ERR_FRAME_TOO_LARGE',
+  UnsupportedVersion: 'ERR_UNSUPPORTED_VERSION',
+  InvalidCertificate: 'ERR_INVALID_CERTIFICATE',
+  InvalidCredentials: 'ERR_INVALID_CREDENTIALS',
+  WrongAccount: 'ERR_WRONG_ACCOUNT',
+  NotAuthenticated: 'ERR_NOT_AUTHENTICATED',
+  AccessDenied: 'ERR_ACCESS_DENIED',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export class TandemError extends Error {
+  readonly code: string
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    // new.target so every subclass reports its own name without repeating this line.
+    this.name = new.target.name
+  }
+}
+
+/** Bytes that do not parse: unknown tag, truncation, trailing bytes, bad UTF-8, bad bool… */
+export class MalformedFrameError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.MalformedFrame, message, options)
+  }
+}
+
+/** A frame, or a length-prefixed field inside it, over its documented bound. */
+export class FrameTooLargeError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.FrameTooLarge, message, options)
+  }
+}
+
+export class UnsupportedVersionError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.UnsupportedVersion, message, options)
+  }
+}
+
+/** Bad signature, peer id mismatch, malformed key or malformed certificate bytes. */
+export class InvalidCertificateError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InvalidCertificate, message, options)
+  }
+}
+
+/** Account credentials text that does not parse (typo, truncation, bad checksum). */
+export class InvalidCredentialsError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InvalidCredentials, message, options)
+  }
+}
+
+/** A valid certificate, but signed by another account than the one expected. */
+export class WrongAccountError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.WrongAccount, message, options)
+  }
+}
+
+/** A frame other than hello arrived before the peer's hello was accepted. */
+export class NotAuthenticatedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.NotAuthenticated, message, options)
+  }
+}
+
+export class AccessDeniedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.AccessDenied, message, options)
+  }
+}
+
+const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
+  [ErrorCode.MalformedFrame]: MalformedFrameError,
+  [ErrorCode.FrameTooLarge]: FrameTooLargeError,
+  [ErrorCode.UnsupportedVersion]: UnsupportedVersionError,
+  [ErrorCode.InvalidCertificate]: InvalidCertificateError,
+  [ErrorCode.InvalidCredentials]: InvalidCredentialsError,
+  [ErrorCode.WrongAccount]: WrongAccountError,
+  [ErrorCode.NotAuthenticated]: NotAuthenticatedError,
+  [ErrorCode.AccessDenied]: AccessDeniedError,
+}
+
+/**
+ * Rebuild the typed error a peer reported in an ERROR frame. Unknown codes (a newer
+ * peer) stay usable as a plain TandemError carrying that code.
+ */
+export function errorFromWire(code: string, message: string): TandemError {
+  const Ctor = Object.hasOwn(byCode, code) ? byCode[code] : undefined
+  return Ctor ? new Ctor(message) : new TandemError(code, message)
+}

@@ -1,0 +1,174 @@
+/**
+ * /tandem/sync/1.0.0 frames (device ↔ device): a hello carrying the device certificate,
+ * then the y-protocols exchange (state vector → diff, then live updates) per doc, all
+ * docs multiplexed over one stream. Each frame travels as one length-prefixed message;
+ * this module encodes and decodes the message body. Grammar: PROTOCOL.md.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
+import { FrameTooLargeError, MalformedFrameError, UnsupportedVersionError, type TandemError } from './errors.js'
+import * as wire from './wire.js'
+
+export const SYNC_PROTOCOL = '/tandem/sync/1.0.0'
+export const SYNC_PROTOCOL_VERSION = 1
+
+/** Whole encoded frame. Also the receiver's cap on the length prefix, so nothing larger is buffered. */
+export const MAX_FRAME_BYTES = 256 * 1024
+/** Payload of one sync-reply/update chunk; leaves headroom under MAX_FRAME_BYTES for the header. */
+export const MAX_CHUNK_BYTES = 192 * 1024
+export const MAX_DOC_ID_BYTES = 128
+export const MAX_STATE_VECTOR_BYTES = 64 * 1024
+export const MAX_ERROR_CODE_BYTES = 64
+export const MAX_ERROR_MESSAGE_BYTES = 1024
+
+export type SyncFrame =
+  | { type: 'hello'; version: number; certificate: DeviceCertificate }
+  | { type: 'sync-request'; docId: string; stateVector: Uint8Array }
+  | { type: 'sync-reply'; docId: string; final: boolean; chunk: Uint8Array }
+  | { type: 'update'; docId: string; final: boolean; chunk: Uint8Array }
+  | { type: 'error'; code: string; message: string }
+
+export type SyncFrameType = SyncFrame['type']
+
+/** Tag 0 is reserved so that zero-filled garbage never parses as a frame. */
+export const SyncFrameTag = {
+  hello: 1,
+  'sync-request': 2,
+  'sync-reply': 3,
+  update: 4,
+  error: 5,
+} as const satisfies Record<SyncFrameType, number>
+
+const errs: wire.WireErrors = {
+  malformed: (m, o) => new MalformedFrameError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o),
+}
+
+export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): void {
+  switch (frame.type) {
+    case 'hello':
+      encoding.writeVarUint(encoder, SyncFrameTag.hello)
+      wire.writeUint(encoder, 'hello.version', frame.version, errs)
+      writeDeviceCertificate(encoder, frame.certificate)
+      return
+    case 'sync-request':
+      encoding.writeVarUint(encoder, SyncFrameTag['sync-request'])
+      wire.writeString(encoder, 'docId', frame.docId, MAX_DOC_ID_BYTES, errs)
+      wire.writeBytes(encoder, 'stateVector', frame.stateVector, MAX_STATE_VECTOR_BYTES, errs)
+      return
+    case 'sync-reply':
+    case 'update':
+      encoding.writeVarUint(encoder, SyncFrameTag[frame.type])
+      wire.writeString(encoder, 'docId', frame.docId, MAX_DOC_ID_BYTES, errs)
+      wire.writeBool(encoder, 'final', frame.final, errs)
+      wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
+      return
+    case 'error':
+      encoding.writeVarUint(encoder, SyncFrameTag.error)
+      wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
+      wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
+      return
+    default:
+      throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
+  }
+}
+
+/**
+ * Reads one frame. Byte arrays are views into the decoder's buffer (no copy).
+ * Throws only TandemErrors: MalformedFrameError / FrameTooLargeError for the frame,
+ * InvalidCertificateError / UnsupportedVersionError for a hello's certificate bytes.
+ */
+export function readSyncFrame(decoder: decoding.Decoder): SyncFrame {
+  return wire.guard(() => readFrame(decoder), 'frame', errs)
+}
+
+function readFrame(decoder: decoding.Decoder): SyncFrame {
+  const tag = wire.readUint(decoder, 'frame tag', errs)
+  switch (tag) {
+    case SyncFrameTag.hello: {
+      // Any version decodes; whether to accept it is the session's call (checkVersion).
+      const version = wire.readUint(decoder, 'hello.version', errs)
+      return { type: 'hello', version, certificate: readDeviceCertificate(decoder) }
+    }
+    case SyncFrameTag['sync-request']: {
+      const docId = wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
+      const stateVector = wire.readBytes(decoder, 'stateVector', MAX_STATE_VECTOR_BYTES, errs)
+      return { type: 'sync-request', docId, stateVector }
+    }
+    case SyncFrameTag['sync-reply']:
+    case SyncFrameTag.update: {
+      const docId = wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
+      const final = wire.readBool(decoder, 'final', errs)
+      const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
+      return { type: tag === SyncFrameTag.update ? 'update' : 'sync-reply', docId, final, chunk }
+    }
+    case SyncFrameTag.error: {
+      const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
+      const message = wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs)
+      return { type: 'error', code, message }
+    }
+    default:
+      throw new MalformedFrameError(`unknown frame tag ${tag}`)
+  }
+}
+
+export function encodeSyncFrame(frame: SyncFrame): Uint8Array {
+  const bytes = encoding.encode((encoder) => wire.guard(() => writeSyncFrame(encoder, frame), 'frame', errs))
+  if (bytes.length > MAX_FRAME_BYTES) {
+    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
+  }
+  return bytes
+}
+
+/** Decodes exactly one frame; the size bound is checked before a single byte is parsed. */
+export function decodeSyncFrame(bytes: Uint8Array): SyncFrame {
+  if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
+    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
+  }
+  return wire.decodeWhole(bytes, readFrame, 'frame', errs)
+}
+
+/** Throws UnsupportedVersionError unless a peer's hello speaks this build's version. */
+export function checkVersion(version: number): void {
+  if (version !== SYNC_PROTOCOL_VERSION) {
+    throw new UnsupportedVersionError(`peer speaks sync protocol version ${version}, this build speaks ${SYNC_PROTOCOL_VERSION}`)
+  }
+}
+
+/**
+ * Splits a diff/update into views of at most `max` bytes. Always at least one chunk
+ * (an empty payload is one empty, final chunk), so every transfer has a final frame.
+ */
+export function chunkPayload(payload: Uint8Array, max: number = MAX_CHUNK_BYTES): Uint8Array[] {
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`chunk size must be a positive integer, got ${max}`)
+  if (payload.length === 0) return [payload.subarray(0, 0)]
+  const chunks: Uint8Array[] = []
+  for (let offset = 0; offset < payload.length; offset += max) {
+    chunks.push(payload.subarray(offset, offset + max))
+  }
+  return chunks
+}
+
+/**
+ * The ERROR frame reporting `error`; the message is cut (at a character boundary) to
+ * MAX_ERROR_MESSAGE_BYTES so reporting an error can never itself fail.
+ */
+export function errorFrame(error: TandemError): Extract<SyncFrame, { type: 'error' }> {
+  return { type: 'error', code: truncateUtf8(error.code, MAX_ERROR_CODE_BYTES), message: truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) }
+}
+
+const utf8Encoder = new TextEncoder()
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const wellFormed = text.toWellFormed()
+  let bytes = 0
+  let end = 0
+  for (const ch of wellFormed) {
+    const size = utf8Encoder.encode(ch).length
+    if (bytes + size > maxBytes) break
+    bytes += size
+    end += ch.length
+  }
+  return wellFormed.slice(0, end)
+}

@@ -1,0 +1,257 @@
+import fc from 'fast-check'
+import * as encoding from 'lib0/encoding'
+import { describe, expect, it } from 'vitest'
+import {
+  FrameTooLargeError,
+  MalformedFrameError,
+  MAX_CHUNK_BYTES,
+  MAX_DOC_ID_BYTES,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_STATE_VECTOR_BYTES,
+  SYNC_PROTOCOL_VERSION,
+  SyncFrameTag,
+  TandemError,
+  UnsupportedVersionError,
+  checkVersion,
+  chunkPayload,
+  decodeSyncFrame,
+  encodeSyncFrame,
+  errorFrame,
+  type SyncFrame,
+} from '../src/index.js'
+import { frameArb, patterned, smallFrameArb } from './arbitraries.js'
+
+const bytesOf = (write: (e: encoding.Encoder) => void): Uint8Array => encoding.encode(write)
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+
+/** Deep equality that compares byte arrays with Buffer.equals, since toEqual walks big arrays slowly. */
+function expectSameFrame(actual: SyncFrame, expected: SyncFrame): void {
+  const split = (f: SyncFrame) => {
+    const bytes: Uint8Array[] = []
+    const rest = JSON.stringify(f, (_k, v: unknown) => (v instanceof Uint8Array ? `#bytes${bytes.push(v)}` : v))
+    return { rest, bytes }
+  }
+  const a = split(actual)
+  const b = split(expected)
+  expect(a.rest).toBe(b.rest)
+  expect(a.bytes.length).toBe(b.bytes.length)
+  a.bytes.forEach((x, i) => expect(equalBytes(x, b.bytes[i]!)).toBe(true))
+}
+
+/** Decoding must return a frame or throw a TandemError; a frame it returns must re-encode to the same bytes. */
+function decodesSafely(bytes: Uint8Array): void {
+  let frame: SyncFrame
+  try {
+    frame = decodeSyncFrame(bytes)
+  } catch (e) {
+    if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
+    if (bytes.length > MAX_FRAME_BYTES) expect(e).toBeInstanceOf(FrameTooLargeError)
+    return
+  }
+  // Canonical encoding: accepted bytes are exactly what the encoder would write.
+  expect(equalBytes(encodeSyncFrame(frame), bytes)).toBe(true)
+}
+
+const varUint = (n: number): Uint8Array => bytesOf((e) => encoding.writeVarUint(e, n))
+
+type Mutation =
+  | { kind: 'flip'; at: number; xor: number }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'insert'; at: number; bytes: Uint8Array }
+  | { kind: 'append'; bytes: Uint8Array }
+  | { kind: 'length'; at: number; value: number }
+
+const boundValues = [MAX_DOC_ID_BYTES, MAX_STATE_VECTOR_BYTES, MAX_CHUNK_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_FRAME_BYTES, 2 ** 30]
+const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    at: fc.nat(),
+    value: fc.oneof(
+      fc.constantFrom(...boundValues).chain((b) => fc.integer({ min: b - 2, max: b + 2 })),
+      fc.maxSafeNat(),
+      fc.nat({ max: 300 }),
+    ),
+  }),
+)
+
+function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+  const at = bytes.length === 0 ? 0 : m.kind === 'append' ? bytes.length : m.at % (bytes.length + 1)
+  switch (m.kind) {
+    case 'flip': {
+      const out = bytes.slice()
+      if (out.length > 0) out[at % out.length]! ^= m.xor
+      return out
+    }
+    case 'truncate':
+      return bytes.slice(0, at)
+    case 'insert':
+    case 'append':
+      return Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)])
+    case 'length': // overwrite one byte with a whole varuint, e.g. a length prefix claiming a huge size
+      return Buffer.concat([bytes.subarray(0, at), varUint(m.value), bytes.subarray(at + 1)])
+  }
+}
+
+describe('decodeSyncFrame on hostile input (property)', () => {
+  it('arbitrary bytes: a frame or a TandemError, nothing else', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => decodesSafely(bytes)), { numRuns: 2000 })
+  })
+
+  it('bytes after a valid tag: a frame or a TandemError', () => {
+    const arb = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.uint8Array({ maxLength: 300 }))
+    fc.assert(fc.property(arb, ([tag, rest]) => decodesSafely(Buffer.concat([varUint(tag), rest]))), { numRuns: 2000 })
+  })
+
+  it('valid frames mutated, truncated or with forged lengths: a frame or a TandemError', () => {
+    const arb = fc.tuple(smallFrameArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+    fc.assert(
+      fc.property(arb, ([frame, mutations]) => decodesSafely(mutations.reduce(mutate, encodeSyncFrame(frame)))),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('inputs around the frame bound: over it is always FrameTooLargeError', () => {
+    const arb = fc.tuple(fc.integer({ min: MAX_FRAME_BYTES - 8, max: MAX_FRAME_BYTES + 8 }), fc.integer({ min: 0, max: 6 }), fc.integer())
+    fc.assert(
+      fc.property(arb, ([length, tag, seed]) => {
+        const bytes = patterned(length, seed)
+        bytes[0] = tag
+        decodesSafely(bytes)
+      }),
+      { numRuns: 100 },
+    )
+  })
+})
+
+describe('encode/decode round trip (property)', () => {
+  it('decodeSyncFrame(encodeSyncFrame(f)) equals f for every valid frame', () => {
+    fc.assert(
+      fc.property(frameArb(), (frame) => {
+        const bytes = encodeSyncFrame(frame)
+        expect(bytes.length).toBeLessThanOrEqual(MAX_FRAME_BYTES)
+        expectSameFrame(decodeSyncFrame(bytes), frame)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe('bounds', () => {
+  const claim = (tag: number, ...parts: Uint8Array[]) => Buffer.concat([varUint(tag), ...parts])
+
+  it('a frame claiming a 1 GiB doc id fails fast, without allocating it', () => {
+    const bytes = claim(SyncFrameTag['sync-request'], varUint(2 ** 30), new Uint8Array(16))
+    const before = process.memoryUsage().arrayBuffers
+    const start = performance.now()
+    expect(() => decodeSyncFrame(bytes)).toThrow(FrameTooLargeError)
+    expect(performance.now() - start).toBeLessThan(50)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024)
+  })
+
+  it('a length within its bound but past the end of the frame is MalformedFrameError', () => {
+    const bytes = claim(SyncFrameTag.update, varUint(1), new Uint8Array([0x61, 1]), varUint(MAX_CHUNK_BYTES), new Uint8Array(10))
+    expect(() => decodeSyncFrame(bytes)).toThrow(MalformedFrameError)
+  })
+
+  it('each field bound is enforced on both sides', () => {
+    const ok = (f: SyncFrame) => expectSameFrame(decodeSyncFrame(encodeSyncFrame(f)), f)
+    const tooBig = (f: SyncFrame) => expect(() => encodeSyncFrame(f)).toThrow(FrameTooLargeError)
+    ok({ type: 'sync-request', docId: 'd'.repeat(MAX_DOC_ID_BYTES), stateVector: new Uint8Array(MAX_STATE_VECTOR_BYTES) })
+    ok({ type: 'sync-request', docId: '𝄞'.repeat(MAX_DOC_ID_BYTES / 4), stateVector: new Uint8Array() })
+    tooBig({ type: 'sync-request', docId: 'd'.repeat(MAX_DOC_ID_BYTES + 1), stateVector: new Uint8Array() })
+    tooBig({ type: 'sync-request', docId: 'é'.repeat(MAX_DOC_ID_BYTES / 2 + 1), stateVector: new Uint8Array() })
+    tooBig({ type: 'sync-request', docId: 'd', stateVector: new Uint8Array(MAX_STATE_VECTOR_BYTES + 1) })
+    ok({ type: 'update', docId: 'd', final: true, chunk: new Uint8Array(MAX_CHUNK_BYTES) })
+    tooBig({ type: 'sync-reply', docId: 'd', final: true, chunk: new Uint8Array(MAX_CHUNK_BYTES + 1) })
+    ok({ type: 'error', code: 'ERR_X', message: 'm'.repeat(MAX_ERROR_MESSAGE_BYTES) })
+    tooBig({ type: 'error', code: 'ERR_X', message: 'm'.repeat(MAX_ERROR_MESSAGE_BYTES + 1) })
+
+    const longDocId = claim(SyncFrameTag['sync-request'], varUint(MAX_DOC_ID_BYTES + 1), new Uint8Array(MAX_DOC_ID_BYTES + 1), varUint(0))
+    expect(() => decodeSyncFrame(longDocId)).toThrow(FrameTooLargeError)
+  })
+
+  it('a whole frame over MAX_FRAME_BYTES is refused before parsing', () => {
+    expect(() => decodeSyncFrame(new Uint8Array(MAX_FRAME_BYTES + 1))).toThrow(FrameTooLargeError)
+  })
+
+  it('rejects trailing bytes, bad bools, bad UTF-8, non-canonical varuints, unknown tags', () => {
+    const update = encodeSyncFrame({ type: 'update', docId: 'd', final: false, chunk: new Uint8Array([1]) })
+    expect(() => decodeSyncFrame(Buffer.concat([update, new Uint8Array([0])]))).toThrow(MalformedFrameError)
+    const badBool = update.slice()
+    badBool[3] = 2 // tag, docId length, 'd', final
+    expect(() => decodeSyncFrame(badBool)).toThrow(/bool/)
+    expect(() => decodeSyncFrame(claim(SyncFrameTag.error, varUint(1), new Uint8Array([0xff]), varUint(0)))).toThrow(/UTF-8/)
+    expect(() => decodeSyncFrame(new Uint8Array([0x84, 0x00, 0x01, 0x64, 0x00, 0x00]))).toThrow(/non-canonical/)
+    expect(() => decodeSyncFrame(new Uint8Array([0]))).toThrow(/unknown frame tag 0/)
+    expect(() => decodeSyncFrame(new Uint8Array([])), 'empty').toThrow(MalformedFrameError)
+  })
+
+  it('refuses to encode strings that would not round-trip', () => {
+    expect(() => encodeSyncFrame({ type: 'sync-request', docId: '\ud800', stateVector: new Uint8Array() })).toThrow(MalformedFrameError)
+  })
+
+  it('decoded payloads are views into the input, not copies', () => {
+    const bytes = encodeSyncFrame({ type: 'sync-reply', docId: 'd', final: true, chunk: new Uint8Array([1, 2, 3]) })
+    const frame = decodeSyncFrame(bytes)
+    expect(frame.type === 'sync-reply' && frame.chunk.buffer).toBe(bytes.buffer)
+  })
+})
+
+describe('versions', () => {
+  it('a hello with an unknown version decodes; checkVersion refuses it', () => {
+    const certificate = { accountPublicKey: new Uint8Array(32), peerId: 'p', name: '', createdAt: 0, signature: new Uint8Array(64) }
+    const frame = decodeSyncFrame(encodeSyncFrame({ type: 'hello', version: 7, certificate }))
+    expect(frame).toMatchObject({ type: 'hello', version: 7 })
+    expect(() => checkVersion(7)).toThrow(UnsupportedVersionError)
+    expect(() => checkVersion(SYNC_PROTOCOL_VERSION)).not.toThrow()
+  })
+})
+
+describe('errorFrame', () => {
+  it('cuts long messages at a character boundary within the bound', () => {
+    const frame = errorFrame(new TandemError('ERR_X', '😀'.repeat(MAX_ERROR_MESSAGE_BYTES)))
+    expect(Buffer.byteLength(frame.message)).toBe(MAX_ERROR_MESSAGE_BYTES)
+    expect(frame.message).toBe('😀'.repeat(MAX_ERROR_MESSAGE_BYTES / 4))
+    expect(decodeSyncFrame(encodeSyncFrame(frame))).toEqual(frame)
+  })
+})
+
+describe('chunkPayload', () => {
+  it('empty payload → one empty chunk', () => {
+    const chunks = chunkPayload(new Uint8Array())
+    expect(chunks).toHaveLength(1)
+    expect(chunks[0]).toHaveLength(0)
+  })
+
+  it('splits exactly at MAX_CHUNK_BYTES by default', () => {
+    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES)).map((c) => c.length)).toEqual([MAX_CHUNK_BYTES])
+    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES + 1)).map((c) => c.length)).toEqual([MAX_CHUNK_BYTES, 1])
+  })
+
+  it('rejects a non-positive chunk size', () => {
+    expect(() => chunkPayload(new Uint8Array(3), 0)).toThrow(RangeError)
+  })
+
+  it('chunks are non-empty views that concatenate back to the payload (property)', () => {
+    const arb = fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 64 }))
+    fc.assert(
+      fc.property(arb, ([payload, max]) => {
+        const chunks = chunkPayload(payload, max)
+        expect(chunks.length).toBe(Math.max(1, Math.ceil(payload.length / max)))
+        for (const c of chunks) {
+          expect(c.length).toBeLessThanOrEqual(max)
+          expect(c.buffer).toBe(payload.buffer)
+          if (payload.length > 0) expect(c.length).toBeGreaterThan(0)
+        }
+        expect(equalBytes(Buffer.concat(chunks), payload)).toBe(true)
+      }),
+      { numRuns: 500 },
+    )
+  })
+})

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config'
+
+const setupFiles = ['packages/engine/src/polyfill.ts']
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'], setupFiles } },
+      { test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          setupFiles,
+          testTimeout: 180_000,
+          hookTimeout: 60_000
+        }
+      }
+    ]
+  }
+})
