@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import {
@@ -18,6 +19,7 @@ import {
   decodeSyncFrame,
   encodeSyncFrame,
   errorFrame,
+  readSyncFrame,
   type SyncFrame,
 } from '../src/index.js'
 import { frameArb, patterned, smallFrameArb } from './arbitraries.js'
@@ -40,8 +42,21 @@ function expectSameFrame(actual: SyncFrame, expected: SyncFrame): void {
   a.bytes.forEach((x, i) => expect(equalBytes(x, b.bytes[i]!)).toBe(true))
 }
 
-/** Decoding must return a frame or throw a TandemError; a frame it returns must re-encode to the same bytes. */
+/**
+ * Decoding must return a frame or throw a TandemError; a frame it returns must re-encode to
+ * the same bytes. The streaming reader must never read past the end either (lib0 would
+ * silently hand back a short view).
+ */
 function decodesSafely(bytes: Uint8Array): void {
+  if (bytes.length <= MAX_FRAME_BYTES) {
+    const decoder = decoding.createDecoder(bytes)
+    try {
+      readSyncFrame(decoder)
+    } catch (e) {
+      if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
+    }
+    if (decoder.pos > bytes.length) throw new Error(`readSyncFrame read past the end: ${decoder.pos} > ${bytes.length}`)
+  }
   let frame: SyncFrame
   try {
     frame = decodeSyncFrame(bytes)

@@ -1,0 +1,73 @@
+import '@tandem/engine/polyfill'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { LengthPrefixedDecoder } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { SYNC_PROTOCOL, decodeSyncFrame, type SyncFrame } from '@tandem/protocol'
+import { createLibp2p } from 'libp2p'
+import * as varint from 'uint8-varint'
+
+/**
+ * A hand-driven libp2p peer for refusal tests: it speaks raw frames on
+ * /tandem/sync, so it can send what no honest engine would.
+ */
+export class RoguePeer {
+  private constructor (readonly node: Libp2p) {}
+
+  static async start (): Promise<RoguePeer> {
+    const node = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()]
+    })
+    return new RoguePeer(node)
+  }
+
+  get peerId (): string { return this.node.peerId.toString() }
+
+  async open (target: string, protocol = SYNC_PROTOCOL): Promise<RogueStream> {
+    const stream = await this.node.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(10_000) })
+    return new RogueStream(stream)
+  }
+
+  async stop (): Promise<void> { await this.node.stop() }
+}
+
+export class RogueStream {
+  readonly frames: SyncFrame[] = []
+  readonly closed: Promise<void>
+
+  constructor (private readonly stream: Stream) {
+    const decoder = new LengthPrefixedDecoder({ maxDataLength: 1024 * 1024 })
+    stream.addEventListener('message', evt => {
+      for (const f of decoder.decode(evt.data)) this.frames.push(decodeSyncFrame(f.subarray()))
+    })
+    this.closed = new Promise(resolve => {
+      stream.addEventListener('close', () => { resolve() })
+      stream.addEventListener('remoteCloseWrite', () => { resolve() })
+    })
+  }
+
+  /** Sends one length-prefixed frame. */
+  sendFrame (bytes: Uint8Array): void { this.sendRaw(new Uint8Array([...varint.encode(bytes.byteLength), ...bytes])) }
+
+  sendRaw (bytes: Uint8Array): void { this.stream.send(bytes) }
+
+  /** Waits (bounded) until the peer closes its side; returns the ERROR frame it sent, if any. */
+  async refusal (timeoutMs = 10_000): Promise<{ code: string; message: string } | null> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => { reject(new Error('peer did not close the stream')) }, timeoutMs) })
+    try {
+      await Promise.race([this.closed, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+    const err = this.frames.find(f => f.type === 'error')
+    return err?.type === 'error' ? { code: err.code, message: err.message } : null
+  }
+
+  abort (): void { this.stream.abort(new Error('done')) }
+}
