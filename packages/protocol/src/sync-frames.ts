@@ -80,14 +80,19 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
  * InvalidCertificateError / UnsupportedVersionError for a hello's certificate bytes.
  */
 export function readSyncFrame(decoder: decoding.Decoder): SyncFrame {
-  return wire.guard(() => readFrame(decoder), 'frame', errs)
+  const start = decoder.pos
+  try {
+    return wire.guard(() => readFrame(decoder), 'frame', errs)
+  } catch (e) {
+    throw foreignHelloError(decoder.arr.subarray(start)) ?? e
+  }
 }
 
 function readFrame(decoder: decoding.Decoder): SyncFrame {
   const tag = wire.readUint(decoder, 'frame tag', errs)
   switch (tag) {
     case SyncFrameTag.hello: {
-      // Any version decodes; whether to accept it is the session's call (checkVersion).
+      // Any version whose hello still parses decodes; whether to accept it is the session's call (checkVersion).
       const version = wire.readUint(decoder, 'hello.version', errs)
       return { type: 'hello', version, certificate: readDeviceCertificate(decoder) }
     }
@@ -126,7 +131,28 @@ export function decodeSyncFrame(bytes: Uint8Array): SyncFrame {
   if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
     throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
   }
-  return wire.decodeWhole(bytes, readFrame, 'frame', errs)
+  try {
+    return wire.decodeWhole(bytes, readFrame, 'frame', errs)
+  } catch (e) {
+    throw foreignHelloError(bytes) ?? e
+  }
+}
+
+/**
+ * tag and version lead the hello in every version. When a hello of another version fails
+ * to parse as ours, report the version mismatch (what the peer needs to hear), not the
+ * parse error it caused.
+ */
+function foreignHelloError(bytes: Uint8Array): UnsupportedVersionError | undefined {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    if (wire.readUint(decoder, 'frame tag', errs) !== SyncFrameTag.hello) return undefined
+    const version = wire.readUint(decoder, 'hello.version', errs)
+    if (version === SYNC_PROTOCOL_VERSION) return undefined
+    return new UnsupportedVersionError(`peer hello is sync protocol version ${version}, this build speaks ${SYNC_PROTOCOL_VERSION}`)
+  } catch {
+    return undefined
+  }
 }
 
 /** Throws UnsupportedVersionError unless a peer's hello speaks this build's version. */

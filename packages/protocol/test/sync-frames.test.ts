@@ -4,6 +4,7 @@ import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import {
   FrameTooLargeError,
+  InvalidCertificateError,
   MalformedFrameError,
   MAX_CHUNK_BYTES,
   MAX_DOC_ID_BYTES,
@@ -225,6 +226,16 @@ describe('versions', () => {
     expect(frame).toMatchObject({ type: 'hello', version: 7 })
     expect(() => checkVersion(7)).toThrow(UnsupportedVersionError)
     expect(() => checkVersion(SYNC_PROTOCOL_VERSION)).not.toThrow()
+  })
+
+  it('a hello of another version that does not parse as ours is UnsupportedVersionError', () => {
+    const future = Buffer.concat([varUint(SyncFrameTag.hello), varUint(2), new Uint8Array([9, 9, 9])])
+    expect(() => decodeSyncFrame(future)).toThrow(UnsupportedVersionError)
+    expect(() => readSyncFrame(decoding.createDecoder(future))).toThrow(UnsupportedVersionError)
+    const ours = Buffer.concat([varUint(SyncFrameTag.hello), varUint(SYNC_PROTOCOL_VERSION), new Uint8Array([9, 9, 9])])
+    expect(() => decodeSyncFrame(ours)).toThrow(UnsupportedVersionError) // certificate version 9
+    const oursTruncated = Buffer.concat([varUint(SyncFrameTag.hello), varUint(SYNC_PROTOCOL_VERSION), new Uint8Array([1, 0])])
+    expect(() => decodeSyncFrame(oursTruncated)).toThrow(InvalidCertificateError)
   })
 })
 

@@ -1,0 +1,58 @@
+import type { TandemError } from '@tandem/protocol'
+import type { Link, LinkHandlers } from './link.js'
+
+/**
+ * Two in-memory links wired to each other: the transport for in-process tests
+ * and the simulator. Frames are delivered asynchronously (a microtask later)
+ * and in order, like a reliable stream.
+ */
+export function createMemoryLinkPair (dialerPeerId: string, listenerPeerId: string): [Link, Link] {
+  const dialer = new MemoryLink(listenerPeerId, 'outbound')
+  const listener = new MemoryLink(dialerPeerId, 'inbound')
+  dialer.other = listener
+  listener.other = dialer
+  return [dialer, listener]
+}
+
+class MemoryLink implements Link {
+  other: MemoryLink | null = null
+  private handlers: LinkHandlers | null = null
+  private readonly inbox: Uint8Array[] = []
+  private open = true
+
+  constructor (readonly remotePeerId: string, readonly direction: 'inbound' | 'outbound') {}
+
+  start (handlers: LinkHandlers): void {
+    this.handlers = handlers
+    for (const f of this.inbox.splice(0)) handlers.onFrame(f)
+  }
+
+  async send (frame: Uint8Array): Promise<void> {
+    if (!this.open) throw new Error('link closed')
+    const peer = this.other!
+    const copy = frame.slice()
+    queueMicrotask(() => { peer.deliver(copy) })
+  }
+
+  close (_error?: TandemError): void {
+    if (!this.open) return
+    this.open = false
+    // let frames already sent (an ERROR frame, say) arrive before the close
+    queueMicrotask(() => {
+      this.handlers?.onClose()
+      this.other?.remoteClosed()
+    })
+  }
+
+  private deliver (frame: Uint8Array): void {
+    if (!this.open) return
+    if (this.handlers === null) this.inbox.push(frame)
+    else this.handlers.onFrame(frame)
+  }
+
+  private remoteClosed (): void {
+    if (!this.open) return
+    this.open = false
+    this.handlers?.onClose()
+  }
+}

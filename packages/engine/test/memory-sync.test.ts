@@ -1,0 +1,91 @@
+import { MemoryLevel } from 'memory-level'
+import { MAX_CHUNK_BYTES } from '@tandem/protocol'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } from '../src/index.js'
+
+const engines: Engine[] = []
+afterEach(async () => { await Promise.all(engines.splice(0).map(e => e.stop())) })
+
+async function engine (name: string): Promise<Engine> {
+  const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false })
+  await e.start()
+  engines.push(e)
+  return e
+}
+
+function connect (a: Engine, b: Engine): void {
+  const [ab, ba] = createMemoryLinkPair(a.peerId, b.peerId)
+  a.addLink(ab)
+  b.addLink(ba)
+}
+
+/** Resolves when `predicate` holds, checked after every engine event; bounded. */
+function until (e: Engine, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (predicate()) { resolve(); return }
+    const timer = setTimeout(() => { off(); reject(new Error('condition not reached')) }, timeoutMs)
+    const off = e.subscribe(() => { if (predicate()) { clearTimeout(timer); off(); resolve() } })
+  })
+}
+
+describe('the sync core over in-memory links', () => {
+  it('converges three devices writing concurrently, over a chain of links', async () => {
+    const [a, b, c] = [await engine('a'), await engine('b'), await engine('c')]
+    await a.createAccount({ name: 'Ann' })
+    const chat = await a.createChat({ title: 'c' })
+    const creds = a.exportAccountCredentials()
+    await b.joinAccount(creds)
+    await c.joinAccount(creds)
+    connect(a, b)
+    connect(b, c) // c reaches a only through b
+    await until(c, () => c.listChats().length === 1)
+    await Promise.all([a, b, c].map(async (e, i) => {
+      for (let n = 0; n < 30; n++) await e.sendMessage(chat.chatId, `${i}:${n}`)
+    }))
+    await Promise.all([a, b, c].map(e => until(e, () => e.messageCount(chat.chatId) === 90)))
+    const ids = a.listMessages(chat.chatId).map(m => m.id)
+    expect(b.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
+    expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
+    expect(b.stateVectors()).toEqual(a.stateVectors())
+    expect(c.listDevices()).toHaveLength(3)
+  })
+
+  it('chunks a diff larger than one frame and reassembles it', async () => {
+    const [a, b] = [await engine('a'), await engine('b')]
+    await a.createAccount({ name: 'Ann' })
+    const chat = await a.createChat({ title: 'big' })
+    const big = 'x'.repeat(60 * 1024)
+    await Promise.all(Array.from({ length: 12 }, (_, i) => a.sendMessage(chat.chatId, `${i}${big}`)))
+    expect(12 * big.length).toBeGreaterThan(3 * MAX_CHUNK_BYTES)
+    await b.joinAccount(a.exportAccountCredentials())
+    connect(a, b)
+    await until(b, () => { try { return b.messageCount(chat.chatId) === 12 } catch { return false } })
+    expect(b.listMessages(chat.chatId).map(m => m.text)).toEqual(a.listMessages(chat.chatId).map(m => m.text))
+  })
+
+  it('refuses a device of another account with a typed error, on both sides', async () => {
+    const [a, eve] = [await engine('a'), await engine('eve')]
+    await a.createAccount({ name: 'Ann' })
+    await eve.createAccount({ name: 'Eve' })
+    const refused: EngineEvent[] = []
+    a.subscribe(e => { if (e.type === 'refused') refused.push(e) })
+    connect(a, eve)
+    await until(a, () => refused.length > 0)
+    expect(refused[0]).toMatchObject({ type: 'refused', peerId: eve.peerId, error: { code: 'ERR_WRONG_ACCOUNT' } })
+    expect(a.connectedPeers()).toEqual([])
+  })
+
+  it('keeps one session per peer when both sides dial at once', async () => {
+    const [a, b] = [await engine('a'), await engine('b')]
+    await a.createAccount({ name: 'Ann' })
+    await b.joinAccount(a.exportAccountCredentials())
+    connect(a, b)
+    connect(b, a)
+    await until(a, () => a.connectedPeers().length === 1)
+    const chat = await a.createChat({ title: 'dup' })
+    await a.sendMessage(chat.chatId, 'once')
+    await until(b, () => { try { return b.messageCount(chat.chatId) === 1 } catch { return false } })
+    expect(a.connectedPeers()).toEqual([b.peerId])
+    expect(b.connectedPeers()).toEqual([a.peerId])
+  })
+})

@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import * as Y from 'yjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DocHost } from '../src/store/doc-host.js'
+import { DocStore } from '../src/store/doc-store.js'
+import type { KeyValueStore } from '../src/store/kv.js'
+import { StoreCorruptError } from '../src/errors.js'
+
+interface Adapter { name: string; make(): Promise<{ open(): KeyValueStore; cleanup(): Promise<void> }> }
+
+// One conformance suite, run against every store adapter the engine supports.
+const adapters: Adapter[] = [
+  {
+    name: 'memory-level',
+    async make () {
+      // memory-level loses everything on close, so "reopen" hands back the same instance
+      const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+      let closed = false
+      const reusable: KeyValueStore = {
+        open: async () => { if (!closed) await db.open() },
+        close: async () => { closed = true },
+        get: k => db.get(k),
+        batch: (ops, o) => db.batch(ops, o),
+        keys: r => db.keys(r),
+        iterator: r => db.iterator(r)
+      }
+      return { open: () => { closed = false; return reusable }, cleanup: async () => { await db.close() } }
+    }
+  },
+  {
+    name: 'level (classic-level on disk)',
+    async make () {
+      const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
+      return {
+        open: () => new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' }),
+        cleanup: () => rm(dir, { recursive: true, force: true })
+      }
+    }
+  }
+]
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+
+for (const adapter of adapters) {
+  describe(`DocStore on ${adapter.name}`, () => {
+    async function openHost (open: () => KeyValueStore, options = {}): Promise<{ store: DocStore; host: DocHost }> {
+      const db = open()
+      await db.open()
+      const store = new DocStore(db, options)
+      return { store, host: new DocHost(store) }
+    }
+
+    it('reads back every stored update after a reopen', async () => {
+      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const { store, host } = await openHost(env.open)
+      const doc = await host.open('chat:one')
+      const arr = doc.getArray<number>('a')
+      for (let i = 0; i < 50; i++) arr.insert(arr.length, [i])
+      await host.written('chat:one')
+      await store.putMeta('x', new Uint8Array([1, 2, 3]))
+      await store.close()
+
+      const again = await openHost(env.open)
+      const reread = await again.host.open('chat:one')
+      expect(reread.getArray<number>('a').toArray()).toEqual(Array.from({ length: 50 }, (_, i) => i))
+      expect(await again.store.listDocs()).toEqual(['chat:one'])
+      expect([...(await again.store.getMeta('x'))!]).toEqual([1, 2, 3])
+      await again.store.close()
+    })
+
+    it('compacts the log into a snapshot on the write path and loses nothing', async () => {
+      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const { store, host } = await openHost(env.open, { compactEntries: 10 })
+      const doc = await host.open('chat:c')
+      const arr = doc.getArray<number>('a')
+      const writes: Array<Promise<void>> = []
+      for (let i = 0; i < 95; i++) { arr.insert(arr.length, [i]); writes.push(host.written('chat:c')) }
+      await Promise.all(writes)
+      const stored = await store.loadDoc('chat:c')
+      expect(stored.snapshot).not.toBeNull()
+      expect(stored.updates.length).toBeLessThan(10)
+      await store.close()
+
+      const again = await openHost(env.open, { compactEntries: 10 })
+      expect((await again.host.open('chat:c')).getArray('a').length).toBe(95)
+      await again.store.close()
+    })
+
+    it('reports a corrupt snapshot as StoreCorruptError', async () => {
+      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const db = env.open()
+      await db.open()
+      await db.batch([{ type: 'put', key: 'snap!chat:bad', value: new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x07]) }])
+      const host = new DocHost(new DocStore(db))
+      await expect(host.open('chat:bad')).rejects.toBeInstanceOf(StoreCorruptError)
+      await db.close()
+    })
+  })
+}
+
+it('rejects doc ids that could break the key layout', () => {
+  expect(() => { DocStore.assertDocId('chat:x!log') }).toThrow(/invalid doc id/)
+  expect(() => { DocStore.assertDocId('') }).toThrow(/invalid doc id/)
+  DocStore.assertDocId('account:abc')
+})
+
+it('a compaction snapshot equals the doc state', async () => {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  const store = new DocStore(db, { compactEntries: 3 })
+  const host = new DocHost(store)
+  const doc = await host.open('chat:s')
+  for (let i = 0; i < 3; i++) doc.getMap('m').set(`k${i}`, i)
+  await host.written('chat:s')
+  const { snapshot } = await store.loadDoc('chat:s')
+  const copy = new Y.Doc()
+  Y.applyUpdate(copy, snapshot!)
+  expect(copy.getMap('m').toJSON()).toEqual({ k0: 0, k1: 1, k2: 2 })
+  await db.close()
+})
