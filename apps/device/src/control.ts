@@ -4,24 +4,30 @@ import { dumpState } from './state-dump.js'
 
 /**
  * `--control` mode: one JSON command per stdin line, one JSON line per reply
- * or event on stdout. Replies carry the command's `id`. This is how tests and
- * scripts drive a real device process.
+ * or event on stdout. Replies carry the command's `id`. This is how tests,
+ * scripts and the showcase drive a real device process.
  */
 type Command = { id?: number; cmd: string } & Record<string, unknown>
 
+/** Commands that may wait a long time run beside the in-order queue. */
 const BACKGROUND = new Set(['wait-messages', 'burst'])
 
 const write = (obj: unknown): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
 
 export function runControl (engine: Engine, onStop: () => Promise<void>): void {
+  let watching = false
   engine.subscribe((event: EngineEvent) => {
-    if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
+    if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
+    else if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message })
   })
-  const rl = createInterface({ input: process.stdin })
-  // Commands run one after another, in order; long waits run beside the queue.
+  const handle = async (c: Command): Promise<unknown> => {
+    if (c.cmd === 'watch') { watching = true; return null }
+    return await run(engine, c, onStop)
+  }
   let queue: Promise<unknown> = Promise.resolve()
+  const rl = createInterface({ input: process.stdin })
   rl.on('line', line => {
     let command: Command
     try {
@@ -30,8 +36,8 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
       write({ ok: false, error: { code: 'ERR_BAD_COMMAND', message: 'not JSON' } })
       return
     }
-    const run = (): Promise<unknown> => handle(engine, command, onStop)
-    const done = BACKGROUND.has(command.cmd) ? run() : (queue = queue.then(run, run))
+    const go = (): Promise<unknown> => handle(command)
+    const done = BACKGROUND.has(command.cmd) ? go() : (queue = queue.then(go, go))
     done.then(
       result => { write({ id: command.id, ok: true, result }) },
       (err: Error & { code?: string }) => { write({ id: command.id, ok: false, error: { code: err.code ?? 'ERR_INTERNAL', message: err.message } }) }
@@ -40,7 +46,7 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
   rl.on('close', () => { void onStop() })
 }
 
-async function handle (engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
+async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
   const str = (k: string): string => String(c[k])
   switch (c.cmd) {
     case 'info':
@@ -53,6 +59,8 @@ async function handle (engine: Engine, c: Command, onStop: () => Promise<void>):
       return engine.exportAccountCredentials()
     case 'create-chat':
       return await engine.createChat({ title: str('title') })
+    case 'chats':
+      return engine.listChats()
     case 'send':
       return await engine.sendMessage(str('chatId'), str('text'))
     case 'burst':
