@@ -9,6 +9,15 @@ export default defineConfig({
       { test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },
       {
         test: {
+          name: 'relay',
+          include: ['packages/relay/test/**/*.test.ts', 'apps/relay/test/**/*.test.ts'],
+          // the relay's own polyfill: the relay must not load @tandem/engine
+          setupFiles: ['packages/relay/src/polyfill.ts'],
+          testTimeout: 60_000
+        }
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
           setupFiles,

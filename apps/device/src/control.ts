@@ -20,7 +20,10 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
     else if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
-    else if (event.type === 'error') write({ event: 'error', message: event.error.message })
+    else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
+    else if (event.type === 'status') write({ event: 'status', chatId: event.chatId, messageIds: event.messageIds, status: event.status })
+    else if (event.type === 'progress') write({ event: 'progress', entriesDone: event.entriesDone, entriesTotal: event.entriesTotal, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, caughtUp: event.caughtUp })
+    else if (event.type === 'relay') write({ event: 'relay', relay: event.relay, connected: event.connected, code: (event.error as { code?: string } | undefined)?.code })
   })
   const handle = async (c: Command): Promise<unknown> => {
     if (c.cmd === 'watch') { watching = true; return null }
@@ -50,7 +53,10 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
   const str = (k: string): string => String(c[k])
   switch (c.cmd) {
     case 'info':
-      return { peerId: engine.peerId, accountId: engine.accountId, multiaddrs: engine.multiaddrs(), peers: engine.connectedPeers() }
+      return { peerId: engine.peerId, accountId: engine.accountId, multiaddrs: engine.multiaddrs(), peers: engine.connectedPeers(), relays: engine.relayStatus() }
+    case 'revoke':
+      await engine.revokeDevice(str('peerId'))
+      return null
     case 'create-account':
       return await engine.createAccount({ name: str('name') })
     case 'join':

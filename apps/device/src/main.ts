@@ -13,7 +13,13 @@ const engine = await createEngine({
   dataDir: options.data,
   deviceName: options.name,
   storeOptions: { sync: options.sync },
-  network: { listen: options.listen.length > 0 ? options.listen : ['/ip4/127.0.0.1/tcp/0'], peers: options.peer, mdns: options.mdns }
+  network: {
+    listen: options.listen.length > 0 ? options.listen : ['/ip4/127.0.0.1/tcp/0'],
+    peers: options.peer,
+    relays: options.relay,
+    directDial: options.direct,
+    mdns: options.mdns
+  }
 })
 await engine.start()
 log.info({ peerId: engine.peerId, multiaddrs: engine.multiaddrs(), accountId: engine.accountId }, 'device started')

@@ -4,6 +4,8 @@ export interface DeviceOptions {
   data: string
   listen: string[]
   peer: string[]
+  relay: string[]
+  direct: boolean
   mdns: boolean
   name?: string
   control: boolean
@@ -19,6 +21,8 @@ export function parseOptions (argv: string[]): DeviceOptions {
     .addOption(new Option('--data <dir>', 'data directory (store, device key)').env('TANDEM_DATA').makeOptionMandatory())
     .addOption(new Option('--listen <multiaddr>', 'address to listen on (repeatable)').argParser(collect).default([]))
     .addOption(new Option('--peer <multiaddr>', 'device to dial and keep dialing, with /p2p/<id> (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--relay <multiaddr>', 'relay node for cloud history and circuits, with /p2p/<id> (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--no-direct', 'reach other devices only through a relay circuit, never by a direct dial'))
     .addOption(new Option('--mdns', 'find the account\'s devices on the LAN with mDNS').env('TANDEM_MDNS').default(false))
     .addOption(new Option('--name <name>', 'this device\'s name in the device list').env('TANDEM_DEVICE_NAME'))
     .addOption(new Option('--control', 'speak JSON lines on stdin/stdout (for scripts and tests) instead of the chat prompt').default(false))

@@ -5,7 +5,7 @@ export interface StateDump {
   accountId: string | null
   name: string
   devices: Array<{ peerId: string; name: string }>
-  chats: Array<{ chatId: string; title: string; messages: Array<{ id: string; author: string; device: string; text: string; wall: number; counter: number }> }>
+  chats: Array<{ chatId: string; title: string; messages: Array<{ id: string; author: string; device: string; text: string; wall: number; counter: number; status: string }> }>
   stateVectors: Record<string, string>
 }
 
@@ -23,7 +23,7 @@ export function dumpState (engine: Engine): StateDump {
     chats: chats.map(c => ({
       chatId: c.chatId,
       title: c.title,
-      messages: engine.listMessages(c.chatId).map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter }))
+      messages: engine.listMessages(c.chatId).map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter, status: m.status }))
     })),
     stateVectors
   }

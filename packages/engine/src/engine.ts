@@ -5,8 +5,8 @@ import { hostname } from 'node:os'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, encodeAccountCredentials,
-  encodeDeviceCertificate, generateAccountKey, signDeviceCertificate, type TandemError
+  DeviceRevokedError, accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, encodeAccountCredentials,
+  encodeDeviceCertificate, generateAccountKey, signDeviceCertificate, signMembership, type SignedMembership, type TandemError
 } from '@tandem/protocol'
 import { Level } from 'level'
 import * as Y from 'yjs'
@@ -16,13 +16,17 @@ import { HybridLogicalClock } from './hlc.js'
 import { loadAccount, loadPeerKey, saveAccount, type AccountIdentity } from './identity-store.js'
 import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './model/account-doc.js'
 import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
-import { MAX_MESSAGE_TEXT, isMessageRecord, toMessage, type Message, type MessageRecord } from './model/message.js'
+import { MAX_MESSAGE_TEXT, isMessageRecord, toMessage, type Message, type MessageRecord, type MessageStatus } from './model/message.js'
+import { DeviceListKeeper } from './account/device-list-keeper.js'
+import { RelayClient, type RelayProgress } from './relay/relay-client.js'
+import { RelayState } from './relay/relay-state.js'
+import type { StateVector } from './relay/state-vector.js'
 import { Libp2pNetwork, type NetworkOptions } from './net/libp2p-network.js'
 import { systemRuntime, type Runtime } from './runtime.js'
 import { DocHost } from './store/doc-host.js'
 import { DocStore, type DocStoreOptions } from './store/doc-store.js'
 import type { KeyValueStore } from './store/kv.js'
-import type { Link } from './sync/link.js'
+import type { Link } from '@tandem/transport'
 import type { SessionHost } from './sync/session.js'
 import { SyncManager } from './sync/sync-manager.js'
 
@@ -59,6 +63,11 @@ export class Engine {
   private readonly chats = new Map<string, ChatDoc>()
   private sync: SyncManager | null = null
   private network: Libp2pNetwork | null = null
+  private deviceLists: DeviceListKeeper | null = null
+  private readonly relays = new Map<string, RelayClient>()
+  private readonly memberships = new Map<string, SignedMembership>()
+  /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids. */
+  private readonly unsent = new Map<string, Set<string>>()
   private readonly listeners = new Set<EngineListener>()
   private readonly hlc: HybridLogicalClock
   private started = false
@@ -105,12 +114,13 @@ export class Engine {
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
-    if (this.account !== null) this.startSync()
     if (this.options.network !== false) {
       this.network = await Libp2pNetwork.create(this.peerKey, this.options.network ?? {}, this.runtime,
         link => { this.addLink(link) }, peer => this.sync?.isConnected(peer) ?? false)
-      await this.network.start()
+      this.network.onRelayLink = (relayId, link) => { this.addRelayLink(relayId, link) }
     }
+    if (this.account !== null) await this.startSync()
+    await this.network?.start()
   }
 
   async stop (): Promise<void> {
@@ -118,6 +128,8 @@ export class Engine {
     this.started = false
     this.sync?.stop()
     this.sync = null
+    for (const r of this.relays.values()) r.stop()
+    this.relays.clear()
     await this.network?.stop()
     this.network = null
     await this.closeStore()
@@ -152,6 +164,23 @@ export class Engine {
   }
 
   listDevices (): DeviceEntry[] { return this.requireAccountDoc().listDevices() }
+
+  /**
+   * Revokes a device: other devices refuse it from now on, and relays refuse it as
+   * soon as they get the new signed device list (pushed now to connected relays).
+   */
+  async revokeDevice (peerId: string): Promise<void> {
+    const account = this.requireAccountDoc()
+    if (peerId === this.peerId) throw new InvalidArgumentError('a device cannot revoke itself')
+    account.doc.transact(() => { account.revoked.set(peerId, this.runtime.now()) }, LOCAL)
+    await this.written(account.doc)
+    const list = this.deviceLists!.current()
+    for (const r of this.relays.values()) r.pushDeviceList(list)
+    this.sync?.closePeer(peerId, new DeviceRevokedError(`device ${peerId} was revoked`))
+  }
+
+  /** Revoked peer ids of this account. */
+  listRevokedDevices (): string[] { return [...this.requireAccountDoc().revoked.keys()] }
 
   // ── chats and messages ───────────────────────────────────────────────────
 
@@ -196,9 +225,12 @@ export class Engine {
       wall: ts.wall,
       counter: ts.counter
     }
+    let unsent = this.unsent.get(chatId)
+    if (unsent === undefined) { unsent = new Set(); this.unsent.set(chatId, unsent) }
+    unsent.add(record.id)
     chat.doc.transact(() => { chat.append(record) }, LOCAL)
     await this.written(chat.doc)
-    return toMessage(chatId, record)
+    return toMessage(chatId, record, this.statusOf(chatId, chat, record.id))
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
@@ -208,8 +240,13 @@ export class Engine {
     const ordered = chat.ordered()
     const from = options.limit === undefined ? 0 : Math.max(0, ordered.length - options.limit)
     const out: Message[] = []
-    for (let i = from; i < ordered.length; i++) out.push(toMessage(chatId, ordered[i]!))
+    for (let i = from; i < ordered.length; i++) out.push(toMessage(chatId, ordered[i]!, this.statusOf(chatId, chat, ordered[i]!.id)))
     return out
+  }
+
+  /** Relay connection and catch-up state, for a status line. */
+  relayStatus (): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
+    return [...this.relays.values()].map(r => ({ relay: r.relayId, connected: r.isConnected, pendingUploads: r.pending }))
   }
 
   messageCount (chatId: string): number {
@@ -249,6 +286,13 @@ export class Engine {
     this.sync.addLink(link)
   }
 
+  /** Hands a relay client a /tandem/store link to relay `relayId` (the libp2p one calls this too). */
+  addRelayLink (relayId: string, link: Link): void {
+    const client = this.relays.get(relayId)
+    if (client === undefined) { link.close(); return }
+    client.addLink(link)
+  }
+
   // ── internals ────────────────────────────────────────────────────────────
 
   private async adoptAccount (secretKey: Uint8Array): Promise<void> {
@@ -265,7 +309,7 @@ export class Engine {
       doc.putDevice({ peerId: this.peerId, name, createdAt: certificate.createdAt, certificate: encodeDeviceCertificate(certificate) })
     }, LOCAL)
     await this.written(doc.doc)
-    if (this.started) { this.startSync(); this.network?.redialAll() }
+    if (this.started) { await this.startSync(); this.network?.redialAll() }
   }
 
   private async openAccountDocs (): Promise<void> {
@@ -287,7 +331,7 @@ export class Engine {
           for (const m of item.content.getContent()) {
             if (!isMessageRecord(m)) continue
             if (origin === 'remote') this.hlc.observe(m)
-            this.emit({ type: 'message', chatId, message: toMessage(chatId, m), origin })
+            this.emit({ type: 'message', chatId, message: toMessage(chatId, m, this.statusOf(chatId, chat, m.id)), origin })
           }
         }
       })
@@ -303,17 +347,29 @@ export class Engine {
       })
       account.chats.observeDeep(() => { this.emit({ type: 'chats' }) })
       account.profile.observe(() => { this.emit({ type: 'account' }) })
-      account.devices.observe(() => { this.emit({ type: 'account' }) })
+      account.devices.observe(event => {
+        for (const key of event.keysChanged) this.network?.addPeerViaRelays(key)
+        this.emit({ type: 'account' })
+      })
+      account.revoked.observe(event => {
+        for (const key of event.keysChanged) this.sync?.closePeer(key, new DeviceRevokedError(`device ${key} was revoked`))
+        this.emit({ type: 'account' })
+      })
     }
   }
 
-  private startSync (): void {
+  private async startSync (): Promise<void> {
     const account = this.account!
+    this.deviceLists = new DeviceListKeeper(this.store, account, () => this.accountDoc!, this.runtime.now)
+    await this.deviceLists.load()
     const host: SessionHost = {
       certificate: account.certificate,
       accountId: account.accountId,
       sharedDocIds: peer => peer === account.accountId ? this.docs.ids() : [],
       canShare: (docId, peer) => peer === account.accountId && (docId === accountDocId(account.accountId) || chatIdOfDoc(docId) !== null),
+      checkPeer: peerId => {
+        if (this.deviceLists!.isRevoked(peerId)) throw new DeviceRevokedError(`device ${peerId} was revoked from this account`)
+      },
       open: docId => this.docs.open(docId),
       get: docId => this.docs.get(docId)
     }
@@ -322,6 +378,71 @@ export class Engine {
       onPeerClose: peerId => { this.network?.peerLost(peerId); this.emit({ type: 'peer', peerId, status: 'disconnected' }) },
       onPeerRefused: (peerId, error: TandemError) => { this.network?.forget(peerId); this.emit({ type: 'refused', peerId, error }) }
     })
+    await this.startRelays()
+  }
+
+  private async startRelays (): Promise<void> {
+    const network = this.network
+    if (network === null) return
+    for (const relayId of network.relayIds()) {
+      const client = new RelayClient(relayId, {
+        certificate: this.account!.certificate,
+        deviceList: () => this.deviceLists!.current(),
+        mergeDeviceList: remote => this.deviceLists!.merge(remote),
+        membership: docId => this.membershipOf(docId),
+        docIds: () => this.docs.ids(),
+        open: docId => this.docs.open(docId),
+        get: docId => this.docs.get(docId)
+      }, new RelayState(this.store, relayId), this.runtime, {
+        onAcked: (docId, acked) => { this.markSent(docId, acked) },
+        onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },
+        onConnection: (relay, connected, error) => { this.emit({ type: 'relay', relay, connected, error }) },
+        onError: error => { this.emit({ type: 'error', error }) },
+        onEphemeral: (docId, from, payload) => { this.emit({ type: 'ephemeral', docId, from, payload }) }
+      })
+      await client.load()
+      this.relays.set(relayId, client)
+    }
+    this.docs.onUpdate((docId, _update, origin) => { for (const r of this.relays.values()) r.docUpdated(docId, origin) })
+    this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
+    for (const d of this.accountDoc!.listDevices()) network.addPeerViaRelays(d.peerId)
+    network.connectRelays()
+  }
+
+  /** Chat docs are served by relays to the member accounts of a signed record; one account for now. */
+  private membershipOf (docId: string): SignedMembership | null {
+    if (chatIdOfDoc(docId) === null) return null
+    let record = this.memberships.get(docId)
+    if (record === undefined) {
+      // deterministic (Ed25519, fixed fields): every device of the account signs the same bytes
+      record = signMembership(this.account!.keys, { docId, version: 1, members: [this.account!.accountId], issuedAt: 0 })
+      this.memberships.set(docId, record)
+    }
+    return record
+  }
+
+  private statusOf (chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
+    if (this.relays.size === 0) return 'stored'
+    const id = chat.itemIdOf(messageId)
+    if (id === undefined) return 'stored'
+    const docId = chatDocId(chatId)
+    for (const r of this.relays.values()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
+    return 'stored'
+  }
+
+  /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
+  private markSent (docId: string, acked: StateVector): void {
+    const chatId = chatIdOfDoc(docId)
+    const chat = chatId === null ? undefined : this.chats.get(chatId)
+    const unsent = chatId === null ? undefined : this.unsent.get(chatId)
+    if (chat === undefined || unsent === undefined || chatId === null) return
+    const sent: string[] = []
+    for (const messageId of unsent) {
+      const id = chat.itemIdOf(messageId)
+      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) sent.push(messageId)
+    }
+    for (const m of sent) unsent.delete(m)
+    if (sent.length > 0) this.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
   }
 
   private async written (doc: Y.Doc): Promise<void> {

@@ -1,5 +1,5 @@
 import type { TandemError } from '@tandem/protocol'
-import type { Message } from './model/message.js'
+import type { Message, MessageStatus } from './model/message.js'
 
 /** Everything an app can observe; subscribe with `engine.subscribe(listener)`. */
 export type EngineEvent =
@@ -13,7 +13,15 @@ export type EngineEvent =
   | { type: 'peer'; peerId: string; status: 'connected' | 'disconnected' }
   /** A device was refused: no or bad certificate, another account, bad frames. */
   | { type: 'refused'; peerId: string; error: TandemError }
-  /** A write to the store failed: the engine stops reporting writes as stored. */
+  /** Messages sent from this device reached a new status (a relay acked them: `sent`). */
+  | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus }
+  /** Catching up from a relay: entries and bytes done of the backlog it announced. */
+  | { type: 'progress'; relay: string; entriesDone: number; entriesTotal: number; bytesDone: number; bytesTotal: number; caughtUp: boolean }
+  /** The /tandem/store connection to a relay opened or closed. */
+  | { type: 'relay'; relay: string; connected: boolean; error?: Error }
+  /** Ephemeral data (typing, presence) another device sent through a relay; never stored. */
+  | { type: 'ephemeral'; docId: string; from: string; payload: Uint8Array }
+  /** Something failed that the engine survived (a store write, a relay refusal of one doc…). */
   | { type: 'error'; error: Error }
 
 export type EngineListener = (event: EngineEvent) => void

@@ -13,6 +13,14 @@ export const ErrorCode = {
   WrongAccount: 'ERR_WRONG_ACCOUNT',
   NotAuthenticated: 'ERR_NOT_AUTHENTICATED',
   AccessDenied: 'ERR_ACCESS_DENIED',
+  InvalidDeviceList: 'ERR_INVALID_DEVICE_LIST',
+  StaleDeviceList: 'ERR_STALE_DEVICE_LIST',
+  DeviceRevoked: 'ERR_DEVICE_REVOKED',
+  DeviceNotListed: 'ERR_DEVICE_NOT_LISTED',
+  InvalidMembership: 'ERR_INVALID_MEMBERSHIP',
+  StaleMembership: 'ERR_STALE_MEMBERSHIP',
+  QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
+  BlobTooLarge: 'ERR_BLOB_TOO_LARGE',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -82,6 +90,62 @@ export class AccessDeniedError extends TandemError {
   }
 }
 
+/** Signed device list malformed (bytes or fields) or its signature does not verify. */
+export class InvalidDeviceListError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InvalidDeviceList, message, options)
+  }
+}
+
+/** A valid device list that may not replace the current one: other account, version not newer, or a revocation undone. */
+export class StaleDeviceListError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StaleDeviceList, message, options)
+  }
+}
+
+/** The device is revoked in its account's signed device list. */
+export class DeviceRevokedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.DeviceRevoked, message, options)
+  }
+}
+
+/** The device is not in its account's signed device list (or no list is known). */
+export class DeviceNotListedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.DeviceNotListed, message, options)
+  }
+}
+
+/** Membership record malformed, its signature does not verify, or its signer is not a member. */
+export class InvalidMembershipError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InvalidMembership, message, options)
+  }
+}
+
+/** A valid membership record that may not replace the current one: other doc, version not newer, or signed by a non-member. */
+export class StaleMembershipError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StaleMembership, message, options)
+  }
+}
+
+/** The relay refuses to store more for this account or doc. */
+export class QuotaExceededError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.QuotaExceeded, message, options)
+  }
+}
+
+/** An uploaded blob (all chunks of one upload) is over the relay's bound. */
+export class BlobTooLargeError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.BlobTooLarge, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
@@ -91,6 +155,14 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.WrongAccount]: WrongAccountError,
   [ErrorCode.NotAuthenticated]: NotAuthenticatedError,
   [ErrorCode.AccessDenied]: AccessDeniedError,
+  [ErrorCode.InvalidDeviceList]: InvalidDeviceListError,
+  [ErrorCode.StaleDeviceList]: StaleDeviceListError,
+  [ErrorCode.DeviceRevoked]: DeviceRevokedError,
+  [ErrorCode.DeviceNotListed]: DeviceNotListedError,
+  [ErrorCode.InvalidMembership]: InvalidMembershipError,
+  [ErrorCode.StaleMembership]: StaleMembershipError,
+  [ErrorCode.QuotaExceeded]: QuotaExceededError,
+  [ErrorCode.BlobTooLarge]: BlobTooLargeError,
 }
 
 /**

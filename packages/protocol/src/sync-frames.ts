@@ -181,20 +181,5 @@ export function chunkPayload(payload: Uint8Array, max: number = MAX_CHUNK_BYTES)
  * MAX_ERROR_MESSAGE_BYTES so reporting an error can never itself fail.
  */
 export function errorFrame(error: TandemError): Extract<SyncFrame, { type: 'error' }> {
-  return { type: 'error', code: truncateUtf8(error.code, MAX_ERROR_CODE_BYTES), message: truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) }
-}
-
-const utf8Encoder = new TextEncoder()
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const wellFormed = text.toWellFormed()
-  let bytes = 0
-  let end = 0
-  for (const ch of wellFormed) {
-    const size = utf8Encoder.encode(ch).length
-    if (bytes + size > maxBytes) break
-    bytes += size
-    end += ch.length
-  }
-  return wellFormed.slice(0, end)
+  return { type: 'error', code: wire.truncateUtf8(error.code, MAX_ERROR_CODE_BYTES), message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) }
 }

@@ -54,6 +54,17 @@ export function readLength(decoder: decoding.Decoder, what: string, max: number,
   return len
 }
 
+/**
+ * Reads an element count. Every element takes at least one byte, so a count past the
+ * remaining bytes is refused like a length, before any array is built.
+ */
+export function readCount(decoder: decoding.Decoder, what: string, max: number, errs: WireErrors): number {
+  const count = readUint(decoder, `${what} count`, errs)
+  if (count > max) throw errs.tooLarge(`${what}: ${count} entries, over the bound of ${max}`)
+  if (count > remaining(decoder)) throw errs.malformed(`${what}: ${count} entries claimed, ${remaining(decoder)} bytes left`)
+  return count
+}
+
 /** A view into the decoder's buffer (no copy), like lib0's own readVarUint8Array. */
 export function readBytes(decoder: decoding.Decoder, what: string, max: number, errs: WireErrors): Uint8Array {
   return decoding.readUint8Array(decoder, readLength(decoder, what, max, errs))
@@ -102,6 +113,12 @@ export function writeString(encoder: encoding.Encoder, what: string, s: string, 
   writeBytes(encoder, what, string.encodeUtf8(s), maxBytes, errs)
 }
 
+/** Writes an element count, refusing one over `max` (the reader refuses it too). */
+export function writeCount(encoder: encoding.Encoder, what: string, count: number, max: number, errs: WireErrors): void {
+  if (count > max) throw errs.tooLarge(`${what}: ${count} entries, over the bound of ${max}`)
+  writeUint(encoder, `${what} count`, count, errs)
+}
+
 export function writeBool(encoder: encoding.Encoder, what: string, b: boolean, errs: WireErrors): void {
   if (typeof b !== 'boolean') throw errs.malformed(`${what}: not a boolean`)
   encoding.writeUint8(encoder, b ? 1 : 0)
@@ -126,4 +143,24 @@ export function guard<T>(f: () => T, what: string, errs: WireErrors): T {
     if (cause instanceof TandemError) throw cause
     throw errs.malformed(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+const utf8Encoder = new TextEncoder()
+
+/** Cuts `text` (made well-formed first) at a character boundary to at most `maxBytes` of UTF-8. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const wellFormed = text.toWellFormed()
+  let bytes = 0
+  let end = 0
+  for (const ch of wellFormed) {
+    const size = utf8Encoder.encode(ch).length
+    if (bytes + size > maxBytes) break
+    bytes += size
+    end += ch.length
+  }
+  return wellFormed.slice(0, end)
 }

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import {
   AccessDeniedError,
+  BlobTooLargeError,
+  DeviceNotListedError,
+  DeviceRevokedError,
   ErrorCode,
   FrameTooLargeError,
   InvalidCertificateError,
   InvalidCredentialsError,
+  InvalidDeviceListError,
+  InvalidMembershipError,
   MalformedFrameError,
   NotAuthenticatedError,
+  QuotaExceededError,
+  StaleDeviceListError,
+  StaleMembershipError,
   TandemError,
   UnsupportedVersionError,
   WrongAccountError,
@@ -22,6 +30,14 @@ const classes = [
   [ErrorCode.WrongAccount, WrongAccountError, 'ERR_WRONG_ACCOUNT'],
   [ErrorCode.NotAuthenticated, NotAuthenticatedError, 'ERR_NOT_AUTHENTICATED'],
   [ErrorCode.AccessDenied, AccessDeniedError, 'ERR_ACCESS_DENIED'],
+  [ErrorCode.InvalidDeviceList, InvalidDeviceListError, 'ERR_INVALID_DEVICE_LIST'],
+  [ErrorCode.StaleDeviceList, StaleDeviceListError, 'ERR_STALE_DEVICE_LIST'],
+  [ErrorCode.DeviceRevoked, DeviceRevokedError, 'ERR_DEVICE_REVOKED'],
+  [ErrorCode.DeviceNotListed, DeviceNotListedError, 'ERR_DEVICE_NOT_LISTED'],
+  [ErrorCode.InvalidMembership, InvalidMembershipError, 'ERR_INVALID_MEMBERSHIP'],
+  [ErrorCode.StaleMembership, StaleMembershipError, 'ERR_STALE_MEMBERSHIP'],
+  [ErrorCode.QuotaExceeded, QuotaExceededError, 'ERR_QUOTA_EXCEEDED'],
+  [ErrorCode.BlobTooLarge, BlobTooLargeError, 'ERR_BLOB_TOO_LARGE'],
 ] as const
 
 describe('errors', () => {

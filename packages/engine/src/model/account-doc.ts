@@ -29,11 +29,14 @@ export class AccountDoc {
   readonly profile: Y.Map<unknown>
   readonly devices: Y.Map<DeviceEntry>
   readonly chats: Y.Map<Y.Map<unknown>>
+  /** Revoked devices: peer id → revocation time. One-way: an entry is never removed. */
+  readonly revoked: Y.Map<number>
 
   constructor (readonly doc: Y.Doc) {
     this.profile = doc.getMap('profile')
     this.devices = doc.getMap('devices')
     this.chats = doc.getMap('chats')
+    this.revoked = doc.getMap('revoked')
   }
 
   get name (): string {

@@ -21,11 +21,14 @@ export class ChatDoc {
   readonly meta: Y.Map<unknown>
   private sorted: MessageRecord[] | null = null
   private readonly ids = new Set<string>()
+  /** Message id → Yjs item id (client, clock): whether a relay holds it is a state-vector check. */
+  private itemIds: Map<string, [number, number]> | null = null
 
   constructor (readonly doc: Y.Doc) {
     this.messages = doc.getArray<MessageRecord>('messages')
     this.meta = doc.getMap('meta')
     this.messages.observe(event => {
+      if (this.itemIds !== null) for (const item of event.changes.added) this.indexItem(item)
       if (this.sorted === null) return
       const added: MessageRecord[] = []
       for (const item of event.changes.added) {
@@ -69,6 +72,22 @@ export class ChatDoc {
   }
 
   get size (): number { return this.ordered().length }
+
+  /** The Yjs item id of a message, as [client, clock]. */
+  itemIdOf (messageId: string): [number, number] | undefined {
+    if (this.itemIds === null) {
+      this.itemIds = new Map()
+      for (let item = this.messages._start; item !== null; item = item.right) this.indexItem(item)
+    }
+    return this.itemIds.get(messageId)
+  }
+
+  private indexItem (item: Y.Item): void {
+    if (item.deleted) return
+    item.content.getContent().forEach((m: unknown, i: number) => {
+      if (isMessageRecord(m)) this.itemIds!.set(m.id, [item.id.client, item.id.clock + i])
+    })
+  }
 
   private insertSorted (m: MessageRecord): void {
     const list = this.sorted

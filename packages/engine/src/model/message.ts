@@ -22,7 +22,14 @@ export interface Message {
   text: string
   /** Send time on the hybrid logical clock (wall ms + counter). */
   timestamp: Hlc
+  /**
+   * `stored`: on this device's disk. `sent`: a relay acknowledged a blob holding it
+   * (durable there), so every device of the account will get it. Never goes back.
+   */
+  status: MessageStatus
 }
+
+export type MessageStatus = 'stored' | 'sent'
 
 export const MAX_MESSAGE_TEXT = 64 * 1024
 
@@ -40,6 +47,6 @@ export function isMessageRecord (value: unknown): value is MessageRecord {
     typeof v.text === 'string' && typeof v.wall === 'number' && typeof v.counter === 'number'
 }
 
-export function toMessage (chatId: string, r: MessageRecord): Message {
-  return { id: r.id, chatId, author: r.author, device: r.device, text: r.text, timestamp: { wall: r.wall, counter: r.counter } }
+export function toMessage (chatId: string, r: MessageRecord, status: MessageStatus): Message {
+  return { id: r.id, chatId, author: r.author, device: r.device, text: r.text, timestamp: { wall: r.wall, counter: r.counter }, status }
 }

@@ -1,5 +1,6 @@
 import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
@@ -7,11 +8,10 @@ import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { SYNC_PROTOCOL } from '@tandem/protocol'
+import { STORE_PROTOCOL, SYNC_PROTOCOL } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import type { Link } from '../sync/link.js'
-import { StreamLink } from './stream-link.js'
+import { StreamLink, type Link } from '@tandem/transport'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (default: every IPv4 interface, a free TCP port). */
@@ -20,9 +20,19 @@ export interface NetworkOptions {
   mdns?: boolean | { intervalMs?: number; serviceTag?: string }
   /** Multiaddrs (with /p2p/<peer id>) of devices to dial and keep dialing. */
   peers?: string[]
+  /** Relay nodes (multiaddrs with /p2p/<relay id>): cloud history, and a circuit to reach devices. */
+  relays?: string[]
+  /**
+   * Dial other devices directly (default true). With false, devices are reached only
+   * through a relay's circuit — for networks where direct connections are not allowed.
+   */
+  directDial?: boolean
   /** Reconnection backoff: first delay and cap, in ms (defaults 250 and 30,000). */
   backoff?: { initialMs?: number; maxMs?: number }
 }
+
+/** Called for each new /tandem/store stream to a relay. */
+export type RelayLinkHandler = (relayId: string, link: Link) => void
 
 interface KnownPeer {
   addrs: Multiaddr[]
@@ -38,7 +48,9 @@ interface KnownPeer {
  */
 export class Libp2pNetwork {
   private readonly known = new Map<string, KnownPeer>()
+  private readonly relays = new Map<string, KnownPeer>()
   private stopped = false
+  onRelayLink: RelayLinkHandler = () => {}
 
   private constructor (
     private readonly node: Libp2p,
@@ -56,11 +68,17 @@ export class Libp2pNetwork {
     isConnected: (peerId: string) => boolean
   ): Promise<Libp2pNetwork> {
     const m = options.mdns
+    const relays = (options.relays ?? []).map(a => multiaddr(a))
+    const relayIds = new Set(relays.map(peerIdOf))
     const node = await createLibp2p({
       start: false,
       privateKey,
-      addresses: { listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'] },
-      transports: [tcp()],
+      // listening on <relay>/p2p-circuit makes a reservation, so other devices can reach us through it
+      addresses: { listen: [...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...relays.map(r => `${r.toString()}/p2p-circuit`)] },
+      transports: [tcp(), circuitRelayTransport()],
+      connectionGater: options.directDial === false
+        ? { denyDialMultiaddr: ma => !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma)) }
+        : undefined,
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery: m === true || typeof m === 'object'
@@ -84,22 +102,58 @@ export class Libp2pNetwork {
   async start (): Promise<void> {
     await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
       this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
-    })
+    }, { runOnLimitedConnection: true })
     await this.node.start()
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
+    for (const addr of this.options.relays ?? []) {
+      const ma = multiaddr(addr)
+      this.relays.set(peerIdOf(ma), { addrs: [ma], attempt: 0, timer: null, dialing: false })
+    }
+    this.connectRelays()
+  }
+
+  /** Relay peer ids, as configured. */
+  relayIds (): string[] { return [...this.relays.keys()] }
+
+  /** Opens a /tandem/store stream to every relay that has none (after an account appears, say). */
+  connectRelays (): void {
+    for (const id of this.relays.keys()) void this.connectRelay(id)
+  }
+
+  /** Reaches a device through every relay's circuit (its peer id comes from the device list). */
+  addPeerViaRelays (peerId: string): void {
+    if (peerId === this.node.peerId.toString()) return
+    for (const relay of this.relays.values()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
+  }
+
+  private async connectRelay (relayId: string): Promise<void> {
+    const r = this.relays.get(relayId)
+    if (r === undefined || r.dialing || this.stopped) return
+    if (r.timer !== null) { this.runtime.clearTimeout(r.timer); r.timer = null }
+    r.dialing = true
+    try {
+      const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      if (this.stopped) { stream.abort(new Error('network stopped')); return }
+      r.attempt = 0
+      stream.addEventListener('close', () => { this.schedule(r, () => this.connectRelay(relayId)) })
+      this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
+    } catch {
+      this.schedule(r, () => this.connectRelay(relayId))
+    } finally {
+      r.dialing = false
+    }
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    for (const p of this.known.values()) if (p.timer !== null) this.runtime.clearTimeout(p.timer)
+    for (const p of [...this.known.values(), ...this.relays.values()]) if (p.timer !== null) this.runtime.clearTimeout(p.timer)
     await this.node.stop()
   }
 
   /** Dials a device now and keeps it connected from then on. */
   addPeer (address: string): void {
     const ma = multiaddr(address)
-    const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-    if (id === undefined) throw new TypeError(`multiaddr ${address} has no /p2p/<peer id>`)
+    const id = peerIdOf(ma)
     peerIdFromString(id) // validates
     this.remember(id, [ma])
   }
@@ -107,7 +161,7 @@ export class Libp2pNetwork {
   /** A session with this peer ended: try again after a backoff. */
   peerLost (peerId: string): void {
     const p = this.known.get(peerId)
-    if (p !== undefined) this.schedule(peerId, p)
+    if (p !== undefined) this.schedule(p, () => this.connect(peerId))
   }
 
   /** A session with this peer opened: reset its backoff. */
@@ -146,23 +200,29 @@ export class Libp2pNetwork {
     if (p.timer !== null) { this.runtime.clearTimeout(p.timer); p.timer = null }
     p.dialing = true
     try {
-      const stream = await this.node.dialProtocol(p.addrs, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      const stream = await this.node.dialProtocol(p.addrs, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true })
       if (this.stopped) { stream.abort(new Error('network stopped')); return }
       this.onLink(new StreamLink(stream, peerId, 'outbound'))
     } catch {
-      this.schedule(peerId, p)
+      this.schedule(p, () => this.connect(peerId))
     } finally {
       p.dialing = false
     }
   }
 
-  private schedule (peerId: string, p: KnownPeer): void {
+  private schedule (p: KnownPeer, retry: () => Promise<void>): void {
     if (this.stopped || p.timer !== null) return
     const initial = this.options.backoff?.initialMs ?? 250
     const max = this.options.backoff?.maxMs ?? 30_000
     const base = Math.min(max, initial * 2 ** Math.min(p.attempt, 20))
     const jitter = 0.5 + (this.runtime.randomBytes(1)[0]! / 255) // 0.5×–1.5×
     p.attempt++
-    p.timer = this.runtime.setTimeout(() => { p.timer = null; void this.connect(peerId) }, Math.round(base * jitter))
+    p.timer = this.runtime.setTimeout(() => { p.timer = null; void retry() }, Math.round(base * jitter))
   }
+}
+
+function peerIdOf (ma: Multiaddr): string {
+  const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (id === undefined) throw new TypeError(`multiaddr ${ma.toString()} has no /p2p/<peer id>`)
+  return id
 }

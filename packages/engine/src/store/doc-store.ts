@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { BatchOp, KeyValueStore } from './kv.js'
-import { WriteQueue } from './write-queue.js'
+import { WriteQueue } from '@tandem/storage'
 
 /** What is on disk for one doc: the last compacted snapshot and the updates after it. */
 export interface StoredDoc {
@@ -118,6 +118,22 @@ export class DocStore {
 
   putMeta (name: string, value: Uint8Array): Promise<void> {
     return this.queue.enqueue([{ type: 'put', key: metaKey(name), value }])
+  }
+
+  /** Puts (value) and deletes (null) several metadata entries in one atomic batch. */
+  writeMeta (changes: Array<[name: string, value: Uint8Array | null]>): Promise<void> {
+    return this.queue.enqueue(changes.map(([name, value]) => value === null
+      ? { type: 'del', key: metaKey(name) }
+      : { type: 'put', key: metaKey(name), value }))
+  }
+
+  /** Every metadata entry whose name starts with `prefix`, in name order. */
+  async metaEntries (prefix: string): Promise<Array<[string, Uint8Array]>> {
+    await this.queue.drain()
+    const out: Array<[string, Uint8Array]> = []
+    const from = metaKey(prefix)
+    for await (const [key, value] of this.db.iterator({ gte: from, lt: from + '\uffff' })) out.push([key.slice(5), value])
+    return out
   }
 
   /** Resolves when every write enqueued so far is on disk. */

@@ -9,6 +9,9 @@ export class Reassembler {
 
   constructor (private readonly maxBytes: number) {}
 
+  /** Drops a partial payload that will never be finished. */
+  discard (key: string): void { this.parts.delete(key) }
+
   /** Adds a chunk; returns the whole payload when `final`, else null. */
   add (key: string, chunk: Uint8Array, final: boolean): Uint8Array | null {
     let entry = this.parts.get(key)

@@ -4,7 +4,7 @@ import {
   checkVersion, chunkPayload, decodeSyncFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
   type DeviceCertificate, type SyncFrame
 } from '@tandem/protocol'
-import type { Link } from './link.js'
+import type { Link } from '@tandem/transport'
 import { Reassembler } from './reassembler.js'
 
 /** Largest diff or update a peer may send us, reassembled from chunks. */
@@ -17,6 +17,8 @@ export interface SessionHost {
   /** Docs to sync with this peer as soon as the session opens. */
   sharedDocIds(peerAccountId: string): string[]
   canShare(docId: string, peerAccountId: string): boolean
+  /** Throws a typed error if this certified peer must still be refused (a revoked device). */
+  checkPeer(peerId: string): void
   open(docId: string): Promise<Y.Doc>
   get(docId: string): Y.Doc | undefined
 }
@@ -104,7 +106,9 @@ export class SyncSession {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
       checkVersion(frame.version)
-      this.peerAccount = verifyDeviceCertificate(frame.certificate, { peerId: this.link.remotePeerId, accountId: this.host.accountId })
+      const account = verifyDeviceCertificate(frame.certificate, { peerId: this.link.remotePeerId, accountId: this.host.accountId })
+      this.host.checkPeer(this.link.remotePeerId)
+      this.peerAccount = account
       this.state = 'open'
       this.events.onOpen(this)
       if (this.state !== 'open') return

@@ -1,6 +1,6 @@
 import { TandemError } from '@tandem/protocol'
 import type { DocHost } from '../store/doc-host.js'
-import type { Link } from './link.js'
+import type { Link } from '@tandem/transport'
 import { SyncSession, type SessionHost } from './session.js'
 
 export interface SyncManagerEvents {
@@ -45,6 +45,11 @@ export class SyncManager {
   }
 
   connectedPeers (): string[] { return [...this.sessions.keys()] }
+
+  /** Ends the session with a peer (a revoked device), telling it why. */
+  closePeer (peerId: string, error: TandemError): void {
+    this.sessions.get(peerId)?.fail(error)
+  }
 
   isConnected (peerId: string): boolean { return this.sessions.has(peerId) }
 

@@ -3,7 +3,7 @@ import { LengthPrefixedDecoder } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
-import type { Link, LinkHandlers } from '../sync/link.js'
+import type { Link, LinkHandlers } from './link.js'
 
 /** How long a graceful close may wait for the peer before the stream is reset. */
 const CLOSE_TIMEOUT_MS = 5_000
@@ -40,6 +40,8 @@ export class StreamLink implements Link {
       await this.stream.onDrain()
     }
   }
+
+  congested (): boolean { return this.stream.writableNeedsDrain }
 
   close (error?: TandemError): void {
     if (this.stream.status !== 'open') return

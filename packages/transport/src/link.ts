@@ -22,6 +22,8 @@ export interface Link {
   start(handlers: LinkHandlers): void
   /** Resolves when the frame is accepted by the transport (backpressure). */
   send(frame: Uint8Array): Promise<void>
+  /** True while the transport is applying backpressure: best-effort senders skip a frame. */
+  congested?(): boolean
   /** Closes the link; with an error, the transport may reset rather than close. */
   close(error?: TandemError): void
 }

@@ -1,0 +1,164 @@
+// Drives the built `tandem-relay` (apps/relay/dist/main.js; `npm test` builds first).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { parseBytes, parseDuration, parseHostPort, parseOptions, DEFAULT_LISTEN } from '../src/options.js'
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js')
+
+const cleanups: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
+})
+
+async function tempDir (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-relay-cli-'))
+  cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+interface Started { child: ChildProcess; lines: string[]; exit: Promise<number | null>; stderr: () => string }
+
+/** Starts the relay and resolves once it printed its `http:` line (its last startup line). */
+async function startCli (args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, TANDEM_RELAY_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString() })
+  const exit = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
+  cleanups.push(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exit } })
+  const lines: string[] = []
+  const rl = createInterface({ input: child.stdout! })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`relay did not start: ${err}`)) }, 20_000)
+    rl.on('line', line => {
+      lines.push(line)
+      if (line.startsWith('http: ')) { clearTimeout(timer); resolve() }
+    })
+    void exit.then(code => { clearTimeout(timer); reject(new Error(`relay exited ${code}: ${err}`)) })
+  })
+  return { child, lines, exit, stderr: () => err }
+}
+
+describe('tandem-relay', () => {
+  it('prints its peer id, addresses and http endpoint, serves /healthz and /metrics, and exits 0 on SIGTERM', async () => {
+    const data = await tempDir()
+    const args = ['--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--http', '127.0.0.1:0']
+    const run = await startCli(args)
+    const [idLine, ...rest] = run.lines
+    expect(idLine).toMatch(/^peer id: 12D3KooW\w+$/)
+    const peerId = idLine!.slice('peer id: '.length)
+    const listening = rest.filter(l => l.startsWith('listening: '))
+    expect(listening).toHaveLength(2)
+    expect(listening[0]).toMatch(new RegExp(`^listening: /ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${peerId}$`))
+    expect(listening[1]).toMatch(new RegExp(`^listening: /ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${peerId}$`))
+    const httpLine = rest.at(-1)!
+    expect(httpLine).toMatch(/^http: http:\/\/127\.0\.0\.1:\d+ \(\/healthz, \/metrics\)$/)
+    expect(run.lines).toHaveLength(4) // nothing else on stdout: logs go to stderr
+    const url = httpLine.split(' ')[1]!
+
+    const health = await fetch(`${url}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ ok: true })
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).toContain('tandem_relay_connections')
+
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toBe(0)
+    expect(run.stderr()).toContain('relay stopped')
+
+    // same data dir, same identity
+    const again = await startCli(args)
+    expect(again.lines[0]).toBe(idLine)
+    again.child.kill('SIGINT')
+    expect(await again.exit).toBe(0)
+  })
+
+  it('reads its settings from TANDEM_RELAY_* variables', async () => {
+    const data = await tempDir()
+    const run = await startCli([], {
+      TANDEM_RELAY_DATA: data,
+      TANDEM_RELAY_LISTEN: '/ip4/127.0.0.1/tcp/0, /ip4/127.0.0.1/tcp/0/ws',
+      TANDEM_RELAY_HTTP: '127.0.0.1:0',
+      TANDEM_RELAY_LOG_LEVEL: 'warn'
+    })
+    expect(run.lines.filter(l => l.startsWith('listening: '))).toHaveLength(2)
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toBe(0)
+    expect(run.stderr()).toBe('') // warn level: the info lines are not logged
+  })
+
+  it('refuses to start without a data directory', async () => {
+    const env = { ...process.env }
+    delete env.TANDEM_RELAY_DATA
+    const child = spawn(process.execPath, [MAIN, '--http', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    const code = await new Promise<number | null>(resolve => { child.once('exit', resolve) })
+    expect(code).not.toBe(0)
+    expect(err).toMatch(/--data/)
+  })
+})
+
+describe('tandem-relay options', () => {
+  const saved = { ...process.env }
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (k.startsWith('TANDEM_RELAY_')) delete process.env[k]
+    Object.assign(process.env, saved)
+  })
+
+  it('treats an empty TANDEM_RELAY_DATA as missing', () => {
+    process.env.TANDEM_RELAY_DATA = ''
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => { throw new Error(`exit ${code}`) }) as never)
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      expect(() => parseOptions(['node', 'tandem-relay'])).toThrow(/exit 1/)
+    } finally {
+      exit.mockRestore()
+      write.mockRestore()
+    }
+  })
+
+  it('has the documented defaults', () => {
+    const o = parseOptions(['node', 'tandem-relay', '--data', '/tmp/x'])
+    expect(o.listen).toEqual(DEFAULT_LISTEN)
+    expect(o.http).toEqual({ host: '127.0.0.1', port: 9090 })
+    expect(o.logLevel).toBe('info')
+    expect(o.accountQuotaBytes).toBe(1024 ** 3)
+    expect(o.maxBlobBytes).toBeUndefined()
+    expect(o.maxConnections).toBeUndefined()
+    expect(o.announce).toEqual([])
+  })
+
+  it('takes repeatable flags and limits', () => {
+    const o = parseOptions(['node', 'tandem-relay', '--data', 'd', '--listen', '/ip4/127.0.0.1/tcp/1', '--listen', '/ip4/127.0.0.1/tcp/2/ws',
+      '--announce', '/dns4/relay.example/tcp/4001', '--max-blob-bytes', '1MiB', '--account-quota', '5GiB', '--max-connections', '100',
+      '--max-reservations', '50', '--relay-data-limit', '64MiB', '--relay-duration', '30m', '--http', '[::1]:9191'])
+    expect(o.listen).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2/ws'])
+    expect(o.announce).toEqual(['/dns4/relay.example/tcp/4001'])
+    expect(o).toMatchObject({ maxBlobBytes: 1024 ** 2, accountQuotaBytes: 5 * 1024 ** 3, maxConnections: 100, maxReservations: 50,
+      relayDataLimitBytes: 64 * 1024 ** 2, relayDurationMs: 30 * 60_000, http: { host: '::1', port: 9191 } })
+  })
+
+  it('parses sizes, durations and host:port', () => {
+    expect(parseBytes('1048576')).toBe(1048576)
+    expect(parseBytes('1 GiB')).toBe(1024 ** 3)
+    expect(parseBytes('10GB')).toBe(10e9)
+    expect(() => parseBytes('lots')).toThrow()
+    expect(() => parseBytes('0')).toThrow()
+    expect(parseDuration('90')).toBe(90_000)
+    expect(parseDuration('4h')).toBe(4 * 3_600_000)
+    expect(() => parseDuration('soon')).toThrow()
+    expect(parseHostPort('127.0.0.1:9090')).toEqual({ host: '127.0.0.1', port: 9090 })
+    expect(parseHostPort(':9090')).toEqual({ host: '0.0.0.0', port: 9090 })
+    expect(parseHostPort('off')).toBeNull()
+    expect(() => parseHostPort('9090')).toThrow()
+    expect(() => parseHostPort('h:70000')).toThrow()
+  })
+})

@@ -1,0 +1,248 @@
+import { MalformedFrameError, type DeviceCertificate, type SignedDeviceList, type SignedMembership, type TandemError } from '@tandem/protocol'
+import type { Link } from '@tandem/transport'
+import * as Y from 'yjs'
+import type { Runtime, TimerHandle } from '../runtime.js'
+import { RelayConnection } from './relay-connection.js'
+import type { OutboxEntry, RelayState } from './relay-state.js'
+import { encodeSv, isEmptyUpdate, mergeSv, svOfUpdate, type StateVector } from './state-vector.js'
+
+/** Origin of updates applied from a relay: they are in its log already, never uploaded back. */
+export const FROM_RELAY = Symbol('tandem:relay')
+
+/** Upload a snapshot once the relay's log holds this many entries after its newest one. */
+const SNAPSHOT_AFTER_ENTRIES = 500
+
+export interface RelayClientHost {
+  readonly certificate: DeviceCertificate
+  /** The newest signed device list this device has (signed anew if it lacks a device). */
+  deviceList(): SignedDeviceList
+  /** Merges the relay's list with ours; returns a successor to upload when ours knows more. */
+  mergeDeviceList(remote: SignedDeviceList | null): SignedDeviceList | null
+  /** The membership record a chat doc is served under (null for account docs). */
+  membership(docId: string): SignedMembership | null
+  /** Docs to keep in sync with the relay. */
+  docIds(): string[]
+  open(docId: string): Promise<Y.Doc>
+  get(docId: string): Y.Doc | undefined
+}
+
+export interface RelayProgress {
+  relay: string
+  entriesDone: number
+  entriesTotal: number
+  bytesDone: number
+  bytesTotal: number
+  /** Every subscribed doc has reached the relay's head. */
+  caughtUp: boolean
+}
+
+export interface RelayClientEvents {
+  /** The relay acknowledged more of a doc: messages inside `acked` are now "sent". */
+  onAcked(docId: string, acked: StateVector): void
+  onProgress(progress: RelayProgress): void
+  onConnection(relay: string, connected: boolean, error?: Error): void
+  onError(error: TandemError): void
+  onEphemeral(docId: string, from: string, payload: Uint8Array): void
+}
+
+/**
+ * Keeps this device's docs in one relay's log: subscribes to every doc since
+ * its cursor and applies what comes, and uploads the diff between each doc and
+ * the state the relay is known to hold (so updates learned from LAN peers reach
+ * it too). Uploads go through a persistent outbox and are resent byte-identical
+ * until acked, so the relay stores each exactly once.
+ */
+export class RelayClient {
+  private conn: RelayConnection | null = null
+  private outbox: OutboxEntry[] = []
+  private nextUploadId = 1
+  private readonly flushTimers = new Map<string, TimerHandle>()
+  private readonly snapshotting = new Map<number, string>()
+  private readonly receivedSeq = new Map<string, number>()
+  private readonly progress = new Map<string, { entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
+  private stopped = false
+
+  constructor (
+    readonly relayId: string,
+    readonly host: RelayClientHost,
+    private readonly state: RelayState,
+    private readonly runtime: Runtime,
+    private readonly events: RelayClientEvents
+  ) {}
+
+  async load (): Promise<void> {
+    this.outbox = await this.state.load()
+    for (const e of this.outbox) this.nextUploadId = Math.max(this.nextUploadId, e.uploadId + 1)
+  }
+
+  get isConnected (): boolean { return this.conn?.isOpen === true }
+
+  /** Blobs still waiting for the relay's ack. */
+  get pending (): number { return this.outbox.length }
+
+  ackedSv (docId: string): StateVector { return this.state.doc(docId).acked }
+
+  /** A new /tandem/store stream to this relay (the network redials after a drop). */
+  addLink (link: Link): void {
+    this.conn?.close()
+    const conn = new RelayConnection(link, this)
+    this.conn = conn
+    conn.start()
+  }
+
+  stop (): void {
+    this.stopped = true
+    for (const t of this.flushTimers.values()) this.runtime.clearTimeout(t)
+    this.conn?.close()
+  }
+
+  /** A doc opened locally: subscribe to it and upload what the relay lacks. */
+  docOpened (docId: string): void {
+    if (this.isConnected) this.setUp(this.conn!, docId)
+    this.scheduleFlush(docId)
+  }
+
+  /** A doc changed (locally or from a LAN peer): upload the diff soon, coalescing a burst. */
+  docUpdated (docId: string, origin: unknown): void {
+    if (origin !== FROM_RELAY) this.scheduleFlush(docId)
+  }
+
+  /** Pushes a device list (after a revocation, say) to the relay now. */
+  pushDeviceList (list: SignedDeviceList): void {
+    if (this.isConnected) void this.conn!.send({ type: 'device-list', list })
+  }
+
+  sendEphemeral (docId: string, payload: Uint8Array): boolean {
+    if (!this.isConnected) return false
+    void this.conn!.send({ type: 'ephemeral', docId, payload })
+    return true
+  }
+
+  // ── called by RelayConnection ─────────────────────────────────────────────
+
+  async connected (conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void> {
+    const successor = this.host.mergeDeviceList(relayList)
+    if (successor !== null) void conn.send({ type: 'device-list', list: successor })
+    this.progress.clear()
+    for (const docId of this.host.docIds()) this.setUp(conn, docId)
+    for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
+    for (const docId of this.host.docIds()) await this.flush(docId)
+    this.events.onConnection(this.relayId, true)
+  }
+
+  connectionClosed (conn: RelayConnection, error?: Error): void {
+    if (this.conn !== conn) return
+    this.conn = null
+    this.snapshotting.clear()
+    if (!this.stopped) this.events.onConnection(this.relayId, false, error)
+  }
+
+  connectionError (error: TandemError): void { this.events.onError(error) }
+
+  backlog (docId: string, entries: number, bytes: number): void {
+    this.progress.set(docId, { entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
+    this.emitProgress()
+  }
+
+  caughtUp (docId: string): void {
+    const p = this.progress.get(docId)
+    if (p !== undefined && !p.caughtUp) { p.caughtUp = true; p.entriesDone = p.entries; p.bytesDone = p.bytes; this.emitProgress() }
+  }
+
+  /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
+  async received (docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
+    const st = this.state.doc(docId)
+    const doc = await this.host.open(docId)
+    if (blob !== null) {
+      try {
+        Y.applyUpdate(doc, blob, FROM_RELAY)
+      } catch (err) {
+        this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
+      }
+      const sv = svOfUpdate(blob)
+      mergeSv(st.uploaded, sv)
+      if (mergeSv(st.acked, sv)) this.events.onAcked(docId, st.acked)
+    }
+    this.receivedSeq.set(docId, Math.max(seq, this.receivedSeq.get(docId) ?? 0))
+    // The cursor moves only while the doc has no pending (dependency-less) structs: those are
+    // not on our disk, so after a restart we must fetch them from the relay again.
+    if (doc.store.pendingStructs === null && doc.store.pendingDs === null) st.cursor = Math.max(st.cursor, this.receivedSeq.get(docId)!)
+    const p = this.progress.get(docId)
+    if (p !== undefined && !p.caughtUp) {
+      p.entriesDone++
+      p.bytesDone += blob?.byteLength ?? 0
+      this.emitProgress()
+    }
+    await this.state.save(docId)
+  }
+
+  async acked (docId: string, uploadId: number, sinceSnapshot: number): Promise<void> {
+    const snapDoc = this.snapshotting.get(uploadId)
+    if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); return }
+    const i = this.outbox.findIndex(e => e.uploadId === uploadId)
+    if (i < 0) return
+    const [entry] = this.outbox.splice(i, 1)
+    const st = this.state.doc(docId)
+    if (mergeSv(st.acked, entry!.sv)) this.events.onAcked(docId, st.acked)
+    await this.state.save(docId, [], [entry!])
+    if (sinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) this.snapshot(docId)
+  }
+
+  docError (conn: RelayConnection, uploadId: number, error: TandemError): void {
+    this.snapshotting.delete(uploadId)
+    this.events.onError(error)
+    // Our list lost a race with another device's: reconnect to read the relay's and merge.
+    if (error.code === 'ERR_STALE_DEVICE_LIST') conn.close()
+  }
+
+  ephemeral (docId: string, from: string, payload: Uint8Array): void { this.events.onEphemeral(docId, from, payload) }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  private setUp (conn: RelayConnection, docId: string): void {
+    const record = this.host.membership(docId)
+    if (record !== null) void conn.send({ type: 'membership', record })
+    void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
+  }
+
+  private scheduleFlush (docId: string): void {
+    if (this.stopped || this.flushTimers.has(docId)) return
+    this.flushTimers.set(docId, this.runtime.setTimeout(() => {
+      this.flushTimers.delete(docId)
+      void this.flush(docId).catch(err => { this.events.onError(err as TandemError) })
+    }, 0))
+  }
+
+  /** Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if connected. */
+  private async flush (docId: string): Promise<void> {
+    const doc = this.host.get(docId)
+    if (doc === undefined) return
+    const st = this.state.doc(docId)
+    const blob = Y.encodeStateAsUpdate(doc, encodeSv(st.uploaded))
+    if (isEmptyUpdate(blob)) return
+    const sv = Y.decodeStateVector(Y.encodeStateVector(doc))
+    const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
+    mergeSv(st.uploaded, sv)
+    this.outbox.push(entry)
+    await this.state.save(docId, [entry])
+    if (this.isConnected) this.conn!.upload(docId, entry.uploadId, blob)
+  }
+
+  private snapshot (docId: string): void {
+    const st = this.state.doc(docId)
+    const doc = this.host.get(docId)
+    if (!this.isConnected || doc === undefined || st.cursor < 1 || [...this.snapshotting.values()].includes(docId)) return
+    const uploadId = this.nextUploadId++
+    this.snapshotting.set(uploadId, docId)
+    this.conn!.upload(docId, uploadId, Y.encodeStateAsUpdate(doc), st.cursor)
+  }
+
+  private emitProgress (): void {
+    let entriesDone = 0; let entriesTotal = 0; let bytesDone = 0; let bytesTotal = 0; let caughtUp = true
+    for (const p of this.progress.values()) {
+      entriesDone += p.entriesDone; entriesTotal += p.entries; bytesDone += p.bytesDone; bytesTotal += p.bytes
+      caughtUp &&= p.caughtUp
+    }
+    this.events.onProgress({ relay: this.relayId, entriesDone, entriesTotal, bytesDone, bytesTotal, caughtUp })
+  }
+}

@@ -1,0 +1,123 @@
+import {
+  MalformedFrameError, STORE_PROTOCOL_VERSION, TandemError, chunkPayload, decodeStoreFrame, encodeStoreFrame,
+  errorFromWire, type StoreFrame
+} from '@tandem/protocol'
+import type { Link } from '@tandem/transport'
+import { Reassembler } from '../sync/reassembler.js'
+import { MAX_PAYLOAD_BYTES } from '../sync/session.js'
+import type { RelayClient } from './relay-client.js'
+
+/**
+ * One /tandem/store stream to a relay: the handshake, then frames in both
+ * directions. Blob chunks are reassembled per doc and handed to the client;
+ * uploads are sent through one chain so each one's chunks stay in order.
+ */
+export class RelayConnection {
+  private open = false
+  private closed = false
+  private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
+  /** The blob seq being reassembled per doc: a new seq discards a partial one (dropped by a snapshot). */
+  private readonly receiving = new Map<string, string>()
+  private recvChain: Promise<void> = Promise.resolve()
+  private sendChain: Promise<void> = Promise.resolve()
+
+  constructor (readonly link: Link, private readonly client: RelayClient) {}
+
+  get isOpen (): boolean { return this.open && !this.closed }
+
+  start (): void {
+    this.link.start({
+      onFrame: bytes => {
+        this.recvChain = this.recvChain
+          .then(async () => { if (!this.closed) await this.handle(decodeStoreFrame(bytes)) })
+          .catch(err => { this.fail(err) })
+      },
+      onError: err => { this.fail(err) },
+      onClose: err => { this.end(err) }
+    })
+    void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.host.certificate, deviceList: this.client.host.deviceList() })
+  }
+
+  send (frame: StoreFrame): Promise<void> {
+    const next = this.sendChain.then(async () => {
+      if (!this.closed) await this.link.send(encodeStoreFrame(frame))
+    })
+    this.sendChain = next.catch(err => { this.end(err as Error) })
+    return this.sendChain
+  }
+
+  /** Sends one blob as append (or snapshot) chunks, in order. */
+  upload (docId: string, uploadId: number, blob: Uint8Array, covers?: number): void {
+    const chunks = chunkPayload(blob)
+    chunks.forEach((chunk, i) => {
+      const final = i === chunks.length - 1
+      void this.send(covers === undefined
+        ? { type: 'append', docId, uploadId, final, chunk }
+        : { type: 'snapshot', docId, uploadId, covers, final, chunk })
+    })
+  }
+
+  close (error?: TandemError): void {
+    this.link.close(error)
+    this.end(error)
+  }
+
+  private fail (err: unknown): void {
+    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
+    this.client.connectionError(error)
+    this.close(error)
+  }
+
+  private end (error?: Error): void {
+    if (this.closed) return
+    this.closed = true
+    this.client.connectionClosed(this, error)
+  }
+
+  private async handle (frame: StoreFrame): Promise<void> {
+    if (!this.open) {
+      if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
+      if (frame.type !== 'welcome') throw new MalformedFrameError(`expected welcome, got ${frame.type}`)
+      this.open = true
+      await this.client.connected(this, frame.deviceList)
+      return
+    }
+    switch (frame.type) {
+      case 'blob':
+      case 'snapshot-data': {
+        const seq = frame.type === 'blob' ? frame.seq : frame.covers
+        const key = `${frame.type}:${frame.docId}:${seq}`
+        const previous = this.receiving.get(frame.docId)
+        if (previous !== undefined && previous !== key) this.reassembler.discard(previous)
+        const blob = this.reassembler.add(key, frame.chunk, frame.final)
+        if (blob === null) { this.receiving.set(frame.docId, key); return }
+        this.receiving.delete(frame.docId)
+        await this.client.received(frame.docId, seq, blob)
+        return
+      }
+      case 'echo':
+        await this.client.received(frame.docId, frame.seq, null)
+        return
+      case 'ack':
+        await this.client.acked(frame.docId, frame.uploadId, frame.sinceSnapshot)
+        return
+      case 'subscribed':
+        this.client.backlog(frame.docId, frame.entries, frame.bytes)
+        return
+      case 'caught-up':
+        this.client.caughtUp(frame.docId)
+        return
+      case 'doc-error':
+        this.client.docError(this, frame.uploadId, errorFromWire(frame.code, frame.message))
+        return
+      case 'ephemeral-data':
+        this.client.ephemeral(frame.docId, frame.from, frame.payload)
+        return
+      case 'error':
+        this.close(errorFromWire(frame.code, frame.message))
+        return
+      default:
+        throw new MalformedFrameError(`a relay may not send ${frame.type}`)
+    }
+  }
+}

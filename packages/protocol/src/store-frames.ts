@@ -1,0 +1,377 @@
+/**
+ * /tandem/store/1.0.0 frames (device ↔ relay): a hello with the device certificate and
+ * signed device list, membership records, then per doc a log of opaque blobs the relay
+ * numbers (append → ack(seq), subscribe(since) → backfill then live), snapshots, and
+ * ephemeral fan-out. Each frame travels as one length-prefixed message, framed like
+ * /tandem/sync; this module encodes and decodes the message body. Grammar: PROTOCOL.md.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
+import { readSignedDeviceList, writeSignedDeviceList, type SignedDeviceList } from './device-list.js'
+import { FrameTooLargeError, MalformedFrameError, UnsupportedVersionError, type TandemError } from './errors.js'
+import { readSignedMembership, writeSignedMembership, type SignedMembership } from './membership.js'
+import { MAX_CHUNK_BYTES, MAX_DOC_ID_BYTES, MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_FRAME_BYTES } from './sync-frames.js'
+import * as wire from './wire.js'
+
+export const STORE_PROTOCOL = '/tandem/store/1.0.0'
+export const STORE_PROTOCOL_VERSION = 1
+/** Payload of one ephemeral / ephemeral-data frame (typing, presence): small, never chunked. */
+export const MAX_EPHEMERAL_BYTES = 16 * 1024
+
+export type StoreFrame =
+  // device → relay
+  | { type: 'hello'; version: number; certificate: DeviceCertificate; deviceList: SignedDeviceList | null }
+  | { type: 'device-list'; list: SignedDeviceList }
+  | { type: 'membership'; record: SignedMembership }
+  | { type: 'subscribe'; docId: string; since: number }
+  | { type: 'unsubscribe'; docId: string }
+  | { type: 'append'; docId: string; uploadId: number; final: boolean; chunk: Uint8Array }
+  | { type: 'snapshot'; docId: string; uploadId: number; covers: number; final: boolean; chunk: Uint8Array }
+  | { type: 'ephemeral'; docId: string; payload: Uint8Array }
+  // relay → device
+  | { type: 'welcome'; deviceList: SignedDeviceList | null }
+  | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number }
+  | { type: 'subscribed'; docId: string; head: number; entries: number; bytes: number }
+  | { type: 'blob'; docId: string; seq: number; final: boolean; chunk: Uint8Array }
+  | { type: 'echo'; docId: string; seq: number }
+  | { type: 'snapshot-data'; docId: string; covers: number; final: boolean; chunk: Uint8Array }
+  | { type: 'caught-up'; docId: string; head: number }
+  | { type: 'ephemeral-data'; docId: string; from: string; payload: Uint8Array }
+  | { type: 'doc-error'; docId: string; uploadId: number; code: string; message: string }
+  | { type: 'error'; code: string; message: string }
+
+export type StoreFrameType = StoreFrame['type']
+
+/** Device → relay 1..8, relay → device 20..29. Tag 0 is reserved so that zero-filled garbage never parses. */
+export const StoreFrameTag = {
+  hello: 1,
+  'device-list': 2,
+  membership: 3,
+  subscribe: 4,
+  unsubscribe: 5,
+  append: 6,
+  snapshot: 7,
+  ephemeral: 8,
+  welcome: 20,
+  ack: 21,
+  subscribed: 22,
+  blob: 23,
+  echo: 24,
+  'snapshot-data': 25,
+  'caught-up': 26,
+  'ephemeral-data': 27,
+  'doc-error': 28,
+  error: 29,
+} as const satisfies Record<StoreFrameType, number>
+
+const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral'])
+
+/** True for the frames a device sends (tags 1..8), false for the relay's (20..29). */
+export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
+  return DEVICE_TO_RELAY.has(frame.type)
+}
+
+const errs: wire.WireErrors = {
+  malformed: (m, o) => new MalformedFrameError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o),
+}
+
+const writeDocId = (encoder: encoding.Encoder, docId: string) => wire.writeString(encoder, 'docId', docId, MAX_DOC_ID_BYTES, errs)
+const readDocId = (decoder: decoding.Decoder) => wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
+
+function writeOptionalDeviceList(encoder: encoding.Encoder, list: SignedDeviceList | null): void {
+  if (list !== null && typeof list !== 'object') throw errs.malformed('deviceList: not a device list or null')
+  wire.writeBool(encoder, 'deviceList present', list !== null, errs)
+  if (list !== null) writeSignedDeviceList(encoder, list)
+}
+
+function readOptionalDeviceList(decoder: decoding.Decoder): SignedDeviceList | null {
+  return wire.readBool(decoder, 'deviceList present', errs) ? readSignedDeviceList(decoder) : null
+}
+
+export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): void {
+  switch (frame.type) {
+    case 'hello':
+      encoding.writeVarUint(encoder, StoreFrameTag.hello)
+      wire.writeUint(encoder, 'hello.version', frame.version, errs)
+      writeDeviceCertificate(encoder, frame.certificate)
+      writeOptionalDeviceList(encoder, frame.deviceList)
+      return
+    case 'device-list':
+      encoding.writeVarUint(encoder, StoreFrameTag['device-list'])
+      writeSignedDeviceList(encoder, frame.list)
+      return
+    case 'membership':
+      encoding.writeVarUint(encoder, StoreFrameTag.membership)
+      writeSignedMembership(encoder, frame.record)
+      return
+    case 'subscribe':
+      encoding.writeVarUint(encoder, StoreFrameTag.subscribe)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'since', frame.since, errs)
+      return
+    case 'unsubscribe':
+      encoding.writeVarUint(encoder, StoreFrameTag.unsubscribe)
+      writeDocId(encoder, frame.docId)
+      return
+    case 'append':
+      encoding.writeVarUint(encoder, StoreFrameTag.append)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'uploadId', frame.uploadId, errs)
+      wire.writeBool(encoder, 'final', frame.final, errs)
+      wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
+      return
+    case 'snapshot':
+      encoding.writeVarUint(encoder, StoreFrameTag.snapshot)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'uploadId', frame.uploadId, errs)
+      wire.writeUint(encoder, 'covers', frame.covers, errs)
+      wire.writeBool(encoder, 'final', frame.final, errs)
+      wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
+      return
+    case 'ephemeral':
+      encoding.writeVarUint(encoder, StoreFrameTag.ephemeral)
+      writeDocId(encoder, frame.docId)
+      wire.writeBytes(encoder, 'payload', frame.payload, MAX_EPHEMERAL_BYTES, errs)
+      return
+    case 'welcome':
+      encoding.writeVarUint(encoder, StoreFrameTag.welcome)
+      writeOptionalDeviceList(encoder, frame.deviceList)
+      return
+    case 'ack':
+      encoding.writeVarUint(encoder, StoreFrameTag.ack)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'uploadId', frame.uploadId, errs)
+      wire.writeUint(encoder, 'seq', frame.seq, errs)
+      wire.writeUint(encoder, 'sinceSnapshot', frame.sinceSnapshot, errs)
+      return
+    case 'subscribed':
+      encoding.writeVarUint(encoder, StoreFrameTag.subscribed)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'head', frame.head, errs)
+      wire.writeUint(encoder, 'entries', frame.entries, errs)
+      wire.writeUint(encoder, 'bytes', frame.bytes, errs)
+      return
+    case 'blob':
+      encoding.writeVarUint(encoder, StoreFrameTag.blob)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'seq', frame.seq, errs)
+      wire.writeBool(encoder, 'final', frame.final, errs)
+      wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
+      return
+    case 'echo':
+      encoding.writeVarUint(encoder, StoreFrameTag.echo)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'seq', frame.seq, errs)
+      return
+    case 'snapshot-data':
+      encoding.writeVarUint(encoder, StoreFrameTag['snapshot-data'])
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'covers', frame.covers, errs)
+      wire.writeBool(encoder, 'final', frame.final, errs)
+      wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
+      return
+    case 'caught-up':
+      encoding.writeVarUint(encoder, StoreFrameTag['caught-up'])
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'head', frame.head, errs)
+      return
+    case 'ephemeral-data':
+      encoding.writeVarUint(encoder, StoreFrameTag['ephemeral-data'])
+      writeDocId(encoder, frame.docId)
+      wire.writeString(encoder, 'from', frame.from, MAX_PEER_ID_BYTES, errs)
+      wire.writeBytes(encoder, 'payload', frame.payload, MAX_EPHEMERAL_BYTES, errs)
+      return
+    case 'doc-error':
+      encoding.writeVarUint(encoder, StoreFrameTag['doc-error'])
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'uploadId', frame.uploadId, errs)
+      wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
+      wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
+      return
+    case 'error':
+      encoding.writeVarUint(encoder, StoreFrameTag.error)
+      wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
+      wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
+      return
+    default:
+      throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
+  }
+}
+
+/**
+ * Reads one frame. Chunks and payloads are views into the decoder's buffer (no copy);
+ * certificates, device lists and membership records are copied. Throws only
+ * TandemErrors: MalformedFrameError / FrameTooLargeError for the frame,
+ * InvalidCertificateError, InvalidDeviceListError, InvalidMembershipError for the signed
+ * values inside, UnsupportedVersionError for a hello of an unknown version that does not
+ * parse or a signed value of an unknown format version.
+ */
+export function readStoreFrame(decoder: decoding.Decoder): StoreFrame {
+  const start = decoder.pos
+  try {
+    return wire.guard(() => readFrame(decoder), 'frame', errs)
+  } catch (e) {
+    throw foreignHelloError(decoder.arr.subarray(start)) ?? e
+  }
+}
+
+function readFrame(decoder: decoding.Decoder): StoreFrame {
+  const tag = wire.readUint(decoder, 'frame tag', errs)
+  switch (tag) {
+    case StoreFrameTag.hello: {
+      // Any version whose hello still parses decodes; whether to accept it is the session's call (checkStoreVersion).
+      const version = wire.readUint(decoder, 'hello.version', errs)
+      const certificate = readDeviceCertificate(decoder)
+      return { type: 'hello', version, certificate, deviceList: readOptionalDeviceList(decoder) }
+    }
+    case StoreFrameTag['device-list']:
+      return { type: 'device-list', list: readSignedDeviceList(decoder) }
+    case StoreFrameTag.membership:
+      return { type: 'membership', record: readSignedMembership(decoder) }
+    case StoreFrameTag.subscribe: {
+      const docId = readDocId(decoder)
+      return { type: 'subscribe', docId, since: wire.readUint(decoder, 'since', errs) }
+    }
+    case StoreFrameTag.unsubscribe:
+      return { type: 'unsubscribe', docId: readDocId(decoder) }
+    case StoreFrameTag.append: {
+      const docId = readDocId(decoder)
+      const uploadId = wire.readUint(decoder, 'uploadId', errs)
+      const final = wire.readBool(decoder, 'final', errs)
+      const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
+      return { type: 'append', docId, uploadId, final, chunk }
+    }
+    case StoreFrameTag.snapshot: {
+      const docId = readDocId(decoder)
+      const uploadId = wire.readUint(decoder, 'uploadId', errs)
+      const covers = wire.readUint(decoder, 'covers', errs)
+      const final = wire.readBool(decoder, 'final', errs)
+      const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
+      return { type: 'snapshot', docId, uploadId, covers, final, chunk }
+    }
+    case StoreFrameTag.ephemeral: {
+      const docId = readDocId(decoder)
+      return { type: 'ephemeral', docId, payload: wire.readBytes(decoder, 'payload', MAX_EPHEMERAL_BYTES, errs) }
+    }
+    case StoreFrameTag.welcome:
+      return { type: 'welcome', deviceList: readOptionalDeviceList(decoder) }
+    case StoreFrameTag.ack: {
+      const docId = readDocId(decoder)
+      const uploadId = wire.readUint(decoder, 'uploadId', errs)
+      const seq = wire.readUint(decoder, 'seq', errs)
+      const sinceSnapshot = wire.readUint(decoder, 'sinceSnapshot', errs)
+      return { type: 'ack', docId, uploadId, seq, sinceSnapshot }
+    }
+    case StoreFrameTag.subscribed: {
+      const docId = readDocId(decoder)
+      const head = wire.readUint(decoder, 'head', errs)
+      const entries = wire.readUint(decoder, 'entries', errs)
+      const bytes = wire.readUint(decoder, 'bytes', errs)
+      return { type: 'subscribed', docId, head, entries, bytes }
+    }
+    case StoreFrameTag.blob: {
+      const docId = readDocId(decoder)
+      const seq = wire.readUint(decoder, 'seq', errs)
+      const final = wire.readBool(decoder, 'final', errs)
+      const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
+      return { type: 'blob', docId, seq, final, chunk }
+    }
+    case StoreFrameTag.echo: {
+      const docId = readDocId(decoder)
+      return { type: 'echo', docId, seq: wire.readUint(decoder, 'seq', errs) }
+    }
+    case StoreFrameTag['snapshot-data']: {
+      const docId = readDocId(decoder)
+      const covers = wire.readUint(decoder, 'covers', errs)
+      const final = wire.readBool(decoder, 'final', errs)
+      const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
+      return { type: 'snapshot-data', docId, covers, final, chunk }
+    }
+    case StoreFrameTag['caught-up']: {
+      const docId = readDocId(decoder)
+      return { type: 'caught-up', docId, head: wire.readUint(decoder, 'head', errs) }
+    }
+    case StoreFrameTag['ephemeral-data']: {
+      const docId = readDocId(decoder)
+      const from = wire.readString(decoder, 'from', MAX_PEER_ID_BYTES, errs)
+      const payload = wire.readBytes(decoder, 'payload', MAX_EPHEMERAL_BYTES, errs)
+      return { type: 'ephemeral-data', docId, from, payload }
+    }
+    case StoreFrameTag['doc-error']: {
+      const docId = readDocId(decoder)
+      const uploadId = wire.readUint(decoder, 'uploadId', errs)
+      const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
+      const message = wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs)
+      return { type: 'doc-error', docId, uploadId, code, message }
+    }
+    case StoreFrameTag.error: {
+      const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
+      const message = wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs)
+      return { type: 'error', code, message }
+    }
+    default:
+      throw new MalformedFrameError(`unknown frame tag ${tag}`)
+  }
+}
+
+export function encodeStoreFrame(frame: StoreFrame): Uint8Array {
+  const bytes = encoding.encode((encoder) => wire.guard(() => writeStoreFrame(encoder, frame), 'frame', errs))
+  if (bytes.length > MAX_FRAME_BYTES) {
+    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
+  }
+  return bytes
+}
+
+/** Decodes exactly one frame; the size bound is checked before a single byte is parsed. */
+export function decodeStoreFrame(bytes: Uint8Array): StoreFrame {
+  if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
+    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
+  }
+  try {
+    return wire.decodeWhole(bytes, readFrame, 'frame', errs)
+  } catch (e) {
+    throw foreignHelloError(bytes) ?? e
+  }
+}
+
+/** Like sync: a hello of another version that fails to parse as ours reports the version, not the parse error. */
+function foreignHelloError(bytes: Uint8Array): UnsupportedVersionError | undefined {
+  try {
+    const decoder = decoding.createDecoder(bytes)
+    if (wire.readUint(decoder, 'frame tag', errs) !== StoreFrameTag.hello) return undefined
+    const version = wire.readUint(decoder, 'hello.version', errs)
+    if (version === STORE_PROTOCOL_VERSION) return undefined
+    return new UnsupportedVersionError(`device hello is store protocol version ${version}, this build speaks ${STORE_PROTOCOL_VERSION}`)
+  } catch {
+    return undefined
+  }
+}
+
+/** Throws UnsupportedVersionError unless a device's hello speaks this build's store protocol version. */
+export function checkStoreVersion(version: number): void {
+  if (version !== STORE_PROTOCOL_VERSION) {
+    throw new UnsupportedVersionError(`device speaks store protocol version ${version}, this build speaks ${STORE_PROTOCOL_VERSION}`)
+  }
+}
+
+/** The ERROR frame reporting `error` (stream-level; the stream closes after it). Code and message are cut to their bounds. */
+export function storeErrorFrame(error: TandemError): Extract<StoreFrame, { type: 'error' }> {
+  return { type: 'error', code: wire.truncateUtf8(error.code, MAX_ERROR_CODE_BYTES), message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) }
+}
+
+/**
+ * The DOC-ERROR frame refusing one doc (or one upload of it) with `error`; uploadId 0
+ * when it is not about an upload. Code and message are cut to their bounds, and a doc id
+ * over its bound is cut too, so reporting an error can never itself fail.
+ */
+export function docErrorFrame(docId: string, uploadId: number, error: TandemError): Extract<StoreFrame, { type: 'doc-error' }> {
+  return {
+    type: 'doc-error',
+    docId: wire.truncateUtf8(docId, MAX_DOC_ID_BYTES),
+    uploadId: Number.isSafeInteger(uploadId) && uploadId >= 0 ? uploadId : 0,
+    code: wire.truncateUtf8(error.code, MAX_ERROR_CODE_BYTES),
+    message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES),
+  }
+}

@@ -1,0 +1,311 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { BlobTooLargeError, QuotaExceededError, TandemError } from '@tandem/protocol'
+import { WriteQueue, type BatchOp, type KeyValueStore } from '@tandem/storage'
+import { accountKey, docKey, hashKey, logKey, logPrefix, partKey, pendingKey, recordKey } from './keys.js'
+import { decodeDocMeta, decodeLogEntry, encodeDocMeta, encodeLogEntry, type DocMeta, type LogEntry, type SnapshotEntry } from './records.js'
+
+export interface HistoryOptions {
+  /** Largest blob or snapshot a device may store. */
+  maxBlobBytes: number
+  /** Bytes an account may have stored on the relay. */
+  accountQuotaBytes: number
+  /** fsync each commit batch (default true): an ack means the blob survives power loss. */
+  sync?: boolean
+}
+
+/** What a subscriber with cursor `since` will be sent by a backfill. */
+export interface Backlog {
+  head: number
+  entries: number
+  bytes: number
+  /** Sent first when it covers more than `since`. */
+  snapshot: SnapshotEntry | null
+}
+
+export interface CommitResult {
+  seq: number
+  /** The same bytes were already in the log (a retried append): `seq` is the earlier one. */
+  duplicate: boolean
+  /** Live log entries after the newest snapshot: devices upload a snapshot when this grows. */
+  sinceSnapshot: number
+}
+
+export type CommitListener = (docId: string, seq: number) => void
+
+const varuint = (n: number): Uint8Array => { const e = encoding.createEncoder(); encoding.writeVarUint(e, n); return encoding.toUint8Array(e) }
+const readVaruint = (b: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(b))
+
+/**
+ * The relay's blind history: per doc an ordered log of opaque blobs with
+ * sequence numbers, plus at most one snapshot covering a prefix of it. Blobs
+ * arrive and leave as parts (one frame chunk each) so the relay never holds a
+ * doc, or even a whole large blob, in memory. It never looks inside a blob.
+ */
+export class HistoryStore {
+  private readonly queue: WriteQueue
+  private readonly metas = new Map<string, DocMeta>()
+  private readonly usages = new Map<string, number>()
+  private readonly locks = new Map<string, Promise<unknown>>()
+  private readonly inflight = new Map<string, Promise<number>>()
+  private readonly listeners = new Set<CommitListener>()
+  private docCount = 0
+  private bytesStored = 0
+
+  private constructor (private readonly db: KeyValueStore, readonly options: HistoryOptions) {
+    this.queue = new WriteQueue(db, options.sync ?? true)
+  }
+
+  /** Opens the store, dropping the parts of uploads a crash left uncommitted. */
+  static async open (db: KeyValueStore, options: HistoryOptions): Promise<HistoryStore> {
+    await db.open()
+    const store = new HistoryStore(db, options)
+    const ops: BatchOp[] = []
+    for await (const key of db.keys({ gt: 'pending!', lt: 'pending"' })) {
+      const upload = key.slice('pending!'.length)
+      ops.push({ type: 'del', key })
+      for await (const part of db.keys({ gte: partKey(upload, 0), lt: `part!${upload}"` })) ops.push({ type: 'del', key: part })
+    }
+    if (ops.length > 0) await db.batch(ops, { sync: true })
+    for await (const [, value] of db.iterator({ gt: 'doc!', lt: 'doc"' })) {
+      store.docCount++
+      store.bytesStored += decodeDocMeta(value).stored
+    }
+    return store
+  }
+
+  stats (): { docs: number; bytesStored: number } { return { docs: this.docCount, bytesStored: this.bytesStored } }
+
+  onCommit (listener: CommitListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async meta (docId: string): Promise<DocMeta | null> {
+    const cached = this.metas.get(docId)
+    if (cached !== undefined) return cached
+    const bytes = await this.db.get(docKey(docId))
+    if (bytes === undefined) return null
+    const meta = decodeDocMeta(bytes)
+    this.metas.set(docId, meta)
+    return meta
+  }
+
+  async usage (accountId: string): Promise<number> {
+    const cached = this.usages.get(accountId)
+    if (cached !== undefined) return cached
+    const bytes = await this.db.get(accountKey(accountId))
+    const used = bytes === undefined ? 0 : readVaruint(bytes)
+    this.usages.set(accountId, used)
+    return used
+  }
+
+  async backlog (docId: string, since: number): Promise<Backlog> {
+    const meta = await this.meta(docId)
+    if (meta === null || since >= meta.head) return { head: meta?.head ?? 0, entries: 0, bytes: 0, snapshot: null }
+    const snap = meta.snapshot
+    if (snap !== null && snap.covers > since) {
+      return { head: meta.head, entries: 1 + meta.head - snap.covers, bytes: snap.size + meta.cum - snap.cumAtCovers, snapshot: snap }
+    }
+    let cumAtSince = 0
+    if (since > 0) cumAtSince = snap?.covers === since ? snap.cumAtCovers : (await this.entry(docId, since))?.cum ?? 0
+    return { head: meta.head, entries: meta.head - since, bytes: meta.cum - cumAtSince, snapshot: null }
+  }
+
+  async entry (docId: string, seq: number): Promise<LogEntry | undefined> {
+    const bytes = await this.db.get(logKey(docId, seq))
+    return bytes === undefined ? undefined : decodeLogEntry(bytes)
+  }
+
+  /** Up to `limit` live entries with seq > `after`, in seq order (index only, no blob bytes). */
+  async entriesAfter (docId: string, after: number, limit: number): Promise<LogEntry[]> {
+    const out: LogEntry[] = []
+    for await (const [, value] of this.db.iterator({ gt: logKey(docId, after), lt: logPrefix(docId) + '~' })) {
+      out.push(decodeLogEntry(value))
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  /** One stored part, or undefined if a snapshot has since dropped it. */
+  readPart (upload: string, n: number): Promise<Uint8Array | undefined> {
+    return this.db.get(partKey(upload, n))
+  }
+
+  beginUpload (docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
+    return new Upload(this, docId, init.account, init.uploader, init.covers ?? null, randomBytes(9).toString('base64url'))
+  }
+
+  async getRecord (kind: 'device-list' | 'membership', id: string): Promise<Uint8Array | undefined> {
+    return await this.db.get(recordKey(kind, id))
+  }
+
+  putRecord (kind: 'device-list' | 'membership', id: string, bytes: Uint8Array): Promise<void> {
+    return this.queue.enqueue([{ type: 'put', key: recordKey(kind, id), value: bytes }])
+  }
+
+  async close (): Promise<void> {
+    await this.queue.drain()
+    await this.db.close()
+  }
+
+  /** @internal parts of an upload in progress: not synced, the commit batch syncs them. */
+  async writePart (upload: string, n: number, chunk: Uint8Array): Promise<void> {
+    const ops: BatchOp[] = [{ type: 'put', key: partKey(upload, n), value: chunk }]
+    if (n === 0) ops.push({ type: 'put', key: pendingKey(upload), value: new Uint8Array(0) })
+    await this.db.batch(ops, { sync: false })
+  }
+
+  /** @internal */
+  async dropUpload (upload: string, parts: number): Promise<void> {
+    const ops: BatchOp[] = [{ type: 'del', key: pendingKey(upload) }]
+    for (let n = 0; n < parts; n++) ops.push({ type: 'del', key: partKey(upload, n) })
+    await this.queue.enqueue(ops)
+  }
+
+  /** @internal */
+  async commitAppend (u: Upload, hash: string): Promise<CommitResult> {
+    const key = `${u.docId}\0${hash}`
+    const racing = this.inflight.get(key)
+    if (racing !== undefined) return await this.duplicate(u, await racing)
+    const durable = this.withLock(u.docId, async () => {
+      const existing = await this.db.get(hashKey(u.docId, hash))
+      if (existing !== undefined) return { seq: readVaruint(existing), write: null }
+      const meta = await this.metaOrNew(u.docId, u.account)
+      const seq = meta.head + 1
+      const entry: LogEntry = { seq, upload: u.key, parts: u.parts, size: u.size, uploader: u.uploader, hash, cum: meta.cum + u.size }
+      meta.head = seq
+      meta.cum = entry.cum
+      meta.stored += u.size
+      meta.entries++
+      const used = await this.usage(meta.account) + u.size
+      this.usages.set(meta.account, used)
+      this.bytesStored += u.size
+      const write = this.queue.enqueue([
+        { type: 'put', key: logKey(u.docId, seq), value: encodeLogEntry(entry) },
+        { type: 'put', key: hashKey(u.docId, hash), value: varuint(seq) },
+        { type: 'del', key: pendingKey(u.key) },
+        { type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) },
+        { type: 'put', key: accountKey(meta.account), value: varuint(used) }
+      ])
+      return { seq, write }
+    })
+    const seqPromise = durable.then(async ({ seq, write }) => { if (write !== null) await write; return seq })
+    this.inflight.set(key, seqPromise)
+    try {
+      const { write } = await durable
+      if (write === null) return await this.duplicate(u, await seqPromise)
+      const seq = await seqPromise
+      for (const l of this.listeners) l(u.docId, seq)
+      return { seq, duplicate: false, sinceSnapshot: (await this.meta(u.docId))!.entries }
+    } finally {
+      this.inflight.delete(key)
+    }
+  }
+
+  /** @internal */
+  async commitSnapshot (u: Upload, covers: number): Promise<CommitResult> {
+    const done = await this.withLock(u.docId, async () => {
+      const meta = await this.meta(u.docId)
+      if (meta === null || covers > meta.head || covers < 1) {
+        throw new TandemError('ERR_INVALID_SNAPSHOT', `snapshot covers seq ${covers} but the log of ${u.docId} ends at ${meta?.head ?? 0}`)
+      }
+      if (meta.snapshot !== null && covers <= meta.snapshot.covers) return null // stale: a newer one is stored
+      const ops: BatchOp[] = [{ type: 'del', key: pendingKey(u.key) }]
+      let dropped = 0
+      let droppedEntries = 0
+      let cumAtCovers = meta.snapshot?.cumAtCovers ?? 0
+      for await (const [key, value] of this.db.iterator({ gt: logPrefix(u.docId), lte: logKey(u.docId, covers) })) {
+        const e = decodeLogEntry(value)
+        ops.push({ type: 'del', key }, { type: 'del', key: hashKey(u.docId, e.hash) })
+        for (let n = 0; n < e.parts; n++) ops.push({ type: 'del', key: partKey(e.upload, n) })
+        dropped += e.size
+        droppedEntries++
+        cumAtCovers = e.cum
+      }
+      const old = meta.snapshot
+      if (old !== null) {
+        for (let n = 0; n < old.parts; n++) ops.push({ type: 'del', key: partKey(old.upload, n) })
+        dropped += old.size
+      }
+      meta.snapshot = { covers, upload: u.key, parts: u.parts, size: u.size, cumAtCovers }
+      meta.stored += u.size - dropped
+      meta.entries -= droppedEntries
+      const used = Math.max(0, await this.usage(meta.account) + u.size - dropped)
+      this.usages.set(meta.account, used)
+      this.bytesStored += u.size - dropped
+      ops.push({ type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) }, { type: 'put', key: accountKey(meta.account), value: varuint(used) })
+      return this.queue.enqueue(ops)
+    })
+    if (done === null) {
+      await this.dropUpload(u.key, u.parts)
+    } else {
+      await done
+    }
+    return { seq: covers, duplicate: done === null, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
+  }
+
+  private async duplicate (u: Upload, seq: number): Promise<CommitResult> {
+    await this.dropUpload(u.key, u.parts)
+    return { seq, duplicate: true, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
+  }
+
+  private async metaOrNew (docId: string, account: string): Promise<DocMeta> {
+    const meta = await this.meta(docId)
+    if (meta !== null) return meta
+    const fresh: DocMeta = { head: 0, cum: 0, stored: 0, entries: 0, account, snapshot: null }
+    this.metas.set(docId, fresh)
+    this.docCount++
+    return fresh
+  }
+
+  /** Runs `fn` alone for this doc: seq allocation and snapshot drops never interleave. */
+  private withLock<T> (docId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(docId) ?? Promise.resolve()
+    const next = prev.then(fn, fn)
+    const tail = next.catch(() => {})
+    this.locks.set(docId, tail)
+    void tail.then(() => { if (this.locks.get(docId) === tail) this.locks.delete(docId) })
+    return next
+  }
+}
+
+/** A blob or snapshot being received part by part; nothing is visible until `commit()`. */
+export class Upload {
+  parts = 0
+  size = 0
+  private readonly hasher: Hash = createHash('sha256')
+
+  constructor (
+    private readonly store: HistoryStore,
+    readonly docId: string,
+    readonly account: string,
+    readonly uploader: string,
+    readonly covers: number | null,
+    readonly key: string
+  ) {}
+
+  async addPart (chunk: Uint8Array): Promise<void> {
+    if (this.size + chunk.byteLength > this.store.options.maxBlobBytes) {
+      throw new BlobTooLargeError(`blob for ${this.docId} exceeds ${this.store.options.maxBlobBytes} bytes`)
+    }
+    const meta = await this.store.meta(this.docId)
+    const charged = meta?.account ?? this.account
+    if (await this.store.usage(charged) + this.size + chunk.byteLength > this.store.options.accountQuotaBytes) {
+      throw new QuotaExceededError(`account ${charged} is over its quota of ${this.store.options.accountQuotaBytes} bytes`)
+    }
+    this.hasher.update(chunk)
+    await this.store.writePart(this.key, this.parts, chunk)
+    this.parts++
+    this.size += chunk.byteLength
+  }
+
+  commit (): Promise<CommitResult> {
+    return this.covers === null
+      ? this.store.commitAppend(this, this.hasher.digest('hex'))
+      : this.store.commitSnapshot(this, this.covers)
+  }
+
+  abort (): Promise<void> { return this.store.dropUpload(this.key, this.parts) }
+}

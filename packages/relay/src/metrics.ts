@@ -1,0 +1,77 @@
+import type { Libp2p } from '@libp2p/interface'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface RelayMetricsOptions {
+  /** Also collect prom-client's default process metrics (CPU, memory, event loop, GC; default true). */
+  processMetrics?: boolean
+}
+
+/**
+ * The relay's Prometheus metrics, in a registry of their own (so several
+ * relays in one process, as in tests, do not collide). Scraped at GET /metrics.
+ */
+export class RelayMetrics {
+  readonly registry: Registry
+  /** libp2p connections open right now (direct ones; relayed circuits ride on them). */
+  readonly connections: Gauge
+  /** Circuit relay v2 reservations held right now (computed at scrape time). */
+  readonly reservations: Gauge
+  /** Docs the history store knows. */
+  readonly docs: Gauge
+  /** Blobs appended (Prometheus: rate(tandem_relay_appends_total[1m]) is appends/s). */
+  readonly appends: Counter
+  /** Bytes of blobs held by the history store. */
+  readonly bytesStored: Gauge
+  /** Bytes sent to subscribers catching up (snapshot + log replay). */
+  readonly backfillBytes: Counter
+  /** Typed refusals sent, by error code. */
+  readonly refusals: Counter<'code'>
+  /** /tandem/store sessions open right now. */
+  readonly sessions: Gauge
+
+  private readonly tracked = new WeakSet<Libp2p>()
+  private reservationCount: (() => number) | null = null
+
+  constructor (options: RelayMetricsOptions = {}) {
+    const registry = this.registry = new Registry()
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
+    const registers = [registry]
+    this.connections = new Gauge({ name: 'tandem_relay_connections', help: 'libp2p connections open', registers })
+    const count = (): number | undefined => this.reservationCount?.()
+    this.reservations = new Gauge({
+      name: 'tandem_relay_reservations',
+      help: 'circuit relay v2 reservations held',
+      registers,
+      collect () { const n = count(); if (n !== undefined) this.set(n) }
+    })
+    this.docs = new Gauge({ name: 'tandem_relay_docs', help: 'docs in the history store', registers })
+    this.appends = new Counter({ name: 'tandem_relay_appends_total', help: 'blobs appended to doc logs', registers })
+    this.bytesStored = new Gauge({ name: 'tandem_relay_bytes_stored', help: 'bytes of blobs held by the history store', registers })
+    this.backfillBytes = new Counter({ name: 'tandem_relay_backfill_bytes_total', help: 'bytes sent to subscribers catching up', registers })
+    this.refusals = new Counter({ name: 'tandem_relay_refusals_total', help: 'typed refusals sent, by code', labelNames: ['code'], registers })
+    this.sessions = new Gauge({ name: 'tandem_relay_store_sessions', help: '/tandem/store sessions open', registers })
+  }
+
+  /**
+   * Keeps `connections` equal to the node's open connections (connection:open /
+   * connection:close), and `reservations` to the circuit relay server's
+   * reservation count when the node has a `relay` service. Call once per node,
+   * before or after start.
+   */
+  trackConnections (libp2p: Libp2p): void {
+    if (this.tracked.has(libp2p)) return
+    this.tracked.add(libp2p)
+    // recount rather than inc/dec: a close without a matching open (or the
+    // reverse) can never make the gauge drift
+    const recount = (): void => { this.connections.set(libp2p.getConnections().length) }
+    libp2p.addEventListener('connection:open', recount)
+    libp2p.addEventListener('connection:close', recount)
+    libp2p.addEventListener('stop', () => { this.connections.set(0) })
+    recount()
+    const relay = (libp2p.services as Record<string, unknown>).relay as { reservations?: { size: number } } | undefined
+    const reservations = relay?.reservations
+    if (reservations !== undefined) {
+      this.reservationCount = () => libp2p.status === 'started' ? reservations.size : 0
+    }
+  }
+}

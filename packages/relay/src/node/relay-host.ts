@@ -1,0 +1,258 @@
+import '../polyfill.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer, RELAY_V2_STOP_CODEC, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Libp2p } from '@libp2p/interface'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import type { Logger } from '../logger.js'
+import { RelayConfigError } from './errors.js'
+import { loadOrCreatePeerKey } from './peer-key.js'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const minute = 60_000
+const hour = 60 * minute
+
+/**
+ * Every bound the relay puts on libp2p and circuit relay v2. The library
+ * defaults are written for a volunteer relay on the public DHT and break a
+ * relay that an app's devices depend on (DESIGN.md §1); each value here is
+ * chosen for Tandem. See the table in packages/relay/README.md.
+ *
+ * | field                          | library option                                   | library default | Tandem  |
+ * | ------------------------------ | ------------------------------------------------ | --------------- | ------- |
+ * | maxConnections                 | connectionManager.maxConnections                 | 300             | 4,096   |
+ * | maxIncomingPendingConnections  | connectionManager.maxIncomingPendingConnections  | 10              | 1,024   |
+ * | inboundConnectionThreshold     | connectionManager.inboundConnectionThreshold     | 5 /s per host   | 2,000   |
+ * | inboundUpgradeTimeoutMs        | connectionManager.inboundUpgradeTimeout          | 10 s            | 30 s    |
+ * | tcpBacklog                     | tcp({ backlog })                                 | 511 (Node)      | 1,024   |
+ * | maxReservations                | circuitRelayServer reservations.maxReservations  | 15              | 4,096   |
+ * | reservationTtlMs               | reservations.reservationTtl                      | 2 h             | 1 h     |
+ * | relayedDataLimitBytes          | reservations.defaultDataLimit (both directions)  | 128 KiB         | 512 MiB |
+ * | relayedDurationLimitMs         | reservations.defaultDurationLimit                | 2 min           | 4 h     |
+ * | maxCircuits                    | (Tandem: connection gater, whole relay)          | unbounded       | 1,024   |
+ * | maxCircuitsPerDestination      | circuitRelayServer maxOutboundStopStreams        | 300 per conn    | 256     |
+ * | maxCircuitsPerSource           | circuitRelayServer maxInboundHopStreams          | 32 per conn     | 64      |
+ * | hopTimeoutMs                   | circuitRelayServer hopTimeout                    | 30 s            | 30 s    |
+ */
+export interface RelayLimits {
+  /**
+   * Open libp2p connections before the connection manager prunes. One per
+   * online device (a device keeps one connection to the relay; circuits ride
+   * on it), so this is "devices online at once". Each costs a socket (the
+   * process needs a file-descriptor limit above it) and yamux/Noise state.
+   */
+  maxConnections: number
+  /**
+   * Inbound connections still in the Noise/yamux upgrade at once; more are
+   * dropped at accept. 10 refuses a reconnect storm (relay restart, network
+   * change) where every device dials at once; 1,024 admits 1,000 devices in
+   * one burst while still bounding handshake CPU.
+   */
+  maxIncomingPendingConnections: number
+  /**
+   * Inbound connections per second from one IP address. Devices behind one
+   * NAT (an office, a carrier-grade NAT) and every bench client on 127.0.0.1
+   * share an address; 5/s refuses them. 2,000/s lets 1,000 devices from one
+   * host connect (and reconnect once) within a second.
+   */
+  inboundConnectionThreshold: number
+  /** A new inbound connection must finish Noise + yamux within this (a burst of handshakes queues on the CPU). */
+  inboundUpgradeTimeoutMs: number
+  /** TCP accept queue length (the kernel caps it at net.core.somaxconn). */
+  tcpBacklog: number
+  /**
+   * Circuit relay v2 reservations held at once: one per device behind NAT
+   * that wants to be reachable through the relay. 15 leaves every device
+   * after the 15th unreachable.
+   */
+  maxReservations: number
+  /**
+   * How long a reservation lasts. Clients refresh 5 minutes before expiry, so
+   * a live device keeps its slot forever; a vanished device's slot (and any
+   * circuit through it) is freed after at most this long.
+   */
+  reservationTtlMs: number
+  /**
+   * Bytes one relayed connection may carry, both directions counted together
+   * (the library shares one budget and resets the circuit when it runs out,
+   * which the peers see as a stream reset, not a clean error). Pairing,
+   * catch-up between two devices and attachments must fit: 512 MiB.
+   */
+  relayedDataLimitBytes: number
+  /**
+   * How long one relayed connection may stay open. Sent on the wire as a
+   * uint32 (this library uses ms), so at most 2^32 - 1.
+   */
+  relayedDurationLimitMs: number
+  /** Relayed connections open through this relay at once (the library has no global bound). */
+  maxCircuits: number
+  /** Relayed connections open at once to one destination device (STOP streams on its connection). */
+  maxCircuitsPerDestination: number
+  /** Relayed connections one device may have open at once through the relay (HOP streams on its connection). */
+  maxCircuitsPerSource: number
+  /** A HOP request (reserve / connect) must complete within this. */
+  hopTimeoutMs: number
+}
+
+export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
+  maxConnections: 4_096,
+  maxIncomingPendingConnections: 1_024,
+  inboundConnectionThreshold: 2_000,
+  inboundUpgradeTimeoutMs: 30_000,
+  tcpBacklog: 1_024,
+  maxReservations: 4_096,
+  reservationTtlMs: 1 * hour,
+  relayedDataLimitBytes: 512 * MiB,
+  relayedDurationLimitMs: 4 * hour,
+  maxCircuits: 1_024,
+  maxCircuitsPerDestination: 256,
+  maxCircuitsPerSource: 64,
+  hopTimeoutMs: 30_000
+})
+
+export interface RelayHostOptions {
+  /** Directory for the relay's key (`peer-key`); created if missing. */
+  dataDir: string
+  /** Multiaddrs to listen on: TCP (`/ip4/0.0.0.0/tcp/4001`) and WebSockets (`/ip4/0.0.0.0/tcp/4002/ws`). */
+  listen: string[]
+  /** Public addresses to advertise instead of the listen addresses (behind NAT / a load balancer). */
+  announce?: string[]
+  limits?: Partial<RelayLimits>
+  logger: Logger
+}
+
+export interface RelayServices {
+  identify: Identify
+  ping: Ping
+  relay: CircuitRelayService
+  [key: string]: unknown
+}
+
+export type RelayLibp2p = Libp2p<RelayServices>
+
+export interface RelayHost {
+  readonly libp2p: RelayLibp2p
+  readonly peerId: string
+  readonly limits: Readonly<RelayLimits>
+  /** Addresses peers can dial, each ending in /p2p/<peer id>. */
+  multiaddrs(): string[]
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Fills in defaults and checks every bound; throws RelayConfigError. */
+export function resolveRelayLimits (limits: Partial<RelayLimits> = {}): Readonly<RelayLimits> {
+  const out: RelayLimits = { ...DEFAULT_RELAY_LIMITS }
+  for (const [key, value] of Object.entries(limits) as Array<[keyof RelayLimits, number | undefined]>) {
+    if (value === undefined) continue
+    if (!(key in DEFAULT_RELAY_LIMITS)) throw new RelayConfigError(`unknown relay limit ${String(key)}`)
+    if (!Number.isSafeInteger(value) || value < 1) throw new RelayConfigError(`relay limit ${key} must be a positive integer, got ${String(value)}`)
+    out[key] = value
+  }
+  if (out.relayedDurationLimitMs > 0xffff_ffff) {
+    throw new RelayConfigError(`relay limit relayedDurationLimitMs must fit a uint32 (≤ ${0xffff_ffff} ms), got ${out.relayedDurationLimitMs}`)
+  }
+  return Object.freeze(out)
+}
+
+/**
+ * The relay's libp2p node: TCP + WebSockets, Noise, yamux, identify, ping and
+ * a circuit relay v2 server with the limits above. Its key lives in
+ * `<dataDir>/peer-key`, so its peer id and addresses survive restarts.
+ * Register protocol handlers on `libp2p` before `start()`.
+ */
+export async function createRelayHost (options: RelayHostOptions): Promise<RelayHost> {
+  const limits = resolveRelayLimits(options.limits)
+  for (const a of [...options.listen, ...(options.announce ?? [])]) {
+    try { multiaddr(a) } catch (err) { throw new RelayConfigError(`invalid multiaddr ${a}`, { cause: err }) }
+  }
+  if (options.listen.length === 0) throw new RelayConfigError('the relay needs at least one listen address')
+  const log = options.logger
+  const { privateKey, created } = await loadOrCreatePeerKey(options.dataDir)
+
+  // the gater is built before the node; it reads the node once it exists
+  let node: RelayLibp2p | undefined
+  const openCircuits = (): number => {
+    let n = 0
+    for (const c of node?.getConnections() ?? []) {
+      for (const s of c.streams) if (s.protocol === RELAY_V2_STOP_CODEC) n++
+    }
+    return n
+  }
+
+  node = await createLibp2p<RelayServices>({
+    start: false,
+    privateKey,
+    nodeInfo: { name: 'tandem-relay' },
+    addresses: {
+      listen: options.listen,
+      ...(options.announce !== undefined && options.announce.length > 0 ? { announce: options.announce } : {})
+    },
+    transports: [
+      tcp({ backlog: limits.tcpBacklog }),
+      webSockets()
+    ],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: limits.maxConnections,
+      maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
+      inboundConnectionThreshold: limits.inboundConnectionThreshold,
+      inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs
+    },
+    connectionGater: {
+      // the library bounds circuits per connection only; this bounds the whole relay
+      denyOutboundRelayedConnection: () => {
+        const open = openCircuits()
+        if (open < limits.maxCircuits) return false
+        log.warn({ open, max: limits.maxCircuits }, 'relayed connection refused: maxCircuits reached')
+        return true
+      }
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      relay: circuitRelayServer({
+        hopTimeout: limits.hopTimeoutMs,
+        maxInboundHopStreams: limits.maxCircuitsPerSource,
+        maxOutboundStopStreams: limits.maxCircuitsPerDestination,
+        reservations: {
+          maxReservations: limits.maxReservations,
+          reservationTtl: limits.reservationTtlMs,
+          applyDefaultLimit: true,
+          defaultDataLimit: BigInt(limits.relayedDataLimitBytes),
+          defaultDurationLimit: limits.relayedDurationLimitMs
+        }
+      })
+    }
+  })
+  const libp2p = node
+  const peerId = libp2p.peerId.toString()
+  if (created) log.info({ peerId, dataDir: options.dataDir }, 'created a new relay key')
+
+  const multiaddrs = (): string[] => libp2p.getMultiaddrs().map(a => {
+    const s = a.toString()
+    return s.includes(`/p2p/${peerId}`) ? s : `${s}/p2p/${peerId}`
+  })
+
+  return {
+    libp2p,
+    peerId,
+    limits,
+    multiaddrs,
+    async start () {
+      await libp2p.start()
+      log.info({ peerId, multiaddrs: multiaddrs(), limits }, 'relay host started')
+    },
+    async stop () {
+      await libp2p.stop()
+      log.info({ peerId }, 'relay host stopped')
+    }
+  }
+}

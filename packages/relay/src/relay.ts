@@ -1,0 +1,92 @@
+import './polyfill.js'
+import { join } from 'node:path'
+import { STORE_PROTOCOL } from '@tandem/protocol'
+import type { KeyValueStore } from '@tandem/storage'
+import { StreamLink } from '@tandem/transport'
+import { Level } from 'level'
+import { HistoryStore } from './history/history-store.js'
+import { createLogger, type Logger } from './logger.js'
+import { RelayMetrics } from './metrics.js'
+import { createRelayHost, type RelayLimits } from './node/relay-host.js'
+import { StoreService } from './store-service/store-service.js'
+
+/** Largest blob (or snapshot) a device may store: a doc of ~300,000 chat messages. */
+export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024
+/** Bytes an account may keep on the relay (its share of chat docs included). */
+export const DEFAULT_ACCOUNT_QUOTA_BYTES = 1024 * 1024 * 1024
+
+export interface RelayOptions {
+  dataDir: string
+  listen: string[]
+  announce?: string[]
+  limits?: Partial<RelayLimits>
+  maxBlobBytes?: number
+  accountQuotaBytes?: number
+  /** fsync every commit batch (default true): an ack means the blob survives power loss. */
+  sync?: boolean
+  /** An injected history store (memory-level in the simulator); default level under dataDir. */
+  store?: KeyValueStore
+  logger?: Logger
+  metrics?: RelayMetrics
+}
+
+export interface Relay {
+  readonly peerId: string
+  multiaddrs(): string[]
+  readonly metrics: RelayMetrics
+  health(): { ok: boolean; [k: string]: unknown }
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * A Tandem relay: a libp2p host (circuit relay v2 for devices behind NAT) and
+ * the blind history store served over /tandem/store. It moves opaque blobs only.
+ */
+export async function createRelay (options: RelayOptions): Promise<Relay> {
+  const logger = options.logger ?? createLogger()
+  const metrics = options.metrics ?? new RelayMetrics()
+  const host = await createRelayHost({
+    dataDir: options.dataDir,
+    listen: options.listen,
+    ...(options.announce !== undefined ? { announce: options.announce } : {}),
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    logger
+  })
+  metrics.trackConnections(host.libp2p)
+  const db = options.store ?? new Level<string, Uint8Array>(join(options.dataDir, 'history'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  const history = await HistoryStore.open(db, {
+    maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+    accountQuotaBytes: options.accountQuotaBytes ?? DEFAULT_ACCOUNT_QUOTA_BYTES,
+    sync: options.sync ?? true
+  })
+  const service = new StoreService(history, metrics, logger)
+  metrics.docs.set(history.stats().docs)
+  metrics.bytesStored.set(history.stats().bytesStored)
+  let running = false
+  return {
+    peerId: host.peerId,
+    multiaddrs: () => host.multiaddrs(),
+    metrics,
+    health: () => ({
+      ok: running && host.libp2p.status === 'started',
+      peerId: host.peerId,
+      connections: host.libp2p.getConnections().length,
+      sessions: service.sessionCount,
+      ...history.stats()
+    }),
+    start: async () => {
+      await host.libp2p.handle(STORE_PROTOCOL, (stream, connection) => {
+        service.addLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
+      }, { maxInboundStreams: 4 })
+      await host.start()
+      running = true
+    },
+    stop: async () => {
+      running = false
+      service.stop()
+      await host.stop()
+      await history.close()
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import {
+  StaleMembershipError, checkDeviceListSuccessor, checkMembershipSuccessor,
+  decodeSignedDeviceList, decodeSignedMembership, deviceStatus, encodeSignedDeviceList, encodeSignedMembership,
+  verifyDeviceList, verifyMembership, type SignedDeviceList, type SignedMembership
+} from '@tandem/protocol'
+import type { HistoryStore } from '../history/history-store.js'
+
+/**
+ * Who may read and write what. The relay keeps each account's newest signed
+ * device list (versions only move forward; revocation is one-way) and each
+ * chat doc's newest signed membership record; it trusts only signatures.
+ */
+export class AccessControl {
+  private readonly lists = new Map<string, SignedDeviceList | null>()
+  private readonly memberships = new Map<string, SignedMembership | null>()
+
+  constructor (private readonly history: HistoryStore) {}
+
+  async deviceList (accountId: string): Promise<SignedDeviceList | null> {
+    if (this.lists.has(accountId)) return this.lists.get(accountId)!
+    const bytes = await this.history.getRecord('device-list', accountId)
+    const list = bytes === undefined ? null : decodeSignedDeviceList(bytes)
+    this.lists.set(accountId, list)
+    return list
+  }
+
+  /**
+   * Stores a device list if it is a valid successor of the one held. Returns
+   * false for a stale one (older or equal version); throws on a bad signature
+   * or an attempt to un-revoke a device.
+   */
+  async offerDeviceList (accountId: string, list: SignedDeviceList): Promise<boolean> {
+    verifyDeviceList(list, { accountId })
+    const current = await this.deviceList(accountId)
+    if (current !== null && list.version <= current.version) return false
+    checkDeviceListSuccessor(current, list)
+    this.lists.set(accountId, list)
+    await this.history.putRecord('device-list', accountId, encodeSignedDeviceList(list))
+    return true
+  }
+
+  async deviceStatus (accountId: string, peerId: string): Promise<'listed' | 'revoked' | 'unlisted'> {
+    const list = await this.deviceList(accountId)
+    return list === null ? 'unlisted' : deviceStatus(list, peerId)
+  }
+
+  async membership (docId: string): Promise<SignedMembership | null> {
+    if (this.memberships.has(docId)) return this.memberships.get(docId)!
+    const bytes = await this.history.getRecord('membership', docId)
+    const record = bytes === undefined ? null : decodeSignedMembership(bytes)
+    this.memberships.set(docId, record)
+    return record
+  }
+
+  /** Stores a membership record if valid and a successor of the one held; stale → typed error. */
+  async offerMembership (record: SignedMembership): Promise<void> {
+    verifyMembership(record)
+    const current = await this.membership(record.docId)
+    if (current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))) return
+    if (current !== null && record.version <= current.version) {
+      throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
+    }
+    checkMembershipSuccessor(current, record)
+    this.memberships.set(record.docId, record)
+    await this.history.putRecord('membership', record.docId, encodeSignedMembership(record))
+  }
+
+  /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
+  async canAccess (docId: string, accountId: string): Promise<boolean> {
+    if (docId.startsWith('account:')) return docId === `account:${accountId}`
+    if (docId.startsWith('chat:')) return (await this.membership(docId))?.members.includes(accountId) ?? false
+    return false
+  }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+

@@ -1,0 +1,70 @@
+import type { TandemError } from '@tandem/protocol'
+import type { Link } from '@tandem/transport'
+import type { HistoryStore } from '../history/history-store.js'
+import type { Logger } from '../logger.js'
+import type { RelayMetrics } from '../metrics.js'
+import { AccessControl } from './access.js'
+import { StoreSession } from './store-session.js'
+
+/**
+ * The /tandem/store service: one StoreSession per device stream, live wake-ups
+ * of subscriptions when a doc's log grows, ephemeral fan-out, and revocation.
+ */
+export class StoreService {
+  readonly access: AccessControl
+  private readonly sessions = new Set<StoreSession>()
+  private readonly unsubscribe: () => void
+
+  constructor (readonly history: HistoryStore, readonly metrics: RelayMetrics, private readonly logger: Logger) {
+    this.access = new AccessControl(history)
+    this.unsubscribe = history.onCommit((docId) => {
+      for (const s of this.sessions) s.subscriptions.get(docId)?.wake()
+      this.metrics.bytesStored.set(history.stats().bytesStored)
+      this.metrics.docs.set(history.stats().docs)
+    })
+  }
+
+  addLink (link: Link): void {
+    new StoreSession(link, this).start()
+  }
+
+  get sessionCount (): number { return this.sessions.size }
+
+  sessionOpened (session: StoreSession): void {
+    this.sessions.add(session)
+    this.metrics.sessions.set(this.sessions.size)
+    this.logger.debug({ peer: session.peerId, account: session.account }, 'store session opened')
+  }
+
+  sessionClosed (session: StoreSession): void {
+    this.sessions.delete(session)
+    this.metrics.sessions.set(this.sessions.size)
+  }
+
+  refused (session: StoreSession, error: TandemError): void {
+    this.metrics.refusals.inc({ code: error.code })
+    this.logger.info({ peer: session.peerId, code: error.code, reason: error.message }, 'store session refused')
+  }
+
+  refusedDoc (session: StoreSession, error: TandemError): void {
+    this.metrics.refusals.inc({ code: error.code })
+    this.logger.debug({ peer: session.peerId, code: error.code, reason: error.message }, 'doc request refused')
+  }
+
+  /** An account's device list changed: devices it revoked lose their streams at once. */
+  async deviceListChanged (accountId: string): Promise<void> {
+    await Promise.all([...this.sessions].filter(s => s.account === accountId).map(s => s.recheck()))
+  }
+
+  /** Typing and presence: to the doc's other subscribers right now, never stored. */
+  fanOut (from: StoreSession, docId: string, payload: Uint8Array): void {
+    for (const s of this.sessions) {
+      if (s !== from && s.subscriptions.has(docId)) s.trySend({ type: 'ephemeral-data', docId, from: from.peerId, payload })
+    }
+  }
+
+  stop (): void {
+    this.unsubscribe()
+    for (const s of [...this.sessions]) s.link.close()
+  }
+}

@@ -1,0 +1,209 @@
+import {
+  AccessDeniedError, DeviceNotListedError, DeviceRevokedError, MalformedFrameError, NotAuthenticatedError,
+  TandemError, checkVersion, decodeStoreFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
+} from '@tandem/protocol'
+import type { Link } from '@tandem/transport'
+import type { Upload } from '../history/history-store.js'
+import type { StoreService } from './store-service.js'
+import { Subscription } from './subscription.js'
+
+/** Uploads one device may have in flight at once. */
+const MAX_OPEN_UPLOADS = 64
+
+type UploadSlot = { upload: Upload; docId: string } | { failed: true; docId: string }
+
+/**
+ * One device's /tandem/store stream. Frames are handled in order; a bad frame
+ * closes this stream with a typed ERROR, while a refusal about one doc or one
+ * upload is a `doc-error` and the stream goes on.
+ */
+export class StoreSession {
+  // 'unlisted': a certified device its account's list does not name yet; it may only send a
+  // device list that adds it (it learns the relay's list from `welcome` and signs a successor)
+  private state: 'handshake' | 'unlisted' | 'open' | 'closed' = 'handshake'
+  account = ''
+  readonly subscriptions = new Map<string, Subscription>()
+  private readonly uploads = new Map<number, UploadSlot>()
+  private recvChain: Promise<void> = Promise.resolve()
+  private commitChain: Promise<void> = Promise.resolve()
+
+  constructor (readonly link: Link, private readonly service: StoreService) {}
+
+  get peerId (): string { return this.link.remotePeerId }
+
+  start (): void {
+    this.link.start({
+      onFrame: bytes => {
+        this.recvChain = this.recvChain
+          .then(async () => { if (this.state !== 'closed') await this.handle(decodeStoreFrame(bytes)) })
+          .catch(err => { this.fail(err) })
+      },
+      onError: err => { this.fail(err) },
+      onClose: () => { this.closed() }
+    })
+  }
+
+  send (frame: StoreFrame): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    return this.link.send(encodeStoreFrame(frame)).catch(() => { this.closed() })
+  }
+
+  /** Sends without waiting; false (and nothing sent) if the stream is backed up. For ephemeral data. */
+  trySend (frame: StoreFrame): boolean {
+    if (this.state !== 'open' || this.link.congested?.() === true) return false
+    void this.send(frame)
+    return true
+  }
+
+  fail (err: unknown): void {
+    if (this.state === 'closed') return
+    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
+    this.service.refused(this, error)
+    const told = this.send({ type: 'error', code: error.code, message: error.message.slice(0, 512) })
+    this.closed()
+    void told.finally(() => { this.link.close(error) })
+  }
+
+  private closed (): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    for (const sub of this.subscriptions.values()) sub.stop()
+    this.subscriptions.clear()
+    for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
+    this.uploads.clear()
+    this.service.sessionClosed(this)
+  }
+
+  private async handle (frame: StoreFrame): Promise<void> {
+    if (this.state === 'handshake') {
+      if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
+      checkVersion(frame.version)
+      this.account = verifyDeviceCertificate(frame.certificate, { peerId: this.peerId })
+      const access = this.service.access
+      if (frame.deviceList !== null) await access.offerDeviceList(this.account, frame.deviceList)
+      this.state = await this.checkListed() ? 'open' : 'unlisted'
+      this.service.sessionOpened(this)
+      await this.send({ type: 'welcome', deviceList: await access.deviceList(this.account) })
+      return
+    }
+    if (this.state === 'unlisted' && frame.type !== 'device-list') {
+      await this.docError('docId' in frame ? frame.docId : '', 'uploadId' in frame ? frame.uploadId : 0,
+        new DeviceNotListedError(`device ${this.peerId} is not in account ${this.account}'s device list yet`))
+      return
+    }
+    switch (frame.type) {
+      case 'hello': throw new MalformedFrameError('duplicate hello')
+      case 'device-list': {
+        try {
+          if (!await this.service.access.offerDeviceList(this.account, frame.list)) {
+            await this.docError('', 0, new TandemError('ERR_STALE_DEVICE_LIST', 'the relay holds a newer device list'))
+            return
+          }
+        } catch (err) {
+          if (err instanceof TandemError && err.code === 'ERR_STALE_DEVICE_LIST') { await this.docError('', 0, err); return }
+          throw err
+        }
+        await this.service.deviceListChanged(this.account)
+        return
+      }
+      case 'membership':
+        try {
+          await this.service.access.offerMembership(frame.record)
+        } catch (err) {
+          if (!(err instanceof TandemError)) throw err
+          await this.docError(frame.record.docId, 0, err)
+        }
+        return
+      case 'subscribe': {
+        if (!await this.allowed(frame.docId, 0)) return
+        this.subscriptions.get(frame.docId)?.stop()
+        const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f))
+        this.subscriptions.set(frame.docId, sub)
+        void sub.run().catch(err => { this.fail(err) })
+        return
+      }
+      case 'unsubscribe':
+        this.subscriptions.get(frame.docId)?.stop()
+        this.subscriptions.delete(frame.docId)
+        return
+      case 'append':
+      case 'snapshot':
+        await this.upload(frame)
+        return
+      case 'ephemeral':
+        if (!this.subscriptions.has(frame.docId)) { await this.docError(frame.docId, 0, new AccessDeniedError(`subscribe to ${frame.docId} before sending ephemeral data`)); return }
+        this.service.fanOut(this, frame.docId, frame.payload)
+        return
+      default:
+        throw new MalformedFrameError(`a device may not send ${frame.type}`)
+    }
+  }
+
+  private async upload (frame: Extract<StoreFrame, { type: 'append' | 'snapshot' }>): Promise<void> {
+    let slot = this.uploads.get(frame.uploadId)
+    if (slot === undefined) {
+      if (this.uploads.size >= MAX_OPEN_UPLOADS) throw new MalformedFrameError(`more than ${MAX_OPEN_UPLOADS} uploads in flight`)
+      if (!await this.allowed(frame.docId, frame.uploadId)) {
+        slot = { failed: true, docId: frame.docId }
+      } else {
+        const covers = frame.type === 'snapshot' ? frame.covers : undefined
+        slot = { upload: this.service.history.beginUpload(frame.docId, { account: this.account, uploader: this.peerId, covers }), docId: frame.docId }
+      }
+      this.uploads.set(frame.uploadId, slot)
+    }
+    if (slot.docId !== frame.docId) throw new MalformedFrameError(`upload ${frame.uploadId} switched docs`)
+    if ('upload' in slot) {
+      try {
+        await slot.upload.addPart(frame.chunk)
+      } catch (err) {
+        if (!(err instanceof TandemError)) throw err
+        void slot.upload.abort()
+        this.uploads.set(frame.uploadId, { failed: true, docId: frame.docId })
+        await this.docError(frame.docId, frame.uploadId, err)
+      }
+    }
+    if (!frame.final) return
+    const done = this.uploads.get(frame.uploadId)!
+    this.uploads.delete(frame.uploadId)
+    if (!('upload' in done)) return
+    const { uploadId, docId } = frame
+    // commits run in order beside frame handling: a device may stream its next blob meanwhile
+    this.commitChain = this.commitChain.then(async () => {
+      try {
+        const result = await done.upload.commit()
+        this.service.metrics.appends.inc()
+        await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot })
+      } catch (err) {
+        if (!(err instanceof TandemError)) { this.fail(err); return }
+        await this.docError(docId, uploadId, err)
+      }
+    })
+  }
+
+  private async allowed (docId: string, uploadId: number): Promise<boolean> {
+    if (await this.service.access.canAccess(docId, this.account)) return true
+    await this.docError(docId, uploadId, new AccessDeniedError(`${docId} is not shared with account ${this.account}`))
+    return false
+  }
+
+  /** True when listed, false when not (yet) listed; throws when revoked. */
+  private async checkListed (): Promise<boolean> {
+    const status = await this.service.access.deviceStatus(this.account, this.peerId)
+    if (status === 'revoked') throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`)
+    return status === 'listed'
+  }
+
+  /** Re-checks this device after its account's list changed: listed now, or revoked and closed. */
+  async recheck (): Promise<void> {
+    try {
+      if (await this.checkListed() && this.state === 'unlisted') this.state = 'open'
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  private async docError (docId: string, uploadId: number, err: TandemError): Promise<void> {
+    this.service.refusedDoc(this, err)
+    await this.send({ type: 'doc-error', docId, uploadId, code: err.code, message: err.message.slice(0, 512) })
+  }
+}

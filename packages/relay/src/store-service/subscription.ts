@@ -1,0 +1,95 @@
+import type { StoreFrame } from '@tandem/protocol'
+import type { HistoryStore } from '../history/history-store.js'
+import type { RelayMetrics } from '../metrics.js'
+
+/** How many log entries a pump reads from the index per step. */
+const BATCH = 64
+
+/**
+ * Streams one doc's log to one subscribed device, reading from the store as
+ * it goes: the snapshot if it covers more than the device has, every later
+ * entry in seq order (an `echo` for the device's own blobs), `caught-up`, then
+ * live entries as they commit. Each send waits for the stream's backpressure,
+ * so a slow device slows its own pump and nothing piles up in memory.
+ */
+export class Subscription {
+  private stopped = false
+  private dirty = true
+  private wakeUp: (() => void) | null = null
+
+  constructor (
+    readonly docId: string,
+    private sent: number,
+    private readonly peerId: string,
+    private readonly history: HistoryStore,
+    private readonly metrics: RelayMetrics,
+    private readonly send: (frame: StoreFrame) => Promise<void>
+  ) {}
+
+  /** A new entry committed for this doc. */
+  wake (): void {
+    this.dirty = true
+    this.wakeUp?.()
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.wakeUp?.()
+  }
+
+  async run (): Promise<void> {
+    const backlog = await this.history.backlog(this.docId, this.sent)
+    await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
+    let caughtUp = false
+    while (!this.stopped) {
+      if (!this.dirty) {
+        await new Promise<void>(resolve => { this.wakeUp = resolve })
+        this.wakeUp = null
+        continue
+      }
+      this.dirty = false
+      const progressed = await this.step()
+      if (progressed) { this.dirty = true; continue }
+      if (!caughtUp && !this.stopped) {
+        caughtUp = true
+        await this.send({ type: 'caught-up', docId: this.docId, head: this.sent })
+      }
+    }
+  }
+
+  /** Sends what follows `sent`; false when there is nothing more right now. */
+  private async step (): Promise<boolean> {
+    const meta = await this.history.meta(this.docId)
+    if (meta === null) return false
+    const snap = meta.snapshot
+    if (snap !== null && snap.covers > this.sent) {
+      if (!await this.sendParts(snap.upload, snap.parts, (chunk, final) => ({ type: 'snapshot-data', docId: this.docId, covers: snap.covers, final, chunk }))) return true
+      this.sent = snap.covers
+      this.metrics.backfillBytes.inc(snap.size)
+      return true
+    }
+    const entries = await this.history.entriesAfter(this.docId, this.sent, BATCH)
+    for (const e of entries) {
+      if (this.stopped) return false
+      if (e.uploader === this.peerId) {
+        await this.send({ type: 'echo', docId: this.docId, seq: e.seq })
+      } else {
+        // a snapshot may drop an entry between reading the index and its parts: re-plan
+        if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }))) return true
+        this.metrics.backfillBytes.inc(e.size)
+      }
+      this.sent = e.seq
+    }
+    return entries.length > 0
+  }
+
+  private async sendParts (upload: string, parts: number, frame: (chunk: Uint8Array, final: boolean) => StoreFrame): Promise<boolean> {
+    const count = Math.max(parts, 1)
+    for (let n = 0; n < count; n++) {
+      const chunk = parts === 0 ? new Uint8Array(0) : await this.history.readPart(upload, n)
+      if (chunk === undefined) return false
+      await this.send(frame(chunk, n === count - 1))
+    }
+    return true
+  }
+}

@@ -1,0 +1,23 @@
+// The storage contract shared by the engine and the relay: the part of an abstract-level
+// database they use (level on disk, memory-level in tests and the simulator).
+
+/** A key range: every bound is optional, keys compare as strings. */
+export interface KeyRange { gt?: string; gte?: string; lt?: string; lte?: string }
+
+export type BatchOp =
+  | { type: 'put'; key: string; value: Uint8Array }
+  | { type: 'del'; key: string }
+
+/**
+ * The part of an abstract-level database the engine uses, with string keys
+ * and binary values: `new Level(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })`
+ * on disk, `new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' })` in tests.
+ */
+export interface KeyValueStore {
+  open(): Promise<void>
+  close(): Promise<void>
+  get(key: string): Promise<Uint8Array | undefined>
+  batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>
+  keys(range: KeyRange): AsyncIterable<string>
+  iterator(range: KeyRange): AsyncIterable<[string, Uint8Array]>
+}

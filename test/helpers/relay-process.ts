@@ -1,0 +1,1 @@
+export { RelayProcess, RELAY_MAIN } from '@tandem/device/relay-process'
