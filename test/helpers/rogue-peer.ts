@@ -5,7 +5,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { SYNC_PROTOCOL, decodeSyncFrame, type SyncFrame } from '@tandem/protocol'
+import { SYNC_PROTOCOL, decodeStoreFrame, decodeSyncFrame, type StoreFrame, type SyncFrame } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
 import * as varint from 'uint8-varint'
 
@@ -30,20 +30,28 @@ export class RoguePeer {
 
   async open (target: string, protocol = SYNC_PROTOCOL): Promise<RogueStream> {
     const stream = await this.node.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(10_000) })
-    return new RogueStream(stream)
+    return new RogueStream(stream, decodeSyncFrame)
+  }
+
+  /** Opens /tandem/store on a relay; frames read back are store frames. */
+  async openStore (target: string, protocol: string): Promise<RogueStream<StoreFrame>> {
+    const stream = await this.node.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(10_000) })
+    return new RogueStream(stream, decodeStoreFrame)
   }
 
   async stop (): Promise<void> { await this.node.stop() }
 }
 
-export class RogueStream {
-  readonly frames: SyncFrame[] = []
+export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {
+  readonly frames: F[] = []
   readonly closed: Promise<void>
+  private waiters: Array<() => void> = []
 
-  constructor (private readonly stream: Stream) {
+  constructor (private readonly stream: Stream, decode: (bytes: Uint8Array) => F) {
     const decoder = new LengthPrefixedDecoder({ maxDataLength: 1024 * 1024 })
     stream.addEventListener('message', evt => {
-      for (const f of decoder.decode(evt.data)) this.frames.push(decodeSyncFrame(f.subarray()))
+      for (const f of decoder.decode(evt.data)) this.frames.push(decode(f.subarray()))
+      for (const w of this.waiters.splice(0)) w()
     })
     this.closed = new Promise(resolve => {
       stream.addEventListener('close', () => { resolve() })
@@ -67,6 +75,21 @@ export class RogueStream {
     }
     const err = this.frames.find(f => f.type === 'error')
     return err?.type === 'error' ? { code: err.code, message: err.message } : null
+  }
+
+  /** Waits (bounded) for a frame matching `match`. */
+  async frame (match: (f: F) => boolean, timeoutMs = 10_000): Promise<F> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.frames.find(match)
+      if (found !== undefined) return found
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`frame not received within ${timeoutMs} ms; got ${this.frames.map(f => f.type).join(', ')}`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, left)
+        this.waiters.push(() => { clearTimeout(timer); resolve() })
+      })
+    }
   }
 
   abort (): void { this.stream.abort(new Error('done')) }

@@ -1,8 +1,9 @@
+import { DEFAULT_ACCOUNT_QUOTA_BYTES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_RELAY_LIMITS } from '@tandem/relay'
 import { Command, InvalidArgumentError, Option } from 'commander'
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
 export const DEFAULT_HTTP = '127.0.0.1:9090'
-export const DEFAULT_ACCOUNT_QUOTA_BYTES = 1024 ** 3 // 1 GiB
+export { DEFAULT_ACCOUNT_QUOTA_BYTES }
 
 export interface RelayCliOptions {
   data: string
@@ -23,6 +24,14 @@ const UNITS: Record<string, number> = {
   '': 1, b: 1,
   k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
   kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4
+}
+
+/** 1073741824 → "1GiB" (for help text). */
+export function formatBytes (n: number): string {
+  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`
+  }
+  return String(n)
 }
 
 /** "1048576", "512MiB", "1 GiB", "10GB" → bytes (binary units for *iB, decimal otherwise). */
@@ -81,12 +90,12 @@ export function parseOptions (argv: string[]): RelayCliOptions {
     .addOption(new Option('--http <host:port>', 'where to serve /healthz and /metrics, or "off"').env('TANDEM_RELAY_HTTP').default(DEFAULT_HTTP))
     .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').env('TANDEM_RELAY_LOG_LEVEL')
       .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
-    .addOption(new Option('--max-blob-bytes <size>', 'largest blob a device may append (default: the relay library\'s)').env('TANDEM_RELAY_MAX_BLOB_BYTES').argParser(parseBytes))
-    .addOption(new Option('--account-quota <size>', 'bytes of history stored per account, e.g. 1GiB').env('TANDEM_RELAY_ACCOUNT_QUOTA').argParser(parseBytes).default(DEFAULT_ACCOUNT_QUOTA_BYTES, '1GiB'))
-    .addOption(new Option('--max-connections <n>', 'libp2p connections (≈ devices online at once; default 4096)').env('TANDEM_RELAY_MAX_CONNECTIONS').argParser(parseCount))
-    .addOption(new Option('--max-reservations <n>', 'circuit relay reservations (devices reachable through the relay; default 4096)').env('TANDEM_RELAY_MAX_RESERVATIONS').argParser(parseCount))
-    .addOption(new Option('--relay-data-limit <size>', 'bytes one relayed connection may carry, both directions together (default 512MiB)').env('TANDEM_RELAY_DATA_LIMIT').argParser(parseBytes))
-    .addOption(new Option('--relay-duration <duration>', 'how long one relayed connection may stay open, e.g. 4h (default 4h)').env('TANDEM_RELAY_DURATION').argParser(parseDuration))
+    .addOption(new Option('--max-blob-bytes <size>', `largest blob (or snapshot) a device may store (default: ${formatBytes(DEFAULT_MAX_BLOB_BYTES)})`).env('TANDEM_RELAY_MAX_BLOB_BYTES').argParser(parseBytes))
+    .addOption(new Option('--account-quota <size>', 'bytes of history stored per account, e.g. 1GiB').env('TANDEM_RELAY_ACCOUNT_QUOTA').argParser(parseBytes).default(DEFAULT_ACCOUNT_QUOTA_BYTES, formatBytes(DEFAULT_ACCOUNT_QUOTA_BYTES)))
+    .addOption(new Option('--max-connections <n>', `libp2p connections (≈ devices online at once; default ${DEFAULT_RELAY_LIMITS.maxConnections})`).env('TANDEM_RELAY_MAX_CONNECTIONS').argParser(parseCount))
+    .addOption(new Option('--max-reservations <n>', `circuit relay reservations (devices reachable through the relay; default ${DEFAULT_RELAY_LIMITS.maxReservations})`).env('TANDEM_RELAY_MAX_RESERVATIONS').argParser(parseCount))
+    .addOption(new Option('--relay-data-limit <size>', `bytes one relayed connection may carry, both directions together (default ${formatBytes(DEFAULT_RELAY_LIMITS.relayedDataLimitBytes)})`).env('TANDEM_RELAY_DATA_LIMIT').argParser(parseBytes))
+    .addOption(new Option('--relay-duration <duration>', `how long one relayed connection may stay open, e.g. 30m (default ${DEFAULT_RELAY_LIMITS.relayedDurationLimitMs / 3_600_000}h)`).env('TANDEM_RELAY_DURATION').argParser(parseDuration))
     .showHelpAfterError()
 
   program.parse(argv)

@@ -324,6 +324,7 @@ export class Engine {
     if (chatId !== null) {
       const chat = new ChatDoc(doc)
       this.chats.set(chatId, chat)
+      queueMicrotask(() => { this.emit({ type: 'chats' }) }) // its messages can be listed now
       for (const m of chat.messages.toArray()) if (isMessageRecord(m)) this.hlc.observe(m)
       chat.messages.observe(event => {
         const origin = event.transaction.origin === LOCAL ? 'local' : 'remote'
@@ -396,7 +397,10 @@ export class Engine {
       }, new RelayState(this.store, relayId), this.runtime, {
         onAcked: (docId, acked) => { this.markSent(docId, acked) },
         onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },
-        onConnection: (relay, connected, error) => { this.emit({ type: 'relay', relay, connected, error }) },
+        onConnection: (relay, connected, error) => {
+          if (connected) this.network?.relayFound(relay)
+          this.emit({ type: 'relay', relay, connected, error })
+        },
         onError: error => { this.emit({ type: 'error', error }) },
         onEphemeral: (docId, from, payload) => { this.emit({ type: 'ephemeral', docId, from, payload }) }
       })

@@ -21,6 +21,7 @@ export const ErrorCode = {
   StaleMembership: 'ERR_STALE_MEMBERSHIP',
   QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
   BlobTooLarge: 'ERR_BLOB_TOO_LARGE',
+  InvalidSnapshot: 'ERR_INVALID_SNAPSHOT',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -146,6 +147,13 @@ export class BlobTooLargeError extends TandemError {
   }
 }
 
+/** A snapshot upload whose `covers` is 0 or past the head of the doc's log. */
+export class InvalidSnapshotError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InvalidSnapshot, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
@@ -163,6 +171,7 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.StaleMembership]: StaleMembershipError,
   [ErrorCode.QuotaExceeded]: QuotaExceededError,
   [ErrorCode.BlobTooLarge]: BlobTooLargeError,
+  [ErrorCode.InvalidSnapshot]: InvalidSnapshotError,
 }
 
 /**

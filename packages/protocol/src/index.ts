@@ -17,6 +17,7 @@ export {
   StaleMembershipError,
   QuotaExceededError,
   BlobTooLargeError,
+  InvalidSnapshotError,
   errorFromWire,
 } from './errors.js'
 export {

@@ -181,8 +181,8 @@ describe('device list signatures', () => {
       fc.property(keyArb, bodyArb, tamperArb, (key, b, t) => {
         const id = accountIdFromPublicKey(key.publicKey)
         const list = signDeviceList(key, b)
-        expect(verifyDeviceList(list, { accountId: id })).toBe(id)
-        expect(verifyDeviceList(decodeSignedDeviceList(encodeSignedDeviceList(list)))).toBe(id)
+        // Verifying the decoded copy covers both: the list verifies, and survives the wire.
+        expect(verifyDeviceList(decodeSignedDeviceList(encodeSignedDeviceList(list)), { accountId: id })).toBe(id)
         expect(deviceListAccountId(list)).toBe(id)
         const tampered = tamper(list, t)
         fc.pre(tampered !== null)

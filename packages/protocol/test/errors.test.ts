@@ -10,6 +10,7 @@ import {
   InvalidCredentialsError,
   InvalidDeviceListError,
   InvalidMembershipError,
+  InvalidSnapshotError,
   MalformedFrameError,
   NotAuthenticatedError,
   QuotaExceededError,
@@ -38,6 +39,7 @@ const classes = [
   [ErrorCode.StaleMembership, StaleMembershipError, 'ERR_STALE_MEMBERSHIP'],
   [ErrorCode.QuotaExceeded, QuotaExceededError, 'ERR_QUOTA_EXCEEDED'],
   [ErrorCode.BlobTooLarge, BlobTooLargeError, 'ERR_BLOB_TOO_LARGE'],
+  [ErrorCode.InvalidSnapshot, InvalidSnapshotError, 'ERR_INVALID_SNAPSHOT'],
 ] as const
 
 describe('errors', () => {

@@ -33,6 +33,8 @@ export class StreamLink implements Link {
       }
     })
     this.stream.addEventListener('close', evt => { handlers.onClose(evt.error) })
+    // the peer is done sending: nothing more will arrive, so close our side too
+    this.stream.addEventListener('remoteCloseWrite', () => { this.close() })
   }
 
   async send (frame: Uint8Array): Promise<void> {

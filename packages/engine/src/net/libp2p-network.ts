@@ -112,6 +112,12 @@ export class Libp2pNetwork {
     this.connectRelays()
   }
 
+  /** The relay accepted this device (welcome): reset its backoff. A refused device keeps backing off. */
+  relayFound (relayId: string): void {
+    const r = this.relays.get(relayId)
+    if (r !== undefined) r.attempt = 0
+  }
+
   /** Relay peer ids, as configured. */
   relayIds (): string[] { return [...this.relays.keys()] }
 
@@ -134,7 +140,6 @@ export class Libp2pNetwork {
     try {
       const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
       if (this.stopped) { stream.abort(new Error('network stopped')); return }
-      r.attempt = 0
       stream.addEventListener('close', () => { this.schedule(r, () => this.connectRelay(relayId)) })
       this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
     } catch {

@@ -59,7 +59,7 @@ export class RelayClient {
   private readonly flushTimers = new Map<string, TimerHandle>()
   private readonly snapshotting = new Map<number, string>()
   private readonly receivedSeq = new Map<string, number>()
-  private readonly progress = new Map<string, { entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
+  private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
 
   constructor (
@@ -139,8 +139,8 @@ export class RelayClient {
 
   connectionError (error: TandemError): void { this.events.onError(error) }
 
-  backlog (docId: string, entries: number, bytes: number): void {
-    this.progress.set(docId, { entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
+  backlog (docId: string, head: number, entries: number, bytes: number): void {
+    this.progress.set(docId, { head, entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
     this.emitProgress()
   }
 
@@ -168,8 +168,8 @@ export class RelayClient {
     // not on our disk, so after a restart we must fetch them from the relay again.
     if (doc.store.pendingStructs === null && doc.store.pendingDs === null) st.cursor = Math.max(st.cursor, this.receivedSeq.get(docId)!)
     const p = this.progress.get(docId)
-    if (p !== undefined && !p.caughtUp) {
-      p.entriesDone++
+    if (p !== undefined && !p.caughtUp && seq <= p.head) {
+      p.entriesDone = Math.min(p.entries, p.entriesDone + 1)
       p.bytesDone += blob?.byteLength ?? 0
       this.emitProgress()
     }

@@ -102,7 +102,7 @@ export class RelayConnection {
         await this.client.acked(frame.docId, frame.uploadId, frame.sinceSnapshot)
         return
       case 'subscribed':
-        this.client.backlog(frame.docId, frame.entries, frame.bytes)
+        this.client.backlog(frame.docId, frame.head, frame.entries, frame.bytes)
         return
       case 'caught-up':
         this.client.caughtUp(frame.docId)

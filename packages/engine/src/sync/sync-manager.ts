@@ -10,6 +10,9 @@ export interface SyncManagerEvents {
   onPeerRefused(peerId: string, error: TandemError): void
 }
 
+/** Codes that mean "this peer and we may not sync", as opposed to a broken connection. */
+const REFUSALS = new Set(['ERR_DEVICE_REVOKED', 'ERR_WRONG_ACCOUNT', 'ERR_INVALID_CERTIFICATE', 'ERR_NOT_AUTHENTICATED', 'ERR_UNSUPPORTED_VERSION'])
+
 /**
  * Owns the sync sessions: at most one per peer (when both sides dial, the link
  * opened by the lower peer id wins on both ends), fans local and remote doc
@@ -74,12 +77,13 @@ export class SyncManager {
   private closed (session: SyncSession, error?: Error): void {
     this.pending.delete(session)
     const peer = session.remotePeerId
+    const refusal = error instanceof TandemError && (session.peerAccountId === null || REFUSALS.has(error.code))
     if (this.sessions.get(peer) === session) {
       this.sessions.delete(peer)
       this.events.onPeerClose(peer, error)
-    } else if (error instanceof TandemError && session.peerAccountId === null) {
-      this.events.onPeerRefused(peer, error)
     }
+    // refused, by us or by the peer (it revoked us, say): do not keep redialing it
+    if (refusal) this.events.onPeerRefused(peer, error)
   }
 
   /** Deterministic on both ends: keep the link that the lower peer id dialed. */

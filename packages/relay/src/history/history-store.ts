@@ -3,7 +3,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { BlobTooLargeError, QuotaExceededError, TandemError } from '@tandem/protocol'
 import { WriteQueue, type BatchOp, type KeyValueStore } from '@tandem/storage'
-import { accountKey, docKey, hashKey, logKey, logPrefix, partKey, pendingKey, recordKey } from './keys.js'
+import { accountKey, docKey, hashKey, isLogKeyOf, logKey, logPrefix, partKey, pendingKey, recordKey } from './keys.js'
 import { decodeDocMeta, decodeLogEntry, encodeDocMeta, encodeLogEntry, type DocMeta, type LogEntry, type SnapshotEntry } from './records.js'
 
 export interface HistoryOptions {
@@ -49,6 +49,8 @@ export class HistoryStore {
   private readonly usages = new Map<string, number>()
   private readonly locks = new Map<string, Promise<unknown>>()
   private readonly inflight = new Map<string, Promise<number>>()
+  /** Per doc, the commit batch of its newest append while it is not yet written. */
+  private readonly unwritten = new Map<string, Promise<void>>()
   private readonly listeners = new Set<CommitListener>()
   private docCount = 0
   private bytesStored = 0
@@ -121,7 +123,8 @@ export class HistoryStore {
   /** Up to `limit` live entries with seq > `after`, in seq order (index only, no blob bytes). */
   async entriesAfter (docId: string, after: number, limit: number): Promise<LogEntry[]> {
     const out: LogEntry[] = []
-    for await (const [, value] of this.db.iterator({ gt: logKey(docId, after), lt: logPrefix(docId) + '~' })) {
+    for await (const [key, value] of this.db.iterator({ gt: logKey(docId, after), lt: logPrefix(docId) + '~' })) {
+      if (!isLogKeyOf(docId, key)) continue // a log key of a doc whose id extends this one's
       out.push(decodeLogEntry(value))
       if (out.length >= limit) break
     }
@@ -189,6 +192,8 @@ export class HistoryStore {
         { type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) },
         { type: 'put', key: accountKey(meta.account), value: varuint(used) }
       ])
+      this.unwritten.set(u.docId, write)
+      void write.catch(() => {}).then(() => { if (this.unwritten.get(u.docId) === write) this.unwritten.delete(u.docId) })
       return { seq, write }
     })
     const seqPromise = durable.then(async ({ seq, write }) => { if (write !== null) await write; return seq })
@@ -207,6 +212,8 @@ export class HistoryStore {
   /** @internal */
   async commitSnapshot (u: Upload, covers: number): Promise<CommitResult> {
     const done = await this.withLock(u.docId, async () => {
+      // the head in memory runs ahead of the log on disk: the entries to drop must be written first
+      await this.unwritten.get(u.docId)?.catch(() => {})
       const meta = await this.meta(u.docId)
       if (meta === null || covers > meta.head || covers < 1) {
         throw new TandemError('ERR_INVALID_SNAPSHOT', `snapshot covers seq ${covers} but the log of ${u.docId} ends at ${meta?.head ?? 0}`)
@@ -217,6 +224,7 @@ export class HistoryStore {
       let droppedEntries = 0
       let cumAtCovers = meta.snapshot?.cumAtCovers ?? 0
       for await (const [key, value] of this.db.iterator({ gt: logPrefix(u.docId), lte: logKey(u.docId, covers) })) {
+        if (!isLogKeyOf(u.docId, key)) continue
         const e = decodeLogEntry(value)
         ops.push({ type: 'del', key }, { type: 'del', key: hashKey(u.docId, e.hash) })
         for (let n = 0; n < e.parts; n++) ops.push({ type: 'del', key: partKey(e.upload, n) })
@@ -237,6 +245,9 @@ export class HistoryStore {
       this.bytesStored += u.size - dropped
       ops.push({ type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) }, { type: 'put', key: accountKey(meta.account), value: varuint(used) })
       return this.queue.enqueue(ops)
+    }).catch(async (err: unknown) => {
+      await this.dropUpload(u.key, u.parts) // a refused snapshot's parts must not linger until a restart
+      throw err
     })
     if (done === null) {
       await this.dropUpload(u.key, u.parts)

@@ -11,6 +11,11 @@ const hex = (n: number, width: number): string => n.toString(16).padStart(width,
 export const docKey = (docId: string): string => `doc!${docId}`
 export const logPrefix = (docId: string): string => `log!${docId}!`
 export const logKey = (docId: string, seq: number): string => logPrefix(docId) + hex(seq, 14)
+/**
+ * True if `key`, found in a range scan under logPrefix(docId), is a log key of that doc. Doc
+ * ids may contain '!', so the log keys of doc `<docId>!<14 hex>…` sort inside this doc's range.
+ */
+export const isLogKeyOf = (docId: string, key: string): boolean => key.length === logPrefix(docId).length + 14
 export const partKey = (upload: string, n: number): string => `part!${upload}!${hex(n, 8)}`
 export const hashKey = (docId: string, hash: string): string => `hash!${docId}!${hash}`
 export const pendingKey = (upload: string): string => `pending!${upload}`

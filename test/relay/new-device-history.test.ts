@@ -1,0 +1,35 @@
+import { afterAll, expect, it } from 'vitest'
+import { Rig, sentIds, type Dump } from './relay-helpers.js'
+
+const rig = new Rig()
+afterAll(() => rig.cleanup())
+
+it('a new device, with every other device off, gets the full 10,000-message history from the relay and reports progress', async () => {
+  const relay = await rig.relay()
+  const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address, '--no-sync'])
+  await a.request('create-account', { name: 'Ann' })
+  const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'history' })
+  const credentials = await a.request<string>('credentials')
+  await a.request('burst', { chatId, prefix: 'h', count: 10_000, concurrency: 64 }, 120_000)
+  await a.waitForEvent(() => sentIds(a).size >= 10_000, 60_000)
+  const history = (await a.request<Dump>('dump')).chats[0]!.messages.map(m => m.id)
+  await a.stop()
+
+  const t0 = performance.now()
+  const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address])
+  await b.request('join', { credentials })
+  await b.request('wait-messages', { chatId, count: 10_000 }, 120_000)
+  console.log(`10,000-message history from the relay alone: ${(performance.now() - t0).toFixed(0)} ms (process start included)`)
+  expect((await b.request<Dump>('dump')).chats.find(c => c.chatId === chatId)!.messages.map(m => m.id)).toEqual(history)
+
+  const progress = b.events.filter(e => e.event === 'progress')
+  expect(progress.length).toBeGreaterThan(2)
+  const last = progress.at(-1)!
+  expect(last.caughtUp).toBe(true)
+  expect(last.entriesDone).toBe(last.entriesTotal)
+  expect(last.bytesTotal as number).toBeGreaterThan(10_000 * 50)
+  // monotonic, and somewhere strictly between start and end
+  const done = progress.map(p => p.bytesDone as number)
+  expect([...done].sort((x, y) => x - y)).toEqual(done)
+  expect(progress.some(p => (p.bytesDone as number) > 0 && (p.bytesDone as number) < (p.bytesTotal as number))).toBe(true)
+})
