@@ -161,7 +161,7 @@ export function checkDeviceListSuccessor(previous: SignedDeviceList | null, next
   }
   const revoked = new Set(next.revoked)
   for (const peerId of previous.revoked) {
-    if (false && !revoked.has(peerId)) {
+    if (!revoked.has(peerId)) {
       throw new StaleDeviceListError(`device list version ${next.version} un-revokes ${peerId}, revoked in version ${previous.version}`)
     }
   }
