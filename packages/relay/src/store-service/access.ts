@@ -1,5 +1,5 @@
 import {
-  StaleMembershipError, checkDeviceListSuccessor, checkMembershipSuccessor,
+  StaleDeviceListError, StaleMembershipError, checkDeviceListSuccessor, checkMembershipSuccessor,
   decodeSignedDeviceList, decodeSignedMembership, deviceStatus, encodeSignedDeviceList, encodeSignedMembership,
   verifyDeviceList, verifyMembership, type SignedDeviceList, type SignedMembership
 } from '@tandem/protocol'
@@ -19,6 +19,8 @@ export class AccessControl {
   async deviceList (accountId: string): Promise<SignedDeviceList | null> {
     if (this.lists.has(accountId)) return this.lists.get(accountId)!
     const bytes = await this.history.getRecord('device-list', accountId)
+    // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
+    if (this.lists.has(accountId)) return this.lists.get(accountId)!
     const list = bytes === undefined ? null : decodeSignedDeviceList(bytes)
     this.lists.set(accountId, list)
     return list
@@ -31,9 +33,17 @@ export class AccessControl {
    */
   async offerDeviceList (accountId: string, list: SignedDeviceList): Promise<boolean> {
     verifyDeviceList(list, { accountId })
-    const current = await this.deviceList(accountId)
+    await this.deviceList(accountId)
+    // read the cache after the await: from here to `set` nothing yields, so concurrent offers cannot interleave
+    const current = this.lists.get(accountId) ?? null
     if (current !== null && list.version <= current.version) return false
-    checkDeviceListSuccessor(current, list)
+    try {
+      checkDeviceListSuccessor(current, list)
+    } catch (err) {
+      // a "newer" list that un-revokes a device is ignored like a stale one: revocation is one-way
+      if (err instanceof StaleDeviceListError) return false
+      throw err
+    }
     this.lists.set(accountId, list)
     await this.history.putRecord('device-list', accountId, encodeSignedDeviceList(list))
     return true
@@ -47,6 +57,7 @@ export class AccessControl {
   async membership (docId: string): Promise<SignedMembership | null> {
     if (this.memberships.has(docId)) return this.memberships.get(docId)!
     const bytes = await this.history.getRecord('membership', docId)
+    if (this.memberships.has(docId)) return this.memberships.get(docId)! // see deviceList
     const record = bytes === undefined ? null : decodeSignedMembership(bytes)
     this.memberships.set(docId, record)
     return record
@@ -55,7 +66,8 @@ export class AccessControl {
   /** Stores a membership record if valid and a successor of the one held; stale → typed error. */
   async offerMembership (record: SignedMembership): Promise<void> {
     verifyMembership(record)
-    const current = await this.membership(record.docId)
+    await this.membership(record.docId)
+    const current = this.memberships.get(record.docId) ?? null // see offerDeviceList
     if (current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))) return
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)

@@ -1,6 +1,6 @@
 import {
   AccessDeniedError, DeviceNotListedError, DeviceRevokedError, MalformedFrameError, NotAuthenticatedError,
-  TandemError, checkVersion, decodeStoreFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
+  TandemError, checkStoreVersion, decodeStoreFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
 } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type { Upload } from '../history/history-store.js'
@@ -77,10 +77,13 @@ export class StoreSession {
   private async handle (frame: StoreFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
-      checkVersion(frame.version)
+      checkStoreVersion(frame.version)
       this.account = verifyDeviceCertificate(frame.certificate, { peerId: this.peerId })
       const access = this.service.access
-      if (frame.deviceList !== null) await access.offerDeviceList(this.account, frame.deviceList)
+      // a newer list in a hello acts like a device-list frame: revoked devices' open streams close now
+      if (frame.deviceList !== null && await access.offerDeviceList(this.account, frame.deviceList)) {
+        await this.service.deviceListChanged(this.account)
+      }
       this.state = await this.checkListed() ? 'open' : 'unlisted'
       this.service.sessionOpened(this)
       await this.send({ type: 'welcome', deviceList: await access.deviceList(this.account) })
