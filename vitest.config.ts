@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-const setupFiles = ['packages/engine/src/polyfill.ts']
+const setupFiles = ['packages/transport/src/polyfill.ts']
 
 export default defineConfig({
   test: {

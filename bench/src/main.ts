@@ -3,6 +3,7 @@ import '@tandem/engine/polyfill'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { benchHistorySync } from './history-sync.js'
+import { benchRelayHistory } from './relay-history.js'
 import { benchStoreWrite } from './store-write.js'
 
 const full = process.argv.includes('--full')
@@ -21,6 +22,14 @@ for (const n of sizes) {
   const ms = await benchHistorySync(n, 3)
   results[`historySync${n}`] = ms
   rows.push([`LAN history sync to a fresh device, N = ${n.toLocaleString('en-US')}`, `${ms.toFixed(0)} ms`])
+}
+
+for (const n of full ? [10_000, 100_000] : [10_000]) {
+  const r = await benchRelayHistory(n, 3)
+  results[`relayHistory${n}`] = r
+  rows.push([`relay history to a fresh device, N = ${n.toLocaleString('en-US')} (process start included)`, `${r.syncMs.toFixed(0)} ms`])
+  rows.push([`  blob bytes sent, per message`, `${(r.backfillBytes / 1024 / 1024).toFixed(2)} MiB, ${r.bytesPerMessage.toFixed(0)} B`])
+  rows.push([`  relay RSS with the history stored, after serving it`, `${r.relayRssMiB.toFixed(0)} MiB`])
 }
 
 const width = Math.max(...rows.map(r => r[0].length))

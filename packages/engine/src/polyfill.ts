@@ -1,19 +1,2 @@
-// libp2p 3 calls Promise.withResolvers (Node 22+); Tandem supports Node 20.19+.
-// Import this module before anything that loads libp2p.
-interface Resolvers<T> {
-  promise: Promise<T>
-  resolve: (value: T | PromiseLike<T>) => void
-  reject: (reason?: unknown) => void
-}
-
-const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> }
-if (typeof P.withResolvers !== 'function') {
-  P.withResolvers = function withResolvers<T>(): Resolvers<T> {
-    let resolve!: Resolvers<T>['resolve']
-    let reject!: Resolvers<T>['reject']
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
-
-export {}
+// Load first in an entry point that uses libp2p on Node 20 (the engine loads it for itself).
+import '@tandem/transport/polyfill'

@@ -9,10 +9,11 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
 import { readSignedDeviceList, writeSignedDeviceList, type SignedDeviceList } from './device-list.js'
-import { FrameTooLargeError, MalformedFrameError, UnsupportedVersionError, type TandemError } from './errors.js'
+import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
 import { readSignedMembership, writeSignedMembership, type SignedMembership } from './membership.js'
-import { MAX_CHUNK_BYTES, MAX_DOC_ID_BYTES, MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_FRAME_BYTES } from './sync-frames.js'
+import { MAX_CHUNK_BYTES, MAX_DOC_ID_BYTES, MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from './sync-frames.js'
 import * as wire from './wire.js'
+import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
 
 export const STORE_PROTOCOL = '/tandem/store/1.0.0'
 export const STORE_PROTOCOL_VERSION = 1
@@ -209,12 +210,7 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
  * parse or a signed value of an unknown format version.
  */
 export function readStoreFrame(decoder: decoding.Decoder): StoreFrame {
-  const start = decoder.pos
-  try {
-    return wire.guard(() => readFrame(decoder), 'frame', errs)
-  } catch (e) {
-    throw foreignHelloError(decoder.arr.subarray(start)) ?? e
-  }
+  return readOneFrame(grammar, decoder)
 }
 
 function readFrame(decoder: decoding.Decoder): StoreFrame {
@@ -316,45 +312,15 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
   }
 }
 
-export function encodeStoreFrame(frame: StoreFrame): Uint8Array {
-  const bytes = encoding.encode((encoder) => wire.guard(() => writeStoreFrame(encoder, frame), 'frame', errs))
-  if (bytes.length > MAX_FRAME_BYTES) {
-    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
-  }
-  return bytes
-}
+const grammar: FrameGrammar<StoreFrame> = { name: 'store', version: STORE_PROTOCOL_VERSION, helloTag: StoreFrameTag.hello, write: writeStoreFrame, read: readFrame, errs }
+
+export const encodeStoreFrame = (frame: StoreFrame): Uint8Array => encodeFrame(grammar, frame)
 
 /** Decodes exactly one frame; the size bound is checked before a single byte is parsed. */
-export function decodeStoreFrame(bytes: Uint8Array): StoreFrame {
-  if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
-    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
-  }
-  try {
-    return wire.decodeWhole(bytes, readFrame, 'frame', errs)
-  } catch (e) {
-    throw foreignHelloError(bytes) ?? e
-  }
-}
+export const decodeStoreFrame = (bytes: Uint8Array): StoreFrame => decodeFrame(grammar, bytes)
 
-/** Like sync: a hello of another version that fails to parse as ours reports the version, not the parse error. */
-function foreignHelloError(bytes: Uint8Array): UnsupportedVersionError | undefined {
-  try {
-    const decoder = decoding.createDecoder(bytes)
-    if (wire.readUint(decoder, 'frame tag', errs) !== StoreFrameTag.hello) return undefined
-    const version = wire.readUint(decoder, 'hello.version', errs)
-    if (version === STORE_PROTOCOL_VERSION) return undefined
-    return new UnsupportedVersionError(`device hello is store protocol version ${version}, this build speaks ${STORE_PROTOCOL_VERSION}`)
-  } catch {
-    return undefined
-  }
-}
-
-/** Throws UnsupportedVersionError unless a device's hello speaks this build's store protocol version. */
-export function checkStoreVersion(version: number): void {
-  if (version !== STORE_PROTOCOL_VERSION) {
-    throw new UnsupportedVersionError(`device speaks store protocol version ${version}, this build speaks ${STORE_PROTOCOL_VERSION}`)
-  }
-}
+/** Throws UnsupportedVersionError unless a peer's hello speaks this build's store protocol version. */
+export const checkStoreVersion = (version: number): void => { checkFrameVersion(grammar, version) }
 
 /** The ERROR frame reporting `error` (stream-level; the stream closes after it). Code and message are cut to their bounds. */
 export function storeErrorFrame(error: TandemError): Extract<StoreFrame, { type: 'error' }> {

@@ -7,14 +7,15 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
-import { FrameTooLargeError, MalformedFrameError, UnsupportedVersionError, type TandemError } from './errors.js'
+import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
 import * as wire from './wire.js'
+import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
 
 export const SYNC_PROTOCOL = '/tandem/sync/1.0.0'
 export const SYNC_PROTOCOL_VERSION = 1
 
 /** Whole encoded frame. Also the receiver's cap on the length prefix, so nothing larger is buffered. */
-export const MAX_FRAME_BYTES = 256 * 1024
+export { MAX_FRAME_BYTES } from './frame-codec.js'
 /** Payload of one sync-reply/update chunk; leaves headroom under MAX_FRAME_BYTES for the header. */
 export const MAX_CHUNK_BYTES = 192 * 1024
 export const MAX_DOC_ID_BYTES = 128
@@ -80,12 +81,7 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
  * InvalidCertificateError / UnsupportedVersionError for a hello's certificate bytes.
  */
 export function readSyncFrame(decoder: decoding.Decoder): SyncFrame {
-  const start = decoder.pos
-  try {
-    return wire.guard(() => readFrame(decoder), 'frame', errs)
-  } catch (e) {
-    throw foreignHelloError(decoder.arr.subarray(start)) ?? e
-  }
+  return readOneFrame(grammar, decoder)
 }
 
 function readFrame(decoder: decoding.Decoder): SyncFrame {
@@ -118,49 +114,15 @@ function readFrame(decoder: decoding.Decoder): SyncFrame {
   }
 }
 
-export function encodeSyncFrame(frame: SyncFrame): Uint8Array {
-  const bytes = encoding.encode((encoder) => wire.guard(() => writeSyncFrame(encoder, frame), 'frame', errs))
-  if (bytes.length > MAX_FRAME_BYTES) {
-    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
-  }
-  return bytes
-}
+const grammar: FrameGrammar<SyncFrame> = { name: 'sync', version: SYNC_PROTOCOL_VERSION, helloTag: SyncFrameTag.hello, write: writeSyncFrame, read: readFrame, errs }
+
+export const encodeSyncFrame = (frame: SyncFrame): Uint8Array => encodeFrame(grammar, frame)
 
 /** Decodes exactly one frame; the size bound is checked before a single byte is parsed. */
-export function decodeSyncFrame(bytes: Uint8Array): SyncFrame {
-  if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
-    throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
-  }
-  try {
-    return wire.decodeWhole(bytes, readFrame, 'frame', errs)
-  } catch (e) {
-    throw foreignHelloError(bytes) ?? e
-  }
-}
+export const decodeSyncFrame = (bytes: Uint8Array): SyncFrame => decodeFrame(grammar, bytes)
 
-/**
- * tag and version lead the hello in every version. When a hello of another version fails
- * to parse as ours, report the version mismatch (what the peer needs to hear), not the
- * parse error it caused.
- */
-function foreignHelloError(bytes: Uint8Array): UnsupportedVersionError | undefined {
-  try {
-    const decoder = decoding.createDecoder(bytes)
-    if (wire.readUint(decoder, 'frame tag', errs) !== SyncFrameTag.hello) return undefined
-    const version = wire.readUint(decoder, 'hello.version', errs)
-    if (version === SYNC_PROTOCOL_VERSION) return undefined
-    return new UnsupportedVersionError(`peer hello is sync protocol version ${version}, this build speaks ${SYNC_PROTOCOL_VERSION}`)
-  } catch {
-    return undefined
-  }
-}
-
-/** Throws UnsupportedVersionError unless a peer's hello speaks this build's version. */
-export function checkVersion(version: number): void {
-  if (version !== SYNC_PROTOCOL_VERSION) {
-    throw new UnsupportedVersionError(`peer speaks sync protocol version ${version}, this build speaks ${SYNC_PROTOCOL_VERSION}`)
-  }
-}
+/** Throws UnsupportedVersionError unless a peer's hello speaks this build's sync protocol version. */
+export const checkVersion = (version: number): void => { checkFrameVersion(grammar, version) }
 
 /**
  * Splits a diff/update into views of at most `max` bytes. Always at least one chunk

@@ -10,23 +10,8 @@
 //   (addEventListener, binaryType 'arraybuffer', bufferedAmount).
 //
 // It deliberately does not import @tandem/engine: the relay never loads Yjs.
+import '@tandem/transport/polyfill' // Promise.withResolvers
 import { WebSocket as WsWebSocket } from 'ws'
-
-interface Resolvers<T> {
-  promise: Promise<T>
-  resolve: (value: T | PromiseLike<T>) => void
-  reject: (reason?: unknown) => void
-}
-
-const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> }
-if (typeof P.withResolvers !== 'function') {
-  P.withResolvers = function withResolvers<T>(): Resolvers<T> {
-    let resolve!: Resolvers<T>['resolve']
-    let reject!: Resolvers<T>['reject']
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
 
 const G = globalThis as unknown as { WebSocket?: unknown }
 if (typeof G.WebSocket !== 'function') G.WebSocket = WsWebSocket

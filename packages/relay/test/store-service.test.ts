@@ -59,6 +59,11 @@ class FakeDevice {
     })
   }
 
+  /** Waits (bounded) until a frame matching `filter` is queued, leaving it queued. */
+  async peek (filter: Filter, what = 'a frame'): Promise<void> {
+    await this.until(what, () => this.queue.some(filter) || undefined)
+  }
+
   /** The next frame of this doc (or any frame), which must be of `type`. */
   async expectNext<T extends StoreFrame['type']> (type: T, docId?: string): Promise<Frame<T>> {
     const frame = await this.next(docId === undefined ? () => true : forDoc(docId), `a frame of ${docId ?? 'any doc'}`)
@@ -71,7 +76,7 @@ class FakeDevice {
   /** An ERROR frame, then the stream closes. */
   async expectRefused (code: string): Promise<Frame<'error'>> {
     const error = await this.next(ofType('error'), 'an ERROR frame')
-    expect(error.code).toBe(code)
+    expect(error.code, error.message).toBe(code)
     await this.waitClosed()
     return error
   }
@@ -134,23 +139,37 @@ async function setup (options: { maxBlobBytes?: number; accountQuotaBytes?: numb
   cleanups.push(async () => { service.stop(); await history.close() })
 
   /** A new stream from a device to the relay; nothing sent yet. */
-  const connect = (peerId: string): FakeDevice => {
+  const connect = (peerId: string, o: { slow?: boolean } = {}): FakeDevice => {
     const [device, relay] = createMemoryLinkPair(peerId, RELAY_PEER)
-    service.addLink(relay)
+    service.addLink(o.slow === true ? slowSends(relay) : relay)
     const fake = new FakeDevice(peerId, device)
     cleanups.push(async () => { device.close() })
     return fake
   }
 
   /** connect + hello; resolves on welcome. */
-  const join = async (account: Account, peerId: string, list: SignedDeviceList | null) => {
-    const device = connect(peerId)
+  const join = async (account: Account, peerId: string, list: SignedDeviceList | null, o: { slow?: boolean } = {}) => {
+    const device = connect(peerId, o)
     await device.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: account.certificate(peerId), deviceList: list })
     const welcome = await device.expectNext('welcome')
     return { device, welcome }
   }
 
   return { history, metrics, service, connect, join }
+}
+
+/** The relay's side of a stream whose every send waits a turn of the event loop, as under backpressure. */
+function slowSends (link: Link): Link {
+  return {
+    remotePeerId: link.remotePeerId,
+    direction: link.direction,
+    start: handlers => { link.start(handlers) },
+    send: async frame => {
+      await new Promise<void>(resolve => setImmediate(resolve))
+      await link.send(frame)
+    },
+    close: error => { link.close(error) }
+  }
 }
 
 let uploadIds = 0
@@ -281,11 +300,28 @@ describe('/tandem/store: handshake and device lists', () => {
       await d2.expectRefused('ERR_DEVICE_REVOKED')
       expect(d2.queued('welcome')).toEqual([])
     }
-    // nor does a newer list that drops the revocation
+    // nor does a "newer" list that drops the revocation: it is ignored like a stale one
     const d2 = connect(p2)
     await d2.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p2), deviceList: alice.list(3, [p1, p2]) })
-    await d2.expectRefused('ERR_STALE_DEVICE_LIST')
+    await d2.expectRefused('ERR_DEVICE_REVOKED')
     expect(service.sessionCount).toBe(sessions)
+    expect((await service.access.deviceList(alice.id))?.version).toBe(2)
+    // the same list as a device-list frame from a listed device is refused for itself only
+    const { device: d1 } = await join(alice, p1, null)
+    await d1.send({ type: 'device-list', list: alice.list(3, [p1, p2]) })
+    expect(await d1.next(ofType('doc-error'))).toMatchObject({ docId: '', code: 'ERR_STALE_DEVICE_LIST' })
+    expect(await service.access.deviceStatus(alice.id, p2)).toBe('revoked')
+    expect(d1.closed).toBe(false)
+  })
+
+  it('refuses a hello of another store protocol version', async () => {
+    const { connect } = await setup()
+    const alice = new Account()
+    const p1 = newPeerId('alice')
+    const d1 = connect(p1)
+    await d1.send({ type: 'hello', version: STORE_PROTOCOL_VERSION + 1, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
+    const error = await d1.expectRefused('ERR_UNSUPPORTED_VERSION')
+    expect(error.message).toContain('store protocol')
   })
 
   it('closes the open session of a device revoked by a device-list update from another device', async () => {
@@ -414,13 +450,13 @@ describe('/tandem/store: access to docs', () => {
 })
 
 describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
-  async function twoDevices (options?: { maxBlobBytes?: number }) {
+  async function twoDevices (options?: { maxBlobBytes?: number; slow?: boolean }) {
     const env = await setup(options)
     const alice = new Account()
     const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
     const list = alice.list(1, [p1, p2])
     const { device: d1 } = await env.join(alice, p1, list)
-    const { device: d2 } = await env.join(alice, p2, list)
+    const { device: d2 } = await env.join(alice, p2, list, { slow: options?.slow })
     return { ...env, alice, d1, d2, doc: alice.doc }
   }
 
@@ -495,6 +531,34 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     // an empty blob is one empty final chunk
     expect((await append(d1, doc, new Uint8Array(0))).seq).toBe(4)
     expect(await receive(d2, doc, 'blob')).toEqual({ seq: 4, bytes: Buffer.alloc(0), frames: 1 })
+  })
+
+  it('restarts a subscription sent again without interleaving the two pumps\' frames', async () => {
+    const { d1, d2, doc } = await twoDevices({ slow: true })
+    for (let i = 0; i < 4; i++) await append(d1, doc, bytesOf(2 * MAX_CHUNK_BYTES + 1))
+    // e.g. a doc opened again while the stream was being set up: the same subscribe again, mid-backfill
+    await d2.send({ type: 'subscribe', docId: doc, since: 0 })
+    await d2.peek(ofType('blob', doc), 'the first blob chunk')
+    await d2.send({ type: 'subscribe', docId: doc, since: 0 })
+    const frames: StoreFrame[] = []
+    let subscribed = 0
+    for (;;) {
+      const f = await d2.next(forDoc(doc), 'a frame of the doc')
+      frames.push(f)
+      if (f.type === 'subscribed') subscribed++
+      if (f.type === 'caught-up' && subscribed === 2) break
+    }
+    // a blob's chunks arrive together: nothing else of the doc comes between its first and final chunk
+    let open: number | null = null
+    for (const f of frames) {
+      if (open !== null) expect(f.type === 'blob' && f.seq === open, `frame inside blob ${open}: ${JSON.stringify(summary(f))}`).toBe(true)
+      if (f.type === 'blob') open = f.final ? null : f.seq
+    }
+    expect(open).toBeNull()
+    // the second subscription's stream is whole: subscribed, both blobs, caught-up
+    const last = frames.slice(frames.lastIndexOf(frames.find((f, i) => f.type === 'subscribed' && frames.slice(i + 1).every(g => g.type !== 'subscribed'))!))
+    expect(last.map(f => f.type === 'blob' ? `blob${f.seq}${f.final ? '.' : ''}` : f.type))
+      .toEqual(['subscribed', ...[1, 2, 3, 4].flatMap(n => [`blob${n}`, `blob${n}`, `blob${n}.`]), 'caught-up'])
   })
 
   it('refuses a blob over the size bound with a doc-error and goes on', async () => {

@@ -23,6 +23,8 @@ export class StoreSession {
   private state: 'handshake' | 'unlisted' | 'open' | 'closed' = 'handshake'
   account = ''
   readonly subscriptions = new Map<string, Subscription>()
+  /** Per doc, the run of its newest pump until it returns (a stopped pump still finishes the blob it is sending). */
+  private readonly pumps = new Map<string, Promise<void>>()
   private readonly uploads = new Map<number, UploadSlot>()
   private recvChain: Promise<void> = Promise.resolve()
   private commitChain: Promise<void> = Promise.resolve()
@@ -122,7 +124,11 @@ export class StoreSession {
         this.subscriptions.get(frame.docId)?.stop()
         const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f))
         this.subscriptions.set(frame.docId, sub)
-        void sub.run().catch(err => { this.fail(err) })
+        // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
+        const docId = frame.docId
+        const running = (this.pumps.get(docId) ?? Promise.resolve()).catch(() => {}).then(async () => { await sub.run() })
+        this.pumps.set(docId, running)
+        void running.then(() => { if (this.pumps.get(docId) === running) this.pumps.delete(docId) }, err => { this.fail(err) })
         return
       }
       case 'unsubscribe':

@@ -38,6 +38,7 @@ export class Subscription {
   }
 
   async run (): Promise<void> {
+    if (this.stopped) return // replaced or unsubscribed before it started
     const backlog = await this.history.backlog(this.docId, this.sent)
     await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
     let caughtUp = false
