@@ -424,7 +424,13 @@ describe('/tandem/store: access to docs', () => {
     for (const d of [a, b]) {
       await d.send({ type: 'subscribe', docId: chat, since: 0 })
       expect(await d.expectNext('subscribed', chat)).toMatchObject({ head: 0 })
+      await d.expectNext('caught-up', chat)
     }
+    // members of both accounts share the log, live
+    const hi = bytesOf(50)
+    expect((await append(a, chat, hi)).seq).toBe(1)
+    expect(await receive(b, chat, 'blob')).toEqual({ seq: 1, bytes: Buffer.from(hi), frames: 1 })
+    expect(await a.expectNext('echo', chat)).toMatchObject({ seq: 1 })
     // a record bob sends again (a retry) is accepted silently
     await b.send({ type: 'membership', record: v1 })
 
@@ -444,7 +450,8 @@ describe('/tandem/store: access to docs', () => {
     await b.send({ type: 'membership', record: v1 })
     expect(await b.next(ofType('doc-error', chat))).toMatchObject({ code: 'ERR_STALE_MEMBERSHIP' })
     await c.send({ type: 'subscribe', docId: chat, since: 0 })
-    expect(await c.expectNext('subscribed', chat)).toMatchObject({ head: 0 })
+    expect(await c.expectNext('subscribed', chat)).toMatchObject({ head: 1 })
+    expect(await receive(c, chat, 'blob')).toMatchObject({ seq: 1 })
     expect(a.queued('doc-error')).toEqual([])
   })
 })
