@@ -42,6 +42,11 @@ export interface EngineOptions {
   deviceName?: string
   /** libp2p networking; `false` runs without it (links can still be added with `addLink`). */
   network?: NetworkOptions | false
+  /**
+   * Relays reached over another transport (`addRelayLink`), by id — the simulator's network.
+   * With libp2p, relays come from `network.relays`.
+   */
+  relayIds?: string[]
 }
 
 export interface AccountInfo {
@@ -384,8 +389,7 @@ export class Engine {
 
   private async startRelays (): Promise<void> {
     const network = this.network
-    if (network === null) return
-    for (const relayId of network.relayIds()) {
+    for (const relayId of network?.relayIds() ?? this.options.relayIds ?? []) {
       const client = new RelayClient(relayId, {
         certificate: this.account!.certificate,
         deviceList: () => this.deviceLists!.current(),
@@ -409,6 +413,7 @@ export class Engine {
     }
     this.docs.onUpdate((docId, _update, origin) => { for (const r of this.relays.values()) r.docUpdated(docId, origin) })
     this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
+    if (network === null) return
     for (const d of this.accountDoc!.listDevices()) network.addPeerViaRelays(d.peerId)
     network.connectRelays()
   }

@@ -80,7 +80,8 @@ export class RelayClient {
   /** Blobs still waiting for the relay's ack. */
   get pending (): number { return this.outbox.length }
 
-  ackedSv (docId: string): StateVector { return this.state.doc(docId).acked }
+  /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
+  ackedSv (docId: string): StateVector { return this.state.doc(docId).ackedDurable }
 
   /** A new /tandem/store stream to this relay (the network redials after a drop). */
   addLink (link: Link): void {
@@ -153,6 +154,7 @@ export class RelayClient {
   async received (docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
     const st = this.state.doc(docId)
     const doc = await this.host.open(docId)
+    let ackedNow = false
     if (blob !== null) {
       try {
         Y.applyUpdate(doc, blob, FROM_RELAY)
@@ -161,7 +163,7 @@ export class RelayClient {
       }
       const sv = svOfUpdate(blob)
       mergeSv(st.uploaded, sv)
-      if (mergeSv(st.acked, sv)) this.events.onAcked(docId, st.acked)
+      ackedNow = mergeSv(st.acked, sv)
     }
     this.receivedSeq.set(docId, Math.max(seq, this.receivedSeq.get(docId) ?? 0))
     // The cursor moves only while the doc has no pending (dependency-less) structs: those are
@@ -174,6 +176,8 @@ export class RelayClient {
       this.emitProgress()
     }
     await this.state.save(docId)
+    // "sent" is reported only once the state that says so is on disk: it never goes back
+    if (ackedNow) this.events.onAcked(docId, st.ackedDurable)
   }
 
   async acked (docId: string, uploadId: number, sinceSnapshot: number): Promise<void> {
@@ -183,8 +187,9 @@ export class RelayClient {
     if (i < 0) return
     const [entry] = this.outbox.splice(i, 1)
     const st = this.state.doc(docId)
-    if (mergeSv(st.acked, entry!.sv)) this.events.onAcked(docId, st.acked)
+    const grew = mergeSv(st.acked, entry!.sv)
     await this.state.save(docId, [], [entry!])
+    if (grew) this.events.onAcked(docId, st.ackedDurable)
     if (sinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) this.snapshot(docId)
   }
 

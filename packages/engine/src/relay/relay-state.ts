@@ -2,7 +2,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { StoreCorruptError } from '../errors.js'
 import type { DocStore } from '../store/doc-store.js'
-import { decodeSv, encodeSv, type StateVector } from './state-vector.js'
+import { decodeSv, encodeSv, mergeSv, type StateVector } from './state-vector.js'
 
 /** What this device knows about one doc on one relay; persisted. */
 export interface DocRelayState {
@@ -10,8 +10,10 @@ export interface DocRelayState {
   cursor: number
   /** State the relay's log holds or will hold once the outbox is acked: uploads diff against it. */
   uploaded: StateVector
-  /** State the relay has acknowledged as durable: a message inside it is "sent". */
+  /** State the relay has acknowledged as durable (maybe not yet recorded on our disk). */
   acked: StateVector
+  /** The part of `acked` already recorded on our disk: a message inside it is "sent". */
+  ackedDurable: StateVector
 }
 
 /** A blob waiting for the relay's ack; resent byte-identical after a reconnect or restart. */
@@ -53,18 +55,24 @@ export class RelayState {
   doc (docId: string): DocRelayState {
     let s = this.docs.get(docId)
     if (s === undefined) {
-      s = { cursor: 0, uploaded: new Map(), acked: new Map() }
+      s = { cursor: 0, uploaded: new Map(), acked: new Map(), ackedDurable: new Map() }
       this.docs.set(docId, s)
     }
     return s
   }
 
-  /** Persists a doc's state, plus outbox additions and removals, atomically. */
-  save (docId: string, add: OutboxEntry[] = [], remove: OutboxEntry[] = []): Promise<void> {
-    const changes: Array<[string, Uint8Array | null]> = [[docName(this.relayId, docId), encodeDocState(this.doc(docId))]]
+  /**
+   * Persists a doc's state, plus outbox additions and removals, atomically. Once on disk,
+   * what `acked` held at the call becomes `ackedDurable`: a status never outruns the disk.
+   */
+  async save (docId: string, add: OutboxEntry[] = [], remove: OutboxEntry[] = []): Promise<void> {
+    const st = this.doc(docId)
+    const acked = new Map(st.acked)
+    const changes: Array<[string, Uint8Array | null]> = [[docName(this.relayId, docId), encodeDocState(st)]]
     for (const e of add) changes.push([outName(this.relayId, e.docId, e.uploadId), encodeOutbox(e)])
     for (const e of remove) changes.push([outName(this.relayId, e.docId, e.uploadId), null])
-    return this.store.writeMeta(changes)
+    await this.store.writeMeta(changes)
+    mergeSv(st.ackedDurable, acked)
   }
 }
 
@@ -79,7 +87,10 @@ function encodeDocState (s: DocRelayState): Uint8Array {
 function decodeDocState (bytes: Uint8Array): DocRelayState {
   try {
     const dec = decoding.createDecoder(bytes)
-    return { cursor: decoding.readVarUint(dec), uploaded: decodeSv(decoding.readVarUint8Array(dec)), acked: decodeSv(decoding.readVarUint8Array(dec)) }
+    const cursor = decoding.readVarUint(dec)
+    const uploaded = decodeSv(decoding.readVarUint8Array(dec))
+    const acked = decodeSv(decoding.readVarUint8Array(dec))
+    return { cursor, uploaded, acked, ackedDurable: new Map(acked) }
   } catch (err) {
     throw new StoreCorruptError('relay cursor state is unreadable', { cause: err })
   }
