@@ -1,0 +1,60 @@
+import type { Engine } from '@tandem/engine'
+import type { Tracker } from './tracker.js'
+import type { DeviceNode } from './world.js'
+
+/** A device's whole decoded state, as a string: equal digests ⇔ identical state. */
+export function digest (engine: Engine): string {
+  const chats = engine.listChats().map(c => ({
+    chatId: c.chatId,
+    title: c.title,
+    messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
+  }))
+  const svs = Object.entries(engine.stateVectors()).sort(([a], [b]) => a < b ? -1 : 1).map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
+  return JSON.stringify({ chats, svs, devices: engine.listDevices().map(d => d.peerId) })
+}
+
+/** True when every device of each account holds the same state and has nothing left to upload. */
+export function converged (devices: DeviceNode[]): boolean {
+  const byAccount = new Map<number, string>()
+  for (const d of devices) {
+    const e = d.engine
+    if (e === null) return false
+    if (e.relayStatus().some(r => !r.connected || r.pendingUploads > 0)) return false
+    for (const c of e.listChats()) if (e.listMessages(c.chatId).some(m => m.status !== 'sent')) return false
+    const dg = digest(e)
+    const seen = byAccount.get(d.account)
+    if (seen === undefined) byAccount.set(d.account, dg)
+    else if (seen !== dg) return false
+  }
+  return true
+}
+
+/** The end-of-seed checks; returns violations (empty when all hold). */
+export function checkFinal (devices: DeviceNode[], tracker: Tracker): string[] {
+  const out: string[] = [...tracker.violations]
+  const accounts = new Set(devices.map(d => d.account))
+  for (const account of accounts) {
+    const members = devices.filter(d => d.account === account)
+    const first = members[0]!
+    const base = digest(first.engine!)
+    for (const d of members.slice(1)) {
+      if (digest(d.engine!) !== base) out.push(`convergence: ${d.name} differs from ${first.name}`)
+    }
+    for (const d of members) {
+      const e = d.engine!
+      const ids = new Map<string, number>()
+      const texts = new Map<string, number>()
+      for (const c of e.listChats()) {
+        for (const m of e.listMessages(c.chatId)) {
+          ids.set(m.id, (ids.get(m.id) ?? 0) + 1)
+          texts.set(m.text, (texts.get(m.text) ?? 0) + 1)
+        }
+      }
+      for (const [id, n] of ids) if (n > 1) out.push(`duplicate: ${d.name} holds message ${id} ${n} times`)
+      for (const [t, n] of texts) if (n > 1) out.push(`duplicate: ${d.name} holds text "${t}" ${n} times`)
+      for (const id of tracker.sent.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
+      for (const [id, text] of tracker.stored.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
+    }
+  }
+  return out
+}

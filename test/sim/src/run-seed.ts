@@ -1,0 +1,166 @@
+import { injectBug, type Bug } from './bugs.js'
+import { checkFinal, converged } from './invariants.js'
+import { CALM } from './network.js'
+import { Rng } from './rng.js'
+import { Scheduler } from './scheduler.js'
+import { Tracker } from './tracker.js'
+import { actionTable, partition, pickLive, weather, type Action } from './workload.js'
+import { World } from './world.js'
+
+export interface SeedOptions {
+  /** Known bugs to inject (teeth tests). */
+  bugs?: Bug[]
+  /** Keep the full event trace (the replay command prints it). */
+  trace?: boolean
+}
+
+export interface SeedResult {
+  seed: number
+  ok: boolean
+  violations: string[]
+  trace: string[]
+  stats: { accounts: number; devices: number; actions: number; messages: number; crashes: number; virtualMs: number; faultRate: number }
+}
+
+/** Virtual time the liveness phase may take to converge once every fault is healed. */
+const LIVENESS_BUDGET_MS = 120_000
+const RECONNECT_EVERY_MS = 250
+
+/**
+ * One seed, two phases. Safety: the workload runs with faults on (the seed picks
+ * the world, the fault rates and every fault). Liveness: everything heals and
+ * the system must converge within a bounded virtual time. Then the invariants.
+ */
+export async function runSeed (seed: number, options: SeedOptions = {}): Promise<SeedResult> {
+  const root = new Rng(seed)
+  const netRng = root.child()
+  const workRng = root.child()
+  const faultRng = root.child()
+  const bugRng = root.child()
+  const sched = new Scheduler()
+  const tracker = new Tracker()
+  const trace: string[] = []
+  const note = (line: string): void => { if (options.trace === true || trace.length < 400) trace.push(`${(sched.now / 1000).toFixed(3).padStart(8)}s  ${line}`) }
+  const undo = (options.bugs ?? []).map(b => injectBug(b, bugRng))
+  const world = new World(sched, netRng, tracker, note)
+  const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
+  const skews = faultRng.chance(0.5)
+  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate }
+  note(`seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}`)
+  let messageNo = 0
+  const pending: Array<Promise<unknown>> = []
+  const tick = (): void => { world.reconnect(); sched.schedule(RECONNECT_EVERY_MS, tick) }
+
+  try {
+    // ── the world ───────────────────────────────────────────────────────────
+    await world.startRelay()
+    const chats: string[][] = []
+    for (let a = 0; a < stats.accounts; a++) {
+      const n = workRng.int(2, 4)
+      stats.devices += n
+      const first = world.addDevice(a, skews ? faultRng.int(-5000, 5000) : 0)
+      const engine = await world.startDevice(first)
+      await sched.await(engine.createAccount({ name: `account ${a}` }))
+      world.credentials[a] = engine.exportAccountCredentials()
+      chats[a] = [(await sched.await(engine.createChat({ title: `chat ${a}.0` }))).chatId]
+      for (let i = 1; i < n; i++) {
+        const d = world.addDevice(a, skews ? faultRng.int(-5000, 5000) : 0)
+        const e = await world.startDevice(d)
+        await sched.await(e.joinAccount(world.credentials[a]!))
+      }
+    }
+    tick()
+    world.net.faults = faultRate === 0 ? CALM : weather(faultRng, faultRate)
+
+    // ── safety: workload with faults ────────────────────────────────────────
+    const table = actionTable(faultRate)
+    const send = (count: number): void => {
+      const d = pickLive(workRng, world)
+      if (d === null) return
+      const e = d.engine!
+      const chatList = e.listChats()
+      if (chatList.length === 0) return
+      const chat = workRng.pick(chatList)
+      for (let i = 0; i < count; i++) {
+        const text = `${d.name}#${messageNo++}`
+        stats.messages++
+        pending.push(e.sendMessage(chat.chatId, text).then(
+          m => { tracker.recordStored(d.account, m.id, text, m.status) },
+          () => { /* the device crashed before it was stored: never acknowledged */ }))
+      }
+      tracker.observe(d.name, e, chat.chatId)
+    }
+    for (let i = 0; i < stats.actions; i++) {
+      await sched.runUntil(sched.now + Math.round(workRng.exp(40)))
+      const action: Action = workRng.weighted(table)
+      switch (action) {
+        case 'send': send(1); break
+        case 'burst': send(workRng.int(2, 8)); break
+        case 'createChat': {
+          const d = pickLive(workRng, world)
+          if (d !== null) pending.push(d.engine!.createChat({ title: `chat by ${d.name}` }).then(c => { chats[d.account]!.push(c.chatId) }, () => {}))
+          break
+        }
+        case 'partition': note(partition(faultRng, world)); break
+        case 'heal': world.net.heal(); note('heal partitions'); break
+        case 'crashDevice': {
+          const d = pickLive(faultRng, world)
+          if (d !== null && world.live().length > 1) { world.crashDevice(d); stats.crashes++ }
+          break
+        }
+        case 'restartDevice': {
+          const dead = world.devices.filter(d => d.engine === null)
+          if (dead.length > 0) await world.startDevice(faultRng.pick(dead))
+          break
+        }
+        case 'crashRelay': if (world.relay.service !== null) { world.crashRelay(); stats.crashes++ } break
+        case 'restartRelay': if (world.relay.service === null) await world.startRelay(); break
+        case 'netWeather': world.net.faults = weather(faultRng, faultRate); note('network weather changes'); break
+      }
+    }
+
+    // ── liveness: heal everything, the system must converge ─────────────────
+    note('liveness: heal, restart, calm network')
+    world.net.heal()
+    world.net.faults = CALM
+    if (world.relay.service === null) await world.startRelay()
+    for (const d of world.devices) if (d.engine === null) await world.startDevice(d)
+    const deadline = sched.now + LIVENESS_BUDGET_MS
+    let done = false
+    while (!done && sched.now < deadline) {
+      await sched.runUntil(sched.now + 500)
+      done = converged(world.devices)
+    }
+    await sched.settle()
+    const violations = done ? [] : [`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing`]
+
+    // ── a new device per account gets everything from the relay alone ───────
+    if (done) {
+      for (let a = 0; a < stats.accounts; a++) {
+        const fresh = world.addDevice(a, 0)
+        const e = await world.startDevice(fresh)
+        // no LAN links for it: only the relay
+        for (const d of world.devices) if (d !== fresh) { world.net.block(fresh.peerId, d.peerId, 'lan'); world.net.block(d.peerId, fresh.peerId, 'lan') }
+        await sched.await(e.joinAccount(world.credentials[a]!))
+      }
+      const freshDeadline = sched.now + LIVENESS_BUDGET_MS
+      let ok = false
+      while (!ok && sched.now < freshDeadline) {
+        await sched.runUntil(sched.now + 500)
+        ok = converged(world.devices)
+      }
+      if (!ok) violations.push('relay completeness: a new device did not get the full history from the relay alone')
+    }
+    violations.push(...checkFinal(world.devices.filter(d => d.engine !== null), tracker))
+    for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
+    stats.virtualMs = sched.now
+    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats }
+  } finally {
+    for (const u of undo) u()
+  }
+}
+
+function dedupe (xs: string[]): string[] {
+  const out = [...new Set(xs)]
+  return out.length > 20 ? [...out.slice(0, 20), `… and ${out.length - 20} more`] : out
+}

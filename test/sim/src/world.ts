@@ -1,0 +1,140 @@
+import { createEngine, type Engine } from '@tandem/engine'
+import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import type { Link } from '@tandem/transport'
+import { CrashableStore, Disk } from './crashable-store.js'
+import { SimNetwork } from './network.js'
+import type { Rng } from './rng.js'
+import type { Scheduler } from './scheduler.js'
+import type { Tracker } from './tracker.js'
+
+export const RELAY_ID = 'relay'
+
+export interface DeviceNode {
+  name: string
+  account: number
+  disk: Disk
+  store: CrashableStore | null
+  engine: Engine | null
+  /** Bumped on every restart: events from a dead incarnation are ignored. */
+  incarnation: number
+  skewMs: number
+  rng: Rng
+  peerId: string
+}
+
+export interface RelayNode {
+  disk: Disk
+  store: CrashableStore | null
+  history: HistoryStore | null
+  service: StoreService | null
+}
+
+interface Connection { a: Link & { isOpen: boolean }; b: Link & { isOpen: boolean } }
+
+const silent = createLogger({ level: 'silent' })
+
+/**
+ * The simulated world: devices running the real engine and a relay running the
+ * real history store and store service, on crash-prone in-memory disks, joined
+ * by the simulated network. The world plays the part of the libp2p layer: it
+ * (re)connects every pair that may talk, on a virtual-time tick.
+ */
+export class World {
+  readonly net: SimNetwork
+  readonly devices: DeviceNode[] = []
+  readonly relay: RelayNode = { disk: new Disk(), store: null, history: null, service: null }
+  readonly credentials: string[] = []
+  private readonly connections = new Map<string, Connection>()
+
+  constructor (readonly sched: Scheduler, private readonly rng: Rng, readonly tracker: Tracker, readonly trace: (line: string) => void) {
+    this.net = new SimNetwork(sched, rng.child(), trace)
+  }
+
+  addDevice (account: number, skewMs: number): DeviceNode {
+    const d: DeviceNode = { name: `a${account}d${this.devices.filter(x => x.account === account).length}`, account, disk: new Disk(), store: null, engine: null, incarnation: 0, skewMs, rng: this.rng.child(), peerId: '' }
+    this.devices.push(d)
+    return d
+  }
+
+  live (): DeviceNode[] { return this.devices.filter(d => d.engine !== null) }
+
+  async startDevice (d: DeviceNode): Promise<Engine> {
+    d.incarnation++
+    const incarnation = d.incarnation
+    d.store = new CrashableStore(d.disk, this.sched, d.rng.child(), d.name)
+    const engine = await this.sched.await(createEngine({
+      store: d.store,
+      runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
+      network: false,
+      relayIds: [RELAY_ID],
+      deviceName: d.name
+    }))
+    engine.subscribe(e => { if (d.incarnation === incarnation) this.tracker.onEvent(d.name, d.account, e) })
+    await this.sched.await(engine.start())
+    d.engine = engine
+    d.peerId = engine.peerId
+    this.trace(`start ${d.name} (${d.peerId.slice(-6)})`)
+    return engine
+  }
+
+  /** Kills a device: memory gone, in-flight writes lost, its connections reset, its timers dead. */
+  crashDevice (d: DeviceNode): void {
+    if (d.engine === null) return
+    this.trace(`crash ${d.name}`)
+    d.store!.crash()
+    d.engine = null
+    d.incarnation++
+    this.sched.cancelOwner(d.name)
+    this.net.resetNode(d.peerId)
+  }
+
+  async startRelay (): Promise<void> {
+    const r = this.relay
+    r.store = new CrashableStore(r.disk, this.sched, this.rng.child(), RELAY_ID)
+    r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024 }))
+    r.service = new StoreService(r.history, new RelayMetrics({ processMetrics: false }), silent)
+    this.trace('start relay')
+  }
+
+  crashRelay (): void {
+    const r = this.relay
+    if (r.service === null) return
+    this.trace('crash relay')
+    r.store!.crash()
+    r.service = null
+    r.history = null
+    this.sched.cancelOwner(RELAY_ID)
+    this.net.resetNode(RELAY_ID)
+  }
+
+  /** Opens every connection that is missing and allowed: devices of one account (LAN), device ↔ relay. */
+  reconnect (): void {
+    const live = this.live()
+    for (const x of live) {
+      for (const y of live) {
+        if (x.account !== y.account || x.peerId >= y.peerId) continue
+        this.ensure(`${x.peerId}|${y.peerId}`, () => {
+          const pair = this.net.connect(x.peerId, y.peerId, 'lan')
+          if (pair !== null) { x.engine!.addLink(pair[0]); y.engine!.addLink(pair[1]) }
+          return pair
+        })
+      }
+      const service = this.relay.service
+      if (service !== null) {
+        this.ensure(`${x.peerId}|${RELAY_ID}`, () => {
+          const pair = this.net.connect(x.peerId, RELAY_ID, 'relay')
+          if (pair !== null) { x.engine!.addRelayLink(RELAY_ID, pair[0]); service.addLink(pair[1]) }
+          return pair
+        })
+      }
+    }
+  }
+
+  private ensure (key: string, open: () => [Link, Link] | null): void {
+    const c = this.connections.get(key)
+    if (c !== undefined && c.a.isOpen && c.b.isOpen) return
+    const pair = open()
+    if (pair === null) this.connections.delete(key)
+    else this.connections.set(key, { a: pair[0] as Connection['a'], b: pair[1] as Connection['b'] })
+  }
+}
