@@ -4,6 +4,8 @@ const setupFiles = ['packages/transport/src/polyfill.ts']
 
 export default defineConfig({
   test: {
+    // the simulator and the process tests are CPU-bound, one per worker: use both cores
+    maxWorkers: 2,
     projects: [
       { test: { name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'], setupFiles } },
       { test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },

@@ -10,3 +10,9 @@ export async function medianOf (runs: number, fn: () => Promise<number>): Promis
   for (let i = 0; i < runs; i++) xs.push(await fn())
   return median(xs)
 }
+
+/** Nearest-rank percentile (p in 0..100). */
+export const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!
+}

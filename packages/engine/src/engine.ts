@@ -54,6 +54,9 @@ export interface AccountInfo {
   name: string
 }
 
+/** Refusals that no retry can fix: the peer is not, or no longer, a device of this account. */
+const PERMANENT_REFUSALS = new Set(['ERR_WRONG_ACCOUNT', 'ERR_DEVICE_REVOKED', 'ERR_INVALID_CERTIFICATE'])
+
 /** Origin of changes made through this API. */
 const LOCAL = Symbol('tandem:local')
 const text = new TextEncoder()
@@ -382,7 +385,11 @@ export class Engine {
     this.sync = new SyncManager(this.peerId, host, this.docs, {
       onPeerOpen: peerId => { this.network?.peerFound(peerId); this.emit({ type: 'peer', peerId, status: 'connected' }) },
       onPeerClose: peerId => { this.network?.peerLost(peerId); this.emit({ type: 'peer', peerId, status: 'disconnected' }) },
-      onPeerRefused: (peerId, error: TandemError) => { this.network?.forget(peerId); this.emit({ type: 'refused', peerId, error }) }
+      onPeerRefused: (peerId, error: TandemError) => {
+        // stop redialing only a peer that cannot be ours; a garbled handshake is retried with backoff
+        if (PERMANENT_REFUSALS.has(error.code)) this.network?.forget(peerId)
+        this.emit({ type: 'refused', peerId, error })
+      }
     })
     await this.startRelays()
   }

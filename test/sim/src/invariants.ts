@@ -15,18 +15,29 @@ export function digest (engine: Engine): string {
 
 /** True when every device of each account holds the same state and has nothing left to upload. */
 export function converged (devices: DeviceNode[]): boolean {
-  const byAccount = new Map<number, string>()
+  return whyNotConverged(devices) === null
+}
+
+/** The first reason the world has not converged, or null. */
+export function whyNotConverged (devices: DeviceNode[]): string | null {
+  const byAccount = new Map<number, { name: string; digest: string }>()
   for (const d of devices) {
     const e = d.engine
-    if (e === null) return false
-    if (e.relayStatus().some(r => !r.connected || r.pendingUploads > 0)) return false
-    for (const c of e.listChats()) if (e.listMessages(c.chatId).some(m => m.status !== 'sent')) return false
+    if (e === null) return `${d.name} is down`
+    for (const r of e.relayStatus()) {
+      if (!r.connected) return `${d.name} is not connected to the relay`
+      if (r.pendingUploads > 0) return `${d.name} has ${r.pendingUploads} uploads waiting for an ack`
+    }
+    for (const c of e.listChats()) {
+      const unsent = e.listMessages(c.chatId).filter(m => m.status !== 'sent')
+      if (unsent.length > 0) return `${d.name} shows ${unsent.length} messages of ${c.chatId} not sent (e.g. ${unsent[0]!.text})`
+    }
     const dg = digest(e)
     const seen = byAccount.get(d.account)
-    if (seen === undefined) byAccount.set(d.account, dg)
-    else if (seen !== dg) return false
+    if (seen === undefined) byAccount.set(d.account, { name: d.name, digest: dg })
+    else if (seen.digest !== dg) return `${d.name} differs from ${seen.name}`
   }
-  return true
+  return null
 }
 
 /** The end-of-seed checks; returns violations (empty when all hold). */

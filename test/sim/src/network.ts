@@ -10,21 +10,21 @@ export interface NetFaults {
   /** Chance a frame is slow (a latency spike). */
   spikeChance: number
   spikeMs: number
-  /** Chance a frame resets its connection (loss the stream cannot hide). */
+  /** Chance a frame resets its connection: loss the stream cannot hide. */
   resetChance: number
-  /** Chance a frame is delivered twice. */
-  dupChance: number
-  /** Chance a frame overtakes the one before it. */
-  reorderChance: number
 }
+// Links are ordered, reliable streams (TCP + yamux): a frame is never duplicated or
+// reordered inside one. Loss shows as a reset (frames in flight lost); duplication and
+// reordering happen where they do for real — a blob resent after a reset whose ack was
+// lost, the same update arriving over a LAN link and over the relay in either order.
 
-export const CALM: NetFaults = { latencyMs: 1, jitterMs: 1, spikeChance: 0, spikeMs: 0, resetChance: 0, dupChance: 0, reorderChance: 0 }
+export const CALM: NetFaults = { latencyMs: 1, jitterMs: 1, spikeChance: 0, spikeMs: 0, resetChance: 0 }
 
 export type LinkClass = 'lan' | 'relay'
 
 /**
  * The in-memory network between engines and the relay: ordered frame links
- * (like a TCP stream) with seeded latency, resets, duplication and reordering,
+ * (like a TCP stream) with seeded latency, latency spikes and resets,
  * and partitions per direction and per link class (LAN vs relay paths).
  */
 export class SimNetwork {
@@ -69,16 +69,11 @@ export class SimNetwork {
   forget (l: SimLink): void { this.links.delete(l) }
 
   /** @internal schedules one frame's delivery with this seed's faults; returns its delivery time. */
-  plan (after: number): { at: number; reset: boolean; dup: boolean; reorder: boolean } {
+  plan (after: number): { at: number; reset: boolean } {
     const f = this.faults
     let latency = f.latencyMs + this.rng.float() * f.jitterMs
     if (this.rng.chance(f.spikeChance)) latency += this.rng.exp(f.spikeMs)
-    return {
-      at: Math.max(after, this.scheduler.now + latency),
-      reset: this.rng.chance(f.resetChance),
-      dup: this.rng.chance(f.dupChance),
-      reorder: this.rng.chance(f.reorderChance)
-    }
+    return { at: Math.max(after, this.scheduler.now + latency), reset: this.rng.chance(f.resetChance) }
   }
 
   /** @internal */
@@ -141,11 +136,8 @@ class SimLink implements Link {
       this.reset()
       return
     }
-    const at = plan.reorder ? Math.max(this.net.clock.now, this.lastAt - 1) : plan.at
-    if (!plan.reorder) this.lastAt = plan.at
-    const deliver = (): void => { this.peer?.receive(frame) }
-    this.net.clock.schedule(at - this.net.clock.now, deliver, 'net')
-    if (plan.dup) this.net.clock.schedule(plan.at + 1 - this.net.clock.now, deliver, 'net')
+    this.lastAt = plan.at
+    this.net.clock.schedule(plan.at - this.net.clock.now, () => { this.peer?.receive(frame) }, 'net')
   }
 
   private receive (frame: Uint8Array): void {

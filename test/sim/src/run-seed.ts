@@ -1,5 +1,5 @@
 import { injectBug, type Bug } from './bugs.js'
-import { checkFinal, converged } from './invariants.js'
+import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
@@ -45,8 +45,9 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
   const world = new World(sched, netRng, tracker, note)
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
   const skews = faultRng.chance(0.5)
+  world.lan = !workRng.chance(0.3)
   const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate }
-  note(`seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}`)
+  note(`seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`)
   let messageNo = 0
   const pending: Array<Promise<unknown>> = []
   const tick = (): void => { world.reconnect(); sched.schedule(RECONNECT_EVERY_MS, tick) }
@@ -132,7 +133,7 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       done = converged(world.devices)
     }
     await sched.settle()
-    const violations = done ? [] : [`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing`]
+    const violations = done ? [] : [`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(world.devices)}`]
 
     // ── a new device per account gets everything from the relay alone ───────
     if (done) {
@@ -149,7 +150,7 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
         await sched.runUntil(sched.now + 500)
         ok = converged(world.devices)
       }
-      if (!ok) violations.push('relay completeness: a new device did not get the full history from the relay alone')
+      if (!ok) violations.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(world.devices)}`)
     }
     violations.push(...checkFinal(world.devices.filter(d => d.engine !== null), tracker))
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)

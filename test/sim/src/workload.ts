@@ -27,7 +27,7 @@ export function actionTable (faultRate: number): Record<Action, number> {
   }
 }
 
-/** Per-seed network weather: from a calm LAN to a lossy, jittery, reordering mess. */
+/** Per-seed network weather: from a calm LAN to a lossy, jittery mess. */
 export function weather (rng: Rng, faultRate: number): NetFaults {
   const rough = Math.min(1, faultRate)
   return {
@@ -35,9 +35,7 @@ export function weather (rng: Rng, faultRate: number): NetFaults {
     jitterMs: rng.float() * 10,
     spikeChance: rng.float() * 0.05 * rough,
     spikeMs: 200,
-    resetChance: rng.float() * 0.004 * rough,
-    dupChance: rng.float() * 0.004 * rough,
-    reorderChance: rng.float() * 0.004 * rough
+    resetChance: rng.float() * 0.004 * rough
   }
 }
 

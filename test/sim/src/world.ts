@@ -44,6 +44,8 @@ export class World {
   readonly devices: DeviceNode[] = []
   readonly relay: RelayNode = { disk: new Disk(), store: null, history: null, service: null }
   readonly credentials: string[] = []
+  /** Whether an account's devices share a LAN at all (a phone and a laptop may never meet). */
+  lan = true
   private readonly connections = new Map<string, Connection>()
 
   constructor (readonly sched: Scheduler, private readonly rng: Rng, readonly tracker: Tracker, readonly trace: (line: string) => void) {
@@ -69,7 +71,12 @@ export class World {
       relayIds: [RELAY_ID],
       deviceName: d.name
     }))
-    engine.subscribe(e => { if (d.incarnation === incarnation) this.tracker.onEvent(d.name, d.account, e) })
+    engine.subscribe(e => {
+      if (d.incarnation !== incarnation) return
+      this.tracker.onEvent(d.name, d.account, e)
+      if (e.type === 'error') this.trace(`${d.name} error ${(e.error as { code?: string }).code ?? ''}: ${e.error.message}`)
+      if (e.type === 'refused') this.trace(`${d.name} refused ${e.peerId.slice(-6)}: ${e.error.code}`)
+    })
     await this.sched.await(engine.start())
     d.engine = engine
     d.peerId = engine.peerId
@@ -112,7 +119,7 @@ export class World {
     const live = this.live()
     for (const x of live) {
       for (const y of live) {
-        if (x.account !== y.account || x.peerId >= y.peerId) continue
+        if (!this.lan || x.account !== y.account || x.peerId >= y.peerId) continue
         this.ensure(`${x.peerId}|${y.peerId}`, () => {
           const pair = this.net.connect(x.peerId, y.peerId, 'lan')
           if (pair !== null) { x.engine!.addLink(pair[0]); y.engine!.addLink(pair[1]) }

@@ -9,6 +9,8 @@ import { encodeSv, isEmptyUpdate, mergeSv, svOfUpdate, type StateVector } from '
 /** Origin of updates applied from a relay: they are in its log already, never uploaded back. */
 export const FROM_RELAY = Symbol('tandem:relay')
 
+const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
+
 /** Upload a snapshot once the relay's log holds this many entries after its newest one. */
 const SNAPSHOT_AFTER_ENTRIES = 500
 
@@ -197,7 +199,9 @@ export class RelayClient {
     this.snapshotting.delete(uploadId)
     this.events.onError(error)
     // Our list lost a race with another device's: reconnect to read the relay's and merge.
-    if (error.code === 'ERR_STALE_DEVICE_LIST') conn.close()
+    // An upload refused for a state the next handshake repairs (not listed yet, membership
+    // not recorded): reconnect too, which resends the setup and then the outbox.
+    if (error.code === 'ERR_STALE_DEVICE_LIST' || (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code))) conn.close()
   }
 
   ephemeral (docId: string, from: string, payload: Uint8Array): void { this.events.onEphemeral(docId, from, payload) }

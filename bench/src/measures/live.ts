@@ -1,0 +1,139 @@
+import { tempDir } from '../proc.js'
+import { median, percentile } from '../stats.js'
+import { info, startClient, startServer, waitPeers, type Client, type Server, type SystemKey } from '../systems.js'
+import { messageText } from '../text.js'
+
+/** How the devices reach each other: through the server (Tandem: the relay, devices dialling only its circuit), or Tandem direct on loopback. */
+export type Path = 'server' | 'direct'
+
+export interface LatencyResult {
+  system: SystemKey
+  path: Path
+  count: number
+  p50: number
+  p99: number
+  mean: number
+  max: number
+  /** Median round trip of a no-op command over the bench's control pipe (included twice-halved in every sample: one write, one read). */
+  pipeRttMs: number
+}
+
+export interface ThroughputResult {
+  system: SystemKey
+  path: Path
+  n: number
+  runs: number
+  /** Messages per second: N / (time from the burst command to both receivers holding all N), median. */
+  msgPerSec: number
+  ms: number
+  allMs: number[]
+  /** When the sender had written all N locally (median, ms after the command). */
+  senderMs: number
+}
+
+interface Setup { server: Server | null; sender: Client; receivers: Client[]; stop: () => Promise<void> }
+
+/** A sender and `receivers` devices in one chat, connected and warmed up. */
+async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags?: string[]): Promise<Setup> {
+  const server = path === 'direct' ? null : await startServer(key, await tempDir(`${key}-live`))
+  const flags = deviceFlags ?? ['--no-sync']
+  const all: Client[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.all(all.map(c => c.stop()))
+    await server?.stop()
+  }
+  try {
+    const opts = path === 'direct' ? { noRelay: true, deviceFlags: flags } : { deviceFlags: key === 'tandem' ? [...flags, '--no-direct'] : flags }
+    const sender = await startClient(key, `${key}-a`, server, { ...opts, author: 1 })
+    all.push(sender)
+    const rs: Client[] = []
+    for (let i = 0; i < receivers; i++) { const c = await startClient(key, `${key}-${'bcdefg'[i]}`, server, { ...opts, author: 2 + i }); rs.push(c); all.push(c) }
+    await Promise.all(all.map(c => c.ready()))
+    const ref = await sender.create()
+    for (const r of rs) await r.join(ref)
+    if (key === 'tandem' && path === 'direct') {
+      // a LAN mesh: every device dials every earlier one
+      const addrs = await Promise.all(all.map(async c => (await info(c)).multiaddrs[0]!))
+      for (let i = 1; i < all.length; i++) for (let j = 0; j < i; j++) await all[i]!.proc.request('dial', { addr: addrs[j] })
+    }
+    if (key === 'tandem') {
+      // wait for the device-to-device sessions (direct, or through the relay's circuit)
+      for (const c of all) await waitPeers(c, all.filter(o => o !== c), 30_000)
+    }
+    // warm-up: one message everywhere
+    await sender.send('warm-up ' + messageText(5, 0))
+    await Promise.all(rs.map(r => r.waitMessages(1, 60_000)))
+    return { server, sender, receivers: rs, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/**
+ * (2) Device → device latency: messages sent one at a time; each sample is
+ * from the bench writing the send command to the sender to reading the
+ * receiver's message event (both over the control pipes).
+ */
+export async function benchLatency (key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyResult> {
+  const s = await setUp(key, path, 1)
+  try {
+    const [b] = s.receivers as [Client]
+    await b.watch()
+    let waiting: { text: string; resolve: () => void } | null = null
+    const off = b.onMessage(text => { if (waiting !== null && text === waiting.text) { const w = waiting; waiting = null; w.resolve() } })
+    const samples: number[] = []
+    for (let i = 0; i < warmup + count; i++) {
+      const text = `#${i} ${messageText(3, i)}`.slice(0, 100)
+      const got = new Promise<void>((resolve, reject) => {
+        waiting = { text, resolve }
+        setTimeout(() => { reject(new Error(`${key}/${path}: message ${i} not received within 10 s`)) }, 10_000).unref()
+      })
+      const t0 = performance.now()
+      const sent = s.sender.send(text)
+      await got
+      const t1 = performance.now()
+      await sent
+      if (i >= warmup) samples.push(t1 - t0)
+    }
+    off()
+    const rtts: number[] = []
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now()
+      await b.proc.request(key === 'tandem' ? 'chats' : 'ping')
+      rtts.push(performance.now() - t0)
+    }
+    return {
+      system: key, path, count,
+      p50: percentile(samples, 50), p99: percentile(samples, 99),
+      mean: samples.reduce((a, x) => a + x, 0) / samples.length, max: Math.max(...samples),
+      pipeRttMs: median(rtts)
+    }
+  } finally {
+    await s.stop()
+  }
+}
+
+/**
+ * (3) Throughput: one device writes N messages as fast as it can; time until
+ * two other devices hold them all. A fresh set of processes per run.
+ */
+export async function benchThroughput (key: SystemKey, path: Path, n: number, runs: number, deviceFlags?: string[]): Promise<ThroughputResult> {
+  const times: number[] = []
+  const senderTimes: number[] = []
+  for (let run = 0; run < runs; run++) {
+    const s = await setUp(key, path, 2, deviceFlags)
+    try {
+      const t0 = performance.now()
+      const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
+      await s.sender.burst(n, 100 + run)
+      senderTimes.push(performance.now() - t0)
+      await Promise.all(waits)
+      times.push(performance.now() - t0)
+    } finally {
+      await s.stop()
+    }
+  }
+  const ms = median(times)
+  return { system: key, path, n, runs, msgPerSec: n / (ms / 1000), ms, allMs: times, senderMs: median(senderTimes) }
+}

@@ -1,0 +1,60 @@
+// An automerge-repo 2.5.6 client (websocket client adapter, no storage) as its own process,
+// driven over JSON lines like tandem-device --control. Message text is an ImmutableString.
+//   node am-client.js --url ws://127.0.0.1:PORT [--author N]
+import { ImmutableString, Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import { emit, flag, runControl, waitCount } from './control.js'
+import { authorId, messageText, randomId } from '../text.js'
+
+interface Msg { id: string; author: string; text: ImmutableString; ts: number }
+type ChatDoc = { messages: Msg[] }
+
+const url = flag('url')
+const author = authorId(Number(flag('author', '0')))
+const adapter = new WebSocketClientAdapter(url)
+const repo = new Repo({ network: [adapter], sharePolicy: async () => true })
+let handle: DocHandle<ChatDoc> | null = null
+let watching = false
+let seen = 0
+const changed = new Set<() => void>()
+
+const count = (): number => handle?.doc()?.messages?.length ?? 0
+const attach = (h: DocHandle<ChatDoc>): void => {
+  handle = h
+  seen = count()
+  h.on('change', ({ doc }) => {
+    if (watching) {
+      const msgs = doc.messages
+      for (let i = seen; i < msgs.length; i++) emit({ event: 'message', text: msgs[i]!.text.toString() })
+    }
+    seen = doc.messages.length
+    for (const f of [...changed]) f()
+  })
+  for (const f of [...changed]) f()
+}
+const send = (text: string): void => {
+  handle!.change(doc => { doc.messages.push({ id: randomId(), author, text: new ImmutableString(text), ts: Date.now() }) })
+}
+
+runControl({
+  ping: () => 'pong',
+  create: () => { const h = repo.create<ChatDoc>({ messages: [] }); attach(h); return h.url },
+  connect: c => {
+    void repo.find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => { emit({ event: 'error', message: String(err) }) })
+    return null
+  },
+  disconnect: () => { adapter.disconnect(); return null },
+  reconnect: () => { adapter.connect(repo.peerId, adapter.peerMetadata); return null },
+  send: c => { send(String(c.text)); return null },
+  burst: async c => {
+    const n = Number(c.count); const seed = Number(c.seed ?? 1)
+    for (let i = 0; i < n; i++) {
+      send(messageText(seed, i)) // one change per message
+      if (i % 256 === 255) await new Promise(resolve => setImmediate(resolve))
+    }
+    return n
+  },
+  count,
+  'wait-messages': c => waitCount(count, Number(c.count), cb => { changed.add(cb); return () => { changed.delete(cb) } }),
+  watch: () => { watching = true; return null }
+}, ['wait-messages'], async () => { await repo.shutdown().catch(() => {}) })

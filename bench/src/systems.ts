@@ -1,0 +1,210 @@
+import { DEVICE_MAIN } from '@tandem/device/device-process'
+import { RELAY_MAIN } from '@tandem/device/relay-process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { JsonProcess, script, startAndWaitLine, tempDir, type Event } from './proc.js'
+import { messageText } from './text.js'
+
+/**
+ * The three systems behind one small interface, each side a separate process
+ * on 127.0.0.1: Tandem (tandem-relay + tandem-device --control, TCP + Noise +
+ * yamux), y-websocket (@y/websocket-server + y-leveldb, y-websocket clients),
+ * automerge-repo (sync server with nodefs storage, websocket clients).
+ */
+export type SystemKey = 'tandem' | 'yws' | 'am'
+export const SYSTEM_NAMES: Record<SystemKey, string> = { tandem: 'Tandem', yws: 'y-websocket', am: 'automerge-repo' }
+
+export interface Server {
+  readonly key: SystemKey
+  readonly proc: JsonProcess
+  readonly port: number
+  readonly dataDir: string
+  /** Tandem only: the relay's peer id and its /metrics URL. */
+  readonly peerId?: string
+  readonly httpUrl?: string
+  /** ms from spawn to ready (listening). */
+  readonly startMs: number
+  stop(): Promise<void>
+}
+
+/** What a client needs to open a chat: Tandem account credentials + chat id; a doc name; an automerge URL. */
+export type ChatRef = { credentials: string; chatId: string } | { doc: string }
+
+export interface ClientOptions {
+  /** Connect through this port (a counting proxy) instead of the server's. */
+  viaPort?: number
+  /** Tandem: extra tandem-device flags (default `--no-sync`). */
+  deviceFlags?: string[]
+  /** Tandem: no relay at all (device to device only). */
+  noRelay?: boolean
+  /** Tandem: reuse this data dir (restart an existing device). */
+  dataDir?: string
+  author?: number
+}
+
+export interface Client {
+  readonly proc: JsonProcess
+  readonly label: string
+  readonly dataDir: string
+  ready(): Promise<void>
+  /** Creates a chat (Tandem: an account and a chat) and opens it. */
+  create(): Promise<ChatRef>
+  /** Opens a chat (Tandem: joins the account); returns at once, the sync goes on. */
+  join(ref: ChatRef): Promise<void>
+  /** Tandem: remember the chat of a device restarted on its data dir. */
+  use(ref: ChatRef): void
+  send(text: string): Promise<void>
+  /** `count` messages as fast as the client can write them. */
+  burst(count: number, seed: number, timeoutMs?: number): Promise<void>
+  waitMessages(count: number, timeoutMs?: number): Promise<number>
+  watch(): Promise<void>
+  /** Calls `cb` with the text of every message this client receives from elsewhere (after watch()). */
+  onMessage(cb: (text: string) => void): () => void
+  stop(): Promise<void>
+}
+
+const tandemRelayAddr = (server: Server, port = server.port): string => `/ip4/127.0.0.1/tcp/${port}/p2p/${server.peerId!}`
+
+// ── servers ────────────────────────────────────────────────────────────────────
+
+export async function startServer (key: SystemKey, dataDir: string, opts: { port?: number; extra?: string[] } = {}): Promise<Server> {
+  const t0 = performance.now()
+  if (key === 'tandem') {
+    const listen = `/ip4/127.0.0.1/tcp/${opts.port ?? 0}`
+    const { proc, lines } = await startAndWaitLine('tandem-relay', 'node',
+      [RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])], /^http: /, 60_000)
+    const startMs = performance.now() - t0
+    const peerId = lines.find(l => l.startsWith('peer id: '))!.slice(9)
+    const addr = lines.find(l => l.startsWith('listening: '))!.slice(11)
+    const port = Number(/\/tcp\/(\d+)/.exec(addr)![1])
+    const httpUrl = lines.find(l => l.startsWith('http: '))!.slice(6).split(' ')[0]!
+    return { key, proc, port, dataDir, peerId, httpUrl, startMs, stop: () => terminate(proc) }
+  }
+  const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
+  const { proc, m } = await startAndWaitLine(`${key}-server`, 'node', [script(file), '--data', dataDir, '--port', String(opts.port ?? 0)], /^port (\d+)/, 120_000)
+  return { key, proc, port: Number(m[1]), dataDir, startMs: performance.now() - t0, stop: () => terminate(proc) }
+}
+
+/** SIGTERM (each server flushes its store), then SIGKILL after a bound. */
+export async function terminate (proc: JsonProcess, timeoutMs = 60_000): Promise<void> {
+  if (!proc.running) return
+  proc.child.kill('SIGTERM')
+  const timer = setTimeout(() => { proc.child.kill('SIGKILL') }, timeoutMs)
+  await proc.exited
+  clearTimeout(timer)
+}
+
+/** Peers: the server process writes `docs` chats of `messages` each into its own store (seed mode) and exits. */
+export async function seedPeerServer (key: 'yws' | 'am', dataDir: string, docs: number, messages: number): Promise<ChatRef[]> {
+  const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
+  const { proc } = await startAndWaitLine(`${key}-seed`, 'node', [script(file), '--data', dataDir, '--seed-docs', String(docs), '--seed-messages', String(messages)], /^seeded/, 3_600_000)
+  await proc.exited
+  if (key === 'yws') return Array.from({ length: docs }, (_, d) => ({ doc: `chat-${d}` }))
+  return (JSON.parse(await readFile(join(dataDir, 'urls.json'), 'utf8')) as string[]).map(doc => ({ doc }))
+}
+
+// ── clients ──────────────────────────────────────────────────────────────────
+
+export async function startClient (key: SystemKey, label: string, server: Server | null, opts: ClientOptions = {}): Promise<Client> {
+  const dataDir = opts.dataDir ?? await tempDir(label)
+  if (key === 'tandem') {
+    const args = [DEVICE_MAIN, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
+    if (server !== null && opts.noRelay !== true) args.push('--relay', tandemRelayAddr(server, opts.viaPort))
+    return tandemClient(new JsonProcess(label, 'node', args), dataDir)
+  }
+  const port = opts.viaPort ?? server!.port
+  const file = key === 'yws' ? 'peers/yws-client.js' : 'peers/am-client.js'
+  const proc = new JsonProcess(label, 'node', [script(file), '--url', `ws://127.0.0.1:${port}`, '--author', String(opts.author ?? 0)])
+  return peerClient(proc, dataDir)
+}
+
+/** Tandem's burst takes a prefix: the ~100-character text of message 0 and a counter (Tandem's bytes do not depend on the words). */
+const burstPrefix = (seed: number): string => messageText(seed, 0).slice(0, 92)
+
+function tandemClient (proc: JsonProcess, dataDir: string): Client {
+  let chatId = ''
+  return {
+    proc,
+    label: proc.label,
+    dataDir,
+    ready: async () => { await proc.request('info', {}, 60_000) },
+    create: async () => {
+      await proc.request('create-account', { name: 'bench' })
+      chatId = (await proc.request<{ chatId: string }>('create-chat', { title: 'bench chat' })).chatId
+      return { credentials: await proc.request<string>('credentials'), chatId }
+    },
+    join: async ref => {
+      const r = ref as { credentials: string; chatId: string }
+      chatId = r.chatId
+      await proc.request('join', { credentials: r.credentials })
+    },
+    use: ref => { chatId = (ref as { chatId: string }).chatId },
+    send: async text => { await proc.request('send', { chatId, text }) },
+    burst: async (count, seed, timeoutMs = 600_000) => {
+      await proc.request('burst', { chatId, prefix: burstPrefix(seed), count, concurrency: 256 }, timeoutMs)
+    },
+    waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),
+    watch: async () => { await proc.request('watch') },
+    onMessage: cb => proc.on((e: Event) => {
+      if (e.event === 'message' && e.origin === 'remote') cb((e.message as { text: string }).text)
+    }),
+    stop: () => proc.stop()
+  }
+}
+
+function peerClient (proc: JsonProcess, dataDir: string): Client {
+  return {
+    proc,
+    label: proc.label,
+    dataDir,
+    ready: async () => { await proc.request('ping', {}, 60_000) },
+    create: async () => ({ doc: await proc.request<string>('create') }),
+    join: async ref => { await proc.request('connect', { doc: (ref as { doc: string }).doc }) },
+    use: () => {},
+    send: async text => { await proc.request('send', { text }) },
+    burst: async (count, seed, timeoutMs = 600_000) => { await proc.request('burst', { count, seed }, timeoutMs) },
+    waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { count }, timeoutMs),
+    watch: async () => { await proc.request('watch') },
+    onMessage: cb => proc.on((e: Event) => { if (e.event === 'message') cb(e.text as string) }),
+    stop: () => proc.stop()
+  }
+}
+
+// ── Tandem specifics ─────────────────────────────────────────────────────────
+
+export interface DeviceInfo { peerId: string; multiaddrs: string[]; peers: string[]; relays: Array<{ relay: string; connected: boolean; pendingUploads: number }> }
+export const info = (c: Client): Promise<DeviceInfo> => c.proc.request<DeviceInfo>('info')
+
+/** Waits (bounded) until `a` has a sync session with every device in `others`. */
+export async function waitPeers (a: Client, others: Client[], timeoutMs = 30_000): Promise<void> {
+  const ids = await Promise.all(others.map(async o => (await info(o)).peerId))
+  const t0 = performance.now()
+  while (performance.now() - t0 < timeoutMs) {
+    const peers = new Set((await info(a)).peers)
+    if (ids.every(id => peers.has(id))) return
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new Error(`${a.label}: no sync session with ${others.map(o => o.label).join(', ')} within ${timeoutMs} ms`)
+}
+
+/** Resolves once the device reports `count` of its own messages as sent (on the relay's disk). */
+export function waitSent (c: Client, count: number, timeoutMs = 600_000): { done: Promise<void> } {
+  let sent = 0
+  let off = (): void => {}
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`${c.label}: ${sent}/${count} sent after ${timeoutMs} ms`)) }, timeoutMs)
+    off = c.proc.on(e => {
+      if (e.event !== 'status' || e.status !== 'sent') return
+      sent += (e.messageIds as string[]).length
+      if (sent >= count) { off(); clearTimeout(timer); resolve() }
+    })
+  })
+  return { done }
+}
+
+/** A Tandem relay's Prometheus counter. */
+export async function relayMetric (server: Server, name: string): Promise<number> {
+  const text = await (await fetch(`${server.httpUrl!}/metrics`)).text()
+  const line = text.split('\n').find(l => l.startsWith(name + ' ') || l.startsWith(name + '{'))
+  return line === undefined ? 0 : Number(line.split(' ').at(-1))
+}

@@ -1,0 +1,32 @@
+// A counting TCP proxy on 127.0.0.1, as its own process: every connection to it is piped
+// to 127.0.0.1:TARGET and the bytes each way are counted (TCP payload: everything the
+// endpoints write, framing and encryption included; not IP/TCP headers).
+//   node count-proxy.js --target PORT   → prints "port N"; JSON-lines commands: report, reset
+import { createConnection, createServer, type Socket } from 'node:net'
+import { flag, runControl } from '../peers/control.js'
+
+const target = Number(flag('target'))
+let up = 0 // client → server
+let down = 0 // server → client
+let conns = 0
+const open = new Set<Socket>()
+
+const server = createServer(client => {
+  conns++
+  const upstream = createConnection({ host: '127.0.0.1', port: target })
+  open.add(client); open.add(upstream)
+  client.setNoDelay(true); upstream.setNoDelay(true)
+  client.on('data', d => { up += d.byteLength })
+  upstream.on('data', d => { down += d.byteLength })
+  client.pipe(upstream)
+  upstream.pipe(client)
+  const close = (): void => { client.destroy(); upstream.destroy(); open.delete(client); open.delete(upstream) }
+  client.on('error', close); upstream.on('error', close)
+  client.on('close', close); upstream.on('close', close)
+})
+server.listen(0, '127.0.0.1', () => { process.stdout.write(`port ${(server.address() as { port: number }).port}\n`) })
+
+runControl({
+  report: () => ({ up, down, conns }),
+  reset: () => { up = 0; down = 0; conns = 0; return null }
+}, [], async () => { server.close(); for (const s of open) s.destroy() })

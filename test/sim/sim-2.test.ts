@@ -1,0 +1,5 @@
+// Partition/merge simulation, seeds 500–749 of the 1,000 that npm test runs (split for parallel workers).
+import { describe } from 'vitest'
+import { seedRange } from './seeds.js'
+
+describe('simulation', () => { seedRange(500, 250) })
