@@ -63,6 +63,12 @@ export interface Client {
   stop(): Promise<void>
 }
 
+/** `BENCH_CPU_PROF=DIR` profiles every process the bench starts (node --cpu-prof) into DIR. */
+export const nodeArgs = (label: string): string[] => {
+  const dir = process.env.BENCH_CPU_PROF
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`]
+}
+
 const tandemRelayAddr = (server: Server, port = server.port): string => `/ip4/127.0.0.1/tcp/${port}/p2p/${server.peerId!}`
 
 // ── servers ────────────────────────────────────────────────────────────────────
@@ -72,7 +78,7 @@ export async function startServer (key: SystemKey, dataDir: string, opts: { port
   if (key === 'tandem') {
     const listen = `/ip4/127.0.0.1/tcp/${opts.port ?? 0}`
     const { proc, lines } = await startAndWaitLine('tandem-relay', 'node',
-      [RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])], /^http: /, 60_000)
+      [...nodeArgs('relay'), RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])], /^http: /, 60_000)
     const startMs = performance.now() - t0
     const peerId = lines.find(l => l.startsWith('peer id: '))!.slice(9)
     const addr = lines.find(l => l.startsWith('listening: '))!.slice(11)
@@ -81,7 +87,7 @@ export async function startServer (key: SystemKey, dataDir: string, opts: { port
     return { key, proc, port, dataDir, peerId, httpUrl, startMs, stop: () => terminate(proc) }
   }
   const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
-  const { proc, m } = await startAndWaitLine(`${key}-server`, 'node', [script(file), '--data', dataDir, '--port', String(opts.port ?? 0)], /^port (\d+)/, 120_000)
+  const { proc, m } = await startAndWaitLine(`${key}-server`, 'node', [...nodeArgs(`${key}-server`), script(file), '--data', dataDir, '--port', String(opts.port ?? 0)], /^port (\d+)/, 120_000)
   return { key, proc, port: Number(m[1]), dataDir, startMs: performance.now() - t0, stop: () => terminate(proc) }
 }
 
@@ -108,13 +114,13 @@ export async function seedPeerServer (key: 'yws' | 'am', dataDir: string, docs: 
 export async function startClient (key: SystemKey, label: string, server: Server | null, opts: ClientOptions = {}): Promise<Client> {
   const dataDir = opts.dataDir ?? await tempDir(label)
   if (key === 'tandem') {
-    const args = [DEVICE_MAIN, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
+    const args = [...nodeArgs(label), DEVICE_MAIN, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
     if (server !== null && opts.noRelay !== true) args.push('--relay', tandemRelayAddr(server, opts.viaPort))
     return tandemClient(new JsonProcess(label, 'node', args), dataDir)
   }
   const port = opts.viaPort ?? server!.port
   const file = key === 'yws' ? 'peers/yws-client.js' : 'peers/am-client.js'
-  const proc = new JsonProcess(label, 'node', [script(file), '--url', `ws://127.0.0.1:${port}`, '--author', String(opts.author ?? 0)])
+  const proc = new JsonProcess(label, 'node', [...nodeArgs(label), script(file), '--url', `ws://127.0.0.1:${port}`, '--author', String(opts.author ?? 0)])
   return peerClient(proc, dataDir)
 }
 

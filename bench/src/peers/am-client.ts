@@ -11,8 +11,16 @@ type ChatDoc = { messages: Msg[] }
 
 const url = flag('url')
 const author = authorId(Number(flag('author', '0')))
-const adapter = new WebSocketClientAdapter(url)
-const repo = new Repo({ network: [adapter], sharePolicy: async () => true })
+// created on the first create/connect: the adapter dials as soon as it exists
+let adapter: WebSocketClientAdapter | null = null
+let repo: Repo | null = null
+const ensureRepo = (): Repo => {
+  if (repo === null) {
+    adapter = new WebSocketClientAdapter(url)
+    repo = new Repo({ network: [adapter], sharePolicy: async () => true })
+  }
+  return repo
+}
 let handle: DocHandle<ChatDoc> | null = null
 let watching = false
 let seen = 0
@@ -38,13 +46,13 @@ const send = (text: string): void => {
 
 runControl({
   ping: () => 'pong',
-  create: () => { const h = repo.create<ChatDoc>({ messages: [] }); attach(h); return h.url },
+  create: () => { const h = ensureRepo().create<ChatDoc>({ messages: [] }); attach(h); return h.url },
   connect: c => {
-    void repo.find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => { emit({ event: 'error', message: String(err) }) })
+    void ensureRepo().find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => { emit({ event: 'error', message: String(err) }) })
     return null
   },
-  disconnect: () => { adapter.disconnect(); return null },
-  reconnect: () => { adapter.connect(repo.peerId, adapter.peerMetadata); return null },
+  disconnect: () => { adapter!.disconnect(); return null },
+  reconnect: () => { adapter!.connect(repo!.peerId, adapter!.peerMetadata); return null },
   send: c => { send(String(c.text)); return null },
   burst: async c => {
     const n = Number(c.count); const seed = Number(c.seed ?? 1)
@@ -57,4 +65,4 @@ runControl({
   count,
   'wait-messages': c => waitCount(count, Number(c.count), cb => { changed.add(cb); return () => { changed.delete(cb) } }),
   watch: () => { watching = true; return null }
-}, ['wait-messages'], async () => { await repo.shutdown().catch(() => {}) })
+}, ['wait-messages'], async () => { await repo?.shutdown().catch(() => {}) })

@@ -5,12 +5,12 @@ import type { DeviceNode } from './world.js'
 /** A device's whole decoded state, as a string: equal digests ⇔ identical state. */
 export function digest (engine: Engine): string {
   const chats = engine.listChats().map(c => ({
-    chatId: c.chatId,
-    title: c.title,
+    ...c,
     messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
   }))
   const svs = Object.entries(engine.stateVectors()).sort(([a], [b]) => a < b ? -1 : 1).map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
-  return JSON.stringify({ chats, svs, devices: engine.listDevices().map(d => d.peerId) })
+  const account = engine.accountInfo
+  return JSON.stringify({ name: account?.name, chats, svs, devices: engine.listDevices().map(d => d.peerId) })
 }
 
 /** True when every device of each account holds the same state and has nothing left to upload. */

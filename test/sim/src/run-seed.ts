@@ -102,6 +102,31 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
           if (d !== null) pending.push(d.engine!.createChat({ title: `chat by ${d.name}` }).then(c => { chats[d.account]!.push(c.chatId) }, () => {}))
           break
         }
+        case 'updateChat': {
+          const d = pickLive(workRng, world)
+          const chat = d === null ? undefined : d.engine!.listChats()[0]
+          if (d !== null && chat !== undefined) {
+            const patch = workRng.pick([{ muted: !chat.muted }, { pinned: !chat.pinned }, { archived: !chat.archived }, { title: `renamed by ${d.name}` }])
+            pending.push(d.engine!.updateChat(chat.chatId, patch).catch(() => {}))
+          }
+          break
+        }
+        case 'rename': {
+          const d = pickLive(workRng, world)
+          if (d !== null) pending.push(d.engine!.setProfileName(`name from ${d.name}`).catch(() => {}))
+          break
+        }
+        case 'linkDevice': {
+          const account = workRng.int(0, stats.accounts - 1)
+          if (world.devices.filter(d => d.account === account).length < 5) {
+            const d = world.addDevice(account, skews ? faultRng.int(-5000, 5000) : 0)
+            stats.devices++
+            note(`link a new device ${d.name}`)
+            const e = await world.startDevice(d)
+            pending.push(e.joinAccount(world.credentials[account]!).catch(() => {}))
+          }
+          break
+        }
         case 'partition': note(partition(faultRng, world)); break
         case 'heal': world.net.heal(); note('heal partitions'); break
         case 'crashDevice': {

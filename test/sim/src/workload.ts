@@ -9,7 +9,7 @@ import type { NetFaults } from './network.js'
  * fault rate, so each seed explores a different world.
  */
 export type Action =
-  | 'send' | 'burst' | 'createChat'
+  | 'send' | 'burst' | 'createChat' | 'updateChat' | 'rename' | 'linkDevice'
   | 'partition' | 'heal' | 'crashDevice' | 'restartDevice' | 'crashRelay' | 'restartRelay' | 'netWeather'
 
 export function actionTable (faultRate: number): Record<Action, number> {
@@ -17,6 +17,9 @@ export function actionTable (faultRate: number): Record<Action, number> {
     send: 50,
     burst: 6,
     createChat: 2,
+    updateChat: 3,
+    rename: 1,
+    linkDevice: 0.7,
     partition: 4 * faultRate,
     heal: 3,
     crashDevice: 1.5 * faultRate,

@@ -81,6 +81,11 @@ export class World {
     d.engine = engine
     d.peerId = engine.peerId
     this.trace(`start ${d.name} (${d.peerId.slice(-6)})`)
+    // crashed while joining (credentials not yet on disk): the user joins again
+    const credentials = this.credentials[d.account]
+    if (engine.accountId === null && credentials !== undefined && d.incarnation > 1) {
+      await this.sched.await(engine.joinAccount(credentials)).catch(() => {})
+    }
     return engine
   }
 

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { freePort, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
+import { median } from '../stats.js'
+import { seedPeerServer, startClient, startServer, type ChatRef, type Server, type SystemKey } from '../systems.js'
+
+export interface ColdStartResult {
+  system: SystemKey
+  chats: number
+  perChat: number
+  runs: number
+  /** ms from spawning the server process to it listening (median). */
+  readyMs: number
+  /** ms from spawning the server to a fresh, already running client holding one chat's whole history (median). */
+  firstHistoryMs: number
+  allMs: number[]
+  /** Server RSS once listening, and once it has served that chat (median, MiB). */
+  rssReadyMiB: number
+  rssAfterMiB: number
+  peakMiB: number
+  seedMs: number
+}
+
+/**
+ * (4) Server cold start: the server's store holds `chats` chats of `perChat`
+ * messages (Tandem: one account per chat, written by real engines); the server
+ * process starts, and a fresh client opens one chat (a different one each run).
+ */
+export async function benchColdStart (key: SystemKey, chats: number, perChat: number, runs: number): Promise<ColdStartResult> {
+  const dataDir = await tempDir(`${key}-cold`)
+  const port = await freePort()
+  const s0 = performance.now()
+  let refs: ChatRef[]
+  let peerId: string | undefined
+  if (key === 'tandem') {
+    const relay = await startServer('tandem', dataDir, { port })
+    peerId = relay.peerId
+    const out = join(dataDir, 'seed.json')
+    const { proc } = await startAndWaitLine('seed-relay', 'node', [script('tools/seed-relay.js'), '--relay', `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId!}`,
+      '--accounts', String(chats), '--messages', String(perChat), '--parallel', '16', '--out', out], /^seeded/, 4 * 3_600_000)
+    await proc.exited
+    await relay.stop()
+    refs = JSON.parse(await readFile(out, 'utf8')) as ChatRef[]
+  } else {
+    refs = await seedPeerServer(key, dataDir, chats, perChat)
+  }
+  const seedMs = performance.now() - s0
+  const at = { port, peerId } as unknown as Server
+  const ready: number[] = []; const first: number[] = []; const rssReady: number[] = []; const rssAfter: number[] = []; const peaks: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const ref = refs[(r * 7919 + 13) % refs.length]!
+    const client = await startClient(key, `${key}-fresh`, at)
+    let server: Server | null = null
+    try {
+      await client.ready()
+      const t0 = performance.now()
+      server = await startServer(key, dataDir, { port })
+      ready.push(performance.now() - t0)
+      const rss0 = rssMiB(server.proc.pid)
+      await client.join(ref)
+      await client.waitMessages(perChat, 300_000)
+      first.push(performance.now() - t0)
+      rssReady.push(await rss0)
+      rssAfter.push(await rssMiB(server.proc.pid))
+      peaks.push(await peakMiB(server.proc.pid))
+    } finally {
+      await client.stop()
+      await server?.stop()
+    }
+  }
+  return {
+    system: key, chats, perChat, runs,
+    readyMs: median(ready), firstHistoryMs: median(first), allMs: first,
+    rssReadyMiB: median(rssReady), rssAfterMiB: median(rssAfter), peakMiB: median(peaks), seedMs
+  }
+}

@@ -1,0 +1,66 @@
+// The seeded part of the chaos test: every random choice (topology, workload, faults and their
+// moments) is drawn here, up front, from one xoroshiro128+ stream, so a seed names one scenario.
+// Real processes still interleave differently from run to run: a replay runs the same faults at
+// the same moments, not the same schedule of every packet.
+import { uniformInt } from 'pure-rand/distribution/uniformInt'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
+
+export class Rng {
+  private readonly g: ReturnType<typeof xoroshiro128plus>
+  constructor (seed: number) { this.g = xoroshiro128plus(seed) }
+  int (from: number, to: number): number { return uniformInt(this.g, from, to) }
+  bool (p = 0.5): boolean { return this.int(0, 9_999) < p * 10_000 }
+  pick<T> (xs: readonly T[]): T { return xs[this.int(0, xs.length - 1)]! }
+  shuffle<T> (xs: T[]): T[] {
+    for (let i = xs.length - 1; i > 0; i--) { const j = this.int(0, i); [xs[i], xs[j]] = [xs[j]!, xs[i]!] }
+    return xs
+  }
+}
+
+export type Fault =
+  | { at: number; kind: 'kill-device'; device: number; downMs: number }
+  | { at: number; kind: 'kill-relay'; downMs: number }
+  | { at: number; kind: 'cut'; device: number; side: 'device' | 'hub'; downMs: number }
+
+export interface Workload { burst: number; concurrency: number; pauseMs: number }
+
+export interface Plan {
+  devices: number
+  /** devices also dial each other directly across the hub's bridge (else --no-direct: relay only) */
+  direct: boolean
+  /** how long the workload and the faults run */
+  chaosMs: number
+  workload: Workload[]
+  faults: Fault[]
+}
+
+export function makePlan (seed: number): Plan {
+  const rng = new Rng(seed)
+  const devices = rng.bool(2 / 3) ? 3 : 2
+  const direct = rng.bool()
+  const chaosMs = 24_000
+  const workload = Array.from({ length: devices }, () => ({ burst: rng.int(8, 30), concurrency: rng.int(1, 3), pauseMs: rng.int(0, 250) }))
+  // every run has each kind of fault at least once, then a seeded mix
+  const kinds: Array<Fault['kind']> = ['kill-device', 'kill-relay', 'cut']
+  const extra = rng.int(4, 7)
+  for (let k = 0; k < extra; k++) {
+    const roll = rng.int(0, 99)
+    kinds.push(roll < 35 ? 'kill-device' : roll < 55 ? 'kill-relay' : 'cut')
+  }
+  rng.shuffle(kinds)
+  const times = kinds.map(() => rng.int(1_000, chaosMs - 2_000)).sort((a, b) => a - b)
+  const faults = kinds.map((kind, k): Fault => {
+    const at = times[k]!
+    if (kind === 'kill-device') return { at, kind, device: rng.int(0, devices - 1), downMs: rng.int(50, 2_500) }
+    if (kind === 'kill-relay') return { at, kind, downMs: rng.int(50, 3_000) }
+    return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, 7_000) }
+  })
+  return { devices, direct, chaosMs, workload, faults }
+}
+
+export const describeFault = (f: Fault): string =>
+  f.kind === 'kill-device'
+    ? `@${f.at}ms SIGKILL d${f.device}, restart after ${f.downMs}ms`
+    : f.kind === 'kill-relay'
+      ? `@${f.at}ms SIGKILL relay, restart after ${f.downMs}ms`
+      : `@${f.at}ms cut d${f.device}'s link (${f.side} side) for ${f.downMs}ms`

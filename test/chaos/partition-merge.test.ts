@@ -1,0 +1,329 @@
+// Partition/merge with real processes: a relay and 2–3 devices of one account, each in a network
+// namespace of this test's own (a hub holding the relay on a bridge, one namespace per device
+// joined to it by a veth pair), sending messages continuously while seeded faults hit them —
+// SIGKILL + restart of a device or of the relay, links cut from either end. Then everything is
+// healed and the devices must agree, having lost no acknowledged write.
+//
+// Replay a run with the seed it prints: TANDEM_SEED=<n> npx vitest run test/chaos
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, expect, it } from 'vitest'
+import { DEVICE_MAIN, DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
+import { ChaosNet, HUB_ADDR } from './chaos-net.js'
+import { describeFault, makePlan, type Fault } from './chaos-plan.js'
+import { NsRelay } from './ns-relay.js'
+
+const SEED = Number(process.env.TANDEM_SEED ?? Math.floor(Math.random() * 2 ** 31))
+const REPLAY = `TANDEM_SEED=${SEED} npx vitest run test/chaos`
+const plan = makePlan(SEED)
+
+const RELAY_PORT = 4001
+const DEVICE_PORT = 4100
+/** Bound on healing + convergence after the chaos phase (the whole test aims at ≤ 90 s). */
+const CONVERGE_MS = 40_000
+
+interface Message { id: string; author: string; device: string; text: string; wall: number; counter: number; status: string }
+interface Dump { peerId: string; chats: Array<{ chatId: string; messages: Message[] }>; stateVectors: Record<string, string> }
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+const alive = (d: DeviceProcess): boolean => d.child.exitCode === null && d.child.signalCode === null
+
+// ── everything started, to be torn down in afterAll whatever happens ─────────
+let net: ChaosNet | null = null
+const processes = new Set<DeviceProcess>()
+const relays: NsRelay[] = []
+const dirs: string[] = []
+const background: Array<Promise<unknown>> = []
+let aborted = false
+
+afterAll(async () => {
+  aborted = true
+  await Promise.race([Promise.allSettled(background), sleep(15_000)])
+  await Promise.all([...processes].map(d => d.stop(3_000)))
+  await Promise.all(relays.map(r => r.stop(3_000)))
+  net?.destroy()
+  await Promise.all(dirs.map(d => rm(d, { recursive: true, force: true })))
+}, 60_000)
+
+const tempDir = async (label: string): Promise<string> => {
+  const d = await mkdtemp(join(tmpdir(), `tandem-chaos-${label}-`))
+  dirs.push(d)
+  return d
+}
+
+// ── the timeline, printed at the end and on failure ───────────────────────────
+let t0 = Date.now()
+const timeline: string[] = []
+const note = (s: string): void => { timeline.push(`+${String(Date.now() - t0).padStart(6)}ms ${s}`) }
+
+/** One device of the account: its data dir and every process (incarnation) it has had. */
+class Slot {
+  readonly incarnations: DeviceProcess[] = []
+  proc: DeviceProcess | null = null
+  peerId = ''
+  private waiters: Array<() => void> = []
+  constructor (readonly index: number, readonly dir: string) {}
+  get label (): string { return `d${this.index}` }
+  down (): void { this.proc = null }
+  up (d: DeviceProcess): void { this.proc = d; for (const w of this.waiters.splice(0)) w() }
+  whenUp (): Promise<void> { return this.proc !== null ? Promise.resolve() : new Promise(resolve => { this.waiters.push(resolve) }) }
+}
+
+it(`real processes: ${plan.devices} devices and a relay converge through kills and link cuts (seed ${SEED})`, async () => {
+  const started = Date.now()
+  console.log(`chaos seed ${SEED} — replay: ${REPLAY}\n  ${plan.devices} devices, ${plan.direct ? 'direct links + relay' : 'relay only (--no-direct)'}, ` +
+    `workload ${plan.workload.map(w => `${w.burst}×${w.concurrency}/${w.pauseMs}ms`).join(' ')}\n  ${plan.faults.map(describeFault).join('\n  ')}`)
+  const fail = (what: string): never => {
+    throw new Error(`${what}\n(seed ${SEED}; replay: ${REPLAY})\ntimeline:\n${timeline.join('\n')}`)
+  }
+
+  // ── network and relay ───────────────────────────────────────────────────────
+  net = ChaosNet.create()
+  for (let i = 0; i < plan.devices; i++) net.addDevice(i)
+  const relayDir = await tempDir('relay')
+  const relayListen = [`/ip4/${HUB_ADDR}/tcp/${RELAY_PORT}`]
+  const startRelay = async (): Promise<NsRelay> => {
+    const r = await NsRelay.start(relayDir, relayListen, net!.hub.wrap([]))
+    relays.push(r)
+    return r
+  }
+  let relay = await startRelay()
+  const relayId = relay.peerId
+  const relayAddr = `/ip4/${HUB_ADDR}/tcp/${RELAY_PORT}/p2p/${relayId}`
+  const anomalies: string[] = []
+
+  // ── devices ─────────────────────────────────────────────────────────────────
+  const slots = await Promise.all(Array.from({ length: plan.devices }, async (_, i) => new Slot(i, await tempDir(`d${i}`))))
+  const directAddr = (s: Slot): string => `/ip4/${net!.links[s.index]!.addr}/tcp/${DEVICE_PORT}/p2p/${s.peerId}`
+  const startDevice = async (slot: Slot): Promise<DeviceProcess> => {
+    const link = net!.links[slot.index]!
+    const peers = plan.direct ? slots.filter(s => s !== slot && s.peerId !== '').flatMap(s => ['--peer', directAddr(s)]) : []
+    const d = DeviceProcess.start(`${slot.label}#${slot.incarnations.length}`, [
+      '--data', slot.dir, '--name', slot.label, '--no-sync',
+      '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr,
+      ...peers, ...(plan.direct ? [] : ['--no-direct'])
+    ], link.ns.wrap(['node', DEVICE_MAIN]))
+    processes.add(d)
+    slot.incarnations.push(d)
+    const info = await d.request<{ peerId: string }>('info', {}, 30_000)
+    if (slot.peerId !== '' && info.peerId !== slot.peerId) anomalies.push(`${d.label} came back as ${info.peerId}, was ${slot.peerId}`)
+    slot.peerId = info.peerId
+    return d
+  }
+
+  const first = await startDevice(slots[0]!)
+  slots[0]!.up(first)
+  await first.request('create-account', { name: 'Ann' })
+  const { chatId } = await first.request<{ chatId: string }>('create-chat', { title: 'chaos' })
+  const credentials = await first.request<string>('credentials')
+  for (const slot of slots.slice(1)) {
+    const d = await startDevice(slot)
+    await d.request('join', { credentials })
+    slot.up(d)
+  }
+  if (plan.direct) {
+    for (const s of slots) for (const o of slots) if (s !== o) await s.proc!.request('dial', { addr: directAddr(o) })
+  }
+  // every device knows the chat (from the relay's copy of the account doc, or a direct peer)
+  await Promise.all(slots.map(s => s.proc!.request('wait-messages', { chatId, count: 0 }, 30_000)))
+
+  // ── chaos: continuous writes on every device, seeded faults ─────────────────
+  t0 = Date.now()
+  note('chaos starts')
+  let stopWork = false
+  const workloadErrors: string[] = []
+  /** what each relay kill happened after: ids reported sent by then */
+  const sentAtRelayKill: Array<Set<string>> = []
+  /** texts → ids acknowledged as stored by an incarnation that was then SIGKILLed */
+  const ackedBeforeKill = new Map<string, string>()
+  const sentIdsSoFar = (): Set<string> => new Set(slots.flatMap(s => s.incarnations.flatMap(d =>
+    d.events.filter(e => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[]))))
+
+  const workload = async (slot: Slot): Promise<void> => {
+    const w = plan.workload[slot.index]!
+    for (let n = 0; !stopWork && !aborted; n++) {
+      await slot.whenUp()
+      const d = slot.proc
+      if (d === null || stopWork || aborted) continue
+      try {
+        await d.request('burst', { chatId, prefix: `${slot.label}-b${n}`, count: w.burst, concurrency: w.concurrency }, 60_000)
+      } catch (err) {
+        if (alive(d)) workloadErrors.push(`${d.label} burst ${n}: ${(err as Error).message}`)
+      }
+      if (w.pauseMs > 0) await sleep(w.pauseMs)
+    }
+  }
+
+  const locks = new Map<string, Promise<void>>()
+  const serial = (key: string, task: () => Promise<void>): Promise<void> => {
+    const next = (locks.get(key) ?? Promise.resolve()).then(task)
+    locks.set(key, next.catch(() => {}))
+    return next
+  }
+  const runFault = async (f: Fault): Promise<void> => {
+    if (aborted) return
+    if (f.kind === 'kill-device') {
+      const slot = slots[f.device]!
+      const d = slot.proc!
+      slot.down()
+      await d.kill('SIGKILL')
+      const stored = d.events.filter(e => e.event === 'stored')
+      for (const e of stored) ackedBeforeKill.set(e.text as string, e.id as string)
+      note(`SIGKILL ${d.label} (${stored.length} writes acknowledged by it)`)
+      await sleep(f.downMs)
+      if (aborted) return
+      const again = await startDevice(slot)
+      slot.up(again)
+      note(`restarted ${again.label}`)
+    } else if (f.kind === 'kill-relay') {
+      sentAtRelayKill.push(sentIdsSoFar())
+      await relay.kill('SIGKILL')
+      note(`SIGKILL relay (${sentAtRelayKill.at(-1)!.size} messages sent so far)`)
+      await sleep(f.downMs)
+      if (aborted) return
+      relay = await startRelay()
+      if (relay.peerId !== relayId) anomalies.push(`relay came back as ${relay.peerId}, was ${relayId}`)
+      note('restarted relay')
+    } else {
+      net!.setLink(f.device, f.side, false)
+      note(`cut d${f.device} (${f.side} side)`)
+      await sleep(f.downMs)
+      net!.setLink(f.device, f.side, true)
+      note(`healed d${f.device} (${f.side} side)`)
+    }
+  }
+  const key = (f: Fault): string => f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}`
+  const faults = plan.faults.map(f => {
+    const p = sleep(f.at).then(() => serial(key(f), () => runFault(f)))
+    background.push(p)
+    return p
+  })
+  const loops = slots.map(s => workload(s))
+  background.push(...loops)
+
+  await sleep(plan.chaosMs)
+  stopWork = true
+  note('writes stop')
+  await Promise.all(loops)
+  await Promise.all(faults)
+
+  // ── heal: every link up, everything alive ───────────────────────────────────
+  net.healAll()
+  if (!relay.alive) relay = await startRelay()
+  for (const s of slots) if (s.proc === null || !alive(s.proc)) s.up(await startDevice(s))
+  note('healed')
+  const healedAt = Date.now()
+  const deadline = healedAt + CONVERGE_MS
+  const left = (): number => Math.max(1_000, deadline - Date.now())
+  const live = (): DeviceProcess[] => slots.map(s => s.proc!)
+  const dumpAll = (): Promise<Dump[]> => Promise.all(live().map(d => d.request<Dump>('dump', {}, 30_000)))
+  const messagesOf = (dump: Dump): Message[] => dump.chats.find(c => c.chatId === chatId)?.messages ?? []
+
+  // Every message that exists anywhere is on its author's disk, and every author is up again:
+  // the union of the devices' lists now is the final list.
+  const everything = new Map<string, string>()
+  for (const dump of await dumpAll()) for (const m of messagesOf(dump)) everything.set(m.id, m.text)
+  const total = everything.size
+  note(`${total} messages exist; waiting for every device to hold them all`)
+
+  const diagnose = async (): Promise<string> => {
+    const lines: string[] = []
+    for (const d of live()) {
+      try {
+        const [info, dump] = await Promise.all([d.request('info', {}, 5_000), d.request<Dump>('dump', {}, 10_000)])
+        const ms = messagesOf(dump)
+        const have = new Set(ms.map(m => m.id))
+        const missing = [...everything.keys()].filter(id => !have.has(id))
+        lines.push(`${d.label}: ${ms.length}/${total} messages, ${ms.filter(m => m.status !== 'sent').length} not sent, ` +
+          `missing e.g. ${missing.slice(0, 5).map(id => everything.get(id)).join(', ')}; info ${JSON.stringify(info)}; stderr tail:\n    ${d.stderr.slice(-5).join('\n    ')}`)
+      } catch (err) { lines.push(`${d.label}: ${(err as Error).message}`) }
+    }
+    lines.push(`relay stderr tail:\n    ${relay.stderr.slice(-8).join('\n    ')}`)
+    return lines.join('\n')
+  }
+
+  try {
+    await Promise.all(live().map(d => d.request('wait-messages', { chatId, count: total }, left())))
+  } catch (err) {
+    fail(`devices did not converge on ${total} messages within ${CONVERGE_MS} ms of healing: ${(err as Error).message}\n${await diagnose()}`)
+  }
+  note('every device holds every message')
+
+  // …and every message becomes sent everywhere (woken by status/relay/progress events)
+  let dumps = await dumpAll()
+  while (dumps.some(d => messagesOf(d).some(m => m.status !== 'sent'))) {
+    if (Date.now() > deadline) fail(`messages still not sent ${CONVERGE_MS} ms after healing\n${await diagnose()}`)
+    await nextEvent(live(), e => e.event === 'status' || e.event === 'relay' || e.event === 'progress', 2_000)
+    dumps = await dumpAll()
+  }
+  note('every message is sent on every device')
+  const convergedMs = Date.now() - healedAt
+
+  // ── invariants ──────────────────────────────────────────────────────────────
+  const lists = dumps.map(messagesOf)
+  const reference = lists[0]!
+  const ids = new Set(reference.map(m => m.id))
+  const texts = new Set(reference.map(m => m.text))
+  const ctx = `seed ${SEED}; replay: ${REPLAY}`
+  expect(reference.length, ctx).toBe(total)
+  expect(ids.size, `duplicate ids (${ctx})`).toBe(reference.length)
+  expect(texts.size, `duplicate texts (${ctx})`).toBe(reference.length)
+  for (const [k, list] of lists.entries()) expect(list, `${slots[k]!.label} differs from d0 (${ctx})`).toEqual(reference)
+  // display order is the hybrid-logical-clock order (ties by id), not arrival order
+  const order = reference.map(m => [m.wall, m.counter, m.id] as const)
+  const sorted = [...order].sort((x, y) => x[0] - y[0] || x[1] - y[1] || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0))
+  expect(order, ctx).toEqual(sorted)
+  // the Yjs states themselves agree
+  for (const [k, dump] of dumps.entries()) expect(dump.stateVectors, `${slots[k]!.label} state vectors (${ctx})`).toEqual(dumps[0]!.stateVectors)
+
+  // durability: every write acknowledged as stored (by any incarnation; in particular by one
+  // that was then SIGKILLed) is on every device, under the id it was acknowledged with
+  const stored = new Map<string, string>()
+  for (const s of slots) for (const d of s.incarnations) for (const e of d.events) if (e.event === 'stored') stored.set(e.text as string, e.id as string)
+  const byText = new Map(reference.map(m => [m.text, m.id]))
+  const lostAcked = [...ackedBeforeKill].filter(([text, id]) => byText.get(text) !== id)
+  expect(lostAcked, `writes acknowledged before a SIGKILL and then lost (${ctx})`).toEqual([])
+  const lostStored = [...stored].filter(([text, id]) => byText.get(text) !== id)
+  expect(lostStored, `acknowledged writes lost (${ctx})`).toEqual([])
+  // every message that reached "sent" (before a relay kill or not) is everywhere
+  const sent = sentIdsSoFar()
+  expect([...sent].filter(id => !ids.has(id)), `sent messages lost (${ctx})`).toEqual([])
+  for (const before of sentAtRelayKill) expect([...before].filter(id => !ids.has(id)), `sent before a relay SIGKILL, then lost (${ctx})`).toEqual([])
+  for (const list of lists) expect(list.filter(m => m.status !== 'sent'), ctx).toEqual([])
+  expect(anomalies, ctx).toEqual([])
+  expect(workloadErrors, ctx).toEqual([])
+
+  // ── a fresh device, with the relay alone, gets the same list ────────────────
+  await Promise.all(live().map(d => d.stop()))
+  const freshIndex = plan.devices
+  const link = net.addDevice(freshIndex)
+  const freshSlot = new Slot(freshIndex, await tempDir('fresh'))
+  const fresh = DeviceProcess.start('fresh', ['--data', freshSlot.dir, '--name', 'fresh', '--no-sync', '--no-direct',
+    '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr], link.ns.wrap(['node', DEVICE_MAIN]))
+  processes.add(fresh)
+  await fresh.request('join', { credentials }, 30_000)
+  try {
+    await fresh.request('wait-messages', { chatId, count: total }, 30_000)
+  } catch (err) {
+    fail(`a fresh device did not get ${total} messages from the relay: ${(err as Error).message}; stderr:\n${fresh.stderr.slice(-5).join('\n')}`)
+  }
+  const freshList = messagesOf(await fresh.request<Dump>('dump', {}, 30_000))
+  const strip = (ms: Message[]): Array<Omit<Message, 'status'>> => ms.map(({ status: _, ...m }) => m)
+  expect(strip(freshList), `fresh device's list (${ctx})`).toEqual(strip(reference))
+  expect(freshList.filter(m => m.status !== 'sent'), `fresh device: messages from the relay not sent (${ctx})`).toEqual([])
+  await fresh.stop()
+
+  const kills = plan.faults.filter(f => f.kind !== 'cut').length
+  console.log(`chaos seed ${SEED}: ${total} messages (${stored.size} acknowledged, ${ackedBeforeKill.size} of them before a device SIGKILL, ` +
+    `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts; converged ${convergedMs} ms after healing; ` +
+    `${Date.now() - started} ms in all\n${timeline.join('\n')}`)
+}, 150_000)
+
+/** Resolves on the next event (from now on) matching `match` on any of the devices, or after `ms`. */
+async function nextEvent (devices: DeviceProcess[], match: (e: DeviceEvent) => boolean, ms: number): Promise<void> {
+  let armed = false // waitForEvent first scans past events: ignore those
+  const waits = devices.map(d => d.waitForEvent(e => armed && match(e), ms).catch(() => {}))
+  armed = true
+  await Promise.race([...waits, sleep(ms)])
+}
