@@ -63,6 +63,15 @@ export class ChaosNet {
     ip(['-n', ns, 'link', 'set', dev, up ? 'up' : 'down'])
   }
 
+  /** "link up" or which ends are down, for the timeline. */
+  linkState (i: number): string {
+    const link = this.links[i]!
+    const isUp = (ns: string, dev: string): boolean => /[<,]UP[,>]/.test(ip(['-n', ns, '-br', 'link', 'show', dev])) // administratively up
+    const dev = isUp(link.ns.name, link.deviceIf)
+    const hub = isUp(this.hub.name, link.hubIf)
+    return dev && hub ? 'link up' : `link down on the ${[dev ? '' : 'device', hub ? '' : 'hub'].filter(Boolean).join(' and ')} side`
+  }
+
   /** Every link up on both sides. */
   healAll (): void {
     for (let i = 0; i < this.links.length; i++) {

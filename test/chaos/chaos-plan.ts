@@ -38,8 +38,8 @@ export function makePlan (seed: number): Plan {
   const rng = new Rng(seed)
   const devices = rng.bool(2 / 3) ? 3 : 2
   const direct = rng.bool()
-  const chaosMs = 24_000
-  const workload = Array.from({ length: devices }, () => ({ burst: rng.int(8, 30), concurrency: rng.int(1, 3), pauseMs: rng.int(0, 250) }))
+  const chaosMs = 28_000
+  const workload = Array.from({ length: devices }, () => ({ burst: rng.int(5, 20), concurrency: rng.int(1, 3), pauseMs: rng.int(100, 400) }))
   // every run has each kind of fault at least once, then a seeded mix
   const kinds: Array<Fault['kind']> = ['kill-device', 'kill-relay', 'cut']
   const extra = rng.int(4, 7)
@@ -48,12 +48,12 @@ export function makePlan (seed: number): Plan {
     kinds.push(roll < 35 ? 'kill-device' : roll < 55 ? 'kill-relay' : 'cut')
   }
   rng.shuffle(kinds)
-  const times = kinds.map(() => rng.int(1_000, chaosMs - 2_000)).sort((a, b) => a - b)
+  const times = kinds.map(() => rng.int(1_000, chaosMs - 3_000)).sort((a, b) => a - b)
   const faults = kinds.map((kind, k): Fault => {
     const at = times[k]!
     if (kind === 'kill-device') return { at, kind, device: rng.int(0, devices - 1), downMs: rng.int(50, 2_500) }
     if (kind === 'kill-relay') return { at, kind, downMs: rng.int(50, 3_000) }
-    return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, 7_000) }
+    return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, Math.min(10_000, chaosMs - at)) }
   })
   return { devices, direct, chaosMs, workload, faults }
 }

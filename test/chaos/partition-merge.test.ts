@@ -21,7 +21,9 @@ const plan = makePlan(SEED)
 const RELAY_PORT = 4001
 const DEVICE_PORT = 4100
 /** Bound on healing + convergence after the chaos phase (the whole test aims at ≤ 90 s). */
-const CONVERGE_MS = 40_000
+const CONVERGE_MS = 50_000
+/** Bound on a fresh device's catch-up from the relay alone. */
+const FRESH_MS = 15_000
 
 interface Message { id: string; author: string; device: string; text: string; wall: number; counter: number; status: string }
 interface Dump { peerId: string; chats: Array<{ chatId: string; messages: Message[] }>; stateVectors: Record<string, string> }
@@ -55,7 +57,12 @@ const tempDir = async (label: string): Promise<string> => {
 // ── the timeline, printed at the end and on failure ───────────────────────────
 let t0 = Date.now()
 const timeline: string[] = []
-const note = (s: string): void => { timeline.push(`+${String(Date.now() - t0).padStart(6)}ms ${s}`) }
+const VERBOSE = process.env.TANDEM_CHAOS_VERBOSE === '1'
+const note = (s: string): void => {
+  const line = `+${String(Date.now() - t0).padStart(6)}ms ${s}`
+  timeline.push(line)
+  if (VERBOSE) process.stderr.write(`[chaos] ${line}\n`)
+}
 
 /** One device of the account: its data dir and every process (incarnation) it has had. */
 class Slot {
@@ -92,24 +99,70 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const relayId = relay.peerId
   const relayAddr = `/ip4/${HUB_ADDR}/tcp/${RELAY_PORT}/p2p/${relayId}`
   const anomalies: string[] = []
+  /** processes this test SIGKILLs or stops on purpose; any other exit is an anomaly */
+  const expectedExits = new Set<DeviceProcess>()
+  const watchExit = (d: DeviceProcess): void => {
+    void d.exited.then(code => {
+      setTimeout(() => {
+        if (expectedExits.has(d) || aborted) return
+        anomalies.push(`${d.label} exited by itself (code ${code}); stderr tail:\n${d.stderr.slice(-10).join('\n')}`)
+        note(`${d.label} EXITED by itself (code ${code}): ${d.stderr.slice(-3).join(' | ')}`)
+      }, 200)
+    })
+  }
 
   // ── devices ─────────────────────────────────────────────────────────────────
   const slots = await Promise.all(Array.from({ length: plan.devices }, async (_, i) => new Slot(i, await tempDir(`d${i}`))))
   const directAddr = (s: Slot): string => `/ip4/${net!.links[s.index]!.addr}/tcp/${DEVICE_PORT}/p2p/${s.peerId}`
+  /** Relay connections, refusals and errors go on the timeline as they happen (peer events too, verbose). */
+  const traceEvents = (d: DeviceProcess): void => {
+    const push = d.events.push.bind(d.events)
+    d.events.push = (...es: DeviceEvent[]): number => {
+      for (const e of es) {
+        if (e.event === 'relay') note(`${d.label} relay ${e.connected === true ? 'connected' : `disconnected${e.code !== undefined ? ` (${String(e.code)})` : ''}`}`)
+        else if (e.event === 'error' || e.event === 'refused') note(`${d.label} ${e.event}: ${String(e.code)} ${String(e.message)}`)
+        else if (e.event === 'peer' && VERBOSE) note(`${d.label} peer ${String(e.peerId).slice(-6)} ${String(e.status)}`)
+      }
+      return push(...es)
+    }
+  }
+  /** Devices that exited while starting (each is a failure the test reports at the end). */
+  const startFailures: string[] = []
   const startDevice = async (slot: Slot): Promise<DeviceProcess> => {
     const link = net!.links[slot.index]!
-    const peers = plan.direct ? slots.filter(s => s !== slot && s.peerId !== '').flatMap(s => ['--peer', directAddr(s)]) : []
-    const d = DeviceProcess.start(`${slot.label}#${slot.incarnations.length}`, [
-      '--data', slot.dir, '--name', slot.label, '--no-sync',
-      '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr,
-      ...peers, ...(plan.direct ? [] : ['--no-direct'])
-    ], link.ns.wrap(['node', DEVICE_MAIN]))
-    processes.add(d)
-    slot.incarnations.push(d)
-    const info = await d.request<{ peerId: string }>('info', {}, 30_000)
-    if (slot.peerId !== '' && info.peerId !== slot.peerId) anomalies.push(`${d.label} came back as ${info.peerId}, was ${slot.peerId}`)
-    slot.peerId = info.peerId
-    return d
+    const giveUp = Date.now() + 30_000
+    for (;;) {
+      const relayAtSpawn = relay.alive ? 'up' : 'down'
+      const linkAtSpawn = net!.linkState(slot.index)
+      const peers = plan.direct ? slots.filter(s => s !== slot && s.peerId !== '').flatMap(s => ['--peer', directAddr(s)]) : []
+      const d = DeviceProcess.start(`${slot.label}#${slot.incarnations.length}`, [
+        '--data', slot.dir, '--name', slot.label, '--no-sync',
+        '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr,
+        ...peers, ...(plan.direct ? [] : ['--no-direct'])
+      ], link.ns.wrap(['node', DEVICE_MAIN]))
+      processes.add(d)
+      slot.incarnations.push(d)
+      watchExit(d)
+      traceEvents(d)
+      let info: { peerId: string }
+      try {
+        info = await d.request<{ peerId: string }>('info', {}, 30_000)
+      } catch (err) {
+        expectedExits.add(d)
+        await d.kill('SIGKILL')
+        await sleep(200) // let its stderr drain
+        const why = d.stderr.filter(l => /Error/.test(l) && !/^\s+at /.test(l) && !l.includes('throw new')).slice(0, 3).map(l => l.trim()).join(' | ')
+        const state = `when spawned: relay ${relayAtSpawn}, ${linkAtSpawn}; now: relay ${relay.alive ? 'up' : 'down'}, ${net!.linkState(slot.index)}`
+        startFailures.push(`${d.label} failed to start (${state}): ${(err as Error).message}: ${why}`)
+        note(`${d.label} FAILED TO START (${state}): ${why.slice(0, 400)}`)
+        if (aborted || Date.now() > giveUp) throw new Error(`${slot.label} could not be started again: ${startFailures.at(-1)}`)
+        await sleep(500)
+        continue
+      }
+      if (slot.peerId !== '' && info.peerId !== slot.peerId) anomalies.push(`${d.label} came back as ${info.peerId}, was ${slot.peerId}`)
+      slot.peerId = info.peerId
+      return d
+    }
   }
 
   const first = await startDevice(slots[0]!)
@@ -132,6 +185,8 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   t0 = Date.now()
   note('chaos starts')
   let stopWork = false
+  let stopWrites = (): void => {}
+  const writesStopped = new Promise<void>(resolve => { stopWrites = resolve })
   const workloadErrors: string[] = []
   /** what each relay kill happened after: ids reported sent by then */
   const sentAtRelayKill: Array<Set<string>> = []
@@ -143,7 +198,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const workload = async (slot: Slot): Promise<void> => {
     const w = plan.workload[slot.index]!
     for (let n = 0; !stopWork && !aborted; n++) {
-      await slot.whenUp()
+      await Promise.race([slot.whenUp(), writesStopped])
       const d = slot.proc
       if (d === null || stopWork || aborted) continue
       try {
@@ -167,6 +222,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       const slot = slots[f.device]!
       const d = slot.proc!
       slot.down()
+      expectedExits.add(d)
       await d.kill('SIGKILL')
       const stored = d.events.filter(e => e.event === 'stored')
       for (const e of stored) ackedBeforeKill.set(e.text as string, e.id as string)
@@ -194,8 +250,12 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
     }
   }
   const key = (f: Fault): string => f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}`
+  const faultErrors: string[] = []
   const faults = plan.faults.map(f => {
-    const p = sleep(f.at).then(() => serial(key(f), () => runFault(f)))
+    const p = sleep(f.at).then(() => serial(key(f), () => runFault(f))).catch((err: Error) => {
+      faultErrors.push(`${describeFault(f)}: ${err.message}`)
+      note(`fault failed: ${describeFault(f)}: ${err.message}`)
+    })
     background.push(p)
     return p
   })
@@ -204,9 +264,11 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
 
   await sleep(plan.chaosMs)
   stopWork = true
+  stopWrites()
   note('writes stop')
   await Promise.all(loops)
   await Promise.all(faults)
+  if (faultErrors.length > 0) fail(`faults could not be carried out:\n${faultErrors.join('\n')}`)
 
   // ── heal: every link up, everything alive ───────────────────────────────────
   net.healAll()
@@ -292,9 +354,11 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   for (const before of sentAtRelayKill) expect([...before].filter(id => !ids.has(id)), `sent before a relay SIGKILL, then lost (${ctx})`).toEqual([])
   for (const list of lists) expect(list.filter(m => m.status !== 'sent'), ctx).toEqual([])
   expect(anomalies, ctx).toEqual([])
+  expect(startFailures, `devices that could not start (${ctx})`).toEqual([])
   expect(workloadErrors, ctx).toEqual([])
 
   // ── a fresh device, with the relay alone, gets the same list ────────────────
+  for (const d of live()) expectedExits.add(d)
   await Promise.all(live().map(d => d.stop()))
   const freshIndex = plan.devices
   const link = net.addDevice(freshIndex)
@@ -304,19 +368,29 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   processes.add(fresh)
   await fresh.request('join', { credentials }, 30_000)
   try {
-    await fresh.request('wait-messages', { chatId, count: total }, 30_000)
+    await fresh.request('wait-messages', { chatId, count: total }, FRESH_MS)
   } catch (err) {
     fail(`a fresh device did not get ${total} messages from the relay: ${(err as Error).message}; stderr:\n${fresh.stderr.slice(-5).join('\n')}`)
   }
-  const freshList = messagesOf(await fresh.request<Dump>('dump', {}, 30_000))
+  // messages from the relay are sent once the state saying so is on the fresh device's disk
+  const freshDeadline = Date.now() + FRESH_MS
+  let freshList = messagesOf(await fresh.request<Dump>('dump', {}, 30_000))
+  while (freshList.some(m => m.status !== 'sent') && Date.now() < freshDeadline) {
+    await nextEvent([fresh], e => e.event === 'progress' || e.event === 'relay', 500)
+    freshList = messagesOf(await fresh.request<Dump>('dump', {}, 30_000))
+  }
   const strip = (ms: Message[]): Array<Omit<Message, 'status'>> => ms.map(({ status: _, ...m }) => m)
   expect(strip(freshList), `fresh device's list (${ctx})`).toEqual(strip(reference))
   expect(freshList.filter(m => m.status !== 'sent'), `fresh device: messages from the relay not sent (${ctx})`).toEqual([])
+  expectedExits.add(fresh)
   await fresh.stop()
 
   const kills = plan.faults.filter(f => f.kind !== 'cut').length
+  const events = slots.flatMap(s => s.incarnations.flatMap(d => d.events))
+  const relayDrops = events.filter(e => e.event === 'relay' && e.connected === false).length
+  const peerDrops = events.filter(e => e.event === 'peer' && e.status === 'disconnected').length
   console.log(`chaos seed ${SEED}: ${total} messages (${stored.size} acknowledged, ${ackedBeforeKill.size} of them before a device SIGKILL, ` +
-    `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts; converged ${convergedMs} ms after healing; ` +
+    `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts (devices saw ${relayDrops} relay and ${peerDrops} peer disconnections); converged ${convergedMs} ms after healing; ` +
     `${Date.now() - started} ms in all\n${timeline.join('\n')}`)
 }, 150_000)
 

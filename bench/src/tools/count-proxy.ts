@@ -1,7 +1,7 @@
 // A counting TCP proxy on 127.0.0.1, as its own process: every connection to it is piped
 // to 127.0.0.1:TARGET and the bytes each way are counted (TCP payload: everything the
 // endpoints write, framing and encryption included; not IP/TCP headers).
-//   node count-proxy.js --target PORT   → prints "port N"; JSON-lines commands: report, reset
+//   node count-proxy.js --target PORT   → prints "port N"; JSON-lines commands: report, reset, block, unblock
 import { createConnection, createServer, type Socket } from 'node:net'
 import { flag, runControl } from '../peers/control.js'
 
@@ -10,8 +10,11 @@ let up = 0 // client → server
 let down = 0 // server → client
 let conns = 0
 const open = new Set<Socket>()
+/** While blocked (a network partition), open connections are cut and new ones refused. */
+let blocked = false
 
 const server = createServer(client => {
+  if (blocked) { client.destroy(); return }
   conns++
   const upstream = createConnection({ host: '127.0.0.1', port: target })
   open.add(client); open.add(upstream)
@@ -28,5 +31,7 @@ server.listen(0, '127.0.0.1', () => { process.stdout.write(`port ${(server.addre
 
 runControl({
   report: () => ({ up, down, conns }),
-  reset: () => { up = 0; down = 0; conns = 0; return null }
+  reset: () => { up = 0; down = 0; conns = 0; return null },
+  block: () => { blocked = true; for (const s of open) s.destroy(); open.clear(); return null },
+  unblock: () => { blocked = false; return null }
 }, [], async () => { server.close(); for (const s of open) s.destroy() })

@@ -244,7 +244,11 @@ export class Engine {
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
   listMessages (chatId: string, options: { limit?: number } = {}): Message[] {
     const chat = this.chats.get(chatId)
-    if (chat === undefined) throw new UnknownChatError(chatId)
+    if (chat === undefined) {
+      // listed in the account but its doc is still being opened: nothing to show yet
+      if (this.accountDoc?.getChat(chatId) != null) return []
+      throw new UnknownChatError(chatId)
+    }
     const ordered = chat.ordered()
     const from = options.limit === undefined ? 0 : Math.max(0, ordered.length - options.limit)
     const out: Message[] = []
@@ -259,7 +263,10 @@ export class Engine {
 
   messageCount (chatId: string): number {
     const chat = this.chats.get(chatId)
-    if (chat === undefined) throw new UnknownChatError(chatId)
+    if (chat === undefined) {
+      if (this.accountDoc?.getChat(chatId) != null) return 0
+      throw new UnknownChatError(chatId)
+    }
     return chat.size
   }
 
@@ -487,7 +494,9 @@ export class Engine {
 
   private requireAccountDoc (): AccountDoc {
     this.requireAccount()
-    return this.accountDoc!
+    // between createAccount/joinAccount starting and its docs being open
+    if (this.accountDoc === null) throw new EngineStateError('the account is still being set up on this device')
+    return this.accountDoc
   }
 
   private emit (event: EngineEvent): void {

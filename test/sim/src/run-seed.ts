@@ -1,3 +1,4 @@
+import type { ChatEntry, Engine } from '@tandem/engine'
 import { injectBug, type Bug } from './bugs.js'
 import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
@@ -79,7 +80,14 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       const d = pickLive(workRng, world)
       if (d === null) return
       const e = d.engine!
-      const chatList = e.listChats()
+      if (e.accountId === null) return
+      let chatList
+      try {
+        chatList = e.listChats()
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_ENGINE_STATE') return // still joining: a typed refusal is right
+        throw err
+      }
       if (chatList.length === 0) return
       const chat = workRng.pick(chatList)
       for (let i = 0; i < count; i++) {
@@ -104,7 +112,7 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
         }
         case 'updateChat': {
           const d = pickLive(workRng, world)
-          const chat = d === null ? undefined : d.engine!.listChats()[0]
+          const chat = d === null || d.engine!.accountInfo === null ? undefined : safeChats(d.engine!)[0]
           if (d !== null && chat !== undefined) {
             const patch = workRng.pick([{ muted: !chat.muted }, { pinned: !chat.pinned }, { archived: !chat.archived }, { title: `renamed by ${d.name}` }])
             pending.push(d.engine!.updateChat(chat.chatId, patch).catch(() => {}))
@@ -184,6 +192,10 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
   } finally {
     for (const u of undo) u()
   }
+}
+
+function safeChats (e: Engine): ChatEntry[] {
+  try { return e.listChats() } catch { return [] }
 }
 
 function dedupe (xs: string[]): string[] {
