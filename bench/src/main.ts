@@ -1,39 +1,217 @@
-// `npm run bench` (quick) or `npm run bench -- --full`: prints a table and writes bench/results/latest.json.
+// `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
+// sections (history, latency, throughput, merge, cold, scale, limits, store).
+// Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
-import { benchHistorySync } from './history-sync.js'
-import { benchRelayHistory } from './relay-history.js'
+import { execSync } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
+import { benchHistory, type HistoryResult } from './measures/history.js'
+import { benchTcp, benchYjs } from './measures/limits.js'
+import { benchLatency, benchThroughput, type LatencyResult, type ThroughputResult } from './measures/live.js'
+import { benchMerge, type MergeResult } from './measures/merge.js'
+import { benchRelayScale, type ScaleResult } from './measures/scale.js'
+import { removeTempDirs } from './proc.js'
 import { benchStoreWrite } from './store-write.js'
+import type { SystemKey } from './systems.js'
 
-const full = process.argv.includes('--full')
-const rows: Array<[string, string]> = []
-const results: Record<string, unknown> = { date: new Date().toISOString(), full, node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model }
+const argv = process.argv.slice(2)
+const full = argv.includes('--full')
+const onlyArg = argv.find(a => a.startsWith('--only'))
+const only = onlyArg === undefined ? null : new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : argv[argv.indexOf(onlyArg) + 1]!).split(','))
+const want = (section: string): boolean => only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section)
+const SYSTEMS: SystemKey[] = ['tandem', 'yws', 'am']
 
-const store = await benchStoreWrite(full)
-results.storeWrite = store
-rows.push(['store: sendMessage awaited one at a time, fsync on', `${store.sequentialFsyncPerSec.toFixed(0)} msg/s`])
-rows.push(['store: 256 sends in flight, fsync on (group commit)', `${store.concurrentFsyncPerSec.toFixed(0)} msg/s`])
-rows.push(['store: 256 sends in flight, fsync off', `${store.concurrentNoFsyncPerSec.toFixed(0)} msg/s`])
-rows.push(['limit: level, 10,000 awaited puts, no fsync', `${store.levelAwaitedPutsPerSec.toFixed(0)} puts/s`])
+/** Quick and full plans. Where quick scales a measure down, the table says so. */
+const plan = full
+  ? {
+      history: [10_000, 100_000, 1_000_000], historyRuns: 3, millionRuns: 1,
+      latency: 1_000, latencyAm: 1_000,
+      throughput: 20_000, throughputAm: 5_000, throughputRuns: 3,
+      merge: 10_000, mergeAm: 10_000, mergeRuns: 3,
+      cold: { chats: 1_000, perChat: 1_000 }, coldRuns: 3,
+      scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
+      tcpBytes: 1024 * 2 ** 20, yjs: [10_000, 100_000]
+    }
+  : {
+      history: [10_000], historyRuns: 3, millionRuns: 1,
+      latency: 200, latencyAm: 100,
+      throughput: 5_000, throughputAm: 1_000, throughputRuns: 3,
+      merge: 1_000, mergeAm: 1_000, mergeRuns: 3,
+      cold: { chats: 10, perChat: 1_000 }, coldRuns: 3,
+      scale: { devices: 100, processes: 2, active: 10, intervalMs: 1_000, windowS: 10 },
+      tcpBytes: 256 * 2 ** 20, yjs: [10_000]
+    }
 
-const sizes = full ? [10_000, 50_000] : [10_000]
-for (const n of sizes) {
-  const ms = await benchHistorySync(n, 3)
-  results[`historySync${n}`] = ms
-  rows.push([`LAN history sync to a fresh device, N = ${n.toLocaleString('en-US')}`, `${ms.toFixed(0)} ms`])
+const resultsDir = new URL('../results/', import.meta.url)
+const started = new Date()
+const results: Record<string, unknown> = {
+  date: started.toISOString(), mode: full ? 'full' : 'quick', argv, node: process.version,
+  cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30),
+  loadavgAtStart: (await readFile('/proc/loadavg', 'utf8')).trim(), plan,
+  commit: (() => { try { return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() } catch { return null } })(),
+  dirty: (() => { try { return execSync('git status --porcelain -- packages apps', { encoding: 'utf8' }).trim().split('\n').filter(Boolean) } catch { return null } })()
+}
+const log = (s: string): void => { process.stderr.write(`[bench ${((performance.now()) / 1000).toFixed(0)}s] ${s}\n`) }
+
+async function save (): Promise<void> {
+  await mkdir(resultsDir, { recursive: true })
+  await writeFile(new URL('latest.json', resultsDir), JSON.stringify(results, null, 2))
 }
 
-for (const n of full ? [10_000, 100_000] : [10_000]) {
-  const r = await benchRelayHistory(n, 3)
-  results[`relayHistory${n}`] = r
-  rows.push([`relay history to a fresh device, N = ${n.toLocaleString('en-US')} (process start included)`, `${r.syncMs.toFixed(0)} ms`])
-  rows.push([`  blob bytes sent, per message`, `${(r.backfillBytes / 1024 / 1024).toFixed(2)} MiB, ${r.bytesPerMessage.toFixed(0)} B`])
-  rows.push([`  relay RSS with the history stored, after serving it`, `${r.relayRssMiB.toFixed(0)} MiB`])
+/** Runs one measurement; a failure is recorded (and shown in the table) instead of ending the suite. */
+async function attempt<T> (name: string, fn: () => Promise<T> | T): Promise<T | { error: string }> {
+  log(`${name} …`)
+  const t0 = performance.now()
+  try {
+    const r = await fn()
+    log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    results[name] = r
+    return r
+  } catch (err) {
+    const error = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300)
+    log(`${name} FAILED: ${error}`)
+    results[name] = { error }
+    return { error }
+  } finally {
+    await removeTempDirs()
+    await save()
+  }
+}
+const ok = <T>(r: T | { error: string } | undefined): r is T => r !== undefined && !(typeof r === 'object' && r !== null && 'error' in r)
+
+// ── run ──────────────────────────────────────────────────────────────────────
+
+const history = new Map<string, HistoryResult | { error: string }>()
+if (want('history')) {
+  for (const n of plan.history) {
+    for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
+  }
+}
+const latency = new Map<string, LatencyResult | { error: string }>()
+if (want('latency')) {
+  latency.set('tandem:server', await attempt('latency.tandem.relay', () => benchLatency('tandem', 'server', plan.latency)))
+  latency.set('tandem:direct', await attempt('latency.tandem.direct', () => benchLatency('tandem', 'direct', plan.latency)))
+  latency.set('yws:server', await attempt('latency.yws', () => benchLatency('yws', 'server', plan.latency)))
+  latency.set('am:server', await attempt('latency.am', () => benchLatency('am', 'server', plan.latencyAm)))
+}
+const throughput = new Map<string, ThroughputResult | { error: string }>()
+if (want('throughput')) {
+  throughput.set('tandem:server', await attempt('throughput.tandem.relay', () => benchThroughput('tandem', 'server', plan.throughput, plan.throughputRuns)))
+  throughput.set('tandem:direct', await attempt('throughput.tandem.direct', () => benchThroughput('tandem', 'direct', plan.throughput, plan.throughputRuns)))
+  throughput.set('yws:server', await attempt('throughput.yws', () => benchThroughput('yws', 'server', plan.throughput, plan.throughputRuns)))
+  throughput.set('am:server', await attempt('throughput.am', () => benchThroughput('am', 'server', plan.throughputAm, plan.throughputRuns)))
+}
+const merge = new Map<string, MergeResult | { error: string }>()
+if (want('merge')) {
+  merge.set('tandem:direct', await attempt('merge.tandem.direct', () => benchMerge('tandem', 'direct', plan.merge, plan.mergeRuns)))
+  merge.set('tandem:server', await attempt('merge.tandem.relay', () => benchMerge('tandem', 'server', plan.merge, plan.mergeRuns)))
+  merge.set('yws:server', await attempt('merge.yws', () => benchMerge('yws', 'server', plan.merge, plan.mergeRuns)))
+  merge.set('am:server', await attempt('merge.am', () => benchMerge('am', 'server', plan.mergeAm, plan.mergeRuns)))
+}
+const cold = new Map<string, ColdStartResult | { error: string }>()
+if (want('cold')) {
+  for (const s of SYSTEMS) cold.set(s, await attempt(`cold.${s}`, () => benchColdStart(s, plan.cold.chats, plan.cold.perChat, plan.coldRuns)))
+}
+let scale: ScaleResult | { error: string } | undefined
+if (want('scale')) {
+  const p = plan.scale
+  scale = await attempt('scale', () => benchRelayScale(p.devices, p.processes, p.active, p.intervalMs, p.windowS))
+}
+const limits: Record<string, unknown> = {}
+if (want('limits')) {
+  limits.tcp = await attempt('limits.tcp', () => benchTcp(plan.tcpBytes, 3))
+  for (const n of plan.yjs) limits[`yjs${n}`] = await attempt(`limits.yjs.${n}`, () => benchYjs(n, 3))
+}
+if (want('store')) await attempt('store', () => benchStoreWrite(full))
+results.loadavgAtEnd = (await readFile('/proc/loadavg', 'utf8')).trim()
+results.elapsedS = Math.round(performance.now() / 1000)
+await save()
+
+// ── table ────────────────────────────────────────────────────────────────────
+
+const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const ms = (x: number): string => x < 10 ? `${fmt(x, 2)} ms` : `${fmt(x)} ms`
+const cell = <T>(r: T | { error: string } | undefined, f: (r: T) => string): string => r === undefined ? '—' : ok(r) ? f(r) : `failed (${r.error.slice(0, 60)})`
+const k = (n: number): string => n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n)
+type Row = [string, string, string, string, string]
+const rows: Row[] = []
+const verdicts: string[] = []
+const verdict = (text: string, met: boolean | null): void => { verdicts.push(`${met === null ? '?' : met ? 'MET' : 'MISSED'}  ${text}`) }
+
+for (const n of want('history') ? plan.history : []) {
+  const [t, y, a] = SYSTEMS.map(s => history.get(`${s}:${n}`))
+  rows.push([`(1) history sync from the server, N = ${k(n)}: time to all N`, cell(t, (r: HistoryResult) => ms(r.syncMs)), cell(y, (r: HistoryResult) => ms(r.syncMs)), cell(a, (r: HistoryResult) => ms(r.syncMs)),
+    ok(t) && ok(y) ? `Tandem/y-ws ${fmt(t.syncMs / y.syncMs, 2)}×` : ''])
+  rows.push([`    bytes server→client (per message)`, cell(t, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
+    cell(y, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`), cell(a, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
+    ok(t) && ok(a) ? `Tandem/automerge ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×` : ''])
+  rows.push([`    peak RSS client / server (MiB)`, cell(t, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
+    cell(y, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), cell(a, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), ''])
+  if (n >= 100_000 && ok(t) && ok(y)) verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
+  if (ok(t) && ok(a)) verdict(`fewer bytes per message than automerge-repo (N = ${k(n)}): ${fmt(t.bytesPerMessage)} vs ${fmt(a.bytesPerMessage)} B = ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×`, t.bytesPerMessage < a.bytesPerMessage)
+}
+if (want('latency')) {
+  const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}`
+  rows.push([`(2) latency via the server, p50 / p99 (${plan.latency} msgs; automerge ${plan.latencyAm})`, cell(latency.get('tandem:server'), lt), cell(latency.get('yws:server'), lt), cell(latency.get('am:server'), lt), 'target ≤ 2 / ≤ 10 ms'])
+  rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
+  const r = latency.get('tandem:server'); const d = latency.get('tandem:direct')
+  if (ok(r)) { verdict(`latency via relay p50 ≤ 2 ms: ${ms(r.p50)} (${fmt(r.p50 / 2, 2)}× the target)`, r.p50 <= 2); verdict(`latency via relay p99 ≤ 10 ms: ${ms(r.p99)} (${fmt(r.p99 / 10, 2)}×)`, r.p99 <= 10) }
+  if (ok(d)) verdict(`latency direct p50 ≤ 1 ms: ${ms(d.p50)} (${fmt(d.p50, 2)}×)`, d.p50 <= 1)
+}
+if (want('throughput')) {
+  const tp = (r: ThroughputResult): string => `${fmt(r.msgPerSec)} msg/s`
+  rows.push([`(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`, cell(throughput.get('tandem:server'), tp), cell(throughput.get('yws:server'), tp), cell(throughput.get('am:server'), tp), 'target ≥ 20,000 msg/s'])
+  rows.push([`    Tandem direct (LAN mesh on loopback)`, cell(throughput.get('tandem:direct'), tp), '—', '—', ''])
+  for (const [key, label] of [['tandem:server', 'via relay'], ['tandem:direct', 'direct']] as const) {
+    const r = throughput.get(key)
+    if (ok(r)) verdict(`throughput ≥ 20,000 msg/s to two devices, ${label}: ${fmt(r.msgPerSec)} msg/s (${fmt(r.msgPerSec / 20_000, 3)}× the target)`, r.msgPerSec >= 20_000)
+  }
+}
+if (want('merge')) {
+  const mg = (r: MergeResult): string => ms(r.ms) + (r.fromRestoreMs !== undefined ? ` (${ms(r.fromRestoreMs)} from restore)` : '')
+  rows.push([`(5) offline merge ${k(plan.merge)} + ${k(plan.merge)} (automerge ${k(plan.mergeAm)} each): time to converge via the server`, cell(merge.get('tandem:server'), mg), cell(merge.get('yws:server'), mg), cell(merge.get('am:server'), mg), ''])
+  rows.push([`    Tandem direct (dial)`, cell(merge.get('tandem:direct'), mg), '—', '—', ''])
+}
+if (want('cold')) {
+  const [t, y, a] = SYSTEMS.map(s => cold.get(s))
+  const c = plan.cold
+  rows.push([`(4) cold start, ${k(c.chats * c.perChat)} msgs in ${k(c.chats)} chats: start → one chat's history served`, cell(t, (r: ColdStartResult) => ms(r.firstHistoryMs)), cell(y, (r: ColdStartResult) => ms(r.firstHistoryMs)), cell(a, (r: ColdStartResult) => ms(r.firstHistoryMs)), 'target ≤ 1 s'])
+  rows.push([`    process start → listening`, cell(t, (r: ColdStartResult) => ms(r.readyMs)), cell(y, (r: ColdStartResult) => ms(r.readyMs)), cell(a, (r: ColdStartResult) => ms(r.readyMs)), ''])
+  rows.push([`    server RSS after start / after serving (MiB)`, cell(t, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), cell(y, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), cell(a, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), 'target ≤ 150 MB (1M msgs)'])
+  if (ok(t)) {
+    verdict(`cold start: relay serves first history within 1 s of start (${k(c.chats * c.perChat)} msgs): ${ms(t.firstHistoryMs)} (${fmt(t.firstHistoryMs / 1000, 2)}×)`, t.firstHistoryMs <= 1000)
+    verdict(`relay RSS ≤ 150 MB with ${k(c.chats * c.perChat)} stored messages: ${fmt(t.rssAfterMiB * 1.048576)} MB after serving (${fmt(t.rssAfterMiB * 1.048576 / 150, 2)}×)${c.chats * c.perChat < 1_000_000 ? ' — scaled down, run --full for 1M' : ''}`, t.rssAfterMiB * 1.048576 <= 150)
+  }
+}
+if (scale !== undefined) {
+  rows.push([`(6) relay with ${fmt(plan.scale.devices)} connected devices idle: RSS / CPU`, cell(scale, (r: ScaleResult) => `${fmt(r.idleRssMiB)} MiB / ${fmt(r.idleCpuPct, 1)} %`), '—', '—', 'target ≤ 1 GB'])
+  rows.push([`    with ${plan.scale.active} of them sending 1 msg/s each: RSS / CPU`, cell(scale, (r: ScaleResult) => `${fmt(r.activeRssMiB)} MiB / ${fmt(r.activeCpuPct, 1)} % (${fmt(r.acked)}/${fmt(r.sent)} acked)`), '—', '—', ''])
+  if (ok(scale)) verdict(`relay RSS ≤ 1 GB with ${fmt(scale.connected)} connected devices: ${fmt(Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576)} MB (${fmt(Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576 / 1000, 2)}×)`, Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576 <= 1000)
+}
+if (want('limits')) {
+  const tcp = limits.tcp as { mbPerSec: number } | { error: string }
+  rows.push([`(7) limit: raw TCP on loopback, one connection`, cell(tcp, r => `${fmt(r.mbPerSec)} MB/s`), '', '', ''])
+  for (const n of plan.yjs) {
+    const y = limits[`yjs${n}`] as ReturnType<typeof benchYjs> | { error: string }
+    rows.push([`    Yjs in-process, ${k(n)} Tandem messages: encode / apply`, cell(y, r => `${ms(r.encodeMs)} / ${ms(r.applyMs)}`), '', '', ''])
+    rows.push([`    Yjs bytes/msg: Tandem record v1 / deflated; peers' record v1`, cell(y, r => `${fmt(r.bytesPerMessageV1)} / ${fmt(r.bytesPerMessageDeflated)} B; ${fmt(r.peerShapeBytesPerMessage)} B`), '', '', ''])
+  }
+}
+if (ok(results.store as object)) {
+  const s = results.store as { sequentialFsyncPerSec: number; concurrentFsyncPerSec: number; concurrentNoFsyncPerSec: number }
+  rows.push(['Tandem store: sendMessage awaited / 256 in flight (fsync on) / 256 in flight (fsync off)', `${fmt(s.sequentialFsyncPerSec)} / ${fmt(s.concurrentFsyncPerSec)} / ${fmt(s.concurrentNoFsyncPerSec)} msg/s`, '', '', ''])
 }
 
-const width = Math.max(...rows.map(r => r[0].length))
-console.log(`Tandem bench (${full ? 'full' : 'quick'}), medians; node ${process.version}, ${cpus().length} cores`)
-for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`)
-await mkdir(new URL('../results/', import.meta.url), { recursive: true })
-await writeFile(new URL('../results/latest.json', import.meta.url), JSON.stringify(results, null, 2))
+const header: Row = ['measure', 'Tandem', 'y-websocket', 'automerge-repo', 'target / ratio']
+const md = [
+  `| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`)
+].join('\n')
+const title = `Tandem bench (${full ? 'full' : 'quick'}), ${started.toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; medians; load average at start ${String(results.loadavgAtStart).split(' ').slice(0, 3).join(' ')}`
+console.log(`\n${title}\n\n${md}\n\nTargets:\n${verdicts.map(v => '  ' + v).join('\n')}\n`)
+await writeFile(new URL('latest.md', resultsDir), `${title}\n\n${md}\n\nTargets:\n\n${verdicts.map(v => `- ${v}`).join('\n')}\n`)
+const stamp = started.toISOString().replace(/[:.]/g, '-')
+await writeFile(new URL(`${full ? 'full' : 'quick'}-${stamp}.json`, resultsDir), JSON.stringify({ ...results, verdicts }, null, 2))
+await writeFile(new URL(`${full ? 'full' : 'quick'}-${stamp}.md`, resultsDir), `${title}\n\n${md}\n\nTargets:\n\n${verdicts.map(v => `- ${v}`).join('\n')}\n`)
+process.exit(0)

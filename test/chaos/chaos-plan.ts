@@ -53,7 +53,7 @@ export function makePlan (seed: number): Plan {
     const at = times[k]!
     if (kind === 'kill-device') return { at, kind, device: rng.int(0, devices - 1), downMs: rng.int(50, 2_500) }
     if (kind === 'kill-relay') return { at, kind, downMs: rng.int(50, 3_000) }
-    return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, Math.min(10_000, chaosMs - at)) }
+    return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, Math.min(20_000, chaosMs - at)) }
   })
   return { devices, direct, chaosMs, workload, faults }
 }

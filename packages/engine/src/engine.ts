@@ -469,14 +469,11 @@ export class Engine {
   }
 
   private async written (doc: Y.Doc): Promise<void> {
-    await this.docs.written(this.docIdOf(doc))
+    const docId = this.docs.idOf(doc)
+    if (docId === undefined) throw new EngineStateError('doc is not open')
+    await this.docs.written(docId)
     const failure = this.docs.failure
     if (failure !== null) throw failure
-  }
-
-  private docIdOf (doc: Y.Doc): string {
-    for (const id of this.docs.ids()) if (this.docs.get(id) === doc) return id
-    throw new EngineStateError('doc is not open')
   }
 
   private async chat (chatId: string): Promise<ChatDoc> {

@@ -15,6 +15,7 @@ export type DocOpenListener = (docId: string, doc: Y.Doc) => void
  */
 export class DocHost {
   private readonly docs = new Map<string, Y.Doc>()
+  private readonly idsByDoc = new WeakMap<Y.Doc, string>()
   private readonly opening = new Map<string, Promise<Y.Doc>>()
   private readonly lastWrite = new Map<string, Promise<void>>()
   private readonly updateListeners = new Set<DocUpdateListener>()
@@ -26,6 +27,9 @@ export class DocHost {
   get (docId: string): Y.Doc | undefined { return this.docs.get(docId) }
 
   ids (): string[] { return [...this.docs.keys()] }
+
+  /** The id of an open doc. */
+  idOf (doc: Y.Doc): string | undefined { return this.idsByDoc.get(doc) }
 
   /** Opens a doc, loading it from disk (or creating it empty). Concurrent calls share one load. */
   open (docId: string): Promise<Y.Doc> {
@@ -82,6 +86,7 @@ export class DocHost {
       for (const l of this.updateListeners) l(docId, update, origin)
     })
     this.docs.set(docId, doc)
+    this.idsByDoc.set(doc, docId)
     for (const l of this.openListeners) l(docId, doc)
     return doc
   }
