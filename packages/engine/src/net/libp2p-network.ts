@@ -73,8 +73,10 @@ export class Libp2pNetwork {
     const node = await createLibp2p({
       start: false,
       privateKey,
-      // listening on <relay>/p2p-circuit makes a reservation, so other devices can reach us through it
-      addresses: { listen: [...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...relays.map(r => `${r.toString()}/p2p-circuit`)] },
+      // '/p2p-circuit' makes a reservation on a relay we are connected to (found through
+      // identify), so other devices can reach us through it. Unlike '<relay>/p2p-circuit' it
+      // neither fails start() while the relay is down nor gives up when the relay restarts.
+      addresses: { listen: [...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...(relays.length > 0 ? ['/p2p-circuit'] : [])] },
       transports: [tcp(), circuitRelayTransport()],
       connectionGater: options.directDial === false
         ? { denyDialMultiaddr: ma => !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma)) }
