@@ -7,7 +7,14 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
 export class Rng {
   private readonly g: ReturnType<typeof xoroshiro128plus>
-  constructor (seed: number) { this.g = xoroshiro128plus(seed) }
+  constructor (seed: number) {
+    // xoroshiro128+ seeded with a small integer starts poorly mixed (neighbouring seeds draw
+    // nearly the same first values): scramble the seed (murmur3's finalizer) and warm up
+    let h = seed | 0
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b); h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35); h ^= h >>> 16
+    this.g = xoroshiro128plus(h)
+    for (let i = 0; i < 16; i++) this.g.next()
+  }
   int (from: number, to: number): number { return uniformInt(this.g, from, to) }
   bool (p = 0.5): boolean { return this.int(0, 9_999) < p * 10_000 }
   pick<T> (xs: readonly T[]): T { return xs[this.int(0, xs.length - 1)]! }
@@ -55,6 +62,14 @@ export function makePlan (seed: number): Plan {
     if (kind === 'kill-relay') return { at, kind, downMs: rng.int(50, 3_000) }
     return { at, kind, device: rng.int(0, devices - 1), side: rng.bool() ? 'device' : 'hub', downMs: rng.int(300, Math.min(20_000, chaosMs - at)) }
   })
+  // Faults on one target run one after the other: a cut ends before the next cut of the same
+  // veth end begins, so no queue of cuts stretches past the chaos phase. (Cuts of the two ends
+  // of one link may overlap: the link is up only once both ends are.)
+  for (const [k, f] of faults.entries()) {
+    if (f.kind !== 'cut') continue
+    const next = faults.slice(k + 1).find(g => g.kind === 'cut' && g.device === f.device && g.side === f.side)
+    if (next !== undefined) f.downMs = Math.max(100, Math.min(f.downMs, next.at - f.at - 100))
+  }
   return { devices, direct, chaosMs, workload, faults }
 }
 

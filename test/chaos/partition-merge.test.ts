@@ -5,6 +5,9 @@
 // healed and the devices must agree, having lost no acknowledged write.
 //
 // Replay a run with the seed it prints: TANDEM_SEED=<n> npx vitest run test/chaos
+// (TANDEM_CHAOS_VERBOSE=1 also prints the timeline of faults and relay connections as it happens.)
+// Needs root (ip netns), like test/lan. Typical run: 30–40 s; a device cut off for long can take
+// up to the engine's relay backoff cap (30 s × 1.5 jitter) to reconnect once healed.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +25,8 @@ const RELAY_PORT = 4001
 const DEVICE_PORT = 4100
 /** Bound on healing + convergence after the chaos phase (the whole test aims at ≤ 90 s). */
 const CONVERGE_MS = 50_000
+/** A quiet spell after convergence, in which no relay connection may drop. */
+const QUIET_MS = 2_000
 /** Bound on a fresh device's catch-up from the relay alone. */
 const FRESH_MS = 15_000
 
@@ -56,10 +61,11 @@ const tempDir = async (label: string): Promise<string> => {
 
 // ── the timeline, printed at the end and on failure ───────────────────────────
 let t0 = Date.now()
+let phase = 'setup '
 const timeline: string[] = []
 const VERBOSE = process.env.TANDEM_CHAOS_VERBOSE === '1'
 const note = (s: string): void => {
-  const line = `+${String(Date.now() - t0).padStart(6)}ms ${s}`
+  const line = `${phase}+${String(Date.now() - t0).padStart(6)}ms ${s}`
   timeline.push(line)
   if (VERBOSE) process.stderr.write(`[chaos] ${line}\n`)
 }
@@ -78,11 +84,17 @@ class Slot {
 }
 
 it(`real processes: ${plan.devices} devices and a relay converge through kills and link cuts (seed ${SEED})`, async () => {
-  const started = Date.now()
+  const started = t0 = Date.now()
+  /** things that must not happen, reported at the end (or with an earlier failure) */
+  const anomalies: string[] = []
+  /** devices that exited while starting */
+  const startFailures: string[] = []
   console.log(`chaos seed ${SEED} — replay: ${REPLAY}\n  ${plan.devices} devices, ${plan.direct ? 'direct links + relay' : 'relay only (--no-direct)'}, ` +
     `workload ${plan.workload.map(w => `${w.burst}×${w.concurrency}/${w.pauseMs}ms`).join(' ')}\n  ${plan.faults.map(describeFault).join('\n  ')}`)
   const fail = (what: string): never => {
-    throw new Error(`${what}\n(seed ${SEED}; replay: ${REPLAY})\ntimeline:\n${timeline.join('\n')}`)
+    const also = [...startFailures, ...anomalies]
+    throw new Error(`${what}\n(seed ${SEED}; replay: ${REPLAY})\n` +
+      (also.length > 0 ? `also seen:\n  ${also.join('\n  ')}\n` : '') + `timeline:\n${timeline.join('\n')}`)
   }
 
   // ── network and relay ───────────────────────────────────────────────────────
@@ -98,7 +110,6 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   let relay = await startRelay()
   const relayId = relay.peerId
   const relayAddr = `/ip4/${HUB_ADDR}/tcp/${RELAY_PORT}/p2p/${relayId}`
-  const anomalies: string[] = []
   /** processes this test SIGKILLs or stops on purpose; any other exit is an anomaly */
   const expectedExits = new Set<DeviceProcess>()
   const watchExit = (d: DeviceProcess): void => {
@@ -126,8 +137,6 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       return push(...es)
     }
   }
-  /** Devices that exited while starting (each is a failure the test reports at the end). */
-  const startFailures: string[] = []
   const startDevice = async (slot: Slot): Promise<DeviceProcess> => {
     const link = net!.links[slot.index]!
     const giveUp = Date.now() + 30_000
@@ -169,6 +178,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   slots[0]!.up(first)
   await first.request('create-account', { name: 'Ann' })
   const { chatId } = await first.request<{ chatId: string }>('create-chat', { title: 'chaos' })
+  const messagesOf = (dump: Dump): Message[] => dump.chats.find(c => c.chatId === chatId)?.messages ?? []
   const credentials = await first.request<string>('credentials')
   for (const slot of slots.slice(1)) {
     const d = await startDevice(slot)
@@ -183,6 +193,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
 
   // ── chaos: continuous writes on every device, seeded faults ─────────────────
   t0 = Date.now()
+  phase = ''
   note('chaos starts')
   let stopWork = false
   let stopWrites = (): void => {}
@@ -232,6 +243,14 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       const again = await startDevice(slot)
       slot.up(again)
       note(`restarted ${again.label}`)
+      // a status never goes back: what this device reported sent is still sent after the restart
+      const wasSent = new Set(slot.incarnations.flatMap(p => p.events.filter(e => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[])))
+      const now = messagesOf(await again.request<Dump>('dump', {}, 30_000))
+      const back = now.filter(m => wasSent.has(m.id) && m.status !== 'sent')
+      if (back.length > 0) {
+        anomalies.push(`${again.label}: ${back.length} of the ${wasSent.size} messages it had reported sent read "${back[0]!.status}" after the restart (e.g. ${back.slice(0, 3).map(m => m.text).join(', ')})`)
+        note(`${again.label}: ${back.length} sent messages went back to ${back[0]!.status}`)
+      }
     } else if (f.kind === 'kill-relay') {
       sentAtRelayKill.push(sentIdsSoFar())
       await relay.kill('SIGKILL')
@@ -249,7 +268,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       note(`healed d${f.device} (${f.side} side)`)
     }
   }
-  const key = (f: Fault): string => f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}`
+  const key = (f: Fault): string => f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}-${f.side}`
   const faultErrors: string[] = []
   const faults = plan.faults.map(f => {
     const p = sleep(f.at).then(() => serial(key(f), () => runFault(f))).catch((err: Error) => {
@@ -279,8 +298,16 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const deadline = healedAt + CONVERGE_MS
   const left = (): number => Math.max(1_000, deadline - Date.now())
   const live = (): DeviceProcess[] => slots.map(s => s.proc!)
+
+  // every device, restarted or not, keeps a client for its configured relay
+  for (const d of live()) {
+    const info = await d.request<{ relays: Array<{ relay: string }> }>('info', {}, 10_000)
+    if (!info.relays.some(r => r.relay === relayId)) {
+      fail(`${d.label} has no client for its relay (--relay ${relayAddr}): relayStatus() = ${JSON.stringify(info.relays)}; ` +
+        `it can neither upload nor receive through the relay, and reports no message as sent`)
+    }
+  }
   const dumpAll = (): Promise<Dump[]> => Promise.all(live().map(d => d.request<Dump>('dump', {}, 30_000)))
-  const messagesOf = (dump: Dump): Message[] => dump.chats.find(c => c.chatId === chatId)?.messages ?? []
 
   // Every message that exists anywhere is on its author's disk, and every author is up again:
   // the union of the devices' lists now is the final list.
@@ -321,6 +348,14 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   }
   note('every message is sent on every device')
   const convergedMs = Date.now() - healedAt
+
+  // healed and converged, nothing is failing any more: every relay connection stays up
+  const marks = live().map(d => d.events.length)
+  await sleep(QUIET_MS)
+  for (const [k, d] of live().entries()) {
+    const drops = d.events.slice(marks[k]).filter(e => e.event === 'relay' && e.connected === false).length
+    if (drops > 0) anomalies.push(`${d.label}: its relay connection dropped ${drops} times in ${QUIET_MS} ms with no fault (flapping)`)
+  }
 
   // ── invariants ──────────────────────────────────────────────────────────────
   const lists = dumps.map(messagesOf)
@@ -391,7 +426,7 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const peerDrops = events.filter(e => e.event === 'peer' && e.status === 'disconnected').length
   console.log(`chaos seed ${SEED}: ${total} messages (${stored.size} acknowledged, ${ackedBeforeKill.size} of them before a device SIGKILL, ` +
     `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts (devices saw ${relayDrops} relay and ${peerDrops} peer disconnections); converged ${convergedMs} ms after healing; ` +
-    `${Date.now() - started} ms in all\n${timeline.join('\n')}`)
+    `${Date.now() - started} ms in all${VERBOSE ? '' : ' (TANDEM_CHAOS_VERBOSE=1 prints the timeline as it happens)'}`)
 }, 150_000)
 
 /** Resolves on the next event (from now on) matching `match` on any of the devices, or after `ms`. */

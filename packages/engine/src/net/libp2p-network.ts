@@ -3,7 +3,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
@@ -39,6 +39,7 @@ interface KnownPeer {
   attempt: number
   timer: TimerHandle | null
   dialing: boolean
+  stream?: Stream | null
 }
 
 /**
@@ -89,6 +90,7 @@ export class Libp2pNetwork {
       services: { identify: identify() }
     })
     const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected)
+    for (const ma of relays) net.relays.set(peerIdOf(ma), { addrs: [ma], attempt: 0, timer: null, dialing: false })
     // discovery can fire during start(): listen first
     node.addEventListener('peer:discovery', evt => {
       const id = evt.detail.id.toString()
@@ -107,10 +109,6 @@ export class Libp2pNetwork {
     }, { runOnLimitedConnection: true })
     await this.node.start()
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
-    for (const addr of this.options.relays ?? []) {
-      const ma = multiaddr(addr)
-      this.relays.set(peerIdOf(ma), { addrs: [ma], attempt: 0, timer: null, dialing: false })
-    }
     this.connectRelays()
   }
 
@@ -136,13 +134,18 @@ export class Libp2pNetwork {
 
   private async connectRelay (relayId: string): Promise<void> {
     const r = this.relays.get(relayId)
-    if (r === undefined || r.dialing || this.stopped) return
+    if (r === undefined || r.dialing || this.stopped || (r.stream != null && r.stream.status === 'open')) return
     if (r.timer !== null) { this.runtime.clearTimeout(r.timer); r.timer = null }
     r.dialing = true
     try {
       const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
       if (this.stopped) { stream.abort(new Error('network stopped')); return }
-      stream.addEventListener('close', () => { this.schedule(r, () => this.connectRelay(relayId)) })
+      r.stream = stream
+      stream.addEventListener('close', () => {
+        if (r.stream !== stream) return // superseded: the live stream's own close redials
+        r.stream = null
+        this.schedule(r, () => this.connectRelay(relayId))
+      })
       this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
     } catch {
       this.schedule(r, () => this.connectRelay(relayId))
