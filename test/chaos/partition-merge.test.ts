@@ -17,6 +17,11 @@ import { ChaosNet, HUB_ADDR } from './chaos-net.js'
 import { describeFault, makePlan, type Fault } from './chaos-plan.js'
 import { NsRelay } from './ns-relay.js'
 
+/** Upper bound on waiting for a failed device's stderr to close. */
+const STDERR_DRAIN_BOUND_MS = 2_000
+/** Delay before starting a device again after it failed to start. */
+const RESTART_RETRY_DELAY_MS = 500
+
 const SEED = Number(process.env.TANDEM_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const REPLAY = `TANDEM_SEED=${SEED} npx vitest run test/chaos`
 const plan = makePlan(SEED)
@@ -159,13 +164,14 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       } catch (err) {
         expectedExits.add(d)
         await d.kill('SIGKILL')
-        await sleep(200) // let its stderr drain
+        // let its stderr drain (bounded): the error we report is in it
+        await Promise.race([new Promise(resolve => { d.child.stderr?.once('close', resolve) }), sleep(STDERR_DRAIN_BOUND_MS)])
         const why = d.stderr.filter(l => /Error/.test(l) && !/^\s+at /.test(l) && !l.includes('throw new')).slice(0, 3).map(l => l.trim()).join(' | ')
         const state = `when spawned: relay ${relayAtSpawn}, ${linkAtSpawn}; now: relay ${relay.alive ? 'up' : 'down'}, ${net!.linkState(slot.index)}`
         startFailures.push(`${d.label} failed to start (${state}): ${(err as Error).message}: ${why}`)
         note(`${d.label} FAILED TO START (${state}): ${why.slice(0, 400)}`)
         if (aborted || Date.now() > giveUp) throw new Error(`${slot.label} could not be started again: ${startFailures.at(-1)}`)
-        await sleep(500)
+        await sleep(RESTART_RETRY_DELAY_MS) // a retry delay before starting it again, not a wait for an event
         continue
       }
       if (slot.peerId !== '' && info.peerId !== slot.peerId) anomalies.push(`${d.label} came back as ${info.peerId}, was ${slot.peerId}`)
