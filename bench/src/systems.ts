@@ -194,7 +194,7 @@ export async function waitPeers (a: Client, others: Client[], timeoutMs = 30_000
 }
 
 /** Resolves once the device reports `count` of its own messages as sent (on the relay's disk). */
-export function waitSent (c: Client, count: number, timeoutMs = 600_000): { done: Promise<void> } {
+export function waitSent (c: Client, count: number, timeoutMs = 600_000): { done: Promise<void>; sent: () => number } {
   let sent = 0
   let off = (): void => {}
   const done = new Promise<void>((resolve, reject) => {
@@ -205,7 +205,20 @@ export function waitSent (c: Client, count: number, timeoutMs = 600_000): { done
       if (sent >= count) { off(); clearTimeout(timer); resolve() }
     })
   })
-  return { done }
+  return { done, sent: () => sent }
+}
+
+/** Resolves once the device has no upload waiting for the relay's ack (polled twice in a row, bounded). */
+export async function waitUploaded (c: Client, timeoutMs = 600_000): Promise<void> {
+  const t0 = performance.now()
+  let quiet = 0
+  while (performance.now() - t0 < timeoutMs) {
+    const relays = (await info(c)).relays
+    quiet = relays.length > 0 && relays.every(r => r.connected && r.pendingUploads === 0) ? quiet + 1 : 0
+    if (quiet >= 2) return
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  throw new Error(`${c.label}: uploads still pending after ${timeoutMs} ms`)
 }
 
 /** A Tandem relay's Prometheus counter. */

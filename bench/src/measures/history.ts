@@ -1,7 +1,7 @@
 import { JsonProcess, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
 import { median } from '../stats.js'
 import {
-  relayMetric, seedPeerServer, startClient, startServer, terminate, waitSent,
+  relayMetric, seedPeerServer, startClient, startServer, terminate, waitSent, waitUploaded,
   type ChatRef, type Client, type Server, type SystemKey
 } from '../systems.js'
 
@@ -41,7 +41,9 @@ async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRe
     const ref = await writer.create()
     const sent = waitSent(writer, n, 3_600_000)
     await writer.burst(n, 1, 3_600_000)
-    await sent.done
+    // every message reported sent, or (should a status event go missing) nothing left to upload
+    await Promise.race([sent.done, waitUploaded(writer, 3_600_000)])
+    if (sent.sent() < n) process.stderr.write(`note: ${key} writer saw ${sent.sent()}/${n} messages reported sent with no upload pending\n`)
     return ref
   } finally {
     await writer.stop()

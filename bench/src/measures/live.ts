@@ -16,6 +16,8 @@ export interface LatencyResult {
   max: number
   /** Median round trip of a no-op command over the bench's control pipe (included twice-halved in every sample: one write, one read). */
   pipeRttMs: number
+  /** Every sample in send order (ms, 0.01 ms resolution). */
+  samples: number[]
 }
 
 export interface ThroughputResult {
@@ -107,7 +109,8 @@ export async function benchLatency (key: SystemKey, path: Path, count: number, w
       system: key, path, count,
       p50: percentile(samples, 50), p99: percentile(samples, 99),
       mean: samples.reduce((a, x) => a + x, 0) / samples.length, max: Math.max(...samples),
-      pipeRttMs: median(rtts)
+      pipeRttMs: median(rtts),
+      samples: samples.map(x => Math.round(x * 100) / 100)
     }
   } finally {
     await s.stop()

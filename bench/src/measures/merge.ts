@@ -61,7 +61,8 @@ async function tandemDirectMerge (n: number, run: number): Promise<number> {
     const addr = (await info(a)).multiaddrs[0]!
     await b.join(ref)
     await b.proc.request('dial', { addr })
-    await b.waitMessages(0, 30_000) // b holds the chat
+    await a.send('before the split ' + messageText(4, run))
+    await b.waitMessages(1, 30_000) // b holds the chat and a message of it
     // apart: b restarts on its data dir knowing no peer; a never dialled b
     await b.stop()
     b = await startClient('tandem', 'tandem-b', null, { ...opts, dataDir: b.dataDir })
@@ -70,7 +71,7 @@ async function tandemDirectMerge (n: number, run: number): Promise<number> {
     await Promise.all([a.burst(n, 10 + run), b.burst(n, 20 + run)])
     const t0 = performance.now()
     await b.proc.request('dial', { addr })
-    await Promise.all([a.waitMessages(2 * n), b.waitMessages(2 * n)])
+    await Promise.all([a.waitMessages(2 * n + 1), b.waitMessages(2 * n + 1)])
     return performance.now() - t0
   } finally {
     await Promise.all([a.stop(), b.stop()])

@@ -48,7 +48,14 @@ runControl({
   ping: () => 'pong',
   create: () => { const h = ensureRepo().create<ChatDoc>({ messages: [] }); attach(h); return h.url },
   connect: c => {
-    void ensureRepo().find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => { emit({ event: 'error', message: String(err) }) })
+    // a doc created a moment ago elsewhere may not be on the server yet ("unavailable"): retry (bounded)
+    const find = (attempt: number): void => {
+      void ensureRepo().find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => {
+        if (attempt < 50) setTimeout(() => { find(attempt + 1) }, 200)
+        else emit({ event: 'error', message: String(err) })
+      })
+    }
+    find(0)
     return null
   },
   disconnect: () => { adapter!.disconnect(); return null },

@@ -7,6 +7,7 @@ import { flag, runControl } from '../peers/control.js'
 import { messageText } from '../text.js'
 import { startDevice, type SwarmDevice } from './engines.js'
 
+
 const relay = flag('relay')
 const total = Number(flag('devices'))
 const stagger = Number(flag('stagger-ms', '20'))
@@ -16,13 +17,30 @@ const timers: NodeJS.Timeout[] = []
 let sent = 0
 let acked = 0
 let failed = 0
+let retries = 0
+const errors = new Map<string, number>()
+
+/** Starts one device, retrying (bounded) when the relay is too busy to answer in time. */
+async function startWithRetry (index: number): Promise<SwarmDevice> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startDevice(relay, index)
+    } catch (err) {
+      const msg = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 80)
+      errors.set(msg, (errors.get(msg) ?? 0) + 1)
+      if (attempt >= 5) throw err
+      retries++
+      await new Promise(resolve => setTimeout(resolve, 1000 * (attempt + 1)))
+    }
+  }
+}
 
 runControl({
   start: async () => {
     const t0 = performance.now()
     const starting: Array<Promise<void>> = []
     for (let i = 0; i < total; i++) {
-      starting.push(startDevice(relay, base + i).then(d => {
+      starting.push(startWithRetry(base + i).then(d => {
         devices.push(d)
         d.engine.subscribe(e => { if (e.type === 'status' && e.status === 'sent') acked += e.messageIds.length })
       }, () => { failed++ }))
@@ -31,7 +49,7 @@ runControl({
     await Promise.all(starting)
     // wait (bounded) until every device's relay session is up
     for (let k = 0; k < 600 && devices.some(d => d.engine.relayStatus()[0]?.connected !== true); k++) await new Promise(resolve => setTimeout(resolve, 100))
-    return { started: devices.length, failed, ms: performance.now() - t0 }
+    return { started: devices.length, failed, retries, errors: Object.fromEntries(errors), ms: performance.now() - t0 }
   },
   activate: c => {
     const count = Math.min(Number(c.count), devices.length)
