@@ -387,7 +387,8 @@ export class Engine {
         if (this.deviceLists!.isRevoked(peerId)) throw new DeviceRevokedError(`device ${peerId} was revoked from this account`)
       },
       open: docId => this.docs.open(docId),
-      get: docId => this.docs.get(docId)
+      get: docId => this.docs.get(docId),
+      defer: fn => { this.runtime.defer(fn) }
     }
     this.sync = new SyncManager(this.peerId, host, this.docs, {
       onPeerOpen: peerId => { this.network?.peerFound(peerId); this.emit({ type: 'peer', peerId, status: 'connected' }) },

@@ -13,6 +13,8 @@ export interface Runtime {
   setTimeout(fn: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
   randomBytes(length: number): Uint8Array
+  /** Runs `fn` once the current burst of work is done (setImmediate): batches a burst's updates. */
+  defer(fn: () => void): void
 }
 
 export const systemRuntime: Runtime = {
@@ -23,7 +25,8 @@ export const systemRuntime: Runtime = {
     return t
   },
   clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) },
-  randomBytes: (length) => new Uint8Array(nodeRandomBytes(length))
+  randomBytes: (length) => new Uint8Array(nodeRandomBytes(length)),
+  defer: (fn) => { setImmediate(fn) }
 }
 
 /** Resolves after `ms` on the runtime's timers. */

@@ -46,7 +46,8 @@ export class Scheduler {
       now: () => 1_800_000_000_000 + Math.floor(this.now) + skewMs,
       setTimeout: (fn, ms) => this.schedule(ms, fn, owner),
       clearTimeout: handle => { this.cancel(handle as number) },
-      randomBytes: n => rng.bytes(n)
+      randomBytes: n => rng.bytes(n),
+      defer: fn => { this.schedule(0, fn, owner) }
     }
   }
 

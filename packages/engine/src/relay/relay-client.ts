@@ -1,7 +1,7 @@
 import { MalformedFrameError, type DeviceCertificate, type SignedDeviceList, type SignedMembership, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
-import type { Runtime, TimerHandle } from '../runtime.js'
+import type { Runtime } from '../runtime.js'
 import { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
 import { encodeSv, isEmptyUpdate, mergeSv, svOfUpdate, type StateVector } from './state-vector.js'
@@ -58,7 +58,8 @@ export class RelayClient {
   private conn: RelayConnection | null = null
   private outbox: OutboxEntry[] = []
   private nextUploadId = 1
-  private readonly flushTimers = new Map<string, TimerHandle>()
+  /** Docs with a flush scheduled for the end of the current burst. */
+  private readonly flushTimers = new Set<string>()
   private readonly snapshotting = new Map<number, string>()
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
@@ -95,7 +96,7 @@ export class RelayClient {
 
   stop (): void {
     this.stopped = true
-    for (const t of this.flushTimers.values()) this.runtime.clearTimeout(t)
+    this.flushTimers.clear()
     this.conn?.close()
   }
 
@@ -216,10 +217,11 @@ export class RelayClient {
 
   private scheduleFlush (docId: string): void {
     if (this.stopped || this.flushTimers.has(docId)) return
-    this.flushTimers.set(docId, this.runtime.setTimeout(() => {
-      this.flushTimers.delete(docId)
+    this.flushTimers.add(docId)
+    this.runtime.defer(() => {
+      if (!this.flushTimers.delete(docId) || this.stopped) return
       void this.flush(docId).catch(err => { this.events.onError(err as TandemError) })
-    }, 0))
+    })
   }
 
   /** Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if connected. */

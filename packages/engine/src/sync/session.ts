@@ -17,6 +17,8 @@ export interface SessionHost {
   /** Docs to sync with this peer as soon as the session opens. */
   sharedDocIds(peerAccountId: string): string[]
   canShare(docId: string, peerAccountId: string): boolean
+  /** Runs `fn` after the current burst of work, to send one frame for many updates. */
+  defer(fn: () => void): void
   /** Throws a typed error if this certified peer must still be refused (a revoked device). */
   checkPeer(peerId: string): void
   open(docId: string): Promise<Y.Doc>
@@ -43,6 +45,8 @@ export class SyncSession {
   private peerAccount: string | null = null
   private readonly requested = new Set<string>()
   private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
+  /** Live updates waiting for the end of the current burst, per doc. */
+  private readonly outgoing = new Map<string, Uint8Array[]>()
   private recvChain: Promise<void> = Promise.resolve()
   private sendChain: Promise<void> = Promise.resolve()
 
@@ -70,10 +74,27 @@ export class SyncSession {
     if (this.state === 'open' && !this.requested.has(docId) && this.host.canShare(docId, this.peerAccount!)) this.request(docId)
   }
 
-  /** Forwards a live update of a doc this session syncs. */
+  /**
+   * Forwards a live update of a doc this session syncs. Updates made in one burst (a
+   * batch of sends, a relay backfill) go out merged as one frame: framing, Noise and a
+   * socket write per update is what limits throughput.
+   */
   sendUpdate (docId: string, update: Uint8Array): void {
     if (this.state !== 'open' || !this.requested.has(docId)) return
-    this.enqueue(chunkPayload(update).map((chunk, i, all) => ({ type: 'update', docId, final: i === all.length - 1, chunk })))
+    const queued = this.outgoing.get(docId)
+    if (queued !== undefined) { queued.push(update); return }
+    this.outgoing.set(docId, [update])
+    if (this.outgoing.size === 1) this.host.defer(() => { this.flushUpdates() })
+  }
+
+  private flushUpdates (): void {
+    const batches = [...this.outgoing]
+    this.outgoing.clear()
+    if (this.state !== 'open') return
+    for (const [docId, updates] of batches) {
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+      this.enqueue(chunkPayload(update).map((chunk, i, all) => ({ type: 'update', docId, final: i === all.length - 1, chunk })))
+    }
   }
 
   close (error?: TandemError): void {
