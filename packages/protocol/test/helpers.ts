@@ -1,6 +1,8 @@
 /** Shared test helpers: byte comparison, structural equality for big values, byte-level mutations. */
 import fc from 'fast-check'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { FrameTooLargeError, MAX_FRAME_BYTES, TandemError } from '../src/index.js'
 import { expect } from 'vitest'
 
 export const bytesOf = (write: (e: encoding.Encoder) => void): Uint8Array => encoding.encode(write)
@@ -64,4 +66,34 @@ export function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
     case 'length': // overwrite one byte with a whole varuint, e.g. a length prefix claiming a huge size
       return Buffer.concat([bytes.subarray(0, at), varUint(m.value), bytes.subarray(at + 1)])
   }
+}
+
+/**
+ * The decoding property every frame family must hold: `read` (streaming) and `decode`
+ * (whole frame) return a frame or throw a TandemError — nothing else, never reading past
+ * the end; over-bound input is a FrameTooLargeError; an accepted frame re-encodes to
+ * exactly the bytes received (canonical encoding).
+ */
+export function decodesSafely<F extends { type: string }>(
+  bytes: Uint8Array,
+  codec: { read(d: decoding.Decoder): F; decode(b: Uint8Array): F; encode(f: F): Uint8Array },
+): void {
+  if (bytes.length <= MAX_FRAME_BYTES) {
+    const decoder = decoding.createDecoder(bytes)
+    try {
+      codec.read(decoder)
+    } catch (e) {
+      if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
+    }
+    if (decoder.pos > bytes.length) throw new Error(`read past the end: ${decoder.pos} > ${bytes.length}`)
+  }
+  let frame: F
+  try {
+    frame = codec.decode(bytes)
+  } catch (e) {
+    if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
+    if (bytes.length > MAX_FRAME_BYTES && !(e instanceof FrameTooLargeError)) throw new Error(`over-bound input gave ${String(e)}`)
+    return
+  }
+  if (!equalBytes(codec.encode(frame), bytes)) throw new Error(`accepted ${frame.type} bytes are not canonical`)
 }

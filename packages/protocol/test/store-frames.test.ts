@@ -40,33 +40,9 @@ import {
   type StoreFrame,
 } from '../src/index.js'
 import { distinctAscii, patterned, smallStoreFrameArb, storeFrameArb } from './arbitraries.js'
-import { equalBytes, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
+import { decodesSafely as helpersDecodesSafely, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
 
-/**
- * Decoding must return a frame or throw a TandemError; a frame it returns must re-encode to
- * the same bytes. The streaming reader must never read past the end either.
- */
-function decodesSafely(bytes: Uint8Array): void {
-  if (bytes.length <= MAX_FRAME_BYTES) {
-    const decoder = decoding.createDecoder(bytes)
-    try {
-      readStoreFrame(decoder)
-    } catch (e) {
-      if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
-    }
-    if (decoder.pos > bytes.length) throw new Error(`readStoreFrame read past the end: ${decoder.pos} > ${bytes.length}`)
-  }
-  let frame: StoreFrame
-  try {
-    frame = decodeStoreFrame(bytes)
-  } catch (e) {
-    if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
-    if (bytes.length > MAX_FRAME_BYTES && !(e instanceof FrameTooLargeError)) throw new Error(`over-bound input gave ${String(e)}`)
-    return
-  }
-  // Canonical encoding: accepted bytes are exactly what the encoder would write.
-  if (!equalBytes(encodeStoreFrame(frame), bytes)) throw new Error(`accepted ${frame.type} bytes are not canonical`)
-}
+const decodesSafely = (bytes: Uint8Array): void => helpersDecodesSafely(bytes, { read: readStoreFrame, decode: decodeStoreFrame, encode: encodeStoreFrame })
 
 const tags = Object.values(StoreFrameTag)
 const tagArb = fc.oneof(fc.constantFrom(...tags), fc.integer({ min: 0, max: 40 }))

@@ -23,34 +23,9 @@ import {
   type SyncFrame,
 } from '../src/index.js'
 import { frameArb, patterned, smallFrameArb } from './arbitraries.js'
-import { equalBytes, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
+import { decodesSafely as helpersDecodesSafely, equalBytes, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
 
-/**
- * Decoding must return a frame or throw a TandemError; a frame it returns must re-encode to
- * the same bytes. The streaming reader must never read past the end either (lib0 would
- * silently hand back a short view).
- */
-function decodesSafely(bytes: Uint8Array): void {
-  if (bytes.length <= MAX_FRAME_BYTES) {
-    const decoder = decoding.createDecoder(bytes)
-    try {
-      readSyncFrame(decoder)
-    } catch (e) {
-      if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
-    }
-    if (decoder.pos > bytes.length) throw new Error(`readSyncFrame read past the end: ${decoder.pos} > ${bytes.length}`)
-  }
-  let frame: SyncFrame
-  try {
-    frame = decodeSyncFrame(bytes)
-  } catch (e) {
-    if (!(e instanceof TandemError)) throw new Error(`non-TandemError escaped: ${String(e)}`, { cause: e })
-    if (bytes.length > MAX_FRAME_BYTES) expect(e).toBeInstanceOf(FrameTooLargeError)
-    return
-  }
-  // Canonical encoding: accepted bytes are exactly what the encoder would write.
-  expect(equalBytes(encodeSyncFrame(frame), bytes)).toBe(true)
-}
+const decodesSafely = (bytes: Uint8Array): void => helpersDecodesSafely(bytes, { read: readSyncFrame, decode: decodeSyncFrame, encode: encodeSyncFrame })
 
 const boundValues = [MAX_DOC_ID_BYTES, MAX_STATE_VECTOR_BYTES, MAX_CHUNK_BYTES, MAX_ERROR_MESSAGE_BYTES, MAX_FRAME_BYTES, 2 ** 30]
 
