@@ -31,6 +31,4 @@ export class HybridLogicalClock {
   observe (remote: Hlc): void {
     if (compareHlc(remote, this.last) > 0) this.last = { wall: remote.wall, counter: remote.counter }
   }
-
-  get current (): Hlc { return this.last }
 }

@@ -28,8 +28,3 @@ export const systemRuntime: Runtime = {
   randomBytes: (length) => new Uint8Array(nodeRandomBytes(length)),
   defer: (fn) => { setImmediate(fn) }
 }
-
-/** Resolves after `ms` on the runtime's timers. */
-export function delay (runtime: Runtime, ms: number): Promise<void> {
-  return new Promise(resolve => { runtime.setTimeout(resolve, ms) })
-}

@@ -116,11 +116,6 @@ export class RelayClient {
     if (this.isConnected) void this.conn!.send({ type: 'device-list', list })
   }
 
-  sendEphemeral (docId: string, payload: Uint8Array): boolean {
-    if (!this.isConnected) return false
-    void this.conn!.send({ type: 'ephemeral', docId, payload })
-    return true
-  }
 
   // ── called by RelayConnection ─────────────────────────────────────────────
 

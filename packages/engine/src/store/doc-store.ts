@@ -61,9 +61,6 @@ export class DocStore {
     return ids
   }
 
-  async hasDoc (docId: string): Promise<boolean> {
-    return (await this.db.get(docKey(docId))) !== undefined
-  }
 
   /** Reads a doc back and makes it ready for {@link append}. */
   async loadDoc (docId: string): Promise<StoredDoc> {

@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import {
   AccessDeniedError, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION, TandemError,
-  checkVersion, chunkPayload, decodeSyncFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
+  checkVersion, chunkPayload, decodeSyncFrame, errorFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
   type DeviceCertificate, type SyncFrame
 } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
@@ -108,8 +108,7 @@ export class SyncSession {
   fail (err: unknown): void {
     if (this.state === 'closed') return
     const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
-    const message = error.message.slice(0, 512)
-    const told = this.send({ type: 'error', code: error.code, message })
+    const told = this.send(errorFrame(error))
     this.state = 'closed'
     void told.finally(() => { this.link.close(error) })
     this.events.onClose(this, error)

@@ -1,6 +1,6 @@
 import {
   AccessDeniedError, DeviceNotListedError, DeviceRevokedError, MalformedFrameError, NotAuthenticatedError,
-  TandemError, checkStoreVersion, decodeStoreFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
+  TandemError, checkStoreVersion, decodeStoreFrame, docErrorFrame, storeErrorFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
 } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type { Upload } from '../history/history-store.js'
@@ -61,7 +61,7 @@ export class StoreSession {
     if (this.state === 'closed') return
     const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
     this.service.refused(this, error)
-    const told = this.send({ type: 'error', code: error.code, message: error.message.slice(0, 512) })
+    const told = this.send(storeErrorFrame(error))
     this.closed()
     void told.finally(() => { this.link.close(error) })
   }
@@ -213,6 +213,6 @@ export class StoreSession {
 
   private async docError (docId: string, uploadId: number, err: TandemError): Promise<void> {
     this.service.refusedDoc(this, err)
-    await this.send({ type: 'doc-error', docId, uploadId, code: err.code, message: err.message.slice(0, 512) })
+    await this.send(docErrorFrame(docId, uploadId, err))
   }
 }
