@@ -28,6 +28,7 @@ import { DocStore, type DocStoreOptions } from './store/doc-store.js'
 import type { KeyValueStore } from './store/kv.js'
 import type { Link } from '@tandem/transport'
 import type { SessionHost } from './sync/session.js'
+import { PERMANENT_REFUSALS } from './sync/refusals.js'
 import { SyncManager } from './sync/sync-manager.js'
 
 export interface EngineOptions {
@@ -53,9 +54,6 @@ export interface AccountInfo {
   accountId: string
   name: string
 }
-
-/** Refusals that no retry can fix: the peer is not, or no longer, a device of this account. */
-const PERMANENT_REFUSALS = new Set(['ERR_WRONG_ACCOUNT', 'ERR_DEVICE_REVOKED', 'ERR_INVALID_CERTIFICATE'])
 
 /** Origin of changes made through this API. */
 const LOCAL = Symbol('tandem:local')

@@ -1,6 +1,7 @@
 import { TandemError } from '@tandem/protocol'
 import type { DocHost } from '../store/doc-host.js'
 import type { Link } from '@tandem/transport'
+import { REFUSALS } from './refusals.js'
 import { SyncSession, type SessionHost } from './session.js'
 
 export interface SyncManagerEvents {
@@ -9,9 +10,6 @@ export interface SyncManagerEvents {
   /** A peer was refused (bad certificate, wrong account, bad frames): typed, never thrown. */
   onPeerRefused(peerId: string, error: TandemError): void
 }
-
-/** Codes that mean "this peer and we may not sync", as opposed to a broken connection. */
-const REFUSALS = new Set(['ERR_DEVICE_REVOKED', 'ERR_WRONG_ACCOUNT', 'ERR_INVALID_CERTIFICATE', 'ERR_NOT_AUTHENTICATED', 'ERR_UNSUPPORTED_VERSION'])
 
 /**
  * Owns the sync sessions: at most one per peer (when both sides dial, the link
