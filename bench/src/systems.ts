@@ -147,7 +147,7 @@ function tandemClient (proc: JsonProcess, dataDir: string): Client {
     use: ref => { chatId = (ref as { chatId: string }).chatId },
     send: async text => { await proc.request('send', { chatId, text }) },
     burst: async (count, seed, timeoutMs = 600_000) => {
-      await proc.request('burst', { chatId, prefix: burstPrefix(seed), count, concurrency: 256 }, timeoutMs)
+      await proc.request('burst', { chatId, prefix: burstPrefix(seed), count, concurrency: 256, quiet: true }, timeoutMs)
     },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),
     watch: async () => { await proc.request('watch') },

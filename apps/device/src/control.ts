@@ -70,7 +70,7 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
     case 'send':
       return await engine.sendMessage(str('chatId'), str('text'))
     case 'burst':
-      return await burst(engine, str('chatId'), str('prefix'), Number(c.count), Number(c.concurrency ?? 1))
+      return await burst(engine, str('chatId'), str('prefix'), Number(c.count), Number(c.concurrency ?? 1), c.quiet === true)
     case 'dial':
       engine.dial(str('addr'))
       return null
@@ -86,14 +86,14 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
   }
 }
 
-/** Sends `count` messages, `concurrency` at a time, reporting each as soon as it is stored. */
-async function burst (engine: Engine, chatId: string, prefix: string, count: number, concurrency: number): Promise<number> {
+/** Sends `count` messages, `concurrency` at a time, reporting each as soon as it is stored (unless `quiet`). */
+async function burst (engine: Engine, chatId: string, prefix: string, count: number, concurrency: number, quiet: boolean): Promise<number> {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) {
       const text = `${prefix}-${next++}`
       const m = await engine.sendMessage(chatId, text)
-      write({ event: 'stored', id: m.id, text })
+      if (!quiet) write({ event: 'stored', id: m.id, text })
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))

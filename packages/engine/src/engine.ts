@@ -16,9 +16,9 @@ import { HybridLogicalClock } from './hlc.js'
 import { loadAccount, loadPeerKey, saveAccount, type AccountIdentity } from './identity-store.js'
 import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './model/account-doc.js'
 import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
-import { MAX_MESSAGE_TEXT, isMessageRecord, toMessage, type Message, type MessageRecord, type MessageStatus } from './model/message.js'
+import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord, type MessageStatus } from './model/message.js'
 import { DeviceListKeeper } from './account/device-list-keeper.js'
-import { RelayClient, type RelayProgress } from './relay/relay-client.js'
+import { FROM_RELAY, RelayClient, type ChangeSource, type RelayProgress } from './relay/relay-client.js'
 import { RelayState } from './relay/relay-state.js'
 import type { StateVector } from './relay/state-vector.js'
 import { Libp2pNetwork, type NetworkOptions } from './net/libp2p-network.js'
@@ -27,7 +27,7 @@ import { DocHost } from './store/doc-host.js'
 import { DocStore, type DocStoreOptions } from './store/doc-store.js'
 import type { KeyValueStore } from './store/kv.js'
 import type { Link } from '@tandem/transport'
-import type { SessionHost } from './sync/session.js'
+import { SyncSession, type SessionHost } from './sync/session.js'
 import { PERMANENT_REFUSALS } from './sync/refusals.js'
 import { SyncManager } from './sync/sync-manager.js'
 
@@ -74,9 +74,13 @@ export class Engine {
   private readonly memberships = new Map<string, SignedMembership>()
   /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids. */
   private readonly unsent = new Map<string, Set<string>>()
+  /** Per chat, messages sent in this burst: one transaction (one update, one log entry) for all. */
+  private readonly outgoing = new Map<string, { records: MessageRecord[]; appended: PromiseWithResolvers<void> }>()
   private readonly listeners = new Set<EngineListener>()
   private readonly hlc: HybridLogicalClock
   private started = false
+
+  private peerIdText: string | undefined
 
   private constructor (
     private readonly store: DocStore,
@@ -106,7 +110,10 @@ export class Engine {
   }
 
   /** This device's libp2p peer id. */
-  get peerId (): string { return peerIdFromPrivateKey(this.peerKey).toString() }
+  get peerId (): string {
+    this.peerIdText ??= peerIdFromPrivateKey(this.peerKey).toString()
+    return this.peerIdText
+  }
 
   get accountId (): string | null { return this.account?.accountId ?? null }
 
@@ -234,9 +241,33 @@ export class Engine {
     let unsent = this.unsent.get(chatId)
     if (unsent === undefined) { unsent = new Set(); this.unsent.set(chatId, unsent) }
     unsent.add(record.id)
-    chat.doc.transact(() => { chat.append(record) }, LOCAL)
+    await this.appendInBurst(chatId, chat, record)
     await this.written(chat.doc)
     return toMessage(chatId, record, this.statusOf(chatId, chat, record.id))
+  }
+
+  /**
+   * Appends at the end of the current burst, together with every other message sent to
+   * this chat meanwhile: a transaction per message cost more than the message itself.
+   */
+  private appendInBurst (chatId: string, chat: ChatDoc, record: MessageRecord): Promise<void> {
+    let batch = this.outgoing.get(chatId)
+    if (batch === undefined) {
+      const b = { records: [] as MessageRecord[], appended: Promise.withResolvers<void>() }
+      batch = b
+      this.outgoing.set(chatId, b)
+      this.runtime.defer(() => {
+        this.outgoing.delete(chatId)
+        try {
+          chat.doc.transact(() => { for (const r of b.records) chat.append(r) }, LOCAL)
+          b.appended.resolve()
+        } catch (err) {
+          b.appended.reject(err)
+        }
+      })
+    }
+    batch.records.push(record)
+    return batch.appended.promise
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
@@ -335,20 +366,16 @@ export class Engine {
   private attach (docId: string, doc: Y.Doc): void {
     const chatId = chatIdOfDoc(docId)
     if (chatId !== null) {
-      const chat = new ChatDoc(doc)
-      this.chats.set(chatId, chat)
-      queueMicrotask(() => { this.emit({ type: 'chats' }) }) // its messages can be listed now
-      for (const m of chat.messages.toArray()) if (isMessageRecord(m)) this.hlc.observe(m)
-      chat.messages.observe(event => {
-        const origin = event.transaction.origin === LOCAL ? 'local' : 'remote'
-        for (const item of event.changes.added) {
-          for (const m of item.content.getContent()) {
-            if (!isMessageRecord(m)) continue
-            if (origin === 'remote') this.hlc.observe(m)
-            this.emit({ type: 'message', chatId, message: toMessage(chatId, m, this.statusOf(chatId, chat, m.id)), origin })
-          }
+      const chat: ChatDoc = new ChatDoc(doc, (added, txOrigin) => {
+        const origin = txOrigin === LOCAL ? 'local' : 'remote'
+        for (const m of added) {
+          if (origin === 'remote') this.hlc.observe(m)
+          this.emit({ type: 'message', chatId, message: toMessage(chatId, m, this.statusOf(chatId, chat, m.id)), origin })
         }
       })
+      this.chats.set(chatId, chat)
+      queueMicrotask(() => { this.emit({ type: 'chats' }) }) // its messages can be listed now
+      for (const m of chat.records()) this.hlc.observe(m)
       return
     }
     if (this.account !== null && docId === accountDocId(this.account.accountId)) {
@@ -424,7 +451,10 @@ export class Engine {
       await client.load()
       this.relays.set(relayId, client)
     }
-    this.docs.onUpdate((docId, _update, origin) => { for (const r of this.relays.values()) r.docUpdated(docId, origin) })
+    this.docs.onUpdate((docId, _update, origin) => {
+      const source: ChangeSource = origin === FROM_RELAY ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
+      for (const r of this.relays.values()) r.docUpdated(docId, source)
+    })
     this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
     if (network === null) return
     for (const d of this.accountDoc!.listDevices()) network.addPeerViaRelays(d.peerId)

@@ -17,6 +17,16 @@ export interface Runtime {
   defer(fn: () => void): void
 }
 
+/** Random bytes are drawn 4 KiB at a time: one getrandom call per message id cost more than the rest of a send. */
+const pool = { bytes: new Uint8Array(0), used: 0 }
+function pooledRandomBytes (length: number): Uint8Array {
+  if (length > 1024) return new Uint8Array(nodeRandomBytes(length))
+  if (pool.used + length > pool.bytes.byteLength) { pool.bytes = new Uint8Array(nodeRandomBytes(4096)); pool.used = 0 }
+  const out = pool.bytes.slice(pool.used, pool.used + length)
+  pool.used += length
+  return out
+}
+
 export const systemRuntime: Runtime = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
@@ -25,6 +35,6 @@ export const systemRuntime: Runtime = {
     return t
   },
   clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) },
-  randomBytes: (length) => new Uint8Array(nodeRandomBytes(length)),
+  randomBytes: pooledRandomBytes,
   defer: (fn) => { setImmediate(fn) }
 }

@@ -1,5 +1,5 @@
 import * as Y from 'yjs'
-import { compareMessages, isMessageRecord, type MessageRecord } from './message.js'
+import { compareMessages, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from './message.js'
 
 /** Doc id of a chat. Chat ids are random, lowercase base32/hex text. */
 export const chatDocId = (chatId: string): string => `chat:${chatId}`
@@ -11,37 +11,61 @@ export interface ChatMeta {
   createdBy: string
 }
 
+/** New messages in a doc, decoded once; `origin` is the transaction's. */
+export type MessagesAddedListener = (added: MessageRecord[], origin: unknown) => void
+
 /**
- * Typed view of a chat doc. Messages live in one Y.Array in arrival order;
- * `ordered()` keeps a sorted index up to date incrementally so listing a long
- * chat after each new message stays cheap.
+ * Typed view of a chat doc. Messages live in a Y.Map keyed by message id, each a
+ * binary record: the display order comes from the records' clocks, not from a
+ * position, and a map entry costs O(1) to add — in a Y.Array, appending unmerged
+ * items of one client walks the whole run (Yjs' search markers step left over
+ * items that could merge). `ordered()` keeps a sorted index up to date
+ * incrementally so listing a long chat after each new message stays cheap.
  */
 export class ChatDoc {
-  readonly messages: Y.Array<MessageRecord>
+  readonly messages: Y.Map<Uint8Array>
   readonly meta: Y.Map<unknown>
   private sorted: MessageRecord[] | null = null
-  private readonly ids = new Set<string>()
-  /** Message id → Yjs item id (client, clock): whether a relay holds it is a state-vector check. */
-  private itemIds: Map<string, [number, number]> | null = null
+  /** Entries in `messages` (Y.Map's own `size` walks the whole map). */
+  private count: number | null = null
 
-  constructor (readonly doc: Y.Doc) {
-    this.messages = doc.getArray<MessageRecord>('messages')
+  constructor (readonly doc: Y.Doc, onAdded?: MessagesAddedListener) {
+    this.messages = doc.getMap<Uint8Array>('messages')
     this.meta = doc.getMap('meta')
     this.messages.observe(event => {
-      if (this.itemIds !== null) for (const item of event.changes.added) this.indexItem(item)
-      if (this.sorted === null) return
       const added: MessageRecord[] = []
-      for (const item of event.changes.added) {
-        for (const content of item.content.getContent()) if (isMessageRecord(content)) added.push(content)
+      for (const id of event.keysChanged) {
+        const action = event.keys.get(id)?.action
+        if (this.count !== null) this.count += action === 'add' ? 1 : action === 'delete' ? -1 : 0
+        if (action !== 'add') continue
+        const m = this.record(id)
+        if (m !== null) added.push(m)
       }
-      if (added.length > this.sorted.length / 8) { this.sorted = null; return }
-      for (const m of added) this.insertSorted(m)
+      if (this.sorted !== null) {
+        if (added.length > this.sorted.length / 8) this.sorted = null
+        else for (const m of added) this.insertSorted(m)
+      }
+      if (added.length > 0) onAdded?.(added, event.transaction.origin)
     })
   }
 
   append (record: MessageRecord): void {
-    // insert at the end, not push: push walks the whole list.
-    this.messages.insert(this.messages.length, [record])
+    this.messages.set(record.id, encodeMessageRecord(record))
+  }
+
+  /** One message, or null if the doc has none (or an unreadable one) under this id. */
+  record (id: string): MessageRecord | null {
+    return decodeMessageRecord(id, this.messages.get(id))
+  }
+
+  /** Every message record, in no particular order (decoded afresh). */
+  records (): MessageRecord[] {
+    const out: MessageRecord[] = []
+    for (const [id, content] of this.messages.entries()) {
+      const m = decodeMessageRecord(id, content)
+      if (m !== null) out.push(m)
+    }
+    return out
   }
 
   setMeta (meta: ChatMeta): void {
@@ -60,39 +84,27 @@ export class ChatDoc {
 
   /** All messages in display order (a shared array: do not mutate). */
   ordered (): readonly MessageRecord[] {
-    if (this.sorted === null) {
-      this.ids.clear()
-      const all: MessageRecord[] = []
-      for (const m of this.messages.toArray()) {
-        if (isMessageRecord(m) && !this.ids.has(m.id)) { this.ids.add(m.id); all.push(m) }
-      }
-      this.sorted = all.sort(compareMessages)
-    }
+    this.sorted ??= this.records().sort(compareMessages)
     return this.sorted
   }
 
-  get size (): number { return this.ordered().length }
+  get size (): number {
+    if (this.count === null) {
+      this.count = 0
+      for (const item of this.messages._map.values()) if (!item.deleted) this.count++
+    }
+    return this.count
+  }
 
   /** The Yjs item id of a message, as [client, clock]. */
   itemIdOf (messageId: string): [number, number] | undefined {
-    if (this.itemIds === null) {
-      this.itemIds = new Map()
-      for (let item = this.messages._start; item !== null; item = item.right) this.indexItem(item)
-    }
-    return this.itemIds.get(messageId)
-  }
-
-  private indexItem (item: Y.Item): void {
-    if (item.deleted) return
-    item.content.getContent().forEach((m: unknown, i: number) => {
-      if (isMessageRecord(m)) this.itemIds!.set(m.id, [item.id.client, item.id.clock + i])
-    })
+    const item = this.messages._map.get(messageId)
+    return item === undefined || item.deleted ? undefined : [item.id.client, item.id.clock]
   }
 
   private insertSorted (m: MessageRecord): void {
     const list = this.sorted
-    if (list === null || this.ids.has(m.id)) return
-    this.ids.add(m.id)
+    if (list === null) return
     let lo = 0
     let hi = list.length
     while (lo < hi) {

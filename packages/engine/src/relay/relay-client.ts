@@ -14,6 +14,17 @@ const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'
 /** Upload a snapshot once the relay's log holds this many entries after its newest one. */
 const SNAPSHOT_AFTER_ENTRIES = 500
 
+/**
+ * Content learned from a peer is uploaded only if the relay still lacks it after this
+ * long: the device that wrote it normally uploads it itself, and the relay then sends it
+ * to us, which makes our diff empty. (Uploading at once made every LAN-learned update a
+ * second, duplicate append on the relay.)
+ */
+export const PEER_UPLOAD_GRACE_MS = 2_000
+
+/** Where a doc change came from: ours, a peer's session, or the relay's log. */
+export type ChangeSource = 'local' | 'peer' | 'relay'
+
 export interface RelayClientHost {
   readonly certificate: DeviceCertificate
   /** The newest signed device list this device has (signed anew if it lacks a device). */
@@ -60,6 +71,8 @@ export class RelayClient {
   private nextUploadId = 1
   /** Docs with a flush scheduled for the end of the current burst. */
   private readonly flushTimers = new Set<string>()
+  /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
+  private readonly graceTimers = new Map<string, unknown>()
   private readonly snapshotting = new Map<number, string>()
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
@@ -97,6 +110,8 @@ export class RelayClient {
   stop (): void {
     this.stopped = true
     this.flushTimers.clear()
+    for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
+    this.graceTimers.clear()
     this.conn?.close()
   }
 
@@ -104,11 +119,16 @@ export class RelayClient {
   docOpened (docId: string): void {
     if (this.isConnected) this.setUp(this.conn!, docId)
     this.scheduleFlush(docId)
+    this.scheduleGrace(docId)
   }
 
-  /** A doc changed (locally or from a LAN peer): upload the diff soon, coalescing a burst. */
-  docUpdated (docId: string, origin: unknown): void {
-    if (origin !== FROM_RELAY) this.scheduleFlush(docId)
+  /**
+   * A doc changed: our own writes go up at the end of the burst (coalesced); what a peer
+   * wrote goes up after a grace period, and only the part the relay still lacks then.
+   */
+  docUpdated (docId: string, source: ChangeSource): void {
+    if (source === 'local') this.scheduleFlush(docId)
+    else if (source === 'peer') this.scheduleGrace(docId)
   }
 
   /** Pushes a device list (after a revocation, say) to the relay now. */
@@ -125,7 +145,10 @@ export class RelayClient {
     this.progress.clear()
     for (const docId of this.host.docIds()) this.setUp(conn, docId)
     for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
-    for (const docId of this.host.docIds()) await this.flush(docId)
+    for (const docId of this.host.docIds()) {
+      await this.flush(docId, false)
+      this.scheduleGrace(docId)
+    }
     this.events.onConnection(this.relayId, true)
   }
 
@@ -215,18 +238,46 @@ export class RelayClient {
     this.flushTimers.add(docId)
     this.runtime.defer(() => {
       if (!this.flushTimers.delete(docId) || this.stopped) return
-      void this.flush(docId).catch(err => { this.events.onError(err as TandemError) })
+      void this.flush(docId, false).catch(err => { this.events.onError(err as TandemError) })
     })
   }
 
-  /** Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if connected. */
-  private async flush (docId: string): Promise<void> {
+  /** Uploads whatever the relay lacks (peers' content too) once the grace period is over. */
+  private scheduleGrace (docId: string): void {
+    if (this.stopped || this.graceTimers.has(docId)) return
+    this.graceTimers.set(docId, this.runtime.setTimeout(() => {
+      this.graceTimers.delete(docId)
+      if (this.stopped || !this.isConnected) return // connected() schedules it again
+      void this.flush(docId, true).catch(err => { this.events.onError(err as TandemError) })
+    }, PEER_UPLOAD_GRACE_MS))
+  }
+
+  /**
+   * Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if
+   * connected. Unless `all`, only this session's own writes (the doc's client id).
+   */
+  private async flush (docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     const st = this.state.doc(docId)
-    const blob = Y.encodeStateAsUpdate(doc, encodeSv(st.uploaded))
+    const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
+    let sv: StateVector
+    let target: StateVector
+    if (all) {
+      sv = docSv
+      target = st.uploaded
+    } else {
+      const own = docSv.get(doc.clientID) ?? 0
+      // a change that adds no struct (a bare deletion) only shows in the delete set: send all
+      if (own <= (st.uploaded.get(doc.clientID) ?? 0)) return await this.flush(docId, true)
+      // pretend the relay has every other client's content: the diff is ours alone
+      target = new Map(docSv)
+      target.set(doc.clientID, st.uploaded.get(doc.clientID) ?? 0)
+      sv = new Map(st.uploaded)
+      sv.set(doc.clientID, own)
+    }
+    const blob = Y.encodeStateAsUpdate(doc, encodeSv(target))
     if (isEmptyUpdate(blob)) return
-    const sv = Y.decodeStateVector(Y.encodeStateVector(doc))
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
     mergeSv(st.uploaded, sv)
     this.outbox.push(entry)

@@ -11,13 +11,13 @@ export interface StoredDoc {
 export interface DocStoreOptions {
   /** fsync every batch (default true): "stored" then survives power loss, not just a crash. */
   sync?: boolean
-  /** Compact a doc's log into a snapshot once it holds this many updates… */
+  /** Compact a doc's log into a snapshot once it holds this many updates (and a quarter of the snapshot's bytes)… */
   compactEntries?: number
-  /** …or this many bytes. */
+  /** …or this many bytes (or the snapshot's size, if larger). */
   compactBytes?: number
 }
 
-interface LogState { nextSeq: number; entries: number; bytes: number }
+interface LogState { nextSeq: number; entries: number; bytes: number; snapshotBytes: number }
 
 const DOC_ID = /^[a-z0-9][a-z0-9:_.-]{0,127}$/
 const SEQ_WIDTH = 12
@@ -76,7 +76,7 @@ export class DocStore {
       bytes += value.byteLength
       nextSeq = parseInt(key.slice(prefix.length), 16) + 1
     }
-    this.logs.set(docId, { nextSeq, entries: updates.length, bytes })
+    this.logs.set(docId, { nextSeq, entries: updates.length, bytes, snapshotBytes: snapshot?.byteLength ?? 0 })
     return { snapshot, updates }
   }
 
@@ -89,13 +89,15 @@ export class DocStore {
     let log = this.logs.get(docId)
     if (log === undefined) {
       DocStore.assertDocId(docId)
-      log = { nextSeq: 0, entries: 0, bytes: 0 }
+      log = { nextSeq: 0, entries: 0, bytes: 0, snapshotBytes: 0 }
       this.logs.set(docId, log)
     }
     const ops: BatchOp[] = []
     if (log.nextSeq === 0 && log.entries === 0) ops.push({ type: 'put', key: docKey(docId), value: new Uint8Array(0) })
-    if (log.entries + 1 >= this.compactEntries || log.bytes + update.byteLength >= this.compactBytes) {
-      ops.push({ type: 'put', key: snapKey(docId), value: snapshot() })
+    if (this.compactionDue(log, update.byteLength)) {
+      const state = snapshot()
+      log.snapshotBytes = state.byteLength
+      ops.push({ type: 'put', key: snapKey(docId), value: state })
       // Delete every entry this snapshot covers, including ones still queued in this batch.
       for (let seq = log.nextSeq - log.entries; seq < log.nextSeq; seq++) ops.push({ type: 'del', key: logKey(docId, seq) })
       log.entries = 0
@@ -106,6 +108,17 @@ export class DocStore {
       log.bytes += update.byteLength
     }
     return this.queue.enqueue(ops)
+  }
+
+  /**
+   * Compaction re-encodes the whole doc, so it waits until the log holds a fair share of
+   * the snapshot's size: its cost per appended byte stays constant as a chat grows
+   * (a fixed 500-update period made a long chat's write path quadratic).
+   */
+  private compactionDue (log: LogState, adding: number): boolean {
+    const bytes = log.bytes + adding
+    if (bytes >= Math.max(this.compactBytes, log.snapshotBytes)) return true
+    return log.entries + 1 >= this.compactEntries && bytes >= log.snapshotBytes / 4
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {
