@@ -391,24 +391,29 @@ describe('HistoryStore on level (disk)', () => {
 
   it('drops the parts of uploads a crash left uncommitted when it opens', async () => {
     const dir = await tempDir()
-    let history = await HistoryStore.open(diskDb(dir), OPTIONS)
+    // uploads over 2 KiB stream their parts to disk; smaller ones stay in memory until their commit
+    const options = { ...OPTIONS, bufferUploadBytes: 2048 }
+    let history = await HistoryStore.open(diskDb(dir), options)
     const kept = blob(1500)
     await append(history, DOC, kept)
     // parts written, never committed nor aborted: what a crash mid-upload leaves
     const orphan = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
     for (const part of split(blob(3000), 1024)) await orphan.addPart(part)
     const orphanSnap = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1', covers: 1 })
-    await orphanSnap.addPart(blob(10))
+    for (const part of split(blob(2500), 1024)) await orphanSnap.addPart(part)
+    // a small upload's parts never reached the disk: a crash loses nothing to clean up
+    const small = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    await small.addPart(blob(10))
     const stats = history.stats()
     await history.close()
 
     const raw = diskDb(dir)
     await raw.open()
     expect(await keys(raw, 'pending!')).toHaveLength(2)
-    expect(await keys(raw, 'part!')).toHaveLength(2 + 3 + 1)
+    expect(await keys(raw, 'part!')).toHaveLength(2 + 3 + 3)
     await raw.close()
 
-    history = await HistoryStore.open(diskDb(dir), OPTIONS)
+    history = await HistoryStore.open(diskDb(dir), options)
     expect(history.stats()).toEqual(stats)
     await history.close()
 
@@ -421,5 +426,191 @@ describe('HistoryStore on level (disk)', () => {
     const [entry] = await history.entriesAfter(DOC, 0, 10)
     expect(await readBlob(history, entry!.upload, entry!.parts)).toEqual(Buffer.from(kept))
     expect(await append(history, DOC, blob(5))).toMatchObject({ seq: 2 })
+  })
+})
+
+describe('HistoryStore: small uploads in memory, the cached tail', () => {
+  /** A memory-level store that records every batch it is given. */
+  async function counting (options: Partial<HistoryOptions> = {}) {
+    const db = memDb()
+    const batches: Array<{ keys: string[]; sync: boolean }> = []
+    const store: KeyValueStore = {
+      open: () => db.open(),
+      close: () => db.close(),
+      get: k => db.get(k),
+      keys: r => db.keys(r),
+      iterator: r => db.iterator(r),
+      batch: async (ops: BatchOp[], o?: { sync?: boolean }) => {
+        batches.push({ keys: ops.map(op => op.key), sync: o?.sync === true })
+        await db.batch(ops)
+      }
+    }
+    const history = await HistoryStore.open(store, { ...OPTIONS, sync: true, ...options })
+    cleanups.push(() => history.close())
+    return { db, history, batches }
+  }
+
+  const kinds = (b: { keys: string[] }): string[] => [...new Set(b.keys.map(k => k.slice(0, k.indexOf('!'))))].sort()
+
+  it('writes a single-part upload in one synced batch with its log entry, and nothing before the commit', async () => {
+    const { db, history, batches } = await counting()
+    const b = blob(1000)
+    const upload = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    await upload.addPart(b)
+    expect(batches).toEqual([])
+    expect(await keys(db, 'part!')).toEqual([])
+    expect(history.memoryUse().uploadBytes).toBe(1000)
+
+    expect(await upload.commit()).toMatchObject({ seq: 1, duplicate: false })
+    expect(batches).toHaveLength(1)
+    expect(batches[0]!.sync).toBe(true)
+    expect(kinds(batches[0]!)).toEqual(['acct', 'doc', 'hash', 'log', 'part'])
+    expect(await keys(db, 'pending!')).toEqual([])
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    const [entry] = await history.entriesAfter(DOC, 0, 10)
+    expect(await readBlob(history, entry!.upload, entry!.parts)).toEqual(Buffer.from(b))
+
+    // a retry's buffered parts are simply dropped: no batch at all
+    expect(await append(history, DOC, b)).toMatchObject({ seq: 1, duplicate: true })
+    expect(batches).toHaveLength(1)
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    // so is an aborted one's
+    const aborted = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    await aborted.addPart(blob(500))
+    await aborted.abort()
+    expect(batches).toHaveLength(1)
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    // a buffered snapshot goes in its commit batch as well
+    expect(await snapshot(history, DOC, 1, blob(700))).toMatchObject({ seq: 1, duplicate: false })
+    expect(batches).toHaveLength(2)
+    expect(kinds(batches[1]!)).toEqual(['acct', 'doc', 'hash', 'log', 'part'])
+    const meta = (await history.meta(DOC))!
+    expect(await readBlob(history, meta.snapshot!.upload, meta.snapshot!.parts)).toHaveLength(700)
+    expect(await keys(db, 'part!')).toEqual([`part!${meta.snapshot!.upload}!00000000`])
+    expect(history.memoryUse().uploadBytes).toBe(0)
+  })
+
+  it('streams an upload past the buffer bound to disk under a pending marker, and still commits or drops it whole', async () => {
+    const { db, history, batches } = await counting({ bufferUploadBytes: 2048 })
+    const b = blob(5000)
+    const parts = split(b, 1024)
+    const upload = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    await upload.addPart(parts[0]!)
+    await upload.addPart(parts[1]!)
+    expect(await keys(db, 'part!')).toEqual([])
+    // the third part crosses the bound: the buffered two go to disk with it
+    await upload.addPart(parts[2]!)
+    expect(await keys(db, 'part!')).toHaveLength(3)
+    expect(await keys(db, 'pending!')).toEqual([`pending!${upload.key}`])
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    for (const p of parts.slice(3)) await upload.addPart(p)
+    expect(batches.map(x => x.sync)).toEqual([false, false, false])
+    expect(await upload.commit()).toMatchObject({ seq: 1 })
+    expect(batches.at(-1)!.sync).toBe(true)
+    expect(await keys(db, 'pending!')).toEqual([])
+    const [entry] = await history.entriesAfter(DOC, 0, 10)
+    expect(entry).toMatchObject({ parts: 5, size: 5000 })
+    expect(await readBlob(history, entry!.upload, entry!.parts)).toEqual(Buffer.from(b))
+
+    // an aborted streamed upload leaves no parts behind
+    const dropped = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    for (const p of split(blob(3000), 1024)) await dropped.addPart(p)
+    expect(await keys(db, 'part!')).toHaveLength(5 + 3)
+    await dropped.abort()
+    expect(await keys(db, 'part!')).toHaveLength(5)
+    expect(await keys(db, 'pending!')).toEqual([])
+    // and one aborted while its part is being checked stores nothing afterwards
+    const racing = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    const adding = racing.addPart(blob(3000))
+    await racing.abort()
+    await expect(adding).rejects.toThrow('closed')
+    expect(await keys(db, 'part!')).toHaveLength(5)
+    expect(history.memoryUse().uploadBytes).toBe(0)
+  })
+
+  it('streams to disk once the relay-wide buffer budget is used up, and buffers again when it frees', async () => {
+    const { db, history } = await counting({ bufferUploadBytes: 2048, bufferBytes: 3000 })
+    const a = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-1' })
+    await a.addPart(blob(2000))
+    const b = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-2' })
+    const bBytes = blob(1500)
+    await b.addPart(bBytes)
+    // b would put the buffers over 3000 bytes: it went to disk
+    expect(history.memoryUse().uploadBytes).toBe(2000)
+    expect(await keys(db, 'pending!')).toEqual([`pending!${b.key}`])
+    expect(await keys(db, 'part!')).toHaveLength(1)
+    // a part that does not fit sends the whole upload to disk, the buffered part with it
+    const c = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-3' })
+    await c.addPart(blob(600))
+    expect(history.memoryUse().uploadBytes).toBe(2600)
+    await c.addPart(blob(600))
+    expect(history.memoryUse().uploadBytes).toBe(2000)
+    expect(await keys(db, 'part!')).toHaveLength(3)
+
+    expect((await a.commit()).seq).toBe(1)
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    const d = history.beginUpload(DOC, { account: 'acct-a', uploader: 'peer-4' })
+    await d.addPart(blob(1500))
+    expect(history.memoryUse().uploadBytes).toBe(1500)
+    expect(await keys(db, 'part!')).toHaveLength(1 + 1 + 2)
+
+    expect((await b.commit()).seq).toBe(2)
+    expect((await c.commit()).seq).toBe(3)
+    expect((await d.commit()).seq).toBe(4)
+    expect(history.memoryUse().uploadBytes).toBe(0)
+    expect(await keys(db, 'pending!')).toEqual([])
+    const entries = await history.entriesAfter(DOC, 0, 10)
+    expect(entries.map(e => e.size)).toEqual([2000, 1500, 1200, 1500])
+    expect(await readBlob(history, entries[1]!.upload, entries[1]!.parts)).toEqual(Buffer.from(bBytes))
+  })
+
+  it('keeps the newest committed entries of each doc with their bytes, within its bounds', async () => {
+    const { history } = await openMemory({ tailEntries: 3, tailBytes: 2500, bufferUploadBytes: 2048 })
+    const blobs = [blob(100), blob(200), blob(300), blob(400), blob(500)]
+    for (const b of blobs) await append(history, DOC, b)
+    expect(history.tailAfter('chat:unknown', 0, 10)).toBeUndefined()
+    const cached = history.tailAfter(DOC, 2, 10)!
+    expect(cached.map(c => c.entry)).toEqual(await history.entriesAfter(DOC, 2, 10))
+    expect(cached.map(c => Buffer.concat(c.chunks))).toEqual(blobs.slice(2).map(b => Buffer.from(b)))
+    expect(history.tailAfter(DOC, 3, 1)!.map(c => c.entry.seq)).toEqual([4])
+    expect(history.tailAfter(DOC, 5, 10)).toEqual([])
+    // seq 2 was evicted (3 entries per doc): from 1 on the caller must read the disk
+    expect(history.tailAfter(DOC, 1, 10)).toBeUndefined()
+    expect(history.memoryUse()).toMatchObject({ tailEntries: 3, tailBytes: 1200 })
+
+    // the byte budget is relay-wide and evicts the oldest entries first, whatever their doc
+    await append(history, 'chat:other', blob(1500))
+    expect(history.memoryUse()).toMatchObject({ tailEntries: 3, tailBytes: 2400 })
+    expect(history.tailAfter(DOC, 2, 10)).toBeUndefined()
+    expect(history.tailAfter(DOC, 3, 10)!.map(c => c.entry.seq)).toEqual([4, 5])
+    expect(history.tailAfter('chat:other', 0, 10)!.map(c => c.entry.seq)).toEqual([1])
+
+    // a blob that went to disk is not cached: it breaks the run until it is behind the cursor
+    await append(history, DOC, blob(3000))
+    expect(history.tailAfter(DOC, 5, 10)).toBeUndefined()
+    expect(history.tailAfter(DOC, 6, 10)).toEqual([])
+    await append(history, DOC, blob(10))
+    expect(history.tailAfter(DOC, 6, 10)!.map(c => c.entry.seq)).toEqual([7])
+
+    // a snapshot drops the entries it covers from memory as from disk
+    await snapshot(history, DOC, 7, blob(20))
+    expect(history.tailAfter(DOC, 6, 10)).toBeUndefined()
+    expect(history.tailAfter(DOC, 7, 10)).toEqual([])
+    expect(history.memoryUse()).toMatchObject({ tailEntries: 1, tailBytes: 1500 })
+  })
+
+  it('starts with no cached tail after a reopen: subscribers read the disk', async () => {
+    const dir = await tempDir()
+    let history = await HistoryStore.open(diskDb(dir), OPTIONS)
+    await append(history, DOC, blob(10))
+    expect(history.tailAfter(DOC, 0, 10)).toHaveLength(1)
+    await history.close()
+    history = await HistoryStore.open(diskDb(dir), OPTIONS)
+    cleanups.push(() => history.close())
+    expect(history.tailAfter(DOC, 0, 10)).toBeUndefined()
+    expect(history.tailAfter(DOC, 1, 10)).toBeUndefined()
+    await append(history, DOC, blob(20))
+    expect(history.tailAfter(DOC, 0, 10)).toBeUndefined()
+    expect(history.tailAfter(DOC, 1, 10)!.map(c => c.entry.seq)).toEqual([2])
   })
 })

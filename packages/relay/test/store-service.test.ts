@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { MemoryLevel } from 'memory-level'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   MAX_CHUNK_BYTES, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, decodeStoreFrame, encodeSignedDeviceList, encodeStoreFrame,
   generateAccountKey, signDeviceCertificate, signDeviceList, signMembership,
   type AccountKeyPair, type SignedDeviceList, type SignedMembership, type StoreFrame
 } from '@tandem/protocol'
 import { createMemoryLinkPair, type Link } from '@tandem/transport'
-import { HistoryStore } from '../src/history/history-store.js'
+import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
 import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { AccessControl } from '../src/store-service/access.js'
@@ -131,9 +131,9 @@ class Account {
 let peerCounter = 0
 const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
 
-async function setup (options: { maxBlobBytes?: number; accountQuotaBytes?: number } = {}) {
+async function setup (options: Partial<HistoryOptions> = {}) {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
-  const history = await HistoryStore.open(db, { maxBlobBytes: options.maxBlobBytes ?? 1024 * 1024, accountQuotaBytes: options.accountQuotaBytes ?? 16 * 1024 * 1024, sync: false })
+  const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
   const metrics = new RelayMetrics({ processMetrics: false })
   const service = new StoreService(history, metrics, logger)
   cleanups.push(async () => { service.stop(); await history.close() })
@@ -457,13 +457,14 @@ describe('/tandem/store: access to docs', () => {
 })
 
 describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
-  async function twoDevices (options?: { maxBlobBytes?: number; slow?: boolean }) {
-    const env = await setup(options)
+  async function twoDevices (options: Partial<HistoryOptions> & { slow?: boolean } = {}) {
+    const { slow, ...historyOptions } = options
+    const env = await setup(historyOptions)
     const alice = new Account()
     const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
     const list = alice.list(1, [p1, p2])
     const { device: d1 } = await env.join(alice, p1, list)
-    const { device: d2 } = await env.join(alice, p2, list, { slow: options?.slow })
+    const { device: d2 } = await env.join(alice, p2, list, { slow })
     return { ...env, alice, d1, d2, doc: alice.doc }
   }
 
@@ -566,6 +567,62 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     const last = frames.slice(frames.lastIndexOf(frames.find((f, i) => f.type === 'subscribed' && frames.slice(i + 1).every(g => g.type !== 'subscribed'))!))
     expect(last.map(f => f.type === 'blob' ? `blob${f.seq}${f.final ? '.' : ''}` : f.type))
       .toEqual(['subscribed', ...[1, 2, 3, 4].flatMap(n => [`blob${n}`, `blob${n}`, `blob${n}.`]), 'caught-up'])
+  })
+
+  it('pushes live blobs from memory, and backfills from disk what memory no longer holds', async () => {
+    const { d1, d2, doc, history, join, alice } = await twoDevices({ tailEntries: 3 })
+    const reads = vi.spyOn(history, 'readPart')
+    const scans = vi.spyOn(history, 'entriesAfter')
+    for (const d of [d1, d2]) {
+      await d.send({ type: 'subscribe', docId: doc, since: 0 })
+      await d.expectNext('subscribed', doc)
+      await d.expectNext('caught-up', doc)
+    }
+    const blobs = [bytesOf(100), bytesOf(MAX_CHUNK_BYTES), bytesOf(1), new Uint8Array(0)]
+    for (const b of blobs) {
+      const { seq } = await append(d1, doc, b)
+      expect(await receive(d2, doc, 'blob')).toEqual({ seq, bytes: Buffer.from(b), frames: 1 })
+      expect(await d1.expectNext('echo', doc)).toEqual({ type: 'echo', docId: doc, seq })
+    }
+    expect(reads).not.toHaveBeenCalled()
+    expect(scans).not.toHaveBeenCalled()
+
+    // a blob too large to buffer is streamed to disk, and pushed from there
+    const big = bytesOf(2 * MAX_CHUNK_BYTES + 5)
+    blobs.push(big)
+    expect((await append(d1, doc, big)).seq).toBe(5)
+    const got = await receive(d2, doc, 'blob')
+    expect(got).toMatchObject({ seq: 5, frames: 3 })
+    expect(got.bytes.equals(Buffer.from(big))).toBe(true)
+    expect(reads).toHaveBeenCalledTimes(3)
+    await d1.expectNext('echo', doc)
+    for (let i = 0; i < 3; i++) {
+      const b = bytesOf(10 + i)
+      blobs.push(b)
+      const { seq } = await append(d1, doc, b)
+      expect(await receive(d2, doc, 'blob')).toEqual({ seq, bytes: Buffer.from(b), frames: 1 })
+      await d1.expectNext('echo', doc)
+    }
+    expect(reads).toHaveBeenCalledTimes(3)
+
+    // a new device backfills seq 1…8: memory holds only 6…8, the rest comes from disk, byte-identical
+    const p3 = newPeerId('alice')
+    const { device: d3 } = await join(alice, p3, alice.list(2, [d1.peerId, d2.peerId, p3]))
+    await d3.send({ type: 'subscribe', docId: doc, since: 0 })
+    expect(await d3.expectNext('subscribed', doc)).toMatchObject({ head: 8, entries: 8 })
+    for (const [i, b] of blobs.entries()) expect(await receive(d3, doc, 'blob')).toMatchObject({ seq: i + 1, bytes: Buffer.from(b) })
+    expect(await d3.expectNext('caught-up', doc)).toMatchObject({ head: 8 })
+    expect(scans).toHaveBeenCalled()
+
+    // a cursor within what memory holds needs no disk read
+    scans.mockClear()
+    reads.mockClear()
+    await d2.send({ type: 'subscribe', docId: doc, since: 5 })
+    expect(await d2.expectNext('subscribed', doc)).toMatchObject({ head: 8, entries: 3 })
+    for (const seq of [6, 7, 8]) expect(await receive(d2, doc, 'blob')).toMatchObject({ seq, bytes: Buffer.from(blobs[seq - 1]!) })
+    expect(await d2.expectNext('caught-up', doc)).toMatchObject({ head: 8 })
+    expect(scans).not.toHaveBeenCalled()
+    expect(reads).not.toHaveBeenCalled()
   })
 
   it('refuses a blob over the size bound with a doc-error and goes on', async () => {

@@ -1,10 +1,16 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { BlobTooLargeError, QuotaExceededError, TandemError } from '@tandem/protocol'
+import { TandemError } from '@tandem/protocol'
 import { WriteQueue, type BatchOp, type KeyValueStore } from '@tandem/storage'
 import { accountKey, docKey, hashKey, isLogKeyOf, logKey, logPrefix, partKey, pendingKey, recordKey } from './keys.js'
 import { decodeDocMeta, decodeLogEntry, encodeDocMeta, encodeLogEntry, type DocMeta, type LogEntry, type SnapshotEntry } from './records.js'
+import { ByteBudget } from './budget.js'
+import { RecentTail, type CachedEntry } from './tail.js'
+import { Upload } from './upload.js'
+
+export type { Upload } from './upload.js'
+export type { CachedEntry } from './tail.js'
 
 export interface HistoryOptions {
   /** Largest blob or snapshot a device may store. */
@@ -13,6 +19,14 @@ export interface HistoryOptions {
   accountQuotaBytes: number
   /** fsync each commit batch (default true): an ack means the blob survives power loss. */
   sync?: boolean
+  /** An upload up to this size stays in memory and is written with its commit (default 256 KiB). */
+  bufferUploadBytes?: number
+  /** Bytes all uploads in progress may hold in memory together (default 32 MiB); beyond, parts go to disk. */
+  bufferBytes?: number
+  /** Newest entries per doc kept in memory with their bytes for live subscribers (default 64). */
+  tailEntries?: number
+  /** Bytes those cached entries may hold relay-wide (default 16 MiB). */
+  tailBytes?: number
 }
 
 /** What a subscriber with cursor `since` will be sent by a backfill. */
@@ -52,11 +66,19 @@ export class HistoryStore {
   /** Per doc, the commit batch of its newest append while it is not yet written. */
   private readonly unwritten = new Map<string, Promise<void>>()
   private readonly listeners = new Set<CommitListener>()
+  private readonly tail: RecentTail
+  /** @internal */
+  readonly uploadBudget: ByteBudget
+  /** @internal */
+  readonly bufferLimit: number
   private docCount = 0
   private bytesStored = 0
 
   private constructor (private readonly db: KeyValueStore, readonly options: HistoryOptions) {
     this.queue = new WriteQueue(db, options.sync ?? true)
+    this.bufferLimit = options.bufferUploadBytes ?? 256 * 1024
+    this.uploadBudget = new ByteBudget(options.bufferBytes ?? 32 * 1024 * 1024)
+    this.tail = new RecentTail(options.tailEntries ?? 64, options.tailBytes ?? 16 * 1024 * 1024)
   }
 
   /** Opens the store, dropping the parts of uploads a crash left uncommitted. */
@@ -78,6 +100,11 @@ export class HistoryStore {
   }
 
   stats (): { docs: number; bytesStored: number } { return { docs: this.docCount, bytesStored: this.bytesStored } }
+
+  /** Bytes held in memory: parts of uploads in progress, and the cached tails. */
+  memoryUse (): { uploadBytes: number; tailBytes: number; tailEntries: number } {
+    return { uploadBytes: this.uploadBudget.used, tailBytes: this.tail.bytes, tailEntries: this.tail.entries }
+  }
 
   onCommit (listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -131,6 +158,14 @@ export class HistoryStore {
     return out
   }
 
+  /**
+   * The durable entries after `after` with their bytes, from memory; undefined
+   * when memory does not hold all of them (read `entriesAfter` and `readPart` then).
+   */
+  tailAfter (docId: string, after: number, limit: number): CachedEntry[] | undefined {
+    return this.tail.after(docId, after, limit)
+  }
+
   /** One stored part, or undefined if a snapshot has since dropped it. */
   readPart (upload: string, n: number): Promise<Uint8Array | undefined> {
     return this.db.get(partKey(upload, n))
@@ -153,17 +188,19 @@ export class HistoryStore {
     await this.db.close()
   }
 
-  /** @internal parts of an upload in progress: not synced, the commit batch syncs them. */
-  async writePart (upload: string, n: number, chunk: Uint8Array): Promise<void> {
-    const ops: BatchOp[] = [{ type: 'put', key: partKey(upload, n), value: chunk }]
-    if (n === 0) ops.push({ type: 'put', key: pendingKey(upload), value: new Uint8Array(0) })
+  /** @internal parts of a large upload in progress: not synced, the commit batch syncs them. */
+  async writeParts (upload: string, from: number, chunks: readonly Uint8Array[]): Promise<void> {
+    const ops = partPuts(upload, from, chunks)
+    if (from === 0) ops.push({ type: 'put', key: pendingKey(upload), value: new Uint8Array(0) })
     await this.db.batch(ops, { sync: false })
   }
 
-  /** @internal */
-  async dropUpload (upload: string, parts: number): Promise<void> {
-    const ops: BatchOp[] = [{ type: 'del', key: pendingKey(upload) }]
-    for (let n = 0; n < parts; n++) ops.push({ type: 'del', key: partKey(upload, n) })
+  /** @internal an upload that will not be committed: its parts in memory or on disk go. */
+  async dropUpload (u: Upload): Promise<void> {
+    u.release()
+    if (u.buffered !== null) return
+    const ops: BatchOp[] = [{ type: 'del', key: pendingKey(u.key) }]
+    for (let n = 0; n < u.parts; n++) ops.push({ type: 'del', key: partKey(u.key, n) })
     await this.queue.enqueue(ops)
   }
 
@@ -172,6 +209,7 @@ export class HistoryStore {
     const key = `${u.docId}\0${hash}`
     const racing = this.inflight.get(key)
     if (racing !== undefined) return await this.duplicate(u, await racing)
+    const chunks = u.buffered
     const durable = this.withLock(u.docId, async () => {
       const existing = await this.db.get(hashKey(u.docId, hash))
       if (existing !== undefined) return { seq: readVaruint(existing), write: null }
@@ -185,13 +223,16 @@ export class HistoryStore {
       const used = await this.usage(meta.account) + u.size
       this.usages.set(meta.account, used)
       this.bytesStored += u.size
+      // a buffered upload's parts join this batch: one fsynced write per commit
       const write = this.queue.enqueue([
+        ...(chunks === null ? [{ type: 'del', key: pendingKey(u.key) } as const] : partPuts(u.key, 0, chunks)),
         { type: 'put', key: logKey(u.docId, seq), value: encodeLogEntry(entry) },
         { type: 'put', key: hashKey(u.docId, hash), value: varuint(seq) },
-        { type: 'del', key: pendingKey(u.key) },
         { type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) },
         { type: 'put', key: accountKey(meta.account), value: varuint(used) }
       ])
+      // cached once durable (before listeners fire), in seq order as the queue resolves in order
+      void write.then(() => { u.release(); this.tail.add(u.docId, entry, chunks) }, () => { u.release() })
       this.unwritten.set(u.docId, write)
       void write.catch(() => {}).then(() => { if (this.unwritten.get(u.docId) === write) this.unwritten.delete(u.docId) })
       return { seq, write }
@@ -219,7 +260,8 @@ export class HistoryStore {
         throw new TandemError('ERR_INVALID_SNAPSHOT', `snapshot covers seq ${covers} but the log of ${u.docId} ends at ${meta?.head ?? 0}`)
       }
       if (meta.snapshot !== null && covers <= meta.snapshot.covers) return null // stale: a newer one is stored
-      const ops: BatchOp[] = [{ type: 'del', key: pendingKey(u.key) }]
+      const chunks = u.buffered
+      const ops: BatchOp[] = chunks === null ? [{ type: 'del', key: pendingKey(u.key) }] : partPuts(u.key, 0, chunks)
       let dropped = 0
       let droppedEntries = 0
       let cumAtCovers = meta.snapshot?.cumAtCovers ?? 0
@@ -244,21 +286,19 @@ export class HistoryStore {
       this.usages.set(meta.account, used)
       this.bytesStored += u.size - dropped
       ops.push({ type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) }, { type: 'put', key: accountKey(meta.account), value: varuint(used) })
+      this.tail.dropThrough(u.docId, covers)
       return this.queue.enqueue(ops)
     }).catch(async (err: unknown) => {
-      await this.dropUpload(u.key, u.parts) // a refused snapshot's parts must not linger until a restart
+      await this.dropUpload(u) // a refused snapshot's parts must not linger until a restart
       throw err
     })
-    if (done === null) {
-      await this.dropUpload(u.key, u.parts)
-    } else {
-      await done
-    }
+    if (done === null) await this.dropUpload(u)
+    else u.release() // the batch is written: the lock was held until it was
     return { seq: covers, duplicate: done === null, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
   }
 
   private async duplicate (u: Upload, seq: number): Promise<CommitResult> {
-    await this.dropUpload(u.key, u.parts)
+    await this.dropUpload(u)
     return { seq, duplicate: true, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
   }
 
@@ -282,41 +322,5 @@ export class HistoryStore {
   }
 }
 
-/** A blob or snapshot being received part by part; nothing is visible until `commit()`. */
-export class Upload {
-  parts = 0
-  size = 0
-  private readonly hasher: Hash = createHash('sha256')
-
-  constructor (
-    private readonly store: HistoryStore,
-    readonly docId: string,
-    readonly account: string,
-    readonly uploader: string,
-    readonly covers: number | null,
-    readonly key: string
-  ) {}
-
-  async addPart (chunk: Uint8Array): Promise<void> {
-    if (this.size + chunk.byteLength > this.store.options.maxBlobBytes) {
-      throw new BlobTooLargeError(`blob for ${this.docId} exceeds ${this.store.options.maxBlobBytes} bytes`)
-    }
-    const meta = await this.store.meta(this.docId)
-    const charged = meta?.account ?? this.account
-    if (await this.store.usage(charged) + this.size + chunk.byteLength > this.store.options.accountQuotaBytes) {
-      throw new QuotaExceededError(`account ${charged} is over its quota of ${this.store.options.accountQuotaBytes} bytes`)
-    }
-    this.hasher.update(chunk)
-    await this.store.writePart(this.key, this.parts, chunk)
-    this.parts++
-    this.size += chunk.byteLength
-  }
-
-  commit (): Promise<CommitResult> {
-    return this.covers === null
-      ? this.store.commitAppend(this, this.hasher.digest('hex'))
-      : this.store.commitSnapshot(this, this.covers)
-  }
-
-  abort (): Promise<void> { return this.store.dropUpload(this.key, this.parts) }
-}
+const partPuts = (upload: string, from: number, chunks: readonly Uint8Array[]): BatchOp[] =>
+  chunks.map((value, i) => ({ type: 'put', key: partKey(upload, from + i), value }))

@@ -3,7 +3,7 @@ import {
   TandemError, checkStoreVersion, decodeStoreFrame, docErrorFrame, storeErrorFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
 } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
-import type { Upload } from '../history/history-store.js'
+import type { Upload } from '../history/upload.js'
 import type { StoreService } from './store-service.js'
 import { Subscription } from './subscription.js'
 

@@ -1,5 +1,6 @@
 import type { StoreFrame } from '@tandem/protocol'
 import type { HistoryStore } from '../history/history-store.js'
+import type { LogEntry } from '../history/records.js'
 import type { RelayMetrics } from '../metrics.js'
 
 /** How many log entries a pump reads from the index per step. */
@@ -69,14 +70,16 @@ export class Subscription {
       this.metrics.backfillBytes.inc(snap.size)
       return true
     }
-    const entries = await this.history.entriesAfter(this.docId, this.sent, BATCH)
-    for (const e of entries) {
+    // live entries come from memory; a subscriber further behind reads the disk
+    const entries: Array<{ entry: LogEntry; chunks?: readonly Uint8Array[] }> = this.history.tailAfter(this.docId, this.sent, BATCH) ??
+      (await this.history.entriesAfter(this.docId, this.sent, BATCH)).map(entry => ({ entry }))
+    for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       if (e.uploader === this.peerId) {
         await this.send({ type: 'echo', docId: this.docId, seq: e.seq })
       } else {
         // a snapshot may drop an entry between reading the index and its parts: re-plan
-        if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }))) return true
+        if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }), chunks)) return true
         this.metrics.backfillBytes.inc(e.size)
       }
       this.sent = e.seq
@@ -84,10 +87,12 @@ export class Subscription {
     return entries.length > 0
   }
 
-  private async sendParts (upload: string, parts: number, frame: (chunk: Uint8Array, final: boolean) => StoreFrame): Promise<boolean> {
+  private async sendParts (
+    upload: string, parts: number, frame: (chunk: Uint8Array, final: boolean) => StoreFrame, cached?: readonly Uint8Array[]
+  ): Promise<boolean> {
     const count = Math.max(parts, 1)
     for (let n = 0; n < count; n++) {
-      const chunk = parts === 0 ? new Uint8Array(0) : await this.history.readPart(upload, n)
+      const chunk = parts === 0 ? new Uint8Array(0) : cached?.[n] ?? await this.history.readPart(upload, n)
       if (chunk === undefined) return false
       await this.send(frame(chunk, n === count - 1))
     }
