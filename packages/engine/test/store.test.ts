@@ -123,3 +123,24 @@ it('a compaction snapshot equals the doc state', async () => {
   expect(copy.getMap('m').toJSON()).toEqual({ k0: 0, k1: 1, k2: 2 })
   await db.close()
 })
+
+it('compacts a big doc only once its log holds a fair share of the snapshot: constant cost per appended byte', async () => {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
+  let compactions = 0
+  const snapshot = (): Uint8Array => { compactions++; return new Uint8Array(40_000) }
+  const append = (bytes: number): Promise<void> => store.append('chat:big', new Uint8Array(bytes), snapshot)
+  for (let i = 0; i < 10; i++) await append(10)
+  expect(compactions).toBe(1) // a small doc: every 10 entries, as configured
+  for (let i = 0; i < 50; i++) await append(10)
+  expect(compactions).toBe(1) // 50 entries but 500 B: not worth re-encoding 40 kB
+  for (let i = 0; i < 9; i++) await append(1_000)
+  expect(compactions).toBe(1)
+  await append(1_000) // 10,500 B ≥ a quarter of the snapshot
+  expect(compactions).toBe(2)
+  const { snapshot: stored, updates } = await store.loadDoc('chat:big')
+  expect(stored?.byteLength).toBe(40_000)
+  expect(updates).toEqual([])
+  await db.close()
+})

@@ -32,7 +32,7 @@ export type StoreFrame =
   | { type: 'ephemeral'; docId: string; payload: Uint8Array }
   // relay → device
   | { type: 'welcome'; deviceList: SignedDeviceList | null }
-  | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number }
+  | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number; tailBytes: number; snapshotBytes: number }
   | { type: 'subscribed'; docId: string; head: number; entries: number; bytes: number }
   | { type: 'blob'; docId: string; seq: number; final: boolean; chunk: Uint8Array }
   | { type: 'echo'; docId: string; seq: number }
@@ -146,6 +146,8 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       wire.writeUint(encoder, 'uploadId', frame.uploadId, errs)
       wire.writeUint(encoder, 'seq', frame.seq, errs)
       wire.writeUint(encoder, 'sinceSnapshot', frame.sinceSnapshot, errs)
+      wire.writeUint(encoder, 'tailBytes', frame.tailBytes, errs)
+      wire.writeUint(encoder, 'snapshotBytes', frame.snapshotBytes, errs)
       return
     case 'subscribed':
       encoding.writeVarUint(encoder, StoreFrameTag.subscribed)
@@ -258,7 +260,9 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       const uploadId = wire.readUint(decoder, 'uploadId', errs)
       const seq = wire.readUint(decoder, 'seq', errs)
       const sinceSnapshot = wire.readUint(decoder, 'sinceSnapshot', errs)
-      return { type: 'ack', docId, uploadId, seq, sinceSnapshot }
+      const tailBytes = wire.readUint(decoder, 'tailBytes', errs)
+      const snapshotBytes = wire.readUint(decoder, 'snapshotBytes', errs)
+      return { type: 'ack', docId, uploadId, seq, sinceSnapshot, tailBytes, snapshotBytes }
     }
     case StoreFrameTag.subscribed: {
       const docId = readDocId(decoder)

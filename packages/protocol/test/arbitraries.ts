@@ -167,7 +167,7 @@ export const storeFrameArb = (
     fc.record({ type: c('snapshot'), docId, uploadId: n, covers: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('ephemeral'), docId, payload: bytes(MAX_EPHEMERAL_BYTES) }),
     fc.record({ type: c('welcome'), deviceList: fc.option(list, { nil: null }) }),
-    fc.record({ type: c('ack'), docId, uploadId: n, seq: n, sinceSnapshot: n }),
+    fc.record({ type: c('ack'), docId, uploadId: n, seq: n, sinceSnapshot: n, tailBytes: n, snapshotBytes: n }),
     fc.record({ type: c('subscribed'), docId, head: n, entries: n, bytes: n }),
     fc.record({ type: c('blob'), docId, seq: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('echo'), docId, seq: n }),

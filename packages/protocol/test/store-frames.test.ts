@@ -153,7 +153,7 @@ describe('bounds', () => {
     tooBig({ type: 'ephemeral-data', docId: 'd', from: 'p', payload: new Uint8Array(MAX_EPHEMERAL_BYTES + 1) })
     tooBig({ type: 'ephemeral-data', docId: 'd', from: 'p'.repeat(MAX_PEER_ID_BYTES + 1), payload: new Uint8Array() })
     tooBig({ type: 'doc-error', docId: 'd', uploadId: 0, code: 'ERR_X', message: 'm'.repeat(MAX_ERROR_MESSAGE_BYTES + 1) })
-    expect(() => encodeStoreFrame({ type: 'ack', docId: 'd', uploadId: 1, seq: 2 ** 53, sinceSnapshot: 0 })).toThrow(MalformedFrameError)
+    expect(() => encodeStoreFrame({ type: 'ack', docId: 'd', uploadId: 1, seq: 2 ** 53, sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 })).toThrow(MalformedFrameError)
     expect(() => encodeStoreFrame({ type: 'subscribe', docId: 'd', since: -1 })).toThrow(MalformedFrameError)
     // Signed values inside frames report their own error classes.
     expect(() => encodeStoreFrame({ type: 'device-list', list: { ...worstList(0), revoked: distinctAscii(MAX_REVOKED + 1, 4, 0) } })).toThrow(InvalidDeviceListError)

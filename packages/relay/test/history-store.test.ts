@@ -205,7 +205,7 @@ describe('HistoryStore on memory-level', () => {
       const { db, history, blobs, entries } = await seeded()
       const snap = blob(1500)
       const result = await snapshot(history, DOC, 3, snap)
-      expect(result).toEqual({ seq: 3, duplicate: false, sinceSnapshot: 2 })
+      expect(result).toEqual({ seq: 3, duplicate: false, sinceSnapshot: 2, tailBytes: 45, snapshotBytes: 1500 })
 
       expect((await history.entriesAfter(DOC, 0, 10)).map(e => e.seq)).toEqual([4, 5])
       for (const e of entries.slice(0, 3)) {
@@ -231,7 +231,7 @@ describe('HistoryStore on memory-level', () => {
       expect(await history.backlog(DOC, 5)).toEqual({ head: 5, entries: 0, bytes: 0, snapshot: null })
 
       // the log goes on after the snapshot
-      expect(await append(history, DOC, blob(7))).toEqual({ seq: 6, duplicate: false, sinceSnapshot: 3 })
+      expect(await append(history, DOC, blob(7))).toEqual({ seq: 6, duplicate: false, sinceSnapshot: 3, tailBytes: 52, snapshotBytes: 1500 })
       expect(await history.backlog(DOC, 0)).toMatchObject({ entries: 4, bytes: 1500 + 40 + 5 + 7 })
       expect(await keys(db, 'pending!')).toEqual([])
     })
@@ -250,7 +250,7 @@ describe('HistoryStore on memory-level', () => {
       expect(history.stats().bytesStored).toBe(1545)
 
       // a newer snapshot drops the old snapshot and the entries it now covers
-      expect(await snapshot(history, DOC, 5, blob(900))).toEqual({ seq: 5, duplicate: false, sinceSnapshot: 0 })
+      expect(await snapshot(history, DOC, 5, blob(900))).toEqual({ seq: 5, duplicate: false, sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 900 })
       expect(await history.readPart(held!.upload, 0)).toBeUndefined()
       expect(await history.entriesAfter(DOC, 0, 10)).toEqual([])
       expect(await history.meta(DOC)).toMatchObject({ head: 5, stored: 900, entries: 0, snapshot: { covers: 5, size: 900, cumAtCovers: 2445 } })

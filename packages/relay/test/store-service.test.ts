@@ -472,8 +472,8 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     const { d1, d2, doc, history } = await twoDevices()
     const b1 = bytesOf(100)
     const b2 = bytesOf(2000)
-    expect(await append(d1, doc, b1, 101)).toEqual({ type: 'ack', docId: doc, uploadId: 101, seq: 1, sinceSnapshot: 1 })
-    expect(await append(d1, doc, b2, 102)).toEqual({ type: 'ack', docId: doc, uploadId: 102, seq: 2, sinceSnapshot: 2 })
+    expect(await append(d1, doc, b1, 101)).toEqual({ type: 'ack', docId: doc, uploadId: 101, seq: 1, sinceSnapshot: 1, tailBytes: 100, snapshotBytes: 0 })
+    expect(await append(d1, doc, b2, 102)).toEqual({ type: 'ack', docId: doc, uploadId: 102, seq: 2, sinceSnapshot: 2, tailBytes: 2100, snapshotBytes: 0 })
 
     await d1.send({ type: 'subscribe', docId: doc, since: 0 })
     expect(await d1.expectNext('subscribed', doc)).toEqual({ type: 'subscribed', docId: doc, head: 2, entries: 2, bytes: 2100 })
@@ -641,7 +641,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     for (const b of blobs) await append(d1, doc, b)
     const snap = bytesOf(MAX_CHUNK_BYTES + 500)
     await sendUpload(d1, doc, snap, 900, 2)
-    expect(await d1.next(f => f.type === 'ack' && f.uploadId === 900)).toEqual({ type: 'ack', docId: doc, uploadId: 900, seq: 2, sinceSnapshot: 1 })
+    expect(await d1.next(f => f.type === 'ack' && f.uploadId === 900)).toEqual({ type: 'ack', docId: doc, uploadId: 900, seq: 2, sinceSnapshot: 1, tailBytes: 30, snapshotBytes: MAX_CHUNK_BYTES + 500 })
     expect(history.stats().bytesStored).toBe(snap.byteLength + 30)
 
     await d2.send({ type: 'subscribe', docId: doc, since: 0 })
@@ -709,7 +709,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
 
   it('closes a stream that sends a relay frame or a second hello', async () => {
     const { d1, d2, alice, doc } = await twoDevices()
-    await d1.send({ type: 'ack', docId: doc, uploadId: 1, seq: 1, sinceSnapshot: 0 })
+    await d1.send({ type: 'ack', docId: doc, uploadId: 1, seq: 1, sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 })
     await d1.expectRefused('ERR_MALFORMED_FRAME')
     await d2.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(d2.peerId), deviceList: null })
     await d2.expectRefused('ERR_MALFORMED_FRAME')

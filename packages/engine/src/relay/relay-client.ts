@@ -1,4 +1,5 @@
 import { MalformedFrameError, type DeviceCertificate, type SignedDeviceList, type SignedMembership, type TandemError } from '@tandem/protocol'
+import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/storage'
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
@@ -11,8 +12,8 @@ export const FROM_RELAY = Symbol('tandem:relay')
 
 const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
 
-/** Upload a snapshot once the relay's log holds this many entries after its newest one. */
-const SNAPSHOT_AFTER_ENTRIES = 500
+/** Upload a snapshot once the relay's log after its newest one is this long (see compactionDue). */
+const RELAY_SNAPSHOT_LIMITS: CompactionLimits = { entries: 500, bytes: 4 * 1024 * 1024 }
 
 /**
  * Content learned from a peer is uploaded only if the relay still lacks it after this
@@ -201,7 +202,7 @@ export class RelayClient {
     if (ackedNow) this.events.onAcked(docId, st.ackedDurable)
   }
 
-  async acked (docId: string, uploadId: number, sinceSnapshot: number): Promise<void> {
+  async acked (docId: string, uploadId: number, tail: LogSize): Promise<void> {
     const snapDoc = this.snapshotting.get(uploadId)
     if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); return }
     const i = this.outbox.findIndex(e => e.uploadId === uploadId)
@@ -211,7 +212,7 @@ export class RelayClient {
     const grew = mergeSv(st.acked, entry!.sv)
     await this.state.save(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
-    if (sinceSnapshot >= SNAPSHOT_AFTER_ENTRIES) this.snapshot(docId)
+    if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.snapshot(docId)
   }
 
   docError (conn: RelayConnection, uploadId: number, error: TandemError): void {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { BatchOp, KeyValueStore } from './kv.js'
-import { WriteQueue } from '@tandem/storage'
+import { WriteQueue, compactionDue } from '@tandem/storage'
 
 /** What is on disk for one doc: the last compacted snapshot and the updates after it. */
 export interface StoredDoc {
@@ -110,15 +110,9 @@ export class DocStore {
     return this.queue.enqueue(ops)
   }
 
-  /**
-   * Compaction re-encodes the whole doc, so it waits until the log holds a fair share of
-   * the snapshot's size: its cost per appended byte stays constant as a chat grows
-   * (a fixed 500-update period made a long chat's write path quadratic).
-   */
   private compactionDue (log: LogState, adding: number): boolean {
-    const bytes = log.bytes + adding
-    if (bytes >= Math.max(this.compactBytes, log.snapshotBytes)) return true
-    return log.entries + 1 >= this.compactEntries && bytes >= log.snapshotBytes / 4
+    return compactionDue({ entries: log.entries + 1, bytes: log.bytes + adding, snapshotBytes: log.snapshotBytes },
+      { entries: this.compactEntries, bytes: this.compactBytes })
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {

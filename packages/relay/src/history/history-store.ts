@@ -42,11 +42,20 @@ export interface CommitResult {
   seq: number
   /** The same bytes were already in the log (a retried append): `seq` is the earlier one. */
   duplicate: boolean
-  /** Live log entries after the newest snapshot: devices upload a snapshot when this grows. */
+  /** Live log entries after the newest snapshot, and their bytes: devices upload a snapshot when these grow. */
   sinceSnapshot: number
+  tailBytes: number
+  /** Bytes of the newest snapshot (0 without one). */
+  snapshotBytes: number
 }
 
 export type CommitListener = (docId: string, seq: number) => void
+
+/** What an ack tells a device about the doc's log beyond the newest snapshot. */
+function snapshotHint (meta: DocMeta | null): Pick<CommitResult, 'sinceSnapshot' | 'tailBytes' | 'snapshotBytes'> {
+  if (meta === null) return { sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 }
+  return { sinceSnapshot: meta.entries, tailBytes: meta.cum - (meta.snapshot?.cumAtCovers ?? 0), snapshotBytes: meta.snapshot?.size ?? 0 }
+}
 
 const varuint = (n: number): Uint8Array => { const e = encoding.createEncoder(); encoding.writeVarUint(e, n); return encoding.toUint8Array(e) }
 const readVaruint = (b: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(b))
@@ -244,7 +253,7 @@ export class HistoryStore {
       if (write === null) return await this.duplicate(u, await seqPromise)
       const seq = await seqPromise
       for (const l of this.listeners) l(u.docId, seq)
-      return { seq, duplicate: false, sinceSnapshot: (await this.meta(u.docId))!.entries }
+      return { seq, duplicate: false, ...snapshotHint(await this.meta(u.docId)) }
     } finally {
       this.inflight.delete(key)
     }
@@ -294,12 +303,12 @@ export class HistoryStore {
     })
     if (done === null) await this.dropUpload(u)
     else u.release() // the batch is written: the lock was held until it was
-    return { seq: covers, duplicate: done === null, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
+    return { seq: covers, duplicate: done === null, ...snapshotHint(await this.meta(u.docId)) }
   }
 
   private async duplicate (u: Upload, seq: number): Promise<CommitResult> {
     await this.dropUpload(u)
-    return { seq, duplicate: true, sinceSnapshot: (await this.meta(u.docId))?.entries ?? 0 }
+    return { seq, duplicate: true, ...snapshotHint(await this.meta(u.docId)) }
   }
 
   private async metaOrNew (docId: string, account: string): Promise<DocMeta> {

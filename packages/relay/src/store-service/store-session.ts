@@ -181,7 +181,7 @@ export class StoreSession {
       try {
         const result = await done.upload.commit()
         this.service.metrics.appends.inc()
-        await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot })
+        await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
       } catch (err) {
         if (!(err instanceof TandemError)) { this.fail(err); return }
         await this.docError(docId, uploadId, err)
