@@ -202,7 +202,8 @@ if (want('limits')) {
   for (const n of plan.yjs) {
     const y = limits[`yjs${n}`] as ReturnType<typeof benchYjs> | { error: string }
     rows.push([`    Yjs in-process, ${k(n)} Tandem messages: encode / apply`, cell(y, r => `${ms(r.encodeMs)} / ${ms(r.applyMs)}`), '', '', ''])
-    rows.push([`    Yjs bytes/msg: Tandem record v1 / deflated; peers' record v1`, cell(y, r => `${fmt(r.bytesPerMessageV1)} / ${fmt(r.bytesPerMessageDeflated)} B; ${fmt(r.peerShapeBytesPerMessage)} B`), '', '', ''])
+    rows.push([`    Yjs bytes/msg: Tandem record v1 (v2) / deflated / brotli q4; peers' record v1`,
+      cell(y, r => `${fmt(r.bytesPerMessageV1)} (${fmt(r.bytesPerMessageV2)}) / ${fmt(r.bytesPerMessageDeflated)} / ${fmt(r.bytesPerMessageBrotli)} B; ${fmt(r.peerShapeBytesPerMessage)} B`), '', '', ''])
   }
 }
 if (ok(results.store as object)) {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createEngine } from '@tandem/engine'
 import { Level } from 'level'
 import { medianOf } from './stats.js'
+import { messageText } from './text.js'
 
 export interface StoreWriteResult {
   sequentialFsyncPerSec: number
@@ -12,6 +13,7 @@ export interface StoreWriteResult {
   levelAwaitedPutsPerSec: number
 }
 
+/** The level-only baseline's value (the engine runs write the workload's texts, `messageText`). */
 const text = 'x'.repeat(100)
 
 async function withEngine (sync: boolean, fn: (send: () => Promise<unknown>) => Promise<number>): Promise<number> {
@@ -20,7 +22,8 @@ async function withEngine (sync: boolean, fn: (send: () => Promise<unknown>) => 
   try {
     await engine.createAccount({ name: 'bench' })
     const chat = await engine.createChat({ title: 'bench' })
-    return await fn(() => engine.sendMessage(chat.chatId, text))
+    let i = 0
+    return await fn(() => engine.sendMessage(chat.chatId, messageText(2, i++)))
   } finally {
     await engine.stop()
     await rm(dir, { recursive: true, force: true })

@@ -124,8 +124,8 @@ export async function startClient (key: SystemKey, label: string, server: Server
   return peerClient(proc, dataDir)
 }
 
-/** Tandem's burst takes a prefix: the ~100-character text of message 0 and a counter (Tandem's bytes do not depend on the words). */
-const burstPrefix = (seed: number): string => messageText(seed, 0).slice(0, 92)
+/** Texts per Tandem `burst` command (~1 MB of JSON): a 10⁶-message burst is 100 commands, not one 100 MB line. */
+const BURST_CHUNK = 10_000
 
 function tandemClient (proc: JsonProcess, dataDir: string): Client {
   let chatId = ''
@@ -147,7 +147,16 @@ function tandemClient (proc: JsonProcess, dataDir: string): Client {
     use: ref => { chatId = (ref as { chatId: string }).chatId },
     send: async text => { await proc.request('send', { chatId, text }) },
     burst: async (count, seed, timeoutMs = 600_000) => {
-      await proc.request('burst', { chatId, prefix: burstPrefix(seed), count, concurrency: 256, quiet: true }, timeoutMs)
+      // the peers' texts (messageText(seed, i), i = 0…count-1), BURST_CHUNK per command, one command
+      // after another; the next chunk is built while one is being sent
+      const deadline = performance.now() + timeoutMs
+      const chunk = (from: number): string[] => Array.from({ length: Math.min(BURST_CHUNK, count - from) }, (_, j) => messageText(seed, from + j))
+      let texts = chunk(0)
+      for (let from = 0; from < count; from += BURST_CHUNK) {
+        const sent = proc.request('burst', { chatId, texts, concurrency: 256, quiet: true }, Math.max(1, deadline - performance.now()))
+        if (from + BURST_CHUNK < count) texts = chunk(from + BURST_CHUNK)
+        await sent
+      }
     },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),
     watch: async () => { await proc.request('watch') },

@@ -13,6 +13,7 @@ type Command = { id?: number; cmd: string } & Record<string, unknown>
 const BACKGROUND = new Set(['wait-messages', 'burst'])
 
 const write = (obj: unknown): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
+const badCommand = (message: string): Error => Object.assign(new Error(message), { code: 'ERR_BAD_COMMAND' })
 
 export function runControl (engine: Engine, onStop: () => Promise<void>): void {
   let watching = false
@@ -70,7 +71,7 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
     case 'send':
       return await engine.sendMessage(str('chatId'), str('text'))
     case 'burst':
-      return await burst(engine, str('chatId'), str('prefix'), Number(c.count), Number(c.concurrency ?? 1), c.quiet === true)
+      return await burst(engine, str('chatId'), burstTexts(c), Number(c.concurrency ?? 1), c.quiet === true)
     case 'dial':
       engine.dial(str('addr'))
       return null
@@ -82,21 +83,34 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
       setImmediate(() => { void onStop() })
       return null
     default:
-      throw Object.assign(new Error(`unknown command ${c.cmd}`), { code: 'ERR_BAD_COMMAND' })
+      throw badCommand(`unknown command ${c.cmd}`)
   }
 }
 
-/** Sends `count` messages, `concurrency` at a time, reporting each as soon as it is stored (unless `quiet`). */
-async function burst (engine: Engine, chatId: string, prefix: string, count: number, concurrency: number, quiet: boolean): Promise<number> {
+/** A burst's texts: `texts` exactly as given, or `count` texts `${prefix}-${i}`. */
+function burstTexts (c: Command): { count: number; text: (i: number) => string } {
+  const texts = c.texts
+  if (texts === undefined) {
+    const count = Number(c.count)
+    if (!Number.isSafeInteger(count) || count < 0) throw badCommand('burst: count must be a whole number ≥ 0')
+    return { count, text: i => `${String(c.prefix)}-${i}` }
+  }
+  if (!Array.isArray(texts) || !texts.every(t => typeof t === 'string' && t !== '')) throw badCommand('burst: texts must be an array of non-empty strings')
+  return { count: texts.length, text: i => texts[i] as string }
+}
+
+/** Sends the texts in order of issue, `concurrency` at a time, reporting each as soon as it is stored (unless `quiet`). */
+async function burst (engine: Engine, chatId: string, { count, text }: ReturnType<typeof burstTexts>, concurrency: number, quiet: boolean): Promise<number> {
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw badCommand('burst: concurrency must be a whole number ≥ 1')
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) {
-      const text = `${prefix}-${next++}`
-      const m = await engine.sendMessage(chatId, text)
-      if (!quiet) write({ event: 'stored', id: m.id, text })
+      const t = text(next++)
+      const m = await engine.sendMessage(chatId, t)
+      if (!quiet) write({ event: 'stored', id: m.id, text: t })
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
+  await Promise.all(Array.from({ length: concurrency }, worker))
   return count
 }
 

@@ -40,7 +40,7 @@ async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRe
     await writer.ready()
     const ref = await writer.create()
     const sent = waitSent(writer, n, 3_600_000)
-    await writer.burst(n, 1, 3_600_000)
+    await writer.burst(n, 0, 3_600_000) // seed 0: the texts of the peers' seeded doc 0
     // every message reported sent, or (should a status event go missing) nothing left to upload
     await Promise.race([sent.done, waitUploaded(writer, 3_600_000)])
     if (sent.sent() < n) process.stderr.write(`note: ${key} writer saw ${sent.sent()}/${n} messages reported sent with no upload pending\n`)

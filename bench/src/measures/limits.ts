@@ -1,5 +1,6 @@
 import { connect } from 'node:net'
-import { deflateSync } from 'node:zlib'
+import { brotliCompressSync, constants as zlibConstants, deflateSync } from 'node:zlib'
+import { encodeMessageRecord } from '@tandem/engine/internal'
 import * as Y from 'yjs'
 import { script, startAndWaitLine } from '../proc.js'
 import { median } from '../stats.js'
@@ -37,38 +38,52 @@ export async function benchTcp (bytes: number, runs: number): Promise<TcpResult>
 
 export interface YjsResult {
   n: number
-  /** Tandem's message record {id, author, device, text, wall, counter} in a Y.Array, as the engine stores it. */
+  /** A chat doc as the engine stores it: Y.Map 'messages', message id → binary record. */
   encodeMs: number
   applyMs: number
   bytesPerMessageV1: number
   bytesPerMessageV2: number
-  /** The same v1 update deflated (zlib level 6): what compressing blobs would save. */
+  /** The same v1 update deflated (zlib level 6). */
   bytesPerMessageDeflated: number
-  /** The peers' record {id, author, text, ts}, v1. */
+  /** The same v1 update brotli-compressed at quality 4: what Tandem's blob compression uses. */
+  bytesPerMessageBrotli: number
+  /** The peers' record {id, author, text, ts} as JSON in a Y.Array, v1. */
   peerShapeBytesPerMessage: number
 }
 
+/**
+ * Tandem's message record, byte for byte `encodeMessageRecord` of
+ * packages/engine/src/model/message.ts (version 1, author, device, text, wall, counter).
+ */
+
 /** (7b) Yjs alone, in-process: encode a chat doc of N messages and apply it to a fresh doc. */
 export function benchYjs (n: number, runs: number): YjsResult {
-  const build = (tandemShape: boolean): Y.Doc => {
+  const wall0 = 1_790_000_000_000
+  const tandemDoc = (): Y.Doc => {
+    const doc = new Y.Doc()
+    const messages = doc.getMap<Uint8Array>('messages')
+    const author = 'a' + authorId(1).slice(1) // an account id: 'a' + 32 base32 characters
+    const device = '12D3KooW' + 'x'.repeat(44) // a peer id: 52 characters
+    for (let i = 0; i < n; i += 1000) {
+      doc.transact(() => {
+        for (let j = i; j < Math.min(n, i + 1000); j++) messages.set(randomId(), encodeMessageRecord({ id: '', author, device, text: messageText(1, j), wall: wall0 + j, counter: 0 }))
+      })
+    }
+    return doc
+  }
+  const peerDoc = (): Y.Doc => {
     const doc = new Y.Doc()
     const arr = doc.getArray('messages')
-    const device = '12D3KooW' + 'x'.repeat(44)
     for (let i = 0; i < n; i += 1000) {
       doc.transact(() => {
         const batch: unknown[] = []
-        for (let j = i; j < Math.min(n, i + 1000); j++) {
-          const text = messageText(1, j)
-          batch.push(tandemShape
-            ? { id: randomId(), author: 'a' + authorId(1).slice(1), device, text, wall: 1_790_000_000_000 + j, counter: 0 }
-            : { id: randomId(), author: authorId(1), text, ts: 1_790_000_000_000 + j })
-        }
+        for (let j = i; j < Math.min(n, i + 1000); j++) batch.push({ id: randomId(), author: authorId(1), text: messageText(1, j), ts: wall0 + j })
         arr.insert(arr.length, batch)
       })
     }
     return doc
   }
-  const doc = build(true)
+  const doc = tandemDoc()
   const enc: number[] = []; const app: number[] = []
   let update: Uint8Array = new Uint8Array(0)
   for (let r = 0; r < runs; r++) {
@@ -82,11 +97,12 @@ export function benchYjs (n: number, runs: number): YjsResult {
     fresh.destroy()
   }
   const v2 = Y.encodeStateAsUpdateV2(doc)
-  const peer = Y.encodeStateAsUpdate(build(false))
+  const peer = Y.encodeStateAsUpdate(peerDoc())
   return {
     n, encodeMs: median(enc), applyMs: median(app),
     bytesPerMessageV1: update.byteLength / n, bytesPerMessageV2: v2.byteLength / n,
     bytesPerMessageDeflated: deflateSync(update).byteLength / n,
+    bytesPerMessageBrotli: brotliCompressSync(update, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } }).byteLength / n,
     peerShapeBytesPerMessage: peer.byteLength / n
   }
 }

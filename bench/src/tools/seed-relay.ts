@@ -18,7 +18,7 @@ const worker = async (): Promise<void> => {
     const i = next++
     const d = await startDevice(relay, i)
     const sent = whenSent(d.engine, messages, 1_800_000)
-    await typeMessages(d, messages, 1000 + i)
+    await typeMessages(d, messages, i) // the texts of the peers' seeded doc i
     await sent
     out[i] = { credentials: d.credentials, chatId: d.chatId }
     await d.engine.stop()

@@ -1,4 +1,7 @@
-// Internals for the simulator's fault injection (its "teeth" tests patch these prototypes).
+// Internals for the simulator's fault injection (its "teeth" tests patch these prototypes) and the benchmarks.
 // Not a stable API: apps must not import this entry point.
 export { RelayClient } from './relay/relay-client.js'
 export { RelayState } from './relay/relay-state.js'
+// The chat doc's message record, for the benchmarks' in-process Yjs limits.
+export { encodeMessageRecord, type MessageRecord } from './model/message.js'
+export { encodeBlob, decodeBlob } from './relay/blob-codec.js'

@@ -20,6 +20,7 @@ export {
   InvalidSnapshotError,
   errorFromWire,
 } from './errors.js'
+export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
 export {
   type AccountKeyPair,
   ACCOUNT_ID_PREFIX,

@@ -1,8 +1,9 @@
-import { MalformedFrameError, type DeviceCertificate, type SignedDeviceList, type SignedMembership, type TandemError } from '@tandem/protocol'
+import { MalformedFrameError, TandemError, type DeviceCertificate, type SignedDeviceList, type SignedMembership } from '@tandem/protocol'
 import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/storage'
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
+import { decodeBlob, encodeBlob } from './blob-codec.js'
 import { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
 import { encodeSv, isEmptyUpdate, mergeSv, svOfUpdate, type StateVector } from './state-vector.js'
@@ -78,6 +79,7 @@ export class RelayClient {
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
+  private flushing: Promise<void> = Promise.resolve()
 
   constructor (
     readonly relayId: string,
@@ -177,13 +179,14 @@ export class RelayClient {
     const st = this.state.doc(docId)
     const doc = await this.host.open(docId)
     let ackedNow = false
-    if (blob !== null) {
+    const update = blob === null ? null : await this.open(docId, seq, blob)
+    if (update !== null) {
       try {
-        Y.applyUpdate(doc, blob, FROM_RELAY)
+        Y.applyUpdate(doc, update, FROM_RELAY)
       } catch (err) {
         this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
       }
-      const sv = svOfUpdate(blob)
+      const sv = svOfUpdate(update)
       mergeSv(st.uploaded, sv)
       ackedNow = mergeSv(st.acked, sv)
     }
@@ -257,7 +260,14 @@ export class RelayClient {
    * Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if
    * connected. Unless `all`, only this session's own writes (the doc's client id).
    */
-  private async flush (docId: string, all: boolean): Promise<void> {
+  private flush (docId: string, all: boolean): Promise<void> {
+    // one at a time: a diff is cut against `uploaded`, which only the previous flush's entry (once in the outbox) may raise
+    const run = this.flushing.then(() => this.flushNow(docId, all))
+    this.flushing = run.catch(() => {})
+    return run
+  }
+
+  private async flushNow (docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     const st = this.state.doc(docId)
@@ -270,15 +280,16 @@ export class RelayClient {
     } else {
       const own = docSv.get(doc.clientID) ?? 0
       // a change that adds no struct (a bare deletion) only shows in the delete set: send all
-      if (own <= (st.uploaded.get(doc.clientID) ?? 0)) return await this.flush(docId, true)
+      if (own <= (st.uploaded.get(doc.clientID) ?? 0)) return await this.flushNow(docId, true)
       // pretend the relay has every other client's content: the diff is ours alone
       target = new Map(docSv)
       target.set(doc.clientID, st.uploaded.get(doc.clientID) ?? 0)
       sv = new Map(st.uploaded)
       sv.set(doc.clientID, own)
     }
-    const blob = Y.encodeStateAsUpdate(doc, encodeSv(target))
-    if (isEmptyUpdate(blob)) return
+    const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
+    if (isEmptyUpdate(update)) return
+    const blob = await encodeBlob(update)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
     mergeSv(st.uploaded, sv)
     this.outbox.push(entry)
@@ -291,8 +302,23 @@ export class RelayClient {
     const doc = this.host.get(docId)
     if (!this.isConnected || doc === undefined || st.cursor < 1 || [...this.snapshotting.values()].includes(docId)) return
     const uploadId = this.nextUploadId++
+    const conn = this.conn!
+    const covers = st.cursor
     this.snapshotting.set(uploadId, docId)
-    this.conn!.upload(docId, uploadId, Y.encodeStateAsUpdate(doc), st.cursor)
+    void encodeBlob(Y.encodeStateAsUpdate(doc)).then(blob => {
+      if (this.conn === conn && this.snapshotting.has(uploadId)) conn.upload(docId, uploadId, blob, covers)
+    }, err => { this.snapshotting.delete(uploadId); this.events.onError(err as TandemError) })
+  }
+
+  /** The update inside a relay blob, or null (reported) if this device cannot read it. */
+  private async open (docId: string, seq: number, blob: Uint8Array): Promise<Uint8Array | null> {
+    try {
+      return await decodeBlob(blob)
+    } catch (err) {
+      const error = err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
+      this.events.onError(error)
+      return null
+    }
   }
 
   private emitProgress (): void {
