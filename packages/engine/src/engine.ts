@@ -247,27 +247,29 @@ export class Engine {
   }
 
   /**
-   * Appends at the end of the current burst, together with every other message sent to
-   * this chat meanwhile: a transaction per message cost more than the message itself.
+   * The first message after a quiet spell is appended at once (latency); the rest of its
+   * burst at the end of the burst, in one transaction: a transaction per message cost
+   * more than the message itself.
    */
   private appendInBurst (chatId: string, chat: ChatDoc, record: MessageRecord): Promise<void> {
-    let batch = this.outgoing.get(chatId)
-    if (batch === undefined) {
-      const b = { records: [] as MessageRecord[], appended: Promise.withResolvers<void>() }
-      batch = b
-      this.outgoing.set(chatId, b)
-      this.runtime.defer(() => {
-        this.outgoing.delete(chatId)
-        try {
-          chat.doc.transact(() => { for (const r of b.records) chat.append(r) }, LOCAL)
-          b.appended.resolve()
-        } catch (err) {
-          b.appended.reject(err)
-        }
-      })
+    const batch = this.outgoing.get(chatId)
+    if (batch !== undefined) {
+      batch.records.push(record)
+      return batch.appended.promise
     }
-    batch.records.push(record)
-    return batch.appended.promise
+    chat.doc.transact(() => { chat.append(record) }, LOCAL)
+    const b = { records: [] as MessageRecord[], appended: Promise.withResolvers<void>() }
+    this.outgoing.set(chatId, b)
+    this.runtime.defer(() => {
+      this.outgoing.delete(chatId)
+      try {
+        if (b.records.length > 0) chat.doc.transact(() => { for (const r of b.records) chat.append(r) }, LOCAL)
+        b.appended.resolve()
+      } catch (err) {
+        b.appended.reject(err)
+      }
+    })
+    return Promise.resolve()
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */

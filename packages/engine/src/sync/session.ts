@@ -47,7 +47,11 @@ export class SyncSession {
   private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
   /** Live updates waiting for the end of the current burst, per doc. */
   private readonly outgoing = new Map<string, Uint8Array[]>()
+  /** A burst is under way: updates wait in `outgoing` until its end. */
+  private batching = false
   private recvChain: Promise<void> = Promise.resolve()
+  /** Frames queued on `recvChain`: frames are handled strictly in order. */
+  private receiving = 0
   private sendChain: Promise<void> = Promise.resolve()
 
   constructor (readonly link: Link, private readonly host: SessionHost, private readonly events: SessionEvents) {}
@@ -58,10 +62,22 @@ export class SyncSession {
 
   start (): void {
     this.link.start({
-      onFrame: frame => {
+      onFrame: bytes => {
+        let frame: SyncFrame
+        try {
+          frame = decodeSyncFrame(bytes)
+          // nothing queued ahead of it and its doc open: apply it now, before the
+          // transport goes on to its own bookkeeping (window updates…) — latency
+          if (this.receiving === 0 && this.applyNow(frame)) return
+        } catch (err) {
+          this.fail(err as Error)
+          return
+        }
+        this.receiving++
         this.recvChain = this.recvChain
           .then(async () => { if (this.state !== 'closed') await this.handle(frame) })
           .catch(err => { this.fail(err) })
+          .finally(() => { this.receiving-- })
       },
       onError: error => { this.fail(error) },
       onClose: error => { this.closed(error) }
@@ -81,20 +97,28 @@ export class SyncSession {
    */
   sendUpdate (docId: string, update: Uint8Array): void {
     if (this.state !== 'open' || !this.requested.has(docId)) return
+    if (!this.batching) {
+      // the first update after a quiet spell goes at once (latency); the rest of its burst
+      // is merged and sent when the burst is over (one frame, one seal, one write)
+      this.batching = true
+      this.host.defer(() => { this.batching = false; this.flushUpdates() })
+      this.sendNow(docId, update)
+      return
+    }
     const queued = this.outgoing.get(docId)
-    if (queued !== undefined) { queued.push(update); return }
-    this.outgoing.set(docId, [update])
-    if (this.outgoing.size === 1) this.host.defer(() => { this.flushUpdates() })
+    if (queued !== undefined) queued.push(update)
+    else this.outgoing.set(docId, [update])
   }
 
   private flushUpdates (): void {
     const batches = [...this.outgoing]
     this.outgoing.clear()
     if (this.state !== 'open') return
-    for (const [docId, updates] of batches) {
-      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
-      this.enqueue(chunkPayload(update).map((chunk, i, all) => ({ type: 'update', docId, final: i === all.length - 1, chunk })))
-    }
+    for (const [docId, updates] of batches) this.sendNow(docId, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
+  }
+
+  private sendNow (docId: string, update: Uint8Array): void {
+    this.enqueue(chunkPayload(update).map((chunk, i, all) => ({ type: 'update', docId, final: i === all.length - 1, chunk })))
   }
 
   close (error?: TandemError): void {
@@ -120,8 +144,27 @@ export class SyncSession {
     this.events.onClose(this, error)
   }
 
-  private async handle (bytes: Uint8Array): Promise<void> {
-    const frame = decodeSyncFrame(bytes)
+  /** Handles an update to an open doc synchronously; false if the frame needs the async path. */
+  private applyNow (frame: SyncFrame): boolean {
+    if (this.state !== 'open' || (frame.type !== 'update' && frame.type !== 'sync-reply')) return false
+    const doc = this.host.get(frame.docId)
+    if (doc === undefined) return false
+    this.apply(frame, doc)
+    return true
+  }
+
+  private apply (frame: Extract<SyncFrame, { type: 'update' | 'sync-reply' }>, doc: Y.Doc): void {
+    if (!this.host.canShare(frame.docId, this.peerAccount!)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${this.peerAccount!}`)
+    const payload = this.reassembler.add(`${frame.type}:${frame.docId}`, frame.chunk, frame.final)
+    if (payload === null) return
+    try {
+      Y.applyUpdate(doc, payload, this)
+    } catch (err) {
+      throw new MalformedFrameError(`invalid update for ${frame.docId}`, { cause: err })
+    }
+  }
+
+  private async handle (frame: SyncFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
@@ -160,14 +203,7 @@ export class SyncSession {
       case 'sync-reply':
       case 'update': {
         if (!this.host.canShare(frame.docId, peer)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${peer}`)
-        const payload = this.reassembler.add(`${frame.type}:${frame.docId}`, frame.chunk, frame.final)
-        if (payload === null) return
-        const doc = await this.host.open(frame.docId)
-        try {
-          Y.applyUpdate(doc, payload, this)
-        } catch (err) {
-          throw new MalformedFrameError(`invalid update for ${frame.docId}`, { cause: err })
-        }
+        this.apply(frame, await this.host.open(frame.docId))
       }
     }
   }
