@@ -415,6 +415,7 @@ export class Engine {
       },
       open: docId => this.docs.open(docId),
       get: docId => this.docs.get(docId),
+      apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) },
       defer: fn => { this.runtime.defer(fn) }
     }
     this.sync = new SyncManager(this.peerId, host, this.docs, {
@@ -439,7 +440,8 @@ export class Engine {
         membership: docId => this.membershipOf(docId),
         docIds: () => this.docs.ids(),
         open: docId => this.docs.open(docId),
-        get: docId => this.docs.get(docId)
+        get: docId => this.docs.get(docId),
+        apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) }
       }, new RelayState(this.store, relayId), this.runtime, {
         onAcked: (docId, acked) => { this.markSent(docId, acked) },
         onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },

@@ -1,6 +1,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { MalformedFrameError, UnsupportedVersionError } from './errors.js'
+import { FrameTooLargeError, MalformedFrameError, UnsupportedVersionError } from './errors.js'
+import { MAX_STATE_VECTOR_BYTES } from './sync-frames.js'
 
 /**
  * How the payload of a relay blob is encoded. The relay stores blobs as opaque bytes;
@@ -18,12 +19,20 @@ export type BlobEncoding = (typeof BlobEncoding)[keyof typeof BlobEncoding]
 
 export interface BlobEnvelope {
   encoding: BlobEncoding
+  /**
+   * The clocks the update reaches, for every client it carries (a Yjs-encoded state
+   * vector): a relay log is a chain of diffs, so a device that holds the blob knows the
+   * relay holds everything below them — without decoding the update to find out.
+   */
+  reach: Uint8Array
   payload: Uint8Array
 }
 
 export function encodeBlobEnvelope(envelope: BlobEnvelope): Uint8Array {
+  if (envelope.reach.byteLength > MAX_STATE_VECTOR_BYTES) throw new FrameTooLargeError(`blob reach exceeds ${MAX_STATE_VECTOR_BYTES} bytes`)
   const encoder = encoding.createEncoder()
   encoding.writeVarUint(encoder, envelope.encoding)
+  encoding.writeVarUint8Array(encoder, envelope.reach)
   encoding.writeUint8Array(encoder, envelope.payload)
   return encoding.toUint8Array(encoder)
 }
@@ -32,11 +41,16 @@ export function decodeBlobEnvelope(bytes: Uint8Array): BlobEnvelope {
   if (bytes.byteLength === 0) throw new MalformedFrameError('empty blob')
   const decoder = decoding.createDecoder(bytes)
   let tag: number
+  let reach: Uint8Array
   try {
     tag = decoding.readVarUint(decoder)
+    if (tag !== BlobEncoding.Raw && tag !== BlobEncoding.Brotli) throw new UnsupportedVersionError(`blob encoding ${tag} is not supported`)
+    const length = decoding.readVarUint(decoder)
+    if (length > MAX_STATE_VECTOR_BYTES) throw new FrameTooLargeError(`blob reach exceeds ${MAX_STATE_VECTOR_BYTES} bytes`)
+    reach = decoding.readUint8Array(decoder, length)
   } catch (err) {
-    throw new MalformedFrameError('blob has no encoding tag', { cause: err })
+    if (err instanceof UnsupportedVersionError || err instanceof FrameTooLargeError) throw err
+    throw new MalformedFrameError('blob header is truncated', { cause: err })
   }
-  if (tag !== BlobEncoding.Raw && tag !== BlobEncoding.Brotli) throw new UnsupportedVersionError(`blob encoding ${tag} is not supported`)
-  return { encoding: tag, payload: bytes.subarray(decoder.pos) }
+  return { encoding: tag, reach, payload: bytes.subarray(decoder.pos) }
 }

@@ -3,10 +3,10 @@ import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/stor
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
-import { decodeBlob, encodeBlob } from './blob-codec.js'
+import { decodeBlob, encodeBlob, type DecodedBlob } from './blob-codec.js'
 import { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
-import { encodeSv, isEmptyUpdate, mergeSv, svOfUpdate, type StateVector } from './state-vector.js'
+import { encodeSv, isEmptyUpdate, mergeSv, type StateVector } from './state-vector.js'
 
 /** Origin of updates applied from a relay: they are in its log already, never uploaded back. */
 export const FROM_RELAY = Symbol('tandem:relay')
@@ -39,6 +39,8 @@ export interface RelayClientHost {
   docIds(): string[]
   open(docId: string): Promise<Y.Doc>
   get(docId: string): Y.Doc | undefined
+  /** Applies a relay's update to an open doc (and persists it). */
+  apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
 }
 
 export interface RelayProgress {
@@ -179,14 +181,15 @@ export class RelayClient {
     const st = this.state.doc(docId)
     const doc = await this.host.open(docId)
     let ackedNow = false
-    const update = blob === null ? null : await this.open(docId, seq, blob)
-    if (update !== null) {
+    const opened = blob === null ? null : await this.open(docId, seq, blob)
+    if (opened !== null) {
       try {
-        Y.applyUpdate(doc, update, FROM_RELAY)
+        this.host.apply(docId, doc, opened.update, FROM_RELAY)
       } catch (err) {
         this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
       }
-      const sv = svOfUpdate(update)
+      // the blob's header says which clocks it reaches: with a chain of diffs, what the relay holds
+      const sv = opened.reach
       mergeSv(st.uploaded, sv)
       ackedNow = mergeSv(st.acked, sv)
     }
@@ -289,7 +292,9 @@ export class RelayClient {
     }
     const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
     if (isEmptyUpdate(update)) return
-    const blob = await encodeBlob(update)
+    // the clocks this diff reaches: every client it carries structs of
+    const reach: StateVector = new Map([...docSv].filter(([client, clock]) => clock > (target.get(client) ?? 0)))
+    const blob = await encodeBlob(update, reach)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
     mergeSv(st.uploaded, sv)
     this.outbox.push(entry)
@@ -305,13 +310,13 @@ export class RelayClient {
     const conn = this.conn!
     const covers = st.cursor
     this.snapshotting.set(uploadId, docId)
-    void encodeBlob(Y.encodeStateAsUpdate(doc)).then(blob => {
+    void encodeBlob(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
       if (this.conn === conn && this.snapshotting.has(uploadId)) conn.upload(docId, uploadId, blob, covers)
     }, err => { this.snapshotting.delete(uploadId); this.events.onError(err as TandemError) })
   }
 
   /** The update inside a relay blob, or null (reported) if this device cannot read it. */
-  private async open (docId: string, seq: number, blob: Uint8Array): Promise<Uint8Array | null> {
+  private async open (docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
     try {
       return await decodeBlob(blob)
     } catch (err) {

@@ -15,13 +15,6 @@ export function mergeSv (into: StateVector, from: StateVector): boolean {
   return grew
 }
 
-/**
- * The clocks a Yjs update reaches, per client. (Y.encodeStateVectorFromUpdate would
- * skip every client whose structs do not start at clock 0, i.e. every later diff.)
- * A relay log is a chain of diffs each starting where the relay's copy ended, so
- * holding a blob that reaches clock c means holding everything below c.
- */
-export const svOfUpdate = (update: Uint8Array): StateVector => Y.parseUpdateMeta(update).to
 
 /** True when the update carries no structs and no deletions. */
 export function isEmptyUpdate (update: Uint8Array): boolean {

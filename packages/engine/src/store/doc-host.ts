@@ -20,6 +20,7 @@ export class DocHost {
   private readonly lastWrite = new Map<string, Promise<void>>()
   private readonly updateListeners = new Set<DocUpdateListener>()
   private readonly openListeners = new Set<DocOpenListener>()
+  private readonly updateHandlers = new Map<string, (update: Uint8Array, origin: unknown) => void>()
   private writeError: unknown = null
 
   constructor (private readonly store: DocStore) {}
@@ -43,6 +44,34 @@ export class DocHost {
     return pending
   }
 
+  /**
+   * Applies an update from a peer or a relay, and persists and passes on the bytes that
+   * came rather than Yjs' re-encoding of the transaction (which cost as much as applying
+   * it). With pending structs (missing dependencies) Yjs' own update event carries what
+   * integrates, as for local changes.
+   */
+  applyRemote (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+    const onUpdate = this.updateHandlers.get(docId)
+    if (onUpdate === undefined || hasPending(doc)) {
+      Y.applyUpdate(doc, update, origin)
+      return
+    }
+    let changed = false
+    const grab = (tr: Y.Transaction): void => {
+      changed = tr.deleteSet.clients.size > 0 || [...tr.afterState].some(([client, clock]) => clock > (tr.beforeState.get(client) ?? 0))
+    }
+    doc.off('update', onUpdate)
+    doc.on('afterTransaction', grab)
+    try {
+      Y.applyUpdate(doc, update, origin)
+    } finally {
+      doc.off('afterTransaction', grab)
+      doc.on('update', onUpdate)
+    }
+    // incomplete updates are kept too: the missing part may only come after a restart
+    if (changed || hasPending(doc)) this.persist(docId, doc, update, origin)
+  }
+
   /** Resolves once every update made so far to `docId` is on disk. */
   async written (docId: string): Promise<void> {
     await this.lastWrite.get(docId)
@@ -56,6 +85,14 @@ export class DocHost {
   onOpen (listener: DocOpenListener): () => void {
     this.openListeners.add(listener)
     return () => this.openListeners.delete(listener)
+  }
+
+  /** Appends to the doc's log synchronously (compaction sees a consistent state), then tells listeners. */
+  private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+    const write = this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc))
+    write.catch(err => { this.writeError ??= err })
+    this.lastWrite.set(docId, write)
+    for (const l of this.updateListeners) l(docId, update, origin)
   }
 
   /** The first failed write, if any: once set, the engine must stop claiming writes are stored. */
@@ -78,16 +115,16 @@ export class DocHost {
       doc.destroy()
       throw new StoreCorruptError(`doc ${docId} could not be read back from the store`, { cause: err })
     }
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === FROM_STORE) return
-      const write = this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc))
-      write.catch(err => { this.writeError ??= err })
-      this.lastWrite.set(docId, write)
-      for (const l of this.updateListeners) l(docId, update, origin)
-    })
+    const onUpdate = (update: Uint8Array, origin: unknown): void => {
+      if (origin !== FROM_STORE) this.persist(docId, doc, update, origin)
+    }
+    doc.on('update', onUpdate)
+    this.updateHandlers.set(docId, onUpdate)
     this.docs.set(docId, doc)
     this.idsByDoc.set(doc, docId)
     for (const l of this.openListeners) l(docId, doc)
     return doc
   }
 }
+
+const hasPending = (doc: Y.Doc): boolean => doc.store.pendingStructs !== null || doc.store.pendingDs !== null

@@ -23,6 +23,8 @@ export interface SessionHost {
   checkPeer(peerId: string): void
   open(docId: string): Promise<Y.Doc>
   get(docId: string): Y.Doc | undefined
+  /** Applies a peer's update to an open doc (and persists it). */
+  apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
 }
 
 export interface SessionEvents {
@@ -158,7 +160,7 @@ export class SyncSession {
     const payload = this.reassembler.add(`${frame.type}:${frame.docId}`, frame.chunk, frame.final)
     if (payload === null) return
     try {
-      Y.applyUpdate(doc, payload, this)
+      this.host.apply(frame.docId, doc, payload, this)
     } catch (err) {
       throw new MalformedFrameError(`invalid update for ${frame.docId}`, { cause: err })
     }
