@@ -144,3 +144,15 @@ it('compacts a big doc only once its log holds a fair share of the snapshot: con
   expect(updates).toEqual([])
   await db.close()
 })
+
+it('stores a first large update as the snapshot itself, without re-encoding the doc', async () => {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1_000 })
+  const big = new Uint8Array(5_000).fill(7)
+  await store.append('chat:first', big, () => { throw new Error('must not re-encode') })
+  const { snapshot, updates } = await store.loadDoc('chat:first')
+  expect(snapshot).toEqual(big)
+  expect(updates).toEqual([])
+  await db.close()
+})

@@ -81,6 +81,10 @@ export class RelayClient {
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
+  /** Per doc, a save of its relay state in progress (see saveSoon). */
+  private readonly saving = new Map<string, { dirty: boolean }>()
+  /** Docs whose `acked` grew since the last save that reported it. */
+  private readonly ackUnreported = new Set<string>()
   private flushing: Promise<void> = Promise.resolve()
 
   constructor (
@@ -203,9 +207,35 @@ export class RelayClient {
       p.bytesDone += blob?.byteLength ?? 0
       this.emitProgress()
     }
-    await this.state.save(docId)
-    // "sent" is reported only once the state that says so is on disk: it never goes back
-    if (ackedNow) this.events.onAcked(docId, st.ackedDurable)
+    if (ackedNow) this.ackUnreported.add(docId)
+    this.saveSoon(docId)
+  }
+
+  /**
+   * Persists a doc's cursor and state vectors without holding up the next blob: one save
+   * at a time per doc, and one more if anything changed meanwhile (a backfill of many
+   * blobs waited for a disk write per blob). "Sent" is reported only once the state that
+   * says so is on disk: it never goes back.
+   */
+  private saveSoon (docId: string): void {
+    const running = this.saving.get(docId)
+    if (running !== undefined) { running.dirty = true; return }
+    const run = { dirty: true }
+    this.saving.set(docId, run)
+    void (async () => {
+      try {
+        while (run.dirty) {
+          run.dirty = false
+          const report = this.ackUnreported.delete(docId)
+          await this.state.save(docId)
+          if (report) this.events.onAcked(docId, this.state.doc(docId).ackedDurable)
+        }
+      } catch (err) {
+        this.events.onError(err as TandemError)
+      } finally {
+        this.saving.delete(docId)
+      }
+    })()
   }
 
   async acked (docId: string, uploadId: number, tail: LogSize): Promise<void> {

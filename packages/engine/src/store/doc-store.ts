@@ -95,7 +95,8 @@ export class DocStore {
     const ops: BatchOp[] = []
     if (log.nextSeq === 0 && log.entries === 0) ops.push({ type: 'put', key: docKey(docId), value: new Uint8Array(0) })
     if (this.compactionDue(log, update.byteLength)) {
-      const state = snapshot()
+      // nothing stored yet (a new device's first history blob): the update is the whole state
+      const state = log.entries === 0 && log.snapshotBytes === 0 ? update : snapshot()
       log.snapshotBytes = state.byteLength
       ops.push({ type: 'put', key: snapKey(docId), value: state })
       // Delete every entry this snapshot covers, including ones still queued in this batch.
