@@ -34,8 +34,7 @@ export class ChatDoc {
     this.meta = doc.getMap('meta')
     this.messages.observe(event => {
       const added: MessageRecord[] = []
-      for (const id of event.keysChanged) {
-        const action = event.keys.get(id)?.action
+      for (const [id, { action }] of event.keys) {
         if (this.count !== null) this.count += action === 'add' ? 1 : action === 'delete' ? -1 : 0
         if (action !== 'add') continue
         const m = this.record(id)
