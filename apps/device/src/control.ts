@@ -19,6 +19,7 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
   let watching = false
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
+    else if (event.type === 'messages' && watching) write({ event: 'messages', chatId: event.chatId, origin: event.origin, count: event.count })
     else if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
@@ -123,7 +124,7 @@ function waitMessages (engine: Engine, chatId: string, count: number): Promise<n
       if (n >= count) { unsubscribe(); resolve(n); return true }
       return false
     }
-    const unsubscribe = engine.subscribe(e => { if (e.type === 'message' || e.type === 'chats') check() })
+    const unsubscribe = engine.subscribe(e => { if (e.type === 'message' || e.type === 'messages' || e.type === 'chats') check() })
     check()
   })
 }

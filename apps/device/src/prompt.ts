@@ -13,6 +13,7 @@ export async function runPrompt (engine: Engine, onStop: () => Promise<void>): P
   const chat = engine.listChats()[0] ?? await engine.createChat({ title: 'Notes to self' })
   engine.subscribe(e => {
     if (e.type === 'message' && e.origin === 'remote') console.log(`\n[${e.chatId.slice(0, 6)}] ${e.message.text}`)
+    if (e.type === 'messages') console.log(`\n[${e.chatId.slice(0, 6)}] ${e.count} messages synced`)
     if (e.type === 'peer') console.log(`\n(${e.status} ${e.peerId})`)
   })
   rl.on('close', () => { void onStop() })

@@ -12,7 +12,7 @@ import { Level } from 'level'
 import * as Y from 'yjs'
 import { EngineStateError, InvalidArgumentError, UnknownChatError } from './errors.js'
 import type { EngineEvent, EngineListener } from './events.js'
-import { HybridLogicalClock, compareHlc } from './hlc.js'
+import { HybridLogicalClock } from './hlc.js'
 import { loadAccount, loadPeerKey, saveAccount, type AccountIdentity } from './identity-store.js'
 import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './model/account-doc.js'
 import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
@@ -368,10 +368,14 @@ export class Engine {
   private attach (docId: string, doc: Y.Doc): void {
     const chatId = chatIdOfDoc(docId)
     if (chatId !== null) {
-      const chat: ChatDoc = new ChatDoc(doc, (added, txOrigin) => {
+      const chat: ChatDoc = new ChatDoc(doc, LOCAL, (added, txOrigin) => {
         const origin = txOrigin === LOCAL ? 'local' : 'remote'
-        if (origin === 'remote') this.hlc.observe(added.reduce((a, b) => compareHlc(a, b) >= 0 ? a : b))
-        for (const m of added) {
+        if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
+        if (added.records === null) {
+          this.emit({ type: 'messages', chatId, count: added.count, origin: 'remote' })
+          return
+        }
+        for (const m of added.records) {
           this.emit({ type: 'message', chatId, message: toMessage(chatId, m, this.statusOf(chatId, chat, m.id)), origin })
         }
       })

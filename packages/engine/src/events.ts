@@ -5,6 +5,8 @@ import type { Message, MessageStatus } from './model/message.js'
 export type EngineEvent =
   /** A message appeared in a chat: sent here (`local`) or synced from another device (`remote`). */
   | { type: 'message'; chatId: string; message: Message; origin: 'local' | 'remote' }
+  /** Many messages arrived at once (a new device's history, a long offline spell): list the chat again. */
+  | { type: 'messages'; chatId: string; count: number; origin: 'remote' }
   /** The chat list changed (a chat was created, renamed, muted, pinned…). */
   | { type: 'chats' }
   /** The profile or the device list changed. */

@@ -50,6 +50,27 @@ describe('the sync core over in-memory links', () => {
     expect(c.listDevices()).toHaveLength(3)
   })
 
+  it('reports a backfill as one count, and orders later sends after everything it brought', async () => {
+    const [a, b] = [await engine('a'), await engine('b')]
+    await a.createAccount({ name: 'Ann' })
+    const chat = await a.createChat({ title: 'history' })
+    await Promise.all(Array.from({ length: 1_000 }, (_, i) => a.sendMessage(chat.chatId, `old ${i}`)))
+    await b.joinAccount(a.exportAccountCredentials())
+    const events: EngineEvent[] = []
+    b.subscribe(e => { if (e.type === 'message' || e.type === 'messages') events.push(e) })
+    connect(a, b)
+    await until(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 1_000)
+    expect(events.filter(e => e.type === 'message')).toEqual([])
+    expect(events.filter(e => e.type === 'messages').reduce((n, e) => n + (e.type === 'messages' ? e.count : 0), 0)).toBe(1_000)
+    expect(b.listMessages(chat.chatId).map(m => m.id)).toEqual(a.listMessages(chat.chatId).map(m => m.id))
+    // b's clock observed the backfill's newest clock: its next message sorts last everywhere
+    const mine = await b.sendMessage(chat.chatId, 'new')
+    expect(b.listMessages(chat.chatId).at(-1)!.id).toBe(mine.id)
+    // a live message from a still arrives as one event
+    await a.sendMessage(chat.chatId, 'live')
+    await until(b, () => events.some(e => e.type === 'message' && e.message.text === 'live'))
+  })
+
   it('chunks a diff larger than one frame and reassembles it', async () => {
     const [a, b] = [await engine('a'), await engine('b')]
     await a.createAccount({ name: 'Ann' })

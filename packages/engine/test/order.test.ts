@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import { HybridLogicalClock } from '../src/hlc.js'
 import { ChatDoc } from '../src/model/chat-doc.js'
-import { compareMessages, type MessageRecord } from '../src/model/message.js'
+import { compareMessages, decodeMessageClock, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from '../src/model/message.js'
 
 describe('hybrid logical clock', () => {
   it('never goes backwards, even when the wall clock does', () => {
@@ -56,4 +56,14 @@ describe('chat display order', () => {
     const m = (id: string, wall: number, counter: number): MessageRecord => ({ id, author: 'a', device: 'd', text: '', wall, counter })
     expect([m('b', 1, 0), m('a', 1, 0), m('c', 0, 5), m('d', 1, 1)].sort(compareMessages).map(x => x.id)).toEqual(['c', 'a', 'b', 'd'])
   })
+})
+
+it('reads a record\'s clock without decoding its strings, and refuses what is not a record', () => {
+  const record = { id: 'x', author: 'a'.repeat(300), device: 'd', text: 'é'.repeat(200), wall: 1_790_000_000_123, counter: 7 }
+  expect(decodeMessageClock(encodeMessageRecord(record))).toEqual({ wall: record.wall, counter: 7 })
+  expect(decodeMessageRecord('x', encodeMessageRecord(record))).toEqual(record)
+  expect(decodeMessageClock(new Uint8Array([9, 1, 2]))).toBeNull()
+  expect(decodeMessageClock(new Uint8Array([1, 200]))).toBeNull()
+  expect(decodeMessageClock(new Uint8Array([1, 5, 0x61]))).toBeNull() // a string longer than the record
+  expect(decodeMessageClock('not bytes')).toBeNull()
 })

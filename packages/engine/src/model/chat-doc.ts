@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
-import { compareMessages, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from './message.js'
+import { compareHlc, type Hlc } from '../hlc.js'
+import { compareMessages, decodeMessageClock, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from './message.js'
 
 /** Doc id of a chat. Chat ids are random, lowercase base32/hex text. */
 export const chatDocId = (chatId: string): string => `chat:${chatId}`
@@ -11,8 +12,20 @@ export interface ChatMeta {
   createdBy: string
 }
 
-/** New messages in a doc, decoded once; `origin` is the transaction's. */
-export type MessagesAddedListener = (added: MessageRecord[], origin: unknown) => void
+/** A transaction adding more messages than this is reported as a count (a backfill), not one by one. */
+export const BULK_MESSAGES = 256
+
+/**
+ * New messages in a doc; `origin` is the transaction's. Up to BULK_MESSAGES (or any
+ * number, for local writes) come decoded; more come as a count and the newest clock.
+ */
+export type MessagesAddedListener = (added: AddedMessages, origin: unknown) => void
+
+export interface AddedMessages {
+  records: MessageRecord[] | null
+  count: number
+  newest: Hlc | null
+}
 
 /**
  * Typed view of a chat doc. Messages live in a Y.Map keyed by message id, each a
@@ -29,22 +42,29 @@ export class ChatDoc {
   /** Entries in `messages` (Y.Map's own `size` walks the whole map). */
   private count: number | null = null
 
-  constructor (readonly doc: Y.Doc, onAdded?: MessagesAddedListener) {
+  constructor (readonly doc: Y.Doc, local: unknown, onAdded?: MessagesAddedListener) {
     this.messages = doc.getMap<Uint8Array>('messages')
     this.meta = doc.getMap('meta')
     this.messages.observe(event => {
-      const added: MessageRecord[] = []
+      const ids: string[] = []
       for (const [id, { action }] of event.keys) {
         if (this.count !== null) this.count += action === 'add' ? 1 : action === 'delete' ? -1 : 0
-        if (action !== 'add') continue
-        const m = this.record(id)
-        if (m !== null) added.push(m)
+        if (action === 'add') ids.push(id)
       }
-      if (this.sorted !== null) {
-        if (added.length > this.sorted.length / 8) this.sorted = null
-        else for (const m of added) this.insertSorted(m)
+      if (ids.length === 0) return
+      const small = ids.length <= BULK_MESSAGES || event.transaction.origin === local
+      // a backfill: the sorted index is rebuilt on demand, and only the clocks are read now
+      if (!small || (this.sorted !== null && ids.length > this.sorted.length / 8)) this.sorted = null
+      if (small) {
+        const records: MessageRecord[] = []
+        for (const id of ids) { const m = this.record(id); if (m !== null) records.push(m) }
+        for (const m of records) this.insertSorted(m)
+        onAdded?.({ records, count: records.length, newest: newestOf(records) }, event.transaction.origin)
+      } else {
+        const clocks: Hlc[] = []
+        for (const id of ids) { const c = decodeMessageClock(this.messages.get(id)); if (c !== null) clocks.push(c) }
+        onAdded?.({ records: null, count: clocks.length, newest: newestOf(clocks) }, event.transaction.origin)
       }
-      if (added.length > 0) onAdded?.(added, event.transaction.origin)
     })
   }
 
@@ -114,3 +134,5 @@ export class ChatDoc {
     list.splice(lo, 0, m)
   }
 }
+
+const newestOf = (clocks: Hlc[]): Hlc | null => clocks.length === 0 ? null : clocks.reduce((a, b) => compareHlc(a, b) >= 0 ? a : b)

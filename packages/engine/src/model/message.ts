@@ -62,6 +62,23 @@ export function encodeMessageRecord (r: MessageRecord): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
+/** Only the clock of a record (its strings skipped, not decoded), or null for anything else. */
+export function decodeMessageClock (content: unknown): Hlc | null {
+  if (!(content instanceof Uint8Array)) return null
+  try {
+    const dec = decoding.createDecoder(content)
+    if (decoding.readVarUint(dec) !== RECORD_V1) return null
+    for (let i = 0; i < 3; i++) { // author, device, text
+      const length = decoding.readVarUint(dec)
+      dec.pos += length
+      if (dec.pos >= content.byteLength) return null
+    }
+    return { wall: decoding.readVarUint(dec), counter: decoding.readVarUint(dec) }
+  } catch {
+    return null
+  }
+}
+
 /** The record stored under `id` in a chat doc, or null for anything else (a newer version, garbage). */
 export function decodeMessageRecord (id: string, content: unknown): MessageRecord | null {
   if (!(content instanceof Uint8Array)) return null
