@@ -459,9 +459,9 @@ export class Engine {
       await client.load()
       this.relays.set(relayId, client)
     }
-    this.docs.onUpdate((docId, _update, origin) => {
+    this.docs.onUpdate((docId, update, origin, transaction) => {
       const source: ChangeSource = origin === FROM_RELAY ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
-      for (const r of this.relays.values()) r.docUpdated(docId, source)
+      for (const r of this.relays.values()) r.docUpdated(docId, source, update, transaction)
     })
     this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
     if (network === null) return

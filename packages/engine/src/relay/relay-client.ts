@@ -81,6 +81,8 @@ export class RelayClient {
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
+  /** Per doc, this device's updates since the last flush (see collectOwn). */
+  private readonly ownUpdates = new Map<string, { updates: Uint8Array[]; from: number; to: number; contiguous: boolean }>()
   /** Per doc, a save of its relay state in progress (see saveSoon). */
   private readonly saving = new Map<string, { dirty: boolean }>()
   /** Docs whose `acked` grew since the last save that reported it. */
@@ -135,9 +137,13 @@ export class RelayClient {
    * A doc changed: our own writes go up at the end of the burst (coalesced); what a peer
    * wrote goes up after a grace period, and only the part the relay still lacks then.
    */
-  docUpdated (docId: string, source: ChangeSource): void {
-    if (source === 'local') this.scheduleFlush(docId)
-    else if (source === 'peer') this.scheduleGrace(docId)
+  docUpdated (docId: string, source: ChangeSource, update: Uint8Array, transaction?: Y.Transaction): void {
+    if (source === 'local') {
+      this.collectOwn(docId, update, transaction)
+      this.scheduleFlush(docId)
+    } else if (source === 'peer') {
+      this.scheduleGrace(docId)
+    }
   }
 
   /** Pushes a device list (after a revocation, say) to the relay now. */
@@ -300,11 +306,36 @@ export class RelayClient {
     return run
   }
 
+  /**
+   * Keeps this device's updates since the last flush: the next upload is their merge —
+   * cutting it from the doc (encodeStateAsUpdate) walks every struct of the doc for
+   * its delete set, which made each upload of a long chat cost the whole chat.
+   */
+  private collectOwn (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+    const span = transaction === undefined ? null : ownSpan(transaction)
+    let own = this.ownUpdates.get(docId)
+    if (own === undefined) {
+      own = { updates: [], from: span?.from ?? -1, to: span?.from ?? -1, contiguous: span !== null }
+      this.ownUpdates.set(docId, own)
+    }
+    if (span === null || span.from !== own.to) own.contiguous = false
+    own.updates.push(update)
+    if (span !== null) own.to = span.to
+  }
+
   private async flushNow (docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     const st = this.state.doc(docId)
+    const own = this.ownUpdates.get(docId)
+    this.ownUpdates.delete(docId)
     const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
+    const uploadedOwn = st.uploaded.get(doc.clientID) ?? 0
+    if (!all && own !== undefined && own.contiguous && own.from === uploadedOwn && own.to === (docSv.get(doc.clientID) ?? 0) && own.to > own.from) {
+      const update = own.updates.length === 1 ? own.updates[0]! : Y.mergeUpdates(own.updates)
+      const sv = new Map(st.uploaded).set(doc.clientID, own.to)
+      return await this.commitUpload(docId, update, new Map([[doc.clientID, own.to]]), sv)
+    }
     let sv: StateVector
     let target: StateVector
     if (all) {
@@ -324,6 +355,12 @@ export class RelayClient {
     if (isEmptyUpdate(update)) return
     // the clocks this diff reaches: every client it carries structs of
     const reach: StateVector = new Map([...docSv].filter(([client, clock]) => clock > (target.get(client) ?? 0)))
+    await this.commitUpload(docId, update, reach, sv)
+  }
+
+  /** Seals an update into an outbox entry (persisted), then sends it if connected. */
+  private async commitUpload (docId: string, update: Uint8Array, reach: StateVector, sv: StateVector): Promise<void> {
+    const st = this.state.doc(docId)
     const blob = await encodeBlob(update, reach)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
     mergeSv(st.uploaded, sv)
@@ -364,4 +401,10 @@ export class RelayClient {
     }
     this.events.onProgress({ relay: this.relayId, entriesDone, entriesTotal, bytesDone, bytesTotal, caughtUp })
   }
+}
+
+/** The clocks of this device's client a local transaction went from and to. */
+function ownSpan (tr: Y.Transaction): { from: number; to: number } {
+  const client = tr.doc.clientID
+  return { from: tr.beforeState.get(client) ?? 0, to: tr.afterState.get(client) ?? 0 }
 }

@@ -5,7 +5,8 @@ import type { DocStore } from './doc-store.js'
 /** Origin of updates replayed from disk: they are neither persisted again nor broadcast. */
 const FROM_STORE = Symbol('tandem:store')
 
-export type DocUpdateListener = (docId: string, update: Uint8Array, origin: unknown) => void
+/** `transaction` is Yjs' own (for updates made on this device); absent for updates persisted as received. */
+export type DocUpdateListener = (docId: string, update: Uint8Array, origin: unknown, transaction?: Y.Transaction) => void
 export type DocOpenListener = (docId: string, doc: Y.Doc) => void
 
 /**
@@ -20,7 +21,7 @@ export class DocHost {
   private readonly lastWrite = new Map<string, Promise<void>>()
   private readonly updateListeners = new Set<DocUpdateListener>()
   private readonly openListeners = new Set<DocOpenListener>()
-  private readonly updateHandlers = new Map<string, (update: Uint8Array, origin: unknown) => void>()
+  private readonly updateHandlers = new Map<string, (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void>()
   private writeError: unknown = null
 
   constructor (private readonly store: DocStore) {}
@@ -88,11 +89,11 @@ export class DocHost {
   }
 
   /** Appends to the doc's log synchronously (compaction sees a consistent state), then tells listeners. */
-  private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+  private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown, transaction?: Y.Transaction): void {
     const write = this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc))
     write.catch(err => { this.writeError ??= err })
     this.lastWrite.set(docId, write)
-    for (const l of this.updateListeners) l(docId, update, origin)
+    for (const l of this.updateListeners) l(docId, update, origin, transaction)
   }
 
   /** The first failed write, if any: once set, the engine must stop claiming writes are stored. */
@@ -115,8 +116,8 @@ export class DocHost {
       doc.destroy()
       throw new StoreCorruptError(`doc ${docId} could not be read back from the store`, { cause: err })
     }
-    const onUpdate = (update: Uint8Array, origin: unknown): void => {
-      if (origin !== FROM_STORE) this.persist(docId, doc, update, origin)
+    const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
+      if (origin !== FROM_STORE) this.persist(docId, doc, update, origin, transaction)
     }
     doc.on('update', onUpdate)
     this.updateHandlers.set(docId, onUpdate)
