@@ -11,8 +11,8 @@ export type DocOpenListener = (docId: string, doc: Y.Doc) => void
 
 /**
  * Keeps the open Y.Docs in memory, backed by the DocStore: every update to an
- * open doc is appended to its log synchronously (so compaction always sees a
- * consistent state) and then handed to listeners (the sync layer).
+ * open doc is handed to listeners (the sync layer) and appended to its log in
+ * the same synchronous step (so compaction always sees a consistent state).
  */
 export class DocHost {
   private readonly docs = new Map<string, Y.Doc>()
@@ -88,12 +88,15 @@ export class DocHost {
     return () => this.openListeners.delete(listener)
   }
 
-  /** Appends to the doc's log synchronously (compaction sees a consistent state), then tells listeners. */
+  /**
+   * Tells listeners (the sync layer: peers first, for latency), then appends to the doc's
+   * log in the same synchronous step, so compaction always sees a consistent state.
+   */
   private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown, transaction?: Y.Transaction): void {
+    for (const l of this.updateListeners) l(docId, update, origin, transaction)
     const write = this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc))
     write.catch(err => { this.writeError ??= err })
     this.lastWrite.set(docId, write)
-    for (const l of this.updateListeners) l(docId, update, origin, transaction)
   }
 
   /** The first failed write, if any: once set, the engine must stop claiming writes are stored. */

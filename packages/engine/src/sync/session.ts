@@ -55,6 +55,8 @@ export class SyncSession {
   /** Frames queued on `recvChain`: frames are handled strictly in order. */
   private receiving = 0
   private sendChain: Promise<void> = Promise.resolve()
+  /** Frames being written (a write waits only for the transport's backpressure). */
+  private sending = 0
 
   constructor (readonly link: Link, private readonly host: SessionHost, private readonly events: SessionEvents) {}
 
@@ -219,15 +221,19 @@ export class SyncSession {
 
   private enqueue (frames: SyncFrame[]): void {
     for (const frame of frames) {
-      this.sendChain = this.sendChain.then(() => this.send(frame))
+      // nothing in flight: write it now rather than a microtask later (latency)
+      this.sendChain = this.sending === 0 ? this.send(frame) : this.sendChain.then(() => this.send(frame))
     }
   }
 
   private async send (frame: SyncFrame): Promise<void> {
+    this.sending++
     try {
       await this.link.send(encodeSyncFrame(frame))
     } catch (err) {
       this.closed(err as Error)
+    } finally {
+      this.sending--
     }
   }
 }
