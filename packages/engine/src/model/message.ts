@@ -54,12 +54,25 @@ const RECORD_V1 = 1
 export function encodeMessageRecord (r: MessageRecord): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, RECORD_V1)
-  encoding.writeVarString(enc, r.author)
-  encoding.writeVarString(enc, r.device)
+  // varUint8Array of UTF-8 bytes is exactly varString; a device's author and device ids repeat
+  encoding.writeVarUint8Array(enc, utf8Of(r.author))
+  encoding.writeVarUint8Array(enc, utf8Of(r.device))
   encoding.writeVarString(enc, r.text)
   encoding.writeVarUint(enc, r.wall)
   encoding.writeVarUint(enc, r.counter)
   return encoding.toUint8Array(enc)
+}
+
+const utf8Cache = new Map<string, Uint8Array>()
+const utf8 = new TextEncoder()
+function utf8Of (s: string): Uint8Array {
+  let bytes = utf8Cache.get(s)
+  if (bytes === undefined) {
+    if (utf8Cache.size >= 64) utf8Cache.clear()
+    bytes = utf8.encode(s)
+    utf8Cache.set(s, bytes)
+  }
+  return bytes
 }
 
 /** Only the clock of a record (its strings skipped, not decoded), or null for anything else. */
