@@ -6,7 +6,8 @@ import type { Runtime } from '../runtime.js'
 import { decodeBlob, encodeBlob, type DecodedBlob } from './blob-codec.js'
 import { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
-import { encodeSv, isEmptyUpdate, mergeSv, type StateVector } from './state-vector.js'
+import { mergeSv, type StateVector } from './state-vector.js'
+import { UploadCutter, type Cut } from './upload-cutter.js'
 
 /** Origin of updates applied from a relay: they are in its log already, never uploaded back. */
 export const FROM_RELAY = Symbol('tandem:relay')
@@ -64,9 +65,9 @@ export interface RelayClientEvents {
 
 /**
  * Keeps this device's docs in one relay's log: subscribes to every doc since
- * its cursor and applies what comes, and uploads the diff between each doc and
- * the state the relay is known to hold (so updates learned from LAN peers reach
- * it too). Uploads go through a persistent outbox and are resent byte-identical
+ * its cursor and applies what comes, and uploads what the relay lacks (its own
+ * writes at once, peers' after a grace period; see UploadCutter). Uploads go
+ * through a persistent outbox and are resent byte-identical
  * until acked, so the relay stores each exactly once.
  */
 export class RelayClient {
@@ -81,8 +82,7 @@ export class RelayClient {
   private readonly receivedSeq = new Map<string, number>()
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
-  /** Per doc, this device's updates since the last flush (see collectOwn). */
-  private readonly ownUpdates = new Map<string, { updates: Uint8Array[]; from: number; to: number; contiguous: boolean }>()
+  private readonly cutter = new UploadCutter()
   /** Per doc, a save of its relay state in progress (see saveSoon). */
   private readonly saving = new Map<string, { dirty: boolean }>()
   /** Docs whose `acked` grew since the last save that reported it. */
@@ -139,7 +139,7 @@ export class RelayClient {
    */
   docUpdated (docId: string, source: ChangeSource, update: Uint8Array, transaction?: Y.Transaction): void {
     if (source === 'local') {
-      this.collectOwn(docId, update, transaction)
+      this.cutter.collect(docId, update, transaction)
       this.scheduleFlush(docId)
     } else if (source === 'peer') {
       this.scheduleGrace(docId)
@@ -306,64 +306,22 @@ export class RelayClient {
     return run
   }
 
-  /**
-   * Keeps this device's updates since the last flush: the next upload is their merge —
-   * cutting it from the doc (encodeStateAsUpdate) walks every struct of the doc for
-   * its delete set, which made each upload of a long chat cost the whole chat.
-   */
-  private collectOwn (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
-    const span = transaction === undefined ? null : ownSpan(transaction)
-    let own = this.ownUpdates.get(docId)
-    if (own === undefined) {
-      own = { updates: [], from: span?.from ?? -1, to: span?.from ?? -1, contiguous: span !== null }
-      this.ownUpdates.set(docId, own)
-    }
-    if (span === null || span.from !== own.to) own.contiguous = false
-    own.updates.push(update)
-    if (span !== null) own.to = span.to
-  }
+
 
   private async flushNow (docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
-    const st = this.state.doc(docId)
-    const own = this.ownUpdates.get(docId)
-    this.ownUpdates.delete(docId)
-    const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
-    const uploadedOwn = st.uploaded.get(doc.clientID) ?? 0
-    if (!all && own !== undefined && own.contiguous && own.from === uploadedOwn && own.to === (docSv.get(doc.clientID) ?? 0) && own.to > own.from) {
-      const update = own.updates.length === 1 ? own.updates[0]! : Y.mergeUpdates(own.updates)
-      const sv = new Map(st.uploaded).set(doc.clientID, own.to)
-      return await this.commitUpload(docId, update, new Map([[doc.clientID, own.to]]), sv)
-    }
-    let sv: StateVector
-    let target: StateVector
-    if (all) {
-      sv = docSv
-      target = st.uploaded
-    } else {
-      const own = docSv.get(doc.clientID) ?? 0
-      // a change that adds no struct (a bare deletion) only shows in the delete set: send all
-      if (own <= (st.uploaded.get(doc.clientID) ?? 0)) return await this.flushNow(docId, true)
-      // pretend the relay has every other client's content: the diff is ours alone
-      target = new Map(docSv)
-      target.set(doc.clientID, st.uploaded.get(doc.clientID) ?? 0)
-      sv = new Map(st.uploaded)
-      sv.set(doc.clientID, own)
-    }
-    const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
-    if (isEmptyUpdate(update)) return
-    // the clocks this diff reaches: every client it carries structs of
-    const reach: StateVector = new Map([...docSv].filter(([client, clock]) => clock > (target.get(client) ?? 0)))
-    await this.commitUpload(docId, update, reach, sv)
+    const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
+    if (cut !== null) await this.commitUpload(docId, cut)
   }
 
+
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
-  private async commitUpload (docId: string, update: Uint8Array, reach: StateVector, sv: StateVector): Promise<void> {
+  private async commitUpload (docId: string, cut: Cut): Promise<void> {
     const st = this.state.doc(docId)
-    const blob = await encodeBlob(update, reach)
-    const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv }
-    mergeSv(st.uploaded, sv)
+    const blob = await encodeBlob(cut.update, cut.reach)
+    const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
+    mergeSv(st.uploaded, cut.uploaded)
     this.outbox.push(entry)
     await this.state.save(docId, [entry])
     if (this.isConnected) this.conn!.upload(docId, entry.uploadId, blob)
@@ -403,8 +361,3 @@ export class RelayClient {
   }
 }
 
-/** The clocks of this device's client a local transaction went from and to. */
-function ownSpan (tr: Y.Transaction): { from: number; to: number } {
-  const client = tr.doc.clientID
-  return { from: tr.beforeState.get(client) ?? 0, to: tr.afterState.get(client) ?? 0 }
-}

@@ -1,0 +1,64 @@
+import * as Y from 'yjs'
+import { encodeSv, isEmptyUpdate, type StateVector } from './state-vector.js'
+
+/** One upload cut from a doc: the update, the clocks it reaches, and what the relay will hold once it is in. */
+export interface Cut {
+  update: Uint8Array
+  reach: StateVector
+  uploaded: StateVector
+}
+
+interface OwnUpdates { updates: Uint8Array[]; from: number; to: number; contiguous: boolean }
+
+/**
+ * Decides what a device uploads to a relay for one doc, given what the relay's log
+ * holds (`uploaded`). Its own writes are the merge of the updates its transactions
+ * made since the last cut; cutting them from the doc instead (encodeStateAsUpdate)
+ * walks every struct of the doc for its delete set — a long chat's every upload cost
+ * the whole chat. The doc is cut only for everything (`all`: peers' content too) or
+ * when the collected updates do not join up with what was uploaded.
+ */
+export class UploadCutter {
+  private readonly own = new Map<string, OwnUpdates>()
+
+  /** An update made by a local transaction (`transaction` absent: its span is unknown). */
+  collect (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+    const span = transaction === undefined ? null : ownSpan(transaction)
+    let own = this.own.get(docId)
+    if (own === undefined) {
+      own = { updates: [], from: span?.from ?? -1, to: span?.from ?? -1, contiguous: span !== null }
+      this.own.set(docId, own)
+    }
+    if (span === null || span.from !== own.to) own.contiguous = false
+    own.updates.push(update)
+    if (span !== null) own.to = span.to
+  }
+
+  /** What to upload now (null: nothing); forgets the collected updates either way. */
+  cut (docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean): Cut | null {
+    const me = doc.clientID
+    const own = this.own.get(docId)
+    this.own.delete(docId)
+    const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
+    const mine = docSv.get(me) ?? 0
+    const uploadedMine = uploaded.get(me) ?? 0
+    if (!all && own !== undefined && own.contiguous && own.from === uploadedMine && own.to === mine && mine > uploadedMine) {
+      const update = own.updates.length === 1 ? own.updates[0]! : Y.mergeUpdates(own.updates)
+      return { update, reach: new Map([[me, mine]]), uploaded: new Map(uploaded).set(me, mine) }
+    }
+    // a change that adds no struct (a bare deletion) only shows in the delete set: send all
+    if (!all && mine <= uploadedMine) all = true
+    // ours alone: pretend the relay has every other client's content
+    const target = all ? uploaded : new Map(docSv).set(me, uploadedMine)
+    const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
+    if (isEmptyUpdate(update)) return null
+    const reach: StateVector = new Map([...docSv].filter(([client, clock]) => clock > (target.get(client) ?? 0)))
+    return { update, reach, uploaded: all ? docSv : new Map(uploaded).set(me, mine) }
+  }
+}
+
+/** The clocks of this device's client a local transaction went from and to. */
+function ownSpan (tr: Y.Transaction): { from: number; to: number } {
+  const client = tr.doc.clientID
+  return { from: tr.beforeState.get(client) ?? 0, to: tr.afterState.get(client) ?? 0 }
+}
