@@ -83,6 +83,8 @@ export class RelayClient {
   private readonly progress = new Map<string, { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }>()
   private stopped = false
   private readonly cutter = new UploadCutter()
+  /** Per doc, the relay advised a snapshot at this seq: taken once we have caught up to it. */
+  private readonly snapshotWanted = new Map<string, number>()
   /** Per doc, a save of its relay state in progress (see saveSoon). */
   private readonly saving = new Map<string, { dirty: boolean }>()
   /** Docs whose `acked` grew since the last save that reported it. */
@@ -215,6 +217,7 @@ export class RelayClient {
     }
     if (ackedNow) this.ackUnreported.add(docId)
     this.saveSoon(docId)
+    this.snapshotIfCaughtUp(docId)
   }
 
   /**
@@ -244,7 +247,7 @@ export class RelayClient {
     })()
   }
 
-  async acked (docId: string, uploadId: number, tail: LogSize): Promise<void> {
+  async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
     const snapDoc = this.snapshotting.get(uploadId)
     if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); return }
     const i = this.outbox.findIndex(e => e.uploadId === uploadId)
@@ -254,7 +257,23 @@ export class RelayClient {
     const grew = mergeSv(st.acked, entry!.sv)
     await this.state.save(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
-    if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.snapshot(docId)
+    if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) {
+      this.snapshotWanted.set(docId, seq)
+      this.snapshotIfCaughtUp(docId)
+    }
+  }
+
+  /**
+   * A snapshot holds the whole doc but covers the log only up to our cursor: taken while
+   * our own uploads are still in flight (a burst), everything after the cursor would be in
+   * it twice — a 1M-message history came down at 130 B a message instead of 66. So it
+   * waits until nothing of ours is in flight and the cursor has reached our last ack.
+   */
+  private snapshotIfCaughtUp (docId: string): void {
+    const wantedAt = this.snapshotWanted.get(docId)
+    if (wantedAt === undefined || this.state.doc(docId).cursor < wantedAt || this.outbox.some(e => e.docId === docId)) return
+    this.snapshotWanted.delete(docId)
+    this.snapshot(docId)
   }
 
   docError (conn: RelayConnection, uploadId: number, error: TandemError): void {

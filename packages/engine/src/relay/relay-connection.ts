@@ -99,7 +99,7 @@ export class RelayConnection {
         await this.client.received(frame.docId, frame.seq, null)
         return
       case 'ack':
-        await this.client.acked(frame.docId, frame.uploadId, { entries: frame.sinceSnapshot, bytes: frame.tailBytes, snapshotBytes: frame.snapshotBytes })
+        await this.client.acked(frame.docId, frame.uploadId, frame.seq, { entries: frame.sinceSnapshot, bytes: frame.tailBytes, snapshotBytes: frame.snapshotBytes })
         return
       case 'subscribed':
         this.client.backlog(frame.docId, frame.head, frame.entries, frame.bytes)
