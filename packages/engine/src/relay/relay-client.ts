@@ -257,8 +257,10 @@ export class RelayClient {
     const grew = mergeSv(st.acked, entry!.sv)
     await this.state.save(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
-    if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) {
-      this.snapshotWanted.set(docId, seq)
+    const wanted = this.snapshotWanted.get(docId)
+    // once wanted, every later ack raises the seq to catch up to: the doc holds those uploads too
+    if (wanted !== undefined || compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) {
+      this.snapshotWanted.set(docId, Math.max(seq, wanted ?? 0))
       this.snapshotIfCaughtUp(docId)
     }
   }
