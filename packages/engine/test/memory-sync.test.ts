@@ -1,5 +1,5 @@
 import { MemoryLevel } from 'memory-level'
-import { MAX_CHUNK_BYTES } from '@tandem/protocol'
+import { MAX_CHUNK_BYTES, decodeSyncFrame } from '@tandem/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } from '../src/index.js'
 
@@ -13,10 +13,17 @@ async function engine (name: string): Promise<Engine> {
   return e
 }
 
-function connect (a: Engine, b: Engine): void {
+/** Links two engines; returns a count of the update frames sent either way, and a way to cut the link. */
+function connect (a: Engine, b: Engine): { updates: () => number; cut: () => void } {
   const [ab, ba] = createMemoryLinkPair(a.peerId, b.peerId)
+  let updates = 0
+  for (const link of [ab, ba]) {
+    const send = link.send.bind(link)
+    link.send = async frame => { if (decodeSyncFrame(frame).type === 'update') updates++; await send(frame) }
+  }
   a.addLink(ab)
   b.addLink(ba)
+  return { updates: () => updates, cut: () => { ab.close(); ba.close() } }
 }
 
 /** Resolves when `predicate` holds, checked after every engine event; bounded. */
@@ -48,6 +55,36 @@ describe('the sync core over in-memory links', () => {
     expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
     expect(b.stateVectors()).toEqual(a.stateVectors())
     expect(c.listDevices()).toHaveLength(3)
+  })
+
+  it('does not forward a peer\'s updates to a device that has a session with that peer, and resyncs when one is lost', async () => {
+    const [a, b, c] = [await engine('a'), await engine('b'), await engine('c')]
+    await a.createAccount({ name: 'Ann' })
+    const chat = await a.createChat({ title: 'mesh' })
+    await b.joinAccount(a.exportAccountCredentials())
+    await c.joinAccount(a.exportAccountCredentials())
+    const ab = connect(a, b)
+    const ac = connect(a, c)
+    const bc = connect(b, c)
+    await until(c, () => c.listChats().length === 1 && c.connectedPeers().length === 2)
+    await until(b, () => b.connectedPeers().length === 2)
+    // two round trips everywhere: the initial syncs are done and every session has heard its peer's peers frame
+    for (const n of [1, 2]) {
+      await a.sendMessage(chat.chatId, `warm-up ${n}`)
+      await Promise.all([b, c].map(e => until(e, () => e.messageCount(chat.chatId) === n)))
+    }
+    const before = bc.updates()
+    for (let i = 0; i < 20; i++) await a.sendMessage(chat.chatId, `mesh ${i}`)
+    await Promise.all([b, c].map(e => until(e, () => e.messageCount(chat.chatId) === 22)))
+    expect(ab.updates()).toBeGreaterThan(0)
+    expect(ac.updates()).toBeGreaterThan(0)
+    expect(bc.updates()).toBe(before) // b and c never passed a's updates to each other
+    // a and c lose each other: what a sends now reaches c through b
+    ac.cut()
+    await until(c, () => c.connectedPeers().length === 1)
+    for (let i = 20; i < 30; i++) await a.sendMessage(chat.chatId, `mesh ${i}`)
+    await until(c, () => c.messageCount(chat.chatId) === 32)
+    expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(a.listMessages(chat.chatId).map(m => m.id))
   })
 
   it('reports a backfill as one count, and orders later sends after everything it brought', async () => {

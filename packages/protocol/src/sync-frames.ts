@@ -6,7 +6,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
+import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
 import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
 import * as wire from './wire.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
@@ -22,6 +22,8 @@ export const MAX_DOC_ID_BYTES = 128
 export const MAX_STATE_VECTOR_BYTES = 64 * 1024
 export const MAX_ERROR_CODE_BYTES = 64
 export const MAX_ERROR_MESSAGE_BYTES = 1024
+/** Peer ids in one peers frame. */
+export const MAX_PEERS = 256
 
 export type SyncFrame =
   | { type: 'hello'; version: number; certificate: DeviceCertificate }
@@ -29,6 +31,7 @@ export type SyncFrame =
   | { type: 'sync-reply'; docId: string; final: boolean; chunk: Uint8Array }
   | { type: 'update'; docId: string; final: boolean; chunk: Uint8Array }
   | { type: 'error'; code: string; message: string }
+  | { type: 'peers'; peerIds: string[] }
 
 export type SyncFrameType = SyncFrame['type']
 
@@ -39,6 +42,7 @@ export const SyncFrameTag = {
   'sync-reply': 3,
   update: 4,
   error: 5,
+  peers: 6,
 } as const satisfies Record<SyncFrameType, number>
 
 const errs: wire.WireErrors = {
@@ -69,6 +73,12 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
       encoding.writeVarUint(encoder, SyncFrameTag.error)
       wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
       wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
+      return
+    case 'peers':
+      encoding.writeVarUint(encoder, SyncFrameTag.peers)
+      if (frame.peerIds.length > MAX_PEERS) throw new FrameTooLargeError(`peers frame lists more than ${MAX_PEERS} peers`)
+      encoding.writeVarUint(encoder, frame.peerIds.length)
+      for (const id of frame.peerIds) wire.writeString(encoder, 'peerId', id, MAX_PEER_ID_BYTES, errs)
       return
     default:
       throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
@@ -108,6 +118,13 @@ function readFrame(decoder: decoding.Decoder): SyncFrame {
       const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
       const message = wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs)
       return { type: 'error', code, message }
+    }
+    case SyncFrameTag.peers: {
+      const count = wire.readUint(decoder, 'peers.count', errs)
+      if (count > MAX_PEERS) throw new FrameTooLargeError(`peers frame lists ${count} peers (at most ${MAX_PEERS})`)
+      const peerIds: string[] = []
+      for (let i = 0; i < count; i++) peerIds.push(wire.readString(decoder, 'peerId', MAX_PEER_ID_BYTES, errs))
+      return { type: 'peers', peerIds }
     }
     default:
       throw new MalformedFrameError(`unknown frame tag ${tag}`)

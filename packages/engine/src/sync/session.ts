@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import {
-  AccessDeniedError, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION, TandemError,
+  AccessDeniedError, MAX_PEERS, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION, TandemError,
   checkVersion, chunkPayload, decodeSyncFrame, errorFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
   type DeviceCertificate, type SyncFrame
 } from '@tandem/protocol'
@@ -51,6 +51,8 @@ export class SyncSession {
   private readonly outgoing = new Map<string, Uint8Array[]>()
   /** A burst is under way: updates wait in `outgoing` until its end. */
   private batching = false
+  /** Peers the remote device says it has a session with (its last `peers` frame). */
+  private remotePeers = new Set<string>()
   private recvChain: Promise<void> = Promise.resolve()
   /** Frames queued on `recvChain`: frames are handled strictly in order. */
   private receiving = 0
@@ -191,6 +193,9 @@ export class SyncSession {
         this.close(error)
         return
       }
+      case 'peers':
+        this.remotePeers = new Set(frame.peerIds)
+        return
       case 'sync-request': {
         if (!this.host.canShare(frame.docId, peer)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${peer}`)
         const doc = await this.host.open(frame.docId)
@@ -210,6 +215,22 @@ export class SyncSession {
         this.apply(frame, await this.host.open(frame.docId))
       }
     }
+  }
+
+  /** Tells the remote device which other devices this one has a session with. */
+  sendPeers (peerIds: string[]): void {
+    if (this.state === 'open') this.enqueue([{ type: 'peers', peerIds: peerIds.filter(id => id !== this.remotePeerId).slice(0, MAX_PEERS) }])
+  }
+
+  /**
+   * Whether the remote device has a session with `peerId`: then that device sends it
+   * everything it sends us, and forwarding it ourselves would only duplicate it.
+   */
+  reaches (peerId: string): boolean { return this.remotePeers.has(peerId) }
+
+  /** Asks again for every doc: after a peer was lost, what it would have sent may come from here. */
+  resync (): void {
+    if (this.state === 'open') for (const docId of [...this.requested]) this.request(docId)
   }
 
   private request (docId: string): void {

@@ -19,6 +19,8 @@ export interface SyncManagerEvents {
 export class SyncManager {
   private readonly sessions = new Map<string, SyncSession>()
   private readonly pending = new Set<SyncSession>()
+  private announcing = false
+  private lostPeer = false
   private readonly unsubscribe: Array<() => void>
 
   constructor (
@@ -29,7 +31,9 @@ export class SyncManager {
   ) {
     this.unsubscribe = [
       docs.onUpdate((docId, update, origin) => {
-        for (const s of this.sessions.values()) if (s !== origin) s.sendUpdate(docId, update)
+        // a peer's update goes on to the devices that do not have a session with that peer
+        const from = origin instanceof SyncSession ? origin.remotePeerId : null
+        for (const s of this.sessions.values()) if (s !== origin && (from === null || !s.reaches(from))) s.sendUpdate(docId, update)
       }),
       docs.onOpen(docId => { for (const s of this.sessions.values()) s.docOpened(docId) })
     ]
@@ -70,6 +74,29 @@ export class SyncManager {
     }
     this.sessions.set(peer, session)
     this.events.onPeerOpen(peer)
+    this.announcePeers()
+  }
+
+  /**
+   * Every session learns, at the end of this burst, which devices we have sessions with.
+   * After a loss, each also gets a sync-request for every doc, sent after that news on the
+   * same stream: the peer then has everything it skipped forwarding to us (because we
+   * had the lost one) in its reply, and forwards what comes later.
+   */
+  private announcePeers (lost = false): void {
+    this.lostPeer ||= lost
+    if (this.announcing) return
+    this.announcing = true
+    this.host.defer(() => {
+      const resync = this.lostPeer
+      this.announcing = false
+      this.lostPeer = false
+      const ids = [...this.sessions.keys()]
+      for (const s of this.sessions.values()) {
+        s.sendPeers(ids)
+        if (resync) s.resync()
+      }
+    })
   }
 
   private closed (session: SyncSession, error?: Error): void {
@@ -79,6 +106,7 @@ export class SyncManager {
     if (this.sessions.get(peer) === session) {
       this.sessions.delete(peer)
       this.events.onPeerClose(peer, error)
+      this.announcePeers(true)
     }
     // refused, by us or by the peer (it revoked us, say): do not keep redialing it
     if (refusal) this.events.onPeerRefused(peer, error)
