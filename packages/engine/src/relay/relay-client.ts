@@ -17,6 +17,9 @@ const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'
 /** Upload a snapshot once the relay's log after its newest one is this long (see compactionDue). */
 const RELAY_SNAPSHOT_LIMITS: CompactionLimits = { entries: 500, bytes: 4 * 1024 * 1024 }
 
+/** At most this much of our own uploads may be in flight when a snapshot is cut (it would be stored twice). */
+const SNAPSHOT_MAX_IN_FLIGHT = 256 * 1024
+
 /**
  * Content learned from a peer is uploaded only if the relay still lacks it after this
  * long: the device that wrote it normally uploads it itself, and the relay then sends it
@@ -85,6 +88,8 @@ export class RelayClient {
   private readonly cutter = new UploadCutter()
   /** Per doc, the relay advised a snapshot at this seq: taken once we have caught up to it. */
   private readonly snapshotWanted = new Map<string, number>()
+  /** Per doc, our acked uploads the cursor has not reached yet (a snapshot would hold them twice). */
+  private readonly ackedAhead = new Map<string, Array<{ seq: number; bytes: number }>>()
   /** Per doc, a save of its relay state in progress (see saveSoon). */
   private readonly saving = new Map<string, { dirty: boolean }>()
   /** Docs whose `acked` grew since the last save that reported it. */
@@ -257,23 +262,30 @@ export class RelayClient {
     const grew = mergeSv(st.acked, entry!.sv)
     await this.state.save(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
-    const wanted = this.snapshotWanted.get(docId)
-    // once wanted, every later ack raises the seq to catch up to: the doc holds those uploads too
-    if (wanted !== undefined || compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) {
-      this.snapshotWanted.set(docId, Math.max(seq, wanted ?? 0))
-      this.snapshotIfCaughtUp(docId)
-    }
+    let ahead = this.ackedAhead.get(docId)
+    if (ahead === undefined) { ahead = []; this.ackedAhead.set(docId, ahead) }
+    ahead.push({ seq, bytes: entry!.blob.byteLength })
+    if (!this.snapshotWanted.has(docId) && compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.snapshotWanted.set(docId, seq)
+    this.snapshotIfCaughtUp(docId)
   }
 
   /**
-   * A snapshot holds the whole doc but covers the log only up to our cursor: taken while
-   * our own uploads are still in flight (a burst), everything after the cursor would be in
-   * it twice — a 1M-message history came down at 130 B a message instead of 66. So it
-   * waits until nothing of ours is in flight and the cursor has reached our last ack.
+   * A snapshot holds the whole doc but covers the log only up to our cursor: what is in
+   * flight then (our uploads not yet acked, or acked but not yet echoed) ends up in the
+   * relay twice — taken mid-burst, a 1M-message history came down at 130 B a message
+   * instead of 66. So it waits until the cursor has reached our last ack and little of
+   * ours is in flight (not nothing: a device that keeps writing must still compact).
    */
   private snapshotIfCaughtUp (docId: string): void {
+    const cursor = this.state.doc(docId).cursor
+    const ahead = (this.ackedAhead.get(docId) ?? []).filter(a => a.seq > cursor)
+    this.ackedAhead.set(docId, ahead)
     const wantedAt = this.snapshotWanted.get(docId)
-    if (wantedAt === undefined || this.state.doc(docId).cursor < wantedAt || this.outbox.some(e => e.docId === docId)) return
+    if (wantedAt === undefined || cursor < wantedAt) return
+    // ours beyond the cursor: acked but not yet echoed, or not yet acked
+    let inFlight = ahead.reduce((n, a) => n + a.bytes, 0)
+    for (const e of this.outbox) if (e.docId === docId) inFlight += e.blob.byteLength
+    if (inFlight > SNAPSHOT_MAX_IN_FLIGHT) return
     this.snapshotWanted.delete(docId)
     this.snapshot(docId)
   }
