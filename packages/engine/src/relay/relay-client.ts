@@ -278,8 +278,11 @@ export class RelayClient {
    */
   private snapshotIfCaughtUp (docId: string): void {
     const cursor = this.state.doc(docId).cursor
-    const ahead = (this.ackedAhead.get(docId) ?? []).filter(a => a.seq > cursor)
-    this.ackedAhead.set(docId, ahead)
+    let ahead = this.ackedAhead.get(docId) ?? []
+    if (ahead.length > 0 && ahead[0]!.seq <= cursor) {
+      ahead = ahead.filter(a => a.seq > cursor)
+      this.ackedAhead.set(docId, ahead)
+    }
     const wantedAt = this.snapshotWanted.get(docId)
     if (wantedAt === undefined || cursor < wantedAt) return
     // ours beyond the cursor: acked but not yet echoed, or not yet acked

@@ -39,8 +39,7 @@ export class UploadCutter {
     const me = doc.clientID
     const own = this.own.get(docId)
     this.own.delete(docId)
-    const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
-    const mine = docSv.get(me) ?? 0
+    const mine = Y.getState(doc.store, me)
     const uploadedMine = uploaded.get(me) ?? 0
     if (!all && own !== undefined && own.contiguous && own.from === uploadedMine && own.to === mine && mine > uploadedMine) {
       const update = own.updates.length === 1 ? own.updates[0]! : Y.mergeUpdates(own.updates)
@@ -48,6 +47,7 @@ export class UploadCutter {
     }
     // a change that adds no struct (a bare deletion) only shows in the delete set: send all
     if (!all && mine <= uploadedMine) all = true
+    const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
     // ours alone: pretend the relay has every other client's content
     const target = all ? uploaded : new Map(docSv).set(me, uploadedMine)
     const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
