@@ -18,7 +18,7 @@ import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './mo
 import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
 import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord, type MessageStatus } from './model/message.js'
 import { DeviceListKeeper } from './account/device-list-keeper.js'
-import { FROM_RELAY, RelayClient, type ChangeSource, type RelayProgress } from './relay/relay-client.js'
+import { RelayClient, RelayOrigin, type ChangeSource, type RelayProgress } from './relay/relay-client.js'
 import { RelayState } from './relay/relay-state.js'
 import type { StateVector } from './relay/state-vector.js'
 import { Libp2pNetwork, type NetworkOptions } from './net/libp2p-network.js'
@@ -101,7 +101,7 @@ export class Engine {
     const db = options.store ?? await openLevel(options.dataDir)
     await db.open()
     const store = new DocStore(db, options.storeOptions)
-    const docs = new DocHost(store)
+    const docs = new DocHost(store, runtime)
     const peerKey = await loadPeerKey(store, runtime.randomBytes)
     const account = await loadAccount(store)
     const engine = new Engine(store, docs, runtime, peerKey, account, options)
@@ -430,6 +430,10 @@ export class Engine {
         if (PERMANENT_REFUSALS.has(error.code)) this.network?.forget(peerId)
         this.emit({ type: 'refused', peerId, error })
       }
+    }, {
+      relayOf: origin => origin instanceof RelayOrigin ? origin.relayId : null,
+      connected: () => [...this.relays.values()].filter(r => r.isConnected).map(r => r.relayId),
+      carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
     })
     await this.startRelays()
   }
@@ -451,6 +455,7 @@ export class Engine {
         onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },
         onConnection: (relay, connected, error) => {
           if (connected) this.network?.relayFound(relay)
+          this.sync?.relaysChanged(!connected)
           this.emit({ type: 'relay', relay, connected, error })
         },
         onError: error => { this.emit({ type: 'error', error }) },
@@ -460,7 +465,7 @@ export class Engine {
       this.relays.set(relayId, client)
     }
     this.docs.onUpdate((docId, update, origin, transaction) => {
-      const source: ChangeSource = origin === FROM_RELAY ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
+      const source: ChangeSource = origin instanceof RelayOrigin ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
       for (const r of this.relays.values()) r.docUpdated(docId, source, update, transaction)
     })
     this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
@@ -497,9 +502,13 @@ export class Engine {
     const unsent = chatId === null ? undefined : this.unsent.get(chatId)
     if (chat === undefined || unsent === undefined || chatId === null) return
     const sent: string[] = []
+    const me = chat.doc.clientID
     for (const messageId of unsent) {
       const id = chat.itemIdOf(messageId)
-      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) sent.push(messageId)
+      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) { sent.push(messageId); continue }
+      // `unsent` is in send order, which is clock order for this session's client: nothing
+      // after the first one still out is acked (scanning them all made each ack O(burst))
+      if (id === undefined || id[0] === me) break
     }
     for (const m of sent) unsent.delete(m)
     if (sent.length > 0) this.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })

@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import * as Y from 'yjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DocHost } from '../src/store/doc-host.js'
+import { COMPACT_QUIET_MS, DocHost } from '../src/store/doc-host.js'
 import { DocStore } from '../src/store/doc-store.js'
 import type { KeyValueStore } from '../src/store/kv.js'
 import { StoreCorruptError } from '../src/errors.js'
@@ -154,5 +154,49 @@ it('stores a first large update as the snapshot itself, without re-encoding the 
   const { snapshot, updates } = await store.loadDoc('chat:first')
   expect(Buffer.from(snapshot!).equals(big)).toBe(true)
   expect(updates).toEqual([])
+  await db.close()
+})
+
+it('puts a due compaction off until the doc is quiet, and compacts on the write path once it is overdue', async () => {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  // a hand-driven clock: timers run only when the test says
+  let now = 0
+  const timers = new Map<number, { at: number; fn: () => void }>()
+  let nextTimer = 1
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => { timers.set(nextTimer, { at: now + ms, fn }); return nextTimer++ },
+    clearTimeout: (h: unknown) => { timers.delete(h as number) }
+  }
+  const advance = (ms: number): void => {
+    now += ms
+    for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) if (t.at <= now) { timers.delete(id); t.fn() }
+  }
+  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
+  const host = new DocHost(store, clock)
+  const doc = await host.open('chat:q')
+  const map = doc.getMap<number>('m')
+  const stored = async (): Promise<{ log: number; snapshot: boolean }> => {
+    await host.written('chat:q')
+    const s = await store.loadDoc('chat:q')
+    return { log: s.updates.length, snapshot: s.snapshot !== null }
+  }
+  // a burst that makes the log due: nothing is re-encoded while updates keep coming
+  for (let i = 0; i < 15; i++) { advance(100); map.set(`k${i}`, i) }
+  expect(await stored()).toEqual({ log: 15, snapshot: false })
+  advance(COMPACT_QUIET_MS - 1)
+  expect(await stored()).toEqual({ log: 15, snapshot: false }) // the last update was < 1 s ago
+  advance(1)
+  expect(await stored()).toEqual({ log: 0, snapshot: true })
+  // a burst that never pauses: compacted on the write path once the log is four times due
+  for (let i = 0; i < 40; i++) map.set(`b${i}`, i)
+  expect((await stored()).log).toBeLessThan(40)
+  const copy = new Y.Doc()
+  const back = await store.loadDoc('chat:q')
+  Y.applyUpdate(copy, back.snapshot!)
+  for (const u of back.updates) Y.applyUpdate(copy, u)
+  expect(copy.getMap('m').size).toBe(55)
+  host.destroy()
   await db.close()
 })

@@ -41,10 +41,12 @@ export type StoreFrame =
   | { type: 'ephemeral-data'; docId: string; from: string; payload: Uint8Array }
   | { type: 'doc-error'; docId: string; uploadId: number; code: string; message: string }
   | { type: 'error'; code: string; message: string }
+  | { type: 'live'; docId: string; liveId: number; blob: Uint8Array }
+  | { type: 'committed'; docId: string; seq: number; liveId: number }
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..8, relay → device 20..29. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..8, relay → device 20..31. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
   'device-list': 2,
@@ -64,11 +66,13 @@ export const StoreFrameTag = {
   'ephemeral-data': 27,
   'doc-error': 28,
   error: 29,
+  live: 30,
+  committed: 31,
 } as const satisfies Record<StoreFrameType, number>
 
 const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral'])
 
-/** True for the frames a device sends (tags 1..8), false for the relay's (20..29). */
+/** True for the frames a device sends (tags 1..8), false for the relay's (20..31). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }
@@ -198,6 +202,18 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
       wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
       return
+    case 'live':
+      encoding.writeVarUint(encoder, StoreFrameTag.live)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'liveId', frame.liveId, errs)
+      wire.writeBytes(encoder, 'blob', frame.blob, MAX_CHUNK_BYTES, errs)
+      return
+    case 'committed':
+      encoding.writeVarUint(encoder, StoreFrameTag.committed)
+      writeDocId(encoder, frame.docId)
+      wire.writeUint(encoder, 'seq', frame.seq, errs)
+      wire.writeUint(encoder, 'liveId', frame.liveId, errs)
+      return
     default:
       throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
   }
@@ -310,6 +326,16 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
       const message = wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs)
       return { type: 'error', code, message }
+    }
+    case StoreFrameTag.live: {
+      const docId = readDocId(decoder)
+      const liveId = wire.readUint(decoder, 'liveId', errs)
+      return { type: 'live', docId, liveId, blob: wire.readBytes(decoder, 'blob', MAX_CHUNK_BYTES, errs) }
+    }
+    case StoreFrameTag.committed: {
+      const docId = readDocId(decoder)
+      const seq = wire.readUint(decoder, 'seq', errs)
+      return { type: 'committed', docId, seq, liveId: wire.readUint(decoder, 'liveId', errs) }
     }
     default:
       throw new MalformedFrameError(`unknown frame tag ${tag}`)

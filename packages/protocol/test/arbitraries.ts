@@ -183,6 +183,8 @@ export const storeFrameArb = (
       message: boundedString(MAX_ERROR_MESSAGE_BYTES),
     }),
     fc.record({ type: c('error'), code: boundedString(MAX_ERROR_CODE_BYTES), message: boundedString(MAX_ERROR_MESSAGE_BYTES) }),
+    fc.record({ type: c('live'), docId, liveId: n, blob: bytes(MAX_CHUNK_BYTES) }),
+    fc.record({ type: c('committed'), docId, seq: n, liveId: n }),
   ) as fc.Arbitrary<StoreFrame>
 }
 

@@ -97,9 +97,9 @@ describe('encode/decode round trip (property)', () => {
     )
   })
 
-  it('every type has its tag: device → relay 1..8, relay → device 20..29', () => {
+  it('every type has its tag: device → relay 1..8, relay → device 20..31', () => {
     const device = ['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral']
-    const relay = ['welcome', 'ack', 'subscribed', 'blob', 'echo', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error']
+    const relay = ['welcome', 'ack', 'subscribed', 'blob', 'echo', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error', 'live', 'committed']
     expect(Object.entries(StoreFrameTag)).toEqual([...device.map((t, i) => [t, i + 1]), ...relay.map((t, i) => [t, i + 20])])
     fc.assert(
       fc.property(smallStoreFrameArb, (frame) => {
@@ -148,6 +148,8 @@ describe('bounds', () => {
     tooBig({ type: 'subscribe', docId: 'd'.repeat(MAX_DOC_ID_BYTES + 1), since: 0 })
     ok({ type: 'snapshot-data', docId: 'd', covers: 9, final: false, chunk: new Uint8Array(MAX_CHUNK_BYTES) })
     tooBig({ type: 'blob', docId: 'd', seq: 1, final: true, chunk: new Uint8Array(MAX_CHUNK_BYTES + 1) })
+    ok({ type: 'live', docId: 'd', liveId: Number.MAX_SAFE_INTEGER, blob: new Uint8Array(MAX_CHUNK_BYTES) })
+    tooBig({ type: 'live', docId: 'd', liveId: 1, blob: new Uint8Array(MAX_CHUNK_BYTES + 1) })
     ok({ type: 'ephemeral', docId: 'd', payload: new Uint8Array(MAX_EPHEMERAL_BYTES) })
     tooBig({ type: 'ephemeral', docId: 'd', payload: new Uint8Array(MAX_EPHEMERAL_BYTES + 1) })
     tooBig({ type: 'ephemeral-data', docId: 'd', from: 'p', payload: new Uint8Array(MAX_EPHEMERAL_BYTES + 1) })
@@ -186,7 +188,7 @@ describe('bounds', () => {
     const welcome = encodeStoreFrame({ type: 'welcome', deviceList: null })
     expect(Array.from(welcome)).toEqual([StoreFrameTag.welcome, 0])
     expect(() => decodeStoreFrame(new Uint8Array([StoreFrameTag.welcome, 2]))).toThrow(/bool/)
-    for (const tag of [0, 9, 19, 30]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
+    for (const tag of [0, 9, 19, 32]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
     expect(() => decodeStoreFrame(new Uint8Array())).toThrow(MalformedFrameError)
   })
 

@@ -24,6 +24,7 @@ export class RelayMetrics {
   readonly bytesStored: Gauge
   /** Bytes sent to subscribers catching up (snapshot + log replay). */
   readonly backfillBytes: Counter
+  readonly liveBytes: Counter
   /** Typed refusals sent, by error code. */
   readonly refusals: Counter<'code'>
   /** /tandem/store sessions open right now. */
@@ -48,6 +49,7 @@ export class RelayMetrics {
     this.appends = new Counter({ name: 'tandem_relay_appends_total', help: 'blobs appended to doc logs', registers })
     this.bytesStored = new Gauge({ name: 'tandem_relay_bytes_stored', help: 'bytes of blobs held by the history store', registers })
     this.backfillBytes = new Counter({ name: 'tandem_relay_backfill_bytes_total', help: 'bytes sent to subscribers catching up', registers })
+    this.liveBytes = new Counter({ name: 'tandem_relay_live_bytes_total', help: 'bytes of appends sent to subscribers before they were durable (live)', registers })
     this.refusals = new Counter({ name: 'tandem_relay_refusals_total', help: 'typed refusals sent, by code', labelNames: ['code'], registers })
     this.sessions = new Gauge({ name: 'tandem_relay_store_sessions', help: '/tandem/store sessions open', registers })
   }

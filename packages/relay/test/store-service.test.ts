@@ -109,6 +109,7 @@ function summary (f: StoreFrame): unknown {
   if (f.type === 'blob' || f.type === 'snapshot-data') return { type, docId: f.docId, final: f.final, bytes: f.chunk.byteLength }
   if (f.type === 'welcome') return { type, version: f.deviceList?.version ?? null }
   if (f.type === 'ephemeral-data') return { type, docId: f.docId, from: f.from }
+  if (f.type === 'live') return { type, docId: f.docId, liveId: f.liveId, bytes: f.blob.byteLength }
   return f
 }
 
@@ -131,8 +132,7 @@ class Account {
 let peerCounter = 0
 const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
 
-async function setup (options: Partial<HistoryOptions> = {}) {
-  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+async function setup (options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })) {
   const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
   const metrics = new RelayMetrics({ processMetrics: false })
   const service = new StoreService(history, metrics, logger)
@@ -197,17 +197,27 @@ function chunk (bytes: Uint8Array): Uint8Array[] {
   return out
 }
 
-/** Reads one whole blob (or snapshot) of `docId`: its frames up to the final one. */
+/**
+ * Reads one whole entry (or snapshot) of `docId`: its blob frames up to the final one, or
+ * — for an entry sent live, before it was durable — the live frame and later its
+ * `committed` notice (other frames may come between the two).
+ */
 async function receive (device: FakeDevice, docId: string, type: 'blob' | 'snapshot-data'): Promise<{ seq: number; bytes: Buffer; frames: number }> {
   const chunks: Uint8Array[] = []
   let seq = -1
   for (;;) {
-    const f = await device.expectNext(type, docId)
-    const at = f.type === 'blob' ? f.seq : (f as Frame<'snapshot-data'>).covers
+    const f = await device.next(forDoc(docId), `a frame of ${docId}`)
+    if (f.type === 'live' && type === 'blob' && seq === -1) {
+      const done = await device.next(g => g.type === 'committed' && g.docId === docId && g.liveId === f.liveId, `the commit of live ${f.liveId}`) as Frame<'committed'>
+      return { seq: done.seq, bytes: Buffer.from(f.blob), frames: 1 }
+    }
+    expect(f.type, `${device.peerId}: expected ${type}, got ${JSON.stringify(summary(f))}`).toBe(type)
+    const part = f as Frame<'blob' | 'snapshot-data'>
+    const at = part.type === 'blob' ? part.seq : part.covers
     if (seq !== -1) expect(at, 'chunks of one blob carry one seq').toBe(seq)
     seq = at
-    chunks.push(f.chunk)
-    if (f.final) return { seq, bytes: Buffer.concat(chunks), frames: chunks.length }
+    chunks.push(part.chunk)
+    if (part.final) return { seq, bytes: Buffer.concat(chunks), frames: chunks.length }
   }
 }
 
@@ -457,9 +467,9 @@ describe('/tandem/store: access to docs', () => {
 })
 
 describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
-  async function twoDevices (options: Partial<HistoryOptions> & { slow?: boolean } = {}) {
-    const { slow, ...historyOptions } = options
-    const env = await setup(historyOptions)
+  async function twoDevices (options: Partial<HistoryOptions> & { slow?: boolean; db?: MemoryLevel<string, Uint8Array> } = {}) {
+    const { slow, db, ...historyOptions } = options
+    const env = await setup(historyOptions, db)
     const alice = new Account()
     const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
     const list = alice.list(1, [p1, p2])
@@ -501,6 +511,8 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     const stats = history.stats()
     expect(await append(d1, doc, b3)).toMatchObject({ seq: 3 })
     expect(history.stats()).toEqual(stats)
+    // (it came whole, so d2 got it live again before the relay knew it for a retry; no commit notice follows)
+    expect(await d2.expectNext('live', doc)).toMatchObject({ blob: b3 })
 
     // a later subscriber from a cursor gets only what follows it
     await d2.send({ type: 'subscribe', docId: doc, since: 2 })
@@ -510,6 +522,47 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect(await d2.expectNext('caught-up', doc)).toMatchObject({ head: 4 })
     // and nothing was pushed for the retry
     expect(d1.queued('blob', 'echo')).toEqual([])
+  })
+
+  it('sends an append that came whole to caught-up subscribers before it is durable, then its seq as `committed`', async () => {
+    // once `held` is set, every write of the store waits for `release`: nothing can be durable before it
+    const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+    let release!: () => void
+    let held = Promise.resolve()
+    const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>
+    ;(db as unknown as { batch: (...args: unknown[]) => Promise<void> }).batch = async (...args) => { await held; return await batch(...args) }
+    const { d1, d2, doc, metrics, join, alice } = await twoDevices({ db })
+    for (const d of [d1, d2]) {
+      await d.send({ type: 'subscribe', docId: doc, since: 0 })
+      await d.expectNext('subscribed', doc)
+      await d.expectNext('caught-up', doc)
+    }
+    held = new Promise<void>(resolve => { release = resolve })
+    const b1 = bytesOf(300)
+    const b2 = bytesOf(40)
+    await sendUpload(d1, doc, b1, 201)
+    await sendUpload(d1, doc, b2, 202)
+    expect(await d2.expectNext('live', doc)).toEqual({ type: 'live', docId: doc, liveId: 1, blob: b1 })
+    expect(await d2.expectNext('live', doc)).toEqual({ type: 'live', docId: doc, liveId: 2, blob: b2 })
+    expect(d1.queued('ack', 'echo', 'live'), 'nothing is acked before it is durable, and the uploader gets no live copy').toEqual([])
+    expect(d2.queued('committed', 'blob')).toEqual([])
+    expect(await metrics.registry.getSingleMetricAsString('tandem_relay_live_bytes_total')).toContain(' 340')
+
+    held = Promise.resolve()
+    release()
+    expect((await d1.next(ofType('ack', doc))).seq).toBe(1)
+    expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 1, liveId: 1 })
+    expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 2, liveId: 2 })
+    expect(await d1.expectNext('echo', doc)).toMatchObject({ seq: 1 })
+
+    // a subscriber that arrives later gets the entries as blobs: only live traffic is sent early
+    const p3 = newPeerId('alice')
+    const { device: d3 } = await join(alice, p3, alice.list(2, [d1.peerId, d2.peerId, p3]))
+    await d3.send({ type: 'subscribe', docId: doc, since: 0 })
+    expect(await d3.expectNext('subscribed', doc)).toMatchObject({ head: 2 })
+    expect(await d3.expectNext('blob', doc)).toMatchObject({ seq: 1, chunk: b1 })
+    expect(await d3.expectNext('blob', doc)).toMatchObject({ seq: 2, chunk: b2 })
+    expect(d2.queued('blob')).toEqual([])
   })
 
   it('reassembles multi-chunk blobs byte-identical, in backfill and live', async () => {

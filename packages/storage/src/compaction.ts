@@ -22,3 +22,12 @@ export function compactionDue (log: LogSize, limits: CompactionLimits): boolean 
   if (log.bytes >= Math.max(limits.bytes, log.snapshotBytes)) return true
   return log.entries >= limits.entries && log.bytes >= log.snapshotBytes / 4
 }
+
+/**
+ * Whether a compaction that was put off (to a quiet moment, so a burst of writes does not
+ * pay for re-encoding the doc) can wait no longer: the log has grown to four times the
+ * size that made it due.
+ */
+export function compactionOverdue (log: LogSize, limits: CompactionLimits): boolean {
+  return compactionDue({ entries: log.entries / 4, bytes: log.bytes / 4, snapshotBytes: log.snapshotBytes }, limits)
+}

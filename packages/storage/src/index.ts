@@ -1,3 +1,3 @@
 export type { KeyValueStore, KeyRange, BatchOp } from './kv.js'
 export { WriteQueue } from './write-queue.js'
-export { compactionDue, type CompactionLimits, type LogSize } from './compaction.js'
+export { compactionDue, compactionOverdue, type CompactionLimits, type LogSize } from './compaction.js'

@@ -19,6 +19,11 @@ export interface Link {
   readonly remotePeerId: string
   /** Which side opened the link; used to pick one link when both sides dial. */
   readonly direction: 'inbound' | 'outbound'
+  /**
+   * The relay whose circuit carries this link, when it is not direct. Devices that reach
+   * each other only through a relay let its store fan-out carry their live updates.
+   */
+  readonly relayedVia?: string
   start(handlers: LinkHandlers): void
   /** Resolves when the frame is accepted by the transport (backpressure). */
   send(frame: Uint8Array): Promise<void>

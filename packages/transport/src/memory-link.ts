@@ -4,11 +4,12 @@ import type { Link, LinkHandlers } from './link.js'
 /**
  * Two in-memory links wired to each other: the transport for in-process tests
  * and the simulator. Frames are delivered asynchronously (a microtask later)
- * and in order, like a reliable stream.
+ * and in order, like a reliable stream. `relayedVia` makes the pair stand for a
+ * relay's circuit.
  */
-export function createMemoryLinkPair (dialerPeerId: string, listenerPeerId: string): [Link, Link] {
-  const dialer = new MemoryLink(listenerPeerId, 'outbound')
-  const listener = new MemoryLink(dialerPeerId, 'inbound')
+export function createMemoryLinkPair (dialerPeerId: string, listenerPeerId: string, options: { relayedVia?: string } = {}): [Link, Link] {
+  const dialer = new MemoryLink(listenerPeerId, 'outbound', options.relayedVia)
+  const listener = new MemoryLink(dialerPeerId, 'inbound', options.relayedVia)
   dialer.other = listener
   listener.other = dialer
   return [dialer, listener]
@@ -20,7 +21,7 @@ class MemoryLink implements Link {
   private readonly inbox: Uint8Array[] = []
   private open = true
 
-  constructor (readonly remotePeerId: string, readonly direction: 'inbound' | 'outbound') {}
+  constructor (readonly remotePeerId: string, readonly direction: 'inbound' | 'outbound', readonly relayedVia?: string) {}
 
   start (handlers: LinkHandlers): void {
     this.handlers = handlers

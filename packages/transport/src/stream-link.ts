@@ -17,7 +17,8 @@ export class StreamLink implements Link {
   constructor (
     private readonly stream: Stream,
     readonly remotePeerId: string,
-    readonly direction: 'inbound' | 'outbound'
+    readonly direction: 'inbound' | 'outbound',
+    readonly relayedVia?: string
   ) {}
 
   start (handlers: LinkHandlers): void {

@@ -41,23 +41,28 @@ export class SimNetwork {
 
   isBlocked (from: string, to: string, cls: LinkClass): boolean { return this.blocked.has(`${cls}:${from}>${to}`) }
 
+  /** A relay's circuit is cut when either of its hops is, or the pair itself is (the relay refuses it). */
+  pathBlocked (from: string, to: string, cls: LinkClass, via?: string): boolean {
+    return this.isBlocked(from, to, cls) || (via !== undefined && (this.isBlocked(from, via, cls) || this.isBlocked(via, to, cls)))
+  }
+
   heal (): void {
     this.blocked.clear()
     for (const l of this.links) l.flushHeld()
   }
 
-  /** Resets every link touching `node` (its process died). */
+  /** Resets every link touching `node` (its process died), circuits through it included. */
   resetNode (node: string): void {
-    for (const l of [...this.links]) if (l.local === node || l.remotePeerId === node) l.reset()
+    for (const l of [...this.links]) if (l.local === node || l.remotePeerId === node || l.relayedVia === node) l.reset()
   }
 
   get openLinks (): number { return this.links.size / 2 }
 
-  /** A connection from `a` to `b`, or null while either direction is cut. */
-  connect (a: string, b: string, cls: LinkClass): [Link, Link] | null {
-    if (this.isBlocked(a, b, cls) || this.isBlocked(b, a, cls)) return null
-    const ab = new SimLink(this, a, b, 'outbound', cls)
-    const ba = new SimLink(this, b, a, 'inbound', cls)
+  /** A connection from `a` to `b` (through relay `via`'s circuit if given), or null while either direction is cut. */
+  connect (a: string, b: string, cls: LinkClass, via?: string): [Link, Link] | null {
+    if (this.pathBlocked(a, b, cls, via) || this.pathBlocked(b, a, cls, via)) return null
+    const ab = new SimLink(this, a, b, 'outbound', cls, via)
+    const ba = new SimLink(this, b, a, 'inbound', cls, via)
     ab.peer = ba
     ba.peer = ab
     this.links.add(ab)
@@ -91,7 +96,10 @@ class SimLink implements Link {
   private open = true
   private lastAt = 0
 
-  constructor (private readonly net: SimNetwork, readonly local: string, readonly remotePeerId: string, readonly direction: 'inbound' | 'outbound', private readonly cls: LinkClass) {}
+  constructor (
+    private readonly net: SimNetwork, readonly local: string, readonly remotePeerId: string,
+    readonly direction: 'inbound' | 'outbound', private readonly cls: LinkClass, readonly relayedVia?: string
+  ) {}
 
   start (handlers: LinkHandlers): void {
     this.handlers = handlers
@@ -101,7 +109,7 @@ class SimLink implements Link {
   async send (frame: Uint8Array): Promise<void> {
     if (!this.open) throw new Error('link closed')
     const copy = frame.slice()
-    if (this.net.isBlocked(this.local, this.remotePeerId, this.cls)) { this.held.push(copy); return }
+    if (this.net.pathBlocked(this.local, this.remotePeerId, this.cls, this.relayedVia)) { this.held.push(copy); return }
     this.transmit(copy)
   }
 

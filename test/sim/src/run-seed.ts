@@ -173,8 +173,8 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       for (let a = 0; a < stats.accounts; a++) {
         const fresh = world.addDevice(a, 0)
         const e = await world.startDevice(fresh)
-        // no LAN links for it: only the relay
-        for (const d of world.devices) if (d !== fresh) { world.net.block(fresh.peerId, d.peerId, 'lan'); world.net.block(d.peerId, fresh.peerId, 'lan') }
+        // no LAN links or circuits for it: only the relay's store
+        for (const d of world.devices) if (d !== fresh) { world.net.block(fresh.peerId, d.peerId); world.net.block(d.peerId, fresh.peerId) }
         await sched.await(e.joinAccount(world.credentials[a]!))
       }
       const freshDeadline = sched.now + LIVENESS_BUDGET_MS

@@ -119,19 +119,25 @@ export class World {
     this.net.resetNode(RELAY_ID)
   }
 
-  /** Opens every connection that is missing and allowed: devices of one account (LAN), device ↔ relay. */
+  /**
+   * Opens every connection that is missing and allowed: devices of one account (on the LAN,
+   * or else through the relay's circuit), device ↔ relay.
+   */
   reconnect (): void {
     const live = this.live()
     for (const x of live) {
+      const service = this.relay.service
       for (const y of live) {
-        if (!this.lan || x.account !== y.account || x.peerId >= y.peerId) continue
+        if (x.account !== y.account || x.peerId >= y.peerId) continue
+        // without a LAN, devices of an account reach each other through the relay's circuit
+        const via = this.lan ? undefined : RELAY_ID
+        if (via !== undefined && service === null) continue
         this.ensure(`${x.peerId}|${y.peerId}`, () => {
-          const pair = this.net.connect(x.peerId, y.peerId, 'lan')
+          const pair = this.net.connect(x.peerId, y.peerId, via === undefined ? 'lan' : 'relay', via)
           if (pair !== null) { x.engine!.addLink(pair[0]); y.engine!.addLink(pair[1]) }
           return pair
         })
       }
-      const service = this.relay.service
       if (service !== null) {
         this.ensure(`${x.peerId}|${RELAY_ID}`, () => {
           const pair = this.net.connect(x.peerId, RELAY_ID, 'relay')

@@ -105,7 +105,7 @@ export class Libp2pNetwork {
 
   async start (): Promise<void> {
     await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
-      this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
+      this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound', circuitRelayOf(connection.remoteAddr)))
     }, { runOnLimitedConnection: true })
     await this.node.start()
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
@@ -210,9 +210,10 @@ export class Libp2pNetwork {
     if (p.timer !== null) { this.runtime.clearTimeout(p.timer); p.timer = null }
     p.dialing = true
     try {
-      const stream = await this.node.dialProtocol(p.addrs, SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true })
+      const connection = await this.node.dial(p.addrs, { signal: AbortSignal.timeout(10_000) })
+      const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true })
       if (this.stopped) { stream.abort(new Error('network stopped')); return }
-      this.onLink(new StreamLink(stream, peerId, 'outbound'))
+      this.onLink(new StreamLink(stream, peerId, 'outbound', circuitRelayOf(connection.remoteAddr)))
     } catch {
       this.schedule(p, () => this.connect(peerId))
     } finally {
@@ -229,6 +230,14 @@ export class Libp2pNetwork {
     p.attempt++
     p.timer = this.runtime.setTimeout(() => { p.timer = null; void retry() }, Math.round(base * jitter))
   }
+}
+
+/** The relay of a circuit address (`…/p2p/<relay>/p2p-circuit/p2p/<peer>`), undefined for a direct one. */
+function circuitRelayOf (ma: Multiaddr): string | undefined {
+  const parts = ma.getComponents()
+  const circuit = parts.findIndex(c => c.name === 'p2p-circuit')
+  if (circuit < 0) return undefined
+  return parts.slice(0, circuit).findLast(c => c.name === 'p2p')?.value
 }
 
 function peerIdOf (ma: Multiaddr): string {

@@ -9,8 +9,13 @@ import type { OutboxEntry, RelayState } from './relay-state.js'
 import { mergeSv, type StateVector } from './state-vector.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
-/** Origin of updates applied from a relay: they are in its log already, never uploaded back. */
-export const FROM_RELAY = Symbol('tandem:relay')
+/** Origin of updates applied from a relay's stream: they are (or are about to be) in its log, never uploaded back. */
+export class RelayOrigin {
+  constructor (readonly relayId: string) {}
+}
+
+/** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
+const MAX_LIVE_PENDING = 1024
 
 const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
 
@@ -95,6 +100,9 @@ export class RelayClient {
   /** Docs whose `acked` grew since the last save that reported it. */
   private readonly ackUnreported = new Set<string>()
   private flushing: Promise<void> = Promise.resolve()
+  /** Per doc, the reach of each blob the relay sent live, by live id, until its `committed` notice. */
+  private readonly liveReach = new Map<string, Map<number, StateVector>>()
+  readonly origin: RelayOrigin
 
   constructor (
     readonly relayId: string,
@@ -102,7 +110,9 @@ export class RelayClient {
     private readonly state: RelayState,
     private readonly runtime: Runtime,
     private readonly events: RelayClientEvents
-  ) {}
+  ) {
+    this.origin = new RelayOrigin(relayId)
+  }
 
   async load (): Promise<void> {
     this.outbox = await this.state.load()
@@ -113,6 +123,12 @@ export class RelayClient {
 
   /** Blobs still waiting for the relay's ack. */
   get pending (): number { return this.outbox.length }
+
+  /**
+   * The relay has this doc subscribed and caught up for us: it is live for the doc, so
+   * what we upload reaches its other subscribers at once.
+   */
+  carries (docId: string): boolean { return this.isConnected && this.progress.get(docId)?.caughtUp === true }
 
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
   ackedSv (docId: string): StateVector { return this.state.doc(docId).ackedDurable }
@@ -165,6 +181,7 @@ export class RelayClient {
     const successor = this.host.mergeDeviceList(relayList)
     if (successor !== null) void conn.send({ type: 'device-list', list: successor })
     this.progress.clear()
+    this.liveReach.clear()
     for (const docId of this.host.docIds()) this.setUp(conn, docId)
     for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
     for (const docId of this.host.docIds()) {
@@ -195,20 +212,53 @@ export class RelayClient {
 
   /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
   async received (docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
-    const st = this.state.doc(docId)
     const doc = await this.host.open(docId)
-    let ackedNow = false
     const opened = blob === null ? null : await this.open(docId, seq, blob)
-    if (opened !== null) {
-      try {
-        this.host.apply(docId, doc, opened.update, FROM_RELAY)
-      } catch (err) {
-        this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
-      }
-      // the blob's header says which clocks it reaches: with a chain of diffs, what the relay holds
-      const sv = opened.reach
-      mergeSv(st.uploaded, sv)
-      ackedNow = mergeSv(st.acked, sv)
+    if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+    this.advance(docId, doc, seq, opened?.reach ?? null, blob?.byteLength ?? 0)
+  }
+
+  /**
+   * Another device's blob, sent before the relay made it durable: applied now (latency),
+   * while the cursor and "sent" wait for its `committed` notice — a relay that crashes
+   * first never stores it, and its uploader sends it again.
+   */
+  async live (docId: string, liveId: number, blob: Uint8Array): Promise<void> {
+    const doc = this.host.get(docId) ?? await this.host.open(docId)
+    const opened = await this.open(docId, 0, blob)
+    if (opened === null) return
+    this.applyBlob(docId, doc, 0, opened)
+    let pending = this.liveReach.get(docId)
+    if (pending === undefined) { pending = new Map(); this.liveReach.set(docId, pending) }
+    if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
+    pending.set(liveId, opened.reach)
+  }
+
+  /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes. */
+  async committed (docId: string, seq: number, liveId: number): Promise<void> {
+    const doc = await this.host.open(docId)
+    const pending = this.liveReach.get(docId)
+    const reach = pending?.get(liveId) ?? null
+    pending?.delete(liveId)
+    this.advance(docId, doc, seq, reach, 0)
+  }
+
+  private applyBlob (docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob): void {
+    try {
+      this.host.apply(docId, doc, opened.update, this.origin)
+    } catch (err) {
+      this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
+    }
+  }
+
+  /** Entry `seq` is in hand; `reach` (from its blob's header) is what the relay now holds, when known. */
+  private advance (docId: string, doc: Y.Doc, seq: number, reach: StateVector | null, bytes: number): void {
+    const st = this.state.doc(docId)
+    let ackedNow = false
+    if (reach !== null) {
+      // with a chain of diffs, a blob's reach is what the relay holds
+      mergeSv(st.uploaded, reach)
+      ackedNow = mergeSv(st.acked, reach)
     }
     this.receivedSeq.set(docId, Math.max(seq, this.receivedSeq.get(docId) ?? 0))
     // The cursor moves only while the doc has no pending (dependency-less) structs: those are
@@ -217,7 +267,7 @@ export class RelayClient {
     const p = this.progress.get(docId)
     if (p !== undefined && !p.caughtUp && seq <= p.head) {
       p.entriesDone = Math.min(p.entries, p.entriesDone + 1)
-      p.bytesDone += blob?.byteLength ?? 0
+      p.bytesDone += bytes
       this.emitProgress()
     }
     if (ackedNow) this.ackUnreported.add(docId)
@@ -309,6 +359,7 @@ export class RelayClient {
   private setUp (conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
     if (record !== null) void conn.send({ type: 'membership', record })
+    this.liveReach.delete(docId) // live ids are the subscription's
     void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
   }
 
@@ -359,8 +410,11 @@ export class RelayClient {
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
     mergeSv(st.uploaded, cut.uploaded)
     this.outbox.push(entry)
-    await this.state.save(docId, [entry])
+    // queued before it is sent, so the relay's ack can only remove it after it is stored;
+    // not awaited first: the relay passes it on to live subscribers on arrival (latency)
+    const saved = this.state.save(docId, [entry])
     if (this.isConnected) this.conn!.upload(docId, entry.uploadId, blob)
+    await saved
   }
 
   private snapshot (docId: string): void {

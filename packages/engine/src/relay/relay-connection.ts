@@ -98,6 +98,12 @@ export class RelayConnection {
       case 'echo':
         await this.client.received(frame.docId, frame.seq, null)
         return
+      case 'live':
+        await this.client.live(frame.docId, frame.liveId, frame.blob)
+        return
+      case 'committed':
+        await this.client.committed(frame.docId, frame.seq, frame.liveId)
+        return
       case 'ack':
         await this.client.acked(frame.docId, frame.uploadId, frame.seq, { entries: frame.sinceSnapshot, bytes: frame.tailBytes, snapshotBytes: frame.snapshotBytes })
         return

@@ -1,6 +1,13 @@
 import * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
+import type { Runtime, TimerHandle } from '../runtime.js'
 import type { DocStore } from './doc-store.js'
+
+/** A doc whose log is due for compaction is compacted once it has had no update for this long. */
+export const COMPACT_QUIET_MS = 1_000
+
+/** What DocHost needs to put compaction off to a quiet moment; without it, it compacts on the write path. */
+export type DocTimers = Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'>
 
 /** Origin of updates replayed from disk: they are neither persisted again nor broadcast. */
 const FROM_STORE = Symbol('tandem:store')
@@ -23,8 +30,10 @@ export class DocHost {
   private readonly openListeners = new Set<DocOpenListener>()
   private readonly updateHandlers = new Map<string, (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void>()
   private writeError: unknown = null
+  /** Per doc, its last update's time and the pending quiet-time compaction. */
+  private readonly compactions = new Map<string, { lastUpdate: number; timer: TimerHandle }>()
 
-  constructor (private readonly store: DocStore) {}
+  constructor (private readonly store: DocStore, private readonly timers?: DocTimers) {}
 
   get (docId: string): Y.Doc | undefined { return this.docs.get(docId) }
 
@@ -94,15 +103,43 @@ export class DocHost {
    */
   private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown, transaction?: Y.Transaction): void {
     for (const l of this.updateListeners) l(docId, update, origin, transaction)
-    const write = this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc))
+    const lazy = this.timers !== undefined
+    this.track(docId, this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc), lazy))
+    if (lazy) this.compactWhenQuiet(docId, doc)
+  }
+
+  private track (docId: string, write: Promise<void>): void {
     write.catch(err => { this.writeError ??= err })
     this.lastWrite.set(docId, write)
+  }
+
+  /**
+   * A due compaction re-encodes the whole doc: done inside a burst of updates, it cost
+   * every device in it a second encode of a long chat. It waits for the doc to be quiet
+   * (the store still compacts on the write path once the log is overdue).
+   */
+  private compactWhenQuiet (docId: string, doc: Y.Doc): void {
+    const timers = this.timers!
+    const pending = this.compactions.get(docId)
+    if (pending !== undefined) { pending.lastUpdate = timers.now(); return }
+    if (!this.store.needsCompaction(docId)) return
+    const fire = (): void => {
+      const p = this.compactions.get(docId)
+      if (p === undefined || this.docs.get(docId) !== doc) return
+      const quietFor = timers.now() - p.lastUpdate
+      if (quietFor < COMPACT_QUIET_MS) { p.timer = timers.setTimeout(fire, COMPACT_QUIET_MS - quietFor); return }
+      this.compactions.delete(docId)
+      if (this.store.needsCompaction(docId)) this.track(docId, this.store.compact(docId, Y.encodeStateAsUpdate(doc)))
+    }
+    this.compactions.set(docId, { lastUpdate: timers.now(), timer: timers.setTimeout(fire, COMPACT_QUIET_MS) })
   }
 
   /** The first failed write, if any: once set, the engine must stop claiming writes are stored. */
   get failure (): unknown { return this.writeError }
 
   destroy (): void {
+    for (const c of this.compactions.values()) this.timers?.clearTimeout(c.timer)
+    this.compactions.clear()
     for (const doc of this.docs.values()) doc.destroy()
     this.docs.clear()
   }

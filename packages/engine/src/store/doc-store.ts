@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { BatchOp, KeyValueStore } from './kv.js'
-import { WriteQueue, compactionDue } from '@tandem/storage'
+import { WriteQueue, compactionDue, compactionOverdue } from '@tandem/storage'
 
 /** What is on disk for one doc: the last compacted snapshot and the updates after it. */
 export interface StoredDoc {
@@ -82,10 +82,12 @@ export class DocStore {
 
   /**
    * Appends one update to a loaded doc. `snapshot` returns the doc's full state
-   * (already including `update`); it is called only when the log is compacted.
+   * (already including `update`); it is called only when the log is compacted in this
+   * same batch: once the log is due for it, or with `lazy` only once it is overdue (the
+   * caller compacts a due log itself at a quiet moment, with {@link compact}).
    * Resolves once the update (or the snapshot covering it) is on disk.
    */
-  append (docId: string, update: Uint8Array, snapshot: () => Uint8Array): Promise<void> {
+  append (docId: string, update: Uint8Array, snapshot: () => Uint8Array, lazy = false): Promise<void> {
     let log = this.logs.get(docId)
     if (log === undefined) {
       DocStore.assertDocId(docId)
@@ -94,15 +96,12 @@ export class DocStore {
     }
     const ops: BatchOp[] = []
     if (log.nextSeq === 0 && log.entries === 0) ops.push({ type: 'put', key: docKey(docId), value: new Uint8Array(0) })
-    if (this.compactionDue(log, update.byteLength)) {
-      // nothing stored yet (a new device's first history blob): the update is the whole state
-      const state = log.entries === 0 && log.snapshotBytes === 0 ? update : snapshot()
-      log.snapshotBytes = state.byteLength
-      ops.push({ type: 'put', key: snapKey(docId), value: state })
-      // Delete every entry this snapshot covers, including ones still queued in this batch.
-      for (let seq = log.nextSeq - log.entries; seq < log.nextSeq; seq++) ops.push({ type: 'del', key: logKey(docId, seq) })
-      log.entries = 0
-      log.bytes = 0
+    const size = { entries: log.entries + 1, bytes: log.bytes + update.byteLength, snapshotBytes: log.snapshotBytes }
+    const limits = { entries: this.compactEntries, bytes: this.compactBytes }
+    // nothing stored yet (a new device's first history blob): the update is the whole state
+    const first = log.entries === 0 && log.snapshotBytes === 0
+    if (compactionDue(size, limits) && (first || !lazy || compactionOverdue(size, limits))) {
+      this.fold(docId, log, first ? update : snapshot(), ops)
     } else {
       ops.push({ type: 'put', key: logKey(docId, log.nextSeq++), value: update })
       log.entries++
@@ -111,9 +110,28 @@ export class DocStore {
     return this.queue.enqueue(ops)
   }
 
-  private compactionDue (log: LogState, adding: number): boolean {
-    return compactionDue({ entries: log.entries + 1, bytes: log.bytes + adding, snapshotBytes: log.snapshotBytes },
-      { entries: this.compactEntries, bytes: this.compactBytes })
+  /** Whether a doc's log is due for compaction (see {@link append}'s `lazy`). */
+  needsCompaction (docId: string): boolean {
+    const log = this.logs.get(docId)
+    return log !== undefined && log.entries > 0 && compactionDue(log, { entries: this.compactEntries, bytes: this.compactBytes })
+  }
+
+  /** Folds a doc's whole log into `state`, the doc's full state now, in one atomic batch. */
+  compact (docId: string, state: Uint8Array): Promise<void> {
+    const log = this.logs.get(docId)
+    if (log === undefined || log.entries === 0) return Promise.resolve()
+    const ops: BatchOp[] = []
+    this.fold(docId, log, state, ops)
+    return this.queue.enqueue(ops)
+  }
+
+  /** Replaces the snapshot with `state` and deletes every log entry it covers, including ones still queued. */
+  private fold (docId: string, log: LogState, state: Uint8Array, ops: BatchOp[]): void {
+    log.snapshotBytes = state.byteLength
+    ops.push({ type: 'put', key: snapKey(docId), value: state })
+    for (let seq = log.nextSeq - log.entries; seq < log.nextSeq; seq++) ops.push({ type: 'del', key: logKey(docId, seq) })
+    log.entries = 0
+    log.bytes = 0
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {

@@ -193,9 +193,13 @@ export class SyncSession {
         this.close(error)
         return
       }
-      case 'peers':
+      case 'peers': {
+        const before = this.remotePeers
         this.remotePeers = new Set(frame.peerIds)
+        // it lost a path: what we did not send it because of that path must come from us now
+        for (const id of before) if (!this.remotePeers.has(id)) { this.resync(); break }
         return
+      }
       case 'sync-request': {
         if (!this.host.canShare(frame.docId, peer)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${peer}`)
         const doc = await this.host.open(frame.docId)
@@ -223,8 +227,9 @@ export class SyncSession {
   }
 
   /**
-   * Whether the remote device has a session with `peerId`: then that device sends it
-   * everything it sends us, and forwarding it ourselves would only duplicate it.
+   * Whether the remote device has a session with `peerId` (a device or a relay): then
+   * that one sends it everything it sends us, and forwarding it ourselves would only
+   * duplicate it.
    */
   reaches (peerId: string): boolean { return this.remotePeers.has(peerId) }
 

@@ -4,6 +4,16 @@ import type { Link } from '@tandem/transport'
 import { REFUSALS } from './refusals.js'
 import { SyncSession, type SessionHost } from './session.js'
 
+/** What the sync layer needs to know of this device's relays (see the `peers` frame). */
+export interface RelayPaths {
+  /** The relay an update came from, or null. */
+  relayOf(origin: unknown): string | null
+  /** Relays whose store session is open: they are listed in our `peers` frames. */
+  connected(): string[]
+  /** This relay is live for the doc: what we upload reaches its other subscribers at once. */
+  carries(relayId: string, docId: string): boolean
+}
+
 export interface SyncManagerEvents {
   onPeerOpen(peerId: string): void
   onPeerClose(peerId: string, error?: Error): void
@@ -14,7 +24,10 @@ export interface SyncManagerEvents {
 /**
  * Owns the sync sessions: at most one per peer (when both sides dial, the link
  * opened by the lower peer id wins on both ends), fans local and remote doc
- * updates out to every other session that shares the doc.
+ * updates out to every other session that shares the doc — except where the peer
+ * gets the update another way: from its source (a device or relay it has a
+ * session with), or, for our own writes, from the relay whose circuit the
+ * session runs over (one live path per pair of devices).
  */
 export class SyncManager {
   private readonly sessions = new Map<string, SyncSession>()
@@ -27,13 +40,16 @@ export class SyncManager {
     private readonly localPeerId: string,
     private readonly host: SessionHost,
     docs: DocHost,
-    private readonly events: SyncManagerEvents
+    private readonly events: SyncManagerEvents,
+    private readonly relays: RelayPaths
   ) {
     this.unsubscribe = [
       docs.onUpdate((docId, update, origin) => {
-        // a peer's update goes on to the devices that do not have a session with that peer
-        const from = origin instanceof SyncSession ? origin.remotePeerId : null
-        for (const s of this.sessions.values()) if (s !== origin && (from === null || !s.reaches(from))) s.sendUpdate(docId, update)
+        const from = origin instanceof SyncSession ? origin.remotePeerId : relays.relayOf(origin)
+        for (const s of this.sessions.values()) {
+          if (s === origin || (from !== null ? s.reaches(from) : this.carriedByRelay(s, docId))) continue
+          s.sendUpdate(docId, update)
+        }
       }),
       docs.onOpen(docId => { for (const s of this.sessions.values()) s.docOpened(docId) })
     ]
@@ -63,6 +79,21 @@ export class SyncManager {
     for (const s of [...this.pending, ...this.sessions.values()]) s.close()
   }
 
+  /** A relay's store session opened or closed: peers learn it; after a loss they resync. */
+  relaysChanged (lost: boolean): void {
+    this.announcePeers(lost)
+  }
+
+  /**
+   * Our own write reaches this peer through the relay whose circuit the session runs
+   * over: we upload it there, and the relay sends it on to the peer, live. Sending it on
+   * the circuit too would cost each side a second seal and parse of every update.
+   */
+  private carriedByRelay (session: SyncSession, docId: string): boolean {
+    const relay = session.link.relayedVia
+    return relay !== undefined && session.reaches(relay) && this.relays.carries(relay, docId)
+  }
+
   private opened (session: SyncSession): void {
     this.pending.delete(session)
     const peer = session.remotePeerId
@@ -78,7 +109,7 @@ export class SyncManager {
   }
 
   /**
-   * Every session learns, at the end of this burst, which devices we have sessions with.
+   * Every session learns, at the end of this burst, which devices and relays we have sessions with.
    * After a loss, each also gets a sync-request for every doc, sent after that news on the
    * same stream: the peer then has everything it skipped forwarding to us (because we
    * had the lost one) in its reply, and forwards what comes later.
@@ -91,7 +122,7 @@ export class SyncManager {
       const resync = this.lostPeer
       this.announcing = false
       this.lostPeer = false
-      const ids = [...this.sessions.keys()]
+      const ids = [...this.sessions.keys(), ...this.relays.connected()]
       for (const s of this.sessions.values()) {
         s.sendPeers(ids)
         if (resync) s.resync()

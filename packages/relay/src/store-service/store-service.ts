@@ -63,6 +63,13 @@ export class StoreService {
     }
   }
 
+  /** An append that arrived whole: to the doc's other caught-up subscribers now (see StoreSession.sendLive). */
+  forwardLive (from: StoreSession, docId: string, uploadKey: string, blob: Uint8Array): void {
+    for (const s of this.sessions) {
+      if (s !== from && s.sendLive(docId, uploadKey, blob)) this.metrics.liveBytes.inc(blob.byteLength)
+    }
+  }
+
   stop (): void {
     this.unsubscribe()
     for (const s of [...this.sessions]) s.link.close()

@@ -57,6 +57,18 @@ export class StoreSession {
     return true
   }
 
+  /**
+   * Another device's append to `docId` arrived whole: sent at once, before it is durable,
+   * to a subscriber that is caught up and keeping up; the others get it after its commit.
+   */
+  sendLive (docId: string, uploadKey: string, blob: Uint8Array): boolean {
+    if (this.state !== 'open' || this.link.congested?.() === true) return false
+    const liveId = this.subscriptions.get(docId)?.takeLive(uploadKey) ?? 0
+    if (liveId === 0) return false
+    void this.send({ type: 'live', docId, liveId, blob })
+    return true
+  }
+
   fail (err: unknown): void {
     if (this.state === 'closed') return
     const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
@@ -176,6 +188,10 @@ export class StoreSession {
     this.uploads.delete(frame.uploadId)
     if (!('upload' in done)) return
     const { uploadId, docId } = frame
+    // Subscribers get a blob that came whole before it is durable (latency; the ack and the
+    // seq still wait for the disk). Never a snapshot: it replaces entries, it adds nothing.
+    const parts = done.upload.buffered
+    if (frame.type === 'append' && parts?.length === 1) this.service.forwardLive(this, docId, done.upload.key, parts[0]!)
     // commits run in order beside frame handling: a device may stream its next blob meanwhile
     this.commitChain = this.commitChain.then(async () => {
       try {

@@ -6,17 +6,24 @@ import type { RelayMetrics } from '../metrics.js'
 /** How many log entries a pump reads from the index per step. */
 const BATCH = 64
 
+/** Live blobs remembered until their entry commits; one that never does (a refused or repeated upload) ages out. */
+const MAX_LIVE_PENDING = 1024
+
 /**
  * Streams one doc's log to one subscribed device, reading from the store as
  * it goes: the snapshot if it covers more than the device has, every later
  * entry in seq order (an `echo` for the device's own blobs), `caught-up`, then
- * live entries as they commit. Each send waits for the stream's backpressure,
+ * live entries as they commit (a `committed` notice for those it was sent live). Each send waits for the stream's backpressure,
  * so a slow device slows its own pump and nothing piles up in memory.
  */
 export class Subscription {
   private stopped = false
   private dirty = true
   private wakeUp: (() => void) | null = null
+  private caughtUp = false
+  private nextLiveId = 1
+  /** Uploads sent live, by upload key: their entry goes out as `committed`, without the bytes. */
+  private readonly liveSent = new Map<string, number>()
 
   constructor (
     readonly docId: string,
@@ -33,6 +40,18 @@ export class Subscription {
     this.wakeUp?.()
   }
 
+  /**
+   * Numbers a blob about to be sent live (before it is durable), or returns 0 when this
+   * subscriber must get it as a `blob` after its commit instead: still catching up.
+   */
+  takeLive (uploadKey: string): number {
+    if (!this.caughtUp || this.stopped) return 0
+    if (this.liveSent.size >= MAX_LIVE_PENDING) this.liveSent.delete(this.liveSent.keys().next().value!)
+    const liveId = this.nextLiveId++
+    this.liveSent.set(uploadKey, liveId)
+    return liveId
+  }
+
   stop (): void {
     this.stopped = true
     this.wakeUp?.()
@@ -42,7 +61,6 @@ export class Subscription {
     if (this.stopped) return // replaced or unsubscribed before it started
     const backlog = await this.history.backlog(this.docId, this.sent)
     await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
-    let caughtUp = false
     while (!this.stopped) {
       if (!this.dirty) {
         await new Promise<void>(resolve => { this.wakeUp = resolve })
@@ -52,8 +70,8 @@ export class Subscription {
       this.dirty = false
       const progressed = await this.step()
       if (progressed) { this.dirty = true; continue }
-      if (!caughtUp && !this.stopped) {
-        caughtUp = true
+      if (!this.caughtUp && !this.stopped) {
+        this.caughtUp = true
         await this.send({ type: 'caught-up', docId: this.docId, head: this.sent })
       }
     }
@@ -75,8 +93,12 @@ export class Subscription {
       (await this.history.entriesAfter(this.docId, this.sent, BATCH)).map(entry => ({ entry }))
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
+      const liveId = this.liveSent.get(e.upload)
       if (e.uploader === this.peerId) {
         await this.send({ type: 'echo', docId: this.docId, seq: e.seq })
+      } else if (liveId !== undefined) {
+        this.liveSent.delete(e.upload)
+        await this.send({ type: 'committed', docId: this.docId, seq: e.seq, liveId })
       } else {
         // a snapshot may drop an entry between reading the index and its parts: re-plan
         if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }), chunks)) return true
