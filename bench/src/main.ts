@@ -5,6 +5,7 @@ import '@tandem/engine/polyfill'
 import { execSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
+import { parseArgs } from 'node:util'
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, type HistoryResult } from './measures/history.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
@@ -16,20 +17,31 @@ import { benchStoreWrite } from './store-write.js'
 import type { SystemKey } from './systems.js'
 
 const argv = process.argv.slice(2)
-const full = argv.includes('--full')
-const onlyArg = argv.find(a => a.startsWith('--only'))
-const only = onlyArg === undefined ? null : new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : argv[argv.indexOf(onlyArg) + 1]!).split(','))
+const { values: args } = parseArgs({
+  args: argv,
+  options: {
+    full: { type: 'boolean', default: false },
+    // `--only a,b`: some sections (history, latency, throughput, merge, cold, scale, limits, store)
+    only: { type: 'string' },
+    // `--systems tandem,yws`: some systems in the sections that compare them
+    systems: { type: 'string', default: 'tandem,yws,am' },
+    // `--history-sizes 10000,100000`: other history sizes (1,000,000 on request: see the README)
+    'history-sizes': { type: 'string' },
+    // `--runs N`: N runs (median) of every measure that repeats, instead of the plan's count
+    runs: { type: 'string' }
+  }
+})
+const full = args.full
+const only = args.only === undefined ? null : new Set(args.only.split(','))
 const want = (section: string): boolean => only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section)
-// `--systems tandem,yws` limits the three-way sections (history, cold) to some systems
-const systemsArg = argv.indexOf('--systems')
-const SYSTEMS: SystemKey[] = systemsArg >= 0 ? argv[systemsArg + 1]!.split(',') as SystemKey[] : ['tandem', 'yws', 'am']
+const SYSTEMS = args.systems.split(',') as SystemKey[]
 
 /** Quick and full plans. Where quick scales a measure down, the table says so. */
 const plan = full
   ? {
       history: [10_000, 100_000], historyRuns: 3, millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
       latency: 1_000, latencyAm: 1_000,
-      throughput: 20_000, throughputAm: 5_000, throughputRuns: 3,
+      throughput: 20_000, throughputAm: 5_000, throughputRuns: 5,
       merge: 10_000, mergeAm: 10_000, mergeRuns: 3,
       cold: { chats: 1_000, perChat: 1_000 }, coldRuns: 3,
       scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
@@ -45,9 +57,12 @@ const plan = full
       tcpBytes: 256 * 2 ** 20, yjs: [10_000]
     }
 
-// `--history-sizes 10000,100000` overrides the history sizes (e.g. to leave out 1,000,000)
-const sizesArg = argv.indexOf('--history-sizes')
-if (sizesArg >= 0) plan.history = argv[sizesArg + 1]!.split(',').map(Number)
+if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
+if (args.runs !== undefined) {
+  const runs = Number(args.runs)
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a whole number ≥ 1')
+  Object.assign(plan, { historyRuns: runs, throughputRuns: runs, mergeRuns: runs, coldRuns: runs })
+}
 
 const resultsDir = new URL('../results/', import.meta.url)
 const started = new Date()

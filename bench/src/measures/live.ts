@@ -127,6 +127,7 @@ export async function benchThroughput (key: SystemKey, path: Path, n: number, ru
   for (let run = 0; run < runs; run++) {
     const s = await setUp(key, path, 2, deviceFlags)
     try {
+      s.sender.prepareBurst?.(n, 100 + run)
       const t0 = performance.now()
       const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
       await s.sender.burst(n, 100 + run)

@@ -57,7 +57,6 @@ export interface AccountInfo {
 
 /** Origin of changes made through this API. */
 const LOCAL = Symbol('tandem:local')
-const text = new TextEncoder()
 
 /**
  * One device's Tandem engine: its account's Yjs docs on a level store, kept in
@@ -227,7 +226,7 @@ export class Engine {
   async sendMessage (chatId: string, body: string): Promise<Message> {
     const account = this.requireAccount()
     if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
-    if (text.encode(body).byteLength > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
+    if (body.length * 3 > MAX_MESSAGE_TEXT && Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
     const chat = await this.chat(chatId)
     const ts = this.hlc.tick()
     const record: MessageRecord = {

@@ -41,6 +41,8 @@ export class ChatDoc {
   private sorted: MessageRecord[] | null = null
   /** Entries in `messages` (Y.Map's own `size` walks the whole map). */
   private count: number | null = null
+  /** Records appended here whose transaction has not ended: reported without decoding them again. */
+  private readonly appended = new Map<string, MessageRecord>()
 
   constructor (readonly doc: Y.Doc, local: unknown, onAdded?: MessagesAddedListener) {
     this.messages = doc.getMap<Uint8Array>('messages')
@@ -57,7 +59,7 @@ export class ChatDoc {
       if (!small || (this.sorted !== null && ids.length > this.sorted.length / 8)) this.sorted = null
       if (small) {
         const records: MessageRecord[] = []
-        for (const id of ids) { const m = this.record(id); if (m !== null) records.push(m) }
+        for (const id of ids) { const m = this.appended.get(id) ?? this.record(id); if (m !== null) records.push(m) }
         for (const m of records) this.insertSorted(m)
         onAdded?.({ records, count: records.length, newest: newestOf(records) }, event.transaction.origin)
       } else {
@@ -69,6 +71,8 @@ export class ChatDoc {
   }
 
   append (record: MessageRecord): void {
+    if (this.appended.size === 0) this.doc.once('afterTransaction', () => { this.appended.clear() })
+    this.appended.set(record.id, record)
     this.messages.set(record.id, encodeMessageRecord(record))
   }
 
