@@ -100,7 +100,7 @@ export class RelayClient {
   /** Docs whose `acked` grew since the last save that reported it. */
   private readonly ackUnreported = new Set<string>()
   private flushing: Promise<void> = Promise.resolve()
-  /** Per doc, the reach of each blob the relay sent live, by live id, until its `committed` notice. */
+  /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until its `committed` notice. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   readonly origin: RelayOrigin
 
@@ -359,7 +359,6 @@ export class RelayClient {
   private setUp (conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
     if (record !== null) void conn.send({ type: 'membership', record })
-    this.liveReach.delete(docId) // live ids are the subscription's
     void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
   }
 

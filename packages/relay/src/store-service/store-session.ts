@@ -28,6 +28,7 @@ export class StoreSession {
   private readonly uploads = new Map<number, UploadSlot>()
   private recvChain: Promise<void> = Promise.resolve()
   private commitChain: Promise<void> = Promise.resolve()
+  private nextLiveId = 1
 
   constructor (readonly link: Link, private readonly service: StoreService) {}
 
@@ -63,8 +64,10 @@ export class StoreSession {
    */
   sendLive (docId: string, uploadKey: string, blob: Uint8Array): boolean {
     if (this.state !== 'open' || this.link.congested?.() === true) return false
-    const liveId = this.subscriptions.get(docId)?.takeLive(uploadKey) ?? 0
-    if (liveId === 0) return false
+    // numbered per stream, not per subscription: a committed notice of a replaced one never matches
+    const liveId = this.nextLiveId
+    if (this.subscriptions.get(docId)?.takeLive(uploadKey, liveId) !== true) return false
+    this.nextLiveId++
     void this.send({ type: 'live', docId, liveId, blob })
     return true
   }

@@ -21,7 +21,6 @@ export class Subscription {
   private dirty = true
   private wakeUp: (() => void) | null = null
   private caughtUp = false
-  private nextLiveId = 1
   /** Uploads sent live, by upload key: their entry goes out as `committed`, without the bytes. */
   private readonly liveSent = new Map<string, number>()
 
@@ -41,15 +40,14 @@ export class Subscription {
   }
 
   /**
-   * Numbers a blob about to be sent live (before it is durable), or returns 0 when this
-   * subscriber must get it as a `blob` after its commit instead: still catching up.
+   * Records a blob about to be sent live (before it is durable) under `liveId`; false when
+   * this subscriber must get it as a `blob` after its commit instead: still catching up.
    */
-  takeLive (uploadKey: string): number {
-    if (!this.caughtUp || this.stopped) return 0
+  takeLive (uploadKey: string, liveId: number): boolean {
+    if (!this.caughtUp || this.stopped) return false
     if (this.liveSent.size >= MAX_LIVE_PENDING) this.liveSent.delete(this.liveSent.keys().next().value!)
-    const liveId = this.nextLiveId++
     this.liveSent.set(uploadKey, liveId)
-    return liveId
+    return true
   }
 
   stop (): void {
