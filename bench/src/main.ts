@@ -185,6 +185,8 @@ if (want('throughput')) {
   const tp = (r: ThroughputResult): string => `${fmt(r.msgPerSec)} msg/s`
   rows.push([`(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`, cell(throughput.get('tandem:server'), tp), cell(throughput.get('yws:server'), tp), cell(throughput.get('am:server'), tp), 'target ≥ 20,000 msg/s'])
   rows.push([`    Tandem direct (LAN mesh on loopback)`, cell(throughput.get('tandem:direct'), tp), '—', '—', ''])
+  const cpu = (r: ThroughputResult): string => `${fmt(r.cpuMsPer1k.total)} (${fmt(r.cpuMsPer1k.sender)} / ${fmt(r.cpuMsPer1k.receivers)} / ${fmt(r.cpuMsPer1k.server)})`
+  rows.push([`    CPU ms per 1,000 msgs via the server: all (sender / 2 receivers / server)`, cell(throughput.get('tandem:server'), cpu), cell(throughput.get('yws:server'), cpu), cell(throughput.get('am:server'), cpu), ''])
   for (const [key, label] of [['tandem:server', 'via relay'], ['tandem:direct', 'direct']] as const) {
     const r = throughput.get(key)
     if (ok(r)) verdict(`throughput ≥ 20,000 msg/s to two devices, ${label}: ${fmt(r.msgPerSec)} msg/s (${fmt(r.msgPerSec / 20_000, 3)}× the target)`, r.msgPerSec >= 20_000)

@@ -1,4 +1,4 @@
-import { tempDir } from '../proc.js'
+import { cpuSeconds, tempDir } from '../proc.js'
 import { median, percentile } from '../stats.js'
 import { info, startClient, startServer, waitPeers, type Client, type Server, type SystemKey } from '../systems.js'
 import { messageText } from '../text.js'
@@ -31,6 +31,12 @@ export interface ThroughputResult {
   allMs: number[]
   /** When the sender had written all N locally (median, ms after the command). */
   senderMs: number
+  /**
+   * CPU time (user + system, every thread) each process used while the clock ran, per
+   * 1,000 messages, medians: what the machine spends on a message, wherever it runs.
+   * (2 cores: a total over 2 ms per 1,000 messages at 1,000 msg/s… means processes wait for a core.)
+   */
+  cpuMsPer1k: { sender: number; receivers: number; server: number; total: number }
 }
 
 interface Setup { server: Server | null; sender: Client; receivers: Client[]; stop: () => Promise<void> }
@@ -124,20 +130,32 @@ export async function benchLatency (key: SystemKey, path: Path, count: number, w
 export async function benchThroughput (key: SystemKey, path: Path, n: number, runs: number, deviceFlags?: string[]): Promise<ThroughputResult> {
   const times: number[] = []
   const senderTimes: number[] = []
+  const cpu = { sender: [] as number[], receivers: [] as number[], server: [] as number[], total: [] as number[] }
   for (let run = 0; run < runs; run++) {
     const s = await setUp(key, path, 2, deviceFlags)
     try {
       s.sender.prepareBurst?.(n, 100 + run)
+      const pids = { sender: [s.sender.proc.pid], receivers: s.receivers.map(r => r.proc.pid), server: s.server === null ? [] : [s.server.proc.pid] }
+      const cpuOf = async (ps: number[]): Promise<number> => (await Promise.all(ps.map(cpuSeconds))).reduce((a, x) => a + x, 0)
+      const before = { sender: await cpuOf(pids.sender), receivers: await cpuOf(pids.receivers), server: await cpuOf(pids.server) }
       const t0 = performance.now()
       const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
       await s.sender.burst(n, 100 + run)
       senderTimes.push(performance.now() - t0)
       await Promise.all(waits)
       times.push(performance.now() - t0)
+      let total = 0
+      for (const role of ['sender', 'receivers', 'server'] as const) {
+        const used = (await cpuOf(pids[role]) - before[role]) * 1000 / (n / 1000)
+        cpu[role].push(used)
+        total += used
+      }
+      cpu.total.push(total)
     } finally {
       await s.stop()
     }
   }
   const ms = median(times)
-  return { system: key, path, n, runs, msgPerSec: n / (ms / 1000), ms, allMs: times, senderMs: median(senderTimes) }
+  const cpuMsPer1k = { sender: median(cpu.sender), receivers: median(cpu.receivers), server: median(cpu.server), total: median(cpu.total) }
+  return { system: key, path, n, runs, msgPerSec: n / (ms / 1000), ms, allMs: times, senderMs: median(senderTimes), cpuMsPer1k }
 }

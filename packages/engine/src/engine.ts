@@ -58,6 +58,9 @@ export interface AccountInfo {
 /** Origin of changes made through this API. */
 const LOCAL = Symbol('tandem:local')
 
+/** How long `stop()` waits for uploads in flight to a relay (a snapshot, say) to be acknowledged. */
+const STOP_SETTLE_MS = 2_000
+
 /**
  * One device's Tandem engine: its account's Yjs docs on a level store, kept in
  * sync with the account's other devices. Create with {@link createEngine}.
@@ -138,6 +141,8 @@ export class Engine {
   async stop (): Promise<void> {
     if (!this.started) { await this.closeStore(); return }
     this.started = false
+    // a device that quits finishes what it was sending to its relays first (bounded)
+    await Promise.all([...this.relays.values()].map(r => r.settle(STOP_SETTLE_MS)))
     this.sync?.stop()
     this.sync = null
     for (const r of this.relays.values()) r.stop()

@@ -102,6 +102,8 @@ export class RelayClient {
   private flushing: Promise<void> = Promise.resolve()
   /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until its `committed` notice. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
+  /** Callers of {@link settle} waiting. */
+  private readonly settleWaiters = new Set<() => void>()
   readonly origin: RelayOrigin
 
   constructor (
@@ -132,6 +134,29 @@ export class RelayClient {
 
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
   ackedSv (docId: string): StateVector { return this.state.doc(docId).ackedDurable }
+
+  /**
+   * Resolves once nothing of ours is on its way to the relay — no upload waiting for its
+   * ack, no snapshot advised or under way — or the connection is gone, or after
+   * `timeoutMs`. A device that quits right after its last message otherwise cut off the
+   * snapshot it had just started, and left the relay a log where a snapshot belonged.
+   */
+  settle (timeoutMs: number): Promise<void> {
+    if (this.settled) return Promise.resolve()
+    return new Promise(resolve => {
+      const done = (): void => { this.runtime.clearTimeout(timer); this.settleWaiters.delete(done); resolve() }
+      const timer = this.runtime.setTimeout(done, timeoutMs)
+      this.settleWaiters.add(done)
+    })
+  }
+
+  private get settled (): boolean {
+    return !this.isConnected || (this.outbox.length === 0 && this.snapshotting.size === 0 && this.snapshotWanted.size === 0)
+  }
+
+  private checkSettled (): void {
+    if (this.settleWaiters.size > 0 && this.settled) for (const done of [...this.settleWaiters]) done()
+  }
 
   /** A new /tandem/store stream to this relay (the network redials after a drop). */
   addLink (link: Link): void {
@@ -195,6 +220,7 @@ export class RelayClient {
     if (this.conn !== conn) return
     this.conn = null
     this.snapshotting.clear()
+    this.checkSettled()
     if (!this.stopped) this.events.onConnection(this.relayId, false, error)
   }
 
@@ -304,7 +330,7 @@ export class RelayClient {
 
   async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
     const snapDoc = this.snapshotting.get(uploadId)
-    if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); return }
+    if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); this.checkSettled(); return }
     const i = this.outbox.findIndex(e => e.uploadId === uploadId)
     if (i < 0) return
     const [entry] = this.outbox.splice(i, 1)
@@ -317,6 +343,7 @@ export class RelayClient {
     ahead.push({ seq, bytes: entry!.blob.byteLength })
     if (!this.snapshotWanted.has(docId) && compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.snapshotWanted.set(docId, seq)
     this.snapshotIfCaughtUp(docId)
+    this.checkSettled()
   }
 
   /**
@@ -345,6 +372,7 @@ export class RelayClient {
 
   docError (conn: RelayConnection, uploadId: number, error: TandemError): void {
     this.snapshotting.delete(uploadId)
+    this.checkSettled()
     this.events.onError(error)
     // Our list lost a race with another device's: reconnect to read the relay's and merge.
     // An upload refused for a state the next handshake repairs (not listed yet, membership
@@ -426,7 +454,7 @@ export class RelayClient {
     this.snapshotting.set(uploadId, docId)
     void encodeBlob(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
       if (this.conn === conn && this.snapshotting.has(uploadId)) conn.upload(docId, uploadId, blob, covers)
-    }, err => { this.snapshotting.delete(uploadId); this.events.onError(err as TandemError) })
+    }, err => { this.snapshotting.delete(uploadId); this.checkSettled(); this.events.onError(err as TandemError) })
   }
 
   /** The update inside a relay blob, or null (reported) if this device cannot read it. */

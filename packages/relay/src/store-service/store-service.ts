@@ -13,12 +13,14 @@ import { StoreSession } from './store-session.js'
 export class StoreService {
   readonly access: AccessControl
   private readonly sessions = new Set<StoreSession>()
+  /** Per doc, the sessions subscribed to it: a commit or a live blob reaches them without a walk over every session. */
+  private readonly subscribers = new Map<string, Set<StoreSession>>()
   private readonly unsubscribe: () => void
 
   constructor (readonly history: HistoryStore, readonly metrics: RelayMetrics, private readonly logger: Logger) {
     this.access = new AccessControl(history)
     this.unsubscribe = history.onCommit((docId) => {
-      for (const s of this.sessions) s.subscriptions.get(docId)?.wake()
+      for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()
       this.metrics.bytesStored.set(history.stats().bytesStored)
       this.metrics.docs.set(history.stats().docs)
     })
@@ -34,6 +36,18 @@ export class StoreService {
     this.sessions.add(session)
     this.metrics.sessions.set(this.sessions.size)
     this.logger.debug({ peer: session.peerId, account: session.account }, 'store session opened')
+  }
+
+  /** A session subscribed to a doc (true) or stopped (false). */
+  subscribed (session: StoreSession, docId: string, on: boolean): void {
+    let set = this.subscribers.get(docId)
+    if (on) {
+      if (set === undefined) { set = new Set(); this.subscribers.set(docId, set) }
+      set.add(session)
+    } else if (set !== undefined) {
+      set.delete(session)
+      if (set.size === 0) this.subscribers.delete(docId)
+    }
   }
 
   sessionClosed (session: StoreSession): void {
@@ -58,14 +72,14 @@ export class StoreService {
 
   /** Typing and presence: to the doc's other subscribers right now, never stored. */
   fanOut (from: StoreSession, docId: string, payload: Uint8Array): void {
-    for (const s of this.sessions) {
-      if (s !== from && s.subscriptions.has(docId)) s.trySend({ type: 'ephemeral-data', docId, from: from.peerId, payload })
+    for (const s of this.subscribers.get(docId) ?? []) {
+      if (s !== from) s.trySend({ type: 'ephemeral-data', docId, from: from.peerId, payload })
     }
   }
 
   /** An append that arrived whole: to the doc's other caught-up subscribers now (see StoreSession.sendLive). */
   forwardLive (from: StoreSession, docId: string, uploadKey: string, blob: Uint8Array): void {
-    for (const s of this.sessions) {
+    for (const s of this.subscribers.get(docId) ?? []) {
       if (s !== from && s.sendLive(docId, uploadKey, blob)) this.metrics.liveBytes.inc(blob.byteLength)
     }
   }

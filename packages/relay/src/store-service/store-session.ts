@@ -84,7 +84,7 @@ export class StoreSession {
   private closed (): void {
     if (this.state === 'closed') return
     this.state = 'closed'
-    for (const sub of this.subscriptions.values()) sub.stop()
+    for (const [docId, sub] of this.subscriptions) { sub.stop(); this.service.subscribed(this, docId, false) }
     this.subscriptions.clear()
     for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
     this.uploads.clear()
@@ -139,6 +139,7 @@ export class StoreSession {
         this.subscriptions.get(frame.docId)?.stop()
         const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f))
         this.subscriptions.set(frame.docId, sub)
+        this.service.subscribed(this, frame.docId, true)
         // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
         const docId = frame.docId
         const running = (this.pumps.get(docId) ?? Promise.resolve()).catch(() => {}).then(async () => { await sub.run() })
@@ -149,6 +150,7 @@ export class StoreSession {
       case 'unsubscribe':
         this.subscriptions.get(frame.docId)?.stop()
         this.subscriptions.delete(frame.docId)
+        this.service.subscribed(this, frame.docId, false)
         return
       case 'append':
       case 'snapshot':

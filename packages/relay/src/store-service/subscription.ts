@@ -13,8 +13,9 @@ const MAX_LIVE_PENDING = 1024
  * Streams one doc's log to one subscribed device, reading from the store as
  * it goes: the snapshot if it covers more than the device has, every later
  * entry in seq order (an `echo` for the device's own blobs), `caught-up`, then
- * live entries as they commit (a `committed` notice for those it was sent live). Each send waits for the stream's backpressure,
- * so a slow device slows its own pump and nothing piles up in memory.
+ * live entries as they commit (a `committed` notice for those it was sent live).
+ * Each send waits for the stream's backpressure, so a slow device slows its own
+ * pump and nothing piles up in memory.
  */
 export class Subscription {
   private stopped = false
