@@ -330,7 +330,15 @@ export class RelayClient {
 
   async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
     const snapDoc = this.snapshotting.get(uploadId)
-    if (snapDoc !== undefined) { this.snapshotting.delete(uploadId); this.checkSettled(); return }
+    if (snapDoc !== undefined) {
+      this.snapshotting.delete(uploadId)
+      // advice taken while it was on its way predates it: this ack's hint is the relay's log now
+      this.snapshotWanted.delete(docId)
+      if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.snapshotWanted.set(docId, seq)
+      this.snapshotIfCaughtUp(docId)
+      this.checkSettled()
+      return
+    }
     const i = this.outbox.findIndex(e => e.uploadId === uploadId)
     if (i < 0) return
     const [entry] = this.outbox.splice(i, 1)
@@ -365,7 +373,8 @@ export class RelayClient {
     // ours beyond the cursor: acked but not yet echoed, or not yet acked
     let inFlight = ahead.reduce((n, a) => n + a.bytes, 0)
     for (const e of this.outbox) if (e.docId === docId) inFlight += e.blob.byteLength
-    if (inFlight > SNAPSHOT_MAX_IN_FLIGHT) return
+    // one snapshot of a doc at a time; the advice waits for it (dropping it lost the last one of a burst)
+    if (inFlight > SNAPSHOT_MAX_IN_FLIGHT || [...this.snapshotting.values()].includes(docId)) return
     this.snapshotWanted.delete(docId)
     this.snapshot(docId)
   }
