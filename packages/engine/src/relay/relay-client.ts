@@ -22,8 +22,14 @@ const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'
 /** Upload a snapshot once the relay's log after its newest one is this long (see compactionDue). */
 const RELAY_SNAPSHOT_LIMITS: CompactionLimits = { entries: 500, bytes: 4 * 1024 * 1024 }
 
-/** At most this much of our own uploads may be in flight when a snapshot is cut (it would be stored twice). */
+/**
+ * At most this much of our own uploads may be in flight when a snapshot is cut (it would be
+ * stored twice): 256 KiB, or an eighth of the relay's snapshot of the doc if that is more.
+ * (A fixed 256 KiB starved a long chat written without pause: its uploads always had more
+ * in flight, and a 1M-message history was left as one early snapshot and 3,000 entries.)
+ */
 const SNAPSHOT_MAX_IN_FLIGHT = 256 * 1024
+const SNAPSHOT_IN_FLIGHT_SHARE = 1 / 8
 
 /**
  * Content learned from a peer is uploaded only if the relay still lacks it after this
@@ -93,6 +99,8 @@ export class RelayClient {
   private readonly cutter = new UploadCutter()
   /** Per doc, the relay advised a snapshot at this seq: taken once we have caught up to it. */
   private readonly snapshotWanted = new Map<string, number>()
+  /** Per doc, the size of the relay's snapshot, from its last ack. */
+  private readonly relaySnapshotBytes = new Map<string, number>()
   /** Per doc, our acked uploads the cursor has not reached yet (a snapshot would hold them twice). */
   private readonly ackedAhead = new Map<string, Array<{ seq: number; bytes: number }>>()
   /** Per doc, a save of its relay state in progress (see saveSoon). */
@@ -339,6 +347,7 @@ export class RelayClient {
       this.checkSettled()
       return
     }
+    this.relaySnapshotBytes.set(docId, tail.snapshotBytes)
     const i = this.outbox.findIndex(e => e.uploadId === uploadId)
     if (i < 0) return
     const [entry] = this.outbox.splice(i, 1)
@@ -374,7 +383,8 @@ export class RelayClient {
     let inFlight = ahead.reduce((n, a) => n + a.bytes, 0)
     for (const e of this.outbox) if (e.docId === docId) inFlight += e.blob.byteLength
     // one snapshot of a doc at a time; the advice waits for it (dropping it lost the last one of a burst)
-    if (inFlight > SNAPSHOT_MAX_IN_FLIGHT || [...this.snapshotting.values()].includes(docId)) return
+    const maxInFlight = Math.max(SNAPSHOT_MAX_IN_FLIGHT, (this.relaySnapshotBytes.get(docId) ?? 0) * SNAPSHOT_IN_FLIGHT_SHARE)
+    if (inFlight > maxInFlight || [...this.snapshotting.values()].includes(docId)) return
     this.snapshotWanted.delete(docId)
     this.snapshot(docId)
   }
