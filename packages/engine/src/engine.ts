@@ -436,7 +436,7 @@ export class Engine {
       }
     }, {
       relayOf: origin => origin instanceof RelayOrigin ? origin.relayId : null,
-      connected: () => [...this.relays.values()].filter(r => r.isConnected).map(r => r.relayId),
+      live: () => [...this.relays.values()].filter(r => r.isLive).map(r => r.relayId),
       carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
     })
     await this.startRelays()
@@ -457,6 +457,7 @@ export class Engine {
       }, new RelayState(this.store, relayId), this.runtime, {
         onAcked: (docId, acked) => { this.markSent(docId, acked) },
         onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },
+        onLive: () => { this.sync?.relaysChanged(false) },
         onConnection: (relay, connected, error) => {
           if (connected) this.network?.relayFound(relay)
           this.sync?.relaysChanged(!connected)

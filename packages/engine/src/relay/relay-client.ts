@@ -72,6 +72,8 @@ export interface RelayClientEvents {
   /** The relay acknowledged more of a doc: messages inside `acked` are now "sent". */
   onAcked(docId: string, acked: StateVector): void
   onProgress(progress: RelayProgress): void
+  /** The relay became live for every doc we keep there (subscribed and caught up), or stopped being. */
+  onLive(relay: string, live: boolean): void
   onConnection(relay: string, connected: boolean, error?: Error): void
   onError(error: TandemError): void
   onEphemeral(docId: string, from: string, payload: Uint8Array): void
@@ -110,6 +112,9 @@ export class RelayClient {
   private flushing: Promise<void> = Promise.resolve()
   /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until its `committed` notice. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
+  /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
+  private readonly subscribing = new Set<string>()
+  private wasLive = false
   /** Callers of {@link settle} waiting. */
   private readonly settleWaiters = new Set<() => void>()
   readonly origin: RelayOrigin
@@ -139,6 +144,24 @@ export class RelayClient {
    * what we upload reaches its other subscribers at once.
    */
   carries (docId: string): boolean { return this.isConnected && this.progress.get(docId)?.caughtUp === true }
+
+  /**
+   * Every doc we keep on the relay is subscribed and caught up: what other devices upload
+   * reaches us at once. (Listed in our `peers` frames only then: a device still catching up
+   * gets no live blobs, and a peer that left its writes to the relay would leave us waiting.)
+   */
+  get isLive (): boolean {
+    if (!this.isConnected || this.subscribing.size > 0) return false
+    for (const p of this.progress.values()) if (!p.caughtUp) return false
+    return true
+  }
+
+  private checkLive (): void {
+    const live = this.isLive
+    if (live === this.wasLive) return
+    this.wasLive = live
+    this.events.onLive(this.relayId, live)
+  }
 
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
   ackedSv (docId: string): StateVector { return this.state.doc(docId).ackedDurable }
@@ -215,6 +238,7 @@ export class RelayClient {
     if (successor !== null) void conn.send({ type: 'device-list', list: successor })
     this.progress.clear()
     this.liveReach.clear()
+    this.subscribing.clear()
     for (const docId of this.host.docIds()) this.setUp(conn, docId)
     for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
     for (const docId of this.host.docIds()) {
@@ -229,19 +253,23 @@ export class RelayClient {
     this.conn = null
     this.snapshotting.clear()
     this.checkSettled()
+    this.wasLive = false // the connection's loss is news enough (onConnection)
     if (!this.stopped) this.events.onConnection(this.relayId, false, error)
   }
 
   connectionError (error: TandemError): void { this.events.onError(error) }
 
   backlog (docId: string, head: number, entries: number, bytes: number): void {
+    this.subscribing.delete(docId)
     this.progress.set(docId, { head, entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
     this.emitProgress()
+    this.checkLive()
   }
 
   caughtUp (docId: string): void {
     const p = this.progress.get(docId)
     if (p !== undefined && !p.caughtUp) { p.caughtUp = true; p.entriesDone = p.entries; p.bytesDone = p.bytes; this.emitProgress() }
+    this.checkLive()
   }
 
   /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
@@ -389,9 +417,11 @@ export class RelayClient {
     this.snapshot(docId)
   }
 
-  docError (conn: RelayConnection, uploadId: number, error: TandemError): void {
+  docError (conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
     this.snapshotting.delete(uploadId)
     this.checkSettled()
+    // a refused subscription: that doc is not kept on this relay (not live, and not waited for)
+    if (uploadId === 0 && this.subscribing.delete(docId)) this.checkLive()
     this.events.onError(error)
     // Our list lost a race with another device's: reconnect to read the relay's and merge.
     // An upload refused for a state the next handshake repairs (not listed yet, membership
@@ -406,6 +436,9 @@ export class RelayClient {
   private setUp (conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
     if (record !== null) void conn.send({ type: 'membership', record })
+    this.subscribing.add(docId)
+    this.progress.delete(docId)
+    this.checkLive()
     void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
   }
 

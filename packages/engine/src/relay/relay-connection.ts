@@ -114,7 +114,7 @@ export class RelayConnection {
         this.client.caughtUp(frame.docId)
         return
       case 'doc-error':
-        this.client.docError(this, frame.uploadId, errorFromWire(frame.code, frame.message))
+        this.client.docError(this, frame.docId, frame.uploadId, errorFromWire(frame.code, frame.message))
         return
       case 'ephemeral-data':
         this.client.ephemeral(frame.docId, frame.from, frame.payload)

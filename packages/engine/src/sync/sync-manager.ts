@@ -8,8 +8,8 @@ import { SyncSession, type SessionHost } from './session.js'
 export interface RelayPaths {
   /** The relay an update came from, or null. */
   relayOf(origin: unknown): string | null
-  /** Relays whose store session is open: they are listed in our `peers` frames. */
-  connected(): string[]
+  /** Relays that are live for us (every doc subscribed and caught up): listed in our `peers` frames. */
+  live(): string[]
   /** This relay is live for the doc: what we upload reaches its other subscribers at once. */
   carries(relayId: string, docId: string): boolean
 }
@@ -79,7 +79,7 @@ export class SyncManager {
     for (const s of [...this.pending, ...this.sessions.values()]) s.close()
   }
 
-  /** A relay's store session opened or closed: peers learn it; after a loss they resync. */
+  /** A relay became live or stopped being, or its store session closed (`lost`): peers learn it; after a loss they resync. */
   relaysChanged (lost: boolean): void {
     this.announcePeers(lost)
   }
@@ -122,7 +122,7 @@ export class SyncManager {
       const resync = this.lostPeer
       this.announcing = false
       this.lostPeer = false
-      const ids = [...this.sessions.keys(), ...this.relays.connected()]
+      const ids = [...this.sessions.keys(), ...this.relays.live()]
       for (const s of this.sessions.values()) {
         s.sendPeers(ids)
         if (resync) s.resync()
