@@ -110,6 +110,8 @@ export class RelayClient {
   /** Docs whose `acked` grew since the last save that reported it. */
   private readonly ackUnreported = new Set<string>()
   private flushing: Promise<void> = Promise.resolve()
+  /** Flushes queued or under way. */
+  private flushesRunning = 0
   /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until its `committed` notice. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
@@ -442,12 +444,21 @@ export class RelayClient {
     void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
   }
 
+  /**
+   * Our own writes go up in one upload per burst. The first write after a quiet spell goes
+   * up at once, without waiting for the end of its burst (latency: the relay passes it on
+   * to the other devices the moment it arrives); the rest of the burst at its end.
+   */
   private scheduleFlush (docId: string): void {
     if (this.stopped || this.flushTimers.has(docId)) return
     this.flushTimers.add(docId)
+    const report = (err: unknown): void => { this.events.onError(err as TandemError) }
+    const leading = this.flushesRunning === 0
+    if (leading) void this.flush(docId, false).catch(report)
     this.runtime.defer(() => {
       if (!this.flushTimers.delete(docId) || this.stopped) return
-      void this.flush(docId, false).catch(err => { this.events.onError(err as TandemError) })
+      // (a flush with nothing collected would cut the whole doc to find nothing)
+      if (!leading || this.cutter.has(docId)) void this.flush(docId, false).catch(report)
     })
   }
 
@@ -467,7 +478,8 @@ export class RelayClient {
    */
   private flush (docId: string, all: boolean): Promise<void> {
     // one at a time: a diff is cut against `uploaded`, which only the previous flush's entry (once in the outbox) may raise
-    const run = this.flushing.then(() => this.flushNow(docId, all))
+    this.flushesRunning++
+    const run = this.flushing.then(() => this.flushNow(docId, all)).finally(() => { this.flushesRunning-- })
     this.flushing = run.catch(() => {})
     return run
   }

@@ -34,6 +34,9 @@ export class UploadCutter {
     if (span !== null) own.to = span.to
   }
 
+  /** Whether own updates of this doc were collected since the last cut. */
+  has (docId: string): boolean { return this.own.has(docId) }
+
   /** What to upload now (null: nothing); forgets the collected updates either way. */
   cut (docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean): Cut | null {
     const me = doc.clientID
