@@ -9,6 +9,14 @@ import type { Link, LinkHandlers } from './link.js'
 const CLOSE_TIMEOUT_MS = 5_000
 
 /**
+ * Received bytes go to the frame decoder at most this much at a time. The decoder refuses
+ * to buffer more than a frame and a margin, and a reader that was busy for a while (a
+ * device applying a big snapshot) gets megabytes of whole, small frames in one event:
+ * handed over in one piece, they looked like one oversized frame and the stream was closed.
+ */
+const FEED_BYTES = 64 * 1024
+
+/**
  * A libp2p stream as a sync {@link Link}: varint length-prefixed frames, each
  * at most MAX_FRAME_BYTES (our bound, not lpStream's 4 MiB default), with
  * the stream's own backpressure (send() false → wait for drain).
@@ -27,7 +35,12 @@ export class StreamLink implements Link {
     this.stream.addEventListener('message', evt => {
       if (broken) return
       try {
-        for (const frame of decoder.decode(evt.data)) handlers.onFrame(frame.subarray())
+        const data = evt.data
+        for (let at = 0; at < data.byteLength; at += FEED_BYTES) {
+          const end = Math.min(at + FEED_BYTES, data.byteLength)
+          const piece = data instanceof Uint8Array ? data.subarray(at, end) : data.sublist(at, end)
+          for (const frame of decoder.decode(piece)) handlers.onFrame(frame.subarray())
+        }
       } catch (err) {
         broken = true
         handlers.onError(new FrameTooLargeError(`frame from ${this.remotePeerId} exceeds ${MAX_FRAME_BYTES} bytes`, { cause: err }))
