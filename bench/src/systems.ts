@@ -54,13 +54,13 @@ export interface Client {
   /** Tandem: remember the chat of a device restarted on its data dir. */
   use(ref: ChatRef): void
   send(text: string): Promise<void>
-  /** `count` messages as fast as the client can write them. */
   /**
    * Builds what `burst(count, seed)` will send, ahead of a timed section. (The peers'
    * clients make their texts themselves; a Tandem device gets them on stdin, and building
    * them in the bench process would take CPU from the devices while the clock runs.)
    */
   prepareBurst?(count: number, seed: number): void
+  /** `count` messages as fast as the client can write them. */
   burst(count: number, seed: number, timeoutMs?: number): Promise<void>
   waitMessages(count: number, timeoutMs?: number): Promise<number>
   watch(): Promise<void>

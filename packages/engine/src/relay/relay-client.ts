@@ -414,9 +414,14 @@ export class RelayClient {
     for (const e of this.outbox) if (e.docId === docId) inFlight += e.blob.byteLength
     // one snapshot of a doc at a time; the advice waits for it (dropping it lost the last one of a burst)
     const maxInFlight = Math.max(SNAPSHOT_MAX_IN_FLIGHT, (this.relaySnapshotBytes.get(docId) ?? 0) * SNAPSHOT_IN_FLIGHT_SHARE)
-    if (inFlight > maxInFlight || [...this.snapshotting.values()].includes(docId)) return
+    if (inFlight > maxInFlight || this.snapshotInFlight(docId)) return
     this.snapshotWanted.delete(docId)
     this.snapshot(docId)
+  }
+
+  private snapshotInFlight (docId: string): boolean {
+    for (const d of this.snapshotting.values()) if (d === docId) return true
+    return false
   }
 
   docError (conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
@@ -511,7 +516,7 @@ export class RelayClient {
   private snapshot (docId: string): void {
     const st = this.state.doc(docId)
     const doc = this.host.get(docId)
-    if (!this.isConnected || doc === undefined || st.cursor < 1 || [...this.snapshotting.values()].includes(docId)) return
+    if (!this.isConnected || doc === undefined || st.cursor < 1 || this.snapshotInFlight(docId)) return
     const uploadId = this.nextUploadId++
     const conn = this.conn!
     const covers = st.cursor

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { BatchOp, KeyValueStore } from './kv.js'
-import { WriteQueue, compactionDue, compactionOverdue } from '@tandem/storage'
+import { WriteQueue, compactionDue, compactionOverdue, type CompactionLimits } from '@tandem/storage'
 
 /** What is on disk for one doc: the last compacted snapshot and the updates after it. */
 export interface StoredDoc {
@@ -42,13 +42,11 @@ const metaKey = (name: string): string => `meta!${name}`
 export class DocStore {
   private readonly queue: WriteQueue
   private readonly logs = new Map<string, LogState>()
-  private readonly compactEntries: number
-  private readonly compactBytes: number
+  private readonly limits: CompactionLimits
 
   constructor (private readonly db: KeyValueStore, options: DocStoreOptions = {}) {
     this.queue = new WriteQueue(db, options.sync ?? true)
-    this.compactEntries = options.compactEntries ?? 500
-    this.compactBytes = options.compactBytes ?? 4 * 1024 * 1024
+    this.limits = { entries: options.compactEntries ?? 500, bytes: options.compactBytes ?? 4 * 1024 * 1024 }
   }
 
   static assertDocId (docId: string): void {
@@ -97,10 +95,9 @@ export class DocStore {
     const ops: BatchOp[] = []
     if (log.nextSeq === 0 && log.entries === 0) ops.push({ type: 'put', key: docKey(docId), value: new Uint8Array(0) })
     const size = { entries: log.entries + 1, bytes: log.bytes + update.byteLength, snapshotBytes: log.snapshotBytes }
-    const limits = { entries: this.compactEntries, bytes: this.compactBytes }
     // nothing stored yet (a new device's first history blob): the update is the whole state
     const first = log.entries === 0 && log.snapshotBytes === 0
-    if (compactionDue(size, limits) && (first || !lazy || compactionOverdue(size, limits))) {
+    if (compactionDue(size, this.limits) && (first || !lazy || compactionOverdue(size, this.limits))) {
       this.fold(docId, log, first ? update : snapshot(), ops)
     } else {
       ops.push({ type: 'put', key: logKey(docId, log.nextSeq++), value: update })
@@ -113,7 +110,7 @@ export class DocStore {
   /** Whether a doc's log is due for compaction (see {@link append}'s `lazy`). */
   needsCompaction (docId: string): boolean {
     const log = this.logs.get(docId)
-    return log !== undefined && log.entries > 0 && compactionDue(log, { entries: this.compactEntries, bytes: this.compactBytes })
+    return log !== undefined && log.entries > 0 && compactionDue(log, this.limits)
   }
 
   /** Folds a doc's whole log into `state`, the doc's full state now, in one atomic batch. */
