@@ -177,6 +177,8 @@ if (want('latency')) {
   const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}`
   rows.push([`(2) latency via the server, p50 / p99 (${plan.latency} msgs; automerge ${plan.latencyAm})`, cell(latency.get('tandem:server'), lt), cell(latency.get('yws:server'), lt), cell(latency.get('am:server'), lt), 'target ≤ 2 / ≤ 10 ms'])
   rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
+  const lcpu = (r: LatencyResult): string => `${fmt(r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server, 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
+  rows.push([`    CPU ms per message via the server: all (sender / receiver / server)`, cell(latency.get('tandem:server'), lcpu), cell(latency.get('yws:server'), lcpu), cell(latency.get('am:server'), lcpu), ''])
   const r = latency.get('tandem:server'); const d = latency.get('tandem:direct')
   if (ok(r)) { verdict(`latency via relay p50 ≤ 2 ms: ${ms(r.p50)} (${fmt(r.p50 / 2, 2)}× the target)`, r.p50 <= 2); verdict(`latency via relay p99 ≤ 10 ms: ${ms(r.p99)} (${fmt(r.p99 / 10, 2)}×)`, r.p99 <= 10) }
   if (ok(d)) verdict(`latency direct p50 ≤ 1 ms: ${ms(d.p50)} (${fmt(d.p50, 2)}×)`, d.p50 <= 1)

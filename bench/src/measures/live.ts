@@ -18,6 +18,8 @@ export interface LatencyResult {
   pipeRttMs: number
   /** Every sample in send order (ms, 0.01 ms resolution). */
   samples: number[]
+  /** CPU time (user + system, every thread) per message over the counted samples, ms: what competes for the cores while a message is on its way. */
+  cpuMsPerMsg: { sender: number; receiver: number; server: number }
 }
 
 export interface ThroughputResult {
@@ -91,7 +93,13 @@ export async function benchLatency (key: SystemKey, path: Path, count: number, w
     let waiting: { text: string; resolve: () => void } | null = null
     const off = b.onMessage(text => { if (waiting !== null && text === waiting.text) { const w = waiting; waiting = null; w.resolve() } })
     const samples: number[] = []
+    const pids = { sender: s.sender.proc.pid, receiver: b.proc.pid, server: s.server?.proc.pid }
+    let cpu0 = { sender: 0, receiver: 0, server: 0 }
+    const cpuNow = async (): Promise<typeof cpu0> => ({
+      sender: await cpuSeconds(pids.sender), receiver: await cpuSeconds(pids.receiver), server: pids.server === undefined ? 0 : await cpuSeconds(pids.server)
+    })
     for (let i = 0; i < warmup + count; i++) {
+      if (i === warmup) cpu0 = await cpuNow()
       const text = `#${i} ${messageText(3, i)}`.slice(0, 100)
       const got = new Promise<void>((resolve, reject) => {
         waiting = { text, resolve }
@@ -104,6 +112,8 @@ export async function benchLatency (key: SystemKey, path: Path, count: number, w
       await sent
       if (i >= warmup) samples.push(t1 - t0)
     }
+    const cpu1 = await cpuNow()
+    const perMsg = (role: keyof typeof cpu0): number => (cpu1[role] - cpu0[role]) * 1000 / count
     off()
     const rtts: number[] = []
     for (let i = 0; i < 50; i++) {
@@ -116,7 +126,8 @@ export async function benchLatency (key: SystemKey, path: Path, count: number, w
       p50: percentile(samples, 50), p99: percentile(samples, 99),
       mean: samples.reduce((a, x) => a + x, 0) / samples.length, max: Math.max(...samples),
       pipeRttMs: median(rtts),
-      samples: samples.map(x => Math.round(x * 100) / 100)
+      samples: samples.map(x => Math.round(x * 100) / 100),
+      cpuMsPerMsg: { sender: perMsg('sender'), receiver: perMsg('receiver'), server: perMsg('server') }
     }
   } finally {
     await s.stop()

@@ -453,7 +453,11 @@ export class Engine {
         docIds: () => this.docs.ids(),
         open: docId => this.docs.open(docId),
         get: docId => this.docs.get(docId),
-        apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) }
+        apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) },
+        awaitsAck: docId => {
+          const chatId = chatIdOfDoc(docId)
+          return chatId !== null && (this.unsent.get(chatId)?.size ?? 0) > 0
+        }
       }, new RelayState(this.store, relayId), this.runtime, {
         onAcked: (docId, acked) => { this.markSent(docId, acked) },
         onProgress: (progress: RelayProgress) => { this.emit({ type: 'progress', ...progress }) },

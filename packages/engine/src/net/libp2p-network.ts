@@ -11,7 +11,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import { StreamLink, type Link } from '@tandem/transport'
+import { StreamLink, withJoinedWrites, type Link } from '@tandem/transport'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (default: every IPv4 interface, a free TCP port). */
@@ -82,7 +82,7 @@ export class Libp2pNetwork {
       connectionGater: options.directDial === false
         ? { denyDialMultiaddr: ma => !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma)) }
         : undefined,
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [withJoinedWrites(noise())],
       streamMuxers: [yamux()],
       peerDiscovery: m === true || typeof m === 'object'
         ? [mdns({ interval: (typeof m === 'object' ? m.intervalMs : undefined) ?? 1_000, serviceTag: typeof m === 'object' ? m.serviceTag : undefined })]

@@ -39,6 +39,14 @@ const SNAPSHOT_IN_FLIGHT_SHARE = 1 / 8
  */
 export const PEER_UPLOAD_GRACE_MS = 2_000
 
+/**
+ * A doc's cursor alone (no new "sent" status in it) is saved at most this often. A crash
+ * loses only where we were in the relay's log, and the next start fetches those entries
+ * again (applying them twice is harmless); saving it at once cost every message received,
+ * and every echo of our own, a disk write of its own.
+ */
+export const CURSOR_SAVE_MS = 250
+
 /** Where a doc change came from: ours, a peer's session, or the relay's log. */
 export type ChangeSource = 'local' | 'peer' | 'relay'
 
@@ -56,6 +64,8 @@ export interface RelayClientHost {
   get(docId: string): Y.Doc | undefined
   /** Applies a relay's update to an open doc (and persists it). */
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
+  /** Messages of ours in this doc are waiting to be reported "sent". */
+  awaitsAck(docId: string): boolean
 }
 
 export interface RelayProgress {
@@ -109,6 +119,8 @@ export class RelayClient {
   private readonly saving = new Map<string, { dirty: boolean }>()
   /** Docs whose `acked` grew since the last save that reported it. */
   private readonly ackUnreported = new Set<string>()
+  /** Docs with a cursor-only save waiting out {@link CURSOR_SAVE_MS}. */
+  private readonly cursorTimers = new Map<string, unknown>()
   private flushing: Promise<void> = Promise.resolve()
   /** Flushes queued or under way. */
   private flushesRunning = 0
@@ -204,6 +216,8 @@ export class RelayClient {
     this.flushTimers.clear()
     for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
     this.graceTimers.clear()
+    // cursors still waiting go to disk now (the store drains its queue before it closes)
+    for (const docId of [...this.cursorTimers.keys()]) this.saveSoon(docId)
     this.conn?.close()
   }
 
@@ -335,7 +349,9 @@ export class RelayClient {
       this.emitProgress()
     }
     if (ackedNow) this.ackUnreported.add(docId)
-    this.saveSoon(docId)
+    // (the relay holding more of other devices' writes changes no status of ours)
+    if (ackedNow && this.host.awaitsAck(docId)) this.saveSoon(docId)
+    else this.saveLater(docId)
     this.snapshotIfCaughtUp(docId)
   }
 
@@ -346,6 +362,7 @@ export class RelayClient {
    * says so is on disk: it never goes back.
    */
   private saveSoon (docId: string): void {
+    this.cursorSaving(docId)
     const running = this.saving.get(docId)
     if (running !== undefined) { running.dirty = true; return }
     const run = { dirty: true }
@@ -366,6 +383,26 @@ export class RelayClient {
     })()
   }
 
+  /** A save of the doc's state is starting: it takes a waiting cursor along. */
+  private cursorSaving (docId: string): void {
+    const timer = this.cursorTimers.get(docId)
+    if (timer !== undefined) { this.runtime.clearTimeout(timer); this.cursorTimers.delete(docId) }
+  }
+
+  /** A cursor-only change: saved with the next save of the doc, or after {@link CURSOR_SAVE_MS}. */
+  private saveLater (docId: string): void {
+    const running = this.saving.get(docId)
+    if (running !== undefined) { running.dirty = true; return }
+    if (this.cursorTimers.has(docId) || this.stopped) {
+      if (this.stopped) this.saveSoon(docId)
+      return
+    }
+    this.cursorTimers.set(docId, this.runtime.setTimeout(() => {
+      this.cursorTimers.delete(docId)
+      this.saveSoon(docId)
+    }, CURSOR_SAVE_MS))
+  }
+
   async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
     const snapDoc = this.snapshotting.get(uploadId)
     if (snapDoc !== undefined) {
@@ -383,6 +420,7 @@ export class RelayClient {
     const [entry] = this.outbox.splice(i, 1)
     const st = this.state.doc(docId)
     const grew = mergeSv(st.acked, entry!.sv)
+    this.cursorSaving(docId)
     await this.state.save(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
     let ahead = this.ackedAhead.get(docId)
@@ -508,6 +546,7 @@ export class RelayClient {
     this.outbox.push(entry)
     // queued before it is sent, so the relay's ack can only remove it after it is stored;
     // not awaited first: the relay passes it on to live subscribers on arrival (latency)
+    this.cursorSaving(docId)
     const saved = this.state.save(docId, [entry])
     if (this.isConnected) this.conn!.upload(docId, entry.uploadId, blob)
     await saved

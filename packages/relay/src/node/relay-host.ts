@@ -9,6 +9,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { withJoinedWrites } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
@@ -213,7 +214,7 @@ export async function createRelayHost (options: RelayHostOptions): Promise<Relay
       tcp({ backlog: limits.tcpBacklog }),
       webSockets()
     ],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [withJoinedWrites(noise())],
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: limits.maxConnections,

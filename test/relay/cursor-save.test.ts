@@ -1,0 +1,105 @@
+import { MemoryLevel } from 'memory-level'
+import { decodeStoreFrame } from '@tandem/protocol'
+import { createEngine, createMemoryLinkPair, systemRuntime, type Engine, type Runtime } from '@tandem/engine'
+import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { afterEach, expect, it } from 'vitest'
+
+// The engine and the store service in one process (in-memory links). A device's place in
+// the relay's log (its cursor) is saved lazily: what it costs a device to receive a message.
+
+const RELAY = 'relay'
+/** RelayClient's CURSOR_SAVE_MS. */
+const CURSOR_SAVE_MS = 250
+
+const stops: Array<() => Promise<unknown>> = []
+afterEach(async () => { for (const s of stops.splice(0).reverse()) await s() })
+
+async function relay (): Promise<StoreService> {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
+  const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
+  stops.push(async () => { service.stop(); await history.close() })
+  return service
+}
+
+/** A device whose cursor-save timers wait for `fire()`, and a count of its saves of a doc's relay state. */
+interface Device { engine: Engine; connect: () => void; stateSaves: (docId: string) => number; fire: () => void; committed: () => number }
+
+async function device (name: string, service: StoreService): Promise<Device> {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  const saved: string[] = []
+  const batch = db.batch.bind(db) as (ops: Array<{ key: string }>, ...rest: unknown[]) => Promise<void>
+  ;(db as unknown as { batch: typeof batch }).batch = async (ops, ...rest) => { for (const op of ops) saved.push(op.key); return await batch(ops, ...rest) }
+  const held: Array<() => void> = []
+  const runtime: Partial<Runtime> = {
+    setTimeout: (fn, ms) => ms === CURSOR_SAVE_MS ? held.push(fn) : systemRuntime.setTimeout(fn, ms),
+    clearTimeout: handle => { if (typeof handle === 'number') held[handle - 1] = () => {}; else systemRuntime.clearTimeout(handle) }
+  }
+  const engine = await createEngine({ store: db, deviceName: name, network: false, relayIds: [RELAY], runtime })
+  await engine.start()
+  stops.push(() => engine.stop())
+  let committed = 0
+  const connect = (): void => {
+    const [d, r] = createMemoryLinkPair(engine.peerId, RELAY)
+    const send = r.send.bind(r)
+    r.send = async frame => { if (decodeStoreFrame(frame).type === 'committed') committed++; await send(frame) }
+    engine.addRelayLink(RELAY, d)
+    service.addLink(r)
+  }
+  return {
+    engine,
+    connect,
+    stateSaves: docId => saved.filter(k => k.includes(`/doc/${docId}`)).length,
+    fire: () => { for (const fn of held.splice(0)) fn() },
+    committed: () => committed
+  }
+}
+
+function until (what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs
+    const check = (): void => {
+      if (predicate()) { resolve(); return }
+      if (Date.now() > deadline) { reject(new Error(`${what}: not reached within ${timeoutMs} ms`)); return }
+      setTimeout(check, 5)
+    }
+    check()
+  })
+}
+
+it('saves where a device is in the relay\'s log once per quiet spell, and at stop, not once per message', async () => {
+  const service = await relay()
+  const a = await device('a', service)
+  const b = await device('b', service)
+  await a.engine.createAccount({ name: 'Ann' })
+  const { chatId } = await a.engine.createChat({ title: 'cursor' })
+  await b.engine.joinAccount(a.engine.exportAccountCredentials())
+  a.connect()
+  b.connect()
+  await until('b sees the chat', () => b.engine.listChats().length === 1)
+  await a.engine.sendMessage(chatId, 'first')
+  await until('b has the first message', () => b.engine.messageCount(chatId) === 1)
+  await until('b\'s first message is durable on the relay', () => b.committed() >= 1)
+  b.fire()
+  await until('b saved its cursor', () => b.stateSaves(`chat:${chatId}`) > 0)
+
+  const before = b.stateSaves(`chat:${chatId}`)
+  const committedBefore = b.committed()
+  for (let i = 0; i < 20; i++) {
+    await a.engine.sendMessage(chatId, `m${i}`)
+    await until(`b has message ${i}`, () => b.engine.messageCount(chatId) === 2 + i)
+  }
+  await until('every message is durable on the relay', () => b.committed() === committedBefore + 20)
+  await new Promise(resolve => setImmediate(resolve))
+  expect(b.stateSaves(`chat:${chatId}`) - before, 'saves of b\'s cursor while 20 messages came').toBe(0)
+  b.fire()
+  await until('b saved its cursor once', () => b.stateSaves(`chat:${chatId}`) - before === 1)
+
+  // a device that stops takes its cursor to disk first
+  await a.engine.sendMessage(chatId, 'last')
+  await until('b has the last message', () => b.engine.messageCount(chatId) === 22)
+  await until('the last message is durable on the relay', () => b.committed() === committedBefore + 21)
+  const beforeStop = b.stateSaves(`chat:${chatId}`)
+  await b.engine.stop()
+  expect(b.stateSaves(`chat:${chatId}`) - beforeStop).toBe(1)
+})
