@@ -10,14 +10,19 @@ export interface LatencyResult {
   system: SystemKey
   path: Path
   count: number
+  /** Runs, each with fresh processes; every figure below is the median over them. */
+  runs: number
   p50: number
   p99: number
   mean: number
   max: number
+  /** Each run's p50 and p99, in run order. */
+  p50s: number[]
+  p99s: number[]
   /** Median round trip of a no-op command over the bench's control pipe (included twice-halved in every sample: one write, one read). */
   pipeRttMs: number
-  /** Every sample in send order (ms, 0.01 ms resolution). */
-  samples: number[]
+  /** Every sample of each run in send order (ms, 0.01 ms resolution). */
+  samples: number[][]
   /** CPU time (user + system, every thread) per message over the counted samples, ms: what competes for the cores while a message is on its way. */
   cpuMsPerMsg: { sender: number; receiver: number; server: number }
 }
@@ -80,12 +85,29 @@ async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags
   }
 }
 
+type LatencyRun = Omit<LatencyResult, 'runs' | 'p50s' | 'p99s' | 'samples'> & { samples: number[] }
+
 /**
  * (2) Device → device latency: messages sent one at a time; each sample is
  * from the bench writing the send command to the sender to reading the
- * receiver's message event (both over the control pipes).
+ * receiver's message event (both over the control pipes). `runs` runs, each
+ * with fresh processes: a single run's p50 moves with the machine's load.
  */
-export async function benchLatency (key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyResult> {
+export async function benchLatency (key: SystemKey, path: Path, count: number, runs: number): Promise<LatencyResult> {
+  const all: LatencyRun[] = []
+  for (let run = 0; run < runs; run++) all.push(await latencyRun(key, path, count))
+  const med = (f: (r: LatencyRun) => number): number => median(all.map(f))
+  return {
+    system: key, path, count, runs,
+    p50: med(r => r.p50), p99: med(r => r.p99), mean: med(r => r.mean), max: med(r => r.max),
+    p50s: all.map(r => r.p50), p99s: all.map(r => r.p99),
+    pipeRttMs: med(r => r.pipeRttMs),
+    samples: all.map(r => r.samples),
+    cpuMsPerMsg: { sender: med(r => r.cpuMsPerMsg.sender), receiver: med(r => r.cpuMsPerMsg.receiver), server: med(r => r.cpuMsPerMsg.server) }
+  }
+}
+
+async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyRun> {
   const s = await setUp(key, path, 1)
   try {
     const [b] = s.receivers as [Client]
