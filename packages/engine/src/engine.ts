@@ -12,7 +12,7 @@ import { Level } from 'level'
 import * as Y from 'yjs'
 import { EngineStateError, InvalidArgumentError, UnknownChatError } from './errors.js'
 import type { EngineEvent, EngineListener } from './events.js'
-import { HybridLogicalClock } from './hlc.js'
+import { HybridLogicalClock, type Hlc } from './hlc.js'
 import { loadAccount, loadPeerKey, saveAccount, type AccountIdentity } from './identity-store.js'
 import { AccountDoc, accountDocId, type ChatEntry, type DeviceEntry } from './model/account-doc.js'
 import { ChatDoc, chatDocId, chatIdOfDoc } from './model/chat-doc.js'
@@ -76,6 +76,8 @@ export class Engine {
   private readonly memberships = new Map<string, SignedMembership>()
   /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids. */
   private readonly unsent = new Map<string, Set<string>>()
+  /** Newest clocks of bulk adds (a backfill) not yet observed: read when idle, or before our next stamp. */
+  private readonly clocksPending: Array<() => Hlc | null> = []
   /** Per chat, messages sent in this burst: one transaction (one update, one log entry) for all. */
   private readonly outgoing = new Map<string, { records: MessageRecord[]; appended: PromiseWithResolvers<void> }>()
   private readonly listeners = new Set<EngineListener>()
@@ -233,6 +235,7 @@ export class Engine {
     if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
     if (body.length * 3 > MAX_MESSAGE_TEXT && Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
     const chat = await this.chat(chatId)
+    this.observePending()
     const ts = this.hlc.tick()
     const record: MessageRecord = {
       id: Buffer.from(this.runtime.randomBytes(12)).toString('hex'),
@@ -375,6 +378,7 @@ export class Engine {
       const chat: ChatDoc = new ChatDoc(doc, LOCAL, (added, txOrigin) => {
         const origin = txOrigin === LOCAL ? 'local' : 'remote'
         if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
+        if (origin === 'remote' && added.newestLater !== undefined) this.observeLater(added.newestLater)
         if (added.records === null) {
           this.emit({ type: 'messages', chatId, count: added.count, origin: 'remote' })
           return
@@ -505,6 +509,19 @@ export class Engine {
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
+  /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
+  private observeLater (newest: () => Hlc | null): void {
+    this.clocksPending.push(newest)
+    if (this.clocksPending.length === 1) this.runtime.defer(() => { this.observePending() })
+  }
+
+  private observePending (): void {
+    for (const newest of this.clocksPending.splice(0)) {
+      const clock = newest()
+      if (clock !== null) this.hlc.observe(clock)
+    }
+  }
+
   private markSent (docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
     const chat = chatId === null ? undefined : this.chats.get(chatId)

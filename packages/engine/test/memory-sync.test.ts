@@ -6,8 +6,9 @@ import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } fro
 const engines: Engine[] = []
 afterEach(async () => { await Promise.all(engines.splice(0).map(e => e.stop())) })
 
-async function engine (name: string): Promise<Engine> {
-  const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false })
+async function engine (name: string, clockSkewMs = 0): Promise<Engine> {
+  const runtime = clockSkewMs === 0 ? undefined : { now: () => Date.now() + clockSkewMs }
+  const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false, runtime })
   await e.start()
   engines.push(e)
   return e
@@ -55,6 +56,20 @@ describe('the sync core over in-memory links', () => {
     expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
     expect(b.stateVectors()).toEqual(a.stateVectors())
     expect(c.listDevices()).toHaveLength(3)
+  })
+
+  it('stamps a message after every message of a backfill it received, even one from a clock an hour ahead', async () => {
+    const [a, b] = [await engine('a', 3_600_000), await engine('b')]
+    await a.createAccount({ name: 'Ann' })
+    const chat = await a.createChat({ title: 'ahead' })
+    await b.joinAccount(a.exportAccountCredentials())
+    // more than BULK_MESSAGES: b gets them as one count, and reads their clocks later
+    for (let n = 0; n < 300; n++) await a.sendMessage(chat.chatId, `from the future ${n}`)
+    connect(a, b)
+    await until(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 300)
+    const reply = await b.sendMessage(chat.chatId, 'a reply')
+    expect(b.listMessages(chat.chatId).at(-1)?.id).toBe(reply.id)
+    expect(reply.timestamp.wall).toBeGreaterThanOrEqual(Date.now() + 3_000_000)
   })
 
   it('does not forward a peer\'s updates to a device that has a session with that peer, and resyncs when one is lost', async () => {

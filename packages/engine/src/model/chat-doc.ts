@@ -17,14 +17,19 @@ export const BULK_MESSAGES = 256
 
 /**
  * New messages in a doc; `origin` is the transaction's. Up to BULK_MESSAGES (or any
- * number, for local writes) come decoded; more come as a count and the newest clock.
+ * number, for local writes) come decoded; more come as a count, and their newest clock
+ * is read only when asked for (`newestLater`): reading 10⁵ records for it cost a new
+ * device a tenth of its history sync, and nothing needs it before our next own message.
  */
 export type MessagesAddedListener = (added: AddedMessages, origin: unknown) => void
 
 export interface AddedMessages {
   records: MessageRecord[] | null
   count: number
+  /** The newest clock of `records` (null for a bulk add: see `newestLater`). */
   newest: Hlc | null
+  /** A bulk add: reads the newest clock of its messages (those still in the doc). */
+  newestLater?: () => Hlc | null
 }
 
 /**
@@ -63,9 +68,12 @@ export class ChatDoc {
         for (const m of records) this.insertSorted(m)
         onAdded?.({ records, count: records.length, newest: newestOf(records) }, event.transaction.origin)
       } else {
-        const clocks: Hlc[] = []
-        for (const id of ids) { const c = decodeMessageClock(this.messages.get(id)); if (c !== null) clocks.push(c) }
-        onAdded?.({ records: null, count: clocks.length, newest: newestOf(clocks) }, event.transaction.origin)
+        const newestLater = (): Hlc | null => {
+          const clocks: Hlc[] = []
+          for (const id of ids) { const c = decodeMessageClock(this.messages.get(id)); if (c !== null) clocks.push(c) }
+          return newestOf(clocks)
+        }
+        onAdded?.({ records: null, count: ids.length, newest: null, newestLater }, event.transaction.origin)
       }
     })
   }
