@@ -42,7 +42,11 @@ async function device (name: string, service: StoreService): Promise<Device> {
   const connect = (): void => {
     const [d, r] = createMemoryLinkPair(engine.peerId, RELAY)
     const send = r.send.bind(r)
-    r.send = async frame => { if (decodeStoreFrame(frame).type === 'committed') committed++; await send(frame) }
+    r.send = async frame => {
+      const f = decodeStoreFrame(frame)
+      if (f.type === 'notices' && f.docId.startsWith('chat:')) committed += f.entries.filter(n => n.liveId !== 0).length
+      await send(frame)
+    }
     engine.addRelayLink(RELAY, d)
     service.addLink(r)
   }

@@ -109,6 +109,8 @@ export {
   STORE_PROTOCOL_VERSION,
   StoreFrameTag,
   MAX_EPHEMERAL_BYTES,
+  MAX_NOTICES,
+  type EntryNotice,
   writeStoreFrame,
   readStoreFrame,
   encodeStoreFrame,

@@ -19,6 +19,14 @@ export const STORE_PROTOCOL = '/tandem/store/1.0.0'
 export const STORE_PROTOCOL_VERSION = 1
 /** Payload of one ephemeral / ephemeral-data frame (typing, presence): small, never chunked. */
 export const MAX_EPHEMERAL_BYTES = 16 * 1024
+/** Entries one `notices` frame may name. */
+export const MAX_NOTICES = 64
+
+/**
+ * An entry a subscriber gets without its bytes: its own upload (`liveId` 0), or one the
+ * relay sent it live as `liveId`.
+ */
+export interface EntryNotice { seq: number; liveId: number }
 
 export type StoreFrame =
   // device → relay
@@ -35,18 +43,17 @@ export type StoreFrame =
   | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number; tailBytes: number; snapshotBytes: number }
   | { type: 'subscribed'; docId: string; head: number; entries: number; bytes: number }
   | { type: 'blob'; docId: string; seq: number; final: boolean; chunk: Uint8Array }
-  | { type: 'echo'; docId: string; seq: number }
+  | { type: 'notices'; docId: string; entries: EntryNotice[] }
   | { type: 'snapshot-data'; docId: string; covers: number; final: boolean; chunk: Uint8Array }
   | { type: 'caught-up'; docId: string; head: number }
   | { type: 'ephemeral-data'; docId: string; from: string; payload: Uint8Array }
   | { type: 'doc-error'; docId: string; uploadId: number; code: string; message: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'live'; docId: string; liveId: number; blob: Uint8Array }
-  | { type: 'committed'; docId: string; seq: number; liveId: number }
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..8, relay → device 20..31. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..8, relay → device 20..30. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
   'device-list': 2,
@@ -60,19 +67,18 @@ export const StoreFrameTag = {
   ack: 21,
   subscribed: 22,
   blob: 23,
-  echo: 24,
+  notices: 24,
   'snapshot-data': 25,
   'caught-up': 26,
   'ephemeral-data': 27,
   'doc-error': 28,
   error: 29,
-  live: 30,
-  committed: 31,
+  live: 30
 } as const satisfies Record<StoreFrameType, number>
 
 const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral'])
 
-/** True for the frames a device sends (tags 1..8), false for the relay's (20..31). */
+/** True for the frames a device sends (tags 1..8), false for the relay's (20..30). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }
@@ -167,10 +173,15 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       wire.writeBool(encoder, 'final', frame.final, errs)
       wire.writeBytes(encoder, 'chunk', frame.chunk, MAX_CHUNK_BYTES, errs)
       return
-    case 'echo':
-      encoding.writeVarUint(encoder, StoreFrameTag.echo)
+    case 'notices':
+      encoding.writeVarUint(encoder, StoreFrameTag.notices)
       writeDocId(encoder, frame.docId)
-      wire.writeUint(encoder, 'seq', frame.seq, errs)
+      if (frame.entries.length > MAX_NOTICES) throw new FrameTooLargeError(`notices: ${frame.entries.length} entries, over the bound of ${MAX_NOTICES}`)
+      wire.writeUint(encoder, 'notices count', frame.entries.length, errs)
+      for (const n of frame.entries) {
+        wire.writeUint(encoder, 'notice.seq', n.seq, errs)
+        wire.writeUint(encoder, 'notice.liveId', n.liveId, errs)
+      }
       return
     case 'snapshot-data':
       encoding.writeVarUint(encoder, StoreFrameTag['snapshot-data'])
@@ -207,12 +218,6 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       writeDocId(encoder, frame.docId)
       wire.writeUint(encoder, 'liveId', frame.liveId, errs)
       wire.writeBytes(encoder, 'blob', frame.blob, MAX_CHUNK_BYTES, errs)
-      return
-    case 'committed':
-      encoding.writeVarUint(encoder, StoreFrameTag.committed)
-      writeDocId(encoder, frame.docId)
-      wire.writeUint(encoder, 'seq', frame.seq, errs)
-      wire.writeUint(encoder, 'liveId', frame.liveId, errs)
       return
     default:
       throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
@@ -294,9 +299,13 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       const chunk = wire.readBytes(decoder, 'chunk', MAX_CHUNK_BYTES, errs)
       return { type: 'blob', docId, seq, final, chunk }
     }
-    case StoreFrameTag.echo: {
+    case StoreFrameTag.notices: {
       const docId = readDocId(decoder)
-      return { type: 'echo', docId, seq: wire.readUint(decoder, 'seq', errs) }
+      const entries: EntryNotice[] = []
+      for (let i = wire.readCount(decoder, 'notices', MAX_NOTICES, errs); i > 0; i--) {
+        entries.push({ seq: wire.readUint(decoder, 'notice.seq', errs), liveId: wire.readUint(decoder, 'notice.liveId', errs) })
+      }
+      return { type: 'notices', docId, entries }
     }
     case StoreFrameTag['snapshot-data']: {
       const docId = readDocId(decoder)
@@ -331,11 +340,6 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       const docId = readDocId(decoder)
       const liveId = wire.readUint(decoder, 'liveId', errs)
       return { type: 'live', docId, liveId, blob: wire.readBytes(decoder, 'blob', MAX_CHUNK_BYTES, errs) }
-    }
-    case StoreFrameTag.committed: {
-      const docId = readDocId(decoder)
-      const seq = wire.readUint(decoder, 'seq', errs)
-      return { type: 'committed', docId, seq, liveId: wire.readUint(decoder, 'liveId', errs) }
     }
     default:
       throw new MalformedFrameError(`unknown frame tag ${tag}`)

@@ -5,6 +5,7 @@ import {
   MAX_CHUNK_BYTES,
   MAX_DEVICES,
   MAX_EPHEMERAL_BYTES,
+  MAX_NOTICES,
   MAX_MEMBERS,
   MAX_REVOKED,
   MAX_DEVICE_NAME_BYTES,
@@ -171,7 +172,7 @@ export const storeFrameArb = (
     fc.record({ type: c('ack'), docId, uploadId: n, seq: n, sinceSnapshot: n, tailBytes: n, snapshotBytes: n }),
     fc.record({ type: c('subscribed'), docId, head: n, entries: n, bytes: n }),
     fc.record({ type: c('blob'), docId, seq: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
-    fc.record({ type: c('echo'), docId, seq: n }),
+    fc.record({ type: c('notices'), docId, entries: fc.array(fc.record({ seq: n, liveId: n }), { maxLength: MAX_NOTICES }) }),
     fc.record({ type: c('snapshot-data'), docId, covers: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('caught-up'), docId, head: n }),
     fc.record({ type: c('ephemeral-data'), docId, from: boundedString(MAX_PEER_ID_BYTES), payload: bytes(MAX_EPHEMERAL_BYTES) }),
@@ -184,7 +185,6 @@ export const storeFrameArb = (
     }),
     fc.record({ type: c('error'), code: boundedString(MAX_ERROR_CODE_BYTES), message: boundedString(MAX_ERROR_MESSAGE_BYTES) }),
     fc.record({ type: c('live'), docId, liveId: n, blob: bytes(MAX_CHUNK_BYTES) }),
-    fc.record({ type: c('committed'), docId, seq: n, liveId: n }),
   ) as fc.Arbitrary<StoreFrame>
 }
 

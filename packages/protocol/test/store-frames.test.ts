@@ -13,6 +13,7 @@ import {
   MAX_DEVICES,
   MAX_DOC_ID_BYTES,
   MAX_EPHEMERAL_BYTES,
+  MAX_NOTICES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_FRAME_BYTES,
   MAX_MEMBERS,
@@ -97,9 +98,9 @@ describe('encode/decode round trip (property)', () => {
     )
   })
 
-  it('every type has its tag: device → relay 1..8, relay → device 20..31', () => {
+  it('every type has its tag: device → relay 1..8, relay → device 20..30', () => {
     const device = ['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral']
-    const relay = ['welcome', 'ack', 'subscribed', 'blob', 'echo', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error', 'live', 'committed']
+    const relay = ['welcome', 'ack', 'subscribed', 'blob', 'notices', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error', 'live']
     expect(Object.entries(StoreFrameTag)).toEqual([...device.map((t, i) => [t, i + 1]), ...relay.map((t, i) => [t, i + 20])])
     fc.assert(
       fc.property(smallStoreFrameArb, (frame) => {
@@ -182,13 +183,22 @@ describe('bounds', () => {
     expect(() => decodeStoreFrame(short)).toThrow(/entries claimed/)
   })
 
+  it('names at most MAX_NOTICES entries in a notices frame, either way', () => {
+    const entries = Array.from({ length: MAX_NOTICES + 1 }, (_, i) => ({ seq: i + 1, liveId: i }))
+    expect(() => encodeStoreFrame({ type: 'notices', docId: 'd', entries })).toThrow(FrameTooLargeError)
+    const claimed = Buffer.concat([varUint(StoreFrameTag.notices), varUint(1), Buffer.from('d'), varUint(MAX_NOTICES + 1), new Uint8Array(2 * (MAX_NOTICES + 1))])
+    expect(() => decodeStoreFrame(claimed)).toThrow(FrameTooLargeError)
+    const full = { type: 'notices' as const, docId: 'd', entries: entries.slice(0, MAX_NOTICES) }
+    expect(decodeStoreFrame(encodeStoreFrame(full))).toEqual(full)
+  })
+
   it('rejects trailing bytes, bad bools, unknown tags and tag 0', () => {
-    const echo = encodeStoreFrame({ type: 'echo', docId: 'd', seq: 5 })
-    expect(() => decodeStoreFrame(Buffer.concat([echo, new Uint8Array([0])]))).toThrow(MalformedFrameError)
+    const notices = encodeStoreFrame({ type: 'notices', docId: 'd', entries: [{ seq: 5, liveId: 0 }] })
+    expect(() => decodeStoreFrame(Buffer.concat([notices, new Uint8Array([0])]))).toThrow(MalformedFrameError)
     const welcome = encodeStoreFrame({ type: 'welcome', deviceList: null })
     expect(Array.from(welcome)).toEqual([StoreFrameTag.welcome, 0])
     expect(() => decodeStoreFrame(new Uint8Array([StoreFrameTag.welcome, 2]))).toThrow(/bool/)
-    for (const tag of [0, 9, 19, 32]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
+    for (const tag of [0, 9, 19, 31, 32]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
     expect(() => decodeStoreFrame(new Uint8Array())).toThrow(MalformedFrameError)
   })
 

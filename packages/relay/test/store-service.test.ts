@@ -22,12 +22,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
 })
 
-type Frame<T extends StoreFrame['type']> = Extract<StoreFrame, { type: T }>
-type Filter = (f: StoreFrame) => boolean
+/**
+ * What a device acts on: every frame but `notices`, which it takes one entry at a time —
+ * an `echo` of its own upload (liveId 0), or the `committed` seq of a blob it got live.
+ */
+type Got = Exclude<StoreFrame, { type: 'notices' }>
+  | { type: 'echo'; docId: string; seq: number }
+  | { type: 'committed'; docId: string; seq: number; liveId: number }
+type Frame<T extends Got['type']> = Extract<Got, { type: T }>
+type Filter = (f: Got) => boolean
 
-const ofType = <T extends StoreFrame['type']>(type: T, docId?: string) =>
-  (f: StoreFrame): f is Frame<T> => f.type === type && (docId === undefined || ('docId' in f && f.docId === docId))
+const ofType = <T extends Got['type']>(type: T, docId?: string) =>
+  (f: Got): f is Frame<T> => f.type === type && (docId === undefined || ('docId' in f && f.docId === docId))
 const forDoc = (docId: string): Filter => f => 'docId' in f && f.docId === docId
+
+function received (frame: StoreFrame): Got[] {
+  if (frame.type !== 'notices') return [frame]
+  return frame.entries.map(n => n.liveId === 0
+    ? { type: 'echo' as const, docId: frame.docId, seq: n.seq }
+    : { type: 'committed' as const, docId: frame.docId, seq: n.seq, liveId: n.liveId })
+}
 
 /**
  * The device side of one /tandem/store stream, driven frame by frame. Received
@@ -35,13 +49,20 @@ const forDoc = (docId: string): Filter => f => 'docId' in f && f.docId === docId
  * of other docs stay queued for later and each doc's frames keep their order.
  */
 class FakeDevice {
-  readonly queue: StoreFrame[] = []
+  readonly queue: Got[] = []
+  /** Each `notices` frame received: how many entries it named. */
+  readonly noticeFrames: number[] = []
   closed = false
   private readonly waiters = new Set<() => void>()
 
   constructor (readonly peerId: string, readonly link: Link) {
     link.start({
-      onFrame: bytes => { this.queue.push(decodeStoreFrame(bytes)); this.poke() },
+      onFrame: bytes => {
+        const frame = decodeStoreFrame(bytes)
+        if (frame.type === 'notices') this.noticeFrames.push(frame.entries.length)
+        this.queue.push(...received(frame))
+        this.poke()
+      },
       onError: () => {},
       onClose: () => { this.closed = true; this.poke() }
     })
@@ -52,7 +73,7 @@ class FakeDevice {
   sendRaw (bytes: Uint8Array): Promise<void> { return this.link.send(bytes) }
 
   /** Takes the first queued frame matching `filter`, waiting (bounded) for it to arrive. */
-  next<T extends StoreFrame> (filter: ((f: StoreFrame) => f is T) | Filter = () => true, what = 'a frame'): Promise<T> {
+  next<T extends Got> (filter: ((f: Got) => f is T) | Filter = () => true, what = 'a frame'): Promise<T> {
     return this.until(what, () => {
       const i = this.queue.findIndex(filter)
       return i < 0 ? undefined : this.queue.splice(i, 1)[0] as T
@@ -65,7 +86,7 @@ class FakeDevice {
   }
 
   /** The next frame of this doc (or any frame), which must be of `type`. */
-  async expectNext<T extends StoreFrame['type']> (type: T, docId?: string): Promise<Frame<T>> {
+  async expectNext<T extends Got['type']> (type: T, docId?: string): Promise<Frame<T>> {
     const frame = await this.next(docId === undefined ? () => true : forDoc(docId), `a frame of ${docId ?? 'any doc'}`)
     expect(frame.type, `${this.peerId}: expected ${type}, got ${JSON.stringify(summary(frame))}`).toBe(type)
     return frame as Frame<T>
@@ -82,7 +103,7 @@ class FakeDevice {
   }
 
   /** Frames of `types` still queued (for "nothing else arrived" checks after a barrier). */
-  queued (...types: Array<StoreFrame['type']>): StoreFrame[] { return this.queue.filter(f => types.includes(f.type)) }
+  queued (...types: Array<Got['type']>): Got[] { return this.queue.filter(f => types.includes(f.type)) }
 
   private poke (): void { for (const w of [...this.waiters]) w() }
 
@@ -553,7 +574,11 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect((await d1.next(ofType('ack', doc))).seq).toBe(1)
     expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 1, liveId: 1 })
     expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 2, liveId: 2 })
-    expect(await d1.expectNext('echo', doc)).toMatchObject({ seq: 1 })
+    // (the echoes wait for company, NOTICE_DELAY_MS: the second ack comes first)
+    expect((await d1.next(ofType('echo', doc))).seq).toBe(1)
+    expect((await d1.next(ofType('echo', doc))).seq).toBe(2)
+    expect(d2.noticeFrames, 'both commits named in one frame').toEqual([2])
+    expect(d1.noticeFrames, 'both echoes in one frame').toEqual([2])
 
     // a subscriber that arrives later gets the entries as blobs: only live traffic is sent early
     const p3 = newPeerId('alice')

@@ -104,7 +104,9 @@ export class World {
     const r = this.relay
     r.store = new CrashableStore(r.disk, this.sched, this.rng.child(), RELAY_ID)
     r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024 }))
-    r.service = new StoreService(r.history, new RelayMetrics({ processMetrics: false }), silent)
+    // the relay's timers are the world's: virtual, and they die with a crash (cancelOwner)
+    const timers = { setTimeout: (fn: () => void, ms: number) => this.sched.schedule(ms, fn, RELAY_ID), clearTimeout: (h: unknown) => { this.sched.cancel(h as number) } }
+    r.service = new StoreService(r.history, new RelayMetrics({ processMetrics: false }), silent, timers)
     this.trace('start relay')
   }
 

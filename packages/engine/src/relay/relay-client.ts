@@ -124,7 +124,7 @@ export class RelayClient {
   private flushing: Promise<void> = Promise.resolve()
   /** Flushes queued or under way. */
   private flushesRunning = 0
-  /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until its `committed` notice. */
+  /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until a notice names its entry. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
   private readonly subscribing = new Set<string>()
@@ -298,7 +298,7 @@ export class RelayClient {
 
   /**
    * Another device's blob, sent before the relay made it durable: applied now (latency),
-   * while the cursor and "sent" wait for its `committed` notice — a relay that crashes
+   * while the cursor and "sent" wait for the notice that names its entry — a relay that crashes
    * first never stores it, and its uploader sends it again.
    */
   async live (docId: string, liveId: number, blob: Uint8Array): Promise<void> {

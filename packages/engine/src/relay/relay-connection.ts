@@ -95,14 +95,15 @@ export class RelayConnection {
         await this.client.received(frame.docId, seq, blob)
         return
       }
-      case 'echo':
-        await this.client.received(frame.docId, frame.seq, null)
+      case 'notices':
+        // entries we have without their bytes: our own uploads, and blobs we got live
+        for (const n of frame.entries) {
+          if (n.liveId === 0) await this.client.received(frame.docId, n.seq, null)
+          else await this.client.committed(frame.docId, n.seq, n.liveId)
+        }
         return
       case 'live':
         await this.client.live(frame.docId, frame.liveId, frame.blob)
-        return
-      case 'committed':
-        await this.client.committed(frame.docId, frame.seq, frame.liveId)
         return
       case 'ack':
         await this.client.acked(frame.docId, frame.uploadId, frame.seq, { entries: frame.sinceSnapshot, bytes: frame.tailBytes, snapshotBytes: frame.snapshotBytes })

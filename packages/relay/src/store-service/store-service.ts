@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
 import { AccessControl } from './access.js'
 import { StoreSession } from './store-session.js'
+import { systemTimers, type RelayTimers } from './subscription.js'
 
 /**
  * The /tandem/store service: one StoreSession per device stream, live wake-ups
@@ -17,7 +18,7 @@ export class StoreService {
   private readonly subscribers = new Map<string, Set<StoreSession>>()
   private readonly unsubscribe: () => void
 
-  constructor (readonly history: HistoryStore, readonly metrics: RelayMetrics, private readonly logger: Logger) {
+  constructor (readonly history: HistoryStore, readonly metrics: RelayMetrics, private readonly logger: Logger, readonly timers: RelayTimers = systemTimers) {
     this.access = new AccessControl(history)
     this.unsubscribe = history.onCommit((docId) => {
       for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()

@@ -137,7 +137,7 @@ export class StoreSession {
       case 'subscribe': {
         if (!await this.allowed(frame.docId, 0)) return
         this.subscriptions.get(frame.docId)?.stop()
-        const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f))
+        const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f), this.service.timers)
         this.subscriptions.set(frame.docId, sub)
         this.service.subscribed(this, frame.docId, true)
         // a re-subscription's pump starts once the previous one has returned: their frames must not interleave

@@ -1,4 +1,4 @@
-import type { StoreFrame } from '@tandem/protocol'
+import { MAX_NOTICES, type EntryNotice, type StoreFrame } from '@tandem/protocol'
 import type { HistoryStore } from '../history/history-store.js'
 import type { LogEntry } from '../history/records.js'
 import type { RelayMetrics } from '../metrics.js'
@@ -10,10 +10,30 @@ const BATCH = 64
 const MAX_LIVE_PENDING = 1024
 
 /**
+ * Notices of entries a subscriber has without their bytes (its own uploads, blobs it got
+ * live) wait this long for company once its pump is idle: one frame then names many. Each
+ * went in a frame of its own, and a chat's every message cost the sender an `echo` and
+ * every other member a `committed` frame, each a write, a read and a cursor update.
+ */
+export const NOTICE_DELAY_MS = 50
+
+/** Timers the relay runs on (injected: the simulator's are virtual). */
+export interface RelayTimers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export const systemTimers: RelayTimers = {
+  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref(); return t },
+  clearTimeout: handle => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+}
+
+/**
  * Streams one doc's log to one subscribed device, reading from the store as
  * it goes: the snapshot if it covers more than the device has, every later
- * entry in seq order (an `echo` for the device's own blobs), `caught-up`, then
- * live entries as they commit (a `committed` notice for those it was sent live).
+ * entry in seq order, `caught-up`, then live entries as they commit. Entries the device
+ * has without their bytes — its own uploads, blobs it was sent live — go as `notices`,
+ * several to a frame (see NOTICE_DELAY_MS), always before the next frame of the doc.
  * Each send waits for the stream's backpressure, so a slow device slows its own
  * pump and nothing piles up in memory.
  */
@@ -22,8 +42,12 @@ export class Subscription {
   private dirty = true
   private wakeUp: (() => void) | null = null
   private caughtUp = false
-  /** Uploads sent live, by upload key: their entry goes out as `committed`, without the bytes. */
+  /** Uploads sent live, by upload key: their entry goes out as a notice, without the bytes. */
   private readonly liveSent = new Map<string, number>()
+  private notices: EntryNotice[] = []
+  private noticeTimer: unknown = null
+  /** The notice delay is over: the pump sends them on its next turn. */
+  private noticesDue = false
 
   constructor (
     readonly docId: string,
@@ -31,7 +55,8 @@ export class Subscription {
     private readonly peerId: string,
     private readonly history: HistoryStore,
     private readonly metrics: RelayMetrics,
-    private readonly send: (frame: StoreFrame) => Promise<void>
+    private readonly send: (frame: StoreFrame) => Promise<void>,
+    private readonly timers: RelayTimers = systemTimers
   ) {}
 
   /** A new entry committed for this doc. */
@@ -53,6 +78,7 @@ export class Subscription {
 
   stop (): void {
     this.stopped = true
+    if (this.noticeTimer !== null) { this.timers.clearTimeout(this.noticeTimer); this.noticeTimer = null }
     this.wakeUp?.()
   }
 
@@ -62,15 +88,21 @@ export class Subscription {
     await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
     while (!this.stopped) {
       if (!this.dirty) {
+        // (a timer only wakes the pump: a notice must not land between the chunks of a blob)
+        if (this.notices.length > 0 && this.noticeTimer === null) {
+          this.noticeTimer = this.timers.setTimeout(() => { this.noticeTimer = null; this.noticesDue = true; this.wake() }, NOTICE_DELAY_MS)
+        }
         await new Promise<void>(resolve => { this.wakeUp = resolve })
         this.wakeUp = null
         continue
       }
       this.dirty = false
+      if (this.noticesDue) await this.sendNotices()
       const progressed = await this.step()
       if (progressed) { this.dirty = true; continue }
       if (!this.caughtUp && !this.stopped) {
         this.caughtUp = true
+        await this.sendNotices()
         await this.send({ type: 'caught-up', docId: this.docId, head: this.sent })
       }
     }
@@ -82,6 +114,7 @@ export class Subscription {
     if (meta === null) return false
     const snap = meta.snapshot
     if (snap !== null && snap.covers > this.sent) {
+      await this.sendNotices()
       if (!await this.sendParts(snap.upload, snap.parts, (chunk, final) => ({ type: 'snapshot-data', docId: this.docId, covers: snap.covers, final, chunk }))) return true
       this.sent = snap.covers
       this.metrics.backfillBytes.inc(snap.size)
@@ -93,12 +126,12 @@ export class Subscription {
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       const liveId = this.liveSent.get(e.upload)
-      if (e.uploader === this.peerId) {
-        await this.send({ type: 'echo', docId: this.docId, seq: e.seq })
-      } else if (liveId !== undefined) {
+      if (e.uploader === this.peerId || liveId !== undefined) {
         this.liveSent.delete(e.upload)
-        await this.send({ type: 'committed', docId: this.docId, seq: e.seq, liveId })
+        this.notices.push({ seq: e.seq, liveId: e.uploader === this.peerId ? 0 : liveId! })
+        if (this.notices.length >= MAX_NOTICES) await this.sendNotices()
       } else {
+        await this.sendNotices()
         // a snapshot may drop an entry between reading the index and its parts: re-plan
         if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }), chunks)) return true
         this.metrics.backfillBytes.inc(e.size)
@@ -106,6 +139,15 @@ export class Subscription {
       this.sent = e.seq
     }
     return entries.length > 0
+  }
+
+  private async sendNotices (): Promise<void> {
+    if (this.noticeTimer !== null) { this.timers.clearTimeout(this.noticeTimer); this.noticeTimer = null }
+    this.noticesDue = false
+    if (this.notices.length === 0) return
+    const entries = this.notices
+    this.notices = []
+    await this.send({ type: 'notices', docId: this.docId, entries })
   }
 
   private async sendParts (
