@@ -48,6 +48,13 @@ export interface ThroughputResult {
 
 interface Setup { server: Server | null; sender: Client; receivers: Client[]; stop: () => Promise<void> }
 
+/** CPU seconds each role's processes have used so far (summed per role). */
+async function cpuByRole<R extends string> (pids: Record<R, number[]>): Promise<Record<R, number>> {
+  const out = {} as Record<R, number>
+  for (const role of Object.keys(pids) as R[]) out[role] = (await Promise.all(pids[role].map(cpuSeconds))).reduce((a, x) => a + x, 0)
+  return out
+}
+
 /** A sender and `receivers` devices in one chat, connected and warmed up. */
 async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags?: string[]): Promise<Setup> {
   const server = path === 'direct' ? null : await startServer(key, await tempDir(`${key}-live`))
@@ -115,13 +122,10 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
     let waiting: { text: string; resolve: () => void } | null = null
     const off = b.onMessage(text => { if (waiting !== null && text === waiting.text) { const w = waiting; waiting = null; w.resolve() } })
     const samples: number[] = []
-    const pids = { sender: s.sender.proc.pid, receiver: b.proc.pid, server: s.server?.proc.pid }
+    const pids = { sender: [s.sender.proc.pid], receiver: [b.proc.pid], server: s.server === null ? [] : [s.server.proc.pid] }
     let cpu0 = { sender: 0, receiver: 0, server: 0 }
-    const cpuNow = async (): Promise<typeof cpu0> => ({
-      sender: await cpuSeconds(pids.sender), receiver: await cpuSeconds(pids.receiver), server: pids.server === undefined ? 0 : await cpuSeconds(pids.server)
-    })
     for (let i = 0; i < warmup + count; i++) {
-      if (i === warmup) cpu0 = await cpuNow()
+      if (i === warmup) cpu0 = await cpuByRole(pids)
       const text = `#${i} ${messageText(3, i)}`.slice(0, 100)
       const got = new Promise<void>((resolve, reject) => {
         waiting = { text, resolve }
@@ -134,7 +138,7 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
       await sent
       if (i >= warmup) samples.push(t1 - t0)
     }
-    const cpu1 = await cpuNow()
+    const cpu1 = await cpuByRole(pids)
     const perMsg = (role: keyof typeof cpu0): number => (cpu1[role] - cpu0[role]) * 1000 / count
     off()
     const rtts: number[] = []
@@ -169,17 +173,17 @@ export async function benchThroughput (key: SystemKey, path: Path, n: number, ru
     try {
       s.sender.prepareBurst?.(n, 100 + run)
       const pids = { sender: [s.sender.proc.pid], receivers: s.receivers.map(r => r.proc.pid), server: s.server === null ? [] : [s.server.proc.pid] }
-      const cpuOf = async (ps: number[]): Promise<number> => (await Promise.all(ps.map(cpuSeconds))).reduce((a, x) => a + x, 0)
-      const before = { sender: await cpuOf(pids.sender), receivers: await cpuOf(pids.receivers), server: await cpuOf(pids.server) }
+      const before = await cpuByRole(pids)
       const t0 = performance.now()
       const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
       await s.sender.burst(n, 100 + run)
       senderTimes.push(performance.now() - t0)
       await Promise.all(waits)
       times.push(performance.now() - t0)
+      const after = await cpuByRole(pids)
       let total = 0
       for (const role of ['sender', 'receivers', 'server'] as const) {
-        const used = (await cpuOf(pids[role]) - before[role]) * 1000 / (n / 1000)
+        const used = (after[role] - before[role]) * 1000 / (n / 1000)
         cpu[role].push(used)
         total += used
       }

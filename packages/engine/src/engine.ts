@@ -508,7 +508,6 @@ export class Engine {
     return 'stored'
   }
 
-  /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
   /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
   private observeLater (newest: () => Hlc | null): void {
     this.clocksPending.push(newest)
@@ -522,6 +521,7 @@ export class Engine {
     }
   }
 
+  /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
   private markSent (docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
     const chat = chatId === null ? undefined : this.chats.get(chatId)

@@ -362,7 +362,6 @@ export class RelayClient {
    * says so is on disk: it never goes back.
    */
   private saveSoon (docId: string): void {
-    this.cursorSaving(docId)
     const running = this.saving.get(docId)
     if (running !== undefined) { running.dirty = true; return }
     const run = { dirty: true }
@@ -372,7 +371,7 @@ export class RelayClient {
         while (run.dirty) {
           run.dirty = false
           const report = this.ackUnreported.delete(docId)
-          await this.state.save(docId)
+          await this.persist(docId)
           if (report) this.events.onAcked(docId, this.state.doc(docId).ackedDurable)
         }
       } catch (err) {
@@ -383,20 +382,18 @@ export class RelayClient {
     })()
   }
 
-  /** A save of the doc's state is starting: it takes a waiting cursor along. */
-  private cursorSaving (docId: string): void {
+  /** Saves a doc's relay state (and outbox changes); a cursor waiting for its timer goes along. */
+  private persist (docId: string, add?: OutboxEntry[], remove?: OutboxEntry[]): Promise<void> {
     const timer = this.cursorTimers.get(docId)
     if (timer !== undefined) { this.runtime.clearTimeout(timer); this.cursorTimers.delete(docId) }
+    return this.state.save(docId, add, remove)
   }
 
   /** A cursor-only change: saved with the next save of the doc, or after {@link CURSOR_SAVE_MS}. */
   private saveLater (docId: string): void {
-    const running = this.saving.get(docId)
-    if (running !== undefined) { running.dirty = true; return }
-    if (this.cursorTimers.has(docId) || this.stopped) {
-      if (this.stopped) this.saveSoon(docId)
-      return
-    }
+    // a save under way takes it along; a stopped client saves it now
+    if (this.stopped || this.saving.has(docId)) { this.saveSoon(docId); return }
+    if (this.cursorTimers.has(docId)) return
     this.cursorTimers.set(docId, this.runtime.setTimeout(() => {
       this.cursorTimers.delete(docId)
       this.saveSoon(docId)
@@ -420,8 +417,7 @@ export class RelayClient {
     const [entry] = this.outbox.splice(i, 1)
     const st = this.state.doc(docId)
     const grew = mergeSv(st.acked, entry!.sv)
-    this.cursorSaving(docId)
-    await this.state.save(docId, [], [entry!])
+    await this.persist(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
     let ahead = this.ackedAhead.get(docId)
     if (ahead === undefined) { ahead = []; this.ackedAhead.set(docId, ahead) }
@@ -546,8 +542,7 @@ export class RelayClient {
     this.outbox.push(entry)
     // queued before it is sent, so the relay's ack can only remove it after it is stored;
     // not awaited first: the relay passes it on to live subscribers on arrival (latency)
-    this.cursorSaving(docId)
-    const saved = this.state.save(docId, [entry])
+    const saved = this.persist(docId, [entry])
     if (this.isConnected) this.conn!.upload(docId, entry.uploadId, blob)
     await saved
   }

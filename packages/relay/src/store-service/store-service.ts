@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
 import { AccessControl } from './access.js'
 import { StoreSession } from './store-session.js'
-import { systemTimers, type RelayTimers } from './subscription.js'
+import { systemTimers, type RelayTimers } from '../timers.js'
 
 /**
  * The /tandem/store service: one StoreSession per device stream, live wake-ups

@@ -2,6 +2,7 @@ import { MAX_NOTICES, type EntryNotice, type StoreFrame } from '@tandem/protocol
 import type { HistoryStore } from '../history/history-store.js'
 import type { LogEntry } from '../history/records.js'
 import type { RelayMetrics } from '../metrics.js'
+import type { RelayTimers } from '../timers.js'
 
 /** How many log entries a pump reads from the index per step. */
 const BATCH = 64
@@ -15,18 +16,7 @@ const MAX_LIVE_PENDING = 1024
  * went in a frame of its own, and a chat's every message cost the sender an `echo` and
  * every other member a `committed` frame, each a write, a read and a cursor update.
  */
-export const NOTICE_DELAY_MS = 50
-
-/** Timers the relay runs on (injected: the simulator's are virtual). */
-export interface RelayTimers {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const systemTimers: RelayTimers = {
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref(); return t },
-  clearTimeout: handle => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
-}
+const NOTICE_DELAY_MS = 50
 
 /**
  * Streams one doc's log to one subscribed device, reading from the store as
@@ -56,7 +46,7 @@ export class Subscription {
     private readonly history: HistoryStore,
     private readonly metrics: RelayMetrics,
     private readonly send: (frame: StoreFrame) => Promise<void>,
-    private readonly timers: RelayTimers = systemTimers
+    private readonly timers: RelayTimers
   ) {}
 
   /** A new entry committed for this doc. */
@@ -78,7 +68,7 @@ export class Subscription {
 
   stop (): void {
     this.stopped = true
-    if (this.noticeTimer !== null) { this.timers.clearTimeout(this.noticeTimer); this.noticeTimer = null }
+    this.cancelNoticeTimer()
     this.wakeUp?.()
   }
 
@@ -141,8 +131,13 @@ export class Subscription {
     return entries.length > 0
   }
 
+  private cancelNoticeTimer (): void {
+    if (this.noticeTimer !== null) this.timers.clearTimeout(this.noticeTimer)
+    this.noticeTimer = null
+  }
+
   private async sendNotices (): Promise<void> {
-    if (this.noticeTimer !== null) { this.timers.clearTimeout(this.noticeTimer); this.noticeTimer = null }
+    this.cancelNoticeTimer()
     this.noticesDue = false
     if (this.notices.length === 0) return
     const entries = this.notices
