@@ -20,6 +20,8 @@ import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord, type Mes
 import { DeviceListKeeper } from './account/device-list-keeper.js'
 import { RelayClient, RelayOrigin, type ChangeSource, type RelayProgress } from './relay/relay-client.js'
 import { RelayState } from './relay/relay-state.js'
+import { BlobCodec } from './relay/blob-codec.js'
+import { nodeCompression } from './node/compression.js'
 import type { StateVector } from './relay/state-vector.js'
 import { Libp2pNetwork, type NetworkOptions } from './net/libp2p-network.js'
 import { systemRuntime, type Runtime } from './runtime.js'
@@ -82,6 +84,7 @@ export class Engine {
   private readonly outgoing = new Map<string, { records: MessageRecord[]; appended: PromiseWithResolvers<void> }>()
   private readonly listeners = new Set<EngineListener>()
   private readonly hlc: HybridLogicalClock
+  private readonly codec = new BlobCodec(nodeCompression)
   private started = false
 
   private peerIdText: string | undefined
@@ -451,6 +454,7 @@ export class Engine {
     for (const relayId of network?.relayIds() ?? this.options.relayIds ?? []) {
       const client = new RelayClient(relayId, {
         certificate: this.account!.certificate,
+        codec: this.codec,
         deviceList: () => this.deviceLists!.current(),
         mergeDeviceList: remote => this.deviceLists!.merge(remote),
         membership: docId => this.membershipOf(docId),

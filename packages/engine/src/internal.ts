@@ -4,4 +4,5 @@ export { RelayClient } from './relay/relay-client.js'
 export { RelayState } from './relay/relay-state.js'
 // The chat doc's message record, for the benchmarks' in-process Yjs limits.
 export { encodeMessageRecord, type MessageRecord } from './model/message.js'
-export { encodeBlob, decodeBlob } from './relay/blob-codec.js'
+export { BlobCodec } from './relay/blob-codec.js'
+export { nodeCompression } from './node/compression.js'

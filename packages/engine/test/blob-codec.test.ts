@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { brotliCompressSync } from 'node:zlib'
+import { brotliCompressSync, deflateRawSync } from 'node:zlib'
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import { BlobEncoding, MalformedFrameError, UnsupportedVersionError, decodeBlobEnvelope, encodeBlobEnvelope } from '@tandem/protocol'
-import { decodeBlob, encodeBlob } from '../src/relay/blob-codec.js'
+import { BlobCodec } from '../src/relay/blob-codec.js'
+import { nodeCompression } from '../src/node/compression.js'
+import { encodeSv } from '../src/relay/state-vector.js'
+
+const codec = new BlobCodec(nodeCompression)
+const encodeBlob = codec.encode.bind(codec)
+const decodeBlob = codec.decode.bind(codec)
 
 function chatUpdate (messages: number): Uint8Array {
   const doc = new Y.Doc()
@@ -46,5 +52,14 @@ describe('relay blob codec', () => {
     expect(bomb.byteLength).toBeLessThan(100)
     await expect(decodeBlob(bomb, 64 * 1024)).rejects.toBeInstanceOf(MalformedFrameError)
     expect((await decodeBlob(bomb)).update.byteLength).toBe(1024 * 1024)
+  })
+
+  it('reads raw DEFLATE blobs, the encoding browser devices write, within the same bound', async () => {
+    const update = chatUpdate(200)
+    const reach = new Map([[3, 200]])
+    const blob = encodeBlobEnvelope({ encoding: BlobEncoding.DeflateRaw, reach: encodeSv(reach), payload: deflateRawSync(update) })
+    expect(await decodeBlob(blob)).toEqual({ update, reach })
+    const bomb = encodeBlobEnvelope({ encoding: BlobEncoding.DeflateRaw, reach: new Uint8Array([0]), payload: deflateRawSync(new Uint8Array(1024 * 1024)) })
+    await expect(decodeBlob(bomb, 64 * 1024)).rejects.toBeInstanceOf(MalformedFrameError)
   })
 })

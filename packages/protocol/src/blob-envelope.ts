@@ -13,7 +13,14 @@ export const BlobEncoding = {
   Raw: 0,
   /** A Yjs update (v1), brotli-compressed. */
   Brotli: 1,
+  /**
+   * A Yjs update (v1), raw DEFLATE (RFC 1951): what a browser device writes with its own
+   * `CompressionStream('deflate-raw')` (no browser compresses brotli natively).
+   */
+  DeflateRaw: 2,
 } as const
+
+const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(BlobEncoding))
 
 export type BlobEncoding = (typeof BlobEncoding)[keyof typeof BlobEncoding]
 
@@ -44,7 +51,7 @@ export function decodeBlobEnvelope(bytes: Uint8Array): BlobEnvelope {
   let reach: Uint8Array
   try {
     tag = decoding.readVarUint(decoder)
-    if (tag !== BlobEncoding.Raw && tag !== BlobEncoding.Brotli) throw new UnsupportedVersionError(`blob encoding ${tag} is not supported`)
+    if (!KNOWN_ENCODINGS.has(tag)) throw new UnsupportedVersionError(`blob encoding ${tag} is not supported`)
     const length = decoding.readVarUint(decoder)
     if (length > MAX_STATE_VECTOR_BYTES) throw new FrameTooLargeError(`blob reach exceeds ${MAX_STATE_VECTOR_BYTES} bytes`)
     reach = decoding.readUint8Array(decoder, length)
@@ -52,5 +59,5 @@ export function decodeBlobEnvelope(bytes: Uint8Array): BlobEnvelope {
     if (err instanceof UnsupportedVersionError || err instanceof FrameTooLargeError) throw err
     throw new MalformedFrameError('blob header is truncated', { cause: err })
   }
-  return { encoding: tag, reach, payload: bytes.subarray(decoder.pos) }
+  return { encoding: tag as BlobEncoding, reach, payload: bytes.subarray(decoder.pos) }
 }

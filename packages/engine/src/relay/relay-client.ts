@@ -3,7 +3,7 @@ import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/stor
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
-import { decodeBlob, encodeBlob, type DecodedBlob } from './blob-codec.js'
+import type { BlobCodec, DecodedBlob } from './blob-codec.js'
 import { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
 import { mergeSv, type StateVector } from './state-vector.js'
@@ -52,6 +52,8 @@ export type ChangeSource = 'local' | 'peer' | 'relay'
 
 export interface RelayClientHost {
   readonly certificate: DeviceCertificate
+  /** Seals updates into blobs and opens them (the platform's compression). */
+  readonly codec: BlobCodec
   /** The newest signed device list this device has (signed anew if it lacks a device). */
   deviceList(): SignedDeviceList
   /** Merges the relay's list with ours; returns a successor to upload when ours knows more. */
@@ -536,7 +538,7 @@ export class RelayClient {
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
   private async commitUpload (docId: string, cut: Cut): Promise<void> {
     const st = this.state.doc(docId)
-    const blob = await encodeBlob(cut.update, cut.reach)
+    const blob = await this.host.codec.encode(cut.update, cut.reach)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
     mergeSv(st.uploaded, cut.uploaded)
     this.outbox.push(entry)
@@ -555,7 +557,7 @@ export class RelayClient {
     const conn = this.conn!
     const covers = st.cursor
     this.snapshotting.set(uploadId, docId)
-    void encodeBlob(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
+    void this.host.codec.encode(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
       if (this.conn === conn && this.snapshotting.has(uploadId)) conn.upload(docId, uploadId, blob, covers)
     }, err => { this.snapshotting.delete(uploadId); this.checkSettled(); this.events.onError(err as TandemError) })
   }
@@ -563,7 +565,7 @@ export class RelayClient {
   /** The update inside a relay blob, or null (reported) if this device cannot read it. */
   private async open (docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
     try {
-      return await decodeBlob(blob)
+      return await this.host.codec.decode(blob)
     } catch (err) {
       const error = err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
       this.events.onError(error)
