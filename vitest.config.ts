@@ -8,6 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { test: { name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'], setupFiles } },
+      { test: { name: 'storage', include: ['packages/storage/test/**/*.test.ts'], setupFiles } },
+      { test: { name: 'transport', include: ['packages/transport/test/**/*.test.ts'], setupFiles, testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },
       {
         test: {

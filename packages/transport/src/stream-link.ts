@@ -1,6 +1,6 @@
 import { FrameTooLargeError, MAX_FRAME_BYTES, type TandemError } from '@tandem/protocol'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
-import type { Stream } from '@libp2p/interface'
+import type { Stream, StreamCloseEvent } from '@libp2p/interface'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { Link, LinkHandlers } from './link.js'
@@ -22,6 +22,9 @@ const FEED_BYTES = 64 * 1024
  * the stream's own backpressure (send() false → wait for drain).
  */
 export class StreamLink implements Link {
+  /** The wait for the stream's next 'drain', shared by every send that found it full. */
+  private drained: Promise<void> | null = null
+
   constructor (
     private readonly stream: Stream,
     readonly remotePeerId: string,
@@ -53,8 +56,32 @@ export class StreamLink implements Link {
 
   async send (frame: Uint8Array): Promise<void> {
     if (!this.stream.send(new Uint8ArrayList(varint.encode(frame.byteLength), frame))) {
-      await this.stream.onDrain()
+      await this.nextDrain()
     }
+  }
+
+  /**
+   * Resolves at the stream's next 'drain' (rejects if it closes first). Not `stream.onDrain()`:
+   * @libp2p/utils 7.4 keeps the first drain's resolved promise and hands it back every time
+   * after, so from the second backpressure on a send resolved at once and a burst piled up
+   * in the stream's unbounded write buffer.
+   */
+  private nextDrain (): Promise<void> {
+    if (!this.stream.writableNeedsDrain) return Promise.resolve()
+    this.drained ??= new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        this.stream.removeEventListener('drain', onDrain)
+        this.stream.removeEventListener('close', onClose)
+        this.drained = null
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const onDrain = (): void => { settle() }
+      const onClose = (evt: StreamCloseEvent): void => { settle(evt.error ?? new Error('stream closed while waiting to send')) }
+      this.stream.addEventListener('drain', onDrain)
+      this.stream.addEventListener('close', onClose)
+    })
+    return this.drained
   }
 
   congested (): boolean { return this.stream.writableNeedsDrain }
