@@ -27,3 +27,10 @@ export class UnknownChatError extends TandemError {
     super('ERR_UNKNOWN_CHAT', `unknown chat ${chatId}`)
   }
 }
+
+/** The device's store could not be opened at all (locked, blocked, no storage): nothing was read. */
+export class StoreUnavailableError extends TandemError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE_UNAVAILABLE', message, options)
+  }
+}

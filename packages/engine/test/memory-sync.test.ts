@@ -1,7 +1,7 @@
 import { MemoryLevel } from 'memory-level'
 import { MAX_CHUNK_BYTES, decodeSyncFrame } from '@tandem/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } from '../src/index.js'
+import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } from '../src/node/index.js'
 
 const engines: Engine[] = []
 afterEach(async () => { await Promise.all(engines.splice(0).map(e => e.stop())) })

@@ -3,10 +3,8 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
-import { mdns } from '@libp2p/mdns'
+import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
@@ -14,9 +12,9 @@ import type { Runtime, TimerHandle } from '../runtime.js'
 import { StreamLink, withJoinedWrites, type Link } from '@tandem/transport'
 
 export interface NetworkOptions {
-  /** Multiaddrs to listen on (default: every IPv4 interface, a free TCP port). */
+  /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
   listen?: string[]
-  /** Find the account's other devices on the LAN with mDNS (default off). */
+  /** Find the account's other devices on the LAN with mDNS (Node only; default off). */
   mdns?: boolean | { intervalMs?: number; serviceTag?: string }
   /** Multiaddrs (with /p2p/<peer id>) of devices to dial and keep dialing. */
   peers?: string[]
@@ -29,6 +27,27 @@ export interface NetworkOptions {
   directDial?: boolean
   /** Reconnection backoff: first delay and cap, in ms (defaults 250 and 30,000). */
   backoff?: { initialMs?: number; maxMs?: number }
+  /**
+   * Browsers only: also dial plain `ws://` on the loopback interface (tests, a relay on this
+   * machine). A browser otherwise dials only secure WebSockets to public addresses, as
+   * libp2p's browser default does: pages refuse `ws://` to anything else.
+   */
+  allowLoopbackWs?: boolean
+}
+
+/** A libp2p component factory: each takes the slice of the node's internals its own type names (hence `any`). */
+type Component<T> = (components: any) => T
+
+/**
+ * What a platform adds to the libp2p node: its transports (the engine adds circuit relay),
+ * where it listens by default, how it discovers devices, and which addresses it may dial.
+ */
+export interface Libp2pPlatform {
+  transports(options: NetworkOptions): Array<Component<Transport>>
+  defaultListen: string[]
+  peerDiscovery(options: NetworkOptions): Array<Component<PeerDiscovery>>
+  /** Refuses dials to addresses this platform cannot or must not reach. */
+  denyDial?(ma: Multiaddr, options: NetworkOptions): boolean
 }
 
 /** Called for each new /tandem/store stream to a relay. */
@@ -43,7 +62,7 @@ interface KnownPeer {
 }
 
 /**
- * The libp2p side of the engine: TCP + Noise + yamux (+ mDNS), the
+ * The libp2p side of the engine: the platform's transports + circuit relay + Noise + yamux, the
  * /tandem/sync handler, and a dialer that keeps every known device connected
  * with exponential backoff (jittered from the injected randomness).
  */
@@ -66,9 +85,9 @@ export class Libp2pNetwork {
     options: NetworkOptions,
     runtime: Runtime,
     onLink: (link: Link) => void,
-    isConnected: (peerId: string) => boolean
+    isConnected: (peerId: string) => boolean,
+    platform: Libp2pPlatform
   ): Promise<Libp2pNetwork> {
-    const m = options.mdns
     const relays = (options.relays ?? []).map(a => multiaddr(a))
     const relayIds = new Set(relays.map(peerIdOf))
     const node = await createLibp2p({
@@ -77,16 +96,12 @@ export class Libp2pNetwork {
       // '/p2p-circuit' makes a reservation on a relay we are connected to (found through
       // identify), so other devices can reach us through it. Unlike '<relay>/p2p-circuit' it
       // neither fails start() while the relay is down nor gives up when the relay restarts.
-      addresses: { listen: [...(options.listen ?? ['/ip4/0.0.0.0/tcp/0']), ...(relays.length > 0 ? ['/p2p-circuit'] : [])] },
-      transports: [tcp(), circuitRelayTransport()],
-      connectionGater: options.directDial === false
-        ? { denyDialMultiaddr: ma => !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma)) }
-        : undefined,
+      addresses: { listen: [...(options.listen ?? platform.defaultListen), ...(relays.length > 0 ? ['/p2p-circuit'] : [])] },
+      transports: [...platform.transports(options), circuitRelayTransport()],
+      connectionGater: gaterFor(options, relayIds, platform),
       connectionEncrypters: [withJoinedWrites(noise())],
       streamMuxers: [yamux()],
-      peerDiscovery: m === true || typeof m === 'object'
-        ? [mdns({ interval: (typeof m === 'object' ? m.intervalMs : undefined) ?? 1_000, serviceTag: typeof m === 'object' ? m.serviceTag : undefined })]
-        : [],
+      peerDiscovery: platform.peerDiscovery(options),
       services: { identify: identify() }
     })
     const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected)
@@ -229,6 +244,19 @@ export class Libp2pNetwork {
     const jitter = 0.5 + (this.runtime.randomBytes(1)[0]! / 255) // 0.5×–1.5×
     p.attempt++
     p.timer = this.runtime.setTimeout(() => { p.timer = null; void retry() }, Math.round(base * jitter))
+  }
+}
+
+/** The platform's dial rule, and with `directDial: false`, only relays and circuits through them. */
+function gaterFor (options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
+  const direct = options.directDial !== false
+  const denyDial = platform.denyDial
+  if (direct && denyDial === undefined) return undefined
+  return {
+    denyDialMultiaddr: ma => {
+      if (denyDial?.(ma, options) === true) return true
+      return !direct && !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma))
+    }
   }
 }
 

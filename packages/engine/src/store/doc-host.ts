@@ -1,13 +1,17 @@
 import * as Y from 'yjs'
-import { StoreCorruptError } from '../errors.js'
+import { EngineStateError, StoreCorruptError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import type { DocStore } from './doc-store.js'
 
 /** A doc whose log is due for compaction is compacted once it has had no update for this long. */
 export const COMPACT_QUIET_MS = 1_000
 
-/** What DocHost needs to put compaction off to a quiet moment; without it, it compacts on the write path. */
-export type DocTimers = Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'>
+/**
+ * What DocHost needs to put compaction off to a quiet moment (without it, it compacts on the
+ * write path), and, when given, the randomness Yjs client ids are drawn from (so a seeded
+ * run gives every doc the same client id each time).
+ */
+export type DocTimers = Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'> & Partial<Pick<Runtime, 'randomBytes'>>
 
 /** Origin of updates replayed from disk: they are neither persisted again nor broadcast. */
 const FROM_STORE = Symbol('tandem:store')
@@ -87,6 +91,17 @@ export class DocHost {
     await this.lastWrite.get(docId)
   }
 
+  /**
+   * Resolves once every update made so far to this open doc is on disk; throws the store's
+   * write failure if there was one (the engine must then stop claiming writes are stored).
+   */
+  async committed (doc: Y.Doc): Promise<void> {
+    const docId = this.idOf(doc)
+    if (docId === undefined) throw new EngineStateError('doc is not open')
+    await this.written(docId)
+    if (this.writeError !== null) throw this.writeError
+  }
+
   onUpdate (listener: DocUpdateListener): () => void {
     this.updateListeners.add(listener)
     return () => this.updateListeners.delete(listener)
@@ -147,6 +162,8 @@ export class DocHost {
   private async load (docId: string): Promise<Y.Doc> {
     const stored = await this.store.loadDoc(docId)
     const doc = new Y.Doc({ gc: true })
+    const random = this.timers?.randomBytes
+    if (random !== undefined) doc.clientID = clientIdFrom(random(4))
     try {
       Y.transact(doc, () => {
         if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot, FROM_STORE)
@@ -169,3 +186,6 @@ export class DocHost {
 }
 
 const hasPending = (doc: Y.Doc): boolean => doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+
+/** A Yjs client id (an unsigned 32-bit integer, as Yjs draws its own) from injected random bytes. */
+const clientIdFrom = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0

@@ -1,0 +1,206 @@
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { KeyValueStore } from '@tandem/storage'
+import type { Link } from '@tandem/transport'
+import * as Y from 'yjs'
+import { AccountService, type AccountInfo } from '../account/account-service.js'
+import { ChatService } from '../chat/chat-service.js'
+import { SentTracker } from '../delivery/sent-tracker.js'
+import type { EngineListener } from '../events.js'
+import { loadAccount, loadPeerKey } from '../identity-store.js'
+import type { ChatEntry, DeviceEntry } from '../model/account-doc.js'
+import { chatIdOfDoc } from '../model/chat-doc.js'
+import type { Message } from '../model/message.js'
+import type { NetworkOptions } from '../net/libp2p-network.js'
+import type { Platform } from '../platform/platform.js'
+import { BlobCodec } from '../relay/blob-codec.js'
+import { Replication } from '../replication/replication.js'
+import type { Runtime } from '../runtime.js'
+import { DocHost } from '../store/doc-host.js'
+import { DocStore, type DocStoreOptions } from '../store/doc-store.js'
+import { StoreUnavailableError } from '../errors.js'
+import { EventHub } from './event-hub.js'
+
+/** What every assembly's `createEngine` takes, whatever the platform. */
+export interface EngineCoreOptions {
+  storeOptions?: DocStoreOptions
+  /** Clock, timers and randomness; defaults to the platform's. */
+  runtime?: Partial<Runtime>
+  /** Name this device shows in the device list (default: the platform's, e.g. the host name). */
+  deviceName?: string
+  /** libp2p networking; `false` runs without it (links can still be added with `addLink`). */
+  network?: NetworkOptions | false
+  /**
+   * Relays reached over another transport (`addRelayLink`), by id — the simulator's network.
+   * With libp2p, relays come from `network.relays`.
+   */
+  relayIds?: string[]
+}
+
+/** Origin of changes made through this API. */
+const LOCAL = Symbol('tandem:local')
+
+/** How long `stop()` waits for uploads in flight to a relay (a snapshot, say) to be acknowledged. */
+const STOP_SETTLE_MS = 2_000
+
+/**
+ * One device's Tandem engine: its account's Yjs docs on a level store, kept in sync with
+ * the account's other devices. A facade over services with one job each — the account
+ * and its devices (AccountService), chats and messages (ChatService), "sent" tracking
+ * (SentTracker), moving docs between devices and relays (Replication) — on one doc host.
+ * Create with the `createEngine` of the platform's assembly (`@tandem/engine` picks it).
+ */
+export class Engine {
+  private readonly events = new EventHub()
+  private readonly account: AccountService
+  private readonly chats: ChatService
+  private readonly replication: Replication
+  private started = false
+  private peerIdText: string | undefined
+
+  private constructor (
+    private readonly store: DocStore,
+    private readonly docs: DocHost,
+    private readonly peerKey: PrivateKey,
+    runtime: Runtime,
+    platform: Platform,
+    identity: Awaited<ReturnType<typeof loadAccount>>,
+    options: EngineCoreOptions
+  ) {
+    const network = options.network === undefined ? {} : options.network
+    const relayClients = (): RelayClientList => this.replication.relayClients()
+    this.account = new AccountService(store, docs, runtime, this.events, this.peerId, options.deviceName ?? platform.defaultDeviceName(), {
+      deviceListed: peerId => { this.replication.deviceListed(peerId) },
+      deviceRevoked: peerId => { this.replication.deviceRevoked(peerId) },
+      deviceListSigned: list => { this.replication.pushDeviceList(list) },
+      accountAdopted: async () => { if (this.started) await this.replication.accountAdopted() }
+    }, identity, LOCAL)
+    const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
+    const sent = new SentTracker(hasRelays, relayClients, chatId => this.chats.get(chatId), this.events)
+    this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
+    this.replication = new Replication(peerKey, this.peerId, { network, relayIds: options.relayIds ?? [] }, platform.libp2p,
+      store, docs, this.account, sent, new BlobCodec(platform.compression), this.events, runtime)
+    docs.onOpen((docId, doc) => {
+      const chatId = chatIdOfDoc(docId)
+      if (chatId !== null) this.chats.attach(chatId, doc)
+      else this.account.attach(docId, doc)
+    })
+  }
+
+  /** @internal use the assembly's `createEngine` */
+  static async open (db: KeyValueStore, platform: Platform, options: EngineCoreOptions): Promise<Engine> {
+    const runtime: Runtime = { ...platform.runtime, ...options.runtime }
+    try {
+      await db.open()
+    } catch (err) {
+      // (locked by another process or tab, unwritable, blocked): say so, never start an empty device
+      throw new StoreUnavailableError(`the device store could not be opened: ${String((err as Error)?.cause ?? err)}`, { cause: err })
+    }
+    const store = new DocStore(db, options.storeOptions)
+    const docs = new DocHost(store, runtime)
+    const peerKey = await loadPeerKey(store, runtime.randomBytes)
+    const identity = await loadAccount(store)
+    const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
+    if (identity !== null) await engine.account.openDocs()
+    return engine
+  }
+
+  /** This device's libp2p peer id. */
+  get peerId (): string {
+    this.peerIdText ??= peerIdFromPrivateKey(this.peerKey).toString()
+    return this.peerIdText
+  }
+
+  get accountId (): string | null { return this.account.accountId }
+
+  get accountInfo (): AccountInfo | null { return this.account.info }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.replication.start()
+  }
+
+  async stop (): Promise<void> {
+    if (this.started) {
+      this.started = false
+      await this.replication.stop(STOP_SETTLE_MS)
+    }
+    this.docs.destroy()
+    await this.store.close()
+  }
+
+  // ── account ──────────────────────────────────────────────────────────────
+
+  /** Creates a new account with this device as its first device. */
+  createAccount (init: { name: string }): Promise<AccountInfo> { return this.account.createAccount(init) }
+
+  /** Joins an existing account from its exported credentials (see {@link exportAccountCredentials}). */
+  joinAccount (credentials: string): Promise<AccountInfo> { return this.account.joinAccount(credentials) }
+
+  /** The account's credentials as text, for joining another device. Keep it secret. */
+  exportAccountCredentials (): string { return this.account.exportCredentials() }
+
+  setProfileName (name: string): Promise<void> { return this.account.setProfileName(name) }
+
+  listDevices (): DeviceEntry[] { return this.account.listDevices() }
+
+  /**
+   * Revokes a device: other devices refuse it from now on, and relays refuse it as
+   * soon as they get the new signed device list (pushed now to connected relays).
+   */
+  revokeDevice (peerId: string): Promise<void> { return this.account.revokeDevice(peerId) }
+
+  /** Revoked peer ids of this account. */
+  listRevokedDevices (): string[] { return this.account.listRevokedDevices() }
+
+  // ── chats and messages ───────────────────────────────────────────────────
+
+  createChat (init: { title: string }): Promise<ChatEntry> { return this.chats.createChat(init) }
+
+  listChats (): ChatEntry[] { return this.chats.listChats() }
+
+  updateChat (chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+    return this.chats.updateChat(chatId, patch)
+  }
+
+  /** Sends a message; resolves once it is stored on this device's disk. */
+  sendMessage (chatId: string, body: string): Promise<Message> { return this.chats.sendMessage(chatId, body) }
+
+  /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
+  listMessages (chatId: string, options: { limit?: number } = {}): Message[] { return this.chats.listMessages(chatId, options) }
+
+  messageCount (chatId: string): number { return this.chats.messageCount(chatId) }
+
+  /** Relay connection and catch-up state, for a status line. */
+  relayStatus (): Array<{ relay: string; connected: boolean; pendingUploads: number }> { return this.replication.relayStatus() }
+
+  /** Yjs state vectors of every open doc, for convergence checks and diagnostics. */
+  stateVectors (): Record<string, Uint8Array> {
+    const out: Record<string, Uint8Array> = {}
+    for (const id of this.docs.ids()) out[id] = Y.encodeStateVector(this.docs.get(id)!)
+    return out
+  }
+
+  subscribe (listener: EngineListener): () => void { return this.events.subscribe(listener) }
+
+  // ── network ──────────────────────────────────────────────────────────────
+
+  /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
+  multiaddrs (): string[] { return this.replication.multiaddrs() }
+
+  /** Dials another device of the account and keeps it connected. */
+  dial (multiaddr: string): void { this.replication.dial(multiaddr) }
+
+  connectedPeers (): string[] { return this.replication.connectedPeers() }
+
+  /** Hands the sync core a link from any transport (the libp2p one calls this too). */
+  addLink (link: Link): void { this.replication.addLink(link) }
+
+  /** Hands a relay client a /tandem/store link to relay `relayId` (the libp2p one calls this too). */
+  addRelayLink (relayId: string, link: Link): void { this.replication.addRelayLink(relayId, link) }
+}
+
+type RelayClientList = ReturnType<Replication['relayClients']>

@@ -1,0 +1,74 @@
+import { chatDocId, chatIdOfDoc, type ChatDoc } from '../model/chat-doc.js'
+import type { MessageStatus } from '../model/message.js'
+import type { StateVector } from '../relay/state-vector.js'
+import type { EventHub } from '../core/event-hub.js'
+
+/** What the tracker reads of a relay: the part of a doc it holds durably, as saved on our disk. */
+export interface AckSource {
+  ackedSv(docId: string): StateVector
+}
+
+/**
+ * This device's messages on their way to "sent": a message is sent once a relay holds it
+ * durably (its acked state vector covers the message's Yjs item). Reports each message's
+ * step to `sent` once, in send order.
+ *
+ * Only devices configured with a relay track anything: without one no message can become sent, and
+ * the set grew without bound on a relay-less device. With a relay, what it holds is the
+ * messages still in the outbox — bounded by the same pending work the outbox is.
+ */
+export class SentTracker {
+  /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids, in send order. */
+  private readonly unsent = new Map<string, Set<string>>()
+
+  constructor (
+    /** Whether this device is configured with any relay (its clients exist only once it starts). */
+    private readonly hasRelays: boolean,
+    private readonly relays: () => readonly AckSource[],
+    private readonly chatOf: (chatId: string) => ChatDoc | undefined,
+    private readonly events: EventHub
+  ) {}
+
+  /** A message was just sent from this device. */
+  track (chatId: string, messageId: string): void {
+    if (!this.hasRelays) return
+    let unsent = this.unsent.get(chatId)
+    if (unsent === undefined) { unsent = new Set(); this.unsent.set(chatId, unsent) }
+    unsent.add(messageId)
+  }
+
+  /** Messages of ours in this doc are waiting to be reported "sent". */
+  awaitsAck (docId: string): boolean {
+    const chatId = chatIdOfDoc(docId)
+    return chatId !== null && (this.unsent.get(chatId)?.size ?? 0) > 0
+  }
+
+  statusOf (chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
+    const relays = this.relays()
+    if (relays.length === 0) return 'stored'
+    const id = chat.itemIdOf(messageId)
+    if (id === undefined) return 'stored'
+    const docId = chatDocId(chatId)
+    for (const r of relays) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
+    return 'stored'
+  }
+
+  /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
+  acked (docId: string, acked: StateVector): void {
+    const chatId = chatIdOfDoc(docId)
+    const chat = chatId === null ? undefined : this.chatOf(chatId)
+    const unsent = chatId === null ? undefined : this.unsent.get(chatId)
+    if (chat === undefined || unsent === undefined || chatId === null) return
+    const sent: string[] = []
+    const me = chat.doc.clientID
+    for (const messageId of unsent) {
+      const id = chat.itemIdOf(messageId)
+      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) { sent.push(messageId); continue }
+      // `unsent` is in send order, which is clock order for this session's client: nothing
+      // after the first one still out is acked (scanning them all made each ack O(burst))
+      if (id === undefined || id[0] === me) break
+    }
+    for (const m of sent) unsent.delete(m)
+    if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
+  }
+}

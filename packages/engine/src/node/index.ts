@@ -1,0 +1,43 @@
+// @tandem/engine for Node: classic-level on disk, libp2p over TCP/WebSockets with mDNS, zlib brotli.
+import './polyfill.js'
+import { mkdir } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { Engine, type EngineCoreOptions } from '../core/engine.js'
+import { InvalidArgumentError } from '../errors.js'
+import type { Platform } from '../platform/platform.js'
+import type { KeyValueStore } from '../store/kv.js'
+import { nodeCompression } from './compression.js'
+import { nodeLibp2p } from './network.js'
+import { systemRuntime } from './runtime.js'
+
+export * from '../api.js'
+export { systemRuntime }
+
+export interface EngineOptions extends EngineCoreOptions {
+  /** Directory for the on-disk store (classic-level). Either this or `store`. */
+  dataDir?: string
+  /** An injected abstract-level store (memory-level in tests). The engine opens and closes it. */
+  store?: KeyValueStore
+}
+
+export const nodePlatform: Platform = {
+  runtime: systemRuntime,
+  compression: nodeCompression,
+  libp2p: nodeLibp2p,
+  defaultDeviceName: () => hostname()
+}
+
+/** Opens (or creates) a device's engine on a data directory or an injected store. */
+export async function createEngine (options: EngineOptions): Promise<Engine> {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
+  const store = options.store ?? await openLevel(options.dataDir)
+  return await Engine.open(store, nodePlatform, options)
+}
+
+async function openLevel (dataDir: string | undefined): Promise<KeyValueStore> {
+  if (typeof dataDir !== 'string') throw new InvalidArgumentError('either dataDir or store is required')
+  await mkdir(dataDir, { recursive: true })
+  return new ClassicLevel<string, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+}

@@ -1,0 +1,20 @@
+import type { Libp2pPlatform } from '../net/libp2p-network.js'
+import type { Runtime } from '../runtime.js'
+import type { Compression } from './compression.js'
+
+/**
+ * Everything the engine's core needs from the platform it runs on. The core imports no
+ * `node:` module and no Node-only package; an assembly (`src/node`, `src/browser`) builds
+ * one of these and the device's key-value store, and hands both to the core.
+ * (test/engine/import-graph.test.ts holds the core and the browser assembly to that.)
+ */
+export interface Platform {
+  /** Clock, timers, randomness and the end-of-burst hook. */
+  readonly runtime: Runtime
+  /** How blobs for relays are compressed and inflated. */
+  readonly compression: Compression
+  /** libp2p transports, discovery and dial rules. */
+  readonly libp2p: Libp2pPlatform
+  /** The name this device shows in the device list when the app gives none. */
+  defaultDeviceName(): string
+}
