@@ -9,6 +9,7 @@ const log = createLogger({ level: options.logLevel })
 const limits: Partial<RelayLimits> = {}
 if (options.maxConnections !== undefined) limits.maxConnections = options.maxConnections
 if (options.maxReservations !== undefined) limits.maxReservations = options.maxReservations
+if (options.maxCircuits !== undefined) limits.maxCircuits = options.maxCircuits
 if (options.relayDataLimitBytes !== undefined) limits.relayedDataLimitBytes = options.relayDataLimitBytes
 if (options.relayDurationMs !== undefined) limits.relayedDurationLimitMs = options.relayDurationMs
 

@@ -16,6 +16,7 @@ export interface RelayCliOptions {
   accountQuotaBytes: number
   maxConnections?: number
   maxReservations?: number
+  maxCircuits?: number
   relayDataLimitBytes?: number
   relayDurationMs?: number
 }
@@ -94,6 +95,7 @@ export function parseOptions (argv: string[]): RelayCliOptions {
     .addOption(new Option('--account-quota <size>', 'bytes of history stored per account, e.g. 1GiB').env('TANDEM_RELAY_ACCOUNT_QUOTA').argParser(parseBytes).default(DEFAULT_ACCOUNT_QUOTA_BYTES, formatBytes(DEFAULT_ACCOUNT_QUOTA_BYTES)))
     .addOption(new Option('--max-connections <n>', `libp2p connections (≈ devices online at once; default ${DEFAULT_RELAY_LIMITS.maxConnections})`).env('TANDEM_RELAY_MAX_CONNECTIONS').argParser(parseCount))
     .addOption(new Option('--max-reservations <n>', `circuit relay reservations (devices reachable through the relay; default ${DEFAULT_RELAY_LIMITS.maxReservations})`).env('TANDEM_RELAY_MAX_RESERVATIONS').argParser(parseCount))
+    .addOption(new Option('--max-circuits <n>', `relayed connections open through the relay at once (every path to a browser device is one; default ${DEFAULT_RELAY_LIMITS.maxCircuits})`).env('TANDEM_RELAY_MAX_CIRCUITS').argParser(parseCount))
     .addOption(new Option('--relay-data-limit <size>', `bytes one relayed connection may carry, both directions together (default ${formatBytes(DEFAULT_RELAY_LIMITS.relayedDataLimitBytes)})`).env('TANDEM_RELAY_DATA_LIMIT').argParser(parseBytes))
     .addOption(new Option('--relay-duration <duration>', `how long one relayed connection may stay open, e.g. 30m (default ${DEFAULT_RELAY_LIMITS.relayedDurationLimitMs / 3_600_000}h)`).env('TANDEM_RELAY_DURATION').argParser(parseDuration))
     .showHelpAfterError()
@@ -109,6 +111,7 @@ export function parseOptions (argv: string[]): RelayCliOptions {
     accountQuota: number
     maxConnections?: number
     maxReservations?: number
+    maxCircuits?: number
     relayDataLimit?: number
     relayDuration?: number
   }>()
@@ -130,6 +133,7 @@ export function parseOptions (argv: string[]): RelayCliOptions {
     ...(o.maxBlobBytes !== undefined ? { maxBlobBytes: o.maxBlobBytes } : {}),
     ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
     ...(o.maxReservations !== undefined ? { maxReservations: o.maxReservations } : {}),
+    ...(o.maxCircuits !== undefined ? { maxCircuits: o.maxCircuits } : {}),
     ...(o.relayDataLimit !== undefined ? { relayDataLimitBytes: o.relayDataLimit } : {}),
     ...(o.relayDuration !== undefined ? { relayDurationMs: o.relayDuration } : {})
   }

@@ -94,6 +94,18 @@ describe('tandem-relay', () => {
     expect(run.stderr()).toBe('') // warn level: the info lines are not logged
   })
 
+  it('announces the TLS WebSocket address browsers dial behind a TLS proxy, with its peer id, and applies --max-circuits', async () => {
+    const run = await startCli(['--data', await tempDir(), '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--http', '127.0.0.1:0',
+      '--announce', '/dns4/relay.example.com/tcp/443/tls/ws', '--max-circuits', '99'])
+    const peerId = run.lines.find(l => l.startsWith('peer id: '))!.slice(9)
+    expect(run.lines.filter(l => l.startsWith('listening: '))).toEqual([`listening: /dns4/relay.example.com/tcp/443/tls/ws/p2p/${peerId}`])
+    const started = run.stderr().split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { msg: string; limits?: { maxCircuits: number } })
+      .find(l => l.msg === 'relay host started')
+    expect(started?.limits?.maxCircuits).toBe(99)
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toBe(0)
+  })
+
   it('refuses to start without a data directory', async () => {
     const env = { ...process.env }
     delete env.TANDEM_RELAY_DATA
@@ -133,17 +145,18 @@ describe('tandem-relay options', () => {
     expect(o.accountQuotaBytes).toBe(1024 ** 3)
     expect(o.maxBlobBytes).toBeUndefined()
     expect(o.maxConnections).toBeUndefined()
+    expect(o.maxCircuits).toBeUndefined()
     expect(o.announce).toEqual([])
   })
 
   it('takes repeatable flags and limits', () => {
     const o = parseOptions(['node', 'tandem-relay', '--data', 'd', '--listen', '/ip4/127.0.0.1/tcp/1', '--listen', '/ip4/127.0.0.1/tcp/2/ws',
       '--announce', '/dns4/relay.example/tcp/4001', '--max-blob-bytes', '1MiB', '--account-quota', '5GiB', '--max-connections', '100',
-      '--max-reservations', '50', '--relay-data-limit', '64MiB', '--relay-duration', '30m', '--http', '[::1]:9191'])
+      '--max-reservations', '50', '--max-circuits', '70', '--relay-data-limit', '64MiB', '--relay-duration', '30m', '--http', '[::1]:9191'])
     expect(o.listen).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2/ws'])
     expect(o.announce).toEqual(['/dns4/relay.example/tcp/4001'])
     expect(o).toMatchObject({ maxBlobBytes: 1024 ** 2, accountQuotaBytes: 5 * 1024 ** 3, maxConnections: 100, maxReservations: 50,
-      relayDataLimitBytes: 64 * 1024 ** 2, relayDurationMs: 30 * 60_000, http: { host: '::1', port: 9191 } })
+      maxCircuits: 70, relayDataLimitBytes: 64 * 1024 ** 2, relayDurationMs: 30 * 60_000, http: { host: '::1', port: 9191 } })
   })
 
   it('parses sizes, durations and host:port', () => {

@@ -3,13 +3,13 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +18,7 @@ import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { startHttpServer } from '../src/node/http-server.js'
 import { createRelayHost, DEFAULT_RELAY_LIMITS, resolveRelayLimits, type RelayHost, type RelayLimits } from '../src/node/relay-host.js'
+import { blast, sha, waitFor } from './helpers.js'
 
 const logger = createLogger({ level: 'silent' })
 const LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
@@ -62,37 +63,10 @@ const tcpAddr = (host: RelayHost): string => {
   return a
 }
 
-async function waitFor (what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 async function reserveOn (client: Libp2p, host: RelayHost): Promise<string> {
   await client.dial(multiaddr(tcpAddr(host)))
   await waitFor('a relay reservation', () => client.getMultiaddrs().some(a => a.toString().includes('/p2p-circuit')))
   return `${tcpAddr(host)}/p2p-circuit/p2p/${client.peerId.toString()}`
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
-
-/** Writes `payload` (in 64 KiB chunks, honouring backpressure), closes the write side, and reads until the remote closes theirs. */
-async function blast (stream: Stream, payload: Uint8Array): Promise<Uint8Array> {
-  const write = async (): Promise<void> => {
-    for (let off = 0; off < payload.byteLength; off += 64 * 1024) {
-      if (!stream.send(payload.subarray(off, off + 64 * 1024))) await stream.onDrain()
-    }
-    await stream.close()
-  }
-  const read = async (): Promise<Uint8Array> => {
-    const chunks: Uint8Array[] = []
-    for await (const chunk of stream) chunks.push(chunk.subarray())
-    return Buffer.concat(chunks)
-  }
-  const [, received] = await Promise.all([write(), read()])
-  return received
 }
 
 describe('relay host', () => {

@@ -13,6 +13,7 @@ import { withJoinedWrites } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
+import { keepReservations } from './reservations.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -31,7 +32,7 @@ const TCP_SOCKET_TIMEOUT_MS = 2 * minute
  * | ------------------------------ | ------------------------------------------------ | --------------- | ------- |
  * | maxConnections                 | connectionManager.maxConnections                 | 300             | 4,096   |
  * | maxIncomingPendingConnections  | connectionManager.maxIncomingPendingConnections  | 10              | 1,024   |
- * | inboundConnectionThreshold     | connectionManager.inboundConnectionThreshold     | 5 /s per host   | 2,000   |
+ * | inboundConnectionThreshold     | connectionManager.inboundConnectionThreshold     | 5 /s per host   | 8,192   |
  * | inboundUpgradeTimeoutMs        | connectionManager.inboundUpgradeTimeout          | 10 s            | 30 s    |
  * | tcpBacklog                     | tcp({ backlog })                                 | 511 (Node)      | 1,024   |
  * | connectionPingIntervalMs       | connectionMonitor.pingInterval                   | 10 s            | 30 s    |
@@ -39,10 +40,15 @@ const TCP_SOCKET_TIMEOUT_MS = 2 * minute
  * | reservationTtlMs               | reservations.reservationTtl                      | 2 h             | 1 h     |
  * | relayedDataLimitBytes          | reservations.defaultDataLimit (both directions)  | 128 KiB         | 512 MiB |
  * | relayedDurationLimitMs         | reservations.defaultDurationLimit                | 2 min           | 4 h     |
- * | maxCircuits                    | (Tandem: connection gater, whole relay)          | unbounded       | 1,024   |
+ * | maxCircuits                    | (Tandem: connection gater, whole relay)          | unbounded       | 8,192   |
  * | maxCircuitsPerDestination      | circuitRelayServer maxOutboundStopStreams        | 300 per conn    | 256     |
  * | maxCircuitsPerSource           | circuitRelayServer maxInboundHopStreams          | 32 per conn     | 64      |
  * | hopTimeoutMs                   | circuitRelayServer hopTimeout                    | 30 s            | 30 s    |
+ *
+ * Browser devices (DESIGN.md §1) reach the relay over WebSockets only, hold a
+ * reservation each, and reach every other device through a circuit; the
+ * values above are sized for that. A reservation lasts exactly as long as its
+ * holder stays connected and keeps refreshing it (reservations.ts).
  */
 export interface RelayLimits {
   /**
@@ -62,8 +68,11 @@ export interface RelayLimits {
   /**
    * Inbound connections per second from one IP address. Devices behind one
    * NAT (an office, a carrier-grade NAT) and every bench client on 127.0.0.1
-   * share an address; 5/s refuses them. 2,000/s lets 1,000 devices from one
-   * host connect (and reconnect once) within a second.
+   * share an address; 5/s refuses them. Behind the TLS proxy that browsers
+   * need (README "Browser devices"), every browser device arrives from the
+   * proxy's address, so one host is all of them: 8,192/s lets all 4,096
+   * devices connect (and reconnect once) within a second. Handshake CPU stays
+   * bounded by maxIncomingPendingConnections.
    */
   inboundConnectionThreshold: number
   /** A new inbound connection must finish Noise + yamux within this (a burst of handshakes queues on the CPU). */
@@ -80,14 +89,18 @@ export interface RelayLimits {
   connectionPingIntervalMs: number
   /**
    * Circuit relay v2 reservations held at once: one per device behind NAT
-   * that wants to be reachable through the relay. 15 leaves every device
-   * after the 15th unreachable.
+   * (and every browser device) that wants to be reachable through the relay.
+   * 15 leaves every device after the 15th unreachable. A reservation is
+   * dropped when its holder's last connection closes, so this never needs
+   * to exceed maxConnections.
    */
   maxReservations: number
   /**
-   * How long a reservation lasts. Clients refresh 5 minutes before expiry, so
-   * a live device keeps its slot forever; a vanished device's slot (and any
-   * circuit through it) is freed after at most this long.
+   * How long a reservation lasts without a refresh. Clients refresh 5 minutes
+   * before expiry, so a live device keeps its slot forever (reservations.ts
+   * keeps the library from expiring it early); a device whose connection
+   * closes loses its slot at once, so this only bounds a connected client
+   * that stopped refreshing.
    */
   reservationTtlMs: number
   /**
@@ -102,7 +115,15 @@ export interface RelayLimits {
    * uint32 (this library uses ms), so at most 2^32 - 1.
    */
   relayedDurationLimitMs: number
-  /** Relayed connections open through this relay at once (the library has no global bound). */
+  /**
+   * Relayed connections open through this relay at once (the library has no
+   * global bound). Every path between a browser device and another device is
+   * a circuit: an account of k devices that all need the relay has k(k-1)/2
+   * of them, and two devices that dial each other at once open two. 8,192 is
+   * two per device at maxConnections; an idle circuit cost the relay about
+   * 65-110 KiB RSS (measured over 200 and 400 circuits, against ~130 KiB per
+   * connection with a reservation), so at most ~0.9 GiB.
+   */
   maxCircuits: number
   /** Relayed connections open at once to one destination device (STOP streams on its connection). */
   maxCircuitsPerDestination: number
@@ -115,7 +136,7 @@ export interface RelayLimits {
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxConnections: 4_096,
   maxIncomingPendingConnections: 1_024,
-  inboundConnectionThreshold: 2_000,
+  inboundConnectionThreshold: 8_192,
   inboundUpgradeTimeoutMs: 30_000,
   tcpBacklog: 1_024,
   connectionPingIntervalMs: 30_000,
@@ -123,7 +144,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   reservationTtlMs: 1 * hour,
   relayedDataLimitBytes: 512 * MiB,
   relayedDurationLimitMs: 4 * hour,
-  maxCircuits: 1_024,
+  maxCircuits: 8_192,
   maxCircuitsPerDestination: 256,
   maxCircuitsPerSource: 64,
   hopTimeoutMs: 30_000
@@ -251,6 +272,11 @@ export async function createRelayHost (options: RelayHostOptions): Promise<Relay
   })
   const libp2p = node
   const peerId = libp2p.peerId.toString()
+  const reservations = keepReservations(libp2p.services.relay, limits.reservationTtlMs)
+  // circuits reach only a connected device, and it reserves again when it reconnects
+  libp2p.addEventListener('peer:disconnect', evt => {
+    if (reservations.drop(evt.detail)) log.debug({ peer: evt.detail.toString() }, 'reservation dropped: its holder disconnected')
+  })
   if (created) log.info({ peerId, dataDir: options.dataDir }, 'created a new relay key')
 
   const multiaddrs = (): string[] => libp2p.getMultiaddrs().map(a => {
@@ -269,6 +295,7 @@ export async function createRelayHost (options: RelayHostOptions): Promise<Relay
     },
     async stop () {
       await libp2p.stop()
+      reservations.stop()
       log.info({ peerId }, 'relay host stopped')
     }
   }
