@@ -5,6 +5,7 @@ import {
   type DeviceCertificate, type SyncFrame
 } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
+import { BurstBatcher } from '../util/burst-batcher.js'
 import { Reassembler } from './reassembler.js'
 
 /** Largest diff or update a peer may send us, reassembled from chunks. */
@@ -47,10 +48,16 @@ export class SyncSession {
   private peerAccount: string | null = null
   private readonly requested = new Set<string>()
   private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
-  /** Live updates waiting for the end of the current burst, per doc. */
-  private readonly outgoing = new Map<string, Uint8Array[]>()
-  /** A burst is under way: updates wait in `outgoing` until its end. */
-  private batching = false
+  /**
+   * Live updates: the first after a quiet spell goes at once (latency); the rest of its
+   * burst is merged per doc and sent when the burst is over (one frame, one seal, one write).
+   */
+  private readonly updates = new BurstBatcher<string, Uint8Array>(fn => { this.host.defer(fn) }, {
+    now: (docId, update) => { this.sendNow(docId, update) },
+    end: (docId, updates) => {
+      if (updates.length > 0 && this.state === 'open') this.sendNow(docId, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
+    }
+  }, 'all-keys')
   /** Peers the remote device says it has a session with (its last `peers` frame). */
   private remotePeers = new Set<string>()
   private recvChain: Promise<void> = Promise.resolve()
@@ -103,24 +110,7 @@ export class SyncSession {
    */
   sendUpdate (docId: string, update: Uint8Array): void {
     if (this.state !== 'open' || !this.requested.has(docId)) return
-    if (!this.batching) {
-      // the first update after a quiet spell goes at once (latency); the rest of its burst
-      // is merged and sent when the burst is over (one frame, one seal, one write)
-      this.batching = true
-      this.host.defer(() => { this.batching = false; this.flushUpdates() })
-      this.sendNow(docId, update)
-      return
-    }
-    const queued = this.outgoing.get(docId)
-    if (queued !== undefined) queued.push(update)
-    else this.outgoing.set(docId, [update])
-  }
-
-  private flushUpdates (): void {
-    const batches = [...this.outgoing]
-    this.outgoing.clear()
-    if (this.state !== 'open') return
-    for (const [docId, updates] of batches) this.sendNow(docId, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
+    this.updates.add(docId, update)
   }
 
   private sendNow (docId: string, update: Uint8Array): void {
