@@ -26,13 +26,14 @@ export class WriteQueue {
 
   private async flush (): Promise<void> {
     await Promise.resolve() // let writes made in this same turn join the batch
-    while (this.pending.length > 0) {
+    // by waiters, not ops: a caller with no ops is told too (there is nothing to write for it)
+    while (this.waiters.length > 0) {
       const ops = this.pending
       const waiters = this.waiters
       this.pending = []
       this.waiters = []
       try {
-        await this.db.batch(ops, { sync: this.sync })
+        if (ops.length > 0) await this.db.batch(ops, { sync: this.sync })
         for (const w of waiters) w.resolve()
       } catch (err) {
         for (const w of waiters) w.reject(err)

@@ -1,13 +1,30 @@
 import { createEngine, type Engine } from '@tandem/engine'
 import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
-import { CrashableStore, Disk } from './crashable-store.js'
+import { CrashableStore, Disk, type BatchLanding } from '@tandem/storage/testing'
+import { MemoryLevel } from 'memory-level'
 import { SimNetwork } from './network.js'
 import type { Rng } from './rng.js'
 import type { Scheduler } from './scheduler.js'
 import type { Tracker } from './tracker.js'
 
 export const RELAY_ID = 'relay'
+
+const memoryDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
+
+/**
+ * A process's batches reach its disk after a seeded fsync delay (none without sync), in
+ * order, on the virtual clock; a crash cancels the owner's timers and drops them.
+ */
+function fsyncDelays (sched: Scheduler, rng: Rng, owner: string): BatchLanding {
+  let lastApply = 0
+  return (reach, { sync }) => {
+    const delay = sync ? rng.int(0, 3) : 0
+    const at = Math.max(lastApply, sched.now + delay)
+    lastApply = at
+    sched.schedule(at - sched.now, reach, owner)
+  }
+}
 
 export interface DeviceNode {
   name: string
@@ -42,7 +59,7 @@ const silent = createLogger({ level: 'silent' })
 export class World {
   readonly net: SimNetwork
   readonly devices: DeviceNode[] = []
-  readonly relay: RelayNode = { disk: new Disk(), store: null, history: null, service: null }
+  readonly relay: RelayNode = { disk: memoryDisk(), store: null, history: null, service: null }
   readonly credentials: string[] = []
   /** Whether an account's devices share a LAN at all (a phone and a laptop may never meet). */
   lan = true
@@ -53,7 +70,7 @@ export class World {
   }
 
   addDevice (account: number, skewMs: number): DeviceNode {
-    const d: DeviceNode = { name: `a${account}d${this.devices.filter(x => x.account === account).length}`, account, disk: new Disk(), store: null, engine: null, incarnation: 0, skewMs, rng: this.rng.child(), peerId: '' }
+    const d: DeviceNode = { name: `a${account}d${this.devices.filter(x => x.account === account).length}`, account, disk: memoryDisk(), store: null, engine: null, incarnation: 0, skewMs, rng: this.rng.child(), peerId: '' }
     this.devices.push(d)
     return d
   }
@@ -63,7 +80,7 @@ export class World {
   async startDevice (d: DeviceNode): Promise<Engine> {
     d.incarnation++
     const incarnation = d.incarnation
-    d.store = new CrashableStore(d.disk, this.sched, d.rng.child(), d.name)
+    d.store = new CrashableStore(d.disk, fsyncDelays(this.sched, d.rng.child(), d.name))
     const engine = await this.sched.await(createEngine({
       store: d.store,
       runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
@@ -102,7 +119,7 @@ export class World {
 
   async startRelay (): Promise<void> {
     const r = this.relay
-    r.store = new CrashableStore(r.disk, this.sched, this.rng.child(), RELAY_ID)
+    r.store = new CrashableStore(r.disk, fsyncDelays(this.sched, this.rng.child(), RELAY_ID))
     r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024 }))
     // the relay's timers are the world's: virtual, and they die with a crash (cancelOwner)
     const timers = { setTimeout: (fn: () => void, ms: number) => this.sched.schedule(ms, fn, RELAY_ID), clearTimeout: (h: unknown) => { this.sched.cancel(h as number) } }
