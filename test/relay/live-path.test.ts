@@ -3,6 +3,7 @@ import { decodeSyncFrame } from '@tandem/protocol'
 import { createEngine, createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
 import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { afterEach, describe, expect, it } from 'vitest'
+import { untilEngine } from '../helpers/until.js'
 
 // The real engine and the real store service in one process, over in-memory links: what
 // travels on each path can be counted frame by frame.
@@ -71,13 +72,6 @@ function between (a: Engine, b: Engine, relayedVia?: string): { aToB: () => numb
   return { aToB: () => aToB, listed }
 }
 
-function until (e: Engine, predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) { resolve(); return }
-    const timer = setTimeout(() => { off(); reject(new Error(`${what}: not reached within ${timeoutMs} ms`)) }, timeoutMs)
-    const off = e.subscribe(() => { if (predicate()) { clearTimeout(timer); off(); resolve() } })
-  })
-}
 
 async function twoDevices (relayedVia: string | undefined) {
   const r = await relay()
@@ -89,11 +83,11 @@ async function twoDevices (relayedVia: string | undefined) {
   a.subscribe(e => { if (e.type === 'progress') aCaughtUp = e.caughtUp })
   const links = { a: toRelay(a, r.service), b: toRelay(b, r.service) }
   const path = between(a, b, relayedVia)
-  await until(b, () => b.listChats().length === 1, 'b sees the chat')
+  await untilEngine(b, () => b.listChats().length === 1, 'b sees the chat')
   await a.sendMessage(chatId, 'first')
-  await until(b, () => b.messageCount(chatId) === 1, 'b has the first message')
+  await untilEngine(b, () => b.messageCount(chatId) === 1, 'b has the first message')
   // settled: a is live on the relay, and both know the other is
-  await until(a, () => aCaughtUp, 'a caught up with the relay')
+  await untilEngine(a, () => aCaughtUp, 'a caught up with the relay')
   await Promise.race([path.listed, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('no peers frames naming the relay')) }, 10_000))])
   return { ...r, a, b, chatId, links, path }
 }
@@ -104,24 +98,24 @@ describe('one live path per pair of devices', () => {
     const before = path.aToB()
     const live = Number((await metrics.registry.getSingleMetric('tandem_relay_live_bytes_total')!.get()).values[0]?.value ?? 0)
     for (let i = 0; i < 20; i++) await a.sendMessage(chatId, `m${i}`)
-    await until(b, () => b.messageCount(chatId) === 21, 'b has every message')
+    await untilEngine(b, () => b.messageCount(chatId) === 21, 'b has every message')
     expect(path.aToB() - before, 'frames with content a sent on the circuit').toBe(0)
     expect(Number((await metrics.registry.getSingleMetric('tandem_relay_live_bytes_total')!.get()).values[0]?.value)).toBeGreaterThan(live)
 
     // the relay's disk is stuck: b still gets the message at once, and a's stays "stored"
     const release = hold()
     const m = await a.sendMessage(chatId, 'while the relay cannot write')
-    await until(b, () => b.messageCount(chatId) === 22, 'b has the message the relay has not stored')
+    await untilEngine(b, () => b.messageCount(chatId) === 22, 'b has the message the relay has not stored')
     expect(a.listMessages(chatId).find(x => x.id === m.id)?.status).toBe('stored')
     release()
-    await until(a, () => a.listMessages(chatId).find(x => x.id === m.id)?.status === 'sent', 'a sees it sent')
+    await untilEngine(a, () => a.listMessages(chatId).find(x => x.id === m.id)?.status === 'sent', 'a sees it sent')
   })
 
   it('on a direct (LAN) link, devices still send their writes to each other', async () => {
     const { a, b, chatId, path } = await twoDevices(undefined) // (their peers frames name the relay too)
     const before = path.aToB()
     for (let i = 0; i < 20; i++) await a.sendMessage(chatId, `m${i}`)
-    await until(b, () => b.messageCount(chatId) === 21, 'b has every message')
+    await untilEngine(b, () => b.messageCount(chatId) === 21, 'b has every message')
     expect(path.aToB() - before).toBeGreaterThan(0)
   })
 
@@ -129,9 +123,9 @@ describe('one live path per pair of devices', () => {
     const { a, b, chatId, path, links } = await twoDevices(RELAY)
     const before = path.aToB()
     links.b.cut()
-    await until(b, () => !b.relayStatus()[0]!.connected, 'b has lost the relay')
+    await untilEngine(b, () => !b.relayStatus()[0]!.connected, 'b has lost the relay')
     for (let i = 0; i < 5; i++) await a.sendMessage(chatId, `m${i}`)
-    await until(b, () => b.messageCount(chatId) === 6, 'b has every message without the relay')
+    await untilEngine(b, () => b.messageCount(chatId) === 6, 'b has every message without the relay')
     expect(path.aToB() - before).toBeGreaterThan(0)
   })
 })

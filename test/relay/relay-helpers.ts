@@ -17,8 +17,9 @@ export class Rig {
     return d
   }
 
-  async relay (dir?: string): Promise<RelayProcess> {
-    const r = await RelayProcess.start(dir ?? await this.dir('relay'))
+  /** A relay process; `listen` defaults to a free TCP port on 127.0.0.1 (see RelayProcess.start). */
+  async relay (dir?: string, listen?: string[]): Promise<RelayProcess> {
+    const r = await RelayProcess.start(dir ?? await this.dir('relay'), [], listen)
     this.stops.push(() => r.stop())
     return r
   }

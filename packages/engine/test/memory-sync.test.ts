@@ -2,6 +2,7 @@ import { MemoryLevel } from 'memory-level'
 import { MAX_CHUNK_BYTES, decodeSyncFrame } from '@tandem/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } from '../src/node/index.js'
+import { untilEngine } from '../../../test/helpers/until.js'
 
 const engines: Engine[] = []
 afterEach(async () => { await Promise.all(engines.splice(0).map(e => e.stop())) })
@@ -27,14 +28,6 @@ function connect (a: Engine, b: Engine): { updates: () => number; cut: () => voi
   return { updates: () => updates, cut: () => { ab.close(); ba.close() } }
 }
 
-/** Resolves when `predicate` holds, checked after every engine event; bounded. */
-function until (e: Engine, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) { resolve(); return }
-    const timer = setTimeout(() => { off(); reject(new Error('condition not reached')) }, timeoutMs)
-    const off = e.subscribe(() => { if (predicate()) { clearTimeout(timer); off(); resolve() } })
-  })
-}
 
 describe('the sync core over in-memory links', () => {
   it('converges three devices writing concurrently, over a chain of links', async () => {
@@ -46,11 +39,11 @@ describe('the sync core over in-memory links', () => {
     await c.joinAccount(creds)
     connect(a, b)
     connect(b, c) // c reaches a only through b
-    await until(c, () => c.listChats().length === 1)
+    await untilEngine(c, () => c.listChats().length === 1)
     await Promise.all([a, b, c].map(async (e, i) => {
       for (let n = 0; n < 30; n++) await e.sendMessage(chat.chatId, `${i}:${n}`)
     }))
-    await Promise.all([a, b, c].map(e => until(e, () => e.messageCount(chat.chatId) === 90)))
+    await Promise.all([a, b, c].map(e => untilEngine(e, () => e.messageCount(chat.chatId) === 90)))
     const ids = a.listMessages(chat.chatId).map(m => m.id)
     expect(b.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
     expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
@@ -66,7 +59,7 @@ describe('the sync core over in-memory links', () => {
     // more than BULK_MESSAGES: b gets them as one count, and reads their clocks later
     for (let n = 0; n < 300; n++) await a.sendMessage(chat.chatId, `from the future ${n}`)
     connect(a, b)
-    await until(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 300)
+    await untilEngine(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 300)
     const reply = await b.sendMessage(chat.chatId, 'a reply')
     expect(b.listMessages(chat.chatId).at(-1)?.id).toBe(reply.id)
     expect(reply.timestamp.wall).toBeGreaterThanOrEqual(Date.now() + 3_000_000)
@@ -81,24 +74,24 @@ describe('the sync core over in-memory links', () => {
     const ab = connect(a, b)
     const ac = connect(a, c)
     const bc = connect(b, c)
-    await until(c, () => c.listChats().length === 1 && c.connectedPeers().length === 2)
-    await until(b, () => b.connectedPeers().length === 2)
+    await untilEngine(c, () => c.listChats().length === 1 && c.connectedPeers().length === 2)
+    await untilEngine(b, () => b.connectedPeers().length === 2)
     // two round trips everywhere: the initial syncs are done and every session has heard its peer's peers frame
     for (const n of [1, 2]) {
       await a.sendMessage(chat.chatId, `warm-up ${n}`)
-      await Promise.all([b, c].map(e => until(e, () => e.messageCount(chat.chatId) === n)))
+      await Promise.all([b, c].map(e => untilEngine(e, () => e.messageCount(chat.chatId) === n)))
     }
     const before = bc.updates()
     for (let i = 0; i < 20; i++) await a.sendMessage(chat.chatId, `mesh ${i}`)
-    await Promise.all([b, c].map(e => until(e, () => e.messageCount(chat.chatId) === 22)))
+    await Promise.all([b, c].map(e => untilEngine(e, () => e.messageCount(chat.chatId) === 22)))
     expect(ab.updates()).toBeGreaterThan(0)
     expect(ac.updates()).toBeGreaterThan(0)
     expect(bc.updates()).toBe(before) // b and c never passed a's updates to each other
     // a and c lose each other: what a sends now reaches c through b
     ac.cut()
-    await until(c, () => c.connectedPeers().length === 1)
+    await untilEngine(c, () => c.connectedPeers().length === 1)
     for (let i = 20; i < 30; i++) await a.sendMessage(chat.chatId, `mesh ${i}`)
-    await until(c, () => c.messageCount(chat.chatId) === 32)
+    await untilEngine(c, () => c.messageCount(chat.chatId) === 32)
     expect(c.listMessages(chat.chatId).map(m => m.id)).toEqual(a.listMessages(chat.chatId).map(m => m.id))
   })
 
@@ -111,7 +104,7 @@ describe('the sync core over in-memory links', () => {
     const events: EngineEvent[] = []
     b.subscribe(e => { if (e.type === 'message' || e.type === 'messages') events.push(e) })
     connect(a, b)
-    await until(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 1_000)
+    await untilEngine(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 1_000)
     expect(events.filter(e => e.type === 'message')).toEqual([])
     expect(events.filter(e => e.type === 'messages').reduce((n, e) => n + (e.type === 'messages' ? e.count : 0), 0)).toBe(1_000)
     expect(b.listMessages(chat.chatId).map(m => m.id)).toEqual(a.listMessages(chat.chatId).map(m => m.id))
@@ -120,7 +113,7 @@ describe('the sync core over in-memory links', () => {
     expect(b.listMessages(chat.chatId).at(-1)!.id).toBe(mine.id)
     // a live message from a still arrives as one event
     await a.sendMessage(chat.chatId, 'live')
-    await until(b, () => events.some(e => e.type === 'message' && e.message.text === 'live'))
+    await untilEngine(b, () => events.some(e => e.type === 'message' && e.message.text === 'live'))
   })
 
   it('chunks a diff larger than one frame and reassembles it', async () => {
@@ -132,7 +125,7 @@ describe('the sync core over in-memory links', () => {
     expect(12 * big.length).toBeGreaterThan(3 * MAX_CHUNK_BYTES)
     await b.joinAccount(a.exportAccountCredentials())
     connect(a, b)
-    await until(b, () => { try { return b.messageCount(chat.chatId) === 12 } catch { return false } })
+    await untilEngine(b, () => { try { return b.messageCount(chat.chatId) === 12 } catch { return false } })
     expect(b.listMessages(chat.chatId).map(m => m.text)).toEqual(a.listMessages(chat.chatId).map(m => m.text))
   })
 
@@ -143,7 +136,7 @@ describe('the sync core over in-memory links', () => {
     const refused: EngineEvent[] = []
     a.subscribe(e => { if (e.type === 'refused') refused.push(e) })
     connect(a, eve)
-    await until(a, () => refused.length > 0)
+    await untilEngine(a, () => refused.length > 0)
     expect(refused[0]).toMatchObject({ type: 'refused', peerId: eve.peerId, error: { code: 'ERR_WRONG_ACCOUNT' } })
     expect(a.connectedPeers()).toEqual([])
   })
@@ -154,10 +147,10 @@ describe('the sync core over in-memory links', () => {
     await b.joinAccount(a.exportAccountCredentials())
     connect(a, b)
     connect(b, a)
-    await until(a, () => a.connectedPeers().length === 1)
+    await untilEngine(a, () => a.connectedPeers().length === 1)
     const chat = await a.createChat({ title: 'dup' })
     await a.sendMessage(chat.chatId, 'once')
-    await until(b, () => { try { return b.messageCount(chat.chatId) === 1 } catch { return false } })
+    await untilEngine(b, () => { try { return b.messageCount(chat.chatId) === 1 } catch { return false } })
     expect(a.connectedPeers()).toEqual([b.peerId])
     expect(b.connectedPeers()).toEqual([a.peerId])
   })

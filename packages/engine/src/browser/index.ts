@@ -44,7 +44,7 @@ export async function createEngine (options: EngineOptions = {}): Promise<Engine
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
   const storeName = options.storeName ?? 'default'
   if (typeof storeName !== 'string' || !/^[\w.-]{1,64}$/.test(storeName)) throw new InvalidArgumentError('storeName is 1 to 64 letters, digits, dots, dashes or underscores')
-  const store = options.store ?? new BrowserLevel<string, Uint8Array>(databaseName(storeName), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  const store = options.store ?? new BrowserLevel<string, Uint8Array>(databaseName(storeName), { prefix: '', keyEncoding: 'utf8', valueEncoding: 'view' })
   return await Engine.open(store, browserPlatform, options)
 }
 

@@ -1,0 +1,136 @@
+import { createEngine, type Engine, type Message } from '@tandem/engine'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Rig } from '../relay/relay-helpers.js'
+import type { RelayProcess } from '../helpers/relay-process.js'
+import { untilEngine } from '../helpers/until.js'
+import { launchChromium, servePage } from './chromium.js'
+
+// A browser device (the engine's browser assembly, in the demo page, in real Chromium) and a
+// Node device of one account, through a real relay process: the browser over WebSockets.
+
+const rig = new Rig()
+let relay: RelayProcess
+let relayWs: string
+let page: { url: string; close(): Promise<void> }
+let browser: Browser
+let node: Engine
+let chatId: string
+
+const texts = (engine: Engine): string[] => engine.listMessages(chatId).map((m: Message) => m.text)
+
+/** The page of device `name` in a browser context, ready (its engine started). */
+async function openDevice (context: Awaited<ReturnType<Browser['newContext']>>, name: string): Promise<Page> {
+  const tab = await context.newPage()
+  await tab.goto(`${page.url}?device=${name}&relay=${encodeURIComponent(relayWs)}`)
+  await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+  return tab
+}
+
+const pageTexts = async (tab: Page): Promise<string[]> =>
+  await tab.$$eval('#messages li', items => items.map(li => li.firstChild?.textContent ?? ''))
+
+async function untilPage (tab: Page, texts: string[], timeoutMs = 30_000): Promise<void> {
+  await tab.waitForFunction(wanted => {
+    const shown = [...document.querySelectorAll('#messages li')].map(li => li.firstChild?.textContent ?? '')
+    return wanted.every(t => shown.includes(t))
+  }, texts, { timeout: timeoutMs })
+}
+
+beforeAll(async () => {
+  relay = await rig.relay(undefined, ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'])
+  relayWs = relay.multiaddrs.find(a => a.includes('/ws/'))!
+  page = await servePage(await rig.dir('page'))
+  browser = await launchChromium()
+  node = await createEngine({ dataDir: await rig.dir('node'), deviceName: 'node', network: { listen: ['/ip4/127.0.0.1/tcp/0'], relays: [relayWs] } })
+  await node.start()
+  await node.createAccount({ name: 'Ann' })
+  chatId = (await node.createChat({ title: 'Notes to self' })).chatId
+  await node.sendMessage(chatId, 'hello from node')
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await page?.close()
+  await node?.stop()
+  await rig.cleanup()
+})
+
+describe('the engine in a Chromium tab', () => {
+  let tab: Page
+  let peerId: string
+
+  it('a browser device joins the account through the relay over WebSockets, and it and a Node device send to each other', async () => {
+    tab = await openDevice(await browser.newContext(), 'laptop')
+    peerId = (await tab.getAttribute('#status', 'data-peer-id'))!
+    expect(peerId).toMatch(/^12D3Koo/)
+    await tab.fill('#credentials', node.exportAccountCredentials())
+    await tab.click('#join-account button')
+    await untilPage(tab, ['hello from node'])
+    await tab.fill('#message', 'hello from the browser')
+    await tab.click('#send button')
+    await untilEngine(node, () => texts(node).includes('hello from the browser'), 'the Node device has the browser\'s message', 30_000)
+    // the relay holds it: the page shows it sent
+    await tab.waitForFunction(() => [...document.querySelectorAll('#messages li')].some(li => li.textContent?.includes('hello from the browser') && li.textContent.includes('sent')), undefined, { timeout: 30_000 })
+    expect(node.listDevices().map(d => d.peerId)).toContain(peerId)
+  })
+
+  it('a reloaded page still has its history and its peer id', async () => {
+    await tab.reload()
+    await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+    expect(await tab.getAttribute('#status', 'data-peer-id')).toBe(peerId)
+    // shown from IndexedDB before anything is fetched: the relay is not needed for it
+    expect(await pageTexts(tab)).toEqual(['hello from node', 'hello from the browser'])
+  })
+
+  it('a fresh browser profile joins and gets the whole history from the relay alone', async () => {
+    const credentials = node.exportAccountCredentials()
+    await tab.close()
+    await node.stop() // every other device is off
+    const fresh = await openDevice(await browser.newContext(), 'phone')
+    expect(await fresh.getAttribute('#status', 'data-peer-id')).not.toBe(peerId)
+    await fresh.fill('#credentials', credentials)
+    await fresh.click('#join-account button')
+    await untilPage(fresh, ['hello from node', 'hello from the browser'])
+    expect(await pageTexts(fresh)).toEqual(['hello from node', 'hello from the browser'])
+  })
+
+  it('a page whose store cannot be opened says so on the page and in an error event, and starts no device', async () => {
+    const context = await browser.newContext()
+    // another version of the device's database holds it: IndexedDB refuses to open the older one
+    await context.addInitScript(() => {
+      const w = window as unknown as { tandemErrors: string[] }
+      w.tandemErrors = []
+      window.addEventListener('tandem:error', e => { w.tandemErrors.push((e as CustomEvent<{ code?: string }>).detail.code ?? '?') })
+    })
+    const tab = await context.newPage()
+    await tab.goto(page.url)
+    await tab.evaluate(async () => {
+      await new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('tandem/locked', 999)
+        open.onsuccess = () => { open.result.close(); resolve() }
+        open.onerror = () => { reject(open.error) }
+      })
+    })
+    await tab.goto(`${page.url}?device=locked&relay=${encodeURIComponent(relayWs)}`)
+    await tab.waitForSelector('#error:not([hidden])', { timeout: 30_000 })
+    expect(await tab.textContent('#error')).toContain('ERR_STORE_UNAVAILABLE')
+    expect(await tab.evaluate(() => (window as unknown as { tandemErrors: string[] }).tandemErrors)).toEqual(['ERR_STORE_UNAVAILABLE'])
+    expect(await tab.isHidden('#setup')).toBe(true)
+    expect(await tab.isHidden('#app')).toBe(true)
+    await context.close()
+  })
+
+  it('malformed credentials get a typed error on the page, and the device goes on serving', async () => {
+    const context = await browser.newContext()
+    const tab = await openDevice(context, 'typo')
+    await tab.fill('#credentials', 'tandem-account:not-really')
+    await tab.click('#join-account button')
+    await tab.waitForSelector('#error:not([hidden])')
+    expect(await tab.textContent('#error')).toMatch(/\(ERR_[A-Z_]+\)/)
+    await tab.fill('#account-name', 'Bea')
+    await tab.click('#create-account button')
+    await tab.waitForSelector('#app:not([hidden])')
+    await context.close()
+  })
+})
