@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Rig } from '../relay/relay-helpers.js'
 import type { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
-import { launchChromium, servePage } from './chromium.js'
+import { CHAT_APP, launchChromium, servePage } from './chromium.js'
 
 // A browser device (the engine's browser assembly, in the demo page, in real Chromium) and a
 // Node device of one account, through a real relay process: the browser over WebSockets.
@@ -40,7 +40,7 @@ async function untilPage (tab: Page, texts: string[], timeoutMs = 30_000): Promi
 beforeAll(async () => {
   relay = await rig.relay(undefined, ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'])
   relayWs = relay.multiaddrs.find(a => a.includes('/ws/'))!
-  page = await servePage(await rig.dir('page'))
+  page = await servePage(CHAT_APP, await rig.dir('page'))
   browser = await launchChromium()
   node = await createEngine({ dataDir: await rig.dir('node'), deviceName: 'node', network: { listen: ['/ip4/127.0.0.1/tcp/0'], relays: [relayWs] } })
   await node.start()

@@ -21,15 +21,20 @@ export async function launchChromium (): Promise<Browser> {
   })
 }
 
-const CHAT_APP = fileURLToPath(new URL('../../apps/chat/vite.config.ts', import.meta.url))
+/** The demo chat app's Vite config. */
+export const CHAT_APP = { configFile: fileURLToPath(new URL('../../apps/chat/vite.config.ts', import.meta.url)) }
+
+/** A test page of this folder (an `index.html` and its script), bundled as Vite would any app. */
+export const testPage = (name: string): { configFile: false; root: string } =>
+  ({ configFile: false, root: fileURLToPath(new URL(`./${name}/`, import.meta.url)) })
 
 /**
- * The demo page, built now from the sources into `outDir` (so a test never runs a stale
- * bundle) and served on 127.0.0.1: a loopback page may dial the relay's loopback `ws://`.
+ * A page, built now from its sources into `outDir` (so a test never runs a stale bundle)
+ * and served on 127.0.0.1: a loopback page may dial the relay's loopback `ws://`.
  */
-export async function servePage (outDir: string): Promise<{ url: string; close(): Promise<void> }> {
-  await build({ configFile: CHAT_APP, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
-  const server: PreviewServer = await preview({ configFile: CHAT_APP, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } })
+export async function servePage (page: { configFile: string | false; root?: string }, outDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  await build({ ...page, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022' } })
+  const server: PreviewServer = await preview({ ...page, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } })
   const address = server.httpServer.address()
   if (address === null || typeof address === 'string') throw new Error('the page server has no TCP address')
   return { url: `http://127.0.0.1:${address.port}/`, close: async () => { await server.close() } }
