@@ -158,12 +158,12 @@ export function describeLinkConformance (name: string, setup: () => Promise<Link
 
 interface Recorder {
   received: Uint8Array[]
-  errors: Error[]
+  errors: TandemError[]
   closes: number
   /** How many frames had arrived when onClose came. */
   framesAtClose: number
   closed: Promise<Error | undefined>
-  firstError: Promise<Error>
+  firstError: Promise<TandemError>
   /** Resolves once `n` frames have arrived. */
   frames(n: number): Promise<void>
 }
@@ -171,7 +171,7 @@ interface Recorder {
 /** Starts a link with handlers that record everything it reports. */
 function record (link: Link): Recorder {
   let closedResolve!: (error: Error | undefined) => void
-  let errorResolve!: (error: Error) => void
+  let errorResolve!: (error: TandemError) => void
   const waiters: Array<{ n: number; resolve: () => void }> = []
   const r: Recorder = {
     received: [],
