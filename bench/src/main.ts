@@ -1,11 +1,12 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, latency, throughput, merge, cold, scale, limits, store).
+// sections (history, browser, latency, throughput, merge, cold, scale, limits, store).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
 import { execSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
+import { benchBrowserHistory, type BrowserHistoryResult } from './measures/browser.js'
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, type HistoryResult } from './measures/history.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
@@ -21,7 +22,7 @@ const { values: args } = parseArgs({
   args: argv,
   options: {
     full: { type: 'boolean', default: false },
-    // `--only a,b`: some sections (history, latency, throughput, merge, cold, scale, limits, store)
+    // `--only a,b`: some sections (history, browser, latency, throughput, merge, cold, scale, limits, store)
     only: { type: 'string' },
     // `--systems tandem,yws`: some systems in the sections that compare them
     systems: { type: 'string', default: 'tandem,yws,am' },
@@ -40,6 +41,7 @@ const SYSTEMS = args.systems.split(',') as SystemKey[]
 const plan = full
   ? {
       history: [10_000, 100_000], historyRuns: 3, millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
+      browser: [10_000, 100_000], browserRuns: 3,
       latency: 1_000, latencyAm: 1_000, latencyRuns: 3,
       throughput: 20_000, throughputAm: 5_000, throughputRuns: 5,
       merge: 10_000, mergeAm: 10_000, mergeRuns: 3,
@@ -49,6 +51,7 @@ const plan = full
     }
   : {
       history: [10_000], historyRuns: 3, millionRuns: 1,
+      browser: [10_000], browserRuns: 3,
       latency: 200, latencyAm: 50, latencyRuns: 3,
       throughput: 2_000, throughputAm: 500, throughputRuns: 3,
       merge: 1_000, mergeAm: 500, mergeRuns: 3,
@@ -61,7 +64,7 @@ if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].sp
 if (args.runs !== undefined) {
   const runs = Number(args.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a whole number ≥ 1')
-  Object.assign(plan, { historyRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, coldRuns: runs })
+  Object.assign(plan, { historyRuns: runs, browserRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, coldRuns: runs })
 }
 
 const resultsDir = new URL('../results/', import.meta.url)
@@ -109,6 +112,10 @@ if (want('history')) {
   for (const n of plan.history) {
     for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
   }
+}
+const browserHistory = new Map<number, BrowserHistoryResult | { error: string }>()
+if (want('browser') && has('tandem')) {
+  for (const n of plan.browser) browserHistory.set(n, await attempt(`browser.${n}`, () => benchBrowserHistory(n, plan.browserRuns)))
 }
 const latency = new Map<string, LatencyResult | { error: string }>()
 if (want('latency')) {
@@ -173,6 +180,11 @@ for (const n of want('history') ? plan.history : []) {
     cell(y, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), cell(a, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), ''])
   if (n >= 100_000 && ok(t) && ok(y)) verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
   if (ok(t) && ok(a)) verdict(`fewer bytes per message than automerge-repo (N = ${k(n)}): ${fmt(t.bytesPerMessage)} vs ${fmt(a.bytesPerMessage)} B = ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×`, t.bytesPerMessage < a.bytesPerMessage)
+}
+for (const [n, r] of browserHistory) {
+  rows.push([`(1b) history sync to a browser device (Chromium, WebSockets) beside a Node device, N = ${k(n)}, median of ${plan.browserRuns}`,
+    cell(r, (x: BrowserHistoryResult) => `${ms(x.browserMs)} browser / ${ms(x.nodeMs)} Node`), '—', '—', 'target browser ≤ 1.5× Node'])
+  if (ok(r)) verdict(`history to a browser device within 1.5× of a Node device, N = ${k(n)}: ${fmt(r.ratio, 2)}× (${ms(r.browserMs)} vs ${ms(r.nodeMs)})`, r.ratio <= 1.5)
 }
 if (want('latency')) {
   const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}` + (r.runs > 1 ? ` (p50 ${fmt(Math.min(...r.p50s), 2)}–${fmt(Math.max(...r.p50s), 2)})` : '')

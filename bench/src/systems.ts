@@ -21,6 +21,8 @@ export interface Server {
   readonly dataDir: string
   /** Tandem only: the relay's peer id and its /metrics URL. */
   readonly peerId?: string
+  /** Tandem only: every address the relay listens on (with /p2p/), e.g. a /ws one next to TCP. */
+  readonly multiaddrs?: string[]
   readonly httpUrl?: string
   /** ms from spawn to ready (listening). */
   readonly startMs: number
@@ -87,10 +89,10 @@ export async function startServer (key: SystemKey, dataDir: string, opts: { port
       [...nodeArgs('relay'), RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])], /^http: /, 60_000)
     const startMs = performance.now() - t0
     const peerId = lines.find(l => l.startsWith('peer id: '))!.slice(9)
-    const addr = lines.find(l => l.startsWith('listening: '))!.slice(11)
-    const port = Number(/\/tcp\/(\d+)/.exec(addr)![1])
+    const multiaddrs = lines.filter(l => l.startsWith('listening: ')).map(l => l.slice(11))
+    const port = Number(/\/tcp\/(\d+)/.exec(multiaddrs[0]!)![1])
     const httpUrl = lines.find(l => l.startsWith('http: '))!.slice(6).split(' ')[0]!
-    return { key, proc, port, dataDir, peerId, httpUrl, startMs, stop: () => terminate(proc) }
+    return { key, proc, port, dataDir, peerId, multiaddrs, httpUrl, startMs, stop: () => terminate(proc) }
   }
   const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
   const { proc, m } = await startAndWaitLine(`${key}-server`, 'node', [...nodeArgs(`${key}-server`), script(file), '--data', dataDir, '--port', String(opts.port ?? 0)], /^port (\d+)/, 120_000)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Rig } from '../relay/relay-helpers.js'
 import type { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
-import { CHAT_APP, launchChromium, servePage } from './chromium.js'
+import { CHAT_APP, launchChromium, servePage } from '@tandem/bench/chromium'
 
 // A browser device (the engine's browser assembly, in the demo page, in real Chromium) and a
 // Node device of one account, through a real relay process: the browser over WebSockets.

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { kvContractCases } from '@tandem/storage/testing'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, servePage, testPage } from './chromium.js'
+import { fileURLToPath } from 'node:url'
+import { launchChromium, pageAt, servePage } from '@tandem/bench/chromium'
 
 // The KeyValueStore contract (packages/storage/src/testing/kv-contract.ts) on browser-level,
 // in real Chromium: the store browser devices keep everything in. (memory-level and
@@ -17,7 +18,7 @@ const results = new Map<string, Result>()
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'tandem-kv-page-'))
-  const page = await servePage(testPage('kv-page'), outDir)
+  const page = await servePage(pageAt(fileURLToPath(new URL('./kv-page/', import.meta.url))), outDir)
   try {
     browser = await launchChromium()
     const tab = await browser.newPage()

@@ -32,7 +32,7 @@ export async function startProxy (targetPort: number): Promise<{ proc: JsonProce
 }
 
 /** Seeds a server with one chat of N messages (Tandem: a real device bursts them and waits until all are sent); returns the server stopped. */
-async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRef> {
+export async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRef> {
   if (key !== 'tandem') return (await seedPeerServer(key, dataDir, 1, n))[0]!
   const relay = await startServer('tandem', dataDir)
   const writer = await startClient('tandem', 'writer', relay)
@@ -51,7 +51,7 @@ async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRe
   }
 }
 
-async function oneRun (key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
+export async function oneRun (key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
   const c: Client = await startClient(key, `${key}-fresh`, server, { viaPort })
   try {
     await c.ready()

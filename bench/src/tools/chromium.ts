@@ -21,19 +21,21 @@ export async function launchChromium (): Promise<Browser> {
   })
 }
 
-/** The demo chat app's Vite config. */
-export const CHAT_APP = { configFile: fileURLToPath(new URL('../../apps/chat/vite.config.ts', import.meta.url)) }
+// Real Chromium for the browser tests (test/browser) and the browser benchmarks: one launcher,
+// one page builder.
 
-/** A test page of this folder (an `index.html` and its script), bundled as Vite would any app. */
-export const testPage = (name: string): { configFile: false; root: string } =>
-  ({ configFile: false, root: fileURLToPath(new URL(`./${name}/`, import.meta.url)) })
+/** The demo chat app's Vite config (this file runs from bench/dist/tools). */
+export const CHAT_APP = { configFile: fileURLToPath(new URL('../../../apps/chat/vite.config.ts', import.meta.url)) }
+
+/** A page folder (an `index.html` and its script), bundled as Vite would any app. */
+export const pageAt = (root: string): { configFile: false; root: string } => ({ configFile: false, root })
 
 /**
  * A page, built now from its sources into `outDir` (so a test never runs a stale bundle)
  * and served on 127.0.0.1: a loopback page may dial the relay's loopback `ws://`.
  */
 export async function servePage (page: { configFile: string | false; root?: string }, outDir: string): Promise<{ url: string; close(): Promise<void> }> {
-  await build({ ...page, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022' } })
+  await build({ ...page, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 } })
   const server: PreviewServer = await preview({ ...page, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } })
   const address = server.httpServer.address()
   if (address === null || typeof address === 'string') throw new Error('the page server has no TCP address')
