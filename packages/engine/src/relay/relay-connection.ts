@@ -1,50 +1,44 @@
 import {
-  MalformedFrameError, STORE_PROTOCOL_VERSION, TandemError, chunkPayload, decodeStoreFrame, encodeStoreFrame,
-  errorFromWire, type StoreFrame
+  MalformedFrameError, STORE_PROTOCOL_VERSION, chunkPayload, decodeStoreFrame, encodeStoreFrame,
+  errorFromWire, type StoreFrame, type TandemError
 } from '@tandem/protocol'
-import type { Link } from '@tandem/transport'
+import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import { Reassembler } from '../sync/reassembler.js'
 import { MAX_PAYLOAD_BYTES } from '../sync/session.js'
 import type { RelayClient } from './relay-client.js'
 
+/** A device sends the relay no ERROR frame (the relay's frames are tags 20–30): on a failure it just closes. */
+const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame }
+
 /**
  * One /tandem/store stream to a relay: the handshake, then frames in both
  * directions. Blob chunks are reassembled per doc and handed to the client;
- * uploads are sent through one chain so each one's chunks stay in order.
+ * uploads are sent through one chain so each one's chunks stay in order
+ * (the framing skeleton is {@link FramedSession}).
  */
 export class RelayConnection {
   private open = false
-  private closed = false
   private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
   /** The blob seq being reassembled per doc: a new seq discards a partial one (dropped by a snapshot). */
   private readonly receiving = new Map<string, string>()
-  private recvChain: Promise<void> = Promise.resolve()
-  private sendChain: Promise<void> = Promise.resolve()
+  private readonly framed: FramedSession<StoreFrame>
 
-  constructor (readonly link: Link, private readonly client: RelayClient) {}
+  constructor (readonly link: Link, private readonly client: RelayClient) {
+    this.framed = new FramedSession(link, STORE_FRAMES, {
+      handle: frame => this.handle(frame),
+      failed: error => { this.client.connectionError(error) },
+      closed: error => { this.client.connectionClosed(this, error) }
+    })
+  }
 
-  get isOpen (): boolean { return this.open && !this.closed }
+  get isOpen (): boolean { return this.open && !this.framed.isClosed }
 
   start (): void {
-    this.link.start({
-      onFrame: bytes => {
-        this.recvChain = this.recvChain
-          .then(async () => { if (!this.closed) await this.handle(decodeStoreFrame(bytes)) })
-          .catch(err => { this.fail(err) })
-      },
-      onError: err => { this.fail(err) },
-      onClose: err => { this.end(err) }
-    })
+    this.framed.start()
     void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.host.certificate, deviceList: this.client.host.deviceList() })
   }
 
-  send (frame: StoreFrame): Promise<void> {
-    const next = this.sendChain.then(async () => {
-      if (!this.closed) await this.link.send(encodeStoreFrame(frame))
-    })
-    this.sendChain = next.catch(err => { this.end(err as Error) })
-    return this.sendChain
-  }
+  send (frame: StoreFrame): Promise<void> { return this.framed.send(frame) }
 
   /** Sends one blob as append (or snapshot) chunks, in order. */
   upload (docId: string, uploadId: number, blob: Uint8Array, covers?: number): void {
@@ -57,22 +51,7 @@ export class RelayConnection {
     })
   }
 
-  close (error?: TandemError): void {
-    this.link.close(error)
-    this.end(error)
-  }
-
-  private fail (err: unknown): void {
-    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
-    this.client.connectionError(error)
-    this.close(error)
-  }
-
-  private end (error?: Error): void {
-    if (this.closed) return
-    this.closed = true
-    this.client.connectionClosed(this, error)
-  }
+  close (error?: TandemError): void { this.framed.close(error) }
 
   private async handle (frame: StoreFrame): Promise<void> {
     if (!this.open) {

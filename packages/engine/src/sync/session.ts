@@ -1,10 +1,10 @@
 import * as Y from 'yjs'
 import {
-  AccessDeniedError, MAX_PEERS, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION, TandemError,
+  AccessDeniedError, MAX_PEERS, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION,
   checkVersion, chunkPayload, decodeSyncFrame, errorFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
-  type DeviceCertificate, type SyncFrame
+  type DeviceCertificate, type SyncFrame, type TandemError
 } from '@tandem/protocol'
-import type { Link } from '@tandem/transport'
+import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import { BurstBatcher } from '../util/burst-batcher.js'
 import { Reassembler } from './reassembler.js'
 
@@ -36,12 +36,15 @@ export interface SessionEvents {
 
 type State = 'handshake' | 'open' | 'closed'
 
+const SYNC_FRAMES: FrameCodec<SyncFrame> = { encode: encodeSyncFrame, decode: decodeSyncFrame, errorFrame }
+
 /**
  * One sync session per peer link, multiplexing every doc both sides share with
  * the y-protocols exchange: each side sends a state vector per doc (sync-request),
  * the other answers with the diff (sync-reply), then live updates flow. Frames
  * are handled strictly in order; sends are serialized so chunks of one payload
- * stay contiguous. Any bad frame closes this session with a typed error.
+ * stay contiguous. Any bad frame closes this session with a typed error
+ * (the framing skeleton is {@link FramedSession}).
  */
 export class SyncSession {
   private state: State = 'handshake'
@@ -60,42 +63,25 @@ export class SyncSession {
   }, 'all-keys')
   /** Peers the remote device says it has a session with (its last `peers` frame). */
   private remotePeers = new Set<string>()
-  private recvChain: Promise<void> = Promise.resolve()
-  /** Frames queued on `recvChain`: frames are handled strictly in order. */
-  private receiving = 0
-  private sendChain: Promise<void> = Promise.resolve()
-  /** Frames being written (a write waits only for the transport's backpressure). */
-  private sending = 0
+  private readonly framed: FramedSession<SyncFrame>
 
-  constructor (readonly link: Link, private readonly host: SessionHost, private readonly events: SessionEvents) {}
+  constructor (readonly link: Link, private readonly host: SessionHost, private readonly events: SessionEvents) {
+    this.framed = new FramedSession(link, SYNC_FRAMES, {
+      handle: frame => this.handle(frame),
+      // its doc open: applied at once, before the transport goes on to its own bookkeeping
+      // (window updates…) — latency
+      handleNow: frame => this.applyNow(frame),
+      closed: error => { this.state = 'closed'; this.events.onClose(this, error) }
+    })
+  }
 
   get remotePeerId (): string { return this.link.remotePeerId }
   get peerAccountId (): string | null { return this.peerAccount }
   get isOpen (): boolean { return this.state === 'open' }
 
   start (): void {
-    this.link.start({
-      onFrame: bytes => {
-        let frame: SyncFrame
-        try {
-          frame = decodeSyncFrame(bytes)
-          // nothing queued ahead of it and its doc open: apply it now, before the
-          // transport goes on to its own bookkeeping (window updates…) — latency
-          if (this.receiving === 0 && this.applyNow(frame)) return
-        } catch (err) {
-          this.fail(err as Error)
-          return
-        }
-        this.receiving++
-        this.recvChain = this.recvChain
-          .then(async () => { if (this.state !== 'closed') await this.handle(frame) })
-          .catch(err => { this.fail(err) })
-          .finally(() => { this.receiving-- })
-      },
-      onError: error => { this.fail(error) },
-      onClose: error => { this.closed(error) }
-    })
-    this.enqueue([{ type: 'hello', version: SYNC_PROTOCOL_VERSION, certificate: this.host.certificate }])
+    this.framed.start()
+    void this.framed.send({ type: 'hello', version: SYNC_PROTOCOL_VERSION, certificate: this.host.certificate })
   }
 
   /** A doc was opened locally (new chat, say): start syncing it if the peer may share it. */
@@ -113,32 +99,18 @@ export class SyncSession {
     this.updates.add(docId, update)
   }
 
-  private sendNow (docId: string, update: Uint8Array): void {
-    this.enqueue(chunkPayload(update).map((chunk, i, all) => ({ type: 'update', docId, final: i === all.length - 1, chunk })))
+  private sendNow (docId: string, update: Uint8Array): void { this.sendChunks('update', docId, update) }
+
+  /** Sends a payload as consecutive chunk frames (the send chain keeps them contiguous). */
+  private sendChunks (type: 'update' | 'sync-reply', docId: string, payload: Uint8Array): void {
+    const chunks = chunkPayload(payload)
+    for (let i = 0; i < chunks.length; i++) void this.framed.send({ type, docId, final: i === chunks.length - 1, chunk: chunks[i]! })
   }
 
-  close (error?: TandemError): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.link.close(error)
-    this.events.onClose(this, error)
-  }
+  close (error?: TandemError): void { this.framed.close(error) }
 
   /** Closes with a typed error, telling the peer why first (best effort). */
-  fail (err: unknown): void {
-    if (this.state === 'closed') return
-    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
-    const told = this.send(errorFrame(error))
-    this.state = 'closed'
-    void told.finally(() => { this.link.close(error) })
-    this.events.onClose(this, error)
-  }
-
-  private closed (error?: Error): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.events.onClose(this, error)
-  }
+  fail (err: unknown): void { this.framed.fail(err) }
 
   /** Handles an update to an open doc synchronously; false if the frame needs the async path. */
   private applyNow (frame: SyncFrame): boolean {
@@ -199,7 +171,7 @@ export class SyncSession {
         } catch (err) {
           throw new MalformedFrameError(`invalid state vector for ${frame.docId}`, { cause: err })
         }
-        this.enqueue(chunkPayload(diff).map((chunk, i, all) => ({ type: 'sync-reply', docId: frame.docId, final: i === all.length - 1, chunk })))
+        this.sendChunks('sync-reply', frame.docId, diff)
         if (!this.requested.has(frame.docId)) this.request(frame.docId)
         return
       }
@@ -213,7 +185,7 @@ export class SyncSession {
 
   /** Tells the remote device which other devices this one has a session with. */
   sendPeers (peerIds: string[]): void {
-    if (this.state === 'open') this.enqueue([{ type: 'peers', peerIds: peerIds.filter(id => id !== this.remotePeerId).slice(0, MAX_PEERS) }])
+    if (this.state === 'open') void this.framed.send({ type: 'peers', peerIds: peerIds.filter(id => id !== this.remotePeerId).slice(0, MAX_PEERS) })
   }
 
   /**
@@ -232,24 +204,6 @@ export class SyncSession {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     this.requested.add(docId)
-    this.enqueue([{ type: 'sync-request', docId, stateVector: Y.encodeStateVector(doc) }])
-  }
-
-  private enqueue (frames: SyncFrame[]): void {
-    for (const frame of frames) {
-      // nothing in flight: write it now rather than a microtask later (latency)
-      this.sendChain = this.sending === 0 ? this.send(frame) : this.sendChain.then(() => this.send(frame))
-    }
-  }
-
-  private async send (frame: SyncFrame): Promise<void> {
-    this.sending++
-    try {
-      await this.link.send(encodeSyncFrame(frame))
-    } catch (err) {
-      this.closed(err as Error)
-    } finally {
-      this.sending--
-    }
+    void this.framed.send({ type: 'sync-request', docId, stateVector: Y.encodeStateVector(doc) })
   }
 }

@@ -2,7 +2,7 @@ import {
   AccessDeniedError, DeviceNotListedError, DeviceRevokedError, MalformedFrameError, NotAuthenticatedError,
   TandemError, checkStoreVersion, decodeStoreFrame, docErrorFrame, storeErrorFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
 } from '@tandem/protocol'
-import type { Link } from '@tandem/transport'
+import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import type { Upload } from '../history/upload.js'
 import type { StoreService } from './store-service.js'
 import { Subscription } from './subscription.js'
@@ -12,10 +12,13 @@ const MAX_OPEN_UPLOADS = 64
 
 type UploadSlot = { upload: Upload; docId: string } | { failed: true; docId: string }
 
+const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame, errorFrame: storeErrorFrame }
+
 /**
  * One device's /tandem/store stream. Frames are handled in order; a bad frame
  * closes this stream with a typed ERROR, while a refusal about one doc or one
- * upload is a `doc-error` and the stream goes on.
+ * upload is a `doc-error` and the stream goes on (the framing skeleton is
+ * {@link FramedSession}).
  */
 export class StoreSession {
   // 'unlisted': a certified device its account's list does not name yet; it may only send a
@@ -26,30 +29,24 @@ export class StoreSession {
   /** Per doc, the run of its newest pump until it returns (a stopped pump still finishes the blob it is sending). */
   private readonly pumps = new Map<string, Promise<void>>()
   private readonly uploads = new Map<number, UploadSlot>()
-  private recvChain: Promise<void> = Promise.resolve()
   private commitChain: Promise<void> = Promise.resolve()
   private nextLiveId = 1
+  private readonly framed: FramedSession<StoreFrame>
 
-  constructor (readonly link: Link, private readonly service: StoreService) {}
-
-  get peerId (): string { return this.link.remotePeerId }
-
-  start (): void {
-    this.link.start({
-      onFrame: bytes => {
-        this.recvChain = this.recvChain
-          .then(async () => { if (this.state !== 'closed') await this.handle(decodeStoreFrame(bytes)) })
-          .catch(err => { this.fail(err) })
-      },
-      onError: err => { this.fail(err) },
-      onClose: () => { this.closed() }
+  constructor (readonly link: Link, private readonly service: StoreService) {
+    this.framed = new FramedSession(link, STORE_FRAMES, {
+      handle: frame => this.handle(frame),
+      failed: error => { this.service.refused(this, error) },
+      closed: () => { this.closed() }
     })
   }
 
-  send (frame: StoreFrame): Promise<void> {
-    if (this.state === 'closed') return Promise.resolve()
-    return this.link.send(encodeStoreFrame(frame)).catch(() => { this.closed() })
-  }
+  get peerId (): string { return this.link.remotePeerId }
+
+  start (): void { this.framed.start() }
+
+  /** Resolves once the stream took the frame (backpressure); never rejects (a failed write closes the session). */
+  send (frame: StoreFrame): Promise<void> { return this.framed.send(frame) }
 
   /** Sends without waiting; false (and nothing sent) if the stream is backed up. For ephemeral data. */
   trySend (frame: StoreFrame): boolean {
@@ -72,17 +69,10 @@ export class StoreSession {
     return true
   }
 
-  fail (err: unknown): void {
-    if (this.state === 'closed') return
-    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err))
-    this.service.refused(this, error)
-    const told = this.send(storeErrorFrame(error))
-    this.closed()
-    void told.finally(() => { this.link.close(error) })
-  }
+  /** Closes with a typed ERROR, telling the device why first. */
+  fail (err: unknown): void { this.framed.fail(err) }
 
   private closed (): void {
-    if (this.state === 'closed') return
     this.state = 'closed'
     for (const [docId, sub] of this.subscriptions) { sub.stop(); this.service.subscribed(this, docId, false) }
     this.subscriptions.clear()

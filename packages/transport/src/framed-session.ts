@@ -1,0 +1,138 @@
+import { TandemError } from '@tandem/protocol'
+import type { Link } from './link.js'
+
+/** How one protocol's frames go to and from bytes. */
+export interface FrameCodec<F> {
+  encode(frame: F): Uint8Array
+  /** Throws a typed error for bytes that are not a frame of the protocol. */
+  decode(bytes: Uint8Array): F
+  /**
+   * The frame that tells the peer why we close. Absent where the protocol gives this side
+   * none to send (a device never sends the relay an ERROR: it just closes).
+   */
+  errorFrame?(error: TandemError): F
+}
+
+/** One protocol's side of a session: what it does with frames, and what it hears of the end. */
+export interface FrameHandler<F> {
+  /** Handles a frame; frames are handled strictly in order, the next once this one is done. */
+  handle(frame: F): Promise<void> | void
+  /**
+   * The fast path, offered a frame when nothing is queued ahead of it: handles it
+   * synchronously and returns true, or returns false to leave it to {@link handle}.
+   */
+  handleNow?(frame: F): boolean
+  /** The session fails with `error` (a bad frame, a handler that threw): called before it closes. */
+  failed?(error: TandemError): void
+  /** The session is over (once): closed by us, failed, or the link went away. */
+  closed(error?: Error): void
+}
+
+/**
+ * The skeleton every framed protocol session shares, on one {@link Link}: frames decoded
+ * and handled strictly in order (synchronously when nothing is queued and the protocol
+ * can), sends serialized so the chunks of one payload stay contiguous, a failure told to
+ * the peer in an error frame before the link closes, and one report of the end.
+ * The per-frame path takes no extra await: a frame is handled, and written, at once
+ * when nothing is ahead of it.
+ */
+export class FramedSession<F> {
+  private closed = false
+  private recvChain: Promise<void> = Promise.resolve()
+  /** Frames received and not yet handled: while any is, the next one queues behind it. */
+  private receiving = 0
+  private sendChain: Promise<void> = Promise.resolve()
+  /** Frames given to {@link send} and not yet accepted by the transport. */
+  private sending = 0
+
+  constructor (readonly link: Link, private readonly codec: FrameCodec<F>, private readonly handler: FrameHandler<F>) {}
+
+  get isClosed (): boolean { return this.closed }
+
+  start (): void {
+    this.link.start({
+      onFrame: bytes => { this.receive(bytes) },
+      onError: error => { this.fail(error) },
+      onClose: error => { this.end(error) }
+    })
+  }
+
+  /**
+   * Queues a frame; resolves once the transport accepted it (backpressure), or it was
+   * dropped because the session closed. Never rejects: a failed write ends the session.
+   */
+  send (frame: F): Promise<void> {
+    // nothing ahead of it: write it now rather than a microtask later (latency)
+    const sent = this.sending++ === 0 ? this.write(frame) : this.sendChain.then(() => this.write(frame))
+    this.sendChain = sent
+    return sent
+  }
+
+  /** Closes the link and reports the end (once). */
+  close (error?: TandemError): void {
+    if (this.closed) return
+    this.closed = true
+    this.link.close(error)
+    this.handler.closed(error)
+  }
+
+  /** Closes with a typed error, telling the peer why first (best effort). */
+  fail (err: unknown): void {
+    if (this.closed) return
+    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
+    this.handler.failed?.(error)
+    if (this.closed) return
+    // the error frame goes ahead of anything still queued: nothing after it matters
+    const told = this.codec.errorFrame === undefined ? null : this.link.send(this.codec.encode(this.codec.errorFrame(error))).catch(() => {})
+    this.closed = true
+    if (told === null) this.link.close(error)
+    else void told.finally(() => { this.link.close(error) })
+    this.handler.closed(error)
+  }
+
+  private receive (bytes: Uint8Array): void {
+    if (this.closed) return
+    let frame: F
+    try {
+      frame = this.codec.decode(bytes)
+      // nothing queued ahead of it: handle it now if the protocol can, before the
+      // transport goes on to its own bookkeeping (window updates…) — latency
+      if (this.receiving === 0 && this.handler.handleNow?.(frame) === true) return
+    } catch (err) {
+      if (this.receiving === 0) { this.fail(err); return }
+      // a bad frame behind queued ones fails the session in its turn
+      this.receiving++
+      this.recvChain = this.recvChain.then(() => { this.receiving--; this.fail(err) })
+      return
+    }
+    this.receiving++
+    this.recvChain = this.recvChain.then(() => this.handleInTurn(frame))
+  }
+
+  private async handleInTurn (frame: F): Promise<void> {
+    try {
+      if (!this.closed) await this.handler.handle(frame)
+    } catch (err) {
+      this.fail(err)
+    } finally {
+      this.receiving--
+    }
+  }
+
+  private async write (frame: F): Promise<void> {
+    try {
+      if (!this.closed) await this.link.send(this.codec.encode(frame))
+    } catch (err) {
+      this.end(err as Error)
+    } finally {
+      this.sending--
+    }
+  }
+
+  /** The link went away (or a write failed): report the end, once. */
+  private end (error?: Error): void {
+    if (this.closed) return
+    this.closed = true
+    this.handler.closed(error)
+  }
+}
