@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, expect, it } from 'vitest'
+
+// The README's code examples, run as they are written there, with the output it shows.
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const run = promisify(execFile)
+const dirs: string[] = []
+afterAll(async () => { await Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))) })
+
+/** The code block after `heading` in README.md, and the plain block that follows it (its output). */
+async function example (heading: string): Promise<{ code: string; output: string }> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8')
+  const from = readme.indexOf(heading)
+  expect(from, `README has a section "${heading}"`).toBeGreaterThanOrEqual(0)
+  const blocks = [...readme.slice(from).matchAll(/```(\w*)\n([\s\S]*?)```/g)]
+  const code = blocks[0]!
+  const output = blocks[1]!
+  expect(code[1]).toBe('ts')
+  expect(output[1]).toBe('')
+  return { code: code[2]!, output: output[2]! }
+}
+
+it('the embedding example runs as written and prints what the README shows', async () => {
+  const { code, output } = await example('## Embedding the engine')
+  // inside the repository, so `@tandem/engine` resolves as it would for an app that installed it
+  const dir = await mkdtemp(join(root, 'test', '.readme-'))
+  dirs.push(dir)
+  await writeFile(join(dir, 'example.mjs'), code)
+  const { stdout } = await run('node', ['example.mjs'], { cwd: dir, timeout: 60_000 })
+  expect(stdout).toBe(output)
+}, 90_000)
