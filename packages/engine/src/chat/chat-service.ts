@@ -9,6 +9,7 @@ import { ChatDoc, chatDocId } from '../model/chat-doc.js'
 import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord } from '../model/message.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
+import { BurstBatcher } from '../util/burst-batcher.js'
 import { toHex } from '../util/hex.js'
 
 /** What the chat service reads of the account it works for. */
@@ -33,8 +34,12 @@ export class ChatService {
   private readonly hlc: HybridLogicalClock
   /** Newest clocks of bulk adds (a backfill) not yet observed: read when idle, or before our next stamp. */
   private readonly clocksPending: Array<() => Hlc | null> = []
-  /** Per chat, messages sent in this burst: one transaction (one update, one log entry) for all. */
-  private readonly outgoing = new Map<string, { records: MessageRecord[]; appended: PromiseWithResolvers<void> }>()
+  /**
+   * Per chat, the first message after a quiet spell is appended at once (latency); the rest
+   * of its burst at the end of the burst, in one transaction: a transaction per message
+   * cost more than the message itself.
+   */
+  private readonly appends: BurstBatcher<string, MessageRecord>
 
   constructor (
     private readonly docs: DocHost,
@@ -47,6 +52,10 @@ export class ChatService {
     private readonly local: unknown
   ) {
     this.hlc = new HybridLogicalClock(runtime.now)
+    this.appends = new BurstBatcher(fn => { runtime.defer(fn) }, {
+      now: (chatId, record) => { this.appendAll(chatId, [record]) },
+      end: (chatId, records) => { if (records.length > 0) this.appendAll(chatId, records) }
+    })
   }
 
   /** An open chat doc's typed view. */
@@ -116,7 +125,7 @@ export class ChatService {
       counter: ts.counter
     }
     this.sent.track(chatId, record.id)
-    await this.appendInBurst(chatId, chat, record)
+    if (!this.appends.add(chatId, record)) await this.appends.ended(chatId)
     await this.docs.committed(chat.doc)
     return toMessage(chatId, record, this.sent.statusOf(chatId, chat, record.id))
   }
@@ -145,30 +154,10 @@ export class ChatService {
     return chat.size
   }
 
-  /**
-   * The first message after a quiet spell is appended at once (latency); the rest of its
-   * burst at the end of the burst, in one transaction: a transaction per message cost
-   * more than the message itself.
-   */
-  private appendInBurst (chatId: string, chat: ChatDoc, record: MessageRecord): Promise<void> {
-    const batch = this.outgoing.get(chatId)
-    if (batch !== undefined) {
-      batch.records.push(record)
-      return batch.appended.promise
-    }
-    chat.doc.transact(() => { chat.append(record) }, this.local)
-    const b = { records: [] as MessageRecord[], appended: Promise.withResolvers<void>() }
-    this.outgoing.set(chatId, b)
-    this.runtime.defer(() => {
-      this.outgoing.delete(chatId)
-      try {
-        if (b.records.length > 0) chat.doc.transact(() => { for (const r of b.records) chat.append(r) }, this.local)
-        b.appended.resolve()
-      } catch (err) {
-        b.appended.reject(err)
-      }
-    })
-    return Promise.resolve()
+  /** One transaction, one update, one log entry for all of `records`. */
+  private appendAll (chatId: string, records: MessageRecord[]): void {
+    const chat = this.chats.get(chatId)!
+    chat.doc.transact(() => { for (const r of records) chat.append(r) }, this.local)
   }
 
   /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
