@@ -83,6 +83,49 @@ describe('the engine in a Chromium tab', () => {
     expect(await pageTexts(tab)).toEqual(['hello from node', 'hello from the browser'])
   })
 
+  it('a revoked browser device is refused by the relay with the same typed error a Node device gets, shown on the page', async () => {
+    const tablet = await openDevice(await browser.newContext(), 'tablet')
+    const tabletId = (await tablet.getAttribute('#status', 'data-peer-id'))!
+    await tablet.fill('#credentials', node.exportAccountCredentials())
+    await tablet.click('#join-account button')
+    await untilPage(tablet, ['hello from node'])
+    await node.revokeDevice(tabletId)
+    await tablet.waitForFunction(() => document.querySelector('#error')?.textContent?.includes('ERR_DEVICE_REVOKED') === true, undefined, { timeout: 30_000 })
+    await tablet.context().close()
+  })
+
+  it('a browser store whose records were altered is reported corrupt (ERR_STORE_CORRUPT), not opened as a new device', async () => {
+    const context = await browser.newContext()
+    const tab = await openDevice(context, 'damaged')
+    // leave the device's page (its engine closes the store) for one of the same origin that opens no device
+    await tab.goto(`${page.url}?relay=none`)
+    await tab.evaluate(async () => {
+      // overwrite the device's key record (meta!peer-key) with bytes that are no key
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('tandem/damaged')
+        open.onsuccess = () => { resolve(open.result) }
+        open.onerror = () => { reject(open.error) }
+      })
+      const store = db.transaction('tandem/damaged', 'readwrite').objectStore('tandem/damaged')
+      const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
+        const all = store.getAllKeys()
+        all.onsuccess = () => { resolve(all.result) }
+        all.onerror = () => { reject(all.error) }
+      })
+      const text = (k: IDBValidKey): string => typeof k === 'string' ? k : new TextDecoder().decode(k as Uint8Array)
+      const key = keys.find(k => text(k) === 'meta!peer-key')
+      if (key === undefined) throw new Error(`no meta!peer-key among ${keys.length} keys`)
+      store.put(new Uint8Array([1, 2, 3, 4]), key)
+      await new Promise(resolve => { store.transaction.oncomplete = resolve })
+      db.close()
+    })
+    await tab.goto(`${page.url}?device=damaged&relay=${encodeURIComponent(relayWs)}`)
+    await tab.waitForSelector('#error:not([hidden])', { timeout: 30_000 })
+    expect(await tab.textContent('#error')).toContain('ERR_STORE_CORRUPT')
+    expect(await tab.isHidden('#setup')).toBe(true)
+    await context.close()
+  })
+
   it('a fresh browser profile joins and gets the whole history from the relay alone', async () => {
     const credentials = node.exportAccountCredentials()
     await tab.close()

@@ -1,2 +1,3 @@
-// Load first in an entry point that uses libp2p on Node 20 (the engine loads it for itself).
+// libp2p 3 calls Promise.withResolvers (Node 22+, current browsers): both assemblies load this first.
+// On Node, `@tandem/engine/polyfill` is node/polyfill.ts (this, and a WebSocket for dialing /ws relays).
 import '@tandem/transport/polyfill'

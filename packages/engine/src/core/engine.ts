@@ -68,7 +68,6 @@ export class Engine {
     options: EngineCoreOptions
   ) {
     const network = options.network === undefined ? {} : options.network
-    const relayClients = (): RelayClientList => this.replication.relayClients()
     this.account = new AccountService(store, docs, runtime, this.events, this.peerId, options.deviceName ?? platform.defaultDeviceName(), {
       deviceListed: peerId => { this.replication.deviceListed(peerId) },
       deviceRevoked: peerId => { this.replication.deviceRevoked(peerId) },
@@ -76,7 +75,7 @@ export class Engine {
       accountAdopted: async () => { if (this.started) await this.replication.accountAdopted() }
     }, identity, LOCAL)
     const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
-    const sent = new SentTracker(hasRelays, relayClients, chatId => this.chats.get(chatId), this.events)
+    const sent = new SentTracker(hasRelays, () => this.replication.relayClients(), chatId => this.chats.get(chatId), this.events)
     this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
     this.replication = new Replication(peerKey, this.peerId, { network, relayIds: options.relayIds ?? [] }, platform.libp2p,
       store, docs, this.account, sent, new BlobCodec(platform.compression), this.events, runtime)
@@ -203,4 +202,3 @@ export class Engine {
   addRelayLink (relayId: string, link: Link): void { this.replication.addRelayLink(relayId, link) }
 }
 
-type RelayClientList = ReturnType<Replication['relayClients']>
