@@ -97,7 +97,7 @@ describe('the engine in a Chromium tab', () => {
   it('a browser store whose records were altered is reported corrupt (ERR_STORE_CORRUPT), not opened as a new device', async () => {
     const context = await browser.newContext()
     const tab = await openDevice(context, 'damaged')
-    // leave the device's page (its engine closes the store) for one of the same origin that opens no device
+    // leave the device's page (its engine closes the store) for another page of the same origin
     await tab.goto(`${page.url}?relay=none`)
     await tab.evaluate(async () => {
       // overwrite the device's key record (meta!peer-key) with bytes that are no key
