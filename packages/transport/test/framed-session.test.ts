@@ -34,7 +34,7 @@ class TestLink implements Link {
   }
 
   close (error?: TandemError): void { this.closedWith.push(error) }
-  deliver (frame: string): void { this.handlers!.onFrame(text.encode(frame)) }
+  deliver (...frames: string[]): void { for (const f of frames) this.handlers!.onFrame(text.encode(f)) }
   drain (): void { this.congestedNow = false; for (const d of this.drains.splice(0)) d() }
 }
 
@@ -66,9 +66,7 @@ const settle = async (): Promise<void> => { for (let i = 0; i < 10; i++) await P
 describe('FramedSession', () => {
   it('handles frames strictly in order, the next once the one before is done', async () => {
     const { link, seen, release } = session()
-    link.deliver('slow-1')
-    link.deliver('2')
-    link.deliver('3')
+    link.deliver('slow-1', '2', '3')
     await settle()
     expect(seen).toEqual([])
     release()
@@ -133,10 +131,7 @@ describe('FramedSession', () => {
 
   it('handles the frames before a bad one first, then fails in its turn', async () => {
     const { link, seen, ends, release } = session()
-    link.deliver('slow-1')
-    link.deliver('2')
-    link.deliver('bad')
-    link.deliver('4')
+    link.deliver('slow-1', '2', 'bad', '4')
     await settle()
     expect(ends).toEqual([])
     release()

@@ -1,18 +1,38 @@
 import {
   MalformedFrameError, STORE_PROTOCOL_VERSION, chunkPayload, decodeStoreFrame, encodeStoreFrame,
-  errorFromWire, type StoreFrame, type TandemError
+  errorFromWire, type DeviceCertificate, type SignedDeviceList, type StoreFrame, type TandemError
 } from '@tandem/protocol'
+import type { LogSize } from '@tandem/storage'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import { Reassembler } from '../sync/reassembler.js'
 import { MAX_PAYLOAD_BYTES } from '../sync/session.js'
-import type { RelayClient } from './relay-client.js'
 
 /** A device sends the relay no ERROR frame (the relay's frames are tags 20–30): on a failure it just closes. */
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame }
 
+/** What a relay connection needs for its hello, and where it hands what the relay sends (the relay client wires it). */
+export interface RelayConnectionHandler {
+  certificate(): DeviceCertificate
+  /** The newest signed device list this device has, for the hello. */
+  deviceList(): SignedDeviceList
+  /** The relay welcomed us, with its device list. */
+  opened(conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void>
+  closed(conn: RelayConnection, error?: Error): void
+  failed(error: TandemError): void
+  backlog(docId: string, head: number, entries: number, bytes: number): void
+  caughtUp(docId: string): void
+  /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
+  received(docId: string, seq: number, blob: Uint8Array | null): Promise<void>
+  live(docId: string, liveId: number, blob: Uint8Array): Promise<void>
+  committed(docId: string, seq: number, liveId: number): Promise<void>
+  acked(docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void>
+  docError(conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void
+  ephemeral(docId: string, from: string, payload: Uint8Array): void
+}
+
 /**
  * One /tandem/store stream to a relay: the handshake, then frames in both
- * directions. Blob chunks are reassembled per doc and handed to the client;
+ * directions. Blob chunks are reassembled per doc and handed to the handler;
  * uploads are sent through one chain so each one's chunks stay in order
  * (the framing skeleton is {@link FramedSession}).
  */
@@ -23,11 +43,11 @@ export class RelayConnection {
   private readonly receiving = new Map<string, string>()
   private readonly framed: FramedSession<StoreFrame>
 
-  constructor (readonly link: Link, private readonly client: RelayClient) {
+  constructor (readonly link: Link, private readonly client: RelayConnectionHandler) {
     this.framed = new FramedSession(link, STORE_FRAMES, {
       handle: frame => this.handle(frame),
-      failed: error => { this.client.connectionError(error) },
-      closed: error => { this.client.connectionClosed(this, error) }
+      failed: error => { this.client.failed(error) },
+      closed: error => { this.client.closed(this, error) }
     })
   }
 
@@ -35,7 +55,7 @@ export class RelayConnection {
 
   start (): void {
     this.framed.start()
-    void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.host.certificate, deviceList: this.client.host.deviceList() })
+    void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.certificate(), deviceList: this.client.deviceList() })
   }
 
   send (frame: StoreFrame): Promise<void> { return this.framed.send(frame) }
@@ -58,7 +78,7 @@ export class RelayConnection {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'welcome') throw new MalformedFrameError(`expected welcome, got ${frame.type}`)
       this.open = true
-      await this.client.connected(this, frame.deviceList)
+      await this.client.opened(this, frame.deviceList)
       return
     }
     switch (frame.type) {

@@ -1,0 +1,195 @@
+import { MalformedFrameError, TandemError } from '@tandem/protocol'
+import type * as Y from 'yjs'
+import type { DecodedBlob } from './blob-codec.js'
+import type { RelayClientEvents, RelayClientHost } from './relay-client.js'
+import type { RelayConnection } from './relay-connection.js'
+import { RelayOrigin } from './relay-origin.js'
+import type { RelayState } from './relay-state.js'
+import type { RelayStateSaver } from './relay-state-saver.js'
+import { mergeSv, type StateVector } from './state-vector.js'
+
+/** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
+const MAX_LIVE_PENDING = 1024
+
+export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck'>
+
+export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError'> {
+  /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
+  onAdvanced(docId: string): void
+}
+
+/** How far the backfill of one subscribed doc has come. */
+interface DocProgress { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }
+
+/**
+ * The reading half of a relay client: subscribes to each doc since its cursor, applies
+ * what the relay sends (backfill, live blobs, notices of entries we have without their
+ * bytes), moves the cursor, and tracks the backfill's progress and whether the relay is
+ * live for us (every doc subscribed and caught up).
+ */
+export class RelayReader {
+  /** Origin of the updates it applies: they are (or are about to be) in the relay's log, never uploaded back. */
+  readonly origin: RelayOrigin
+  private readonly progress = new Map<string, DocProgress>()
+  private readonly receivedSeq = new Map<string, number>()
+  /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until a notice names its entry. */
+  private readonly liveReach = new Map<string, Map<number, StateVector>>()
+  /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
+  private readonly subscribing = new Set<string>()
+  private wasLive = false
+
+  constructor (
+    private readonly relayId: string,
+    private readonly host: RelayReaderHost,
+    private readonly state: RelayState,
+    private readonly saver: RelayStateSaver,
+    /** The open connection to the relay, if any. */
+    private readonly connection: () => RelayConnection | null,
+    private readonly events: RelayReaderEvents
+  ) {
+    this.origin = new RelayOrigin(relayId)
+  }
+
+  /** The relay is live for this doc (subscribed and caught up): what we upload reaches its other subscribers at once. */
+  carries (docId: string): boolean { return this.connection() !== null && this.progress.get(docId)?.caughtUp === true }
+
+  /** Every doc we keep on the relay is subscribed and caught up: what other devices upload reaches us at once. */
+  get isLive (): boolean {
+    if (this.connection() === null || this.subscribing.size > 0) return false
+    for (const p of this.progress.values()) if (!p.caughtUp) return false
+    return true
+  }
+
+  /** A new connection: nothing is subscribed on it yet. */
+  connected (): void {
+    this.progress.clear()
+    this.liveReach.clear()
+    this.subscribing.clear()
+  }
+
+  disconnected (): void {
+    this.wasLive = false // the connection's loss is news enough (onConnection)
+  }
+
+  /** Subscribes to a doc since our cursor (with the membership record it is served under). */
+  subscribe (conn: RelayConnection, docId: string): void {
+    const record = this.host.membership(docId)
+    if (record !== null) void conn.send({ type: 'membership', record })
+    this.subscribing.add(docId)
+    this.progress.delete(docId)
+    this.checkLive()
+    void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
+  }
+
+  /** The relay refused a subscription: that doc is not kept on this relay (not live, and not waited for). */
+  refused (docId: string): void {
+    if (this.subscribing.delete(docId)) this.checkLive()
+  }
+
+  backlog (docId: string, head: number, entries: number, bytes: number): void {
+    this.subscribing.delete(docId)
+    this.progress.set(docId, { head, entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
+    this.emitProgress()
+    this.checkLive()
+  }
+
+  caughtUp (docId: string): void {
+    const p = this.progress.get(docId)
+    if (p !== undefined && !p.caughtUp) { p.caughtUp = true; p.entriesDone = p.entries; p.bytesDone = p.bytes; this.emitProgress() }
+    this.checkLive()
+  }
+
+  /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
+  async received (docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
+    const doc = await this.host.open(docId)
+    const opened = blob === null ? null : await this.open(docId, seq, blob)
+    if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+    this.advance(docId, doc, seq, opened?.reach ?? null, blob?.byteLength ?? 0)
+  }
+
+  /**
+   * Another device's blob, sent before the relay made it durable: applied now (latency),
+   * while the cursor and "sent" wait for the notice that names its entry — a relay that crashes
+   * first never stores it, and its uploader sends it again.
+   */
+  async live (docId: string, liveId: number, blob: Uint8Array): Promise<void> {
+    const doc = this.host.get(docId) ?? await this.host.open(docId)
+    const opened = await this.open(docId, 0, blob)
+    if (opened === null) return
+    this.applyBlob(docId, doc, 0, opened)
+    let pending = this.liveReach.get(docId)
+    if (pending === undefined) { pending = new Map(); this.liveReach.set(docId, pending) }
+    if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
+    pending.set(liveId, opened.reach)
+  }
+
+  /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes. */
+  async committed (docId: string, seq: number, liveId: number): Promise<void> {
+    const doc = await this.host.open(docId)
+    const pending = this.liveReach.get(docId)
+    const reach = pending?.get(liveId) ?? null
+    pending?.delete(liveId)
+    this.advance(docId, doc, seq, reach, 0)
+  }
+
+  private checkLive (): void {
+    const live = this.isLive
+    if (live === this.wasLive) return
+    this.wasLive = live
+    this.events.onLive(this.relayId, live)
+  }
+
+  private applyBlob (docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob): void {
+    try {
+      this.host.apply(docId, doc, opened.update, this.origin)
+    } catch (err) {
+      this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
+    }
+  }
+
+  /** Entry `seq` is in hand; `reach` (from its blob's header) is what the relay now holds, when known. */
+  private advance (docId: string, doc: Y.Doc, seq: number, reach: StateVector | null, bytes: number): void {
+    const st = this.state.doc(docId)
+    let ackedNow = false
+    if (reach !== null) {
+      // with a chain of diffs, a blob's reach is what the relay holds
+      mergeSv(st.uploaded, reach)
+      ackedNow = mergeSv(st.acked, reach)
+    }
+    this.receivedSeq.set(docId, Math.max(seq, this.receivedSeq.get(docId) ?? 0))
+    // The cursor moves only while the doc has no pending (dependency-less) structs: those are
+    // not on our disk, so after a restart we must fetch them from the relay again.
+    if (doc.store.pendingStructs === null && doc.store.pendingDs === null) st.cursor = Math.max(st.cursor, this.receivedSeq.get(docId)!)
+    const p = this.progress.get(docId)
+    if (p !== undefined && !p.caughtUp && seq <= p.head) {
+      p.entriesDone = Math.min(p.entries, p.entriesDone + 1)
+      p.bytesDone += bytes
+      this.emitProgress()
+    }
+    if (ackedNow) this.saver.ackGrew(docId)
+    // (the relay holding more of other devices' writes changes no status of ours)
+    if (ackedNow && this.host.awaitsAck(docId)) this.saver.saveSoon(docId)
+    else this.saver.saveLater(docId)
+    this.events.onAdvanced(docId)
+  }
+
+  /** The update inside a relay blob, or null (reported) if this device cannot read it. */
+  private async open (docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
+    try {
+      return await this.host.codec.decode(blob)
+    } catch (err) {
+      const error = err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
+      this.events.onError(error)
+      return null
+    }
+  }
+
+  private emitProgress (): void {
+    let entriesDone = 0; let entriesTotal = 0; let bytesDone = 0; let bytesTotal = 0; let caughtUp = true
+    for (const p of this.progress.values()) {
+      entriesDone += p.entriesDone; entriesTotal += p.entries; bytesDone += p.bytesDone; bytesTotal += p.bytes
+      caughtUp &&= p.caughtUp
+    }
+    this.events.onProgress({ relay: this.relayId, entriesDone, entriesTotal, bytesDone, bytesTotal, caughtUp })
+  }
+}

@@ -1,0 +1,220 @@
+import type { TandemError } from '@tandem/protocol'
+import type { LogSize } from '@tandem/storage'
+import * as Y from 'yjs'
+import type { Runtime } from '../runtime.js'
+import { BurstBatcher } from '../util/burst-batcher.js'
+import type { RelayClientEvents, RelayClientHost } from './relay-client.js'
+import type { RelayConnection } from './relay-connection.js'
+import type { OutboxEntry, RelayState } from './relay-state.js'
+import type { RelayStateSaver } from './relay-state-saver.js'
+import { mergeSv } from './state-vector.js'
+import { SnapshotPolicy } from './snapshot-policy.js'
+import { UploadCutter, type Cut } from './upload-cutter.js'
+
+/**
+ * Content learned from a peer is uploaded only if the relay still lacks it after this
+ * long: the device that wrote it normally uploads it itself, and the relay then sends it
+ * to us, which makes our diff empty. (Uploading at once made every LAN-learned update a
+ * second, duplicate append on the relay.)
+ */
+export const PEER_UPLOAD_GRACE_MS = 2_000
+
+export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get'>
+export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
+
+/**
+ * The writing half of a relay client: uploads what the relay lacks (our own writes at
+ * once, peers' after a grace period; see UploadCutter) through a persistent outbox, resent
+ * byte-identical until acked so the relay stores each exactly once; takes the relay's acks;
+ * and uploads a snapshot when the {@link SnapshotPolicy} says so.
+ */
+export class RelayUploader {
+  private outbox: OutboxEntry[] = []
+  private nextUploadId = 1
+  private readonly cutter = new UploadCutter()
+  private readonly snapshots = new SnapshotPolicy()
+  /**
+   * Our own writes go up in one upload per burst. The first write after a quiet spell goes
+   * up at once, without waiting for the end of its burst (latency: the relay passes it on
+   * to the other devices the moment it arrives); the rest of the burst at its end. A flush
+   * under way would only queue it: then the whole burst goes at its end.
+   */
+  private readonly ownWrites = new BurstBatcher<string, null>(fn => { this.runtime.defer(fn) }, {
+    now: docId => {
+      if (this.flushesRunning > 0) return false
+      void this.flush(docId, false).catch(this.report)
+    },
+    end: (docId, _, firstWentNow) => {
+      if (this.stopped) return
+      // (a flush with nothing collected would cut the whole doc to find nothing)
+      if (!firstWentNow || this.cutter.has(docId)) void this.flush(docId, false).catch(this.report)
+    }
+  })
+
+  /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
+  private readonly graceTimers = new Map<string, unknown>()
+  private flushing: Promise<void> = Promise.resolve()
+  /** Flushes queued or under way. */
+  private flushesRunning = 0
+  private stopped = false
+  /** Callers of {@link settle} waiting. */
+  private readonly settleWaiters = new Set<() => void>()
+  private readonly report = (err: unknown): void => { this.events.onError(err as TandemError) }
+
+  constructor (
+    private readonly host: RelayUploaderHost,
+    private readonly state: RelayState,
+    private readonly saver: RelayStateSaver,
+    private readonly runtime: Runtime,
+    /** The open connection to the relay, if any. */
+    private readonly connection: () => RelayConnection | null,
+    private readonly events: RelayUploaderEvents
+  ) {}
+
+  /** Takes the outbox as it was on disk. */
+  loaded (outbox: OutboxEntry[]): void {
+    this.outbox = outbox
+    for (const e of this.outbox) this.nextUploadId = Math.max(this.nextUploadId, e.uploadId + 1)
+  }
+
+  /** Blobs still waiting for the relay's ack. */
+  get pending (): number { return this.outbox.length }
+
+  /** An update of one of our own transactions: it goes up with its burst. */
+  ownWrite (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+    this.cutter.collect(docId, update, transaction)
+    this.scheduleFlush(docId)
+  }
+
+  /** Uploads our own writes the relay lacks, at the end of the current burst (or at once after a quiet spell). */
+  scheduleFlush (docId: string): void {
+    if (!this.stopped) this.ownWrites.add(docId, null)
+  }
+
+  /** Uploads whatever the relay lacks (peers' content too) once the grace period is over. */
+  scheduleGrace (docId: string): void {
+    if (this.stopped || this.graceTimers.has(docId)) return
+    this.graceTimers.set(docId, this.runtime.setTimeout(() => {
+      this.graceTimers.delete(docId)
+      if (this.stopped || this.connection() === null) return // the next connection schedules it again
+      void this.flush(docId, true).catch(this.report)
+    }, PEER_UPLOAD_GRACE_MS))
+  }
+
+  /** A new connection: everything in the outbox goes again, byte-identical. */
+  resend (conn: RelayConnection): void {
+    for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
+  }
+
+  /**
+   * Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if
+   * connected. Unless `all`, only this session's own writes (the doc's client id).
+   */
+  flush (docId: string, all: boolean): Promise<void> {
+    // one at a time: a diff is cut against `uploaded`, which only the previous flush's entry (once in the outbox) may raise
+    this.flushesRunning++
+    const run = this.flushing.then(() => this.flushNow(docId, all)).finally(() => { this.flushesRunning-- })
+    this.flushing = run.catch(() => {})
+    return run
+  }
+
+  async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
+    if (this.snapshots.snapshotAcked(uploadId, docId, seq, tail)) {
+      this.snapshotIfDue(docId)
+      this.checkSettled()
+      return
+    }
+    this.snapshots.relaySnapshotSize(docId, tail.snapshotBytes)
+    const i = this.outbox.findIndex(e => e.uploadId === uploadId)
+    if (i < 0) return
+    const [entry] = this.outbox.splice(i, 1)
+    const st = this.state.doc(docId)
+    const grew = mergeSv(st.acked, entry!.sv)
+    await this.saver.persist(docId, [], [entry!])
+    if (grew) this.events.onAcked(docId, st.ackedDurable)
+    this.snapshots.appendAcked(docId, seq, entry!.blob.byteLength, tail)
+    this.snapshotIfDue(docId)
+    this.checkSettled()
+  }
+
+  /** The relay refused upload `uploadId` (0: not about an upload). */
+  refused (uploadId: number): void {
+    this.snapshots.dropped(uploadId)
+    this.checkSettled()
+  }
+
+  /** Uploads a snapshot of the doc if one is due now (see {@link SnapshotPolicy.due}). */
+  snapshotIfDue (docId: string): void {
+    if (this.snapshots.due(docId, this.state.doc(docId).cursor, this.outbox)) this.snapshot(docId)
+  }
+
+  /** The connection is gone, and with it every snapshot on its way. */
+  disconnected (): void {
+    this.snapshots.connectionLost()
+    this.checkSettled()
+  }
+
+  /**
+   * Resolves once nothing of ours is on its way to the relay — no upload waiting for its
+   * ack, no snapshot advised or under way — or the connection is gone, or after
+   * `timeoutMs`. A device that quits right after its last message otherwise cut off the
+   * snapshot it had just started, and left the relay a log where a snapshot belonged.
+   */
+  settle (timeoutMs: number): Promise<void> {
+    if (this.settled) return Promise.resolve()
+    return new Promise(resolve => {
+      const done = (): void => { this.runtime.clearTimeout(timer); this.settleWaiters.delete(done); resolve() }
+      const timer = this.runtime.setTimeout(done, timeoutMs)
+      this.settleWaiters.add(done)
+    })
+  }
+
+  /** Nothing is flushed or uploaded from now on. */
+  stop (): void {
+    this.stopped = true
+    for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
+    this.graceTimers.clear()
+  }
+
+  private get settled (): boolean {
+    return this.connection() === null || (this.outbox.length === 0 && this.snapshots.settled)
+  }
+
+  private checkSettled (): void {
+    if (this.settleWaiters.size > 0 && this.settled) for (const done of [...this.settleWaiters]) done()
+  }
+
+  private async flushNow (docId: string, all: boolean): Promise<void> {
+    const doc = this.host.get(docId)
+    if (doc === undefined) return
+    const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
+    if (cut !== null) await this.commitUpload(docId, cut)
+  }
+
+  /** Seals an update into an outbox entry (persisted), then sends it if connected. */
+  private async commitUpload (docId: string, cut: Cut): Promise<void> {
+    const st = this.state.doc(docId)
+    const blob = await this.host.codec.encode(cut.update, cut.reach)
+    const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
+    mergeSv(st.uploaded, cut.uploaded)
+    this.outbox.push(entry)
+    // queued before it is sent, so the relay's ack can only remove it after it is stored;
+    // not awaited first: the relay passes it on to live subscribers on arrival (latency)
+    const saved = this.saver.persist(docId, [entry])
+    this.connection()?.upload(docId, entry.uploadId, blob)
+    await saved
+  }
+
+  private snapshot (docId: string): void {
+    const st = this.state.doc(docId)
+    const doc = this.host.get(docId)
+    const conn = this.connection()
+    if (conn === null || doc === undefined || st.cursor < 1 || this.snapshots.isUnderWay(docId)) return
+    const uploadId = this.nextUploadId++
+    const covers = st.cursor
+    this.snapshots.started(docId, uploadId)
+    void this.host.codec.encode(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
+      if (this.connection() === conn && this.snapshots.isSnapshot(uploadId)) conn.upload(docId, uploadId, blob, covers)
+    }, err => { this.snapshots.dropped(uploadId); this.checkSettled(); this.events.onError(err as TandemError) })
+  }
+}
