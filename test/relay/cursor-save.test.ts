@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest'
 // the relay's log (its cursor) is saved lazily: what it costs a device to receive a message.
 
 const RELAY = 'relay'
-/** RelayClient's CURSOR_SAVE_MS. */
+/** The relay client's CURSOR_SAVE_MS (relay/relay-state-saver.ts). */
 const CURSOR_SAVE_MS = 250
 
 const stops: Array<() => Promise<unknown>> = []

@@ -24,7 +24,7 @@ export interface LinkConformanceOptions {
 const WAIT_MS = 10_000
 
 /**
- * The Link contract as the engine uses it (sync/session.ts, relay/relay-connection.ts): frames
+ * The Link contract as its users rely on it (FramedSession, under SyncSession, RelayConnection and the relay's StoreSession): frames
  * whole and in order, nothing lost under backpressure, the close ordered after the frames sent
  * before it (the session sends an ERROR frame, then closes), a close seen on both sides, a send
  * on a closed link that settles rather than hangs, and the frame bound enforced by the receiver.
