@@ -10,10 +10,12 @@ import { afterAll, expect, it } from 'vitest'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const run = promisify(execFile)
 const dirs: string[] = []
-afterAll(async () => { await Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))) })
+afterAll(async () => {
+  await Promise.all(dirs.map(d => rm(d, { recursive: true, force: true })))
+})
 
 /** The code block after `heading` in README.md, and the plain block that follows it (its output). */
-async function example (heading: string): Promise<{ code: string; output: string }> {
+async function example(heading: string): Promise<{ code: string; output: string }> {
   const readme = await readFile(join(root, 'README.md'), 'utf8')
   const from = readme.indexOf(heading)
   expect(from, `README has a section "${heading}"`).toBeGreaterThanOrEqual(0)

@@ -7,24 +7,42 @@ let engine: Engine | null = null
 
 const device = {
   /** Opens and starts a device with a fresh store name (a new device), connected to `relay`. */
-  async start (storeName: string, relay: string): Promise<void> {
+  async start(storeName: string, relay: string): Promise<void> {
     engine = await createEngine({ storeName, deviceName: 'bench-browser', network: { relays: [relay], allowLoopbackWs: true } })
     await engine.start()
   },
   /** Joins the account and resolves once chat `chatId` holds `n` messages: ms from join to all. */
-  async join (credentials: string, chatId: string, n: number, timeoutMs: number): Promise<number> {
+  async join(credentials: string, chatId: string, n: number, timeoutMs: number): Promise<number> {
     const e = engine!
     const t0 = performance.now()
     const all = new Promise<void>((resolve, reject) => {
-      const count = (): number => { try { return e.messageCount(chatId) } catch { return 0 } }
-      const timer = setTimeout(() => { off(); reject(new Error(`only ${count()}/${n} messages after ${timeoutMs} ms`)) }, timeoutMs)
-      const off = e.subscribe(() => { if (count() >= n) { clearTimeout(timer); off(); resolve() } })
+      const count = (): number => {
+        try {
+          return e.messageCount(chatId)
+        } catch {
+          return 0
+        }
+      }
+      const timer = setTimeout(() => {
+        off()
+        reject(new Error(`only ${count()}/${n} messages after ${timeoutMs} ms`))
+      }, timeoutMs)
+      const off = e.subscribe(() => {
+        if (count() >= n) {
+          clearTimeout(timer)
+          off()
+          resolve()
+        }
+      })
     })
     await e.joinAccount(credentials)
     await all
     return performance.now() - t0
   },
-  async stop (): Promise<void> { await engine?.stop(); engine = null }
+  async stop(): Promise<void> {
+    await engine?.stop()
+    engine = null
+  }
 }
 
 ;(window as unknown as { benchDevice: typeof device }).benchDevice = device

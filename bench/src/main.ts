@@ -34,30 +34,52 @@ const { values: args } = parseArgs({
 })
 const full = args.full
 const only = args.only === undefined ? null : new Set(args.only.split(','))
-const want = (section: string): boolean => only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section)
+const want = (section: string): boolean => (only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section))
 const SYSTEMS = args.systems.split(',') as SystemKey[]
 
 /** Quick and full plans. Where quick scales a measure down, the table says so. */
 const plan = full
   ? {
-      history: [10_000, 100_000], historyRuns: 3, millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
-      browser: [10_000, 100_000], browserRuns: 3,
-      latency: 1_000, latencyAm: 1_000, latencyRuns: 3,
-      throughput: 20_000, throughputAm: 5_000, throughputRuns: 5,
-      merge: 10_000, mergeAm: 10_000, mergeRuns: 3,
-      cold: { chats: 1_000, perChat: 1_000 }, coldRuns: 3,
+      history: [10_000, 100_000],
+      historyRuns: 3,
+      millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
+      browser: [10_000, 100_000],
+      browserRuns: 3,
+      latency: 1_000,
+      latencyAm: 1_000,
+      latencyRuns: 3,
+      throughput: 20_000,
+      throughputAm: 5_000,
+      throughputRuns: 5,
+      merge: 10_000,
+      mergeAm: 10_000,
+      mergeRuns: 3,
+      cold: { chats: 1_000, perChat: 1_000 },
+      coldRuns: 3,
       scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
-      tcpBytes: 1024 * 2 ** 20, yjs: [10_000, 100_000]
+      tcpBytes: 1024 * 2 ** 20,
+      yjs: [10_000, 100_000]
     }
   : {
-      history: [10_000], historyRuns: 3, millionRuns: 1,
-      browser: [10_000], browserRuns: 3,
-      latency: 200, latencyAm: 50, latencyRuns: 3,
-      throughput: 2_000, throughputAm: 500, throughputRuns: 3,
-      merge: 1_000, mergeAm: 500, mergeRuns: 3,
-      cold: { chats: 10, perChat: 1_000 }, coldRuns: 3,
+      history: [10_000],
+      historyRuns: 3,
+      millionRuns: 1,
+      browser: [10_000],
+      browserRuns: 3,
+      latency: 200,
+      latencyAm: 50,
+      latencyRuns: 3,
+      throughput: 2_000,
+      throughputAm: 500,
+      throughputRuns: 3,
+      merge: 1_000,
+      mergeAm: 500,
+      mergeRuns: 3,
+      cold: { chats: 10, perChat: 1_000 },
+      coldRuns: 3,
       scale: { devices: 100, processes: 2, active: 10, intervalMs: 1_000, windowS: 10 },
-      tcpBytes: 256 * 2 ** 20, yjs: [10_000]
+      tcpBytes: 256 * 2 ** 20,
+      yjs: [10_000]
     }
 
 if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
@@ -70,21 +92,41 @@ if (args.runs !== undefined) {
 const resultsDir = new URL('../results/', import.meta.url)
 const started = new Date()
 const results: Record<string, unknown> = {
-  date: started.toISOString(), mode: full ? 'full' : 'quick', argv, node: process.version,
-  cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30),
-  loadavgAtStart: (await readFile('/proc/loadavg', 'utf8')).trim(), plan,
-  commit: (() => { try { return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() } catch { return null } })(),
-  dirty: (() => { try { return execSync('git status --porcelain -- packages apps', { encoding: 'utf8' }).trim().split('\n').filter(Boolean) } catch { return null } })()
+  date: started.toISOString(),
+  mode: full ? 'full' : 'quick',
+  argv,
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  loadavgAtStart: (await readFile('/proc/loadavg', 'utf8')).trim(),
+  plan,
+  commit: (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim()
+    } catch {
+      return null
+    }
+  })(),
+  dirty: (() => {
+    try {
+      return execSync('git status --porcelain -- packages apps', { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+    } catch {
+      return null
+    }
+  })()
 }
-const log = (s: string): void => { process.stderr.write(`[bench ${((performance.now()) / 1000).toFixed(0)}s] ${s}\n`) }
+const log = (s: string): void => {
+  process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(0)}s] ${s}\n`)
+}
 
-async function save (): Promise<void> {
+async function save(): Promise<void> {
   await mkdir(resultsDir, { recursive: true })
   await writeFile(new URL('latest.json', resultsDir), JSON.stringify(results, null, 2))
 }
 
 /** Runs one measurement; a failure is recorded (and shown in the table) instead of ending the suite. */
-async function attempt<T> (name: string, fn: () => Promise<T> | T): Promise<T | { error: string }> {
+async function attempt<T>(name: string, fn: () => Promise<T> | T): Promise<T | { error: string }> {
   log(`${name} …`)
   const t0 = performance.now()
   try {
@@ -93,7 +135,9 @@ async function attempt<T> (name: string, fn: () => Promise<T> | T): Promise<T | 
     results[name] = r
     return r
   } catch (err) {
-    const error = String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300)
+    const error = String((err as Error)?.message ?? err)
+      .split('\n')[0]!
+      .slice(0, 300)
     log(`${name} FAILED: ${error}`)
     results[name] = { error }
     return { error }
@@ -161,72 +205,176 @@ await save()
 // ── table ────────────────────────────────────────────────────────────────────
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-const ms = (x: number): string => x < 10 ? `${fmt(x, 2)} ms` : `${fmt(x)} ms`
-const cell = <T>(r: T | { error: string } | undefined, f: (r: T) => string): string => r === undefined ? '—' : ok(r) ? f(r) : `failed (${r.error.slice(0, 60)})`
-const k = (n: number): string => n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n)
+const ms = (x: number): string => (x < 10 ? `${fmt(x, 2)} ms` : `${fmt(x)} ms`)
+const cell = <T>(r: T | { error: string } | undefined, f: (r: T) => string): string => (r === undefined ? '—' : ok(r) ? f(r) : `failed (${r.error.slice(0, 60)})`)
+const k = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n))
 type Row = [string, string, string, string, string]
 const rows: Row[] = []
 const verdicts: string[] = []
-const verdict = (text: string, met: boolean | null): void => { verdicts.push(`${met === null ? '?' : met ? 'MET' : 'MISSED'}  ${text}`) }
+const verdict = (text: string, met: boolean | null): void => {
+  verdicts.push(`${met === null ? '?' : met ? 'MET' : 'MISSED'}  ${text}`)
+}
 
 for (const n of want('history') ? plan.history : []) {
   const [t, y, a] = (['tandem', 'yws', 'am'] as const).map(s => history.get(`${s}:${n}`))
-  rows.push([`(1) history sync from the server, N = ${k(n)}: time to all N`, cell(t, (r: HistoryResult) => ms(r.syncMs)), cell(y, (r: HistoryResult) => ms(r.syncMs)), cell(a, (r: HistoryResult) => ms(r.syncMs)),
-    ok(t) && ok(y) ? `Tandem/y-ws ${fmt(t.syncMs / y.syncMs, 2)}×` : ''])
-  rows.push([`    bytes server→client (per message)`, cell(t, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
-    cell(y, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`), cell(a, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
-    ok(t) && ok(a) ? `Tandem/automerge ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×` : ''])
-  rows.push([`    peak RSS client / server (MiB)`, cell(t, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
-    cell(y, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), cell(a, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`), ''])
-  if (n >= 100_000 && ok(t) && ok(y)) verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
-  if (ok(t) && ok(a)) verdict(`fewer bytes per message than automerge-repo (N = ${k(n)}): ${fmt(t.bytesPerMessage)} vs ${fmt(a.bytesPerMessage)} B = ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×`, t.bytesPerMessage < a.bytesPerMessage)
+  rows.push([
+    `(1) history sync from the server, N = ${k(n)}: time to all N`,
+    cell(t, (r: HistoryResult) => ms(r.syncMs)),
+    cell(y, (r: HistoryResult) => ms(r.syncMs)),
+    cell(a, (r: HistoryResult) => ms(r.syncMs)),
+    ok(t) && ok(y) ? `Tandem/y-ws ${fmt(t.syncMs / y.syncMs, 2)}×` : ''
+  ])
+  rows.push([
+    `    bytes server→client (per message)`,
+    cell(t, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
+    cell(y, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
+    cell(a, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
+    ok(t) && ok(a) ? `Tandem/automerge ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×` : ''
+  ])
+  rows.push([
+    `    peak RSS client / server (MiB)`,
+    cell(t, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
+    cell(y, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
+    cell(a, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
+    ''
+  ])
+  if (n >= 100_000 && ok(t) && ok(y))
+    verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
+  if (ok(t) && ok(a))
+    verdict(
+      `fewer bytes per message than automerge-repo (N = ${k(n)}): ${fmt(t.bytesPerMessage)} vs ${fmt(a.bytesPerMessage)} B = ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×`,
+      t.bytesPerMessage < a.bytesPerMessage
+    )
 }
 for (const [n, r] of browserHistory) {
-  rows.push([`(1b) history sync to a browser device (Chromium, WebSockets) beside a Node device, N = ${k(n)}, median of ${plan.browserRuns}`,
-    cell(r, (x: BrowserHistoryResult) => `${ms(x.browserMs)} browser / ${ms(x.nodeMs)} Node`), '—', '—', 'target browser ≤ 1.5× Node'])
+  rows.push([
+    `(1b) history sync to a browser device (Chromium, WebSockets) beside a Node device, N = ${k(n)}, median of ${plan.browserRuns}`,
+    cell(r, (x: BrowserHistoryResult) => `${ms(x.browserMs)} browser / ${ms(x.nodeMs)} Node`),
+    '—',
+    '—',
+    'target browser ≤ 1.5× Node'
+  ])
   if (ok(r)) verdict(`history to a browser device within 1.5× of a Node device, N = ${k(n)}: ${fmt(r.ratio, 2)}× (${ms(r.browserMs)} vs ${ms(r.nodeMs)})`, r.ratio <= 1.5)
 }
 if (want('latency')) {
-  const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}` + (r.runs > 1 ? ` (p50 ${fmt(Math.min(...r.p50s), 2)}–${fmt(Math.max(...r.p50s), 2)})` : '')
-  rows.push([`(2) latency via the server, p50 / p99, median of ${plan.latencyRuns} runs (${plan.latency} msgs; automerge ${plan.latencyAm}, 1 run)`, cell(latency.get('tandem:server'), lt), cell(latency.get('yws:server'), lt), cell(latency.get('am:server'), lt), 'target ≤ 2 / ≤ 10 ms'])
+  const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}${r.runs > 1 ? ` (p50 ${fmt(Math.min(...r.p50s), 2)}–${fmt(Math.max(...r.p50s), 2)})` : ''}`
+  rows.push([
+    `(2) latency via the server, p50 / p99, median of ${plan.latencyRuns} runs (${plan.latency} msgs; automerge ${plan.latencyAm}, 1 run)`,
+    cell(latency.get('tandem:server'), lt),
+    cell(latency.get('yws:server'), lt),
+    cell(latency.get('am:server'), lt),
+    'target ≤ 2 / ≤ 10 ms'
+  ])
   rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
-  const lcpu = (r: LatencyResult): string => `${fmt(r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server, 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
-  rows.push([`    CPU ms per message via the server: all (sender / receiver / server)`, cell(latency.get('tandem:server'), lcpu), cell(latency.get('yws:server'), lcpu), cell(latency.get('am:server'), lcpu), ''])
-  const r = latency.get('tandem:server'); const d = latency.get('tandem:direct')
-  if (ok(r)) { verdict(`latency via relay p50 ≤ 2 ms: ${ms(r.p50)} (${fmt(r.p50 / 2, 2)}× the target)`, r.p50 <= 2); verdict(`latency via relay p99 ≤ 10 ms: ${ms(r.p99)} (${fmt(r.p99 / 10, 2)}×)`, r.p99 <= 10) }
+  const lcpu = (r: LatencyResult): string =>
+    `${fmt(r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server, 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
+  rows.push([
+    `    CPU ms per message via the server: all (sender / receiver / server)`,
+    cell(latency.get('tandem:server'), lcpu),
+    cell(latency.get('yws:server'), lcpu),
+    cell(latency.get('am:server'), lcpu),
+    ''
+  ])
+  const r = latency.get('tandem:server')
+  const d = latency.get('tandem:direct')
+  if (ok(r)) {
+    verdict(`latency via relay p50 ≤ 2 ms: ${ms(r.p50)} (${fmt(r.p50 / 2, 2)}× the target)`, r.p50 <= 2)
+    verdict(`latency via relay p99 ≤ 10 ms: ${ms(r.p99)} (${fmt(r.p99 / 10, 2)}×)`, r.p99 <= 10)
+  }
   if (ok(d)) verdict(`latency direct p50 ≤ 1 ms: ${ms(d.p50)} (${fmt(d.p50, 2)}×)`, d.p50 <= 1)
 }
 if (want('throughput')) {
   const tp = (r: ThroughputResult): string => `${fmt(r.msgPerSec)} msg/s`
-  rows.push([`(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`, cell(throughput.get('tandem:server'), tp), cell(throughput.get('yws:server'), tp), cell(throughput.get('am:server'), tp), 'target ≥ 20,000 msg/s'])
+  rows.push([
+    `(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`,
+    cell(throughput.get('tandem:server'), tp),
+    cell(throughput.get('yws:server'), tp),
+    cell(throughput.get('am:server'), tp),
+    'target ≥ 20,000 msg/s'
+  ])
   rows.push([`    Tandem direct (LAN mesh on loopback)`, cell(throughput.get('tandem:direct'), tp), '—', '—', ''])
   const cpu = (r: ThroughputResult): string => `${fmt(r.cpuMsPer1k.total)} (${fmt(r.cpuMsPer1k.sender)} / ${fmt(r.cpuMsPer1k.receivers)} / ${fmt(r.cpuMsPer1k.server)})`
-  rows.push([`    CPU ms per 1,000 msgs via the server: all (sender / 2 receivers / server)`, cell(throughput.get('tandem:server'), cpu), cell(throughput.get('yws:server'), cpu), cell(throughput.get('am:server'), cpu), ''])
-  for (const [key, label] of [['tandem:server', 'via relay'], ['tandem:direct', 'direct']] as const) {
+  rows.push([
+    `    CPU ms per 1,000 msgs via the server: all (sender / 2 receivers / server)`,
+    cell(throughput.get('tandem:server'), cpu),
+    cell(throughput.get('yws:server'), cpu),
+    cell(throughput.get('am:server'), cpu),
+    ''
+  ])
+  for (const [key, label] of [
+    ['tandem:server', 'via relay'],
+    ['tandem:direct', 'direct']
+  ] as const) {
     const r = throughput.get(key)
     if (ok(r)) verdict(`throughput ≥ 20,000 msg/s to two devices, ${label}: ${fmt(r.msgPerSec)} msg/s (${fmt(r.msgPerSec / 20_000, 3)}× the target)`, r.msgPerSec >= 20_000)
   }
 }
 if (want('merge')) {
   const mg = (r: MergeResult): string => ms(r.ms) + (r.fromRestoreMs !== undefined ? ` (${ms(r.fromRestoreMs)} from restore)` : '')
-  rows.push([`(5) offline merge ${k(plan.merge)} + ${k(plan.merge)} (automerge ${k(plan.mergeAm)} each): time to converge via the server`, cell(merge.get('tandem:server'), mg), cell(merge.get('yws:server'), mg), cell(merge.get('am:server'), mg), ''])
+  rows.push([
+    `(5) offline merge ${k(plan.merge)} + ${k(plan.merge)} (automerge ${k(plan.mergeAm)} each): time to converge via the server`,
+    cell(merge.get('tandem:server'), mg),
+    cell(merge.get('yws:server'), mg),
+    cell(merge.get('am:server'), mg),
+    ''
+  ])
   rows.push([`    Tandem direct (dial)`, cell(merge.get('tandem:direct'), mg), '—', '—', ''])
 }
 if (want('cold')) {
   const [t, y, a] = (['tandem', 'yws', 'am'] as const).map(s => cold.get(s))
   const c = plan.cold
-  rows.push([`(4) cold start, ${k(c.chats * c.perChat)} msgs in ${k(c.chats)} chats: start → one chat's history served`, cell(t, (r: ColdStartResult) => ms(r.firstHistoryMs)), cell(y, (r: ColdStartResult) => ms(r.firstHistoryMs)), cell(a, (r: ColdStartResult) => ms(r.firstHistoryMs)), 'target ≤ 1 s'])
-  rows.push([`    process start → listening`, cell(t, (r: ColdStartResult) => ms(r.readyMs)), cell(y, (r: ColdStartResult) => ms(r.readyMs)), cell(a, (r: ColdStartResult) => ms(r.readyMs)), ''])
-  rows.push([`    server RSS after start / after serving (MiB)`, cell(t, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), cell(y, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), cell(a, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`), 'target ≤ 150 MB (1M msgs)'])
+  rows.push([
+    `(4) cold start, ${k(c.chats * c.perChat)} msgs in ${k(c.chats)} chats: start → one chat's history served`,
+    cell(t, (r: ColdStartResult) => ms(r.firstHistoryMs)),
+    cell(y, (r: ColdStartResult) => ms(r.firstHistoryMs)),
+    cell(a, (r: ColdStartResult) => ms(r.firstHistoryMs)),
+    'target ≤ 1 s'
+  ])
+  rows.push([
+    `    process start → listening`,
+    cell(t, (r: ColdStartResult) => ms(r.readyMs)),
+    cell(y, (r: ColdStartResult) => ms(r.readyMs)),
+    cell(a, (r: ColdStartResult) => ms(r.readyMs)),
+    ''
+  ])
+  rows.push([
+    `    server RSS after start / after serving (MiB)`,
+    cell(t, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`),
+    cell(y, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`),
+    cell(a, (r: ColdStartResult) => `${fmt(r.rssReadyMiB)} / ${fmt(r.rssAfterMiB)}`),
+    'target ≤ 150 MB (1M msgs)'
+  ])
   if (ok(t)) {
-    verdict(`cold start: relay serves first history within 1 s of start (${k(c.chats * c.perChat)} msgs): ${ms(t.firstHistoryMs)} (${fmt(t.firstHistoryMs / 1000, 2)}×)`, t.firstHistoryMs <= 1000)
-    verdict(`relay RSS ≤ 150 MB with ${k(c.chats * c.perChat)} stored messages: ${fmt(t.rssAfterMiB * 1.048576)} MB after serving (${fmt(t.rssAfterMiB * 1.048576 / 150, 2)}×)${c.chats * c.perChat < 1_000_000 ? ' — scaled down, run --full for 1M' : ''}`, t.rssAfterMiB * 1.048576 <= 150)
+    verdict(
+      `cold start: relay serves first history within 1 s of start (${k(c.chats * c.perChat)} msgs): ${ms(t.firstHistoryMs)} (${fmt(t.firstHistoryMs / 1000, 2)}×)`,
+      t.firstHistoryMs <= 1000
+    )
+    verdict(
+      `relay RSS ≤ 150 MB with ${k(c.chats * c.perChat)} stored messages: ${fmt(t.rssAfterMiB * 1.048576)} MB after serving (${fmt((t.rssAfterMiB * 1.048576) / 150, 2)}×)${c.chats * c.perChat < 1_000_000 ? ' — scaled down, run --full for 1M' : ''}`,
+      t.rssAfterMiB * 1.048576 <= 150
+    )
   }
 }
 if (scale !== undefined) {
-  rows.push([`(6) relay with ${ok(scale) ? fmt(scale.connected) : '?'} of ${fmt(plan.scale.devices)} devices connected, idle: RSS / CPU`, cell(scale, (r: ScaleResult) => `${fmt(r.idleRssMiB)} MiB / ${fmt(r.idleCpuPct, 1)} %`), '—', '—', 'target ≤ 1 GB'])
-  rows.push([`    with ${plan.scale.active} of them sending 1 msg/s each: RSS / CPU`, cell(scale, (r: ScaleResult) => `${fmt(r.activeRssMiB)} MiB / ${fmt(r.activeCpuPct, 1)} % (${fmt(r.acked)}/${fmt(r.sent)} acked)`), '—', '—', ''])
-  if (ok(scale)) verdict(`relay RSS ≤ 1 GB with ${fmt(scale.connected)} connected devices: ${fmt(Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576)} MB (${fmt(Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576 / 1000, 2)}×)`, Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576 <= 1000)
+  rows.push([
+    `(6) relay with ${ok(scale) ? fmt(scale.connected) : '?'} of ${fmt(plan.scale.devices)} devices connected, idle: RSS / CPU`,
+    cell(scale, (r: ScaleResult) => `${fmt(r.idleRssMiB)} MiB / ${fmt(r.idleCpuPct, 1)} %`),
+    '—',
+    '—',
+    'target ≤ 1 GB'
+  ])
+  rows.push([
+    `    with ${plan.scale.active} of them sending 1 msg/s each: RSS / CPU`,
+    cell(scale, (r: ScaleResult) => `${fmt(r.activeRssMiB)} MiB / ${fmt(r.activeCpuPct, 1)} % (${fmt(r.acked)}/${fmt(r.sent)} acked)`),
+    '—',
+    '—',
+    ''
+  ])
+  if (ok(scale))
+    verdict(
+      `relay RSS ≤ 1 GB with ${fmt(scale.connected)} connected devices: ${fmt(Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576)} MB (${fmt((Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576) / 1000, 2)}×)`,
+      Math.max(scale.idleRssMiB, scale.activeRssMiB) * 1.048576 <= 1000
+    )
 }
 if (want('limits')) {
   const tcp = limits.tcp as { mbPerSec: number } | { error: string }
@@ -234,22 +382,34 @@ if (want('limits')) {
   for (const n of plan.yjs) {
     const y = limits[`yjs${n}`] as ReturnType<typeof benchYjs> | { error: string }
     rows.push([`    Yjs in-process, ${k(n)} Tandem messages: encode / apply`, cell(y, r => `${ms(r.encodeMs)} / ${ms(r.applyMs)}`), '', '', ''])
-    rows.push([`    Yjs bytes/msg: Tandem record v1 (v2) / deflated / brotli q4; peers' record v1`,
-      cell(y, r => `${fmt(r.bytesPerMessageV1)} (${fmt(r.bytesPerMessageV2)}) / ${fmt(r.bytesPerMessageDeflated)} / ${fmt(r.bytesPerMessageBrotli)} B; ${fmt(r.peerShapeBytesPerMessage)} B`), '', '', ''])
+    rows.push([
+      `    Yjs bytes/msg: Tandem record v1 (v2) / deflated / brotli q4; peers' record v1`,
+      cell(
+        y,
+        r =>
+          `${fmt(r.bytesPerMessageV1)} (${fmt(r.bytesPerMessageV2)}) / ${fmt(r.bytesPerMessageDeflated)} / ${fmt(r.bytesPerMessageBrotli)} B; ${fmt(r.peerShapeBytesPerMessage)} B`
+      ),
+      '',
+      '',
+      ''
+    ])
   }
 }
 if (ok(results.store as object)) {
   const s = results.store as { sequentialFsyncPerSec: number; concurrentFsyncPerSec: number; concurrentNoFsyncPerSec: number }
-  rows.push(['Tandem store: sendMessage awaited / 256 in flight (fsync on) / 256 in flight (fsync off)', `${fmt(s.sequentialFsyncPerSec)} / ${fmt(s.concurrentFsyncPerSec)} / ${fmt(s.concurrentNoFsyncPerSec)} msg/s`, '', '', ''])
+  rows.push([
+    'Tandem store: sendMessage awaited / 256 in flight (fsync on) / 256 in flight (fsync off)',
+    `${fmt(s.sequentialFsyncPerSec)} / ${fmt(s.concurrentFsyncPerSec)} / ${fmt(s.concurrentNoFsyncPerSec)} msg/s`,
+    '',
+    '',
+    ''
+  ])
 }
 
 const header: Row = ['measure', 'Tandem', 'y-websocket', 'automerge-repo', 'target / ratio']
-const md = [
-  `| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`,
-  ...rows.map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`)
-].join('\n')
+const md = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n')
 const title = `Tandem bench (${full ? 'full' : 'quick'}), ${started.toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; medians; load average at start ${String(results.loadavgAtStart).split(' ').slice(0, 3).join(' ')}`
-console.log(`\n${title}\n\n${md}\n\nTargets:\n${verdicts.map(v => '  ' + v).join('\n')}\n`)
+console.log(`\n${title}\n\n${md}\n\nTargets:\n${verdicts.map(v => `  ${v}`).join('\n')}\n`)
 await writeFile(new URL('latest.md', resultsDir), `${title}\n\n${md}\n\nTargets:\n\n${verdicts.map(v => `- ${v}`).join('\n')}\n`)
 const stamp = started.toISOString().replace(/[:.]/g, '-')
 await writeFile(new URL(`${full ? 'full' : 'quick'}-${stamp}.json`, resultsDir), JSON.stringify({ ...results, verdicts }, null, 2))

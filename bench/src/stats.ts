@@ -5,7 +5,7 @@ export const median = (xs: number[]): number => {
 }
 
 /** Runs `fn` `runs` times and returns the median of what it measures. */
-export async function medianOf (runs: number, fn: () => Promise<number>): Promise<number> {
+export async function medianOf(runs: number, fn: () => Promise<number>): Promise<number> {
   const xs: number[] = []
   for (let i = 0; i < runs; i++) xs.push(await fn())
   return median(xs)

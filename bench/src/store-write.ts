@@ -16,7 +16,7 @@ export interface StoreWriteResult {
 /** The level-only baseline's value (the engine runs write the workload's texts, `messageText`). */
 const text = 'x'.repeat(100)
 
-async function withEngine (sync: boolean, fn: (send: () => Promise<unknown>) => Promise<number>): Promise<number> {
+async function withEngine(sync: boolean, fn: (send: () => Promise<unknown>) => Promise<number>): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-bench-'))
   const engine = await createEngine({ dataDir: dir, network: false, storeOptions: { sync } })
   try {
@@ -30,15 +30,19 @@ async function withEngine (sync: boolean, fn: (send: () => Promise<unknown>) => 
   }
 }
 
-async function rate (n: number, concurrency: number, send: () => Promise<unknown>): Promise<number> {
+async function rate(n: number, concurrency: number, send: () => Promise<unknown>): Promise<number> {
   let next = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next++ < n) await send() }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await send()
+    })
+  )
   return n / ((performance.now() - t0) / 1000)
 }
 
 /** Messages per second that the engine reports as stored (sendMessage resolved), on disk. */
-export async function benchStoreWrite (full: boolean): Promise<StoreWriteResult> {
+export async function benchStoreWrite(full: boolean): Promise<StoreWriteResult> {
   const runs = full ? 5 : 3
   const n = full ? 20_000 : 5_000
   const sequentialFsyncPerSec = await medianOf(runs, () => withEngine(true, send => rate(full ? 2_000 : 500, 1, send)))

@@ -81,37 +81,59 @@ const tandemRelayAddr = (server: Server, port = server.port): string => `/ip4/12
 
 // ── servers ────────────────────────────────────────────────────────────────────
 
-export async function startServer (key: SystemKey, dataDir: string, opts: { port?: number; extra?: string[] } = {}): Promise<Server> {
+export async function startServer(key: SystemKey, dataDir: string, opts: { port?: number; extra?: string[] } = {}): Promise<Server> {
   const t0 = performance.now()
   if (key === 'tandem') {
     const listen = `/ip4/127.0.0.1/tcp/${opts.port ?? 0}`
-    const { proc, lines } = await startAndWaitLine('tandem-relay', 'node',
-      [...nodeArgs('relay'), RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])], /^http: /, 60_000)
+    const { proc, lines } = await startAndWaitLine(
+      'tandem-relay',
+      'node',
+      [...nodeArgs('relay'), RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])],
+      /^http: /,
+      60_000
+    )
     const startMs = performance.now() - t0
     const peerId = lines.find(l => l.startsWith('peer id: '))!.slice(9)
     const multiaddrs = lines.filter(l => l.startsWith('listening: ')).map(l => l.slice(11))
     const port = Number(/\/tcp\/(\d+)/.exec(multiaddrs[0]!)![1])
-    const httpUrl = lines.find(l => l.startsWith('http: '))!.slice(6).split(' ')[0]!
+    const httpUrl = lines
+      .find(l => l.startsWith('http: '))!
+      .slice(6)
+      .split(' ')[0]!
     return { key, proc, port, dataDir, peerId, multiaddrs, httpUrl, startMs, stop: () => terminate(proc) }
   }
   const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
-  const { proc, m } = await startAndWaitLine(`${key}-server`, 'node', [...nodeArgs(`${key}-server`), script(file), '--data', dataDir, '--port', String(opts.port ?? 0)], /^port (\d+)/, 120_000)
+  const { proc, m } = await startAndWaitLine(
+    `${key}-server`,
+    'node',
+    [...nodeArgs(`${key}-server`), script(file), '--data', dataDir, '--port', String(opts.port ?? 0)],
+    /^port (\d+)/,
+    120_000
+  )
   return { key, proc, port: Number(m[1]), dataDir, startMs: performance.now() - t0, stop: () => terminate(proc) }
 }
 
 /** SIGTERM (each server flushes its store), then SIGKILL after a bound. */
-export async function terminate (proc: JsonProcess, timeoutMs = 60_000): Promise<void> {
+export async function terminate(proc: JsonProcess, timeoutMs = 60_000): Promise<void> {
   if (!proc.running) return
   proc.child.kill('SIGTERM')
-  const timer = setTimeout(() => { proc.child.kill('SIGKILL') }, timeoutMs)
+  const timer = setTimeout(() => {
+    proc.child.kill('SIGKILL')
+  }, timeoutMs)
   await proc.exited
   clearTimeout(timer)
 }
 
 /** Peers: the server process writes `docs` chats of `messages` each into its own store (seed mode) and exits. */
-export async function seedPeerServer (key: 'yws' | 'am', dataDir: string, docs: number, messages: number): Promise<ChatRef[]> {
+export async function seedPeerServer(key: 'yws' | 'am', dataDir: string, docs: number, messages: number): Promise<ChatRef[]> {
   const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
-  const { proc } = await startAndWaitLine(`${key}-seed`, 'node', [script(file), '--data', dataDir, '--seed-docs', String(docs), '--seed-messages', String(messages)], /^seeded/, 3_600_000)
+  const { proc } = await startAndWaitLine(
+    `${key}-seed`,
+    'node',
+    [script(file), '--data', dataDir, '--seed-docs', String(docs), '--seed-messages', String(messages)],
+    /^seeded/,
+    3_600_000
+  )
   await proc.exited
   if (key === 'yws') return Array.from({ length: docs }, (_, d) => ({ doc: `chat-${d}` }))
   return (JSON.parse(await readFile(join(dataDir, 'urls.json'), 'utf8')) as string[]).map(doc => ({ doc }))
@@ -119,8 +141,8 @@ export async function seedPeerServer (key: 'yws' | 'am', dataDir: string, docs: 
 
 // ── clients ──────────────────────────────────────────────────────────────────
 
-export async function startClient (key: SystemKey, label: string, server: Server | null, opts: ClientOptions = {}): Promise<Client> {
-  const dataDir = opts.dataDir ?? await tempDir(label)
+export async function startClient(key: SystemKey, label: string, server: Server | null, opts: ClientOptions = {}): Promise<Client> {
+  const dataDir = opts.dataDir ?? (await tempDir(label))
   if (key === 'tandem') {
     const args = [...nodeArgs(label), DEVICE_MAIN, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
     if (server !== null && opts.noRelay !== true) args.push('--relay', tandemRelayAddr(server, opts.viaPort))
@@ -144,14 +166,16 @@ const burstChunks = (count: number, seed: number): string[] => {
   return out
 }
 
-function tandemClient (proc: JsonProcess, dataDir: string): Client {
+function tandemClient(proc: JsonProcess, dataDir: string): Client {
   let chatId = ''
   const prepared = new Map<string, string[]>()
   return {
     proc,
     label: proc.label,
     dataDir,
-    ready: async () => { await proc.request('info', {}, 60_000) },
+    ready: async () => {
+      await proc.request('info', {}, 60_000)
+    },
     create: async () => {
       await proc.request('create-account', { name: 'bench' })
       chatId = (await proc.request<{ chatId: string }>('create-chat', { title: 'bench chat' })).chatId
@@ -162,9 +186,15 @@ function tandemClient (proc: JsonProcess, dataDir: string): Client {
       chatId = r.chatId
       await proc.request('join', { credentials: r.credentials })
     },
-    use: ref => { chatId = (ref as { chatId: string }).chatId },
-    send: async text => { await proc.request('send', { chatId, text }) },
-    prepareBurst: (count, seed) => { prepared.set(`${count}:${seed}`, burstChunks(count, seed)) },
+    use: ref => {
+      chatId = (ref as { chatId: string }).chatId
+    },
+    send: async text => {
+      await proc.request('send', { chatId, text })
+    },
+    prepareBurst: (count, seed) => {
+      prepared.set(`${count}:${seed}`, burstChunks(count, seed))
+    },
     burst: async (count, seed, timeoutMs = 600_000) => {
       // the peers' texts (messageText(seed, i), i = 0…count-1), BURST_CHUNK per command, one command
       // after another; serialized beforehand if prepareBurst was called (outside a timed section)
@@ -176,39 +206,60 @@ function tandemClient (proc: JsonProcess, dataDir: string): Client {
       }
     },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),
-    watch: async () => { await proc.request('watch') },
-    onMessage: cb => proc.on((e: Event) => {
-      if (e.event === 'message' && e.origin === 'remote') cb((e.message as { text: string }).text)
-    }),
+    watch: async () => {
+      await proc.request('watch')
+    },
+    onMessage: cb =>
+      proc.on((e: Event) => {
+        if (e.event === 'message' && e.origin === 'remote') cb((e.message as { text: string }).text)
+      }),
     stop: () => proc.stop()
   }
 }
 
-function peerClient (proc: JsonProcess, dataDir: string): Client {
+function peerClient(proc: JsonProcess, dataDir: string): Client {
   return {
     proc,
     label: proc.label,
     dataDir,
-    ready: async () => { await proc.request('ping', {}, 60_000) },
+    ready: async () => {
+      await proc.request('ping', {}, 60_000)
+    },
     create: async () => ({ doc: await proc.request<string>('create') }),
-    join: async ref => { await proc.request('connect', { doc: (ref as { doc: string }).doc }) },
+    join: async ref => {
+      await proc.request('connect', { doc: (ref as { doc: string }).doc })
+    },
     use: () => {},
-    send: async text => { await proc.request('send', { text }) },
-    burst: async (count, seed, timeoutMs = 600_000) => { await proc.request('burst', { count, seed }, timeoutMs) },
+    send: async text => {
+      await proc.request('send', { text })
+    },
+    burst: async (count, seed, timeoutMs = 600_000) => {
+      await proc.request('burst', { count, seed }, timeoutMs)
+    },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { count }, timeoutMs),
-    watch: async () => { await proc.request('watch') },
-    onMessage: cb => proc.on((e: Event) => { if (e.event === 'message') cb(e.text as string) }),
+    watch: async () => {
+      await proc.request('watch')
+    },
+    onMessage: cb =>
+      proc.on((e: Event) => {
+        if (e.event === 'message') cb(e.text as string)
+      }),
     stop: () => proc.stop()
   }
 }
 
 // ── Tandem specifics ─────────────────────────────────────────────────────────
 
-export interface DeviceInfo { peerId: string; multiaddrs: string[]; peers: string[]; relays: Array<{ relay: string; connected: boolean; pendingUploads: number }> }
+export interface DeviceInfo {
+  peerId: string
+  multiaddrs: string[]
+  peers: string[]
+  relays: Array<{ relay: string; connected: boolean; pendingUploads: number }>
+}
 export const info = (c: Client): Promise<DeviceInfo> => c.proc.request<DeviceInfo>('info')
 
 /** Waits (bounded) until `a` has a sync session with every device in `others`. */
-export async function waitPeers (a: Client, others: Client[], timeoutMs = 30_000): Promise<void> {
+export async function waitPeers(a: Client, others: Client[], timeoutMs = 30_000): Promise<void> {
   const ids = await Promise.all(others.map(async o => (await info(o)).peerId))
   const t0 = performance.now()
   while (performance.now() - t0 < timeoutMs) {
@@ -220,22 +271,29 @@ export async function waitPeers (a: Client, others: Client[], timeoutMs = 30_000
 }
 
 /** Resolves once the device reports `count` of its own messages as sent (on the relay's disk). */
-export function waitSent (c: Client, count: number, timeoutMs = 600_000): { done: Promise<void>; sent: () => number } {
+export function waitSent(c: Client, count: number, timeoutMs = 600_000): { done: Promise<void>; sent: () => number } {
   let sent = 0
   let off = (): void => {}
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`${c.label}: ${sent}/${count} sent after ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`${c.label}: ${sent}/${count} sent after ${timeoutMs} ms`))
+    }, timeoutMs)
     off = c.proc.on(e => {
       if (e.event !== 'status' || e.status !== 'sent') return
       sent += (e.messageIds as string[]).length
-      if (sent >= count) { off(); clearTimeout(timer); resolve() }
+      if (sent >= count) {
+        off()
+        clearTimeout(timer)
+        resolve()
+      }
     })
   })
   return { done, sent: () => sent }
 }
 
 /** Resolves once the device has no upload waiting for the relay's ack (polled twice in a row, bounded). */
-export async function waitUploaded (c: Client, timeoutMs = 600_000): Promise<void> {
+export async function waitUploaded(c: Client, timeoutMs = 600_000): Promise<void> {
   const t0 = performance.now()
   let quiet = 0
   while (performance.now() - t0 < timeoutMs) {
@@ -248,8 +306,8 @@ export async function waitUploaded (c: Client, timeoutMs = 600_000): Promise<voi
 }
 
 /** A Tandem relay's Prometheus counter. */
-export async function relayMetric (server: Server, name: string): Promise<number> {
+export async function relayMetric(server: Server, name: string): Promise<number> {
   const text = await (await fetch(`${server.httpUrl!}/metrics`)).text()
-  const line = text.split('\n').find(l => l.startsWith(name + ' ') || l.startsWith(name + '{'))
+  const line = text.split('\n').find(l => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
   return line === undefined ? 0 : Number(line.split(' ').at(-1))
 }

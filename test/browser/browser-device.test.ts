@@ -20,21 +20,24 @@ let chatId: string
 const texts = (engine: Engine): string[] => engine.listMessages(chatId).map((m: Message) => m.text)
 
 /** The page of device `name` in a browser context, ready (its engine started). */
-async function openDevice (context: Awaited<ReturnType<Browser['newContext']>>, name: string): Promise<Page> {
+async function openDevice(context: Awaited<ReturnType<Browser['newContext']>>, name: string): Promise<Page> {
   const tab = await context.newPage()
   await tab.goto(`${page.url}?device=${name}&relay=${encodeURIComponent(relayWs)}`)
   await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
   return tab
 }
 
-const pageTexts = async (tab: Page): Promise<string[]> =>
-  await tab.$$eval('#messages li', items => items.map(li => li.firstChild?.textContent ?? ''))
+const pageTexts = async (tab: Page): Promise<string[]> => await tab.$$eval('#messages li', items => items.map(li => li.firstChild?.textContent ?? ''))
 
-async function untilPage (tab: Page, texts: string[], timeoutMs = 30_000): Promise<void> {
-  await tab.waitForFunction(wanted => {
-    const shown = [...document.querySelectorAll('#messages li')].map(li => li.firstChild?.textContent ?? '')
-    return wanted.every(t => shown.includes(t))
-  }, texts, { timeout: timeoutMs })
+async function untilPage(tab: Page, texts: string[], timeoutMs = 30_000): Promise<void> {
+  await tab.waitForFunction(
+    wanted => {
+      const shown = [...document.querySelectorAll('#messages li')].map(li => li.firstChild?.textContent ?? '')
+      return wanted.every(t => shown.includes(t))
+    },
+    texts,
+    { timeout: timeoutMs }
+  )
 }
 
 beforeAll(async () => {
@@ -69,9 +72,13 @@ describe('the engine in a Chromium tab', () => {
     await untilPage(tab, ['hello from node'])
     await tab.fill('#message', 'hello from the browser')
     await tab.click('#send button')
-    await untilEngine(node, () => texts(node).includes('hello from the browser'), 'the Node device has the browser\'s message', 30_000)
+    await untilEngine(node, () => texts(node).includes('hello from the browser'), "the Node device has the browser's message", 30_000)
     // the relay holds it: the page shows it sent
-    await tab.waitForFunction(() => [...document.querySelectorAll('#messages li')].some(li => li.textContent?.includes('hello from the browser') && li.textContent.includes('sent')), undefined, { timeout: 30_000 })
+    await tab.waitForFunction(
+      () => [...document.querySelectorAll('#messages li')].some(li => li.textContent?.includes('hello from the browser') && li.textContent.includes('sent')),
+      undefined,
+      { timeout: 30_000 }
+    )
     expect(node.listDevices().map(d => d.peerId)).toContain(peerId)
   })
 
@@ -103,20 +110,30 @@ describe('the engine in a Chromium tab', () => {
       // overwrite the device's key record (meta!peer-key) with bytes that are no key
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const open = indexedDB.open('tandem/damaged')
-        open.onsuccess = () => { resolve(open.result) }
-        open.onerror = () => { reject(open.error) }
+        open.onsuccess = () => {
+          resolve(open.result)
+        }
+        open.onerror = () => {
+          reject(open.error)
+        }
       })
       const store = db.transaction('tandem/damaged', 'readwrite').objectStore('tandem/damaged')
       const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
         const all = store.getAllKeys()
-        all.onsuccess = () => { resolve(all.result) }
-        all.onerror = () => { reject(all.error) }
+        all.onsuccess = () => {
+          resolve(all.result)
+        }
+        all.onerror = () => {
+          reject(all.error)
+        }
       })
-      const text = (k: IDBValidKey): string => typeof k === 'string' ? k : new TextDecoder().decode(k as Uint8Array)
+      const text = (k: IDBValidKey): string => (typeof k === 'string' ? k : new TextDecoder().decode(k as Uint8Array))
       const key = keys.find(k => text(k) === 'meta!peer-key')
       if (key === undefined) throw new Error(`no meta!peer-key among ${keys.length} keys`)
       store.put(new Uint8Array([1, 2, 3, 4]), key)
-      await new Promise(resolve => { store.transaction.oncomplete = resolve })
+      await new Promise(resolve => {
+        store.transaction.oncomplete = resolve
+      })
       db.close()
     })
     await tab.goto(`${page.url}?device=damaged&relay=${encodeURIComponent(relayWs)}`)
@@ -144,15 +161,22 @@ describe('the engine in a Chromium tab', () => {
     await context.addInitScript(() => {
       const w = window as unknown as { tandemErrors: string[] }
       w.tandemErrors = []
-      window.addEventListener('tandem:error', e => { w.tandemErrors.push((e as CustomEvent<{ code?: string }>).detail.code ?? '?') })
+      window.addEventListener('tandem:error', e => {
+        w.tandemErrors.push((e as CustomEvent<{ code?: string }>).detail.code ?? '?')
+      })
     })
     const tab = await context.newPage()
     await tab.goto(page.url)
     await tab.evaluate(async () => {
       await new Promise<void>((resolve, reject) => {
         const open = indexedDB.open('tandem/locked', 999)
-        open.onsuccess = () => { open.result.close(); resolve() }
-        open.onerror = () => { reject(open.error) }
+        open.onsuccess = () => {
+          open.result.close()
+          resolve()
+        }
+        open.onerror = () => {
+          reject(open.error)
+        }
       })
     })
     await tab.goto(`${page.url}?device=locked&relay=${encodeURIComponent(relayWs)}`)

@@ -11,7 +11,11 @@ import { launchChromium, pageAt, servePage } from '@tandem/bench/chromium'
 // in real Chromium: the store browser devices keep everything in. (memory-level and
 // classic-level run it in packages/storage/test/kv-conformance.test.ts.)
 
-interface Result { name: string; ok: boolean; error?: string }
+interface Result {
+  name: string
+  ok: boolean
+  error?: string
+}
 let browser: Browser
 let outDir: string
 const results = new Map<string, Result>()

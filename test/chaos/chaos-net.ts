@@ -23,9 +23,11 @@ export class ChaosNet {
   readonly links: DeviceLink[] = []
   private readonly namespaces: NetNamespace[] = []
 
-  private constructor (readonly hub: NetNamespace) { this.namespaces.push(hub) }
+  private constructor(readonly hub: NetNamespace) {
+    this.namespaces.push(hub)
+  }
 
-  static create (): ChaosNet {
+  static create(): ChaosNet {
     const hub = NetNamespace.create('tandem-chaos-hub')
     const net = new ChaosNet(hub)
     try {
@@ -40,7 +42,7 @@ export class ChaosNet {
   }
 
   /** A new device namespace joined to the hub's bridge; returns its link. */
-  addDevice (i: number): DeviceLink {
+  addDevice(i: number): DeviceLink {
     const ns = NetNamespace.create(`tandem-chaos-d${i}`)
     this.namespaces.push(ns)
     const hubIf = `vh${i}`
@@ -57,14 +59,14 @@ export class ChaosNet {
   }
 
   /** Cuts (or heals) device i's link, from the device's side or from the hub's side. */
-  setLink (i: number, side: 'device' | 'hub', up: boolean): void {
+  setLink(i: number, side: 'device' | 'hub', up: boolean): void {
     const link = this.links[i]!
     const [ns, dev] = side === 'device' ? [link.ns.name, link.deviceIf] : [this.hub.name, link.hubIf]
     ip(['-n', ns, 'link', 'set', dev, up ? 'up' : 'down'])
   }
 
   /** "link up" or which ends are down, for the timeline. */
-  linkState (i: number): string {
+  linkState(i: number): string {
     const link = this.links[i]!
     const isUp = (ns: string, dev: string): boolean => /[<,]UP[,>]/.test(ip(['-n', ns, '-br', 'link', 'show', dev])) // administratively up
     const dev = isUp(link.ns.name, link.deviceIf)
@@ -73,7 +75,7 @@ export class ChaosNet {
   }
 
   /** Every link up on both sides. */
-  healAll (): void {
+  healAll(): void {
     for (let i = 0; i < this.links.length; i++) {
       if (this.links[i] === undefined) continue
       this.setLink(i, 'device', true)
@@ -82,7 +84,7 @@ export class ChaosNet {
   }
 
   /** Deleting a namespace deletes its veth ends (and so their peers). Processes must be gone first. */
-  destroy (): void {
+  destroy(): void {
     for (const ns of this.namespaces.splice(0).reverse()) ns.destroy()
   }
 }

@@ -7,19 +7,30 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
 export class Rng {
   private readonly g: ReturnType<typeof xoroshiro128plus>
-  constructor (seed: number) {
+  constructor(seed: number) {
     // xoroshiro128+ seeded with a small integer starts poorly mixed (neighbouring seeds draw
     // nearly the same first values): scramble the seed (murmur3's finalizer) and warm up
     let h = seed | 0
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b); h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35); h ^= h >>> 16
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+    h ^= h >>> 16
     this.g = xoroshiro128plus(h)
     for (let i = 0; i < 16; i++) this.g.next()
   }
-  int (from: number, to: number): number { return uniformInt(this.g, from, to) }
-  bool (p = 0.5): boolean { return this.int(0, 9_999) < p * 10_000 }
-  pick<T> (xs: readonly T[]): T { return xs[this.int(0, xs.length - 1)]! }
-  shuffle<T> (xs: T[]): T[] {
-    for (let i = xs.length - 1; i > 0; i--) { const j = this.int(0, i); [xs[i], xs[j]] = [xs[j]!, xs[i]!] }
+  int(from: number, to: number): number {
+    return uniformInt(this.g, from, to)
+  }
+  bool(p = 0.5): boolean {
+    return this.int(0, 9_999) < p * 10_000
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(0, xs.length - 1)]!
+  }
+  shuffle<T>(xs: T[]): T[] {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(0, i)
+      ;[xs[i], xs[j]] = [xs[j]!, xs[i]!]
+    }
     return xs
   }
 }
@@ -29,7 +40,11 @@ export type Fault =
   | { at: number; kind: 'kill-relay'; downMs: number }
   | { at: number; kind: 'cut'; device: number; side: 'device' | 'hub'; downMs: number }
 
-export interface Workload { burst: number; concurrency: number; pauseMs: number }
+export interface Workload {
+  burst: number
+  concurrency: number
+  pauseMs: number
+}
 
 export interface Plan {
   devices: number
@@ -41,7 +56,7 @@ export interface Plan {
   faults: Fault[]
 }
 
-export function makePlan (seed: number): Plan {
+export function makePlan(seed: number): Plan {
   const rng = new Rng(seed)
   const devices = rng.bool(2 / 3) ? 3 : 2
   const direct = rng.bool()

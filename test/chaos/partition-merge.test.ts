@@ -35,8 +35,20 @@ const QUIET_MS = 2_000
 /** Bound on a fresh device's catch-up from the relay alone. */
 const FRESH_MS = 15_000
 
-interface Message { id: string; author: string; device: string; text: string; wall: number; counter: number; status: string }
-interface Dump { peerId: string; chats: Array<{ chatId: string; messages: Message[] }>; stateVectors: Record<string, string> }
+interface Message {
+  id: string
+  author: string
+  device: string
+  text: string
+  wall: number
+  counter: number
+  status: string
+}
+interface Dump {
+  peerId: string
+  chats: Array<{ chatId: string; messages: Message[] }>
+  stateVectors: Record<string, string>
+}
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 const alive = (d: DeviceProcess): boolean => d.child.exitCode === null && d.child.signalCode === null
@@ -81,25 +93,43 @@ class Slot {
   proc: DeviceProcess | null = null
   peerId = ''
   private waiters: Array<() => void> = []
-  constructor (readonly index: number, readonly dir: string) {}
-  get label (): string { return `d${this.index}` }
-  down (): void { this.proc = null }
-  up (d: DeviceProcess): void { this.proc = d; for (const w of this.waiters.splice(0)) w() }
-  whenUp (): Promise<void> { return this.proc !== null ? Promise.resolve() : new Promise(resolve => { this.waiters.push(resolve) }) }
+  constructor(
+    readonly index: number,
+    readonly dir: string
+  ) {}
+  get label(): string {
+    return `d${this.index}`
+  }
+  down(): void {
+    this.proc = null
+  }
+  up(d: DeviceProcess): void {
+    this.proc = d
+    for (const w of this.waiters.splice(0)) w()
+  }
+  whenUp(): Promise<void> {
+    return this.proc !== null
+      ? Promise.resolve()
+      : new Promise(resolve => {
+          this.waiters.push(resolve)
+        })
+  }
 }
 
 it(`real processes: ${plan.devices} devices and a relay converge through kills and link cuts (seed ${SEED})`, async () => {
-  const started = t0 = Date.now()
+  t0 = Date.now()
+  const started = t0
   /** things that must not happen, reported at the end (or with an earlier failure) */
   const anomalies: string[] = []
   /** devices that exited while starting */
   const startFailures: string[] = []
-  console.log(`chaos seed ${SEED} — replay: ${REPLAY}\n  ${plan.devices} devices, ${plan.direct ? 'direct links + relay' : 'relay only (--no-direct)'}, ` +
-    `workload ${plan.workload.map(w => `${w.burst}×${w.concurrency}/${w.pauseMs}ms`).join(' ')}\n  ${plan.faults.map(describeFault).join('\n  ')}`)
+  console.log(
+    `chaos seed ${SEED} — replay: ${REPLAY}\n  ${plan.devices} devices, ${plan.direct ? 'direct links + relay' : 'relay only (--no-direct)'}, ` +
+      `workload ${plan.workload.map(w => `${w.burst}×${w.concurrency}/${w.pauseMs}ms`).join(' ')}\n  ${plan.faults.map(describeFault).join('\n  ')}`
+  )
   const fail = (what: string): never => {
     const also = [...startFailures, ...anomalies]
-    throw new Error(`${what}\n(seed ${SEED}; replay: ${REPLAY})\n` +
-      (also.length > 0 ? `also seen:\n  ${also.join('\n  ')}\n` : '') + `timeline:\n${timeline.join('\n')}`)
+    throw new Error(`${what}\n(seed ${SEED}; replay: ${REPLAY})\n${also.length > 0 ? `also seen:\n  ${also.join('\n  ')}\n` : ''}timeline:\n${timeline.join('\n')}`)
   }
 
   // ── network and relay ───────────────────────────────────────────────────────
@@ -149,11 +179,23 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       const relayAtSpawn = relay.alive ? 'up' : 'down'
       const linkAtSpawn = net!.linkState(slot.index)
       const peers = plan.direct ? slots.filter(s => s !== slot && s.peerId !== '').flatMap(s => ['--peer', directAddr(s)]) : []
-      const d = DeviceProcess.start(`${slot.label}#${slot.incarnations.length}`, [
-        '--data', slot.dir, '--name', slot.label, '--no-sync',
-        '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr,
-        ...peers, ...(plan.direct ? [] : ['--no-direct'])
-      ], link.ns.wrap(['node', DEVICE_MAIN]))
+      const d = DeviceProcess.start(
+        `${slot.label}#${slot.incarnations.length}`,
+        [
+          '--data',
+          slot.dir,
+          '--name',
+          slot.label,
+          '--no-sync',
+          '--listen',
+          `/ip4/${link.addr}/tcp/${DEVICE_PORT}`,
+          '--relay',
+          relayAddr,
+          ...peers,
+          ...(plan.direct ? [] : ['--no-direct'])
+        ],
+        link.ns.wrap(['node', DEVICE_MAIN])
+      )
       processes.add(d)
       slot.incarnations.push(d)
       watchExit(d)
@@ -165,8 +207,17 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
         expectedExits.add(d)
         await d.kill('SIGKILL')
         // let its stderr drain (bounded): the error we report is in it
-        await Promise.race([new Promise(resolve => { d.child.stderr?.once('close', resolve) }), sleep(STDERR_DRAIN_BOUND_MS)])
-        const why = d.stderr.filter(l => /Error/.test(l) && !/^\s+at /.test(l) && !l.includes('throw new')).slice(0, 3).map(l => l.trim()).join(' | ')
+        await Promise.race([
+          new Promise(resolve => {
+            d.child.stderr?.once('close', resolve)
+          }),
+          sleep(STDERR_DRAIN_BOUND_MS)
+        ])
+        const why = d.stderr
+          .filter(l => /Error/.test(l) && !/^\s+at /.test(l) && !l.includes('throw new'))
+          .slice(0, 3)
+          .map(l => l.trim())
+          .join(' | ')
         const state = `when spawned: relay ${relayAtSpawn}, ${linkAtSpawn}; now: relay ${relay.alive ? 'up' : 'down'}, ${net!.linkState(slot.index)}`
         startFailures.push(`${d.label} failed to start (${state}): ${(err as Error).message}: ${why}`)
         note(`${d.label} FAILED TO START (${state}): ${why.slice(0, 400)}`)
@@ -203,14 +254,16 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   note('chaos starts')
   let stopWork = false
   let stopWrites = (): void => {}
-  const writesStopped = new Promise<void>(resolve => { stopWrites = resolve })
+  const writesStopped = new Promise<void>(resolve => {
+    stopWrites = resolve
+  })
   const workloadErrors: string[] = []
   /** what each relay kill happened after: ids reported sent by then */
   const sentAtRelayKill: Array<Set<string>> = []
   /** texts → ids acknowledged as stored by an incarnation that was then SIGKILLed */
   const ackedBeforeKill = new Map<string, string>()
-  const sentIdsSoFar = (): Set<string> => new Set(slots.flatMap(s => s.incarnations.flatMap(d =>
-    d.events.filter(e => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[]))))
+  const sentIdsSoFar = (): Set<string> =>
+    new Set(slots.flatMap(s => s.incarnations.flatMap(d => d.events.filter(e => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[]))))
 
   const workload = async (slot: Slot): Promise<void> => {
     const w = plan.workload[slot.index]!
@@ -230,7 +283,10 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const locks = new Map<string, Promise<void>>()
   const serial = (key: string, task: () => Promise<void>): Promise<void> => {
     const next = (locks.get(key) ?? Promise.resolve()).then(task)
-    locks.set(key, next.catch(() => {}))
+    locks.set(
+      key,
+      next.catch(() => {})
+    )
     return next
   }
   const runFault = async (f: Fault): Promise<void> => {
@@ -254,7 +310,12 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       const now = messagesOf(await again.request<Dump>('dump', {}, 30_000))
       const back = now.filter(m => wasSent.has(m.id) && m.status !== 'sent')
       if (back.length > 0) {
-        anomalies.push(`${again.label}: ${back.length} of the ${wasSent.size} messages it had reported sent read "${back[0]!.status}" after the restart (e.g. ${back.slice(0, 3).map(m => m.text).join(', ')})`)
+        anomalies.push(
+          `${again.label}: ${back.length} of the ${wasSent.size} messages it had reported sent read "${back[0]!.status}" after the restart (e.g. ${back
+            .slice(0, 3)
+            .map(m => m.text)
+            .join(', ')})`
+        )
         note(`${again.label}: ${back.length} sent messages went back to ${back[0]!.status}`)
       }
     } else if (f.kind === 'kill-relay') {
@@ -274,13 +335,15 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
       note(`healed d${f.device} (${f.side} side)`)
     }
   }
-  const key = (f: Fault): string => f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}-${f.side}`
+  const key = (f: Fault): string => (f.kind === 'kill-device' ? `proc${f.device}` : f.kind === 'kill-relay' ? 'relay' : `link${f.device}-${f.side}`)
   const faultErrors: string[] = []
   const faults = plan.faults.map(f => {
-    const p = sleep(f.at).then(() => serial(key(f), () => runFault(f))).catch((err: Error) => {
-      faultErrors.push(`${describeFault(f)}: ${err.message}`)
-      note(`fault failed: ${describeFault(f)}: ${err.message}`)
-    })
+    const p = sleep(f.at)
+      .then(() => serial(key(f), () => runFault(f)))
+      .catch((err: Error) => {
+        faultErrors.push(`${describeFault(f)}: ${err.message}`)
+        note(`fault failed: ${describeFault(f)}: ${err.message}`)
+      })
     background.push(p)
     return p
   })
@@ -309,8 +372,10 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   for (const d of live()) {
     const info = await d.request<{ relays: Array<{ relay: string }> }>('info', {}, 10_000)
     if (!info.relays.some(r => r.relay === relayId)) {
-      fail(`${d.label} has no client for its relay (--relay ${relayAddr}): relayStatus() = ${JSON.stringify(info.relays)}; ` +
-        `it can neither upload nor receive through the relay, and reports no message as sent`)
+      fail(
+        `${d.label} has no client for its relay (--relay ${relayAddr}): relayStatus() = ${JSON.stringify(info.relays)}; ` +
+          `it can neither upload nor receive through the relay, and reports no message as sent`
+      )
     }
   }
   const dumpAll = (): Promise<Dump[]> => Promise.all(live().map(d => d.request<Dump>('dump', {}, 30_000)))
@@ -330,9 +395,16 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
         const ms = messagesOf(dump)
         const have = new Set(ms.map(m => m.id))
         const missing = [...everything.keys()].filter(id => !have.has(id))
-        lines.push(`${d.label}: ${ms.length}/${total} messages, ${ms.filter(m => m.status !== 'sent').length} not sent, ` +
-          `missing e.g. ${missing.slice(0, 5).map(id => everything.get(id)).join(', ')}; info ${JSON.stringify(info)}; stderr tail:\n    ${d.stderr.slice(-5).join('\n    ')}`)
-      } catch (err) { lines.push(`${d.label}: ${(err as Error).message}`) }
+        lines.push(
+          `${d.label}: ${ms.length}/${total} messages, ${ms.filter(m => m.status !== 'sent').length} not sent, ` +
+            `missing e.g. ${missing
+              .slice(0, 5)
+              .map(id => everything.get(id))
+              .join(', ')}; info ${JSON.stringify(info)}; stderr tail:\n    ${d.stderr.slice(-5).join('\n    ')}`
+        )
+      } catch (err) {
+        lines.push(`${d.label}: ${(err as Error).message}`)
+      }
     }
     lines.push(`relay stderr tail:\n    ${relay.stderr.slice(-8).join('\n    ')}`)
     return lines.join('\n')
@@ -391,9 +463,20 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   expect(lostStored, `acknowledged writes lost (${ctx})`).toEqual([])
   // every message that reached "sent" (before a relay kill or not) is everywhere
   const sent = sentIdsSoFar()
-  expect([...sent].filter(id => !ids.has(id)), `sent messages lost (${ctx})`).toEqual([])
-  for (const before of sentAtRelayKill) expect([...before].filter(id => !ids.has(id)), `sent before a relay SIGKILL, then lost (${ctx})`).toEqual([])
-  for (const list of lists) expect(list.filter(m => m.status !== 'sent'), ctx).toEqual([])
+  expect(
+    [...sent].filter(id => !ids.has(id)),
+    `sent messages lost (${ctx})`
+  ).toEqual([])
+  for (const before of sentAtRelayKill)
+    expect(
+      [...before].filter(id => !ids.has(id)),
+      `sent before a relay SIGKILL, then lost (${ctx})`
+    ).toEqual([])
+  for (const list of lists)
+    expect(
+      list.filter(m => m.status !== 'sent'),
+      ctx
+    ).toEqual([])
   expect(anomalies, ctx).toEqual([])
   expect(startFailures, `devices that could not start (${ctx})`).toEqual([])
   expect(workloadErrors, ctx).toEqual([])
@@ -404,8 +487,11 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const freshIndex = plan.devices
   const link = net.addDevice(freshIndex)
   const freshSlot = new Slot(freshIndex, await tempDir('fresh'))
-  const fresh = DeviceProcess.start('fresh', ['--data', freshSlot.dir, '--name', 'fresh', '--no-sync', '--no-direct',
-    '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr], link.ns.wrap(['node', DEVICE_MAIN]))
+  const fresh = DeviceProcess.start(
+    'fresh',
+    ['--data', freshSlot.dir, '--name', 'fresh', '--no-sync', '--no-direct', '--listen', `/ip4/${link.addr}/tcp/${DEVICE_PORT}`, '--relay', relayAddr],
+    link.ns.wrap(['node', DEVICE_MAIN])
+  )
   processes.add(fresh)
   await fresh.request('join', { credentials }, 30_000)
   try {
@@ -422,7 +508,10 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   }
   const strip = (ms: Message[]): Array<Omit<Message, 'status'>> => ms.map(({ status: _, ...m }) => m)
   expect(strip(freshList), `fresh device's list (${ctx})`).toEqual(strip(reference))
-  expect(freshList.filter(m => m.status !== 'sent'), `fresh device: messages from the relay not sent (${ctx})`).toEqual([])
+  expect(
+    freshList.filter(m => m.status !== 'sent'),
+    `fresh device: messages from the relay not sent (${ctx})`
+  ).toEqual([])
   expectedExits.add(fresh)
   await fresh.stop()
 
@@ -430,13 +519,15 @@ it(`real processes: ${plan.devices} devices and a relay converge through kills a
   const events = slots.flatMap(s => s.incarnations.flatMap(d => d.events))
   const relayDrops = events.filter(e => e.event === 'relay' && e.connected === false).length
   const peerDrops = events.filter(e => e.event === 'peer' && e.status === 'disconnected').length
-  console.log(`chaos seed ${SEED}: ${total} messages (${stored.size} acknowledged, ${ackedBeforeKill.size} of them before a device SIGKILL, ` +
-    `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts (devices saw ${relayDrops} relay and ${peerDrops} peer disconnections); converged ${convergedMs} ms after healing; ` +
-    `${Date.now() - started} ms in all${VERBOSE ? '' : ' (TANDEM_CHAOS_VERBOSE=1 prints the timeline as it happens)'}`)
+  console.log(
+    `chaos seed ${SEED}: ${total} messages (${stored.size} acknowledged, ${ackedBeforeKill.size} of them before a device SIGKILL, ` +
+      `${sent.size} seen sent), ${kills} kills and ${plan.faults.length - kills} cuts (devices saw ${relayDrops} relay and ${peerDrops} peer disconnections); converged ${convergedMs} ms after healing; ` +
+      `${Date.now() - started} ms in all${VERBOSE ? '' : ' (TANDEM_CHAOS_VERBOSE=1 prints the timeline as it happens)'}`
+  )
 }, 150_000)
 
 /** Resolves on the next event (from now on) matching `match` on any of the devices, or after `ms`. */
-async function nextEvent (devices: DeviceProcess[], match: (e: DeviceEvent) => boolean, ms: number): Promise<void> {
+async function nextEvent(devices: DeviceProcess[], match: (e: DeviceEvent) => boolean, ms: number): Promise<void> {
   let armed = false // waitForEvent first scans past events: ignore those
   const waits = devices.map(d => d.waitForEvent(e => armed && match(e), ms).catch(() => {}))
   armed = true

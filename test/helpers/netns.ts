@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto'
  * interface with multicast routed to it: mDNS inside it never leaves the machine.
  */
 export class NetNamespace {
-  private constructor (readonly name: string) {}
+  private constructor(readonly name: string) {}
 
-  static create (prefix = 'tandem'): NetNamespace {
+  static create(prefix = 'tandem'): NetNamespace {
     const name = `${prefix}-${randomBytes(4).toString('hex')}`
     execFileSync('ip', ['netns', 'add', name])
     const ns = new NetNamespace(name)
@@ -24,13 +24,19 @@ export class NetNamespace {
   }
 
   /** The argv prefix that runs a command inside this namespace. */
-  wrap (command: string[]): string[] { return ['ip', 'netns', 'exec', this.name, ...command] }
+  wrap(command: string[]): string[] {
+    return ['ip', 'netns', 'exec', this.name, ...command]
+  }
 
-  exec (command: string[]): string {
+  exec(command: string[]): string {
     return execFileSync('ip', ['netns', 'exec', this.name, ...command], { encoding: 'utf8' })
   }
 
-  destroy (): void {
-    try { execFileSync('ip', ['netns', 'del', this.name]) } catch { /* already gone */ }
+  destroy(): void {
+    try {
+      execFileSync('ip', ['netns', 'del', this.name])
+    } catch {
+      /* already gone */
+    }
   }
 }

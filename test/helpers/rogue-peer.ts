@@ -14,9 +14,9 @@ import * as varint from 'uint8-varint'
  * /tandem/sync, so it can send what no honest engine would.
  */
 export class RoguePeer {
-  private constructor (readonly node: Libp2p) {}
+  private constructor(readonly node: Libp2p) {}
 
-  static async start (): Promise<RoguePeer> {
+  static async start(): Promise<RoguePeer> {
     const node = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
@@ -26,20 +26,24 @@ export class RoguePeer {
     return new RoguePeer(node)
   }
 
-  get peerId (): string { return this.node.peerId.toString() }
+  get peerId(): string {
+    return this.node.peerId.toString()
+  }
 
-  async open (target: string, protocol = SYNC_PROTOCOL): Promise<RogueStream> {
+  async open(target: string, protocol = SYNC_PROTOCOL): Promise<RogueStream> {
     const stream = await this.node.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(10_000) })
     return new RogueStream(stream, decodeSyncFrame)
   }
 
   /** Opens /tandem/store on a relay; frames read back are store frames. */
-  async openStore (target: string, protocol: string): Promise<RogueStream<StoreFrame>> {
+  async openStore(target: string, protocol: string): Promise<RogueStream<StoreFrame>> {
     const stream = await this.node.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(10_000) })
     return new RogueStream(stream, decodeStoreFrame)
   }
 
-  async stop (): Promise<void> { await this.node.stop() }
+  async stop(): Promise<void> {
+    await this.node.stop()
+  }
 }
 
 export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {
@@ -47,27 +51,42 @@ export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {
   readonly closed: Promise<void>
   private waiters: Array<() => void> = []
 
-  constructor (private readonly stream: Stream, decode: (bytes: Uint8Array) => F) {
+  constructor(
+    private readonly stream: Stream,
+    decode: (bytes: Uint8Array) => F
+  ) {
     const decoder = new LengthPrefixedDecoder({ maxDataLength: 1024 * 1024 })
     stream.addEventListener('message', evt => {
       for (const f of decoder.decode(evt.data)) this.frames.push(decode(f.subarray()))
       for (const w of this.waiters.splice(0)) w()
     })
     this.closed = new Promise(resolve => {
-      stream.addEventListener('close', () => { resolve() })
-      stream.addEventListener('remoteCloseWrite', () => { resolve() })
+      stream.addEventListener('close', () => {
+        resolve()
+      })
+      stream.addEventListener('remoteCloseWrite', () => {
+        resolve()
+      })
     })
   }
 
   /** Sends one length-prefixed frame. */
-  sendFrame (bytes: Uint8Array): void { this.sendRaw(new Uint8Array([...varint.encode(bytes.byteLength), ...bytes])) }
+  sendFrame(bytes: Uint8Array): void {
+    this.sendRaw(new Uint8Array([...varint.encode(bytes.byteLength), ...bytes]))
+  }
 
-  sendRaw (bytes: Uint8Array): void { this.stream.send(bytes) }
+  sendRaw(bytes: Uint8Array): void {
+    this.stream.send(bytes)
+  }
 
   /** Waits (bounded) until the peer closes its side; returns the ERROR frame it sent, if any. */
-  async refusal (timeoutMs = 10_000): Promise<{ code: string; message: string } | null> {
+  async refusal(timeoutMs = 10_000): Promise<{ code: string; message: string } | null> {
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => { reject(new Error('peer did not close the stream')) }, timeoutMs) })
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error('peer did not close the stream'))
+      }, timeoutMs)
+    })
     try {
       await Promise.race([this.closed, timeout])
     } finally {
@@ -78,7 +97,7 @@ export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {
   }
 
   /** Waits (bounded) for a frame matching `match`. */
-  async frame (match: (f: F) => boolean, timeoutMs = 10_000): Promise<F> {
+  async frame(match: (f: F) => boolean, timeoutMs = 10_000): Promise<F> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = this.frames.find(match)
@@ -87,10 +106,15 @@ export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {
       if (left <= 0) throw new Error(`frame not received within ${timeoutMs} ms; got ${this.frames.map(f => f.type).join(', ')}`)
       await new Promise<void>(resolve => {
         const timer = setTimeout(resolve, left)
-        this.waiters.push(() => { clearTimeout(timer); resolve() })
+        this.waiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
       })
     }
   }
 
-  abort (): void { this.stream.abort(new Error('done')) }
+  abort(): void {
+    this.stream.abort(new Error('done'))
+  }
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
 
-interface Dump { chats: Array<{ chatId: string; messages: Array<{ id: string; text: string }> }> }
+interface Dump {
+  chats: Array<{ chatId: string; messages: Array<{ id: string; text: string }> }>
+}
 
 const live: DeviceProcess[] = []
 let dir = ''

@@ -4,13 +4,20 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
 
-interface Info { peerId: string; accountId: string; multiaddrs: string[] }
-interface Dump { chats: Array<{ chatId: string; messages: Array<{ id: string; text: string }> }>; stateVectors: Record<string, string> }
+interface Info {
+  peerId: string
+  accountId: string
+  multiaddrs: string[]
+}
+interface Dump {
+  chats: Array<{ chatId: string; messages: Array<{ id: string; text: string }> }>
+  stateVectors: Record<string, string>
+}
 
 const devices: DeviceProcess[] = []
 const dirs: string[] = []
 
-async function device (label: string, extra: string[] = []): Promise<DeviceProcess> {
+async function device(label: string, extra: string[] = []): Promise<DeviceProcess> {
   const dir = await mkdtemp(join(tmpdir(), `tandem-${label}-`))
   dirs.push(dir)
   const d = DeviceProcess.start(label, ['--data', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--name', label, ...extra])

@@ -2,15 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  MAX_FRAME_BYTES, SYNC_PROTOCOL_VERSION, accountKeyFromSecret, decodeAccountCredentials, encodeSyncFrame,
-  generateAccountKey, signDeviceCertificate
+  MAX_FRAME_BYTES,
+  SYNC_PROTOCOL_VERSION,
+  accountKeyFromSecret,
+  decodeAccountCredentials,
+  encodeSyncFrame,
+  generateAccountKey,
+  signDeviceCertificate
 } from '@tandem/protocol'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
 import { RoguePeer } from '../helpers/rogue-peer.js'
 
-interface Info { peerId: string; accountId: string; multiaddrs: string[] }
+interface Info {
+  peerId: string
+  accountId: string
+  multiaddrs: string[]
+}
 
 const dirs: string[] = []
 let a: DeviceProcess
@@ -21,7 +30,7 @@ let credentials: string
 let chatId: string
 let sent = 0
 
-async function device (label: string): Promise<DeviceProcess> {
+async function device(label: string): Promise<DeviceProcess> {
   const dir = await mkdtemp(join(tmpdir(), `tandem-${label}-`))
   dirs.push(dir)
   return DeviceProcess.start(label, ['--data', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--name', label])
@@ -46,15 +55,14 @@ afterAll(async () => {
 })
 
 /** After every refusal, the refusing device still syncs both ways with its legitimate peer. */
-async function stillSyncing (): Promise<void> {
+async function stillSyncing(): Promise<void> {
   await a.request('send', { chatId, text: `from a ${sent}` })
   await b.request('send', { chatId, text: `from b ${sent}` })
   sent++
   await Promise.all([a, b].map(d => d.request('wait-messages', { chatId, count: 2 * sent }, 20_000)))
 }
 
-const hello = (cert: ReturnType<typeof signDeviceCertificate>, version = SYNC_PROTOCOL_VERSION): Uint8Array =>
-  encodeSyncFrame({ type: 'hello', version, certificate: cert })
+const hello = (cert: ReturnType<typeof signDeviceCertificate>, version = SYNC_PROTOCOL_VERSION): Uint8Array => encodeSyncFrame({ type: 'hello', version, certificate: cert })
 
 describe('a device refuses bad peers with typed errors and keeps serving', () => {
   it('refuses a peer that sends no certificate', async () => {

@@ -7,7 +7,11 @@ import { afterAll, expect, it } from 'vitest'
 import { DEVICE_MAIN, DeviceProcess } from '../helpers/device-process.js'
 import { NetNamespace } from '../helpers/netns.js'
 
-interface Dump { chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; wall: number; counter: number }> }>; stateVectors: Record<string, string>; devices: unknown[] }
+interface Dump {
+  chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; wall: number; counter: number }> }>
+  stateVectors: Record<string, string>
+  devices: unknown[]
+}
 
 const ns = NetNamespace.create('tandem-lan')
 const devices: DeviceProcess[] = []
@@ -19,12 +23,11 @@ afterAll(async () => {
   await Promise.all(dirs.map(d => rm(d, { recursive: true, force: true })))
 })
 
-async function device (label: string): Promise<DeviceProcess> {
+async function device(label: string): Promise<DeviceProcess> {
   const dir = await mkdtemp(join(tmpdir(), `tandem-lan-${label}-`))
   dirs.push(dir)
   // no --peer: the devices must find each other by mDNS alone
-  const d = DeviceProcess.start(label, ['--data', dir, '--listen', '/ip4/0.0.0.0/tcp/0', '--mdns', '--name', label],
-    ns.wrap(['node', DEVICE_MAIN]))
+  const d = DeviceProcess.start(label, ['--data', dir, '--listen', '/ip4/0.0.0.0/tcp/0', '--mdns', '--name', label], ns.wrap(['node', DEVICE_MAIN]))
   devices.push(d)
   return d
 }
@@ -39,8 +42,7 @@ it('three devices of one account find each other by mDNS and converge on 600 con
   // every device learns of the chat from the others (account doc over mDNS-found sessions)
   await Promise.all([b, c].map(d => d.request('wait-messages', { chatId: chat.chatId, count: 0 }, 60_000)))
 
-  await Promise.all([a, b, c].map((d, i) =>
-    d.request('burst', { chatId: chat.chatId, prefix: `dev${i}`, count: 200, concurrency: 4 }, 120_000)))
+  await Promise.all([a, b, c].map((d, i) => d.request('burst', { chatId: chat.chatId, prefix: `dev${i}`, count: 200, concurrency: 4 }, 120_000)))
   await Promise.all([a, b, c].map(d => d.request('wait-messages', { chatId: chat.chatId, count: 600 }, 120_000)))
 
   const dumps = await Promise.all([a, b, c].map(d => d.request<Dump>('dump')))

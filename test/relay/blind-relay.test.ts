@@ -7,7 +7,7 @@ import { expect, it } from 'vitest'
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Every package @tandem/relay loads at run time, walking package.json dependencies through node_modules. */
-function runtimeDependencies (pkgDir: string, seen = new Map<string, string>()): Map<string, string> {
+function runtimeDependencies(pkgDir: string, seen = new Map<string, string>()): Map<string, string> {
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
   const require = createRequire(join(pkgDir, 'package.json'))
   for (const name of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {

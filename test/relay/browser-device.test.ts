@@ -9,9 +9,7 @@ import { identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  STORE_PROTOCOL, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, decodeStoreFrame, encodeStoreFrame, generateAccountKey, signDeviceCertificate
-} from '@tandem/protocol'
+import { STORE_PROTOCOL, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, decodeStoreFrame, encodeStoreFrame, generateAccountKey, signDeviceCertificate } from '@tandem/protocol'
 import { DEFAULT_RELAY_LIMITS } from '@tandem/relay'
 import { withJoinedWrites } from '@tandem/transport'
 import { createLibp2p } from 'libp2p'
@@ -40,7 +38,7 @@ let relayWs: string
  * browser, libp2p's default gater also refuses ws:// and private addresses;
  * Node's allows them.)
  */
-async function browserDevice (): Promise<Libp2p> {
+async function browserDevice(): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: ['/p2p-circuit'] },
     transports: [webSockets(), circuitRelayTransport()],
@@ -53,7 +51,10 @@ async function browserDevice (): Promise<Libp2p> {
 }
 
 const circuitThroughRelay = (node: Libp2p): string | undefined =>
-  node.getMultiaddrs().map(a => a.toString()).find(a => a === `${relayWs}/p2p-circuit/p2p/${node.peerId.toString()}`)
+  node
+    .getMultiaddrs()
+    .map(a => a.toString())
+    .find(a => a === `${relayWs}/p2p-circuit/p2p/${node.peerId.toString()}`)
 
 beforeAll(async () => {
   // a real tandem-relay process, listening like its defaults (TCP and WebSockets) on loopback
@@ -82,10 +83,14 @@ describe('a browser device (WebSockets only, reachable only through the relay)',
     const toB = randomBytes(2 * MiB)
     const receivedByA = Promise.withResolvers<Uint8Array>()
     let arrivedVia = ''
-    await a.handle(BLAST, (stream, connection) => {
-      arrivedVia = connection.remoteAddr.toString()
-      blast(stream, toB).then(receivedByA.resolve, receivedByA.reject)
-    }, { runOnLimitedConnection: true })
+    await a.handle(
+      BLAST,
+      (stream, connection) => {
+        arrivedVia = connection.remoteAddr.toString()
+        blast(stream, toB).then(receivedByA.resolve, receivedByA.reject)
+      },
+      { runOnLimitedConnection: true }
+    )
 
     const connection = await b.dial(multiaddr(circuitToA), { signal: AbortSignal.timeout(10_000) })
     // limited: the relay's own limits, not libp2p's 128 KiB / 2 minutes
@@ -109,12 +114,14 @@ describe('a browser device (WebSockets only, reachable only through the relay)',
 
     // a valid certificate of an account the relay has never seen: welcome, but no device list
     const hello = new RogueStream(await c.dialProtocol(multiaddr(relayWs), STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), decodeStoreFrame)
-    hello.sendFrame(encodeStoreFrame({
-      type: 'hello',
-      version: STORE_PROTOCOL_VERSION,
-      certificate: signDeviceCertificate(account, { peerId: c.peerId.toString(), name: 'tab', createdAt: 1 }),
-      deviceList: null
-    }))
+    hello.sendFrame(
+      encodeStoreFrame({
+        type: 'hello',
+        version: STORE_PROTOCOL_VERSION,
+        certificate: signDeviceCertificate(account, { peerId: c.peerId.toString(), name: 'tab', createdAt: 1 }),
+        deviceList: null
+      })
+    )
     expect(await hello.frame(f => f.type === 'welcome')).toMatchObject({ type: 'welcome', deviceList: null })
     hello.sendFrame(encodeStoreFrame({ type: 'subscribe', docId: accountDoc, since: 0 }))
     expect(await hello.frame(f => f.type === 'doc-error')).toMatchObject({ docId: accountDoc, code: 'ERR_DEVICE_NOT_LISTED' })

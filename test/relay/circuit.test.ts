@@ -4,7 +4,11 @@ import { Rig } from './relay-helpers.js'
 const rig = new Rig()
 afterAll(() => rig.cleanup())
 
-interface Info { peerId: string; multiaddrs: string[]; peers: string[] }
+interface Info {
+  peerId: string
+  multiaddrs: string[]
+  peers: string[]
+}
 
 it('two devices that may not dial each other directly open /tandem/sync through the relay circuit and sync', async () => {
   const relay = await rig.relay()

@@ -12,28 +12,45 @@ const RELAY = 'relay'
 const CURSOR_SAVE_MS = 250
 
 const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => { for (const s of stops.splice(0).reverse()) await s() })
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s()
+})
 
-async function relay (): Promise<StoreService> {
+async function relay(): Promise<StoreService> {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
   const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
-  stops.push(async () => { service.stop(); await history.close() })
+  stops.push(async () => {
+    service.stop()
+    await history.close()
+  })
   return service
 }
 
 /** A device whose cursor-save timers wait for `fire()`, and a count of its saves of a doc's relay state. */
-interface Device { engine: Engine; connect: () => void; stateSaves: (docId: string) => number; fire: () => void; committed: () => number }
+interface Device {
+  engine: Engine
+  connect: () => void
+  stateSaves: (docId: string) => number
+  fire: () => void
+  committed: () => number
+}
 
-async function device (name: string, service: StoreService): Promise<Device> {
+async function device(name: string, service: StoreService): Promise<Device> {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const saved: string[] = []
   const batch = db.batch.bind(db) as (ops: Array<{ key: string }>, ...rest: unknown[]) => Promise<void>
-  ;(db as unknown as { batch: typeof batch }).batch = async (ops, ...rest) => { for (const op of ops) saved.push(op.key); return await batch(ops, ...rest) }
+  ;(db as unknown as { batch: typeof batch }).batch = async (ops, ...rest) => {
+    for (const op of ops) saved.push(op.key)
+    return await batch(ops, ...rest)
+  }
   const held: Array<() => void> = []
   const runtime: Partial<Runtime> = {
-    setTimeout: (fn, ms) => ms === CURSOR_SAVE_MS ? held.push(fn) : systemRuntime.setTimeout(fn, ms),
-    clearTimeout: handle => { if (typeof handle === 'number') held[handle - 1] = () => {}; else systemRuntime.clearTimeout(handle) }
+    setTimeout: (fn, ms) => (ms === CURSOR_SAVE_MS ? held.push(fn) : systemRuntime.setTimeout(fn, ms)),
+    clearTimeout: handle => {
+      if (typeof handle === 'number') held[handle - 1] = () => {}
+      else systemRuntime.clearTimeout(handle)
+    }
   }
   const engine = await createEngine({ store: db, deviceName: name, network: false, relayIds: [RELAY], runtime })
   await engine.start()
@@ -54,24 +71,32 @@ async function device (name: string, service: StoreService): Promise<Device> {
     engine,
     connect,
     stateSaves: docId => saved.filter(k => k.includes(`/doc/${docId}`)).length,
-    fire: () => { for (const fn of held.splice(0)) fn() },
+    fire: () => {
+      for (const fn of held.splice(0)) fn()
+    },
     committed: () => committed
   }
 }
 
-function until (what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+function until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs
     const check = (): void => {
-      if (predicate()) { resolve(); return }
-      if (Date.now() > deadline) { reject(new Error(`${what}: not reached within ${timeoutMs} ms`)); return }
+      if (predicate()) {
+        resolve()
+        return
+      }
+      if (Date.now() > deadline) {
+        reject(new Error(`${what}: not reached within ${timeoutMs} ms`))
+        return
+      }
       setTimeout(check, 5)
     }
     check()
   })
 }
 
-it('saves where a device is in the relay\'s log once per quiet spell, and at stop, not once per message', async () => {
+it("saves where a device is in the relay's log once per quiet spell, and at stop, not once per message", async () => {
   const service = await relay()
   const a = await device('a', service)
   const b = await device('b', service)
@@ -83,7 +108,7 @@ it('saves where a device is in the relay\'s log once per quiet spell, and at sto
   await until('b sees the chat', () => b.engine.listChats().length === 1)
   await a.engine.sendMessage(chatId, 'first')
   await until('b has the first message', () => b.engine.messageCount(chatId) === 1)
-  await until('b\'s first message is durable on the relay', () => b.committed() >= 1)
+  await until("b's first message is durable on the relay", () => b.committed() >= 1)
   b.fire()
   await until('b saved its cursor', () => b.stateSaves(`chat:${chatId}`) > 0)
 
@@ -95,7 +120,7 @@ it('saves where a device is in the relay\'s log once per quiet spell, and at sto
   }
   await until('every message is durable on the relay', () => b.committed() === committedBefore + 20)
   await new Promise(resolve => setImmediate(resolve))
-  expect(b.stateSaves(`chat:${chatId}`) - before, 'saves of b\'s cursor while 20 messages came').toBe(0)
+  expect(b.stateSaves(`chat:${chatId}`) - before, "saves of b's cursor while 20 messages came").toBe(0)
   b.fire()
   await until('b saved its cursor once', () => b.stateSaves(`chat:${chatId}`) - before === 1)
 

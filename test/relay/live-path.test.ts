@@ -10,38 +10,56 @@ import { untilEngine } from '../helpers/until.js'
 
 const RELAY = 'relay'
 const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => { for (const s of stops.splice(0).reverse()) await s() })
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s()
+})
 
-async function relay (): Promise<{ service: StoreService; metrics: RelayMetrics; hold: () => () => void }> {
+async function relay(): Promise<{ service: StoreService; metrics: RelayMetrics; hold: () => () => void }> {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   // hold(): nothing the relay writes becomes durable until the returned release() is called
   let held: Promise<void> = Promise.resolve()
   const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>
-  ;(db as unknown as { batch: (...args: unknown[]) => Promise<void> }).batch = async (...args) => { await held; return await batch(...args) }
+  ;(db as unknown as { batch: (...args: unknown[]) => Promise<void> }).batch = async (...args) => {
+    await held
+    return await batch(...args)
+  }
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
   const metrics = new RelayMetrics({ processMetrics: false })
   const service = new StoreService(history, metrics, createLogger({ level: 'silent' }))
-  stops.push(async () => { service.stop(); await history.close() })
-  const hold = (): () => void => {
+  stops.push(async () => {
+    service.stop()
+    await history.close()
+  })
+  const hold = (): (() => void) => {
     let release!: () => void
-    held = new Promise(resolve => { release = resolve })
-    return () => { held = Promise.resolve(); release() }
+    held = new Promise(resolve => {
+      release = resolve
+    })
+    return () => {
+      held = Promise.resolve()
+      release()
+    }
   }
   return { service, metrics, hold }
 }
 
-async function device (name: string): Promise<Engine> {
+async function device(name: string): Promise<Engine> {
   const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false, relayIds: [RELAY] })
   await e.start()
   stops.push(() => e.stop())
   return e
 }
 
-function toRelay (e: Engine, service: StoreService): { cut: () => void } {
+function toRelay(e: Engine, service: StoreService): { cut: () => void } {
   const [d, r] = createMemoryLinkPair(e.peerId, RELAY)
   e.addRelayLink(RELAY, d)
   service.addLink(r)
-  return { cut: () => { d.close(); r.close() } }
+  return {
+    cut: () => {
+      d.close()
+      r.close()
+    }
+  }
 }
 
 /**
@@ -49,12 +67,14 @@ function toRelay (e: Engine, service: StoreService): { cut: () => void } {
  * frames from a to b that carry doc content, and resolves `listed` once each side has
  * told the other (a `peers` frame, delivered) that it has the relay's store stream.
  */
-function between (a: Engine, b: Engine, relayedVia?: string): { aToB: () => number; listed: Promise<void> } {
+function between(a: Engine, b: Engine, relayedVia?: string): { aToB: () => number; listed: Promise<void> } {
   const [ab, ba] = createMemoryLinkPair(a.peerId, b.peerId, { relayedVia })
   let aToB = 0
   const told = new Set<Link>()
   let done!: () => void
-  const listed = new Promise<void>(resolve => { done = resolve })
+  const listed = new Promise<void>(resolve => {
+    done = resolve
+  })
   for (const link of [ab, ba]) {
     const send = link.send.bind(link)
     link.send = async frame => {
@@ -72,15 +92,16 @@ function between (a: Engine, b: Engine, relayedVia?: string): { aToB: () => numb
   return { aToB: () => aToB, listed }
 }
 
-
-async function twoDevices (relayedVia: string | undefined) {
+async function twoDevices(relayedVia: string | undefined) {
   const r = await relay()
   const [a, b] = [await device('a'), await device('b')]
   await a.createAccount({ name: 'Ann' })
   const { chatId } = await a.createChat({ title: 'live' })
   await b.joinAccount(a.exportAccountCredentials())
   let aCaughtUp = false
-  a.subscribe(e => { if (e.type === 'progress') aCaughtUp = e.caughtUp })
+  a.subscribe(e => {
+    if (e.type === 'progress') aCaughtUp = e.caughtUp
+  })
   const links = { a: toRelay(a, r.service), b: toRelay(b, r.service) }
   const path = between(a, b, relayedVia)
   await untilEngine(b, () => b.listChats().length === 1, 'b sees the chat')
@@ -88,12 +109,19 @@ async function twoDevices (relayedVia: string | undefined) {
   await untilEngine(b, () => b.messageCount(chatId) === 1, 'b has the first message')
   // settled: a is live on the relay, and both know the other is
   await untilEngine(a, () => aCaughtUp, 'a caught up with the relay')
-  await Promise.race([path.listed, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('no peers frames naming the relay')) }, 10_000))])
+  await Promise.race([
+    path.listed,
+    new Promise((_resolve, reject) =>
+      setTimeout(() => {
+        reject(new Error('no peers frames naming the relay'))
+      }, 10_000)
+    )
+  ])
   return { ...r, a, b, chatId, links, path }
 }
 
 describe('one live path per pair of devices', () => {
-  it('devices on a relay\'s circuit leave their own writes to the relay, which passes them on before they are durable', async () => {
+  it("devices on a relay's circuit leave their own writes to the relay, which passes them on before they are durable", async () => {
     const { a, b, chatId, path, metrics, hold } = await twoDevices(RELAY)
     const before = path.aToB()
     const live = Number((await metrics.registry.getSingleMetric('tandem_relay_live_bytes_total')!.get()).values[0]?.value ?? 0)
@@ -119,7 +147,7 @@ describe('one live path per pair of devices', () => {
     expect(path.aToB() - before).toBeGreaterThan(0)
   })
 
-  it('falls back to the circuit when a device loses the relay\'s store stream, and resyncs what it missed', async () => {
+  it("falls back to the circuit when a device loses the relay's store stream, and resyncs what it missed", async () => {
     const { a, b, chatId, path, links } = await twoDevices(RELAY)
     const before = path.aToB()
     links.b.cut()

@@ -5,17 +5,23 @@ import { afterEach, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 
-interface Dump { chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; status: string }> }> }
+interface Dump {
+  chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; status: string }> }>
+}
 
 const stops: Array<() => Promise<unknown>> = []
 const dirs: string[] = []
-const tmp = async (label: string): Promise<string> => { const d = await mkdtemp(join(tmpdir(), `tandem-${label}-`)); dirs.push(d); return d }
+const tmp = async (label: string): Promise<string> => {
+  const d = await mkdtemp(join(tmpdir(), `tandem-${label}-`))
+  dirs.push(d)
+  return d
+}
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s()
   await Promise.all(dirs.splice(0).map(d => rm(d, { recursive: true, force: true })))
 })
 
-function device (label: string, dir: string, relay: RelayProcess): DeviceProcess {
+function device(label: string, dir: string, relay: RelayProcess): DeviceProcess {
   const d = DeviceProcess.start(label, ['--data', dir, '--relay', relay.address, '--name', label])
   stops.push(() => d.stop())
   return d

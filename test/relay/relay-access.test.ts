@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import {
-  STORE_PROTOCOL, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials,
-  encodeStoreFrame, generateAccountKey, signDeviceCertificate, signDeviceList
+  STORE_PROTOCOL,
+  STORE_PROTOCOL_VERSION,
+  accountIdFromPublicKey,
+  accountKeyFromSecret,
+  decodeAccountCredentials,
+  encodeStoreFrame,
+  generateAccountKey,
+  signDeviceCertificate,
+  signDeviceList
 } from '@tandem/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DeviceProcess } from '../helpers/device-process.js'
@@ -25,10 +32,13 @@ beforeAll(async () => {
   chatId = (await a.request<{ chatId: string }>('create-chat', { title: 'c' })).chatId
   credentials = await a.request<string>('credentials')
 })
-afterAll(async () => { await rogue.stop(); await rig.cleanup() })
+afterAll(async () => {
+  await rogue.stop()
+  await rig.cleanup()
+})
 
 /** The relay still serves its legitimate device: a new message reaches "sent". */
-async function relayStillServesA (text: string): Promise<void> {
+async function relayStillServesA(text: string): Promise<void> {
   const m = await a.request<{ id: string }>('send', { chatId, text })
   await a.waitForEvent(() => sentIds(a).has(m.id), 20_000)
 }

@@ -4,33 +4,35 @@ import { join } from 'node:path'
 import { DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 
-export interface Dump { chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; status: string }> }> }
+export interface Dump {
+  chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; status: string }> }>
+}
 
 /** Everything a relay test starts, stopped and removed by `cleanup()`. */
 export class Rig {
   private readonly stops: Array<() => Promise<unknown>> = []
   private readonly dirs: string[] = []
 
-  async dir (label: string): Promise<string> {
+  async dir(label: string): Promise<string> {
     const d = await mkdtemp(join(tmpdir(), `tandem-${label}-`))
     this.dirs.push(d)
     return d
   }
 
   /** A relay process; `listen` defaults to a free TCP port on 127.0.0.1 (see RelayProcess.start). */
-  async relay (dir?: string, listen?: string[]): Promise<RelayProcess> {
-    const r = await RelayProcess.start(dir ?? await this.dir('relay'), [], listen)
+  async relay(dir?: string, listen?: string[]): Promise<RelayProcess> {
+    const r = await RelayProcess.start(dir ?? (await this.dir('relay')), [], listen)
     this.stops.push(() => r.stop())
     return r
   }
 
-  device (label: string, dir: string, args: string[]): DeviceProcess {
+  device(label: string, dir: string, args: string[]): DeviceProcess {
     const d = DeviceProcess.start(label, ['--data', dir, '--name', label, ...args])
     this.stops.push(() => d.stop())
     return d
   }
 
-  async cleanup (): Promise<void> {
+  async cleanup(): Promise<void> {
     for (const s of this.stops.splice(0).reverse()) await s()
     await Promise.all(this.dirs.splice(0).map(d => rm(d, { recursive: true, force: true })))
   }

@@ -9,7 +9,9 @@ import { afterEach, expect, it } from 'vitest'
 // can be read back exactly once a device has settled.
 
 const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => { for (const s of stops.splice(0).reverse()) await s() })
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s()
+})
 
 /** The relay's advice: what `RelayClient` compacts by (RELAY_SNAPSHOT_LIMITS). */
 const LIMITS = { entries: 500, bytes: 4 * 1024 * 1024 }
@@ -18,7 +20,10 @@ it('leaves the relay a log that is not due for a snapshot once a device that wro
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 26, accountQuotaBytes: 1 << 30, sync: false })
   const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
-  stops.push(async () => { service.stop(); await history.close() })
+  stops.push(async () => {
+    service.stop()
+    await history.close()
+  })
   const a = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: 'a', network: false, relayIds: ['relay'] })
   await a.start()
   await a.createAccount({ name: 'Ann' })
@@ -34,21 +39,40 @@ it('leaves the relay a log that is not due for a snapshot once a device that wro
   d.send = async frame => {
     const f = decodeStoreFrame(frame)
     if (f.type === 'snapshot' && f.final) snapshots++
-    if (f.type === 'snapshot' && holding) { heldFrames.push(frame); return }
+    if (f.type === 'snapshot' && holding) {
+      heldFrames.push(frame)
+      return
+    }
     await send(frame)
   }
-  const release = async (): Promise<void> => { holding = false; for (const f of heldFrames.splice(0)) await send(f) }
+  const release = async (): Promise<void> => {
+    holding = false
+    for (const f of heldFrames.splice(0)) await send(f)
+  }
   a.addRelayLink('relay', d)
   service.addLink(r)
 
   // a few messages per upload: the relay advises a snapshot once its log holds 500 entries
   const text = 'a message of about the length people type, give or take a few words here and there'
   let next = 0
-  const worker = async (): Promise<void> => { while (next < 7_000) { next++; await a.sendMessage(chatId, `${next} ${text}`) } }
+  const worker = async (): Promise<void> => {
+    while (next < 7_000) {
+      next++
+      await a.sendMessage(chatId, `${next} ${text}`)
+    }
+  }
   let sent = 0
   const allSent = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${sent} of 7,000 sent`)) }, 30_000)
-    a.subscribe(e => { if (e.type === 'status' && (sent += e.messageIds.length) >= 7_000) { clearTimeout(timer); resolve() } })
+    const timer = setTimeout(() => {
+      reject(new Error(`${sent} of 7,000 sent`))
+    }, 30_000)
+    a.subscribe(e => {
+      if (e.type === 'status') sent += e.messageIds.length
+      if (e.type === 'status' && sent >= 7_000) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   })
   await Promise.all(Array.from({ length: 4 }, worker))
   // every upload acknowledged: from here on the relay sends no ack but the held snapshot's

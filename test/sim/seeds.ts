@@ -6,7 +6,7 @@ export const BASE = Number(process.env.TANDEM_SIM_BASE ?? 20_261_122)
 const CHUNK = 50
 
 /** Registers `count` seeds starting at BASE + offset, in chunks, each failure with its replay command. */
-export function seedRange (offset: number, count: number): void {
+export function seedRange(offset: number, count: number): void {
   for (let start = offset; start < offset + count; start += CHUNK) {
     it(`seeds ${BASE + start}…${BASE + start + CHUNK - 1}`, async () => {
       const failures: string[] = []

@@ -2,4 +2,6 @@
 import { describe } from 'vitest'
 import { seedRange } from './seeds.js'
 
-describe('simulation', () => { seedRange(500, 250) })
+describe('simulation', () => {
+  seedRange(500, 250)
+})

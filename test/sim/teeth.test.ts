@@ -14,7 +14,11 @@ describe('the simulator catches injected bugs', () => {
         const r = await runSeed(seed, { bugs: [bug] })
         if (!r.ok) caught = { seed, violation: r.violations[0]! }
       }
-      console.log(caught === null ? `${bug}: not caught in ${BUDGET} seeds` : `${bug}: caught by seed ${caught.seed} (${caught.violation}); replay: npm run sim -- --seed ${caught.seed} --bug ${bug}`)
+      console.log(
+        caught === null
+          ? `${bug}: not caught in ${BUDGET} seeds`
+          : `${bug}: caught by seed ${caught.seed} (${caught.violation}); replay: npm run sim -- --seed ${caught.seed} --bug ${bug}`
+      )
       expect(caught).not.toBeNull()
     }, 300_000)
   }

@@ -12,14 +12,14 @@ export interface DeviceConfig {
  * `?relay=<multiaddr>` a relay; without one, the relay the build was given
  * (`VITE_TANDEM_RELAY`, comma-separated).
  */
-export function configFromUrl (url: URL): DeviceConfig {
+export function configFromUrl(url: URL): DeviceConfig {
   const fromBuild = (import.meta.env.VITE_TANDEM_RELAY ?? '').split(',').filter((a: string) => a !== '')
   const relays = url.searchParams.getAll('relay')
   return { storeName: url.searchParams.get('device') ?? 'default', relays: relays.length > 0 ? relays : fromBuild }
 }
 
 /** Opens this page's device and starts it. A page served from loopback may dial a loopback `ws://` relay. */
-export async function openDevice (config: DeviceConfig): Promise<Engine> {
+export async function openDevice(config: DeviceConfig): Promise<Engine> {
   // best effort: without it the browser may evict the store under storage pressure
   await navigator.storage?.persist?.().catch(() => false)
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname)

@@ -9,14 +9,14 @@ let selected: string | null = null
 let renderQueued = false
 
 /** Shows an error in a sentence with its code, and tells the embedding page (`tandem:error`). */
-function showError (error: unknown): void {
+function showError(error: unknown): void {
   const err = error as { code?: string; message?: string }
   errorBox.textContent = `${err.message ?? String(error)}${err.code !== undefined ? ` (${err.code})` : ''}`
   errorBox.hidden = false
   window.dispatchEvent(new CustomEvent('tandem:error', { detail: error }))
 }
 
-function render (engine: Engine): void {
+function render(engine: Engine): void {
   renderQueued = false
   const relay = engine.relayStatus()[0]
   const relayText = relay === undefined ? 'no relay' : relay.connected ? 'relay connected' : 'relay offline'
@@ -31,53 +31,75 @@ function render (engine: Engine): void {
   $('my-credentials').textContent = engine.exportAccountCredentials()
   const chats = engine.listChats()
   if (selected === null || !chats.some(c => c.chatId === selected)) selected = chats[0]?.chatId ?? null
-  $('chats').replaceChildren(...chats.map(chat => {
-    const button = document.createElement('button')
-    button.textContent = chat.title
-    button.setAttribute('aria-current', String(chat.chatId === selected))
-    button.addEventListener('click', () => { selected = chat.chatId; render(engine) })
-    const li = document.createElement('li')
-    li.append(button)
-    return li
-  }))
+  $('chats').replaceChildren(
+    ...chats.map(chat => {
+      const button = document.createElement('button')
+      button.textContent = chat.title
+      button.setAttribute('aria-current', String(chat.chatId === selected))
+      button.addEventListener('click', () => {
+        selected = chat.chatId
+        render(engine)
+      })
+      const li = document.createElement('li')
+      li.append(button)
+      return li
+    })
+  )
   $('chat-name').textContent = chats.find(c => c.chatId === selected)?.title ?? 'No chat selected'
   const messages = selected === null ? [] : engine.listMessages(selected, { limit: 200 })
-  $('messages').replaceChildren(...messages.map(m => {
-    const li = document.createElement('li')
-    const tick = document.createElement('span')
-    tick.className = 'status'
-    tick.textContent = m.status === 'sent' ? '✓ sent' : '🕓 on this device'
-    li.append(m.text, tick)
-    return li
-  }))
+  $('messages').replaceChildren(
+    ...messages.map(m => {
+      const li = document.createElement('li')
+      const tick = document.createElement('span')
+      tick.className = 'status'
+      tick.textContent = m.status === 'sent' ? '✓ sent' : '🕓 on this device'
+      li.append(m.text, tick)
+      return li
+    })
+  )
   $<HTMLButtonElement>('send').querySelector('button')!.disabled = selected === null
 }
 
-function onSubmit (id: string, handler: (data: FormData) => Promise<void>): void {
+function onSubmit(id: string, handler: (data: FormData) => Promise<void>): void {
   const form = $<HTMLFormElement>(id)
   form.addEventListener('submit', event => {
     event.preventDefault()
     const data = new FormData(form)
-    handler(data).then(() => { form.reset() }, showError)
+    handler(data).then(() => {
+      form.reset()
+    }, showError)
   })
 }
 
-async function main (): Promise<void> {
+async function main(): Promise<void> {
   const engine = await openDevice(configFromUrl(new URL(location.href)))
   const later = (): void => {
     if (renderQueued) return
     renderQueued = true
-    requestAnimationFrame(() => { render(engine) })
+    requestAnimationFrame(() => {
+      render(engine)
+    })
   }
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'error') showError(event.error)
     later()
   })
-  onSubmit('create-account', async data => { await engine.createAccount({ name: String(data.get('name')) }); await engine.createChat({ title: 'Notes to self' }) })
-  onSubmit('join-account', async data => { await engine.joinAccount(String(data.get('credentials')).trim()) })
-  onSubmit('new-chat', async data => { selected = (await engine.createChat({ title: String(data.get('title')) })).chatId })
-  onSubmit('send', async data => { if (selected !== null) await engine.sendMessage(selected, String(data.get('message'))) })
-  window.addEventListener('pagehide', () => { void engine.stop() })
+  onSubmit('create-account', async data => {
+    await engine.createAccount({ name: String(data.get('name')) })
+    await engine.createChat({ title: 'Notes to self' })
+  })
+  onSubmit('join-account', async data => {
+    await engine.joinAccount(String(data.get('credentials')).trim())
+  })
+  onSubmit('new-chat', async data => {
+    selected = (await engine.createChat({ title: String(data.get('title')) })).chatId
+  })
+  onSubmit('send', async data => {
+    if (selected !== null) await engine.sendMessage(selected, String(data.get('message')))
+  })
+  window.addEventListener('pagehide', () => {
+    void engine.stop()
+  })
   render(engine)
   document.body.dataset.ready = 'true'
 }

@@ -12,10 +12,12 @@ type Command = { id?: number; cmd: string } & Record<string, unknown>
 /** Commands that may wait a long time run beside the in-order queue. */
 const BACKGROUND = new Set(['wait-messages', 'burst'])
 
-const write = (obj: unknown): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
+const write = (obj: unknown): void => {
+  process.stdout.write(`${JSON.stringify(obj)}\n`)
+}
 const badCommand = (message: string): Error => Object.assign(new Error(message), { code: 'ERR_BAD_COMMAND' })
 
-export function runControl (engine: Engine, onStop: () => Promise<void>): void {
+export function runControl(engine: Engine, onStop: () => Promise<void>): void {
   let watching = false
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
@@ -24,11 +26,22 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
     else if (event.type === 'status') write({ event: 'status', chatId: event.chatId, messageIds: event.messageIds, status: event.status })
-    else if (event.type === 'progress') write({ event: 'progress', entriesDone: event.entriesDone, entriesTotal: event.entriesTotal, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal, caughtUp: event.caughtUp })
+    else if (event.type === 'progress')
+      write({
+        event: 'progress',
+        entriesDone: event.entriesDone,
+        entriesTotal: event.entriesTotal,
+        bytesDone: event.bytesDone,
+        bytesTotal: event.bytesTotal,
+        caughtUp: event.caughtUp
+      })
     else if (event.type === 'relay') write({ event: 'relay', relay: event.relay, connected: event.connected, code: (event.error as { code?: string } | undefined)?.code })
   })
   const handle = async (c: Command): Promise<unknown> => {
-    if (c.cmd === 'watch') { watching = true; return null }
+    if (c.cmd === 'watch') {
+      watching = true
+      return null
+    }
     return await run(engine, c, onStop)
   }
   let queue: Promise<unknown> = Promise.resolve()
@@ -42,16 +55,24 @@ export function runControl (engine: Engine, onStop: () => Promise<void>): void {
       return
     }
     const go = (): Promise<unknown> => handle(command)
-    const done = BACKGROUND.has(command.cmd) ? go() : (queue = queue.then(go, go))
+    const background = BACKGROUND.has(command.cmd)
+    if (!background) queue = queue.then(go, go)
+    const done = background ? go() : queue
     done.then(
-      result => { write({ id: command.id, ok: true, result }) },
-      (err: Error & { code?: string }) => { write({ id: command.id, ok: false, error: { code: err.code ?? 'ERR_INTERNAL', message: err.message } }) }
+      result => {
+        write({ id: command.id, ok: true, result })
+      },
+      (err: Error & { code?: string }) => {
+        write({ id: command.id, ok: false, error: { code: err.code ?? 'ERR_INTERNAL', message: err.message } })
+      }
     )
   })
-  rl.on('close', () => { void onStop() })
+  rl.on('close', () => {
+    void onStop()
+  })
 }
 
-async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
+async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
   const str = (k: string): string => String(c[k])
   switch (c.cmd) {
     case 'info':
@@ -81,7 +102,9 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
     case 'dump':
       return dumpState(engine)
     case 'stop':
-      setImmediate(() => { void onStop() })
+      setImmediate(() => {
+        void onStop()
+      })
       return null
     default:
       throw badCommand(`unknown command ${c.cmd}`)
@@ -89,7 +112,7 @@ async function run (engine: Engine, c: Command, onStop: () => Promise<void>): Pr
 }
 
 /** A burst's texts: `texts` exactly as given, or `count` texts `${prefix}-${i}`. */
-function burstTexts (c: Command): { count: number; text: (i: number) => string } {
+function burstTexts(c: Command): { count: number; text: (i: number) => string } {
   const texts = c.texts
   if (texts === undefined) {
     const count = Number(c.count)
@@ -101,7 +124,7 @@ function burstTexts (c: Command): { count: number; text: (i: number) => string }
 }
 
 /** Sends the texts in order of issue, `concurrency` at a time, reporting each as soon as it is stored (unless `quiet`). */
-async function burst (engine: Engine, chatId: string, { count, text }: ReturnType<typeof burstTexts>, concurrency: number, quiet: boolean): Promise<number> {
+async function burst(engine: Engine, chatId: string, { count, text }: ReturnType<typeof burstTexts>, concurrency: number, quiet: boolean): Promise<number> {
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw badCommand('burst: concurrency must be a whole number ≥ 1')
   let next = 0
   const worker = async (): Promise<void> => {
@@ -116,15 +139,27 @@ async function burst (engine: Engine, chatId: string, { count, text }: ReturnTyp
 }
 
 /** Resolves when the chat holds at least `count` messages (waits for the chat to appear too). */
-function waitMessages (engine: Engine, chatId: string, count: number): Promise<number> {
-  const current = (): number => { try { return engine.messageCount(chatId) } catch { return -1 } }
+function waitMessages(engine: Engine, chatId: string, count: number): Promise<number> {
+  const current = (): number => {
+    try {
+      return engine.messageCount(chatId)
+    } catch {
+      return -1
+    }
+  }
   return new Promise(resolve => {
     const check = (): boolean => {
       const n = current()
-      if (n >= count) { unsubscribe(); resolve(n); return true }
+      if (n >= count) {
+        unsubscribe()
+        resolve(n)
+        return true
+      }
       return false
     }
-    const unsubscribe = engine.subscribe(e => { if (e.type === 'message' || e.type === 'messages' || e.type === 'chats') check() })
+    const unsubscribe = engine.subscribe(e => {
+      if (e.type === 'message' || e.type === 'messages' || e.type === 'chats') check()
+    })
     check()
   })
 }

@@ -5,9 +5,15 @@ import { fileURLToPath } from 'node:url'
 /** The compiled `tandem-device` entry point. */
 export const DEVICE_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
 
-export interface DeviceEvent { event: string; [key: string]: unknown }
+export interface DeviceEvent {
+  event: string
+  [key: string]: unknown
+}
 
-interface Waiter { match: (e: DeviceEvent) => boolean; resolve: (e: DeviceEvent) => void }
+interface Waiter {
+  match: (e: DeviceEvent) => boolean
+  resolve: (e: DeviceEvent) => void
+}
 
 /**
  * A real `tandem-device --control` process, driven over JSON lines.
@@ -21,10 +27,21 @@ export class DeviceProcess {
   private waiters: Waiter[] = []
   readonly exited: Promise<number | null>
 
-  private constructor (readonly child: ChildProcess, readonly label: string) {
-    createInterface({ input: child.stdout! }).on('line', line => { this.onLine(line) })
-    createInterface({ input: child.stderr! }).on('line', line => { this.stderr.push(line) })
-    this.exited = new Promise(resolve => { child.once('exit', code => { resolve(code) }) })
+  private constructor(
+    readonly child: ChildProcess,
+    readonly label: string
+  ) {
+    createInterface({ input: child.stdout! }).on('line', line => {
+      this.onLine(line)
+    })
+    createInterface({ input: child.stderr! }).on('line', line => {
+      this.stderr.push(line)
+    })
+    this.exited = new Promise(resolve => {
+      child.once('exit', code => {
+        resolve(code)
+      })
+    })
     void this.exited.then(() => {
       for (const r of this.replies.values()) r.reject(new Error(`${label} exited`))
       this.replies.clear()
@@ -32,31 +49,46 @@ export class DeviceProcess {
   }
 
   /** Starts a device; `command` lets a test wrap it (e.g. inside a network namespace). */
-  static start (label: string, args: string[], command: string[] = ['node', DEVICE_MAIN]): DeviceProcess {
+  static start(label: string, args: string[], command: string[] = ['node', DEVICE_MAIN]): DeviceProcess {
     const [cmd, ...rest] = command
     const child = spawn(cmd!, [...rest, '--control', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     return new DeviceProcess(child, label)
   }
 
   /** Sends a command and waits for its reply (bounded). */
-  request<T = unknown> (cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
+  request<T = unknown>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => { this.replies.delete(id); reject(new Error(`${this.label}: ${cmd} timed out after ${timeoutMs} ms`)) }, timeoutMs)
+      const timer = setTimeout(() => {
+        this.replies.delete(id)
+        reject(new Error(`${this.label}: ${cmd} timed out after ${timeoutMs} ms`))
+      }, timeoutMs)
       this.replies.set(id, {
-        resolve: v => { clearTimeout(timer); resolve(v as T) },
-        reject: e => { clearTimeout(timer); reject(e) }
+        resolve: v => {
+          clearTimeout(timer)
+          resolve(v as T)
+        },
+        reject: e => {
+          clearTimeout(timer)
+          reject(e)
+        }
       })
-      this.child.stdin!.write(JSON.stringify({ id, cmd, ...args }) + '\n')
+      this.child.stdin!.write(`${JSON.stringify({ id, cmd, ...args })}\n`)
     })
   }
 
   /** Waits for an event (already seen or future) matching `match`, bounded. */
-  waitForEvent (match: (e: DeviceEvent) => boolean, timeoutMs = 30_000): Promise<DeviceEvent> {
+  waitForEvent(match: (e: DeviceEvent) => boolean, timeoutMs = 30_000): Promise<DeviceEvent> {
     const seen = this.events.find(match)
     if (seen !== undefined) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { match, resolve: e => { clearTimeout(timer); resolve(e) } }
+      const waiter: Waiter = {
+        match,
+        resolve: e => {
+          clearTimeout(timer)
+          resolve(e)
+        }
+      }
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter(w => w !== waiter)
         reject(new Error(`${this.label}: event not seen within ${timeoutMs} ms; stderr tail:\n${this.stderr.slice(-5).join('\n')}`))
@@ -66,23 +98,30 @@ export class DeviceProcess {
   }
 
   /** Asks the device to stop, then makes sure it is gone. */
-  async stop (timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs = 10_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    this.child.stdin!.write(JSON.stringify({ cmd: 'stop' }) + '\n')
-    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, timeoutMs)
+    this.child.stdin!.write(`${JSON.stringify({ cmd: 'stop' })}\n`)
+    const timer = setTimeout(() => {
+      this.child.kill('SIGKILL')
+    }, timeoutMs)
     await this.exited
     clearTimeout(timer)
   }
 
-  async kill (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     this.child.kill(signal)
     await this.exited
   }
 
-  private onLine (line: string): void {
+  private onLine(line: string): void {
     let msg: { id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string } } & Partial<DeviceEvent>
-    try { msg = JSON.parse(line) } catch { this.stderr.push(`(stdout) ${line}`); return }
+    try {
+      msg = JSON.parse(line)
+    } catch {
+      this.stderr.push(`(stdout) ${line}`)
+      return
+    }
     if (msg.id !== undefined && this.replies.has(msg.id)) {
       const r = this.replies.get(msg.id)!
       this.replies.delete(msg.id)
@@ -93,7 +132,11 @@ export class DeviceProcess {
     if (typeof msg.event === 'string') {
       const e = msg as DeviceEvent
       this.events.push(e)
-      for (const w of [...this.waiters]) if (w.match(e)) { this.waiters = this.waiters.filter(x => x !== w); w.resolve(e) }
+      for (const w of [...this.waiters])
+        if (w.match(e)) {
+          this.waiters = this.waiters.filter(x => x !== w)
+          w.resolve(e)
+        }
     }
   }
 }

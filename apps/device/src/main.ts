@@ -32,8 +32,12 @@ const stop = async (): Promise<void> => {
   log.info('device stopped')
   process.exit(0)
 }
-process.on('SIGTERM', () => { void stop() })
-process.on('SIGINT', () => { void stop() })
+process.on('SIGTERM', () => {
+  void stop()
+})
+process.on('SIGINT', () => {
+  void stop()
+})
 
 if (options.control) runControl(engine, stop)
 else await runPrompt(engine, stop)

@@ -13,26 +13,41 @@ export class RelayProcess {
   readonly stderr: string[] = []
   readonly exited: Promise<number | null>
 
-  private constructor (readonly child: ChildProcess, readonly peerId: string, readonly multiaddrs: string[], readonly httpUrl: string | null) {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly peerId: string,
+    readonly multiaddrs: string[],
+    readonly httpUrl: string | null
+  ) {
     this.exited = new Promise(resolve => {
       if (child.exitCode !== null) resolve(child.exitCode)
-      else child.once('exit', code => { resolve(code) })
+      else
+        child.once('exit', code => {
+          resolve(code)
+        })
     })
-    createInterface({ input: child.stderr! }).on('line', l => { if (this.stderr.length < 2000) this.stderr.push(l) })
+    createInterface({ input: child.stderr! }).on('line', l => {
+      if (this.stderr.length < 2000) this.stderr.push(l)
+    })
   }
 
   /** Starts a relay on `dataDir`; `listen` defaults to a free TCP port on 127.0.0.1. */
-  static async start (dataDir: string, extra: string[] = [], listen = ['/ip4/127.0.0.1/tcp/0'], timeoutMs = 20_000): Promise<RelayProcess> {
-    const child = spawn('node', [RELAY_MAIN, '--data', dataDir, ...listen.flatMap(l => ['--listen', l]), '--http', '127.0.0.1:0', '--log-level', 'warn', ...extra],
-      { stdio: ['ignore', 'pipe', 'pipe'] })
+  static async start(dataDir: string, extra: string[] = [], listen = ['/ip4/127.0.0.1/tcp/0'], timeoutMs = 20_000): Promise<RelayProcess> {
+    const child = spawn('node', [RELAY_MAIN, '--data', dataDir, ...listen.flatMap(l => ['--listen', l]), '--http', '127.0.0.1:0', '--log-level', 'warn', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     const lines = createInterface({ input: child.stdout! })
     let peerId = ''
     const addrs: string[] = []
     let timer: NodeJS.Timeout | undefined
     try {
       const http = await new Promise<string | null>((resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error('tandem-relay did not start in time')) }, timeoutMs)
-        child.once('exit', code => { reject(new Error(`tandem-relay exited with ${code}`)) })
+        timer = setTimeout(() => {
+          reject(new Error('tandem-relay did not start in time'))
+        }, timeoutMs)
+        child.once('exit', code => {
+          reject(new Error(`tandem-relay exited with ${code}`))
+        })
         lines.on('line', line => {
           if (line.startsWith('peer id: ')) peerId = line.slice(9)
           else if (line.startsWith('listening: ')) addrs.push(line.slice(11))
@@ -49,12 +64,16 @@ export class RelayProcess {
   }
 
   /** The relay's TCP multiaddr (with /p2p/). */
-  get address (): string { return this.multiaddrs.find(a => a.includes('/tcp/') && !a.includes('/ws')) ?? this.multiaddrs[0]! }
+  get address(): string {
+    return this.multiaddrs.find(a => a.includes('/tcp/') && !a.includes('/ws')) ?? this.multiaddrs[0]!
+  }
 
-  async stop (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill(signal)
-      const timer = setTimeout(() => { this.child.kill('SIGKILL') }, timeoutMs)
+      const timer = setTimeout(() => {
+        this.child.kill('SIGKILL')
+      }, timeoutMs)
       await this.exited
       clearTimeout(timer)
     }

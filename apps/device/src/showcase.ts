@@ -8,8 +8,15 @@ import { createInterface } from 'node:readline'
 import { DeviceProcess, type DeviceEvent } from './device-process.js'
 import { RelayProcess } from './relay-process.js'
 
-interface Info { peerId: string; accountId: string | null; multiaddrs: string[] }
-interface Chat { chatId: string; title: string }
+interface Info {
+  peerId: string
+  accountId: string | null
+  multiaddrs: string[]
+}
+interface Chat {
+  chatId: string
+  title: string
+}
 
 const root = resolve(process.env.TANDEM_DEMO_DIR ?? '.tandem-demo')
 await mkdir(root, { recursive: true })
@@ -21,13 +28,15 @@ const stopAll = async (): Promise<void> => {
   await Promise.all(devices.map(d => d.stop()))
   await relay.stop()
 }
-process.on('SIGINT', () => { void stopAll().then(() => process.exit(0)) })
+process.on('SIGINT', () => {
+  void stopAll().then(() => process.exit(0))
+})
 
 try {
   const [laptop, phone] = devices as [DeviceProcess, DeviceProcess]
   if ((await laptop.request<Info>('info')).accountId === null) await laptop.request('create-account', { name: 'Demo' })
   if ((await phone.request<Info>('info')).accountId === null) await phone.request('join', { credentials: await laptop.request<string>('credentials') })
-  const chat = (await laptop.request<Chat[]>('chats'))[0] ?? await laptop.request<Chat>('create-chat', { title: 'Notes to self' })
+  const chat = (await laptop.request<Chat[]>('chats'))[0] ?? (await laptop.request<Chat>('create-chat', { title: 'Notes to self' }))
   const history = await Promise.all(devices.map(d => d.request<number>('wait-messages', { chatId: chat.chatId, count: 0 })))
   for (const d of devices) await d.request('watch')
 
@@ -38,12 +47,12 @@ try {
 
   const sendAndTrace = async (text: string): Promise<void> => {
     const t0 = performance.now()
-    const arrived = phone.waitForEvent((e: DeviceEvent) => e.event === 'message' && (e.message as { text: string }).text === text, 10_000)
-      .then(() => performance.now() - t0)
+    const arrived = phone.waitForEvent((e: DeviceEvent) => e.event === 'message' && (e.message as { text: string }).text === text, 10_000).then(() => performance.now() - t0)
     const sent = await laptop.request<{ id: string; status: string }>('send', { chatId: chat.chatId, text })
-    const acked = sent.status === 'sent'
-      ? Promise.resolve(performance.now() - t0)
-      : laptop.waitForEvent(e => e.event === 'status' && (e.messageIds as string[]).includes(sent.id), 10_000).then(() => performance.now() - t0)
+    const acked =
+      sent.status === 'sent'
+        ? Promise.resolve(performance.now() - t0)
+        : laptop.waitForEvent(e => e.event === 'status' && (e.messageIds as string[]).includes(sent.id), 10_000).then(() => performance.now() - t0)
     const [onPhone, onRelay] = await Promise.all([arrived, acked])
     console.log(`laptop → "${text}"  on the phone in ${onPhone.toFixed(1)} ms, sent (on the relay's disk) in ${onRelay.toFixed(1)} ms`)
   }
@@ -53,7 +62,10 @@ try {
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' })
     rl.prompt()
     for await (const line of rl) {
-      if (line.trim() !== '') await sendAndTrace(line.trim()).catch(err => { console.error((err as Error).message) })
+      if (line.trim() !== '')
+        await sendAndTrace(line.trim()).catch(err => {
+          console.error((err as Error).message)
+        })
       rl.prompt()
     }
   } else {

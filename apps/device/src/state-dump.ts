@@ -10,7 +10,7 @@ export interface StateDump {
 }
 
 /** Full decoded state of a device, for convergence checks: identical dumps ⇔ identical state. */
-export function dumpState (engine: Engine): StateDump {
+export function dumpState(engine: Engine): StateDump {
   const info = engine.accountInfo
   const chats = info === null ? [] : engine.listChats()
   const stateVectors: Record<string, string> = {}
@@ -23,7 +23,9 @@ export function dumpState (engine: Engine): StateDump {
     chats: chats.map(c => ({
       chatId: c.chatId,
       title: c.title,
-      messages: engine.listMessages(c.chatId).map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter, status: m.status }))
+      messages: engine
+        .listMessages(c.chatId)
+        .map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter, status: m.status }))
     })),
     stateVectors
   }

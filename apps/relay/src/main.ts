@@ -15,7 +15,9 @@ if (options.relayDurationMs !== undefined) limits.relayedDurationLimitMs = optio
 
 // a stray rejection inside a library must not take the relay (and every
 // account's history) down; an uncaught exception still does, after logging
-process.on('unhandledRejection', err => { log.error({ err }, 'unhandled rejection') })
+process.on('unhandledRejection', err => {
+  log.error({ err }, 'unhandled rejection')
+})
 
 let relay: Awaited<ReturnType<typeof createRelay>>
 let http: Awaited<ReturnType<typeof startHttpServer>> | null = null
@@ -59,8 +61,12 @@ const stop = async (signal: string): Promise<void> => {
   log.info('relay stopped')
   process.exit(code)
 }
-process.on('SIGTERM', () => { void stop('SIGTERM') })
-process.on('SIGINT', () => { void stop('SIGINT') })
+process.on('SIGTERM', () => {
+  void stop('SIGTERM')
+})
+process.on('SIGINT', () => {
+  void stop('SIGINT')
+})
 
 if (options.http !== null) {
   try {
@@ -75,5 +81,5 @@ if (options.http !== null) {
 
 const lines = [`peer id: ${relay.peerId}`, ...relay.multiaddrs().map(a => `listening: ${a}`)]
 if (http !== null) lines.push(`http: ${http.url} (/healthz, /metrics)`)
-process.stdout.write(lines.join('\n') + '\n')
+process.stdout.write(`${lines.join('\n')}\n`)
 log.info({ peerId: relay.peerId, multiaddrs: relay.multiaddrs(), http: http?.url ?? null }, 'relay started')

@@ -22,21 +22,37 @@ export interface RelayCliOptions {
 }
 
 const UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
 }
 
 /** 1073741824 → "1GiB" (for help text). */
-export function formatBytes (n: number): string {
-  for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024]
+  ] as const) {
     if (n >= size && n % size === 0) return `${n / size}${unit}`
   }
   return String(n)
 }
 
 /** "1048576", "512MiB", "1 GiB", "10GB" → bytes (binary units for *iB, decimal otherwise). */
-export function parseBytes (value: string): number {
+export function parseBytes(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value)
   const unit = UNITS[(m?.[2] ?? '').toLowerCase()]
   if (m === null || unit === undefined) throw new InvalidArgumentError(`not a size: "${value}" (try 1048576, 512MiB, 1GiB)`)
@@ -48,7 +64,7 @@ export function parseBytes (value: string): number {
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000 }
 
 /** "90s", "30m", "4h", "1500ms" → milliseconds; a bare number is seconds. */
-export function parseDuration (value: string): number {
+export function parseDuration(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/.exec(value)
   if (m === null) throw new InvalidArgumentError(`not a duration: "${value}" (try 90s, 30m, 4h)`)
   const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] ?? 1_000))
@@ -56,14 +72,14 @@ export function parseDuration (value: string): number {
   return ms
 }
 
-function parseCount (value: string): number {
+function parseCount(value: string): number {
   const n = Number(value)
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: "${value}"`)
   return n
 }
 
 /** "127.0.0.1:9090", "[::1]:9090", ":9090" (all interfaces), "off" → where to serve /healthz and /metrics. */
-export function parseHostPort (value: string): { host: string; port: number } | null {
+export function parseHostPort(value: string): { host: string; port: number } | null {
   if (value.trim().toLowerCase() === 'off') return null
   const m = /^\s*(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})\s*$/.exec(value)
   const port = Number(m?.[3])
@@ -74,30 +90,77 @@ export function parseHostPort (value: string): { host: string; port: number } | 
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 const splitList = (value: string | undefined): string[] =>
-  (value ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
+  (value ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s !== '')
 
 /**
  * Parses `tandem-relay` flags. Every flag also reads a TANDEM_RELAY_* env var
  * (a flag given on the command line wins); repeatable flags read a
  * comma-separated list.
  */
-export function parseOptions (argv: string[]): RelayCliOptions {
+export function parseOptions(argv: string[]): RelayCliOptions {
   const env = process.env
   const program = new Command('tandem-relay')
     .description('Run a Tandem relay node: the blind cloud history of every account that uses it, and a libp2p circuit relay for devices behind NAT.')
     .addOption(new Option('--data <dir>', 'data directory (history store, relay key)').env('TANDEM_RELAY_DATA').makeOptionMandatory())
-    .addOption(new Option('--listen <multiaddr>', `address to listen on, repeatable (env: TANDEM_RELAY_LISTEN, comma-separated; default: ${DEFAULT_LISTEN.join(' and ')})`).argParser(collect))
-    .addOption(new Option('--announce <multiaddr>', 'public address to advertise instead of the listen addresses, repeatable (env: TANDEM_RELAY_ANNOUNCE, comma-separated)').argParser(collect))
+    .addOption(
+      new Option('--listen <multiaddr>', `address to listen on, repeatable (env: TANDEM_RELAY_LISTEN, comma-separated; default: ${DEFAULT_LISTEN.join(' and ')})`).argParser(
+        collect
+      )
+    )
+    .addOption(
+      new Option('--announce <multiaddr>', 'public address to advertise instead of the listen addresses, repeatable (env: TANDEM_RELAY_ANNOUNCE, comma-separated)').argParser(
+        collect
+      )
+    )
     .addOption(new Option('--http <host:port>', 'where to serve /healthz and /metrics, or "off"').env('TANDEM_RELAY_HTTP').default(DEFAULT_HTTP))
-    .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').env('TANDEM_RELAY_LOG_LEVEL')
-      .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
-    .addOption(new Option('--max-blob-bytes <size>', `largest blob (or snapshot) a device may store (default: ${formatBytes(DEFAULT_MAX_BLOB_BYTES)})`).env('TANDEM_RELAY_MAX_BLOB_BYTES').argParser(parseBytes))
-    .addOption(new Option('--account-quota <size>', 'bytes of history stored per account, e.g. 1GiB').env('TANDEM_RELAY_ACCOUNT_QUOTA').argParser(parseBytes).default(DEFAULT_ACCOUNT_QUOTA_BYTES, formatBytes(DEFAULT_ACCOUNT_QUOTA_BYTES)))
-    .addOption(new Option('--max-connections <n>', `libp2p connections (≈ devices online at once; default ${DEFAULT_RELAY_LIMITS.maxConnections})`).env('TANDEM_RELAY_MAX_CONNECTIONS').argParser(parseCount))
-    .addOption(new Option('--max-reservations <n>', `circuit relay reservations (devices reachable through the relay; default ${DEFAULT_RELAY_LIMITS.maxReservations})`).env('TANDEM_RELAY_MAX_RESERVATIONS').argParser(parseCount))
-    .addOption(new Option('--max-circuits <n>', `relayed connections open through the relay at once (every path to a browser device is one; default ${DEFAULT_RELAY_LIMITS.maxCircuits})`).env('TANDEM_RELAY_MAX_CIRCUITS').argParser(parseCount))
-    .addOption(new Option('--relay-data-limit <size>', `bytes one relayed connection may carry, both directions together (default ${formatBytes(DEFAULT_RELAY_LIMITS.relayedDataLimitBytes)})`).env('TANDEM_RELAY_DATA_LIMIT').argParser(parseBytes))
-    .addOption(new Option('--relay-duration <duration>', `how long one relayed connection may stay open, e.g. 30m (default ${DEFAULT_RELAY_LIMITS.relayedDurationLimitMs / 3_600_000}h)`).env('TANDEM_RELAY_DURATION').argParser(parseDuration))
+    .addOption(
+      new Option('--log-level <level>', 'log level (JSON lines on stderr)')
+        .env('TANDEM_RELAY_LOG_LEVEL')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default('info')
+    )
+    .addOption(
+      new Option('--max-blob-bytes <size>', `largest blob (or snapshot) a device may store (default: ${formatBytes(DEFAULT_MAX_BLOB_BYTES)})`)
+        .env('TANDEM_RELAY_MAX_BLOB_BYTES')
+        .argParser(parseBytes)
+    )
+    .addOption(
+      new Option('--account-quota <size>', 'bytes of history stored per account, e.g. 1GiB')
+        .env('TANDEM_RELAY_ACCOUNT_QUOTA')
+        .argParser(parseBytes)
+        .default(DEFAULT_ACCOUNT_QUOTA_BYTES, formatBytes(DEFAULT_ACCOUNT_QUOTA_BYTES))
+    )
+    .addOption(
+      new Option('--max-connections <n>', `libp2p connections (≈ devices online at once; default ${DEFAULT_RELAY_LIMITS.maxConnections})`)
+        .env('TANDEM_RELAY_MAX_CONNECTIONS')
+        .argParser(parseCount)
+    )
+    .addOption(
+      new Option('--max-reservations <n>', `circuit relay reservations (devices reachable through the relay; default ${DEFAULT_RELAY_LIMITS.maxReservations})`)
+        .env('TANDEM_RELAY_MAX_RESERVATIONS')
+        .argParser(parseCount)
+    )
+    .addOption(
+      new Option('--max-circuits <n>', `relayed connections open through the relay at once (every path to a browser device is one; default ${DEFAULT_RELAY_LIMITS.maxCircuits})`)
+        .env('TANDEM_RELAY_MAX_CIRCUITS')
+        .argParser(parseCount)
+    )
+    .addOption(
+      new Option(
+        '--relay-data-limit <size>',
+        `bytes one relayed connection may carry, both directions together (default ${formatBytes(DEFAULT_RELAY_LIMITS.relayedDataLimitBytes)})`
+      )
+        .env('TANDEM_RELAY_DATA_LIMIT')
+        .argParser(parseBytes)
+    )
+    .addOption(
+      new Option('--relay-duration <duration>', `how long one relayed connection may stay open, e.g. 30m (default ${DEFAULT_RELAY_LIMITS.relayedDurationLimitMs / 3_600_000}h)`)
+        .env('TANDEM_RELAY_DURATION')
+        .argParser(parseDuration)
+    )
     .showHelpAfterError()
 
   program.parse(argv)

@@ -15,33 +15,59 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
 })
 
-async function tempDir (): Promise<string> {
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-relay-cli-'))
-  cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+  cleanups.push(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
   return dir
 }
 
-interface Started { child: ChildProcess; lines: string[]; exit: Promise<number | null>; stderr: () => string }
+interface Started {
+  child: ChildProcess
+  lines: string[]
+  exit: Promise<number | null>
+  stderr: () => string
+}
 
 /** Starts the relay and resolves once it printed its `http:` line (its last startup line). */
-async function startCli (args: string[], env: Record<string, string> = {}): Promise<Started> {
+async function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, TANDEM_RELAY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let err = ''
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString() })
-  const exit = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
-  cleanups.push(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exit } })
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const exit = new Promise<number | null>(resolve => {
+    child.once('exit', code => {
+      resolve(code)
+    })
+  })
+  cleanups.push(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL')
+      await exit
+    }
+  })
   const lines: string[] = []
   const rl = createInterface({ input: child.stdout! })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`relay did not start: ${err}`)) }, 20_000)
+    const timer = setTimeout(() => {
+      reject(new Error(`relay did not start: ${err}`))
+    }, 20_000)
     rl.on('line', line => {
       lines.push(line)
-      if (line.startsWith('http: ')) { clearTimeout(timer); resolve() }
+      if (line.startsWith('http: ')) {
+        clearTimeout(timer)
+        resolve()
+      }
     })
-    void exit.then(code => { clearTimeout(timer); reject(new Error(`relay exited ${code}: ${err}`)) })
+    void exit.then(code => {
+      clearTimeout(timer)
+      reject(new Error(`relay exited ${code}: ${err}`))
+    })
   })
   return { child, lines, exit, stderr: () => err }
 }
@@ -95,11 +121,25 @@ describe('tandem-relay', () => {
   })
 
   it('announces the TLS WebSocket address browsers dial behind a TLS proxy, with its peer id, and applies --max-circuits', async () => {
-    const run = await startCli(['--data', await tempDir(), '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--http', '127.0.0.1:0',
-      '--announce', '/dns4/relay.example.com/tcp/443/tls/ws', '--max-circuits', '99'])
+    const run = await startCli([
+      '--data',
+      await tempDir(),
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0/ws',
+      '--http',
+      '127.0.0.1:0',
+      '--announce',
+      '/dns4/relay.example.com/tcp/443/tls/ws',
+      '--max-circuits',
+      '99'
+    ])
     const peerId = run.lines.find(l => l.startsWith('peer id: '))!.slice(9)
     expect(run.lines.filter(l => l.startsWith('listening: '))).toEqual([`listening: /dns4/relay.example.com/tcp/443/tls/ws/p2p/${peerId}`])
-    const started = run.stderr().split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { msg: string; limits?: { maxCircuits: number } })
+    const started = run
+      .stderr()
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => JSON.parse(l) as { msg: string; limits?: { maxCircuits: number } })
       .find(l => l.msg === 'relay host started')
     expect(started?.limits?.maxCircuits).toBe(99)
     run.child.kill('SIGTERM')
@@ -111,8 +151,12 @@ describe('tandem-relay', () => {
     delete env.TANDEM_RELAY_DATA
     const child = spawn(process.execPath, [MAIN, '--http', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let err = ''
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    const code = await new Promise<number | null>(resolve => { child.once('exit', resolve) })
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const code = await new Promise<number | null>(resolve => {
+      child.once('exit', resolve)
+    })
     expect(code).not.toBe(0)
     expect(err).toMatch(/--data/)
   })
@@ -127,7 +171,9 @@ describe('tandem-relay options', () => {
 
   it('treats an empty TANDEM_RELAY_DATA as missing', () => {
     process.env.TANDEM_RELAY_DATA = ''
-    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => { throw new Error(`exit ${code}`) }) as never)
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      throw new Error(`exit ${code}`)
+    }) as never)
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
     try {
       expect(() => parseOptions(['node', 'tandem-relay'])).toThrow(/exit 1/)
@@ -150,13 +196,46 @@ describe('tandem-relay options', () => {
   })
 
   it('takes repeatable flags and limits', () => {
-    const o = parseOptions(['node', 'tandem-relay', '--data', 'd', '--listen', '/ip4/127.0.0.1/tcp/1', '--listen', '/ip4/127.0.0.1/tcp/2/ws',
-      '--announce', '/dns4/relay.example/tcp/4001', '--max-blob-bytes', '1MiB', '--account-quota', '5GiB', '--max-connections', '100',
-      '--max-reservations', '50', '--max-circuits', '70', '--relay-data-limit', '64MiB', '--relay-duration', '30m', '--http', '[::1]:9191'])
+    const o = parseOptions([
+      'node',
+      'tandem-relay',
+      '--data',
+      'd',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/1',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/2/ws',
+      '--announce',
+      '/dns4/relay.example/tcp/4001',
+      '--max-blob-bytes',
+      '1MiB',
+      '--account-quota',
+      '5GiB',
+      '--max-connections',
+      '100',
+      '--max-reservations',
+      '50',
+      '--max-circuits',
+      '70',
+      '--relay-data-limit',
+      '64MiB',
+      '--relay-duration',
+      '30m',
+      '--http',
+      '[::1]:9191'
+    ])
     expect(o.listen).toEqual(['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2/ws'])
     expect(o.announce).toEqual(['/dns4/relay.example/tcp/4001'])
-    expect(o).toMatchObject({ maxBlobBytes: 1024 ** 2, accountQuotaBytes: 5 * 1024 ** 3, maxConnections: 100, maxReservations: 50,
-      maxCircuits: 70, relayDataLimitBytes: 64 * 1024 ** 2, relayDurationMs: 30 * 60_000, http: { host: '::1', port: 9191 } })
+    expect(o).toMatchObject({
+      maxBlobBytes: 1024 ** 2,
+      accountQuotaBytes: 5 * 1024 ** 3,
+      maxConnections: 100,
+      maxReservations: 50,
+      maxCircuits: 70,
+      relayDataLimitBytes: 64 * 1024 ** 2,
+      relayDurationMs: 30 * 60_000,
+      http: { host: '::1', port: 9191 }
+    })
   })
 
   it('parses sizes, durations and host:port', () => {

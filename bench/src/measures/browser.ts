@@ -28,15 +28,17 @@ interface BenchDevice {
 }
 
 /** One fresh browser device (a new profile: empty IndexedDB) joins and syncs the whole chat. */
-async function browserRun (browser: Browser, url: string, relayWs: string, ref: { credentials: string; chatId: string }, n: number, i: number, timeoutMs: number): Promise<number> {
+async function browserRun(browser: Browser, url: string, relayWs: string, ref: { credentials: string; chatId: string }, n: number, i: number, timeoutMs: number): Promise<number> {
   const context = await browser.newContext()
   try {
     const tab = await context.newPage()
     await tab.goto(url)
     await tab.waitForSelector('body[data-ready="true"]', { state: 'attached' })
     await tab.evaluate(({ relay, i }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.start(`bench-${i}`, relay), { relay: relayWs, i })
-    const ms = await tab.evaluate(({ credentials, chatId, n, timeoutMs }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.join(credentials, chatId, n, timeoutMs),
-      { credentials: ref.credentials, chatId: ref.chatId, n, timeoutMs })
+    const ms = await tab.evaluate(
+      ({ credentials, chatId, n, timeoutMs }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.join(credentials, chatId, n, timeoutMs),
+      { credentials: ref.credentials, chatId: ref.chatId, n, timeoutMs }
+    )
     await tab.evaluate(() => (window as unknown as { benchDevice: BenchDevice }).benchDevice.stop())
     return ms
   } finally {
@@ -49,10 +51,10 @@ async function browserRun (browser: Browser, url: string, relayWs: string, ref: 
  * messages (written by a real device), and fresh devices of the account join, alternating
  * Node and browser so both see the same machine.
  */
-export async function benchBrowserHistory (n: number, runs: number): Promise<BrowserHistoryResult> {
+export async function benchBrowserHistory(n: number, runs: number): Promise<BrowserHistoryResult> {
   const dataDir = await tempDir('tandem-browser-hist')
   const timeoutMs = Math.max(120_000, n * 2)
-  const ref = await seed('tandem', n, dataDir) as { credentials: string; chatId: string }
+  const ref = (await seed('tandem', n, dataDir)) as { credentials: string; chatId: string }
   const server = await startServer('tandem', dataDir, { extra: ['--listen', '/ip4/127.0.0.1/tcp/0/ws'] })
   const page = await servePage(PAGE, await tempDir('bench-page'))
   const browser = await launchChromium()

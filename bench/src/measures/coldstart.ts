@@ -28,7 +28,7 @@ export interface ColdStartResult {
  * messages (Tandem: one account per chat, written by real engines); the server
  * process starts, and a fresh client opens one chat (a different one each run).
  */
-export async function benchColdStart (key: SystemKey, chats: number, perChat: number, runs: number): Promise<ColdStartResult> {
+export async function benchColdStart(key: SystemKey, chats: number, perChat: number, runs: number): Promise<ColdStartResult> {
   const dataDir = await tempDir(`${key}-cold`)
   const port = await freePort()
   const s0 = performance.now()
@@ -38,8 +38,25 @@ export async function benchColdStart (key: SystemKey, chats: number, perChat: nu
     const relay = await startServer('tandem', dataDir, { port })
     peerId = relay.peerId
     const out = join(dataDir, 'seed.json')
-    const { proc } = await startAndWaitLine('seed-relay', 'node', [script('tools/seed-relay.js'), '--relay', `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId!}`,
-      '--accounts', String(chats), '--messages', String(perChat), '--parallel', '16', '--out', out], /^seeded/, 4 * 3_600_000)
+    const { proc } = await startAndWaitLine(
+      'seed-relay',
+      'node',
+      [
+        script('tools/seed-relay.js'),
+        '--relay',
+        `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId!}`,
+        '--accounts',
+        String(chats),
+        '--messages',
+        String(perChat),
+        '--parallel',
+        '16',
+        '--out',
+        out
+      ],
+      /^seeded/,
+      4 * 3_600_000
+    )
     await proc.exited
     await relay.stop()
     refs = JSON.parse(await readFile(out, 'utf8')) as ChatRef[]
@@ -48,7 +65,11 @@ export async function benchColdStart (key: SystemKey, chats: number, perChat: nu
   }
   const seedMs = performance.now() - s0
   const at = { port, peerId } as unknown as Server
-  const ready: number[] = []; const first: number[] = []; const rssReady: number[] = []; const rssAfter: number[] = []; const peaks: number[] = []
+  const ready: number[] = []
+  const first: number[] = []
+  const rssReady: number[] = []
+  const rssAfter: number[] = []
+  const peaks: number[] = []
   const clientStart: number[] = []
   for (let r = 0; r < runs; r++) {
     const ref = refs[(r * 7919 + 13) % refs.length]!
@@ -79,8 +100,17 @@ export async function benchColdStart (key: SystemKey, chats: number, perChat: nu
     }
   }
   return {
-    system: key, chats, perChat, runs,
-    readyMs: median(ready), firstHistoryMs: median(first), allMs: first,
-    rssReadyMiB: median(rssReady), rssAfterMiB: median(rssAfter), peakMiB: median(peaks), seedMs, clientStartMs: median(clientStart)
+    system: key,
+    chats,
+    perChat,
+    runs,
+    readyMs: median(ready),
+    firstHistoryMs: median(first),
+    allMs: first,
+    rssReadyMiB: median(rssReady),
+    rssAfterMiB: median(rssAfter),
+    peakMiB: median(peaks),
+    seedMs,
+    clientStartMs: median(clientStart)
   }
 }

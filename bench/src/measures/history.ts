@@ -1,9 +1,6 @@
-import { JsonProcess, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
+import { type JsonProcess, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
 import { median } from '../stats.js'
-import {
-  relayMetric, seedPeerServer, startClient, startServer, terminate, waitSent, waitUploaded,
-  type ChatRef, type Client, type Server, type SystemKey
-} from '../systems.js'
+import { relayMetric, seedPeerServer, startClient, startServer, terminate, waitSent, waitUploaded, type ChatRef, type Client, type Server, type SystemKey } from '../systems.js'
 
 export interface HistoryResult {
   system: SystemKey
@@ -26,13 +23,13 @@ export interface HistoryResult {
   seedMs: number
 }
 
-export async function startProxy (targetPort: number): Promise<{ proc: JsonProcess; port: number }> {
+export async function startProxy(targetPort: number): Promise<{ proc: JsonProcess; port: number }> {
   const { proc, m } = await startAndWaitLine('count-proxy', 'node', [script('tools/count-proxy.js'), '--target', String(targetPort)], /^port (\d+)/)
   return { proc, port: Number(m[1]) }
 }
 
 /** Seeds a server with one chat of N messages (Tandem: a real device bursts them and waits until all are sent); returns the server stopped. */
-export async function seed (key: SystemKey, n: number, dataDir: string): Promise<ChatRef> {
+export async function seed(key: SystemKey, n: number, dataDir: string): Promise<ChatRef> {
   if (key !== 'tandem') return (await seedPeerServer(key, dataDir, 1, n))[0]!
   const relay = await startServer('tandem', dataDir)
   const writer = await startClient('tandem', 'writer', relay)
@@ -51,7 +48,7 @@ export async function seed (key: SystemKey, n: number, dataDir: string): Promise
   }
 }
 
-export async function oneRun (key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
+export async function oneRun(key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
   const c: Client = await startClient(key, `${key}-fresh`, server, { viaPort })
   try {
     await c.ready()
@@ -70,7 +67,7 @@ export async function oneRun (key: SystemKey, server: Server, ref: ChatRef, n: n
  * messages (written by a client, or by the server's own seed mode for the
  * peers), is restarted, and a fresh client opens the chat.
  */
-export async function benchHistory (key: SystemKey, n: number, runs: number): Promise<HistoryResult> {
+export async function benchHistory(key: SystemKey, n: number, runs: number): Promise<HistoryResult> {
   const dataDir = await tempDir(`${key}-hist`)
   const timeoutMs = Math.max(120_000, n * 2)
   const s0 = performance.now()
@@ -83,7 +80,7 @@ export async function benchHistory (key: SystemKey, n: number, runs: number): Pr
     const before = key === 'tandem' ? await relayMetric(server, 'tandem_relay_backfill_bytes_total') : 0
     await oneRun(key, server, ref, n, timeoutMs, proxy.port)
     const bytes = await proxy.proc.request<{ up: number; down: number }>('report')
-    const payloadBytes = key === 'tandem' ? await relayMetric(server, 'tandem_relay_backfill_bytes_total') - before : undefined
+    const payloadBytes = key === 'tandem' ? (await relayMetric(server, 'tandem_relay_backfill_bytes_total')) - before : undefined
     await proxy.proc.stop()
     const times: number[] = []
     const peaks: number[] = []

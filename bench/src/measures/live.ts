@@ -46,17 +46,22 @@ export interface ThroughputResult {
   cpuMsPer1k: { sender: number; receivers: number; server: number; total: number }
 }
 
-interface Setup { server: Server | null; sender: Client; receivers: Client[]; stop: () => Promise<void> }
+interface Setup {
+  server: Server | null
+  sender: Client
+  receivers: Client[]
+  stop: () => Promise<void>
+}
 
 /** CPU seconds each role's processes have used so far (summed per role). */
-async function cpuByRole<R extends string> (pids: Record<R, number[]>): Promise<Record<R, number>> {
+async function cpuByRole<R extends string>(pids: Record<R, number[]>): Promise<Record<R, number>> {
   const out = {} as Record<R, number>
   for (const role of Object.keys(pids) as R[]) out[role] = (await Promise.all(pids[role].map(cpuSeconds))).reduce((a, x) => a + x, 0)
   return out
 }
 
 /** A sender and `receivers` devices in one chat, connected and warmed up. */
-async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags?: string[]): Promise<Setup> {
+async function setUp(key: SystemKey, path: Path, receivers: number, deviceFlags?: string[]): Promise<Setup> {
   const server = path === 'direct' ? null : await startServer(key, await tempDir(`${key}-live`))
   const flags = deviceFlags ?? ['--no-sync']
   const all: Client[] = []
@@ -69,7 +74,11 @@ async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags
     const sender = await startClient(key, `${key}-a`, server, { ...opts, author: 1 })
     all.push(sender)
     const rs: Client[] = []
-    for (let i = 0; i < receivers; i++) { const c = await startClient(key, `${key}-${'bcdefg'[i]}`, server, { ...opts, author: 2 + i }); rs.push(c); all.push(c) }
+    for (let i = 0; i < receivers; i++) {
+      const c = await startClient(key, `${key}-${'bcdefg'[i]}`, server, { ...opts, author: 2 + i })
+      rs.push(c)
+      all.push(c)
+    }
     await Promise.all(all.map(c => c.ready()))
     const ref = await sender.create()
     for (const r of rs) await r.join(ref)
@@ -80,10 +89,15 @@ async function setUp (key: SystemKey, path: Path, receivers: number, deviceFlags
     }
     if (key === 'tandem') {
       // wait for the device-to-device sessions (direct, or through the relay's circuit)
-      for (const c of all) await waitPeers(c, all.filter(o => o !== c), 30_000)
+      for (const c of all)
+        await waitPeers(
+          c,
+          all.filter(o => o !== c),
+          30_000
+        )
     }
     // warm-up: one message everywhere
-    await sender.send('warm-up ' + messageText(5, 0))
+    await sender.send(`warm-up ${messageText(5, 0)}`)
     await Promise.all(rs.map(r => r.waitMessages(1, 60_000)))
     return { server, sender, receivers: rs, stop }
   } catch (err) {
@@ -100,27 +114,40 @@ type LatencyRun = Omit<LatencyResult, 'runs' | 'p50s' | 'p99s' | 'samples'> & { 
  * receiver's message event (both over the control pipes). `runs` runs, each
  * with fresh processes: a single run's p50 moves with the machine's load.
  */
-export async function benchLatency (key: SystemKey, path: Path, count: number, runs: number): Promise<LatencyResult> {
+export async function benchLatency(key: SystemKey, path: Path, count: number, runs: number): Promise<LatencyResult> {
   const all: LatencyRun[] = []
   for (let run = 0; run < runs; run++) all.push(await latencyRun(key, path, count))
   const med = (f: (r: LatencyRun) => number): number => median(all.map(f))
   return {
-    system: key, path, count, runs,
-    p50: med(r => r.p50), p99: med(r => r.p99), mean: med(r => r.mean), max: med(r => r.max),
-    p50s: all.map(r => r.p50), p99s: all.map(r => r.p99),
+    system: key,
+    path,
+    count,
+    runs,
+    p50: med(r => r.p50),
+    p99: med(r => r.p99),
+    mean: med(r => r.mean),
+    max: med(r => r.max),
+    p50s: all.map(r => r.p50),
+    p99s: all.map(r => r.p99),
     pipeRttMs: med(r => r.pipeRttMs),
     samples: all.map(r => r.samples),
     cpuMsPerMsg: { sender: med(r => r.cpuMsPerMsg.sender), receiver: med(r => r.cpuMsPerMsg.receiver), server: med(r => r.cpuMsPerMsg.server) }
   }
 }
 
-async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyRun> {
+async function latencyRun(key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyRun> {
   const s = await setUp(key, path, 1)
   try {
     const [b] = s.receivers as [Client]
     await b.watch()
     let waiting: { text: string; resolve: () => void } | null = null
-    const off = b.onMessage(text => { if (waiting !== null && text === waiting.text) { const w = waiting; waiting = null; w.resolve() } })
+    const off = b.onMessage(text => {
+      if (waiting !== null && text === waiting.text) {
+        const w = waiting
+        waiting = null
+        w.resolve()
+      }
+    })
     const samples: number[] = []
     const pids = { sender: [s.sender.proc.pid], receiver: [b.proc.pid], server: s.server === null ? [] : [s.server.proc.pid] }
     let cpu0 = { sender: 0, receiver: 0, server: 0 }
@@ -129,7 +156,9 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
       const text = `#${i} ${messageText(3, i)}`.slice(0, 100)
       const got = new Promise<void>((resolve, reject) => {
         waiting = { text, resolve }
-        setTimeout(() => { reject(new Error(`${key}/${path}: message ${i} not received within 10 s`)) }, 10_000).unref()
+        setTimeout(() => {
+          reject(new Error(`${key}/${path}: message ${i} not received within 10 s`))
+        }, 10_000).unref()
       })
       const t0 = performance.now()
       const sent = s.sender.send(text)
@@ -139,7 +168,7 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
       if (i >= warmup) samples.push(t1 - t0)
     }
     const cpu1 = await cpuByRole(pids)
-    const perMsg = (role: keyof typeof cpu0): number => (cpu1[role] - cpu0[role]) * 1000 / count
+    const perMsg = (role: keyof typeof cpu0): number => ((cpu1[role] - cpu0[role]) * 1000) / count
     off()
     const rtts: number[] = []
     for (let i = 0; i < 50; i++) {
@@ -148,9 +177,13 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
       rtts.push(performance.now() - t0)
     }
     return {
-      system: key, path, count,
-      p50: percentile(samples, 50), p99: percentile(samples, 99),
-      mean: samples.reduce((a, x) => a + x, 0) / samples.length, max: Math.max(...samples),
+      system: key,
+      path,
+      count,
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      mean: samples.reduce((a, x) => a + x, 0) / samples.length,
+      max: Math.max(...samples),
       pipeRttMs: median(rtts),
       samples: samples.map(x => Math.round(x * 100) / 100),
       cpuMsPerMsg: { sender: perMsg('sender'), receiver: perMsg('receiver'), server: perMsg('server') }
@@ -164,7 +197,7 @@ async function latencyRun (key: SystemKey, path: Path, count: number, warmup = 2
  * (3) Throughput: one device writes N messages as fast as it can; time until
  * two other devices hold them all. A fresh set of processes per run.
  */
-export async function benchThroughput (key: SystemKey, path: Path, n: number, runs: number, deviceFlags?: string[]): Promise<ThroughputResult> {
+export async function benchThroughput(key: SystemKey, path: Path, n: number, runs: number, deviceFlags?: string[]): Promise<ThroughputResult> {
   const times: number[] = []
   const senderTimes: number[] = []
   const cpu = { sender: [] as number[], receivers: [] as number[], server: [] as number[], total: [] as number[] }
@@ -183,7 +216,7 @@ export async function benchThroughput (key: SystemKey, path: Path, n: number, ru
       const after = await cpuByRole(pids)
       let total = 0
       for (const role of ['sender', 'receivers', 'server'] as const) {
-        const used = (after[role] - before[role]) * 1000 / (n / 1000)
+        const used = ((after[role] - before[role]) * 1000) / (n / 1000)
         cpu[role].push(used)
         total += used
       }

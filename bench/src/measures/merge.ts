@@ -18,18 +18,22 @@ export interface MergeResult {
 }
 
 /** (5) Offline merge: two devices of one chat each write N messages while apart, then meet. */
-export async function benchMerge (key: SystemKey, path: Path, n: number, runs: number): Promise<MergeResult> {
+export async function benchMerge(key: SystemKey, path: Path, n: number, runs: number): Promise<MergeResult> {
   const times: number[] = []
   const starts: number[] = []
   for (let run = 0; run < runs; run++) {
     if (key !== 'tandem') times.push(await peerMerge(key, n, run))
     else if (path === 'direct') times.push(await tandemDirectMerge(n, run))
-    else { const r = await tandemRelayMerge(n, run); times.push(r.afterReconnectMs); starts.push(r.ms) }
+    else {
+      const r = await tandemRelayMerge(n, run)
+      times.push(r.afterReconnectMs)
+      starts.push(r.ms)
+    }
   }
   return { system: key, path, n, runs, ms: median(times), allMs: times, ...(starts.length > 0 ? { fromRestoreMs: median(starts) } : {}) }
 }
 
-async function peerMerge (key: SystemKey, n: number, run: number): Promise<number> {
+async function peerMerge(key: SystemKey, n: number, run: number): Promise<number> {
   const server = await startServer(key, await tempDir(`${key}-merge`))
   const a = await startClient(key, `${key}-a`, server, { author: 1 })
   const b = await startClient(key, `${key}-b`, server, { author: 2 })
@@ -37,12 +41,14 @@ async function peerMerge (key: SystemKey, n: number, run: number): Promise<numbe
     await Promise.all([a.ready(), b.ready()])
     const ref = await a.create()
     await b.join(ref)
-    await a.send('before the split ' + messageText(4, run))
+    await a.send(`before the split ${messageText(4, run)}`)
     await b.waitMessages(1, 60_000)
-    await a.proc.request('disconnect'); await b.proc.request('disconnect')
+    await a.proc.request('disconnect')
+    await b.proc.request('disconnect')
     await Promise.all([a.burst(n, 10 + run), b.burst(n, 20 + run)])
     const t0 = performance.now()
-    await a.proc.request('reconnect'); await b.proc.request('reconnect')
+    await a.proc.request('reconnect')
+    await b.proc.request('reconnect')
     await Promise.all([a.waitMessages(2 * n + 1), b.waitMessages(2 * n + 1)])
     return performance.now() - t0
   } finally {
@@ -51,7 +57,7 @@ async function peerMerge (key: SystemKey, n: number, run: number): Promise<numbe
   }
 }
 
-async function tandemDirectMerge (n: number, run: number): Promise<number> {
+async function tandemDirectMerge(n: number, run: number): Promise<number> {
   const opts = { noRelay: true }
   const a = await startClient('tandem', 'tandem-a', null, opts)
   let b: Client = await startClient('tandem', 'tandem-b', null, opts)
@@ -61,7 +67,7 @@ async function tandemDirectMerge (n: number, run: number): Promise<number> {
     const addr = (await info(a)).multiaddrs[0]!
     await b.join(ref)
     await b.proc.request('dial', { addr })
-    await a.send('before the split ' + messageText(4, run))
+    await a.send(`before the split ${messageText(4, run)}`)
     await b.waitMessages(1, 30_000) // b holds the chat and a message of it
     // apart: b restarts on its data dir knowing no peer; a never dialled b
     await b.stop()
@@ -85,7 +91,7 @@ async function tandemDirectMerge (n: number, run: number): Promise<number> {
  * moment both devices were back on the relay (their `relay connected` events).
  * (Restarting the devices instead does not work: see the bench README, engine start order.)
  */
-async function tandemRelayMerge (n: number, run: number): Promise<{ ms: number; afterReconnectMs: number }> {
+async function tandemRelayMerge(n: number, run: number): Promise<{ ms: number; afterReconnectMs: number }> {
   // the relay announces only the proxy's address, so no device learns a way around the cut
   const port = await freePort()
   const proxy = await startProxy(port)
@@ -99,7 +105,7 @@ async function tandemRelayMerge (n: number, run: number): Promise<{ ms: number; 
     await Promise.all([a.ready(), b.ready()])
     const ref = await a.create()
     const sent = waitSent(a, 1, 30_000)
-    await a.send('before the split ' + messageText(4, run))
+    await a.send(`before the split ${messageText(4, run)}`)
     await sent.done
     await b.join(ref)
     await b.waitMessages(1, 30_000)

@@ -24,14 +24,26 @@ export interface ScaleResult {
 }
 
 /** (6) Relay scale: `devices` connected devices (in `processes` swarm processes), idle, then `active` of them sending. */
-export async function benchRelayScale (devices: number, processes: number, active: number, intervalMs: number, windowS: number): Promise<ScaleResult> {
+export async function benchRelayScale(devices: number, processes: number, active: number, intervalMs: number, windowS: number): Promise<ScaleResult> {
   const relay = await startServer('tandem', await tempDir('scale'))
   const swarms: JsonProcess[] = []
   try {
     const per = Math.ceil(devices / processes)
     for (let p = 0; p < processes; p++) {
-      swarms.push(new JsonProcess(`swarm-${p}`, 'node', ['--max-old-space-size=4096', script('tools/swarm.js'), '--relay', `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${relay.peerId!}`,
-        '--devices', String(Math.min(per, devices - p * per)), '--stagger-ms', String(30 * processes), '--index-base', String(p * per)]))
+      swarms.push(
+        new JsonProcess(`swarm-${p}`, 'node', [
+          '--max-old-space-size=4096',
+          script('tools/swarm.js'),
+          '--relay',
+          `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${relay.peerId!}`,
+          '--devices',
+          String(Math.min(per, devices - p * per)),
+          '--stagger-ms',
+          String(30 * processes),
+          '--index-base',
+          String(p * per)
+        ])
+      )
     }
     const t0 = performance.now()
     const started = await Promise.all(swarms.map(s => s.request<{ started: number; failed: number; retries: number; errors: Record<string, number> }>('start', {}, 900_000)))
@@ -41,12 +53,14 @@ export async function benchRelayScale (devices: number, processes: number, activ
     const startErrors: Record<string, number> = {}
     for (const s of started) for (const [k, v] of Object.entries(s.errors)) startErrors[k] = (startErrors[k] ?? 0) + v
     const retries = started.reduce((a, s) => a + s.retries, 0)
-    process.stderr.write(`relay scale: ${started.reduce((a, s) => a + s.started, 0)} started (${retries} retries), ${connected} connected, relay connections metric ${await relayMetric(relay, 'tandem_relay_connections')}; start errors ${JSON.stringify(startErrors)}\n`)
+    process.stderr.write(
+      `relay scale: ${started.reduce((a, s) => a + s.started, 0)} started (${retries} retries), ${connected} connected, relay connections metric ${await relayMetric(relay, 'tandem_relay_connections')}; start errors ${JSON.stringify(startErrors)}\n`
+    )
     const window = async (): Promise<{ rss: number; cpu: number }> => {
       const c0 = await cpuSeconds(relay.proc.pid)
       await sleep(windowS * 1000)
       const c1 = await cpuSeconds(relay.proc.pid)
-      return { rss: await rssMiB(relay.proc.pid), cpu: 100 * (c1 - c0) / windowS }
+      return { rss: await rssMiB(relay.proc.pid), cpu: (100 * (c1 - c0)) / windowS }
     }
     await sleep(5_000)
     const idle = await window()
@@ -56,10 +70,21 @@ export async function benchRelayScale (devices: number, processes: number, activ
     const busy = await window()
     const counts = await Promise.all(swarms.map(s => s.request<{ sent: number; acked: number }>('quiet')))
     return {
-      devices, processes, connected, connectMs, retries, startErrors,
-      idleRssMiB: idle.rss, idleCpuPct: idle.cpu,
-      active, intervalMs, activeRssMiB: busy.rss, activeCpuPct: busy.cpu,
-      sent: counts.reduce((a, c) => a + c.sent, 0), acked: counts.reduce((a, c) => a + c.acked, 0), windowS
+      devices,
+      processes,
+      connected,
+      connectMs,
+      retries,
+      startErrors,
+      idleRssMiB: idle.rss,
+      idleCpuPct: idle.cpu,
+      active,
+      intervalMs,
+      activeRssMiB: busy.rss,
+      activeCpuPct: busy.cpu,
+      sent: counts.reduce((a, c) => a + c.sent, 0),
+      acked: counts.reduce((a, c) => a + c.acked, 0),
+      windowS
     }
   } finally {
     await Promise.all(swarms.map(s => s.stop(120_000)))

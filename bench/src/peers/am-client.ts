@@ -6,7 +6,12 @@ import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websoc
 import { emit, flag, runControl, waitCount } from './control.js'
 import { authorId, messageText, randomId } from '../text.js'
 
-interface Msg { id: string; author: string; text: ImmutableString; ts: number }
+interface Msg {
+  id: string
+  author: string
+  text: ImmutableString
+  ts: number
+}
 type ChatDoc = { messages: Msg[] }
 
 const url = flag('url')
@@ -41,35 +46,71 @@ const attach = (h: DocHandle<ChatDoc>): void => {
   for (const f of [...changed]) f()
 }
 const send = (text: string): void => {
-  handle!.change(doc => { doc.messages.push({ id: randomId(), author, text: new ImmutableString(text), ts: Date.now() }) })
+  handle!.change(doc => {
+    doc.messages.push({ id: randomId(), author, text: new ImmutableString(text), ts: Date.now() })
+  })
 }
 
-runControl({
-  ping: () => 'pong',
-  create: () => { const h = ensureRepo().create<ChatDoc>({ messages: [] }); attach(h); return h.url },
-  connect: c => {
-    // a doc created a moment ago elsewhere may not be on the server yet ("unavailable"): retry (bounded)
-    const find = (attempt: number): void => {
-      void ensureRepo().find<ChatDoc>(String(c.doc) as AutomergeUrl).then(attach, err => {
-        if (attempt < 50) setTimeout(() => { find(attempt + 1) }, 200)
-        else emit({ event: 'error', message: String(err) })
-      })
+runControl(
+  {
+    ping: () => 'pong',
+    create: () => {
+      const h = ensureRepo().create<ChatDoc>({ messages: [] })
+      attach(h)
+      return h.url
+    },
+    connect: c => {
+      // a doc created a moment ago elsewhere may not be on the server yet ("unavailable"): retry (bounded)
+      const find = (attempt: number): void => {
+        void ensureRepo()
+          .find<ChatDoc>(String(c.doc) as AutomergeUrl)
+          .then(attach, err => {
+            if (attempt < 50)
+              setTimeout(() => {
+                find(attempt + 1)
+              }, 200)
+            else emit({ event: 'error', message: String(err) })
+          })
+      }
+      find(0)
+      return null
+    },
+    disconnect: () => {
+      adapter!.disconnect()
+      return null
+    },
+    reconnect: () => {
+      adapter!.connect(repo!.peerId, adapter!.peerMetadata)
+      return null
+    },
+    send: c => {
+      send(String(c.text))
+      return null
+    },
+    burst: async c => {
+      const n = Number(c.count)
+      const seed = Number(c.seed ?? 1)
+      for (let i = 0; i < n; i++) {
+        send(messageText(seed, i)) // one change per message
+        if (i % 256 === 255) await new Promise(resolve => setImmediate(resolve))
+      }
+      return n
+    },
+    count,
+    'wait-messages': c =>
+      waitCount(count, Number(c.count), cb => {
+        changed.add(cb)
+        return () => {
+          changed.delete(cb)
+        }
+      }),
+    watch: () => {
+      watching = true
+      return null
     }
-    find(0)
-    return null
   },
-  disconnect: () => { adapter!.disconnect(); return null },
-  reconnect: () => { adapter!.connect(repo!.peerId, adapter!.peerMetadata); return null },
-  send: c => { send(String(c.text)); return null },
-  burst: async c => {
-    const n = Number(c.count); const seed = Number(c.seed ?? 1)
-    for (let i = 0; i < n; i++) {
-      send(messageText(seed, i)) // one change per message
-      if (i % 256 === 255) await new Promise(resolve => setImmediate(resolve))
-    }
-    return n
-  },
-  count,
-  'wait-messages': c => waitCount(count, Number(c.count), cb => { changed.add(cb); return () => { changed.delete(cb) } }),
-  watch: () => { watching = true; return null }
-}, ['wait-messages'], async () => { await repo?.shutdown().catch(() => {}) })
+  ['wait-messages'],
+  async () => {
+    await repo?.shutdown().catch(() => {})
+  }
+)

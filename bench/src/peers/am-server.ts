@@ -13,7 +13,12 @@ import { WebSocketServer } from 'ws'
 import { flag } from './control.js'
 import { authorId, messageText, randomId } from '../text.js'
 
-interface Msg { id: string; author: string; text: ImmutableString; ts: number }
+interface Msg {
+  id: string
+  author: string
+  text: ImmutableString
+  ts: number
+}
 type ChatDoc = { messages: Msg[] }
 
 const dir = flag('data')
@@ -61,5 +66,9 @@ const stop = async (): Promise<void> => {
   await repo.flush() // the nodefs adapter overwrites in place: finish every save before exiting
   process.exit(0)
 }
-process.on('SIGTERM', () => { void stop() })
-process.on('SIGINT', () => { void stop() })
+process.on('SIGTERM', () => {
+  void stop()
+})
+process.on('SIGINT', () => {
+  void stop()
+})

@@ -13,7 +13,9 @@ const author = authorId(Number(flag('author', '0')))
 
 /** ws with a payload bound large enough for a 1,000,000-message sync step 2 (ws defaults to 100 MiB). */
 class BigWebSocket extends WebSocket {
-  constructor (address: string, protocols?: string | string[]) { super(address, protocols, { maxPayload: 2 ** 31 - 1 }) }
+  constructor(address: string, protocols?: string | string[]) {
+    super(address, protocols, { maxPayload: 2 ** 31 - 1 })
+  }
 }
 
 const ydoc = new Y.Doc()
@@ -29,25 +31,61 @@ arr.observe((event, tr) => {
 const connect = (doc: string): void => {
   provider = new WebsocketProvider(url, doc, ydoc, { WebSocketPolyfill: BigWebSocket as unknown as typeof globalThis.WebSocket, disableBc: true })
 }
-const send = (text: string): void => { arr.insert(arr.length, [{ id: randomId(), author, text, ts: Date.now() }]) }
-const onChange = (cb: () => void): () => void => { const f = (): void => { cb() }; arr.observe(f); return () => { arr.unobserve(f) } }
+const send = (text: string): void => {
+  arr.insert(arr.length, [{ id: randomId(), author, text, ts: Date.now() }])
+}
+const onChange = (cb: () => void): (() => void) => {
+  const f = (): void => {
+    cb()
+  }
+  arr.observe(f)
+  return () => {
+    arr.unobserve(f)
+  }
+}
 
-runControl({
-  ping: () => 'pong',
-  create: () => { const doc = randomBytes(8).toString('hex'); connect(doc); return doc },
-  connect: c => { connect(String(c.doc)); return null },
-  disconnect: () => { provider!.disconnect(); return null },
-  reconnect: () => { provider!.connect(); return null },
-  send: c => { send(String(c.text)); return null },
-  burst: async c => {
-    const count = Number(c.count); const seed = Number(c.seed ?? 1)
-    for (let i = 0; i < count; i++) {
-      send(messageText(seed, i)) // one transaction (one update on the wire) per message
-      if (i % 256 === 255) await new Promise(resolve => setImmediate(resolve))
+runControl(
+  {
+    ping: () => 'pong',
+    create: () => {
+      const doc = randomBytes(8).toString('hex')
+      connect(doc)
+      return doc
+    },
+    connect: c => {
+      connect(String(c.doc))
+      return null
+    },
+    disconnect: () => {
+      provider!.disconnect()
+      return null
+    },
+    reconnect: () => {
+      provider!.connect()
+      return null
+    },
+    send: c => {
+      send(String(c.text))
+      return null
+    },
+    burst: async c => {
+      const count = Number(c.count)
+      const seed = Number(c.seed ?? 1)
+      for (let i = 0; i < count; i++) {
+        send(messageText(seed, i)) // one transaction (one update on the wire) per message
+        if (i % 256 === 255) await new Promise(resolve => setImmediate(resolve))
+      }
+      return count
+    },
+    count: () => arr.length,
+    'wait-messages': c => waitCount(() => arr.length, Number(c.count), onChange),
+    watch: () => {
+      watching = true
+      return null
     }
-    return count
   },
-  count: () => arr.length,
-  'wait-messages': c => waitCount(() => arr.length, Number(c.count), onChange),
-  watch: () => { watching = true; return null }
-}, ['wait-messages'], async () => { provider?.destroy() })
+  ['wait-messages'],
+  async () => {
+    provider?.destroy()
+  }
+)

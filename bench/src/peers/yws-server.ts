@@ -41,7 +41,9 @@ if (process.argv.includes('--seed-docs')) {
   process.exit(0)
 }
 
-const ws6 = createRequire(createRequire(import.meta.url).resolve('@y/websocket-server/utils'))('ws') as { Server: new (o: object) => any }
+const ws6 = createRequire(createRequire(import.meta.url).resolve('@y/websocket-server/utils'))('ws') as {
+  Server: new (o: object) => import('node:events').EventEmitter & { handleUpgrade: (...a: unknown[]) => void; emit: (e: string, ...a: unknown[]) => boolean }
+}
 setPersistence({
   provider: ldb,
   bindState: async (docName: string, ydoc: Y.Doc) => {
@@ -49,16 +51,23 @@ setPersistence({
     const newUpdates = Y.encodeStateAsUpdate(ydoc)
     void ldb.storeUpdate(docName, newUpdates)
     Y.applyUpdate(ydoc, Y.encodeStateAsUpdate(persistedYdoc))
-    ydoc.on('update', (update: Uint8Array) => { void ldb.storeUpdate(docName, update) })
+    ydoc.on('update', (update: Uint8Array) => {
+      void ldb.storeUpdate(docName, update)
+    })
   },
   writeState: async () => {}
-} as any)
+} as unknown as Parameters<typeof setPersistence>[0])
 
 const wss = new ws6.Server({ noServer: true })
 wss.on('connection', setupWSConnection)
-const server = http.createServer((_req, res) => { res.writeHead(200); res.end('okay') })
+const server = http.createServer((_req, res) => {
+  res.writeHead(200)
+  res.end('okay')
+})
 server.on('upgrade', (request, socket, head) => {
-  wss.handleUpgrade(request, socket, head, (ws: unknown) => { wss.emit('connection', ws, request) })
+  wss.handleUpgrade(request, socket, head, (ws: unknown) => {
+    wss.emit('connection', ws, request)
+  })
 })
 server.listen(Number(flag('port', '0')), '127.0.0.1', () => {
   process.stdout.write(`port ${(server.address() as { port: number }).port}\n`)
@@ -71,5 +80,9 @@ const stop = async (): Promise<void> => {
   await ldb.destroy() // waits for every queued write, then closes leveldb
   process.exit(0)
 }
-process.on('SIGTERM', () => { void stop() })
-process.on('SIGINT', () => { void stop() })
+process.on('SIGTERM', () => {
+  void stop()
+})
+process.on('SIGINT', () => {
+  void stop()
+})

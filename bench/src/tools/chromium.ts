@@ -10,7 +10,7 @@ export const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium'
  * Real headless Chromium. Missing, it fails with how to install it — never a skip: the
  * browser device is part of what `npm test` proves.
  */
-export async function launchChromium (): Promise<Browser> {
+export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian/Ubuntu; .ci/run does), or set TANDEM_CHROMIUM to its path`)
   }
@@ -34,10 +34,15 @@ export const pageAt = (root: string): { configFile: false; root: string } => ({ 
  * A page, built now from its sources into `outDir` (so a test never runs a stale bundle)
  * and served on 127.0.0.1: a loopback page may dial the relay's loopback `ws://`.
  */
-export async function servePage (page: { configFile: string | false; root?: string }, outDir: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function servePage(page: { configFile: string | false; root?: string }, outDir: string): Promise<{ url: string; close(): Promise<void> }> {
   await build({ ...page, logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 } })
   const server: PreviewServer = await preview({ ...page, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } })
   const address = server.httpServer.address()
   if (address === null || typeof address === 'string') throw new Error('the page server has no TCP address')
-  return { url: `http://127.0.0.1:${address.port}/`, close: async () => { await server.close() } }
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: async () => {
+      await server.close()
+    }
+  }
 }

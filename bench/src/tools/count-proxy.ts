@@ -14,24 +14,62 @@ const open = new Set<Socket>()
 let blocked = false
 
 const server = createServer(client => {
-  if (blocked) { client.destroy(); return }
+  if (blocked) {
+    client.destroy()
+    return
+  }
   conns++
   const upstream = createConnection({ host: '127.0.0.1', port: target })
-  open.add(client); open.add(upstream)
-  client.setNoDelay(true); upstream.setNoDelay(true)
-  client.on('data', d => { up += d.byteLength })
-  upstream.on('data', d => { down += d.byteLength })
+  open.add(client)
+  open.add(upstream)
+  client.setNoDelay(true)
+  upstream.setNoDelay(true)
+  client.on('data', d => {
+    up += d.byteLength
+  })
+  upstream.on('data', d => {
+    down += d.byteLength
+  })
   client.pipe(upstream)
   upstream.pipe(client)
-  const close = (): void => { client.destroy(); upstream.destroy(); open.delete(client); open.delete(upstream) }
-  client.on('error', close); upstream.on('error', close)
-  client.on('close', close); upstream.on('close', close)
+  const close = (): void => {
+    client.destroy()
+    upstream.destroy()
+    open.delete(client)
+    open.delete(upstream)
+  }
+  client.on('error', close)
+  upstream.on('error', close)
+  client.on('close', close)
+  upstream.on('close', close)
 })
-server.listen(0, '127.0.0.1', () => { process.stdout.write(`port ${(server.address() as { port: number }).port}\n`) })
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`port ${(server.address() as { port: number }).port}\n`)
+})
 
-runControl({
-  report: () => ({ up, down, conns }),
-  reset: () => { up = 0; down = 0; conns = 0; return null },
-  block: () => { blocked = true; for (const s of open) s.destroy(); open.clear(); return null },
-  unblock: () => { blocked = false; return null }
-}, [], async () => { server.close(); for (const s of open) s.destroy() })
+runControl(
+  {
+    report: () => ({ up, down, conns }),
+    reset: () => {
+      up = 0
+      down = 0
+      conns = 0
+      return null
+    },
+    block: () => {
+      blocked = true
+      for (const s of open) s.destroy()
+      open.clear()
+      return null
+    },
+    unblock: () => {
+      blocked = false
+      return null
+    }
+  },
+  [],
+  async () => {
+    server.close()
+    for (const s of open) s.destroy()
+  }
+)

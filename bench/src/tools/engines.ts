@@ -8,9 +8,13 @@ import { createEngine, type Engine } from '@tandem/engine'
 import { MemoryLevel } from 'memory-level'
 import { messageText } from '../text.js'
 
-export interface SwarmDevice { engine: Engine; chatId: string; credentials: string }
+export interface SwarmDevice {
+  engine: Engine
+  chatId: string
+  credentials: string
+}
 
-export async function startDevice (relay: string, index: number): Promise<SwarmDevice> {
+export async function startDevice(relay: string, index: number): Promise<SwarmDevice> {
   const engine = await createEngine({
     store: new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }),
     deviceName: `swarm-${index}`,
@@ -24,20 +28,27 @@ export async function startDevice (relay: string, index: number): Promise<SwarmD
 }
 
 /** Resolves once the relay has acknowledged `count` messages of this device. */
-export function whenSent (engine: Engine, count: number, timeoutMs: number): Promise<void> {
+export function whenSent(engine: Engine, count: number, timeoutMs: number): Promise<void> {
   let sent = 0
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`only ${sent}/${count} sent after ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`only ${sent}/${count} sent after ${timeoutMs} ms`))
+    }, timeoutMs)
     const off = engine.subscribe(e => {
       if (e.type === 'status' && e.status === 'sent') {
         sent += e.messageIds.length
-        if (sent >= count) { off(); clearTimeout(timer); resolve() }
+        if (sent >= count) {
+          off()
+          clearTimeout(timer)
+          resolve()
+        }
       }
     })
   })
 }
 
 /** Sends `count` messages one at a time (each awaited, as a person types), seeded text. */
-export async function typeMessages (d: SwarmDevice, count: number, seed: number): Promise<void> {
+export async function typeMessages(d: SwarmDevice, count: number, seed: number): Promise<void> {
   for (let i = 0; i < count; i++) await d.engine.sendMessage(d.chatId, messageText(seed, i))
 }

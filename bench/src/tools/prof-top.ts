@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+interface Node {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount?: number
+  children?: number[]
+}
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { span: { type: 'string' }, window: { type: 'string' } } })
 const prof = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 const top = Number(positionals[1] ?? 25)
@@ -15,7 +20,10 @@ const parent = new Map<number, number>()
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
 const name = (n: Node): string => {
   const f = n.callFrame
-  const file = f.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '~/').replace(/.*\/work\/main\//, '')
+  const file = f.url
+    .replace(/^file:\/\//, '')
+    .replace(/.*node_modules\//, '~/')
+    .replace(/.*\/work\/main\//, '')
   return `${f.functionName || '(anon)'} ${file}:${f.lineNumber + 1}`
 }
 const stackHas = (id: number, fn: string): boolean => {
@@ -26,14 +34,21 @@ const stackHas = (id: number, fn: string): boolean => {
 // Sample i was taken at `at[i]` and stands for the time since the previous one.
 const at: number[] = []
 let t = prof.startTime
-for (const d of prof.timeDeltas) { t += d; at.push(t) }
+for (const d of prof.timeDeltas) {
+  t += d
+  at.push(t)
+}
 
 if (values.span !== undefined) {
-  const hits = prof.samples.flatMap((id, i) => stackHas(id, values.span!) ? [at[i]!] : [])
-  console.log(hits.length === 0 ? `no sample holds ${values.span}` : `${hits[0]}:${hits[hits.length - 1]}  (${((hits[hits.length - 1]! - hits[0]!) / 1000).toFixed(0)} ms, ${hits.length} samples)`)
+  const hits = prof.samples.flatMap((id, i) => (stackHas(id, values.span!) ? [at[i]!] : []))
+  console.log(
+    hits.length === 0
+      ? `no sample holds ${values.span}`
+      : `${hits[0]}:${hits[hits.length - 1]}  (${((hits[hits.length - 1]! - hits[0]!) / 1000).toFixed(0)} ms, ${hits.length} samples)`
+  )
   process.exit(0)
 }
-const [from, to] = values.window === undefined ? [-Infinity, Infinity] : values.window.split(':').map(Number) as [number, number]
+const [from, to] = values.window === undefined ? [-Infinity, Infinity] : (values.window.split(':').map(Number) as [number, number])
 
 const selfUs = new Map<number, number>()
 let all = 0
@@ -58,7 +73,8 @@ for (const [id, us] of selfUs) {
 }
 const print = (title: string, m: Map<string, number>): void => {
   console.log(`\n${title} (profile ${(all / 1000).toFixed(0)} ms)`)
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${(100 * us / all).toFixed(1).padStart(5)}%  ${k}`)
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / all).toFixed(1).padStart(5)}%  ${k}`)
 }
 print('self', self)
 print('total', total)

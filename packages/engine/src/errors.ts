@@ -2,35 +2,35 @@ import { TandemError } from '@tandem/protocol'
 
 /** The store on disk could not be read back (bad snapshot, bad log entry, bad metadata). */
 export class StoreCorruptError extends TandemError {
-  constructor (message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_STORE_CORRUPT', message, options)
   }
 }
 
 /** An API call made in the wrong state: no account yet, engine stopped, account already set. */
 export class EngineStateError extends TandemError {
-  constructor (message: string) {
+  constructor(message: string) {
     super('ERR_ENGINE_STATE', message)
   }
 }
 
 /** An argument the caller passed is out of bounds or malformed (text too long, bad chat id). */
 export class InvalidArgumentError extends TandemError {
-  constructor (message: string) {
+  constructor(message: string) {
     super('ERR_INVALID_ARGUMENT', message)
   }
 }
 
 /** No chat with that id is known to this account. */
 export class UnknownChatError extends TandemError {
-  constructor (chatId: string) {
+  constructor(chatId: string) {
     super('ERR_UNKNOWN_CHAT', `unknown chat ${chatId}`)
   }
 }
 
 /** The device's store could not be opened at all (locked, blocked, no storage): nothing was read. */
 export class StoreUnavailableError extends TandemError {
-  constructor (message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_STORE_UNAVAILABLE', message, options)
   }
 }

@@ -10,17 +10,17 @@ export interface Hlc {
   counter: number
 }
 
-export function compareHlc (a: Hlc, b: Hlc): number {
+export function compareHlc(a: Hlc, b: Hlc): number {
   return a.wall !== b.wall ? a.wall - b.wall : a.counter - b.counter
 }
 
 export class HybridLogicalClock {
   private last: Hlc = { wall: 0, counter: 0 }
 
-  constructor (private readonly now: () => number) {}
+  constructor(private readonly now: () => number) {}
 
   /** Timestamp for a local event (sending a message). */
-  tick (): Hlc {
+  tick(): Hlc {
     const wall = Math.max(this.now(), this.last.wall)
     const counter = wall === this.last.wall ? this.last.counter + 1 : 0
     this.last = { wall, counter }
@@ -28,7 +28,7 @@ export class HybridLogicalClock {
   }
 
   /** Fold in a timestamp seen on a received message. */
-  observe (remote: Hlc): void {
+  observe(remote: Hlc): void {
     if (compareHlc(remote, this.last) > 0) this.last = { wall: remote.wall, counter: remote.counter }
   }
 }

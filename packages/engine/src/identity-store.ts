@@ -1,8 +1,14 @@
 import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import {
-  accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, decodeDeviceCertificate,
-  encodeAccountCredentials, encodeDeviceCertificate, type AccountKeyPair, type DeviceCertificate
+  accountIdFromPublicKey,
+  accountKeyFromSecret,
+  decodeAccountCredentials,
+  decodeDeviceCertificate,
+  encodeAccountCredentials,
+  encodeDeviceCertificate,
+  type AccountKeyPair,
+  type DeviceCertificate
 } from '@tandem/protocol'
 import { StoreCorruptError } from './errors.js'
 import type { DocStore } from './store/doc-store.js'
@@ -18,7 +24,7 @@ const text = new TextEncoder()
 const untext = new TextDecoder()
 
 /** Loads or creates the device's libp2p key, kept in the store so its peer id survives restarts. */
-export async function loadPeerKey (store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<PrivateKey> {
+export async function loadPeerKey(store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<PrivateKey> {
   const stored = await store.getMeta('peer-key')
   if (stored !== undefined) {
     try {
@@ -32,7 +38,7 @@ export async function loadPeerKey (store: DocStore, randomBytes: (n: number) => 
   return key
 }
 
-export async function loadAccount (store: DocStore): Promise<AccountIdentity | null> {
+export async function loadAccount(store: DocStore): Promise<AccountIdentity | null> {
   const creds = await store.getMeta('account')
   const cert = await store.getMeta('device-cert')
   if (creds === undefined || cert === undefined) return null
@@ -44,7 +50,7 @@ export async function loadAccount (store: DocStore): Promise<AccountIdentity | n
   }
 }
 
-export async function saveAccount (store: DocStore, identity: AccountIdentity): Promise<void> {
+export async function saveAccount(store: DocStore, identity: AccountIdentity): Promise<void> {
   await Promise.all([
     store.putMeta('account', text.encode(encodeAccountCredentials({ secretKey: identity.keys.secretKey }))),
     store.putMeta('device-cert', encodeDeviceCertificate(identity.certificate))

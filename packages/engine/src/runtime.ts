@@ -19,7 +19,7 @@ export interface Runtime {
 const MAX_RANDOM_FILL = 65_536
 
 /** Random bytes are drawn 4 KiB at a time: one getrandom call per message id cost more than the rest of a send. */
-function pooledRandomBytes (): (length: number) => Uint8Array {
+function pooledRandomBytes(): (length: number) => Uint8Array {
   const pool = { bytes: new Uint8Array(0) as Uint8Array<ArrayBuffer>, used: 0 }
   const fill = (out: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> => {
     for (let at = 0; at < out.byteLength; at += MAX_RANDOM_FILL) globalThis.crypto.getRandomValues(out.subarray(at, at + MAX_RANDOM_FILL))
@@ -27,7 +27,10 @@ function pooledRandomBytes (): (length: number) => Uint8Array {
   }
   return length => {
     if (length > 1024) return fill(new Uint8Array(length))
-    if (pool.used + length > pool.bytes.byteLength) { pool.bytes = fill(new Uint8Array(4096)); pool.used = 0 }
+    if (pool.used + length > pool.bytes.byteLength) {
+      pool.bytes = fill(new Uint8Array(4096))
+      pool.used = 0
+    }
     const out = pool.bytes.slice(pool.used, pool.used + length)
     pool.used += length
     return out
@@ -38,7 +41,7 @@ function pooledRandomBytes (): (length: number) => Uint8Array {
  * The real clock, timers and randomness (WebCrypto's `getRandomValues`, in Node and
  * browsers alike); `defer` is the platform's cheapest macrotask.
  */
-export function createSystemRuntime (defer: (fn: () => void) => void): Runtime {
+export function createSystemRuntime(defer: (fn: () => void) => void): Runtime {
   return {
     now: () => Date.now(),
     setTimeout: (fn, ms) => {
@@ -46,7 +49,9 @@ export function createSystemRuntime (defer: (fn: () => void) => void): Runtime {
       t.unref?.() // Node: a pending timer must not keep a finished process alive
       return t
     },
-    clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) },
+    clearTimeout: handle => {
+      clearTimeout(handle as ReturnType<typeof setTimeout>)
+    },
     randomBytes: pooledRandomBytes(),
     defer
   }

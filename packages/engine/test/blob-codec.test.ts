@@ -11,10 +11,12 @@ const codec = new BlobCodec(nodeCompression)
 const encodeBlob = codec.encode.bind(codec)
 const decodeBlob = codec.decode.bind(codec)
 
-function chatUpdate (messages: number): Uint8Array {
+function chatUpdate(messages: number): Uint8Array {
   const doc = new Y.Doc()
   const map = doc.getMap<string>('messages')
-  doc.transact(() => { for (let i = 0; i < messages; i++) map.set(`m${i}`, `see you at the station at ${i} o'clock, bring the tickets`) })
+  doc.transact(() => {
+    for (let i = 0; i < messages; i++) map.set(`m${i}`, `see you at the station at ${i} o'clock, bring the tickets`)
+  })
   return Y.encodeStateAsUpdate(doc)
 }
 
@@ -47,7 +49,9 @@ describe('relay blob codec', () => {
     await expect(decodeBlob(new Uint8Array(0))).rejects.toBeInstanceOf(MalformedFrameError)
     const noReach = new Uint8Array([0])
     await expect(decodeBlob(new Uint8Array([1, 5, 1]))).rejects.toBeInstanceOf(MalformedFrameError) // truncated header
-    await expect(decodeBlob(encodeBlobEnvelope({ encoding: BlobEncoding.Brotli, reach: noReach, payload: new Uint8Array([1, 2, 3, 4, 5]) }))).rejects.toBeInstanceOf(MalformedFrameError)
+    await expect(decodeBlob(encodeBlobEnvelope({ encoding: BlobEncoding.Brotli, reach: noReach, payload: new Uint8Array([1, 2, 3, 4, 5]) }))).rejects.toBeInstanceOf(
+      MalformedFrameError
+    )
     const bomb = encodeBlobEnvelope({ encoding: BlobEncoding.Brotli, reach: noReach, payload: brotliCompressSync(new Uint8Array(1024 * 1024)) })
     expect(bomb.byteLength).toBeLessThan(100)
     await expect(decodeBlob(bomb, 64 * 1024)).rejects.toBeInstanceOf(MalformedFrameError)

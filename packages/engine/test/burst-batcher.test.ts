@@ -2,20 +2,28 @@ import { describe, expect, it } from 'vitest'
 import { BurstBatcher, type BurstScope } from '../src/util/burst-batcher.js'
 
 /** A batcher whose bursts end when the test says so, recording what it handled. */
-function batcher (scope: BurstScope = 'per-key', options: { holdFirst?: (key: string) => boolean; failEnd?: Error } = {}) {
+function batcher(scope: BurstScope = 'per-key', options: { holdFirst?: (key: string) => boolean; failEnd?: Error } = {}) {
   const deferred: Array<() => void> = []
   const log: string[] = []
-  const b = new BurstBatcher<string, number>(fn => { deferred.push(fn) }, {
-    now: (key, item) => {
-      if (options.holdFirst?.(key) === true) return false
-      log.push(`now ${key}:${item}`)
+  const b = new BurstBatcher<string, number>(
+    fn => {
+      deferred.push(fn)
     },
-    end: (key, items, firstWentNow) => {
-      log.push(`end ${key}:[${items.join(',')}]${firstWentNow ? '' : ' held'}`)
-      if (options.failEnd !== undefined) throw options.failEnd
-    }
-  }, scope)
-  const endBurst = (): void => { for (const fn of deferred.splice(0)) fn() }
+    {
+      now: (key, item) => {
+        if (options.holdFirst?.(key) === true) return false
+        log.push(`now ${key}:${item}`)
+      },
+      end: (key, items, firstWentNow) => {
+        log.push(`end ${key}:[${items.join(',')}]${firstWentNow ? '' : ' held'}`)
+        if (options.failEnd !== undefined) throw options.failEnd
+      }
+    },
+    scope
+  )
+  const endBurst = (): void => {
+    for (const fn of deferred.splice(0)) fn()
+  }
   return { b, log, endBurst, deferred }
 }
 
@@ -44,7 +52,7 @@ describe('BurstBatcher', () => {
     ['per-key', ['now a:1', 'now b:10', 'end a:[2]', 'end b:[11]']],
     // one burst for every key: only the burst's very first item goes at once
     ['all-keys', ['now a:1', 'end a:[2]', 'end b:[10,11] held']]
-  ])('with scope %s, batches each key\'s items apart', (scope, expected) => {
+  ])("with scope %s, batches each key's items apart", (scope, expected) => {
     const { b, log, endBurst } = batcher(scope)
     b.add('a', 1)
     b.add('b', 10)
@@ -74,7 +82,9 @@ describe('BurstBatcher', () => {
     b.add('a', 1)
     b.add('a', 2)
     let ended = false
-    const done = b.ended('a').then(() => { ended = true })
+    const done = b.ended('a').then(() => {
+      ended = true
+    })
     await Promise.resolve()
     expect(ended).toBe(false)
     endBurst()

@@ -11,7 +11,10 @@ import { DocStore } from '../src/store/doc-store.js'
 const DOC = 'chat:crash'
 const newDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
 /** A turn of the event loop: the queue resolves a landed batch's callers and starts its next batch. */
-const turn = (): Promise<void> => new Promise(resolve => { setImmediate(resolve) })
+const turn = (): Promise<void> =>
+  new Promise(resolve => {
+    setImmediate(resolve)
+  })
 
 /** A batch that folds the log: it puts the snapshot and deletes log entries, all at once. */
 const isCompaction = (ops: readonly BatchOp[]): boolean =>
@@ -23,7 +26,7 @@ const isCompaction = (ops: readonly BatchOp[]): boolean =>
  * until `budget` have. Then the process crashes. Returns how many appends were acknowledged
  * and the ops of every batch that reached the disk.
  */
-async function runUntilCrash (disk: Disk, budget: number): Promise<{ acked: number; landed: ReadonlyArray<readonly BatchOp[]> }> {
+async function runUntilCrash(disk: Disk, budget: number): Promise<{ acked: number; landed: ReadonlyArray<readonly BatchOp[]> }> {
   const held = new HeldBatches()
   const db = new CrashableStore(disk, held.landing)
   await db.open()
@@ -34,10 +37,16 @@ async function runUntilCrash (disk: Disk, budget: number): Promise<{ acked: numb
   let acked = 0
   for (let i = 0; i < 30; i++) {
     let update: Uint8Array | null = null
-    doc.once('update', (u: Uint8Array) => { update = u })
+    doc.once('update', (u: Uint8Array) => {
+      update = u
+    })
     arr.push([i])
     // acknowledgements come in append order (one queue, batches in order): a count says which
-    void store.append(DOC, update!, () => Y.encodeStateAsUpdate(doc)).then(() => { acked = i + 1 })
+    void store
+      .append(DOC, update!, () => Y.encodeStateAsUpdate(doc))
+      .then(() => {
+        acked = i + 1
+      })
     if (i === 17) void store.compact(DOC, Y.encodeStateAsUpdate(doc))
     await turn()
     if (held.landed.length < budget) held.landNext()
@@ -48,7 +57,7 @@ async function runUntilCrash (disk: Disk, budget: number): Promise<{ acked: numb
 }
 
 /** The next process: loads the doc from what reached the disk. */
-async function restart (disk: Disk): Promise<number[]> {
+async function restart(disk: Disk): Promise<number[]> {
   const db = new CrashableStore(disk)
   await db.open()
   const { snapshot, updates } = await new DocStore(db).loadDoc(DOC)
@@ -62,7 +71,7 @@ describe('DocStore under a crash', () => {
   it('a crash before or after any batch, compactions included, leaves a loadable doc holding every acknowledged append', async () => {
     const full = await runUntilCrash(newDisk(), Infinity)
     expect(full.acked).toBe(30)
-    const compactions = full.landed.flatMap((ops, n) => isCompaction(ops) ? [n] : [])
+    const compactions = full.landed.flatMap((ops, n) => (isCompaction(ops) ? [n] : []))
     // the workload compacts several times, each in one batch: crash points land on both sides of each
     expect(compactions.length).toBeGreaterThanOrEqual(3)
     for (let budget = 0; budget <= full.landed.length; budget++) {

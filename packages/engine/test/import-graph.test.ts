@@ -13,14 +13,17 @@ const dist = (path: string): string => fileURLToPath(new URL(`../dist/${path}`, 
 const NODE_ONLY = ['classic-level', 'level', '@libp2p/tcp', '@libp2p/mdns', 'ws', 'node-gyp-build', 'multicast-dns']
 const BUILTINS = new Set(builtinModules.flatMap(m => [m, `node:${m}`]))
 
-interface Graph { ids: string[]; importers: Map<string, readonly string[]> }
+interface Graph {
+  ids: string[]
+  importers: Map<string, readonly string[]>
+}
 
 /** Every module a browser build of `entry` reaches, and who imports each. */
-async function browserGraph (entry: string): Promise<Graph> {
+async function browserGraph(entry: string): Promise<Graph> {
   const graph: Graph = { ids: [], importers: new Map() }
   const record: Plugin = {
     name: 'record-module-graph',
-    buildEnd () {
+    buildEnd() {
       for (const id of this.getModuleIds()) {
         graph.ids.push(id)
         graph.importers.set(id, this.getModuleInfo(id)?.importers ?? [])
@@ -37,7 +40,7 @@ async function browserGraph (entry: string): Promise<Graph> {
 }
 
 /** What makes a module Node-only: a builtin (Vite stubs them as `__vite-browser-external`), or a Node-only package. */
-function nodeOnly (id: string): string | null {
+function nodeOnly(id: string): string | null {
   const bare = id.replace(/^\0?__vite-browser-external:/, '')
   if (bare !== id || BUILTINS.has(bare)) return bare
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(id)?.[1]
@@ -45,7 +48,7 @@ function nodeOnly (id: string): string | null {
 }
 
 /** "a → b → c": how `id` is reached from the entry (first importer at each step). */
-function chain (graph: Graph, id: string): string {
+function chain(graph: Graph, id: string): string {
   const path = [id]
   for (let at = id, i = 0; i < 30; i++) {
     const from = graph.importers.get(at)?.[0]
@@ -57,7 +60,10 @@ function chain (graph: Graph, id: string): string {
 }
 
 const violations = (graph: Graph): string[] =>
-  graph.ids.flatMap(id => { const what = nodeOnly(id); return what === null ? [] : [`${what}: ${chain(graph, id)}`] })
+  graph.ids.flatMap(id => {
+    const what = nodeOnly(id)
+    return what === null ? [] : [`${what}: ${chain(graph, id)}`]
+  })
 
 describe('the import graph', () => {
   it('the browser assembly reaches no node: module and no Node-only package', async () => {

@@ -11,11 +11,17 @@ const PROTOCOL = '/tandem-test/frames/1'
 const FRAMES = 20
 
 const nodes: Libp2p[] = []
-afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
+afterEach(async () => {
+  await Promise.all(
+    nodes.splice(0).map(async n => {
+      await n.stop()
+    })
+  )
+})
 
 type EncrypterFactory = ReturnType<typeof noise>
 
-async function start (encrypter: EncrypterFactory): Promise<Libp2p> {
+async function start(encrypter: EncrypterFactory): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -28,22 +34,26 @@ async function start (encrypter: EncrypterFactory): Promise<Libp2p> {
 }
 
 /** True when `chunk` is one or more whole Noise records: a 2-byte length, then that many bytes. */
-function wholeRecords (chunk: Uint8Array): boolean {
+function wholeRecords(chunk: Uint8Array): boolean {
   let at = 0
   while (at + 2 <= chunk.byteLength) at += 2 + ((chunk[at]! << 8) | chunk[at + 1]!)
   return at === chunk.byteLength && chunk.byteLength > 0
 }
 
 /** The sizes of the socket writes the dialer makes to the listener while it sends FRAMES small frames. */
-async function socketWrites (encrypter: EncrypterFactory): Promise<Uint8Array[]> {
+async function socketWrites(encrypter: EncrypterFactory): Promise<Uint8Array[]> {
   const listener = await start(encrypter)
   const dialer = await start(encrypter)
   let received = 0
   let allReceived = (): void => {}
-  const done = new Promise<void>(resolve => { allReceived = resolve })
+  const done = new Promise<void>(resolve => {
+    allReceived = resolve
+  })
   await listener.handle(PROTOCOL, (stream, connection) => {
     new StreamLink(stream, connection.remotePeer.toString(), 'inbound').start({
-      onFrame: () => { if (++received === FRAMES) allReceived() },
+      onFrame: () => {
+        if (++received === FRAMES) allReceived()
+      },
       onError: () => {},
       onClose: () => {}
     })
@@ -62,7 +72,14 @@ async function socketWrites (encrypter: EncrypterFactory): Promise<Uint8Array[]>
   }
   try {
     for (let i = 0; i < FRAMES; i++) await link.send(new TextEncoder().encode(`message ${i} of a chat`))
-    await Promise.race([done, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('frames not received in 10 s')) }, 10_000))])
+    await Promise.race([
+      done,
+      new Promise((_resolve, reject) =>
+        setTimeout(() => {
+          reject(new Error('frames not received in 10 s'))
+        }, 10_000)
+      )
+    ])
   } finally {
     Duplex.prototype.write = write
   }

@@ -5,9 +5,11 @@ import { createEngine, createMemoryLinkPair, type Engine, type EngineEvent } fro
 import { untilEngine } from '../../../test/helpers/until.js'
 
 const engines: Engine[] = []
-afterEach(async () => { await Promise.all(engines.splice(0).map(e => e.stop())) })
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map(e => e.stop()))
+})
 
-async function engine (name: string, clockSkewMs = 0): Promise<Engine> {
+async function engine(name: string, clockSkewMs = 0): Promise<Engine> {
   const runtime = clockSkewMs === 0 ? undefined : { now: () => Date.now() + clockSkewMs }
   const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false, runtime })
   await e.start()
@@ -16,18 +18,26 @@ async function engine (name: string, clockSkewMs = 0): Promise<Engine> {
 }
 
 /** Links two engines; returns a count of the update frames sent either way, and a way to cut the link. */
-function connect (a: Engine, b: Engine): { updates: () => number; cut: () => void } {
+function connect(a: Engine, b: Engine): { updates: () => number; cut: () => void } {
   const [ab, ba] = createMemoryLinkPair(a.peerId, b.peerId)
   let updates = 0
   for (const link of [ab, ba]) {
     const send = link.send.bind(link)
-    link.send = async frame => { if (decodeSyncFrame(frame).type === 'update') updates++; await send(frame) }
+    link.send = async frame => {
+      if (decodeSyncFrame(frame).type === 'update') updates++
+      await send(frame)
+    }
   }
   a.addLink(ab)
   b.addLink(ba)
-  return { updates: () => updates, cut: () => { ab.close(); ba.close() } }
+  return {
+    updates: () => updates,
+    cut: () => {
+      ab.close()
+      ba.close()
+    }
+  }
 }
-
 
 describe('the sync core over in-memory links', () => {
   it('converges three devices writing concurrently, over a chain of links', async () => {
@@ -40,9 +50,11 @@ describe('the sync core over in-memory links', () => {
     connect(a, b)
     connect(b, c) // c reaches a only through b
     await untilEngine(c, () => c.listChats().length === 1)
-    await Promise.all([a, b, c].map(async (e, i) => {
-      for (let n = 0; n < 30; n++) await e.sendMessage(chat.chatId, `${i}:${n}`)
-    }))
+    await Promise.all(
+      [a, b, c].map(async (e, i) => {
+        for (let n = 0; n < 30; n++) await e.sendMessage(chat.chatId, `${i}:${n}`)
+      })
+    )
     await Promise.all([a, b, c].map(e => untilEngine(e, () => e.messageCount(chat.chatId) === 90)))
     const ids = a.listMessages(chat.chatId).map(m => m.id)
     expect(b.listMessages(chat.chatId).map(m => m.id)).toEqual(ids)
@@ -65,7 +77,7 @@ describe('the sync core over in-memory links', () => {
     expect(reply.timestamp.wall).toBeGreaterThanOrEqual(Date.now() + 3_000_000)
   })
 
-  it('does not forward a peer\'s updates to a device that has a session with that peer, and resyncs when one is lost', async () => {
+  it("does not forward a peer's updates to a device that has a session with that peer, and resyncs when one is lost", async () => {
     const [a, b, c] = [await engine('a'), await engine('b'), await engine('c')]
     await a.createAccount({ name: 'Ann' })
     const chat = await a.createChat({ title: 'mesh' })
@@ -102,7 +114,9 @@ describe('the sync core over in-memory links', () => {
     await Promise.all(Array.from({ length: 1_000 }, (_, i) => a.sendMessage(chat.chatId, `old ${i}`)))
     await b.joinAccount(a.exportAccountCredentials())
     const events: EngineEvent[] = []
-    b.subscribe(e => { if (e.type === 'message' || e.type === 'messages') events.push(e) })
+    b.subscribe(e => {
+      if (e.type === 'message' || e.type === 'messages') events.push(e)
+    })
     connect(a, b)
     await untilEngine(b, () => b.listChats().length === 1 && b.messageCount(chat.chatId) === 1_000)
     expect(events.filter(e => e.type === 'message')).toEqual([])
@@ -125,7 +139,13 @@ describe('the sync core over in-memory links', () => {
     expect(12 * big.length).toBeGreaterThan(3 * MAX_CHUNK_BYTES)
     await b.joinAccount(a.exportAccountCredentials())
     connect(a, b)
-    await untilEngine(b, () => { try { return b.messageCount(chat.chatId) === 12 } catch { return false } })
+    await untilEngine(b, () => {
+      try {
+        return b.messageCount(chat.chatId) === 12
+      } catch {
+        return false
+      }
+    })
     expect(b.listMessages(chat.chatId).map(m => m.text)).toEqual(a.listMessages(chat.chatId).map(m => m.text))
   })
 
@@ -134,7 +154,9 @@ describe('the sync core over in-memory links', () => {
     await a.createAccount({ name: 'Ann' })
     await eve.createAccount({ name: 'Eve' })
     const refused: EngineEvent[] = []
-    a.subscribe(e => { if (e.type === 'refused') refused.push(e) })
+    a.subscribe(e => {
+      if (e.type === 'refused') refused.push(e)
+    })
     connect(a, eve)
     await untilEngine(a, () => refused.length > 0)
     expect(refused[0]).toMatchObject({ type: 'refused', peerId: eve.peerId, error: { code: 'ERR_WRONG_ACCOUNT' } })
@@ -150,7 +172,13 @@ describe('the sync core over in-memory links', () => {
     await untilEngine(a, () => a.connectedPeers().length === 1)
     const chat = await a.createChat({ title: 'dup' })
     await a.sendMessage(chat.chatId, 'once')
-    await untilEngine(b, () => { try { return b.messageCount(chat.chatId) === 1 } catch { return false } })
+    await untilEngine(b, () => {
+      try {
+        return b.messageCount(chat.chatId) === 1
+      } catch {
+        return false
+      }
+    })
     expect(a.connectedPeers()).toEqual([b.peerId])
     expect(b.connectedPeers()).toEqual([a.peerId])
   })

@@ -24,32 +24,39 @@ describe('hybrid logical clock', () => {
   })
 })
 
-const record = fc.record({
-  id: fc.string({ minLength: 1, maxLength: 6 }),
-  author: fc.constant('a'),
-  device: fc.constantFrom('d1', 'd2', 'd3'),
-  text: fc.string({ maxLength: 8 }),
-  wall: fc.integer({ min: 0, max: 20 }),
-  counter: fc.integer({ min: 0, max: 3 })
-}).map(r => ({ ...r })) // Yjs stores plain objects only
+const record = fc
+  .record({
+    id: fc.string({ minLength: 1, maxLength: 6 }),
+    author: fc.constant('a'),
+    device: fc.constantFrom('d1', 'd2', 'd3'),
+    text: fc.string({ maxLength: 8 }),
+    wall: fc.integer({ min: 0, max: 20 }),
+    counter: fc.integer({ min: 0, max: 3 })
+  })
+  .map(r => ({ ...r })) // Yjs stores plain objects only
 
 describe('chat display order', () => {
   it('is the same whatever order the messages arrive in, and the incremental index matches a full sort', () => {
-    fc.assert(fc.property(fc.uniqueArray(record, { selector: r => r.id, maxLength: 60 }), fc.integer({ min: 0, max: 2 ** 31 }), (records, seed) => {
-      // deliver the same messages to two docs in different orders and batch sizes
-      const shuffled = [...records].sort((a, b) => ((a.id.charCodeAt(0) * seed) % 97) - ((b.id.charCodeAt(0) * seed) % 97))
-      const one = new ChatDoc(new Y.Doc())
-      const two = new ChatDoc(new Y.Doc())
-      one.ordered() // index live from the start: exercises incremental inserts
-      for (const r of records) one.append(r)
-      for (let i = 0; i < shuffled.length; i += 7) {
-        const batch = shuffled.slice(i, i + 7)
-        two.doc.transact(() => { for (const r of batch) two.append(r) })
-      }
-      const expected = [...records].sort(compareMessages).map(r => r.id)
-      expect(one.ordered().map(r => r.id)).toEqual(expected)
-      expect(two.ordered().map(r => r.id)).toEqual(expected)
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(fc.uniqueArray(record, { selector: r => r.id, maxLength: 60 }), fc.integer({ min: 0, max: 2 ** 31 }), (records, seed) => {
+        // deliver the same messages to two docs in different orders and batch sizes
+        const shuffled = [...records].sort((a, b) => ((a.id.charCodeAt(0) * seed) % 97) - ((b.id.charCodeAt(0) * seed) % 97))
+        const one = new ChatDoc(new Y.Doc())
+        const two = new ChatDoc(new Y.Doc())
+        one.ordered() // index live from the start: exercises incremental inserts
+        for (const r of records) one.append(r)
+        for (let i = 0; i < shuffled.length; i += 7) {
+          const batch = shuffled.slice(i, i + 7)
+          two.doc.transact(() => {
+            for (const r of batch) two.append(r)
+          })
+        }
+        const expected = [...records].sort(compareMessages).map(r => r.id)
+        expect(one.ordered().map(r => r.id)).toEqual(expected)
+        expect(two.ordered().map(r => r.id)).toEqual(expected)
+      }),
+      { numRuns: 300 }
+    )
   })
 
   it('orders by clock, then by id', () => {
@@ -58,7 +65,7 @@ describe('chat display order', () => {
   })
 })
 
-it('reads a record\'s clock without decoding its strings, and refuses what is not a record', () => {
+it("reads a record's clock without decoding its strings, and refuses what is not a record", () => {
   const record = { id: 'x', author: 'a'.repeat(300), device: 'd', text: 'é'.repeat(200), wall: 1_790_000_000_123, counter: 7 }
   expect(decodeMessageClock(encodeMessageRecord(record))).toEqual({ wall: record.wall, counter: 7 })
   expect(decodeMessageRecord('x', encodeMessageRecord(record))).toEqual(record)

@@ -22,7 +22,7 @@ type Step =
   | { relaySnapshotBytes: number }
   | 'connection lost'
 
-function play (steps: Step[]): SnapshotPolicy {
+function play(steps: Step[]): SnapshotPolicy {
   const policy = new SnapshotPolicy()
   for (const step of steps) {
     if (step === 'connection lost') policy.connectionLost()
@@ -42,16 +42,28 @@ describe('SnapshotPolicy', () => {
     { when: 'advised, but the cursor is short of the advice', steps: [{ acked: 5, tail: longTail }], cursor: 4, due: false },
     { when: 'advised, with a little of ours in the outbox', steps: [{ acked: 5, tail: longTail }], cursor: 5, outbox: [upload(10 * KiB)], due: true },
     { when: 'advised, with more than 256 KiB of ours in the outbox', steps: [{ acked: 5, tail: longTail }], cursor: 5, outbox: [upload(SNAPSHOT_MAX_IN_FLIGHT + 1)], due: false },
-    { when: 'advised, with much in the outbox but for another doc', steps: [{ acked: 5, tail: longTail }], cursor: 5, outbox: [upload(SNAPSHOT_MAX_IN_FLIGHT + 1, 'chat:other')], due: true },
+    {
+      when: 'advised, with much in the outbox but for another doc',
+      steps: [{ acked: 5, tail: longTail }],
+      cursor: 5,
+      outbox: [upload(SNAPSHOT_MAX_IN_FLIGHT + 1, 'chat:other')],
+      due: true
+    },
     {
       when: 'advised, with more than 256 KiB of ours acked beyond the cursor',
-      steps: [{ acked: 5, tail: longTail }, { acked: 6, bytes: SNAPSHOT_MAX_IN_FLIGHT + 1, tail: longTail }],
+      steps: [
+        { acked: 5, tail: longTail },
+        { acked: 6, bytes: SNAPSHOT_MAX_IN_FLIGHT + 1, tail: longTail }
+      ],
       cursor: 5,
       due: false
     },
     {
       when: 'advised, once the cursor has passed our acked uploads',
-      steps: [{ acked: 5, tail: longTail }, { acked: 6, bytes: SNAPSHOT_MAX_IN_FLIGHT + 1, tail: longTail }],
+      steps: [
+        { acked: 5, tail: longTail },
+        { acked: 6, bytes: SNAPSHOT_MAX_IN_FLIGHT + 1, tail: longTail }
+      ],
       cursor: 6,
       due: true
     },
@@ -71,15 +83,20 @@ describe('SnapshotPolicy', () => {
     },
     { when: 'advised while a snapshot of the doc is on its way', steps: [{ snapshotStarted: 90 }, { acked: 5, tail: longTail }], cursor: 5, due: false },
     { when: 'advised, after the snapshot on its way was refused', steps: [{ snapshotStarted: 90 }, { acked: 5, tail: longTail }, { dropped: 90 }], cursor: 5, due: true },
-    { when: 'advised, after the connection (and the snapshot on it) was lost', steps: [{ snapshotStarted: 90 }, { acked: 5, tail: longTail }, 'connection lost'], cursor: 5, due: true },
     {
-      when: 'our snapshot was acked and the relay\'s log is short since',
+      when: 'advised, after the connection (and the snapshot on it) was lost',
+      steps: [{ snapshotStarted: 90 }, { acked: 5, tail: longTail }, 'connection lost'],
+      cursor: 5,
+      due: true
+    },
+    {
+      when: "our snapshot was acked and the relay's log is short since",
       steps: [{ acked: 5, tail: longTail }, { snapshotStarted: 90 }, { snapshotAcked: 90, seq: 5, tail: shortTail }],
       cursor: 5,
       due: false
     },
     {
-      when: 'our snapshot was acked and the relay\'s log is already long again',
+      when: "our snapshot was acked and the relay's log is already long again",
       steps: [{ snapshotStarted: 90 }, { snapshotAcked: 90, seq: 7, tail: longTail }],
       cursor: 7,
       due: true
@@ -89,7 +106,10 @@ describe('SnapshotPolicy', () => {
   })
 
   it('keeps the first advice of a burst rather than moving it to each later ack', () => {
-    const policy = play([{ acked: 5, tail: longTail }, { acked: 9, tail: longTail }])
+    const policy = play([
+      { acked: 5, tail: longTail },
+      { acked: 9, tail: longTail }
+    ])
     expect(policy.due(DOC, 5, [])).toBe(true)
   })
 
@@ -117,7 +137,7 @@ describe('SnapshotPolicy', () => {
     expect(play(steps).settled).toBe(settled)
   })
 
-  it('tells its own snapshots\' acks from appends\' acks, and each snapshot\'s once', () => {
+  it("tells its own snapshots' acks from appends' acks, and each snapshot's once", () => {
     const policy = play([{ snapshotStarted: 90 }])
     expect(policy.isSnapshot(90)).toBe(true)
     expect(policy.isUnderWay(DOC)).toBe(true)

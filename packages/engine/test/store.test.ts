@@ -10,30 +10,45 @@ import { DocStore } from '../src/store/doc-store.js'
 import type { KeyValueStore } from '../src/store/kv.js'
 import { StoreCorruptError } from '../src/errors.js'
 
-interface Adapter { name: string; make(): Promise<{ open(): KeyValueStore; cleanup(): Promise<void> }> }
+interface Adapter {
+  name: string
+  make(): Promise<{ open(): KeyValueStore; cleanup(): Promise<void> }>
+}
 
 // One conformance suite, run against every store adapter the engine supports.
 const adapters: Adapter[] = [
   {
     name: 'memory-level',
-    async make () {
+    async make() {
       // memory-level loses everything on close, so "reopen" hands back the same instance
       const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
       let closed = false
       const reusable: KeyValueStore = {
-        open: async () => { if (!closed) await db.open() },
-        close: async () => { closed = true },
+        open: async () => {
+          if (!closed) await db.open()
+        },
+        close: async () => {
+          closed = true
+        },
         get: k => db.get(k),
         batch: (ops, o) => db.batch(ops, o),
         keys: r => db.keys(r),
         iterator: r => db.iterator(r)
       }
-      return { open: () => { closed = false; return reusable }, cleanup: async () => { await db.close() } }
+      return {
+        open: () => {
+          closed = false
+          return reusable
+        },
+        cleanup: async () => {
+          await db.close()
+        }
+      }
     }
   },
   {
     name: 'level (classic-level on disk)',
-    async make () {
+    async make() {
       const dir = await mkdtemp(join(tmpdir(), 'tandem-store-'))
       return {
         open: () => new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' }),
@@ -44,11 +59,13 @@ const adapters: Adapter[] = [
 ]
 
 const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => { for (const c of cleanups.splice(0)) await c() })
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c()
+})
 
 for (const adapter of adapters) {
   describe(`DocStore on ${adapter.name}`, () => {
-    async function openHost (open: () => KeyValueStore, options = {}): Promise<{ store: DocStore; host: DocHost }> {
+    async function openHost(open: () => KeyValueStore, options = {}): Promise<{ store: DocStore; host: DocHost }> {
       const db = open()
       await db.open()
       const store = new DocStore(db, options)
@@ -56,7 +73,8 @@ for (const adapter of adapters) {
     }
 
     it('reads back every stored update after a reopen', async () => {
-      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const env = await adapter.make()
+      cleanups.push(env.cleanup)
       const { store, host } = await openHost(env.open)
       const doc = await host.open('chat:one')
       const arr = doc.getArray<number>('a')
@@ -74,12 +92,16 @@ for (const adapter of adapters) {
     })
 
     it('compacts the log into a snapshot on the write path and loses nothing', async () => {
-      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const env = await adapter.make()
+      cleanups.push(env.cleanup)
       const { store, host } = await openHost(env.open, { compactEntries: 10 })
       const doc = await host.open('chat:c')
       const arr = doc.getArray<number>('a')
       const writes: Array<Promise<void>> = []
-      for (let i = 0; i < 95; i++) { arr.insert(arr.length, [i]); writes.push(host.written('chat:c')) }
+      for (let i = 0; i < 95; i++) {
+        arr.insert(arr.length, [i])
+        writes.push(host.written('chat:c'))
+      }
       await Promise.all(writes)
       const stored = await store.loadDoc('chat:c')
       expect(stored.snapshot).not.toBeNull()
@@ -92,7 +114,8 @@ for (const adapter of adapters) {
     })
 
     it('reports a corrupt snapshot as StoreCorruptError', async () => {
-      const env = await adapter.make(); cleanups.push(env.cleanup)
+      const env = await adapter.make()
+      cleanups.push(env.cleanup)
       const db = env.open()
       await db.open()
       await db.batch([{ type: 'put', key: 'snap!chat:bad', value: new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x07]) }])
@@ -104,8 +127,12 @@ for (const adapter of adapters) {
 }
 
 it('rejects doc ids that could break the key layout', () => {
-  expect(() => { DocStore.assertDocId('chat:x!log') }).toThrow(/invalid doc id/)
-  expect(() => { DocStore.assertDocId('') }).toThrow(/invalid doc id/)
+  expect(() => {
+    DocStore.assertDocId('chat:x!log')
+  }).toThrow(/invalid doc id/)
+  expect(() => {
+    DocStore.assertDocId('')
+  }).toThrow(/invalid doc id/)
   DocStore.assertDocId('account:abc')
 })
 
@@ -129,7 +156,10 @@ it('compacts a big doc only once its log holds a fair share of the snapshot: con
   await db.open()
   const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
   let compactions = 0
-  const snapshot = (): Uint8Array => { compactions++; return new Uint8Array(40_000) }
+  const snapshot = (): Uint8Array => {
+    compactions++
+    return new Uint8Array(40_000)
+  }
   const append = (bytes: number): Promise<void> => store.append('chat:big', new Uint8Array(bytes), snapshot)
   for (let i = 0; i < 10; i++) await append(10)
   expect(compactions).toBe(1) // a small doc: every 10 entries, as configured
@@ -150,7 +180,9 @@ it('stores a first large update as the snapshot itself, without re-encoding the 
   await db.open()
   const store = new DocStore(db, { compactEntries: 10, compactBytes: 1_000 })
   const big = new Uint8Array(5_000).fill(7)
-  await store.append('chat:first', big, () => { throw new Error('must not re-encode') })
+  await store.append('chat:first', big, () => {
+    throw new Error('must not re-encode')
+  })
   const { snapshot, updates } = await store.loadDoc('chat:first')
   expect(Buffer.from(snapshot!).equals(big)).toBe(true)
   expect(updates).toEqual([])
@@ -166,12 +198,21 @@ it('puts a due compaction off until the doc is quiet, and compacts on the write 
   let nextTimer = 1
   const clock = {
     now: () => now,
-    setTimeout: (fn: () => void, ms: number) => { timers.set(nextTimer, { at: now + ms, fn }); return nextTimer++ },
-    clearTimeout: (h: unknown) => { timers.delete(h as number) }
+    setTimeout: (fn: () => void, ms: number) => {
+      timers.set(nextTimer, { at: now + ms, fn })
+      return nextTimer++
+    },
+    clearTimeout: (h: unknown) => {
+      timers.delete(h as number)
+    }
   }
   const advance = (ms: number): void => {
     now += ms
-    for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) if (t.at <= now) { timers.delete(id); t.fn() }
+    for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at))
+      if (t.at <= now) {
+        timers.delete(id)
+        t.fn()
+      }
   }
   const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
   const host = new DocHost(store, clock)
@@ -183,7 +224,10 @@ it('puts a due compaction off until the doc is quiet, and compacts on the write 
     return { log: s.updates.length, snapshot: s.snapshot !== null }
   }
   // a burst that makes the log due: nothing is re-encoded while updates keep coming
-  for (let i = 0; i < 15; i++) { advance(100); map.set(`k${i}`, i) }
+  for (let i = 0; i < 15; i++) {
+    advance(100)
+    map.set(`k${i}`, i)
+  }
   expect(await stored()).toEqual({ log: 15, snapshot: false })
   advance(COMPACT_QUIET_MS - 1)
   expect(await stored()).toEqual({ log: 15, snapshot: false }) // the last update was < 1 s ago

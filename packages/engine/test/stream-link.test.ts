@@ -6,7 +6,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { expect, it } from 'vitest'
 
 /** Just what StreamLink reads from a libp2p stream: its events. */
-function fakeStream (): { stream: Stream; deliver: (data: Uint8Array | Uint8ArrayList) => void } {
+function fakeStream(): { stream: Stream; deliver: (data: Uint8Array | Uint8ArrayList) => void } {
   const target = new EventTarget()
   const deliver = (data: Uint8Array | Uint8ArrayList): void => {
     const evt = Object.assign(new Event('message'), { data })

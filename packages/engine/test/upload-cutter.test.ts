@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { UploadCutter } from '../src/relay/upload-cutter.js'
 
 /** A doc whose local transactions feed a cutter, as the engine wires it. */
-function device (clientID: number): { doc: Y.Doc; cutter: UploadCutter } {
+function device(clientID: number): { doc: Y.Doc; cutter: UploadCutter } {
   const doc = new Y.Doc()
   doc.clientID = clientID
   const cutter = new UploadCutter()
@@ -30,7 +30,7 @@ describe('UploadCutter', () => {
     expect(cutter.cut('chat:c', doc, cut.uploaded, false)).toBeNull() // nothing new
   })
 
-  it('leaves a peer\'s content out of its own cut, and puts it in a cut of everything', () => {
+  it("leaves a peer's content out of its own cut, and puts it in a cut of everything", () => {
     const { doc, cutter } = device(1)
     const peer = new Y.Doc()
     peer.clientID = 2

@@ -17,7 +17,7 @@ export const BlobEncoding = {
    * A Yjs update (v1), raw DEFLATE (RFC 1951): what a browser device writes with its own
    * `CompressionStream('deflate-raw')` (no browser compresses brotli natively).
    */
-  DeflateRaw: 2,
+  DeflateRaw: 2
 } as const
 
 const KNOWN_ENCODINGS: ReadonlySet<number> = new Set(Object.values(BlobEncoding))

@@ -3,7 +3,7 @@
  * devices. Peers check them in the hello frame; the relay checks them for access.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import * as decoding from 'lib0/decoding'
+import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { InvalidCertificateError, InvalidCredentialsError, UnsupportedVersionError, WrongAccountError } from './errors.js'
 import { ACCOUNT_PUBLIC_KEY_BYTES, accountIdFromPublicKey, accountKeyFromSecret, type AccountKeyPair } from './identity.js'
@@ -29,7 +29,7 @@ type CertificateBody = Omit<DeviceCertificate, 'signature'>
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new InvalidCertificateError(`certificate ${m}`, o),
-  tooLarge: (m, o) => new InvalidCertificateError(`certificate ${m}`, o),
+  tooLarge: (m, o) => new InvalidCertificateError(`certificate ${m}`, o)
 }
 
 function writeBody(encoder: encoding.Encoder, body: CertificateBody): void {
@@ -48,10 +48,7 @@ function signedMessage(body: CertificateBody): Uint8Array {
   return encoding.toUint8Array(encoder)
 }
 
-export function signDeviceCertificate(
-  account: AccountKeyPair,
-  device: { peerId: string; name: string; createdAt: number },
-): DeviceCertificate {
+export function signDeviceCertificate(account: AccountKeyPair, device: { peerId: string; name: string; createdAt: number }): DeviceCertificate {
   const { publicKey } = accountKeyFromSecret(account.secretKey)
   // A mismatched pair would yield certificates that never verify; fail where the bug is.
   if (!equalBytes(publicKey, account.publicKey)) {
@@ -116,12 +113,12 @@ export function readDeviceCertificate(decoder: decoding.Decoder): DeviceCertific
       return { accountPublicKey, peerId, name, createdAt, signature }
     },
     'certificate',
-    errs,
+    errs
   )
 }
 
 export function encodeDeviceCertificate(cert: DeviceCertificate): Uint8Array {
-  return encoding.encode((encoder) => writeDeviceCertificate(encoder, cert))
+  return encoding.encode(encoder => writeDeviceCertificate(encoder, cert))
 }
 
 export function decodeDeviceCertificate(bytes: Uint8Array): DeviceCertificate {

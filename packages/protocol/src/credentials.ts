@@ -24,13 +24,13 @@ export interface AccountCredentials {
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new InvalidCredentialsError(`account credentials ${m}`, o),
-  tooLarge: (m, o) => new InvalidCredentialsError(`account credentials ${m}`, o),
+  tooLarge: (m, o) => new InvalidCredentialsError(`account credentials ${m}`, o)
 }
 
 const checksum = (body: Uint8Array): Uint8Array => sha256(body).subarray(0, CHECKSUM_BYTES)
 
 export function encodeAccountCredentials(c: AccountCredentials): string {
-  const body = encoding.encode((encoder) => {
+  const body = encoding.encode(encoder => {
     wire.writeUint(encoder, 'version', CREDENTIALS_VERSION, errs)
     wire.writeFixedBytes(encoder, 'secretKey', c.secretKey, ACCOUNT_SECRET_KEY_BYTES, errs)
   })
@@ -58,7 +58,7 @@ export function decodeAccountCredentials(text: string): AccountCredentials {
   if (!expected.every((b, i) => b === payload[bodyLength + i])) throw errs.malformed('checksum mismatch (mistyped or truncated?)')
   return wire.decodeWhole(
     body,
-    (decoder) => {
+    decoder => {
       const version = wire.readUint(decoder, 'version', errs)
       if (version !== CREDENTIALS_VERSION) {
         throw new UnsupportedVersionError(`account credentials version ${version}, this build reads ${CREDENTIALS_VERSION}`)
@@ -66,6 +66,6 @@ export function decodeAccountCredentials(text: string): AccountCredentials {
       return { secretKey: wire.readFixedBytes(decoder, 'secretKey', ACCOUNT_SECRET_KEY_BYTES, errs).slice() }
     },
     'account credentials',
-    errs,
+    errs
   )
 }

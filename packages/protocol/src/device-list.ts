@@ -5,7 +5,7 @@
  * Grammar: PROTOCOL.md.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import * as decoding from 'lib0/decoding'
+import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { MAX_DEVICE_NAME_BYTES, MAX_PEER_ID_BYTES, SIGNATURE_BYTES } from './certificate.js'
 import { InvalidCredentialsError, InvalidDeviceListError, StaleDeviceListError, UnsupportedVersionError, WrongAccountError } from './errors.js'
@@ -43,7 +43,7 @@ type DeviceListBody = Omit<SignedDeviceList, 'signature'>
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new InvalidDeviceListError(`device list ${m}`, o),
-  tooLarge: (m, o) => new InvalidDeviceListError(`device list ${m}`, o),
+  tooLarge: (m, o) => new InvalidDeviceListError(`device list ${m}`, o)
 }
 
 function writeBody(encoder: encoding.Encoder, body: DeviceListBody): void {
@@ -82,15 +82,15 @@ function unique(seen: Set<string>, peerId: string, what: string): void {
 
 /** The signed bytes: varstring(domain) followed by the list encoding minus its signature. */
 function signedMessage(body: DeviceListBody): Uint8Array {
-  return encoding.encode((encoder) =>
+  return encoding.encode(encoder =>
     wire.guard(
       () => {
         encoding.writeVarString(encoder, DEVICE_LIST_SIGNATURE_DOMAIN)
         writeBody(encoder, body)
       },
       'device list',
-      errs,
-    ),
+      errs
+    )
   )
 }
 
@@ -98,10 +98,7 @@ function signedMessage(body: DeviceListBody): Uint8Array {
  * Signs a device list. Entries are copied (only their three fields), so later changes to
  * the caller's arrays cannot make the returned list stop verifying.
  */
-export function signDeviceList(
-  account: AccountKeyPair,
-  body: { version: number; devices: DeviceListEntry[]; revoked: string[]; issuedAt: number },
-): SignedDeviceList {
+export function signDeviceList(account: AccountKeyPair, body: { version: number; devices: DeviceListEntry[]; revoked: string[]; issuedAt: number }): SignedDeviceList {
   const { publicKey } = accountKeyFromSecret(account.secretKey)
   if (!wire.equalBytes(publicKey, account.publicKey)) {
     throw new InvalidCredentialsError('account publicKey does not match its secretKey')
@@ -109,9 +106,9 @@ export function signDeviceList(
   const list: DeviceListBody = {
     accountPublicKey: publicKey,
     version: body.version,
-    devices: wire.guard(() => body.devices.map((d) => ({ peerId: d.peerId, name: d.name, createdAt: d.createdAt })), 'devices', errs),
+    devices: wire.guard(() => body.devices.map(d => ({ peerId: d.peerId, name: d.name, createdAt: d.createdAt })), 'devices', errs),
     revoked: wire.guard(() => [...body.revoked], 'revoked', errs),
-    issuedAt: body.issuedAt,
+    issuedAt: body.issuedAt
   }
   return { ...list, signature: ed25519.sign(signedMessage(list), account.secretKey) }
 }
@@ -153,7 +150,7 @@ export function checkDeviceListSuccessor(previous: SignedDeviceList | null, next
   signedMessage(previous)
   if (!wire.equalBytes(previous.accountPublicKey, next.accountPublicKey)) {
     throw new StaleDeviceListError(
-      `device list of account ${accountIdFromPublicKey(next.accountPublicKey)} cannot replace one of account ${accountIdFromPublicKey(previous.accountPublicKey)}`,
+      `device list of account ${accountIdFromPublicKey(next.accountPublicKey)} cannot replace one of account ${accountIdFromPublicKey(previous.accountPublicKey)}`
     )
   }
   if (next.version <= previous.version) {
@@ -170,7 +167,7 @@ export function checkDeviceListSuccessor(previous: SignedDeviceList | null, next
 /** 'revoked' if the peer id is revoked (even if also listed), 'listed' if it is a device of the list, else 'unlisted'. */
 export function deviceStatus(list: SignedDeviceList, peerId: string): 'listed' | 'revoked' | 'unlisted' {
   if (list.revoked.includes(peerId)) return 'revoked'
-  if (list.devices.some((d) => d.peerId === peerId)) return 'listed'
+  if (list.devices.some(d => d.peerId === peerId)) return 'listed'
   return 'unlisted'
 }
 
@@ -189,7 +186,7 @@ export function writeSignedDeviceList(encoder: encoding.Encoder, list: SignedDev
       wire.writeFixedBytes(encoder, 'signature', list.signature, SIGNATURE_BYTES, errs)
     },
     'device list',
-    errs,
+    errs
   )
 }
 
@@ -232,12 +229,12 @@ export function readSignedDeviceList(decoder: decoding.Decoder): SignedDeviceLis
       return { accountPublicKey, version, devices, revoked, issuedAt, signature }
     },
     'device list',
-    errs,
+    errs
   )
 }
 
 export function encodeSignedDeviceList(list: SignedDeviceList): Uint8Array {
-  return encoding.encode((encoder) => writeSignedDeviceList(encoder, list))
+  return encoding.encode(encoder => writeSignedDeviceList(encoder, list))
 }
 
 export function decodeSignedDeviceList(bytes: Uint8Array): SignedDeviceList {

@@ -21,7 +21,7 @@ export const ErrorCode = {
   StaleMembership: 'ERR_STALE_MEMBERSHIP',
   QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
   BlobTooLarge: 'ERR_BLOB_TOO_LARGE',
-  InvalidSnapshot: 'ERR_INVALID_SNAPSHOT',
+  InvalidSnapshot: 'ERR_INVALID_SNAPSHOT'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -171,7 +171,7 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.StaleMembership]: StaleMembershipError,
   [ErrorCode.QuotaExceeded]: QuotaExceededError,
   [ErrorCode.BlobTooLarge]: BlobTooLargeError,
-  [ErrorCode.InvalidSnapshot]: InvalidSnapshotError,
+  [ErrorCode.InvalidSnapshot]: InvalidSnapshotError
 }
 
 /**

@@ -18,8 +18,8 @@ export interface FrameGrammar<F> {
 }
 
 /** Encodes one frame; a frame over MAX_FRAME_BYTES is a FrameTooLargeError. */
-export function encodeFrame<F> (g: FrameGrammar<F>, frame: F): Uint8Array {
-  const bytes = encoding.encode((encoder) => wire.guard(() => g.write(encoder, frame), 'frame', g.errs))
+export function encodeFrame<F>(g: FrameGrammar<F>, frame: F): Uint8Array {
+  const bytes = encoding.encode(encoder => wire.guard(() => g.write(encoder, frame), 'frame', g.errs))
   if (bytes.length > MAX_FRAME_BYTES) {
     throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
   }
@@ -27,7 +27,7 @@ export function encodeFrame<F> (g: FrameGrammar<F>, frame: F): Uint8Array {
 }
 
 /** Decodes exactly one frame; the size bound is checked before a single byte is parsed. */
-export function decodeFrame<F> (g: FrameGrammar<F>, bytes: Uint8Array): F {
+export function decodeFrame<F>(g: FrameGrammar<F>, bytes: Uint8Array): F {
   if (bytes instanceof Uint8Array && bytes.length > MAX_FRAME_BYTES) {
     throw new FrameTooLargeError(`frame is ${bytes.length} bytes, over the bound of ${MAX_FRAME_BYTES}`)
   }
@@ -39,7 +39,7 @@ export function decodeFrame<F> (g: FrameGrammar<F>, bytes: Uint8Array): F {
 }
 
 /** Reads one frame from a longer buffer (the streaming counterpart of decodeFrame). */
-export function readOneFrame<F> (g: FrameGrammar<F>, decoder: decoding.Decoder): F {
+export function readOneFrame<F>(g: FrameGrammar<F>, decoder: decoding.Decoder): F {
   const start = decoder.pos
   try {
     return wire.guard(() => g.read(decoder), 'frame', g.errs)
@@ -53,7 +53,7 @@ export function readOneFrame<F> (g: FrameGrammar<F>, decoder: decoding.Decoder):
  * to parse as ours, report the version mismatch (what the peer needs to hear), not the
  * parse error it caused.
  */
-function foreignHelloError<F> (g: FrameGrammar<F>, bytes: Uint8Array): UnsupportedVersionError | undefined {
+function foreignHelloError<F>(g: FrameGrammar<F>, bytes: Uint8Array): UnsupportedVersionError | undefined {
   try {
     const decoder = decoding.createDecoder(bytes)
     if (wire.readUint(decoder, 'frame tag', g.errs) !== g.helloTag) return undefined
@@ -66,7 +66,7 @@ function foreignHelloError<F> (g: FrameGrammar<F>, bytes: Uint8Array): Unsupport
 }
 
 /** Throws UnsupportedVersionError unless a peer's hello speaks this build's version. */
-export function checkFrameVersion<F> (g: FrameGrammar<F>, version: number): void {
+export function checkFrameVersion<F>(g: FrameGrammar<F>, version: number): void {
   if (version !== g.version) {
     throw new UnsupportedVersionError(`peer speaks ${g.name} protocol version ${version}, this build speaks ${g.version}`)
   }

@@ -18,7 +18,7 @@ export {
   QuotaExceededError,
   BlobTooLargeError,
   InvalidSnapshotError,
-  errorFromWire,
+  errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
 export {
@@ -26,7 +26,7 @@ export {
   ACCOUNT_ID_PREFIX,
   generateAccountKey,
   accountKeyFromSecret,
-  accountIdFromPublicKey,
+  accountIdFromPublicKey
 } from './identity.js'
 export {
   type DeviceCertificate,
@@ -40,14 +40,14 @@ export {
   writeDeviceCertificate,
   readDeviceCertificate,
   encodeDeviceCertificate,
-  decodeDeviceCertificate,
+  decodeDeviceCertificate
 } from './certificate.js'
 export {
   type AccountCredentials,
   CREDENTIALS_PREFIX,
   CREDENTIALS_VERSION,
   encodeAccountCredentials,
-  decodeAccountCredentials,
+  decodeAccountCredentials
 } from './credentials.js'
 export {
   type SyncFrame,
@@ -68,7 +68,7 @@ export {
   decodeSyncFrame,
   checkVersion,
   chunkPayload,
-  errorFrame,
+  errorFrame
 } from './sync-frames.js'
 export {
   type DeviceListEntry,
@@ -85,7 +85,7 @@ export {
   writeSignedDeviceList,
   readSignedDeviceList,
   encodeSignedDeviceList,
-  decodeSignedDeviceList,
+  decodeSignedDeviceList
 } from './device-list.js'
 export {
   type SignedMembership,
@@ -100,7 +100,7 @@ export {
   writeSignedMembership,
   readSignedMembership,
   encodeSignedMembership,
-  decodeSignedMembership,
+  decodeSignedMembership
 } from './membership.js'
 export {
   type StoreFrame,
@@ -118,5 +118,5 @@ export {
   checkStoreVersion,
   isDeviceToRelayFrame,
   storeErrorFrame,
-  docErrorFrame,
+  docErrorFrame
 } from './store-frames.js'

@@ -4,7 +4,7 @@
  * version it replaces. The relay uses them for access to `chat:` docs. Grammar: PROTOCOL.md.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
-import * as decoding from 'lib0/decoding'
+import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { SIGNATURE_BYTES } from './certificate.js'
 import { InvalidCredentialsError, InvalidMembershipError, StaleMembershipError, UnsupportedVersionError } from './errors.js'
@@ -37,7 +37,7 @@ type MembershipBody = Omit<SignedMembership, 'signature'>
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new InvalidMembershipError(`membership ${m}`, o),
-  tooLarge: (m, o) => new InvalidMembershipError(`membership ${m}`, o),
+  tooLarge: (m, o) => new InvalidMembershipError(`membership ${m}`, o)
 }
 
 function writeBody(encoder: encoding.Encoder, body: MembershipBody): void {
@@ -63,23 +63,20 @@ function unique(seen: Set<string>, accountId: string): void {
 
 /** The signed bytes: varstring(domain) followed by the record encoding minus its signature. */
 function signedMessage(body: MembershipBody): Uint8Array {
-  return encoding.encode((encoder) =>
+  return encoding.encode(encoder =>
     wire.guard(
       () => {
         encoding.writeVarString(encoder, MEMBERSHIP_SIGNATURE_DOMAIN)
         writeBody(encoder, body)
       },
       'membership',
-      errs,
-    ),
+      errs
+    )
   )
 }
 
 /** Signs a membership record with a member's account key (the signer must be in `members` for it to verify). */
-export function signMembership(
-  signer: AccountKeyPair,
-  body: { docId: string; version: number; members: string[]; issuedAt: number },
-): SignedMembership {
+export function signMembership(signer: AccountKeyPair, body: { docId: string; version: number; members: string[]; issuedAt: number }): SignedMembership {
   const { publicKey } = accountKeyFromSecret(signer.secretKey)
   if (!wire.equalBytes(publicKey, signer.publicKey)) {
     throw new InvalidCredentialsError('account publicKey does not match its secretKey')
@@ -89,7 +86,7 @@ export function signMembership(
     version: body.version,
     members: wire.guard(() => [...body.members], 'members', errs),
     issuedAt: body.issuedAt,
-    signerPublicKey: publicKey,
+    signerPublicKey: publicKey
   }
   return { ...record, signature: ed25519.sign(signedMessage(record), signer.secretKey) }
 }
@@ -136,9 +133,7 @@ export function checkMembershipSuccessor(previous: SignedMembership | null, next
   }
   const signer = accountIdFromPublicKey(next.signerPublicKey)
   if (!previous.members.includes(signer)) {
-    throw new StaleMembershipError(
-      `membership version ${next.version} of ${next.docId} is signed by ${signer}, not a member in version ${previous.version}`,
-    )
+    throw new StaleMembershipError(`membership version ${next.version} of ${next.docId} is signed by ${signer}, not a member in version ${previous.version}`)
   }
 }
 
@@ -157,7 +152,7 @@ export function writeSignedMembership(encoder: encoding.Encoder, record: SignedM
       wire.writeFixedBytes(encoder, 'signature', record.signature, SIGNATURE_BYTES, errs)
     },
     'membership',
-    errs,
+    errs
   )
 }
 
@@ -190,12 +185,12 @@ export function readSignedMembership(decoder: decoding.Decoder): SignedMembershi
       return { docId, version, members, issuedAt, signerPublicKey, signature }
     },
     'membership',
-    errs,
+    errs
   )
 }
 
 export function encodeSignedMembership(record: SignedMembership): Uint8Array {
-  return encoding.encode((encoder) => writeSignedMembership(encoder, record))
+  return encoding.encode(encoder => writeSignedMembership(encoder, record))
 }
 
 export function decodeSignedMembership(bytes: Uint8Array): SignedMembership {

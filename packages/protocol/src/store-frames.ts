@@ -5,7 +5,7 @@
  * ephemeral fan-out. Each frame travels as one length-prefixed message, framed like
  * /tandem/sync; this module encodes and decodes the message body. Grammar: PROTOCOL.md.
  */
-import * as decoding from 'lib0/decoding'
+import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
 import { readSignedDeviceList, writeSignedDeviceList, type SignedDeviceList } from './device-list.js'
@@ -26,7 +26,10 @@ export const MAX_NOTICES = 64
  * An entry a subscriber gets without its bytes: its own upload (`liveId` 0), or one the
  * relay sent it live as `liveId`.
  */
-export interface EntryNotice { seq: number; liveId: number }
+export interface EntryNotice {
+  seq: number
+  liveId: number
+}
 
 export type StoreFrame =
   // device → relay
@@ -85,7 +88,7 @@ export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new MalformedFrameError(m, o),
-  tooLarge: (m, o) => new FrameTooLargeError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o)
 }
 
 const writeDocId = (encoder: encoding.Encoder, docId: string) => wire.writeString(encoder, 'docId', docId, MAX_DOC_ID_BYTES, errs)
@@ -354,7 +357,9 @@ export const encodeStoreFrame = (frame: StoreFrame): Uint8Array => encodeFrame(g
 export const decodeStoreFrame = (bytes: Uint8Array): StoreFrame => decodeFrame(grammar, bytes)
 
 /** Throws UnsupportedVersionError unless a peer's hello speaks this build's store protocol version. */
-export const checkStoreVersion = (version: number): void => { checkFrameVersion(grammar, version) }
+export const checkStoreVersion = (version: number): void => {
+  checkFrameVersion(grammar, version)
+}
 
 /** The ERROR frame reporting `error` (stream-level; the stream closes after it). Code and message are cut to their bounds. */
 export function storeErrorFrame(error: TandemError): Extract<StoreFrame, { type: 'error' }> {
@@ -372,6 +377,6 @@ export function docErrorFrame(docId: string, uploadId: number, error: TandemErro
     docId: wire.truncateUtf8(docId, MAX_DOC_ID_BYTES),
     uploadId: Number.isSafeInteger(uploadId) && uploadId >= 0 ? uploadId : 0,
     code: wire.truncateUtf8(error.code, MAX_ERROR_CODE_BYTES),
-    message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES),
+    message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES)
   }
 }

@@ -4,7 +4,7 @@
  * docs multiplexed over one stream. Each frame travels as one length-prefixed message;
  * this module encodes and decodes the message body. Grammar: PROTOCOL.md.
  */
-import * as decoding from 'lib0/decoding'
+import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
 import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
@@ -42,12 +42,12 @@ export const SyncFrameTag = {
   'sync-reply': 3,
   update: 4,
   error: 5,
-  peers: 6,
+  peers: 6
 } as const satisfies Record<SyncFrameType, number>
 
 const errs: wire.WireErrors = {
   malformed: (m, o) => new MalformedFrameError(m, o),
-  tooLarge: (m, o) => new FrameTooLargeError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o)
 }
 
 export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): void {
@@ -139,7 +139,9 @@ export const encodeSyncFrame = (frame: SyncFrame): Uint8Array => encodeFrame(gra
 export const decodeSyncFrame = (bytes: Uint8Array): SyncFrame => decodeFrame(grammar, bytes)
 
 /** Throws UnsupportedVersionError unless a peer's hello speaks this build's sync protocol version. */
-export const checkVersion = (version: number): void => { checkFrameVersion(grammar, version) }
+export const checkVersion = (version: number): void => {
+  checkFrameVersion(grammar, version)
+}
 
 /**
  * Splits a diff/update into views of at most `max` bytes. Always at least one chunk

@@ -15,7 +15,7 @@ import {
   generateAccountKey,
   signDeviceCertificate,
   verifyDeviceCertificate,
-  type DeviceCertificate,
+  type DeviceCertificate
 } from '../src/index.js'
 import { boundedString, certificateArb } from './arbitraries.js'
 
@@ -23,12 +23,12 @@ const seedArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const deviceArb = fc.record({
   peerId: boundedString(MAX_PEER_ID_BYTES),
   name: boundedString(MAX_DEVICE_NAME_BYTES),
-  createdAt: fc.maxSafeNat(),
+  createdAt: fc.maxSafeNat()
 })
 
 describe('account identity', () => {
   it('account ids are deterministic, short and prefixed', () => {
-    const key = generateAccountKey((n) => new Uint8Array(n).fill(7))
+    const key = generateAccountKey(n => new Uint8Array(n).fill(7))
     expect(accountKeyFromSecret(key.secretKey).publicKey).toEqual(key.publicKey)
     const id = accountIdFromPublicKey(key.publicKey)
     expect(id).toMatch(/^a[a-z2-7]{32}$/)
@@ -40,27 +40,27 @@ describe('account identity', () => {
 describe('certificate encoding (property)', () => {
   it('decode(encode(cert)) equals cert', () => {
     fc.assert(
-      fc.property(certificateArb, (cert) => {
+      fc.property(certificateArb, cert => {
         expect(decodeDeviceCertificate(encodeDeviceCertificate(cert))).toEqual(cert)
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 }
     )
   })
 
   it('arbitrary or truncated bytes: a certificate or a TandemError', () => {
     const arb = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      fc.tuple(certificateArb, fc.nat()).map(([c, n]) => encodeDeviceCertificate(c).subarray(0, n)),
+      fc.tuple(certificateArb, fc.nat()).map(([c, n]) => encodeDeviceCertificate(c).subarray(0, n))
     )
     fc.assert(
-      fc.property(arb, (bytes) => {
+      fc.property(arb, bytes => {
         try {
           decodeDeviceCertificate(bytes)
         } catch (e) {
           if (!(e instanceof TandemError)) throw e // expect() per run is slow; rethrow lets fast-check report it
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 }
     )
   })
 
@@ -82,7 +82,7 @@ describe('certificate verification (property)', () => {
     fc.record({ field: fc.constantFrom('signature' as const), bit: fc.nat({ max: 511 }) }),
     fc.record({ field: fc.constantFrom('peerId' as const), value: boundedString(MAX_PEER_ID_BYTES) }),
     fc.record({ field: fc.constantFrom('name' as const), value: boundedString(MAX_DEVICE_NAME_BYTES) }),
-    fc.record({ field: fc.constantFrom('createdAt' as const), value: fc.maxSafeNat() }),
+    fc.record({ field: fc.constantFrom('createdAt' as const), value: fc.maxSafeNat() })
   )
 
   function apply(cert: DeviceCertificate, m: Mutation): DeviceCertificate {
@@ -117,7 +117,7 @@ describe('certificate verification (property)', () => {
         // Also after a trip over the wire.
         expect(() => verifyDeviceCertificate(decodeDeviceCertificate(encodeDeviceCertificate(mutated)), {})).toThrow(InvalidCertificateError)
       }),
-      { numRuns: 200 },
+      { numRuns: 200 }
     )
   })
 
@@ -130,7 +130,7 @@ describe('certificate verification (property)', () => {
         expect(() => verifyDeviceCertificate(cert, { accountId: otherAccountId })).toThrow(WrongAccountError)
         expect(() => verifyDeviceCertificate(cert, { peerId: otherPeer })).toThrow(InvalidCertificateError)
       }),
-      { numRuns: 100 },
+      { numRuns: 100 }
     )
   })
 
@@ -142,7 +142,7 @@ describe('certificate verification (property)', () => {
       { ...cert, createdAt: -1 },
       { ...cert, createdAt: 1.5 },
       { ...cert, name: 'x'.repeat(MAX_DEVICE_NAME_BYTES + 1) },
-      { ...cert, accountPublicKey: new Uint8Array(32) }, // small-order point: strict verification refuses it
+      { ...cert, accountPublicKey: new Uint8Array(32) } // small-order point: strict verification refuses it
     ]) {
       expect(() => verifyDeviceCertificate(bad, {})).toThrow(InvalidCertificateError)
     }

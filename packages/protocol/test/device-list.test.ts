@@ -21,7 +21,7 @@ import {
   signDeviceList,
   verifyDeviceList,
   type DeviceListEntry,
-  type SignedDeviceList,
+  type SignedDeviceList
 } from '../src/index.js'
 import { boundedString, deviceListArb, distinctAscii, peerIdPool, smallDeviceListArb } from './arbitraries.js'
 import { equalBytes, expectSameValue, mutate, mutationArb } from './helpers.js'
@@ -34,32 +34,32 @@ const body = (over: Partial<{ version: number; devices: DeviceListEntry[]; revok
   version: 1,
   devices: [
     { peerId: 'p1', name: 'phone', createdAt: 1 },
-    { peerId: 'p2', name: 'laptop', createdAt: 2 },
+    { peerId: 'p2', name: 'laptop', createdAt: 2 }
   ],
   revoked: [],
   issuedAt: 10,
-  ...over,
+  ...over
 })
 
 describe('device list encoding (property)', () => {
   it('decode(encode(list)) equals list, every bound included', () => {
     fc.assert(
-      fc.property(deviceListArb, (list) => {
+      fc.property(deviceListArb, list => {
         expectSameValue(decodeSignedDeviceList(encodeSignedDeviceList(list)), list)
       }),
-      { numRuns: 300 },
+      { numRuns: 300 }
     )
   })
 
   it('arbitrary, mutated or truncated bytes: a list that re-encodes to the same bytes, or a TandemError', () => {
     const arb = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.tuple(smallDeviceListArb, fc.array(mutationArb([MAX_DEVICES, MAX_REVOKED, MAX_PEER_ID_BYTES, 2 ** 30]), { minLength: 1, maxLength: 3 })).map(
-        ([list, ms]) => ms.reduce(mutate, encodeSignedDeviceList(list)),
-      ),
+      fc
+        .tuple(smallDeviceListArb, fc.array(mutationArb([MAX_DEVICES, MAX_REVOKED, MAX_PEER_ID_BYTES, 2 ** 30]), { minLength: 1, maxLength: 3 }))
+        .map(([list, ms]) => ms.reduce(mutate, encodeSignedDeviceList(list)))
     )
     fc.assert(
-      fc.property(arb, (bytes) => {
+      fc.property(arb, bytes => {
         let list: SignedDeviceList
         try {
           list = decodeSignedDeviceList(bytes)
@@ -69,7 +69,7 @@ describe('device list encoding (property)', () => {
         }
         if (!equalBytes(encodeSignedDeviceList(list), bytes)) throw new Error('accepted bytes are not canonical')
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000 }
     )
   })
 
@@ -77,14 +77,14 @@ describe('device list encoding (property)', () => {
     const list: SignedDeviceList = {
       accountPublicKey: new Uint8Array(32),
       version: Number.MAX_SAFE_INTEGER,
-      devices: distinctAscii(MAX_DEVICES, MAX_PEER_ID_BYTES, 0).map((peerId) => ({
+      devices: distinctAscii(MAX_DEVICES, MAX_PEER_ID_BYTES, 0).map(peerId => ({
         peerId,
         name: 'n'.repeat(MAX_DEVICE_NAME_BYTES),
-        createdAt: Number.MAX_SAFE_INTEGER,
+        createdAt: Number.MAX_SAFE_INTEGER
       })),
       revoked: distinctAscii(MAX_REVOKED, MAX_PEER_ID_BYTES, 1),
       issuedAt: Number.MAX_SAFE_INTEGER,
-      signature: new Uint8Array(64),
+      signature: new Uint8Array(64)
     }
     expect(encodeSignedDeviceList(list).length).toBeLessThan(240 * 1024)
   })
@@ -95,7 +95,7 @@ describe('device list encoding (property)', () => {
       expect(() => encodeSignedDeviceList(l)).toThrow(InvalidDeviceListError)
       expect(() => verifyDeviceList(l)).toThrow(InvalidDeviceListError)
     }
-    bad({ ...list, devices: distinctAscii(MAX_DEVICES + 1, 8, 0).map((peerId) => ({ peerId, name: '', createdAt: 0 })) })
+    bad({ ...list, devices: distinctAscii(MAX_DEVICES + 1, 8, 0).map(peerId => ({ peerId, name: '', createdAt: 0 })) })
     bad({ ...list, revoked: distinctAscii(MAX_REVOKED + 1, 8, 0) })
     bad({ ...list, devices: [...list.devices, { peerId: 'p1', name: 'again', createdAt: 3 }] })
     bad({ ...list, revoked: ['x', 'x'] })
@@ -123,15 +123,15 @@ describe('device list encoding (property)', () => {
 
 describe('device list signatures', () => {
   // A few fixed accounts: deriving a key per run would double the cost of this property.
-  const keyArb = fc.constantFrom(...[3, 4, 5].map((b) => accountKeyFromSecret(new Uint8Array(32).fill(b))))
+  const keyArb = fc.constantFrom(...[3, 4, 5].map(b => accountKeyFromSecret(new Uint8Array(32).fill(b))))
   const bodyArb = fc.record({
     version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-    devices: fc.uniqueArray(
-      fc.record({ peerId: boundedString(MAX_PEER_ID_BYTES), name: boundedString(MAX_DEVICE_NAME_BYTES), createdAt: fc.maxSafeNat() }),
-      { selector: (d) => d.peerId, maxLength: 4 },
-    ),
+    devices: fc.uniqueArray(fc.record({ peerId: boundedString(MAX_PEER_ID_BYTES), name: boundedString(MAX_DEVICE_NAME_BYTES), createdAt: fc.maxSafeNat() }), {
+      selector: d => d.peerId,
+      maxLength: 4
+    }),
     revoked: fc.uniqueArray(boundedString(MAX_PEER_ID_BYTES), { maxLength: 4 }),
-    issuedAt: fc.maxSafeNat(),
+    issuedAt: fc.maxSafeNat()
   })
 
   type Tamper =
@@ -145,7 +145,7 @@ describe('device list signatures', () => {
     fc.record({ field: fc.constantFrom('signature' as const), bit: fc.nat({ max: 511 }) }),
     fc.record({ field: fc.constantFrom('version' as const, 'issuedAt' as const), delta: fc.integer({ min: 1, max: 5 }) }),
     fc.record({ field: fc.constant('devices' as const), kind: fc.constantFrom('add' as const, 'drop' as const, 'rename' as const, 'reorder' as const, 'createdAt' as const) }),
-    fc.record({ field: fc.constant('revoked' as const), kind: fc.constantFrom('add' as const, 'drop' as const) }),
+    fc.record({ field: fc.constant('revoked' as const), kind: fc.constantFrom('add' as const, 'drop' as const) })
   )
 
   function tamper(list: SignedDeviceList, t: Tamper): SignedDeviceList | null {
@@ -166,7 +166,7 @@ describe('device list signatures', () => {
         if (t.kind === 'add') return { ...list, devices: [...d, { peerId: '\u0000new', name: '', createdAt: 0 }] }
         if (d.length === 0) return null
         if (t.kind === 'drop') return { ...list, devices: d.slice(1) }
-        if (t.kind === 'rename') return { ...list, devices: [{ ...d[0]!, name: d[0]!.name + '!' }, ...d.slice(1)] }
+        if (t.kind === 'rename') return { ...list, devices: [{ ...d[0]!, name: `${d[0]!.name}!` }, ...d.slice(1)] }
         if (t.kind === 'createdAt') return { ...list, devices: [{ ...d[0]!, createdAt: d[0]!.createdAt ^ 1 }, ...d.slice(1)] }
         return d.length > 1 ? { ...list, devices: [...d.slice(1), d[0]!] } : null // order is signed as given
       }
@@ -188,7 +188,7 @@ describe('device list signatures', () => {
         fc.pre(tampered !== null)
         expect(() => verifyDeviceList(tampered)).toThrow(InvalidDeviceListError)
       }),
-      { numRuns: 100 },
+      { numRuns: 100 }
     )
   })
 
@@ -240,7 +240,7 @@ describe('checkDeviceListSuccessor', () => {
     const listArb = fc.record({
       key: fc.constantFrom(account, other),
       version: fc.integer({ min: 1, max: 5 }),
-      revoked: fc.uniqueArray(fc.constantFrom(...peerIdPool), { maxLength: 4 }),
+      revoked: fc.uniqueArray(fc.constantFrom(...peerIdPool), { maxLength: 4 })
     })
     // Signatures play no part in the check, so unsigned lists keep this fast.
     const make = (l: { key: typeof account; version: number; revoked: string[] }): SignedDeviceList => ({
@@ -249,11 +249,11 @@ describe('checkDeviceListSuccessor', () => {
       devices: [],
       revoked: l.revoked,
       issuedAt: 0,
-      signature: new Uint8Array(64),
+      signature: new Uint8Array(64)
     })
     fc.assert(
       fc.property(listArb, listArb, (a, b) => {
-        const ok = a.key === b.key && b.version > a.version && a.revoked.every((p) => b.revoked.includes(p))
+        const ok = a.key === b.key && b.version > a.version && a.revoked.every(p => b.revoked.includes(p))
         let threw: unknown = null
         try {
           checkDeviceListSuccessor(make(a), make(b))
@@ -263,7 +263,7 @@ describe('checkDeviceListSuccessor', () => {
         if (ok) expect(threw).toBeNull()
         else expect(threw).toBeInstanceOf(StaleDeviceListError)
       }),
-      { numRuns: 500 },
+      { numRuns: 500 }
     )
   })
 })
@@ -281,10 +281,10 @@ describe('deviceStatus', () => {
   it('agrees with the lists (property)', () => {
     fc.assert(
       fc.property(smallDeviceListArb, fc.constantFrom(...peerIdPool, 'zz'), (list, peerId) => {
-        const expected = list.revoked.includes(peerId) ? 'revoked' : list.devices.some((d) => d.peerId === peerId) ? 'listed' : 'unlisted'
+        const expected = list.revoked.includes(peerId) ? 'revoked' : list.devices.some(d => d.peerId === peerId) ? 'listed' : 'unlisted'
         expect(deviceStatus(list, peerId)).toBe(expected)
       }),
-      { numRuns: 300 },
+      { numRuns: 300 }
     )
   })
 })

@@ -19,7 +19,7 @@ import {
   TandemError,
   UnsupportedVersionError,
   WrongAccountError,
-  errorFromWire,
+  errorFromWire
 } from '../src/index.js'
 
 const classes = [
@@ -39,7 +39,7 @@ const classes = [
   [ErrorCode.StaleMembership, StaleMembershipError, 'ERR_STALE_MEMBERSHIP'],
   [ErrorCode.QuotaExceeded, QuotaExceededError, 'ERR_QUOTA_EXCEEDED'],
   [ErrorCode.BlobTooLarge, BlobTooLargeError, 'ERR_BLOB_TOO_LARGE'],
-  [ErrorCode.InvalidSnapshot, InvalidSnapshotError, 'ERR_INVALID_SNAPSHOT'],
+  [ErrorCode.InvalidSnapshot, InvalidSnapshotError, 'ERR_INVALID_SNAPSHOT']
 ] as const
 
 describe('errors', () => {

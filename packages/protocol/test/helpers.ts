@@ -7,7 +7,7 @@ import { expect } from 'vitest'
 
 export const bytesOf = (write: (e: encoding.Encoder) => void): Uint8Array => encoding.encode(write)
 
-export const varUint = (n: number): Uint8Array => bytesOf((e) => encoding.writeVarUint(e, n))
+export const varUint = (n: number): Uint8Array => bytesOf(e => encoding.writeVarUint(e, n))
 
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 
@@ -22,7 +22,9 @@ export function expectSameValue(actual: unknown, expected: unknown): void {
   const b = split(expected)
   expect(a.rest).toBe(b.rest)
   expect(a.bytes.length).toBe(b.bytes.length)
-  a.bytes.forEach((x, i) => expect(equalBytes(x, b.bytes[i]!)).toBe(true))
+  a.bytes.forEach((x, i) => {
+    expect(equalBytes(x, b.bytes[i]!)).toBe(true)
+  })
 }
 
 export type Mutation =
@@ -43,11 +45,11 @@ export const mutationArb = (boundValues: readonly number[]): fc.Arbitrary<Mutati
       kind: fc.constant('length' as const),
       at: fc.nat(),
       value: fc.oneof(
-        fc.constantFrom(...boundValues).chain((b) => fc.integer({ min: Math.max(0, b - 2), max: b + 2 })),
+        fc.constantFrom(...boundValues).chain(b => fc.integer({ min: Math.max(0, b - 2), max: b + 2 })),
         fc.maxSafeNat(),
-        fc.nat({ max: 300 }),
-      ),
-    }),
+        fc.nat({ max: 300 })
+      )
+    })
   )
 
 export function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
@@ -74,10 +76,7 @@ export function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
  * the end; over-bound input is a FrameTooLargeError; an accepted frame re-encodes to
  * exactly the bytes received (canonical encoding).
  */
-export function decodesSafely<F extends { type: string }>(
-  bytes: Uint8Array,
-  codec: { read(d: decoding.Decoder): F; decode(b: Uint8Array): F; encode(f: F): Uint8Array },
-): void {
+export function decodesSafely<F extends { type: string }>(bytes: Uint8Array, codec: { read(d: decoding.Decoder): F; decode(b: Uint8Array): F; encode(f: F): Uint8Array }): void {
   if (bytes.length <= MAX_FRAME_BYTES) {
     const decoder = decoding.createDecoder(bytes)
     try {

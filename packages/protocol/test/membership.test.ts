@@ -17,13 +17,13 @@ import {
   membershipSignerId,
   signMembership,
   verifyMembership,
-  type SignedMembership,
+  type SignedMembership
 } from '../src/index.js'
 import { boundedString, distinctAscii, membershipArb, smallMembershipArb } from './arbitraries.js'
 import { equalBytes, expectSameValue, mutate, mutationArb } from './helpers.js'
 
-const keys = [1, 2, 3, 4].map((b) => accountKeyFromSecret(new Uint8Array(32).fill(b)))
-const ids = keys.map((k) => accountIdFromPublicKey(k.publicKey))
+const keys = [1, 2, 3, 4].map(b => accountKeyFromSecret(new Uint8Array(32).fill(b)))
+const ids = keys.map(k => accountIdFromPublicKey(k.publicKey))
 const [alice, bob, carol] = keys as [(typeof keys)[0], (typeof keys)[0], (typeof keys)[0]]
 const [aliceId, bobId, carolId] = ids as [string, string, string]
 const docId = 'chat:0123456789abcdef01234567'
@@ -31,22 +31,22 @@ const docId = 'chat:0123456789abcdef01234567'
 describe('membership encoding (property)', () => {
   it('decode(encode(record)) equals record, every bound included', () => {
     fc.assert(
-      fc.property(membershipArb, (record) => {
+      fc.property(membershipArb, record => {
         expectSameValue(decodeSignedMembership(encodeSignedMembership(record)), record)
       }),
-      { numRuns: 300 },
+      { numRuns: 300 }
     )
   })
 
   it('arbitrary, mutated or truncated bytes: a record that re-encodes to the same bytes, or a TandemError', () => {
     const arb = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.tuple(smallMembershipArb, fc.array(mutationArb([MAX_MEMBERS, MAX_ACCOUNT_ID_BYTES, MAX_DOC_ID_BYTES, 2 ** 30]), { minLength: 1, maxLength: 3 })).map(
-        ([record, ms]) => ms.reduce(mutate, encodeSignedMembership(record)),
-      ),
+      fc
+        .tuple(smallMembershipArb, fc.array(mutationArb([MAX_MEMBERS, MAX_ACCOUNT_ID_BYTES, MAX_DOC_ID_BYTES, 2 ** 30]), { minLength: 1, maxLength: 3 }))
+        .map(([record, ms]) => ms.reduce(mutate, encodeSignedMembership(record)))
     )
     fc.assert(
-      fc.property(arb, (bytes) => {
+      fc.property(arb, bytes => {
         let record: SignedMembership
         try {
           record = decodeSignedMembership(bytes)
@@ -56,7 +56,7 @@ describe('membership encoding (property)', () => {
         }
         if (!equalBytes(encodeSignedMembership(record), bytes)) throw new Error('accepted bytes are not canonical')
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000 }
     )
   })
 
@@ -89,12 +89,12 @@ describe('membership signatures', () => {
       docId: boundedString(MAX_DOC_ID_BYTES),
       version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
       others: fc.subarray(ids),
-      issuedAt: fc.maxSafeNat(),
+      issuedAt: fc.maxSafeNat()
     })
     const tamperArb = fc.oneof(
       fc.record({ field: fc.constant('signature' as const), bit: fc.nat({ max: 511 }) }),
       fc.record({ field: fc.constant('signerPublicKey' as const), bit: fc.nat({ max: 255 }) }),
-      fc.constantFrom('docId' as const, 'version' as const, 'issuedAt' as const, 'addMember' as const, 'reorder' as const).map((field) => ({ field, bit: 0 })),
+      fc.constantFrom('docId' as const, 'version' as const, 'issuedAt' as const, 'addMember' as const, 'reorder' as const).map(field => ({ field, bit: 0 }))
     )
     fc.assert(
       fc.property(recordArb, tamperArb, (r, t) => {
@@ -115,7 +115,7 @@ describe('membership signatures', () => {
             tampered = { ...record, [t.field]: flip(record[t.field]) }
             break
           case 'docId':
-            tampered = { ...record, docId: record.docId + 'x' }
+            tampered = { ...record, docId: `${record.docId}x` }
             break
           case 'version':
           case 'issuedAt':
@@ -131,7 +131,7 @@ describe('membership signatures', () => {
         }
         expect(() => verifyMembership(tampered)).toThrow(InvalidMembershipError)
       }),
-      { numRuns: 100 },
+      { numRuns: 100 }
     )
   })
 
@@ -141,9 +141,7 @@ describe('membership signatures', () => {
   })
 
   it('a mismatched key pair cannot sign', () => {
-    expect(() => signMembership({ publicKey: bob.publicKey, secretKey: alice.secretKey }, { docId, version: 1, members: [aliceId], issuedAt: 0 })).toThrow(
-      InvalidCredentialsError,
-    )
+    expect(() => signMembership({ publicKey: bob.publicKey, secretKey: alice.secretKey }, { docId, version: 1, members: [aliceId], issuedAt: 0 })).toThrow(InvalidCredentialsError)
   })
 })
 
@@ -175,7 +173,7 @@ describe('checkMembershipSuccessor', () => {
       signer: fc.nat({ max: 3 }),
       version: fc.integer({ min: 1, max: 4 }),
       members: fc.subarray(ids),
-      doc: fc.constantFrom('chat:a', 'chat:b'),
+      doc: fc.constantFrom('chat:a', 'chat:b')
     })
     // Signatures play no part in the check, so unsigned records keep this fast.
     const make = (r: { signer: number; version: number; members: string[]; doc: string }): SignedMembership => ({
@@ -184,7 +182,7 @@ describe('checkMembershipSuccessor', () => {
       members: r.members,
       issuedAt: 0,
       signerPublicKey: keys[r.signer]!.publicKey,
-      signature: new Uint8Array(64),
+      signature: new Uint8Array(64)
     })
     fc.assert(
       fc.property(arb, arb, (a, b) => {
@@ -198,7 +196,7 @@ describe('checkMembershipSuccessor', () => {
         if (ok) expect(threw).toBeNull()
         else expect(threw).toBeInstanceOf(StaleMembershipError)
       }),
-      { numRuns: 500 },
+      { numRuns: 500 }
     )
   })
 })

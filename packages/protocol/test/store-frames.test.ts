@@ -22,7 +22,6 @@ import {
   STORE_PROTOCOL,
   STORE_PROTOCOL_VERSION,
   StoreFrameTag,
-  TandemError,
   UnsupportedVersionError,
   accountKeyFromSecret,
   checkStoreVersion,
@@ -38,7 +37,7 @@ import {
   verifyDeviceList,
   type DeviceCertificate,
   type SignedDeviceList,
-  type StoreFrame,
+  type StoreFrame
 } from '../src/index.js'
 import { distinctAscii, patterned, smallStoreFrameArb, storeFrameArb } from './arbitraries.js'
 import { decodesSafely as helpersDecodesSafely, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
@@ -52,24 +51,30 @@ const boundValues = [MAX_DOC_ID_BYTES, MAX_CHUNK_BYTES, MAX_EPHEMERAL_BYTES, MAX
 const certificate: DeviceCertificate = signDeviceCertificate(accountKeyFromSecret(new Uint8Array(32).fill(1)), {
   peerId: 'p'.repeat(MAX_PEER_ID_BYTES),
   name: 'n'.repeat(MAX_DEVICE_NAME_BYTES),
-  createdAt: Number.MAX_SAFE_INTEGER,
+  createdAt: Number.MAX_SAFE_INTEGER
 })
 
 describe('decodeStoreFrame on hostile input (property)', () => {
   it('arbitrary bytes: a frame or a TandemError, nothing else', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => decodesSafely(bytes)), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), bytes => decodesSafely(bytes)),
+      { numRuns: 2000 }
+    )
   })
 
   it('bytes after a valid tag: a frame or a TandemError', () => {
     const arb = fc.tuple(tagArb, fc.uint8Array({ maxLength: 300 }))
-    fc.assert(fc.property(arb, ([tag, rest]) => decodesSafely(Buffer.concat([varUint(tag), rest]))), { numRuns: 2000 })
+    fc.assert(
+      fc.property(arb, ([tag, rest]) => decodesSafely(Buffer.concat([varUint(tag), rest]))),
+      { numRuns: 2000 }
+    )
   })
 
   it('valid frames mutated, truncated or with forged lengths and counts: a frame or a TandemError', () => {
     const arb = fc.tuple(smallStoreFrameArb, fc.array(mutationArb(boundValues), { minLength: 1, maxLength: 3 }))
     fc.assert(
       fc.property(arb, ([frame, mutations]) => decodesSafely(mutations.reduce(mutate, encodeStoreFrame(frame)))),
-      { numRuns: 3000 },
+      { numRuns: 3000 }
     )
   })
 
@@ -81,7 +86,7 @@ describe('decodeStoreFrame on hostile input (property)', () => {
         bytes[0] = tag
         decodesSafely(bytes)
       }),
-      { numRuns: 100 },
+      { numRuns: 100 }
     )
   })
 })
@@ -89,12 +94,12 @@ describe('decodeStoreFrame on hostile input (property)', () => {
 describe('encode/decode round trip (property)', () => {
   it('decodeStoreFrame(encodeStoreFrame(f)) equals f for every valid frame', () => {
     fc.assert(
-      fc.property(storeFrameArb(), (frame) => {
+      fc.property(storeFrameArb(), frame => {
         const bytes = encodeStoreFrame(frame) // every frame within its field bounds fits in MAX_FRAME_BYTES
         expect(bytes.length).toBeLessThanOrEqual(MAX_FRAME_BYTES)
         expectSameValue(decodeStoreFrame(bytes), frame)
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 }
     )
   })
 
@@ -103,12 +108,12 @@ describe('encode/decode round trip (property)', () => {
     const relay = ['welcome', 'ack', 'subscribed', 'blob', 'notices', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error', 'live']
     expect(Object.entries(StoreFrameTag)).toEqual([...device.map((t, i) => [t, i + 1]), ...relay.map((t, i) => [t, i + 20])])
     fc.assert(
-      fc.property(smallStoreFrameArb, (frame) => {
+      fc.property(smallStoreFrameArb, frame => {
         const tag = StoreFrameTag[frame.type]
         expect(encodeStoreFrame(frame)[0]).toBe(tag)
         expect(isDeviceToRelayFrame(frame)).toBe(tag < 20)
       }),
-      { numRuns: 200 },
+      { numRuns: 200 }
     )
     expect(STORE_PROTOCOL).toBe('/tandem/store/1.0.0')
   })
@@ -118,14 +123,14 @@ describe('bounds', () => {
   const worstList = (seed: number): SignedDeviceList => ({
     accountPublicKey: new Uint8Array(32),
     version: Number.MAX_SAFE_INTEGER,
-    devices: distinctAscii(MAX_DEVICES, MAX_PEER_ID_BYTES, seed).map((peerId) => ({
+    devices: distinctAscii(MAX_DEVICES, MAX_PEER_ID_BYTES, seed).map(peerId => ({
       peerId,
       name: 'é'.repeat(MAX_DEVICE_NAME_BYTES / 2),
-      createdAt: Number.MAX_SAFE_INTEGER,
+      createdAt: Number.MAX_SAFE_INTEGER
     })),
     revoked: distinctAscii(MAX_REVOKED, MAX_PEER_ID_BYTES, seed + 1),
     issuedAt: Number.MAX_SAFE_INTEGER,
-    signature: new Uint8Array(64),
+    signature: new Uint8Array(64)
   })
 
   it('a hello, device-list or welcome carrying the largest certificate and device list fits in one frame', () => {
@@ -133,7 +138,7 @@ describe('bounds', () => {
     for (const frame of [
       { type: 'hello', version: Number.MAX_SAFE_INTEGER, certificate, deviceList: list },
       { type: 'device-list', list },
-      { type: 'welcome', deviceList: list },
+      { type: 'welcome', deviceList: list }
     ] as StoreFrame[]) {
       const bytes = encodeStoreFrame(frame)
       expect(bytes.length).toBeLessThan(MAX_FRAME_BYTES - 16 * 1024)
@@ -163,12 +168,10 @@ describe('bounds', () => {
     expect(() =>
       encodeStoreFrame({
         type: 'membership',
-        record: { docId: 'd', version: 1, members: ['a', 'a'], issuedAt: 0, signerPublicKey: new Uint8Array(32), signature: new Uint8Array(64) },
-      }),
+        record: { docId: 'd', version: 1, members: ['a', 'a'], issuedAt: 0, signerPublicKey: new Uint8Array(32), signature: new Uint8Array(64) }
+      })
     ).toThrow(InvalidMembershipError)
-    expect(() => encodeStoreFrame({ type: 'hello', version: 1, certificate: { ...certificate, signature: new Uint8Array(1) }, deviceList: null })).toThrow(
-      InvalidCertificateError,
-    )
+    expect(() => encodeStoreFrame({ type: 'hello', version: 1, certificate: { ...certificate, signature: new Uint8Array(1) }, deviceList: null })).toThrow(InvalidCertificateError)
   })
 
   it('a frame claiming a 1 GiB chunk or 2^30 devices fails fast, without allocating', () => {

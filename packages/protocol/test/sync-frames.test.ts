@@ -20,7 +20,7 @@ import {
   encodeSyncFrame,
   errorFrame,
   readSyncFrame,
-  type SyncFrame,
+  type SyncFrame
 } from '../src/index.js'
 import { frameArb, patterned, smallFrameArb } from './arbitraries.js'
 import { decodesSafely as helpersDecodesSafely, equalBytes, expectSameValue, mutate, mutationArb, varUint } from './helpers.js'
@@ -31,19 +31,25 @@ const boundValues = [MAX_DOC_ID_BYTES, MAX_STATE_VECTOR_BYTES, MAX_CHUNK_BYTES, 
 
 describe('decodeSyncFrame on hostile input (property)', () => {
   it('arbitrary bytes: a frame or a TandemError, nothing else', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => decodesSafely(bytes)), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), bytes => decodesSafely(bytes)),
+      { numRuns: 2000 }
+    )
   })
 
   it('bytes after a valid tag: a frame or a TandemError', () => {
     const arb = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.uint8Array({ maxLength: 300 }))
-    fc.assert(fc.property(arb, ([tag, rest]) => decodesSafely(Buffer.concat([varUint(tag), rest]))), { numRuns: 2000 })
+    fc.assert(
+      fc.property(arb, ([tag, rest]) => decodesSafely(Buffer.concat([varUint(tag), rest]))),
+      { numRuns: 2000 }
+    )
   })
 
   it('valid frames mutated, truncated or with forged lengths: a frame or a TandemError', () => {
     const arb = fc.tuple(smallFrameArb, fc.array(mutationArb(boundValues), { minLength: 1, maxLength: 3 }))
     fc.assert(
       fc.property(arb, ([frame, mutations]) => decodesSafely(mutations.reduce(mutate, encodeSyncFrame(frame)))),
-      { numRuns: 3000 },
+      { numRuns: 3000 }
     )
   })
 
@@ -55,7 +61,7 @@ describe('decodeSyncFrame on hostile input (property)', () => {
         bytes[0] = tag
         decodesSafely(bytes)
       }),
-      { numRuns: 100 },
+      { numRuns: 100 }
     )
   })
 })
@@ -63,12 +69,12 @@ describe('decodeSyncFrame on hostile input (property)', () => {
 describe('encode/decode round trip (property)', () => {
   it('decodeSyncFrame(encodeSyncFrame(f)) equals f for every valid frame', () => {
     fc.assert(
-      fc.property(frameArb(), (frame) => {
+      fc.property(frameArb(), frame => {
         const bytes = encodeSyncFrame(frame)
         expect(bytes.length).toBeLessThanOrEqual(MAX_FRAME_BYTES)
         expectSameValue(decodeSyncFrame(bytes), frame)
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 }
     )
   })
 })
@@ -171,8 +177,8 @@ describe('chunkPayload', () => {
   })
 
   it('splits exactly at MAX_CHUNK_BYTES by default', () => {
-    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES)).map((c) => c.length)).toEqual([MAX_CHUNK_BYTES])
-    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES + 1)).map((c) => c.length)).toEqual([MAX_CHUNK_BYTES, 1])
+    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES)).map(c => c.length)).toEqual([MAX_CHUNK_BYTES])
+    expect(chunkPayload(new Uint8Array(MAX_CHUNK_BYTES + 1)).map(c => c.length)).toEqual([MAX_CHUNK_BYTES, 1])
   })
 
   it('rejects a non-positive chunk size', () => {
@@ -192,7 +198,7 @@ describe('chunkPayload', () => {
         }
         expect(equalBytes(Buffer.concat(chunks), payload)).toBe(true)
       }),
-      { numRuns: 500 },
+      { numRuns: 500 }
     )
   })
 })

@@ -1,7 +1,13 @@
 export { createRelay, DEFAULT_MAX_BLOB_BYTES, DEFAULT_ACCOUNT_QUOTA_BYTES, type Relay, type RelayOptions } from './relay.js'
 export {
-  createRelayHost, resolveRelayLimits, DEFAULT_RELAY_LIMITS,
-  type RelayHost, type RelayHostOptions, type RelayLimits, type RelayLibp2p, type RelayServices
+  createRelayHost,
+  resolveRelayLimits,
+  DEFAULT_RELAY_LIMITS,
+  type RelayHost,
+  type RelayHostOptions,
+  type RelayLimits,
+  type RelayLibp2p,
+  type RelayServices
 } from './node/relay-host.js'
 export { startHttpServer, type HttpServer, type HttpServerOptions, type HealthReport } from './node/http-server.js'
 export { loadOrCreatePeerKey, PEER_KEY_FILE } from './node/peer-key.js'

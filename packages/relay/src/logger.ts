@@ -11,7 +11,7 @@ export interface LoggerOptions {
 }
 
 /** A pino logger writing JSON lines, synchronously, to stderr (or stdout). */
-export function createLogger (options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): Logger {
   const fd = options.destination === 'stdout' ? 1 : 2
   return pino({ name: 'tandem-relay', level: options.level ?? 'info' }, pino.destination({ fd, sync: true }))
 }

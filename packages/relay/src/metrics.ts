@@ -33,8 +33,9 @@ export class RelayMetrics {
   private readonly tracked = new WeakSet<Libp2p>()
   private reservationCount: (() => number) | null = null
 
-  constructor (options: RelayMetricsOptions = {}) {
-    const registry = this.registry = new Registry()
+  constructor(options: RelayMetricsOptions = {}) {
+    const registry = new Registry()
+    this.registry = registry
     if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
     const registers = [registry]
     this.connections = new Gauge({ name: 'tandem_relay_connections', help: 'libp2p connections open', registers })
@@ -43,7 +44,10 @@ export class RelayMetrics {
       name: 'tandem_relay_reservations',
       help: 'circuit relay v2 reservations held',
       registers,
-      collect () { const n = count(); if (n !== undefined) this.set(n) }
+      collect() {
+        const n = count()
+        if (n !== undefined) this.set(n)
+      }
     })
     this.docs = new Gauge({ name: 'tandem_relay_docs', help: 'docs in the history store', registers })
     this.appends = new Counter({ name: 'tandem_relay_appends_total', help: 'blobs appended to doc logs', registers })
@@ -60,20 +64,24 @@ export class RelayMetrics {
    * reservation count when the node has a `relay` service. Call once per node,
    * before or after start.
    */
-  trackConnections (libp2p: Libp2p): void {
+  trackConnections(libp2p: Libp2p): void {
     if (this.tracked.has(libp2p)) return
     this.tracked.add(libp2p)
     // recount rather than inc/dec: a close without a matching open (or the
     // reverse) can never make the gauge drift
-    const recount = (): void => { this.connections.set(libp2p.getConnections().length) }
+    const recount = (): void => {
+      this.connections.set(libp2p.getConnections().length)
+    }
     libp2p.addEventListener('connection:open', recount)
     libp2p.addEventListener('connection:close', recount)
-    libp2p.addEventListener('stop', () => { this.connections.set(0) })
+    libp2p.addEventListener('stop', () => {
+      this.connections.set(0)
+    })
     recount()
     const relay = (libp2p.services as Record<string, unknown>).relay as { reservations?: { size: number } } | undefined
     const reservations = relay?.reservations
     if (reservations !== undefined) {
-      this.reservationCount = () => libp2p.status === 'started' ? reservations.size : 0
+      this.reservationCount = () => (libp2p.status === 'started' ? reservations.size : 0)
     }
   }
 }

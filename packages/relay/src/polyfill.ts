@@ -15,5 +15,3 @@ import { WebSocket as WsWebSocket } from 'ws'
 
 const G = globalThis as unknown as { WebSocket?: unknown }
 if (typeof G.WebSocket !== 'function') G.WebSocket = WsWebSocket
-
-export {}

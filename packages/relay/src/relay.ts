@@ -43,7 +43,7 @@ export interface Relay {
  * A Tandem relay: a libp2p host (circuit relay v2 for devices behind NAT) and
  * the blind history store served over /tandem/store. It moves opaque blobs only.
  */
-export async function createRelay (options: RelayOptions): Promise<Relay> {
+export async function createRelay(options: RelayOptions): Promise<Relay> {
   const logger = options.logger ?? createLogger()
   const metrics = options.metrics ?? new RelayMetrics()
   const host = await createRelayHost({
@@ -76,9 +76,13 @@ export async function createRelay (options: RelayOptions): Promise<Relay> {
       ...history.stats()
     }),
     start: async () => {
-      await host.libp2p.handle(STORE_PROTOCOL, (stream, connection) => {
-        service.addLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
-      }, { maxInboundStreams: 4 })
+      await host.libp2p.handle(
+        STORE_PROTOCOL,
+        (stream, connection) => {
+          service.addLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound'))
+        },
+        { maxInboundStreams: 4 }
+      )
       await host.start()
       running = true
     },

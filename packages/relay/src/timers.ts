@@ -6,6 +6,12 @@ export interface RelayTimers {
 
 /** Node's timers, unref'd: a pending one never keeps a stopping relay alive. */
 export const systemTimers: RelayTimers = {
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref(); return t },
-  clearTimeout: handle => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms)
+    t.unref()
+    return t
+  },
+  clearTimeout: handle => {
+    clearTimeout(handle as ReturnType<typeof setTimeout>)
+  }
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
 /** Polls `check` every 50 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor (what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -21,13 +21,13 @@ export async function waitFor (what: string, check: () => boolean, timeoutMs = 1
 }
 
 /** Resolves at `time` (Date.now() ms), for tests of deadlines. */
-export async function until (time: number): Promise<void> {
+export async function until(time: number): Promise<void> {
   const ms = time - Date.now()
   if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms))
 }
 
 /** Writes `payload` (in 64 KiB chunks, honouring backpressure), closes the write side, and reads until the remote closes theirs. */
-export async function blast (stream: Stream, payload: Uint8Array): Promise<Uint8Array> {
+export async function blast(stream: Stream, payload: Uint8Array): Promise<Uint8Array> {
   const write = async (): Promise<void> => {
     for (let off = 0; off < payload.byteLength; off += 64 * 1024) {
       if (!stream.send(payload.subarray(off, off + 64 * 1024))) await stream.onDrain()
@@ -44,7 +44,7 @@ export async function blast (stream: Stream, payload: Uint8Array): Promise<Uint8
 }
 
 /** A TCP node that speaks circuit relay v2's HOP protocol by hand (no circuit relay transport refreshing on its own). */
-export async function startHopClient (): Promise<Libp2p> {
+export async function startHopClient(): Promise<Libp2p> {
   return await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionMonitor: { enabled: false } })
 }
 
@@ -53,7 +53,7 @@ export async function startHopClient (): Promise<Libp2p> {
  * closes the stream after it). Returns Date.now() at the answer: the relay set
  * the reservation's deadline to at most this plus its TTL.
  */
-export async function reserveByHand (client: Libp2p, relayAddr: string): Promise<number> {
+export async function reserveByHand(client: Libp2p, relayAddr: string): Promise<number> {
   const stream = await client.dialProtocol(multiaddr(relayAddr), RELAY_V2_HOP_CODEC, { signal: AbortSignal.timeout(10_000) })
   // a length-prefixed HopMessage { type: RESERVE (0) }: field 1, varint 0
   stream.send(Uint8Array.of(2, 0x08, 0x00))

@@ -21,14 +21,14 @@ afterEach(async () => {
 
 const memDb = (): MemoryLevel<string, Uint8Array> => new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
 
-async function openMemory (options: Partial<HistoryOptions> = {}): Promise<{ db: MemoryLevel<string, Uint8Array>; history: HistoryStore }> {
+async function openMemory(options: Partial<HistoryOptions> = {}): Promise<{ db: MemoryLevel<string, Uint8Array>; history: HistoryStore }> {
   const db = memDb()
   const history = await HistoryStore.open(db, { ...OPTIONS, ...options })
   cleanups.push(() => history.close())
   return { db, history }
 }
 
-async function tempDir (): Promise<string> {
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-history-'))
   cleanups.push(() => rm(dir, { recursive: true, force: true }))
   return dir
@@ -38,7 +38,7 @@ const diskDb = (dir: string): Level<string, Uint8Array> => new Level<string, Uin
 
 /** Distinct bytes of a given size (a counter in the first bytes, so equal sizes still differ). */
 let counter = 0
-function blob (size: number): Uint8Array {
+function blob(size: number): Uint8Array {
   const b = new Uint8Array(randomBytes(size))
   const n = ++counter
   for (let i = 0; i < Math.min(4, size); i++) b[i] = (n >> (8 * i)) & 0xff
@@ -46,13 +46,13 @@ function blob (size: number): Uint8Array {
 }
 
 /** Splits bytes into parts of at most `partSize`. */
-function split (bytes: Uint8Array, partSize: number): Uint8Array[] {
+function split(bytes: Uint8Array, partSize: number): Uint8Array[] {
   const out: Uint8Array[] = []
   for (let i = 0; i < bytes.byteLength; i += partSize) out.push(bytes.subarray(i, i + partSize))
   return out
 }
 
-async function append (history: HistoryStore, docId: string, bytes: Uint8Array, o: { account?: string; uploader?: string; partSize?: number } = {}) {
+async function append(history: HistoryStore, docId: string, bytes: Uint8Array, o: { account?: string; uploader?: string; partSize?: number } = {}) {
   const upload = history.beginUpload(docId, { account: o.account ?? 'acct-a', uploader: o.uploader ?? 'peer-1' })
   try {
     for (const part of split(bytes, o.partSize ?? 1024)) await upload.addPart(part)
@@ -63,14 +63,14 @@ async function append (history: HistoryStore, docId: string, bytes: Uint8Array, 
   return await upload.commit()
 }
 
-async function snapshot (history: HistoryStore, docId: string, covers: number, bytes: Uint8Array, account = 'acct-a') {
+async function snapshot(history: HistoryStore, docId: string, covers: number, bytes: Uint8Array, account = 'acct-a') {
   const upload = history.beginUpload(docId, { account, uploader: 'peer-1', covers })
   for (const part of split(bytes, 1024)) await upload.addPart(part)
   return await upload.commit()
 }
 
 /** The whole blob of a log entry, read back part by part. */
-async function readBlob (history: HistoryStore, upload: string, parts: number): Promise<Uint8Array | undefined> {
+async function readBlob(history: HistoryStore, upload: string, parts: number): Promise<Uint8Array | undefined> {
   const chunks: Uint8Array[] = []
   for (let n = 0; n < parts; n++) {
     const chunk = await history.readPart(upload, n)
@@ -80,9 +80,9 @@ async function readBlob (history: HistoryStore, upload: string, parts: number): 
   return Buffer.concat(chunks)
 }
 
-async function keys (db: KeyValueStore, prefix: string): Promise<string[]> {
+async function keys(db: KeyValueStore, prefix: string): Promise<string[]> {
   const out: string[] = []
-  for await (const k of db.keys({ gte: prefix, lt: prefix + '\uffff' })) out.push(k)
+  for await (const k of db.keys({ gte: prefix, lt: `${prefix}\uffff` })) out.push(k)
   return out
 }
 
@@ -136,7 +136,12 @@ describe('HistoryStore on memory-level', () => {
     const { db, history } = await openMemory()
     const b = blob(4000)
     const other = blob(100)
-    const results = await Promise.all([append(history, DOC, b), append(history, DOC, b, { partSize: 333 }), append(history, DOC, other), append(history, DOC, b, { partSize: 4000 })])
+    const results = await Promise.all([
+      append(history, DOC, b),
+      append(history, DOC, b, { partSize: 333 }),
+      append(history, DOC, other),
+      append(history, DOC, b, { partSize: 4000 })
+    ])
     const seqOfB = results[0]!.seq
     expect(results[1]!.seq).toBe(seqOfB)
     expect(results[3]!.seq).toBe(seqOfB)
@@ -172,7 +177,7 @@ describe('HistoryStore on memory-level', () => {
     expect(await append(history, DOC, blob(2048))).toMatchObject({ seq: 1 })
   })
 
-  it('refuses an upload that would put the account over its quota, charging the doc\'s account', async () => {
+  it("refuses an upload that would put the account over its quota, charging the doc's account", async () => {
     const { db, history } = await openMemory({ accountQuotaBytes: 5000, maxBlobBytes: 10_000 })
     await append(history, DOC, blob(3000), { account: 'acct-a' })
     await expect(append(history, DOC, blob(2001), { account: 'acct-a' })).rejects.toBeInstanceOf(QuotaExceededError)
@@ -192,7 +197,7 @@ describe('HistoryStore on memory-level', () => {
   })
 
   describe('snapshots', () => {
-    async function seeded () {
+    async function seeded() {
       const env = await openMemory()
       const sizes = [100, 2000, 300, 40, 5]
       const blobs = sizes.map(blob)
@@ -263,7 +268,11 @@ describe('HistoryStore on memory-level', () => {
 
     it('refuses a snapshot beyond the head with ERR_INVALID_SNAPSHOT and keeps none of its parts', async () => {
       const { db, history } = await seeded()
-      for (const [docId, covers] of [[DOC, 6], [DOC, 0], ['chat:empty', 1]] as const) {
+      for (const [docId, covers] of [
+        [DOC, 6],
+        [DOC, 0],
+        ['chat:empty', 1]
+      ] as const) {
         const err = await snapshot(history, docId, covers, blob(2000)).catch((e: unknown) => e)
         expect(err).toBeInstanceOf(TandemError)
         expect(err).toMatchObject({ code: 'ERR_INVALID_SNAPSHOT' })
@@ -308,7 +317,7 @@ describe('HistoryStore on memory-level', () => {
     })
   })
 
-  it('keeps each doc\'s log to itself even when one doc id extends another', async () => {
+  it("keeps each doc's log to itself even when one doc id extends another", async () => {
     const { history } = await openMemory()
     const victim = 'chat:x'
     // a doc id that makes its log keys sort inside chat:x's key range
@@ -348,7 +357,9 @@ describe('HistoryStore on memory-level', () => {
     const history = await HistoryStore.open(tracking, { maxBlobBytes: 64 * 1024, accountQuotaBytes: 1 << 20 }) // sync defaults on
     cleanups.push(() => history.close())
     const seen: Array<{ docId: string; seq: number; durable: boolean }> = []
-    const off = history.onCommit((docId, seq) => { seen.push({ docId, seq, durable: durable.has(logKey(docId, seq)) }) })
+    const off = history.onCommit((docId, seq) => {
+      seen.push({ docId, seq, durable: durable.has(logKey(docId, seq)) })
+    })
     const b = blob(300)
     await Promise.all([append(history, DOC, b), append(history, DOC, blob(10)), append(history, DOC, blob(20))])
     await append(history, DOC, b)
@@ -431,7 +442,7 @@ describe('HistoryStore on level (disk)', () => {
 
 describe('HistoryStore: small uploads in memory, the cached tail', () => {
   /** A memory-level store that records every batch it is given. */
-  async function counting (options: Partial<HistoryOptions> = {}) {
+  async function counting(options: Partial<HistoryOptions> = {}) {
     const db = memDb()
     const batches: Array<{ keys: string[]; sync: boolean }> = []
     const store: KeyValueStore = {

@@ -31,21 +31,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
 })
 
-async function tempDir (): Promise<string> {
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-relay-'))
-  cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+  cleanups.push(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
   return dir
 }
 
-async function startHost (dataDir: string, limits?: Partial<RelayLimits>): Promise<RelayHost> {
+async function startHost(dataDir: string, limits?: Partial<RelayLimits>): Promise<RelayHost> {
   const host = await createRelayHost({ dataDir, listen: LISTEN, logger, ...(limits !== undefined ? { limits } : {}) })
   await host.start()
-  cleanups.push(async () => { await host.stop() })
+  cleanups.push(async () => {
+    await host.stop()
+  })
   return host
 }
 
 /** A plain device-like node: tcp + noise + yamux, reachable through a relay reservation. */
-async function startClient (): Promise<Libp2p> {
+async function startClient(): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: ['/p2p-circuit'] },
     transports: [tcp(), circuitRelayTransport()],
@@ -53,7 +57,9 @@ async function startClient (): Promise<Libp2p> {
     streamMuxers: [yamux()],
     services: { identify: identify() }
   })
-  cleanups.push(async () => { await node.stop() })
+  cleanups.push(async () => {
+    await node.stop()
+  })
   return node
 }
 
@@ -63,7 +69,7 @@ const tcpAddr = (host: RelayHost): string => {
   return a
 }
 
-async function reserveOn (client: Libp2p, host: RelayHost): Promise<string> {
+async function reserveOn(client: Libp2p, host: RelayHost): Promise<string> {
   await client.dial(multiaddr(tcpAddr(host)))
   await waitFor('a relay reservation', () => client.getMultiaddrs().some(a => a.toString().includes('/p2p-circuit')))
   return `${tcpAddr(host)}/p2p-circuit/p2p/${client.peerId.toString()}`
@@ -90,7 +96,9 @@ describe('relay host', () => {
   it('advertises its announce addresses instead of the listen addresses', async () => {
     const host = await createRelayHost({ dataDir: await tempDir(), listen: ['/ip4/127.0.0.1/tcp/0'], announce: ['/dns4/relay.example.com/tcp/4001'], logger })
     await host.start()
-    cleanups.push(async () => { await host.stop() })
+    cleanups.push(async () => {
+      await host.stop()
+    })
     expect(host.multiaddrs()).toEqual([`/dns4/relay.example.com/tcp/4001/p2p/${host.peerId}`])
   })
 
@@ -113,10 +121,14 @@ describe('relay host', () => {
     const toA = randomBytes(3 * MiB)
     const toB = randomBytes(2 * MiB)
     const receivedByA = Promise.withResolvers<Uint8Array>()
-    await a.handle(BLAST, (stream, connection) => {
-      expect(connection.limits).toBeDefined() // it really came through the relay
-      blast(stream, toB).then(receivedByA.resolve, receivedByA.reject)
-    }, { runOnLimitedConnection: true })
+    await a.handle(
+      BLAST,
+      (stream, connection) => {
+        expect(connection.limits).toBeDefined() // it really came through the relay
+        blast(stream, toB).then(receivedByA.resolve, receivedByA.reject)
+      },
+      { runOnLimitedConnection: true }
+    )
 
     const stream = await b.dialProtocol(multiaddr(circuitToA), BLAST, { runOnLimitedConnection: true })
     const receivedByB = await blast(stream, toA)
@@ -133,7 +145,13 @@ describe('relay host', () => {
     const b = await startClient()
     const circuitToA = await reserveOn(a, host)
     await reserveOn(b, host)
-    await a.handle(BLAST, (stream) => { void blast(stream, new Uint8Array(0)).catch(() => {}) }, { runOnLimitedConnection: true })
+    await a.handle(
+      BLAST,
+      stream => {
+        void blast(stream, new Uint8Array(0)).catch(() => {})
+      },
+      { runOnLimitedConnection: true }
+    )
     const stream = await b.dialProtocol(multiaddr(circuitToA), BLAST, { runOnLimitedConnection: true })
     // the relay resets the circuit: the peers see the stream close, not a typed error
     await expect(blast(stream, randomBytes(MiB))).rejects.toThrow()
@@ -141,11 +159,15 @@ describe('relay host', () => {
 
   it('admits a burst of 100 devices from one address (the library admits 5 per second per host)', async () => {
     const host = await startHost(await tempDir())
-    const clients = await Promise.all(Array.from({ length: 100 }, async () => {
-      const node = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionMonitor: { enabled: false } })
-      cleanups.push(async () => { await node.stop() })
-      return node
-    }))
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const node = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionMonitor: { enabled: false } })
+        cleanups.push(async () => {
+          await node.stop()
+        })
+        return node
+      })
+    )
     const results = await Promise.allSettled(clients.map(async c => c.dial(multiaddr(tcpAddr(host)))))
     expect(results.filter(r => r.status === 'rejected')).toEqual([])
     await waitFor('100 connections on the relay', () => host.libp2p.getConnections().length === 100)
@@ -161,7 +183,9 @@ describe('relay host', () => {
       streamMuxers: [yamux()],
       services: { identify: identify(), ping: ping() }
     })
-    cleanups.push(async () => { await client.stop() })
+    cleanups.push(async () => {
+      await client.stop()
+    })
     const rtt = await (client.services.ping as Ping).ping(multiaddr(wsAddr!))
     expect(rtt).toBeGreaterThanOrEqual(0)
   })
@@ -190,7 +214,9 @@ describe('http server', () => {
     metrics.refusals.inc({ code: 'ERR_ACCESS_DENIED' })
     let ok = true
     const http = await startHttpServer({ host: '127.0.0.1', port: 0, metrics, health: () => ({ ok, peerId: 'x' }) })
-    cleanups.push(async () => { await http.close() })
+    cleanups.push(async () => {
+      await http.close()
+    })
     expect(http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(http.url.endsWith(':0')).toBe(false)
 
@@ -204,9 +230,16 @@ describe('http server', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
     const text = await res.text()
-    for (const name of ['tandem_relay_connections', 'tandem_relay_docs', 'tandem_relay_appends_total 3', 'tandem_relay_bytes_stored',
-      'tandem_relay_backfill_bytes_total', 'tandem_relay_refusals_total{code="ERR_ACCESS_DENIED"} 1', 'tandem_relay_store_sessions',
-      'process_cpu_seconds_total']) {
+    for (const name of [
+      'tandem_relay_connections',
+      'tandem_relay_docs',
+      'tandem_relay_appends_total 3',
+      'tandem_relay_bytes_stored',
+      'tandem_relay_backfill_bytes_total',
+      'tandem_relay_refusals_total{code="ERR_ACCESS_DENIED"} 1',
+      'tandem_relay_store_sessions',
+      'process_cpu_seconds_total'
+    ]) {
       expect(text).toContain(name)
     }
     expect((await fetch(`${http.url}/nope`)).status).toBe(404)

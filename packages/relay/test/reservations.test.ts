@@ -24,19 +24,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
 })
 
-async function startHost (limits?: Partial<RelayLimits>): Promise<RelayHost> {
+async function startHost(limits?: Partial<RelayLimits>): Promise<RelayHost> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-relay-'))
-  cleanups.push(async () => { await rm(dataDir, { recursive: true, force: true }) })
+  cleanups.push(async () => {
+    await rm(dataDir, { recursive: true, force: true })
+  })
   const host = await createRelayHost({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], logger, ...(limits !== undefined ? { limits } : {}) })
   await host.start()
-  cleanups.push(async () => { await host.stop() })
+  cleanups.push(async () => {
+    await host.stop()
+  })
   return host
 }
 
-async function started<T extends Libp2p> (node: Promise<T>): Promise<T> {
+async function started<T extends Libp2p>(node: Promise<T>): Promise<T> {
   const n = await node
   await n.start()
-  cleanups.push(async () => { await n.stop() })
+  cleanups.push(async () => {
+    await n.stop()
+  })
   return n
 }
 
@@ -45,7 +51,7 @@ async function started<T extends Libp2p> (node: Promise<T>): Promise<T> {
  * was answered: the first refresh's deadline is at most t1 + TTL, the second's
  * at least about t2 + TTL, a second later.
  */
-async function reserveAndRefreshTwice (client: Libp2p, relayAddr: string): Promise<{ t1: number; t2: number }> {
+async function reserveAndRefreshTwice(client: Libp2p, relayAddr: string): Promise<{ t1: number; t2: number }> {
   const t0 = await reserveByHand(client, relayAddr)
   await until(t0 + 1_000)
   const t1 = await reserveByHand(client, relayAddr)
@@ -55,14 +61,14 @@ async function reserveAndRefreshTwice (client: Libp2p, relayAddr: string): Promi
 }
 
 /** Waits until the first refresh's deadline has passed, while the second's is still ahead. */
-async function pastFirstRefreshDeadline ({ t1, t2 }: { t1: number; t2: number }): Promise<void> {
+async function pastFirstRefreshDeadline({ t1, t2 }: { t1: number; t2: number }): Promise<void> {
   await until(t1 + TTL_MS + 500)
   // a stalled test process would make the next check meaningless: say so rather than pass or fail by luck
   if (Date.now() >= t2 + TTL_MS - 250) throw new Error(`the test ran ${Date.now() - (t1 + TTL_MS)} ms late; the check needs the second deadline ahead`)
 }
 
 describe('relay reservations', () => {
-  it('keeps a reservation that its holder refreshed twice past the first refresh\'s deadline, and lets it expire at the second\'s', async () => {
+  it("keeps a reservation that its holder refreshed twice past the first refresh's deadline, and lets it expire at the second's", async () => {
     const host = await startHost({ reservationTtlMs: TTL_MS })
     const client = await started(startHopClient())
     const holds = (): boolean => host.libp2p.services.relay.reservations.has(client.peerId)
@@ -77,15 +83,17 @@ describe('relay reservations', () => {
   })
 
   // reservations.ts works around this; when this test fails, upstream is fixed: drop the workaround and this test
-  it('canary: circuit relay v2 on its own drops a reservation refreshed twice at the first refresh\'s deadline', async () => {
-    const relay = await started(createLibp2p({
-      start: false,
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: { identify: identify(), relay: circuitRelayServer({ reservations: { reservationTtl: TTL_MS } }) }
-    }))
+  it("canary: circuit relay v2 on its own drops a reservation refreshed twice at the first refresh's deadline", async () => {
+    const relay = await started(
+      createLibp2p({
+        start: false,
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify(), relay: circuitRelayServer({ reservations: { reservationTtl: TTL_MS } }) }
+      })
+    )
     const client = await started(startHopClient())
     const holds = (): boolean => relay.services.relay.reservations.has(client.peerId)
     const times = await reserveAndRefreshTwice(client, relay.getMultiaddrs()[0]!.toString())
@@ -95,16 +103,18 @@ describe('relay reservations', () => {
     expect(holds()).toBe(false)
   })
 
-  it('frees a device\'s reservation when it disconnects, and the device reserves again when it reconnects', async () => {
+  it("frees a device's reservation when it disconnects, and the device reserves again when it reconnects", async () => {
     const host = await startHost()
-    const device = await started(createLibp2p({
-      start: false,
-      addresses: { listen: ['/p2p-circuit'] },
-      transports: [tcp(), circuitRelayTransport()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: { identify: identify() }
-    }))
+    const device = await started(
+      createLibp2p({
+        start: false,
+        addresses: { listen: ['/p2p-circuit'] },
+        transports: [tcp(), circuitRelayTransport()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() }
+      })
+    )
     const relayId: PeerId = host.libp2p.peerId
     const holds = (): boolean => host.libp2p.services.relay.reservations.has(device.peerId)
     const reachable = (): boolean => device.getMultiaddrs().some(a => a.toString().includes(`/p2p/${host.peerId}/p2p-circuit`))
@@ -116,9 +126,14 @@ describe('relay reservations', () => {
     // the relay sees it go: the device redials at once to reserve again, and a poll could miss
     // the moment between
     const freedOnDisconnect = new Promise<boolean>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error('the relay did not see the device disconnect within 5 s')) }, 5_000)
+      const timer = setTimeout(() => {
+        reject(new Error('the relay did not see the device disconnect within 5 s'))
+      }, 5_000)
       host.libp2p.addEventListener('peer:disconnect', evt => {
-        if (evt.detail.equals(device.peerId)) { clearTimeout(timer); resolve(!holds()) }
+        if (evt.detail.equals(device.peerId)) {
+          clearTimeout(timer)
+          resolve(!holds())
+        }
       })
     })
     await device.hangUp(relayId)

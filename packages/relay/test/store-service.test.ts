@@ -2,9 +2,20 @@ import { randomBytes } from 'node:crypto'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  MAX_CHUNK_BYTES, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, decodeStoreFrame, encodeSignedDeviceList, encodeStoreFrame,
-  generateAccountKey, signDeviceCertificate, signDeviceList, signMembership,
-  type AccountKeyPair, type SignedDeviceList, type SignedMembership, type StoreFrame
+  MAX_CHUNK_BYTES,
+  STORE_PROTOCOL_VERSION,
+  accountIdFromPublicKey,
+  decodeStoreFrame,
+  encodeSignedDeviceList,
+  encodeStoreFrame,
+  generateAccountKey,
+  signDeviceCertificate,
+  signDeviceList,
+  signMembership,
+  type AccountKeyPair,
+  type SignedDeviceList,
+  type SignedMembership,
+  type StoreFrame
 } from '@tandem/protocol'
 import { createMemoryLinkPair, type Link } from '@tandem/transport'
 import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
@@ -26,21 +37,24 @@ afterEach(async () => {
  * What a device acts on: every frame but `notices`, which it takes one entry at a time —
  * an `echo` of its own upload (liveId 0), or the `committed` seq of a blob it got live.
  */
-type Got = Exclude<StoreFrame, { type: 'notices' }>
-  | { type: 'echo'; docId: string; seq: number }
-  | { type: 'committed'; docId: string; seq: number; liveId: number }
+type Got = Exclude<StoreFrame, { type: 'notices' }> | { type: 'echo'; docId: string; seq: number } | { type: 'committed'; docId: string; seq: number; liveId: number }
 type Frame<T extends Got['type']> = Extract<Got, { type: T }>
 type Filter = (f: Got) => boolean
 
-const ofType = <T extends Got['type']>(type: T, docId?: string) =>
-  (f: Got): f is Frame<T> => f.type === type && (docId === undefined || ('docId' in f && f.docId === docId))
-const forDoc = (docId: string): Filter => f => 'docId' in f && f.docId === docId
+const ofType =
+  <T extends Got['type']>(type: T, docId?: string) =>
+  (f: Got): f is Frame<T> =>
+    f.type === type && (docId === undefined || ('docId' in f && f.docId === docId))
+const forDoc =
+  (docId: string): Filter =>
+  f =>
+    'docId' in f && f.docId === docId
 
-function received (frame: StoreFrame): Got[] {
+function received(frame: StoreFrame): Got[] {
   if (frame.type !== 'notices') return [frame]
-  return frame.entries.map(n => n.liveId === 0
-    ? { type: 'echo' as const, docId: frame.docId, seq: n.seq }
-    : { type: 'committed' as const, docId: frame.docId, seq: n.seq, liveId: n.liveId })
+  return frame.entries.map(n =>
+    n.liveId === 0 ? { type: 'echo' as const, docId: frame.docId, seq: n.seq } : { type: 'committed' as const, docId: frame.docId, seq: n.seq, liveId: n.liveId }
+  )
 }
 
 /**
@@ -55,7 +69,10 @@ class FakeDevice {
   closed = false
   private readonly waiters = new Set<() => void>()
 
-  constructor (readonly peerId: string, readonly link: Link) {
+  constructor(
+    readonly peerId: string,
+    readonly link: Link
+  ) {
     link.start({
       onFrame: bytes => {
         const frame = decodeStoreFrame(bytes)
@@ -64,38 +81,47 @@ class FakeDevice {
         this.poke()
       },
       onError: () => {},
-      onClose: () => { this.closed = true; this.poke() }
+      onClose: () => {
+        this.closed = true
+        this.poke()
+      }
     })
   }
 
-  send (frame: StoreFrame): Promise<void> { return this.link.send(encodeStoreFrame(frame)) }
+  send(frame: StoreFrame): Promise<void> {
+    return this.link.send(encodeStoreFrame(frame))
+  }
 
-  sendRaw (bytes: Uint8Array): Promise<void> { return this.link.send(bytes) }
+  sendRaw(bytes: Uint8Array): Promise<void> {
+    return this.link.send(bytes)
+  }
 
   /** Takes the first queued frame matching `filter`, waiting (bounded) for it to arrive. */
-  next<T extends Got> (filter: ((f: Got) => f is T) | Filter = () => true, what = 'a frame'): Promise<T> {
+  next<T extends Got>(filter: ((f: Got) => f is T) | Filter = () => true, what = 'a frame'): Promise<T> {
     return this.until(what, () => {
       const i = this.queue.findIndex(filter)
-      return i < 0 ? undefined : this.queue.splice(i, 1)[0] as T
+      return i < 0 ? undefined : (this.queue.splice(i, 1)[0] as T)
     })
   }
 
   /** Waits (bounded) until a frame matching `filter` is queued, leaving it queued. */
-  async peek (filter: Filter, what = 'a frame'): Promise<void> {
+  async peek(filter: Filter, what = 'a frame'): Promise<void> {
     await this.until(what, () => this.queue.some(filter) || undefined)
   }
 
   /** The next frame of this doc (or any frame), which must be of `type`. */
-  async expectNext<T extends Got['type']> (type: T, docId?: string): Promise<Frame<T>> {
+  async expectNext<T extends Got['type']>(type: T, docId?: string): Promise<Frame<T>> {
     const frame = await this.next(docId === undefined ? () => true : forDoc(docId), `a frame of ${docId ?? 'any doc'}`)
     expect(frame.type, `${this.peerId}: expected ${type}, got ${JSON.stringify(summary(frame))}`).toBe(type)
     return frame as Frame<T>
   }
 
-  async waitClosed (): Promise<void> { await this.until('the stream to close', () => this.closed || undefined) }
+  async waitClosed(): Promise<void> {
+    await this.until('the stream to close', () => this.closed || undefined)
+  }
 
   /** An ERROR frame, then the stream closes. */
-  async expectRefused (code: string): Promise<Frame<'error'>> {
+  async expectRefused(code: string): Promise<Frame<'error'>> {
     const error = await this.next(ofType('error'), 'an ERROR frame')
     expect(error.code, error.message).toBe(code)
     await this.waitClosed()
@@ -103,18 +129,28 @@ class FakeDevice {
   }
 
   /** Frames of `types` still queued (for "nothing else arrived" checks after a barrier). */
-  queued (...types: Array<Got['type']>): Got[] { return this.queue.filter(f => types.includes(f.type)) }
+  queued(...types: Array<Got['type']>): Got[] {
+    return this.queue.filter(f => types.includes(f.type))
+  }
 
-  private poke (): void { for (const w of [...this.waiters]) w() }
+  private poke(): void {
+    for (const w of [...this.waiters]) w()
+  }
 
-  private until<T> (what: string, check: () => T | undefined): Promise<T> {
+  private until<T>(what: string, check: () => T | undefined): Promise<T> {
     const ready = check()
     if (ready !== undefined) return Promise.resolve(ready)
     return new Promise<T>((resolve, reject) => {
-      const done = (): void => { clearTimeout(timer); this.waiters.delete(onPoke) }
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiters.delete(onPoke)
+      }
       const onPoke = (): void => {
         const value = check()
-        if (value !== undefined) { done(); resolve(value) }
+        if (value !== undefined) {
+          done()
+          resolve(value)
+        }
       }
       const timer = setTimeout(() => {
         done()
@@ -125,7 +161,7 @@ class FakeDevice {
   }
 }
 
-function summary (f: StoreFrame): unknown {
+function summary(f: StoreFrame): unknown {
   const { type } = f
   if (f.type === 'blob' || f.type === 'snapshot-data') return { type, docId: f.docId, final: f.final, bytes: f.chunk.byteLength }
   if (f.type === 'welcome') return { type, version: f.deviceList?.version ?? null }
@@ -137,15 +173,19 @@ function summary (f: StoreFrame): unknown {
 class Account {
   readonly key: AccountKeyPair = generateAccountKey(n => new Uint8Array(randomBytes(n)))
   readonly id = accountIdFromPublicKey(this.key.publicKey)
-  get doc (): string { return `account:${this.id}` }
+  get doc(): string {
+    return `account:${this.id}`
+  }
 
-  certificate (peerId: string) { return signDeviceCertificate(this.key, { peerId, name: `device ${peerId}`, createdAt: 1 }) }
+  certificate(peerId: string) {
+    return signDeviceCertificate(this.key, { peerId, name: `device ${peerId}`, createdAt: 1 })
+  }
 
-  list (version: number, devices: string[], revoked: string[] = []): SignedDeviceList {
+  list(version: number, devices: string[], revoked: string[] = []): SignedDeviceList {
     return signDeviceList(this.key, { version, devices: devices.map(peerId => ({ peerId, name: peerId, createdAt: 1 })), revoked, issuedAt: 1000 + version })
   }
 
-  membership (docId: string, version: number, members: Account[]): SignedMembership {
+  membership(docId: string, version: number, members: Account[]): SignedMembership {
     return signMembership(this.key, { docId, version, members: members.map(m => m.id), issuedAt: 1000 + version })
   }
 }
@@ -153,18 +193,23 @@ class Account {
 let peerCounter = 0
 const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
 
-async function setup (options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })) {
+async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })) {
   const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
   const metrics = new RelayMetrics({ processMetrics: false })
   const service = new StoreService(history, metrics, logger)
-  cleanups.push(async () => { service.stop(); await history.close() })
+  cleanups.push(async () => {
+    service.stop()
+    await history.close()
+  })
 
   /** A new stream from a device to the relay; nothing sent yet. */
   const connect = (peerId: string, o: { slow?: boolean } = {}): FakeDevice => {
     const [device, relay] = createMemoryLinkPair(peerId, RELAY_PEER)
     service.addLink(o.slow === true ? slowSends(relay) : relay)
     const fake = new FakeDevice(peerId, device)
-    cleanups.push(async () => { device.close() })
+    cleanups.push(async () => {
+      device.close()
+    })
     return fake
   }
 
@@ -180,38 +225,40 @@ async function setup (options: Partial<HistoryOptions> = {}, db = new MemoryLeve
 }
 
 /** The relay's side of a stream whose every send waits a turn of the event loop, as under backpressure. */
-function slowSends (link: Link): Link {
+function slowSends(link: Link): Link {
   return {
     remotePeerId: link.remotePeerId,
     direction: link.direction,
-    start: handlers => { link.start(handlers) },
+    start: handlers => {
+      link.start(handlers)
+    },
     send: async frame => {
       await new Promise<void>(resolve => setImmediate(resolve))
       await link.send(frame)
     },
-    close: error => { link.close(error) }
+    close: error => {
+      link.close(error)
+    }
   }
 }
 
 let uploadIds = 0
 
 /** Sends a blob as append frames of at most MAX_CHUNK_BYTES; resolves on its ack. */
-async function append (device: FakeDevice, docId: string, bytes: Uint8Array, uploadId = ++uploadIds): Promise<Frame<'ack'>> {
+async function append(device: FakeDevice, docId: string, bytes: Uint8Array, uploadId = ++uploadIds): Promise<Frame<'ack'>> {
   await sendUpload(device, docId, bytes, uploadId)
-  return await device.next(f => f.type === 'ack' && f.uploadId === uploadId, `the ack of upload ${uploadId}`) as Frame<'ack'>
+  return (await device.next(f => f.type === 'ack' && f.uploadId === uploadId, `the ack of upload ${uploadId}`)) as Frame<'ack'>
 }
 
-async function sendUpload (device: FakeDevice, docId: string, bytes: Uint8Array, uploadId: number, covers?: number): Promise<void> {
+async function sendUpload(device: FakeDevice, docId: string, bytes: Uint8Array, uploadId: number, covers?: number): Promise<void> {
   const chunks = chunk(bytes)
   for (const [i, c] of chunks.entries()) {
     const final = i === chunks.length - 1
-    await device.send(covers === undefined
-      ? { type: 'append', docId, uploadId, final, chunk: c }
-      : { type: 'snapshot', docId, uploadId, covers, final, chunk: c })
+    await device.send(covers === undefined ? { type: 'append', docId, uploadId, final, chunk: c } : { type: 'snapshot', docId, uploadId, covers, final, chunk: c })
   }
 }
 
-function chunk (bytes: Uint8Array): Uint8Array[] {
+function chunk(bytes: Uint8Array): Uint8Array[] {
   if (bytes.byteLength === 0) return [bytes]
   const out: Uint8Array[] = []
   for (let i = 0; i < bytes.byteLength; i += MAX_CHUNK_BYTES) out.push(bytes.subarray(i, i + MAX_CHUNK_BYTES))
@@ -223,13 +270,13 @@ function chunk (bytes: Uint8Array): Uint8Array[] {
  * — for an entry sent live, before it was durable — the live frame and later its
  * `committed` notice (other frames may come between the two).
  */
-async function receive (device: FakeDevice, docId: string, type: 'blob' | 'snapshot-data'): Promise<{ seq: number; bytes: Buffer; frames: number }> {
+async function receive(device: FakeDevice, docId: string, type: 'blob' | 'snapshot-data'): Promise<{ seq: number; bytes: Buffer; frames: number }> {
   const chunks: Uint8Array[] = []
   let seq = -1
   for (;;) {
     const f = await device.next(forDoc(docId), `a frame of ${docId}`)
     if (f.type === 'live' && type === 'blob' && seq === -1) {
-      const done = await device.next(g => g.type === 'committed' && g.docId === docId && g.liveId === f.liveId, `the commit of live ${f.liveId}`) as Frame<'committed'>
+      const done = (await device.next(g => g.type === 'committed' && g.docId === docId && g.liveId === f.liveId, `the commit of live ${f.liveId}`)) as Frame<'committed'>
       return { seq: done.seq, bytes: Buffer.from(f.blob), frames: 1 }
     }
     expect(f.type, `${device.peerId}: expected ${type}, got ${JSON.stringify(summary(f))}`).toBe(type)
@@ -304,7 +351,7 @@ describe('/tandem/store: handshake and device lists', () => {
     expect(d2.queued('doc-error')).toEqual([])
   })
 
-  it('opens a waiting unlisted device once another device\'s hello brings a list that names it', async () => {
+  it("opens a waiting unlisted device once another device's hello brings a list that names it", async () => {
     const { join } = await setup()
     const alice = new Account()
     const [p1, p2, p3] = [newPeerId('alice'), newPeerId('alice'), newPeerId('alice')]
@@ -374,7 +421,7 @@ describe('/tandem/store: handshake and device lists', () => {
     expect(d2.queued('echo', 'blob')).toEqual([])
   })
 
-  it('closes the open session of a device revoked by a list carried in another device\'s hello', async () => {
+  it("closes the open session of a device revoked by a list carried in another device's hello", async () => {
     const { join, service } = await setup()
     const alice = new Account()
     const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
@@ -412,7 +459,7 @@ describe('/tandem/store: handshake and device lists', () => {
 })
 
 describe('/tandem/store: access to docs', () => {
-  it('refuses another account\'s account doc with a doc-error and keeps the stream usable', async () => {
+  it("refuses another account's account doc with a doc-error and keeps the stream usable", async () => {
     const { join, history } = await setup()
     const alice = new Account()
     const bob = new Account()
@@ -488,7 +535,7 @@ describe('/tandem/store: access to docs', () => {
 })
 
 describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
-  async function twoDevices (options: Partial<HistoryOptions> & { slow?: boolean; db?: MemoryLevel<string, Uint8Array> } = {}) {
+  async function twoDevices(options: Partial<HistoryOptions> & { slow?: boolean; db?: MemoryLevel<string, Uint8Array> } = {}) {
     const { slow, db, ...historyOptions } = options
     const env = await setup(historyOptions, db)
     const alice = new Account()
@@ -499,7 +546,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     return { ...env, alice, d1, d2, doc: alice.doc }
   }
 
-  it('acks appends in seq order, backfills then pushes live blobs, and echoes a device\'s own', async () => {
+  it("acks appends in seq order, backfills then pushes live blobs, and echoes a device's own", async () => {
     const { d1, d2, doc, history } = await twoDevices()
     const b1 = bytesOf(100)
     const b2 = bytesOf(2000)
@@ -551,14 +598,19 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     let release!: () => void
     let held = Promise.resolve()
     const batch = db.batch.bind(db) as (...args: unknown[]) => Promise<void>
-    ;(db as unknown as { batch: (...args: unknown[]) => Promise<void> }).batch = async (...args) => { await held; return await batch(...args) }
+    ;(db as unknown as { batch: (...args: unknown[]) => Promise<void> }).batch = async (...args) => {
+      await held
+      return await batch(...args)
+    }
     const { d1, d2, doc, metrics, join, alice } = await twoDevices({ db })
     for (const d of [d1, d2]) {
       await d.send({ type: 'subscribe', docId: doc, since: 0 })
       await d.expectNext('subscribed', doc)
       await d.expectNext('caught-up', doc)
     }
-    held = new Promise<void>(resolve => { release = resolve })
+    held = new Promise<void>(resolve => {
+      release = resolve
+    })
     const b1 = bytesOf(300)
     const b2 = bytesOf(40)
     await sendUpload(d1, doc, b1, 201)
@@ -619,7 +671,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect(await receive(d2, doc, 'blob')).toEqual({ seq: 4, bytes: Buffer.alloc(0), frames: 1 })
   })
 
-  it('restarts a subscription sent again without interleaving the two pumps\' frames', async () => {
+  it("restarts a subscription sent again without interleaving the two pumps' frames", async () => {
     const { d1, d2, doc } = await twoDevices({ slow: true })
     for (let i = 0; i < 4; i++) await append(d1, doc, bytesOf(2 * MAX_CHUNK_BYTES + 1))
     // e.g. a doc opened again while the stream was being set up: the same subscribe again, mid-backfill
@@ -643,8 +695,11 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect(open).toBeNull()
     // the second subscription's stream is whole: subscribed, both blobs, caught-up
     const last = frames.slice(frames.lastIndexOf(frames.find((f, i) => f.type === 'subscribed' && frames.slice(i + 1).every(g => g.type !== 'subscribed'))!))
-    expect(last.map(f => f.type === 'blob' ? `blob${f.seq}${f.final ? '.' : ''}` : f.type))
-      .toEqual(['subscribed', ...[1, 2, 3, 4].flatMap(n => [`blob${n}`, `blob${n}`, `blob${n}.`]), 'caught-up'])
+    expect(last.map(f => (f.type === 'blob' ? `blob${f.seq}${f.final ? '.' : ''}` : f.type))).toEqual([
+      'subscribed',
+      ...[1, 2, 3, 4].flatMap(n => [`blob${n}`, `blob${n}`, `blob${n}.`]),
+      'caught-up'
+    ])
   })
 
   it('pushes live blobs from memory, and backfills from disk what memory no longer holds', async () => {
@@ -719,7 +774,15 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     for (const b of blobs) await append(d1, doc, b)
     const snap = bytesOf(MAX_CHUNK_BYTES + 500)
     await sendUpload(d1, doc, snap, 900, 2)
-    expect(await d1.next(f => f.type === 'ack' && f.uploadId === 900)).toEqual({ type: 'ack', docId: doc, uploadId: 900, seq: 2, sinceSnapshot: 1, tailBytes: 30, snapshotBytes: MAX_CHUNK_BYTES + 500 })
+    expect(await d1.next(f => f.type === 'ack' && f.uploadId === 900)).toEqual({
+      type: 'ack',
+      docId: doc,
+      uploadId: 900,
+      seq: 2,
+      sinceSnapshot: 1,
+      tailBytes: 30,
+      snapshotBytes: MAX_CHUNK_BYTES + 500
+    })
     expect(history.stats().bytesStored).toBe(snap.byteLength + 30)
 
     await d2.send({ type: 'subscribe', docId: doc, since: 0 })

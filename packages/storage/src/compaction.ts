@@ -18,7 +18,7 @@ export interface CompactionLimits {
  * byte stays constant as a doc grows (a fixed period of N updates made a long chat's
  * write path quadratic). Used for devices' local logs and for relay logs alike.
  */
-export function compactionDue (log: LogSize, limits: CompactionLimits): boolean {
+export function compactionDue(log: LogSize, limits: CompactionLimits): boolean {
   if (log.bytes >= Math.max(limits.bytes, log.snapshotBytes)) return true
   return log.entries >= limits.entries && log.bytes >= log.snapshotBytes / 4
 }
@@ -28,6 +28,6 @@ export function compactionDue (log: LogSize, limits: CompactionLimits): boolean 
  * pay for re-encoding the doc) can wait no longer: the log has grown to four times the
  * size that made it due.
  */
-export function compactionOverdue (log: LogSize, limits: CompactionLimits): boolean {
+export function compactionOverdue(log: LogSize, limits: CompactionLimits): boolean {
   return compactionDue({ entries: log.entries / 4, bytes: log.bytes / 4, snapshotBytes: log.snapshotBytes }, limits)
 }

@@ -2,11 +2,14 @@
 // database they use (level on disk, memory-level in tests and the simulator).
 
 /** A key range: every bound is optional, keys compare as strings. */
-export interface KeyRange { gt?: string; gte?: string; lt?: string; lte?: string }
+export interface KeyRange {
+  gt?: string
+  gte?: string
+  lt?: string
+  lte?: string
+}
 
-export type BatchOp =
-  | { type: 'put'; key: string; value: Uint8Array }
-  | { type: 'del'; key: string }
+export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
 
 /**
  * The part of an abstract-level database the engine uses, with string keys

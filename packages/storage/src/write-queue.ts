@@ -10,21 +10,26 @@ export class WriteQueue {
   private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = []
   private flushing: Promise<void> | null = null
 
-  constructor (private readonly db: KeyValueStore, private readonly sync: boolean) {}
+  constructor(
+    private readonly db: KeyValueStore,
+    private readonly sync: boolean
+  ) {}
 
-  enqueue (ops: BatchOp[]): Promise<void> {
+  enqueue(ops: BatchOp[]): Promise<void> {
     for (const op of ops) this.pending.push(op)
-    const done = new Promise<void>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
+    const done = new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+    })
     this.flushing ??= this.flush()
     return done
   }
 
   /** Resolves when everything enqueued so far is on disk. */
-  async drain (): Promise<void> {
+  async drain(): Promise<void> {
     while (this.flushing != null) await this.flushing
   }
 
-  private async flush (): Promise<void> {
+  private async flush(): Promise<void> {
     await Promise.resolve() // let writes made in this same turn join the batch
     // by waiters, not ops: a caller with no ops is told too (there is nothing to write for it)
     while (this.waiters.length > 0) {

@@ -16,9 +16,9 @@ describe('compactionDue and compactionOverdue', () => {
     ['…and are due once they are', log(500, 2_000, 8_000), true, false],
     ['a few large entries are due at the byte bound', log(1, 4 * MiB, 0), true, false],
     ['…and overdue at four times it', log(4, 16 * MiB, 0), true, true],
-    ['the byte bound grows to the snapshot\'s size', log(10, 5 * MiB, 8 * MiB), false, false],
+    ["the byte bound grows to the snapshot's size", log(10, 5 * MiB, 8 * MiB), false, false],
     ['…and is met at it', log(10, 8 * MiB, 8 * MiB), true, false],
-    ['a big doc\'s log is overdue at four times the snapshot\'s size', log(10, 32 * MiB, 8 * MiB), true, true],
+    ["a big doc's log is overdue at four times the snapshot's size", log(10, 32 * MiB, 8 * MiB), true, true],
     ['…and not just below it', log(10, 32 * MiB - 4, 8 * MiB), true, false]
   ])('%s', (_name, size, due, overdue) => {
     expect(compactionDue(size, limits)).toBe(due)

@@ -5,15 +5,21 @@ import { CrashableStore, CrashedError, Disk, HeldBatches } from '../src/testing/
 
 const newDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
 /** A turn of the event loop: the queue resolves a landed batch's callers and starts its next batch. */
-const turn = (): Promise<void> => new Promise(resolve => { setImmediate(resolve) })
+const turn = (): Promise<void> =>
+  new Promise(resolve => {
+    setImmediate(resolve)
+  })
 
-interface Write { keys: string[]; acked: boolean }
+interface Write {
+  keys: string[]
+  acked: boolean
+}
 
 /**
  * Six rounds of three writers each (two keys per write), a batch let through after each
  * round until `budget` batches have reached the disk; then the process crashes.
  */
-async function runUntilCrash (disk: Disk, budget: number): Promise<{ writes: Write[]; landed: number }> {
+async function runUntilCrash(disk: Disk, budget: number): Promise<{ writes: Write[]; landed: number }> {
   const held = new HeldBatches()
   const store = new CrashableStore(disk, held.landing)
   await store.open()
@@ -24,8 +30,12 @@ async function runUntilCrash (disk: Disk, budget: number): Promise<{ writes: Wri
       const id = `w${round}.${w}`
       const write: Write = { keys: [`${id}!a`, `${id}!b`], acked: false }
       writes.push(write)
-      queue.enqueue(write.keys.map((key): BatchOp => ({ type: 'put', key, value: new TextEncoder().encode(key) })))
-        .then(() => { write.acked = true }, () => {})
+      queue.enqueue(write.keys.map((key): BatchOp => ({ type: 'put', key, value: new TextEncoder().encode(key) }))).then(
+        () => {
+          write.acked = true
+        },
+        () => {}
+      )
     }
     await turn()
     if (held.landed.length < budget) held.landNext()

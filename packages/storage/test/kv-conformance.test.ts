@@ -16,19 +16,30 @@ interface Implementation {
 }
 
 const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
 
 const memory = (): MemoryLevel<string, Uint8Array> => new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
 
 const implementations: Implementation[] = [
   {
     name: 'memory-level',
-    open: async () => { const db = memory(); await db.open(); return db },
+    open: async () => {
+      const db = memory()
+      await db.open()
+      return db
+    },
     // memory-level keeps its data on the instance across close() and open(): this shows no
     // more than that, there is no disk to survive a restart of the process
-    reopen: async db => { await db.close(); await db.open(); return db },
+    reopen: async db => {
+      await db.close()
+      await db.open()
+      return db
+    },
     deviations: {
-      [KV_CASE_NOT_ALIASED]: 'memory-level stores the caller\'s Uint8Array itself and hands that same memory back from get() and iterator(): ' +
+      [KV_CASE_NOT_ALIASED]:
+        "memory-level stores the caller's Uint8Array itself and hands that same memory back from get() and iterator(): " +
         'a test on memory-level sees a reused or mutated buffer where classic-level and browser-level have a copy'
     }
   },
@@ -36,7 +47,9 @@ const implementations: Implementation[] = [
     name: 'classic-level in a fresh directory',
     open: async () => {
       const dir = await mkdtemp(join(tmpdir(), 'tandem-kv-'))
-      cleanups.push(async () => { await rm(dir, { recursive: true, force: true }) })
+      cleanups.push(async () => {
+        await rm(dir, { recursive: true, force: true })
+      })
       const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
       await db.open()
       return db
@@ -54,12 +67,15 @@ const implementations: Implementation[] = [
     name: 'CrashableStore over memory-level',
     open: async () => await crashable(new Disk(memory())),
     // a new process on the same disk
-    reopen: async db => { await db.close(); return await crashable(disks.get(db)!) }
+    reopen: async db => {
+      await db.close()
+      return await crashable(disks.get(db)!)
+    }
   }
 ]
 
 const disks = new WeakMap<KeyValueStore, Disk>()
-async function crashable (disk: Disk): Promise<CrashableStore> {
+async function crashable(disk: Disk): Promise<CrashableStore> {
   const db = new CrashableStore(disk)
   disks.set(db, disk)
   await db.open()
@@ -70,8 +86,14 @@ for (const impl of implementations) {
   describe(`KeyValueStore contract: ${impl.name}`, () => {
     for (const c of kvContractCases) {
       const why = impl.deviations?.[c.name]
-      if (why === undefined) it(c.name, async () => { await c.run(impl.open, impl.reopen) })
-      else it.fails(`${c.name} (known deviation: ${why})`, async () => { await c.run(impl.open, impl.reopen) })
+      if (why === undefined)
+        it(c.name, async () => {
+          await c.run(impl.open, impl.reopen)
+        })
+      else
+        it.fails(`${c.name} (known deviation: ${why})`, async () => {
+          await c.run(impl.open, impl.reopen)
+        })
     }
   })
 }

@@ -10,13 +10,19 @@ class GatedStore implements KeyValueStore {
   readonly batches: Array<{ ops: BatchOp[]; sync: boolean | undefined; land: () => void; fail: (err: Error) => void }> = []
   private waiting: Array<{ n: number; resolve: () => void }> = []
 
-  async open (): Promise<void> {}
-  async close (): Promise<void> {}
-  async get (key: string): Promise<Uint8Array | undefined> { return this.disk.get(key) }
-  async * keys (_range: KeyRange): AsyncIterable<string> { yield * this.disk.keys() }
-  async * iterator (_range: KeyRange): AsyncIterable<[string, Uint8Array]> { yield * this.disk.entries() }
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.disk.get(key)
+  }
+  async *keys(_range: KeyRange): AsyncIterable<string> {
+    yield* this.disk.keys()
+  }
+  async *iterator(_range: KeyRange): AsyncIterable<[string, Uint8Array]> {
+    yield* this.disk.entries()
+  }
 
-  batch (ops: BatchOp[], options?: { sync?: boolean }): Promise<void> {
+  batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void> {
     return new Promise((resolve, reject) => {
       this.batches.push({
         ops,
@@ -32,8 +38,12 @@ class GatedStore implements KeyValueStore {
   }
 
   /** Resolves once the queue has started its `n`th batch. */
-  started (n: number): Promise<void> {
-    return this.batches.length >= n ? Promise.resolve() : new Promise(resolve => { this.waiting.push({ n, resolve }) })
+  started(n: number): Promise<void> {
+    return this.batches.length >= n
+      ? Promise.resolve()
+      : new Promise(resolve => {
+          this.waiting.push({ n, resolve })
+        })
   }
 }
 
@@ -41,14 +51,22 @@ const put = (key: string): BatchOp => ({ type: 'put', key, value: new TextEncode
 const keysOf = (ops: BatchOp[]): string[] => ops.map(op => op.key)
 
 /** Whether each promise has settled yet, read after the test has waited on something later. */
-function track (p: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
+function track(p: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
   const t: { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { state: 'pending' }
-  p.then(() => { t.state = 'resolved' }, err => { t.state = 'rejected'; t.error = err })
+  p.then(
+    () => {
+      t.state = 'resolved'
+    },
+    err => {
+      t.state = 'rejected'
+      t.error = err
+    }
+  )
   return t
 }
 
 describe('WriteQueue', () => {
-  it('writes enqueued in the same turn go to disk in one batch, in order, with the queue\'s sync flag', async () => {
+  it("writes enqueued in the same turn go to disk in one batch, in order, with the queue's sync flag", async () => {
     const db = new GatedStore()
     const q = new WriteQueue(db, true)
     const writes = [q.enqueue([put('a'), put('b')]), q.enqueue([put('c')]), q.enqueue([{ type: 'del', key: 'a' }])]
@@ -69,7 +87,9 @@ describe('WriteQueue', () => {
     const second = q.enqueue([put('b')])
     await Promise.resolve()
     const third = q.enqueue([put('c')])
-    await new Promise<void>(resolve => { setImmediate(resolve) })
+    await new Promise<void>(resolve => {
+      setImmediate(resolve)
+    })
     const fourth = q.enqueue([put('d')])
     db.batches[0]!.land()
     await db.started(2)
@@ -83,9 +103,13 @@ describe('WriteQueue', () => {
     const db = new GatedStore()
     const q = new WriteQueue(db, true)
     const seen: Record<string, boolean> = {}
-    const first = q.enqueue([put('a')]).then(() => { seen.a = db.disk.has('a') })
+    const first = q.enqueue([put('a')]).then(() => {
+      seen.a = db.disk.has('a')
+    })
     await db.started(1)
-    const second = q.enqueue([put('b')]).then(() => { seen.b = db.disk.has('b') })
+    const second = q.enqueue([put('b')]).then(() => {
+      seen.b = db.disk.has('b')
+    })
     const a = track(first)
     const b = track(second)
     await Promise.resolve()
@@ -144,9 +168,16 @@ describe('WriteQueue', () => {
     const db = new GatedStore()
     const q = new WriteQueue(db, true)
     let done = false
-    const empty = q.enqueue([]).then(() => { done = true })
+    const empty = q.enqueue([]).then(() => {
+      done = true
+    })
     // bounded: a queue that never settles this caller fails here rather than hanging
-    await Promise.race([empty, new Promise(resolve => { setTimeout(resolve, 1_000) })])
+    await Promise.race([
+      empty,
+      new Promise(resolve => {
+        setTimeout(resolve, 1_000)
+      })
+    ])
     expect(done).toBe(true)
     expect(db.batches).toEqual([]) // and costs no batch
   })

@@ -45,15 +45,27 @@ export class FramedSession<F> {
   /** Frames given to {@link send} and not yet accepted by the transport. */
   private sending = 0
 
-  constructor (readonly link: Link, private readonly codec: FrameCodec<F>, private readonly handler: FrameHandler<F>) {}
+  constructor(
+    readonly link: Link,
+    private readonly codec: FrameCodec<F>,
+    private readonly handler: FrameHandler<F>
+  ) {}
 
-  get isClosed (): boolean { return this.closed }
+  get isClosed(): boolean {
+    return this.closed
+  }
 
-  start (): void {
+  start(): void {
     this.link.start({
-      onFrame: bytes => { this.receive(bytes) },
-      onError: error => { this.fail(error) },
-      onClose: error => { this.end(error) }
+      onFrame: bytes => {
+        this.receive(bytes)
+      },
+      onError: error => {
+        this.fail(error)
+      },
+      onClose: error => {
+        this.end(error)
+      }
     })
   }
 
@@ -61,7 +73,7 @@ export class FramedSession<F> {
    * Queues a frame; resolves once the transport accepted it (backpressure), or it was
    * dropped because the session closed. Never rejects: a failed write ends the session.
    */
-  send (frame: F): Promise<void> {
+  send(frame: F): Promise<void> {
     // nothing ahead of it: write it now rather than a microtask later (latency)
     const sent = this.sending++ === 0 ? this.write(frame) : this.sendChain.then(() => this.write(frame))
     this.sendChain = sent
@@ -69,7 +81,7 @@ export class FramedSession<F> {
   }
 
   /** Closes the link and reports the end (once). */
-  close (error?: TandemError): void {
+  close(error?: TandemError): void {
     if (this.closed) return
     this.closed = true
     this.link.close(error)
@@ -77,7 +89,7 @@ export class FramedSession<F> {
   }
 
   /** Closes with a typed error, telling the peer why first (best effort). */
-  fail (err: unknown): void {
+  fail(err: unknown): void {
     if (this.closed) return
     const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
     this.handler.failed?.(error)
@@ -86,11 +98,14 @@ export class FramedSession<F> {
     const told = this.codec.errorFrame === undefined ? null : this.link.send(this.codec.encode(this.codec.errorFrame(error))).catch(() => {})
     this.closed = true
     if (told === null) this.link.close(error)
-    else void told.finally(() => { this.link.close(error) })
+    else
+      void told.finally(() => {
+        this.link.close(error)
+      })
     this.handler.closed(error)
   }
 
-  private receive (bytes: Uint8Array): void {
+  private receive(bytes: Uint8Array): void {
     if (this.closed) return
     let frame: F
     try {
@@ -99,17 +114,23 @@ export class FramedSession<F> {
       // transport goes on to its own bookkeeping (window updates…) — latency
       if (this.receiving === 0 && this.handler.handleNow?.(frame) === true) return
     } catch (err) {
-      if (this.receiving === 0) { this.fail(err); return }
+      if (this.receiving === 0) {
+        this.fail(err)
+        return
+      }
       // a bad frame behind queued ones fails the session in its turn
       this.receiving++
-      this.recvChain = this.recvChain.then(() => { this.receiving--; this.fail(err) })
+      this.recvChain = this.recvChain.then(() => {
+        this.receiving--
+        this.fail(err)
+      })
       return
     }
     this.receiving++
     this.recvChain = this.recvChain.then(() => this.handleInTurn(frame))
   }
 
-  private async handleInTurn (frame: F): Promise<void> {
+  private async handleInTurn(frame: F): Promise<void> {
     try {
       if (!this.closed) await this.handler.handle(frame)
     } catch (err) {
@@ -119,7 +140,7 @@ export class FramedSession<F> {
     }
   }
 
-  private async write (frame: F): Promise<void> {
+  private async write(frame: F): Promise<void> {
     try {
       if (!this.closed) await this.link.send(this.codec.encode(frame))
     } catch (err) {
@@ -130,7 +151,7 @@ export class FramedSession<F> {
   }
 
   /** The link went away (or a write failed): report the end, once. */
-  private end (error?: Error): void {
+  private end(error?: Error): void {
     if (this.closed) return
     this.closed = true
     this.handler.closed(error)

@@ -11,7 +11,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
  * work on the latency path. Joining the list into one buffer before it reaches the
  * transport keeps the bytes and the call sequence the same. (Noise 14 joined them itself.)
  */
-export function withJoinedWrites<C, E> (factory: (components: C) => ConnectionEncrypter<E>): (components: C) => ConnectionEncrypter<E> {
+export function withJoinedWrites<C, E>(factory: (components: C) => ConnectionEncrypter<E>): (components: C) => ConnectionEncrypter<E> {
   return components => {
     const encrypter = factory(components)
     const outbound = encrypter.secureOutbound.bind(encrypter)
@@ -23,7 +23,7 @@ export function withJoinedWrites<C, E> (factory: (components: C) => ConnectionEn
 }
 
 /** `connection`, its `send` now given one contiguous buffer per call. */
-function joinSends (connection: MessageStream): MessageStream {
+function joinSends(connection: MessageStream): MessageStream {
   const send = connection.send.bind(connection)
   // (a list of one buffer gives that buffer back without a copy)
   connection.send = (data: Uint8Array | Uint8ArrayList): boolean => send(data instanceof Uint8Array ? data : data.subarray())

@@ -9,7 +9,7 @@ import type { Link, LinkHandlers } from './link.js'
  * `onError`, and nothing after it is delivered (as {@link StreamLink} does).
  * `relayedVia` makes the pair stand for a relay's circuit.
  */
-export function createMemoryLinkPair (dialerPeerId: string, listenerPeerId: string, options: { relayedVia?: string } = {}): [Link, Link] {
+export function createMemoryLinkPair(dialerPeerId: string, listenerPeerId: string, options: { relayedVia?: string } = {}): [Link, Link] {
   const dialer = new MemoryLink(listenerPeerId, 'outbound', options.relayedVia)
   const listener = new MemoryLink(dialerPeerId, 'inbound', options.relayedVia)
   dialer.other = listener
@@ -25,21 +25,27 @@ class MemoryLink implements Link {
   /** A frame over the bound arrived: the stream is unusable, like a decoder that lost its place. */
   private broken = false
 
-  constructor (readonly remotePeerId: string, readonly direction: 'inbound' | 'outbound', readonly relayedVia?: string) {}
+  constructor(
+    readonly remotePeerId: string,
+    readonly direction: 'inbound' | 'outbound',
+    readonly relayedVia?: string
+  ) {}
 
-  start (handlers: LinkHandlers): void {
+  start(handlers: LinkHandlers): void {
     this.handlers = handlers
     for (const f of this.inbox.splice(0)) this.receive(f)
   }
 
-  async send (frame: Uint8Array): Promise<void> {
+  async send(frame: Uint8Array): Promise<void> {
     if (!this.open) throw new Error('link closed')
     const peer = this.other!
     const copy = frame.slice()
-    queueMicrotask(() => { peer.deliver(copy) })
+    queueMicrotask(() => {
+      peer.deliver(copy)
+    })
   }
 
-  close (_error?: TandemError): void {
+  close(_error?: TandemError): void {
     if (!this.open) return
     this.open = false
     // let frames already sent (an ERROR frame, say) arrive before the close
@@ -49,13 +55,13 @@ class MemoryLink implements Link {
     })
   }
 
-  private deliver (frame: Uint8Array): void {
+  private deliver(frame: Uint8Array): void {
     if (!this.open) return
     if (this.handlers === null) this.inbox.push(frame)
     else this.receive(frame)
   }
 
-  private receive (frame: Uint8Array): void {
+  private receive(frame: Uint8Array): void {
     if (this.broken) return
     if (frame.byteLength > MAX_FRAME_BYTES) {
       this.broken = true
@@ -65,7 +71,7 @@ class MemoryLink implements Link {
     this.handlers!.onFrame(frame)
   }
 
-  private remoteClosed (): void {
+  private remoteClosed(): void {
     if (!this.open) return
     this.open = false
     this.handlers?.onClose()

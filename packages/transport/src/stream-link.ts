@@ -34,14 +34,14 @@ export class StreamLink implements Link {
   /** The wait for the stream's next 'drain', shared by every send that found it full. */
   private drained: Promise<void> | null = null
 
-  constructor (
+  constructor(
     private readonly stream: Stream,
     readonly remotePeerId: string,
     readonly direction: 'inbound' | 'outbound',
     readonly relayedVia?: string
   ) {}
 
-  start (handlers: LinkHandlers): void {
+  start(handlers: LinkHandlers): void {
     const decoder = new LengthPrefixedDecoder({ maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 1024 * 1024 })
     let broken = false
     this.stream.addEventListener('message', evt => {
@@ -58,12 +58,16 @@ export class StreamLink implements Link {
         handlers.onError(new FrameTooLargeError(`frame from ${this.remotePeerId} exceeds ${MAX_FRAME_BYTES} bytes`, { cause: err }))
       }
     })
-    this.stream.addEventListener('close', evt => { handlers.onClose(evt.error) })
+    this.stream.addEventListener('close', evt => {
+      handlers.onClose(evt.error)
+    })
     // the peer is done sending: nothing more will arrive, so close our side too
-    this.stream.addEventListener('remoteCloseWrite', () => { this.close() })
+    this.stream.addEventListener('remoteCloseWrite', () => {
+      this.close()
+    })
   }
 
-  async send (frame: Uint8Array): Promise<void> {
+  async send(frame: Uint8Array): Promise<void> {
     if (this.stream.send(new Uint8ArrayList(varint.encode(frame.byteLength), frame))) return
     // (each turn waits for a real 'drain': a stream that needs none is sending what it holds)
     while (this.stream.writeBufferLength > SEND_HIGH_WATER_BYTES && this.stream.writableNeedsDrain) await this.nextDrain()
@@ -75,7 +79,7 @@ export class StreamLink implements Link {
    * after, so from the second backpressure on a send resolved at once and a burst piled up
    * in the stream's unbounded write buffer.
    */
-  private nextDrain (): Promise<void> {
+  private nextDrain(): Promise<void> {
     if (!this.stream.writableNeedsDrain) return Promise.resolve()
     this.drained ??= new Promise<void>((resolve, reject) => {
       const settle = (error?: Error): void => {
@@ -85,19 +89,26 @@ export class StreamLink implements Link {
         if (error === undefined) resolve()
         else reject(error)
       }
-      const onDrain = (): void => { settle() }
-      const onClose = (evt: StreamCloseEvent): void => { settle(evt.error ?? new Error('stream closed while waiting to send')) }
+      const onDrain = (): void => {
+        settle()
+      }
+      const onClose = (evt: StreamCloseEvent): void => {
+        settle(evt.error ?? new Error('stream closed while waiting to send'))
+      }
       this.stream.addEventListener('drain', onDrain)
       this.stream.addEventListener('close', onClose)
     })
     return this.drained
   }
 
-  congested (): boolean { return this.stream.writableNeedsDrain }
+  congested(): boolean {
+    return this.stream.writableNeedsDrain
+  }
 
-  close (error?: TandemError): void {
+  close(error?: TandemError): void {
     if (this.stream.status !== 'open') return
-    this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) })
-      .catch(() => { this.stream.abort(error ?? new Error('close timed out')) })
+    this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => {
+      this.stream.abort(error ?? new Error('close timed out'))
+    })
   }
 }

@@ -26,20 +26,32 @@ class TestLink implements Link {
   failWrites: Error | null = null
   private readonly drains: Array<() => void> = []
 
-  start (handlers: LinkHandlers): void { this.handlers = handlers }
-  async send (frame: Uint8Array): Promise<void> {
+  start(handlers: LinkHandlers): void {
+    this.handlers = handlers
+  }
+  async send(frame: Uint8Array): Promise<void> {
     if (this.failWrites !== null) throw this.failWrites
     this.written.push(untext.decode(frame))
-    if (this.congestedNow) await new Promise<void>(resolve => { this.drains.push(resolve) })
+    if (this.congestedNow)
+      await new Promise<void>(resolve => {
+        this.drains.push(resolve)
+      })
   }
 
-  close (error?: TandemError): void { this.closedWith.push(error) }
-  deliver (...frames: string[]): void { for (const f of frames) this.handlers!.onFrame(text.encode(f)) }
-  drain (): void { this.congestedNow = false; for (const d of this.drains.splice(0)) d() }
+  close(error?: TandemError): void {
+    this.closedWith.push(error)
+  }
+  deliver(...frames: string[]): void {
+    for (const f of frames) this.handlers!.onFrame(text.encode(f))
+  }
+  drain(): void {
+    this.congestedNow = false
+    for (const d of this.drains.splice(0)) d()
+  }
 }
 
 /** A session over a test link whose handler records what it saw; frames named 'slow…' wait for `release()`. */
-function session (options: { fastPath?: boolean; errorFrame?: boolean } = {}) {
+function session(options: { fastPath?: boolean; errorFrame?: boolean } = {}) {
   const link = new TestLink()
   const seen: string[] = []
   const ends: Array<Error | undefined> = []
@@ -47,21 +59,39 @@ function session (options: { fastPath?: boolean; errorFrame?: boolean } = {}) {
   const waiting: Array<() => void> = []
   const handler: FrameHandler<string> = {
     handle: async frame => {
-      if (frame.startsWith('slow')) await new Promise<void>(resolve => { waiting.push(resolve) })
+      if (frame.startsWith('slow'))
+        await new Promise<void>(resolve => {
+          waiting.push(resolve)
+        })
       if (frame === 'throw') throw new Error('handler broke')
       seen.push(frame)
     },
-    handleNow: options.fastPath === true ? frame => { if (!frame.startsWith('now')) return false; seen.push(`${frame} (sync)`); return true } : undefined,
-    failed: error => { failures.push(error) },
-    closed: error => { ends.push(error) }
+    handleNow:
+      options.fastPath === true
+        ? frame => {
+            if (!frame.startsWith('now')) return false
+            seen.push(`${frame} (sync)`)
+            return true
+          }
+        : undefined,
+    failed: error => {
+      failures.push(error)
+    },
+    closed: error => {
+      ends.push(error)
+    }
   }
   const s = new FramedSession(link, options.errorFrame === false ? { ...codec, errorFrame: undefined } : codec, handler)
   s.start()
-  const release = (): void => { for (const r of waiting.splice(0)) r() }
+  const release = (): void => {
+    for (const r of waiting.splice(0)) r()
+  }
   return { s, link, seen, ends, failures, release }
 }
 
-const settle = async (): Promise<void> => { for (let i = 0; i < 10; i++) await Promise.resolve() }
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+}
 
 describe('FramedSession', () => {
   it('handles frames strictly in order, the next once the one before is done', async () => {
@@ -169,7 +199,7 @@ describe('FramedSession', () => {
     expect(ends).toEqual([gone])
   })
 
-  it('ends the session when the link closes, with the link\'s reason', () => {
+  it("ends the session when the link closes, with the link's reason", () => {
     const { link, ends } = session()
     const reset = new Error('reset by peer')
     link.handlers!.onClose(reset)

@@ -29,17 +29,21 @@ const WAIT_MS = 10_000
  * before it (the session sends an ERROR frame, then closes), a close seen on both sides, a send
  * on a closed link that settles rather than hangs, and the frame bound enforced by the receiver.
  */
-export function describeLinkConformance (name: string, setup: () => Promise<LinkPair>, options: LinkConformanceOptions = {}): void {
+export function describeLinkConformance(name: string, setup: () => Promise<LinkPair>, options: LinkConformanceOptions = {}): void {
   describe(`Link contract: ${name}`, () => {
     let pair: LinkPair
-    beforeEach(async () => { pair = await setup() })
-    afterEach(async () => { await pair.teardown() })
+    beforeEach(async () => {
+      pair = await setup()
+    })
+    afterEach(async () => {
+      await pair.teardown()
+    })
 
     it('frames arrive whole and in order in both directions', async () => {
       const a = record(pair.dialer)
       const b = record(pair.listener)
-      const toB = Array.from({ length: 50 }, (_, i) => numbered(i, 1 + (i * 997) % 5000))
-      const toA = Array.from({ length: 50 }, (_, i) => numbered(1000 + i, 1 + (i * 613) % 3000))
+      const toB = Array.from({ length: 50 }, (_, i) => numbered(i, 1 + ((i * 997) % 5000)))
+      const toA = Array.from({ length: 50 }, (_, i) => numbered(1000 + i, 1 + ((i * 613) % 3000)))
       // interleaved and not awaited one by one: both directions busy at once
       await Promise.all(toB.flatMap((f, i) => [pair.dialer.send(f), pair.listener.send(toA[i]!)]))
       await within(b.frames(toB.length), 'the listener to get every frame')
@@ -109,8 +113,8 @@ export function describeLinkConformance (name: string, setup: () => Promise<Link
       const a = record(pair.dialer)
       const b = record(pair.listener)
       pair.listener.close()
-      expect(await within(b.closed, 'the closing side\'s onClose')).toBeUndefined()
-      expect(await within(a.closed, 'the other side\'s onClose')).toBeUndefined()
+      expect(await within(b.closed, "the closing side's onClose")).toBeUndefined()
+      expect(await within(a.closed, "the other side's onClose")).toBeUndefined()
       expect(a.closes + b.closes).toBe(2)
     })
 
@@ -169,7 +173,7 @@ interface Recorder {
 }
 
 /** Starts a link with handlers that record everything it reports. */
-function record (link: Link): Recorder {
+function record(link: Link): Recorder {
   let closedResolve!: (error: Error | undefined) => void
   let errorResolve!: (error: TandemError) => void
   const waiters: Array<{ n: number; resolve: () => void }> = []
@@ -178,9 +182,18 @@ function record (link: Link): Recorder {
     errors: [],
     closes: 0,
     framesAtClose: -1,
-    closed: new Promise(resolve => { closedResolve = resolve }),
-    firstError: new Promise(resolve => { errorResolve = resolve }),
-    frames: n => r.received.length >= n ? Promise.resolve() : new Promise(resolve => { waiters.push({ n, resolve }) })
+    closed: new Promise(resolve => {
+      closedResolve = resolve
+    }),
+    firstError: new Promise(resolve => {
+      errorResolve = resolve
+    }),
+    frames: n =>
+      r.received.length >= n
+        ? Promise.resolve()
+        : new Promise(resolve => {
+            waiters.push({ n, resolve })
+          })
   }
   link.start({
     onFrame: frame => {
@@ -188,7 +201,10 @@ function record (link: Link): Recorder {
       r.received.push(frame.slice())
       for (const w of waiters) if (r.received.length >= w.n) w.resolve()
     },
-    onError: error => { r.errors.push(error); errorResolve(error) },
+    onError: error => {
+      r.errors.push(error)
+      errorResolve(error)
+    },
     onClose: error => {
       r.closes++
       if (r.framesAtClose < 0) r.framesAtClose = r.received.length
@@ -199,10 +215,12 @@ function record (link: Link): Recorder {
 }
 
 /** `promise`, or a clear failure after WAIT_MS: a lost frame or close fails the test by name. */
-export async function within<T> (promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)) }, ms)
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`))
+    }, ms)
   })
   try {
     return await Promise.race([promise, timeout])
@@ -212,25 +230,27 @@ export async function within<T> (promise: Promise<T>, what: string, ms = WAIT_MS
 }
 
 /** A frame of `size` bytes that carries its number in the first 4 bytes and a pattern after. */
-function numbered (n: number, size: number): Uint8Array {
+function numbered(n: number, size: number): Uint8Array {
   const f = randomish(Math.max(size, 4), n)
   new DataView(f.buffer).setUint32(0, n)
   return f
 }
 
 /** Deterministic bytes that differ at every offset and seed (a reordering or splice shows). */
-function randomish (size: number, seed: number): Uint8Array {
+function randomish(size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size)
   let x = (seed * 2654435761) >>> 0 || 1
   for (let i = 0; i < size; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
     out[i] = x & 0xff
   }
   return out
 }
 
 /** Compares frame lists without printing megabytes when they differ. */
-function expectSameFrames (actual: Uint8Array[], expected: Uint8Array[]): void {
+function expectSameFrames(actual: Uint8Array[], expected: Uint8Array[]): void {
   expect(actual.length, 'frame count').toBe(expected.length)
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!

@@ -13,7 +13,9 @@ describeLinkConformance('StreamLink over libp2p TCP + Noise + yamux', async () =
 describeLinkConformance('StreamLink over libp2p WebSockets + Noise + yamux', async () => await libp2pLinkPair('ws'), { backpressure: true })
 
 const teardowns: Array<() => Promise<void>> = []
-afterEach(async () => { for (const t of teardowns.splice(0)) await t() })
+afterEach(async () => {
+  for (const t of teardowns.splice(0)) await t()
+})
 
 it('a send waits for the stream to drain whenever more than the high-water mark is queued, every time and not only the first', async () => {
   // @libp2p/utils 7.4's stream.onDrain() hands back the first drain's settled promise ever
@@ -23,11 +25,21 @@ it('a send waits for the stream to drain whenever more than the high-water mark 
   const stream = pair.dialerStream
   let received = 0
   let allReceived!: () => void
-  const done = new Promise<void>(resolve => { allReceived = resolve })
-  pair.listener.start({ onFrame: () => { if (++received === 128) allReceived() }, onError: () => {}, onClose: () => {} })
+  const done = new Promise<void>(resolve => {
+    allReceived = resolve
+  })
+  pair.listener.start({
+    onFrame: () => {
+      if (++received === 128) allReceived()
+    },
+    onError: () => {},
+    onClose: () => {}
+  })
   pair.dialer.start({ onFrame: () => {}, onError: () => {}, onClose: () => {} })
   let drains = 0
-  stream.addEventListener('drain', () => { drains++ })
+  stream.addEventListener('drain', () => {
+    drains++
+  })
   let waits = 0
   const frame = new Uint8Array(64 * 1024)
   for (let i = 0; i < 128; i++) {

@@ -8,7 +8,11 @@ const options = { prefix: '', keyEncoding: 'utf8', valueEncoding: 'view' } as co
 let n = 0
 
 const results = await runKvContract(
-  async () => { const db: Db = new BrowserLevel(`kv-contract-${n++}`, options); await db.open(); return db },
+  async () => {
+    const db: Db = new BrowserLevel(`kv-contract-${n++}`, options)
+    await db.open()
+    return db
+  },
   // a restart: a new handle on the same IndexedDB database
   async store => {
     await store.close()

@@ -3,23 +3,25 @@ import type { Tracker } from './tracker.js'
 import type { DeviceNode } from './world.js'
 
 /** A device's whole decoded state, as a string: equal digests ⇔ identical state. */
-export function digest (engine: Engine): string {
+export function digest(engine: Engine): string {
   const chats = engine.listChats().map(c => ({
     ...c,
     messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
   }))
-  const svs = Object.entries(engine.stateVectors()).sort(([a], [b]) => a < b ? -1 : 1).map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
+  const svs = Object.entries(engine.stateVectors())
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
   const account = engine.accountInfo
   return JSON.stringify({ name: account?.name, chats, svs, devices: engine.listDevices().map(d => d.peerId) })
 }
 
 /** True when every device of each account holds the same state and has nothing left to upload. */
-export function converged (devices: DeviceNode[]): boolean {
+export function converged(devices: DeviceNode[]): boolean {
   return whyNotConverged(devices) === null
 }
 
 /** The first reason the world has not converged, or null. */
-export function whyNotConverged (devices: DeviceNode[]): string | null {
+export function whyNotConverged(devices: DeviceNode[]): string | null {
   const byAccount = new Map<number, { name: string; digest: string }>()
   for (const d of devices) {
     const e = d.engine
@@ -41,7 +43,7 @@ export function whyNotConverged (devices: DeviceNode[]): string | null {
 }
 
 /** The end-of-seed checks; returns violations (empty when all hold). */
-export function checkFinal (devices: DeviceNode[], tracker: Tracker): string[] {
+export function checkFinal(devices: DeviceNode[], tracker: Tracker): string[] {
   const out: string[] = [...tracker.violations]
   const accounts = new Set(devices.map(d => d.account))
   for (const account of accounts) {

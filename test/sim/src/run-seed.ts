@@ -32,7 +32,7 @@ const RECONNECT_EVERY_MS = 250
  * the world, the fault rates and every fault). Liveness: everything heals and
  * the system must converge within a bounded virtual time. Then the invariants.
  */
-export async function runSeed (seed: number, options: SeedOptions = {}): Promise<SeedResult> {
+export async function runSeed(seed: number, options: SeedOptions = {}): Promise<SeedResult> {
   const root = new Rng(seed)
   const netRng = root.child()
   const workRng = root.child()
@@ -41,17 +41,24 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
   const sched = new Scheduler()
   const tracker = new Tracker()
   const trace: string[] = []
-  const note = (line: string): void => { if (options.trace === true || trace.length < 400) trace.push(`${(sched.now / 1000).toFixed(3).padStart(8)}s  ${line}`) }
+  const note = (line: string): void => {
+    if (options.trace === true || trace.length < 400) trace.push(`${(sched.now / 1000).toFixed(3).padStart(8)}s  ${line}`)
+  }
   const undo = (options.bugs ?? []).map(b => injectBug(b, bugRng))
   const world = new World(sched, netRng, tracker, note)
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
   const skews = faultRng.chance(0.5)
   world.lan = !workRng.chance(0.3)
   const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate }
-  note(`seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`)
+  note(
+    `seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`
+  )
   let messageNo = 0
   const pending: Array<Promise<unknown>> = []
-  const tick = (): void => { world.reconnect(); sched.schedule(RECONNECT_EVERY_MS, tick) }
+  const tick = (): void => {
+    world.reconnect()
+    sched.schedule(RECONNECT_EVERY_MS, tick)
+  }
 
   try {
     // ── the world ───────────────────────────────────────────────────────────
@@ -81,7 +88,7 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       if (d === null) return
       const e = d.engine!
       if (e.accountId === null) return
-      let chatList
+      let chatList: ChatEntry[]
       try {
         chatList = e.listChats()
       } catch (err) {
@@ -93,9 +100,16 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       for (let i = 0; i < count; i++) {
         const text = `${d.name}#${messageNo++}`
         stats.messages++
-        pending.push(e.sendMessage(chat.chatId, text).then(
-          m => { tracker.recordStored(d.account, m.id, text, m.status) },
-          () => { /* the device crashed before it was stored: never acknowledged */ }))
+        pending.push(
+          e.sendMessage(chat.chatId, text).then(
+            m => {
+              tracker.recordStored(d.account, m.id, text, m.status)
+            },
+            () => {
+              /* the device crashed before it was stored: never acknowledged */
+            }
+          )
+        )
       }
       tracker.observe(d.name, e, chat.chatId)
     }
@@ -103,11 +117,23 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       await sched.runUntil(sched.now + Math.round(workRng.exp(40)))
       const action: Action = workRng.weighted(table)
       switch (action) {
-        case 'send': send(1); break
-        case 'burst': send(workRng.int(2, 8)); break
+        case 'send':
+          send(1)
+          break
+        case 'burst':
+          send(workRng.int(2, 8))
+          break
         case 'createChat': {
           const d = pickLive(workRng, world)
-          if (d !== null) pending.push(d.engine!.createChat({ title: `chat by ${d.name}` }).then(c => { chats[d.account]!.push(c.chatId) }, () => {}))
+          if (d !== null)
+            pending.push(
+              d.engine!.createChat({ title: `chat by ${d.name}` }).then(
+                c => {
+                  chats[d.account]!.push(c.chatId)
+                },
+                () => {}
+              )
+            )
           break
         }
         case 'updateChat': {
@@ -135,11 +161,19 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
           }
           break
         }
-        case 'partition': note(partition(faultRng, world)); break
-        case 'heal': world.net.heal(); note('heal partitions'); break
+        case 'partition':
+          note(partition(faultRng, world))
+          break
+        case 'heal':
+          world.net.heal()
+          note('heal partitions')
+          break
         case 'crashDevice': {
           const d = pickLive(faultRng, world)
-          if (d !== null && world.live().length > 1) { world.crashDevice(d); stats.crashes++ }
+          if (d !== null && world.live().length > 1) {
+            world.crashDevice(d)
+            stats.crashes++
+          }
           break
         }
         case 'restartDevice': {
@@ -147,9 +181,19 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
           if (dead.length > 0) await world.startDevice(faultRng.pick(dead))
           break
         }
-        case 'crashRelay': if (world.relay.service !== null) { world.crashRelay(); stats.crashes++ } break
-        case 'restartRelay': if (world.relay.service === null) await world.startRelay(); break
-        case 'netWeather': world.net.faults = weather(faultRng, faultRate); note('network weather changes'); break
+        case 'crashRelay':
+          if (world.relay.service !== null) {
+            world.crashRelay()
+            stats.crashes++
+          }
+          break
+        case 'restartRelay':
+          if (world.relay.service === null) await world.startRelay()
+          break
+        case 'netWeather':
+          world.net.faults = weather(faultRng, faultRate)
+          note('network weather changes')
+          break
       }
     }
 
@@ -174,7 +218,11 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
         const fresh = world.addDevice(a, 0)
         const e = await world.startDevice(fresh)
         // no LAN links or circuits for it: only the relay's store
-        for (const d of world.devices) if (d !== fresh) { world.net.block(fresh.peerId, d.peerId); world.net.block(d.peerId, fresh.peerId) }
+        for (const d of world.devices)
+          if (d !== fresh) {
+            world.net.block(fresh.peerId, d.peerId)
+            world.net.block(d.peerId, fresh.peerId)
+          }
         await sched.await(e.joinAccount(world.credentials[a]!))
       }
       const freshDeadline = sched.now + LIVENESS_BUDGET_MS
@@ -185,7 +233,12 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
       }
       if (!ok) violations.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(world.devices)}`)
     }
-    violations.push(...checkFinal(world.devices.filter(d => d.engine !== null), tracker))
+    violations.push(
+      ...checkFinal(
+        world.devices.filter(d => d.engine !== null),
+        tracker
+      )
+    )
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
     stats.virtualMs = sched.now
     return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats }
@@ -194,11 +247,15 @@ export async function runSeed (seed: number, options: SeedOptions = {}): Promise
   }
 }
 
-function safeChats (e: Engine): ChatEntry[] {
-  try { return e.listChats() } catch { return [] }
+function safeChats(e: Engine): ChatEntry[] {
+  try {
+    return e.listChats()
+  } catch {
+    return []
+  }
 }
 
-function dedupe (xs: string[]): string[] {
+function dedupe(xs: string[]): string[] {
   const out = [...new Set(xs)]
   return out.length > 20 ? [...out.slice(0, 20), `… and ${out.length - 20} more`] : out
 }

@@ -1,7 +1,12 @@
 import type { Runtime } from '@tandem/engine'
 import type { Rng } from './rng.js'
 
-interface Timer { id: number; time: number; fn: () => void; owner: string }
+interface Timer {
+  id: number
+  time: number
+  fn: () => void
+  owner: string
+}
 
 /**
  * The virtual clock: every timer of every engine, relay, link and fault goes
@@ -15,7 +20,7 @@ export class Scheduler {
   /** Errors thrown by timer callbacks (a bug somewhere: the run fails). */
   readonly errors: unknown[] = []
 
-  schedule (delayMs: number, fn: () => void, owner = 'world'): number {
+  schedule(delayMs: number, fn: () => void, owner = 'world'): number {
     const t: Timer = { id: this.nextId++, time: this.now + Math.max(0, delayMs), fn, owner }
     // keep sorted by (time, id): binary insertion
     let lo = 0
@@ -30,60 +35,80 @@ export class Scheduler {
     return t.id
   }
 
-  cancel (id: number): void {
+  cancel(id: number): void {
     const i = this.timers.findIndex(t => t.id === id)
     if (i >= 0) this.timers.splice(i, 1)
   }
 
   /** A crashed process's timers die with it. */
-  cancelOwner (owner: string): void {
+  cancelOwner(owner: string): void {
     for (let i = this.timers.length - 1; i >= 0; i--) if (this.timers[i]!.owner === owner) this.timers.splice(i, 1)
   }
 
   /** The Runtime an engine on this clock gets: skewed wall time, virtual timers, seeded randomness. */
-  runtime (owner: string, skewMs: number, rng: Rng): Runtime {
+  runtime(owner: string, skewMs: number, rng: Rng): Runtime {
     return {
       now: () => 1_800_000_000_000 + Math.floor(this.now) + skewMs,
       setTimeout: (fn, ms) => this.schedule(ms, fn, owner),
-      clearTimeout: handle => { this.cancel(handle as number) },
+      clearTimeout: handle => {
+        this.cancel(handle as number)
+      },
       randomBytes: n => rng.bytes(n),
-      defer: fn => { this.schedule(0, fn, owner) }
+      defer: fn => {
+        this.schedule(0, fn, owner)
+      }
     }
   }
 
   /** Runs every microtask that is pending now (and those they queue). */
-  async settle (): Promise<void> {
-    await new Promise<void>(resolve => { setImmediate(resolve) })
+  async settle(): Promise<void> {
+    await new Promise<void>(resolve => {
+      setImmediate(resolve)
+    })
   }
 
   /** Settles, then fires the next timer; false when none is due by `until`. */
-  async step (until: number): Promise<boolean> {
+  async step(until: number): Promise<boolean> {
     await this.settle()
     const t = this.timers[0]
     if (t === undefined || t.time > until) return false
     this.timers.shift()
     this.now = t.time
-    try { t.fn() } catch (err) { this.errors.push(err) }
+    try {
+      t.fn()
+    } catch (err) {
+      this.errors.push(err)
+    }
     return true
   }
 
   /** Advances virtual time to `time`, firing every timer on the way (bounded). */
-  async runUntil (time: number, maxSteps = 1_000_000): Promise<void> {
-    for (let i = 0; i < maxSteps; i++) if (!await this.step(time)) break
+  async runUntil(time: number, maxSteps = 1_000_000): Promise<void> {
+    for (let i = 0; i < maxSteps; i++) if (!(await this.step(time))) break
     await this.settle()
     this.now = Math.max(this.now, time)
   }
 
   /** Runs the clock until `promise` settles (or `maxMs` of virtual time pass). */
-  async await<T> (promise: Promise<T>, maxMs = 60_000): Promise<T> {
+  async await<T>(promise: Promise<T>, maxMs = 60_000): Promise<T> {
     let done = false
     let value: T | undefined
     let error: unknown
     let failed = false
-    promise.then(v => { done = true; value = v }, e => { done = true; failed = true; error = e })
+    promise.then(
+      v => {
+        done = true
+        value = v
+      },
+      e => {
+        done = true
+        failed = true
+        error = e
+      }
+    )
     const deadline = this.now + maxMs
     while (!done) {
-      if (!await this.step(deadline)) {
+      if (!(await this.step(deadline))) {
         await this.settle()
         if (done) break
         if (this.now >= deadline || this.timers.length === 0 || this.timers[0]!.time > deadline) throw new Error(`virtual time ran out waiting (${maxMs} ms)`)

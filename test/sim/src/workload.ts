@@ -9,10 +9,21 @@ import type { NetFaults } from './network.js'
  * fault rate, so each seed explores a different world.
  */
 export type Action =
-  | 'send' | 'burst' | 'createChat' | 'updateChat' | 'rename' | 'linkDevice'
-  | 'partition' | 'heal' | 'crashDevice' | 'restartDevice' | 'crashRelay' | 'restartRelay' | 'netWeather'
+  | 'send'
+  | 'burst'
+  | 'createChat'
+  | 'updateChat'
+  | 'rename'
+  | 'linkDevice'
+  | 'partition'
+  | 'heal'
+  | 'crashDevice'
+  | 'restartDevice'
+  | 'crashRelay'
+  | 'restartRelay'
+  | 'netWeather'
 
-export function actionTable (faultRate: number): Record<Action, number> {
+export function actionTable(faultRate: number): Record<Action, number> {
   return {
     send: 50,
     burst: 6,
@@ -31,7 +42,7 @@ export function actionTable (faultRate: number): Record<Action, number> {
 }
 
 /** Per-seed network weather: from a calm LAN to a lossy, jittery mess. */
-export function weather (rng: Rng, faultRate: number): NetFaults {
+export function weather(rng: Rng, faultRate: number): NetFaults {
   const rough = Math.min(1, faultRate)
   return {
     latencyMs: rng.float() * 10,
@@ -43,7 +54,7 @@ export function weather (rng: Rng, faultRate: number): NetFaults {
 }
 
 /** A partition: symmetric groups, one direction only, one device cut off, or a whole link class. */
-export function partition (rng: Rng, world: World): string {
+export function partition(rng: Rng, world: World): string {
   const nodes = [...world.devices.map(d => d.peerId).filter(p => p !== ''), 'relay']
   const kind = rng.pick(['groups', 'one-way', 'isolate', 'lan', 'relay'] as const)
   const net = world.net
@@ -54,27 +65,35 @@ export function partition (rng: Rng, world: World): string {
       return `partition groups {${[...side].map(short).join(',')}} | rest`
     }
     case 'one-way': {
-      const a = rng.pick(nodes); const b = rng.pick(nodes.filter(n => n !== a))
+      const a = rng.pick(nodes)
+      const b = rng.pick(nodes.filter(n => n !== a))
       net.block(a, b)
       return `partition one-way ${short(a)} → ${short(b)}`
     }
     case 'isolate': {
       const a = rng.pick(nodes)
-      for (const b of nodes) if (b !== a) { net.block(a, b); net.block(b, a) }
+      for (const b of nodes)
+        if (b !== a) {
+          net.block(a, b)
+          net.block(b, a)
+        }
       return `partition isolate ${short(a)}`
     }
     case 'lan':
       for (const a of nodes) for (const b of nodes) if (a !== b) net.block(a, b, 'lan')
       return 'partition: every LAN path cut'
     case 'relay':
-      for (const a of nodes) { net.block(a, 'relay', 'relay'); net.block('relay', a, 'relay') }
+      for (const a of nodes) {
+        net.block(a, 'relay', 'relay')
+        net.block('relay', a, 'relay')
+      }
       return 'partition: every relay path cut'
   }
 }
 
-export const short = (peerId: string): string => peerId === 'relay' ? 'relay' : peerId.slice(-6)
+export const short = (peerId: string): string => (peerId === 'relay' ? 'relay' : peerId.slice(-6))
 
-export function pickLive (rng: Rng, world: World): DeviceNode | null {
+export function pickLive(rng: Rng, world: World): DeviceNode | null {
   const live = world.live()
   return live.length === 0 ? null : rng.pick(live)
 }

@@ -16,7 +16,7 @@ const memoryDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ ke
  * A process's batches reach its disk after a seeded fsync delay (none without sync), in
  * order, on the virtual clock; a crash cancels the owner's timers and drops them.
  */
-function fsyncDelays (sched: Scheduler, rng: Rng, owner: string): BatchLanding {
+function fsyncDelays(sched: Scheduler, rng: Rng, owner: string): BatchLanding {
   let lastApply = 0
   return (reach, { sync }) => {
     const delay = sync ? rng.int(0, 3) : 0
@@ -46,7 +46,10 @@ export interface RelayNode {
   service: StoreService | null
 }
 
-interface Connection { a: Link & { isOpen: boolean }; b: Link & { isOpen: boolean } }
+interface Connection {
+  a: Link & { isOpen: boolean }
+  b: Link & { isOpen: boolean }
+}
 
 const silent = createLogger({ level: 'silent' })
 
@@ -65,29 +68,48 @@ export class World {
   lan = true
   private readonly connections = new Map<string, Connection>()
 
-  constructor (readonly sched: Scheduler, private readonly rng: Rng, readonly tracker: Tracker, readonly trace: (line: string) => void) {
+  constructor(
+    readonly sched: Scheduler,
+    private readonly rng: Rng,
+    readonly tracker: Tracker,
+    readonly trace: (line: string) => void
+  ) {
     this.net = new SimNetwork(sched, rng.child(), trace)
   }
 
-  addDevice (account: number, skewMs: number): DeviceNode {
-    const d: DeviceNode = { name: `a${account}d${this.devices.filter(x => x.account === account).length}`, account, disk: memoryDisk(), store: null, engine: null, incarnation: 0, skewMs, rng: this.rng.child(), peerId: '' }
+  addDevice(account: number, skewMs: number): DeviceNode {
+    const d: DeviceNode = {
+      name: `a${account}d${this.devices.filter(x => x.account === account).length}`,
+      account,
+      disk: memoryDisk(),
+      store: null,
+      engine: null,
+      incarnation: 0,
+      skewMs,
+      rng: this.rng.child(),
+      peerId: ''
+    }
     this.devices.push(d)
     return d
   }
 
-  live (): DeviceNode[] { return this.devices.filter(d => d.engine !== null) }
+  live(): DeviceNode[] {
+    return this.devices.filter(d => d.engine !== null)
+  }
 
-  async startDevice (d: DeviceNode): Promise<Engine> {
+  async startDevice(d: DeviceNode): Promise<Engine> {
     d.incarnation++
     const incarnation = d.incarnation
     d.store = new CrashableStore(d.disk, fsyncDelays(this.sched, d.rng.child(), d.name))
-    const engine = await this.sched.await(createEngine({
-      store: d.store,
-      runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
-      network: false,
-      relayIds: [RELAY_ID],
-      deviceName: d.name
-    }))
+    const engine = await this.sched.await(
+      createEngine({
+        store: d.store,
+        runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
+        network: false,
+        relayIds: [RELAY_ID],
+        deviceName: d.name
+      })
+    )
     engine.subscribe(e => {
       if (d.incarnation !== incarnation) return
       this.tracker.onEvent(d.name, d.account, e)
@@ -107,7 +129,7 @@ export class World {
   }
 
   /** Kills a device: memory gone, in-flight writes lost, its connections reset, its timers dead. */
-  crashDevice (d: DeviceNode): void {
+  crashDevice(d: DeviceNode): void {
     if (d.engine === null) return
     this.trace(`crash ${d.name}`)
     d.store!.crash()
@@ -117,17 +139,22 @@ export class World {
     this.net.resetNode(d.peerId)
   }
 
-  async startRelay (): Promise<void> {
+  async startRelay(): Promise<void> {
     const r = this.relay
     r.store = new CrashableStore(r.disk, fsyncDelays(this.sched, this.rng.child(), RELAY_ID))
     r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024 }))
     // the relay's timers are the world's: virtual, and they die with a crash (cancelOwner)
-    const timers = { setTimeout: (fn: () => void, ms: number) => this.sched.schedule(ms, fn, RELAY_ID), clearTimeout: (h: unknown) => { this.sched.cancel(h as number) } }
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => this.sched.schedule(ms, fn, RELAY_ID),
+      clearTimeout: (h: unknown) => {
+        this.sched.cancel(h as number)
+      }
+    }
     r.service = new StoreService(r.history, new RelayMetrics({ processMetrics: false }), silent, timers)
     this.trace('start relay')
   }
 
-  crashRelay (): void {
+  crashRelay(): void {
     const r = this.relay
     if (r.service === null) return
     this.trace('crash relay')
@@ -142,7 +169,7 @@ export class World {
    * Opens every connection that is missing and allowed: devices of one account (on the LAN,
    * or else through the relay's circuit), device ↔ relay.
    */
-  reconnect (): void {
+  reconnect(): void {
     const live = this.live()
     for (const x of live) {
       const service = this.relay.service
@@ -153,23 +180,29 @@ export class World {
         if (via !== undefined && service === null) continue
         this.ensure(`${x.peerId}|${y.peerId}`, () => {
           const pair = this.net.connect(x.peerId, y.peerId, via === undefined ? 'lan' : 'relay', via)
-          if (pair !== null) { x.engine!.addLink(pair[0]); y.engine!.addLink(pair[1]) }
+          if (pair !== null) {
+            x.engine!.addLink(pair[0])
+            y.engine!.addLink(pair[1])
+          }
           return pair
         })
       }
       if (service !== null) {
         this.ensure(`${x.peerId}|${RELAY_ID}`, () => {
           const pair = this.net.connect(x.peerId, RELAY_ID, 'relay')
-          if (pair !== null) { x.engine!.addRelayLink(RELAY_ID, pair[0]); service.addLink(pair[1]) }
+          if (pair !== null) {
+            x.engine!.addRelayLink(RELAY_ID, pair[0])
+            service.addLink(pair[1])
+          }
           return pair
         })
       }
     }
   }
 
-  private ensure (key: string, open: () => [Link, Link] | null): void {
+  private ensure(key: string, open: () => [Link, Link] | null): void {
     const c = this.connections.get(key)
-    if (c !== undefined && c.a.isOpen && c.b.isOpen) return
+    if (c?.a.isOpen && c.b.isOpen) return
     const pair = open()
     if (pair === null) this.connections.delete(key)
     else this.connections.set(key, { a: pair[0] as Connection['a'], b: pair[1] as Connection['b'] })

@@ -1,6 +1,13 @@
 import {
-  DeviceRevokedError, accountIdFromPublicKey, accountKeyFromSecret, decodeAccountCredentials, encodeAccountCredentials,
-  encodeDeviceCertificate, generateAccountKey, signDeviceCertificate, type SignedDeviceList
+  DeviceRevokedError,
+  accountIdFromPublicKey,
+  accountKeyFromSecret,
+  decodeAccountCredentials,
+  encodeAccountCredentials,
+  encodeDeviceCertificate,
+  generateAccountKey,
+  signDeviceCertificate,
+  type SignedDeviceList
 } from '@tandem/protocol'
 import type * as Y from 'yjs'
 import { EngineStateError, InvalidArgumentError } from '../errors.js'
@@ -40,7 +47,7 @@ export class AccountService {
   private accountDoc: AccountDoc | null = null
   private keeper: DeviceListKeeper | null = null
 
-  constructor (
+  constructor(
     private readonly store: DocStore,
     private readonly docs: DocHost,
     private readonly runtime: Runtime,
@@ -55,43 +62,47 @@ export class AccountService {
     this.identityOrNull = identity
   }
 
-  get accountId (): string | null { return this.identityOrNull?.accountId ?? null }
+  get accountId(): string | null {
+    return this.identityOrNull?.accountId ?? null
+  }
 
-  get info (): AccountInfo | null {
+  get info(): AccountInfo | null {
     if (this.identityOrNull === null) return null
     return { accountId: this.identityOrNull.accountId, name: this.accountDoc?.name ?? '' }
   }
 
   /** The account, or a typed error if this device has none yet. */
-  identity (): AccountIdentity {
+  identity(): AccountIdentity {
     if (this.identityOrNull === null) throw new EngineStateError('this device has no account yet: create or join one')
     return this.identityOrNull
   }
 
   /** The account doc, or a typed error while it is not open. */
-  doc (): AccountDoc {
+  doc(): AccountDoc {
     this.identity()
     // between createAccount/joinAccount starting and its docs being open
     if (this.accountDoc === null) throw new EngineStateError('the account is still being set up on this device')
     return this.accountDoc
   }
 
-  docIfOpen (): AccountDoc | null { return this.accountDoc }
+  docIfOpen(): AccountDoc | null {
+    return this.accountDoc
+  }
 
   /** The signed device list (loaded from the store by {@link loadDeviceList}). */
-  get deviceLists (): DeviceListKeeper {
+  get deviceLists(): DeviceListKeeper {
     if (this.keeper === null) throw new EngineStateError('the device list is not loaded')
     return this.keeper
   }
 
-  async loadDeviceList (): Promise<DeviceListKeeper> {
+  async loadDeviceList(): Promise<DeviceListKeeper> {
     this.keeper = new DeviceListKeeper(this.store, this.identity(), () => this.accountDoc!, this.runtime.now)
     await this.keeper.load()
     return this.keeper
   }
 
   /** Creates a new account with this device as its first device. */
-  async createAccount (init: { name: string }): Promise<AccountInfo> {
+  async createAccount(init: { name: string }): Promise<AccountInfo> {
     if (typeof init?.name !== 'string') throw new InvalidArgumentError('account name must be a string')
     const keys = generateAccountKey(this.runtime.randomBytes)
     await this.adopt(keys.secretKey)
@@ -101,33 +112,39 @@ export class AccountService {
   }
 
   /** Joins an existing account from its exported credentials (see {@link exportCredentials}). */
-  async joinAccount (credentials: string): Promise<AccountInfo> {
+  async joinAccount(credentials: string): Promise<AccountInfo> {
     await this.adopt(decodeAccountCredentials(credentials).secretKey)
     return this.info!
   }
 
   /** The account's credentials as text, for joining another device. Keep it secret. */
-  exportCredentials (): string {
+  exportCredentials(): string {
     return encodeAccountCredentials({ secretKey: this.identity().keys.secretKey })
   }
 
-  async setProfileName (name: string): Promise<void> {
+  async setProfileName(name: string): Promise<void> {
     if (typeof name !== 'string') throw new InvalidArgumentError('profile name must be a string')
     const doc = this.doc()
-    doc.doc.transact(() => { doc.setName(name) }, this.local)
+    doc.doc.transact(() => {
+      doc.setName(name)
+    }, this.local)
     await this.docs.committed(doc.doc)
   }
 
-  listDevices (): DeviceEntry[] { return this.doc().listDevices() }
+  listDevices(): DeviceEntry[] {
+    return this.doc().listDevices()
+  }
 
   /**
    * Revokes a device: other devices refuse it from now on, and relays refuse it as
    * soon as they get the new signed device list (pushed now to connected relays).
    */
-  async revokeDevice (peerId: string): Promise<void> {
+  async revokeDevice(peerId: string): Promise<void> {
     const account = this.doc()
     if (peerId === this.peerId) throw new InvalidArgumentError('a device cannot revoke itself')
-    account.doc.transact(() => { account.revoked.set(peerId, this.runtime.now()) }, this.local)
+    account.doc.transact(() => {
+      account.revoked.set(peerId, this.runtime.now())
+    }, this.local)
     await this.docs.committed(account.doc)
     // (not started yet: the list is signed anew when sync starts)
     if (this.keeper !== null) this.hooks.deviceListSigned(this.keeper.current())
@@ -135,27 +152,36 @@ export class AccountService {
   }
 
   /** Revoked peer ids of this account. */
-  listRevokedDevices (): string[] { return [...this.doc().revoked.keys()] }
+  listRevokedDevices(): string[] {
+    return [...this.doc().revoked.keys()]
+  }
 
   /** Opens the account doc and every chat doc (stored or listed). */
-  async openDocs (): Promise<void> {
+  async openDocs(): Promise<void> {
     await this.docs.open(accountDocId(this.identity().accountId))
     for (const docId of await this.store.listDocs()) if (chatIdOfDoc(docId) !== null) await this.docs.open(docId)
     for (const chatId of this.accountDoc!.chatIds()) await this.docs.open(chatDocId(chatId))
   }
 
   /** Wires the account doc as it opens; false for any other doc. */
-  attach (docId: string, doc: Y.Doc): boolean {
+  attach(docId: string, doc: Y.Doc): boolean {
     if (this.identityOrNull === null || docId !== accountDocId(this.identityOrNull.accountId)) return false
     const account = new AccountDoc(doc)
     this.accountDoc = account
     account.chats.observe(event => {
       for (const [key, change] of event.keys) {
-        if (change.action === 'add') void this.docs.open(chatDocId(key)).catch(err => { this.events.emit({ type: 'error', error: err as Error }) })
+        if (change.action === 'add')
+          void this.docs.open(chatDocId(key)).catch(err => {
+            this.events.emit({ type: 'error', error: err as Error })
+          })
       }
     })
-    account.chats.observeDeep(() => { this.events.emit({ type: 'chats' }) })
-    account.profile.observe(() => { this.events.emit({ type: 'account' }) })
+    account.chats.observeDeep(() => {
+      this.events.emit({ type: 'chats' })
+    })
+    account.profile.observe(() => {
+      this.events.emit({ type: 'account' })
+    })
     account.devices.observe(event => {
       for (const key of event.keysChanged) this.hooks.deviceListed(key)
       this.events.emit({ type: 'account' })
@@ -168,7 +194,7 @@ export class AccountService {
   }
 
   /** Makes this device part of the account whose secret key this is. */
-  private async adopt (secretKey: Uint8Array): Promise<void> {
+  private async adopt(secretKey: Uint8Array): Promise<void> {
     if (this.identityOrNull !== null) throw new EngineStateError('this device already belongs to an account')
     const keys = accountKeyFromSecret(secretKey)
     const accountId = accountIdFromPublicKey(keys.publicKey)

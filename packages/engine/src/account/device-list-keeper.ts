@@ -1,6 +1,4 @@
-import {
-  decodeSignedDeviceList, encodeSignedDeviceList, signDeviceList, type DeviceListEntry, type SignedDeviceList
-} from '@tandem/protocol'
+import { decodeSignedDeviceList, encodeSignedDeviceList, signDeviceList, type DeviceListEntry, type SignedDeviceList } from '@tandem/protocol'
 import type { AccountIdentity } from '../identity-store.js'
 import type { AccountDoc } from '../model/account-doc.js'
 import type { DocStore } from '../store/doc-store.js'
@@ -13,35 +11,35 @@ import type { DocStore } from '../store/doc-store.js'
 export class DeviceListKeeper {
   private list: SignedDeviceList | null = null
 
-  constructor (
+  constructor(
     private readonly store: DocStore,
     private readonly identity: AccountIdentity,
     private readonly accountDoc: () => AccountDoc,
     private readonly now: () => number
   ) {}
 
-  async load (): Promise<void> {
+  async load(): Promise<void> {
     const bytes = await this.store.getMeta('device-list')
     if (bytes !== undefined) this.list = decodeSignedDeviceList(bytes)
   }
 
   /** The newest list, signed anew first if the account doc knows a device or revocation it lacks. */
-  current (): SignedDeviceList {
+  current(): SignedDeviceList {
     return this.reconcile(this.list) ?? this.list!
   }
 
   /** Adopts a relay's list, or returns a successor of it when this device knows more. */
-  merge (remote: SignedDeviceList | null): SignedDeviceList | null {
+  merge(remote: SignedDeviceList | null): SignedDeviceList | null {
     // equal versions may differ (two devices signed at once): build on the relay's
     if (remote !== null && (this.list === null || remote.version >= this.list.version)) this.adopt(remote)
     return this.reconcile(this.list)
   }
 
-  isRevoked (peerId: string): boolean {
+  isRevoked(peerId: string): boolean {
     return this.list?.revoked.includes(peerId) === true || this.accountDoc().revoked.has(peerId)
   }
 
-  private reconcile (base: SignedDeviceList | null): SignedDeviceList | null {
+  private reconcile(base: SignedDeviceList | null): SignedDeviceList | null {
     const doc = this.accountDoc()
     const devices = new Map<string, DeviceListEntry>()
     for (const d of base?.devices ?? []) devices.set(d.peerId, d)
@@ -61,7 +59,7 @@ export class DeviceListKeeper {
     return list
   }
 
-  private adopt (list: SignedDeviceList): void {
+  private adopt(list: SignedDeviceList): void {
     this.list = list
     void this.store.putMeta('device-list', encodeSignedDeviceList(list))
   }

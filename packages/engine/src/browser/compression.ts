@@ -13,25 +13,33 @@ const BROTLI_STEP_BYTES = 1024 * 1024
  */
 export const browserCompression: Compression = {
   encoding: BlobEncoding.DeflateRaw,
-  async compress (data) {
+  async compress(data) {
     return await collect(through(data, new CompressionStream('deflate-raw')), Infinity)
   },
-  async decompress (encoding, data, maxBytes) {
+  async decompress(encoding, data, maxBytes) {
     switch (encoding) {
-      case BlobEncoding.DeflateRaw: return await collect(through(data, new DecompressionStream('deflate-raw')), maxBytes)
-      case BlobEncoding.Brotli: return await unbrotli(data, maxBytes)
-      default: throw new UnsupportedVersionError(`blob encoding ${encoding} is not supported`)
+      case BlobEncoding.DeflateRaw:
+        return await collect(through(data, new DecompressionStream('deflate-raw')), maxBytes)
+      case BlobEncoding.Brotli:
+        return await unbrotli(data, maxBytes)
+      default:
+        throw new UnsupportedVersionError(`blob encoding ${encoding} is not supported`)
     }
   }
 }
 
 /** `data` piped through a (de)compression stream (typed by the DOM lib as taking any BufferSource). */
-function through (data: Uint8Array, transform: CompressionStream | DecompressionStream): ReadableStream<Uint8Array> {
-  const source = new ReadableStream<BufferSource>({ start (controller) { controller.enqueue(data as Uint8Array<ArrayBuffer>); controller.close() } })
+function through(data: Uint8Array, transform: CompressionStream | DecompressionStream): ReadableStream<Uint8Array> {
+  const source = new ReadableStream<BufferSource>({
+    start(controller) {
+      controller.enqueue(data as Uint8Array<ArrayBuffer>)
+      controller.close()
+    }
+  })
   return source.pipeThrough<Uint8Array>(transform)
 }
 
-async function collect (stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+async function collect(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   const reader = stream.getReader()
   const parts: Uint8Array[] = []
   let total = 0
@@ -48,7 +56,7 @@ async function collect (stream: ReadableStream<Uint8Array>, maxBytes: number): P
   return concat(parts, total)
 }
 
-async function unbrotli (data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+async function unbrotli(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   const brotli = await brotliDecoder
   const stream = new brotli.BrotliDecStream()
   const parts: Uint8Array[] = []
@@ -72,10 +80,13 @@ async function unbrotli (data: Uint8Array, maxBytes: number): Promise<Uint8Array
   return concat(parts, total)
 }
 
-function concat (parts: Uint8Array[], total: number): Uint8Array {
+function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!
   const out = new Uint8Array(total)
   let at = 0
-  for (const p of parts) { out.set(p, at); at += p.byteLength }
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
   return out
 }

@@ -40,7 +40,7 @@ export const databaseName = (storeName: string): string => `tandem/${storeName}`
  * opened (IndexedDB blocked, private mode without storage, another tab's upgrade) rejects
  * with ERR_STORE_UNAVAILABLE: the engine never silently starts an empty device instead.
  */
-export async function createEngine (options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
   const storeName = options.storeName ?? 'default'
   if (typeof storeName !== 'string' || !/^[\w.-]{1,64}$/.test(storeName)) throw new InvalidArgumentError('storeName is 1 to 64 letters, digits, dots, dashes or underscores')
@@ -49,7 +49,7 @@ export async function createEngine (options: EngineOptions = {}): Promise<Engine
 }
 
 /** "Chromium on Linux", say: what a person recognises in their device list. */
-function browserName (): string {
+function browserName(): string {
   const ua = globalThis.navigator?.userAgent ?? ''
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chromium' : /Safari\//.test(ua) ? 'Safari' : 'Browser'
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows' : /Mac OS/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : ''

@@ -19,7 +19,7 @@ export const browserLibp2p: Libp2pPlatform = {
   }
 }
 
-function isLoopback (ma: Multiaddr): boolean {
+function isLoopback(ma: Multiaddr): boolean {
   const first = ma.getComponents()[0]
   if (first === undefined) return false
   if (first.name === 'ip4') return first.value?.startsWith('127.') === true

@@ -41,7 +41,7 @@ export class ChatService {
    */
   private readonly appends: BurstBatcher<string, MessageRecord>
 
-  constructor (
+  constructor(
     private readonly docs: DocHost,
     private readonly account: ChatAccount,
     private readonly sent: SentTracker,
@@ -52,17 +52,28 @@ export class ChatService {
     private readonly local: unknown
   ) {
     this.hlc = new HybridLogicalClock(runtime.now)
-    this.appends = new BurstBatcher(fn => { runtime.defer(fn) }, {
-      now: (chatId, record) => { this.appendAll(chatId, [record]) },
-      end: (chatId, records) => { if (records.length > 0) this.appendAll(chatId, records) }
-    })
+    this.appends = new BurstBatcher(
+      fn => {
+        runtime.defer(fn)
+      },
+      {
+        now: (chatId, record) => {
+          this.appendAll(chatId, [record])
+        },
+        end: (chatId, records) => {
+          if (records.length > 0) this.appendAll(chatId, records)
+        }
+      }
+    )
   }
 
   /** An open chat doc's typed view. */
-  get (chatId: string): ChatDoc | undefined { return this.chats.get(chatId) }
+  get(chatId: string): ChatDoc | undefined {
+    return this.chats.get(chatId)
+  }
 
   /** Wires a chat doc that just opened: its typed view, and events for what is added to it. */
-  attach (chatId: string, doc: Y.Doc): void {
+  attach(chatId: string, doc: Y.Doc): void {
     const chat: ChatDoc = new ChatDoc(doc, this.local, (added, txOrigin) => {
       const origin = txOrigin === this.local ? 'local' : 'remote'
       if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
@@ -76,11 +87,13 @@ export class ChatService {
       }
     })
     this.chats.set(chatId, chat)
-    queueMicrotask(() => { this.events.emit({ type: 'chats' }) }) // its messages can be listed now
+    queueMicrotask(() => {
+      this.events.emit({ type: 'chats' })
+    }) // its messages can be listed now
     for (const m of chat.records()) this.hlc.observe(m)
   }
 
-  async createChat (init: { title: string }): Promise<ChatEntry> {
+  async createChat(init: { title: string }): Promise<ChatEntry> {
     const account = this.account.doc()
     if (typeof init?.title !== 'string') throw new InvalidArgumentError('chat title must be a string')
     if (init.title.length > 256) throw new InvalidArgumentError('chat title is longer than 256 characters')
@@ -89,7 +102,9 @@ export class ChatService {
     const now = this.runtime.now()
     const chat = this.chats.get(chatId)!
     const createdBy = this.account.identity().accountId
-    doc.transact(() => { chat.setMeta({ title: init.title, createdAt: now, createdBy }) }, this.local)
+    doc.transact(() => {
+      chat.setMeta({ title: init.title, createdAt: now, createdBy })
+    }, this.local)
     account.doc.transact(() => {
       account.addChat({ chatId, title: init.title, createdAt: now, archived: false, muted: false, pinned: false })
     }, this.local)
@@ -97,22 +112,27 @@ export class ChatService {
     return account.getChat(chatId)!
   }
 
-  listChats (): ChatEntry[] { return this.account.doc().listChats() }
+  listChats(): ChatEntry[] {
+    return this.account.doc().listChats()
+  }
 
-  async updateChat (chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+  async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
     const account = this.account.doc()
     let ok = false
-    account.doc.transact(() => { ok = account.updateChat(chatId, patch) }, this.local)
+    account.doc.transact(() => {
+      ok = account.updateChat(chatId, patch)
+    }, this.local)
     if (!ok) throw new UnknownChatError(chatId)
     await this.docs.committed(account.doc)
     return account.getChat(chatId)!
   }
 
   /** Sends a message; resolves once it is stored on this device's disk. */
-  async sendMessage (chatId: string, body: string): Promise<Message> {
+  async sendMessage(chatId: string, body: string): Promise<Message> {
     const account = this.account.identity()
     if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
-    if (body.length * 3 > MAX_MESSAGE_TEXT && utf8.encode(body).byteLength > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
+    if (body.length * 3 > MAX_MESSAGE_TEXT && utf8.encode(body).byteLength > MAX_MESSAGE_TEXT)
+      throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
     const chat = await this.open(chatId)
     this.observePending()
     const ts = this.hlc.tick()
@@ -131,7 +151,7 @@ export class ChatService {
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
-  listMessages (chatId: string, options: { limit?: number } = {}): Message[] {
+  listMessages(chatId: string, options: { limit?: number } = {}): Message[] {
     const chat = this.chats.get(chatId)
     if (chat === undefined) {
       // listed in the account but its doc is still being opened: nothing to show yet
@@ -145,7 +165,7 @@ export class ChatService {
     return out
   }
 
-  messageCount (chatId: string): number {
+  messageCount(chatId: string): number {
     const chat = this.chats.get(chatId)
     if (chat === undefined) {
       if (this.account.docIfOpen()?.getChat(chatId) != null) return 0
@@ -155,25 +175,30 @@ export class ChatService {
   }
 
   /** One transaction, one update, one log entry for all of `records`. */
-  private appendAll (chatId: string, records: MessageRecord[]): void {
+  private appendAll(chatId: string, records: MessageRecord[]): void {
     const chat = this.chats.get(chatId)!
-    chat.doc.transact(() => { for (const r of records) chat.append(r) }, this.local)
+    chat.doc.transact(() => {
+      for (const r of records) chat.append(r)
+    }, this.local)
   }
 
   /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
-  private observeLater (newest: () => Hlc | null): void {
+  private observeLater(newest: () => Hlc | null): void {
     this.clocksPending.push(newest)
-    if (this.clocksPending.length === 1) this.runtime.defer(() => { this.observePending() })
+    if (this.clocksPending.length === 1)
+      this.runtime.defer(() => {
+        this.observePending()
+      })
   }
 
-  private observePending (): void {
+  private observePending(): void {
     for (const newest of this.clocksPending.splice(0)) {
       const clock = newest()
       if (clock !== null) this.hlc.observe(clock)
     }
   }
 
-  private async open (chatId: string): Promise<ChatDoc> {
+  private async open(chatId: string): Promise<ChatDoc> {
     const chat = this.chats.get(chatId)
     if (chat !== undefined) return chat
     if (this.account.docIfOpen()?.getChat(chatId) == null) throw new UnknownChatError(chatId)

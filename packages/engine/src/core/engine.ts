@@ -58,7 +58,7 @@ export class Engine {
   private started = false
   private peerIdText: string | undefined
 
-  private constructor (
+  private constructor(
     private readonly store: DocStore,
     private readonly docs: DocHost,
     private readonly peerKey: PrivateKey,
@@ -68,17 +68,51 @@ export class Engine {
     options: EngineCoreOptions
   ) {
     const network = options.network === undefined ? {} : options.network
-    this.account = new AccountService(store, docs, runtime, this.events, this.peerId, options.deviceName ?? platform.defaultDeviceName(), {
-      deviceListed: peerId => { this.replication.deviceListed(peerId) },
-      deviceRevoked: peerId => { this.replication.deviceRevoked(peerId) },
-      deviceListSigned: list => { this.replication.pushDeviceList(list) },
-      accountAdopted: async () => { if (this.started) await this.replication.accountAdopted() }
-    }, identity, LOCAL)
+    this.account = new AccountService(
+      store,
+      docs,
+      runtime,
+      this.events,
+      this.peerId,
+      options.deviceName ?? platform.defaultDeviceName(),
+      {
+        deviceListed: peerId => {
+          this.replication.deviceListed(peerId)
+        },
+        deviceRevoked: peerId => {
+          this.replication.deviceRevoked(peerId)
+        },
+        deviceListSigned: list => {
+          this.replication.pushDeviceList(list)
+        },
+        accountAdopted: async () => {
+          if (this.started) await this.replication.accountAdopted()
+        }
+      },
+      identity,
+      LOCAL
+    )
     const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
-    const sent = new SentTracker(hasRelays, () => this.replication.relayClients(), chatId => this.chats.get(chatId), this.events)
+    const sent = new SentTracker(
+      hasRelays,
+      () => this.replication.relayClients(),
+      chatId => this.chats.get(chatId),
+      this.events
+    )
     this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
-    this.replication = new Replication(peerKey, this.peerId, { network, relayIds: options.relayIds ?? [] }, platform.libp2p,
-      store, docs, this.account, sent, new BlobCodec(platform.compression), this.events, runtime)
+    this.replication = new Replication(
+      peerKey,
+      this.peerId,
+      { network, relayIds: options.relayIds ?? [] },
+      platform.libp2p,
+      store,
+      docs,
+      this.account,
+      sent,
+      new BlobCodec(platform.compression),
+      this.events,
+      runtime
+    )
     docs.onOpen((docId, doc) => {
       const chatId = chatIdOfDoc(docId)
       if (chatId !== null) this.chats.attach(chatId, doc)
@@ -87,7 +121,7 @@ export class Engine {
   }
 
   /** @internal use the assembly's `createEngine` */
-  static async open (db: KeyValueStore, platform: Platform, options: EngineCoreOptions): Promise<Engine> {
+  static async open(db: KeyValueStore, platform: Platform, options: EngineCoreOptions): Promise<Engine> {
     const runtime: Runtime = { ...platform.runtime, ...options.runtime }
     try {
       await db.open()
@@ -105,24 +139,28 @@ export class Engine {
   }
 
   /** This device's libp2p peer id. */
-  get peerId (): string {
+  get peerId(): string {
     this.peerIdText ??= peerIdFromPrivateKey(this.peerKey).toString()
     return this.peerIdText
   }
 
-  get accountId (): string | null { return this.account.accountId }
+  get accountId(): string | null {
+    return this.account.accountId
+  }
 
-  get accountInfo (): AccountInfo | null { return this.account.info }
+  get accountInfo(): AccountInfo | null {
+    return this.account.info
+  }
 
   // ── lifecycle ────────────────────────────────────────────────────────────
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     if (this.started) return
     this.started = true
     await this.replication.start()
   }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     if (this.started) {
       this.started = false
       await this.replication.stop(STOP_SETTLE_MS)
@@ -134,71 +172,108 @@ export class Engine {
   // ── account ──────────────────────────────────────────────────────────────
 
   /** Creates a new account with this device as its first device. */
-  createAccount (init: { name: string }): Promise<AccountInfo> { return this.account.createAccount(init) }
+  createAccount(init: { name: string }): Promise<AccountInfo> {
+    return this.account.createAccount(init)
+  }
 
   /** Joins an existing account from its exported credentials (see {@link exportAccountCredentials}). */
-  joinAccount (credentials: string): Promise<AccountInfo> { return this.account.joinAccount(credentials) }
+  joinAccount(credentials: string): Promise<AccountInfo> {
+    return this.account.joinAccount(credentials)
+  }
 
   /** The account's credentials as text, for joining another device. Keep it secret. */
-  exportAccountCredentials (): string { return this.account.exportCredentials() }
+  exportAccountCredentials(): string {
+    return this.account.exportCredentials()
+  }
 
-  setProfileName (name: string): Promise<void> { return this.account.setProfileName(name) }
+  setProfileName(name: string): Promise<void> {
+    return this.account.setProfileName(name)
+  }
 
-  listDevices (): DeviceEntry[] { return this.account.listDevices() }
+  listDevices(): DeviceEntry[] {
+    return this.account.listDevices()
+  }
 
   /**
    * Revokes a device: other devices refuse it from now on, and relays refuse it as
    * soon as they get the new signed device list (pushed now to connected relays).
    */
-  revokeDevice (peerId: string): Promise<void> { return this.account.revokeDevice(peerId) }
+  revokeDevice(peerId: string): Promise<void> {
+    return this.account.revokeDevice(peerId)
+  }
 
   /** Revoked peer ids of this account. */
-  listRevokedDevices (): string[] { return this.account.listRevokedDevices() }
+  listRevokedDevices(): string[] {
+    return this.account.listRevokedDevices()
+  }
 
   // ── chats and messages ───────────────────────────────────────────────────
 
-  createChat (init: { title: string }): Promise<ChatEntry> { return this.chats.createChat(init) }
+  createChat(init: { title: string }): Promise<ChatEntry> {
+    return this.chats.createChat(init)
+  }
 
-  listChats (): ChatEntry[] { return this.chats.listChats() }
+  listChats(): ChatEntry[] {
+    return this.chats.listChats()
+  }
 
-  updateChat (chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+  updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
     return this.chats.updateChat(chatId, patch)
   }
 
   /** Sends a message; resolves once it is stored on this device's disk. */
-  sendMessage (chatId: string, body: string): Promise<Message> { return this.chats.sendMessage(chatId, body) }
+  sendMessage(chatId: string, body: string): Promise<Message> {
+    return this.chats.sendMessage(chatId, body)
+  }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
-  listMessages (chatId: string, options: { limit?: number } = {}): Message[] { return this.chats.listMessages(chatId, options) }
+  listMessages(chatId: string, options: { limit?: number } = {}): Message[] {
+    return this.chats.listMessages(chatId, options)
+  }
 
-  messageCount (chatId: string): number { return this.chats.messageCount(chatId) }
+  messageCount(chatId: string): number {
+    return this.chats.messageCount(chatId)
+  }
 
   /** Relay connection and catch-up state, for a status line. */
-  relayStatus (): Array<{ relay: string; connected: boolean; pendingUploads: number }> { return this.replication.relayStatus() }
+  relayStatus(): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
+    return this.replication.relayStatus()
+  }
 
   /** Yjs state vectors of every open doc, for convergence checks and diagnostics. */
-  stateVectors (): Record<string, Uint8Array> {
+  stateVectors(): Record<string, Uint8Array> {
     const out: Record<string, Uint8Array> = {}
     for (const id of this.docs.ids()) out[id] = Y.encodeStateVector(this.docs.get(id)!)
     return out
   }
 
-  subscribe (listener: EngineListener): () => void { return this.events.subscribe(listener) }
+  subscribe(listener: EngineListener): () => void {
+    return this.events.subscribe(listener)
+  }
 
   // ── network ──────────────────────────────────────────────────────────────
 
   /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
-  multiaddrs (): string[] { return this.replication.multiaddrs() }
+  multiaddrs(): string[] {
+    return this.replication.multiaddrs()
+  }
 
   /** Dials another device of the account and keeps it connected. */
-  dial (multiaddr: string): void { this.replication.dial(multiaddr) }
+  dial(multiaddr: string): void {
+    this.replication.dial(multiaddr)
+  }
 
-  connectedPeers (): string[] { return this.replication.connectedPeers() }
+  connectedPeers(): string[] {
+    return this.replication.connectedPeers()
+  }
 
   /** Hands the sync core a link from any transport (the libp2p one calls this too). */
-  addLink (link: Link): void { this.replication.addLink(link) }
+  addLink(link: Link): void {
+    this.replication.addLink(link)
+  }
 
   /** Hands a relay client a /tandem/store link to relay `relayId` (the libp2p one calls this too). */
-  addRelayLink (relayId: string, link: Link): void { this.replication.addRelayLink(relayId, link) }
+  addRelayLink(relayId: string, link: Link): void {
+    this.replication.addRelayLink(relayId, link)
+  }
 }
-

@@ -4,14 +4,20 @@ import type { EngineEvent, EngineListener } from '../events.js'
 export class EventHub {
   private readonly listeners = new Set<EngineListener>()
 
-  subscribe (listener: EngineListener): () => void {
+  subscribe(listener: EngineListener): () => void {
     this.listeners.add(listener)
-    return () => { this.listeners.delete(listener) }
+    return () => {
+      this.listeners.delete(listener)
+    }
   }
 
-  emit (event: EngineEvent): void {
+  emit(event: EngineEvent): void {
     for (const l of this.listeners) {
-      try { l(event) } catch { /* a listener's bug must not break sync */ }
+      try {
+        l(event)
+      } catch {
+        /* a listener's bug must not break sync */
+      }
     }
   }
 }

@@ -21,7 +21,7 @@ export class SentTracker {
   /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids, in send order. */
   private readonly unsent = new Map<string, Set<string>>()
 
-  constructor (
+  constructor(
     /** Whether this device is configured with any relay (its clients exist only once it starts). */
     private readonly hasRelays: boolean,
     private readonly relays: () => readonly AckSource[],
@@ -30,20 +30,23 @@ export class SentTracker {
   ) {}
 
   /** A message was just sent from this device. */
-  track (chatId: string, messageId: string): void {
+  track(chatId: string, messageId: string): void {
     if (!this.hasRelays) return
     let unsent = this.unsent.get(chatId)
-    if (unsent === undefined) { unsent = new Set(); this.unsent.set(chatId, unsent) }
+    if (unsent === undefined) {
+      unsent = new Set()
+      this.unsent.set(chatId, unsent)
+    }
     unsent.add(messageId)
   }
 
   /** Messages of ours in this doc are waiting to be reported "sent". */
-  awaitsAck (docId: string): boolean {
+  awaitsAck(docId: string): boolean {
     const chatId = chatIdOfDoc(docId)
     return chatId !== null && (this.unsent.get(chatId)?.size ?? 0) > 0
   }
 
-  statusOf (chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
+  statusOf(chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
     const relays = this.relays()
     if (relays.length === 0) return 'stored'
     const id = chat.itemIdOf(messageId)
@@ -54,7 +57,7 @@ export class SentTracker {
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
-  acked (docId: string, acked: StateVector): void {
+  acked(docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
     const chat = chatId === null ? undefined : this.chatOf(chatId)
     const unsent = chatId === null ? undefined : this.unsent.get(chatId)
@@ -63,7 +66,10 @@ export class SentTracker {
     const me = chat.doc.clientID
     for (const messageId of unsent) {
       const id = chat.itemIdOf(messageId)
-      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) { sent.push(messageId); continue }
+      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) {
+        sent.push(messageId)
+        continue
+      }
       // `unsent` is in send order, which is clock order for this session's client: nothing
       // after the first one still out is acked (scanning them all made each ack O(burst))
       if (id === undefined || id[0] === me) break

@@ -32,40 +32,46 @@ export class AccountDoc {
   /** Revoked devices: peer id → revocation time. One-way: an entry is never removed. */
   readonly revoked: Y.Map<number>
 
-  constructor (readonly doc: Y.Doc) {
+  constructor(readonly doc: Y.Doc) {
     this.profile = doc.getMap('profile')
     this.devices = doc.getMap('devices')
     this.chats = doc.getMap('chats')
     this.revoked = doc.getMap('revoked')
   }
 
-  get name (): string {
+  get name(): string {
     const name = this.profile.get('name')
     return typeof name === 'string' ? name : ''
   }
 
-  setName (name: string): void { this.profile.set('name', name) }
+  setName(name: string): void {
+    this.profile.set('name', name)
+  }
 
-  putDevice (entry: DeviceEntry): void { this.devices.set(entry.peerId, entry) }
+  putDevice(entry: DeviceEntry): void {
+    this.devices.set(entry.peerId, entry)
+  }
 
-  listDevices (): DeviceEntry[] {
+  listDevices(): DeviceEntry[] {
     return [...this.devices.values()].sort((a, b) => a.createdAt - b.createdAt || (a.peerId < b.peerId ? -1 : 1))
   }
 
-  addChat (entry: ChatEntry): void {
+  addChat(entry: ChatEntry): void {
     const map = new Y.Map<unknown>()
     for (const [k, v] of Object.entries(entry)) if (k !== 'chatId') map.set(k, v)
     this.chats.set(entry.chatId, map)
   }
 
-  updateChat (chatId: string, patch: Partial<Omit<ChatEntry, 'chatId' | 'createdAt'>>): boolean {
+  updateChat(chatId: string, patch: Partial<Omit<ChatEntry, 'chatId' | 'createdAt'>>): boolean {
     const map = this.chats.get(chatId)
     if (map === undefined) return false
-    this.doc.transact(() => { for (const [k, v] of Object.entries(patch)) map.set(k, v) })
+    this.doc.transact(() => {
+      for (const [k, v] of Object.entries(patch)) map.set(k, v)
+    })
     return true
   }
 
-  getChat (chatId: string): ChatEntry | null {
+  getChat(chatId: string): ChatEntry | null {
     const map = this.chats.get(chatId)
     if (!(map instanceof Y.Map)) return null
     return {
@@ -78,11 +84,16 @@ export class AccountDoc {
     }
   }
 
-  chatIds (): string[] { return [...this.chats.keys()] }
+  chatIds(): string[] {
+    return [...this.chats.keys()]
+  }
 
-  listChats (): ChatEntry[] {
+  listChats(): ChatEntry[] {
     const out: ChatEntry[] = []
-    for (const id of this.chats.keys()) { const c = this.getChat(id); if (c !== null) out.push(c) }
+    for (const id of this.chats.keys()) {
+      const c = this.getChat(id)
+      if (c !== null) out.push(c)
+    }
     return out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || a.createdAt - b.createdAt || (a.chatId < b.chatId ? -1 : 1))
   }
 }

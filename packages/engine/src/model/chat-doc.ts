@@ -1,10 +1,10 @@
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import { compareHlc, type Hlc } from '../hlc.js'
 import { compareMessages, decodeMessageClock, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from './message.js'
 
 /** Doc id of a chat. Chat ids are random, lowercase base32/hex text. */
 export const chatDocId = (chatId: string): string => `chat:${chatId}`
-export const chatIdOfDoc = (docId: string): string | null => docId.startsWith('chat:') ? docId.slice(5) : null
+export const chatIdOfDoc = (docId: string): string | null => (docId.startsWith('chat:') ? docId.slice(5) : null)
 
 export interface ChatMeta {
   title: string
@@ -49,7 +49,11 @@ export class ChatDoc {
   /** Records appended here whose transaction has not ended: reported without decoding them again. */
   private readonly appended = new Map<string, MessageRecord>()
 
-  constructor (readonly doc: Y.Doc, local: unknown, onAdded?: MessagesAddedListener) {
+  constructor(
+    readonly doc: Y.Doc,
+    local: unknown,
+    onAdded?: MessagesAddedListener
+  ) {
     this.messages = doc.getMap<Uint8Array>('messages')
     this.meta = doc.getMap('meta')
     this.messages.observe(event => {
@@ -64,13 +68,19 @@ export class ChatDoc {
       if (!small || (this.sorted !== null && ids.length > this.sorted.length / 8)) this.sorted = null
       if (small) {
         const records: MessageRecord[] = []
-        for (const id of ids) { const m = this.appended.get(id) ?? this.record(id); if (m !== null) records.push(m) }
+        for (const id of ids) {
+          const m = this.appended.get(id) ?? this.record(id)
+          if (m !== null) records.push(m)
+        }
         for (const m of records) this.insertSorted(m)
         onAdded?.({ records, count: records.length, newest: newestOf(records) }, event.transaction.origin)
       } else {
         const newestLater = (): Hlc | null => {
           const clocks: Hlc[] = []
-          for (const id of ids) { const c = decodeMessageClock(this.messages.get(id)); if (c !== null) clocks.push(c) }
+          for (const id of ids) {
+            const c = decodeMessageClock(this.messages.get(id))
+            if (c !== null) clocks.push(c)
+          }
           return newestOf(clocks)
         }
         onAdded?.({ records: null, count: ids.length, newest: null, newestLater }, event.transaction.origin)
@@ -78,19 +88,22 @@ export class ChatDoc {
     })
   }
 
-  append (record: MessageRecord): void {
-    if (this.appended.size === 0) this.doc.once('afterTransaction', () => { this.appended.clear() })
+  append(record: MessageRecord): void {
+    if (this.appended.size === 0)
+      this.doc.once('afterTransaction', () => {
+        this.appended.clear()
+      })
     this.appended.set(record.id, record)
     this.messages.set(record.id, encodeMessageRecord(record))
   }
 
   /** One message, or null if the doc has none (or an unreadable one) under this id. */
-  record (id: string): MessageRecord | null {
+  record(id: string): MessageRecord | null {
     return decodeMessageRecord(id, this.messages.get(id))
   }
 
   /** Every message record, in no particular order (decoded afresh). */
-  records (): MessageRecord[] {
+  records(): MessageRecord[] {
     const out: MessageRecord[] = []
     for (const [id, content] of this.messages.entries()) {
       const m = decodeMessageRecord(id, content)
@@ -99,7 +112,7 @@ export class ChatDoc {
     return out
   }
 
-  setMeta (meta: ChatMeta): void {
+  setMeta(meta: ChatMeta): void {
     this.doc.transact(() => {
       this.meta.set('title', meta.title)
       this.meta.set('createdAt', meta.createdAt)
@@ -107,19 +120,19 @@ export class ChatDoc {
     })
   }
 
-  getMeta (): ChatMeta | null {
+  getMeta(): ChatMeta | null {
     const title = this.meta.get('title')
     if (typeof title !== 'string') return null
     return { title, createdAt: Number(this.meta.get('createdAt') ?? 0), createdBy: String(this.meta.get('createdBy') ?? '') }
   }
 
   /** All messages in display order (a shared array: do not mutate). */
-  ordered (): readonly MessageRecord[] {
+  ordered(): readonly MessageRecord[] {
     this.sorted ??= this.records().sort(compareMessages)
     return this.sorted
   }
 
-  get size (): number {
+  get size(): number {
     if (this.count === null) {
       this.count = 0
       for (const item of this.messages._map.values()) if (!item.deleted) this.count++
@@ -128,12 +141,12 @@ export class ChatDoc {
   }
 
   /** The Yjs item id of a message, as [client, clock]. */
-  itemIdOf (messageId: string): [number, number] | undefined {
+  itemIdOf(messageId: string): [number, number] | undefined {
     const item = this.messages._map.get(messageId)
     return item === undefined || item.deleted ? undefined : [item.id.client, item.id.clock]
   }
 
-  private insertSorted (m: MessageRecord): void {
+  private insertSorted(m: MessageRecord): void {
     const list = this.sorted
     if (list === null) return
     let lo = 0
@@ -147,4 +160,4 @@ export class ChatDoc {
   }
 }
 
-const newestOf = (clocks: Hlc[]): Hlc | null => clocks.length === 0 ? null : clocks.reduce((a, b) => compareHlc(a, b) >= 0 ? a : b)
+const newestOf = (clocks: Hlc[]): Hlc | null => (clocks.length === 0 ? null : clocks.reduce((a, b) => (compareHlc(a, b) >= 0 ? a : b)))

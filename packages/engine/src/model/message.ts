@@ -36,7 +36,7 @@ export type MessageStatus = 'stored' | 'sent'
 export const MAX_MESSAGE_TEXT = 64 * 1024
 
 /** Display order: hybrid logical clock, ties broken by message id; identical on every device. */
-export function compareMessages (a: MessageRecord, b: MessageRecord): number {
+export function compareMessages(a: MessageRecord, b: MessageRecord): number {
   const byClock = compareHlc(a, b)
   if (byClock !== 0) return byClock
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
@@ -51,7 +51,7 @@ const RECORD_V1 = 1
  * (As JSON in a Y.Array, consecutive items of one client were merged by copying the
  * whole run on every append — `ContentAny.mergeWith` — which made a long burst quadratic.)
  */
-export function encodeMessageRecord (r: MessageRecord): Uint8Array {
+export function encodeMessageRecord(r: MessageRecord): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, RECORD_V1)
   // varUint8Array of UTF-8 bytes is exactly varString; a device's author and device ids repeat
@@ -65,7 +65,7 @@ export function encodeMessageRecord (r: MessageRecord): Uint8Array {
 
 const utf8Cache = new Map<string, Uint8Array>()
 const utf8 = new TextEncoder()
-function utf8Of (s: string): Uint8Array {
+function utf8Of(s: string): Uint8Array {
   let bytes = utf8Cache.get(s)
   if (bytes === undefined) {
     if (utf8Cache.size >= 64) utf8Cache.clear()
@@ -76,12 +76,13 @@ function utf8Of (s: string): Uint8Array {
 }
 
 /** Only the clock of a record (its strings skipped, not decoded), or null for anything else. */
-export function decodeMessageClock (content: unknown): Hlc | null {
+export function decodeMessageClock(content: unknown): Hlc | null {
   if (!(content instanceof Uint8Array)) return null
   try {
     const dec = decoding.createDecoder(content)
     if (decoding.readVarUint(dec) !== RECORD_V1) return null
-    for (let i = 0; i < 3; i++) { // author, device, text
+    for (let i = 0; i < 3; i++) {
+      // author, device, text
       const length = decoding.readVarUint(dec)
       dec.pos += length
       if (dec.pos >= content.byteLength) return null
@@ -93,7 +94,7 @@ export function decodeMessageClock (content: unknown): Hlc | null {
 }
 
 /** The record stored under `id` in a chat doc, or null for anything else (a newer version, garbage). */
-export function decodeMessageRecord (id: string, content: unknown): MessageRecord | null {
+export function decodeMessageRecord(id: string, content: unknown): MessageRecord | null {
   if (!(content instanceof Uint8Array)) return null
   try {
     const dec = decoding.createDecoder(content)
@@ -111,6 +112,6 @@ export function decodeMessageRecord (id: string, content: unknown): MessageRecor
   }
 }
 
-export function toMessage (chatId: string, r: MessageRecord, status: MessageStatus): Message {
+export function toMessage(chatId: string, r: MessageRecord, status: MessageStatus): Message {
   return { id: r.id, chatId, author: r.author, device: r.device, text: r.text, timestamp: { wall: r.wall, counter: r.counter }, status }
 }

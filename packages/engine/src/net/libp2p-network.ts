@@ -36,6 +36,7 @@ export interface NetworkOptions {
 }
 
 /** A libp2p component factory: each takes the slice of the node's internals its own type names (hence `any`). */
+// biome-ignore lint/suspicious/noExplicitAny: each factory names its own slice of libp2p's internals
 type Component<T> = (components: any) => T
 
 /**
@@ -72,7 +73,7 @@ export class Libp2pNetwork {
   private stopped = false
   onRelayLink: RelayLinkHandler = () => {}
 
-  private constructor (
+  private constructor(
     private readonly node: Libp2p,
     private readonly options: NetworkOptions,
     private readonly runtime: Runtime,
@@ -80,7 +81,7 @@ export class Libp2pNetwork {
     private readonly isConnected: (peerId: string) => boolean
   ) {}
 
-  static async create (
+  static async create(
     privateKey: PrivateKey,
     options: NetworkOptions,
     runtime: Runtime,
@@ -109,52 +110,71 @@ export class Libp2pNetwork {
     // discovery can fire during start(): listen first
     node.addEventListener('peer:discovery', evt => {
       const id = evt.detail.id.toString()
-      net.remember(id, evt.detail.multiaddrs.map(a => a.encapsulate(`/p2p/${id}`)))
+      net.remember(
+        id,
+        evt.detail.multiaddrs.map(a => a.encapsulate(`/p2p/${id}`))
+      )
     })
     return net
   }
 
-  get peerId (): PeerId { return this.node.peerId }
+  get peerId(): PeerId {
+    return this.node.peerId
+  }
 
-  multiaddrs (): string[] { return this.node.getMultiaddrs().map(a => a.toString()) }
+  multiaddrs(): string[] {
+    return this.node.getMultiaddrs().map(a => a.toString())
+  }
 
-  async start (): Promise<void> {
-    await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
-      this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound', circuitRelayOf(connection.remoteAddr)))
-    }, { runOnLimitedConnection: true })
+  async start(): Promise<void> {
+    await this.node.handle(
+      SYNC_PROTOCOL,
+      (stream, connection) => {
+        this.onLink(new StreamLink(stream, connection.remotePeer.toString(), 'inbound', circuitRelayOf(connection.remoteAddr)))
+      },
+      { runOnLimitedConnection: true }
+    )
     await this.node.start()
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
     this.connectRelays()
   }
 
   /** The relay accepted this device (welcome): reset its backoff. A refused device keeps backing off. */
-  relayFound (relayId: string): void {
+  relayFound(relayId: string): void {
     const r = this.relays.get(relayId)
     if (r !== undefined) r.attempt = 0
   }
 
   /** Relay peer ids, as configured. */
-  relayIds (): string[] { return [...this.relays.keys()] }
+  relayIds(): string[] {
+    return [...this.relays.keys()]
+  }
 
   /** Opens a /tandem/store stream to every relay that has none (after an account appears, say). */
-  connectRelays (): void {
+  connectRelays(): void {
     for (const id of this.relays.keys()) void this.connectRelay(id)
   }
 
   /** Reaches a device through every relay's circuit (its peer id comes from the device list). */
-  addPeerViaRelays (peerId: string): void {
+  addPeerViaRelays(peerId: string): void {
     if (peerId === this.node.peerId.toString()) return
     for (const relay of this.relays.values()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
   }
 
-  private async connectRelay (relayId: string): Promise<void> {
+  private async connectRelay(relayId: string): Promise<void> {
     const r = this.relays.get(relayId)
     if (r === undefined || r.dialing || this.stopped || (r.stream != null && r.stream.status === 'open')) return
-    if (r.timer !== null) { this.runtime.clearTimeout(r.timer); r.timer = null }
+    if (r.timer !== null) {
+      this.runtime.clearTimeout(r.timer)
+      r.timer = null
+    }
     r.dialing = true
     try {
       const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      if (this.stopped) { stream.abort(new Error('network stopped')); return }
+      if (this.stopped) {
+        stream.abort(new Error('network stopped'))
+        return
+      }
       r.stream = stream
       stream.addEventListener('close', () => {
         if (r.stream !== stream) return // superseded: the live stream's own close redials
@@ -169,14 +189,14 @@ export class Libp2pNetwork {
     }
   }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true
     for (const p of [...this.known.values(), ...this.relays.values()]) if (p.timer !== null) this.runtime.clearTimeout(p.timer)
     await this.node.stop()
   }
 
   /** Dials a device now and keeps it connected from then on. */
-  addPeer (address: string): void {
+  addPeer(address: string): void {
     const ma = multiaddr(address)
     const id = peerIdOf(ma)
     peerIdFromString(id) // validates
@@ -184,30 +204,30 @@ export class Libp2pNetwork {
   }
 
   /** A session with this peer ended: try again after a backoff. */
-  peerLost (peerId: string): void {
+  peerLost(peerId: string): void {
     const p = this.known.get(peerId)
     if (p !== undefined) this.schedule(p, () => this.connect(peerId))
   }
 
   /** A session with this peer opened: reset its backoff. */
-  peerFound (peerId: string): void {
+  peerFound(peerId: string): void {
     const p = this.known.get(peerId)
     if (p !== undefined) p.attempt = 0
   }
 
   /** Stops redialing a peer that was refused (bad certificate, other account). */
-  forget (peerId: string): void {
+  forget(peerId: string): void {
     const p = this.known.get(peerId)
     if (p?.timer != null) this.runtime.clearTimeout(p.timer)
     this.known.delete(peerId)
   }
 
   /** Retries every known peer now (an account was just created or joined). */
-  redialAll (): void {
+  redialAll(): void {
     for (const id of this.known.keys()) void this.connect(id)
   }
 
-  private remember (peerId: string, addrs: Multiaddr[]): void {
+  private remember(peerId: string, addrs: Multiaddr[]): void {
     if (peerId === this.node.peerId.toString()) return
     const p = this.known.get(peerId)
     if (p === undefined) {
@@ -219,15 +239,21 @@ export class Libp2pNetwork {
     void this.connect(peerId)
   }
 
-  private async connect (peerId: string): Promise<void> {
+  private async connect(peerId: string): Promise<void> {
     const p = this.known.get(peerId)
     if (p === undefined || p.dialing || this.stopped || this.isConnected(peerId)) return
-    if (p.timer !== null) { this.runtime.clearTimeout(p.timer); p.timer = null }
+    if (p.timer !== null) {
+      this.runtime.clearTimeout(p.timer)
+      p.timer = null
+    }
     p.dialing = true
     try {
       const connection = await this.node.dial(p.addrs, { signal: AbortSignal.timeout(10_000) })
       const stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true })
-      if (this.stopped) { stream.abort(new Error('network stopped')); return }
+      if (this.stopped) {
+        stream.abort(new Error('network stopped'))
+        return
+      }
       this.onLink(new StreamLink(stream, peerId, 'outbound', circuitRelayOf(connection.remoteAddr)))
     } catch {
       this.schedule(p, () => this.connect(peerId))
@@ -236,19 +262,25 @@ export class Libp2pNetwork {
     }
   }
 
-  private schedule (p: KnownPeer, retry: () => Promise<void>): void {
+  private schedule(p: KnownPeer, retry: () => Promise<void>): void {
     if (this.stopped || p.timer !== null) return
     const initial = this.options.backoff?.initialMs ?? 250
     const max = this.options.backoff?.maxMs ?? 30_000
     const base = Math.min(max, initial * 2 ** Math.min(p.attempt, 20))
-    const jitter = 0.5 + (this.runtime.randomBytes(1)[0]! / 255) // 0.5×–1.5×
+    const jitter = 0.5 + this.runtime.randomBytes(1)[0]! / 255 // 0.5×–1.5×
     p.attempt++
-    p.timer = this.runtime.setTimeout(() => { p.timer = null; void retry() }, Math.round(base * jitter))
+    p.timer = this.runtime.setTimeout(
+      () => {
+        p.timer = null
+        void retry()
+      },
+      Math.round(base * jitter)
+    )
   }
 }
 
 /** The platform's dial rule, and with `directDial: false`, only relays and circuits through them. */
-function gaterFor (options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
+function gaterFor(options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
   const direct = options.directDial !== false
   const denyDial = platform.denyDial
   if (direct && denyDial === undefined) return undefined
@@ -261,14 +293,14 @@ function gaterFor (options: NetworkOptions, relayIds: Set<string>, platform: Lib
 }
 
 /** The relay of a circuit address (`…/p2p/<relay>/p2p-circuit/p2p/<peer>`), undefined for a direct one. */
-function circuitRelayOf (ma: Multiaddr): string | undefined {
+function circuitRelayOf(ma: Multiaddr): string | undefined {
   const parts = ma.getComponents()
   const circuit = parts.findIndex(c => c.name === 'p2p-circuit')
   if (circuit < 0) return undefined
   return parts.slice(0, circuit).findLast(c => c.name === 'p2p')?.value
 }
 
-function peerIdOf (ma: Multiaddr): string {
+function peerIdOf(ma: Multiaddr): string {
   const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
   if (id === undefined) throw new TypeError(`multiaddr ${ma.toString()} has no /p2p/<peer id>`)
   return id

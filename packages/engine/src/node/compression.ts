@@ -1,8 +1,5 @@
 import { promisify } from 'node:util'
-import {
-  brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, inflateRaw, inflateRawSync,
-  type BrotliOptions, type ZlibOptions
-} from 'node:zlib'
+import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, inflateRaw, inflateRawSync, type BrotliOptions, type ZlibOptions } from 'node:zlib'
 import { BlobEncoding, UnsupportedVersionError } from '@tandem/protocol'
 import type { Compression } from '../platform/compression.js'
 
@@ -19,7 +16,7 @@ const OFF_THREAD_BYTES = 64 * 1024
  * A big blob (a snapshot of a long chat, off the loop): quality 4 is ~10 % smaller, and
  * 5+ gains ~4 % more for twice the time.
  */
-const qualityFor = (bytes: number): number => bytes > 1024 * 1024 ? 4 : 2
+const qualityFor = (bytes: number): number => (bytes > 1024 * 1024 ? 4 : 2)
 
 const brotliAsync = promisify<Uint8Array, BrotliOptions, Buffer>(brotliCompress)
 const unbrotliAsync = promisify<Uint8Array, BrotliOptions, Buffer>(brotliDecompress)
@@ -30,17 +27,20 @@ const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
 /** Node's zlib: writes brotli, reads brotli and raw DEFLATE (what browser devices write). */
 export const nodeCompression: Compression = {
   encoding: BlobEncoding.Brotli,
-  async compress (data) {
+  async compress(data) {
     const options: BrotliOptions = { params: { [constants.BROTLI_PARAM_QUALITY]: qualityFor(data.byteLength), [constants.BROTLI_PARAM_SIZE_HINT]: data.byteLength } }
     return view(data.byteLength > OFF_THREAD_BYTES ? await brotliAsync(data, options) : brotliCompressSync(data, options))
   },
-  async decompress (encoding, data, maxBytes) {
+  async decompress(encoding, data, maxBytes) {
     const big = data.byteLength > OFF_THREAD_BYTES
     const options = { maxOutputLength: maxBytes }
     switch (encoding) {
-      case BlobEncoding.Brotli: return view(big ? await unbrotliAsync(data, options) : brotliDecompressSync(data, options))
-      case BlobEncoding.DeflateRaw: return view(big ? await inflateRawAsync(data, options) : inflateRawSync(data, options))
-      default: throw new UnsupportedVersionError(`blob encoding ${encoding} is not supported`)
+      case BlobEncoding.Brotli:
+        return view(big ? await unbrotliAsync(data, options) : brotliDecompressSync(data, options))
+      case BlobEncoding.DeflateRaw:
+        return view(big ? await inflateRawAsync(data, options) : inflateRawSync(data, options))
+      default:
+        throw new UnsupportedVersionError(`blob encoding ${encoding} is not supported`)
     }
   }
 }

@@ -30,13 +30,13 @@ export const nodePlatform: Platform = {
 }
 
 /** Opens (or creates) a device's engine on a data directory or an injected store. */
-export async function createEngine (options: EngineOptions): Promise<Engine> {
+export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
-  const store = options.store ?? await openLevel(options.dataDir)
+  const store = options.store ?? (await openLevel(options.dataDir))
   return await Engine.open(store, nodePlatform, options)
 }
 
-async function openLevel (dataDir: string | undefined): Promise<KeyValueStore> {
+async function openLevel(dataDir: string | undefined): Promise<KeyValueStore> {
   if (typeof dataDir !== 'string') throw new InvalidArgumentError('either dataDir or store is required')
   await mkdir(dataDir, { recursive: true })
   return new ClassicLevel<string, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' })

@@ -16,16 +16,16 @@ export interface DecodedBlob {
  * does not make it smaller, with the clocks it reaches in the header. Reads every encoding.
  */
 export class BlobCodec {
-  constructor (private readonly compression: Compression) {}
+  constructor(private readonly compression: Compression) {}
 
-  async encode (update: Uint8Array, reach: StateVector): Promise<Uint8Array> {
+  async encode(update: Uint8Array, reach: StateVector): Promise<Uint8Array> {
     const packed = await this.compression.compress(update)
     const compressed = packed.byteLength + 1 < update.byteLength
     return encodeBlobEnvelope({ encoding: compressed ? this.compression.encoding : BlobEncoding.Raw, reach: encodeSv(reach), payload: compressed ? packed : update })
   }
 
   /** The Yjs update inside a relay blob. Throws a typed error for an unknown encoding or bad bytes. */
-  async decode (blob: Uint8Array, maxBytes = MAX_INFLATED_BLOB_BYTES): Promise<DecodedBlob> {
+  async decode(blob: Uint8Array, maxBytes = MAX_INFLATED_BLOB_BYTES): Promise<DecodedBlob> {
     const { encoding, reach: reachBytes, payload } = decodeBlobEnvelope(blob)
     let reach: StateVector
     try {

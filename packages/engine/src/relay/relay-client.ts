@@ -76,80 +76,114 @@ export class RelayClient {
   /** What the connection hands the frames it gets to. */
   private readonly handler: RelayConnectionHandler
 
-  constructor (
+  constructor(
     readonly relayId: string,
     readonly host: RelayClientHost,
     private readonly state: RelayState,
     runtime: Runtime,
     private readonly events: RelayClientEvents
   ) {
-    const connection = (): RelayConnection | null => this.isConnected ? this.conn : null
+    const connection = (): RelayConnection | null => (this.isConnected ? this.conn : null)
     this.saver = new RelayStateSaver(state, runtime, events)
     this.uploader = new RelayUploader(host, state, this.saver, runtime, connection, events)
     this.reader = new RelayReader(relayId, host, state, this.saver, connection, {
-      onProgress: progress => { events.onProgress(progress) },
-      onLive: (relay, live) => { events.onLive(relay, live) },
-      onError: error => { events.onError(error) },
-      onAdvanced: docId => { this.uploader.snapshotIfDue(docId) }
+      onProgress: progress => {
+        events.onProgress(progress)
+      },
+      onLive: (relay, live) => {
+        events.onLive(relay, live)
+      },
+      onError: error => {
+        events.onError(error)
+      },
+      onAdvanced: docId => {
+        this.uploader.snapshotIfDue(docId)
+      }
     })
     const { reader, uploader } = this
     this.handler = {
       certificate: () => host.certificate,
       deviceList: () => host.deviceList(),
       opened: (conn, relayList) => this.connected(conn, relayList),
-      closed: (conn, error) => { this.connectionClosed(conn, error) },
-      failed: error => { events.onError(error) },
-      backlog: (docId, head, entries, bytes) => { reader.backlog(docId, head, entries, bytes) },
-      caughtUp: docId => { reader.caughtUp(docId) },
+      closed: (conn, error) => {
+        this.connectionClosed(conn, error)
+      },
+      failed: error => {
+        events.onError(error)
+      },
+      backlog: (docId, head, entries, bytes) => {
+        reader.backlog(docId, head, entries, bytes)
+      },
+      caughtUp: docId => {
+        reader.caughtUp(docId)
+      },
       received: (docId, seq, blob) => reader.received(docId, seq, blob),
       live: (docId, liveId, blob) => reader.live(docId, liveId, blob),
       committed: (docId, seq, liveId) => reader.committed(docId, seq, liveId),
       acked: (docId, uploadId, seq, tail) => uploader.acked(docId, uploadId, seq, tail),
-      docError: (conn, docId, uploadId, error) => { this.docError(conn, docId, uploadId, error) },
-      ephemeral: (docId, from, payload) => { events.onEphemeral(docId, from, payload) }
+      docError: (conn, docId, uploadId, error) => {
+        this.docError(conn, docId, uploadId, error)
+      },
+      ephemeral: (docId, from, payload) => {
+        events.onEphemeral(docId, from, payload)
+      }
     }
   }
 
   /** Origin of the updates this client applies: never uploaded back to the relay. */
-  get origin (): RelayOrigin { return this.reader.origin }
+  get origin(): RelayOrigin {
+    return this.reader.origin
+  }
 
-  async load (): Promise<void> {
+  async load(): Promise<void> {
     this.uploader.loaded(await this.state.load())
   }
 
-  get isConnected (): boolean { return this.conn?.isOpen === true }
+  get isConnected(): boolean {
+    return this.conn?.isOpen === true
+  }
 
   /** Blobs still waiting for the relay's ack. */
-  get pending (): number { return this.uploader.pending }
+  get pending(): number {
+    return this.uploader.pending
+  }
 
   /**
    * The relay has this doc subscribed and caught up for us: it is live for the doc, so
    * what we upload reaches its other subscribers at once.
    */
-  carries (docId: string): boolean { return this.reader.carries(docId) }
+  carries(docId: string): boolean {
+    return this.reader.carries(docId)
+  }
 
   /**
    * Every doc we keep on the relay is subscribed and caught up: what other devices upload
    * reaches us at once. (Listed in our `peers` frames only then: a device still catching up
    * gets no live blobs, and a peer that left its writes to the relay would leave us waiting.)
    */
-  get isLive (): boolean { return this.reader.isLive }
+  get isLive(): boolean {
+    return this.reader.isLive
+  }
 
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
-  ackedSv (docId: string): StateVector { return this.state.doc(docId).ackedDurable }
+  ackedSv(docId: string): StateVector {
+    return this.state.doc(docId).ackedDurable
+  }
 
   /** Resolves once nothing of ours is on its way to the relay (see RelayUploader.settle). */
-  settle (timeoutMs: number): Promise<void> { return this.uploader.settle(timeoutMs) }
+  settle(timeoutMs: number): Promise<void> {
+    return this.uploader.settle(timeoutMs)
+  }
 
   /** A new /tandem/store stream to this relay (the network redials after a drop). */
-  addLink (link: Link): void {
+  addLink(link: Link): void {
     this.conn?.close()
     const conn = new RelayConnection(link, this.handler)
     this.conn = conn
     conn.start()
   }
 
-  stop (): void {
+  stop(): void {
     this.stopped = true
     this.uploader.stop()
     this.saver.stop()
@@ -157,7 +191,7 @@ export class RelayClient {
   }
 
   /** A doc opened locally: subscribe to it and upload what the relay lacks. */
-  docOpened (docId: string): void {
+  docOpened(docId: string): void {
     if (this.isConnected) this.reader.subscribe(this.conn!, docId)
     this.uploader.scheduleFlush(docId)
     this.uploader.scheduleGrace(docId)
@@ -167,17 +201,17 @@ export class RelayClient {
    * A doc changed: our own writes go up at the end of the burst (coalesced); what a peer
    * wrote goes up after a grace period, and only the part the relay still lacks then.
    */
-  docUpdated (docId: string, source: ChangeSource, update: Uint8Array, transaction?: Y.Transaction): void {
+  docUpdated(docId: string, source: ChangeSource, update: Uint8Array, transaction?: Y.Transaction): void {
     if (source === 'local') this.uploader.ownWrite(docId, update, transaction)
     else if (source === 'peer') this.uploader.scheduleGrace(docId)
   }
 
   /** Pushes a device list (after a revocation, say) to the relay now. */
-  pushDeviceList (list: SignedDeviceList): void {
+  pushDeviceList(list: SignedDeviceList): void {
     if (this.isConnected) void this.conn!.send({ type: 'device-list', list })
   }
 
-  private async connected (conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void> {
+  private async connected(conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void> {
     const successor = this.host.mergeDeviceList(relayList)
     if (successor !== null) void conn.send({ type: 'device-list', list: successor })
     this.reader.connected()
@@ -190,7 +224,7 @@ export class RelayClient {
     this.events.onConnection(this.relayId, true)
   }
 
-  private connectionClosed (conn: RelayConnection, error?: Error): void {
+  private connectionClosed(conn: RelayConnection, error?: Error): void {
     if (this.conn !== conn) return
     this.conn = null
     this.uploader.disconnected()
@@ -198,7 +232,7 @@ export class RelayClient {
     if (!this.stopped) this.events.onConnection(this.relayId, false, error)
   }
 
-  private docError (conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
+  private docError(conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
     this.uploader.refused(uploadId)
     if (uploadId === 0) this.reader.refused(docId)
     this.events.onError(error)

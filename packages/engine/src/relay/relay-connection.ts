@@ -1,6 +1,14 @@
 import {
-  MalformedFrameError, STORE_PROTOCOL_VERSION, chunkPayload, decodeStoreFrame, encodeStoreFrame,
-  errorFromWire, type DeviceCertificate, type SignedDeviceList, type StoreFrame, type TandemError
+  MalformedFrameError,
+  STORE_PROTOCOL_VERSION,
+  chunkPayload,
+  decodeStoreFrame,
+  encodeStoreFrame,
+  errorFromWire,
+  type DeviceCertificate,
+  type SignedDeviceList,
+  type StoreFrame,
+  type TandemError
 } from '@tandem/protocol'
 import type { LogSize } from '@tandem/storage'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
@@ -43,37 +51,48 @@ export class RelayConnection {
   private readonly receiving = new Map<string, string>()
   private readonly framed: FramedSession<StoreFrame>
 
-  constructor (readonly link: Link, private readonly client: RelayConnectionHandler) {
+  constructor(
+    readonly link: Link,
+    private readonly client: RelayConnectionHandler
+  ) {
     this.framed = new FramedSession(link, STORE_FRAMES, {
       handle: frame => this.handle(frame),
-      failed: error => { this.client.failed(error) },
-      closed: error => { this.client.closed(this, error) }
+      failed: error => {
+        this.client.failed(error)
+      },
+      closed: error => {
+        this.client.closed(this, error)
+      }
     })
   }
 
-  get isOpen (): boolean { return this.open && !this.framed.isClosed }
+  get isOpen(): boolean {
+    return this.open && !this.framed.isClosed
+  }
 
-  start (): void {
+  start(): void {
     this.framed.start()
     void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.certificate(), deviceList: this.client.deviceList() })
   }
 
-  send (frame: StoreFrame): Promise<void> { return this.framed.send(frame) }
+  send(frame: StoreFrame): Promise<void> {
+    return this.framed.send(frame)
+  }
 
   /** Sends one blob as append (or snapshot) chunks, in order. */
-  upload (docId: string, uploadId: number, blob: Uint8Array, covers?: number): void {
+  upload(docId: string, uploadId: number, blob: Uint8Array, covers?: number): void {
     const chunks = chunkPayload(blob)
     chunks.forEach((chunk, i) => {
       const final = i === chunks.length - 1
-      void this.send(covers === undefined
-        ? { type: 'append', docId, uploadId, final, chunk }
-        : { type: 'snapshot', docId, uploadId, covers, final, chunk })
+      void this.send(covers === undefined ? { type: 'append', docId, uploadId, final, chunk } : { type: 'snapshot', docId, uploadId, covers, final, chunk })
     })
   }
 
-  close (error?: TandemError): void { this.framed.close(error) }
+  close(error?: TandemError): void {
+    this.framed.close(error)
+  }
 
-  private async handle (frame: StoreFrame): Promise<void> {
+  private async handle(frame: StoreFrame): Promise<void> {
     if (!this.open) {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'welcome') throw new MalformedFrameError(`expected welcome, got ${frame.type}`)
@@ -89,7 +108,10 @@ export class RelayConnection {
         const previous = this.receiving.get(frame.docId)
         if (previous !== undefined && previous !== key) this.reassembler.discard(previous)
         const blob = this.reassembler.add(key, frame.chunk, frame.final)
-        if (blob === null) { this.receiving.set(frame.docId, key); return }
+        if (blob === null) {
+          this.receiving.set(frame.docId, key)
+          return
+        }
         this.receiving.delete(frame.docId)
         await this.client.received(frame.docId, seq, blob)
         return

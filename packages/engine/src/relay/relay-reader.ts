@@ -19,7 +19,14 @@ export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' 
 }
 
 /** How far the backfill of one subscribed doc has come. */
-interface DocProgress { head: number; entries: number; bytes: number; entriesDone: number; bytesDone: number; caughtUp: boolean }
+interface DocProgress {
+  head: number
+  entries: number
+  bytes: number
+  entriesDone: number
+  bytesDone: number
+  caughtUp: boolean
+}
 
 /**
  * The reading half of a relay client: subscribes to each doc since its cursor, applies
@@ -38,7 +45,7 @@ export class RelayReader {
   private readonly subscribing = new Set<string>()
   private wasLive = false
 
-  constructor (
+  constructor(
     private readonly relayId: string,
     private readonly host: RelayReaderHost,
     private readonly state: RelayState,
@@ -51,28 +58,30 @@ export class RelayReader {
   }
 
   /** The relay is live for this doc (subscribed and caught up): what we upload reaches its other subscribers at once. */
-  carries (docId: string): boolean { return this.connection() !== null && this.progress.get(docId)?.caughtUp === true }
+  carries(docId: string): boolean {
+    return this.connection() !== null && this.progress.get(docId)?.caughtUp === true
+  }
 
   /** Every doc we keep on the relay is subscribed and caught up: what other devices upload reaches us at once. */
-  get isLive (): boolean {
+  get isLive(): boolean {
     if (this.connection() === null || this.subscribing.size > 0) return false
     for (const p of this.progress.values()) if (!p.caughtUp) return false
     return true
   }
 
   /** A new connection: nothing is subscribed on it yet. */
-  connected (): void {
+  connected(): void {
     this.progress.clear()
     this.liveReach.clear()
     this.subscribing.clear()
   }
 
-  disconnected (): void {
+  disconnected(): void {
     this.wasLive = false // the connection's loss is news enough (onConnection)
   }
 
   /** Subscribes to a doc since our cursor (with the membership record it is served under). */
-  subscribe (conn: RelayConnection, docId: string): void {
+  subscribe(conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
     if (record !== null) void conn.send({ type: 'membership', record })
     this.subscribing.add(docId)
@@ -82,25 +91,30 @@ export class RelayReader {
   }
 
   /** The relay refused a subscription: that doc is not kept on this relay (not live, and not waited for). */
-  refused (docId: string): void {
+  refused(docId: string): void {
     if (this.subscribing.delete(docId)) this.checkLive()
   }
 
-  backlog (docId: string, head: number, entries: number, bytes: number): void {
+  backlog(docId: string, head: number, entries: number, bytes: number): void {
     this.subscribing.delete(docId)
     this.progress.set(docId, { head, entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
     this.emitProgress()
     this.checkLive()
   }
 
-  caughtUp (docId: string): void {
+  caughtUp(docId: string): void {
     const p = this.progress.get(docId)
-    if (p !== undefined && !p.caughtUp) { p.caughtUp = true; p.entriesDone = p.entries; p.bytesDone = p.bytes; this.emitProgress() }
+    if (p !== undefined && !p.caughtUp) {
+      p.caughtUp = true
+      p.entriesDone = p.entries
+      p.bytesDone = p.bytes
+      this.emitProgress()
+    }
     this.checkLive()
   }
 
   /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
-  async received (docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
+  async received(docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
     const doc = await this.host.open(docId)
     const opened = blob === null ? null : await this.open(docId, seq, blob)
     if (opened !== null) this.applyBlob(docId, doc, seq, opened)
@@ -112,19 +126,22 @@ export class RelayReader {
    * while the cursor and "sent" wait for the notice that names its entry — a relay that crashes
    * first never stores it, and its uploader sends it again.
    */
-  async live (docId: string, liveId: number, blob: Uint8Array): Promise<void> {
-    const doc = this.host.get(docId) ?? await this.host.open(docId)
+  async live(docId: string, liveId: number, blob: Uint8Array): Promise<void> {
+    const doc = this.host.get(docId) ?? (await this.host.open(docId))
     const opened = await this.open(docId, 0, blob)
     if (opened === null) return
     this.applyBlob(docId, doc, 0, opened)
     let pending = this.liveReach.get(docId)
-    if (pending === undefined) { pending = new Map(); this.liveReach.set(docId, pending) }
+    if (pending === undefined) {
+      pending = new Map()
+      this.liveReach.set(docId, pending)
+    }
     if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
     pending.set(liveId, opened.reach)
   }
 
   /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes. */
-  async committed (docId: string, seq: number, liveId: number): Promise<void> {
+  async committed(docId: string, seq: number, liveId: number): Promise<void> {
     const doc = await this.host.open(docId)
     const pending = this.liveReach.get(docId)
     const reach = pending?.get(liveId) ?? null
@@ -132,14 +149,14 @@ export class RelayReader {
     this.advance(docId, doc, seq, reach, 0)
   }
 
-  private checkLive (): void {
+  private checkLive(): void {
     const live = this.isLive
     if (live === this.wasLive) return
     this.wasLive = live
     this.events.onLive(this.relayId, live)
   }
 
-  private applyBlob (docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob): void {
+  private applyBlob(docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob): void {
     try {
       this.host.apply(docId, doc, opened.update, this.origin)
     } catch (err) {
@@ -148,7 +165,7 @@ export class RelayReader {
   }
 
   /** Entry `seq` is in hand; `reach` (from its blob's header) is what the relay now holds, when known. */
-  private advance (docId: string, doc: Y.Doc, seq: number, reach: StateVector | null, bytes: number): void {
+  private advance(docId: string, doc: Y.Doc, seq: number, reach: StateVector | null, bytes: number): void {
     const st = this.state.doc(docId)
     let ackedNow = false
     if (reach !== null) {
@@ -174,7 +191,7 @@ export class RelayReader {
   }
 
   /** The update inside a relay blob, or null (reported) if this device cannot read it. */
-  private async open (docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
+  private async open(docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
     try {
       return await this.host.codec.decode(blob)
     } catch (err) {
@@ -184,10 +201,17 @@ export class RelayReader {
     }
   }
 
-  private emitProgress (): void {
-    let entriesDone = 0; let entriesTotal = 0; let bytesDone = 0; let bytesTotal = 0; let caughtUp = true
+  private emitProgress(): void {
+    let entriesDone = 0
+    let entriesTotal = 0
+    let bytesDone = 0
+    let bytesTotal = 0
+    let caughtUp = true
     for (const p of this.progress.values()) {
-      entriesDone += p.entriesDone; entriesTotal += p.entries; bytesDone += p.bytesDone; bytesTotal += p.bytes
+      entriesDone += p.entriesDone
+      entriesTotal += p.entries
+      bytesDone += p.bytesDone
+      bytesTotal += p.bytes
       caughtUp &&= p.caughtUp
     }
     this.events.onProgress({ relay: this.relayId, entriesDone, entriesTotal, bytesDone, bytesTotal, caughtUp })

@@ -31,10 +31,16 @@ export class RelayStateSaver {
   private readonly cursorTimers = new Map<string, unknown>()
   private stopped = false
 
-  constructor (private readonly state: RelayState, private readonly runtime: Runtime, private readonly events: RelayStateSaverEvents) {}
+  constructor(
+    private readonly state: RelayState,
+    private readonly runtime: Runtime,
+    private readonly events: RelayStateSaverEvents
+  ) {}
 
   /** The doc's `acked` grew: the next save that takes it to disk reports it. */
-  ackGrew (docId: string): void { this.ackUnreported.add(docId) }
+  ackGrew(docId: string): void {
+    this.ackUnreported.add(docId)
+  }
 
   /**
    * Persists a doc's cursor and state vectors without holding up the next blob: one save
@@ -42,9 +48,12 @@ export class RelayStateSaver {
    * blobs waited for a disk write per blob). "Sent" is reported only once the state that
    * says so is on disk: it never goes back.
    */
-  saveSoon (docId: string): void {
+  saveSoon(docId: string): void {
     const running = this.saving.get(docId)
-    if (running !== undefined) { running.dirty = true; return }
+    if (running !== undefined) {
+      running.dirty = true
+      return
+    }
     const run = { dirty: true }
     this.saving.set(docId, run)
     void (async () => {
@@ -64,25 +73,34 @@ export class RelayStateSaver {
   }
 
   /** Saves a doc's relay state (and outbox changes); a cursor waiting for its timer goes along. */
-  persist (docId: string, add?: OutboxEntry[], remove?: OutboxEntry[]): Promise<void> {
+  persist(docId: string, add?: OutboxEntry[], remove?: OutboxEntry[]): Promise<void> {
     const timer = this.cursorTimers.get(docId)
-    if (timer !== undefined) { this.runtime.clearTimeout(timer); this.cursorTimers.delete(docId) }
+    if (timer !== undefined) {
+      this.runtime.clearTimeout(timer)
+      this.cursorTimers.delete(docId)
+    }
     return this.state.save(docId, add, remove)
   }
 
   /** A cursor-only change: saved with the next save of the doc, or after {@link CURSOR_SAVE_MS}. */
-  saveLater (docId: string): void {
+  saveLater(docId: string): void {
     // a save under way takes it along; a stopped client saves it now
-    if (this.stopped || this.saving.has(docId)) { this.saveSoon(docId); return }
-    if (this.cursorTimers.has(docId)) return
-    this.cursorTimers.set(docId, this.runtime.setTimeout(() => {
-      this.cursorTimers.delete(docId)
+    if (this.stopped || this.saving.has(docId)) {
       this.saveSoon(docId)
-    }, CURSOR_SAVE_MS))
+      return
+    }
+    if (this.cursorTimers.has(docId)) return
+    this.cursorTimers.set(
+      docId,
+      this.runtime.setTimeout(() => {
+        this.cursorTimers.delete(docId)
+        this.saveSoon(docId)
+      }, CURSOR_SAVE_MS)
+    )
   }
 
   /** From now on every change is saved at once; cursors still waiting go to disk now (the store drains its queue before it closes). */
-  stop (): void {
+  stop(): void {
     this.stopped = true
     for (const docId of [...this.cursorTimers.keys()]) this.saveSoon(docId)
   }

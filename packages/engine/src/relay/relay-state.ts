@@ -37,9 +37,12 @@ const outName = (relay: string, docId: string, id: number): string => `${outPref
 export class RelayState {
   private readonly docs = new Map<string, DocRelayState>()
 
-  constructor (private readonly store: DocStore, readonly relayId: string) {}
+  constructor(
+    private readonly store: DocStore,
+    readonly relayId: string
+  ) {}
 
-  async load (): Promise<OutboxEntry[]> {
+  async load(): Promise<OutboxEntry[]> {
     for (const [name, value] of await this.store.metaEntries(`relay/${this.relayId}/doc/`)) {
       this.docs.set(name.slice(`relay/${this.relayId}/doc/`.length), decodeDocState(value))
     }
@@ -52,7 +55,7 @@ export class RelayState {
     return outbox
   }
 
-  doc (docId: string): DocRelayState {
+  doc(docId: string): DocRelayState {
     let s = this.docs.get(docId)
     if (s === undefined) {
       s = { cursor: 0, uploaded: new Map(), acked: new Map(), ackedDurable: new Map() }
@@ -65,7 +68,7 @@ export class RelayState {
    * Persists a doc's state, plus outbox additions and removals, atomically. Once on disk,
    * what `acked` held at the call becomes `ackedDurable`: a status never outruns the disk.
    */
-  async save (docId: string, add: OutboxEntry[] = [], remove: OutboxEntry[] = []): Promise<void> {
+  async save(docId: string, add: OutboxEntry[] = [], remove: OutboxEntry[] = []): Promise<void> {
     const st = this.doc(docId)
     const acked = new Map(st.acked)
     const changes: Array<[string, Uint8Array | null]> = [[docName(this.relayId, docId), encodeDocState(st)]]
@@ -76,7 +79,7 @@ export class RelayState {
   }
 }
 
-function encodeDocState (s: DocRelayState): Uint8Array {
+function encodeDocState(s: DocRelayState): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, s.cursor)
   encoding.writeVarUint8Array(enc, encodeSv(s.uploaded))
@@ -84,7 +87,7 @@ function encodeDocState (s: DocRelayState): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-function decodeDocState (bytes: Uint8Array): DocRelayState {
+function decodeDocState(bytes: Uint8Array): DocRelayState {
   try {
     const dec = decoding.createDecoder(bytes)
     const cursor = decoding.readVarUint(dec)
@@ -96,14 +99,14 @@ function decodeDocState (bytes: Uint8Array): DocRelayState {
   }
 }
 
-function encodeOutbox (e: OutboxEntry): Uint8Array {
+function encodeOutbox(e: OutboxEntry): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint8Array(enc, encodeSv(e.sv))
   encoding.writeVarUint8Array(enc, e.blob)
   return encoding.toUint8Array(enc)
 }
 
-function decodeOutbox (uploadId: number, docId: string, bytes: Uint8Array): OutboxEntry {
+function decodeOutbox(uploadId: number, docId: string, bytes: Uint8Array): OutboxEntry {
   try {
     const dec = decoding.createDecoder(bytes)
     return { uploadId, docId, sv: decodeSv(decoding.readVarUint8Array(dec)), blob: decoding.readVarUint8Array(dec) }

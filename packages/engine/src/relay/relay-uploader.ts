@@ -39,17 +39,22 @@ export class RelayUploader {
    * to the other devices the moment it arrives); the rest of the burst at its end. A flush
    * under way would only queue it: then the whole burst goes at its end.
    */
-  private readonly ownWrites = new BurstBatcher<string, null>(fn => { this.runtime.defer(fn) }, {
-    now: docId => {
-      if (this.flushesRunning > 0) return false
-      void this.flush(docId, false).catch(this.report)
+  private readonly ownWrites = new BurstBatcher<string, null>(
+    fn => {
+      this.runtime.defer(fn)
     },
-    end: (docId, _, firstWentNow) => {
-      if (this.stopped) return
-      // (a flush with nothing collected would cut the whole doc to find nothing)
-      if (!firstWentNow || this.cutter.has(docId)) void this.flush(docId, false).catch(this.report)
+    {
+      now: docId => {
+        if (this.flushesRunning > 0) return false
+        void this.flush(docId, false).catch(this.report)
+      },
+      end: (docId, _, firstWentNow) => {
+        if (this.stopped) return
+        // (a flush with nothing collected would cut the whole doc to find nothing)
+        if (!firstWentNow || this.cutter.has(docId)) void this.flush(docId, false).catch(this.report)
+      }
     }
-  })
+  )
 
   /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
   private readonly graceTimers = new Map<string, unknown>()
@@ -59,9 +64,11 @@ export class RelayUploader {
   private stopped = false
   /** Callers of {@link settle} waiting. */
   private readonly settleWaiters = new Set<() => void>()
-  private readonly report = (err: unknown): void => { this.events.onError(err as TandemError) }
+  private readonly report = (err: unknown): void => {
+    this.events.onError(err as TandemError)
+  }
 
-  constructor (
+  constructor(
     private readonly host: RelayUploaderHost,
     private readonly state: RelayState,
     private readonly saver: RelayStateSaver,
@@ -72,37 +79,42 @@ export class RelayUploader {
   ) {}
 
   /** Takes the outbox as it was on disk. */
-  loaded (outbox: OutboxEntry[]): void {
+  loaded(outbox: OutboxEntry[]): void {
     this.outbox = outbox
     for (const e of this.outbox) this.nextUploadId = Math.max(this.nextUploadId, e.uploadId + 1)
   }
 
   /** Blobs still waiting for the relay's ack. */
-  get pending (): number { return this.outbox.length }
+  get pending(): number {
+    return this.outbox.length
+  }
 
   /** An update of one of our own transactions: it goes up with its burst. */
-  ownWrite (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+  ownWrite(docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
     this.cutter.collect(docId, update, transaction)
     this.scheduleFlush(docId)
   }
 
   /** Uploads our own writes the relay lacks, at the end of the current burst (or at once after a quiet spell). */
-  scheduleFlush (docId: string): void {
+  scheduleFlush(docId: string): void {
     if (!this.stopped) this.ownWrites.add(docId, null)
   }
 
   /** Uploads whatever the relay lacks (peers' content too) once the grace period is over. */
-  scheduleGrace (docId: string): void {
+  scheduleGrace(docId: string): void {
     if (this.stopped || this.graceTimers.has(docId)) return
-    this.graceTimers.set(docId, this.runtime.setTimeout(() => {
-      this.graceTimers.delete(docId)
-      if (this.stopped || this.connection() === null) return // the next connection schedules it again
-      void this.flush(docId, true).catch(this.report)
-    }, PEER_UPLOAD_GRACE_MS))
+    this.graceTimers.set(
+      docId,
+      this.runtime.setTimeout(() => {
+        this.graceTimers.delete(docId)
+        if (this.stopped || this.connection() === null) return // the next connection schedules it again
+        void this.flush(docId, true).catch(this.report)
+      }, PEER_UPLOAD_GRACE_MS)
+    )
   }
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
-  resend (conn: RelayConnection): void {
+  resend(conn: RelayConnection): void {
     for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
   }
 
@@ -110,15 +122,19 @@ export class RelayUploader {
    * Cuts the diff the relay lacks into an outbox entry (persisted), then sends it if
    * connected. Unless `all`, only this session's own writes (the doc's client id).
    */
-  flush (docId: string, all: boolean): Promise<void> {
+  flush(docId: string, all: boolean): Promise<void> {
     // one at a time: a diff is cut against `uploaded`, which only the previous flush's entry (once in the outbox) may raise
     this.flushesRunning++
-    const run = this.flushing.then(() => this.flushNow(docId, all)).finally(() => { this.flushesRunning-- })
+    const run = this.flushing
+      .then(() => this.flushNow(docId, all))
+      .finally(() => {
+        this.flushesRunning--
+      })
     this.flushing = run.catch(() => {})
     return run
   }
 
-  async acked (docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
+  async acked(docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void> {
     if (this.snapshots.snapshotAcked(uploadId, docId, seq, tail)) {
       this.snapshotIfDue(docId)
       this.checkSettled()
@@ -138,18 +154,18 @@ export class RelayUploader {
   }
 
   /** The relay refused upload `uploadId` (0: not about an upload). */
-  refused (uploadId: number): void {
+  refused(uploadId: number): void {
     this.snapshots.dropped(uploadId)
     this.checkSettled()
   }
 
   /** Uploads a snapshot of the doc if one is due now (see {@link SnapshotPolicy.due}). */
-  snapshotIfDue (docId: string): void {
+  snapshotIfDue(docId: string): void {
     if (this.snapshots.due(docId, this.state.doc(docId).cursor, this.outbox)) this.snapshot(docId)
   }
 
   /** The connection is gone, and with it every snapshot on its way. */
-  disconnected (): void {
+  disconnected(): void {
     this.snapshots.connectionLost()
     this.checkSettled()
   }
@@ -160,31 +176,35 @@ export class RelayUploader {
    * `timeoutMs`. A device that quits right after its last message otherwise cut off the
    * snapshot it had just started, and left the relay a log where a snapshot belonged.
    */
-  settle (timeoutMs: number): Promise<void> {
+  settle(timeoutMs: number): Promise<void> {
     if (this.settled) return Promise.resolve()
     return new Promise(resolve => {
-      const done = (): void => { this.runtime.clearTimeout(timer); this.settleWaiters.delete(done); resolve() }
+      const done = (): void => {
+        this.runtime.clearTimeout(timer)
+        this.settleWaiters.delete(done)
+        resolve()
+      }
       const timer = this.runtime.setTimeout(done, timeoutMs)
       this.settleWaiters.add(done)
     })
   }
 
   /** Nothing is flushed or uploaded from now on. */
-  stop (): void {
+  stop(): void {
     this.stopped = true
     for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
     this.graceTimers.clear()
   }
 
-  private get settled (): boolean {
+  private get settled(): boolean {
     return this.connection() === null || (this.outbox.length === 0 && this.snapshots.settled)
   }
 
-  private checkSettled (): void {
+  private checkSettled(): void {
     if (this.settleWaiters.size > 0 && this.settled) for (const done of [...this.settleWaiters]) done()
   }
 
-  private async flushNow (docId: string, all: boolean): Promise<void> {
+  private async flushNow(docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
@@ -192,7 +212,7 @@ export class RelayUploader {
   }
 
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
-  private async commitUpload (docId: string, cut: Cut): Promise<void> {
+  private async commitUpload(docId: string, cut: Cut): Promise<void> {
     const st = this.state.doc(docId)
     const blob = await this.host.codec.encode(cut.update, cut.reach)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
@@ -205,7 +225,7 @@ export class RelayUploader {
     await saved
   }
 
-  private snapshot (docId: string): void {
+  private snapshot(docId: string): void {
     const st = this.state.doc(docId)
     const doc = this.host.get(docId)
     const conn = this.connection()
@@ -213,8 +233,15 @@ export class RelayUploader {
     const uploadId = this.nextUploadId++
     const covers = st.cursor
     this.snapshots.started(docId, uploadId)
-    void this.host.codec.encode(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(blob => {
-      if (this.connection() === conn && this.snapshots.isSnapshot(uploadId)) conn.upload(docId, uploadId, blob, covers)
-    }, err => { this.snapshots.dropped(uploadId); this.checkSettled(); this.events.onError(err as TandemError) })
+    void this.host.codec.encode(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(
+      blob => {
+        if (this.connection() === conn && this.snapshots.isSnapshot(uploadId)) conn.upload(docId, uploadId, blob, covers)
+      },
+      err => {
+        this.snapshots.dropped(uploadId)
+        this.checkSettled()
+        this.events.onError(err as TandemError)
+      }
+    )
   }
 }

@@ -36,21 +36,28 @@ export class SnapshotPolicy {
   private readonly underWay = new Map<number, string>()
 
   /** Nothing advised and no snapshot on its way. */
-  get settled (): boolean { return this.underWay.size === 0 && this.advisedAt.size === 0 }
+  get settled(): boolean {
+    return this.underWay.size === 0 && this.advisedAt.size === 0
+  }
 
   /** An ack of one of our appends told the size of the relay's snapshot of the doc. */
-  relaySnapshotSize (docId: string, bytes: number): void { this.relaySnapshotBytes.set(docId, bytes) }
+  relaySnapshotSize(docId: string, bytes: number): void {
+    this.relaySnapshotBytes.set(docId, bytes)
+  }
 
   /** The relay holds our append of `bytes` as entry `seq`; `tail` is its log after its snapshot. */
-  appendAcked (docId: string, seq: number, bytes: number, tail: LogSize): void {
+  appendAcked(docId: string, seq: number, bytes: number, tail: LogSize): void {
     let ahead = this.ackedAhead.get(docId)
-    if (ahead === undefined) { ahead = []; this.ackedAhead.set(docId, ahead) }
+    if (ahead === undefined) {
+      ahead = []
+      this.ackedAhead.set(docId, ahead)
+    }
     ahead.push({ seq, bytes })
     if (!this.advisedAt.has(docId) && compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.advisedAt.set(docId, seq)
   }
 
   /** Upload `uploadId` of `docId` acked as `seq`: true if it was our snapshot (then no longer under way). */
-  snapshotAcked (uploadId: number, docId: string, seq: number, tail: LogSize): boolean {
+  snapshotAcked(uploadId: number, docId: string, seq: number, tail: LogSize): boolean {
     if (!this.underWay.delete(uploadId)) return false
     // advice taken while it was on its way predates it: this ack's hint is the relay's log now
     this.advisedAt.delete(docId)
@@ -69,7 +76,7 @@ export class SnapshotPolicy {
    * instead of 66. So it waits until the cursor has reached our last ack and little of
    * ours is in flight (not nothing: a device that keeps writing must still compact).
    */
-  due (docId: string, cursor: number, outbox: readonly PendingUpload[]): boolean {
+  due(docId: string, cursor: number, outbox: readonly PendingUpload[]): boolean {
     let ahead = this.ackedAhead.get(docId) ?? []
     if (ahead.length > 0 && ahead[0]!.seq <= cursor) {
       ahead = ahead.filter(a => a.seq > cursor)
@@ -88,20 +95,28 @@ export class SnapshotPolicy {
   }
 
   /** A snapshot of the doc is on its way as upload `uploadId`. */
-  started (docId: string, uploadId: number): void { this.underWay.set(uploadId, docId) }
+  started(docId: string, uploadId: number): void {
+    this.underWay.set(uploadId, docId)
+  }
 
   /** Upload `uploadId` (if it was a snapshot) is no longer on its way: refused, or it could not be sealed. */
-  dropped (uploadId: number): void { this.underWay.delete(uploadId) }
+  dropped(uploadId: number): void {
+    this.underWay.delete(uploadId)
+  }
 
   /** Whether upload `uploadId` is one of our snapshots still on its way. */
-  isSnapshot (uploadId: number): boolean { return this.underWay.has(uploadId) }
+  isSnapshot(uploadId: number): boolean {
+    return this.underWay.has(uploadId)
+  }
 
   /** Whether a snapshot of the doc is on its way. */
-  isUnderWay (docId: string): boolean {
+  isUnderWay(docId: string): boolean {
     for (const d of this.underWay.values()) if (d === docId) return true
     return false
   }
 
   /** The connection is gone, and with it every snapshot on its way (the advice stays). */
-  connectionLost (): void { this.underWay.clear() }
+  connectionLost(): void {
+    this.underWay.clear()
+  }
 }

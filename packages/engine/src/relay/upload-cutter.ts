@@ -8,7 +8,12 @@ export interface Cut {
   uploaded: StateVector
 }
 
-interface OwnUpdates { updates: Uint8Array[]; from: number; to: number; contiguous: boolean }
+interface OwnUpdates {
+  updates: Uint8Array[]
+  from: number
+  to: number
+  contiguous: boolean
+}
 
 /**
  * Decides what a device uploads to a relay for one doc, given what the relay's log
@@ -22,7 +27,7 @@ export class UploadCutter {
   private readonly own = new Map<string, OwnUpdates>()
 
   /** An update made by a local transaction (`transaction` absent: its span is unknown). */
-  collect (docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+  collect(docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
     const span = transaction === undefined ? null : ownSpan(transaction)
     let own = this.own.get(docId)
     if (own === undefined) {
@@ -35,10 +40,12 @@ export class UploadCutter {
   }
 
   /** Whether own updates of this doc were collected since the last cut. */
-  has (docId: string): boolean { return this.own.has(docId) }
+  has(docId: string): boolean {
+    return this.own.has(docId)
+  }
 
   /** What to upload now (null: nothing); forgets the collected updates either way. */
-  cut (docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean): Cut | null {
+  cut(docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean): Cut | null {
     const me = doc.clientID
     const own = this.own.get(docId)
     this.own.delete(docId)
@@ -61,7 +68,7 @@ export class UploadCutter {
 }
 
 /** The clocks of this device's client a local transaction went from and to. */
-function ownSpan (tr: Y.Transaction): { from: number; to: number } {
+function ownSpan(tr: Y.Transaction): { from: number; to: number } {
   const client = tr.doc.clientID
   return { from: tr.beforeState.get(client) ?? 0, to: tr.afterState.get(client) ?? 0 }
 }

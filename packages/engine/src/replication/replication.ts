@@ -37,7 +37,7 @@ export class Replication {
   private readonly memberships = new Map<string, SignedMembership>()
   private relayListeners: Array<() => void> = []
 
-  constructor (
+  constructor(
     private readonly peerKey: PrivateKey,
     private readonly peerId: string,
     private readonly options: ReplicationOptions,
@@ -52,21 +52,33 @@ export class Replication {
   ) {}
 
   /** The relay clients (none before the account's sync starts). */
-  relayClients (): RelayClient[] { return [...this.relays.values()] }
+  relayClients(): RelayClient[] {
+    return [...this.relays.values()]
+  }
 
   /** Creates the network (if any), starts syncing the account (if any), then starts listening and dialing. */
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     if (this.options.network !== false) {
-      this.network = await Libp2pNetwork.create(this.peerKey, this.options.network, this.runtime,
-        link => { this.addLink(link) }, peer => this.sync?.isConnected(peer) ?? false, this.libp2p)
-      this.network.onRelayLink = (relayId, link) => { this.addRelayLink(relayId, link) }
+      this.network = await Libp2pNetwork.create(
+        this.peerKey,
+        this.options.network,
+        this.runtime,
+        link => {
+          this.addLink(link)
+        },
+        peer => this.sync?.isConnected(peer) ?? false,
+        this.libp2p
+      )
+      this.network.onRelayLink = (relayId, link) => {
+        this.addRelayLink(relayId, link)
+      }
     }
     if (this.account.accountId !== null) await this.startSync()
     await this.network?.start()
   }
 
   /** Finishes what is on its way to relays (bounded), then closes every session and the network. */
-  async stop (settleMs: number): Promise<void> {
+  async stop(settleMs: number): Promise<void> {
     // a device that quits finishes what it was sending to its relays first (bounded)
     await Promise.all([...this.relays.values()].map(r => r.settle(settleMs)))
     this.sync?.stop()
@@ -79,105 +91,155 @@ export class Replication {
   }
 
   /** The account was just created or joined on a running device. */
-  async accountAdopted (): Promise<void> {
+  async accountAdopted(): Promise<void> {
     await this.startSync()
     this.network?.redialAll()
   }
 
   /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
-  multiaddrs (): string[] { return this.network?.multiaddrs() ?? [] }
+  multiaddrs(): string[] {
+    return this.network?.multiaddrs() ?? []
+  }
 
   /** Dials another device of the account and keeps it connected. */
-  dial (multiaddr: string): void {
+  dial(multiaddr: string): void {
     if (this.network === null) throw new EngineStateError('the network is not started')
     this.network.addPeer(multiaddr)
   }
 
-  connectedPeers (): string[] { return this.sync?.connectedPeers() ?? [] }
+  connectedPeers(): string[] {
+    return this.sync?.connectedPeers() ?? []
+  }
 
-  relayStatus (): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
+  relayStatus(): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
     return [...this.relays.values()].map(r => ({ relay: r.relayId, connected: r.isConnected, pendingUploads: r.pending }))
   }
 
   /** Hands the sync core a link from any transport (the libp2p one calls this too). */
-  addLink (link: Link): void {
-    if (this.sync === null) { link.close(); return }
+  addLink(link: Link): void {
+    if (this.sync === null) {
+      link.close()
+      return
+    }
     this.sync.addLink(link)
   }
 
   /** Hands a relay client a /tandem/store link to relay `relayId` (the libp2p one calls this too). */
-  addRelayLink (relayId: string, link: Link): void {
+  addRelayLink(relayId: string, link: Link): void {
     const client = this.relays.get(relayId)
-    if (client === undefined) { link.close(); return }
+    if (client === undefined) {
+      link.close()
+      return
+    }
     client.addLink(link)
   }
 
-  deviceListed (peerId: string): void { this.network?.addPeerViaRelays(peerId) }
+  deviceListed(peerId: string): void {
+    this.network?.addPeerViaRelays(peerId)
+  }
 
-  deviceRevoked (peerId: string): void { this.sync?.closePeer(peerId, revokedError(peerId)) }
+  deviceRevoked(peerId: string): void {
+    this.sync?.closePeer(peerId, revokedError(peerId))
+  }
 
-  pushDeviceList (list: SignedDeviceList): void { for (const r of this.relays.values()) r.pushDeviceList(list) }
+  pushDeviceList(list: SignedDeviceList): void {
+    for (const r of this.relays.values()) r.pushDeviceList(list)
+  }
 
-  private async startSync (): Promise<void> {
+  private async startSync(): Promise<void> {
     const account = this.account.identity()
     const deviceLists = await this.account.loadDeviceList()
     const host: SessionHost = {
       certificate: account.certificate,
       accountId: account.accountId,
-      sharedDocIds: peer => peer === account.accountId ? this.docs.ids() : [],
+      sharedDocIds: peer => (peer === account.accountId ? this.docs.ids() : []),
       canShare: (docId, peer) => peer === account.accountId && (docId === accountDocId(account.accountId) || chatIdOfDoc(docId) !== null),
       checkPeer: peerId => {
         if (deviceLists.isRevoked(peerId)) throw new DeviceRevokedError(`device ${peerId} was revoked from this account`)
       },
       open: docId => this.docs.open(docId),
       get: docId => this.docs.get(docId),
-      apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) },
-      defer: fn => { this.runtime.defer(fn) }
-    }
-    this.sync = new SyncManager(this.peerId, host, this.docs, {
-      onPeerOpen: peerId => { this.network?.peerFound(peerId); this.events.emit({ type: 'peer', peerId, status: 'connected' }) },
-      onPeerClose: peerId => { this.network?.peerLost(peerId); this.events.emit({ type: 'peer', peerId, status: 'disconnected' }) },
-      onPeerRefused: (peerId, error: TandemError) => {
-        // stop redialing only a peer that cannot be ours; a garbled handshake is retried with backoff
-        if (PERMANENT_REFUSALS.has(error.code)) this.network?.forget(peerId)
-        this.events.emit({ type: 'refused', peerId, error })
+      apply: (docId, doc, update, origin) => {
+        this.docs.applyRemote(docId, doc, update, origin)
+      },
+      defer: fn => {
+        this.runtime.defer(fn)
       }
-    }, {
-      relayOf: origin => origin instanceof RelayOrigin ? origin.relayId : null,
-      live: () => [...this.relays.values()].filter(r => r.isLive).map(r => r.relayId),
-      carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
-    })
+    }
+    this.sync = new SyncManager(
+      this.peerId,
+      host,
+      this.docs,
+      {
+        onPeerOpen: peerId => {
+          this.network?.peerFound(peerId)
+          this.events.emit({ type: 'peer', peerId, status: 'connected' })
+        },
+        onPeerClose: peerId => {
+          this.network?.peerLost(peerId)
+          this.events.emit({ type: 'peer', peerId, status: 'disconnected' })
+        },
+        onPeerRefused: (peerId, error: TandemError) => {
+          // stop redialing only a peer that cannot be ours; a garbled handshake is retried with backoff
+          if (PERMANENT_REFUSALS.has(error.code)) this.network?.forget(peerId)
+          this.events.emit({ type: 'refused', peerId, error })
+        }
+      },
+      {
+        relayOf: origin => (origin instanceof RelayOrigin ? origin.relayId : null),
+        live: () => [...this.relays.values()].filter(r => r.isLive).map(r => r.relayId),
+        carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
+      }
+    )
     await this.startRelays()
   }
 
-  private async startRelays (): Promise<void> {
+  private async startRelays(): Promise<void> {
     const network = this.network
     const account = this.account.identity()
     const deviceLists = this.account.deviceLists
     for (const relayId of network?.relayIds() ?? this.options.relayIds) {
-      const client = new RelayClient(relayId, {
-        certificate: account.certificate,
-        codec: this.codec,
-        deviceList: () => deviceLists.current(),
-        mergeDeviceList: remote => deviceLists.merge(remote),
-        membership: docId => this.membershipOf(docId),
-        docIds: () => this.docs.ids(),
-        open: docId => this.docs.open(docId),
-        get: docId => this.docs.get(docId),
-        apply: (docId, doc, update, origin) => { this.docs.applyRemote(docId, doc, update, origin) },
-        awaitsAck: docId => this.sent.awaitsAck(docId)
-      }, new RelayState(this.store, relayId), this.runtime, {
-        onAcked: (docId, acked) => { this.sent.acked(docId, acked) },
-        onProgress: (progress: RelayProgress) => { this.events.emit({ type: 'progress', ...progress }) },
-        onLive: () => { this.sync?.relaysChanged(false) },
-        onConnection: (relay, connected, error) => {
-          if (connected) this.network?.relayFound(relay)
-          this.sync?.relaysChanged(!connected)
-          this.events.emit({ type: 'relay', relay, connected, error })
+      const client = new RelayClient(
+        relayId,
+        {
+          certificate: account.certificate,
+          codec: this.codec,
+          deviceList: () => deviceLists.current(),
+          mergeDeviceList: remote => deviceLists.merge(remote),
+          membership: docId => this.membershipOf(docId),
+          docIds: () => this.docs.ids(),
+          open: docId => this.docs.open(docId),
+          get: docId => this.docs.get(docId),
+          apply: (docId, doc, update, origin) => {
+            this.docs.applyRemote(docId, doc, update, origin)
+          },
+          awaitsAck: docId => this.sent.awaitsAck(docId)
         },
-        onError: error => { this.events.emit({ type: 'error', error }) },
-        onEphemeral: (docId, from, payload) => { this.events.emit({ type: 'ephemeral', docId, from, payload }) }
-      })
+        new RelayState(this.store, relayId),
+        this.runtime,
+        {
+          onAcked: (docId, acked) => {
+            this.sent.acked(docId, acked)
+          },
+          onProgress: (progress: RelayProgress) => {
+            this.events.emit({ type: 'progress', ...progress })
+          },
+          onLive: () => {
+            this.sync?.relaysChanged(false)
+          },
+          onConnection: (relay, connected, error) => {
+            if (connected) this.network?.relayFound(relay)
+            this.sync?.relaysChanged(!connected)
+            this.events.emit({ type: 'relay', relay, connected, error })
+          },
+          onError: error => {
+            this.events.emit({ type: 'error', error })
+          },
+          onEphemeral: (docId, from, payload) => {
+            this.events.emit({ type: 'ephemeral', docId, from, payload })
+          }
+        }
+      )
       await client.load()
       this.relays.set(relayId, client)
     }
@@ -186,7 +248,9 @@ export class Replication {
         const source: ChangeSource = origin instanceof RelayOrigin ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
         for (const r of this.relays.values()) r.docUpdated(docId, source, update, transaction)
       }),
-      this.docs.onOpen(docId => { for (const r of this.relays.values()) r.docOpened(docId) })
+      this.docs.onOpen(docId => {
+        for (const r of this.relays.values()) r.docOpened(docId)
+      })
     )
     if (network === null) return
     for (const d of this.account.listDevices()) network.addPeerViaRelays(d.peerId)
@@ -194,7 +258,7 @@ export class Replication {
   }
 
   /** Chat docs are served by relays to the member accounts of a signed record; one account for now. */
-  private membershipOf (docId: string): SignedMembership | null {
+  private membershipOf(docId: string): SignedMembership | null {
     if (chatIdOfDoc(docId) === null) return null
     let record = this.memberships.get(docId)
     if (record === undefined) {

@@ -37,17 +37,26 @@ export class DocHost {
   /** Per doc, its last update's time and the pending quiet-time compaction. */
   private readonly compactions = new Map<string, { lastUpdate: number; timer: TimerHandle }>()
 
-  constructor (private readonly store: DocStore, private readonly timers?: DocTimers) {}
+  constructor(
+    private readonly store: DocStore,
+    private readonly timers?: DocTimers
+  ) {}
 
-  get (docId: string): Y.Doc | undefined { return this.docs.get(docId) }
+  get(docId: string): Y.Doc | undefined {
+    return this.docs.get(docId)
+  }
 
-  ids (): string[] { return [...this.docs.keys()] }
+  ids(): string[] {
+    return [...this.docs.keys()]
+  }
 
   /** The id of an open doc. */
-  idOf (doc: Y.Doc): string | undefined { return this.idsByDoc.get(doc) }
+  idOf(doc: Y.Doc): string | undefined {
+    return this.idsByDoc.get(doc)
+  }
 
   /** Opens a doc, loading it from disk (or creating it empty). Concurrent calls share one load. */
-  open (docId: string): Promise<Y.Doc> {
+  open(docId: string): Promise<Y.Doc> {
     const doc = this.docs.get(docId)
     if (doc !== undefined) return Promise.resolve(doc)
     let pending = this.opening.get(docId)
@@ -64,7 +73,7 @@ export class DocHost {
    * it). With pending structs (missing dependencies) Yjs' own update event carries what
    * integrates, as for local changes.
    */
-  applyRemote (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+  applyRemote(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
     const onUpdate = this.updateHandlers.get(docId)
     if (onUpdate === undefined || hasPending(doc)) {
       Y.applyUpdate(doc, update, origin)
@@ -87,7 +96,7 @@ export class DocHost {
   }
 
   /** Resolves once every update made so far to `docId` is on disk. */
-  async written (docId: string): Promise<void> {
+  async written(docId: string): Promise<void> {
     await this.lastWrite.get(docId)
   }
 
@@ -95,19 +104,19 @@ export class DocHost {
    * Resolves once every update made so far to this open doc is on disk; throws the store's
    * write failure if there was one (the engine must then stop claiming writes are stored).
    */
-  async committed (doc: Y.Doc): Promise<void> {
+  async committed(doc: Y.Doc): Promise<void> {
     const docId = this.idOf(doc)
     if (docId === undefined) throw new EngineStateError('doc is not open')
     await this.written(docId)
     if (this.writeError !== null) throw this.writeError
   }
 
-  onUpdate (listener: DocUpdateListener): () => void {
+  onUpdate(listener: DocUpdateListener): () => void {
     this.updateListeners.add(listener)
     return () => this.updateListeners.delete(listener)
   }
 
-  onOpen (listener: DocOpenListener): () => void {
+  onOpen(listener: DocOpenListener): () => void {
     this.openListeners.add(listener)
     return () => this.openListeners.delete(listener)
   }
@@ -116,15 +125,20 @@ export class DocHost {
    * Tells listeners (the sync layer: peers first, for latency), then appends to the doc's
    * log in the same synchronous step, so compaction always sees a consistent state.
    */
-  private persist (docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown, transaction?: Y.Transaction): void {
+  private persist(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown, transaction?: Y.Transaction): void {
     for (const l of this.updateListeners) l(docId, update, origin, transaction)
     const lazy = this.timers !== undefined
-    this.track(docId, this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc), lazy))
+    this.track(
+      docId,
+      this.store.append(docId, update, () => Y.encodeStateAsUpdate(doc), lazy)
+    )
     if (lazy) this.compactWhenQuiet(docId, doc)
   }
 
-  private track (docId: string, write: Promise<void>): void {
-    write.catch(err => { this.writeError ??= err })
+  private track(docId: string, write: Promise<void>): void {
+    write.catch(err => {
+      this.writeError ??= err
+    })
     this.lastWrite.set(docId, write)
   }
 
@@ -133,16 +147,22 @@ export class DocHost {
    * every device in it a second encode of a long chat. It waits for the doc to be quiet
    * (the store still compacts on the write path once the log is overdue).
    */
-  private compactWhenQuiet (docId: string, doc: Y.Doc): void {
+  private compactWhenQuiet(docId: string, doc: Y.Doc): void {
     const timers = this.timers!
     const pending = this.compactions.get(docId)
-    if (pending !== undefined) { pending.lastUpdate = timers.now(); return }
+    if (pending !== undefined) {
+      pending.lastUpdate = timers.now()
+      return
+    }
     if (!this.store.needsCompaction(docId)) return
     const fire = (): void => {
       const p = this.compactions.get(docId)
       if (p === undefined || this.docs.get(docId) !== doc) return
       const quietFor = timers.now() - p.lastUpdate
-      if (quietFor < COMPACT_QUIET_MS) { p.timer = timers.setTimeout(fire, COMPACT_QUIET_MS - quietFor); return }
+      if (quietFor < COMPACT_QUIET_MS) {
+        p.timer = timers.setTimeout(fire, COMPACT_QUIET_MS - quietFor)
+        return
+      }
       this.compactions.delete(docId)
       if (this.store.needsCompaction(docId)) this.track(docId, this.store.compact(docId, Y.encodeStateAsUpdate(doc)))
     }
@@ -150,25 +170,31 @@ export class DocHost {
   }
 
   /** The first failed write, if any: once set, the engine must stop claiming writes are stored. */
-  get failure (): unknown { return this.writeError }
+  get failure(): unknown {
+    return this.writeError
+  }
 
-  destroy (): void {
+  destroy(): void {
     for (const c of this.compactions.values()) this.timers?.clearTimeout(c.timer)
     this.compactions.clear()
     for (const doc of this.docs.values()) doc.destroy()
     this.docs.clear()
   }
 
-  private async load (docId: string): Promise<Y.Doc> {
+  private async load(docId: string): Promise<Y.Doc> {
     const stored = await this.store.loadDoc(docId)
     const doc = new Y.Doc({ gc: true })
     const random = this.timers?.randomBytes
     if (random !== undefined) doc.clientID = clientIdFrom(random(4))
     try {
-      Y.transact(doc, () => {
-        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot, FROM_STORE)
-        for (const update of stored.updates) Y.applyUpdate(doc, update, FROM_STORE)
-      }, FROM_STORE)
+      Y.transact(
+        doc,
+        () => {
+          if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot, FROM_STORE)
+          for (const update of stored.updates) Y.applyUpdate(doc, update, FROM_STORE)
+        },
+        FROM_STORE
+      )
     } catch (err) {
       doc.destroy()
       throw new StoreCorruptError(`doc ${docId} could not be read back from the store`, { cause: err })

@@ -17,7 +17,12 @@ export interface DocStoreOptions {
   compactBytes?: number
 }
 
-interface LogState { nextSeq: number; entries: number; bytes: number; snapshotBytes: number }
+interface LogState {
+  nextSeq: number
+  entries: number
+  bytes: number
+  snapshotBytes: number
+}
 
 const DOC_ID = /^[a-z0-9][a-z0-9:_.-]{0,127}$/
 const SEQ_WIDTH = 12
@@ -44,24 +49,26 @@ export class DocStore {
   private readonly logs = new Map<string, LogState>()
   private readonly limits: CompactionLimits
 
-  constructor (private readonly db: KeyValueStore, options: DocStoreOptions = {}) {
+  constructor(
+    private readonly db: KeyValueStore,
+    options: DocStoreOptions = {}
+  ) {
     this.queue = new WriteQueue(db, options.sync ?? true)
     this.limits = { entries: options.compactEntries ?? 500, bytes: options.compactBytes ?? 4 * 1024 * 1024 }
   }
 
-  static assertDocId (docId: string): void {
+  static assertDocId(docId: string): void {
     if (!DOC_ID.test(docId)) throw new InvalidArgumentError(`invalid doc id ${JSON.stringify(docId)}`)
   }
 
-  async listDocs (): Promise<string[]> {
+  async listDocs(): Promise<string[]> {
     const ids: string[] = []
     for await (const key of this.db.keys({ gt: 'doc!', lt: 'doc"' })) ids.push(key.slice(4))
     return ids
   }
 
-
   /** Reads a doc back and makes it ready for {@link append}. */
-  async loadDoc (docId: string): Promise<StoredDoc> {
+  async loadDoc(docId: string): Promise<StoredDoc> {
     DocStore.assertDocId(docId)
     await this.queue.drain()
     const snapshot = (await this.db.get(snapKey(docId))) ?? null
@@ -69,7 +76,7 @@ export class DocStore {
     let nextSeq = 0
     let bytes = 0
     const prefix = logPrefix(docId)
-    for await (const [key, value] of this.db.iterator({ gt: prefix, lt: prefix + '~' })) {
+    for await (const [key, value] of this.db.iterator({ gt: prefix, lt: `${prefix}~` })) {
       updates.push(value)
       bytes += value.byteLength
       nextSeq = parseInt(key.slice(prefix.length), 16) + 1
@@ -85,7 +92,7 @@ export class DocStore {
    * caller compacts a due log itself at a quiet moment, with {@link compact}).
    * Resolves once the update (or the snapshot covering it) is on disk.
    */
-  append (docId: string, update: Uint8Array, snapshot: () => Uint8Array, lazy = false): Promise<void> {
+  append(docId: string, update: Uint8Array, snapshot: () => Uint8Array, lazy = false): Promise<void> {
     let log = this.logs.get(docId)
     if (log === undefined) {
       DocStore.assertDocId(docId)
@@ -108,13 +115,13 @@ export class DocStore {
   }
 
   /** Whether a doc's log is due for compaction (see {@link append}'s `lazy`). */
-  needsCompaction (docId: string): boolean {
+  needsCompaction(docId: string): boolean {
     const log = this.logs.get(docId)
     return log !== undefined && log.entries > 0 && compactionDue(log, this.limits)
   }
 
   /** Folds a doc's whole log into `state`, the doc's full state now, in one atomic batch. */
-  compact (docId: string, state: Uint8Array): Promise<void> {
+  compact(docId: string, state: Uint8Array): Promise<void> {
     const log = this.logs.get(docId)
     if (log === undefined || log.entries === 0) return Promise.resolve()
     const ops: BatchOp[] = []
@@ -123,7 +130,7 @@ export class DocStore {
   }
 
   /** Replaces the snapshot with `state` and deletes every log entry it covers, including ones still queued. */
-  private fold (docId: string, log: LogState, state: Uint8Array, ops: BatchOp[]): void {
+  private fold(docId: string, log: LogState, state: Uint8Array, ops: BatchOp[]): void {
     log.snapshotBytes = state.byteLength
     ops.push({ type: 'put', key: snapKey(docId), value: state })
     for (let seq = log.nextSeq - log.entries; seq < log.nextSeq; seq++) ops.push({ type: 'del', key: logKey(docId, seq) })
@@ -131,37 +138,35 @@ export class DocStore {
     log.bytes = 0
   }
 
-  async getMeta (name: string): Promise<Uint8Array | undefined> {
+  async getMeta(name: string): Promise<Uint8Array | undefined> {
     await this.queue.drain()
     return await this.db.get(metaKey(name))
   }
 
-  putMeta (name: string, value: Uint8Array): Promise<void> {
+  putMeta(name: string, value: Uint8Array): Promise<void> {
     return this.queue.enqueue([{ type: 'put', key: metaKey(name), value }])
   }
 
   /** Puts (value) and deletes (null) several metadata entries in one atomic batch. */
-  writeMeta (changes: Array<[name: string, value: Uint8Array | null]>): Promise<void> {
-    return this.queue.enqueue(changes.map(([name, value]) => value === null
-      ? { type: 'del', key: metaKey(name) }
-      : { type: 'put', key: metaKey(name), value }))
+  writeMeta(changes: Array<[name: string, value: Uint8Array | null]>): Promise<void> {
+    return this.queue.enqueue(changes.map(([name, value]) => (value === null ? { type: 'del', key: metaKey(name) } : { type: 'put', key: metaKey(name), value })))
   }
 
   /** Every metadata entry whose name starts with `prefix`, in name order. */
-  async metaEntries (prefix: string): Promise<Array<[string, Uint8Array]>> {
+  async metaEntries(prefix: string): Promise<Array<[string, Uint8Array]>> {
     await this.queue.drain()
     const out: Array<[string, Uint8Array]> = []
     const from = metaKey(prefix)
-    for await (const [key, value] of this.db.iterator({ gte: from, lt: from + '\uffff' })) out.push([key.slice(5), value])
+    for await (const [key, value] of this.db.iterator({ gte: from, lt: `${from}\uffff` })) out.push([key.slice(5), value])
     return out
   }
 
   /** Resolves when every write enqueued so far is on disk. */
-  flush (): Promise<void> {
+  flush(): Promise<void> {
     return this.queue.drain()
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     await this.queue.drain()
     await this.db.close()
   }

@@ -7,13 +7,15 @@ import { FrameTooLargeError } from '@tandem/protocol'
 export class Reassembler {
   private readonly parts = new Map<string, { chunks: Uint8Array[]; bytes: number }>()
 
-  constructor (private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {}
 
   /** Drops a partial payload that will never be finished. */
-  discard (key: string): void { this.parts.delete(key) }
+  discard(key: string): void {
+    this.parts.delete(key)
+  }
 
   /** Adds a chunk; returns the whole payload when `final`, else null. */
-  add (key: string, chunk: Uint8Array, final: boolean): Uint8Array | null {
+  add(key: string, chunk: Uint8Array, final: boolean): Uint8Array | null {
     let entry = this.parts.get(key)
     if (entry === undefined && final) return chunk
     if (entry === undefined) {
@@ -31,7 +33,10 @@ export class Reassembler {
     this.parts.delete(key)
     const out = new Uint8Array(entry.bytes)
     let offset = 0
-    for (const c of entry.chunks) { out.set(c, offset); offset += c.byteLength }
+    for (const c of entry.chunks) {
+      out.set(c, offset)
+      offset += c.byteLength
+    }
     return out
   }
 }

@@ -1,8 +1,20 @@
 import * as Y from 'yjs'
 import {
-  AccessDeniedError, MAX_PEERS, MalformedFrameError, NotAuthenticatedError, SYNC_PROTOCOL_VERSION,
-  checkVersion, chunkPayload, decodeSyncFrame, errorFrame, encodeSyncFrame, errorFromWire, verifyDeviceCertificate,
-  type DeviceCertificate, type SyncFrame, type TandemError
+  AccessDeniedError,
+  MAX_PEERS,
+  MalformedFrameError,
+  NotAuthenticatedError,
+  SYNC_PROTOCOL_VERSION,
+  checkVersion,
+  chunkPayload,
+  decodeSyncFrame,
+  errorFrame,
+  encodeSyncFrame,
+  errorFromWire,
+  verifyDeviceCertificate,
+  type DeviceCertificate,
+  type SyncFrame,
+  type TandemError
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import { BurstBatcher } from '../util/burst-batcher.js'
@@ -55,37 +67,58 @@ export class SyncSession {
    * Live updates: the first after a quiet spell goes at once (latency); the rest of its
    * burst is merged per doc and sent when the burst is over (one frame, one seal, one write).
    */
-  private readonly updates = new BurstBatcher<string, Uint8Array>(fn => { this.host.defer(fn) }, {
-    now: (docId, update) => { this.sendNow(docId, update) },
-    end: (docId, updates) => {
-      if (updates.length > 0 && this.state === 'open') this.sendNow(docId, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
-    }
-  }, 'all-keys')
+  private readonly updates = new BurstBatcher<string, Uint8Array>(
+    fn => {
+      this.host.defer(fn)
+    },
+    {
+      now: (docId, update) => {
+        this.sendNow(docId, update)
+      },
+      end: (docId, updates) => {
+        if (updates.length > 0 && this.state === 'open') this.sendNow(docId, updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates))
+      }
+    },
+    'all-keys'
+  )
   /** Peers the remote device says it has a session with (its last `peers` frame). */
   private remotePeers = new Set<string>()
   private readonly framed: FramedSession<SyncFrame>
 
-  constructor (readonly link: Link, private readonly host: SessionHost, private readonly events: SessionEvents) {
+  constructor(
+    readonly link: Link,
+    private readonly host: SessionHost,
+    private readonly events: SessionEvents
+  ) {
     this.framed = new FramedSession(link, SYNC_FRAMES, {
       handle: frame => this.handle(frame),
       // its doc open: applied at once, before the transport goes on to its own bookkeeping
       // (window updates…) — latency
       handleNow: frame => this.applyNow(frame),
-      closed: error => { this.state = 'closed'; this.events.onClose(this, error) }
+      closed: error => {
+        this.state = 'closed'
+        this.events.onClose(this, error)
+      }
     })
   }
 
-  get remotePeerId (): string { return this.link.remotePeerId }
-  get peerAccountId (): string | null { return this.peerAccount }
-  get isOpen (): boolean { return this.state === 'open' }
+  get remotePeerId(): string {
+    return this.link.remotePeerId
+  }
+  get peerAccountId(): string | null {
+    return this.peerAccount
+  }
+  get isOpen(): boolean {
+    return this.state === 'open'
+  }
 
-  start (): void {
+  start(): void {
     this.framed.start()
     void this.framed.send({ type: 'hello', version: SYNC_PROTOCOL_VERSION, certificate: this.host.certificate })
   }
 
   /** A doc was opened locally (new chat, say): start syncing it if the peer may share it. */
-  docOpened (docId: string): void {
+  docOpened(docId: string): void {
     if (this.state === 'open' && !this.requested.has(docId) && this.host.canShare(docId, this.peerAccount!)) this.request(docId)
   }
 
@@ -94,26 +127,32 @@ export class SyncSession {
    * batch of sends, a relay backfill) go out merged as one frame: framing, Noise and a
    * socket write per update is what limits throughput.
    */
-  sendUpdate (docId: string, update: Uint8Array): void {
+  sendUpdate(docId: string, update: Uint8Array): void {
     if (this.state !== 'open' || !this.requested.has(docId)) return
     this.updates.add(docId, update)
   }
 
-  private sendNow (docId: string, update: Uint8Array): void { this.sendChunks('update', docId, update) }
+  private sendNow(docId: string, update: Uint8Array): void {
+    this.sendChunks('update', docId, update)
+  }
 
   /** Sends a payload as consecutive chunk frames (the send chain keeps them contiguous). */
-  private sendChunks (type: 'update' | 'sync-reply', docId: string, payload: Uint8Array): void {
+  private sendChunks(type: 'update' | 'sync-reply', docId: string, payload: Uint8Array): void {
     const chunks = chunkPayload(payload)
     for (let i = 0; i < chunks.length; i++) void this.framed.send({ type, docId, final: i === chunks.length - 1, chunk: chunks[i]! })
   }
 
-  close (error?: TandemError): void { this.framed.close(error) }
+  close(error?: TandemError): void {
+    this.framed.close(error)
+  }
 
   /** Closes with a typed error, telling the peer why first (best effort). */
-  fail (err: unknown): void { this.framed.fail(err) }
+  fail(err: unknown): void {
+    this.framed.fail(err)
+  }
 
   /** Handles an update to an open doc synchronously; false if the frame needs the async path. */
-  private applyNow (frame: SyncFrame): boolean {
+  private applyNow(frame: SyncFrame): boolean {
     if (this.state !== 'open' || (frame.type !== 'update' && frame.type !== 'sync-reply')) return false
     const doc = this.host.get(frame.docId)
     if (doc === undefined) return false
@@ -121,7 +160,7 @@ export class SyncSession {
     return true
   }
 
-  private apply (frame: Extract<SyncFrame, { type: 'update' | 'sync-reply' }>, doc: Y.Doc): void {
+  private apply(frame: Extract<SyncFrame, { type: 'update' | 'sync-reply' }>, doc: Y.Doc): void {
     if (!this.host.canShare(frame.docId, this.peerAccount!)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${this.peerAccount!}`)
     const payload = this.reassembler.add(`${frame.type}:${frame.docId}`, frame.chunk, frame.final)
     if (payload === null) return
@@ -132,7 +171,7 @@ export class SyncSession {
     }
   }
 
-  private async handle (frame: SyncFrame): Promise<void> {
+  private async handle(frame: SyncFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
@@ -159,7 +198,11 @@ export class SyncSession {
         const before = this.remotePeers
         this.remotePeers = new Set(frame.peerIds)
         // it lost a path: what we did not send it because of that path must come from us now
-        for (const id of before) if (!this.remotePeers.has(id)) { this.resync(); break }
+        for (const id of before)
+          if (!this.remotePeers.has(id)) {
+            this.resync()
+            break
+          }
         return
       }
       case 'sync-request': {
@@ -184,7 +227,7 @@ export class SyncSession {
   }
 
   /** Tells the remote device which other devices this one has a session with. */
-  sendPeers (peerIds: string[]): void {
+  sendPeers(peerIds: string[]): void {
     if (this.state === 'open') void this.framed.send({ type: 'peers', peerIds: peerIds.filter(id => id !== this.remotePeerId).slice(0, MAX_PEERS) })
   }
 
@@ -193,14 +236,16 @@ export class SyncSession {
    * that one sends it everything it sends us, and forwarding it ourselves would only
    * duplicate it.
    */
-  reaches (peerId: string): boolean { return this.remotePeers.has(peerId) }
+  reaches(peerId: string): boolean {
+    return this.remotePeers.has(peerId)
+  }
 
   /** Asks again for every doc: after a peer was lost, what it would have sent may come from here. */
-  resync (): void {
+  resync(): void {
     if (this.state === 'open') for (const docId of [...this.requested]) this.request(docId)
   }
 
-  private request (docId: string): void {
+  private request(docId: string): void {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     this.requested.add(docId)

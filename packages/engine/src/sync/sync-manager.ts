@@ -36,7 +36,7 @@ export class SyncManager {
   private lostPeer = false
   private readonly unsubscribe: Array<() => void>
 
-  constructor (
+  constructor(
     private readonly localPeerId: string,
     private readonly host: SessionHost,
     docs: DocHost,
@@ -51,36 +51,46 @@ export class SyncManager {
           s.sendUpdate(docId, update)
         }
       }),
-      docs.onOpen(docId => { for (const s of this.sessions.values()) s.docOpened(docId) })
+      docs.onOpen(docId => {
+        for (const s of this.sessions.values()) s.docOpened(docId)
+      })
     ]
   }
 
   /** Hands a new link to the sync core; the session authenticates it. */
-  addLink (link: Link): void {
+  addLink(link: Link): void {
     const session = new SyncSession(link, this.host, {
-      onOpen: s => { this.opened(s) },
-      onClose: (s, error) => { this.closed(s, error) }
+      onOpen: s => {
+        this.opened(s)
+      },
+      onClose: (s, error) => {
+        this.closed(s, error)
+      }
     })
     this.pending.add(session)
     session.start()
   }
 
-  connectedPeers (): string[] { return [...this.sessions.keys()] }
+  connectedPeers(): string[] {
+    return [...this.sessions.keys()]
+  }
 
   /** Ends the session with a peer (a revoked device), telling it why. */
-  closePeer (peerId: string, error: TandemError): void {
+  closePeer(peerId: string, error: TandemError): void {
     this.sessions.get(peerId)?.fail(error)
   }
 
-  isConnected (peerId: string): boolean { return this.sessions.has(peerId) }
+  isConnected(peerId: string): boolean {
+    return this.sessions.has(peerId)
+  }
 
-  stop (): void {
+  stop(): void {
     for (const u of this.unsubscribe) u()
     for (const s of [...this.pending, ...this.sessions.values()]) s.close()
   }
 
   /** A relay became live or stopped being, or its store session closed (`lost`): peers learn it; after a loss they resync. */
-  relaysChanged (lost: boolean): void {
+  relaysChanged(lost: boolean): void {
     this.announcePeers(lost)
   }
 
@@ -89,17 +99,20 @@ export class SyncManager {
    * over: we upload it there, and the relay sends it on to the peer, live. Sending it on
    * the circuit too would cost each side a second seal and parse of every update.
    */
-  private carriedByRelay (session: SyncSession, docId: string): boolean {
+  private carriedByRelay(session: SyncSession, docId: string): boolean {
     const relay = session.link.relayedVia
     return relay !== undefined && session.reaches(relay) && this.relays.carries(relay, docId)
   }
 
-  private opened (session: SyncSession): void {
+  private opened(session: SyncSession): void {
     this.pending.delete(session)
     const peer = session.remotePeerId
     const existing = this.sessions.get(peer)
     if (existing !== undefined) {
-      if (!this.preferred(session)) { session.close(); return }
+      if (!this.preferred(session)) {
+        session.close()
+        return
+      }
       this.sessions.delete(peer)
       existing.close()
     }
@@ -114,7 +127,7 @@ export class SyncManager {
    * same stream: the peer then has everything it skipped forwarding to us (because we
    * had the lost one) in its reply, and forwards what comes later.
    */
-  private announcePeers (lost = false): void {
+  private announcePeers(lost = false): void {
     this.lostPeer ||= lost
     if (this.announcing) return
     this.announcing = true
@@ -130,7 +143,7 @@ export class SyncManager {
     })
   }
 
-  private closed (session: SyncSession, error?: Error): void {
+  private closed(session: SyncSession, error?: Error): void {
     this.pending.delete(session)
     const peer = session.remotePeerId
     const refusal = error instanceof TandemError && (session.peerAccountId === null || REFUSALS.has(error.code))
@@ -144,8 +157,8 @@ export class SyncManager {
   }
 
   /** Deterministic on both ends: keep the link that the lower peer id dialed. */
-  private preferred (session: SyncSession): boolean {
+  private preferred(session: SyncSession): boolean {
     const weDialed = session.link.direction === 'outbound'
-    return weDialed === (this.localPeerId < session.remotePeerId)
+    return weDialed === this.localPeerId < session.remotePeerId
   }
 }

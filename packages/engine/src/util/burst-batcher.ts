@@ -4,6 +4,7 @@ export interface BurstHandler<K, T> {
    * The first item after a quiet spell: handled now (latency). Returning `false` leaves it
    * to the end of the burst instead (say, when work already under way would only queue it).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing handled the item
   now(key: K, item: T): boolean | void
   /**
    * The burst is over: called once per key it touched, with the items left for its end in
@@ -38,16 +39,19 @@ export class BurstBatcher<K, T> {
   /** Keys in the current burst, with what waits for its end. */
   private readonly bursts = new Map<K, Burst<T>>()
 
-  constructor (
+  constructor(
     private readonly defer: (fn: () => void) => void,
     private readonly handler: BurstHandler<K, T>,
     private readonly scope: BurstScope = 'per-key'
   ) {}
 
   /** Adds an item: true if it was handled now, false if it waits for the end of the burst. */
-  add (key: K, item: T): boolean {
+  add(key: K, item: T): boolean {
     const burst = this.bursts.get(key)
-    if (burst !== undefined) { burst.items.push(item); return false }
+    if (burst !== undefined) {
+      burst.items.push(item)
+      return false
+    }
     if (this.scope === 'all-keys' && this.bursts.size > 0) {
       this.bursts.set(key, { items: [item], firstWentNow: false })
       return false
@@ -55,7 +59,10 @@ export class BurstBatcher<K, T> {
     const started: Burst<T> = { items: [], firstWentNow: true }
     this.bursts.set(key, started)
     if (this.scope === 'all-keys') this.defer(this.endAll)
-    else this.defer(() => { this.endOf(key) })
+    else
+      this.defer(() => {
+        this.endOf(key)
+      })
     if (this.handler.now(key, item) !== false) return true
     started.firstWentNow = false
     started.items.push(item)
@@ -66,14 +73,14 @@ export class BurstBatcher<K, T> {
    * Resolves once the current burst of `key` has been handled (at once if it is in none);
    * rejects with what its {@link BurstHandler.end} threw.
    */
-  ended (key: K): Promise<void> {
+  ended(key: K): Promise<void> {
     const burst = this.bursts.get(key)
     if (burst === undefined) return Promise.resolve()
     burst.done ??= Promise.withResolvers<void>()
     return burst.done.promise
   }
 
-  private endOf (key: K): void {
+  private endOf(key: K): void {
     const burst = this.bursts.get(key)!
     this.bursts.delete(key)
     this.finish(key, burst)
@@ -85,7 +92,7 @@ export class BurstBatcher<K, T> {
     for (const [key, burst] of bursts) this.finish(key, burst)
   }
 
-  private finish (key: K, burst: Burst<T>): void {
+  private finish(key: K, burst: Burst<T>): void {
     try {
       this.handler.end(key, burst.items, burst.firstWentNow)
     } catch (err) {

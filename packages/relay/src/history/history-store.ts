@@ -52,12 +52,16 @@ export interface CommitResult {
 export type CommitListener = (docId: string, seq: number) => void
 
 /** What an ack tells a device about the doc's log beyond the newest snapshot. */
-function snapshotHint (meta: DocMeta | null): Pick<CommitResult, 'sinceSnapshot' | 'tailBytes' | 'snapshotBytes'> {
+function snapshotHint(meta: DocMeta | null): Pick<CommitResult, 'sinceSnapshot' | 'tailBytes' | 'snapshotBytes'> {
   if (meta === null) return { sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 }
   return { sinceSnapshot: meta.entries, tailBytes: meta.cum - (meta.snapshot?.cumAtCovers ?? 0), snapshotBytes: meta.snapshot?.size ?? 0 }
 }
 
-const varuint = (n: number): Uint8Array => { const e = encoding.createEncoder(); encoding.writeVarUint(e, n); return encoding.toUint8Array(e) }
+const varuint = (n: number): Uint8Array => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, n)
+  return encoding.toUint8Array(e)
+}
 const readVaruint = (b: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(b))
 
 /**
@@ -83,7 +87,10 @@ export class HistoryStore {
   private docCount = 0
   private bytesStored = 0
 
-  private constructor (private readonly db: KeyValueStore, readonly options: HistoryOptions) {
+  private constructor(
+    private readonly db: KeyValueStore,
+    readonly options: HistoryOptions
+  ) {
     this.queue = new WriteQueue(db, options.sync ?? true)
     this.bufferLimit = options.bufferUploadBytes ?? 256 * 1024
     this.uploadBudget = new ByteBudget(options.bufferBytes ?? 32 * 1024 * 1024)
@@ -91,7 +98,7 @@ export class HistoryStore {
   }
 
   /** Opens the store, dropping the parts of uploads a crash left uncommitted. */
-  static async open (db: KeyValueStore, options: HistoryOptions): Promise<HistoryStore> {
+  static async open(db: KeyValueStore, options: HistoryOptions): Promise<HistoryStore> {
     await db.open()
     const store = new HistoryStore(db, options)
     const ops: BatchOp[] = []
@@ -108,19 +115,23 @@ export class HistoryStore {
     return store
   }
 
-  stats (): { docs: number; bytesStored: number } { return { docs: this.docCount, bytesStored: this.bytesStored } }
+  stats(): { docs: number; bytesStored: number } {
+    return { docs: this.docCount, bytesStored: this.bytesStored }
+  }
 
   /** Bytes held in memory: parts of uploads in progress, and the cached tails. */
-  memoryUse (): { uploadBytes: number; tailBytes: number; tailEntries: number } {
+  memoryUse(): { uploadBytes: number; tailBytes: number; tailEntries: number } {
     return { uploadBytes: this.uploadBudget.used, tailBytes: this.tail.bytes, tailEntries: this.tail.entries }
   }
 
-  onCommit (listener: CommitListener): () => void {
+  onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
-    return () => { this.listeners.delete(listener) }
+    return () => {
+      this.listeners.delete(listener)
+    }
   }
 
-  async meta (docId: string): Promise<DocMeta | null> {
+  async meta(docId: string): Promise<DocMeta | null> {
     const cached = this.metas.get(docId)
     if (cached !== undefined) return cached
     const bytes = await this.db.get(docKey(docId))
@@ -130,7 +141,7 @@ export class HistoryStore {
     return meta
   }
 
-  async usage (accountId: string): Promise<number> {
+  async usage(accountId: string): Promise<number> {
     const cached = this.usages.get(accountId)
     if (cached !== undefined) return cached
     const bytes = await this.db.get(accountKey(accountId))
@@ -139,7 +150,7 @@ export class HistoryStore {
     return used
   }
 
-  async backlog (docId: string, since: number): Promise<Backlog> {
+  async backlog(docId: string, since: number): Promise<Backlog> {
     const meta = await this.meta(docId)
     if (meta === null || since >= meta.head) return { head: meta?.head ?? 0, entries: 0, bytes: 0, snapshot: null }
     const snap = meta.snapshot
@@ -147,19 +158,19 @@ export class HistoryStore {
       return { head: meta.head, entries: 1 + meta.head - snap.covers, bytes: snap.size + meta.cum - snap.cumAtCovers, snapshot: snap }
     }
     let cumAtSince = 0
-    if (since > 0) cumAtSince = snap?.covers === since ? snap.cumAtCovers : (await this.entry(docId, since))?.cum ?? 0
+    if (since > 0) cumAtSince = snap?.covers === since ? snap.cumAtCovers : ((await this.entry(docId, since))?.cum ?? 0)
     return { head: meta.head, entries: meta.head - since, bytes: meta.cum - cumAtSince, snapshot: null }
   }
 
-  async entry (docId: string, seq: number): Promise<LogEntry | undefined> {
+  async entry(docId: string, seq: number): Promise<LogEntry | undefined> {
     const bytes = await this.db.get(logKey(docId, seq))
     return bytes === undefined ? undefined : decodeLogEntry(bytes)
   }
 
   /** Up to `limit` live entries with seq > `after`, in seq order (index only, no blob bytes). */
-  async entriesAfter (docId: string, after: number, limit: number): Promise<LogEntry[]> {
+  async entriesAfter(docId: string, after: number, limit: number): Promise<LogEntry[]> {
     const out: LogEntry[] = []
-    for await (const [key, value] of this.db.iterator({ gt: logKey(docId, after), lt: logPrefix(docId) + '~' })) {
+    for await (const [key, value] of this.db.iterator({ gt: logKey(docId, after), lt: `${logPrefix(docId)}~` })) {
       if (!isLogKeyOf(docId, key)) continue // a log key of a doc whose id extends this one's
       out.push(decodeLogEntry(value))
       if (out.length >= limit) break
@@ -171,41 +182,41 @@ export class HistoryStore {
    * The durable entries after `after` with their bytes, from memory; undefined
    * when memory does not hold all of them (read `entriesAfter` and `readPart` then).
    */
-  tailAfter (docId: string, after: number, limit: number): CachedEntry[] | undefined {
+  tailAfter(docId: string, after: number, limit: number): CachedEntry[] | undefined {
     return this.tail.after(docId, after, limit)
   }
 
   /** One stored part, or undefined if a snapshot has since dropped it. */
-  readPart (upload: string, n: number): Promise<Uint8Array | undefined> {
+  readPart(upload: string, n: number): Promise<Uint8Array | undefined> {
     return this.db.get(partKey(upload, n))
   }
 
-  beginUpload (docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
+  beginUpload(docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
     return new Upload(this, docId, init.account, init.uploader, init.covers ?? null, randomBytes(9).toString('base64url'))
   }
 
-  async getRecord (kind: 'device-list' | 'membership', id: string): Promise<Uint8Array | undefined> {
+  async getRecord(kind: 'device-list' | 'membership', id: string): Promise<Uint8Array | undefined> {
     return await this.db.get(recordKey(kind, id))
   }
 
-  putRecord (kind: 'device-list' | 'membership', id: string, bytes: Uint8Array): Promise<void> {
+  putRecord(kind: 'device-list' | 'membership', id: string, bytes: Uint8Array): Promise<void> {
     return this.queue.enqueue([{ type: 'put', key: recordKey(kind, id), value: bytes }])
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     await this.queue.drain()
     await this.db.close()
   }
 
   /** @internal parts of a large upload in progress: not synced, the commit batch syncs them. */
-  async writeParts (upload: string, from: number, chunks: readonly Uint8Array[]): Promise<void> {
+  async writeParts(upload: string, from: number, chunks: readonly Uint8Array[]): Promise<void> {
     const ops = partPuts(upload, from, chunks)
     if (from === 0) ops.push({ type: 'put', key: pendingKey(upload), value: new Uint8Array(0) })
     await this.db.batch(ops, { sync: false })
   }
 
   /** @internal an upload that will not be committed: its parts in memory or on disk go. */
-  async dropUpload (u: Upload): Promise<void> {
+  async dropUpload(u: Upload): Promise<void> {
     u.release()
     if (u.buffered !== null) return
     const ops: BatchOp[] = [{ type: 'del', key: pendingKey(u.key) }]
@@ -214,7 +225,7 @@ export class HistoryStore {
   }
 
   /** @internal */
-  async commitAppend (u: Upload, hash: string): Promise<CommitResult> {
+  async commitAppend(u: Upload, hash: string): Promise<CommitResult> {
     const key = `${u.docId}\0${hash}`
     const racing = this.inflight.get(key)
     if (racing !== undefined) return await this.duplicate(u, await racing)
@@ -229,7 +240,7 @@ export class HistoryStore {
       meta.cum = entry.cum
       meta.stored += u.size
       meta.entries++
-      const used = await this.usage(meta.account) + u.size
+      const used = (await this.usage(meta.account)) + u.size
       this.usages.set(meta.account, used)
       this.bytesStored += u.size
       // a buffered upload's parts join this batch: one fsynced write per commit
@@ -241,12 +252,27 @@ export class HistoryStore {
         { type: 'put', key: accountKey(meta.account), value: varuint(used) }
       ])
       // cached once durable (before listeners fire), in seq order as the queue resolves in order
-      void write.then(() => { u.release(); this.tail.add(u.docId, entry, chunks) }, () => { u.release() })
+      void write.then(
+        () => {
+          u.release()
+          this.tail.add(u.docId, entry, chunks)
+        },
+        () => {
+          u.release()
+        }
+      )
       this.unwritten.set(u.docId, write)
-      void write.catch(() => {}).then(() => { if (this.unwritten.get(u.docId) === write) this.unwritten.delete(u.docId) })
+      void write
+        .catch(() => {})
+        .then(() => {
+          if (this.unwritten.get(u.docId) === write) this.unwritten.delete(u.docId)
+        })
       return { seq, write }
     })
-    const seqPromise = durable.then(async ({ seq, write }) => { if (write !== null) await write; return seq })
+    const seqPromise = durable.then(async ({ seq, write }) => {
+      if (write !== null) await write
+      return seq
+    })
     this.inflight.set(key, seqPromise)
     try {
       const { write } = await durable
@@ -260,7 +286,7 @@ export class HistoryStore {
   }
 
   /** @internal */
-  async commitSnapshot (u: Upload, covers: number): Promise<CommitResult> {
+  async commitSnapshot(u: Upload, covers: number): Promise<CommitResult> {
     const done = await this.withLock(u.docId, async () => {
       // the head in memory runs ahead of the log on disk: the entries to drop must be written first
       await this.unwritten.get(u.docId)?.catch(() => {})
@@ -291,7 +317,7 @@ export class HistoryStore {
       meta.snapshot = { covers, upload: u.key, parts: u.parts, size: u.size, cumAtCovers }
       meta.stored += u.size - dropped
       meta.entries -= droppedEntries
-      const used = Math.max(0, await this.usage(meta.account) + u.size - dropped)
+      const used = Math.max(0, (await this.usage(meta.account)) + u.size - dropped)
       this.usages.set(meta.account, used)
       this.bytesStored += u.size - dropped
       ops.push({ type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) }, { type: 'put', key: accountKey(meta.account), value: varuint(used) })
@@ -306,12 +332,12 @@ export class HistoryStore {
     return { seq: covers, duplicate: done === null, ...snapshotHint(await this.meta(u.docId)) }
   }
 
-  private async duplicate (u: Upload, seq: number): Promise<CommitResult> {
+  private async duplicate(u: Upload, seq: number): Promise<CommitResult> {
     await this.dropUpload(u)
     return { seq, duplicate: true, ...snapshotHint(await this.meta(u.docId)) }
   }
 
-  private async metaOrNew (docId: string, account: string): Promise<DocMeta> {
+  private async metaOrNew(docId: string, account: string): Promise<DocMeta> {
     const meta = await this.meta(docId)
     if (meta !== null) return meta
     const fresh: DocMeta = { head: 0, cum: 0, stored: 0, entries: 0, account, snapshot: null }
@@ -321,15 +347,16 @@ export class HistoryStore {
   }
 
   /** Runs `fn` alone for this doc: seq allocation and snapshot drops never interleave. */
-  private withLock<T> (docId: string, fn: () => Promise<T>): Promise<T> {
+  private withLock<T>(docId: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(docId) ?? Promise.resolve()
     const next = prev.then(fn, fn)
     const tail = next.catch(() => {})
     this.locks.set(docId, tail)
-    void tail.then(() => { if (this.locks.get(docId) === tail) this.locks.delete(docId) })
+    void tail.then(() => {
+      if (this.locks.get(docId) === tail) this.locks.delete(docId)
+    })
     return next
   }
 }
 
-const partPuts = (upload: string, from: number, chunks: readonly Uint8Array[]): BatchOp[] =>
-  chunks.map((value, i) => ({ type: 'put', key: partKey(upload, from + i), value }))
+const partPuts = (upload: string, from: number, chunks: readonly Uint8Array[]): BatchOp[] => chunks.map((value, i) => ({ type: 'put', key: partKey(upload, from + i), value }))

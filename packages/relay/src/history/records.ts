@@ -39,7 +39,7 @@ export interface DocMeta {
   snapshot: SnapshotEntry | null
 }
 
-export function encodeLogEntry (e: LogEntry): Uint8Array {
+export function encodeLogEntry(e: LogEntry): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, e.seq)
   encoding.writeVarString(enc, e.upload)
@@ -51,7 +51,7 @@ export function encodeLogEntry (e: LogEntry): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-export function decodeLogEntry (bytes: Uint8Array): LogEntry {
+export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   const dec = decoding.createDecoder(bytes)
   return {
     seq: decoding.readVarUint(dec),
@@ -64,7 +64,7 @@ export function decodeLogEntry (bytes: Uint8Array): LogEntry {
   }
 }
 
-export function encodeDocMeta (m: DocMeta): Uint8Array {
+export function encodeDocMeta(m: DocMeta): Uint8Array {
   const enc = encoding.createEncoder()
   encoding.writeVarUint(enc, m.head)
   encoding.writeVarUint(enc, m.cum)
@@ -82,7 +82,7 @@ export function encodeDocMeta (m: DocMeta): Uint8Array {
   return encoding.toUint8Array(enc)
 }
 
-export function decodeDocMeta (bytes: Uint8Array): DocMeta {
+export function decodeDocMeta(bytes: Uint8Array): DocMeta {
   const dec = decoding.createDecoder(bytes)
   const head = decoding.readVarUint(dec)
   const cum = decoding.readVarUint(dec)

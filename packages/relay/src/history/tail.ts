@@ -7,7 +7,10 @@ export interface CachedEntry {
   chunks: readonly Uint8Array[]
 }
 
-interface Item extends CachedEntry { docId: string; bytes: number }
+interface Item extends CachedEntry {
+  docId: string
+  bytes: number
+}
 
 interface DocTail {
   /** Contiguous seqs, oldest first. */
@@ -27,15 +30,22 @@ export class RecentTail {
   private readonly order = new Set<Item>()
   private readonly budget: ByteBudget
 
-  constructor (private readonly maxEntries: number, maxBytes: number) {
+  constructor(
+    private readonly maxEntries: number,
+    maxBytes: number
+  ) {
     this.budget = new ByteBudget(maxBytes)
   }
 
-  get bytes (): number { return this.budget.used }
-  get entries (): number { return this.order.size }
+  get bytes(): number {
+    return this.budget.used
+  }
+  get entries(): number {
+    return this.order.size
+  }
 
   /** Entry `entry.seq` is durable; `chunks` null when its parts are only on disk. */
-  add (docId: string, entry: LogEntry, chunks: readonly Uint8Array[] | null): void {
+  add(docId: string, entry: LogEntry, chunks: readonly Uint8Array[] | null): void {
     const tail = this.docs.get(docId) ?? { items: [], end: 0 }
     this.docs.set(docId, tail)
     const bytes = chunks?.reduce((n, c) => n + c.byteLength, 0) ?? 0
@@ -56,7 +66,7 @@ export class RecentTail {
    * Up to `limit` cached entries after `after`; undefined when the cache does
    * not hold all of `after+1 …` (the caller reads the disk then). [] when nothing follows.
    */
-  after (docId: string, after: number, limit: number): CachedEntry[] | undefined {
+  after(docId: string, after: number, limit: number): CachedEntry[] | undefined {
     const tail = this.docs.get(docId)
     if (tail === undefined) return undefined
     if (after >= tail.end) return []
@@ -66,14 +76,14 @@ export class RecentTail {
   }
 
   /** A snapshot dropped the doc's entries up to `covers`. */
-  dropThrough (docId: string, covers: number): void {
+  dropThrough(docId: string, covers: number): void {
     const tail = this.docs.get(docId)
     if (tail === undefined) return
     const keep = tail.items.findIndex(i => i.entry.seq > covers)
     this.evictFirst(tail, keep < 0 ? tail.items.length : keep)
   }
 
-  private evictOldest (): void {
+  private evictOldest(): void {
     const oldest = this.order.values().next()
     if (oldest.done === true) throw new Error('tail budget accounting is off') // unreachable: bytes ≤ limit
     const tail = this.docs.get(oldest.value.docId)!
@@ -81,7 +91,7 @@ export class RecentTail {
   }
 
   /** Evicts the doc's `count` oldest items (a prefix, so the rest stays contiguous). */
-  private evictFirst (tail: DocTail, count: number): void {
+  private evictFirst(tail: DocTail, count: number): void {
     for (const item of tail.items.splice(0, count)) {
       this.order.delete(item)
       this.budget.give(item.bytes)

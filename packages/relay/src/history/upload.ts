@@ -18,7 +18,7 @@ export class Upload {
   private finished = false
   private readonly hasher: Hash = createHash('sha256')
 
-  constructor (
+  constructor(
     private readonly store: HistoryStore,
     readonly docId: string,
     readonly account: string,
@@ -28,15 +28,17 @@ export class Upload {
   ) {}
 
   /** @internal the parts for the commit batch, or null when they are on disk already. */
-  get buffered (): readonly Uint8Array[] | null { return this.memory }
+  get buffered(): readonly Uint8Array[] | null {
+    return this.memory
+  }
 
-  async addPart (chunk: Uint8Array): Promise<void> {
+  async addPart(chunk: Uint8Array): Promise<void> {
     if (this.size + chunk.byteLength > this.store.options.maxBlobBytes) {
       throw new BlobTooLargeError(`blob for ${this.docId} exceeds ${this.store.options.maxBlobBytes} bytes`)
     }
     const meta = await this.store.meta(this.docId)
     const charged = meta?.account ?? this.account
-    if (await this.store.usage(charged) + this.size + chunk.byteLength > this.store.options.accountQuotaBytes) {
+    if ((await this.store.usage(charged)) + this.size + chunk.byteLength > this.store.options.accountQuotaBytes) {
       throw new QuotaExceededError(`account ${charged} is over its quota of ${this.store.options.accountQuotaBytes} bytes`)
     }
     // aborted meanwhile (its stream closed): nothing more may be stored for it
@@ -58,25 +60,23 @@ export class Upload {
     await this.spilling
   }
 
-  commit (): Promise<CommitResult> {
+  commit(): Promise<CommitResult> {
     this.finished = true
-    return this.covers === null
-      ? this.store.commitAppend(this, this.hasher.digest('hex'))
-      : this.store.commitSnapshot(this, this.covers)
+    return this.covers === null ? this.store.commitAppend(this, this.hasher.digest('hex')) : this.store.commitSnapshot(this, this.covers)
   }
 
-  async abort (): Promise<void> {
+  async abort(): Promise<void> {
     this.finished = true
     await this.spilling.catch(() => {}) // a part being written must not land after its delete
     await this.store.dropUpload(this)
   }
 
   /** @internal gives the buffered bytes back to the relay-wide budget (once their batch is written). */
-  release (): void {
+  release(): void {
     this.store.uploadBudget.give(this.memoryBytes)
     this.memoryBytes = 0
   }
 }
 
 /** A frame's chunk may be a view into a larger network buffer: holding it would pin all of that. */
-const owned = (chunk: Uint8Array): Uint8Array => chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
+const owned = (chunk: Uint8Array): Uint8Array => (chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice())

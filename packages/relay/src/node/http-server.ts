@@ -2,7 +2,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { RelayMetrics } from '../metrics.js'
 
-export interface HealthReport { ok: boolean; [k: string]: unknown }
+export interface HealthReport {
+  ok: boolean
+  [k: string]: unknown
+}
 
 export interface HttpServerOptions {
   /** Interface to bind (default 127.0.0.1: metrics are for the operator, not the internet). */
@@ -24,7 +27,7 @@ export interface HttpServer {
  * 503 otherwise) and GET /metrics (Prometheus text format); 404 for anything
  * else, 405 for other methods on those two paths.
  */
-export async function startHttpServer (options: HttpServerOptions): Promise<HttpServer> {
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const host = options.host ?? '127.0.0.1'
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -32,7 +35,10 @@ export async function startHttpServer (options: HttpServerOptions): Promise<Http
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) })
       res.end(req.method === 'HEAD' ? undefined : body)
     }
-    if (path !== '/healthz' && path !== '/metrics') { send(404, 'text/plain; charset=utf-8', 'not found\n'); return }
+    if (path !== '/healthz' && path !== '/metrics') {
+      send(404, 'text/plain; charset=utf-8', 'not found\n')
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
       send(405, 'text/plain; charset=utf-8', 'method not allowed\n')
@@ -45,19 +51,26 @@ export async function startHttpServer (options: HttpServerOptions): Promise<Http
       } catch (err) {
         report = { ok: false, error: err instanceof Error ? err.message : String(err) }
       }
-      send(report.ok ? 200 : 503, 'application/json', JSON.stringify(report) + '\n')
+      send(report.ok ? 200 : 503, 'application/json', `${JSON.stringify(report)}\n`)
       return
     }
     options.metrics.registry.metrics().then(
-      text => { send(200, options.metrics.registry.contentType, text) },
-      (err: unknown) => { send(500, 'text/plain; charset=utf-8', `metrics failed: ${err instanceof Error ? err.message : String(err)}\n`) }
+      text => {
+        send(200, options.metrics.registry.contentType, text)
+      },
+      (err: unknown) => {
+        send(500, 'text/plain; charset=utf-8', `metrics failed: ${err instanceof Error ? err.message : String(err)}\n`)
+      }
     )
   })
   // a scraper holding a keep-alive socket must not keep close() waiting
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port, host, () => { server.off('error', reject); resolve() })
+    server.listen(options.port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   const { port } = server.address() as AddressInfo
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -65,7 +78,10 @@ export async function startHttpServer (options: HttpServerOptions): Promise<Http
     url,
     close: async () => {
       await new Promise<void>((resolve, reject) => {
-        server.close(err => { if (err !== undefined) reject(err); else resolve() })
+        server.close(err => {
+          if (err !== undefined) reject(err)
+          else resolve()
+        })
         server.closeIdleConnections()
       })
     }

@@ -13,7 +13,7 @@ export const PEER_KEY_FILE = 'peer-key'
  * exists but does not parse is an error, never silently replaced: the relay's
  * peer id is in every device's configuration.
  */
-export async function loadOrCreatePeerKey (dataDir: string): Promise<{ privateKey: PrivateKey; created: boolean }> {
+export async function loadOrCreatePeerKey(dataDir: string): Promise<{ privateKey: PrivateKey; created: boolean }> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const path = join(dataDir, PEER_KEY_FILE)
   let bytes: Uint8Array | undefined
@@ -51,6 +51,10 @@ export async function loadOrCreatePeerKey (dataDir: string): Promise<{ privateKe
   }
   await rm(tmp, { force: true })
   const dir = await open(dataDir, 'r')
-  try { await dir.sync() } finally { await dir.close() }
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
   return { privateKey, created: true }
 }

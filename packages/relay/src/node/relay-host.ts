@@ -181,7 +181,7 @@ export interface RelayHost {
 }
 
 /** Fills in defaults and checks every bound; throws RelayConfigError. */
-export function resolveRelayLimits (limits: Partial<RelayLimits> = {}): Readonly<RelayLimits> {
+export function resolveRelayLimits(limits: Partial<RelayLimits> = {}): Readonly<RelayLimits> {
   const out: RelayLimits = { ...DEFAULT_RELAY_LIMITS }
   for (const [key, value] of Object.entries(limits) as Array<[keyof RelayLimits, number | undefined]>) {
     if (value === undefined) continue
@@ -204,10 +204,14 @@ export function resolveRelayLimits (limits: Partial<RelayLimits> = {}): Readonly
  * `<dataDir>/peer-key`, so its peer id and addresses survive restarts.
  * Register protocol handlers on `libp2p` before `start()`.
  */
-export async function createRelayHost (options: RelayHostOptions): Promise<RelayHost> {
+export async function createRelayHost(options: RelayHostOptions): Promise<RelayHost> {
   const limits = resolveRelayLimits(options.limits)
   for (const a of [...options.listen, ...(options.announce ?? [])]) {
-    try { multiaddr(a) } catch (err) { throw new RelayConfigError(`invalid multiaddr ${a}`, { cause: err }) }
+    try {
+      multiaddr(a)
+    } catch (err) {
+      throw new RelayConfigError(`invalid multiaddr ${a}`, { cause: err })
+    }
   }
   if (options.listen.length === 0) throw new RelayConfigError('the relay needs at least one listen address')
   const log = options.logger
@@ -231,10 +235,7 @@ export async function createRelayHost (options: RelayHostOptions): Promise<Relay
       listen: options.listen,
       ...(options.announce !== undefined && options.announce.length > 0 ? { announce: options.announce } : {})
     },
-    transports: [
-      tcp({ backlog: limits.tcpBacklog }),
-      webSockets()
-    ],
+    transports: [tcp({ backlog: limits.tcpBacklog }), webSockets()],
     connectionEncrypters: [withJoinedWrites(noise())],
     streamMuxers: [yamux()],
     connectionManager: {
@@ -279,21 +280,22 @@ export async function createRelayHost (options: RelayHostOptions): Promise<Relay
   })
   if (created) log.info({ peerId, dataDir: options.dataDir }, 'created a new relay key')
 
-  const multiaddrs = (): string[] => libp2p.getMultiaddrs().map(a => {
-    const s = a.toString()
-    return s.includes(`/p2p/${peerId}`) ? s : `${s}/p2p/${peerId}`
-  })
+  const multiaddrs = (): string[] =>
+    libp2p.getMultiaddrs().map(a => {
+      const s = a.toString()
+      return s.includes(`/p2p/${peerId}`) ? s : `${s}/p2p/${peerId}`
+    })
 
   return {
     libp2p,
     peerId,
     limits,
     multiaddrs,
-    async start () {
+    async start() {
       await libp2p.start()
       log.info({ peerId, multiaddrs: multiaddrs(), limits }, 'relay host started')
     },
-    async stop () {
+    async stop() {
       await libp2p.stop()
       reservations.stop()
       log.info({ peerId }, 'relay host stopped')

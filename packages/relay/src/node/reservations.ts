@@ -5,9 +5,9 @@ type Signal = RelayReservation['signal']
 
 export interface ReservationKeeper {
   /** Frees a device's slot now (its last connection to the relay closed); false if it held none. */
-  drop (peer: PeerId): boolean
+  drop(peer: PeerId): boolean
   /** Clears every expiry timer (the relay is stopping). */
-  stop (): void
+  stop(): void
 }
 
 /**
@@ -32,7 +32,7 @@ export interface ReservationKeeper {
  *    that left would fill `maxReservations`; `drop()` frees the slot when the last connection
  *    closes, which keeps the number of reservations at or under the number of connections.
  */
-export function keepReservations (relay: CircuitRelayService, ttlMs: number): ReservationKeeper {
+export function keepReservations(relay: CircuitRelayService, ttlMs: number): ReservationKeeper {
   const reservations = relay.reservations
   const timers = new Map<Signal, ReturnType<typeof setTimeout>>()
   const adopted = new WeakSet<Signal>()
@@ -50,13 +50,20 @@ export function keepReservations (relay: CircuitRelayService, ttlMs: number): Re
     const arm = (ms: number): void => {
       disarm(signal)
       // with the library's timer gone, its reset(0) arms a fresh one that aborts the signal now
-      const timer = setTimeout(() => { timers.delete(signal); libraryReset(0) }, ms)
+      const timer = setTimeout(() => {
+        timers.delete(signal)
+        libraryReset(0)
+      }, ms)
       // like the library's AbortSignal.timeout, a reservation does not keep the process alive
       timer.unref?.()
       timers.set(signal, timer)
     }
-    signal.reset = (ms?: number) => { arm(ms ?? ttlMs) }
-    signal.clear = () => { disarm(signal) }
+    signal.reset = (ms?: number) => {
+      arm(ms ?? ttlMs)
+    }
+    signal.clear = () => {
+      disarm(signal)
+    }
     arm(Math.max(0, reservation.expiry.getTime() - Date.now()))
   }
 

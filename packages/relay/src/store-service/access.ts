@@ -1,7 +1,17 @@
 import {
-  StaleDeviceListError, StaleMembershipError, checkDeviceListSuccessor, checkMembershipSuccessor,
-  decodeSignedDeviceList, decodeSignedMembership, deviceStatus, encodeSignedDeviceList, encodeSignedMembership,
-  verifyDeviceList, verifyMembership, type SignedDeviceList, type SignedMembership
+  StaleDeviceListError,
+  StaleMembershipError,
+  checkDeviceListSuccessor,
+  checkMembershipSuccessor,
+  decodeSignedDeviceList,
+  decodeSignedMembership,
+  deviceStatus,
+  encodeSignedDeviceList,
+  encodeSignedMembership,
+  verifyDeviceList,
+  verifyMembership,
+  type SignedDeviceList,
+  type SignedMembership
 } from '@tandem/protocol'
 import type { HistoryStore } from '../history/history-store.js'
 
@@ -14,9 +24,9 @@ export class AccessControl {
   private readonly lists = new Map<string, SignedDeviceList | null>()
   private readonly memberships = new Map<string, SignedMembership | null>()
 
-  constructor (private readonly history: HistoryStore) {}
+  constructor(private readonly history: HistoryStore) {}
 
-  async deviceList (accountId: string): Promise<SignedDeviceList | null> {
+  async deviceList(accountId: string): Promise<SignedDeviceList | null> {
     if (this.lists.has(accountId)) return this.lists.get(accountId)!
     const bytes = await this.history.getRecord('device-list', accountId)
     // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
@@ -31,7 +41,7 @@ export class AccessControl {
    * false for a stale one (older or equal version); throws on a bad signature
    * or an attempt to un-revoke a device.
    */
-  async offerDeviceList (accountId: string, list: SignedDeviceList): Promise<boolean> {
+  async offerDeviceList(accountId: string, list: SignedDeviceList): Promise<boolean> {
     verifyDeviceList(list, { accountId })
     await this.deviceList(accountId)
     // read the cache after the await: from here to `set` nothing yields, so concurrent offers cannot interleave
@@ -49,12 +59,12 @@ export class AccessControl {
     return true
   }
 
-  async deviceStatus (accountId: string, peerId: string): Promise<'listed' | 'revoked' | 'unlisted'> {
+  async deviceStatus(accountId: string, peerId: string): Promise<'listed' | 'revoked' | 'unlisted'> {
     const list = await this.deviceList(accountId)
     return list === null ? 'unlisted' : deviceStatus(list, peerId)
   }
 
-  async membership (docId: string): Promise<SignedMembership | null> {
+  async membership(docId: string): Promise<SignedMembership | null> {
     if (this.memberships.has(docId)) return this.memberships.get(docId)!
     const bytes = await this.history.getRecord('membership', docId)
     if (this.memberships.has(docId)) return this.memberships.get(docId)! // see deviceList
@@ -64,7 +74,7 @@ export class AccessControl {
   }
 
   /** Stores a membership record if valid and a successor of the one held; stale → typed error. */
-  async offerMembership (record: SignedMembership): Promise<void> {
+  async offerMembership(record: SignedMembership): Promise<void> {
     verifyMembership(record)
     await this.membership(record.docId)
     const current = this.memberships.get(record.docId) ?? null // see offerDeviceList
@@ -78,7 +88,7 @@ export class AccessControl {
   }
 
   /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
-  async canAccess (docId: string, accountId: string): Promise<boolean> {
+  async canAccess(docId: string, accountId: string): Promise<boolean> {
     if (docId.startsWith('account:')) return docId === `account:${accountId}`
     if (docId.startsWith('chat:')) return (await this.membership(docId))?.members.includes(accountId) ?? false
     return false
@@ -86,4 +96,3 @@ export class AccessControl {
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
-

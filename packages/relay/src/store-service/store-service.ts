@@ -18,32 +18,42 @@ export class StoreService {
   private readonly subscribers = new Map<string, Set<StoreSession>>()
   private readonly unsubscribe: () => void
 
-  constructor (readonly history: HistoryStore, readonly metrics: RelayMetrics, private readonly logger: Logger, readonly timers: RelayTimers = systemTimers) {
+  constructor(
+    readonly history: HistoryStore,
+    readonly metrics: RelayMetrics,
+    private readonly logger: Logger,
+    readonly timers: RelayTimers = systemTimers
+  ) {
     this.access = new AccessControl(history)
-    this.unsubscribe = history.onCommit((docId) => {
+    this.unsubscribe = history.onCommit(docId => {
       for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()
       this.metrics.bytesStored.set(history.stats().bytesStored)
       this.metrics.docs.set(history.stats().docs)
     })
   }
 
-  addLink (link: Link): void {
+  addLink(link: Link): void {
     new StoreSession(link, this).start()
   }
 
-  get sessionCount (): number { return this.sessions.size }
+  get sessionCount(): number {
+    return this.sessions.size
+  }
 
-  sessionOpened (session: StoreSession): void {
+  sessionOpened(session: StoreSession): void {
     this.sessions.add(session)
     this.metrics.sessions.set(this.sessions.size)
     this.logger.debug({ peer: session.peerId, account: session.account }, 'store session opened')
   }
 
   /** A session subscribed to a doc (true) or stopped (false). */
-  subscribed (session: StoreSession, docId: string, on: boolean): void {
+  subscribed(session: StoreSession, docId: string, on: boolean): void {
     let set = this.subscribers.get(docId)
     if (on) {
-      if (set === undefined) { set = new Set(); this.subscribers.set(docId, set) }
+      if (set === undefined) {
+        set = new Set()
+        this.subscribers.set(docId, set)
+      }
       set.add(session)
     } else if (set !== undefined) {
       set.delete(session)
@@ -51,41 +61,41 @@ export class StoreService {
     }
   }
 
-  sessionClosed (session: StoreSession): void {
+  sessionClosed(session: StoreSession): void {
     this.sessions.delete(session)
     this.metrics.sessions.set(this.sessions.size)
   }
 
-  refused (session: StoreSession, error: TandemError): void {
+  refused(session: StoreSession, error: TandemError): void {
     this.metrics.refusals.inc({ code: error.code })
     this.logger.info({ peer: session.peerId, code: error.code, reason: error.message }, 'store session refused')
   }
 
-  refusedDoc (session: StoreSession, error: TandemError): void {
+  refusedDoc(session: StoreSession, error: TandemError): void {
     this.metrics.refusals.inc({ code: error.code })
     this.logger.debug({ peer: session.peerId, code: error.code, reason: error.message }, 'doc request refused')
   }
 
   /** An account's device list changed: devices it revoked lose their streams at once. */
-  async deviceListChanged (accountId: string): Promise<void> {
+  async deviceListChanged(accountId: string): Promise<void> {
     await Promise.all([...this.sessions].filter(s => s.account === accountId).map(s => s.recheck()))
   }
 
   /** Typing and presence: to the doc's other subscribers right now, never stored. */
-  fanOut (from: StoreSession, docId: string, payload: Uint8Array): void {
+  fanOut(from: StoreSession, docId: string, payload: Uint8Array): void {
     for (const s of this.subscribers.get(docId) ?? []) {
       if (s !== from) s.trySend({ type: 'ephemeral-data', docId, from: from.peerId, payload })
     }
   }
 
   /** An append that arrived whole: to the doc's other caught-up subscribers now (see StoreSession.sendLive). */
-  forwardLive (from: StoreSession, docId: string, uploadKey: string, blob: Uint8Array): void {
+  forwardLive(from: StoreSession, docId: string, uploadKey: string, blob: Uint8Array): void {
     for (const s of this.subscribers.get(docId) ?? []) {
       if (s !== from && s.sendLive(docId, uploadKey, blob)) this.metrics.liveBytes.inc(blob.byteLength)
     }
   }
 
-  stop (): void {
+  stop(): void {
     this.unsubscribe()
     for (const s of [...this.sessions]) s.link.close()
   }

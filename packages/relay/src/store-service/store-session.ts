@@ -1,6 +1,17 @@
 import {
-  AccessDeniedError, DeviceNotListedError, DeviceRevokedError, MalformedFrameError, NotAuthenticatedError,
-  TandemError, checkStoreVersion, decodeStoreFrame, docErrorFrame, storeErrorFrame, encodeStoreFrame, verifyDeviceCertificate, type StoreFrame
+  AccessDeniedError,
+  DeviceNotListedError,
+  DeviceRevokedError,
+  MalformedFrameError,
+  NotAuthenticatedError,
+  TandemError,
+  checkStoreVersion,
+  decodeStoreFrame,
+  docErrorFrame,
+  storeErrorFrame,
+  encodeStoreFrame,
+  verifyDeviceCertificate,
+  type StoreFrame
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import type { Upload } from '../history/upload.js'
@@ -33,23 +44,36 @@ export class StoreSession {
   private nextLiveId = 1
   private readonly framed: FramedSession<StoreFrame>
 
-  constructor (readonly link: Link, private readonly service: StoreService) {
+  constructor(
+    readonly link: Link,
+    private readonly service: StoreService
+  ) {
     this.framed = new FramedSession(link, STORE_FRAMES, {
       handle: frame => this.handle(frame),
-      failed: error => { this.service.refused(this, error) },
-      closed: () => { this.closed() }
+      failed: error => {
+        this.service.refused(this, error)
+      },
+      closed: () => {
+        this.closed()
+      }
     })
   }
 
-  get peerId (): string { return this.link.remotePeerId }
+  get peerId(): string {
+    return this.link.remotePeerId
+  }
 
-  start (): void { this.framed.start() }
+  start(): void {
+    this.framed.start()
+  }
 
   /** Resolves once the stream took the frame (backpressure); never rejects (a failed write closes the session). */
-  send (frame: StoreFrame): Promise<void> { return this.framed.send(frame) }
+  send(frame: StoreFrame): Promise<void> {
+    return this.framed.send(frame)
+  }
 
   /** Sends without waiting; false (and nothing sent) if the stream is backed up. For ephemeral data. */
-  trySend (frame: StoreFrame): boolean {
+  trySend(frame: StoreFrame): boolean {
     if (this.state !== 'open' || this.link.congested?.() === true) return false
     void this.send(frame)
     return true
@@ -59,7 +83,7 @@ export class StoreSession {
    * Another device's append to `docId` arrived whole: sent at once, before it is durable,
    * to a subscriber that is caught up and keeping up; the others get it after its commit.
    */
-  sendLive (docId: string, uploadKey: string, blob: Uint8Array): boolean {
+  sendLive(docId: string, uploadKey: string, blob: Uint8Array): boolean {
     if (this.state !== 'open' || this.link.congested?.() === true) return false
     // numbered per stream, not per subscription: a committed notice of a replaced one never matches
     const liveId = this.nextLiveId
@@ -70,47 +94,59 @@ export class StoreSession {
   }
 
   /** Closes with a typed ERROR, telling the device why first. */
-  fail (err: unknown): void { this.framed.fail(err) }
+  fail(err: unknown): void {
+    this.framed.fail(err)
+  }
 
-  private closed (): void {
+  private closed(): void {
     this.state = 'closed'
-    for (const [docId, sub] of this.subscriptions) { sub.stop(); this.service.subscribed(this, docId, false) }
+    for (const [docId, sub] of this.subscriptions) {
+      sub.stop()
+      this.service.subscribed(this, docId, false)
+    }
     this.subscriptions.clear()
     for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
     this.uploads.clear()
     this.service.sessionClosed(this)
   }
 
-  private async handle (frame: StoreFrame): Promise<void> {
+  private async handle(frame: StoreFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
       checkStoreVersion(frame.version)
       this.account = verifyDeviceCertificate(frame.certificate, { peerId: this.peerId })
       const access = this.service.access
       // a newer list in a hello acts like a device-list frame: revoked devices' open streams close now
-      if (frame.deviceList !== null && await access.offerDeviceList(this.account, frame.deviceList)) {
+      if (frame.deviceList !== null && (await access.offerDeviceList(this.account, frame.deviceList))) {
         await this.service.deviceListChanged(this.account)
       }
-      this.state = await this.checkListed() ? 'open' : 'unlisted'
+      this.state = (await this.checkListed()) ? 'open' : 'unlisted'
       this.service.sessionOpened(this)
       await this.send({ type: 'welcome', deviceList: await access.deviceList(this.account) })
       return
     }
     if (this.state === 'unlisted' && frame.type !== 'device-list') {
-      await this.docError('docId' in frame ? frame.docId : '', 'uploadId' in frame ? frame.uploadId : 0,
-        new DeviceNotListedError(`device ${this.peerId} is not in account ${this.account}'s device list yet`))
+      await this.docError(
+        'docId' in frame ? frame.docId : '',
+        'uploadId' in frame ? frame.uploadId : 0,
+        new DeviceNotListedError(`device ${this.peerId} is not in account ${this.account}'s device list yet`)
+      )
       return
     }
     switch (frame.type) {
-      case 'hello': throw new MalformedFrameError('duplicate hello')
+      case 'hello':
+        throw new MalformedFrameError('duplicate hello')
       case 'device-list': {
         try {
-          if (!await this.service.access.offerDeviceList(this.account, frame.list)) {
+          if (!(await this.service.access.offerDeviceList(this.account, frame.list))) {
             await this.docError('', 0, new TandemError('ERR_STALE_DEVICE_LIST', 'the relay holds a newer device list'))
             return
           }
         } catch (err) {
-          if (err instanceof TandemError && err.code === 'ERR_STALE_DEVICE_LIST') { await this.docError('', 0, err); return }
+          if (err instanceof TandemError && err.code === 'ERR_STALE_DEVICE_LIST') {
+            await this.docError('', 0, err)
+            return
+          }
           throw err
         }
         await this.service.deviceListChanged(this.account)
@@ -125,16 +161,27 @@ export class StoreSession {
         }
         return
       case 'subscribe': {
-        if (!await this.allowed(frame.docId, 0)) return
+        if (!(await this.allowed(frame.docId, 0))) return
         this.subscriptions.get(frame.docId)?.stop()
         const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f), this.service.timers)
         this.subscriptions.set(frame.docId, sub)
         this.service.subscribed(this, frame.docId, true)
         // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
         const docId = frame.docId
-        const running = (this.pumps.get(docId) ?? Promise.resolve()).catch(() => {}).then(async () => { await sub.run() })
+        const running = (this.pumps.get(docId) ?? Promise.resolve())
+          .catch(() => {})
+          .then(async () => {
+            await sub.run()
+          })
         this.pumps.set(docId, running)
-        void running.then(() => { if (this.pumps.get(docId) === running) this.pumps.delete(docId) }, err => { this.fail(err) })
+        void running.then(
+          () => {
+            if (this.pumps.get(docId) === running) this.pumps.delete(docId)
+          },
+          err => {
+            this.fail(err)
+          }
+        )
         return
       }
       case 'unsubscribe':
@@ -147,7 +194,10 @@ export class StoreSession {
         await this.upload(frame)
         return
       case 'ephemeral':
-        if (!this.subscriptions.has(frame.docId)) { await this.docError(frame.docId, 0, new AccessDeniedError(`subscribe to ${frame.docId} before sending ephemeral data`)); return }
+        if (!this.subscriptions.has(frame.docId)) {
+          await this.docError(frame.docId, 0, new AccessDeniedError(`subscribe to ${frame.docId} before sending ephemeral data`))
+          return
+        }
         this.service.fanOut(this, frame.docId, frame.payload)
         return
       default:
@@ -155,11 +205,11 @@ export class StoreSession {
     }
   }
 
-  private async upload (frame: Extract<StoreFrame, { type: 'append' | 'snapshot' }>): Promise<void> {
+  private async upload(frame: Extract<StoreFrame, { type: 'append' | 'snapshot' }>): Promise<void> {
     let slot = this.uploads.get(frame.uploadId)
     if (slot === undefined) {
       if (this.uploads.size >= MAX_OPEN_UPLOADS) throw new MalformedFrameError(`more than ${MAX_OPEN_UPLOADS} uploads in flight`)
-      if (!await this.allowed(frame.docId, frame.uploadId)) {
+      if (!(await this.allowed(frame.docId, frame.uploadId))) {
         slot = { failed: true, docId: frame.docId }
       } else {
         const covers = frame.type === 'snapshot' ? frame.covers : undefined
@@ -194,35 +244,38 @@ export class StoreSession {
         this.service.metrics.appends.inc()
         await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
       } catch (err) {
-        if (!(err instanceof TandemError)) { this.fail(err); return }
+        if (!(err instanceof TandemError)) {
+          this.fail(err)
+          return
+        }
         await this.docError(docId, uploadId, err)
       }
     })
   }
 
-  private async allowed (docId: string, uploadId: number): Promise<boolean> {
+  private async allowed(docId: string, uploadId: number): Promise<boolean> {
     if (await this.service.access.canAccess(docId, this.account)) return true
     await this.docError(docId, uploadId, new AccessDeniedError(`${docId} is not shared with account ${this.account}`))
     return false
   }
 
   /** True when listed, false when not (yet) listed; throws when revoked. */
-  private async checkListed (): Promise<boolean> {
+  private async checkListed(): Promise<boolean> {
     const status = await this.service.access.deviceStatus(this.account, this.peerId)
     if (status === 'revoked') throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`)
     return status === 'listed'
   }
 
   /** Re-checks this device after its account's list changed: listed now, or revoked and closed. */
-  async recheck (): Promise<void> {
+  async recheck(): Promise<void> {
     try {
-      if (await this.checkListed() && this.state === 'unlisted') this.state = 'open'
+      if ((await this.checkListed()) && this.state === 'unlisted') this.state = 'open'
     } catch (err) {
       this.fail(err)
     }
   }
 
-  private async docError (docId: string, uploadId: number, err: TandemError): Promise<void> {
+  private async docError(docId: string, uploadId: number, err: TandemError): Promise<void> {
     this.service.refusedDoc(this, err)
     await this.send(docErrorFrame(docId, uploadId, err))
   }

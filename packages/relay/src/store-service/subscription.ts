@@ -39,7 +39,7 @@ export class Subscription {
   /** The notice delay is over: the pump sends them on its next turn. */
   private noticesDue = false
 
-  constructor (
+  constructor(
     readonly docId: string,
     private sent: number,
     private readonly peerId: string,
@@ -50,7 +50,7 @@ export class Subscription {
   ) {}
 
   /** A new entry committed for this doc. */
-  wake (): void {
+  wake(): void {
     this.dirty = true
     this.wakeUp?.()
   }
@@ -59,20 +59,20 @@ export class Subscription {
    * Records a blob about to be sent live (before it is durable) under `liveId`; false when
    * this subscriber must get it as a `blob` after its commit instead: still catching up.
    */
-  takeLive (uploadKey: string, liveId: number): boolean {
+  takeLive(uploadKey: string, liveId: number): boolean {
     if (!this.caughtUp || this.stopped) return false
     if (this.liveSent.size >= MAX_LIVE_PENDING) this.liveSent.delete(this.liveSent.keys().next().value!)
     this.liveSent.set(uploadKey, liveId)
     return true
   }
 
-  stop (): void {
+  stop(): void {
     this.stopped = true
     this.cancelNoticeTimer()
     this.wakeUp?.()
   }
 
-  async run (): Promise<void> {
+  async run(): Promise<void> {
     if (this.stopped) return // replaced or unsubscribed before it started
     const backlog = await this.history.backlog(this.docId, this.sent)
     await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
@@ -80,16 +80,25 @@ export class Subscription {
       if (!this.dirty) {
         // (a timer only wakes the pump: a notice must not land between the chunks of a blob)
         if (this.notices.length > 0 && this.noticeTimer === null) {
-          this.noticeTimer = this.timers.setTimeout(() => { this.noticeTimer = null; this.noticesDue = true; this.wake() }, NOTICE_DELAY_MS)
+          this.noticeTimer = this.timers.setTimeout(() => {
+            this.noticeTimer = null
+            this.noticesDue = true
+            this.wake()
+          }, NOTICE_DELAY_MS)
         }
-        await new Promise<void>(resolve => { this.wakeUp = resolve })
+        await new Promise<void>(resolve => {
+          this.wakeUp = resolve
+        })
         this.wakeUp = null
         continue
       }
       this.dirty = false
       if (this.noticesDue) await this.sendNotices()
       const progressed = await this.step()
-      if (progressed) { this.dirty = true; continue }
+      if (progressed) {
+        this.dirty = true
+        continue
+      }
       if (!this.caughtUp && !this.stopped) {
         this.caughtUp = true
         await this.sendNotices()
@@ -99,20 +108,20 @@ export class Subscription {
   }
 
   /** Sends what follows `sent`; false when there is nothing more right now. */
-  private async step (): Promise<boolean> {
+  private async step(): Promise<boolean> {
     const meta = await this.history.meta(this.docId)
     if (meta === null) return false
     const snap = meta.snapshot
     if (snap !== null && snap.covers > this.sent) {
       await this.sendNotices()
-      if (!await this.sendParts(snap.upload, snap.parts, (chunk, final) => ({ type: 'snapshot-data', docId: this.docId, covers: snap.covers, final, chunk }))) return true
+      if (!(await this.sendParts(snap.upload, snap.parts, (chunk, final) => ({ type: 'snapshot-data', docId: this.docId, covers: snap.covers, final, chunk })))) return true
       this.sent = snap.covers
       this.metrics.backfillBytes.inc(snap.size)
       return true
     }
     // live entries come from memory; a subscriber further behind reads the disk
-    const entries: Array<{ entry: LogEntry; chunks?: readonly Uint8Array[] }> = this.history.tailAfter(this.docId, this.sent, BATCH) ??
-      (await this.history.entriesAfter(this.docId, this.sent, BATCH)).map(entry => ({ entry }))
+    const entries: Array<{ entry: LogEntry; chunks?: readonly Uint8Array[] }> =
+      this.history.tailAfter(this.docId, this.sent, BATCH) ?? (await this.history.entriesAfter(this.docId, this.sent, BATCH)).map(entry => ({ entry }))
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       const liveId = this.liveSent.get(e.upload)
@@ -123,7 +132,7 @@ export class Subscription {
       } else {
         await this.sendNotices()
         // a snapshot may drop an entry between reading the index and its parts: re-plan
-        if (!await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }), chunks)) return true
+        if (!(await this.sendParts(e.upload, e.parts, (chunk, final) => ({ type: 'blob', docId: this.docId, seq: e.seq, final, chunk }), chunks))) return true
         this.metrics.backfillBytes.inc(e.size)
       }
       this.sent = e.seq
@@ -131,12 +140,12 @@ export class Subscription {
     return entries.length > 0
   }
 
-  private cancelNoticeTimer (): void {
+  private cancelNoticeTimer(): void {
     if (this.noticeTimer !== null) this.timers.clearTimeout(this.noticeTimer)
     this.noticeTimer = null
   }
 
-  private async sendNotices (): Promise<void> {
+  private async sendNotices(): Promise<void> {
     this.cancelNoticeTimer()
     this.noticesDue = false
     if (this.notices.length === 0) return
@@ -145,12 +154,10 @@ export class Subscription {
     await this.send({ type: 'notices', docId: this.docId, entries })
   }
 
-  private async sendParts (
-    upload: string, parts: number, frame: (chunk: Uint8Array, final: boolean) => StoreFrame, cached?: readonly Uint8Array[]
-  ): Promise<boolean> {
+  private async sendParts(upload: string, parts: number, frame: (chunk: Uint8Array, final: boolean) => StoreFrame, cached?: readonly Uint8Array[]): Promise<boolean> {
     const count = Math.max(parts, 1)
     for (let n = 0; n < count; n++) {
-      const chunk = parts === 0 ? new Uint8Array(0) : cached?.[n] ?? await this.history.readPart(upload, n)
+      const chunk = parts === 0 ? new Uint8Array(0) : (cached?.[n] ?? (await this.history.readPart(upload, n)))
       if (chunk === undefined) return false
       await this.send(frame(chunk, n === count - 1))
     }
