@@ -34,7 +34,8 @@ try {
   await relay.start()
 } catch (err) {
   log.fatal({ err }, 'relay failed to start')
-  process.stderr.write(`tandem-relay: ${err instanceof Error ? err.message : String(err)}\n`)
+  const code = (err as { code?: unknown })?.code
+  process.stderr.write(`tandem-relay: ${err instanceof Error ? err.message : String(err)}${typeof code === 'string' ? ` (${code})` : ''}\n`)
   process.exit(1)
 }
 

@@ -1,6 +1,6 @@
 // Drives the built `tandem-relay` (apps/relay/dist/main.js; `npm test` builds first).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -144,6 +144,31 @@ describe('tandem-relay', () => {
     expect(started?.limits?.maxCircuits).toBe(99)
     run.child.kill('SIGTERM')
     expect(await run.exit).toBe(0)
+  })
+
+  it('refuses a damaged key file with one line naming the file and its code, and exits 1', async () => {
+    const data = await tempDir()
+    const first = await startCli(['--data', data, '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    const peerId = first.lines.find(l => l.startsWith('peer id: '))!.slice(9)
+    first.child.kill('SIGTERM')
+    expect(await first.exit).toBe(0)
+    const keyFile = join(data, 'peer-key')
+    const bytes = await readFile(keyFile)
+    bytes[10]! ^= 0x01
+    await writeFile(keyFile, bytes)
+    const child = spawn(process.execPath, [MAIN, '--data', data, '--http', 'off', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const code = await new Promise<number | null>(resolve => {
+      child.once('exit', resolve)
+    })
+    expect(code).toBe(1)
+    const human = err.split('\n').filter(l => l.startsWith('tandem-relay: '))
+    expect(human).toEqual([
+      `tandem-relay: ${keyFile} is damaged: its private half does not match its public half (peer id ${peerId}); restore it from a backup, or move it away to make a new relay identity (every device then needs the new relay address) (ERR_RELAY_CONFIG)`
+    ])
   })
 
   it('refuses to start without a data directory', async () => {

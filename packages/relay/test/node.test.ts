@@ -10,7 +10,7 @@ import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -91,6 +91,20 @@ describe('relay host', () => {
     const second = await startHost(dataDir)
     expect(second.peerId).toBe(id)
     expect(id).toMatch(/^12D3KooW/) // Ed25519
+  })
+
+  it('refuses to start on a key file whose private half was damaged, saying which file and why', async () => {
+    const dataDir = await tempDir()
+    const first = await createRelayHost({ dataDir, listen: LISTEN, logger })
+    const id = first.peerId
+    const keyFile = join(dataDir, 'peer-key')
+    const bytes = await readFile(keyFile)
+    // protobuf: 4 header bytes, then the Ed25519 seed (32) and the public key (32)
+    for (let i = 8; i < 12; i++) bytes[i]! ^= 0xff
+    await writeFile(keyFile, bytes)
+    const refused = createRelayHost({ dataDir, listen: LISTEN, logger })
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_RELAY_CONFIG' })
+    await expect(refused).rejects.toThrow(new RegExp(`${keyFile} is damaged: .*peer id ${id}`))
   })
 
   it('advertises its announce addresses instead of the listen addresses', async () => {

@@ -23,11 +23,14 @@ export async function loadOrCreatePeerKey(dataDir: string): Promise<{ privateKey
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new RelayConfigError(`cannot read ${path}`, { cause: err })
   }
   if (bytes !== undefined) {
+    let privateKey: PrivateKey
     try {
-      return { privateKey: privateKeyFromProtobuf(bytes), created: false }
+      privateKey = privateKeyFromProtobuf(bytes)
     } catch (err) {
       throw new RelayConfigError(`${path} is not a libp2p private key; move it away to make a new relay identity`, { cause: err })
     }
+    await checkKeyPair(privateKey, path)
+    return { privateKey, created: false }
   }
   const privateKey = await generateKeyPair('Ed25519')
   const tmp = `${path}.${process.pid}.tmp`
@@ -57,4 +60,20 @@ export async function loadOrCreatePeerKey(dataDir: string): Promise<{ privateKey
     await dir.close()
   }
   return { privateKey, created: true }
+}
+
+/**
+ * The key file keeps both halves (an Ed25519 key is stored as seed + public key), and nothing
+ * in the format ties them: with a few bytes of the private half damaged the relay started,
+ * `/healthz` said ok, and no device could ever finish a Noise handshake with it (it signed
+ * with one key and claimed another's peer id). A signature made with the private half must
+ * verify under the public half, or the relay does not start.
+ */
+async function checkKeyPair(key: PrivateKey, path: string): Promise<void> {
+  const probe = new TextEncoder().encode('tandem-relay: does the private half match the public half?')
+  if (await key.publicKey.verify(probe, await key.sign(probe))) return
+  throw new RelayConfigError(
+    `${path} is damaged: its private half does not match its public half (peer id ${key.publicKey.toString()}); ` +
+      'restore it from a backup, or move it away to make a new relay identity (every device then needs the new relay address)'
+  )
 }
