@@ -54,6 +54,12 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       write({ ok: false, error: { code: 'ERR_BAD_COMMAND', message: 'not JSON' } })
       return
     }
+    // every line is answered: `null`, `[]` or `{}` too (a `null` line used to end the process)
+    if (typeof command !== 'object' || command === null || Array.isArray(command) || typeof command.cmd !== 'string') {
+      const id = typeof command === 'object' && command !== null && !Array.isArray(command) ? command.id : undefined
+      write({ id, ok: false, error: { code: 'ERR_BAD_COMMAND', message: 'a command is a JSON object with a string "cmd"' } })
+      return
+    }
     const go = (): Promise<unknown> => handle(command)
     const background = BACKGROUND.has(command.cmd)
     if (!background) queue = queue.then(go, go)
@@ -73,7 +79,12 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
 }
 
 async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Promise<unknown> {
-  const str = (k: string): string => String(c[k])
+  /** A string argument as given: anything else is refused, never stored as "undefined" or "[object Object]". */
+  const str = (k: string): string => {
+    const v = c[k]
+    if (typeof v !== 'string') throw badCommand(`${c.cmd}: "${k}" must be a string`)
+    return v
+  }
   switch (c.cmd) {
     case 'info':
       return { peerId: engine.peerId, accountId: engine.accountId, multiaddrs: engine.multiaddrs(), peers: engine.connectedPeers(), relays: engine.relayStatus() }

@@ -5,6 +5,8 @@ export interface StateDump {
   accountId: string | null
   name: string
   devices: Array<{ peerId: string; name: string }>
+  /** Peer ids revoked from the account. */
+  revoked: string[]
   chats: Array<{ chatId: string; title: string; messages: Array<{ id: string; author: string; device: string; text: string; wall: number; counter: number; status: string }> }>
   stateVectors: Record<string, string>
 }
@@ -20,6 +22,7 @@ export function dumpState(engine: Engine): StateDump {
     accountId: info?.accountId ?? null,
     name: info?.name ?? '',
     devices: info === null ? [] : engine.listDevices().map(d => ({ peerId: d.peerId, name: d.name })),
+    revoked: info === null ? [] : engine.listRevokedDevices(),
     chats: chats.map(c => ({
       chatId: c.chatId,
       title: c.title,

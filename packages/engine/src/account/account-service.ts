@@ -141,7 +141,10 @@ export class AccountService {
    */
   async revokeDevice(peerId: string): Promise<void> {
     const account = this.doc()
+    if (typeof peerId !== 'string') throw new InvalidArgumentError('revokeDevice takes a peer id')
     if (peerId === this.peerId) throw new InvalidArgumentError('a device cannot revoke itself')
+    // revocation is for good: a typo must not revoke a peer id nobody listed
+    if (!account.devices.has(peerId)) throw new InvalidArgumentError(`no device ${peerId} in this account's device list`)
     account.doc.transact(() => {
       account.revoked.set(peerId, this.runtime.now())
     }, this.local)
