@@ -1,5 +1,6 @@
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
+import { untilEngine } from '../../../test/helpers/until.js'
 import { createEngine, type Engine } from '../src/node/index.js'
 
 // The engine API checks its arguments: a wrong one is ERR_INVALID_ARGUMENT, and nothing is stored.
@@ -42,5 +43,42 @@ describe('engine arguments', () => {
     expect(await codeOf(e.revokeDevice('12D3KooWtypo'))).toBe('ERR_INVALID_ARGUMENT')
     expect(await codeOf(e.revokeDevice(e.peerId))).toBe('ERR_INVALID_ARGUMENT')
     expect(e.listRevokedDevices()).toEqual([])
+  })
+})
+
+describe('engine lifecycle', () => {
+  it('after stop() every call is ERR_ENGINE_STATE, start() too, and nothing claims to be stored', async () => {
+    const e = await device()
+    const { chatId } = await e.createChat({ title: 'notes' })
+    engines.splice(engines.indexOf(e), 1)
+    await e.stop()
+    expect(await codeOf(e.sendMessage(chatId, 'lost?'))).toBe('ERR_ENGINE_STATE')
+    expect(await codeOf(e.start())).toBe('ERR_ENGINE_STATE')
+    expect(await codeOf(e.createChat({ title: 'x' }))).toBe('ERR_ENGINE_STATE')
+    expect(() => e.listChats()).toThrow(expect.objectContaining({ code: 'ERR_ENGINE_STATE' }))
+    await e.stop() // a second stop is a no-op
+  })
+
+  it('goOffline() leaves the network and keeps the store: the device works locally and start() brings it back to its peers', async () => {
+    const open = async (name: string): Promise<Engine> => {
+      const e = await createEngine({
+        store: new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }),
+        deviceName: name,
+        network: { listen: ['/ip4/127.0.0.1/tcp/0'] }
+      })
+      engines.push(e)
+      await e.start()
+      return e
+    }
+    const [a, b] = [await open('a'), await open('b')]
+    await a.createAccount({ name: 'Ann' })
+    const { chatId } = await a.createChat({ title: 'notes' })
+    await b.joinAccount(a.exportAccountCredentials())
+    await a.goOffline()
+    expect(a.multiaddrs()).toEqual([])
+    await a.sendMessage(chatId, 'written offline')
+    await a.start()
+    a.dial(b.multiaddrs()[0]!)
+    await untilEngine(b, () => b.listChats().length === 1 && b.listMessages(chatId).some(m => m.text === 'written offline'), 'b has what a wrote offline')
   })
 })

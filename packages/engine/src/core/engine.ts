@@ -18,7 +18,7 @@ import { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
 import { DocHost } from '../store/doc-host.js'
 import { DocStore, type DocStoreOptions } from '../store/doc-store.js'
-import { StoreUnavailableError } from '../errors.js'
+import { EngineStateError, StoreUnavailableError } from '../errors.js'
 import { EventHub } from './event-hub.js'
 
 /** What every assembly's `createEngine` takes, whatever the platform. */
@@ -56,6 +56,8 @@ export class Engine {
   private readonly chats: ChatService
   private readonly replication: Replication
   private started = false
+  /** `stop()` was called: the store is closed (or closing), and every call is refused. */
+  private closed = false
   private peerIdText: string | undefined
 
   private constructor(
@@ -154,13 +156,34 @@ export class Engine {
 
   // ── lifecycle ────────────────────────────────────────────────────────────
 
+  /** Joins the network: syncs with devices and relays. Also brings a device back after {@link goOffline}. */
   async start(): Promise<void> {
+    this.ensureOpen()
     if (this.started) return
     this.started = true
     await this.replication.start()
   }
 
+  /**
+   * Leaves the network (what a phone app does going to the background) and keeps the store
+   * open: everything still works locally, and `start()` brings the device back. Uploads on
+   * their way are given up to 2 s to be acknowledged first.
+   */
+  async goOffline(): Promise<void> {
+    this.ensureOpen()
+    if (!this.started) return
+    this.started = false
+    await this.replication.stop(STOP_SETTLE_MS)
+  }
+
+  /**
+   * Leaves the network and closes the store, for good: it resolves once everything this
+   * engine started is finished and on disk, and every call after it is ERR_ENGINE_STATE
+   * (open the store again with a new `createEngine`).
+   */
   async stop(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
     if (this.started) {
       this.started = false
       await this.replication.stop(STOP_SETTLE_MS)
@@ -169,28 +192,37 @@ export class Engine {
     await this.store.close()
   }
 
+  private ensureOpen(): void {
+    if (this.closed) throw new EngineStateError('this engine is stopped: its store is closed (open it again with createEngine)')
+  }
+
   // ── account ──────────────────────────────────────────────────────────────
 
   /** Creates a new account with this device as its first device. */
-  createAccount(init: { name: string }): Promise<AccountInfo> {
-    return this.account.createAccount(init)
+  async createAccount(init: { name: string }): Promise<AccountInfo> {
+    this.ensureOpen()
+    return await this.account.createAccount(init)
   }
 
   /** Joins an existing account from its exported credentials (see {@link exportAccountCredentials}). */
-  joinAccount(credentials: string): Promise<AccountInfo> {
-    return this.account.joinAccount(credentials)
+  async joinAccount(credentials: string): Promise<AccountInfo> {
+    this.ensureOpen()
+    return await this.account.joinAccount(credentials)
   }
 
   /** The account's credentials as text, for joining another device. Keep it secret. */
   exportAccountCredentials(): string {
+    this.ensureOpen()
     return this.account.exportCredentials()
   }
 
-  setProfileName(name: string): Promise<void> {
-    return this.account.setProfileName(name)
+  async setProfileName(name: string): Promise<void> {
+    this.ensureOpen()
+    return await this.account.setProfileName(name)
   }
 
   listDevices(): DeviceEntry[] {
+    this.ensureOpen()
     return this.account.listDevices()
   }
 
@@ -198,40 +230,48 @@ export class Engine {
    * Revokes a device: other devices refuse it from now on, and relays refuse it as
    * soon as they get the new signed device list (pushed now to connected relays).
    */
-  revokeDevice(peerId: string): Promise<void> {
-    return this.account.revokeDevice(peerId)
+  async revokeDevice(peerId: string): Promise<void> {
+    this.ensureOpen()
+    return await this.account.revokeDevice(peerId)
   }
 
   /** Revoked peer ids of this account. */
   listRevokedDevices(): string[] {
+    this.ensureOpen()
     return this.account.listRevokedDevices()
   }
 
   // ── chats and messages ───────────────────────────────────────────────────
 
-  createChat(init: { title: string }): Promise<ChatEntry> {
-    return this.chats.createChat(init)
+  async createChat(init: { title: string }): Promise<ChatEntry> {
+    this.ensureOpen()
+    return await this.chats.createChat(init)
   }
 
   listChats(): ChatEntry[] {
+    this.ensureOpen()
     return this.chats.listChats()
   }
 
-  updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
-    return this.chats.updateChat(chatId, patch)
+  async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+    this.ensureOpen()
+    return await this.chats.updateChat(chatId, patch)
   }
 
   /** Sends a message; resolves once it is stored on this device's disk. */
-  sendMessage(chatId: string, body: string): Promise<Message> {
-    return this.chats.sendMessage(chatId, body)
+  async sendMessage(chatId: string, body: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.sendMessage(chatId, body)
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
   listMessages(chatId: string, options: { limit?: number } = {}): Message[] {
+    this.ensureOpen()
     return this.chats.listMessages(chatId, options)
   }
 
   messageCount(chatId: string): number {
+    this.ensureOpen()
     return this.chats.messageCount(chatId)
   }
 
@@ -242,6 +282,7 @@ export class Engine {
 
   /** Yjs state vectors of every open doc, for convergence checks and diagnostics. */
   stateVectors(): Record<string, Uint8Array> {
+    this.ensureOpen()
     const out: Record<string, Uint8Array> = {}
     for (const id of this.docs.ids()) out[id] = Y.encodeStateVector(this.docs.get(id)!)
     return out
@@ -260,6 +301,7 @@ export class Engine {
 
   /** Dials another device of the account and keeps it connected. */
   dial(multiaddr: string): void {
+    this.ensureOpen()
     this.replication.dial(multiaddr)
   }
 
