@@ -1,8 +1,9 @@
 import { MemoryLevel } from 'memory-level'
 import { decodeStoreFrame } from '@tandem/protocol'
 import { createEngine, createMemoryLinkPair, systemRuntime, type Engine, type Runtime } from '@tandem/engine'
-import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import type { StoreService } from '@tandem/relay'
 import { afterEach, expect, it } from 'vitest'
+import { inProcessRelay } from './relay-helpers.js'
 
 // The engine and the store service in one process (in-memory links). A device's place in
 // the relay's log (its cursor) is saved lazily: what it costs a device to receive a message.
@@ -17,13 +18,8 @@ afterEach(async () => {
 })
 
 async function relay(): Promise<StoreService> {
-  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
-  const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
-  const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
-  stops.push(async () => {
-    service.stop()
-    await history.close()
-  })
+  const { service, stop } = await inProcessRelay()
+  stops.push(stop)
   return service
 }
 

@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { MemoryLevel } from 'memory-level'
 import { DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 
@@ -41,3 +43,17 @@ export class Rig {
 /** Message ids a device has reported as `sent` so far. */
 export const sentIds = (d: DeviceProcess): Set<string> =>
   new Set(d.events.filter((e: DeviceEvent) => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[]))
+
+/** The relay's store service in this process, on memory-level (no fsync): stopped by the returned `stop`. */
+export async function inProcessRelay(): Promise<{ service: StoreService; stop: () => Promise<void> }> {
+  const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+  const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
+  const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
+  return {
+    service,
+    stop: async () => {
+      service.stop()
+      await history.close()
+    }
+  }
+}

@@ -67,6 +67,11 @@ export class ChatService {
     )
   }
 
+  /** Every open chat doc, by chat id. */
+  openChats(): Iterable<[string, ChatDoc]> {
+    return this.chats.entries()
+  }
+
   /** An open chat doc's typed view. */
   get(chatId: string): ChatDoc | undefined {
     return this.chats.get(chatId)

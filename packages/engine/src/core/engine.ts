@@ -99,7 +99,9 @@ export class Engine {
       hasRelays,
       () => this.replication.relayClients(),
       chatId => this.chats.get(chatId),
-      this.events
+      this.events,
+      () => this.chats.openChats(),
+      this.peerId
     )
     this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
     this.replication = new Replication(

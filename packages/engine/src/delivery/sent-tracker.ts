@@ -26,8 +26,27 @@ export class SentTracker {
     private readonly hasRelays: boolean,
     private readonly relays: () => readonly AckSource[],
     private readonly chatOf: (chatId: string) => ChatDoc | undefined,
-    private readonly events: EventHub
+    private readonly events: EventHub,
+    /** The chats open on this device, and this device's peer id (its messages' `device`). */
+    private readonly openChats: () => Iterable<[string, ChatDoc]>,
+    private readonly peerId: string
   ) {}
+
+  /**
+   * The relays' state is loaded (the device just started): this device's messages that no
+   * relay holds yet are tracked again, whenever they were sent. Without it, what was stored
+   * before a restart and acked after it never got its `sent` event (563 of 1,999 did).
+   */
+  recover(): void {
+    const relays = this.relays()
+    if (!this.hasRelays || relays.length === 0) return
+    for (const [chatId, chat] of this.openChats()) {
+      const docId = chatDocId(chatId)
+      const acked = relays.map(r => r.ackedSv(docId))
+      const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
+      for (const id of chat.sentFromAfter(this.peerId, covered)) this.track(chatId, id)
+    }
+  }
 
   /** A message was just sent from this device. */
   track(chatId: string, messageId: string): void {

@@ -140,6 +140,20 @@ export class ChatDoc {
     return this.count
   }
 
+  /**
+   * Ids of the messages sent from `device` whose Yjs items `covered` does not cover, oldest
+   * item first. Walks the map's items and decodes only the uncovered ones (a device with a
+   * long history and little unsent pays for a map walk, not for decoding every record).
+   */
+  sentFromAfter(device: string, covered: (client: number, clock: number) => boolean): string[] {
+    const found: Array<{ id: string; client: number; clock: number }> = []
+    for (const [id, item] of this.messages._map) {
+      if (item.deleted || covered(item.id.client, item.id.clock)) continue
+      if (this.record(id)?.device === device) found.push({ id, client: item.id.client, clock: item.id.clock })
+    }
+    return found.sort((a, b) => a.client - b.client || a.clock - b.clock).map(f => f.id)
+  }
+
   /** The Yjs item id of a message, as [client, clock]. */
   itemIdOf(messageId: string): [number, number] | undefined {
     const item = this.messages._map.get(messageId)

@@ -243,6 +243,8 @@ export class Replication {
       await client.load()
       this.relays.set(relayId, client)
     }
+    // what the relays are known to hold is loaded: messages of ours they lack get their "sent" when they ack
+    this.sent.recover()
     this.relayListeners.push(
       this.docs.onUpdate((docId, update, origin, transaction) => {
         const source: ChangeSource = origin instanceof RelayOrigin ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
