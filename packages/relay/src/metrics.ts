@@ -32,6 +32,7 @@ export class RelayMetrics {
 
   private readonly tracked = new WeakSet<Libp2p>()
   private reservationCount: (() => number) | null = null
+  private historyStats: (() => { docs: number; bytesStored: number }) | null = null
 
   constructor(options: RelayMetricsOptions = {}) {
     const registry = new Registry()
@@ -49,13 +50,36 @@ export class RelayMetrics {
         if (n !== undefined) this.set(n)
       }
     })
-    this.docs = new Gauge({ name: 'tandem_relay_docs', help: 'docs in the history store', registers })
+    // read from the store at scrape time: a gauge set on appends missed what a snapshot dropped
+    const history = (): { docs: number; bytesStored: number } | undefined => this.historyStats?.()
+    this.docs = new Gauge({
+      name: 'tandem_relay_docs',
+      help: 'docs in the history store',
+      registers,
+      collect() {
+        const s = history()
+        if (s !== undefined) this.set(s.docs)
+      }
+    })
     this.appends = new Counter({ name: 'tandem_relay_appends_total', help: 'blobs appended to doc logs', registers })
-    this.bytesStored = new Gauge({ name: 'tandem_relay_bytes_stored', help: 'bytes of blobs held by the history store', registers })
+    this.bytesStored = new Gauge({
+      name: 'tandem_relay_bytes_stored',
+      help: 'bytes of blobs held by the history store',
+      registers,
+      collect() {
+        const s = history()
+        if (s !== undefined) this.set(s.bytesStored)
+      }
+    })
     this.backfillBytes = new Counter({ name: 'tandem_relay_backfill_bytes_total', help: 'bytes sent to subscribers catching up', registers })
     this.liveBytes = new Counter({ name: 'tandem_relay_live_bytes_total', help: 'bytes of appends sent to subscribers before they were durable (live)', registers })
     this.refusals = new Counter({ name: 'tandem_relay_refusals_total', help: 'typed refusals sent, by code', labelNames: ['code'], registers })
     this.sessions = new Gauge({ name: 'tandem_relay_store_sessions', help: '/tandem/store sessions open', registers })
+  }
+
+  /** `docs` and `bytes_stored` are the history store's own counts, read at every scrape. */
+  trackHistory(stats: () => { docs: number; bytesStored: number }): void {
+    this.historyStats = stats
   }
 
   /**

@@ -61,8 +61,6 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     sync: options.sync ?? true
   })
   const service = new StoreService(history, metrics, logger)
-  metrics.docs.set(history.stats().docs)
-  metrics.bytesStored.set(history.stats().bytesStored)
   let running = false
   return {
     peerId: host.peerId,

@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BlobTooLargeError, QuotaExceededError, TandemError } from '@tandem/protocol'
 import type { BatchOp, KeyValueStore } from '@tandem/storage'
 import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
+import { createLogger } from '../src/logger.js'
+import { RelayMetrics } from '../src/metrics.js'
+import { StoreService } from '../src/store-service/store-service.js'
 import { logKey } from '../src/history/keys.js'
 import type { LogEntry } from '../src/history/records.js'
 
@@ -239,6 +242,20 @@ describe('HistoryStore on memory-level', () => {
       expect(await append(history, DOC, blob(7))).toEqual({ seq: 6, duplicate: false, sinceSnapshot: 3, tailBytes: 52, snapshotBytes: 1500 })
       expect(await history.backlog(DOC, 0)).toMatchObject({ entries: 4, bytes: 1500 + 40 + 5 + 7 })
       expect(await keys(db, 'pending!')).toEqual([])
+    })
+
+    it('the bytes-stored gauge a scrape reads is what the store holds, after a snapshot replaced the log too', async () => {
+      const { history } = await seeded()
+      const metrics = new RelayMetrics({ processMetrics: false })
+      const service = new StoreService(history, metrics, createLogger({ level: 'silent' }))
+      cleanups.push(async () => {
+        service.stop()
+      })
+      const scraped = async (): Promise<number> => (await metrics.registry.getSingleMetric('tandem_relay_bytes_stored')!.get()).values[0]!.value
+      expect(await scraped()).toBe(2445)
+      await snapshot(history, DOC, 5, blob(900))
+      expect(history.stats().bytesStored).toBe(900)
+      expect(await scraped()).toBe(900)
     })
 
     it('ignores a stale snapshot and replaces an older one with a newer one', async () => {

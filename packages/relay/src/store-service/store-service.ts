@@ -25,10 +25,9 @@ export class StoreService {
     readonly timers: RelayTimers = systemTimers
   ) {
     this.access = new AccessControl(history)
+    this.metrics.trackHistory(() => history.stats())
     this.unsubscribe = history.onCommit(docId => {
       for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()
-      this.metrics.bytesStored.set(history.stats().bytesStored)
-      this.metrics.docs.set(history.stats().docs)
     })
   }
 
