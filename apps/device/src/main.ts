@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import '@tandem/engine/polyfill'
-import { createEngine } from '@tandem/engine'
+import { createEngine, type Engine } from '@tandem/engine'
 import { pino } from 'pino'
 import { runControl } from './control.js'
 import { runPrompt } from './prompt.js'
@@ -9,19 +9,34 @@ import { parseOptions } from './options.js'
 const options = parseOptions(process.argv)
 const log = pino({ name: 'tandem-device' }, pino.destination(2))
 
-const engine = await createEngine({
-  dataDir: options.data,
-  deviceName: options.name,
-  storeOptions: { sync: options.sync },
-  network: {
-    listen: options.listen.length > 0 ? options.listen : ['/ip4/127.0.0.1/tcp/0'],
-    peers: options.peer,
-    relays: options.relay,
-    directDial: options.direct,
-    mdns: options.mdns
+/** A start that fails says why in one line with its code, never a stack trace, and exits 1. */
+async function startEngine(): Promise<Engine> {
+  let engine: Engine | undefined
+  try {
+    engine = await createEngine({
+      dataDir: options.data,
+      deviceName: options.name,
+      storeOptions: { sync: options.sync },
+      network: {
+        listen: options.listen.length > 0 ? options.listen : ['/ip4/127.0.0.1/tcp/0'],
+        peers: options.peer,
+        relays: options.relay,
+        directDial: options.direct,
+        mdns: options.mdns
+      }
+    })
+    await engine.start()
+    return engine
+  } catch (err) {
+    log.debug({ err }, 'device failed to start')
+    const code = (err as { code?: unknown }).code
+    process.stderr.write(`tandem-device: ${(err as Error)?.message ?? String(err)}${typeof code === 'string' ? ` (${code})` : ''}\n`)
+    await engine?.stop().catch(() => {})
+    process.exit(1)
   }
-})
-await engine.start()
+}
+
+const engine = await startEngine()
 log.info({ peerId: engine.peerId, multiaddrs: engine.multiaddrs(), accountId: engine.accountId }, 'device started')
 
 let stopping = false

@@ -1,6 +1,7 @@
 // Drives the built `tandem-relay` (apps/relay/dist/main.js; `npm test` builds first).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -168,6 +169,25 @@ describe('tandem-relay', () => {
     const human = err.split('\n').filter(l => l.startsWith('tandem-relay: '))
     expect(human).toEqual([
       `tandem-relay: ${keyFile} is damaged: its private half does not match its public half (peer id ${peerId}); restore it from a backup, or move it away to make a new relay identity (every device then needs the new relay address) (ERR_RELAY_CONFIG)`
+    ])
+  })
+
+  it('a port in use is one line naming the address and its code, and exit 1', async () => {
+    const server = createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())))
+    const port = (server.address() as { port: number }).port
+    const child = spawn(process.execPath, [MAIN, '--data', await tempDir(), '--http', 'off', '--listen', `/ip4/127.0.0.1/tcp/${port}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const code = await new Promise<number | null>(resolve => {
+      child.once('exit', resolve)
+    })
+    expect(code).toBe(1)
+    expect(err.split('\n').filter(l => l.startsWith('tandem-relay: '))).toEqual([
+      `tandem-relay: cannot listen on /ip4/127.0.0.1/tcp/${port}: address already in use 127.0.0.1:${port} (ERR_RELAY_CONFIG)`
     ])
   })
 

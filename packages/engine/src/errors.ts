@@ -34,3 +34,17 @@ export class StoreUnavailableError extends TandemError {
     super('ERR_STORE_UNAVAILABLE', message, options)
   }
 }
+
+/** The device could not listen where it was told to (the port is in use, the address is not this machine's). */
+export class ListenError extends TandemError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LISTEN', message, options)
+  }
+}
+
+/** A relay's address names one peer id and another answered: the address is stale or wrong. */
+export class WrongRelayError extends TandemError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WRONG_RELAY', message, options)
+  }
+}

@@ -6,10 +6,11 @@ import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { STORE_PROTOCOL, SYNC_PROTOCOL } from '@tandem/protocol'
+import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
+import { InvalidArgumentError, ListenError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import { StreamLink, withJoinedWrites, type Link } from '@tandem/transport'
+import { StreamLink, describeListenFailure, withJoinedWrites, type Link } from '@tandem/transport'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
@@ -72,6 +73,8 @@ export class Libp2pNetwork {
   private readonly relays = new Map<string, KnownPeer>()
   private stopped = false
   onRelayLink: RelayLinkHandler = () => {}
+  /** Something went wrong that the network survives (it retries), and that a person should hear of. */
+  onError: (error: TandemError) => void = () => {}
 
   private constructor(
     private readonly node: Libp2p,
@@ -89,7 +92,8 @@ export class Libp2pNetwork {
     isConnected: (peerId: string) => boolean,
     platform: Libp2pPlatform
   ): Promise<Libp2pNetwork> {
-    const relays = (options.relays ?? []).map(a => multiaddr(a))
+    const relays = (options.relays ?? []).map(a => peerAddress(a, 'relay'))
+    for (const p of options.peers ?? []) peerAddress(p, 'peer')
     const relayIds = new Set(relays.map(peerIdOf))
     const node = await createLibp2p({
       start: false,
@@ -134,7 +138,11 @@ export class Libp2pNetwork {
       },
       { runOnLimitedConnection: true }
     )
-    await this.node.start()
+    try {
+      await this.node.start()
+    } catch (err) {
+      throw listenError(err)
+    }
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
     this.connectRelays()
   }
@@ -182,7 +190,12 @@ export class Libp2pNetwork {
         this.schedule(r, () => this.connectRelay(relayId))
       })
       this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
-    } catch {
+    } catch (err) {
+      // another peer answered at the relay's address: say so (a silent retry hid a wrong address)
+      const answered = otherPeerAnswered(err)
+      if (answered !== null) {
+        this.onError(new WrongRelayError(`the relay at ${r.addrs[0]!.toString()} answered as ${answered}: is its address (its /p2p/ id) current?`, { cause: err }))
+      }
       this.schedule(r, () => this.connectRelay(relayId))
     } finally {
       r.dialing = false
@@ -197,10 +210,8 @@ export class Libp2pNetwork {
 
   /** Dials a device now and keeps it connected from then on. */
   addPeer(address: string): void {
-    const ma = multiaddr(address)
-    const id = peerIdOf(ma)
-    peerIdFromString(id) // validates
-    this.remember(id, [ma])
+    const ma = peerAddress(address, 'peer')
+    this.remember(peerIdOf(ma), [ma])
   }
 
   /** A session with this peer ended: try again after a backoff. */
@@ -279,6 +290,21 @@ export class Libp2pNetwork {
   }
 }
 
+/** A failure to start listening, typed, in one sentence (see describeListenFailure). */
+function listenError(err: unknown): ListenError {
+  return new ListenError(describeListenFailure(err), { cause: err })
+}
+
+/**
+ * The peer id that answered a dial in place of the one the address named, or null for any
+ * other failure. (Noise's UnexpectedPeerError reaches us wrapped by the upgrader as an
+ * EncryptionFailedError that keeps only its message.)
+ */
+function otherPeerAnswered(err: unknown): string | null {
+  const message = String((err as Error)?.message ?? '')
+  return /identity key (\S+) does not match expected remote identity key/.exec(message)?.[1] ?? null
+}
+
 /** The platform's dial rule, and with `directDial: false`, only relays and circuits through them. */
 function gaterFor(options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
   const direct = options.directDial !== false
@@ -298,6 +324,25 @@ function circuitRelayOf(ma: Multiaddr): string | undefined {
   const circuit = parts.findIndex(c => c.name === 'p2p-circuit')
   if (circuit < 0) return undefined
   return parts.slice(0, circuit).findLast(c => c.name === 'p2p')?.value
+}
+
+/** A device's or relay's address: a multiaddr ending in /p2p/<a valid peer id>, or ERR_INVALID_ARGUMENT saying what is wrong. */
+function peerAddress(address: unknown, what: 'relay' | 'peer'): Multiaddr {
+  if (typeof address !== 'string') throw new InvalidArgumentError(`a ${what} address must be a multiaddr string`)
+  let ma: Multiaddr
+  try {
+    ma = multiaddr(address)
+  } catch (err) {
+    throw new InvalidArgumentError(`${address} is not a multiaddr: ${(err as Error).message}`)
+  }
+  const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (id === undefined) throw new InvalidArgumentError(`the ${what} address ${address} has no /p2p/<peer id>: ask for the full address (the relay prints it at start)`)
+  try {
+    peerIdFromString(id)
+  } catch (err) {
+    throw new InvalidArgumentError(`the ${what} address ${address} names no valid peer id: ${(err as Error).message}`)
+  }
+  return ma
 }
 
 function peerIdOf(ma: Multiaddr): string {

@@ -72,6 +72,9 @@ export class Replication {
       this.network.onRelayLink = (relayId, link) => {
         this.addRelayLink(relayId, link)
       }
+      this.network.onError = error => {
+        this.events.emit({ type: 'error', error })
+      }
     }
     if (this.account.accountId !== null) await this.startSync()
     await this.network?.start()

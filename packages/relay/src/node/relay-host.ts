@@ -9,7 +9,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { withJoinedWrites } from '@tandem/transport'
+import { describeListenFailure, withJoinedWrites } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
@@ -292,7 +292,11 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     limits,
     multiaddrs,
     async start() {
-      await libp2p.start()
+      try {
+        await libp2p.start()
+      } catch (err) {
+        throw new RelayConfigError(describeListenFailure(err), { cause: err })
+      }
       log.info({ peerId, multiaddrs: multiaddrs(), limits }, 'relay host started')
     },
     async stop() {
