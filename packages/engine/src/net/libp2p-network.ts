@@ -52,6 +52,13 @@ export interface Libp2pPlatform {
   denyDial?(ma: Multiaddr, options: NetworkOptions): boolean
 }
 
+/**
+ * A relay this device has uploads waiting for is redialed at least this often (with jitter,
+ * 0.5–1.5×). Doubling to 30 s kept a device that had been sending off its relay for 14 s after
+ * the relay came back; one dial a second to one address is cheap while there is work waiting.
+ */
+export const URGENT_RELAY_MAX_MS = 1_000
+
 /** Called for each new /tandem/store stream to a relay. */
 export type RelayLinkHandler = (relayId: string, link: Link) => void
 
@@ -73,6 +80,8 @@ export class Libp2pNetwork {
   private readonly relays = new Map<string, KnownPeer>()
   private stopped = false
   onRelayLink: RelayLinkHandler = () => {}
+  /** Whether this device has work waiting for a relay (uploads): then it is redialed at least every {@link URGENT_RELAY_MAX_MS}. */
+  relayUrgent: (relayId: string) => boolean = () => false
   /** Something went wrong that the network survives (it retries), and that a person should hear of. */
   onError: (error: TandemError) => void = () => {}
 
@@ -187,7 +196,7 @@ export class Libp2pNetwork {
       stream.addEventListener('close', () => {
         if (r.stream !== stream) return // superseded: the live stream's own close redials
         r.stream = null
-        this.schedule(r, () => this.connectRelay(relayId))
+        this.schedule(r, () => this.connectRelay(relayId), this.relayUrgent(relayId))
       })
       this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
     } catch (err) {
@@ -196,7 +205,7 @@ export class Libp2pNetwork {
       if (answered !== null) {
         this.onError(new WrongRelayError(`the relay at ${r.addrs[0]!.toString()} answered as ${answered}: is its address (its /p2p/ id) current?`, { cause: err }))
       }
-      this.schedule(r, () => this.connectRelay(relayId))
+      this.schedule(r, () => this.connectRelay(relayId), this.relayUrgent(relayId))
     } finally {
       r.dialing = false
     }
@@ -273,10 +282,10 @@ export class Libp2pNetwork {
     }
   }
 
-  private schedule(p: KnownPeer, retry: () => Promise<void>): void {
+  private schedule(p: KnownPeer, retry: () => Promise<void>, urgent = false): void {
     if (this.stopped || p.timer !== null) return
     const initial = this.options.backoff?.initialMs ?? 250
-    const max = this.options.backoff?.maxMs ?? 30_000
+    const max = Math.min(this.options.backoff?.maxMs ?? 30_000, urgent ? URGENT_RELAY_MAX_MS : Infinity)
     const base = Math.min(max, initial * 2 ** Math.min(p.attempt, 20))
     const jitter = 0.5 + this.runtime.randomBytes(1)[0]! / 255 // 0.5×–1.5×
     p.attempt++

@@ -72,6 +72,7 @@ export class Replication {
       this.network.onRelayLink = (relayId, link) => {
         this.addRelayLink(relayId, link)
       }
+      this.network.relayUrgent = relayId => (this.relays.get(relayId)?.pending ?? 0) > 0
       this.network.onError = error => {
         this.events.emit({ type: 'error', error })
       }
