@@ -23,6 +23,8 @@ import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { AccessControl } from '../src/store-service/access.js'
 import { StoreService } from '../src/store-service/store-service.js'
+import { HELLO_DEADLINE_MS } from '../src/store-service/store-session.js'
+import type { RelayTimers } from '../src/timers.js'
 
 const logger = createLogger({ level: 'silent' })
 const WAIT_MS = 3000
@@ -193,10 +195,10 @@ class Account {
 let peerCounter = 0
 const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
 
-async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })) {
+async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }), timers?: RelayTimers) {
   const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
   const metrics = new RelayMetrics({ processMetrics: false })
-  const service = new StoreService(history, metrics, logger)
+  const service = new StoreService(history, metrics, logger, timers)
   cleanups.push(async () => {
     service.stop()
     await history.close()
@@ -321,6 +323,33 @@ describe('/tandem/store: handshake and device lists', () => {
     await impostor.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
     await impostor.expectRefused('ERR_INVALID_CERTIFICATE')
     expect(service.sessionCount).toBe(0)
+  })
+
+  it('closes a stream that says no hello within the deadline with ERR_NOT_AUTHENTICATED, and not one that did', async () => {
+    // the relay's timers, held: the test fires the hello deadline itself
+    const held = new Set<{ fn: () => void; ms: number }>()
+    const timers: RelayTimers = {
+      setTimeout: (fn, ms) => {
+        const t = { fn, ms }
+        held.add(t)
+        return t
+      },
+      clearTimeout: handle => {
+        held.delete(handle as { fn: () => void; ms: number })
+      }
+    }
+    const { connect, join, service } = await setup({}, undefined, timers)
+    const alice = new Account()
+    const p1 = newPeerId('alice')
+    const { device: talker } = await join(alice, p1, alice.list(1, [p1]))
+    const silent = connect(newPeerId('silent'))
+    const deadlines = [...held].filter(t => t.ms === HELLO_DEADLINE_MS)
+    expect(deadlines).toHaveLength(1) // the talker's was cleared by its hello
+    deadlines[0]!.fn()
+    await silent.expectRefused('ERR_NOT_AUTHENTICATED')
+    expect(service.sessionCount).toBe(1)
+    await talker.send({ type: 'subscribe', docId: alice.doc, since: 0 })
+    await talker.expectNext('subscribed', alice.doc)
   })
 
   it('lets an unlisted device in only to send a device list that lists it', async () => {
