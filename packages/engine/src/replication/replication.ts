@@ -168,6 +168,10 @@ export class Replication {
       },
       defer: fn => {
         this.runtime.defer(fn)
+      },
+      setTimeout: (fn, ms) => this.runtime.setTimeout(fn, ms),
+      clearTimeout: handle => {
+        this.runtime.clearTimeout(handle)
       }
     }
     this.sync = new SyncManager(
