@@ -23,7 +23,9 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
   }
   switch (bug) {
     case 'relay-drops-acked-append':
-      // acks one append in a hundred without storing it
+      // acknowledges one append in a hundred, well-formed, and loses it: its parts are dropped
+      // and nothing is written (it used to answer without tail sizes, so the ack failed to
+      // encode and the teeth caught a stuck upload instead of a lost one)
       return patch(
         HistoryStore.prototype as unknown as Patchable,
         'commitAppend',
@@ -32,7 +34,8 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
             if (rng.chance(0.01)) {
               const u = args[0] as { docId: string; abort(): Promise<void> }
               const meta = await this.meta(u.docId)
-              return { seq: (meta?.head ?? 0) + 1, duplicate: false, sinceSnapshot: 0 }
+              await u.abort()
+              return { seq: (meta?.head ?? 0) + 1, duplicate: false, sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 }
             }
             return await orig.apply(this, args)
           }
