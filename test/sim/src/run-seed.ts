@@ -21,6 +21,8 @@ export interface SeedResult {
   violations: string[]
   trace: string[]
   stats: { accounts: number; devices: number; actions: number; messages: number; crashes: number; virtualMs: number; faultRate: number }
+  /** Every running device's chats and messages (ids, texts, statuses) and Yjs state vectors, and the relay's counts: what a replay must reproduce. */
+  finalState: string
 }
 
 /** Virtual time the liveness phase may take to converge once every fault is healed. */
@@ -241,10 +243,25 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     )
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
     stats.virtualMs = sched.now
-    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats }
+    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world) }
   } finally {
     for (const u of undo) u()
   }
+}
+
+/** The end state of a run, as one string: identical for two runs of one seed, or the replay is not exact. */
+function finalState(world: World): string {
+  const devices = world.devices
+    .filter(d => d.engine !== null)
+    .map(d => {
+      const e = d.engine!
+      const svs = Object.entries(e.stateVectors())
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([doc, sv]) => `${doc}=${Buffer.from(sv).toString('base64')}`)
+      const chats = safeChats(e).map(c => ({ chat: c.chatId, messages: e.listMessages(c.chatId).map(m => `${m.id}:${m.status}:${m.text}`) }))
+      return { device: d.name, peerId: e.peerId, svs, chats }
+    })
+  return JSON.stringify({ devices, relay: world.relay.history?.stats() ?? null })
 }
 
 function safeChats(e: Engine): ChatEntry[] {

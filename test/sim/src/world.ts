@@ -63,6 +63,13 @@ export class World {
   readonly net: SimNetwork
   readonly devices: DeviceNode[] = []
   readonly relay: RelayNode = { disk: memoryDisk(), store: null, history: null, service: null }
+  /** Upload keys for the relay: unique and the same in every run of a seed (a counter; drawing them would shift the seed's other draws). */
+  private uploadKeyCount = 0
+  private uploadKeys(length: number): Uint8Array {
+    const bytes = new Uint8Array(length)
+    new DataView(bytes.buffer).setUint32(0, ++this.uploadKeyCount)
+    return bytes
+  }
   readonly credentials: string[] = []
   /** Whether an account's devices share a LAN at all (a phone and a laptop may never meet). */
   lan = true
@@ -142,7 +149,7 @@ export class World {
   async startRelay(): Promise<void> {
     const r = this.relay
     r.store = new CrashableStore(r.disk, fsyncDelays(this.sched, this.rng.child(), RELAY_ID))
-    r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024 }))
+    r.history = await this.sched.await(HistoryStore.open(r.store, { maxBlobBytes: 64 * 1024 * 1024, accountQuotaBytes: 1024 * 1024 * 1024, randomBytes: n => this.uploadKeys(n) }))
     // the relay's timers are the world's: virtual, and they die with a crash (cancelOwner)
     const timers = {
       setTimeout: (fn: () => void, ms: number) => this.sched.schedule(ms, fn, RELAY_ID),

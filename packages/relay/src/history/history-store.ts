@@ -23,6 +23,8 @@ export interface HistoryOptions {
   bufferUploadBytes?: number
   /** Bytes all uploads in progress may hold in memory together (default 32 MiB); beyond, parts go to disk. */
   bufferBytes?: number
+  /** Where upload keys come from (default the system's randomness; the simulator injects its own: one seed, one run). */
+  randomBytes?: (length: number) => Uint8Array
   /** Newest entries per doc kept in memory with their bytes for live subscribers (default 64). */
   tailEntries?: number
   /** Bytes those cached entries may hold relay-wide (default 16 MiB). */
@@ -192,7 +194,8 @@ export class HistoryStore {
   }
 
   beginUpload(docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
-    return new Upload(this, docId, init.account, init.uploader, init.covers ?? null, randomBytes(9).toString('base64url'))
+    const key = (this.options.randomBytes ?? randomBytes)(9)
+    return new Upload(this, docId, init.account, init.uploader, init.covers ?? null, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url'))
   }
 
   async getRecord(kind: 'device-list' | 'membership', id: string): Promise<Uint8Array | undefined> {
