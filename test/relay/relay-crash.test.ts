@@ -1,58 +1,62 @@
 import { afterAll, expect, it } from 'vitest'
 import { RelayProcess } from '../helpers/relay-process.js'
+import { seedsToRun } from '../helpers/seeds.js'
 import { Rig, sentIds, type Dump } from './relay-helpers.js'
 
 const rig = new Rig()
 afterAll(() => rig.cleanup())
 
-it('a relay killed with SIGKILL mid-burst loses no sent message; the rest are retried and arrive exactly once', async () => {
-  const relayDir = await rig.dir('relay')
-  const relay = await rig.relay(relayDir)
-  const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address])
-  await a.request('create-account', { name: 'Ann' })
-  const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'crash' })
-  const credentials = await a.request<string>('credentials')
-  const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address])
-  await b.request('join', { credentials })
-  await b.request('wait-messages', { chatId, count: 0 }, 30_000)
+/** Seeds earlier runs printed: CI repeats them, plus one random seed. */
+const FIXED_SEEDS = [2128992881, 244078095]
 
-  const seed = Number(process.env.TANDEM_SEED ?? Math.floor(Math.random() * 2 ** 31))
-  const killAfter = 200 + (seed % 600)
-  console.log(`relay crash seed ${seed} (kill after ${killAfter} sent on a); replay: TANDEM_SEED=${seed} npx vitest run test/relay/relay-crash.test.ts`)
-  const bursts = Promise.all([
-    a.request('burst', { chatId, prefix: 'a', count: 1500, concurrency: 8 }, 120_000),
-    b.request('burst', { chatId, prefix: 'b', count: 1500, concurrency: 8 }, 120_000)
-  ])
-  await a.waitForEvent(() => sentIds(a).size >= killAfter, 60_000)
-  await relay.stop('SIGKILL')
-  const sentBefore = new Set([...sentIds(a), ...sentIds(b)])
+for (const seed of seedsToRun(FIXED_SEEDS))
+  it(`a relay killed with SIGKILL mid-burst loses no sent message; the rest are retried and arrive exactly once (seed ${seed})`, async () => {
+    const relayDir = await rig.dir('relay')
+    const relay = await rig.relay(relayDir)
+    const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address])
+    await a.request('create-account', { name: 'Ann' })
+    const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'crash' })
+    const credentials = await a.request<string>('credentials')
+    const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address])
+    await b.request('join', { credentials })
+    await b.request('wait-messages', { chatId, count: 0 }, 30_000)
 
-  // same data dir and port: same peer id, same history
-  const port = relay.address.split('/tcp/')[1]!.split('/')[0]
-  const again = await RelayProcess.start(relayDir, [], [`/ip4/127.0.0.1/tcp/${port}`])
-  expect(again.peerId).toBe(relay.peerId)
-  await bursts
-  await Promise.all([a, b].map(d => d.request('wait-messages', { chatId, count: 3000 }, 120_000)))
-  await Promise.all([a, b].map(d => d.waitForEvent(() => sentIds(d).size >= 1500, 60_000)))
+    const killAfter = 200 + (seed % 600)
+    console.log(`relay crash seed ${seed} (kill after ${killAfter} sent on a); replay: TANDEM_SEED=${seed} npx vitest run test/relay/relay-crash.test.ts`)
+    const bursts = Promise.all([
+      a.request('burst', { chatId, prefix: 'a', count: 1500, concurrency: 8 }, 120_000),
+      b.request('burst', { chatId, prefix: 'b', count: 1500, concurrency: 8 }, 120_000)
+    ])
+    await a.waitForEvent(() => sentIds(a).size >= killAfter, 60_000)
+    await relay.stop('SIGKILL')
+    const sentBefore = new Set([...sentIds(a), ...sentIds(b)])
 
-  const dumps = await Promise.all([a, b].map(d => d.request<Dump>('dump')))
-  for (const dump of dumps) {
-    const messages = dump.chats.find(c => c.chatId === chatId)!.messages
-    expect(messages).toHaveLength(3000)
-    expect(new Set(messages.map(m => m.id)).size).toBe(3000)
-    expect(new Set(messages.map(m => m.text)).size).toBe(3000)
-    const ids = new Set(messages.map(m => m.id))
-    expect([...sentBefore].filter(id => !ids.has(id))).toEqual([])
-  }
-  const order = (d: Dump): string[] => d.chats.find(c => c.chatId === chatId)!.messages.map(m => m.id)
-  expect(order(dumps[1]!)).toEqual(order(dumps[0]!))
+    // same data dir and port: same peer id, same history
+    const port = relay.address.split('/tcp/')[1]!.split('/')[0]
+    const again = await RelayProcess.start(relayDir, [], [`/ip4/127.0.0.1/tcp/${port}`])
+    expect(again.peerId).toBe(relay.peerId)
+    await bursts
+    await Promise.all([a, b].map(d => d.request('wait-messages', { chatId, count: 3000 }, 120_000)))
+    await Promise.all([a, b].map(d => d.waitForEvent(() => sentIds(d).size >= 1500, 60_000)))
 
-  // the restarted relay alone serves the whole history to a new device
-  await Promise.all([a.stop(), b.stop()])
-  const c = rig.device('c', await rig.dir('c'), ['--relay', again.address])
-  await c.request('join', { credentials })
-  await c.request('wait-messages', { chatId, count: 3000 }, 60_000)
-  expect(order(await c.request<Dump>('dump'))).toEqual(order(dumps[0]!))
-  await c.stop()
-  await again.stop()
-}, 240_000)
+    const dumps = await Promise.all([a, b].map(d => d.request<Dump>('dump')))
+    for (const dump of dumps) {
+      const messages = dump.chats.find(c => c.chatId === chatId)!.messages
+      expect(messages).toHaveLength(3000)
+      expect(new Set(messages.map(m => m.id)).size).toBe(3000)
+      expect(new Set(messages.map(m => m.text)).size).toBe(3000)
+      const ids = new Set(messages.map(m => m.id))
+      expect([...sentBefore].filter(id => !ids.has(id))).toEqual([])
+    }
+    const order = (d: Dump): string[] => d.chats.find(c => c.chatId === chatId)!.messages.map(m => m.id)
+    expect(order(dumps[1]!)).toEqual(order(dumps[0]!))
+
+    // the restarted relay alone serves the whole history to a new device
+    await Promise.all([a.stop(), b.stop()])
+    const c = rig.device('c', await rig.dir('c'), ['--relay', again.address])
+    await c.request('join', { credentials })
+    await c.request('wait-messages', { chatId, count: 3000 }, 60_000)
+    expect(order(await c.request<Dump>('dump'))).toEqual(order(dumps[0]!))
+    await c.stop()
+    await again.stop()
+  }, 240_000)
