@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -8,6 +7,7 @@ import { MemoryLevel } from 'memory-level'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DEVICE_MAIN, DeviceProcess } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
+import { runToExit } from '../helpers/run-to-exit.js'
 import { untilEngine } from '../helpers/until.js'
 
 // A device that cannot start says why in one line with a code, and exits 1: no stack traces.
@@ -23,22 +23,8 @@ async function tempDir(): Promise<string> {
   return dir
 }
 
-/** Runs tandem-device to its exit; its exit code and what it wrote to stderr. */
-async function runDevice(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [DEVICE_MAIN, '--control', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString()
-  })
-  const timer = setTimeout(() => {
-    child.kill('SIGKILL')
-  }, 20_000)
-  const code = await new Promise<number | null>(resolve => {
-    child.once('exit', resolve)
-  })
-  clearTimeout(timer)
-  return { code, stderr }
-}
+/** Runs tandem-device (`--control`) to its exit; its exit code and what it wrote to stderr. */
+const runDevice = (args: string[]): Promise<{ code: number | null; stderr: string }> => runToExit([DEVICE_MAIN, '--control', ...args])
 
 const oneLine = (stderr: string): string[] => stderr.split('\n').filter(l => l.startsWith('tandem-device: '))
 

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { runToExit } from '../../../test/helpers/run-to-exit.js'
 import { parseBytes, parseDuration, parseHostPort, parseOptions, DEFAULT_LISTEN } from '../src/options.js'
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js')
@@ -157,14 +158,7 @@ describe('tandem-relay', () => {
     const bytes = await readFile(keyFile)
     bytes[10]! ^= 0x01
     await writeFile(keyFile, bytes)
-    const child = spawn(process.execPath, [MAIN, '--data', data, '--http', 'off', '--listen', '/ip4/127.0.0.1/tcp/0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString()
-    })
-    const code = await new Promise<number | null>(resolve => {
-      child.once('exit', resolve)
-    })
+    const { code, stderr: err } = await runToExit([MAIN, '--data', data, '--http', 'off', '--listen', '/ip4/127.0.0.1/tcp/0'])
     expect(code).toBe(1)
     const human = err.split('\n').filter(l => l.startsWith('tandem-relay: '))
     expect(human).toEqual([
@@ -177,14 +171,7 @@ describe('tandem-relay', () => {
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     cleanups.push(() => new Promise<void>(resolve => server.close(() => resolve())))
     const port = (server.address() as { port: number }).port
-    const child = spawn(process.execPath, [MAIN, '--data', await tempDir(), '--http', 'off', '--listen', `/ip4/127.0.0.1/tcp/${port}`], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString()
-    })
-    const code = await new Promise<number | null>(resolve => {
-      child.once('exit', resolve)
-    })
+    const { code, stderr: err } = await runToExit([MAIN, '--data', await tempDir(), '--http', 'off', '--listen', `/ip4/127.0.0.1/tcp/${port}`])
     expect(code).toBe(1)
     expect(err.split('\n').filter(l => l.startsWith('tandem-relay: '))).toEqual([
       `tandem-relay: cannot listen on /ip4/127.0.0.1/tcp/${port}: address already in use 127.0.0.1:${port} (ERR_RELAY_CONFIG)`
@@ -194,14 +181,7 @@ describe('tandem-relay', () => {
   it('refuses to start without a data directory', async () => {
     const env = { ...process.env }
     delete env.TANDEM_RELAY_DATA
-    const child = spawn(process.execPath, [MAIN, '--http', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString()
-    })
-    const code = await new Promise<number | null>(resolve => {
-      child.once('exit', resolve)
-    })
+    const { code, stderr: err } = await runToExit([MAIN, '--http', 'off'], { env })
     expect(code).not.toBe(0)
     expect(err).toMatch(/--data/)
   })

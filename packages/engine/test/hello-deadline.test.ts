@@ -2,7 +2,7 @@ import { decodeSyncFrame, type SyncFrame } from '@tandem/protocol'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, expect, it } from 'vitest'
 import { createEngine, createMemoryLinkPair, systemRuntime, type Engine } from '../src/node/index.js'
-import { SYNC_HELLO_DEADLINE_MS } from '../src/sync/session.js'
+import { HELLO_DEADLINE_MS } from '@tandem/transport'
 
 const engines: Engine[] = []
 afterEach(async () => {
@@ -17,7 +17,7 @@ it('a peer that opens a sync stream and never says hello is closed at the deadli
     network: false,
     deviceName: 'a',
     runtime: {
-      setTimeout: (fn, ms) => (ms === SYNC_HELLO_DEADLINE_MS ? deadlines.push(fn) : systemRuntime.setTimeout(fn, ms)),
+      setTimeout: (fn, ms) => (ms === HELLO_DEADLINE_MS ? deadlines.push(fn) : systemRuntime.setTimeout(fn, ms)),
       clearTimeout: handle => {
         if (typeof handle === 'number') deadlines[handle - 1] = () => {}
         else systemRuntime.clearTimeout(handle)

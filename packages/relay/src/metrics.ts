@@ -40,37 +40,22 @@ export class RelayMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
     const registers = [registry]
     this.connections = new Gauge({ name: 'tandem_relay_connections', help: 'libp2p connections open', registers })
-    const count = (): number | undefined => this.reservationCount?.()
-    this.reservations = new Gauge({
-      name: 'tandem_relay_reservations',
-      help: 'circuit relay v2 reservations held',
-      registers,
-      collect() {
-        const n = count()
-        if (n !== undefined) this.set(n)
-      }
-    })
+    /** A gauge read at scrape time, from what `read` returns then (nothing yet: the gauge keeps its value). */
+    const readAtScrape = (name: string, help: string, read: () => number | undefined): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const n = read()
+          if (n !== undefined) this.set(n)
+        }
+      })
+    this.reservations = readAtScrape('tandem_relay_reservations', 'circuit relay v2 reservations held', () => this.reservationCount?.())
     // read from the store at scrape time: a gauge set on appends missed what a snapshot dropped
-    const history = (): { docs: number; bytesStored: number } | undefined => this.historyStats?.()
-    this.docs = new Gauge({
-      name: 'tandem_relay_docs',
-      help: 'docs in the history store',
-      registers,
-      collect() {
-        const s = history()
-        if (s !== undefined) this.set(s.docs)
-      }
-    })
+    this.docs = readAtScrape('tandem_relay_docs', 'docs in the history store', () => this.historyStats?.().docs)
     this.appends = new Counter({ name: 'tandem_relay_appends_total', help: 'blobs appended to doc logs', registers })
-    this.bytesStored = new Gauge({
-      name: 'tandem_relay_bytes_stored',
-      help: 'bytes of blobs held by the history store',
-      registers,
-      collect() {
-        const s = history()
-        if (s !== undefined) this.set(s.bytesStored)
-      }
-    })
+    this.bytesStored = readAtScrape('tandem_relay_bytes_stored', 'bytes of blobs held by the history store', () => this.historyStats?.().bytesStored)
     this.backfillBytes = new Counter({ name: 'tandem_relay_backfill_bytes_total', help: 'bytes sent to subscribers catching up', registers })
     this.liveBytes = new Counter({ name: 'tandem_relay_live_bytes_total', help: 'bytes of appends sent to subscribers before they were durable (live)', registers })
     this.refusals = new Counter({ name: 'tandem_relay_refusals_total', help: 'typed refusals sent, by code', labelNames: ['code'], registers })

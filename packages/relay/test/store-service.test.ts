@@ -17,13 +17,12 @@ import {
   type SignedMembership,
   type StoreFrame
 } from '@tandem/protocol'
-import { createMemoryLinkPair, type Link } from '@tandem/transport'
+import { HELLO_DEADLINE_MS, createMemoryLinkPair, type Link } from '@tandem/transport'
 import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
 import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { AccessControl } from '../src/store-service/access.js'
 import { StoreService } from '../src/store-service/store-service.js'
-import { HELLO_DEADLINE_MS } from '../src/store-service/store-session.js'
 import type { RelayTimers } from '../src/timers.js'
 
 const logger = createLogger({ level: 'silent' })

@@ -1,5 +1,18 @@
-import { TandemError } from '@tandem/protocol'
+import { NotAuthenticatedError, TandemError } from '@tandem/protocol'
 import type { Link } from './link.js'
+
+/**
+ * How long a peer may take to say hello once the stream is open, in every protocol. A stream
+ * that never did held its place (and its connection's) for the life of the connection; an
+ * honest peer sends its hello the moment the stream opens.
+ */
+export const HELLO_DEADLINE_MS = 10_000
+
+/** The timers a session's hello deadline runs on (the engine's runtime, the relay's timers: virtual in the simulator). */
+export interface SessionTimers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
 
 /** How one protocol's frames go to and from bytes. */
 export interface FrameCodec<F> {
@@ -44,6 +57,8 @@ export class FramedSession<F> {
   private sendChain: Promise<void> = Promise.resolve()
   /** Frames given to {@link send} and not yet accepted by the transport. */
   private sending = 0
+  /** The hello deadline while it runs: cleared by {@link authenticated} or the end. */
+  private deadline: { timers: SessionTimers; handle: unknown } | null = null
 
   constructor(
     readonly link: Link,
@@ -55,7 +70,18 @@ export class FramedSession<F> {
     return this.closed
   }
 
-  start(): void {
+  /**
+   * Starts reading the link. With `timers`, a peer that is not {@link authenticated} within
+   * HELLO_DEADLINE_MS fails the session with ERR_NOT_AUTHENTICATED.
+   */
+  start(timers?: SessionTimers): void {
+    if (timers !== undefined) {
+      const handle = timers.setTimeout(() => {
+        this.deadline = null
+        this.fail(new NotAuthenticatedError(`no hello within ${HELLO_DEADLINE_MS / 1000} s of opening the stream`))
+      }, HELLO_DEADLINE_MS)
+      this.deadline = { timers, handle }
+    }
     this.link.start({
       onFrame: bytes => {
         this.receive(bytes)
@@ -80,10 +106,18 @@ export class FramedSession<F> {
     return sent
   }
 
+  /** The peer's hello was accepted: the hello deadline no longer applies. */
+  authenticated(): void {
+    if (this.deadline === null) return
+    this.deadline.timers.clearTimeout(this.deadline.handle)
+    this.deadline = null
+  }
+
   /** Closes the link and reports the end (once). */
   close(error?: TandemError): void {
     if (this.closed) return
     this.closed = true
+    this.authenticated()
     this.link.close(error)
     this.handler.closed(error)
   }
@@ -97,6 +131,7 @@ export class FramedSession<F> {
     // the error frame goes ahead of anything still queued: nothing after it matters
     const told = this.codec.errorFrame === undefined ? null : this.link.send(this.codec.encode(this.codec.errorFrame(error))).catch(() => {})
     this.closed = true
+    this.authenticated()
     if (told === null) this.link.close(error)
     else
       void told.finally(() => {
@@ -154,6 +189,7 @@ export class FramedSession<F> {
   private end(error?: Error): void {
     if (this.closed) return
     this.closed = true
+    this.authenticated()
     this.handler.closed(error)
   }
 }

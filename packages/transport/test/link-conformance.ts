@@ -1,6 +1,7 @@
 import { FrameTooLargeError, MAX_FRAME_BYTES, TandemError } from '@tandem/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Link } from '../src/index.js'
+import { patternBytes } from '@tandem/storage/testing'
 
 /** A connected pair of links, not yet started: what one implementation's setup gives the suite. */
 export interface LinkPair {
@@ -73,7 +74,7 @@ export function describeLinkConformance(name: string, setup: () => Promise<LinkP
     it('a frame up to MAX_FRAME_BYTES arrives intact', async () => {
       record(pair.dialer)
       const b = record(pair.listener)
-      const big = randomish(MAX_FRAME_BYTES, 7)
+      const big = patternBytes(MAX_FRAME_BYTES, 7)
       await pair.dialer.send(big)
       await within(b.frames(1), 'the largest allowed frame')
       expect(b.errors).toEqual([])
@@ -231,22 +232,9 @@ export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS)
 
 /** A frame of `size` bytes that carries its number in the first 4 bytes and a pattern after. */
 function numbered(n: number, size: number): Uint8Array {
-  const f = randomish(Math.max(size, 4), n)
+  const f = patternBytes(Math.max(size, 4), n)
   new DataView(f.buffer).setUint32(0, n)
   return f
-}
-
-/** Deterministic bytes that differ at every offset and seed (a reordering or splice shows). */
-function randomish(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
 }
 
 /** Compares frame lists without printing megabytes when they differ. */

@@ -1,6 +1,6 @@
 // @tandem/engine for browsers: browser-level (IndexedDB), libp2p over WebSockets and circuit
 // relay, CompressionStream + a WebAssembly brotli decoder. Nothing here may reach a `node:`
-// module or a Node-only package (test/engine/import-graph.test.ts).
+// module or a Node-only package (packages/engine/test/import-graph.test.ts).
 import '../polyfill.js'
 import { BrowserLevel } from 'browser-level'
 import { Engine, type EngineCoreOptions } from '../core/engine.js'

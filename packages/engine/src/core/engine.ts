@@ -95,14 +95,9 @@ export class Engine {
       LOCAL
     )
     const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
-    const sent = new SentTracker(
-      hasRelays,
-      () => this.replication.relayClients(),
-      chatId => this.chats.get(chatId),
-      this.events,
-      () => this.chats.openChats(),
-      this.peerId
-    )
+    // (the chat service is made next: the tracker reads it through this lazy view)
+    const chats = { get: (chatId: string) => this.chats.get(chatId), openChats: () => this.chats.openChats() }
+    const sent = new SentTracker(hasRelays, () => this.replication.relayClients(), chats, this.events, this.peerId)
     this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
     this.replication = new Replication(
       peerKey,

@@ -8,6 +8,12 @@ export interface AckSource {
   ackedSv(docId: string): StateVector
 }
 
+/** The chats the tracker reads: one by id, or every open one. */
+export interface ChatLookup {
+  get(chatId: string): ChatDoc | undefined
+  openChats(): Iterable<[string, ChatDoc]>
+}
+
 /**
  * This device's messages on their way to "sent": a message is sent once a relay holds it
  * durably (its acked state vector covers the message's Yjs item). Reports each message's
@@ -24,11 +30,11 @@ export class SentTracker {
   constructor(
     /** Whether this device is configured with any relay (its clients exist only once it starts). */
     private readonly hasRelays: boolean,
-    private readonly relays: () => readonly AckSource[],
-    private readonly chatOf: (chatId: string) => ChatDoc | undefined,
+    /** The relay clients there are now (none before start). */
+    private readonly relays: () => Iterable<AckSource>,
+    private readonly chats: ChatLookup,
     private readonly events: EventHub,
-    /** The chats open on this device, and this device's peer id (its messages' `device`). */
-    private readonly openChats: () => Iterable<[string, ChatDoc]>,
+    /** This device's peer id: its messages' `device`. */
     private readonly peerId: string
   ) {}
 
@@ -38,9 +44,9 @@ export class SentTracker {
    * before a restart and acked after it never got its `sent` event (563 of 1,999 did).
    */
   recover(): void {
-    const relays = this.relays()
-    if (!this.hasRelays || relays.length === 0) return
-    for (const [chatId, chat] of this.openChats()) {
+    const relays = [...this.relays()]
+    if (relays.length === 0) return
+    for (const [chatId, chat] of this.chats.openChats()) {
       const docId = chatDocId(chatId)
       const acked = relays.map(r => r.ackedSv(docId))
       const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
@@ -66,19 +72,18 @@ export class SentTracker {
   }
 
   statusOf(chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
-    const relays = this.relays()
-    if (relays.length === 0) return 'stored'
+    if (!this.hasRelays) return 'stored'
     const id = chat.itemIdOf(messageId)
     if (id === undefined) return 'stored'
     const docId = chatDocId(chatId)
-    for (const r of relays) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
+    for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
     return 'stored'
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
   acked(docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
-    const chat = chatId === null ? undefined : this.chatOf(chatId)
+    const chat = chatId === null ? undefined : this.chats.get(chatId)
     const unsent = chatId === null ? undefined : this.unsent.get(chatId)
     if (chat === undefined || unsent === undefined || chatId === null) return
     const sent: string[] = []

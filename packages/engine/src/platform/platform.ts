@@ -6,7 +6,7 @@ import type { Compression } from './compression.js'
  * Everything the engine's core needs from the platform it runs on. The core imports no
  * `node:` module and no Node-only package; an assembly (`src/node`, `src/browser`) builds
  * one of these and the device's key-value store, and hands both to the core.
- * (test/engine/import-graph.test.ts holds the core and the browser assembly to that.)
+ * (packages/engine/test/import-graph.test.ts holds the core and the browser assembly to that.)
  */
 export interface Platform {
   /** Clock, timers, randomness and the end-of-burst hook. */

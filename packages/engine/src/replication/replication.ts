@@ -52,8 +52,8 @@ export class Replication {
   ) {}
 
   /** The relay clients (none before the account's sync starts). */
-  relayClients(): RelayClient[] {
-    return [...this.relays.values()]
+  relayClients(): Iterable<RelayClient> {
+    return this.relays.values()
   }
 
   /** Creates the network (if any), starts syncing the account (if any), then starts listening and dialing. */

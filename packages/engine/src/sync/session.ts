@@ -16,15 +16,15 @@ import {
   type SyncFrame,
   type TandemError
 } from '@tandem/protocol'
-import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
+import { FramedSession, type FrameCodec, type Link, type SessionTimers } from '@tandem/transport'
 import { BurstBatcher } from '../util/burst-batcher.js'
 import { Reassembler } from './reassembler.js'
 
 /** Largest diff or update a peer may send us, reassembled from chunks. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 
-/** What a session needs from the engine: who we are, which docs a peer may share, the docs. */
-export interface SessionHost {
+/** What a session needs from the engine (its timers run the hello deadline): who we are, which docs a peer may share, the docs. */
+export interface SessionHost extends SessionTimers {
   readonly certificate: DeviceCertificate
   readonly accountId: string
   /** Docs to sync with this peer as soon as the session opens. */
@@ -32,9 +32,6 @@ export interface SessionHost {
   canShare(docId: string, peerAccountId: string): boolean
   /** Runs `fn` after the current burst of work, to send one frame for many updates. */
   defer(fn: () => void): void
-  /** The engine's timers (the hello deadline runs on them). */
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
   /** Throws a typed error if this certified peer must still be refused (a revoked device). */
   checkPeer(peerId: string): void
   open(docId: string): Promise<Y.Doc>
@@ -51,13 +48,6 @@ export interface SessionEvents {
 
 type State = 'handshake' | 'open' | 'closed'
 
-/**
- * How long a peer may take to say hello once the stream is open. A stream that never does
- * (an inbound /tandem/sync from anyone who can reach the device) stayed open for the life of
- * the connection; an honest device sends its hello as it opens the stream.
- */
-export const SYNC_HELLO_DEADLINE_MS = 10_000
-
 const SYNC_FRAMES: FrameCodec<SyncFrame> = { encode: encodeSyncFrame, decode: decodeSyncFrame, errorFrame }
 
 /**
@@ -70,7 +60,6 @@ const SYNC_FRAMES: FrameCodec<SyncFrame> = { encode: encodeSyncFrame, decode: de
  */
 export class SyncSession {
   private state: State = 'handshake'
-  private helloTimer: unknown = null
   private peerAccount: string | null = null
   private readonly requested = new Set<string>()
   private readonly reassembler = new Reassembler(MAX_PAYLOAD_BYTES)
@@ -108,7 +97,6 @@ export class SyncSession {
       handleNow: frame => this.applyNow(frame),
       closed: error => {
         this.state = 'closed'
-        this.clearHelloTimer()
         this.events.onClose(this, error)
       }
     })
@@ -125,17 +113,8 @@ export class SyncSession {
   }
 
   start(): void {
-    this.framed.start()
+    this.framed.start(this.host)
     void this.framed.send({ type: 'hello', version: SYNC_PROTOCOL_VERSION, certificate: this.host.certificate })
-    this.helloTimer = this.host.setTimeout(() => {
-      this.helloTimer = null
-      if (this.state === 'handshake') this.framed.fail(new NotAuthenticatedError(`no hello within ${SYNC_HELLO_DEADLINE_MS / 1000} s of opening the stream`))
-    }, SYNC_HELLO_DEADLINE_MS)
-  }
-
-  private clearHelloTimer(): void {
-    if (this.helloTimer !== null) this.host.clearTimeout(this.helloTimer)
-    this.helloTimer = null
   }
 
   /** A doc was opened locally (new chat, say): start syncing it if the peer may share it. */
@@ -196,7 +175,7 @@ export class SyncSession {
     if (this.state === 'handshake') {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
-      this.clearHelloTimer()
+      this.framed.authenticated()
       checkVersion(frame.version)
       const account = verifyDeviceCertificate(frame.certificate, { peerId: this.link.remotePeerId, accountId: this.host.accountId })
       this.host.checkPeer(this.link.remotePeerId)

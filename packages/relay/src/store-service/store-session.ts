@@ -18,13 +18,6 @@ import type { Upload } from '../history/upload.js'
 import type { StoreService } from './store-service.js'
 import { Subscription } from './subscription.js'
 
-/**
- * How long a new stream may take to say hello. A stream that never does held its place (and
- * the device's connection's) for the life of the connection; an honest device sends its hello
- * the moment the stream opens.
- */
-export const HELLO_DEADLINE_MS = 10_000
-
 /** Uploads one device may have in flight at once. */
 const MAX_OPEN_UPLOADS = 64
 
@@ -50,7 +43,6 @@ export class StoreSession {
   private commitChain: Promise<void> = Promise.resolve()
   private nextLiveId = 1
   private readonly framed: FramedSession<StoreFrame>
-  private helloTimer: unknown = null
 
   constructor(
     readonly link: Link,
@@ -72,11 +64,7 @@ export class StoreSession {
   }
 
   start(): void {
-    this.framed.start()
-    this.helloTimer = this.service.timers.setTimeout(() => {
-      this.helloTimer = null
-      if (this.state === 'handshake') this.fail(new NotAuthenticatedError(`no hello within ${HELLO_DEADLINE_MS / 1000} s of opening the stream`))
-    }, HELLO_DEADLINE_MS)
+    this.framed.start(this.service.timers)
   }
 
   /** Resolves once the stream took the frame (backpressure); never rejects (a failed write closes the session). */
@@ -110,14 +98,8 @@ export class StoreSession {
     this.framed.fail(err)
   }
 
-  private clearHelloTimer(): void {
-    if (this.helloTimer !== null) this.service.timers.clearTimeout(this.helloTimer)
-    this.helloTimer = null
-  }
-
   private closed(): void {
     this.state = 'closed'
-    this.clearHelloTimer()
     for (const [docId, sub] of this.subscriptions) {
       sub.stop()
       this.service.subscribed(this, docId, false)
@@ -131,7 +113,7 @@ export class StoreSession {
   private async handle(frame: StoreFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
-      this.clearHelloTimer()
+      this.framed.authenticated()
       checkStoreVersion(frame.version)
       this.account = verifyDeviceCertificate(frame.certificate, { peerId: this.peerId })
       const access = this.service.access

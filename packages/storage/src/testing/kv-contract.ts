@@ -2,6 +2,7 @@
 // classic-level), a page in Chromium (browser-level). No test framework and no Node APIs
 // here; a case throws an Error saying what differed.
 import type { BatchOp, KeyRange, KeyValueStore } from '../kv.js'
+import { patternBytes } from './pattern.js'
 
 /** A new, empty, opened store. */
 export type OpenStore = () => Promise<KeyValueStore>
@@ -52,7 +53,7 @@ export const kvContractCases: readonly KvContractCase[] = [
     run: open =>
       withStore(open, async db => {
         const every = Uint8Array.from({ length: 256 }, (_, i) => i)
-        const big = pattern(1024 * 1024)
+        const big = patternBytes(1024 * 1024)
         // a view into a larger buffer: only the view's bytes are the value
         const view = new Uint8Array([9, 9, 1, 2, 3, 9]).subarray(2, 5)
         await db.batch([
@@ -238,7 +239,7 @@ export const kvContractCases: readonly KvContractCase[] = [
       if (reopen === undefined) throw new Error('this case needs reopen(): pass one that closes the store and opens its data again')
       let db = await open()
       try {
-        const entries = Array.from({ length: 200 }, (_, i) => put(logKey('chat:r', i), pattern(1 + i * 13, i)))
+        const entries = Array.from({ length: 200 }, (_, i) => put(logKey('chat:r', i), patternBytes(1 + i * 13, i)))
         await db.batch(entries.slice(0, 100), { sync: true })
         await db.batch([...entries.slice(100), put('meta!x', [7]), put('doc!gone', [1])], { sync: true })
         await db.batch([{ type: 'del', key: 'doc!gone' }], { sync: true })
@@ -279,19 +280,6 @@ const relayLogKey = (docId: string, seq: number): string => `log!${docId}!${seq.
 
 function put(key: string, value: number[] | Uint8Array): BatchOp {
   return { type: 'put', key, value: value instanceof Uint8Array ? value : Uint8Array.from(value) }
-}
-
-/** Deterministic bytes that differ from offset to offset (a shifted or truncated copy shows). */
-function pattern(size: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(size)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
