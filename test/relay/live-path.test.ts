@@ -1,7 +1,7 @@
 import { MemoryLevel } from 'memory-level'
 import { decodeSyncFrame } from '@tandem/protocol'
 import { createEngine, createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
-import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
 
@@ -25,9 +25,11 @@ async function relay(): Promise<{ service: StoreService; metrics: RelayMetrics; 
   }
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
   const metrics = new RelayMetrics({ processMetrics: false })
-  const service = new StoreService(history, metrics, createLogger({ level: 'silent' }))
+  const records = await LevelAccessRecords.open(db, { sync: false })
+  const service = new StoreService(history, records, metrics, createLogger({ level: 'silent' }))
   stops.push(async () => {
     service.stop()
+    await records.close()
     await history.close()
   })
   const hold = (): (() => void) => {

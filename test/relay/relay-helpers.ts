@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { MemoryLevel } from 'memory-level'
 import { DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
@@ -48,11 +48,13 @@ export const sentIds = (d: DeviceProcess): Set<string> =>
 export async function inProcessRelay(): Promise<{ service: StoreService; stop: () => Promise<void> }> {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
-  const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
+  const records = await LevelAccessRecords.open(db, { sync: false })
+  const service = new StoreService(history, records, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
   return {
     service,
     stop: async () => {
       service.stop()
+      await records.close()
       await history.close()
     }
   }

@@ -1,7 +1,7 @@
 import { MemoryLevel } from 'memory-level'
 import { decodeStoreFrame } from '@tandem/protocol'
 import { createEngine, createMemoryLinkPair } from '@tandem/engine'
-import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { compactionDue } from '@tandem/storage'
 import { afterEach, expect, it } from 'vitest'
 
@@ -19,9 +19,11 @@ const LIMITS = { entries: 500, bytes: 4 * 1024 * 1024 }
 it('leaves the relay a log that is not due for a snapshot once a device that wrote a long burst has stopped', async () => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 26, accountQuotaBytes: 1 << 30, sync: false })
-  const service = new StoreService(history, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
+  const records = await LevelAccessRecords.open(db, { sync: false })
+  const service = new StoreService(history, records, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
   stops.push(async () => {
     service.stop()
+    await records.close()
     await history.close()
   })
   const a = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: 'a', network: false, relayIds: ['relay'] })

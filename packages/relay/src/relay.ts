@@ -4,6 +4,7 @@ import { STORE_PROTOCOL } from '@tandem/protocol'
 import type { KeyValueStore } from '@tandem/storage'
 import { StreamLink } from '@tandem/transport'
 import { Level } from 'level'
+import { LevelAccessRecords } from './access/level-access-records.js'
 import { HistoryStore } from './history/history-store.js'
 import { createLogger, type Logger } from './logger.js'
 import { RelayMetrics } from './metrics.js'
@@ -24,7 +25,7 @@ export interface RelayOptions {
   accountQuotaBytes?: number
   /** fsync every commit batch (default true): an ack means the blob survives power loss. */
   sync?: boolean
-  /** An injected history store (memory-level in the simulator); default level under dataDir. */
+  /** An injected level store for the history and the access records (memory-level in tests); default level under dataDir. */
   store?: KeyValueStore
   logger?: Logger
   metrics?: RelayMetrics
@@ -60,7 +61,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     accountQuotaBytes: options.accountQuotaBytes ?? DEFAULT_ACCOUNT_QUOTA_BYTES,
     sync: options.sync ?? true
   })
-  const service = new StoreService(history, metrics, logger)
+  // device lists and memberships: in the history's database, under keys of their own
+  const records = await LevelAccessRecords.open(db, { sync: options.sync ?? true })
+  const service = new StoreService(history, records, metrics, logger)
   let running = false
   return {
     peerId: host.peerId,
@@ -88,6 +91,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       running = false
       service.stop()
       await host.stop()
+      await records.close() // before the history closes the database they share
       await history.close()
     }
   }

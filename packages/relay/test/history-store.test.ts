@@ -7,6 +7,7 @@ import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BlobTooLargeError, QuotaExceededError, TandemError } from '@tandem/protocol'
 import type { BatchOp, KeyValueStore } from '@tandem/storage'
+import { LevelAccessRecords } from '../src/access/level-access-records.js'
 import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
 import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
@@ -245,11 +246,13 @@ describe('HistoryStore on memory-level', () => {
     })
 
     it('the bytes-stored gauge a scrape reads is what the store holds, after a snapshot replaced the log too', async () => {
-      const { history } = await seeded()
+      const { db, history } = await seeded()
+      const records = await LevelAccessRecords.open(db, { sync: false })
       const metrics = new RelayMetrics({ processMetrics: false })
-      const service = new StoreService(history, metrics, createLogger({ level: 'silent' }))
+      const service = new StoreService(history, records, metrics, createLogger({ level: 'silent' }))
       cleanups.push(async () => {
         service.stop()
+        await records.close()
       })
       const scraped = async (): Promise<number> => (await metrics.registry.getSingleMetric('tandem_relay_bytes_stored')!.get()).values[0]!.value
       expect(await scraped()).toBe(2445)

@@ -18,6 +18,7 @@ import {
   type StoreFrame
 } from '@tandem/protocol'
 import { HELLO_DEADLINE_MS, createMemoryLinkPair, type Link } from '@tandem/transport'
+import { LevelAccessRecords } from '../src/access/level-access-records.js'
 import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
 import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
@@ -196,10 +197,12 @@ const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
 
 async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }), timers?: RelayTimers) {
   const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
+  const records = await LevelAccessRecords.open(db, { sync: false })
   const metrics = new RelayMetrics({ processMetrics: false })
-  const service = new StoreService(history, metrics, logger, timers)
+  const service = new StoreService(history, records, metrics, logger, timers)
   cleanups.push(async () => {
     service.stop()
+    await records.close()
     await history.close()
   })
 
@@ -222,7 +225,7 @@ async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel
     return { device, welcome }
   }
 
-  return { history, metrics, service, connect, join }
+  return { history, records, metrics, service, connect, join }
 }
 
 /** The relay's side of a stream whose every send waits a turn of the event loop, as under backpressure. */
@@ -461,17 +464,17 @@ describe('/tandem/store: handshake and device lists', () => {
   })
 
   it('keeps the newest device list when two are offered at once', async () => {
-    const { history } = await setup()
+    const { records } = await setup()
     const alice = new Account()
     const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const access = new AccessControl(history)
+    const access = new AccessControl(records)
     const v3 = alice.list(3, [p1], [p2])
     const results = await Promise.all([access.offerDeviceList(alice.id, v3), access.offerDeviceList(alice.id, alice.list(2, [p1, p2]))])
     expect(results).toEqual([true, false])
     expect((await access.deviceList(alice.id))?.version).toBe(3)
     expect(await access.deviceStatus(alice.id, p2)).toBe('revoked')
     // what was persisted is v3 as well
-    const fresh = new AccessControl(history)
+    const fresh = new AccessControl(records)
     expect(encodeSignedDeviceList((await fresh.deviceList(alice.id))!)).toEqual(encodeSignedDeviceList(v3))
 
     // the same for membership records
@@ -482,7 +485,7 @@ describe('/tandem/store: handshake and device lists', () => {
     expect(offers.map(o => o.status)).toEqual(['fulfilled', 'rejected'])
     expect((await access.membership(doc))?.version).toBe(3)
     expect(await access.canAccess(doc, bob.id)).toBe(false)
-    expect((await new AccessControl(history).membership(doc))?.version).toBe(3)
+    expect((await new AccessControl(records).membership(doc))?.version).toBe(3)
   })
 })
 

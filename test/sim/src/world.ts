@@ -1,5 +1,5 @@
 import { createEngine, type Engine } from '@tandem/engine'
-import { HistoryStore, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
 import { CrashableStore, Disk, type BatchLanding } from '@tandem/storage/testing'
 import { MemoryLevel } from 'memory-level'
@@ -157,7 +157,8 @@ export class World {
         this.sched.cancel(h as number)
       }
     }
-    r.service = new StoreService(r.history, new RelayMetrics({ processMetrics: false }), silent, timers)
+    const records = await this.sched.await(LevelAccessRecords.open(r.store))
+    r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers)
     this.trace('start relay')
   }
 

@@ -3,20 +3,18 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { TandemError } from '@tandem/protocol'
 import { WriteQueue, type BatchOp, type KeyValueStore } from '@tandem/storage'
-import { accountKey, docKey, hashKey, isLogKeyOf, logKey, logPrefix, partKey, pendingKey, recordKey } from './keys.js'
-import { decodeDocMeta, decodeLogEntry, encodeDocMeta, encodeLogEntry, type DocMeta, type LogEntry, type SnapshotEntry } from './records.js'
+import type { Backlog, CommitListener, CommitResult, HistoryBackend, HistoryLimits } from './backend.js'
+import { accountKey, docKey, hashKey, isLogKeyOf, logKey, logPrefix, partKey, pendingKey } from './keys.js'
+import { decodeDocMeta, decodeLogEntry, encodeDocMeta, encodeLogEntry, type DocMeta, type LogEntry } from './records.js'
 import { ByteBudget } from './budget.js'
 import { RecentTail, type CachedEntry } from './tail.js'
 import { Upload } from './upload.js'
 
 export type { Upload } from './upload.js'
 export type { CachedEntry } from './tail.js'
+export type { Backlog, CommitListener, CommitResult } from './backend.js'
 
-export interface HistoryOptions {
-  /** Largest blob or snapshot a device may store. */
-  maxBlobBytes: number
-  /** Bytes an account may have stored on the relay. */
-  accountQuotaBytes: number
+export interface HistoryOptions extends HistoryLimits {
   /** fsync each commit batch (default true): an ack means the blob survives power loss. */
   sync?: boolean
   /** An upload up to this size stays in memory and is written with its commit (default 256 KiB). */
@@ -30,28 +28,6 @@ export interface HistoryOptions {
   /** Bytes those cached entries may hold relay-wide (default 16 MiB). */
   tailBytes?: number
 }
-
-/** What a subscriber with cursor `since` will be sent by a backfill. */
-export interface Backlog {
-  head: number
-  entries: number
-  bytes: number
-  /** Sent first when it covers more than `since`. */
-  snapshot: SnapshotEntry | null
-}
-
-export interface CommitResult {
-  seq: number
-  /** The same bytes were already in the log (a retried append): `seq` is the earlier one. */
-  duplicate: boolean
-  /** Live log entries after the newest snapshot, and their bytes: devices upload a snapshot when these grow. */
-  sinceSnapshot: number
-  tailBytes: number
-  /** Bytes of the newest snapshot (0 without one). */
-  snapshotBytes: number
-}
-
-export type CommitListener = (docId: string, seq: number) => void
 
 /** What an ack tells a device about the doc's log beyond the newest snapshot. */
 function snapshotHint(meta: DocMeta | null): Pick<CommitResult, 'sinceSnapshot' | 'tailBytes' | 'snapshotBytes'> {
@@ -67,12 +43,13 @@ const varuint = (n: number): Uint8Array => {
 const readVaruint = (b: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(b))
 
 /**
- * The relay's blind history: per doc an ordered log of opaque blobs with
- * sequence numbers, plus at most one snapshot covering a prefix of it. Blobs
- * arrive and leave as parts (one frame chunk each) so the relay never holds a
- * doc, or even a whole large blob, in memory. It never looks inside a blob.
+ * The relay's blind history on a level store: per doc an ordered log of opaque
+ * blobs with sequence numbers, plus at most one snapshot covering a prefix of it.
+ * Blobs arrive and leave as parts (one frame chunk each) so the relay never holds
+ * a doc, or even a whole large blob, in memory. It never looks inside a blob. The
+ * store holds the log only: device lists and memberships are `LevelAccessRecords`'.
  */
-export class HistoryStore {
+export class HistoryStore implements HistoryBackend {
   private readonly queue: WriteQueue
   private readonly metas = new Map<string, DocMeta>()
   private readonly usages = new Map<string, number>()
@@ -196,14 +173,6 @@ export class HistoryStore {
   beginUpload(docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
     const key = (this.options.randomBytes ?? randomBytes)(9)
     return new Upload(this, docId, init.account, init.uploader, init.covers ?? null, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url'))
-  }
-
-  async getRecord(kind: 'device-list' | 'membership', id: string): Promise<Uint8Array | undefined> {
-    return await this.db.get(recordKey(kind, id))
-  }
-
-  putRecord(kind: 'device-list' | 'membership', id: string, bytes: Uint8Array): Promise<void> {
-    return this.queue.enqueue([{ type: 'put', key: recordKey(kind, id), value: bytes }])
   }
 
   async close(): Promise<void> {

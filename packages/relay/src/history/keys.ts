@@ -5,7 +5,7 @@
 //   hash!<docId>!<sha256>       seq of the blob with that hash (dedupe of retried appends)
 //   pending!<upload>            an upload whose parts are on disk but not yet committed
 //   acct!<accountId>            bytes stored on the account's behalf (quota)
-//   rec!<kind>!<id>             signed records: device lists, memberships
+// `rec!` keys in the same store are the access records' (src/access/level-access-records.ts).
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
 
 export const docKey = (docId: string): string => `doc!${docId}`
@@ -20,4 +20,3 @@ export const partKey = (upload: string, n: number): string => `part!${upload}!${
 export const hashKey = (docId: string, hash: string): string => `hash!${docId}!${hash}`
 export const pendingKey = (upload: string): string => `pending!${upload}`
 export const accountKey = (accountId: string): string => `acct!${accountId}`
-export const recordKey = (kind: string, id: string): string => `rec!${kind}!${id}`

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { BlobTooLargeError, QuotaExceededError } from '@tandem/protocol'
-import type { CommitResult, HistoryStore } from './history-store.js'
+import type { CommitResult, HistoryUpload } from './backend.js'
+import type { HistoryStore } from './history-store.js'
 
 /**
  * A blob or snapshot being received part by part; nothing is visible until
@@ -8,7 +9,7 @@ import type { CommitResult, HistoryStore } from './history-store.js'
  * commit batch); a large one, or one the relay-wide budget has no room for,
  * streams its parts to disk under a `pending!` marker.
  */
-export class Upload {
+export class Upload implements HistoryUpload {
   parts = 0
   size = 0
   /** The parts while held in memory; null once they are on disk. */

@@ -3,35 +3,32 @@ import {
   StaleMembershipError,
   checkDeviceListSuccessor,
   checkMembershipSuccessor,
-  decodeSignedDeviceList,
-  decodeSignedMembership,
   deviceStatus,
-  encodeSignedDeviceList,
   encodeSignedMembership,
   verifyDeviceList,
   verifyMembership,
   type SignedDeviceList,
   type SignedMembership
 } from '@tandem/protocol'
-import type { HistoryStore } from '../history/history-store.js'
+import type { AccessRecords } from '../access/access-records.js'
 
 /**
  * Who may read and write what. The relay keeps each account's newest signed
- * device list (versions only move forward; revocation is one-way) and each
- * chat doc's newest signed membership record; it trusts only signatures.
+ * device list (versions only move forward; revocation is one-way) and each chat
+ * doc's newest signed membership record, in its `AccessRecords`, and a copy of
+ * each it read in memory; it trusts only signatures.
  */
 export class AccessControl {
   private readonly lists = new Map<string, SignedDeviceList | null>()
   private readonly memberships = new Map<string, SignedMembership | null>()
 
-  constructor(private readonly history: HistoryStore) {}
+  constructor(private readonly records: AccessRecords) {}
 
   async deviceList(accountId: string): Promise<SignedDeviceList | null> {
     if (this.lists.has(accountId)) return this.lists.get(accountId)!
-    const bytes = await this.history.getRecord('device-list', accountId)
+    const list = await this.records.deviceList(accountId)
     // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
     if (this.lists.has(accountId)) return this.lists.get(accountId)!
-    const list = bytes === undefined ? null : decodeSignedDeviceList(bytes)
     this.lists.set(accountId, list)
     return list
   }
@@ -55,7 +52,7 @@ export class AccessControl {
       throw err
     }
     this.lists.set(accountId, list)
-    await this.history.putRecord('device-list', accountId, encodeSignedDeviceList(list))
+    await this.records.putDeviceList(accountId, list)
     return true
   }
 
@@ -66,9 +63,8 @@ export class AccessControl {
 
   async membership(docId: string): Promise<SignedMembership | null> {
     if (this.memberships.has(docId)) return this.memberships.get(docId)!
-    const bytes = await this.history.getRecord('membership', docId)
+    const record = await this.records.membership(docId)
     if (this.memberships.has(docId)) return this.memberships.get(docId)! // see deviceList
-    const record = bytes === undefined ? null : decodeSignedMembership(bytes)
     this.memberships.set(docId, record)
     return record
   }
@@ -84,7 +80,7 @@ export class AccessControl {
     }
     checkMembershipSuccessor(current, record)
     this.memberships.set(record.docId, record)
-    await this.history.putRecord('membership', record.docId, encodeSignedMembership(record))
+    await this.records.putMembership(record)
   }
 
   /** Account docs: the account's own devices. Chat docs: devices of member accounts. */

@@ -1,6 +1,7 @@
 import type { TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
-import type { HistoryStore } from '../history/history-store.js'
+import type { AccessRecords } from '../access/access-records.js'
+import type { HistoryBackend } from '../history/backend.js'
 import type { Logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
 import { AccessControl } from './access.js'
@@ -19,12 +20,13 @@ export class StoreService {
   private readonly unsubscribe: () => void
 
   constructor(
-    readonly history: HistoryStore,
+    readonly history: HistoryBackend,
+    records: AccessRecords,
     readonly metrics: RelayMetrics,
     private readonly logger: Logger,
     readonly timers: RelayTimers = systemTimers
   ) {
-    this.access = new AccessControl(history)
+    this.access = new AccessControl(records)
     this.metrics.trackHistory(() => history.stats())
     this.unsubscribe = history.onCommit(docId => {
       for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()

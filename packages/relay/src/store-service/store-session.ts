@@ -14,14 +14,14 @@ import {
   type StoreFrame
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
-import type { Upload } from '../history/upload.js'
+import type { HistoryUpload } from '../history/backend.js'
 import type { StoreService } from './store-service.js'
 import { Subscription } from './subscription.js'
 
 /** Uploads one device may have in flight at once. */
 const MAX_OPEN_UPLOADS = 64
 
-type UploadSlot = { upload: Upload; docId: string } | { failed: true; docId: string }
+type UploadSlot = { upload: HistoryUpload; docId: string } | { failed: true; docId: string }
 
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame, errorFrame: storeErrorFrame }
 

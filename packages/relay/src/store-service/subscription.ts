@@ -1,5 +1,5 @@
 import { MAX_NOTICES, type EntryNotice, type StoreFrame } from '@tandem/protocol'
-import type { HistoryStore } from '../history/history-store.js'
+import type { HistoryBackend } from '../history/backend.js'
 import type { LogEntry } from '../history/records.js'
 import type { RelayMetrics } from '../metrics.js'
 import type { RelayTimers } from '../timers.js'
@@ -43,7 +43,7 @@ export class Subscription {
     readonly docId: string,
     private sent: number,
     private readonly peerId: string,
-    private readonly history: HistoryStore,
+    private readonly history: HistoryBackend,
     private readonly metrics: RelayMetrics,
     private readonly send: (frame: StoreFrame) => Promise<void>,
     private readonly timers: RelayTimers
