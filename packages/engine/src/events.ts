@@ -23,6 +23,8 @@ export type EngineEvent =
   | { type: 'relay'; relay: string; connected: boolean; error?: Error }
   /** Ephemeral data (typing, presence) another device sent through a relay; never stored. */
   | { type: 'ephemeral'; docId: string; from: string; payload: Uint8Array }
+  /** A doc found damaged in this device's store was fetched whole from a relay again (see `engine.storeDamage()`). */
+  | { type: 'repaired'; docId: string; chatId: string | null }
   /** Something failed that the engine survived (a store write, a relay refusal of one doc…). */
   | { type: 'error'; error: Error }
 

@@ -26,6 +26,8 @@ const untext = new TextDecoder()
 /** Loads or creates the device's libp2p key, kept in the store so its peer id survives restarts. */
 export async function loadPeerKey(store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<PrivateKey> {
   const stored = await store.getMeta('peer-key')
+  // a store with data has had its key since its first open: gone now means damaged, never a new identity
+  if (stored === undefined && !store.isNew) throw new StoreCorruptError('the device key is missing from a store that holds data: this device must be set up again')
   if (stored !== undefined) {
     try {
       return privateKeyFromProtobuf(stored)
@@ -41,7 +43,11 @@ export async function loadPeerKey(store: DocStore, randomBytes: (n: number) => U
 export async function loadAccount(store: DocStore): Promise<AccountIdentity | null> {
   const creds = await store.getMeta('account')
   const cert = await store.getMeta('device-cert')
-  if (creds === undefined || cert === undefined) return null
+  if (creds === undefined && cert === undefined) {
+    if ((await store.listDocs()).length > 0) throw new StoreCorruptError('the account credentials are missing from a store that holds account data')
+    return null
+  }
+  if (creds === undefined || cert === undefined) throw new StoreCorruptError(`the stored ${creds === undefined ? 'account credentials are' : 'device certificate is'} missing`)
   try {
     const keys = accountKeyFromSecret(decodeAccountCredentials(untext.decode(creds)).secretKey)
     return { accountId: accountIdFromPublicKey(keys.publicKey), keys, certificate: decodeDeviceCertificate(cert) }

@@ -9,7 +9,14 @@ import { DocStore } from '../src/store/doc-store.js'
 // its WriteQueue): these tests crash it at every batch boundary through its public methods.
 
 const DOC = 'chat:crash'
-const newDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
+/** A disk with an empty device store on it (its format record written: opening it writes nothing). */
+async function newDisk(): Promise<Disk> {
+  const disk = new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
+  const db = new CrashableStore(disk)
+  await db.open()
+  await DocStore.open(db)
+  return disk
+}
 /** A turn of the event loop: the queue resolves a landed batch's callers and starts its next batch. */
 const turn = (): Promise<void> =>
   new Promise(resolve => {
@@ -30,7 +37,7 @@ async function runUntilCrash(disk: Disk, budget: number): Promise<{ acked: numbe
   const held = new HeldBatches()
   const db = new CrashableStore(disk, held.landing)
   await db.open()
-  const store = new DocStore(db, { compactEntries: 5 })
+  const store = await DocStore.open(db, { compactEntries: 5 })
   await store.loadDoc(DOC)
   const doc = new Y.Doc()
   const arr = doc.getArray<number>('n')
@@ -60,7 +67,7 @@ async function runUntilCrash(disk: Disk, budget: number): Promise<{ acked: numbe
 async function restart(disk: Disk): Promise<number[]> {
   const db = new CrashableStore(disk)
   await db.open()
-  const { snapshot, updates } = await new DocStore(db).loadDoc(DOC)
+  const { snapshot, updates } = await (await DocStore.open(db)).loadDoc(DOC)
   const doc = new Y.Doc()
   if (snapshot !== null) Y.applyUpdate(doc, snapshot)
   for (const u of updates) Y.applyUpdate(doc, u)
@@ -69,13 +76,13 @@ async function restart(disk: Disk): Promise<number[]> {
 
 describe('DocStore under a crash', () => {
   it('a crash before or after any batch, compactions included, leaves a loadable doc holding every acknowledged append', async () => {
-    const full = await runUntilCrash(newDisk(), Infinity)
+    const full = await runUntilCrash(await newDisk(), Infinity)
     expect(full.acked).toBe(30)
     const compactions = full.landed.flatMap((ops, n) => (isCompaction(ops) ? [n] : []))
     // the workload compacts several times, each in one batch: crash points land on both sides of each
     expect(compactions.length).toBeGreaterThanOrEqual(3)
     for (let budget = 0; budget <= full.landed.length; budget++) {
-      const disk = newDisk()
+      const disk = await newDisk()
       const { acked } = await runUntilCrash(disk, budget)
       const loaded = await restart(disk)
       // a prefix of the appends, in order, no gaps: nothing lost that was acknowledged
@@ -85,11 +92,11 @@ describe('DocStore under a crash', () => {
   })
 
   it('a compaction reaches the disk whole: the snapshot and the deletes of the entries it covers, or neither', async () => {
-    const full = await runUntilCrash(newDisk(), Infinity)
+    const full = await runUntilCrash(await newDisk(), Infinity)
     const first = full.landed.findIndex(isCompaction)
     expect(first).toBeGreaterThan(0)
     for (const budget of [first, first + 1]) {
-      const disk = newDisk()
+      const disk = await newDisk()
       await runUntilCrash(disk, budget)
       const keys: string[] = []
       for await (const key of disk.db.keys({})) keys.push(key)

@@ -68,7 +68,7 @@ for (const adapter of adapters) {
     async function openHost(open: () => KeyValueStore, options = {}): Promise<{ store: DocStore; host: DocHost }> {
       const db = open()
       await db.open()
-      const store = new DocStore(db, options)
+      const store = await DocStore.open(db, options)
       return { store, host: new DocHost(store) }
     }
 
@@ -119,7 +119,7 @@ for (const adapter of adapters) {
       const db = env.open()
       await db.open()
       await db.batch([{ type: 'put', key: 'snap!chat:bad', value: new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x07]) }])
-      const host = new DocHost(new DocStore(db))
+      const host = new DocHost(await DocStore.open(db))
       await expect(host.open('chat:bad')).rejects.toBeInstanceOf(StoreCorruptError)
       await db.close()
     })
@@ -139,7 +139,7 @@ it('rejects doc ids that could break the key layout', () => {
 it('a compaction snapshot equals the doc state', async () => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
-  const store = new DocStore(db, { compactEntries: 3 })
+  const store = await DocStore.open(db, { compactEntries: 3 })
   const host = new DocHost(store)
   const doc = await host.open('chat:s')
   for (let i = 0; i < 3; i++) doc.getMap('m').set(`k${i}`, i)
@@ -154,7 +154,7 @@ it('a compaction snapshot equals the doc state', async () => {
 it('compacts a big doc only once its log holds a fair share of the snapshot: constant cost per appended byte', async () => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
-  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
+  const store = await DocStore.open(db, { compactEntries: 10, compactBytes: 1 << 20 })
   let compactions = 0
   const snapshot = (): Uint8Array => {
     compactions++
@@ -178,7 +178,7 @@ it('compacts a big doc only once its log holds a fair share of the snapshot: con
 it('stores a first large update as the snapshot itself, without re-encoding the doc', async () => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
-  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1_000 })
+  const store = await DocStore.open(db, { compactEntries: 10, compactBytes: 1_000 })
   const big = new Uint8Array(5_000).fill(7)
   await store.append('chat:first', big, () => {
     throw new Error('must not re-encode')
@@ -214,7 +214,7 @@ it('puts a due compaction off until the doc is quiet, and compacts on the write 
         t.fn()
       }
   }
-  const store = new DocStore(db, { compactEntries: 10, compactBytes: 1 << 20 })
+  const store = await DocStore.open(db, { compactEntries: 10, compactBytes: 1 << 20 })
   const host = new DocHost(store, clock)
   const doc = await host.open('chat:q')
   const map = doc.getMap<number>('m')

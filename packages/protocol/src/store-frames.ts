@@ -38,6 +38,8 @@ export type StoreFrame =
   | { type: 'membership'; record: SignedMembership }
   | { type: 'subscribe'; docId: string; since: number }
   | { type: 'unsubscribe'; docId: string }
+  /** Subscribe from seq 0 with this device's own uploads sent as bytes, not echoes: a device repairing a damaged store. */
+  | { type: 'refetch'; docId: string }
   | { type: 'append'; docId: string; uploadId: number; final: boolean; chunk: Uint8Array }
   | { type: 'snapshot'; docId: string; uploadId: number; covers: number; final: boolean; chunk: Uint8Array }
   | { type: 'ephemeral'; docId: string; payload: Uint8Array }
@@ -56,7 +58,7 @@ export type StoreFrame =
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..8, relay → device 20..30. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..9, relay → device 20..30. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
   'device-list': 2,
@@ -66,6 +68,7 @@ export const StoreFrameTag = {
   append: 6,
   snapshot: 7,
   ephemeral: 8,
+  refetch: 9,
   welcome: 20,
   ack: 21,
   subscribed: 22,
@@ -79,9 +82,9 @@ export const StoreFrameTag = {
   live: 30
 } as const satisfies Record<StoreFrameType, number>
 
-const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral'])
+const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch'])
 
-/** True for the frames a device sends (tags 1..8), false for the relay's (20..30). */
+/** True for the frames a device sends (tags 1..9), false for the relay's (20..30). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }
@@ -127,6 +130,10 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       return
     case 'unsubscribe':
       encoding.writeVarUint(encoder, StoreFrameTag.unsubscribe)
+      writeDocId(encoder, frame.docId)
+      return
+    case 'refetch':
+      encoding.writeVarUint(encoder, StoreFrameTag.refetch)
       writeDocId(encoder, frame.docId)
       return
     case 'append':
@@ -258,6 +265,8 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
     }
     case StoreFrameTag.unsubscribe:
       return { type: 'unsubscribe', docId: readDocId(decoder) }
+    case StoreFrameTag.refetch:
+      return { type: 'refetch', docId: readDocId(decoder) }
     case StoreFrameTag.append: {
       const docId = readDocId(decoder)
       const uploadId = wire.readUint(decoder, 'uploadId', errs)

@@ -103,8 +103,8 @@ describe('encode/decode round trip (property)', () => {
     )
   })
 
-  it('every type has its tag: device → relay 1..8, relay → device 20..30', () => {
-    const device = ['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral']
+  it('every type has its tag: device → relay 1..9, relay → device 20..30', () => {
+    const device = ['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch']
     const relay = ['welcome', 'ack', 'subscribed', 'blob', 'notices', 'snapshot-data', 'caught-up', 'ephemeral-data', 'doc-error', 'error', 'live']
     expect(Object.entries(StoreFrameTag)).toEqual([...device.map((t, i) => [t, i + 1]), ...relay.map((t, i) => [t, i + 20])])
     fc.assert(
@@ -201,7 +201,7 @@ describe('bounds', () => {
     const welcome = encodeStoreFrame({ type: 'welcome', deviceList: null })
     expect(Array.from(welcome)).toEqual([StoreFrameTag.welcome, 0])
     expect(() => decodeStoreFrame(new Uint8Array([StoreFrameTag.welcome, 2]))).toThrow(/bool/)
-    for (const tag of [0, 9, 19, 31, 32]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
+    for (const tag of [0, 10, 19, 31, 32]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
     expect(() => decodeStoreFrame(new Uint8Array())).toThrow(MalformedFrameError)
   })
 

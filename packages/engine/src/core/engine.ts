@@ -18,7 +18,8 @@ import { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
 import { DocHost } from '../store/doc-host.js'
 import { DocStore, type DocStoreOptions } from '../store/doc-store.js'
-import { EngineStateError, StoreUnavailableError } from '../errors.js'
+import { StoreRepair, type StoreDamageReport } from '../store/store-repair.js'
+import { EngineStateError, StoreCorruptError, StoreUnavailableError } from '../errors.js'
 import { EventHub } from './event-hub.js'
 
 /** What every assembly's `createEngine` takes, whatever the platform. */
@@ -55,6 +56,7 @@ export class Engine {
   private readonly account: AccountService
   private readonly chats: ChatService
   private readonly replication: Replication
+  private readonly repair: StoreRepair
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
@@ -70,6 +72,15 @@ export class Engine {
     options: EngineCoreOptions
   ) {
     const network = options.network === undefined ? {} : options.network
+    this.repair = new StoreRepair(
+      store,
+      docId => {
+        this.events.emit({ type: 'repaired', docId, chatId: chatIdOfDoc(docId) })
+      },
+      error => {
+        this.events.emit({ type: 'error', error: error as Error })
+      }
+    )
     this.account = new AccountService(
       store,
       docs,
@@ -110,7 +121,8 @@ export class Engine {
       sent,
       new BlobCodec(platform.compression),
       this.events,
-      runtime
+      runtime,
+      this.repair
     )
     docs.onOpen((docId, doc) => {
       const chatId = chatIdOfDoc(docId)
@@ -128,13 +140,21 @@ export class Engine {
       // (locked by another process or tab, unwritable, blocked): say so, never start an empty device
       throw new StoreUnavailableError(`the device store could not be opened: ${String((err as Error)?.cause ?? err)}`, { cause: err })
     }
-    const store = new DocStore(db, options.storeOptions)
-    const docs = new DocHost(store, runtime)
-    const peerKey = await loadPeerKey(store, runtime.randomBytes)
-    const identity = await loadAccount(store)
-    const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
-    if (identity !== null) await engine.account.openDocs()
-    return engine
+    try {
+      const store = await DocStore.open(db, options.storeOptions)
+      const docs = new DocHost(store, runtime)
+      const peerKey = await loadPeerKey(store, runtime.randomBytes)
+      const identity = await loadAccount(store)
+      const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
+      await engine.repair.load()
+      if (identity !== null) await engine.account.openDocs()
+      return engine
+    } catch (err) {
+      await db.close().catch(() => {}) // (the error that matters is the one being thrown)
+      // LevelDB reports damage its own checks found (a bad block, a bad table) as LEVEL_CORRUPTION
+      if ((err as { code?: unknown })?.code === 'LEVEL_CORRUPTION') throw new StoreCorruptError(`the device store's files are damaged: ${(err as Error).message}`, { cause: err })
+      throw err
+    }
   }
 
   /** This device's libp2p peer id. */
@@ -273,6 +293,16 @@ export class Engine {
   }
 
   /** Relay connection and catch-up state, for a status line. */
+  /**
+   * What was found damaged in this device's store since it opened, and which docs are still
+   * waiting to be fetched whole from a relay. Damaged records are never shown: a message in
+   * one is missing until the repair brings it back (a `repaired` event says when).
+   */
+  storeDamage(): StoreDamageReport {
+    this.ensureOpen()
+    return this.repair.report()
+  }
+
   relayStatus(): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
     return this.replication.relayStatus()
   }

@@ -36,6 +36,10 @@ export interface RelayClientHost {
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
   /** Messages of ours in this doc are waiting to be reported "sent". */
   awaitsAck(docId: string): boolean
+  /** The doc's stored copy was damaged: subscribe with `refetch` (everything, this device's own uploads included). */
+  needsRefetch(docId: string): boolean
+  /** A `refetch` of the doc caught up: what the relay holds of it is back. */
+  refetched(docId: string): void
 }
 
 export interface RelayProgress {

@@ -11,7 +11,7 @@ import { mergeSv, type StateVector } from './state-vector.js'
 /** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
 const MAX_LIVE_PENDING = 1024
 
-export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck'>
+export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch' | 'refetched'>
 
 export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
@@ -43,6 +43,8 @@ export class RelayReader {
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
   private readonly subscribing = new Set<string>()
+  /** Docs subscribed with `refetch` (a damaged store's repair) whose backfill has not caught up yet. */
+  private readonly refetching = new Set<string>()
   private wasLive = false
 
   constructor(
@@ -74,6 +76,7 @@ export class RelayReader {
     this.progress.clear()
     this.liveReach.clear()
     this.subscribing.clear()
+    this.refetching.clear()
   }
 
   disconnected(): void {
@@ -87,11 +90,18 @@ export class RelayReader {
     this.subscribing.add(docId)
     this.progress.delete(docId)
     this.checkLive()
-    void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
+    if (this.host.needsRefetch(docId)) {
+      this.refetching.add(docId)
+      void conn.send({ type: 'refetch', docId })
+    } else {
+      this.refetching.delete(docId)
+      void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
+    }
   }
 
   /** The relay refused a subscription: that doc is not kept on this relay (not live, and not waited for). */
   refused(docId: string): void {
+    this.refetching.delete(docId)
     if (this.subscribing.delete(docId)) this.checkLive()
   }
 
@@ -110,6 +120,7 @@ export class RelayReader {
       p.bytesDone = p.bytes
       this.emitProgress()
     }
+    if (this.refetching.delete(docId)) this.host.refetched(docId)
     this.checkLive()
   }
 

@@ -52,6 +52,10 @@ export class RelayState {
       const slash = rest.indexOf('/')
       outbox.push(decodeOutbox(parseInt(rest.slice(0, slash), 16), rest.slice(slash + 1), value))
     }
+    // Damaged metadata was removed when the store opened, and it may have been an outbox
+    // entry, whose blob `uploaded` counts as on its way: count only what the relay acked,
+    // so the next upload cuts everything else again (what the relay has twice, Yjs merges).
+    if (this.store.damage.records.some(r => r.docId === null)) for (const st of this.docs.values()) st.uploaded = new Map(st.acked)
     return outbox
   }
 

@@ -14,6 +14,7 @@ import { RelayState } from '../relay/relay-state.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
+import type { StoreRepair } from '../store/store-repair.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession, type SessionHost } from '../sync/session.js'
 import { SyncManager } from '../sync/sync-manager.js'
@@ -48,7 +49,8 @@ export class Replication {
     private readonly sent: SentTracker,
     private readonly codec: BlobCodec,
     private readonly events: EventHub,
-    private readonly runtime: Runtime
+    private readonly runtime: Runtime,
+    private readonly repair: StoreRepair
   ) {}
 
   /** The relay clients (none before the account's sync starts). */
@@ -221,7 +223,11 @@ export class Replication {
           apply: (docId, doc, update, origin) => {
             this.docs.applyRemote(docId, doc, update, origin)
           },
-          awaitsAck: docId => this.sent.awaitsAck(docId)
+          awaitsAck: docId => this.sent.awaitsAck(docId),
+          needsRefetch: docId => this.repair.needsRefetch(docId),
+          refetched: docId => {
+            this.repair.refetched(docId)
+          }
         },
         new RelayState(this.store, relayId),
         this.runtime,

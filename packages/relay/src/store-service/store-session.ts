@@ -161,30 +161,12 @@ export class StoreSession {
           await this.docError(frame.record.docId, 0, err)
         }
         return
-      case 'subscribe': {
-        if (!(await this.allowed(frame.docId, 0))) return
-        this.subscriptions.get(frame.docId)?.stop()
-        const sub = new Subscription(frame.docId, frame.since, this.peerId, this.service.history, this.service.metrics, f => this.send(f), this.service.timers)
-        this.subscriptions.set(frame.docId, sub)
-        this.service.subscribed(this, frame.docId, true)
-        // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
-        const docId = frame.docId
-        const running = (this.pumps.get(docId) ?? Promise.resolve())
-          .catch(() => {})
-          .then(async () => {
-            await sub.run()
-          })
-        this.pumps.set(docId, running)
-        void running.then(
-          () => {
-            if (this.pumps.get(docId) === running) this.pumps.delete(docId)
-          },
-          err => {
-            this.fail(err)
-          }
-        )
+      case 'subscribe':
+        await this.subscribe(frame.docId, frame.since, false)
         return
-      }
+      case 'refetch':
+        await this.subscribe(frame.docId, 0, true)
+        return
       case 'unsubscribe':
         this.subscriptions.get(frame.docId)?.stop()
         this.subscriptions.delete(frame.docId)
@@ -204,6 +186,30 @@ export class StoreSession {
       default:
         throw new MalformedFrameError(`a device may not send ${frame.type}`)
     }
+  }
+
+  /** Starts (or replaces) a doc's subscription; `refetch` sends this device's own uploads in the backfill as bytes. */
+  private async subscribe(docId: string, since: number, refetch: boolean): Promise<void> {
+    if (!(await this.allowed(docId, 0))) return
+    this.subscriptions.get(docId)?.stop()
+    const sub = new Subscription(docId, since, this.peerId, refetch, this.service.history, this.service.metrics, f => this.send(f), this.service.timers)
+    this.subscriptions.set(docId, sub)
+    this.service.subscribed(this, docId, true)
+    // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
+    const running = (this.pumps.get(docId) ?? Promise.resolve())
+      .catch(() => {})
+      .then(async () => {
+        await sub.run()
+      })
+    this.pumps.set(docId, running)
+    void running.then(
+      () => {
+        if (this.pumps.get(docId) === running) this.pumps.delete(docId)
+      },
+      err => {
+        this.fail(err)
+      }
+    )
   }
 
   private async upload(frame: Extract<StoreFrame, { type: 'append' | 'snapshot' }>): Promise<void> {

@@ -43,6 +43,8 @@ export class Subscription {
     readonly docId: string,
     private sent: number,
     private readonly peerId: string,
+    /** A `refetch` (a device repairing its store): its own uploads in the backfill go as bytes, not echoes. */
+    private readonly refetch: boolean,
     private readonly history: HistoryBackend,
     private readonly metrics: RelayMetrics,
     private readonly send: (frame: StoreFrame) => Promise<void>,
@@ -125,9 +127,10 @@ export class Subscription {
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       const liveId = this.liveSent.get(e.upload)
-      if (e.uploader === this.peerId || liveId !== undefined) {
+      const echo = e.uploader === this.peerId && !(this.refetch && !this.caughtUp)
+      if (echo || liveId !== undefined) {
         this.liveSent.delete(e.upload)
-        this.notices.push({ seq: e.seq, liveId: e.uploader === this.peerId ? 0 : liveId! })
+        this.notices.push({ seq: e.seq, liveId: echo ? 0 : liveId! })
         if (this.notices.length >= MAX_NOTICES) await this.sendNotices()
       } else {
         await this.sendNotices()

@@ -1,0 +1,65 @@
+import type { DocStore } from './doc-store.js'
+import type { DamagedRecord } from './store-damage.js'
+import { REPAIR_MARK as MARK } from './store-keys.js'
+
+/** What `engine.storeDamage()` reports. */
+export interface StoreDamageReport {
+  /** Every damaged or missing record found since this engine opened its store (none was shown as data). */
+  found: DamagedRecord[]
+  /**
+   * Docs waiting to be fetched whole from a relay: their damaged records are gone, and
+   * what the relay holds of them (this device's own uploads included) comes back when it
+   * is next reached. Writes that reached no relay or device are lost with the record.
+   */
+  repairing: string[]
+}
+
+/**
+ * Turns damage found in the store into repair: each damaged doc is marked (a metadata
+ * record, so a restart before the repair keeps it) and fetched whole from the next relay
+ * that has it (`refetch`: from seq 0, this device's own uploads with their bytes); peers
+ * fill in the rest by the usual state-vector exchange. The mark is cleared once a relay's
+ * refetch has caught up.
+ */
+export class StoreRepair {
+  private readonly marked = new Set<string>()
+
+  constructor(
+    private readonly store: DocStore,
+    private readonly onRepaired: (docId: string) => void,
+    private readonly onError: (error: unknown) => void
+  ) {
+    // damage found from now on (a doc read later) is marked before anything subscribes to the doc
+    store.damage.listen(record => {
+      this.take(record).catch(onError)
+    })
+  }
+
+  /** Reads the marks earlier runs left, and marks what the store's open check found. */
+  async load(): Promise<void> {
+    for (const [name] of await this.store.metaEntries(MARK)) this.marked.add(name.slice(MARK.length))
+    for (const record of this.store.damage.records) await this.take(record)
+  }
+
+  /** Marks the doc a damaged record belongs to; every doc when it names none (a garbled key, lost metadata). */
+  private async take(record: DamagedRecord): Promise<void> {
+    const docIds = record.docId !== null ? [record.docId] : await this.store.listDocs()
+    const add = docIds.filter(id => !this.marked.has(id))
+    for (const id of add) this.marked.add(id)
+    if (add.length > 0) await this.store.writeMeta(add.map(id => [MARK + id, new Uint8Array(0)]))
+  }
+
+  needsRefetch(docId: string): boolean {
+    return this.marked.has(docId)
+  }
+
+  /** A relay sent all it holds of a marked doc, this device's own uploads included: the mark goes. */
+  refetched(docId: string): void {
+    if (!this.marked.delete(docId)) return
+    this.store.writeMeta([[MARK + docId, null]]).then(() => this.onRepaired(docId), this.onError)
+  }
+
+  report(): StoreDamageReport {
+    return { found: [...this.store.damage.records], repairing: [...this.marked].sort() }
+  }
+}
