@@ -1,0 +1,188 @@
+// The storage contracts have teeth: each backend below breaks one promise, and the case
+// about that promise must fail on it (while the level backends pass every case:
+// history-conformance.test.ts).
+import type { SignedDeviceList, SignedMembership } from '@tandem/protocol'
+import { MemoryLevel } from 'memory-level'
+import { describe, expect, it } from 'vitest'
+import type { AccessRecords } from '../src/access/access-records.js'
+import type { HistoryBackend, HistoryLimits } from '../src/history/backend.js'
+import { HistoryStore } from '../src/history/history-store.js'
+import { accessRecordsContractCases, historyContractCases, type OpenHistory, type ReopenHistory } from '../src/testing/index.js'
+
+const memoryDb = (): MemoryLevel<string, Uint8Array> => new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+
+/** The one case whose name starts with `prefix`. */
+function caseNamed<C extends { name: string }>(cases: readonly C[], prefix: string): C {
+  const found = cases.filter(c => c.name.startsWith(prefix))
+  expect(found.map(c => c.name)).toHaveLength(1)
+  return found[0]!
+}
+
+interface Flaws {
+  /** Members replaced. */
+  change?: (h: HistoryBackend) => Partial<HistoryBackend>
+  /** The limits it really enforces, given those it was asked for. */
+  limits?: (l: HistoryLimits) => HistoryLimits
+  /** A restart opens a new, empty store. */
+  forgets?: boolean
+}
+
+/** A HistoryStore on memory-level with some flaws. */
+function brokenHistory({ change = () => ({}), limits = l => l, forgets = false }: Flaws): { open: OpenHistory; reopen: ReopenHistory } {
+  const dbs = new WeakMap<HistoryBackend, { db: MemoryLevel<string, Uint8Array>; limits: HistoryLimits }>()
+  const open = async (l: HistoryLimits, db = memoryDb()): Promise<HistoryBackend> => {
+    const h = await HistoryStore.open(db, limits(l))
+    const broken: HistoryBackend = {
+      beginUpload: (docId, init) => h.beginUpload(docId, init),
+      meta: docId => h.meta(docId),
+      backlog: (docId, since) => h.backlog(docId, since),
+      entriesAfter: (docId, after, limit) => h.entriesAfter(docId, after, limit),
+      tailAfter: (docId, after, limit) => h.tailAfter(docId, after, limit),
+      readPart: (upload, n) => h.readPart(upload, n),
+      onCommit: listener => h.onCommit(listener),
+      stats: () => h.stats(),
+      close: () => h.close(),
+      ...change(h)
+    }
+    dbs.set(broken, { db, limits: l })
+    return broken
+  }
+  const reopen = async (h: HistoryBackend): Promise<HistoryBackend> => {
+    const { db, limits: l } = dbs.get(h)!
+    await h.close()
+    return await open(l, forgets ? memoryDb() : db)
+  }
+  return { open, reopen }
+}
+
+const historyMutants: Array<{ breaks: string; failsCase: string; because: RegExp; backend: { open: OpenHistory; reopen: ReopenHistory } }> = [
+  {
+    breaks: 'a restart starts from an empty store',
+    failsCase: 'what was acknowledged is there after a restart',
+    because: /the history after a restart/,
+    backend: brokenHistory({ forgets: true })
+  },
+  {
+    breaks: 'entriesAfter ignores its limit',
+    failsCase: 'a read from any cursor',
+    because: /entriesAfter\(0, 1\)/,
+    backend: brokenHistory({ change: h => ({ entriesAfter: (docId, after) => h.entriesAfter(docId, after, Number.MAX_SAFE_INTEGER) }) })
+  },
+  {
+    breaks: 'tailAfter serves zeros for the bytes it holds',
+    failsCase: 'a read from any cursor',
+    because: /the bytes tailAfter holds/,
+    backend: brokenHistory({
+      change: h => ({ tailAfter: (docId, after, limit) => h.tailAfter(docId, after, limit)?.map(c => ({ entry: c.entry, chunks: [new Uint8Array(c.entry.size)] })) })
+    })
+  },
+  {
+    breaks: 'an aborted upload is committed',
+    failsCase: 'nothing of an upload is visible before its commit',
+    because: /after both uploads were aborted/,
+    backend: brokenHistory({
+      change: h => ({
+        beginUpload: (docId, init) => {
+          const u = h.beginUpload(docId, init)
+          const abort = async (): Promise<void> => {
+            await u.commit().catch(() => u.abort())
+          }
+          return { key: u.key, buffered: u.buffered, addPart: c => u.addPart(c), commit: () => u.commit(), abort }
+        }
+      })
+    })
+  },
+  {
+    breaks: 'a retry is reported as new',
+    failsCase: 'a retried append',
+    because: /a retry of seq 1/,
+    backend: brokenHistory({
+      change: h => ({
+        beginUpload: (docId, init) => {
+          const u = h.beginUpload(docId, init)
+          return { key: u.key, buffered: u.buffered, addPart: c => u.addPart(c), commit: async () => ({ ...(await u.commit()), duplicate: false }), abort: () => u.abort() }
+        }
+      })
+    })
+  },
+  { breaks: 'onCommit never tells', failsCase: 'onCommit tells each new seq', because: /was not told/, backend: brokenHistory({ change: () => ({ onCommit: () => () => {} }) }) },
+  {
+    breaks: 'stats() never move',
+    failsCase: 'appends to a doc are numbered',
+    because: /stats\(\)/,
+    backend: brokenHistory({ change: () => ({ stats: () => ({ docs: 0, bytesStored: 0 }) }) })
+  },
+  {
+    breaks: 'no blob is too large',
+    failsCase: 'a blob or snapshot over maxBlobBytes',
+    because: /not refused with ERR_BLOB_TOO_LARGE/,
+    backend: brokenHistory({ limits: l => ({ ...l, maxBlobBytes: Number.MAX_SAFE_INTEGER }) })
+  },
+  {
+    breaks: 'no quota',
+    failsCase: 'an upload that would take',
+    because: /not refused with ERR_QUOTA_EXCEEDED/,
+    backend: brokenHistory({ limits: l => ({ ...l, accountQuotaBytes: Number.MAX_SAFE_INTEGER }) })
+  }
+]
+
+describe('the history contract fails a backend that', () => {
+  for (const m of historyMutants) {
+    it(`${m.breaks} (case: "${m.failsCase}…")`, async () => {
+      await expect(caseNamed(historyContractCases, m.failsCase).run(m.backend.open, m.backend.reopen)).rejects.toThrow(m.because)
+    })
+  }
+})
+
+/** Access records in Maps: `forget` drops them at a restart; `firstWins` ignores replacements; `oneNamespace` keys both kinds by id alone. */
+class MapRecords implements AccessRecords {
+  private closed = false
+  constructor(
+    readonly data: Map<string, SignedDeviceList | SignedMembership>,
+    private readonly flaw: 'forget' | 'firstWins' | 'oneNamespace' | 'closeTakesPuts'
+  ) {}
+  private key(kind: string, id: string): string {
+    return this.flaw === 'oneNamespace' ? id : `${kind}!${id}`
+  }
+  private async put(key: string, value: SignedDeviceList | SignedMembership): Promise<void> {
+    if (this.closed && this.flaw !== 'closeTakesPuts') throw new Error('closed')
+    if (this.flaw === 'firstWins' && this.data.has(key)) return
+    this.data.set(key, value)
+  }
+  async deviceList(accountId: string): Promise<SignedDeviceList | null> {
+    return (this.data.get(this.key('list', accountId)) as SignedDeviceList | undefined) ?? null
+  }
+  putDeviceList(accountId: string, list: SignedDeviceList): Promise<void> {
+    return this.put(this.key('list', accountId), list)
+  }
+  async membership(docId: string): Promise<SignedMembership | null> {
+    return (this.data.get(this.key('membership', docId)) as SignedMembership | undefined) ?? null
+  }
+  putMembership(record: SignedMembership): Promise<void> {
+    return this.put(this.key('membership', record.docId), record)
+  }
+  async close(): Promise<void> {
+    this.closed = true
+  }
+  restarted(): MapRecords {
+    return new MapRecords(this.flaw === 'forget' ? new Map() : this.data, this.flaw)
+  }
+}
+
+describe('the access records contract fails a store that', () => {
+  const mutants = [
+    { breaks: 'forgets its records at a restart', flaw: 'forget', failsCase: 'puts of one record apply in the order', because: /after a restart/ },
+    { breaks: 'keeps the first record put', flaw: 'firstWins', failsCase: 'a device list reads back as it was signed', because: /version 2/ },
+    { breaks: 'keeps device lists and memberships under one id', flaw: 'oneNamespace', failsCase: 'memberships are per doc', because: /stored under her id/ },
+    { breaks: 'takes puts after close()', flaw: 'closeTakesPuts', failsCase: 'every put made before close()', because: /a put after close\(\)/ }
+  ] as const
+  for (const m of mutants) {
+    it(`${m.breaks} (case: "${m.failsCase}…")`, async () => {
+      const run = caseNamed(accessRecordsContractCases, m.failsCase).run(
+        async () => new MapRecords(new Map(), m.flaw),
+        async records => (records as MapRecords).restarted()
+      )
+      await expect(run).rejects.toThrow(m.because)
+    })
+  }
+})
