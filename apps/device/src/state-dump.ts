@@ -3,7 +3,7 @@ import type { Engine } from '@tandem/engine'
 export interface StateDump {
   peerId: string
   accountId: string | null
-  name: string
+  name: string | null
   devices: Array<{ peerId: string; name: string }>
   /** Peer ids revoked from the account. */
   revoked: string[]
@@ -20,7 +20,7 @@ export function dumpState(engine: Engine): StateDump {
   return {
     peerId: engine.peerId,
     accountId: info?.accountId ?? null,
-    name: info?.name ?? '',
+    name: info?.name ?? null,
     devices: info === null ? [] : engine.listDevices().map(d => ({ peerId: d.peerId, name: d.name })),
     revoked: info === null ? [] : engine.listRevokedDevices(),
     chats: chats.map(c => ({

@@ -23,4 +23,14 @@ export interface KeyValueStore {
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>
   keys(range: KeyRange): AsyncIterable<string>
   iterator(range: KeyRange): AsyncIterable<[string, Uint8Array]>
+  /**
+   * What the store's own recovery dropped or repaired while opening, as sentences (LevelDB
+   * skips a damaged write-ahead log and says so only in its info log): each is damage.
+   */
+  recoveryNotes?(): string[]
+  /**
+   * Repairs a store whose own checks failed on a read (LevelDB's LEVEL_CORRUPTION): it is
+   * open again afterwards, with what could be salvaged, and says so in `recoveryNotes()`.
+   */
+  repair?(reason: string): Promise<void>
 }

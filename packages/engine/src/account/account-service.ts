@@ -34,7 +34,8 @@ export interface AccountHooks {
 
 export interface AccountInfo {
   accountId: string
-  name: string
+  /** `null` until this device holds the account's profile: a new device still syncing, or a damaged store under repair. */
+  name: string | null
 }
 
 /**
@@ -68,7 +69,7 @@ export class AccountService {
 
   get info(): AccountInfo | null {
     if (this.identityOrNull === null) return null
-    return { accountId: this.identityOrNull.accountId, name: this.accountDoc?.name ?? '' }
+    return { accountId: this.identityOrNull.accountId, name: this.accountDoc?.name ?? null }
   }
 
   /** The account, or a typed error if this device has none yet. */

@@ -141,20 +141,35 @@ export class Engine {
       throw new StoreUnavailableError(`the device store could not be opened: ${String((err as Error)?.cause ?? err)}`, { cause: err })
     }
     try {
-      const store = await DocStore.open(db, options.storeOptions)
-      const docs = new DocHost(store, runtime)
-      const peerKey = await loadPeerKey(store, runtime.randomBytes)
-      const identity = await loadAccount(store)
-      const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
-      await engine.repair.load()
-      if (identity !== null) await engine.account.openDocs()
-      return engine
+      return await Engine.openOn(db, platform, options, runtime)
     } catch (err) {
+      // LevelDB reports damage its own checks found on a read (a bad block, a bad table) as
+      // LEVEL_CORRUPTION: a store that can repair itself does, once, and opens with what it
+      // salvaged (its notes make every doc damaged, so every doc is fetched whole again)
+      let failure = err
+      if (isLevelCorruption(err) && db.repair !== undefined) {
+        try {
+          await db.repair((err as Error).message)
+          return await Engine.openOn(db, platform, options, runtime)
+        } catch (again) {
+          failure = again
+        }
+      }
       await db.close().catch(() => {}) // (the error that matters is the one being thrown)
-      // LevelDB reports damage its own checks found (a bad block, a bad table) as LEVEL_CORRUPTION
-      if ((err as { code?: unknown })?.code === 'LEVEL_CORRUPTION') throw new StoreCorruptError(`the device store's files are damaged: ${(err as Error).message}`, { cause: err })
-      throw err
+      if (isLevelCorruption(failure)) throw new StoreCorruptError(`the device store's files are damaged: ${(failure as Error).message}`, { cause: failure })
+      throw failure
     }
+  }
+
+  private static async openOn(db: KeyValueStore, platform: Platform, options: EngineCoreOptions, runtime: Runtime): Promise<Engine> {
+    const store = await DocStore.open(db, options.storeOptions)
+    const docs = new DocHost(store, runtime)
+    const peerKey = await loadPeerKey(store, runtime.randomBytes)
+    const identity = await loadAccount(store)
+    const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
+    await engine.repair.load()
+    if (identity !== null) await engine.account.openDocs()
+    return engine
   }
 
   /** This device's libp2p peer id. */
@@ -346,3 +361,5 @@ export class Engine {
     this.replication.addRelayLink(relayId, link)
   }
 }
+
+const isLevelCorruption = (err: unknown): boolean => (err as { code?: unknown })?.code === 'LEVEL_CORRUPTION'

@@ -39,9 +39,10 @@ export class AccountDoc {
     this.revoked = doc.getMap('revoked')
   }
 
-  get name(): string {
+  /** The account's name, or null when the profile has none (not received yet). */
+  get name(): string | null {
     const name = this.profile.get('name')
-    return typeof name === 'string' ? name : ''
+    return typeof name === 'string' ? name : null
   }
 
   setName(name: string): void {

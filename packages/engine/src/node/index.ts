@@ -3,12 +3,12 @@ import './polyfill.js'
 import { mkdir } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { ClassicLevel } from 'classic-level'
 import { Engine, type EngineCoreOptions } from '../core/engine.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { Platform } from '../platform/platform.js'
 import type { KeyValueStore } from '../store/kv.js'
 import { nodeCompression } from './compression.js'
+import { NodeLevelStore } from './level-store.js'
 import { nodeLibp2p } from './network.js'
 import { systemRuntime } from './runtime.js'
 
@@ -39,5 +39,5 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 async function openLevel(dataDir: string | undefined): Promise<KeyValueStore> {
   if (typeof dataDir !== 'string') throw new InvalidArgumentError('either dataDir or store is required')
   await mkdir(dataDir, { recursive: true })
-  return new ClassicLevel<string, Uint8Array>(join(dataDir, 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  return new NodeLevelStore(join(dataDir, 'store'))
 }

@@ -17,6 +17,8 @@ const IRREPLACEABLE = new Set(['meta!peer-key', 'meta!account', 'meta!device-cer
  * Whatever is found is noted in `damage` and, when it is garbage, deleted.
  */
 export async function checkStore(db: KeyValueStore, damage: StoreDamage): Promise<{ fresh: boolean }> {
+  // what the store's own recovery lost names no doc: every doc is fetched whole again
+  for (const note of db.recoveryNotes?.() ?? []) damage.note({ docId: null, key: '', problem: note })
   const stored = await db.get(FORMAT_KEY)
   if (stored === undefined) {
     const fresh = await upgrade(db, damage)
