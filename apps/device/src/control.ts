@@ -25,6 +25,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
     else if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
+    else if (event.type === 'repaired') write({ event: 'repaired', docId: event.docId, chatId: event.chatId })
     else if (event.type === 'status') write({ event: 'status', chatId: event.chatId, messageIds: event.messageIds, status: event.status })
     else if (event.type === 'progress')
       write({
@@ -112,6 +113,8 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
       return await waitMessages(engine, str('chatId'), Number(c.count))
     case 'dump':
       return dumpState(engine)
+    case 'store-damage':
+      return engine.storeDamage()
     case 'stop':
       setImmediate(() => {
         void onStop()

@@ -38,6 +38,13 @@ async function startEngine(): Promise<Engine> {
 
 const engine = await startEngine()
 log.info({ peerId: engine.peerId, multiaddrs: engine.multiaddrs(), accountId: engine.accountId }, 'device started')
+// a damaged store opened with what verifies: say what was found, and what is being fetched again
+const damage = engine.storeDamage()
+for (const r of damage.found) process.stderr.write(`tandem-device: damaged store record ${JSON.stringify(r.key)}: ${r.problem} (ERR_STORE_CORRUPT)\n`)
+if (damage.repairing.length > 0) process.stderr.write(`tandem-device: ${damage.repairing.length} docs will be fetched whole from the relay: ${damage.repairing.join(', ')}\n`)
+engine.subscribe(event => {
+  if (event.type === 'repaired') process.stderr.write(`tandem-device: ${event.docId} repaired from the relay\n`)
+})
 
 let stopping = false
 const stop = async (): Promise<void> => {
