@@ -41,7 +41,10 @@ log.info({ peerId: engine.peerId, multiaddrs: engine.multiaddrs(), accountId: en
 // a damaged store opened with what verifies: say what was found, and what is being fetched again
 const damage = engine.storeDamage()
 for (const r of damage.found) process.stderr.write(`tandem-device: damaged store record ${JSON.stringify(r.key)}: ${r.problem} (ERR_STORE_CORRUPT)\n`)
-if (damage.repairing.length > 0) process.stderr.write(`tandem-device: ${damage.repairing.length} docs will be fetched whole from the relay: ${damage.repairing.join(', ')}\n`)
+if (damage.repairing.length > 0) {
+  const n = damage.repairing.length
+  process.stderr.write(`tandem-device: ${n} ${n === 1 ? 'doc' : 'docs'} will be fetched whole from the relay: ${damage.repairing.join(', ')}\n`)
+}
 engine.subscribe(event => {
   if (event.type === 'repaired') process.stderr.write(`tandem-device: ${event.docId} repaired from the relay\n`)
 })
