@@ -80,7 +80,11 @@ if (options.http !== null) {
   }
 }
 
-const lines = [`peer id: ${relay.peerId}`, ...relay.multiaddrs().map(a => `listening: ${a}`)]
+// where it listens, and, when told to announce other addresses, those too: with --announce
+// libp2p reports only what it announces, and a listener left out of it (a /ws port) went unseen
+const listening = relay.listenAddrs()
+const announcing = options.announce.length > 0 ? relay.multiaddrs() : []
+const lines = [`peer id: ${relay.peerId}`, ...listening.map(a => `listening: ${a}`), ...announcing.map(a => `announcing: ${a}`)]
 if (http !== null) lines.push(`http: ${http.url} (/healthz, /metrics)`)
 process.stdout.write(`${lines.join('\n')}\n`)
-log.info({ peerId: relay.peerId, multiaddrs: relay.multiaddrs(), http: http?.url ?? null }, 'relay started')
+log.info({ peerId: relay.peerId, listening, announcing, http: http?.url ?? null }, 'relay started')

@@ -1,7 +1,7 @@
 // Drives the built `tandem-relay` (apps/relay/dist/main.js; `npm test` builds first).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -88,7 +88,7 @@ describe('tandem-relay', () => {
     expect(listening[1]).toMatch(new RegExp(`^listening: /ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${peerId}$`))
     const httpLine = rest.at(-1)!
     expect(httpLine).toMatch(/^http: http:\/\/127\.0\.0\.1:\d+ \(\/healthz, \/metrics\)$/)
-    expect(run.lines).toHaveLength(4) // nothing else on stdout: logs go to stderr
+    expect(run.lines).toHaveLength(4) // nothing else on stdout (no announcing lines without --announce): logs go to stderr
     const url = httpLine.split(' ')[1]!
 
     const health = await fetch(`${url}/healthz`)
@@ -122,7 +122,7 @@ describe('tandem-relay', () => {
     expect(run.stderr()).toBe('') // warn level: the info lines are not logged
   })
 
-  it('announces the TLS WebSocket address browsers dial behind a TLS proxy, with its peer id, and applies --max-circuits', async () => {
+  it('prints where it listens and, apart, the TLS WebSocket address it announces for browsers behind a TLS proxy, and applies --max-circuits', async () => {
     const run = await startCli([
       '--data',
       await tempDir(),
@@ -136,7 +136,19 @@ describe('tandem-relay', () => {
       '99'
     ])
     const peerId = run.lines.find(l => l.startsWith('peer id: '))!.slice(9)
-    expect(run.lines.filter(l => l.startsWith('listening: '))).toEqual([`listening: /dns4/relay.example.com/tcp/443/tls/ws/p2p/${peerId}`])
+    // --announce used to replace the listen address in this output: the /ws port went unseen
+    const listening = run.lines.filter(l => l.startsWith('listening: '))
+    expect(listening).toEqual([expect.stringMatching(new RegExp(`^listening: /ip4/127\\.0\\.0\\.1/tcp/\\d+/ws/p2p/${peerId}$`))])
+    expect(run.lines.filter(l => l.startsWith('announcing: '))).toEqual([`announcing: /dns4/relay.example.com/tcp/443/tls/ws/p2p/${peerId}`])
+    expect(run.lines.map(l => l.slice(0, l.indexOf(':')))).toEqual(['peer id', 'listening', 'announcing', 'http'])
+    // the printed listen address is where the relay really is
+    const port = Number(/\/tcp\/(\d+)\//.exec(listening[0]!)![1])
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy()
+        resolve()
+      }).once('error', reject)
+    })
     const started = run
       .stderr()
       .split('\n')

@@ -6,6 +6,7 @@ import { StreamLink } from '@tandem/transport'
 import { Level } from 'level'
 import { LevelAccessRecords } from './access/level-access-records.js'
 import { HistoryStore } from './history/history-store.js'
+import { trackListenAddrs } from './listen-addrs.js'
 import { createLogger, type Logger } from './logger.js'
 import { RelayMetrics } from './metrics.js'
 import { createRelayHost, type RelayLimits } from './node/relay-host.js'
@@ -33,7 +34,10 @@ export interface RelayOptions {
 
 export interface Relay {
   readonly peerId: string
+  /** What the relay tells peers to dial: the `announce` addresses when given, else where it listens. */
   multiaddrs(): string[]
+  /** Where it listens (bound ports, each address of a wildcard host), whatever it announces. */
+  listenAddrs(): string[]
   readonly metrics: RelayMetrics
   health(): { ok: boolean; [k: string]: unknown }
   start(): Promise<void>
@@ -55,6 +59,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     logger
   })
   metrics.trackConnections(host.libp2p)
+  const listenAddrs = trackListenAddrs(host.libp2p, host.peerId)
   const db = options.store ?? new Level<string, Uint8Array>(join(options.dataDir, 'history'), { keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, {
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
@@ -68,6 +73,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   return {
     peerId: host.peerId,
     multiaddrs: () => host.multiaddrs(),
+    listenAddrs,
     metrics,
     health: () => ({
       ok: running && host.libp2p.status === 'started',
