@@ -35,15 +35,21 @@ export class StoreRepair {
     })
   }
 
-  /** Reads the marks earlier runs left, and marks what the store's open check found. */
+  /** Reads the marks earlier runs left, and marks what the store's open check found (every doc when some damage names none). */
   async load(): Promise<void> {
     for (const [name] of await this.store.metaEntries(MARK)) this.marked.add(name.slice(MARK.length))
-    for (const record of this.store.damage.records) await this.take(record)
+    const { docIds, unattributed } = this.store.damage.docs()
+    if (unattributed) for (const id of await this.store.listDocs()) docIds.add(id)
+    await this.mark([...docIds])
   }
 
-  /** Marks the doc a damaged record belongs to; every doc when it names none (a garbled key, lost metadata). */
+  /** Marks the doc a damaged record found later belongs to; every doc when it names none. */
   private async take(record: DamagedRecord): Promise<void> {
-    const docIds = record.docId !== null ? [record.docId] : await this.store.listDocs()
+    // (a doc is marked before this returns to its caller: a subscription made next asks for all of it)
+    await this.mark(record.docId !== null ? [record.docId] : await this.store.listDocs())
+  }
+
+  private async mark(docIds: string[]): Promise<void> {
     const add = docIds.filter(id => !this.marked.has(id))
     for (const id of add) this.marked.add(id)
     if (add.length > 0) await this.store.writeMeta(add.map(id => [MARK + id, new Uint8Array(0)]))
