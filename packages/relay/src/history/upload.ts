@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { BlobTooLargeError, QuotaExceededError } from '@tandem/protocol'
 import type { CommitResult, HistoryUpload } from './backend.js'
 import type { HistoryStore } from './history-store.js'
+import type { DocMeta } from './records.js'
 
 /**
  * A blob or snapshot being received part by part; nothing is visible until
@@ -18,6 +19,8 @@ export class Upload implements HistoryUpload {
   private spilling: Promise<void> = Promise.resolve()
   private finished = false
   private readonly hasher: Hash = createHash('sha256')
+  /** For a snapshot: the bytes it frees once stored (the old snapshot and the entries it covers), read once. */
+  private frees: Promise<number> | null = null
 
   constructor(
     private readonly store: HistoryStore,
@@ -39,7 +42,9 @@ export class Upload implements HistoryUpload {
     }
     const meta = await this.store.meta(this.docId)
     const charged = meta?.account ?? this.account
-    if ((await this.store.usage(charged)) + this.size + chunk.byteLength > this.store.options.accountQuotaBytes) {
+    // a snapshot is charged what it adds beyond what it frees: an account at its quota can still compact
+    this.frees ??= this.covers === null || meta === null ? Promise.resolve(0) : this.bytesFreed(meta, this.covers)
+    if ((await this.store.usage(charged)) + this.size + chunk.byteLength - (await this.frees) > this.store.options.accountQuotaBytes) {
       throw new QuotaExceededError(`account ${charged} is over its quota of ${this.store.options.accountQuotaBytes} bytes`)
     }
     // aborted meanwhile (its stream closed): nothing more may be stored for it
@@ -59,6 +64,15 @@ export class Upload implements HistoryUpload {
     this.memory = null // from here on abort must delete parts on disk
     this.spilling = this.store.writeParts(this.key, spillFrom, chunks)
     await this.spilling
+  }
+
+  /** What storing this snapshot drops: the held snapshot and the log entries up to `covers` (by their cumulative sizes). */
+  private async bytesFreed(meta: DocMeta, covers: number): Promise<number> {
+    const old = meta.snapshot
+    if (old !== null && covers <= old.covers) return 0 // stale: it will not be stored
+    const [last] = await this.store.entriesAfter(this.docId, covers - 1, 1)
+    if (last === undefined || last.seq !== covers) return 0 // not a valid snapshot: commit refuses it
+    return (old?.size ?? 0) + last.cum - (old?.cumAtCovers ?? 0)
   }
 
   commit(): Promise<CommitResult> {

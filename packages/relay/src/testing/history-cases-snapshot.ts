@@ -158,5 +158,23 @@ export const limitCases: readonly HistoryContractCase[] = [
         await rejectsWith(append(history, DOC, bytes(1), a), 'ERR_QUOTA_EXCEEDED', 'one byte over the quota')
         same(history.stats(), { docs: 2, bytesStored: 500 + 4500 + 5000 }, 'stats() at the end')
       })
+  },
+  {
+    name: 'an account at its quota can still compact: a snapshot is charged only what it adds beyond what it frees',
+    run: (open, reopen) =>
+      withHistory(open, reopen, { maxBlobBytes: 10_000, accountQuotaBytes: 5000 }, async ({ history }) => {
+        const bytes = blobMaker()
+        await append(history, DOC, bytes(2500))
+        await append(history, DOC, bytes(2500))
+        await rejectsWith(append(history, DOC, bytes(1)), 'ERR_QUOTA_EXCEEDED', 'one byte over a full quota')
+        // 3000 bytes in place of 5000: accepted at a full quota
+        await snapshot(history, DOC, 2, bytes(3000))
+        same(history.stats().bytesStored, 3000, 'bytes stored after the snapshot')
+        same((await append(history, DOC, bytes(2000))).seq, 3, 'an append up to the quota again')
+        // a snapshot through seq 3 frees 3000 + 2000: 5001 bytes would leave the account one over
+        await rejectsWith(snapshot(history, DOC, 3, bytes(5001)), 'ERR_QUOTA_EXCEEDED', 'a snapshot one byte larger than what it frees, at a full quota')
+        await snapshot(history, DOC, 3, bytes(5000))
+        same(history.stats().bytesStored, 5000, 'bytes stored after a snapshot as large as what it freed')
+      })
   }
 ]
