@@ -12,7 +12,7 @@ export function seedRange(offset: number, count: number): void {
       const failures: string[] = []
       for (let seed = BASE + start; seed < BASE + start + CHUNK; seed++) {
         const r = await runSeed(seed)
-        if (!r.ok) failures.push(`seed ${seed}: ${r.violations.join('; ')}\n  replay: npm run sim -- --seed ${seed}`)
+        if (!r.ok) failures.push(`seed ${seed}: ${r.violations.join('; ')}\n  replay: ${r.replay}`)
       }
       expect(failures).toEqual([])
     }, 300_000)

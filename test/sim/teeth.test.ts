@@ -1,25 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { BUGS } from './src/bugs.js'
+import { BUGS, CAUGHT_BY } from './src/bugs.js'
 import { runSeed } from './src/run-seed.js'
 import { BASE } from './seeds.js'
 
-/** The simulator has teeth: each known bug, injected into the real code, fails some seed within budget. */
+/**
+ * The simulator has teeth: each known bug, injected into the real code, fails some seed within
+ * budget, and the invariant meant to catch it is the first to report it (with its seed and step).
+ */
 const BUDGET = 150
 
 describe('the simulator catches injected bugs', () => {
   for (const bug of BUGS) {
-    it(`catches: ${bug}`, async () => {
-      let caught: { seed: number; violation: string } | null = null
+    it(`catches: ${bug} (by ${CAUGHT_BY[bug]})`, async () => {
+      let caught: { seed: number; violation: string; replay: string } | null = null
       for (let seed = BASE; seed < BASE + BUDGET && caught === null; seed++) {
         const r = await runSeed(seed, { bugs: [bug] })
-        if (!r.ok) caught = { seed, violation: r.violations[0]! }
+        if (!r.ok) caught = { seed, violation: r.violations[0]!, replay: r.replay }
       }
-      console.log(
-        caught === null
-          ? `${bug}: not caught in ${BUDGET} seeds`
-          : `${bug}: caught by seed ${caught.seed} (${caught.violation}); replay: npm run sim -- --seed ${caught.seed} --bug ${bug}`
-      )
+      console.log(caught === null ? `${bug}: not caught in ${BUDGET} seeds` : `${bug}: caught by seed ${caught.seed} (${caught.violation}); replay: ${caught.replay}`)
       expect(caught).not.toBeNull()
+      expect(caught!.violation.startsWith(`${CAUGHT_BY[bug]} `) || caught!.violation.startsWith(`${CAUGHT_BY[bug]}:`), `${bug} was first reported as: ${caught!.violation}`).toBe(
+        true
+      )
     }, 300_000)
   }
 })

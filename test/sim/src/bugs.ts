@@ -1,3 +1,4 @@
+import { Engine, type EngineEvent, type Message } from '@tandem/engine'
 import { RelayState } from '@tandem/engine/internal'
 import { HistoryStore } from '@tandem/relay'
 import type { Rng } from './rng.js'
@@ -6,9 +7,21 @@ import type { Rng } from './rng.js'
  * Known bugs the simulator must catch (its teeth): each patches the real code
  * for the length of one run and is undone afterwards.
  */
-export type Bug = 'relay-drops-acked-append' | 'outbox-forgets-on-restart' | 'sent-merge-takes-minimum'
+export type Bug = 'relay-drops-acked-append' | 'outbox-forgets-on-restart' | 'sent-merge-takes-minimum' | 'acked-state-lost-on-restart' | 'list-cached-until-local-send'
 
-export const BUGS: readonly Bug[] = ['relay-drops-acked-append', 'outbox-forgets-on-restart', 'sent-merge-takes-minimum']
+/**
+ * Each bug and the invariant that must report it first (the start of its violation): a bug
+ * the run's end would also catch must still be caught where it happens.
+ */
+export const CAUGHT_BY: Readonly<Record<Bug, string>> = {
+  'relay-drops-acked-append': 'relay durability',
+  'outbox-forgets-on-restart': 'liveness',
+  'sent-merge-takes-minimum': 'liveness',
+  'acked-state-lost-on-restart': 'monotonicity',
+  'list-cached-until-local-send': 'agreement'
+}
+
+export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
 type Patchable = Record<string, unknown>
 
@@ -65,5 +78,54 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
             }
           }
       )
+    case 'acked-state-lost-on-restart':
+      // the saved relay state comes back without what the relay acknowledged (a decoder that
+      // falls back to empty vectors): after a restart the device shows its sent messages as
+      // stored, uploads them again and shows them sent once the relay acks them. It heals
+      // before the run ends: only a check during the run sees the status go back
+      return patch(
+        relayState.RelayState.prototype,
+        'load',
+        orig =>
+          async function (this: { docs: Map<string, { uploaded: Map<number, number>; acked: Map<number, number>; ackedDurable: Map<number, number> }> }, ...args: unknown[]) {
+            const outbox = await orig.apply(this, args)
+            for (const st of this.docs.values()) {
+              st.uploaded = new Map()
+              st.acked = new Map()
+              st.ackedDurable = new Map()
+            }
+            return outbox
+          }
+      )
+    case 'list-cached-until-local-send': {
+      // listMessages keeps per chat the messages it listed until this device sends in that chat
+      // (a cache only local writes invalidate): what the account's other devices sent since is
+      // held, synced and stored here, and missing from the list
+      const cache = new WeakMap<Engine, Map<string, Set<string>>>()
+      return patch(
+        Engine.prototype as unknown as Patchable,
+        'listMessages',
+        orig =>
+          function (this: Engine, ...args: unknown[]) {
+            const chatId = args[0] as string
+            const list = orig.apply(this, args) as Message[]
+            let chats = cache.get(this)
+            if (chats === undefined) {
+              const own = new Map<string, Set<string>>()
+              cache.set(this, own)
+              this.subscribe((e: EngineEvent) => {
+                if (e.type === 'message' && e.origin === 'local') own.delete(e.chatId)
+              })
+              chats = own
+            }
+            const ids = chats.get(chatId)
+            if (ids === undefined) {
+              chats.set(chatId, new Set(list.map(m => m.id)))
+              return list
+            }
+            return list.filter(m => ids.has(m.id))
+          }
+      )
+    }
   }
 }

@@ -19,7 +19,7 @@ if (opts.seed !== undefined) {
   const r = await runSeed(opts.seed, { trace: true, bugs })
   console.log(r.trace.join('\n'))
   console.log(JSON.stringify(r.stats))
-  console.log(r.ok ? `seed ${r.seed}: ok` : `seed ${r.seed}: FAILED\n  ${r.violations.join('\n  ')}`)
+  console.log(r.ok ? `seed ${r.seed}: ok` : `seed ${r.seed}: FAILED\n  ${r.violations.join('\n  ')}\n  replay: ${r.replay}`)
   process.exit(r.ok ? 0 : 1)
 }
 const count = opts.seeds ?? 100
@@ -31,7 +31,7 @@ for (let i = 0; i < count; i++) {
   const r = await runSeed(seed, { bugs })
   if (!r.ok) {
     failed++
-    console.log(`seed ${seed} FAILED: ${r.violations[0]}\n  replay: npm run sim -- --seed ${seed}${opts.bug !== undefined ? ` --bug ${opts.bug}` : ''}`)
+    console.log(`seed ${seed} FAILED: ${r.violations[0]}\n  replay: ${r.replay}`)
   }
 }
 const s = (performance.now() - t0) / 1000

@@ -29,6 +29,8 @@ export type LinkClass = 'lan' | 'relay'
  */
 export class SimNetwork {
   faults: NetFaults = CALM
+  /** Sees every frame a node sends, as it sends it (the invariants read the relay's acks here). */
+  onSend: ((from: string, frame: Uint8Array) => void) | null = null
   private readonly blocked = new Set<string>()
   private readonly links = new Set<SimLink>()
 
@@ -126,6 +128,7 @@ class SimLink implements Link {
 
   async send(frame: Uint8Array): Promise<void> {
     if (!this.open) throw new Error('link closed')
+    this.net.onSend?.(this.local, frame)
     const copy = frame.slice()
     if (this.net.pathBlocked(this.local, this.remotePeerId, this.cls, this.relayedVia)) {
       this.held.push(copy)

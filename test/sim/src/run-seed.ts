@@ -4,6 +4,7 @@ import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
+import { StepInvariants } from './step-invariants.js'
 import { Tracker } from './tracker.js'
 import { actionTable, partition, pickLive, weather, type Action } from './workload.js'
 import { World } from './world.js'
@@ -20,10 +21,15 @@ export interface SeedResult {
   ok: boolean
   violations: string[]
   trace: string[]
-  stats: { accounts: number; devices: number; actions: number; messages: number; crashes: number; virtualMs: number; faultRate: number }
+  stats: { accounts: number; devices: number; actions: number; messages: number; crashes: number; virtualMs: number; faultRate: number; steps: number; acks: number }
   /** Every running device's chats and messages (ids, texts, statuses) and Yjs state vectors, and the relay's counts: what a replay must reproduce. */
   finalState: string
+  /** The command that replays this run with its trace. */
+  replay: string
 }
+
+/** The command that replays one seed (with the bugs it injected). */
+export const replayCommand = (seed: number, bugs: readonly Bug[] = []): string => `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}`
 
 /** Virtual time the liveness phase may take to converge once every fault is healed. */
 const LIVENESS_BUDGET_MS = 120_000
@@ -48,10 +54,13 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   }
   const undo = (options.bugs ?? []).map(b => injectBug(b, bugRng))
   const world = new World(sched, netRng, tracker, note)
+  // every invariant that can be checked mid-run is checked after every step
+  const invariants = new StepInvariants(seed, world, tracker)
+  sched.afterStep = step => invariants.check(step)
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
   const skews = faultRng.chance(0.5)
   world.lan = !workRng.chance(0.3)
-  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate }
+  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate, steps: 0, acks: 0 }
   note(
     `seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`
   )
@@ -113,7 +122,6 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           )
         )
       }
-      tracker.observe(d.name, e, chat.chatId)
     }
     for (let i = 0; i < stats.actions; i++) {
       await sched.runUntil(sched.now + Math.round(workRng.exp(40)))
@@ -212,7 +220,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       done = converged(world.devices)
     }
     await sched.settle()
-    const violations = done ? [] : [`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(world.devices)}`]
+    const ended: string[] = []
+    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(world.devices)}`)
 
     // ── a new device per account gets everything from the relay alone ───────
     if (done) {
@@ -233,17 +242,22 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
         await sched.runUntil(sched.now + 500)
         ok = converged(world.devices)
       }
-      if (!ok) violations.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(world.devices)}`)
+      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(world.devices)}`)
     }
-    violations.push(
+    // what the step invariants found during the run comes first, in the order found; then the end's checks
+    const violations = [
+      ...tracker.violations,
+      ...ended,
       ...checkFinal(
         world.devices.filter(d => d.engine !== null),
         tracker
       )
-    )
+    ]
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
     stats.virtualMs = sched.now
-    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world) }
+    stats.steps = sched.steps
+    stats.acks = invariants.relayAcks.count
+    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world), replay: replayCommand(seed, options.bugs) }
   } finally {
     for (const u of undo) u()
   }

@@ -19,6 +19,15 @@ export class Scheduler {
   private nextId = 1
   /** Errors thrown by timer callbacks (a bug somewhere: the run fails). */
   readonly errors: unknown[] = []
+  /** Events (timers) fired so far: step N is the world after the Nth, once its work settled. */
+  steps = 0
+  /**
+   * Runs after every step, once the microtasks the step started have settled and before the
+   * next timer fires: the simulator's invariants. It may read (asynchronously too) but must
+   * not schedule, draw randomness or change the world, or a seed would replay differently.
+   */
+  afterStep: ((step: number) => void | Promise<void>) | null = null
+  private checked = 0
 
   schedule(delayMs: number, fn: () => void, owner = 'world'): number {
     const t: Timer = { id: this.nextId++, time: this.now + Math.max(0, delayMs), fn, owner }
@@ -70,10 +79,12 @@ export class Scheduler {
   /** Settles, then fires the next timer; false when none is due by `until`. */
   async step(until: number): Promise<boolean> {
     await this.settle()
+    await this.checkpoint()
     const t = this.timers[0]
     if (t === undefined || t.time > until) return false
     this.timers.shift()
     this.now = t.time
+    this.steps++
     try {
       t.fn()
     } catch (err) {
@@ -86,7 +97,15 @@ export class Scheduler {
   async runUntil(time: number, maxSteps = 1_000_000): Promise<void> {
     for (let i = 0; i < maxSteps; i++) if (!(await this.step(time))) break
     await this.settle()
+    await this.checkpoint()
     this.now = Math.max(this.now, time)
+  }
+
+  /** The invariants, once per step (a step already checked is not checked again). */
+  private async checkpoint(): Promise<void> {
+    if (this.afterStep === null || this.checked === this.steps) return
+    this.checked = this.steps
+    await this.afterStep(this.steps)
   }
 
   /** Runs the clock until `promise` settles (or `maxMs` of virtual time pass). */

@@ -1,17 +1,31 @@
-import type { Engine, EngineEvent, MessageStatus } from '@tandem/engine'
+import type { EngineEvent, MessageStatus } from '@tandem/engine'
 
 /**
- * What the workload saw happen, checked against the invariants: which messages
- * were stored (sendMessage resolved) and sent (a relay acked them), and every
- * status each device ever showed (statuses and watermarks never go back).
+ * Where a message's status stands on the way to the other devices: a status may only move
+ * forward. Every status the engine has gets a rank here (the compiler insists), so a new one
+ * (delivered, read) must say where it goes.
+ */
+export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { stored: 0, sent: 1 }
+
+/**
+ * What the workload saw happen, checked against the invariants: which messages were
+ * stored (sendMessage resolved) and sent (a relay acked them), and the furthest status each
+ * device ever showed for each message (statuses never go back: not within a session, and
+ * not across a crash and restart either, since what made a message sent is on the device's
+ * disk before the device shows it).
  */
 export class Tracker {
   /** Per account: message id → text, for every send the API reported as stored. */
   readonly stored = new Map<number, Map<string, string>>()
   /** Per account: message ids that some device reported as sent. */
   readonly sent = new Map<number, Set<string>>()
+  /** Per device (by name, across incarnations): message id → the furthest status it showed. */
   private readonly statuses = new Map<string, Map<string, MessageStatus>>()
   readonly violations: string[] = []
+  /** Per device: events its engine emitted (any kind), so the step invariants know it may show something new. */
+  readonly events = new Map<string, number>()
+  /** Names the moment for a violation (seed, step, virtual time); set by the run. */
+  where: () => string = () => ''
 
   recordStored(account: number, id: string, text: string, status: MessageStatus): void {
     if (!this.stored.has(account)) this.stored.set(account, new Map())
@@ -20,6 +34,7 @@ export class Tracker {
   }
 
   onEvent(device: string, account: number, event: EngineEvent): void {
+    this.events.set(device, (this.events.get(device) ?? 0) + 1)
     if (event.type === 'status' && event.status === 'sent') {
       for (const id of event.messageIds) {
         this.recordSent(account, id)
@@ -28,19 +43,19 @@ export class Tracker {
     }
   }
 
-  /** Samples a device's view of one chat: no status may have gone back since last seen. */
-  observe(device: string, engine: Engine, chatId: string): void {
-    for (const m of engine.listMessages(chatId)) this.see(device, m.id, m.status)
-  }
-
-  private see(device: string, id: string, status: MessageStatus): void {
+  /** One status a device showed for a message: it may not be behind what the device showed before. */
+  see(device: string, id: string, status: MessageStatus): void {
     let seen = this.statuses.get(device)
     if (seen === undefined) {
       seen = new Map()
       this.statuses.set(device, seen)
     }
-    if (seen.get(id) === 'sent' && status !== 'sent') this.violations.push(`monotonicity: ${device} showed message ${id} as sent, then as ${status}`)
-    if (status === 'sent' || !seen.has(id)) seen.set(id, status)
+    const before = seen.get(id)
+    if (before === undefined || STATUS_RANK[status] > STATUS_RANK[before]) seen.set(id, status)
+    else if (STATUS_RANK[status] < STATUS_RANK[before]) {
+      this.violations.push(`monotonicity ${this.where()}: ${device} showed message ${id} as ${before}, then as ${status}`)
+      seen.set(id, status) // reported once: a status that stays back is one violation, not one per step
+    }
   }
 
   private recordSent(account: number, id: string): void {

@@ -6,11 +6,13 @@ import { MemoryLevel } from 'memory-level'
 import { SimNetwork } from './network.js'
 import type { Rng } from './rng.js'
 import type { Scheduler } from './scheduler.js'
+import { WatchedStore } from './watched-store.js'
 import type { Tracker } from './tracker.js'
 
 export const RELAY_ID = 'relay'
 
-const memoryDisk = (): Disk => new Disk(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }))
+/** A disk whose batches are counted (the step invariants look again at what changed). */
+const memoryDisk = (): Disk => new Disk(new WatchedStore(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })))
 
 /**
  * A process's batches reach its disk after a seeded fsync delay (none without sync), in
