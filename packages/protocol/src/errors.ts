@@ -21,7 +21,13 @@ export const ErrorCode = {
   StaleMembership: 'ERR_STALE_MEMBERSHIP',
   QuotaExceeded: 'ERR_QUOTA_EXCEEDED',
   BlobTooLarge: 'ERR_BLOB_TOO_LARGE',
-  InvalidSnapshot: 'ERR_INVALID_SNAPSHOT'
+  InvalidSnapshot: 'ERR_INVALID_SNAPSHOT',
+  ChainFork: 'ERR_CHAIN_FORK',
+  ChainGap: 'ERR_CHAIN_GAP',
+  RevokedSigner: 'ERR_REVOKED_SIGNER',
+  SignerNotCurrent: 'ERR_SIGNER_NOT_CURRENT',
+  RevocationUndone: 'ERR_REVOCATION_UNDONE',
+  DeviceLimit: 'ERR_DEVICE_LIMIT'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -154,6 +160,52 @@ export class InvalidSnapshotError extends TandemError {
   }
 }
 
+/**
+ * A well-formed chain link that does not build on the head it was offered to: another
+ * successor of the same link was accepted first, or it builds on a link that lost. The
+ * sender re-applies its change on top of the winner (`rebaseLink`).
+ */
+export class ChainForkError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.ChainFork, message, options)
+  }
+}
+
+/** A chain link newer than the head's successor: the links in between are missing (fetch them first). */
+export class ChainGapError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.ChainGap, message, options)
+  }
+}
+
+/** A chain link signed by a device revoked in the link it extends: a revoked device can never extend the chain. */
+export class RevokedSignerError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.RevokedSigner, message, options)
+  }
+}
+
+/** A chain link signed by a key that is neither a listed device nor the current recovery key of the link it extends. */
+export class SignerNotCurrentError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.SignerNotCurrent, message, options)
+  }
+}
+
+/** A chain link that un-revokes a device or lists a revoked one again: revocation is one-way. */
+export class RevocationUndoneError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.RevocationUndone, message, options)
+  }
+}
+
+/** A chain link that adds a device beyond the account's maximum of active devices. */
+export class DeviceLimitError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.DeviceLimit, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
@@ -171,7 +223,13 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.StaleMembership]: StaleMembershipError,
   [ErrorCode.QuotaExceeded]: QuotaExceededError,
   [ErrorCode.BlobTooLarge]: BlobTooLargeError,
-  [ErrorCode.InvalidSnapshot]: InvalidSnapshotError
+  [ErrorCode.InvalidSnapshot]: InvalidSnapshotError,
+  [ErrorCode.ChainFork]: ChainForkError,
+  [ErrorCode.ChainGap]: ChainGapError,
+  [ErrorCode.RevokedSigner]: RevokedSignerError,
+  [ErrorCode.SignerNotCurrent]: SignerNotCurrentError,
+  [ErrorCode.RevocationUndone]: RevocationUndoneError,
+  [ErrorCode.DeviceLimit]: DeviceLimitError
 }
 
 /**

@@ -18,6 +18,12 @@ export {
   QuotaExceededError,
   BlobTooLargeError,
   InvalidSnapshotError,
+  ChainForkError,
+  ChainGapError,
+  RevokedSignerError,
+  SignerNotCurrentError,
+  RevocationUndoneError,
+  DeviceLimitError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
@@ -120,3 +126,49 @@ export {
   storeErrorFrame,
   docErrorFrame
 } from './store-frames.js'
+export {
+  type SigningKeyPair,
+  type AgreementKeyPair,
+  SIGNING_KEY_BYTES,
+  AGREEMENT_KEY_BYTES,
+  signingKeyFromSeed,
+  agreementKeyFromSecret,
+  isUsableSigningKey,
+  peerIdFromSigningKey,
+  signingKeyFromPeerId
+} from './device-chain/keys.js'
+export {
+  type ChainDevice,
+  type LinkSigner,
+  type LinkExtension,
+  type ChainLinkBody,
+  type ChainLink,
+  CHAIN_FORMAT_VERSION,
+  LINK_HASH_BYTES,
+  MAX_CHAIN_DEVICES,
+  MAX_CHAIN_REVOKED,
+  MAX_PLATFORM_BYTES,
+  MAX_LINK_EXTENSIONS,
+  MAX_EXTENSION_BYTES,
+  MAX_LINK_BYTES,
+  MAX_CHAIN_LINKS,
+  writeChainLink,
+  readChainLink,
+  encodeChainLink,
+  decodeChainLink,
+  encodeChain,
+  decodeChain
+} from './device-chain/link.js'
+export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis } from './device-chain/digest.js'
+export { type ChainState, type ListedDevice, chainDeviceStatus, listChainDevices, revokedPeerIds } from './device-chain/state.js'
+export {
+  type ChainPolicy,
+  DEFAULT_MAX_DEVICES,
+  DEFAULT_CHAIN_POLICY,
+  verifyGenesis,
+  verifySuccessor,
+  verifyChain,
+  acceptLink,
+  checkDeviceLimit
+} from './device-chain/rules.js'
+export { type ChainIntent, type ChainSigner, createGenesis, proposeLink } from './device-chain/intents.js'

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   AccessDeniedError,
   BlobTooLargeError,
+  ChainForkError,
+  ChainGapError,
+  DeviceLimitError,
   DeviceNotListedError,
   DeviceRevokedError,
   ErrorCode,
@@ -14,6 +17,9 @@ import {
   MalformedFrameError,
   NotAuthenticatedError,
   QuotaExceededError,
+  RevocationUndoneError,
+  RevokedSignerError,
+  SignerNotCurrentError,
   StaleDeviceListError,
   StaleMembershipError,
   TandemError,
@@ -39,7 +45,13 @@ const classes = [
   [ErrorCode.StaleMembership, StaleMembershipError, 'ERR_STALE_MEMBERSHIP'],
   [ErrorCode.QuotaExceeded, QuotaExceededError, 'ERR_QUOTA_EXCEEDED'],
   [ErrorCode.BlobTooLarge, BlobTooLargeError, 'ERR_BLOB_TOO_LARGE'],
-  [ErrorCode.InvalidSnapshot, InvalidSnapshotError, 'ERR_INVALID_SNAPSHOT']
+  [ErrorCode.InvalidSnapshot, InvalidSnapshotError, 'ERR_INVALID_SNAPSHOT'],
+  [ErrorCode.ChainFork, ChainForkError, 'ERR_CHAIN_FORK'],
+  [ErrorCode.ChainGap, ChainGapError, 'ERR_CHAIN_GAP'],
+  [ErrorCode.RevokedSigner, RevokedSignerError, 'ERR_REVOKED_SIGNER'],
+  [ErrorCode.SignerNotCurrent, SignerNotCurrentError, 'ERR_SIGNER_NOT_CURRENT'],
+  [ErrorCode.RevocationUndone, RevocationUndoneError, 'ERR_REVOCATION_UNDONE'],
+  [ErrorCode.DeviceLimit, DeviceLimitError, 'ERR_DEVICE_LIMIT']
 ] as const
 
 describe('errors', () => {
