@@ -74,6 +74,8 @@ describe('tandem-device start-up errors', () => {
       if (e.type === 'error') codes.push((e.error as { code?: string }).code ?? '?')
     })
     await engine.start()
+    // a device dials its relays once it has an account (it has nothing to say to them before)
+    await engine.createAccount({ name: 'Ann' })
     await untilEngine(engine, () => codes.includes('ERR_WRONG_RELAY'), 'the wrong relay reported', 20_000)
   })
 })

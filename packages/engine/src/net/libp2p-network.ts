@@ -79,6 +79,14 @@ export class Libp2pNetwork {
   private readonly known = new Map<string, KnownPeer>()
   private readonly relays = new Map<string, KnownPeer>()
   private stopped = false
+  /**
+   * Whether to reach the relays: set by {@link connectRelays} once the device has an account.
+   * A relay reserves circuit slots only for devices it serves (a hello it accepted on
+   * /tandem/store), and libp2p asks for the reservation once per connection, right after
+   * identify: a device that connected before it had an account to say hello with was
+   * refused and stayed unreachable through the relay until it reconnected.
+   */
+  private relaysWanted = false
   onRelayLink: RelayLinkHandler = () => {}
   /** Whether this device has work waiting for a relay (uploads): then it is redialed at least every {@link URGENT_RELAY_MAX_MS}. */
   relayUrgent: (relayId: string) => boolean = () => false
@@ -153,7 +161,7 @@ export class Libp2pNetwork {
       throw listenError(err)
     }
     for (const addr of this.options.peers ?? []) this.addPeer(addr)
-    this.connectRelays()
+    if (this.relaysWanted) this.connectRelays()
   }
 
   /** The relay accepted this device (welcome): reset its backoff. A refused device keeps backing off. */
@@ -167,8 +175,10 @@ export class Libp2pNetwork {
     return [...this.relays.keys()]
   }
 
-  /** Opens a /tandem/store stream to every relay that has none (after an account appears, say). */
+  /** Opens a /tandem/store stream to every relay that has none, now or once started (the device has an account). */
   connectRelays(): void {
+    this.relaysWanted = true
+    if (this.node.status !== 'started') return // start() dials them
     for (const id of this.relays.keys()) void this.connectRelay(id)
   }
 
