@@ -1,6 +1,7 @@
 import '@tandem/engine/polyfill'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
@@ -41,9 +42,79 @@ export class RoguePeer {
     return new RogueStream(stream, decodeStoreFrame)
   }
 
+  /**
+   * Asks a relay for a circuit reservation by hand (one HOP RESERVE, as libp2p's client
+   * sends it) and returns the status the relay answers: 'OK', 'PERMISSION_DENIED',
+   * 'RESERVATION_REFUSED'…
+   */
+  async reserve(target: string, timeoutMs = 10_000): Promise<string> {
+    const signal = AbortSignal.timeout(timeoutMs)
+    const stream = await this.node.dialProtocol(multiaddr(target), RELAY_V2_HOP_CODEC, { signal })
+    try {
+      const answer = new Promise<Uint8Array>((resolve, reject) => {
+        const decoder = new LengthPrefixedDecoder({ maxDataLength: 64 * 1024 })
+        stream.addEventListener('message', evt => {
+          for (const m of decoder.decode(evt.data)) resolve(m.subarray())
+        })
+        stream.addEventListener('close', () => {
+          reject(new Error('the relay closed the HOP stream without an answer'))
+        })
+        signal.addEventListener('abort', () => {
+          reject(new Error(`no answer to RESERVE within ${timeoutMs} ms`))
+        })
+      })
+      // HopMessage { type: RESERVE (0) }: field 1, varint 0; length-prefixed
+      stream.send(Uint8Array.of(2, 0x08, 0x00))
+      return hopStatus(await answer)
+    } finally {
+      stream.abort(new Error('done'))
+    }
+  }
+
   async stop(): Promise<void> {
     await this.node.stop()
   }
+}
+
+/** circuit relay v2's Status enum (its pb/index.proto). */
+const HOP_STATUS: Record<number, string> = {
+  100: 'OK',
+  200: 'RESERVATION_REFUSED',
+  201: 'RESOURCE_LIMIT_EXCEEDED',
+  202: 'PERMISSION_DENIED',
+  203: 'CONNECTION_FAILED',
+  204: 'NO_RESERVATION',
+  400: 'MALFORMED_MESSAGE',
+  401: 'UNEXPECTED_MESSAGE'
+}
+
+/** The `status` (field 5) of a HopMessage, skipping the other fields. */
+function hopStatus(msg: Uint8Array): string {
+  let i = 0
+  const readVarint = (): number => {
+    let n = 0
+    for (let shift = 0; ; shift += 7) {
+      const b = msg[i++]
+      if (b === undefined) throw new Error('truncated HopMessage')
+      n += (b & 0x7f) * 2 ** shift
+      if (b < 0x80) return n
+    }
+  }
+  while (i < msg.byteLength) {
+    const key = readVarint()
+    const field = Math.floor(key / 8)
+    const wire = key % 8
+    if (wire === 0) {
+      const value = readVarint()
+      if (field === 5) return HOP_STATUS[value] ?? `status ${value}`
+    } else if (wire === 2) {
+      const length = readVarint() // before `i +=` reads i
+      i += length
+    } else {
+      throw new Error(`unexpected wire type ${wire} in a HopMessage`)
+    }
+  }
+  throw new Error('HopMessage without a status')
 }
 
 export class RogueStream<F extends SyncFrame | StoreFrame = SyncFrame> {

@@ -9,7 +9,16 @@ import { identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
-import { STORE_PROTOCOL, STORE_PROTOCOL_VERSION, accountIdFromPublicKey, decodeStoreFrame, encodeStoreFrame, generateAccountKey, signDeviceCertificate } from '@tandem/protocol'
+import {
+  STORE_PROTOCOL,
+  STORE_PROTOCOL_VERSION,
+  accountIdFromPublicKey,
+  decodeStoreFrame,
+  encodeStoreFrame,
+  generateAccountKey,
+  signDeviceCertificate,
+  signDeviceList
+} from '@tandem/protocol'
 import { DEFAULT_RELAY_LIMITS } from '@tandem/relay'
 import { withJoinedWrites } from '@tandem/transport'
 import { createLibp2p } from 'libp2p'
@@ -50,6 +59,27 @@ async function browserDevice(): Promise<Libp2p> {
   return node
 }
 
+/**
+ * Says hello on /tandem/store as the first device of an account of its own, as the engine
+ * does once it has an account: the relay reserves circuit slots only for devices it serves,
+ * and the reservation request (sent once identify has run) waits for this hello.
+ */
+async function sayHello(node: Libp2p): Promise<RogueStream<ReturnType<typeof decodeStoreFrame>>> {
+  const account = generateAccountKey(n => new Uint8Array(randomBytes(n)))
+  const device = { peerId: node.peerId.toString(), name: 'tab', createdAt: 1 }
+  const stream = new RogueStream(await node.dialProtocol(multiaddr(relayWs), STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), decodeStoreFrame)
+  stream.sendFrame(
+    encodeStoreFrame({
+      type: 'hello',
+      version: STORE_PROTOCOL_VERSION,
+      certificate: signDeviceCertificate(account, device),
+      deviceList: signDeviceList(account, { version: 1, devices: [device], revoked: [], issuedAt: 1 })
+    })
+  )
+  await stream.frame(f => f.type === 'welcome')
+  return stream
+}
+
 const circuitThroughRelay = (node: Libp2p): string | undefined =>
   node
     .getMultiaddrs()
@@ -73,8 +103,8 @@ describe('a browser device (WebSockets only, reachable only through the relay)',
   it('gets a reservation over /ws, and another browser device reaches it through the circuit and exchanges 4 MiB', async () => {
     const a = await browserDevice()
     const b = await browserDevice()
-    await a.dial(multiaddr(relayWs))
-    await b.dial(multiaddr(relayWs))
+    // connected over /ws, each says hello on /tandem/store (which makes it a device the relay serves)
+    await Promise.all([sayHello(a), sayHello(b)])
     // its only address is the circuit through the relay's /ws address
     await waitFor('a circuit address through the relay', () => circuitThroughRelay(a) !== undefined)
     const circuitToA = circuitThroughRelay(a)!

@@ -8,7 +8,11 @@ const log = createLogger({ level: options.logLevel })
 
 const limits: Partial<RelayLimits> = {}
 if (options.maxConnections !== undefined) limits.maxConnections = options.maxConnections
+if (options.maxPendingConnections !== undefined) limits.maxIncomingPendingConnections = options.maxPendingConnections
+if (options.maxPendingPerAddress !== undefined) limits.maxPendingConnectionsPerAddress = options.maxPendingPerAddress
+if (options.handshakeTimeoutMs !== undefined) limits.inboundUpgradeTimeoutMs = options.handshakeTimeoutMs
 if (options.maxReservations !== undefined) limits.maxReservations = options.maxReservations
+if (options.reservationHelloWaitMs !== undefined) limits.reservationHelloWaitMs = options.reservationHelloWaitMs
 if (options.maxCircuits !== undefined) limits.maxCircuits = options.maxCircuits
 if (options.relayDataLimitBytes !== undefined) limits.relayedDataLimitBytes = options.relayDataLimitBytes
 if (options.relayDurationMs !== undefined) limits.relayedDurationLimitMs = options.relayDurationMs

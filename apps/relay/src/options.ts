@@ -15,7 +15,11 @@ export interface RelayCliOptions {
   maxBlobBytes?: number
   accountQuotaBytes: number
   maxConnections?: number
+  maxPendingConnections?: number
+  maxPendingPerAddress?: number
+  handshakeTimeoutMs?: number
   maxReservations?: number
+  reservationHelloWaitMs?: number
   maxCircuits?: number
   relayDataLimitBytes?: number
   relayDurationMs?: number
@@ -139,9 +143,38 @@ export function parseOptions(argv: string[]): RelayCliOptions {
         .argParser(parseCount)
     )
     .addOption(
+      new Option(
+        '--max-pending-connections <n>',
+        `inbound connections in their handshake at once; more are refused (default ${DEFAULT_RELAY_LIMITS.maxIncomingPendingConnections})`
+      )
+        .env('TANDEM_RELAY_MAX_PENDING_CONNECTIONS')
+        .argParser(parseCount)
+    )
+    .addOption(
+      new Option(
+        '--max-pending-per-address <n>',
+        `inbound connections in their handshake at once from one address (IPv4, IPv6 /64) (default ${DEFAULT_RELAY_LIMITS.maxPendingConnectionsPerAddress})`
+      )
+        .env('TANDEM_RELAY_MAX_PENDING_PER_ADDRESS')
+        .argParser(parseCount)
+    )
+    .addOption(
+      new Option('--handshake-timeout <duration>', `a new connection must finish its handshake within this (default ${DEFAULT_RELAY_LIMITS.inboundUpgradeTimeoutMs / 1000}s)`)
+        .env('TANDEM_RELAY_HANDSHAKE_TIMEOUT')
+        .argParser(parseDuration)
+    )
+    .addOption(
       new Option('--max-reservations <n>', `circuit relay reservations (devices reachable through the relay; default ${DEFAULT_RELAY_LIMITS.maxReservations})`)
         .env('TANDEM_RELAY_MAX_RESERVATIONS')
         .argParser(parseCount)
+    )
+    .addOption(
+      new Option(
+        '--reservation-hello-wait <duration>',
+        `how long a reservation request waits for its device's hello before it is refused (default ${DEFAULT_RELAY_LIMITS.reservationHelloWaitMs / 1000}s)`
+      )
+        .env('TANDEM_RELAY_RESERVATION_HELLO_WAIT')
+        .argParser(parseDuration)
     )
     .addOption(
       new Option('--max-circuits <n>', `relayed connections open through the relay at once (every path to a browser device is one; default ${DEFAULT_RELAY_LIMITS.maxCircuits})`)
@@ -173,7 +206,11 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     maxBlobBytes?: number
     accountQuota: number
     maxConnections?: number
+    maxPendingConnections?: number
+    maxPendingPerAddress?: number
+    handshakeTimeout?: number
     maxReservations?: number
+    reservationHelloWait?: number
     maxCircuits?: number
     relayDataLimit?: number
     relayDuration?: number
@@ -195,7 +232,11 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     accountQuotaBytes: o.accountQuota,
     ...(o.maxBlobBytes !== undefined ? { maxBlobBytes: o.maxBlobBytes } : {}),
     ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+    ...(o.maxPendingConnections !== undefined ? { maxPendingConnections: o.maxPendingConnections } : {}),
+    ...(o.maxPendingPerAddress !== undefined ? { maxPendingPerAddress: o.maxPendingPerAddress } : {}),
+    ...(o.handshakeTimeout !== undefined ? { handshakeTimeoutMs: o.handshakeTimeout } : {}),
     ...(o.maxReservations !== undefined ? { maxReservations: o.maxReservations } : {}),
+    ...(o.reservationHelloWait !== undefined ? { reservationHelloWaitMs: o.reservationHelloWait } : {}),
     ...(o.maxCircuits !== undefined ? { maxCircuits: o.maxCircuits } : {}),
     ...(o.relayDataLimit !== undefined ? { relayDataLimitBytes: o.relayDataLimit } : {}),
     ...(o.relayDuration !== undefined ? { relayDurationMs: o.relayDuration } : {})

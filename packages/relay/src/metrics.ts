@@ -1,5 +1,6 @@
 import type { Libp2p } from '@libp2p/interface'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Admission } from './node/relay-host.js'
 
 export interface RelayMetricsOptions {
   /** Also collect prom-client's default process metrics (CPU, memory, event loop, GC; default true). */
@@ -29,10 +30,17 @@ export class RelayMetrics {
   readonly refusals: Counter<'code'>
   /** /tandem/store sessions open right now. */
   readonly sessions: Gauge
+  /** Inbound connections in their handshake right now (computed at scrape time). */
+  readonly pendingConnections: Gauge
+  /** 1 while the relay can take a new peer, 0 while it refuses every one (computed at scrape time). */
+  readonly accepting: Gauge
+  /** Refused before any work: `pending_per_address` connections, `reservation_not_served` circuit reservations. */
+  readonly admissionRefusals: Counter<'reason'>
 
   private readonly tracked = new WeakSet<Libp2p>()
   private reservationCount: (() => number) | null = null
   private historyStats: (() => { docs: number; bytesStored: number }) | null = null
+  private admission: (() => Admission) | null = null
 
   constructor(options: RelayMetricsOptions = {}) {
     const registry = new Registry()
@@ -60,6 +68,36 @@ export class RelayMetrics {
     this.liveBytes = new Counter({ name: 'tandem_relay_live_bytes_total', help: 'bytes of appends sent to subscribers before they were durable (live)', registers })
     this.refusals = new Counter({ name: 'tandem_relay_refusals_total', help: 'typed refusals sent, by code', labelNames: ['code'], registers })
     this.sessions = new Gauge({ name: 'tandem_relay_store_sessions', help: '/tandem/store sessions open', registers })
+    this.pendingConnections = readAtScrape('tandem_relay_pending_connections', 'inbound connections in their handshake', () => this.admission?.().pendingConnections)
+    this.accepting = readAtScrape('tandem_relay_accepting', '1 while the relay can take a new peer, 0 while it refuses every one', () => {
+      const a = this.admission?.()
+      return a === undefined ? undefined : a.accepting ? 1 : 0
+    })
+    // the relay host counts; the counter catches up at each scrape
+    const counted = { pending_per_address: 0, reservation_not_served: 0 }
+    const admission = (): (() => Admission) | null => this.admission
+    this.admissionRefusals = new Counter({
+      name: 'tandem_relay_admission_refusals_total',
+      help: 'inbound connections and circuit reservations refused before any work, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const a = admission()?.()
+        if (a === undefined) return
+        for (const [reason, now] of [
+          ['pending_per_address', a.refusedPendingPerAddress],
+          ['reservation_not_served', a.refusedReservations]
+        ] as const) {
+          if (now > counted[reason]) this.inc({ reason }, now - counted[reason])
+          counted[reason] = now
+        }
+      }
+    })
+  }
+
+  /** `pending_connections`, `accepting` and `admission_refusals_total` read the relay host's admission at every scrape. */
+  trackAdmission(read: () => Admission): void {
+    this.admission = read
   }
 
   /** `docs` and `bytes_stored` are the history store's own counts, read at every scrape. */

@@ -51,15 +51,19 @@ export interface Relay {
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const logger = options.logger ?? createLogger()
   const metrics = options.metrics ?? new RelayMetrics()
+  // reservations go to the devices the store service serves (it exists once the stores are open)
+  let whenServed: StoreService['whenServed'] | undefined
   const host = await createRelayHost({
     dataDir: options.dataDir,
     listen: options.listen,
     ...(options.announce !== undefined ? { announce: options.announce } : {}),
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
-    logger
+    logger,
+    isServedDevice: (peer, { signal }) => whenServed?.(peer.toString(), signal) ?? false
   })
   metrics.trackConnections(host.libp2p)
   const listenAddrs = trackListenAddrs(host.libp2p, host.peerId)
+  metrics.trackAdmission(() => host.admission())
   const db = options.store ?? new Level<string, Uint8Array>(join(options.dataDir, 'history'), { keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, {
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
@@ -69,19 +73,25 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   // device lists and memberships: in the history's database, under keys of their own
   const records = await LevelAccessRecords.open(db, { sync: options.sync ?? true })
   const service = new StoreService(history, records, metrics, logger)
+  whenServed = (peer, signal) => service.whenServed(peer, signal)
   let running = false
   return {
     peerId: host.peerId,
     multiaddrs: () => host.multiaddrs(),
     listenAddrs,
     metrics,
-    health: () => ({
-      ok: running && host.libp2p.status === 'started',
-      peerId: host.peerId,
-      connections: host.libp2p.getConnections().length,
-      sessions: service.sessionCount,
-      ...history.stats()
-    }),
+    health: () => {
+      // a relay that refuses every new peer (pending handshakes or connections full) is not healthy
+      const admission = host.admission()
+      return {
+        ok: running && host.libp2p.status === 'started' && admission.accepting,
+        peerId: host.peerId,
+        connections: host.libp2p.getConnections().length,
+        sessions: service.sessionCount,
+        ...admission,
+        ...history.stats()
+      }
+    },
     start: async () => {
       await host.libp2p.handle(
         STORE_PROTOCOL,

@@ -16,6 +16,8 @@ import { createRelayHost, type RelayHost, type RelayLimits } from '../src/node/r
 import { reserveByHand, startHopClient, until, waitFor } from './helpers.js'
 
 const logger = createLogger({ level: 'silent' })
+/** These tests are about the circuit relay itself: every peer may reserve (createRelay admits only served devices). */
+const everyone = (): boolean => true
 /** Short enough for a test, long enough that refreshes 1 s apart leave 1 s between deadlines. */
 const TTL_MS = 3_000
 
@@ -29,7 +31,7 @@ async function startHost(limits?: Partial<RelayLimits>): Promise<RelayHost> {
   cleanups.push(async () => {
     await rm(dataDir, { recursive: true, force: true })
   })
-  const host = await createRelayHost({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], logger, ...(limits !== undefined ? { limits } : {}) })
+  const host = await createRelayHost({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], logger, isServedDevice: everyone, ...(limits !== undefined ? { limits } : {}) })
   await host.start()
   cleanups.push(async () => {
     await host.stop()

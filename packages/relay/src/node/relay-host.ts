@@ -3,7 +3,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, RELAY_V2_STOP_CODEC, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
@@ -13,6 +13,7 @@ import { describeListenFailure, withJoinedWrites } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
+import { PendingInbound } from './pending-inbound.js'
 import { keepReservations } from './reservations.js'
 
 const KiB = 1024
@@ -32,11 +33,13 @@ const TCP_SOCKET_TIMEOUT_MS = 2 * minute
  * | ------------------------------ | ------------------------------------------------ | --------------- | ------- |
  * | maxConnections                 | connectionManager.maxConnections                 | 300             | 4,096   |
  * | maxIncomingPendingConnections  | connectionManager.maxIncomingPendingConnections  | 10              | 1,024   |
+ * | maxPendingConnectionsPerAddress| (Tandem: connection gater, per IPv4 / IPv6 /64)  | unbounded       | 64      |
  * | inboundConnectionThreshold     | connectionManager.inboundConnectionThreshold     | 5 /s per host   | 8,192   |
- * | inboundUpgradeTimeoutMs        | connectionManager.inboundUpgradeTimeout          | 10 s            | 30 s    |
+ * | inboundUpgradeTimeoutMs        | connectionManager.inboundUpgradeTimeout          | 10 s            | 15 s    |
  * | tcpBacklog                     | tcp({ backlog })                                 | 511 (Node)      | 1,024   |
  * | connectionPingIntervalMs       | connectionMonitor.pingInterval                   | 10 s            | 30 s    |
  * | maxReservations                | circuitRelayServer reservations.maxReservations  | 15              | 4,096   |
+ * | reservationHelloWaitMs         | (Tandem: connection gater, served devices only)  | anyone, at once | 3 s     |
  * | reservationTtlMs               | reservations.reservationTtl                      | 2 h             | 1 h     |
  * | relayedDataLimitBytes          | reservations.defaultDataLimit (both directions)  | 128 KiB         | 512 MiB |
  * | relayedDurationLimitMs         | reservations.defaultDurationLimit                | 2 min           | 4 h     |
@@ -66,6 +69,19 @@ export interface RelayLimits {
    */
   maxIncomingPendingConnections: number
   /**
+   * Inbound connections still in their handshake from one address (an IPv4 address, an
+   * IPv6 /64) at once; more from it are refused before any handshake work. Without it one
+   * host held every pending place: 1,100 TCP connections from one address that sent
+   * nothing kept the relay from accepting any new peer for 29.4 s (until the 30 s upgrade
+   * timeout) while /healthz said 200. At 64, it takes 16 addresses to fill
+   * maxIncomingPendingConnections. Devices behind one NAT, and every browser device behind
+   * the TLS proxy, share an address: a burst from there beyond 64 at once is refused in
+   * part and those devices retry (their backoff starts at 250 ms); the relay's CPU bounds
+   * such a burst anyway (8.0 ms of relay CPU per inbound connection, Noise + yamux +
+   * identify, measured over 300 connections on a 2-core machine).
+   */
+  maxPendingConnectionsPerAddress: number
+  /**
    * Inbound connections per second from one IP address. Devices behind one
    * NAT (an office, a carrier-grade NAT) and every bench client on 127.0.0.1
    * share an address; 5/s refuses them. Behind the TLS proxy that browsers
@@ -75,7 +91,13 @@ export interface RelayLimits {
    * bounded by maxIncomingPendingConnections.
    */
   inboundConnectionThreshold: number
-  /** A new inbound connection must finish Noise + yamux within this (a burst of handshakes queues on the CPU). */
+  /**
+   * A new inbound connection must finish Noise + yamux within this, or it is closed: a
+   * connection that sends nothing holds its pending place this long. A burst of handshakes
+   * queues on the CPU: maxIncomingPendingConnections of them take ~8 s of relay CPU (8.0 ms
+   * each, see maxPendingConnectionsPerAddress), so 15 s leaves the last of a full burst
+   * room, where 30 s let idle connections hold their places twice as long.
+   */
   inboundUpgradeTimeoutMs: number
   /** TCP accept queue length (the kernel caps it at net.core.somaxconn). */
   tcpBacklog: number
@@ -95,6 +117,16 @@ export interface RelayLimits {
    * to exceed maxConnections.
    */
   maxReservations: number
+  /**
+   * Reservations go only to devices the relay serves: a peer with a /tandem/store session
+   * past its hello, listed (and not revoked) in its account's device list. Before, any
+   * peer id got one for an hour, so throw-away identities could take every slot. A device
+   * asks for its reservation as soon as identify has run, beside its hello on
+   * /tandem/store, so a request from a peer not served yet waits this long for its hello
+   * to be accepted before it is refused; a refused request takes no slot. libp2p's client
+   * gives up on a reservation after 5 s (DEFAULT_RESERVATION_COMPLETION_TIMEOUT).
+   */
+  reservationHelloWaitMs: number
   /**
    * How long a reservation lasts without a refresh. Clients refresh 5 minutes
    * before expiry, so a live device keeps its slot forever (reservations.ts
@@ -136,11 +168,13 @@ export interface RelayLimits {
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxConnections: 4_096,
   maxIncomingPendingConnections: 1_024,
+  maxPendingConnectionsPerAddress: 64,
   inboundConnectionThreshold: 8_192,
-  inboundUpgradeTimeoutMs: 30_000,
+  inboundUpgradeTimeoutMs: 15_000,
   tcpBacklog: 1_024,
   connectionPingIntervalMs: 30_000,
   maxReservations: 4_096,
+  reservationHelloWaitMs: 3_000,
   reservationTtlMs: 1 * hour,
   relayedDataLimitBytes: 512 * MiB,
   relayedDurationLimitMs: 4 * hour,
@@ -159,6 +193,28 @@ export interface RelayHostOptions {
   announce?: string[]
   limits?: Partial<RelayLimits>
   logger: Logger
+  /**
+   * Whether `peer` may hold a circuit reservation: a device the relay serves (the store
+   * service knows: createRelay wires it). It may wait for a hello in flight, and must
+   * resolve false once `signal` aborts (after limits.reservationHelloWaitMs).
+   */
+  isServedDevice: (peer: PeerId, options: { signal: AbortSignal }) => boolean | Promise<boolean>
+}
+
+/** Whether the relay can take a new peer now, and what fills up first (for /healthz and /metrics). */
+export interface Admission {
+  /** False when every new inbound connection is refused right now. */
+  accepting: boolean
+  /** Why not, when not: `pending-handshakes-full` (maxIncomingPendingConnections) or `connections-full` (maxConnections). */
+  reason?: 'pending-handshakes-full' | 'connections-full'
+  /** Inbound connections in their handshake. */
+  pendingConnections: number
+  /** Addresses holding maxPendingConnectionsPerAddress handshakes (their next connection is refused). */
+  addressesAtPendingLimit: number
+  /** Inbound connections refused so far because their address held its share. */
+  refusedPendingPerAddress: number
+  /** Reservation requests refused so far: not from a device the relay serves. */
+  refusedReservations: number
 }
 
 export interface RelayServices {
@@ -176,6 +232,7 @@ export interface RelayHost {
   readonly limits: Readonly<RelayLimits>
   /** Addresses peers can dial, each ending in /p2p/<peer id>. */
   multiaddrs(): string[]
+  admission(): Admission
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -217,6 +274,24 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
   const log = options.logger
   const { privateKey, created } = await loadOrCreatePeerKey(options.dataDir)
 
+  const pending = new PendingInbound(limits.maxPendingConnectionsPerAddress, log)
+  /** Peers whose reservation request waits for their hello: one each (a device asks one at a time). */
+  const waitingForHello = new Set<string>()
+  let refusedReservations = 0
+  const servedDevice = async (peer: PeerId): Promise<boolean> => {
+    const id = peer.toString()
+    if (waitingForHello.has(id)) return false
+    waitingForHello.add(id)
+    try {
+      return await options.isServedDevice(peer, { signal: AbortSignal.timeout(limits.reservationHelloWaitMs) })
+    } catch (err) {
+      log.warn({ err, peer: id }, 'could not tell whether a peer is a served device; reservation refused')
+      return false
+    } finally {
+      waitingForHello.delete(id)
+    }
+  }
+
   // the gater is built before the node; it reads the node once it exists
   let node: RelayLibp2p | undefined
   const openCircuits = (): number => {
@@ -246,6 +321,21 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     },
     connectionMonitor: { pingInterval: limits.connectionPingIntervalMs },
     connectionGater: {
+      // the library bounds pending inbound connections for the whole node only; this bounds them per address
+      denyInboundConnection: maConn => pending.deny(maConn),
+      denyInboundUpgradedConnection: (_peer, maConn) => pending.upgraded(maConn),
+      // checked before the library takes a slot: a refused request takes none
+      denyInboundRelayReservation: async peer => {
+        const asked = Date.now()
+        const served = await servedDevice(peer)
+        if (served) {
+          log.debug({ peer: peer.toString(), waitedMs: Date.now() - asked }, 'reservation admitted: a device this relay serves')
+          return false
+        }
+        refusedReservations++
+        log.debug({ peer: peer.toString(), waitedMs: Date.now() - asked }, 'reservation refused: not a device this relay serves')
+        return true
+      },
       // the library bounds circuits per connection only; this bounds the whole relay
       denyOutboundRelayedConnection: () => {
         const open = openCircuits()
@@ -291,6 +381,23 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     peerId,
     limits,
     multiaddrs,
+    admission() {
+      const { pending: pendingConnections, addressesAtLimit, refused } = pending.stats()
+      const reason =
+        pendingConnections >= limits.maxIncomingPendingConnections
+          ? 'pending-handshakes-full'
+          : libp2p.getConnections().length >= limits.maxConnections
+            ? 'connections-full'
+            : undefined
+      return {
+        accepting: reason === undefined,
+        ...(reason !== undefined ? { reason } : {}),
+        pendingConnections,
+        addressesAtPendingLimit: addressesAtLimit,
+        refusedPendingPerAddress: refused,
+        refusedReservations
+      }
+    },
     async start() {
       try {
         await libp2p.start()

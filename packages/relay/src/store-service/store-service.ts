@@ -5,6 +5,7 @@ import type { HistoryBackend } from '../history/backend.js'
 import type { Logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
 import { AccessControl } from './access.js'
+import { PeerWakeups } from './peer-wakeups.js'
 import { StoreSession } from './store-session.js'
 import { systemTimers, type RelayTimers } from '../timers.js'
 
@@ -18,6 +19,8 @@ export class StoreService {
   /** Per doc, the sessions subscribed to it: a commit or a live blob reaches them without a walk over every session. */
   private readonly subscribers = new Map<string, Set<StoreSession>>()
   private readonly unsubscribe: () => void
+  /** Woken when a peer's standing may have changed (see {@link whenServed}). */
+  private readonly standing = new PeerWakeups()
 
   constructor(
     readonly history: HistoryBackend,
@@ -45,6 +48,31 @@ export class StoreService {
     this.sessions.add(session)
     this.metrics.sessions.set(this.sessions.size)
     this.logger.debug({ peer: session.peerId, account: session.account }, 'store session opened')
+    this.standing.wake(session.peerId)
+  }
+
+  /**
+   * Whether the relay serves `peerId` now: it has a /tandem/store session past its hello (a
+   * certificate of its account, for its own peer id) and the newest device list the relay
+   * holds for that account names it and does not revoke it.
+   */
+  async isServed(peerId: string): Promise<boolean> {
+    for (const s of [...this.sessions]) {
+      if (s.peerId === peerId && (await this.access.deviceStatus(s.account, peerId)) === 'listed') return true
+    }
+    return false
+  }
+
+  /** {@link isServed}, or once it becomes so; false if `signal` aborts first (the relay host's bound on the wait). */
+  async whenServed(peerId: string, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      const changed = this.standing.next(peerId, signal)
+      if (await this.isServed(peerId)) {
+        this.standing.wake(peerId) // drops this waiter (and lets any other re-check)
+        return true
+      }
+      if (!(await changed)) return false
+    }
   }
 
   /** A session subscribed to a doc (true) or stopped (false). */
@@ -79,7 +107,9 @@ export class StoreService {
 
   /** An account's device list changed: devices it revoked lose their streams at once. */
   async deviceListChanged(accountId: string): Promise<void> {
-    await Promise.all([...this.sessions].filter(s => s.account === accountId).map(s => s.recheck()))
+    const sessions = [...this.sessions].filter(s => s.account === accountId)
+    await Promise.all(sessions.map(s => s.recheck()))
+    for (const s of sessions) this.standing.wake(s.peerId)
   }
 
   /** Typing and presence: to the doc's other subscribers right now, never stored. */
