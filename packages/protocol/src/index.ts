@@ -171,4 +171,13 @@ export {
   acceptLink,
   checkDeviceLimit
 } from './device-chain/rules.js'
+export { type ForkChoice, chooseChain } from './device-chain/fork-choice.js'
 export { type ChainIntent, type ChainSigner, createGenesis, proposeLink } from './device-chain/intents.js'
+export { type RebaseOutcome, intentsOfLink, rebaseIntents, rebaseLink } from './device-chain/rebase.js'
+export {
+  RECOVERY_PHRASE_WORDS,
+  RECOVERY_SCRYPT,
+  generateRecoveryPhrase,
+  normalizeRecoveryPhrase,
+  recoveryKeyFromPhrase
+} from './device-chain/recovery.js'

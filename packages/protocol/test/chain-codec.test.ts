@@ -73,7 +73,7 @@ describe('chain link encoding (property)', () => {
         expect(bytes.length).toBeLessThanOrEqual(MAX_LINK_BYTES)
         expectSameValue(decodeChainLink(bytes), link)
       }),
-      { numRuns: 300 }
+      { numRuns: 150 }
     )
   })
 
@@ -102,7 +102,7 @@ describe('chain link encoding (property)', () => {
         }
         if (!equalBytes(encodeChainLink(link), bytes)) throw new Error('accepted bytes are not canonical')
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 
