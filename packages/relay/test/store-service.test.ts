@@ -24,6 +24,7 @@ import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { AccessControl } from '../src/store-service/access.js'
 import { StoreService } from '../src/store-service/store-service.js'
+import { StoreSession } from '../src/store-service/store-session.js'
 import type { RelayTimers } from '../src/timers.js'
 
 const logger = createLogger({ level: 'silent' })
@@ -324,6 +325,31 @@ describe('/tandem/store: handshake and device lists', () => {
     const impostor = connect(newPeerId('mallory'))
     await impostor.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
     await impostor.expectRefused('ERR_INVALID_CERTIFICATE')
+    expect(service.sessionCount).toBe(0)
+  })
+
+  it('does not count a stream open that closed while its hello was being checked', async () => {
+    // the relay's reads of the device list wait until the stream has closed
+    const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
+    const { connect, service } = await setup({}, db)
+    let release!: () => void
+    const gate = new Promise<void>(resolve => {
+      release = resolve
+    })
+    const get = db.get.bind(db)
+    vi.spyOn(db, 'get').mockImplementation(async (...args: Parameters<typeof db.get>) => {
+      await gate
+      return await get(...args)
+    })
+    const handle = vi.spyOn(StoreSession.prototype as unknown as { handle: (f: StoreFrame) => Promise<void> }, 'handle')
+    const alice = new Account()
+    const p1 = newPeerId('alice')
+    const device = connect(p1)
+    await device.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
+    await vi.waitFor(() => expect(handle).toHaveBeenCalled())
+    device.link.close()
+    release()
+    await (handle.mock.results[0]!.value as Promise<void>).catch(() => {})
     expect(service.sessionCount).toBe(0)
   })
 

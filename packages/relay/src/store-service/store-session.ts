@@ -93,6 +93,11 @@ export class StoreSession {
     return true
   }
 
+  /** (a getter, so a check after an await is not narrowed away by the one before it) */
+  private get isClosed(): boolean {
+    return this.state === 'closed'
+  }
+
   /** Closes with a typed ERROR, telling the device why first. */
   fail(err: unknown): void {
     this.framed.fail(err)
@@ -121,7 +126,10 @@ export class StoreSession {
       if (frame.deviceList !== null && (await access.offerDeviceList(this.account, frame.deviceList))) {
         await this.service.deviceListChanged(this.account)
       }
-      this.state = (await this.checkListed()) ? 'open' : 'unlisted'
+      const listed = await this.checkListed()
+      // the stream may have closed while the records were read: a closed session must not be counted open again
+      if (this.isClosed) return
+      this.state = listed ? 'open' : 'unlisted'
       this.service.sessionOpened(this)
       await this.send({ type: 'welcome', deviceList: await access.deviceList(this.account) })
       return
