@@ -73,7 +73,7 @@ export const linkArb: fc.Arbitrary<ChainLink> = fc
     issuedAt: fc.maxSafeNat(),
     recoveryKey: key32,
     lists: listsArb,
-    extensions: fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: extensionsArb }),
+    extensions: fc.oneof({ weight: 4, arbitrary: fc.constant<LinkExtension[]>([]) }, { weight: 1, arbitrary: extensionsArb }),
     signer: fc.record({ kind: fc.constantFrom('device' as const, 'recovery' as const), publicKey: key32 }),
     signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
   })

@@ -182,6 +182,53 @@ describe('chain link encoding: every malformed field is refused when writing and
     rejects(() => decodeChainLink(hugeCount), /over the bound of 64/)
   })
 
+  it('order and uniqueness are checked on the wire too: one spelling per list, so one hash per link', () => {
+    const [k1, k2, k3] = distinctKeys(3, 60)
+    const two = (over: Partial<ChainLink>) => encodeChainLink(base({ revoked: [], ...over }))
+    // Encode sorted, then swap the two 32-byte entries (or copy the first over the second) in the bytes.
+    const devices = [k1!, k2!].map(k => ({ ...base().devices[0]!, signingKey: k, name: 'x' }))
+    const entry = 32 + 32 + 2 + 5 + 1 // signingKey agreementKey name(1+1) platform(1+4) linkedAt(1)
+    const dStart = 1 + 1 + 32 + 1 + 32 + 1
+    const withDevices = two({ devices })
+    const swapped = withDevices.slice()
+    swapped.set(withDevices.subarray(dStart + entry, dStart + 2 * entry), dStart)
+    swapped.set(withDevices.subarray(dStart, dStart + entry), dStart + entry)
+    rejects(() => decodeChainLink(swapped), /devices: keys must be unique and in ascending order/)
+    const twice = withDevices.slice()
+    twice.set(withDevices.subarray(dStart, dStart + entry), dStart + entry)
+    rejects(() => decodeChainLink(twice), /devices: keys must be unique/)
+
+    const withRevoked = two({ devices: [], revoked: [k2!, k3!] })
+    const rStart = 1 + 1 + 32 + 1 + 32 + 1 + 1
+    const rSwapped = withRevoked.slice()
+    rSwapped.set(withRevoked.subarray(rStart + 32, rStart + 64), rStart)
+    rSwapped.set(withRevoked.subarray(rStart, rStart + 32), rStart + 32)
+    rejects(() => decodeChainLink(rSwapped), /revoked: keys must be unique and in ascending order/)
+
+    const withExtensions = two({
+      devices: [],
+      extensions: [
+        { type: 1, data: new Uint8Array([9]) },
+        { type: 2, data: new Uint8Array([9]) }
+      ]
+    })
+    const xStart = 1 + 1 + 32 + 1 + 32 + 1 + 1 + 1 // …extension count, then type 1
+    const xSwapped = withExtensions.slice()
+    xSwapped[xStart] = 2
+    rejects(() => decodeChainLink(xSwapped), /types must be at least 1, unique and ascending/)
+  })
+
+  it('the streaming reader holds the whole-link bound itself (inside a frame nobody checked it first)', () => {
+    const link = largestLink()
+    const n = link.extensions[1]!.data.length - 50
+    const shorter = { ...link, extensions: [link.extensions[0]!, { type: 2, data: new Uint8Array(n) }] }
+    const bytes = encodeChainLink(shorter) // 50 bytes under the bound
+    const at = bytes.length - 64 - 33 - n - varUint(n).length
+    expect(Buffer.from(bytes.subarray(at, at + varUint(n).length))).toEqual(Buffer.from(varUint(n)))
+    const grown = new Uint8Array([...bytes.subarray(0, at), ...varUint(n + 51), ...new Uint8Array(51), ...bytes.subarray(at + varUint(n).length)])
+    rejects(() => readChainLink(decoding.createDecoder(grown)), /131073 bytes, over the bound of 131072/)
+  })
+
   it('objects that are not links are typed errors, never TypeErrors', () => {
     const odd: unknown[] = [
       null,
