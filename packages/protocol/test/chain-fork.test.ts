@@ -180,6 +180,28 @@ describe('two devices revoking each other converge', () => {
   })
 })
 
+describe('a revoked device rewriting history from before its revocation', () => {
+  // link 3: device 2 revokes device 3; link 4: device 1 goes on. Later, device 3 (still
+  // holding its key) signs its own link 3 on top of link 2, revoking device 2 back.
+  const revokes3 = propose(s2, [revoke(3)], dev(2).signer)
+  const s3 = step(s2, revokes3)
+  const link4 = propose(s3, [rename(1, 'laptop')], dev(1).signer)
+  const s4 = step(s3, link4)
+  const rewrite = grind(t => propose(s2, [revoke(2)], dev(3).signer, t), revokes3, 'lower')
+
+  it('no relay ever takes it: it only extends its own head', () => {
+    expect(() => acceptLink(s4, rewrite)).toThrow(TandemError)
+    expect(() => acceptLink(s3, rewrite)).toThrow(ChainForkError)
+  })
+
+  it("devices that pass the relay's confirmations never follow it; without them it is a mutual revocation, settled by the hash", () => {
+    const links = [g.link, link2, revokes3, link4, rewrite]
+    const relayChain = [g.link, link2, revokes3, link4].map(linkHash)
+    expect(headOf(links, relayChain)).toBe(hex(s4.headHash))
+    expect(headOf(links)).toBe(hex(linkHash(rewrite))) // the documented limit (PROTOCOL.md, Forks)
+  })
+})
+
 describe('rebase', () => {
   it('two devices that each linked a device while apart both end up listed', () => {
     const x = propose(s2, [add(5)], dev(1).signer)
