@@ -60,7 +60,9 @@ export function makePlan(seed: number): Plan {
   const rng = new Rng(seed)
   const devices = rng.bool(2 / 3) ? 3 : 2
   const direct = rng.bool()
-  const chaosMs = 28_000
+  // 20 s (was 28 s for the one seed a pass ran): the fixed seeds and the random one run side by
+  // side, and the three together take about what that one run took
+  const chaosMs = 20_000
   const workload = Array.from({ length: devices }, () => ({ burst: rng.int(5, 20), concurrency: rng.int(1, 3), pauseMs: rng.int(100, 400) }))
   // every run has each kind of fault at least once, then a seeded mix
   const kinds: Array<Fault['kind']> = ['kill-device', 'kill-relay', 'cut']
