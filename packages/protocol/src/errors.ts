@@ -27,7 +27,14 @@ export const ErrorCode = {
   RevokedSigner: 'ERR_REVOKED_SIGNER',
   SignerNotCurrent: 'ERR_SIGNER_NOT_CURRENT',
   RevocationUndone: 'ERR_REVOCATION_UNDONE',
-  DeviceLimit: 'ERR_DEVICE_LIMIT'
+  DeviceLimit: 'ERR_DEVICE_LIMIT',
+  InvalidLinkCode: 'ERR_INVALID_LINK_CODE',
+  LinkCodeExpired: 'ERR_LINK_CODE_EXPIRED',
+  LinkCodeUsed: 'ERR_LINK_CODE_USED',
+  LinkProof: 'ERR_LINK_PROOF',
+  LinkDeclined: 'ERR_LINK_DECLINED',
+  WrongPassphrase: 'ERR_WRONG_PASSPHRASE',
+  LinkRateLimited: 'ERR_LINK_RATE_LIMITED'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -206,6 +213,68 @@ export class DeviceLimitError extends TandemError {
   }
 }
 
+/**
+ * A link code (text, QR payload or bytes) that does not parse: a typo (the message names
+ * the group and character), a wrong prefix, a failed checksum, a field over its bound.
+ */
+export class InvalidLinkCodeError extends TandemError {
+  /** Where a typo in a typed code is (1-based, as the code is shown in groups), when it could be found. */
+  readonly at: { group: number; character: number } | undefined
+
+  constructor(message: string, options?: ErrorOptions & { at?: { group: number; character: number } }) {
+    super(ErrorCode.InvalidLinkCode, message, options)
+    this.at = options?.at
+  }
+}
+
+/** A link code past its expiry: the new device shows a fresh one. */
+export class LinkCodeExpiredError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.LinkCodeExpired, message, options)
+  }
+}
+
+/** A link code whose one-time secret was already claimed by a linking session. */
+export class LinkCodeUsedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.LinkCodeUsed, message, options)
+  }
+}
+
+/**
+ * A linking peer that did not prove the code's secret for this session (wrong secret, a
+ * proof made for other peers or nonces), or is not the device the code names.
+ */
+export class LinkProofError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.LinkProof, message, options)
+  }
+}
+
+/** The person declined the link (the confirmation codes did not match, or they cancelled). */
+export class LinkDeclinedError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.LinkDeclined, message, options)
+  }
+}
+
+/** The account's passphrase (two-step verification) was not the one given. */
+export class WrongPassphraseError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.WrongPassphrase, message, options)
+  }
+}
+
+/** Too many wrong passphrases: the next attempt is accepted only after `retryAfterMs` (0 when not known, e.g. rebuilt from the wire). */
+export class LinkRateLimitedError extends TandemError {
+  readonly retryAfterMs: number
+
+  constructor(message: string, retryAfterMs = 0, options?: ErrorOptions) {
+    super(ErrorCode.LinkRateLimited, message, options)
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
@@ -229,7 +298,14 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.RevokedSigner]: RevokedSignerError,
   [ErrorCode.SignerNotCurrent]: SignerNotCurrentError,
   [ErrorCode.RevocationUndone]: RevocationUndoneError,
-  [ErrorCode.DeviceLimit]: DeviceLimitError
+  [ErrorCode.DeviceLimit]: DeviceLimitError,
+  [ErrorCode.InvalidLinkCode]: InvalidLinkCodeError,
+  [ErrorCode.LinkCodeExpired]: LinkCodeExpiredError,
+  [ErrorCode.LinkCodeUsed]: LinkCodeUsedError,
+  [ErrorCode.LinkProof]: LinkProofError,
+  [ErrorCode.LinkDeclined]: LinkDeclinedError,
+  [ErrorCode.WrongPassphrase]: WrongPassphraseError,
+  [ErrorCode.LinkRateLimited]: LinkRateLimitedError
 }
 
 /**

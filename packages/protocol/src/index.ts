@@ -24,6 +24,13 @@ export {
   SignerNotCurrentError,
   RevocationUndoneError,
   DeviceLimitError,
+  InvalidLinkCodeError,
+  LinkCodeExpiredError,
+  LinkCodeUsedError,
+  LinkProofError,
+  LinkDeclinedError,
+  WrongPassphraseError,
+  LinkRateLimitedError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
@@ -181,3 +188,34 @@ export {
   normalizeRecoveryPhrase,
   recoveryKeyFromPhrase
 } from './device-chain/recovery.js'
+export {
+  type LinkCode,
+  type CreateLinkCodeOptions,
+  LINK_CODE_VERSION,
+  LINK_SECRET_BYTES,
+  MAX_LINK_ADDRESSES,
+  MAX_LINK_ADDRESS_BYTES,
+  MAX_LINK_CODE_BYTES,
+  DEFAULT_LINK_CODE_TTL_MS,
+  MAX_LINK_CODE_TTL_MS,
+  LINK_CODE_CLOCK_SKEW_MS,
+  createLinkCode,
+  writeLinkCode,
+  readLinkCode,
+  encodeLinkCode,
+  decodeLinkCode,
+  checkLinkCodeExpiry,
+  checkLinkPeer,
+  linkDialAddresses
+} from './linking/link-code.js'
+export {
+  type LinkCodePosition,
+  LINK_CODE_PREFIX,
+  LINK_CODE_GROUP,
+  MAX_LINK_CODE_TEXT,
+  formatLinkCodeText,
+  linkCodeQrPayload,
+  readLinkCodeText,
+  parseLinkCodeText
+} from './linking/link-code-text.js'
+export { type LinkCodeQrFormat, renderLinkCodeQr } from './linking/link-code-qr.js'

@@ -8,6 +8,13 @@ import {
   DeviceNotListedError,
   DeviceRevokedError,
   ErrorCode,
+  InvalidLinkCodeError,
+  LinkCodeExpiredError,
+  LinkCodeUsedError,
+  LinkDeclinedError,
+  LinkProofError,
+  LinkRateLimitedError,
+  WrongPassphraseError,
   FrameTooLargeError,
   InvalidCertificateError,
   InvalidCredentialsError,
@@ -51,7 +58,14 @@ const classes = [
   [ErrorCode.RevokedSigner, RevokedSignerError, 'ERR_REVOKED_SIGNER'],
   [ErrorCode.SignerNotCurrent, SignerNotCurrentError, 'ERR_SIGNER_NOT_CURRENT'],
   [ErrorCode.RevocationUndone, RevocationUndoneError, 'ERR_REVOCATION_UNDONE'],
-  [ErrorCode.DeviceLimit, DeviceLimitError, 'ERR_DEVICE_LIMIT']
+  [ErrorCode.DeviceLimit, DeviceLimitError, 'ERR_DEVICE_LIMIT'],
+  [ErrorCode.InvalidLinkCode, InvalidLinkCodeError, 'ERR_INVALID_LINK_CODE'],
+  [ErrorCode.LinkCodeExpired, LinkCodeExpiredError, 'ERR_LINK_CODE_EXPIRED'],
+  [ErrorCode.LinkCodeUsed, LinkCodeUsedError, 'ERR_LINK_CODE_USED'],
+  [ErrorCode.LinkProof, LinkProofError, 'ERR_LINK_PROOF'],
+  [ErrorCode.LinkDeclined, LinkDeclinedError, 'ERR_LINK_DECLINED'],
+  [ErrorCode.WrongPassphrase, WrongPassphraseError, 'ERR_WRONG_PASSPHRASE'],
+  [ErrorCode.LinkRateLimited, LinkRateLimitedError, 'ERR_LINK_RATE_LIMITED']
 ] as const
 
 describe('errors', () => {
