@@ -219,3 +219,60 @@ export {
   parseLinkCodeText
 } from './linking/link-code-text.js'
 export { type LinkCodeQrFormat, renderLinkCodeQr } from './linking/link-code-qr.js'
+export { type LinkCodeState, type LinkClaim, LinkCodeHolder } from './linking/link-code-holder.js'
+export {
+  type LinkRole,
+  type LinkTranscript,
+  LINK_PROTOCOL,
+  LINK_NONCE_BYTES,
+  LINK_PROOF_BYTES,
+  CONFIRMATION_DIGITS,
+  transcriptBytes,
+  linkProof,
+  verifyLinkProof,
+  confirmationCode
+} from './linking/transcript.js'
+export {
+  type LinkFrame,
+  type LinkFrameType,
+  LINK_PROTOCOL_VERSION,
+  LinkFrameTag,
+  MAX_KEY_MATERIAL_BYTES,
+  MAX_RETRY_AFTER_MS,
+  writeLinkFrame,
+  readLinkFrame,
+  encodeLinkFrame,
+  decodeLinkFrame,
+  checkLinkVersion,
+  linkErrorFrame
+} from './linking/link-frames.js'
+export {
+  type PassphraseParams,
+  type PassphraseVerifier,
+  type PassphraseOptions,
+  PASSPHRASE_VERIFIER_VERSION,
+  PASSPHRASE_PARAMS,
+  MIN_PASSPHRASE_PARAMS,
+  MAX_PASSPHRASE_PARAMS,
+  PASSPHRASE_SALT_BYTES,
+  PASSPHRASE_KEY_BYTES,
+  PASSPHRASE_PROOF_BYTES,
+  MAX_PASSPHRASE_BYTES,
+  derivePassphraseKey,
+  createPassphraseVerifier,
+  verifyPassphrase,
+  passphraseProof,
+  verifyPassphraseProof,
+  encodePassphraseVerifier,
+  decodePassphraseVerifier
+} from './linking/passphrase.js'
+export {
+  type AttemptLimits,
+  type AttemptLimiterState,
+  PASSPHRASE_FREE_ATTEMPTS,
+  PASSPHRASE_BACKOFF_BASE_MS,
+  PASSPHRASE_BACKOFF_MAX_MS,
+  PASSPHRASE_FAILURES_FORGOTTEN_MS,
+  PASSPHRASE_ATTEMPT_LIMITS,
+  AttemptLimiter
+} from './linking/attempt-limiter.js'

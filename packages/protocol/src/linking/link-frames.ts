@@ -1,0 +1,167 @@
+/**
+ * /tandem/link/1.0.0 frames (existing device ↔ new device): the handshake that proves the
+ * code's secret, the person's confirmation, the passphrase check, and the approval that
+ * carries the next chain link and the new device's key material. Grammar and session
+ * rules: PROTOCOL.md, "Linking". Each frame travels as one length-prefixed message, as on
+ * /tandem/sync; this module encodes and decodes the message body.
+ */
+import type * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { MAX_DEVICE_NAME_BYTES } from '../certificate.js'
+import { AGREEMENT_KEY_BYTES } from '../device-chain/keys.js'
+import { MAX_LINK_BYTES, MAX_PLATFORM_BYTES } from '../device-chain/link.js'
+import { FrameTooLargeError, MalformedFrameError, type TandemError } from '../errors.js'
+import { checkFrameVersion, decodeFrame, encodeFrame, type FrameGrammar, readOneFrame } from '../frame-codec.js'
+import { MAX_ACCOUNT_ID_BYTES } from '../membership.js'
+import { MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from '../sync-frames.js'
+import * as wire from '../wire.js'
+import { PASSPHRASE_PROOF_BYTES, PASSPHRASE_SALT_BYTES, type PassphraseParams, readPassphraseParams, writePassphraseParams } from './passphrase.js'
+import { LINK_NONCE_BYTES, LINK_PROOF_BYTES } from './transcript.js'
+
+export { LINK_PROTOCOL } from './transcript.js'
+export const LINK_PROTOCOL_VERSION = 1
+/** The new device's key material (issue 14 fills it: content keys sealed to its agreement key); opaque here. */
+export const MAX_KEY_MATERIAL_BYTES = 64 * 1024
+/** A wait announced in passphrase-retry; more than the longest backoff is a malformed frame. */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000
+
+export type LinkFrame =
+  | { type: 'hello'; version: number; nonce: Uint8Array }
+  | { type: 'proof'; proof: Uint8Array }
+  | { type: 'device'; agreementKey: Uint8Array; name: string; platform: string }
+  | { type: 'confirmed' }
+  | { type: 'passphrase-challenge'; params: PassphraseParams; salt: Uint8Array }
+  | { type: 'passphrase-proof'; proof: Uint8Array }
+  | { type: 'passphrase-retry'; retryAfterMs: number }
+  | { type: 'approval'; accountId: string; link: Uint8Array; keyMaterial: Uint8Array }
+  | { type: 'done' }
+  | { type: 'error'; code: string; message: string }
+
+export type LinkFrameType = LinkFrame['type']
+
+/** Tag 0 is reserved so that zero-filled garbage never parses as a frame. */
+export const LinkFrameTag = {
+  hello: 1,
+  proof: 2,
+  device: 3,
+  confirmed: 4,
+  'passphrase-challenge': 5,
+  'passphrase-proof': 6,
+  'passphrase-retry': 7,
+  approval: 8,
+  done: 9,
+  error: 10
+} as const satisfies Record<LinkFrameType, number>
+
+const errs: wire.WireErrors = {
+  malformed: (m, o) => new MalformedFrameError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o)
+}
+
+export function writeLinkFrame(encoder: encoding.Encoder, frame: LinkFrame): void {
+  if (typeof frame !== 'object' || frame === null || !Object.hasOwn(LinkFrameTag, frame.type)) {
+    throw new MalformedFrameError(`unknown link frame type ${String((frame as { type?: unknown } | null)?.type)}`)
+  }
+  encoding.writeVarUint(encoder, LinkFrameTag[frame.type])
+  switch (frame.type) {
+    case 'hello':
+      wire.writeUint(encoder, 'hello.version', frame.version, errs)
+      wire.writeFixedBytes(encoder, 'hello.nonce', frame.nonce, LINK_NONCE_BYTES, errs)
+      return
+    case 'proof':
+      wire.writeFixedBytes(encoder, 'proof', frame.proof, LINK_PROOF_BYTES, errs)
+      return
+    case 'device':
+      wire.writeFixedBytes(encoder, 'device.agreementKey', frame.agreementKey, AGREEMENT_KEY_BYTES, errs)
+      wire.writeString(encoder, 'device.name', frame.name, MAX_DEVICE_NAME_BYTES, errs)
+      wire.writeString(encoder, 'device.platform', frame.platform, MAX_PLATFORM_BYTES, errs)
+      return
+    case 'passphrase-challenge':
+      writePassphraseParams(encoder, frame.params, errs)
+      wire.writeFixedBytes(encoder, 'passphrase-challenge.salt', frame.salt, PASSPHRASE_SALT_BYTES, errs)
+      return
+    case 'passphrase-proof':
+      wire.writeFixedBytes(encoder, 'passphrase-proof', frame.proof, PASSPHRASE_PROOF_BYTES, errs)
+      return
+    case 'passphrase-retry':
+      wire.writeUint(encoder, 'retryAfterMs', frame.retryAfterMs, errs)
+      if (frame.retryAfterMs > MAX_RETRY_AFTER_MS) throw errs.malformed(`retryAfterMs ${frame.retryAfterMs} over ${MAX_RETRY_AFTER_MS}`)
+      return
+    case 'approval':
+      wire.writeString(encoder, 'approval.accountId', frame.accountId, MAX_ACCOUNT_ID_BYTES, errs)
+      wire.writeBytes(encoder, 'approval.link', frame.link, MAX_LINK_BYTES, errs)
+      wire.writeBytes(encoder, 'approval.keyMaterial', frame.keyMaterial, MAX_KEY_MATERIAL_BYTES, errs)
+      return
+    case 'error':
+      wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
+      wire.writeString(encoder, 'error.message', frame.message, MAX_ERROR_MESSAGE_BYTES, errs)
+      return
+    case 'confirmed':
+    case 'done':
+      return
+  }
+}
+
+function readFrame(decoder: decoding.Decoder): LinkFrame {
+  const tag = wire.readUint(decoder, 'frame tag', errs)
+  switch (tag) {
+    case LinkFrameTag.hello: {
+      const version = wire.readUint(decoder, 'hello.version', errs)
+      return { type: 'hello', version, nonce: wire.readFixedBytes(decoder, 'hello.nonce', LINK_NONCE_BYTES, errs) }
+    }
+    case LinkFrameTag.proof:
+      return { type: 'proof', proof: wire.readFixedBytes(decoder, 'proof', LINK_PROOF_BYTES, errs) }
+    case LinkFrameTag.device: {
+      const agreementKey = wire.readFixedBytes(decoder, 'device.agreementKey', AGREEMENT_KEY_BYTES, errs)
+      const name = wire.readString(decoder, 'device.name', MAX_DEVICE_NAME_BYTES, errs)
+      const platform = wire.readString(decoder, 'device.platform', MAX_PLATFORM_BYTES, errs)
+      return { type: 'device', agreementKey, name, platform }
+    }
+    case LinkFrameTag.confirmed:
+      return { type: 'confirmed' }
+    case LinkFrameTag['passphrase-challenge']: {
+      const params = readPassphraseParams(decoder, errs)
+      return { type: 'passphrase-challenge', params, salt: wire.readFixedBytes(decoder, 'passphrase-challenge.salt', PASSPHRASE_SALT_BYTES, errs) }
+    }
+    case LinkFrameTag['passphrase-proof']:
+      return { type: 'passphrase-proof', proof: wire.readFixedBytes(decoder, 'passphrase-proof', PASSPHRASE_PROOF_BYTES, errs) }
+    case LinkFrameTag['passphrase-retry']: {
+      const retryAfterMs = wire.readUint(decoder, 'retryAfterMs', errs)
+      if (retryAfterMs > MAX_RETRY_AFTER_MS) throw errs.malformed(`retryAfterMs ${retryAfterMs} over ${MAX_RETRY_AFTER_MS}`)
+      return { type: 'passphrase-retry', retryAfterMs }
+    }
+    case LinkFrameTag.approval: {
+      const accountId = wire.readString(decoder, 'approval.accountId', MAX_ACCOUNT_ID_BYTES, errs)
+      const link = wire.readBytes(decoder, 'approval.link', MAX_LINK_BYTES, errs)
+      return { type: 'approval', accountId, link, keyMaterial: wire.readBytes(decoder, 'approval.keyMaterial', MAX_KEY_MATERIAL_BYTES, errs) }
+    }
+    case LinkFrameTag.done:
+      return { type: 'done' }
+    case LinkFrameTag.error: {
+      const code = wire.readString(decoder, 'error.code', MAX_ERROR_CODE_BYTES, errs)
+      return { type: 'error', code, message: wire.readString(decoder, 'error.message', MAX_ERROR_MESSAGE_BYTES, errs) }
+    }
+    default:
+      throw new MalformedFrameError(`unknown link frame tag ${tag}`)
+  }
+}
+
+const grammar: FrameGrammar<LinkFrame> = { name: 'link', version: LINK_PROTOCOL_VERSION, helloTag: LinkFrameTag.hello, write: writeLinkFrame, read: readFrame, errs }
+
+/** Reads one frame; byte arrays are views into the decoder's buffer. Throws MalformedFrameError / FrameTooLargeError / UnsupportedVersionError only. */
+export const readLinkFrame = (decoder: decoding.Decoder): LinkFrame => readOneFrame(grammar, decoder)
+
+export const encodeLinkFrame = (frame: LinkFrame): Uint8Array => encodeFrame(grammar, frame)
+
+/** Decodes exactly one frame; over MAX_FRAME_BYTES is refused before a byte is parsed. */
+export const decodeLinkFrame = (bytes: Uint8Array): LinkFrame => decodeFrame(grammar, bytes)
+
+/** Throws UnsupportedVersionError unless a peer's hello speaks this build's link protocol version. */
+export const checkLinkVersion = (version: number): void => {
+  checkFrameVersion(grammar, version)
+}
+
+/** The ERROR frame reporting `error`, cut to the bounds so reporting an error never fails. */
+export function linkErrorFrame(error: TandemError): Extract<LinkFrame, { type: 'error' }> {
+  return { type: 'error', code: wire.truncateUtf8(error.code, MAX_ERROR_CODE_BYTES), message: wire.truncateUtf8(error.message, MAX_ERROR_MESSAGE_BYTES) }
+}
