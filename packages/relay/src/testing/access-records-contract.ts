@@ -15,7 +15,7 @@ import {
 } from '@tandem/protocol'
 import { patternBytes } from '@tandem/storage/testing'
 import type { AccessRecords } from '../access/access-records.js'
-import { rejects, runCases, same, sameBytes, type ContractResult } from './checks.js'
+import { rejects, runCases, same, sameBytes, withBackend, type ContractResult } from './checks.js'
 
 /** A new, empty, open store. */
 export type OpenAccessRecords = () => Promise<AccessRecords>
@@ -56,29 +56,19 @@ function sameMembership(actual: SignedMembership | null, expected: SignedMembers
   verifyMembership(actual)
 }
 
-async function withRecords(
+function withRecords(
   open: OpenAccessRecords,
   reopen: ReopenAccessRecords,
-  body: (s: { records: AccessRecords; reopen(): Promise<AccessRecords> }) => Promise<void>
+  body: (s: { readonly records: AccessRecords; reopen(): Promise<AccessRecords> }) => Promise<void>
 ): Promise<void> {
-  const session = {
-    records: await open(),
-    reopen: async () => {
-      session.records = await reopen(session.records)
-      return session.records
-    }
-  }
-  let failed = false
-  try {
-    await body(session)
-  } catch (err) {
-    failed = true
-    throw err
-  } finally {
-    await session.records.close().catch((err: unknown) => {
-      if (!failed) throw err
+  return withBackend(open, reopen, s =>
+    body({
+      get records() {
+        return s.current
+      },
+      reopen: s.reopen
     })
-  }
+  )
 }
 
 export const accessRecordsContractCases: readonly AccessRecordsContractCase[] = [

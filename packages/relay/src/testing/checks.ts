@@ -22,6 +22,41 @@ export async function runCases<A extends unknown[]>(cases: ReadonlyArray<{ name:
   return results
 }
 
+/** A backend open for the length of a case; `reopen()` restarts it, and `current` is the new one after. */
+export interface BackendSession<T> {
+  readonly current: T
+  reopen(): Promise<T>
+}
+
+/** Runs `body` on a new backend and closes whichever one is open at the end (a failed case's own error wins over a failed close). */
+export async function withBackend<T extends { close(): Promise<void> }>(
+  open: () => Promise<T>,
+  reopen: (backend: T) => Promise<T>,
+  body: (session: BackendSession<T>) => Promise<void>
+): Promise<void> {
+  let current = await open()
+  const session: BackendSession<T> = {
+    get current() {
+      return current
+    },
+    reopen: async () => {
+      current = await reopen(current)
+      return current
+    }
+  }
+  let failed = false
+  try {
+    await body(session)
+  } catch (err) {
+    failed = true
+    throw err
+  } finally {
+    await current.close().catch((err: unknown) => {
+      if (!failed) throw err
+    })
+  }
+}
+
 export function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(message)
 }

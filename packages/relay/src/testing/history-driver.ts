@@ -2,6 +2,7 @@
 import { patternBytes } from '@tandem/storage/testing'
 import type { CommitResult, HistoryBackend, HistoryLimits } from '../history/backend.js'
 import type { LogEntry } from '../history/records.js'
+import { withBackend } from './checks.js'
 
 export const ACCOUNT = 'acct-a'
 export const UPLOADER = 'peer-1'
@@ -20,31 +21,23 @@ export interface HistoryContractCase {
 
 /** A history open for the length of a case; `reopen()` restarts it, and `history` is the new one after. */
 export interface HistorySession {
-  history: HistoryBackend
+  readonly history: HistoryBackend
   reopen(): Promise<HistoryBackend>
 }
 
 /** Runs `body` on a new backend and closes whichever one is open at the end. */
-export async function withHistory(open: OpenHistory, reopen: ReopenHistory, limits: HistoryLimits, body: (s: HistorySession) => Promise<void>): Promise<void> {
-  const session: HistorySession = {
-    history: await open(limits),
-    reopen: async () => {
-      session.history = await reopen(session.history)
-      return session.history
-    }
-  }
-  let failed = false
-  try {
-    await body(session)
-  } catch (err) {
-    failed = true
-    throw err
-  } finally {
-    // a failed case's own error is the one to report, not a close that failed after it
-    await session.history.close().catch((err: unknown) => {
-      if (!failed) throw err
-    })
-  }
+export function withHistory(open: OpenHistory, reopen: ReopenHistory, limits: HistoryLimits, body: (s: HistorySession) => Promise<void>): Promise<void> {
+  return withBackend(
+    () => open(limits),
+    reopen,
+    s =>
+      body({
+        get history() {
+          return s.current
+        },
+        reopen: s.reopen
+      })
+  )
 }
 
 /** Distinct blobs: each call gives other bytes (the log dedupes equal ones). */
