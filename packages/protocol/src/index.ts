@@ -276,3 +276,6 @@ export {
   PASSPHRASE_ATTEMPT_LIMITS,
   AttemptLimiter
 } from './linking/attempt-limiter.js'
+export { LinkSession } from './linking/link-session.js'
+export { type LinkDialerState, type LinkDialerOptions, type LinkedDeviceInfo, LinkDialer } from './linking/link-dialer.js'
+export { type LinkListenerState, type LinkListenerOptions, type LinkApproval, LinkListener } from './linking/link-listener.js'

@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest'
+import {
+  AttemptLimiter,
+  acceptLink,
+  createPassphraseVerifier,
+  decodeChainLink,
+  decodeLinkFrame,
+  derivePassphraseKey,
+  encodeChainLink,
+  encodeLinkFrame,
+  LinkCodeExpiredError,
+  LinkCodeHolder,
+  LinkCodeUsedError,
+  LinkDeclinedError,
+  LinkDialer,
+  type LinkFrame,
+  LinkListener,
+  LinkProofError,
+  LinkRateLimitedError,
+  linkProof,
+  MalformedFrameError,
+  type PassphraseVerifier,
+  proposeLink,
+  type TandemError
+} from '../src/index.js'
+import { dev, genesisOf } from './chain-fixtures.js'
+import { NOW, typicalCode } from './link-arbitraries.js'
+
+/** The new device is dev(5): the code names its peer key; it describes itself with dev(5)'s agreement key. */
+const NEW = dev(5)
+const EXISTING = dev(1)
+const TEST_PARAMS = { t: 1, m: 64, p: 1 }
+const code = () => typicalCode({ peerId: NEW.peerId })
+const info = { agreementKey: NEW.device.agreementKey, name: 'laptop', platform: 'node' }
+
+interface Pair {
+  dialer: LinkDialer
+  listener: LinkListener
+  holder: LinkCodeHolder
+  /** Every frame that crossed, as the wire carried it. */
+  log: string[]
+  deliver(fromDialer: LinkFrame[], fromListener?: LinkFrame[]): void
+}
+
+/** A dialer and a listener joined in memory; every frame goes through the codec both ways. */
+function pair(
+  options: { holder?: LinkCodeHolder; dialerCode?: ReturnType<typeof code>; passphrase?: PassphraseVerifier | null; limiter?: AttemptLimiter; nonce?: number } = {}
+): Pair {
+  const holder = options.holder ?? new LinkCodeHolder(code(), () => NOW)
+  const dialer = new LinkDialer({
+    code: options.dialerCode ?? code(),
+    localPeerId: EXISTING.peerId,
+    remotePeerId: NEW.peerId,
+    nonce: new Uint8Array(32).fill(options.nonce ?? 1),
+    passphrase: options.passphrase ?? null,
+    limiter: options.limiter ?? new AttemptLimiter(() => NOW)
+  })
+  const listener = new LinkListener({ holder, remotePeerId: EXISTING.peerId, nonce: new Uint8Array(32).fill(2), device: info })
+  const log: string[] = []
+  const wire = (frames: LinkFrame[]) => frames.map(f => decodeLinkFrame(encodeLinkFrame(f)))
+  const deliver = (fromDialer: LinkFrame[], fromListener: LinkFrame[] = []) => {
+    let toListener = wire(fromDialer)
+    let toDialer = wire(fromListener)
+    while (toListener.length + toDialer.length > 0) {
+      const next: LinkFrame[] = []
+      const back: LinkFrame[] = []
+      for (const f of toListener) {
+        log.push(`→ ${f.type}`)
+        back.push(...listener.receive(f))
+      }
+      for (const f of toDialer) {
+        log.push(`← ${f.type}`)
+        next.push(...dialer.receive(f))
+      }
+      toListener = wire(next)
+      toDialer = wire(back)
+    }
+  }
+  return { dialer, listener, holder, log, deliver }
+}
+
+const start = (p: Pair) => p.deliver(p.dialer.hello(), p.listener.hello())
+
+/** The link that adds the new device to an account founded by the existing one. */
+function approvalFor(device = NEW.device) {
+  const { state } = genesisOf(1)
+  const link = proposeLink(state, [{ type: 'add-device', device }], EXISTING.signer, { issuedAt: 6_000 })
+  acceptLink(state, link) // what the relay would do before the approval is sent
+  return { accountId: state.accountId, link: encodeChainLink(link), keyMaterial: new Uint8Array([1, 2, 3]) }
+}
+
+const failedWith = (p: Pair, Type: new (...a: never[]) => TandemError) => {
+  expect(p.dialer.state).toBe('failed')
+  expect(p.listener.state).toBe('failed')
+  expect(p.dialer.error).toBeInstanceOf(Type)
+  expect(p.listener.error).toBeInstanceOf(Type)
+  expect(p.listener.approval).toBeNull()
+}
+
+describe('a link session', () => {
+  it('without a passphrase: proofs, the same six digits on both screens, confirmation, approval carrying the chain link, done', () => {
+    const p = pair()
+    start(p)
+    expect(p.dialer.state).toBe('confirming')
+    expect(p.listener.state).toBe('confirming')
+    expect(p.dialer.confirmation).toMatch(/^\d{6}$/)
+    expect(p.listener.confirmation).toBe(p.dialer.confirmation)
+    expect(p.dialer.device).toEqual(info)
+    expect(p.holder.state).toBe('claimed')
+    expect(p.dialer.approvable).toBe(false)
+    p.deliver(p.dialer.confirm())
+    expect(p.dialer.approvable).toBe(true)
+    const approval = approvalFor()
+    p.deliver(p.dialer.approve(approval))
+    expect(p.dialer.state).toBe('finished')
+    expect(p.listener.state).toBe('finished')
+    expect(p.listener.approval).toEqual(approval)
+    expect(decodeChainLink(p.listener.approval!.link).devices.map(d => d.name)).toContain(NEW.device.name)
+    expect(p.log).toEqual(['→ hello', '← hello', '→ proof', '← proof', '← device', '→ confirmed', '→ approval', '← done'])
+  })
+
+  it('with a passphrase: a wrong one is answered with a retry and the limiter’s wait, the right one is approved', async () => {
+    const verifier = await createPassphraseVerifier('open sesame', n => new Uint8Array(n).fill(4), { params: TEST_PARAMS, minimum: TEST_PARAMS })
+    let now = NOW
+    const limiter = new AttemptLimiter(() => now, { limits: { freeAttempts: 1, baseDelayMs: 1_000 } })
+    const p = pair({ passphrase: verifier, limiter })
+    start(p)
+    p.deliver(p.dialer.confirm())
+    const challenge = p.listener.passphraseChallenge!
+    expect(challenge).toMatchObject({ params: TEST_PARAMS, retryAfterMs: 0, wrongAttempts: 0 })
+    const key = (text: string) => derivePassphraseKey(text, challenge.salt, challenge.params, { minimum: TEST_PARAMS })
+
+    p.deliver([], p.listener.answerPassphrase(await key('open sesam')))
+    expect(p.listener.passphraseChallenge).toMatchObject({ retryAfterMs: 1_000, wrongAttempts: 1 })
+    expect(p.dialer.approvable).toBe(false)
+    now += 1_000
+    p.deliver([], p.listener.answerPassphrase(await key('open sesame')))
+    expect(p.dialer.approvable).toBe(true)
+    expect(limiter.state.failures).toBe(0)
+    p.deliver(p.dialer.approve(approvalFor()))
+    expect(p.listener.state).toBe('finished')
+  })
+
+  it('an answer before the announced wait is ERR_LINK_RATE_LIMITED on both sides, and links nothing', async () => {
+    const verifier = await createPassphraseVerifier('open sesame', n => new Uint8Array(n).fill(4), { params: TEST_PARAMS, minimum: TEST_PARAMS })
+    const limiter = new AttemptLimiter(() => NOW, { limits: { freeAttempts: 1, baseDelayMs: 30_000 } })
+    const p = pair({ passphrase: verifier, limiter })
+    start(p)
+    p.deliver(p.dialer.confirm())
+    const { salt, params } = p.listener.passphraseChallenge!
+    p.deliver([], p.listener.answerPassphrase(await derivePassphraseKey('wrong', salt, params, { minimum: TEST_PARAMS })))
+    expect(p.listener.passphraseChallenge!.retryAfterMs).toBe(30_000)
+    p.deliver([], p.listener.answerPassphrase(await derivePassphraseKey('open sesame', salt, params, { minimum: TEST_PARAMS })))
+    failedWith(p, LinkRateLimitedError)
+    expect((p.dialer.error as LinkRateLimitedError).retryAfterMs).toBe(30_000)
+  })
+
+  it('a wrong secret is ERR_LINK_PROOF on both sides; the code stays open for the right device', () => {
+    const p = pair({ dialerCode: { ...code(), secret: new Uint8Array(16).fill(1) } })
+    start(p)
+    failedWith(p, LinkProofError)
+    expect(p.listener.confirmation).toBeNull()
+    expect(p.dialer.confirmation).toBeNull()
+    expect(p.log).toEqual(['→ hello', '← hello', '→ proof', '← error'])
+    const again = pair({ holder: p.holder })
+    start(again)
+    expect(again.listener.state).toBe('confirming')
+  })
+
+  it('a code used once is ERR_LINK_CODE_USED for every later session, even if the first was declined', () => {
+    const first = pair()
+    start(first)
+    first.deliver(first.dialer.decline())
+    failedWith(first, LinkDeclinedError)
+    const second = pair({ holder: first.holder, nonce: 9 })
+    start(second)
+    failedWith(second, LinkCodeUsedError)
+  })
+
+  it('an expired code is ERR_LINK_CODE_EXPIRED on both sides', () => {
+    const p = pair({ holder: new LinkCodeHolder(code(), () => code().expiresAt) })
+    start(p)
+    failedWith(p, LinkCodeExpiredError)
+  })
+
+  it('digits that do not match: declined on either screen, nothing is approved', () => {
+    for (const side of ['dialer', 'listener'] as const) {
+      const p = pair()
+      start(p)
+      if (side === 'dialer') p.deliver(p.dialer.decline())
+      else p.deliver([], p.listener.decline())
+      failedWith(p, LinkDeclinedError)
+      expect(p.dialer.approve(approvalFor())).toEqual([])
+    }
+  })
+
+  it('the dialer checks the new device’s proof: one replayed from another session, or a listener without the secret, is ERR_LINK_PROOF', () => {
+    const earlier = pair()
+    start(earlier)
+    const replayed = linkProof(code().secret, earlier.dialer.transcript!, 'listener')
+    const p = pair({ nonce: 7 })
+    p.dialer.receive(p.listener.hello()[0]!)
+    expect(p.dialer.receive({ type: 'proof', proof: replayed })).toMatchObject([{ type: 'error', code: 'ERR_LINK_PROOF' }])
+    expect(p.dialer.error).toBeInstanceOf(LinkProofError)
+    expect(p.dialer.confirmation).toBeNull()
+  })
+
+  it('the dialer refuses a stream whose Noise peer is not the device in the code', () => {
+    expect(
+      () =>
+        new LinkDialer({
+          code: code(),
+          localPeerId: EXISTING.peerId,
+          remotePeerId: dev(6).peerId,
+          nonce: new Uint8Array(32),
+          passphrase: null,
+          limiter: new AttemptLimiter(() => NOW)
+        })
+    ).toThrow(LinkProofError)
+  })
+
+  it('frames out of order end the session: nothing before hello, no second hello, no approval before confirmation, no approval before it may', () => {
+    const early = pair()
+    early.deliver([{ type: 'confirmed' }])
+    expect(early.listener.error).toBeInstanceOf(MalformedFrameError)
+    expect(early.listener.error!.message).toMatch(/before the peer's hello/)
+
+    const twice = pair()
+    start(twice)
+    twice.deliver(twice.dialer.hello())
+    expect(twice.listener.error!.message).toMatch(/a second hello/)
+
+    const skip = pair()
+    start(skip)
+    skip.deliver([{ type: 'approval', ...approvalFor() }])
+    failedWith(skip, MalformedFrameError)
+
+    const unconfirmed = pair()
+    start(unconfirmed)
+    expect(unconfirmed.dialer.approve(approvalFor())).toMatchObject([{ type: 'error', code: 'ERR_MALFORMED_FRAME' }])
+    expect(unconfirmed.dialer.state).toBe('failed')
+  })
+
+  it('an approval whose link does not list the new device, or lists it with another agreement key, is refused', () => {
+    for (const device of [dev(6).device, { ...NEW.device, agreementKey: dev(6).device.agreementKey }]) {
+      const p = pair()
+      start(p)
+      p.deliver(p.dialer.confirm())
+      p.deliver(p.dialer.approve(approvalFor(device)))
+      failedWith(p, LinkProofError)
+    }
+  })
+})
