@@ -22,7 +22,7 @@ export const LINK_CODE_VERSION = 1
 /** 128 bits: guessing is hopeless online, and no one can test a guess offline (PROTOCOL.md, "Linking"). */
 export const LINK_SECRET_BYTES = 16
 export const MAX_LINK_ADDRESSES = 4
-/** One binary multiaddr: a circuit address through a relay named by a 40-character DNS name is ~95 bytes. */
+/** One binary multiaddr: a circuit address through a relay named by a 24-character DNS name is 76 bytes, by a 76-character one 128. */
 export const MAX_LINK_ADDRESS_BYTES = 128
 /** The whole encoded code at every bound: version, key, secret, the latest expiry (7 varuint bytes), count, addresses (2-byte lengths): 577. */
 export const MAX_LINK_CODE_BYTES = 1 + SIGNING_KEY_BYTES + LINK_SECRET_BYTES + 7 + 1 + MAX_LINK_ADDRESSES * (2 + MAX_LINK_ADDRESS_BYTES)
