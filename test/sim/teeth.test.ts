@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BUGS, CAUGHT_BY } from './src/bugs.js'
 import { runSeed } from './src/run-seed.js'
-import { BASE } from './seeds.js'
+import { BASE, KNOWN_FAILURES } from './seeds.js'
 
 /**
  * The simulator has teeth: each known bug, injected into the real code, fails some seed within
@@ -14,6 +14,7 @@ describe('the simulator catches injected bugs', () => {
     it(`catches: ${bug} (by ${CAUGHT_BY[bug]})`, async () => {
       let caught: { seed: number; violation: string; replay: string } | null = null
       for (let seed = BASE; seed < BASE + BUDGET && caught === null; seed++) {
+        if (KNOWN_FAILURES.has(seed)) continue // fails without any bug injected
         const r = await runSeed(seed, { bugs: [bug] })
         if (!r.ok) caught = { seed, violation: r.violations[0]!, replay: r.replay }
       }

@@ -7,7 +7,14 @@ import type { Rng } from './rng.js'
  * Known bugs the simulator must catch (its teeth): each patches the real code
  * for the length of one run and is undone afterwards.
  */
-export type Bug = 'relay-drops-acked-append' | 'outbox-forgets-on-restart' | 'sent-merge-takes-minimum' | 'acked-state-lost-on-restart' | 'list-cached-until-local-send'
+export type Bug =
+  | 'relay-drops-acked-append'
+  | 'outbox-forgets-on-restart'
+  | 'sent-merge-takes-minimum'
+  | 'acked-state-lost-on-restart'
+  | 'list-cached-until-local-send'
+  | 'list-cached-by-position'
+  | 'damaged-log-entry-unnoted'
 
 /**
  * Each bug and the invariant that must report it first (the start of its violation): a bug
@@ -18,7 +25,9 @@ export const CAUGHT_BY: Readonly<Record<Bug, string>> = {
   'outbox-forgets-on-restart': 'liveness',
   'sent-merge-takes-minimum': 'liveness',
   'acked-state-lost-on-restart': 'monotonicity',
-  'list-cached-until-local-send': 'agreement'
+  'list-cached-until-local-send': 'agreement',
+  'list-cached-by-position': 'altered',
+  'damaged-log-entry-unnoted': 'damage unreported'
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
@@ -97,6 +106,59 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
             return outbox
           }
       )
+    case 'list-cached-by-position': {
+      // listMessages keeps the message objects it built per position in the list and reuses
+      // one whose id changed, updating only the id and status (a render cache keyed by index):
+      // a message that lands before others in display order shows the text of the one it displaced
+      const cache = new WeakMap<Engine, Map<string, Message[]>>()
+      return patch(
+        Engine.prototype as unknown as Patchable,
+        'listMessages',
+        orig =>
+          function (this: Engine, ...args: unknown[]) {
+            const chatId = args[0] as string
+            const list = orig.apply(this, args) as Message[]
+            let chats = cache.get(this)
+            if (chats === undefined) {
+              chats = new Map()
+              cache.set(this, chats)
+            }
+            const before = chats.get(chatId) ?? []
+            const shown = list.map((m, i) => (before[i] !== undefined && before[i]!.id !== m.id ? { ...before[i]!, id: m.id, status: m.status } : m))
+            chats.set(chatId, shown)
+            return shown
+          }
+      )
+    }
+    case 'damaged-log-entry-unnoted': {
+      // a log entry that fails its checksum is skipped (and deleted) without a note: nothing
+      // reports it, and the doc is never fetched again. The store's damage list is reached
+      // through the first engine opened (its class is not exported); restarts meet the bug
+      type Damage = { note(record: { key: string }): void }
+      let undoNote: (() => void) | null = null
+      const undoOpen = patch(
+        Engine as unknown as Patchable,
+        'open',
+        orig =>
+          async function (this: unknown, ...args: unknown[]) {
+            const engine = (await orig.apply(this, args)) as Engine
+            undoNote ??= patch(
+              Object.getPrototypeOf((engine as unknown as { store: { damage: Damage } }).store.damage) as Patchable,
+              'note',
+              note =>
+                function (this: Damage, ...a: unknown[]) {
+                  if ((a[0] as { key: string }).key.startsWith('log!')) return
+                  note.apply(this, a)
+                }
+            )
+            return engine
+          }
+      )
+      return () => {
+        undoOpen()
+        undoNote?.()
+      }
+    }
     case 'list-cached-until-local-send': {
       // listMessages keeps per chat the messages it listed until this device sends in that chat
       // (a cache only local writes invalidate): what the account's other devices sent since is

@@ -5,9 +5,10 @@ import { CALM } from './network.js'
 import { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
 import { StepInvariants } from './step-invariants.js'
+import { StorageFaults } from './storage-faults.js'
 import { Tracker } from './tracker.js'
 import { actionTable, partition, pickLive, weather, type Action } from './workload.js'
-import { World } from './world.js'
+import { World, type DeviceNode } from './world.js'
 
 export interface SeedOptions {
   /** Known bugs to inject (teeth tests). */
@@ -21,7 +22,19 @@ export interface SeedResult {
   ok: boolean
   violations: string[]
   trace: string[]
-  stats: { accounts: number; devices: number; actions: number; messages: number; crashes: number; virtualMs: number; faultRate: number; steps: number; acks: number }
+  stats: {
+    accounts: number
+    devices: number
+    actions: number
+    messages: number
+    crashes: number
+    virtualMs: number
+    faultRate: number
+    steps: number
+    acks: number
+    /** Storage faults injected (flipped bytes, torn reads). */
+    damaged: number
+  }
   /** Every running device's chats and messages (ids, texts, statuses) and Yjs state vectors, and the relay's counts: what a replay must reproduce. */
   finalState: string
   /** The command that replays this run with its trace. */
@@ -56,16 +69,42 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const world = new World(sched, netRng, tracker, note)
   // every invariant that can be checked mid-run is checked after every step
   const invariants = new StepInvariants(seed, world, tracker)
-  sched.afterStep = step => invariants.check(step)
+  const storage = new StorageFaults(tracker, () => invariants.where())
+  world.storeFor = (d, store) => storage.wrap(d, store)
+  sched.afterStep = async step => {
+    await invariants.check(step)
+    storage.check()
+  }
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
   const skews = faultRng.chance(0.5)
   world.lan = !workRng.chance(0.3)
-  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate, steps: 0, acks: 0 }
+  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate, steps: 0, acks: 0, damaged: 0 }
   note(
     `seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`
   )
   let messageNo = 0
   const pending: Array<Promise<unknown>> = []
+  /**
+   * Starts a device again. A store whose identity is damaged must refuse to open with
+   * ERR_STORE_CORRUPT (never come up as a new device); its user then sets the device up again:
+   * a new node, a new store, joining the account.
+   */
+  const restart = async (d: DeviceNode): Promise<void> => {
+    try {
+      await world.startDevice(d)
+      if (storage.identityLost.has(d)) tracker.violations.push(`identity ${invariants.where()}: ${d.name} opened although its identity record is damaged`)
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_STORE_CORRUPT') throw err
+      if (!storage.identityLost.has(d))
+        tracker.violations.push(`identity ${invariants.where()}: ${d.name} refused to open (${(err as Error).message}), but no fault damaged its identity`)
+      d.retired = true
+      const again = world.addDevice(d.account, d.skewMs)
+      stats.devices++
+      note(`${d.name}: ERR_STORE_CORRUPT (${(err as Error).message}); set up again as ${again.name}`)
+      const e = await world.startDevice(again)
+      pending.push(e.joinAccount(world.credentials[d.account]!).catch(() => {}))
+    }
+  }
   const tick = (): void => {
     world.reconnect()
     sched.schedule(RECONNECT_EVERY_MS, tick)
@@ -110,6 +149,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       const chat = workRng.pick(chatList)
       for (let i = 0; i < count; i++) {
         const text = `${d.name}#${messageNo++}`
+        tracker.issued.set(text, d.peerId)
         stats.messages++
         pending.push(
           e.sendMessage(chat.chatId, text).then(
@@ -186,9 +226,22 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           }
           break
         }
+        case 'damageStore': {
+          const d = pickLive(faultRng, world)
+          if (d !== null && world.live().length > 1) {
+            world.crashDevice(d)
+            stats.crashes++
+            const what = await storage.inject(d, faultRng)
+            if (what !== null) {
+              stats.damaged++
+              note(what)
+            }
+          }
+          break
+        }
         case 'restartDevice': {
-          const dead = world.devices.filter(d => d.engine === null)
-          if (dead.length > 0) await world.startDevice(faultRng.pick(dead))
+          const dead = world.devices.filter(d => d.engine === null && !d.retired)
+          if (dead.length > 0) await restart(faultRng.pick(dead))
           break
         }
         case 'crashRelay':
@@ -212,16 +265,16 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     world.net.heal()
     world.net.faults = CALM
     if (world.relay.service === null) await world.startRelay()
-    for (const d of world.devices) if (d.engine === null) await world.startDevice(d)
+    for (const d of [...world.devices]) if (d.engine === null && !d.retired) await restart(d)
     const deadline = sched.now + LIVENESS_BUDGET_MS
     let done = false
     while (!done && sched.now < deadline) {
       await sched.runUntil(sched.now + 500)
-      done = converged(world.devices)
+      done = converged(serving(world))
     }
     await sched.settle()
     const ended: string[] = []
-    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(world.devices)}`)
+    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(serving(world))}`)
 
     // ── a new device per account gets everything from the relay alone ───────
     if (done) {
@@ -240,9 +293,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       let ok = false
       while (!ok && sched.now < freshDeadline) {
         await sched.runUntil(sched.now + 500)
-        ok = converged(world.devices)
+        ok = converged(serving(world))
       }
-      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(world.devices)}`)
+      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(serving(world))}`)
     }
     // what the step invariants found during the run comes first, in the order found; then the end's checks
     const violations = [
@@ -250,13 +303,15 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       ...ended,
       ...checkFinal(
         world.devices.filter(d => d.engine !== null),
-        tracker
+        tracker,
+        storage.mayBeLost
       )
     ]
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
     stats.virtualMs = sched.now
     stats.steps = sched.steps
     stats.acks = invariants.relayAcks.count
+    stats.damaged = storage.injectedCount
     return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world), replay: replayCommand(seed, options.bugs) }
   } finally {
     for (const u of undo) u()
@@ -277,6 +332,9 @@ function finalState(world: World): string {
     })
   return JSON.stringify({ devices, relay: world.relay.history?.stats() ?? null })
 }
+
+/** The devices that should be running: all but those set up again as another node. */
+const serving = (world: World): DeviceNode[] => world.devices.filter(d => !d.retired)
 
 function safeChats(e: Engine): ChatEntry[] {
   try {

@@ -18,10 +18,13 @@ import { RELAY_ID, type DeviceNode, type World } from './world.js'
  *   within a session or across a crash and restart ({@link Tracker.see});
  * - agreement: two devices of an account that are caught up on a doc show the same thing.
  *   "Caught up" is exact: both run, both have the doc open, and both hold the same Yjs state
- *   vector for it (they applied the same updates). Then they list the same chats (account doc)
+ *   vector for it (they applied the same inserts). Then they list the same chats (account doc)
  *   or the same messages, with the same ids, texts, senders and clocks, in the same order
  *   (chat doc). Statuses may differ: each follows what that device has on its own disk about
- *   the relay's acks.
+ *   the relay's acks. (A state vector says nothing of deletions: messages and chat entries are
+ *   never deleted, so it decides what is listed; a chat's title and flags are overwritten, and
+ *   are not compared);
+ * - unaltered: every message shown is one the workload sent, as it sent it.
  *
  * Each violation names its invariant, the seed, the step and the virtual time, and goes to the
  * tracker's list, so a run reports what went wrong in the order it went wrong.
@@ -30,6 +33,8 @@ export class StepInvariants {
   readonly relayAcks: RelayAcks
   /** Per device: what it showed when last read, and what it had seen happen then. */
   private readonly views = new Map<DeviceNode, View>()
+  /** Every message as first shown (by which device): it must be shown the same everywhere, always. */
+  private readonly shownAs = new Map<string, { device: string; text: string; described: string }>()
   /** Violations already reported (one per device pair and doc state, not one per step). */
   private readonly reported = new Set<string>()
   private step = 0
@@ -88,13 +93,48 @@ export class StepInvariants {
         }
         this.views.set(d, view)
         fresh.push(view)
-        for (const messages of view.messages.values()) for (const m of messages) this.tracker.see(d.name, m.id, m.status)
+        for (const [chatId, messages] of view.messages) for (const m of messages) this.tracker.see(d.name, chatId, m.id, m.status)
+        this.unaltered(view)
       }
       const list = byAccount.get(d.account)
       if (list === undefined) byAccount.set(d.account, [view])
       else list.push(view)
     }
     for (const a of fresh) for (const b of byAccount.get(a.node.account)!) if (b !== a && (!fresh.includes(b) || a.node.name < b.node.name)) this.agree(a, b)
+  }
+
+  /**
+   * What a device shows is what was written: every message one the workload sent, from the
+   * device it sent it from, and the same (id, sender, clock, text) wherever and whenever it is
+   * shown; every chat title one the workload gave. (Storage faults damage stored values: a
+   * check that missed one would show it here.)
+   */
+  private unaltered(view: View): void {
+    const name = view.node.name
+    for (const messages of view.messages.values()) {
+      for (const m of messages) {
+        const text = shownText(m)
+        const from = this.tracker.issued.get(m.text)
+        const first = this.shownAs.get(m.id)
+        let why: string | null = null
+        if (from === undefined) why = `no device sent its text`
+        else if (from !== m.device) why = `it was sent from ${from}, not ${m.device}`
+        else if (first !== undefined && first.text !== text) why = `${first.device} showed it as ${first.described}`
+        if (first === undefined) this.shownAs.set(m.id, { device: name, text, described: described(m) })
+        if (why !== null && !this.reported.has(`altered ${name} ${m.id} ${text}`)) {
+          this.reported.add(`altered ${name} ${m.id} ${text}`)
+          this.tracker.violations.push(`altered ${this.where()}: ${name} shows message ${m.id} as ${described(m)}, but ${why}`)
+        }
+      }
+    }
+    for (const c of view.chatList) {
+      // '' too: a device catching up can hold a chat entry whose title was deleted but not yet
+      // its replacement (every blob carries its writer's whole Yjs delete set, so a rename's
+      // delete can come before its insert) and lists the chat untitled meanwhile
+      if (/^(chat \d+\.0|chat by a\d+d\d+|renamed by a\d+d\d+|)$/.test(c.title) || this.reported.has(`altered ${name} ${c.chatId} ${c.title}`)) continue
+      this.reported.add(`altered ${name} ${c.chatId} ${c.title}`)
+      this.tracker.violations.push(`altered ${this.where()}: ${name} lists chat ${c.chatId} titled ${JSON.stringify(c.title)}, a title no device gave`)
+    }
   }
 
   /** Two devices of one account: on every doc where both hold the same state, they show the same. */
@@ -125,8 +165,16 @@ class View {
     readonly messages: Map<string, Message[]>
   ) {}
 
+  /**
+   * The chats listed, by id. (Not their titles and flags: those are overwritten map entries,
+   * and two devices with the same state vector may not yet hold the same deletions of the
+   * values they replaced; chat entries themselves are never deleted.)
+   */
   chatsShown(): string {
-    this.chats ??= JSON.stringify(this.chatList)
+    this.chats ??= this.chatList
+      .map(c => c.chatId)
+      .sort()
+      .join(' ')
     return this.chats
   }
 
@@ -140,6 +188,9 @@ class View {
     return s
   }
 }
+
+/** A message for a violation: its text, sender (peer id's end) and clock. */
+const described = (m: Message): string => `"${m.text}" from …${m.device.slice(-6)} at ${m.timestamp.wall}.${m.timestamp.counter}`
 
 const shownText = (m: Message): string => `${m.id} ${m.author} ${m.device} ${m.timestamp.wall}.${m.timestamp.counter} ${m.text}`
 

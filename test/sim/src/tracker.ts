@@ -12,14 +12,16 @@ export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { stored: 0,
  * stored (sendMessage resolved) and sent (a relay acked them), and the furthest status each
  * device ever showed for each message (statuses never go back: not within a session, and
  * not across a crash and restart either, since what made a message sent is on the device's
- * disk before the device shows it).
+ * disk before the device shows it; only a storage fault that destroys that record lets them).
  */
 export class Tracker {
   /** Per account: message id → text, for every send the API reported as stored. */
   readonly stored = new Map<number, Map<string, string>>()
   /** Per account: message ids that some device reported as sent. */
   readonly sent = new Map<number, Set<string>>()
-  /** Per device (by name, across incarnations): message id → the furthest status it showed. */
+  /** Every text the workload sent (texts are unique), with the peer id of the device it sent it from. */
+  readonly issued = new Map<string, string>()
+  /** Per device (by name, across incarnations) and chat: message id → the furthest status it showed. */
   private readonly statuses = new Map<string, Map<string, MessageStatus>>()
   readonly violations: string[] = []
   /** Per device: events its engine emitted (any kind), so the step invariants know it may show something new. */
@@ -38,17 +40,18 @@ export class Tracker {
     if (event.type === 'status' && event.status === 'sent') {
       for (const id of event.messageIds) {
         this.recordSent(account, id)
-        this.see(device, id, 'sent')
+        this.see(device, event.chatId, id, 'sent')
       }
     }
   }
 
-  /** One status a device showed for a message: it may not be behind what the device showed before. */
-  see(device: string, id: string, status: MessageStatus): void {
-    let seen = this.statuses.get(device)
+  /** One status a device showed for a message of a chat: it may not be behind what the device showed before. */
+  see(device: string, chatId: string, id: string, status: MessageStatus): void {
+    const key = `${device} ${chatId}`
+    let seen = this.statuses.get(key)
     if (seen === undefined) {
       seen = new Map()
-      this.statuses.set(device, seen)
+      this.statuses.set(key, seen)
     }
     const before = seen.get(id)
     if (before === undefined || STATUS_RANK[status] > STATUS_RANK[before]) seen.set(id, status)
@@ -56,6 +59,14 @@ export class Tracker {
       this.violations.push(`monotonicity ${this.where()}: ${device} showed message ${id} as ${before}, then as ${status}`)
       seen.set(id, status) // reported once: a status that stays back is one violation, not one per step
     }
+  }
+
+  /**
+   * The record that made a chat's messages sent on this device is gone (a storage fault damaged
+   * it): the device rightly shows them as stored until a relay acknowledges them again.
+   */
+  forget(device: string, chatId: string): void {
+    this.statuses.delete(`${device} ${chatId}`)
   }
 
   private recordSent(account: number, id: string): void {

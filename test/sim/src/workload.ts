@@ -18,6 +18,7 @@ export type Action =
   | 'partition'
   | 'heal'
   | 'crashDevice'
+  | 'damageStore'
   | 'restartDevice'
   | 'crashRelay'
   | 'restartRelay'
@@ -34,6 +35,8 @@ export function actionTable(faultRate: number): Record<Action, number> {
     partition: 4 * faultRate,
     heal: 3,
     crashDevice: 1.5 * faultRate,
+    // a crash that leaves the device's store damaged: a flipped byte or a torn read (storage-faults.ts)
+    damageStore: 1 * faultRate,
     restartDevice: 4,
     crashRelay: 0.6 * faultRate,
     restartRelay: 3,

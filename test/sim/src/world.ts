@@ -1,6 +1,7 @@
 import { createEngine, type Engine } from '@tandem/engine'
 import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
+import type { KeyValueStore } from '@tandem/storage'
 import { CrashableStore, Disk, type BatchLanding } from '@tandem/storage/testing'
 import { MemoryLevel } from 'memory-level'
 import { SimNetwork } from './network.js'
@@ -39,6 +40,8 @@ export interface DeviceNode {
   skewMs: number
   rng: Rng
   peerId: string
+  /** Its store lost its identity (ERR_STORE_CORRUPT): the device was set up again as another node, this one never starts again. */
+  retired: boolean
 }
 
 export interface RelayNode {
@@ -75,6 +78,8 @@ export class World {
   readonly credentials: string[] = []
   /** Whether an account's devices share a LAN at all (a phone and a laptop may never meet). */
   lan = true
+  /** The store a device's new incarnation opens, given its crashable store (storage faults wrap it). */
+  storeFor: ((d: DeviceNode, store: KeyValueStore) => KeyValueStore) | null = null
   private readonly connections = new Map<string, Connection>()
 
   constructor(
@@ -96,7 +101,8 @@ export class World {
       incarnation: 0,
       skewMs,
       rng: this.rng.child(),
-      peerId: ''
+      peerId: '',
+      retired: false
     }
     this.devices.push(d)
     return d
@@ -110,15 +116,24 @@ export class World {
     d.incarnation++
     const incarnation = d.incarnation
     d.store = new CrashableStore(d.disk, fsyncDelays(this.sched, d.rng.child(), d.name))
-    const engine = await this.sched.await(
-      createEngine({
-        store: d.store,
-        runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
-        network: false,
-        relayIds: [RELAY_ID],
-        deviceName: d.name
-      })
-    )
+    let engine: Engine
+    try {
+      engine = await this.sched.await(
+        createEngine({
+          store: this.storeFor?.(d, d.store) ?? d.store,
+          runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
+          network: false,
+          relayIds: [RELAY_ID],
+          deviceName: d.name
+        })
+      )
+    } catch (err) {
+      // refused to open (a damaged identity): nothing of this incarnation lives on
+      d.store.crash()
+      d.store = null
+      this.sched.cancelOwner(d.name)
+      throw err
+    }
     engine.subscribe(e => {
       if (d.incarnation !== incarnation) return
       this.tracker.onEvent(d.name, d.account, e)
@@ -127,6 +142,8 @@ export class World {
     })
     await this.sched.await(engine.start())
     d.engine = engine
+    // the peer key was on disk once a start completed: a device never comes back as another
+    if (d.peerId !== '' && engine.peerId !== d.peerId) this.tracker.violations.push(`identity ${this.tracker.where()}: ${d.name} came back as ${engine.peerId}, was ${d.peerId}`)
     d.peerId = engine.peerId
     this.trace(`start ${d.name} (${d.peerId.slice(-6)})`)
     // crashed while joining (credentials not yet on disk): the user joins again
