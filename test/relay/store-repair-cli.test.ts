@@ -34,6 +34,7 @@ it('a device started on a damaged store says what was damaged and gets it back f
 
   const after = rig.device('a-again', dir, ['--relay', relay.address])
   await after.waitForEvent(e => e.event === 'repaired' && e.chatId === chatId)
+  await after.waitForStderr(l => l === `tandem-device: chat:${chatId} repaired from the relay`)
   const lines = after.stderr.filter(l => l.startsWith('tandem-device:'))
   console.log(lines.join('\n'))
   for (const key of damaged) expect(lines).toContain(`tandem-device: damaged store record ${JSON.stringify(key)}: checksum mismatch: the record is damaged (ERR_STORE_CORRUPT)`)

@@ -36,6 +36,7 @@ export class DeviceProcess {
     })
     createInterface({ input: child.stderr! }).on('line', line => {
       this.stderr.push(line)
+      this.notify({ event: 'stderr', line }) // for waitForStderr; not kept among the events
     })
     this.exited = new Promise(resolve => {
       child.once('exit', code => {
@@ -97,6 +98,14 @@ export class DeviceProcess {
     })
   }
 
+  /** Waits (bounded) for a line on the device's stderr (stderr and the control events on stdout are separate pipes: either may come first). */
+  async waitForStderr(match: (line: string) => boolean, timeoutMs = 30_000): Promise<string> {
+    const seen = this.stderr.find(match)
+    if (seen !== undefined) return seen
+    const e = await this.waitForEvent(e => e.event === 'stderr' && match(e.line as string), timeoutMs)
+    return e.line as string
+  }
+
   /** Asks the device to stop, then makes sure it is gone. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
@@ -132,11 +141,15 @@ export class DeviceProcess {
     if (typeof msg.event === 'string') {
       const e = msg as DeviceEvent
       this.events.push(e)
-      for (const w of [...this.waiters])
-        if (w.match(e)) {
-          this.waiters = this.waiters.filter(x => x !== w)
-          w.resolve(e)
-        }
+      this.notify(e)
     }
+  }
+
+  private notify(e: DeviceEvent): void {
+    for (const w of [...this.waiters])
+      if (w.match(e)) {
+        this.waiters = this.waiters.filter(x => x !== w)
+        w.resolve(e)
+      }
   }
 }
