@@ -66,10 +66,11 @@ function toRelay(e: Engine, service: StoreService): { cut: () => void } {
 
 /**
  * A sync link between two devices (through the relay's circuit, or direct). Counts the
- * frames from a to b that carry doc content, and resolves `listed` once each side has
+ * frames from a to b that carry content of `docId` (the chat a writes to; what a forwards
+ * of the account doc while b is still catching up from the relay is not a's own write), and resolves `listed` once each side has
  * told the other (a `peers` frame, delivered) that it has the relay's store stream.
  */
-function between(a: Engine, b: Engine, relayedVia?: string): { aToB: () => number; listed: Promise<void> } {
+function between(a: Engine, b: Engine, docId: string, relayedVia?: string): { aToB: () => number; listed: Promise<void> } {
   const [ab, ba] = createMemoryLinkPair(a.peerId, b.peerId, { relayedVia })
   let aToB = 0
   const told = new Set<Link>()
@@ -81,7 +82,7 @@ function between(a: Engine, b: Engine, relayedVia?: string): { aToB: () => numbe
     const send = link.send.bind(link)
     link.send = async frame => {
       const f = decodeSyncFrame(frame)
-      if (link === ab && (f.type === 'update' || f.type === 'sync-reply')) aToB++
+      if (link === ab && (f.type === 'update' || f.type === 'sync-reply') && f.docId === docId) aToB++
       await send(frame)
       if (f.type === 'peers' && f.peerIds.includes(RELAY)) {
         told.add(link)
@@ -101,16 +102,21 @@ async function twoDevices(relayedVia: string | undefined) {
   const { chatId } = await a.createChat({ title: 'live' })
   await b.joinAccount(a.exportAccountCredentials())
   let aCaughtUp = false
+  let bCaughtUp = false
   a.subscribe(e => {
     if (e.type === 'progress') aCaughtUp = e.caughtUp
   })
+  b.subscribe(e => {
+    if (e.type === 'progress') bCaughtUp = e.caughtUp
+  })
   const links = { a: toRelay(a, r.service), b: toRelay(b, r.service) }
-  const path = between(a, b, relayedVia)
+  const path = between(a, b, `chat:${chatId}`, relayedVia)
   await untilEngine(b, () => b.listChats().length === 1, 'b sees the chat')
   await a.sendMessage(chatId, 'first')
   await untilEngine(b, () => b.messageCount(chatId) === 1, 'b has the first message')
-  // settled: a is live on the relay, and both know the other is
+  // settled: both are live on the relay (b asks a for the docs only then: RelayFirst), and both know the other is
   await untilEngine(a, () => aCaughtUp, 'a caught up with the relay')
+  await untilEngine(b, () => bCaughtUp, 'b caught up with the relay')
   await Promise.race([
     path.listed,
     new Promise((_resolve, reject) =>

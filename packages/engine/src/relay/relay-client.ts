@@ -61,6 +61,8 @@ export interface RelayClientEvents {
   onConnection(relay: string, connected: boolean, error?: Error): void
   onError(error: TandemError): void
   onEphemeral(docId: string, from: string, payload: Uint8Array): void
+  /** The relay has sent all it holds of a doc (caught up), or refused it. */
+  onSettled(relay: string, docId: string): void
 }
 
 /**
@@ -102,6 +104,9 @@ export class RelayClient {
       },
       onAdvanced: docId => {
         this.uploader.snapshotIfDue(docId)
+      },
+      onSettled: (relay, docId) => {
+        events.onSettled(relay, docId)
       }
     })
     const { reader, uploader } = this
@@ -158,6 +163,11 @@ export class RelayClient {
    */
   carries(docId: string): boolean {
     return this.reader.carries(docId)
+  }
+
+  /** Connected, and the relay has not sent all it holds of this doc yet: see RelayFirst. */
+  backfilling(docId: string): boolean {
+    return this.reader.backfilling(docId)
   }
 
   /**

@@ -13,7 +13,7 @@ const MAX_LIVE_PENDING = 1024
 
 export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch' | 'refetched'>
 
-export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError'> {
+export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
   onAdvanced(docId: string): void
 }
@@ -43,6 +43,8 @@ export class RelayReader {
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
   private readonly subscribing = new Set<string>()
+  /** Docs the relay refused on this connection: it will send nothing of them. */
+  private readonly refusedDocs = new Set<string>()
   /** Docs subscribed with `refetch` (a damaged store's repair) whose backfill has not caught up yet. */
   private readonly refetching = new Set<string>()
   private wasLive = false
@@ -64,6 +66,11 @@ export class RelayReader {
     return this.connection() !== null && this.progress.get(docId)?.caughtUp === true
   }
 
+  /** The relay is connected and has not yet sent all it holds of this doc (or not yet been asked): its history is on its way. */
+  backfilling(docId: string): boolean {
+    return this.connection() !== null && !this.refusedDocs.has(docId) && this.progress.get(docId)?.caughtUp !== true
+  }
+
   /** Every doc we keep on the relay is subscribed and caught up: what other devices upload reaches us at once. */
   get isLive(): boolean {
     if (this.connection() === null || this.subscribing.size > 0) return false
@@ -77,6 +84,7 @@ export class RelayReader {
     this.liveReach.clear()
     this.subscribing.clear()
     this.refetching.clear()
+    this.refusedDocs.clear()
   }
 
   disconnected(): void {
@@ -102,6 +110,8 @@ export class RelayReader {
   /** The relay refused a subscription: that doc is not kept on this relay (not live, and not waited for). */
   refused(docId: string): void {
     this.refetching.delete(docId)
+    this.refusedDocs.add(docId)
+    this.events.onSettled(this.relayId, docId)
     if (this.subscribing.delete(docId)) this.checkLive()
   }
 
@@ -121,6 +131,7 @@ export class RelayReader {
       this.emitProgress()
     }
     if (this.refetching.delete(docId)) this.host.refetched(docId)
+    this.events.onSettled(this.relayId, docId)
     this.checkLive()
   }
 

@@ -15,6 +15,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair } from '../store/store-repair.js'
+import { RelayFirst } from './relay-first.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession, type SessionHost } from '../sync/session.js'
 import { SyncManager } from '../sync/sync-manager.js'
@@ -37,6 +38,7 @@ export class Replication {
   private readonly relays = new Map<string, RelayClient>()
   private readonly memberships = new Map<string, SignedMembership>()
   private relayListeners: Array<() => void> = []
+  private relayFirst: RelayFirst | null = null
 
   constructor(
     private readonly peerKey: PrivateKey,
@@ -89,6 +91,8 @@ export class Replication {
     await Promise.all([...this.relays.values()].map(r => r.settle(settleMs)))
     this.sync?.stop()
     this.sync = null
+    this.relayFirst?.releaseAll() // (their sessions are closed: the held requests go nowhere, and no timer is left)
+    this.relayFirst = null
     for (const r of this.relays.values()) r.stop()
     this.relays.clear()
     for (const off of this.relayListeners.splice(0)) off()
@@ -155,6 +159,8 @@ export class Replication {
   private async startSync(): Promise<void> {
     const account = this.account.identity()
     const deviceLists = await this.account.loadDeviceList()
+    const relayFirst = new RelayFirst(() => this.relays.values(), this.runtime, this.runtime.now())
+    this.relayFirst = relayFirst
     const host: SessionHost = {
       certificate: account.certificate,
       accountId: account.accountId,
@@ -168,6 +174,7 @@ export class Replication {
       apply: (docId, doc, update, origin) => {
         this.docs.applyRemote(docId, doc, update, origin)
       },
+      beforeRequest: docId => relayFirst.gate(docId),
       defer: fn => {
         this.runtime.defer(fn)
       },
@@ -241,8 +248,12 @@ export class Replication {
           onLive: () => {
             this.sync?.relaysChanged(false)
           },
+          onSettled: () => {
+            this.relayFirst?.changed()
+          },
           onConnection: (relay, connected, error) => {
             if (connected) this.network?.relayFound(relay)
+            this.relayFirst?.changed()
             this.sync?.relaysChanged(!connected)
             this.events.emit({ type: 'relay', relay, connected, error })
           },

@@ -38,6 +38,8 @@ export interface SessionHost extends SessionTimers {
   get(docId: string): Y.Doc | undefined
   /** Applies a peer's update to an open doc (and persists it). */
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
+  /** Resolves when this peer may be asked for the doc (a relay is still sending its history: RelayFirst); null for now. */
+  beforeRequest?(docId: string): Promise<void> | null
 }
 
 export interface SessionEvents {
@@ -250,6 +252,16 @@ export class SyncSession {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     this.requested.add(docId)
+    const gate = this.host.beforeRequest?.(docId) ?? null
+    if (gate === null) this.sendRequest(docId, doc)
+    else
+      void gate.then(() => {
+        if (this.state === 'open') this.sendRequest(docId, doc)
+      })
+  }
+
+  /** The state vector goes as it is when sent: after a relay's backfill, the peer answers with only what that lacked. */
+  private sendRequest(docId: string, doc: Y.Doc): void {
     void this.framed.send({ type: 'sync-request', docId, stateVector: Y.encodeStateVector(doc) })
   }
 }
