@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, browser, latency, throughput, merge, cold, scale, limits, store).
+// sections (history, online, browser, latency, throughput, merge, cold, scale, limits, store).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
 import { execSync } from 'node:child_process'
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { benchBrowserHistory, type BrowserHistoryResult } from './measures/browser.js'
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, type HistoryResult } from './measures/history.js'
+import { benchHistoryOnline, type OnlineHistoryResult } from './measures/online.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
 import { benchLatency, benchThroughput, type LatencyResult, type ThroughputResult } from './measures/live.js'
 import { benchMerge, type MergeResult } from './measures/merge.js'
@@ -22,7 +23,7 @@ const { values: args } = parseArgs({
   args: argv,
   options: {
     full: { type: 'boolean', default: false },
-    // `--only a,b`: some sections (history, browser, latency, throughput, merge, cold, scale, limits, store)
+    // `--only a,b`: some sections (history, online, browser, latency, throughput, merge, cold, scale, limits, store)
     only: { type: 'string' },
     // `--systems tandem,yws`: some systems in the sections that compare them
     systems: { type: 'string', default: 'tandem,yws,am' },
@@ -43,6 +44,7 @@ const plan = full
       history: [10_000, 100_000],
       historyRuns: 3,
       millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
+      online: { n: 100_000, counts: [0, 1, 3] },
       browser: [10_000, 100_000],
       browserRuns: 3,
       latency: 1_000,
@@ -64,6 +66,7 @@ const plan = full
       history: [10_000],
       historyRuns: 3,
       millionRuns: 1,
+      online: { n: 10_000, counts: [0, 1, 3] },
       browser: [10_000],
       browserRuns: 3,
       latency: 200,
@@ -157,6 +160,8 @@ if (want('history')) {
     for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
   }
 }
+let online: OnlineHistoryResult[] | { error: string } | undefined
+if (want('online') && has('tandem')) online = await attempt(`online.${plan.online.n}`, () => benchHistoryOnline(plan.online.n, plan.online.counts, plan.historyRuns))
 const browserHistory = new Map<number, BrowserHistoryResult | { error: string }>()
 if (want('browser') && has('tandem')) {
   for (const n of plan.browser) browserHistory.set(n, await attempt(`browser.${n}`, () => benchBrowserHistory(n, plan.browserRuns)))
@@ -246,6 +251,24 @@ for (const n of want('history') ? plan.history : []) {
       t.bytesPerMessage < a.bytesPerMessage
     )
 }
+if (online !== undefined && ok(online)) {
+  const alone = online.find(r => r.online === 0)
+  for (const r of online) {
+    const vs = alone === undefined || r === alone ? '' : ` (${fmt(r.syncMs / alone.syncMs, 2)}× / ${fmt(r.bytesDown / alone.bytesDown, 2)}× of none online)`
+    rows.push([
+      `(1c) history to a new device with ${r.online} other device${r.online === 1 ? '' : 's'} of the account online (circuits through the relay), N = ${k(r.n)}: time / bytes down`,
+      `${ms(r.syncMs)} / ${fmt(r.bytesDown / 2 ** 20, 2)} MiB${vs}`,
+      '—',
+      '—',
+      'target ≤ 1.1× of none online'
+    ])
+    if (alone !== undefined && r !== alone)
+      verdict(
+        `history comes once with ${r.online} online (N = ${k(r.n)}): ${fmt(r.syncMs / alone.syncMs, 2)}× time, ${fmt(r.bytesDown / alone.bytesDown, 2)}× bytes of none online`,
+        r.syncMs <= 1.1 * alone.syncMs && r.bytesDown <= 1.1 * alone.bytesDown
+      )
+  }
+} else if (online !== undefined) rows.push(['(1c) history to a new device with other devices online', cell(online, () => ''), '—', '—', ''])
 for (const [n, r] of browserHistory) {
   rows.push([
     `(1b) history sync to a browser device (Chromium, WebSockets) beside a Node device, N = ${k(n)}, median of ${plan.browserRuns}`,
