@@ -3,8 +3,8 @@ import { runSeed } from './src/run-seed.js'
 import { BASE } from './seeds.js'
 
 it('one seed replays exactly: the same trace, the same world, the same final state', async () => {
-  // BASE + 30 damages three stores (a torn read, flipped bytes, an identity: a device set up again)
-  for (const seed of [BASE + 7, BASE + 8, BASE + 30]) {
+  // BASE + 155 damages stores: a torn read, and an identity (the device is set up again)
+  for (const seed of [BASE + 7, BASE + 8, BASE + 155]) {
     const [first, second] = [await runSeed(seed, { trace: true }), await runSeed(seed, { trace: true })]
     expect(second.trace).toEqual(first.trace)
     expect(second.stats).toEqual(first.stats)

@@ -45,7 +45,7 @@ export function whyNotConverged(devices: DeviceNode[]): string | null {
 }
 
 /** The end-of-seed checks (the step invariants' findings are the tracker's); returns violations (empty when all hold). */
-export function checkFinal(devices: DeviceNode[], tracker: Tracker, mayBeLost: ReadonlySet<string> = new Set()): string[] {
+export function checkFinal(devices: DeviceNode[], tracker: Tracker): string[] {
   const out: string[] = []
   const accounts = new Set(devices.map(d => d.account))
   for (const account of accounts) {
@@ -68,9 +68,7 @@ export function checkFinal(devices: DeviceNode[], tracker: Tracker, mayBeLost: R
       for (const [id, n] of ids) if (n > 1) out.push(`duplicate: ${d.name} holds message ${id} ${n} times`)
       for (const [t, n] of texts) if (n > 1) out.push(`duplicate: ${d.name} holds text "${t}" ${n} times`)
       for (const id of tracker.sent.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
-      // (a message only a damaged record held, and no relay, may be gone with the record)
-      for (const [id, text] of tracker.stored.get(account) ?? [])
-        if (!ids.has(id) && !mayBeLost.has(id)) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
+      for (const [id, text] of tracker.stored.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
     }
   }
   return out

@@ -69,7 +69,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const world = new World(sched, netRng, tracker, note)
   // every invariant that can be checked mid-run is checked after every step
   const invariants = new StepInvariants(seed, world, tracker)
-  const storage = new StorageFaults(tracker, () => invariants.where())
+  const storage = new StorageFaults(tracker, world.relay.disk, () => invariants.where())
   world.storeFor = (d, store) => storage.wrap(d, store)
   sched.afterStep = async step => {
     await invariants.check(step)
@@ -303,8 +303,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       ...ended,
       ...checkFinal(
         world.devices.filter(d => d.engine !== null),
-        tracker,
-        storage.mayBeLost
+        tracker
       )
     ]
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)

@@ -4,7 +4,7 @@ import { HistoryStore } from '@tandem/relay'
 import type { KeyValueStore } from '@tandem/storage'
 import type { Disk } from '@tandem/storage/testing'
 import type { Tracker } from './tracker.js'
-import { writesOf } from './watched-store.js'
+import { deletesOf, writesOf } from './watched-store.js'
 import { RELAY_ID, type DeviceNode, type World } from './world.js'
 
 /**
@@ -250,6 +250,9 @@ export class RelayAcks {
   private readonly acked = new Map<string, Map<number, string>>()
   private fresh = false
   private checkedWrites = -1
+  /** Parts seen on disk (`upload n`) since the last deletion: a key leaves only by a delete. */
+  private readonly partsSeen = new Set<string>()
+  private checkedDeletes = 0
   /** Acks checked so far (a run's statistics). */
   checks = 0
 
@@ -277,6 +280,10 @@ export class RelayAcks {
     if (!this.fresh && writesOf(this.disk) === this.checkedWrites) return []
     this.fresh = false
     this.checkedWrites = writesOf(this.disk)
+    if (deletesOf(this.disk) !== this.checkedDeletes) {
+      this.checkedDeletes = deletesOf(this.disk)
+      this.partsSeen.clear()
+    }
     this.checks++
     const history = await HistoryStore.open(readOnly(this.disk.db), { maxBlobBytes: Number.MAX_SAFE_INTEGER, accountQuotaBytes: Number.MAX_SAFE_INTEGER })
     const out: string[] = []
@@ -293,7 +300,7 @@ export class RelayAcks {
       }
       const covers = meta.snapshot?.covers ?? 0
       if (meta.snapshot !== null && [...seqs.keys()].some(s => s <= covers)) {
-        const missing = await missingPart(history, meta.snapshot.upload, meta.snapshot.parts)
+        const missing = await this.missingPart(history, meta.snapshot.upload, meta.snapshot.parts)
         if (missing !== null) for (const seq of [...seqs.keys()].filter(s => s <= covers)) lost(docId, seq, `lacks part ${missing} of the snapshot covering it`)
       }
       const live = new Map((await history.entriesAfter(docId, covers, Number.MAX_SAFE_INTEGER)).map(e => [e.seq, e]))
@@ -308,21 +315,25 @@ export class RelayAcks {
           lost(docId, seq, `has no entry for it (head ${meta.head}, snapshot covering ${covers})`)
           continue
         }
-        const missing = await missingPart(history, entry.upload, entry.parts)
+        const missing = await this.missingPart(history, entry.upload, entry.parts)
         if (missing !== null) lost(docId, seq, `lacks part ${missing} of its blob`)
       }
     }
     return out
   }
-}
 
-async function missingPart(history: HistoryStore, upload: string, parts: number): Promise<number | null> {
-  for (let n = 0; n < parts; n++) if ((await history.readPart(upload, n)) === undefined) return n
-  return null
+  private async missingPart(history: HistoryStore, upload: string, parts: number): Promise<number | null> {
+    for (let n = 0; n < parts; n++) {
+      if (this.partsSeen.has(`${upload} ${n}`)) continue
+      if ((await history.readPart(upload, n)) === undefined) return n
+      this.partsSeen.add(`${upload} ${n}`)
+    }
+    return null
+  }
 }
 
 /** Reads of a disk without writing it (a history opened on it would drop crashed uploads' parts). */
-const readOnly = (db: KeyValueStore): KeyValueStore => ({
+export const readOnly = (db: KeyValueStore): KeyValueStore => ({
   open: async () => {},
   close: async () => {},
   get: key => db.get(key),

@@ -1,14 +1,18 @@
-import type { KeyRange, KeyValueStore } from '@tandem/storage'
+import { BlobCodec, RelayState, nodeCompression } from '@tandem/engine/internal'
+import { HistoryStore } from '@tandem/relay'
+import { readCheckedRecord, type KeyRange, type KeyValueStore } from '@tandem/storage'
+import type { Disk } from '@tandem/storage/testing'
 import * as Y from 'yjs'
 import type { Rng } from './rng.js'
+import { readOnly } from './step-invariants.js'
 import type { Tracker } from './tracker.js'
-import type { DeviceNode } from './world.js'
+import { RELAY_ID, type DeviceNode } from './world.js'
 
 /** Metadata a device cannot rebuild: damaged, the engine must refuse to open (ERR_STORE_CORRUPT), never become a new device. */
 export const IDENTITY_KEYS: readonly string[] = ['meta!peer-key', 'meta!account', 'meta!device-cert']
 /** Bytes of the checksum in front of every value a device stores (`@tandem/storage`'s checked records). */
 const CHECK_BYTES = 4
-const MESSAGE_ID = /^[0-9a-f]{24}$/
+const OUTBOX = `meta!relay/${RELAY_ID}/out/`
 
 /** A fault waiting for the device's next incarnation to read it, or one it read (and must report). */
 interface Damage {
@@ -35,36 +39,45 @@ interface Damage {
  * - a damaged record it read is in its `storeDamage()` report by the next step (checked here);
  * - a damaged identity is ERR_STORE_CORRUPT at open, never a new device (run-seed.ts sets such
  *   a device up again, as its user would);
- * - the damaged docs are fetched whole again from the relay: the run still converges, nothing
- *   left marked for repair, and every message the relay had acknowledged is back on every
- *   device. Only what the damaged record alone held may be lost (`mayBeLost`: messages in it
- *   that were not sent when it was damaged, exempt from the end's durability check).
+ * - what it loses it gets back: a fault only damages what can be had again — a doc's record
+ *   whose every update the relay holds durably or the device's own outbox will upload (read
+ *   from both disks with the engine's and the relay's own readers), metadata other than the
+ *   outbox, an identity only when the relay holds everything of that device — so the run must
+ *   converge with nothing left to repair and every message acknowledged as stored on every
+ *   device, as without faults.
  */
 export class StorageFaults {
   private readonly damages: Damage[] = []
-  /** Messages (ids) that a damaged record held and that no relay had acknowledged then. */
-  readonly mayBeLost = new Set<string>()
   /** Devices whose identity a fault destroyed: their next start must fail with ERR_STORE_CORRUPT. */
   readonly identityLost = new Set<DeviceNode>()
   injectedCount = 0
 
   constructor(
     private readonly tracker: Tracker,
+    private readonly relayDisk: Disk,
     private readonly where: () => string
   ) {}
 
-  /** Damages one record on a crashed device's disk; returns what it did (for the trace), or null if there was nothing to damage. */
+  /** Damages one record on a crashed device's disk; returns what it did (for the trace), or null if nothing could be damaged safely. */
   async inject(d: DeviceNode, rng: Rng): Promise<string | null> {
     if (d.engine !== null || d.peerId === '' || this.identityLost.has(d)) return null
-    const keys: string[] = []
-    for await (const key of d.disk.db.keys({})) if (/^(log|snap|meta)!/.test(key)) keys.push(key)
-    if (keys.length === 0) return null
-    // an identity record now and then (most runs would lose the device otherwise)
+    const records = new Map<string, Uint8Array>()
+    for await (const [key, value] of d.disk.db.iterator({})) records.set(key, value)
+    const docKeys = [...records.keys()].filter(k => /^(log|snap)!/.test(k))
+    const relay = await relayDocs(this.relayDisk, docIdsOf(docKeys))
+    // an identity now and then, when the relay holds all of the device's docs (it is set up again empty)
     const identity = rng.chance(0.1)
-    const pool = identity ? keys.filter(k => IDENTITY_KEYS.includes(k)) : keys.filter(k => !IDENTITY_KEYS.includes(k))
+    let pool: string[]
+    if (identity) pool = docKeys.every(k => covered(records.get(k)!, relay.get(docIdOf(k)))) ? IDENTITY_KEYS.filter(k => records.has(k)) : []
+    else {
+      const outbox = await outboxDocs(d.disk, relay)
+      pool = [...records.keys()].filter(
+        k => (k.startsWith('meta!') && !IDENTITY_KEYS.includes(k) && !k.startsWith(OUTBOX)) || (docKeys.includes(k) && covered(records.get(k)!, outbox.get(docIdOf(k))))
+      )
+    }
     if (pool.length === 0) return null
     const key = rng.pick(pool)
-    const value = (await d.disk.db.get(key))!
+    const value = records.get(key)!
     const kind = identity || rng.chance(0.5) ? 'flip' : 'torn'
     const at = rng.int(0, value.byteLength - 1)
     let what: string
@@ -76,12 +89,9 @@ export class StorageFaults {
     } else what = `the next read returns ${at} of its ${value.byteLength} bytes`
     this.damages.push({ device: d, key, kind, tornAt: at, what, injected: this.where() })
     this.injectedCount++
-    if (IDENTITY_KEYS.includes(key)) {
-      this.identityLost.add(d)
-      this.loseUnsent(d)
-    } else this.lose(d, key, value)
+    if (identity) this.identityLost.add(d)
     // the device's record of what the relay acknowledged of a chat: its messages may read stored again
-    const acked = /^meta!relay\/[^/]+\/doc\/chat:(.+)$/.exec(key)
+    const acked = new RegExp(`^meta!relay/${RELAY_ID}/doc/chat:(.+)$`).exec(key)
     if (acked !== null) this.tracker.forget(d.name, acked[1]!)
     return `damage ${d.name}'s store: ${key}, ${what}`
   }
@@ -134,28 +144,68 @@ export class StorageFaults {
       this.damages.splice(i, 1)
     }
   }
+}
 
-  /** A record of a doc is gone: the messages in it that no relay held yet may go with it. */
-  private lose(d: DeviceNode, key: string, value: Uint8Array): void {
-    if (!/^(log|snap)!chat:/.test(key)) return
-    const sent = this.tracker.sent.get(d.account) ?? new Set<string>()
-    let ids: string[]
-    try {
-      ids = Y.decodeUpdate(value.subarray(CHECK_BYTES))
-        .structs.filter((s): s is Y.Item => s instanceof Y.Item)
-        .map(s => s.parentSub)
-        .filter((k): k is string => k !== null && MESSAGE_ID.test(k))
-    } catch {
-      // not a readable update: anything of this account not yet sent may be in it
-      ids = [...(this.tracker.stored.get(d.account)?.keys() ?? [])]
+const docIdOf = (key: string): string => (key.startsWith('log!') ? key.slice(4, key.lastIndexOf('!')) : key.slice(5))
+const docIdsOf = (keys: string[]): Set<string> => new Set(keys.map(docIdOf))
+const codec = new BlobCodec(nodeCompression)
+
+/** What the relay holds durably of each doc: its snapshot and log on disk, decoded and applied (the relay's own reader, the engine's blob codec). */
+async function relayDocs(disk: Disk, docIds: Set<string>): Promise<Map<string, Y.Doc>> {
+  const history = await HistoryStore.open(readOnly(disk.db), { maxBlobBytes: Number.MAX_SAFE_INTEGER, accountQuotaBytes: Number.MAX_SAFE_INTEGER })
+  const blob = async (upload: string, parts: number): Promise<Uint8Array | null> => {
+    const chunks: Uint8Array[] = []
+    for (let n = 0; n < parts; n++) {
+      const part = await history.readPart(upload, n)
+      if (part === undefined) return null
+      chunks.push(part)
     }
-    for (const id of ids) if (!sent.has(id)) this.mayBeLost.add(id)
+    return (await codec.decode(Buffer.concat(chunks))).update
   }
+  const out = new Map<string, Y.Doc>()
+  for (const docId of docIds) {
+    const doc = new Y.Doc({ gc: false })
+    out.set(docId, doc)
+    const meta = await history.meta(docId)
+    if (meta === null) continue
+    const updates: Array<Uint8Array | null> = []
+    if (meta.snapshot !== null) updates.push(await blob(meta.snapshot.upload, meta.snapshot.parts))
+    for (const e of await history.entriesAfter(docId, meta.snapshot?.covers ?? 0, Number.MAX_SAFE_INTEGER)) updates.push(await blob(e.upload, e.parts))
+    for (const u of updates) if (u !== null) Y.applyUpdate(doc, u)
+  }
+  return out
+}
 
-  /** A device set up again has lost everything of its own that no relay held yet. */
-  private loseUnsent(d: DeviceNode): void {
-    const sent = this.tracker.sent.get(d.account) ?? new Set<string>()
-    for (const [id, text] of this.tracker.stored.get(d.account) ?? []) if (text.startsWith(`${d.name}#`) && !sent.has(id)) this.mayBeLost.add(id)
+/** The relay's docs plus what the device's outbox will upload to it (read by the engine's own RelayState). */
+async function outboxDocs(disk: Disk, relay: Map<string, Y.Doc>): Promise<Map<string, Y.Doc>> {
+  // the part of a DocStore RelayState reads: metadata entries that verify, and no damage found
+  const store = {
+    damage: { records: [] },
+    async metaEntries(prefix: string): Promise<Array<[string, Uint8Array]>> {
+      const out: Array<[string, Uint8Array]> = []
+      for await (const [key, value] of disk.db.iterator({ gte: `meta!${prefix}`, lt: `meta!${prefix}\uffff` })) {
+        const payload = readCheckedRecord(key, value)
+        if (payload !== null) out.push([key.slice('meta!'.length), payload])
+      }
+      return out
+    }
+  }
+  const entries = await new RelayState(store as never, RELAY_ID).load()
+  const out = new Map(relay)
+  for (const e of entries) {
+    const doc = out.get(e.docId)
+    if (doc !== undefined) Y.applyUpdate(doc, (await codec.decode(e.blob)).update)
+  }
+  return out
+}
+
+/** Whether every update in a stored record (a Yjs update after its checksum) is in `doc`. */
+function covered(stored: Uint8Array, doc: Y.Doc | undefined): boolean {
+  if (doc === undefined || stored.byteLength < CHECK_BYTES) return false
+  try {
+    return Y.decodeUpdate(stored.subarray(CHECK_BYTES)).structs.every(s => Y.getState(doc.store, s.id.client) >= s.id.clock + s.length)
+  } catch {
+    return false
   }
 }
 
