@@ -11,11 +11,13 @@ import { mergeSv, type StateVector } from './state-vector.js'
 /** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
 const MAX_LIVE_PENDING = 1024
 
-export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch' | 'refetched'>
+export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch'>
 
 export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
   onAdvanced(docId: string): void
+  /** A `refetch` of the doc caught up: all the relay holds of it is back. */
+  onRefetched(docId: string): void
 }
 
 /** How far the backfill of one subscribed doc has come. */
@@ -130,7 +132,7 @@ export class RelayReader {
       p.bytesDone = p.bytes
       this.emitProgress()
     }
-    if (this.refetching.delete(docId)) this.host.refetched(docId)
+    if (this.refetching.delete(docId)) this.events.onRefetched(docId)
     this.events.onSettled(this.relayId, docId)
     this.checkLive()
   }

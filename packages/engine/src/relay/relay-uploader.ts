@@ -89,6 +89,11 @@ export class RelayUploader {
     return this.outbox.length
   }
 
+  /** The outbox's blobs of a doc, oldest first. */
+  waiting(docId: string): OutboxEntry[] {
+    return this.outbox.filter(e => e.docId === docId)
+  }
+
   /** An update of one of our own transactions: it goes up with its burst. */
   ownWrite(docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
     this.cutter.collect(docId, update, transaction)
