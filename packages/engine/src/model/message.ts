@@ -26,7 +26,9 @@ export interface Message {
   timestamp: Hlc
   /**
    * `stored`: on this device's disk. `sent`: a relay acknowledged a blob holding it
-   * (durable there), so every device of the account will get it. Never goes back.
+   * (durable there), so every device of the account will get it. Never goes back, except
+   * when the store lost this device's record of what the relay acknowledged (`storeDamage()`):
+   * then `stored` until the relay acknowledges it again.
    */
   status: MessageStatus
 }
