@@ -89,10 +89,7 @@ export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }
 
-const errs: wire.WireErrors = {
-  malformed: (m, o) => new MalformedFrameError(m, o),
-  tooLarge: (m, o) => new FrameTooLargeError(m, o)
-}
+const errs = wire.FRAME_ERRORS
 
 const writeDocId = (encoder: encoding.Encoder, docId: string) => wire.writeString(encoder, 'docId', docId, MAX_DOC_ID_BYTES, errs)
 const readDocId = (decoder: decoding.Decoder) => wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)

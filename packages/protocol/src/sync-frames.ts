@@ -45,10 +45,7 @@ export const SyncFrameTag = {
   peers: 6
 } as const satisfies Record<SyncFrameType, number>
 
-const errs: wire.WireErrors = {
-  malformed: (m, o) => new MalformedFrameError(m, o),
-  tooLarge: (m, o) => new FrameTooLargeError(m, o)
-}
+const errs = wire.FRAME_ERRORS
 
 export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): void {
   switch (frame.type) {

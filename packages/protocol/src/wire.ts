@@ -8,12 +8,18 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as string from 'lib0/string'
-import { TandemError } from './errors.js'
+import { FrameTooLargeError, MalformedFrameError, TandemError } from './errors.js'
 
 /** Which typed error a format raises for unparsable bytes and for over-bound sizes. */
 export interface WireErrors {
   malformed(message: string, options?: ErrorOptions): TandemError
   tooLarge(message: string, options?: ErrorOptions): TandemError
+}
+
+/** The errors of a frame grammar (sync, store, link): malformed bytes, and bounds exceeded. */
+export const FRAME_ERRORS: WireErrors = {
+  malformed: (m, o) => new MalformedFrameError(m, o),
+  tooLarge: (m, o) => new FrameTooLargeError(m, o)
 }
 
 // fatal: bad UTF-8 is an error, not U+FFFD; ignoreBOM: a leading BOM is data, so strings round-trip.

@@ -10,7 +10,7 @@ import * as encoding from 'lib0/encoding'
 import { MAX_DEVICE_NAME_BYTES } from '../certificate.js'
 import { AGREEMENT_KEY_BYTES } from '../device-chain/keys.js'
 import { MAX_LINK_BYTES, MAX_PLATFORM_BYTES } from '../device-chain/link.js'
-import { FrameTooLargeError, MalformedFrameError, type TandemError } from '../errors.js'
+import { MalformedFrameError, type TandemError } from '../errors.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, type FrameGrammar, readOneFrame } from '../frame-codec.js'
 import { MAX_ACCOUNT_ID_BYTES } from '../membership.js'
 import { MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from '../sync-frames.js'
@@ -53,10 +53,7 @@ export const LinkFrameTag = {
   error: 10
 } as const satisfies Record<LinkFrameType, number>
 
-const errs: wire.WireErrors = {
-  malformed: (m, o) => new MalformedFrameError(m, o),
-  tooLarge: (m, o) => new FrameTooLargeError(m, o)
-}
+const errs = wire.FRAME_ERRORS
 
 export function writeLinkFrame(encoder: encoding.Encoder, frame: LinkFrame): void {
   if (typeof frame !== 'object' || frame === null || !Object.hasOwn(LinkFrameTag, frame.type)) {
