@@ -19,20 +19,34 @@ import { benchStoreWrite } from './store-write.js'
 import type { SystemKey } from './systems.js'
 
 const argv = process.argv.slice(2)
-const { values: args } = parseArgs({
-  args: argv,
-  options: {
-    full: { type: 'boolean', default: false },
-    // `--only a,b`: some sections (history, online, browser, latency, throughput, merge, cold, scale, limits, store)
-    only: { type: 'string' },
-    // `--systems tandem,yws`: some systems in the sections that compare them
-    systems: { type: 'string', default: 'tandem,yws,am' },
-    // `--history-sizes 10000,100000`: other history sizes (1,000,000 on request: see the README)
-    'history-sizes': { type: 'string' },
-    // `--runs N`: N runs (median) of every measure that repeats, instead of the plan's count
-    runs: { type: 'string' }
-  }
-})
+const USAGE = `usage: npm run bench [-- options]
+  --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
+  --only a,b             some sections: history, online, browser, latency, throughput, merge, cold, scale, limits, store
+  --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo); default all
+  --history-sizes N,M    other history sizes (1,000,000 on request: see bench/README.md)
+  --runs N               N runs (median) of every measure that repeats, instead of the plan's count
+  --help                 this text`
+const OPTIONS = {
+  full: { type: 'boolean', default: false },
+  only: { type: 'string' },
+  systems: { type: 'string', default: 'tandem,yws,am' },
+  'history-sizes': { type: 'string' },
+  runs: { type: 'string' },
+  help: { type: 'boolean', default: false }
+} as const
+let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>
+try {
+  parsed = parseArgs({ args: argv, options: OPTIONS })
+} catch (err) {
+  // an unknown or malformed option: one line and the usage, not a stack trace
+  process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`)
+  process.exit(2)
+}
+const args = parsed.values
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
 const full = args.full
 const only = args.only === undefined ? null : new Set(args.only.split(','))
 const want = (section: string): boolean => (only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section))
