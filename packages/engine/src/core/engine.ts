@@ -330,19 +330,6 @@ export class Engine {
     return out
   }
 
-  /**
-   * Docs holding updates that wait for others they depend on (an update arrived before one
-   * it builds on): their state vectors undercount them, and what they show may lack a part
-   * of a change (a renamed chat's new title, say) until the missing update arrives.
-   */
-  waitingDocs(): string[] {
-    this.ensureOpen()
-    return this.docs.ids().filter(id => {
-      const store = this.docs.get(id)!.store
-      return store.pendingStructs !== null || store.pendingDs !== null
-    })
-  }
-
   subscribe(listener: EngineListener): () => void {
     return this.events.subscribe(listener)
   }

@@ -1,9 +1,8 @@
-import { readCheckedRecord } from '@tandem/storage'
+import { checkedRecord, readCheckedRecord } from '@tandem/storage'
 import { StoreUnavailableError } from '../errors.js'
 import type { BatchOp, KeyValueStore } from './kv.js'
 import type { StoreDamage } from './store-damage.js'
 import { docKey, FORMAT, FORMAT_KEY, parseKey, REPAIR_MARK, DOC_ID } from './store-keys.js'
-import { checkedRecord } from '@tandem/storage'
 
 /** Metadata a device cannot rebuild: damaged, it stays where it is and opening fails (identity-store.ts). */
 const IRREPLACEABLE = new Set(['meta!peer-key', 'meta!account', 'meta!device-cert'])
