@@ -238,6 +238,7 @@ export {
   LINK_PROTOCOL_VERSION,
   LinkFrameTag,
   MAX_KEY_MATERIAL_BYTES,
+  MAX_APPROVAL_CHAIN_BYTES,
   MAX_RETRY_AFTER_MS,
   writeLinkFrame,
   readLinkFrame,
@@ -277,5 +278,12 @@ export {
   AttemptLimiter
 } from './linking/attempt-limiter.js'
 export { LinkSession } from './linking/link-session.js'
-export { type LinkDialerState, type LinkDialerOptions, type LinkedDeviceInfo, LinkDialer } from './linking/link-dialer.js'
+export {
+  type LinkDialerState,
+  type LinkDialerOptions,
+  type LinkedDeviceInfo,
+  type LinkGrant,
+  MAX_PASSPHRASE_ATTEMPTS_PER_SESSION,
+  LinkDialer
+} from './linking/link-dialer.js'
 export { type LinkListenerState, type LinkListenerOptions, type LinkApproval, LinkListener } from './linking/link-listener.js'

@@ -6,6 +6,7 @@ import {
   type LinkCode,
   type LinkFrame,
   type LinkTranscript,
+  MAX_APPROVAL_CHAIN_BYTES,
   MAX_DEVICE_NAME_BYTES,
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
@@ -90,6 +91,6 @@ export const linkFrameArb = (blob: (max: number) => fc.Arbitrary<Uint8Array>): f
     fc.record({ type: fc.constant('passphrase-challenge' as const), params: paramsArb, salt: bytes(16) }),
     fc.record({ type: fc.constant('passphrase-proof' as const), proof: bytes(32) }),
     fc.record({ type: fc.constant('passphrase-retry' as const), retryAfterMs: fc.integer({ min: 0, max: MAX_RETRY_AFTER_MS }) }),
-    fc.record({ type: fc.constant('approval' as const), accountId: boundedString(64), link: blob(128 * 1024), keyMaterial: blob(64 * 1024) }),
+    fc.record({ type: fc.constant('approval' as const), accountId: boundedString(64), chain: blob(MAX_APPROVAL_CHAIN_BYTES), keyMaterial: blob(64 * 1024) }),
     fc.record({ type: fc.constant('error' as const), code: boundedString(MAX_ERROR_CODE_BYTES), message: boundedString(MAX_ERROR_MESSAGE_BYTES) })
   )

@@ -13,8 +13,8 @@ import {
   linkErrorFrame,
   MalformedFrameError,
   MAX_FRAME_BYTES,
+  MAX_APPROVAL_CHAIN_BYTES,
   MAX_KEY_MATERIAL_BYTES,
-  MAX_LINK_BYTES,
   MAX_RETRY_AFTER_MS,
   readLinkFrame,
   UnsupportedVersionError
@@ -48,7 +48,7 @@ describe('link frames', () => {
     const arb = fc.oneof(
       fc.uint8Array({ maxLength: 120 }),
       fc
-        .tuple(smallFrameArb, fc.array(mutationArb([32, 16, MAX_LINK_BYTES, MAX_KEY_MATERIAL_BYTES, MAX_RETRY_AFTER_MS, 2 ** 40]), { minLength: 1, maxLength: 3 }))
+        .tuple(smallFrameArb, fc.array(mutationArb([32, 16, MAX_APPROVAL_CHAIN_BYTES, MAX_KEY_MATERIAL_BYTES, MAX_RETRY_AFTER_MS, 2 ** 40]), { minLength: 1, maxLength: 3 }))
         .map(([frame, ms]) => ms.reduce(mutate, encodeLinkFrame(frame)))
     )
     fc.assert(
@@ -59,13 +59,13 @@ describe('link frames', () => {
     )
   })
 
-  it('the approval carries a link up to MAX_LINK_BYTES and key material up to MAX_KEY_MATERIAL_BYTES in one frame; one byte more is refused both ways', () => {
-    const frame: LinkFrame = { type: 'approval', accountId: `a${'b'.repeat(32)}`, link: new Uint8Array(MAX_LINK_BYTES), keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES) }
+  it('the approval carries a chain up to MAX_APPROVAL_CHAIN_BYTES and key material up to MAX_KEY_MATERIAL_BYTES in one frame with the longest account id; one byte more is refused both ways', () => {
+    const frame: LinkFrame = { type: 'approval', accountId: 'a'.repeat(64), chain: new Uint8Array(MAX_APPROVAL_CHAIN_BYTES), keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES) }
     const bytes = encodeLinkFrame(frame)
     expect(bytes.length).toBeLessThan(MAX_FRAME_BYTES)
     expectSameValue(decodeLinkFrame(bytes), frame)
     expect(() => encodeLinkFrame({ ...frame, keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES + 1) })).toThrow(FrameTooLargeError)
-    expect(() => encodeLinkFrame({ ...frame, link: new Uint8Array(MAX_LINK_BYTES + 1) })).toThrow(FrameTooLargeError)
+    expect(() => encodeLinkFrame({ ...frame, chain: new Uint8Array(MAX_APPROVAL_CHAIN_BYTES + 1) })).toThrow(FrameTooLargeError)
     const forged = encoding.encode(e => {
       encoding.writeVarUint(e, LinkFrameTag.approval)
       encoding.writeVarString(e, 'a')

@@ -3,11 +3,13 @@ import {
   AttemptLimiter,
   acceptLink,
   createPassphraseVerifier,
-  decodeChainLink,
+  type ChainDevice,
+  decodeChain,
   decodeLinkFrame,
   derivePassphraseKey,
-  encodeChainLink,
+  encodeChain,
   encodeLinkFrame,
+  InvalidDeviceListError,
   LinkCodeExpiredError,
   LinkCodeHolder,
   LinkCodeUsedError,
@@ -21,7 +23,9 @@ import {
   MalformedFrameError,
   type PassphraseVerifier,
   proposeLink,
-  type TandemError
+  type TandemError,
+  WrongAccountError,
+  WrongPassphraseError
 } from '../src/index.js'
 import { dev, genesisOf } from './chain-fixtures.js'
 import { NOW, typicalCode } from './link-arbitraries.js'
@@ -81,12 +85,22 @@ function pair(
 
 const start = (p: Pair) => p.deliver(p.dialer.hello(), p.listener.hello())
 
-/** The link that adds the new device to an account founded by the existing one. */
-function approvalFor(device = NEW.device) {
-  const { state } = genesisOf(1)
-  const link = proposeLink(state, [{ type: 'add-device', device }], EXISTING.signer, { issuedAt: 6_000 })
+/** The new device as it describes itself: its keys, and the name and platform it sends. */
+const LISTED: ChainDevice = { ...NEW.device, name: info.name, platform: info.platform }
+
+/** The chain of an account founded by the existing device, whose head (signed by `signer`, default the existing device) adds `device`. */
+function approvalFor(device: ChainDevice = LISTED, signer = EXISTING) {
+  const genesis = genesisOf(1)
+  const links = [genesis.link]
+  let state = genesis.state
+  if (signer !== EXISTING) {
+    const link = proposeLink(state, [{ type: 'add-device', device: signer.device }], EXISTING.signer, { issuedAt: 5_500 })
+    links.push(link)
+    state = acceptLink(state, link).state
+  }
+  const link = proposeLink(state, [{ type: 'add-device', device }], signer.signer, { issuedAt: 6_000 })
   acceptLink(state, link) // what the relay would do before the approval is sent
-  return { accountId: state.accountId, link: encodeChainLink(link), keyMaterial: new Uint8Array([1, 2, 3]) }
+  return { accountId: state.accountId, chain: encodeChain([...links, link]), keyMaterial: new Uint8Array([1, 2, 3]) }
 }
 
 const failedWith = (p: Pair, Type: new (...a: never[]) => TandemError) => {
@@ -98,7 +112,7 @@ const failedWith = (p: Pair, Type: new (...a: never[]) => TandemError) => {
 }
 
 describe('a link session', () => {
-  it('without a passphrase: proofs, the same six digits on both screens, confirmation, approval carrying the chain link, done', () => {
+  it('without a passphrase: proofs, the same six digits on both screens, confirmation, approval carrying the account’s chain, done', () => {
     const p = pair()
     start(p)
     expect(p.dialer.state).toBe('confirming')
@@ -115,7 +129,11 @@ describe('a link session', () => {
     expect(p.dialer.state).toBe('finished')
     expect(p.listener.state).toBe('finished')
     expect(p.listener.approval).toEqual(approval)
-    expect(decodeChainLink(p.listener.approval!.link).devices.map(d => d.name)).toContain(NEW.device.name)
+    expect(
+      decodeChain(p.listener.approval!.chain)
+        .at(-1)!
+        .devices.map(d => d.name)
+    ).toContain(info.name)
     expect(p.log).toEqual(['→ hello', '← hello', '→ proof', '← proof', '← device', '→ confirmed', '→ approval', '← done'])
   })
 
@@ -153,6 +171,22 @@ describe('a link session', () => {
     p.deliver([], p.listener.answerPassphrase(await derivePassphraseKey('open sesame', salt, params, { minimum: TEST_PARAMS })))
     failedWith(p, LinkRateLimitedError)
     expect((p.dialer.error as LinkRateLimitedError).retryAfterMs).toBe(30_000)
+  })
+
+  it('a third wrong passphrase in one session ends it with ERR_WRONG_PASSPHRASE on both sides; the limiter counted all three', async () => {
+    const verifier = await createPassphraseVerifier('open sesame', n => new Uint8Array(n).fill(4), { params: TEST_PARAMS, minimum: TEST_PARAMS })
+    const limiter = new AttemptLimiter(() => NOW)
+    const p = pair({ passphrase: verifier, limiter })
+    start(p)
+    p.deliver(p.dialer.confirm())
+    const { salt, params } = p.listener.passphraseChallenge!
+    const wrong = await derivePassphraseKey('wrong', salt, params, { minimum: TEST_PARAMS })
+    p.deliver([], p.listener.answerPassphrase(wrong))
+    p.deliver([], p.listener.answerPassphrase(wrong))
+    expect(p.listener.passphraseChallenge).toMatchObject({ wrongAttempts: 2 })
+    p.deliver([], p.listener.answerPassphrase(wrong))
+    failedWith(p, WrongPassphraseError)
+    expect(limiter.state.failures).toBe(3)
   })
 
   it('a wrong secret is ERR_LINK_PROOF on both sides; the code stays open for the right device', () => {
@@ -241,13 +275,49 @@ describe('a link session', () => {
     expect(unconfirmed.dialer.state).toBe('failed')
   })
 
-  it('an approval whose link does not list the new device, or lists it with another agreement key, is refused', () => {
-    for (const device of [dev(6).device, { ...NEW.device, agreementKey: dev(6).device.agreementKey }]) {
+  it('an approval whose chain head does not list the new device as it described itself, or was signed by another device than the dialer, is ERR_LINK_PROOF', () => {
+    const other = dev(6).device
+    const cases = [
+      approvalFor(other),
+      approvalFor({ ...LISTED, agreementKey: other.agreementKey }),
+      approvalFor({ ...LISTED, name: 'not the laptop' }),
+      approvalFor({ ...LISTED, platform: 'browser' }),
+      approvalFor(LISTED, dev(3))
+    ]
+    for (const approval of cases) {
       const p = pair()
       start(p)
       p.deliver(p.dialer.confirm())
-      p.deliver(p.dialer.approve(approvalFor(device)))
+      p.deliver(p.dialer.approve(approval))
       failedWith(p, LinkProofError)
     }
+  })
+
+  it('an approval whose chain does not verify, or is of another account than it says, fails with the chain rules’ error', () => {
+    const good = approvalFor()
+    const links = decodeChain(good.chain)
+    const cases: Array<[ReturnType<typeof approvalFor>, new (...a: never[]) => TandemError]> = [
+      [{ ...good, chain: encodeChain(links.slice(1)) }, InvalidDeviceListError], // no genesis
+      [{ ...good, chain: encodeChain([links[0]!, { ...links[1]!, issuedAt: 1 }]) }, InvalidDeviceListError], // signature broken
+      [{ ...good, chain: good.chain.subarray(0, 40) }, InvalidDeviceListError], // not a chain
+      [{ ...good, accountId: `a${'b'.repeat(31)}` }, WrongAccountError]
+    ]
+    for (const [approval, Type] of cases) {
+      const p = pair()
+      start(p)
+      p.deliver(p.dialer.confirm())
+      p.deliver(p.dialer.approve(approval))
+      failedWith(p, Type)
+    }
+  })
+
+  it('a grant too large for one frame ends the session with ERR_FRAME_TOO_LARGE instead of failing in the transport', () => {
+    const p = pair()
+    start(p)
+    p.deliver(p.dialer.confirm())
+    p.deliver(p.dialer.approve({ ...approvalFor(), keyMaterial: new Uint8Array(64 * 1024 + 1) }))
+    expect(p.dialer.error?.code).toBe('ERR_FRAME_TOO_LARGE')
+    expect(p.listener.error?.code).toBe('ERR_FRAME_TOO_LARGE')
+    expect(p.listener.approval).toBeNull()
   })
 })

@@ -3,15 +3,23 @@
  * decides. Order (PROTOCOL.md, "Linking: session rules"): hello both ways → its proof → the
  * new device's proof and description → the person compares the six digits and confirms →
  * the passphrase check when the account has one → approve (the engine signs and publishes
- * the chain link first) → the new device's done.
+ * the chain link first, then hands over the whole chain) → the new device's done.
  */
 import { LinkDeclinedError, WrongPassphraseError } from '../errors.js'
 import type { AttemptLimiter } from './attempt-limiter.js'
 import { checkLinkPeer, type LinkCode } from './link-code.js'
-import type { LinkFrame } from './link-frames.js'
+import { encodeLinkFrame, type LinkFrame } from './link-frames.js'
 import { LinkSession } from './link-session.js'
 import { type PassphraseVerifier, verifyPassphraseProof } from './passphrase.js'
 import { confirmationCode, type LinkTranscript, linkProof, verifyLinkProof } from './transcript.js'
+
+/**
+ * Wrong passphrases one session answers with a retry; the next ends it with
+ * ERR_WRONG_PASSPHRASE. The limiter bounds guesses over time across sessions; this bounds a
+ * session, so a person who forgot the passphrase learns it, and each new try needs a new
+ * code shown on the new device.
+ */
+export const MAX_PASSPHRASE_ATTEMPTS_PER_SESSION = 3
 
 export type LinkDialerState = 'hello' | 'proving' | 'describing' | 'confirming' | 'passphrase' | 'approving' | 'approved'
 
@@ -33,12 +41,22 @@ export interface LinkDialerOptions {
   passphrase: PassphraseVerifier | null
   /** This device's limiter (one for all sessions, saved across restarts). */
   limiter: AttemptLimiter
+  /** Default MAX_PASSPHRASE_ATTEMPTS_PER_SESSION. */
+  maxPassphraseAttempts?: number
+}
+
+/** What the approval hands over: the account's device chain (encodeChain; its head lists the new device, signed by this one) and the key material. */
+export interface LinkGrant {
+  accountId: string
+  chain: Uint8Array
+  keyMaterial: Uint8Array
 }
 
 export class LinkDialer extends LinkSession<LinkDialerState> {
   readonly #options: LinkDialerOptions
   #device: LinkedDeviceInfo | null = null
   #confirmation: string | null = null
+  #wrongPassphrases = 0
 
   /** Throws LinkProofError when Noise authenticated another device than the code names: dial nothing more. */
   constructor(options: LinkDialerOptions) {
@@ -89,7 +107,11 @@ export class LinkDialer extends LinkSession<LinkDialerState> {
           verifyPassphraseProof(this.#options.passphrase!, t, (frame as Extract<LinkFrame, { type: 'passphrase-proof' }>).proof)
         } catch (e) {
           if (!(e instanceof WrongPassphraseError)) throw e
-          return [{ type: 'passphrase-retry', retryAfterMs: limiter.failed() }]
+          const retryAfterMs = limiter.failed()
+          if (++this.#wrongPassphrases >= (this.#options.maxPassphraseAttempts ?? MAX_PASSPHRASE_ATTEMPTS_PER_SESSION)) {
+            throw new WrongPassphraseError(`wrong passphrase ${this.#wrongPassphrases} times: show a new code on the new device to try again`)
+          }
+          return [{ type: 'passphrase-retry', retryAfterMs }]
         }
         limiter.succeeded()
         this.move('approving')
@@ -130,12 +152,18 @@ export class LinkDialer extends LinkSession<LinkDialerState> {
     return this.state === 'approving'
   }
 
-  /** Hands over the signed (and, by the engine, published) chain link and the key material. */
-  approve(approval: { accountId: string; link: Uint8Array; keyMaterial: Uint8Array }): LinkFrame[] {
+  /**
+   * Hands over the account's chain, whose head (signed and, by the engine, published) lists
+   * the new device, and the key material. A grant over the frame's bounds ends the session
+   * with that error, sent to the peer, rather than failing later in the transport.
+   */
+  approve(grant: LinkGrant): LinkFrame[] {
     return this.guarded(() => {
       this.require('approving')
+      const frame: LinkFrame = { type: 'approval', accountId: grant.accountId, chain: grant.chain, keyMaterial: grant.keyMaterial }
+      encodeLinkFrame(frame) // throws FrameTooLargeError / MalformedFrameError now
       this.move('approved')
-      return [{ type: 'approval', accountId: approval.accountId, link: approval.link, keyMaterial: approval.keyMaterial }]
+      return [frame]
     })
   }
 }

@@ -1,17 +1,18 @@
 /**
  * /tandem/link/1.0.0 frames (existing device ↔ new device): the handshake that proves the
  * code's secret, the person's confirmation, the passphrase check, and the approval that
- * carries the next chain link and the new device's key material. Grammar and session
- * rules: PROTOCOL.md, "Linking". Each frame travels as one length-prefixed message, as on
- * /tandem/sync; this module encodes and decodes the message body.
+ * carries the account's device chain (its head listing the new device) and the new
+ * device's key material. Grammar and session rules: PROTOCOL.md, "Linking". Each frame
+ * travels as one length-prefixed message, as on /tandem/sync; this module encodes and
+ * decodes the message body.
  */
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { MAX_DEVICE_NAME_BYTES } from '../certificate.js'
 import { AGREEMENT_KEY_BYTES } from '../device-chain/keys.js'
-import { MAX_LINK_BYTES, MAX_PLATFORM_BYTES } from '../device-chain/link.js'
+import { MAX_PLATFORM_BYTES } from '../device-chain/link.js'
 import { MalformedFrameError, type TandemError } from '../errors.js'
-import { checkFrameVersion, decodeFrame, encodeFrame, type FrameGrammar, readOneFrame } from '../frame-codec.js'
+import { checkFrameVersion, decodeFrame, encodeFrame, type FrameGrammar, MAX_FRAME_BYTES, readOneFrame } from '../frame-codec.js'
 import { MAX_ACCOUNT_ID_BYTES } from '../membership.js'
 import { MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from '../sync-frames.js'
 import * as wire from '../wire.js'
@@ -22,6 +23,14 @@ export { LINK_PROTOCOL } from './transcript.js'
 export const LINK_PROTOCOL_VERSION = 1
 /** The new device's key material (issue 14 fills it: content keys sealed to its agreement key); opaque here. */
 export const MAX_KEY_MATERIAL_BYTES = 64 * 1024
+/**
+ * The account's whole device chain in an approval (encodeChain bytes): what is left of one
+ * frame once the key material (and its length), the account id and the tag had their
+ * bound, rounded down to a whole KiB (191 KiB). The new device gets the chain it is listed
+ * in from the device that listed it, so it can check that link against its predecessors
+ * without a relay; a chain longer than this (some 190 links of ten devices) needs one.
+ */
+export const MAX_APPROVAL_CHAIN_BYTES = Math.floor((MAX_FRAME_BYTES - MAX_KEY_MATERIAL_BYTES - 1024) / 1024) * 1024
 /** A wait announced in passphrase-retry; more than the longest backoff is a malformed frame. */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000
 
@@ -33,7 +42,7 @@ export type LinkFrame =
   | { type: 'passphrase-challenge'; params: PassphraseParams; salt: Uint8Array }
   | { type: 'passphrase-proof'; proof: Uint8Array }
   | { type: 'passphrase-retry'; retryAfterMs: number }
-  | { type: 'approval'; accountId: string; link: Uint8Array; keyMaterial: Uint8Array }
+  | { type: 'approval'; accountId: string; chain: Uint8Array; keyMaterial: Uint8Array }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string }
 
@@ -86,7 +95,7 @@ export function writeLinkFrame(encoder: encoding.Encoder, frame: LinkFrame): voi
       return
     case 'approval':
       wire.writeString(encoder, 'approval.accountId', frame.accountId, MAX_ACCOUNT_ID_BYTES, errs)
-      wire.writeBytes(encoder, 'approval.link', frame.link, MAX_LINK_BYTES, errs)
+      wire.writeBytes(encoder, 'approval.chain', frame.chain, MAX_APPROVAL_CHAIN_BYTES, errs)
       wire.writeBytes(encoder, 'approval.keyMaterial', frame.keyMaterial, MAX_KEY_MATERIAL_BYTES, errs)
       return
     case 'error':
@@ -129,8 +138,8 @@ function readFrame(decoder: decoding.Decoder): LinkFrame {
     }
     case LinkFrameTag.approval: {
       const accountId = wire.readString(decoder, 'approval.accountId', MAX_ACCOUNT_ID_BYTES, errs)
-      const link = wire.readBytes(decoder, 'approval.link', MAX_LINK_BYTES, errs)
-      return { type: 'approval', accountId, link, keyMaterial: wire.readBytes(decoder, 'approval.keyMaterial', MAX_KEY_MATERIAL_BYTES, errs) }
+      const chain = wire.readBytes(decoder, 'approval.chain', MAX_APPROVAL_CHAIN_BYTES, errs)
+      return { type: 'approval', accountId, chain, keyMaterial: wire.readBytes(decoder, 'approval.keyMaterial', MAX_KEY_MATERIAL_BYTES, errs) }
     }
     case LinkFrameTag.done:
       return { type: 'done' }

@@ -3,14 +3,16 @@
  * answers a dialer. It proves the secret only to a dialer that proved it first, claims the
  * code for that one session, describes itself, waits for the person's confirmation on the
  * existing device, answers the passphrase challenge if one comes, and takes the approval
- * when its chain link lists this device with the keys it described.
+ * when it carries a valid chain of the account whose head, signed by the dialer, lists this
+ * device as it described itself.
  */
 import { equalBytes } from '@noble/curves/utils.js'
 import { peerIdFromSigningKey } from '../device-chain/keys.js'
-import { decodeChainLink } from '../device-chain/link.js'
+import { decodeChain } from '../device-chain/link.js'
+import { verifyChain } from '../device-chain/rules.js'
 import { LinkDeclinedError, LinkProofError } from '../errors.js'
 import type { LinkCodeHolder } from './link-code-holder.js'
-import type { LinkedDeviceInfo } from './link-dialer.js'
+import type { LinkedDeviceInfo, LinkGrant } from './link-dialer.js'
 import type { LinkFrame } from './link-frames.js'
 import { LinkSession } from './link-session.js'
 import { type PassphraseParams, passphraseProof } from './passphrase.js'
@@ -27,12 +29,12 @@ export interface LinkListenerOptions {
   device: LinkedDeviceInfo
 }
 
-/** What the approval hands over; the engine verifies the link against the account's chain (from the relay) before using it. */
-export interface LinkApproval {
-  accountId: string
-  link: Uint8Array
-  keyMaterial: Uint8Array
-}
+/**
+ * What the approval handed over, once checked: a chain that verifies from its genesis, of
+ * `accountId`, whose head lists this device. The engine still compares it with the chain a
+ * relay holds (a fork) before it acts on it.
+ */
+export type LinkApproval = LinkGrant
 
 export class LinkListener extends LinkSession<LinkListenerState> {
   readonly #options: LinkListenerOptions
@@ -126,14 +128,25 @@ export class LinkListener extends LinkSession<LinkListenerState> {
     return this.abort(new LinkDeclinedError('the person declined the link on the new device'))
   }
 
-  /** The approval is kept, and `done` sent, only if its link lists this device with the keys it described. */
+  /**
+   * The approval is kept, and `done` sent, only if its chain verifies as the account's (else
+   * the chain rules' own error: ERR_INVALID_DEVICE_LIST, ERR_WRONG_ACCOUNT, …) and its head
+   * was signed by the dialer Noise authenticated and lists this device exactly as it
+   * described itself (else ERR_LINK_PROOF): a stolen or replayed chain adds nothing.
+   */
   #approve(frame: Extract<LinkFrame, { type: 'approval' }>): LinkFrame[] {
-    const link = decodeChainLink(frame.link)
+    const state = verifyChain(decodeChain(frame.chain), { accountId: frame.accountId })
+    const head = state.head
+    if (head.signer.kind !== 'device' || peerIdFromSigningKey(head.signer.publicKey) !== this.#options.remotePeerId) {
+      throw new LinkProofError('the approval’s chain head was not signed by the device that dialed')
+    }
     const own = this.#options.holder.code.peerId
-    const listed = link.devices.find(d => peerIdFromSigningKey(d.signingKey) === own)
-    if (listed === undefined) throw new LinkProofError('the approval’s chain link does not list this device')
-    if (!equalBytes(listed.agreementKey, this.#options.device.agreementKey)) throw new LinkProofError('the approval’s chain link lists this device with another agreement key')
-    this.#approval = { accountId: frame.accountId, link: frame.link.slice(), keyMaterial: frame.keyMaterial.slice() }
+    const listed = head.devices.find(d => peerIdFromSigningKey(d.signingKey) === own)
+    if (listed === undefined) throw new LinkProofError('the approval’s chain head does not list this device')
+    const { agreementKey, name, platform } = this.#options.device
+    if (!equalBytes(listed.agreementKey, agreementKey)) throw new LinkProofError('the approval’s chain head lists this device with another agreement key')
+    if (listed.name !== name || listed.platform !== platform) throw new LinkProofError('the approval’s chain head lists this device with another name or platform')
+    this.#approval = { accountId: state.accountId, chain: frame.chain.slice(), keyMaterial: frame.keyMaterial.slice() }
     this.finish()
     return [{ type: 'done' }]
   }
