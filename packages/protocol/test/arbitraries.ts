@@ -1,26 +1,27 @@
 /** Shared fast-check generators for valid protocol values. */
 import fc from 'fast-check'
 import {
+  type ChainHead,
+  type ChainLink,
+  type DeviceActivity,
+  headOf,
   MAX_ACCOUNT_ID_BYTES,
+  MAX_ACTIVITY_ENTRIES,
   MAX_CHUNK_BYTES,
-  MAX_DEVICES,
   MAX_EPHEMERAL_BYTES,
+  MAX_LINKS_PER_FRAME,
   MAX_NOTICES,
   MAX_MEMBERS,
-  MAX_REVOKED,
-  MAX_DEVICE_NAME_BYTES,
   MAX_DOC_ID_BYTES,
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_PEER_ID_BYTES,
   MAX_STATE_VECTOR_BYTES,
-  type DeviceCertificate,
-  type DeviceListEntry,
-  type SignedDeviceList,
   type SignedMembership,
   type StoreFrame,
   type SyncFrame
 } from '../src/index.js'
+import { largestLink, REAL_CHAIN_LENGTH, realChain } from './wire-chains.js'
 
 /** Strings within `maxBytes` of UTF-8: any code points (≤ 4 bytes each), or ASCII right up to the bound. */
 export const boundedString = (maxBytes: number): fc.Arbitrary<string> =>
@@ -44,17 +45,54 @@ export const patterned = (length: number, seed: number): Uint8Array => {
   return bytes
 }
 
-export const certificateArb: fc.Arbitrary<DeviceCertificate> = fc.record({
-  accountPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-  peerId: boundedString(MAX_PEER_ID_BYTES),
-  name: boundedString(MAX_DEVICE_NAME_BYTES),
-  createdAt: fc.maxSafeNat(),
-  signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
-})
+/** `count` distinct strings of exactly `bytes` ASCII bytes (cheap: no shrinking, no uniqueness filter). */
+export const distinctAscii = (count: number, bytes: number, seed: number): string[] => Array.from({ length: count }, (_, i) => `${i.toString(36)}-${seed}-`.padEnd(bytes, 'x'))
 
-export const frameArb = (bytes: (max: number) => fc.Arbitrary<Uint8Array> = boundedBytes): fc.Arbitrary<SyncFrame> =>
+/** An account id: the real chain's, or any string within the bound (the codec does not judge the spelling). */
+export const accountIdArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constant(null).map(() => realChain().accountId),
+  boundedString(MAX_ACCOUNT_ID_BYTES)
+)
+
+/** A head: of a real chain at some link, or any version ≥ 1 and hash. */
+export const chainHeadArb: fc.Arbitrary<ChainHead> = fc.oneof(
+  fc.nat({ max: REAL_CHAIN_LENGTH - 1 }).map(i => headOf(realChain().states[i]!)),
+  fc.record({ version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }) })
+)
+
+/**
+ * A run of consecutive real links, 1 to MAX_LINKS_PER_FRAME of them (64 real links fit in
+ * one frame), or the one largest link a frame can carry (MAX_LINK_BYTES).
+ */
+export const linkRunArb: fc.Arbitrary<ChainLink[]> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.tuple(fc.nat({ max: REAL_CHAIN_LENGTH - 1 }), fc.integer({ min: 1, max: MAX_LINKS_PER_FRAME })).map(([start, n]) => realChain().links.slice(start, start + n))
+  },
+  { weight: 1, arbitrary: fc.constant(null).map(() => realChain().links.slice(0, MAX_LINKS_PER_FRAME)) },
+  { weight: 1, arbitrary: fc.constant(null).map(() => [largestLink()]) }
+)
+
+/** One or two of the first real links (a few hundred bytes each), for mutation tests. */
+export const smallLinkRunArb: fc.Arbitrary<ChainLink[]> = fc
+  .tuple(fc.nat({ max: 3 }), fc.integer({ min: 1, max: 2 }))
+  .map(([start, n]) => realChain().links.slice(start, start + n))
+
+const activityEntryArb: fc.Arbitrary<DeviceActivity> = fc.record({ peerId: boundedString(MAX_PEER_ID_BYTES), lastSeenAt: fc.maxSafeNat() })
+
+/** A device-activity list: a few entries, or MAX_ACTIVITY_ENTRIES with the longest peer ids. */
+export const activityArb: fc.Arbitrary<DeviceActivity[]> = fc.oneof(
+  { weight: 8, arbitrary: fc.array(activityEntryArb, { maxLength: 6 }) },
+  {
+    weight: 1,
+    arbitrary: fc.integer().map(seed => distinctAscii(MAX_ACTIVITY_ENTRIES, MAX_PEER_ID_BYTES, seed).map((peerId, i) => ({ peerId, lastSeenAt: Number.MAX_SAFE_INTEGER - i })))
+  }
+)
+
+export const frameArb = (bytes: (max: number) => fc.Arbitrary<Uint8Array> = boundedBytes, runs: fc.Arbitrary<ChainLink[]> = linkRunArb): fc.Arbitrary<SyncFrame> =>
   fc.oneof(
-    fc.record({ type: fc.constant('hello' as const), version: fc.maxSafeNat(), certificate: certificateArb }),
+    fc.record({ type: fc.constant('hello' as const), version: fc.maxSafeNat(), accountId: accountIdArb, head: chainHeadArb }),
+    fc.record({ type: fc.constant('links' as const), links: runs, last: fc.boolean() }),
     fc.record({
       type: fc.constant('sync-request' as const),
       docId: boundedString(MAX_DOC_ID_BYTES),
@@ -75,59 +113,7 @@ export const frameArb = (bytes: (max: number) => fc.Arbitrary<Uint8Array> = boun
   )
 
 /** Small frames only, for mutation tests where big payloads just slow things down. */
-export const smallFrameArb = frameArb(() => fc.uint8Array({ maxLength: 32 }))
-
-/** `count` distinct strings of exactly `bytes` ASCII bytes (cheap: no shrinking, no uniqueness filter). */
-export const distinctAscii = (count: number, bytes: number, seed: number): string[] => Array.from({ length: count }, (_, i) => `${i.toString(36)}-${seed}-`.padEnd(bytes, 'x'))
-
-const entryArb: fc.Arbitrary<DeviceListEntry> = fc.record({
-  peerId: boundedString(MAX_PEER_ID_BYTES),
-  name: boundedString(MAX_DEVICE_NAME_BYTES),
-  createdAt: fc.maxSafeNat()
-})
-
-/** Peer ids from a small pool, so lists overlap (revoked and listed, successors sharing revocations). */
-export const peerIdPool = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']
-
-const devicesArb: fc.Arbitrary<DeviceListEntry[]> = fc.oneof(
-  { weight: 10, arbitrary: fc.uniqueArray(entryArb, { selector: d => d.peerId, maxLength: 6 }) },
-  // Every bound at once: MAX_DEVICES entries with the longest peer ids and names.
-  {
-    weight: 1,
-    arbitrary: fc
-      .integer()
-      .map(seed =>
-        distinctAscii(MAX_DEVICES, MAX_PEER_ID_BYTES, seed).map((peerId, i) => ({ peerId, name: 'n'.repeat(MAX_DEVICE_NAME_BYTES), createdAt: Number.MAX_SAFE_INTEGER - i }))
-      )
-  }
-)
-
-const revokedArb: fc.Arbitrary<string[]> = fc.oneof(
-  { weight: 10, arbitrary: fc.uniqueArray(fc.oneof(fc.constantFrom(...peerIdPool), boundedString(MAX_PEER_ID_BYTES)), { maxLength: 6 }) },
-  { weight: 1, arbitrary: fc.integer().map(seed => distinctAscii(MAX_REVOKED, MAX_PEER_ID_BYTES, seed)) }
-)
-
-export const deviceListArb: fc.Arbitrary<SignedDeviceList> = fc.record({
-  accountPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-  version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  devices: devicesArb,
-  revoked: revokedArb,
-  issuedAt: fc.maxSafeNat(),
-  signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
-})
-
-/** Small lists only, for mutation tests. */
-export const smallDeviceListArb: fc.Arbitrary<SignedDeviceList> = fc.record({
-  accountPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-  version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  devices: fc.uniqueArray(fc.record({ peerId: fc.constantFrom(...peerIdPool), name: fc.string({ maxLength: 4 }), createdAt: fc.nat() }), {
-    selector: d => d.peerId,
-    maxLength: 3
-  }),
-  revoked: fc.uniqueArray(fc.constantFrom(...peerIdPool), { maxLength: 3 }),
-  issuedAt: fc.nat(),
-  signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
-})
+export const smallFrameArb = frameArb(() => fc.uint8Array({ maxLength: 32 }), smallLinkRunArb)
 
 const membersArb: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 10, arbitrary: fc.uniqueArray(boundedString(MAX_ACCOUNT_ID_BYTES), { maxLength: 6 }) },
@@ -139,7 +125,8 @@ export const membershipArb: fc.Arbitrary<SignedMembership> = fc.record({
   version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   members: membersArb,
   issuedAt: fc.maxSafeNat(),
-  signerPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  signerAccount: accountIdArb,
+  signerKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
 })
 
@@ -148,21 +135,22 @@ export const smallMembershipArb: fc.Arbitrary<SignedMembership> = fc.record({
   version: fc.integer({ min: 1, max: 1000 }),
   members: fc.uniqueArray(fc.string({ maxLength: 4 }), { maxLength: 3 }),
   issuedAt: fc.nat(),
-  signerPublicKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  signerAccount: fc.string({ maxLength: 4 }),
+  signerKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
 })
 
 export const storeFrameArb = (
   bytes: (max: number) => fc.Arbitrary<Uint8Array> = boundedBytes,
-  list: fc.Arbitrary<SignedDeviceList> = deviceListArb,
+  runs: fc.Arbitrary<ChainLink[]> = linkRunArb,
   record: fc.Arbitrary<SignedMembership> = membershipArb
 ): fc.Arbitrary<StoreFrame> => {
   const docId = boundedString(MAX_DOC_ID_BYTES)
   const n = fc.maxSafeNat()
   const c = <T extends string>(t: T) => fc.constant(t)
   return fc.oneof(
-    fc.record({ type: c('hello'), version: n, certificate: certificateArb, deviceList: fc.option(list, { nil: null }) }),
-    fc.record({ type: c('device-list'), list }),
+    fc.record({ type: c('hello'), version: n, accountId: fc.option(accountIdArb, { nil: null }), head: fc.option(chainHeadArb, { nil: null }) }),
+    fc.record({ type: c('offer-links'), links: runs, last: fc.boolean() }),
     fc.record({ type: c('membership'), record }),
     fc.record({ type: c('subscribe'), docId, since: n }),
     fc.record({ type: c('unsubscribe'), docId }),
@@ -170,7 +158,9 @@ export const storeFrameArb = (
     fc.record({ type: c('append'), docId, uploadId: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('snapshot'), docId, uploadId: n, covers: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('ephemeral'), docId, payload: bytes(MAX_EPHEMERAL_BYTES) }),
-    fc.record({ type: c('welcome'), deviceList: fc.option(list, { nil: null }) }),
+    fc.record({ type: c('welcome'), head: fc.option(chainHeadArb, { nil: null }) }),
+    fc.record({ type: c('links'), links: runs, last: fc.boolean() }),
+    fc.record({ type: c('device-activity'), devices: activityArb }),
     fc.record({ type: c('ack'), docId, uploadId: n, seq: n, sinceSnapshot: n, tailBytes: n, snapshotBytes: n }),
     fc.record({ type: c('subscribed'), docId, head: n, entries: n, bytes: n }),
     fc.record({ type: c('blob'), docId, seq: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
@@ -191,4 +181,4 @@ export const storeFrameArb = (
 }
 
 /** Small frames only, for mutation tests where big payloads just slow things down. */
-export const smallStoreFrameArb = storeFrameArb(() => fc.uint8Array({ maxLength: 32 }), smallDeviceListArb, smallMembershipArb)
+export const smallStoreFrameArb = storeFrameArb(() => fc.uint8Array({ maxLength: 32 }), smallLinkRunArb, smallMembershipArb)

@@ -9,22 +9,24 @@ import {
   StaleMembershipError,
   TandemError,
   UnsupportedVersionError,
-  accountIdFromPublicKey,
-  accountKeyFromSecret,
+  MEMBERSHIP_FORMAT_VERSION,
   checkMembershipSuccessor,
   decodeSignedMembership,
   encodeSignedMembership,
-  membershipSignerId,
+  isAccountId,
   signMembership,
   verifyMembership,
   type SignedMembership
 } from '../src/index.js'
 import { boundedString, distinctAscii, membershipArb, smallMembershipArb } from './arbitraries.js'
+import { dev, genesisOf } from './chain-fixtures.js'
 import { equalBytes, expectSameValue, mutate, mutationArb } from './helpers.js'
 
-const keys = [1, 2, 3, 4].map(b => accountKeyFromSecret(new Uint8Array(32).fill(b)))
-const ids = keys.map(k => accountIdFromPublicKey(k.publicKey))
-const [alice, bob, carol] = keys as [(typeof keys)[0], (typeof keys)[0], (typeof keys)[0]]
+/** Accounts founded by devices 1…4 (real account ids: hashes of their genesis links), each signing with its founding device. */
+const signers = [1, 2, 3, 4].map(i => ({ accountId: genesisOf(i).state.accountId, key: dev(i).key }))
+type Signer = (typeof signers)[0]
+const ids = signers.map(s => s.accountId)
+const [alice, bob, carol] = signers as [Signer, Signer, Signer]
 const [aliceId, bobId, carolId] = ids as [string, string, string]
 const docId = 'chat:0123456789abcdef01234567'
 
@@ -73,12 +75,24 @@ describe('membership encoding (property)', () => {
     bad({ ...record, version: 0 })
     bad({ ...record, issuedAt: -1 })
     bad({ ...record, members: 'x' as unknown as string[] })
-    bad({ ...record, signerPublicKey: record.signerPublicKey.subarray(1) })
-    const future = encodeSignedMembership(record)
-    future[0] = 2
-    expect(() => decodeSignedMembership(future)).toThrow(UnsupportedVersionError)
-    const full = { ...record, members: distinctAscii(MAX_MEMBERS, MAX_ACCOUNT_ID_BYTES, 0) }
-    expect(encodeSignedMembership(full).length).toBeLessThan(70 * 1024)
+    bad({ ...record, signerKey: record.signerKey.subarray(1) })
+    bad({ ...record, signerAccount: 'a'.repeat(MAX_ACCOUNT_ID_BYTES + 1) })
+    bad({ ...record, signerAccount: 7 as unknown as string })
+    expect(MEMBERSHIP_FORMAT_VERSION).toBe(2)
+    for (const format of [1, 3]) {
+      const other = encodeSignedMembership(record)
+      other[0] = format
+      expect(() => decodeSignedMembership(other)).toThrow(UnsupportedVersionError)
+    }
+  })
+
+  it('the largest record is 66 870 bytes (35 095 with real 33-character account ids)', () => {
+    const record = signMembership(alice, { docId, version: 1, members: [aliceId], issuedAt: 0 })
+    const full = { ...record, docId: 'd'.repeat(MAX_DOC_ID_BYTES), version: Number.MAX_SAFE_INTEGER, issuedAt: Number.MAX_SAFE_INTEGER }
+    const longest = { ...full, members: distinctAscii(MAX_MEMBERS, MAX_ACCOUNT_ID_BYTES, 0), signerAccount: 's'.repeat(MAX_ACCOUNT_ID_BYTES) }
+    const real = { ...full, members: distinctAscii(MAX_MEMBERS, aliceId.length, 0) }
+    expect([encodeSignedMembership(longest).length, encodeSignedMembership(real).length]).toEqual([66_870, 35_095])
+    expectSameValue(decodeSignedMembership(encodeSignedMembership(longest)), longest)
   })
 })
 
@@ -93,16 +107,19 @@ describe('membership signatures', () => {
     })
     const tamperArb = fc.oneof(
       fc.record({ field: fc.constant('signature' as const), bit: fc.nat({ max: 511 }) }),
-      fc.record({ field: fc.constant('signerPublicKey' as const), bit: fc.nat({ max: 255 }) }),
-      fc.constantFrom('docId' as const, 'version' as const, 'issuedAt' as const, 'addMember' as const, 'reorder' as const).map(field => ({ field, bit: 0 }))
+      fc.record({ field: fc.constant('signerKey' as const), bit: fc.nat({ max: 255 }) }),
+      fc
+        .constantFrom('docId' as const, 'version' as const, 'issuedAt' as const, 'addMember' as const, 'reorder' as const, 'signerAccount' as const)
+        .map(field => ({ field, bit: 0 }))
     )
     fc.assert(
       fc.property(recordArb, tamperArb, (r, t) => {
         const members = [...new Set([...r.others, ids[r.signer]!])]
-        const record = signMembership(keys[r.signer]!, { docId: r.docId, version: r.version, members, issuedAt: r.issuedAt })
+        const record = signMembership(signers[r.signer]!, { docId: r.docId, version: r.version, members, issuedAt: r.issuedAt })
+        expect(record.signerAccount).toBe(ids[r.signer])
+        expect(equalBytes(record.signerKey, dev(r.signer + 1).key.publicKey)).toBe(true)
         // Verifying the decoded copy covers both: the record verifies, and survives the wire.
         expect(verifyMembership(decodeSignedMembership(encodeSignedMembership(record)))).toBe(ids[r.signer])
-        expect(membershipSignerId(record)).toBe(ids[r.signer])
         const flip = (bytes: Uint8Array) => {
           const out = bytes.slice()
           out[t.bit >> 3]! ^= 1 << (t.bit & 7)
@@ -111,8 +128,12 @@ describe('membership signatures', () => {
         let tampered: SignedMembership
         switch (t.field) {
           case 'signature':
-          case 'signerPublicKey':
+          case 'signerKey':
             tampered = { ...record, [t.field]: flip(record[t.field]) }
+            break
+          case 'signerAccount': // another member's name on this device's signature
+            fc.pre(members.length > 1)
+            tampered = { ...record, signerAccount: members.find(m => m !== record.signerAccount)! }
             break
           case 'docId':
             tampered = { ...record, docId: `${record.docId}x` }
@@ -140,13 +161,22 @@ describe('membership signatures', () => {
     expect(() => verifyMembership(record)).toThrow(/not among its members/)
   })
 
+  it('any device of a member account may sign; whether it is a current device is the holder of the chain’s check', () => {
+    // Device 5 is not in alice's chain: the record still verifies here, naming alice; the relay checks signerKey against alice's chain.
+    const record = signMembership({ accountId: aliceId, key: dev(5).key }, { docId, version: 1, members: [aliceId, bobId], issuedAt: 0 })
+    expect(verifyMembership(record)).toBe(aliceId)
+    expect(equalBytes(record.signerKey, dev(5).key.publicKey)).toBe(true)
+    expect(isAccountId(aliceId)).toBe(true)
+  })
+
   it('a mismatched key pair cannot sign', () => {
-    expect(() => signMembership({ publicKey: bob.publicKey, secretKey: alice.secretKey }, { docId, version: 1, members: [aliceId], issuedAt: 0 })).toThrow(InvalidCredentialsError)
+    const key = { publicKey: bob.key.publicKey, secretKey: alice.key.secretKey }
+    expect(() => signMembership({ accountId: aliceId, key }, { docId, version: 1, members: [aliceId], issuedAt: 0 })).toThrow(InvalidCredentialsError)
   })
 })
 
 describe('checkMembershipSuccessor', () => {
-  const rec = (signer: typeof alice, version: number, members: string[], doc = docId) => signMembership(signer, { docId: doc, version, members, issuedAt: 0 })
+  const rec = (signer: Signer, version: number, members: string[], doc = docId) => signMembership(signer, { docId: doc, version, members, issuedAt: 0 })
 
   it('any record follows null; a current member may add and remove members', () => {
     expect(() => checkMembershipSuccessor(null, rec(alice, 1, [aliceId]))).not.toThrow()
@@ -181,7 +211,8 @@ describe('checkMembershipSuccessor', () => {
       version: r.version,
       members: r.members,
       issuedAt: 0,
-      signerPublicKey: keys[r.signer]!.publicKey,
+      signerAccount: ids[r.signer]!,
+      signerKey: signers[r.signer]!.key.publicKey,
       signature: new Uint8Array(64)
     })
     fc.assert(
