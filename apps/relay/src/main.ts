@@ -32,6 +32,7 @@ try {
     announce: options.announce,
     limits,
     accountQuotaBytes: options.accountQuotaBytes,
+    maxDevices: options.maxDevices,
     ...(options.maxBlobBytes !== undefined ? { maxBlobBytes: options.maxBlobBytes } : {}),
     logger: log
   })

@@ -1,4 +1,4 @@
-import { DEFAULT_ACCOUNT_QUOTA_BYTES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_RELAY_LIMITS } from '@tandem/relay'
+import { DEFAULT_ACCOUNT_QUOTA_BYTES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_DEVICES, DEFAULT_RELAY_LIMITS, MAX_CHAIN_DEVICES } from '@tandem/relay'
 import { Command, InvalidArgumentError, Option } from 'commander'
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
@@ -14,6 +14,8 @@ export interface RelayCliOptions {
   logLevel: string
   maxBlobBytes?: number
   accountQuotaBytes: number
+  /** Most devices an account may list (links that add one beyond it are refused). */
+  maxDevices: number
   maxConnections?: number
   maxPendingConnections?: number
   maxPendingPerAddress?: number
@@ -138,6 +140,16 @@ export function parseOptions(argv: string[]): RelayCliOptions {
         .default(DEFAULT_ACCOUNT_QUOTA_BYTES, formatBytes(DEFAULT_ACCOUNT_QUOTA_BYTES))
     )
     .addOption(
+      new Option('--max-devices <n>', `devices one account may list at once; a link adding one more is refused (1 to ${MAX_CHAIN_DEVICES})`)
+        .env('TANDEM_RELAY_MAX_DEVICES')
+        .argParser(value => {
+          const n = parseCount(value)
+          if (n > MAX_CHAIN_DEVICES) throw new InvalidArgumentError(`at most ${MAX_CHAIN_DEVICES}: "${value}"`)
+          return n
+        })
+        .default(DEFAULT_MAX_DEVICES)
+    )
+    .addOption(
       new Option('--max-connections <n>', `libp2p connections (≈ devices online at once; default ${DEFAULT_RELAY_LIMITS.maxConnections})`)
         .env('TANDEM_RELAY_MAX_CONNECTIONS')
         .argParser(parseCount)
@@ -205,6 +217,7 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     logLevel: string
     maxBlobBytes?: number
     accountQuota: number
+    maxDevices: number
     maxConnections?: number
     maxPendingConnections?: number
     maxPendingPerAddress?: number
@@ -230,6 +243,7 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     http,
     logLevel: o.logLevel,
     accountQuotaBytes: o.accountQuota,
+    maxDevices: o.maxDevices,
     ...(o.maxBlobBytes !== undefined ? { maxBlobBytes: o.maxBlobBytes } : {}),
     ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
     ...(o.maxPendingConnections !== undefined ? { maxPendingConnections: o.maxPendingConnections } : {}),

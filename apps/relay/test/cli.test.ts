@@ -226,6 +226,7 @@ describe('tandem-relay options', () => {
     expect(o.http).toEqual({ host: '127.0.0.1', port: 9090 })
     expect(o.logLevel).toBe('info')
     expect(o.accountQuotaBytes).toBe(1024 ** 3)
+    expect(o.maxDevices).toBe(10)
     expect(o.maxBlobBytes).toBeUndefined()
     expect(o.maxConnections).toBeUndefined()
     expect(o.maxCircuits).toBeUndefined()
@@ -258,6 +259,8 @@ describe('tandem-relay options', () => {
       '64MiB',
       '--relay-duration',
       '30m',
+      '--max-devices',
+      '4',
       '--http',
       '[::1]:9191'
     ])
@@ -271,6 +274,7 @@ describe('tandem-relay options', () => {
       maxCircuits: 70,
       relayDataLimitBytes: 64 * 1024 ** 2,
       relayDurationMs: 30 * 60_000,
+      maxDevices: 4,
       http: { host: '::1', port: 9191 }
     })
   })

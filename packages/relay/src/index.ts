@@ -1,4 +1,4 @@
-export { createRelay, DEFAULT_MAX_BLOB_BYTES, DEFAULT_ACCOUNT_QUOTA_BYTES, type Relay, type RelayOptions } from './relay.js'
+export { createRelay, DEFAULT_MAX_BLOB_BYTES, DEFAULT_ACCOUNT_QUOTA_BYTES, DEFAULT_MAX_DEVICES, MAX_CHAIN_DEVICES, type Relay, type RelayOptions } from './relay.js'
 export {
   createRelayHost,
   resolveRelayLimits,
@@ -20,5 +20,6 @@ export type { DocMeta, LogEntry, SnapshotEntry } from './history/records.js'
 export type { CachedEntry } from './history/tail.js'
 export type { AccessRecords } from './access/access-records.js'
 export { LevelAccessRecords } from './access/level-access-records.js'
-export { StoreService } from './store-service/store-service.js'
+export { StoreService, type StoreServiceOptions } from './store-service/store-service.js'
+export { AccessControl, type ChainOffer } from './store-service/access.js'
 export type { RelayTimers } from './timers.js'

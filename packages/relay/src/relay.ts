@@ -1,6 +1,6 @@
 import './polyfill.js'
 import { join } from 'node:path'
-import { STORE_PROTOCOL } from '@tandem/protocol'
+import { DEFAULT_MAX_DEVICES, MAX_CHAIN_DEVICES, STORE_PROTOCOL, type ChainPolicy } from '@tandem/protocol'
 import type { KeyValueStore } from '@tandem/storage'
 import { StreamLink } from '@tandem/transport'
 import { Level } from 'level'
@@ -9,8 +9,20 @@ import { HistoryStore } from './history/history-store.js'
 import { trackListenAddrs } from './listen-addrs.js'
 import { createLogger, type Logger } from './logger.js'
 import { RelayMetrics } from './metrics.js'
+import { RelayConfigError } from './node/errors.js'
 import { createRelayHost, type RelayLimits } from './node/relay-host.js'
 import { StoreService } from './store-service/store-service.js'
+import { systemTimers } from './timers.js'
+
+/** The chain policy for `maxDevices`, or RelayConfigError for a limit the chain cannot hold. */
+function checkedPolicy(policy: ChainPolicy): ChainPolicy {
+  if (!Number.isInteger(policy.maxDevices) || policy.maxDevices < 1 || policy.maxDevices > MAX_CHAIN_DEVICES) {
+    throw new RelayConfigError(`maxDevices must be an integer from 1 to ${MAX_CHAIN_DEVICES}, got ${String(policy.maxDevices)}`)
+  }
+  return policy
+}
+
+export { DEFAULT_MAX_DEVICES, MAX_CHAIN_DEVICES }
 
 /** Largest blob (or snapshot) a device may store: a doc of ~300,000 chat messages. */
 export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024
@@ -30,6 +42,8 @@ export interface RelayOptions {
   store?: KeyValueStore
   logger?: Logger
   metrics?: RelayMetrics
+  /** Most devices an account may list (the policy for links the relay appends; default DEFAULT_MAX_DEVICES). */
+  maxDevices?: number
 }
 
 export interface Relay {
@@ -49,6 +63,8 @@ export interface Relay {
  * the blind history store served over /tandem/store. It moves opaque blobs only.
  */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
+  // a bad limit is refused before anything listens
+  const policy = checkedPolicy({ maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES })
   const logger = options.logger ?? createLogger()
   const metrics = options.metrics ?? new RelayMetrics()
   // reservations go to the devices the store service serves (it exists once the stores are open)
@@ -70,9 +86,15 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     accountQuotaBytes: options.accountQuotaBytes ?? DEFAULT_ACCOUNT_QUOTA_BYTES,
     sync: options.sync ?? true
   })
-  // device lists and memberships: in the history's database, under keys of their own
+  // device chains, memberships and device activity: in the history's database, under keys of their own
   const records = await LevelAccessRecords.open(db, { sync: options.sync ?? true })
-  const service = new StoreService(history, records, metrics, logger)
+  const service = new StoreService(history, records, metrics, logger, systemTimers, {
+    policy,
+    maxLinkingSessions: host.limits.maxLinkingSessions,
+    linkingSessionMs: host.limits.linkingSessionMs,
+    // a device no longer being linked (and not served) gives its circuit slot back
+    linkingEnded: peer => host.dropReservation(peer)
+  })
   whenServed = (peer, signal) => service.whenServed(peer, signal)
   let running = false
   return {
@@ -105,7 +127,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     },
     stop: async () => {
       running = false
-      service.stop()
+      await service.stop()
       await host.stop()
       await records.close() // before the history closes the database they share
       await history.close()

@@ -1,310 +1,22 @@
-import { randomBytes } from 'node:crypto'
+// The /tandem/store service over the in-memory link pair: handshake, access to docs, logs,
+// subscriptions, snapshots, ephemeral data. The device chain's part: store-chain.test.ts.
 import { MemoryLevel } from 'memory-level'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  MAX_CHUNK_BYTES,
-  STORE_PROTOCOL_VERSION,
-  accountIdFromPublicKey,
-  decodeStoreFrame,
-  encodeSignedDeviceList,
-  encodeStoreFrame,
-  generateAccountKey,
-  signDeviceCertificate,
-  signDeviceList,
-  signMembership,
-  type AccountKeyPair,
-  type SignedDeviceList,
-  type SignedMembership,
-  type StoreFrame
-} from '@tandem/protocol'
-import { HELLO_DEADLINE_MS, createMemoryLinkPair, type Link } from '@tandem/transport'
-import { LevelAccessRecords } from '../src/access/level-access-records.js'
-import { HistoryStore, type HistoryOptions } from '../src/history/history-store.js'
-import { createLogger } from '../src/logger.js'
-import { RelayMetrics } from '../src/metrics.js'
-import { AccessControl } from '../src/store-service/access.js'
-import { StoreService } from '../src/store-service/store-service.js'
+import { describe, expect, it, vi } from 'vitest'
+import { MAX_CHUNK_BYTES, STORE_PROTOCOL_VERSION, type StoreFrame } from '@tandem/protocol'
+import { HELLO_DEADLINE_MS } from '@tandem/transport'
+import type { HistoryOptions } from '../src/history/history-store.js'
 import { StoreSession } from '../src/store-service/store-session.js'
 import type { RelayTimers } from '../src/timers.js'
+import { append, bytesOf, forDoc, hello, newAccount, ofType, receive, sendUpload, setup, summary, type Frame } from './store-helpers.js'
 
-const logger = createLogger({ level: 'silent' })
-const WAIT_MS = 3000
-const RELAY_PEER = '12D3KooWrelay'
-
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {})
-})
-
-/**
- * What a device acts on: every frame but `notices`, which it takes one entry at a time —
- * an `echo` of its own upload (liveId 0), or the `committed` seq of a blob it got live.
- */
-type Got = Exclude<StoreFrame, { type: 'notices' }> | { type: 'echo'; docId: string; seq: number } | { type: 'committed'; docId: string; seq: number; liveId: number }
-type Frame<T extends Got['type']> = Extract<Got, { type: T }>
-type Filter = (f: Got) => boolean
-
-const ofType =
-  <T extends Got['type']>(type: T, docId?: string) =>
-  (f: Got): f is Frame<T> =>
-    f.type === type && (docId === undefined || ('docId' in f && f.docId === docId))
-const forDoc =
-  (docId: string): Filter =>
-  f =>
-    'docId' in f && f.docId === docId
-
-function received(frame: StoreFrame): Got[] {
-  if (frame.type !== 'notices') return [frame]
-  return frame.entries.map(n =>
-    n.liveId === 0 ? { type: 'echo' as const, docId: frame.docId, seq: n.seq } : { type: 'committed' as const, docId: frame.docId, seq: n.seq, liveId: n.liveId }
-  )
-}
-
-/**
- * The device side of one /tandem/store stream, driven frame by frame. Received
- * frames wait in a queue; `next(filter)` takes the first one matching, so frames
- * of other docs stay queued for later and each doc's frames keep their order.
- */
-class FakeDevice {
-  readonly queue: Got[] = []
-  /** Each `notices` frame received: how many entries it named. */
-  readonly noticeFrames: number[] = []
-  closed = false
-  private readonly waiters = new Set<() => void>()
-
-  constructor(
-    readonly peerId: string,
-    readonly link: Link
-  ) {
-    link.start({
-      onFrame: bytes => {
-        const frame = decodeStoreFrame(bytes)
-        if (frame.type === 'notices') this.noticeFrames.push(frame.entries.length)
-        this.queue.push(...received(frame))
-        this.poke()
-      },
-      onError: () => {},
-      onClose: () => {
-        this.closed = true
-        this.poke()
-      }
-    })
-  }
-
-  send(frame: StoreFrame): Promise<void> {
-    return this.link.send(encodeStoreFrame(frame))
-  }
-
-  sendRaw(bytes: Uint8Array): Promise<void> {
-    return this.link.send(bytes)
-  }
-
-  /** Takes the first queued frame matching `filter`, waiting (bounded) for it to arrive. */
-  next<T extends Got>(filter: ((f: Got) => f is T) | Filter = () => true, what = 'a frame'): Promise<T> {
-    return this.until(what, () => {
-      const i = this.queue.findIndex(filter)
-      return i < 0 ? undefined : (this.queue.splice(i, 1)[0] as T)
-    })
-  }
-
-  /** Waits (bounded) until a frame matching `filter` is queued, leaving it queued. */
-  async peek(filter: Filter, what = 'a frame'): Promise<void> {
-    await this.until(what, () => this.queue.some(filter) || undefined)
-  }
-
-  /** The next frame of this doc (or any frame), which must be of `type`. */
-  async expectNext<T extends Got['type']>(type: T, docId?: string): Promise<Frame<T>> {
-    const frame = await this.next(docId === undefined ? () => true : forDoc(docId), `a frame of ${docId ?? 'any doc'}`)
-    expect(frame.type, `${this.peerId}: expected ${type}, got ${JSON.stringify(summary(frame))}`).toBe(type)
-    return frame as Frame<T>
-  }
-
-  async waitClosed(): Promise<void> {
-    await this.until('the stream to close', () => this.closed || undefined)
-  }
-
-  /** An ERROR frame, then the stream closes. */
-  async expectRefused(code: string): Promise<Frame<'error'>> {
-    const error = await this.next(ofType('error'), 'an ERROR frame')
-    expect(error.code, error.message).toBe(code)
-    await this.waitClosed()
-    return error
-  }
-
-  /** Frames of `types` still queued (for "nothing else arrived" checks after a barrier). */
-  queued(...types: Array<Got['type']>): Got[] {
-    return this.queue.filter(f => types.includes(f.type))
-  }
-
-  private poke(): void {
-    for (const w of [...this.waiters]) w()
-  }
-
-  private until<T>(what: string, check: () => T | undefined): Promise<T> {
-    const ready = check()
-    if (ready !== undefined) return Promise.resolve(ready)
-    return new Promise<T>((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.waiters.delete(onPoke)
-      }
-      const onPoke = (): void => {
-        const value = check()
-        if (value !== undefined) {
-          done()
-          resolve(value)
-        }
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`${this.peerId}: no ${what} within ${WAIT_MS} ms; queued: ${JSON.stringify(this.queue.map(summary))}; closed: ${this.closed}`))
-      }, WAIT_MS)
-      this.waiters.add(onPoke)
-    })
-  }
-}
-
-function summary(f: StoreFrame): unknown {
-  const { type } = f
-  if (f.type === 'blob' || f.type === 'snapshot-data') return { type, docId: f.docId, final: f.final, bytes: f.chunk.byteLength }
-  if (f.type === 'welcome') return { type, version: f.deviceList?.version ?? null }
-  if (f.type === 'ephemeral-data') return { type, docId: f.docId, from: f.from }
-  if (f.type === 'live') return { type, docId: f.docId, liveId: f.liveId, bytes: f.blob.byteLength }
-  return f
-}
-
-class Account {
-  readonly key: AccountKeyPair = generateAccountKey(n => new Uint8Array(randomBytes(n)))
-  readonly id = accountIdFromPublicKey(this.key.publicKey)
-  get doc(): string {
-    return `account:${this.id}`
-  }
-
-  certificate(peerId: string) {
-    return signDeviceCertificate(this.key, { peerId, name: `device ${peerId}`, createdAt: 1 })
-  }
-
-  list(version: number, devices: string[], revoked: string[] = []): SignedDeviceList {
-    return signDeviceList(this.key, { version, devices: devices.map(peerId => ({ peerId, name: peerId, createdAt: 1 })), revoked, issuedAt: 1000 + version })
-  }
-
-  membership(docId: string, version: number, members: Account[]): SignedMembership {
-    return signMembership(this.key, { docId, version, members: members.map(m => m.id), issuedAt: 1000 + version })
-  }
-}
-
-let peerCounter = 0
-const newPeerId = (label: string): string => `12D3KooW${label}${++peerCounter}`
-
-async function setup(options: Partial<HistoryOptions> = {}, db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }), timers?: RelayTimers) {
-  const history = await HistoryStore.open(db, { maxBlobBytes: 1024 * 1024, accountQuotaBytes: 16 * 1024 * 1024, sync: false, ...options })
-  const records = await LevelAccessRecords.open(db, { sync: false })
-  const metrics = new RelayMetrics({ processMetrics: false })
-  const service = new StoreService(history, records, metrics, logger, timers)
-  cleanups.push(async () => {
-    service.stop()
-    await records.close()
-    await history.close()
-  })
-
-  /** A new stream from a device to the relay; nothing sent yet. */
-  const connect = (peerId: string, o: { slow?: boolean } = {}): FakeDevice => {
-    const [device, relay] = createMemoryLinkPair(peerId, RELAY_PEER)
-    service.addLink(o.slow === true ? slowSends(relay) : relay)
-    const fake = new FakeDevice(peerId, device)
-    cleanups.push(async () => {
-      device.close()
-    })
-    return fake
-  }
-
-  /** connect + hello; resolves on welcome. */
-  const join = async (account: Account, peerId: string, list: SignedDeviceList | null, o: { slow?: boolean } = {}) => {
-    const device = connect(peerId, o)
-    await device.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: account.certificate(peerId), deviceList: list })
-    const welcome = await device.expectNext('welcome')
-    return { device, welcome }
-  }
-
-  return { history, records, metrics, service, connect, join }
-}
-
-/** The relay's side of a stream whose every send waits a turn of the event loop, as under backpressure. */
-function slowSends(link: Link): Link {
-  return {
-    remotePeerId: link.remotePeerId,
-    direction: link.direction,
-    start: handlers => {
-      link.start(handlers)
-    },
-    send: async frame => {
-      await new Promise<void>(resolve => setImmediate(resolve))
-      await link.send(frame)
-    },
-    close: error => {
-      link.close(error)
-    }
-  }
-}
-
-let uploadIds = 0
-
-/** Sends a blob as append frames of at most MAX_CHUNK_BYTES; resolves on its ack. */
-async function append(device: FakeDevice, docId: string, bytes: Uint8Array, uploadId = ++uploadIds): Promise<Frame<'ack'>> {
-  await sendUpload(device, docId, bytes, uploadId)
-  return (await device.next(f => f.type === 'ack' && f.uploadId === uploadId, `the ack of upload ${uploadId}`)) as Frame<'ack'>
-}
-
-async function sendUpload(device: FakeDevice, docId: string, bytes: Uint8Array, uploadId: number, covers?: number): Promise<void> {
-  const chunks = chunk(bytes)
-  for (const [i, c] of chunks.entries()) {
-    const final = i === chunks.length - 1
-    await device.send(covers === undefined ? { type: 'append', docId, uploadId, final, chunk: c } : { type: 'snapshot', docId, uploadId, covers, final, chunk: c })
-  }
-}
-
-function chunk(bytes: Uint8Array): Uint8Array[] {
-  if (bytes.byteLength === 0) return [bytes]
-  const out: Uint8Array[] = []
-  for (let i = 0; i < bytes.byteLength; i += MAX_CHUNK_BYTES) out.push(bytes.subarray(i, i + MAX_CHUNK_BYTES))
-  return out
-}
-
-/**
- * Reads one whole entry (or snapshot) of `docId`: its blob frames up to the final one, or
- * — for an entry sent live, before it was durable — the live frame and later its
- * `committed` notice (other frames may come between the two).
- */
-async function receive(device: FakeDevice, docId: string, type: 'blob' | 'snapshot-data'): Promise<{ seq: number; bytes: Buffer; frames: number }> {
-  const chunks: Uint8Array[] = []
-  let seq = -1
-  for (;;) {
-    const f = await device.next(forDoc(docId), `a frame of ${docId}`)
-    if (f.type === 'live' && type === 'blob' && seq === -1) {
-      const done = (await device.next(g => g.type === 'committed' && g.docId === docId && g.liveId === f.liveId, `the commit of live ${f.liveId}`)) as Frame<'committed'>
-      return { seq: done.seq, bytes: Buffer.from(f.blob), frames: 1 }
-    }
-    expect(f.type, `${device.peerId}: expected ${type}, got ${JSON.stringify(summary(f))}`).toBe(type)
-    const part = f as Frame<'blob' | 'snapshot-data'>
-    const at = part.type === 'blob' ? part.seq : part.covers
-    if (seq !== -1) expect(at, 'chunks of one blob carry one seq').toBe(seq)
-    seq = at
-    chunks.push(part.chunk)
-    if (part.final) return { seq, bytes: Buffer.concat(chunks), frames: chunks.length }
-  }
-}
-
-const bytesOf = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
-
-describe('/tandem/store: handshake and device lists', () => {
-  it('welcomes a certified device its account list names, with that list', async () => {
-    const { join, service } = await setup()
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-    const list = alice.list(1, [p1])
-    const { device, welcome } = await join(alice, p1, list)
-    expect(welcome.deviceList).not.toBeNull()
-    expect(encodeSignedDeviceList(welcome.deviceList!)).toEqual(encodeSignedDeviceList(list))
+describe('/tandem/store: handshake', () => {
+  it('welcomes a device its account chain lists, with the head of that chain, and opens its session', async () => {
+    const { join, seed, service } = await setup()
+    const alice = newAccount()
+    await seed(alice)
+    const { device, welcome } = await join(alice, alice.first)
+    expect(welcome.head?.version).toBe(1)
+    expect(welcome.head?.hash).toEqual(alice.state.headHash)
     expect(service.sessionCount).toBe(1)
     // and it is open: it may subscribe to its account doc
     await device.send({ type: 'subscribe', docId: alice.doc, since: 0 })
@@ -314,38 +26,39 @@ describe('/tandem/store: handshake and device lists', () => {
 
   it('refuses a stream that does not start with a valid hello', async () => {
     const { connect, service } = await setup()
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-
-    const early = connect(p1)
+    const alice = newAccount()
+    const early = connect(alice.first.peerId)
     await early.send({ type: 'subscribe', docId: alice.doc, since: 0 })
     await early.expectRefused('ERR_NOT_AUTHENTICATED')
-
-    // a certificate for another peer than the one the transport authenticated
-    const impostor = connect(newPeerId('mallory'))
-    await impostor.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
-    await impostor.expectRefused('ERR_INVALID_CERTIFICATE')
+    // an account id that is no account id
+    const odd = connect(alice.first.peerId)
+    await odd.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId: 'account:nobody', head: null })
+    await odd.expectRefused('ERR_MALFORMED_FRAME')
     expect(service.sessionCount).toBe(0)
   })
 
   it('does not count a stream open that closed while its hello was being checked', async () => {
-    // the relay's reads of the device list wait until the stream has closed
+    // the relay's reads of the chain wait until the stream has closed
     const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
     const { connect, service } = await setup({}, db)
     let release!: () => void
     const gate = new Promise<void>(resolve => {
       release = resolve
     })
-    const get = db.get.bind(db)
-    vi.spyOn(db, 'get').mockImplementation(async (...args: Parameters<typeof db.get>) => {
-      await gate
-      return await get(...args)
-    })
+    const iterator = db.iterator.bind(db)
+    vi.spyOn(db, 'iterator').mockImplementation(((...args: Parameters<typeof db.iterator>) => {
+      const it = iterator(...args)
+      const next = it.next.bind(it)
+      it.next = (async () => {
+        await gate
+        return await next()
+      }) as typeof it.next
+      return it
+    }) as typeof db.iterator)
     const handle = vi.spyOn(StoreSession.prototype as unknown as { handle: (f: StoreFrame) => Promise<void> }, 'handle')
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-    const device = connect(p1)
-    await device.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
+    const alice = newAccount()
+    const device = connect(alice.first.peerId)
+    await device.send(hello(alice))
     await vi.waitFor(() => expect(handle).toHaveBeenCalled())
     device.link.close()
     release()
@@ -366,11 +79,11 @@ describe('/tandem/store: handshake and device lists', () => {
         held.delete(handle as { fn: () => void; ms: number })
       }
     }
-    const { connect, join, service } = await setup({}, undefined, timers)
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-    const { device: talker } = await join(alice, p1, alice.list(1, [p1]))
-    const silent = connect(newPeerId('silent'))
+    const { connect, join, seed, service } = await setup({}, undefined, timers)
+    const alice = newAccount()
+    await seed(alice)
+    const { device: talker } = await join(alice, alice.first)
+    const silent = connect(alice.device('silent').peerId)
     const deadlines = [...held].filter(t => t.ms === HELLO_DEADLINE_MS)
     expect(deadlines).toHaveLength(1) // the talker's was cleared by its hello
     deadlines[0]!.fn()
@@ -380,148 +93,23 @@ describe('/tandem/store: handshake and device lists', () => {
     await talker.expectNext('subscribed', alice.doc)
   })
 
-  it('lets an unlisted device in only to send a device list that lists it', async () => {
-    const { join, history } = await setup()
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-    const p2 = newPeerId('alice')
-    const v1 = alice.list(1, [p1])
-    await join(alice, p1, v1)
-
-    // p2 is certified by the account but the relay's list does not name it: it learns that list from welcome
-    const { device: d2, welcome } = await join(alice, p2, null)
-    expect(welcome.deviceList?.version).toBe(1)
-    await d2.send({ type: 'subscribe', docId: alice.doc, since: 0 })
-    expect(await d2.expectNext('doc-error', alice.doc)).toMatchObject({ code: 'ERR_DEVICE_NOT_LISTED', uploadId: 0 })
-    await d2.send({ type: 'append', docId: alice.doc, uploadId: 7, final: true, chunk: bytesOf(10) })
-    expect(await d2.expectNext('doc-error', alice.doc)).toMatchObject({ code: 'ERR_DEVICE_NOT_LISTED', uploadId: 7 })
-    await d2.send({ type: 'ephemeral', docId: alice.doc, payload: bytesOf(3) })
-    expect(await d2.expectNext('doc-error', alice.doc)).toMatchObject({ code: 'ERR_DEVICE_NOT_LISTED' })
-    expect(d2.closed).toBe(false)
-    expect(history.stats().docs).toBe(0)
-
-    // it signs the successor that adds it (it holds the account key)
-    await d2.send({ type: 'device-list', list: alice.list(2, [p1, p2]) })
-    await d2.send({ type: 'subscribe', docId: alice.doc, since: 0 })
-    expect(await d2.expectNext('subscribed', alice.doc)).toMatchObject({ head: 0 })
-    expect((await append(d2, alice.doc, bytesOf(10))).seq).toBe(1)
-    expect(d2.queued('doc-error')).toEqual([])
-  })
-
-  it("opens a waiting unlisted device once another device's hello brings a list that names it", async () => {
-    const { join } = await setup()
-    const alice = new Account()
-    const [p1, p2, p3] = [newPeerId('alice'), newPeerId('alice'), newPeerId('alice')]
-    await join(alice, p1, alice.list(1, [p1]))
-    const { device: d2 } = await join(alice, p2, null)
-    await join(alice, p3, alice.list(2, [p1, p2, p3]))
-    await d2.send({ type: 'subscribe', docId: alice.doc, since: 0 })
-    expect(await d2.expectNext('subscribed', alice.doc)).toMatchObject({ head: 0 })
-  })
-
-  it('refuses a revoked device with ERR_DEVICE_REVOKED and closes its stream', async () => {
-    const { join, connect, service } = await setup()
-    const alice = new Account()
-    const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const v1 = alice.list(1, [p1, p2])
-    await join(alice, p1, v1)
-    await join(alice, p1, alice.list(2, [p1], [p2]))
-    const sessions = service.sessionCount
-
-    // a stale list in its hello does not un-revoke it
-    for (const list of [null, v1]) {
-      const d2 = connect(p2)
-      await d2.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p2), deviceList: list })
-      await d2.expectRefused('ERR_DEVICE_REVOKED')
-      expect(d2.queued('welcome')).toEqual([])
-    }
-    // nor does a "newer" list that drops the revocation: it is ignored like a stale one
-    const d2 = connect(p2)
-    await d2.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(p2), deviceList: alice.list(3, [p1, p2]) })
-    await d2.expectRefused('ERR_DEVICE_REVOKED')
-    expect(service.sessionCount).toBe(sessions)
-    expect((await service.access.deviceList(alice.id))?.version).toBe(2)
-    // the same list as a device-list frame from a listed device is refused for itself only
-    const { device: d1 } = await join(alice, p1, null)
-    await d1.send({ type: 'device-list', list: alice.list(3, [p1, p2]) })
-    expect(await d1.next(ofType('doc-error'))).toMatchObject({ docId: '', code: 'ERR_STALE_DEVICE_LIST' })
-    expect(await service.access.deviceStatus(alice.id, p2)).toBe('revoked')
-    expect(d1.closed).toBe(false)
-  })
-
   it('refuses a hello of another store protocol version', async () => {
     const { connect } = await setup()
-    const alice = new Account()
-    const p1 = newPeerId('alice')
-    const d1 = connect(p1)
-    await d1.send({ type: 'hello', version: STORE_PROTOCOL_VERSION + 1, certificate: alice.certificate(p1), deviceList: alice.list(1, [p1]) })
+    const alice = newAccount()
+    const d1 = connect(alice.first.peerId)
+    await d1.send({ ...hello(alice), version: STORE_PROTOCOL_VERSION + 1 } as StoreFrame)
     const error = await d1.expectRefused('ERR_UNSUPPORTED_VERSION')
     expect(error.message).toContain('store protocol')
-  })
-
-  it('closes the open session of a device revoked by a device-list update from another device', async () => {
-    const { join, service } = await setup()
-    const alice = new Account()
-    const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const { device: d1 } = await join(alice, p1, alice.list(1, [p1, p2]))
-    const { device: d2 } = await join(alice, p2, null)
-    await d2.send({ type: 'subscribe', docId: alice.doc, since: 0 })
-    await d2.next(ofType('caught-up', alice.doc))
-    expect(service.sessionCount).toBe(2)
-
-    await d1.send({ type: 'device-list', list: alice.list(2, [p1], [p2]) })
-    const error = await d2.expectRefused('ERR_DEVICE_REVOKED')
-    expect(error.message).toContain(p2)
-    expect(service.sessionCount).toBe(1)
-    // the revoked session gets nothing more, the revoking one goes on
-    expect((await append(d1, alice.doc, bytesOf(100))).seq).toBe(1)
-    expect(d2.queued('echo', 'blob')).toEqual([])
-  })
-
-  it("closes the open session of a device revoked by a list carried in another device's hello", async () => {
-    const { join, service } = await setup()
-    const alice = new Account()
-    const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const { device: d2 } = await join(alice, p2, alice.list(1, [p1, p2]))
-    // p1 revoked p2 while offline and now connects with that list
-    await join(alice, p1, alice.list(2, [p1], [p2]))
-    await d2.expectRefused('ERR_DEVICE_REVOKED')
-    expect(service.sessionCount).toBe(1)
-  })
-
-  it('keeps the newest device list when two are offered at once', async () => {
-    const { records } = await setup()
-    const alice = new Account()
-    const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const access = new AccessControl(records)
-    const v3 = alice.list(3, [p1], [p2])
-    const results = await Promise.all([access.offerDeviceList(alice.id, v3), access.offerDeviceList(alice.id, alice.list(2, [p1, p2]))])
-    expect(results).toEqual([true, false])
-    expect((await access.deviceList(alice.id))?.version).toBe(3)
-    expect(await access.deviceStatus(alice.id, p2)).toBe('revoked')
-    // what was persisted is v3 as well
-    const fresh = new AccessControl(records)
-    expect(encodeSignedDeviceList((await fresh.deviceList(alice.id))!)).toEqual(encodeSignedDeviceList(v3))
-
-    // the same for membership records
-    const bob = new Account()
-    const doc = 'chat:race'
-    const m3 = alice.membership(doc, 3, [alice])
-    const offers = await Promise.allSettled([access.offerMembership(m3), access.offerMembership(alice.membership(doc, 2, [alice, bob]))])
-    expect(offers.map(o => o.status)).toEqual(['fulfilled', 'rejected'])
-    expect((await access.membership(doc))?.version).toBe(3)
-    expect(await access.canAccess(doc, bob.id)).toBe(false)
-    expect((await new AccessControl(records).membership(doc))?.version).toBe(3)
   })
 })
 
 describe('/tandem/store: access to docs', () => {
   it("refuses another account's account doc with a doc-error and keeps the stream usable", async () => {
-    const { join, history } = await setup()
-    const alice = new Account()
-    const bob = new Account()
-    const q1 = newPeerId('bob')
-    const { device } = await join(bob, q1, bob.list(1, [q1]))
+    const { join, seed, history } = await setup()
+    const alice = newAccount()
+    const bob = newAccount()
+    await seed(bob)
+    const { device } = await join(bob, bob.first)
 
     await device.send({ type: 'subscribe', docId: alice.doc, since: 0 })
     expect(await device.expectNext('doc-error', alice.doc)).toMatchObject({ code: 'ERR_ACCESS_DENIED', uploadId: 0 })
@@ -541,20 +129,18 @@ describe('/tandem/store: access to docs', () => {
   })
 
   it('serves a chat doc only to devices of its members, per the newest valid membership record', async () => {
-    const { join } = await setup()
-    const alice = new Account()
-    const bob = new Account()
-    const carol = new Account()
-    const [p1, q1, r1] = [newPeerId('alice'), newPeerId('bob'), newPeerId('carol')]
-    const { device: a } = await join(alice, p1, alice.list(1, [p1]))
-    const { device: b } = await join(bob, q1, bob.list(1, [q1]))
-    const { device: c } = await join(carol, r1, carol.list(1, [r1]))
+    const { join, seed } = await setup()
+    const [alice, bob, carol] = [newAccount(), newAccount(), newAccount()]
+    for (const account of [alice, bob, carol]) await seed(account)
+    const { device: a } = await join(alice, alice.first)
+    const { device: b } = await join(bob, bob.first)
+    const { device: c } = await join(carol, carol.first)
     const chat = 'chat:lunch'
 
     await a.send({ type: 'subscribe', docId: chat, since: 0 })
     expect(await a.expectNext('doc-error', chat)).toMatchObject({ code: 'ERR_ACCESS_DENIED' })
 
-    const v1 = alice.membership(chat, 1, [alice, bob])
+    const v1 = alice.membership(alice.first, chat, 1, [alice, bob])
     await a.send({ type: 'membership', record: v1 })
     for (const d of [a, b]) {
       await d.send({ type: 'subscribe', docId: chat, since: 0 })
@@ -570,18 +156,18 @@ describe('/tandem/store: access to docs', () => {
     await b.send({ type: 'membership', record: v1 })
 
     // carol is no member: her record, even listing her, does not replace alice's
-    await c.send({ type: 'membership', record: carol.membership(chat, 2, [alice, bob, carol]) })
+    await c.send({ type: 'membership', record: carol.membership(carol.first, chat, 2, [alice, bob, carol]) })
     expect(await c.expectNext('doc-error', chat)).toMatchObject({ code: 'ERR_STALE_MEMBERSHIP', uploadId: 0 })
     await c.send({ type: 'subscribe', docId: chat, since: 0 })
     expect(await c.expectNext('doc-error', chat)).toMatchObject({ code: 'ERR_ACCESS_DENIED' })
     // a record with a bad signature is refused too
-    const forged = { ...alice.membership(chat, 2, [alice, bob, carol]), signature: new Uint8Array(64) }
+    const forged = { ...alice.membership(alice.first, chat, 2, [alice, bob, carol]), signature: new Uint8Array(64) }
     await c.send({ type: 'membership', record: forged })
     expect(await c.expectNext('doc-error', chat)).toMatchObject({ code: 'ERR_INVALID_MEMBERSHIP' })
     expect(c.closed).toBe(false)
 
     // a member adds carol; an older version afterwards is stale
-    await b.send({ type: 'membership', record: bob.membership(chat, 2, [alice, bob, carol]) })
+    await b.send({ type: 'membership', record: bob.membership(bob.first, chat, 2, [alice, bob, carol]) })
     await b.send({ type: 'membership', record: v1 })
     expect(await b.next(ofType('doc-error', chat))).toMatchObject({ code: 'ERR_STALE_MEMBERSHIP' })
     await c.send({ type: 'subscribe', docId: chat, since: 0 })
@@ -595,12 +181,22 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
   async function twoDevices(options: Partial<HistoryOptions> & { slow?: boolean; db?: MemoryLevel<string, Uint8Array> } = {}) {
     const { slow, db, ...historyOptions } = options
     const env = await setup(historyOptions, db)
-    const alice = new Account()
-    const [p1, p2] = [newPeerId('alice'), newPeerId('alice')]
-    const list = alice.list(1, [p1, p2])
-    const { device: d1 } = await env.join(alice, p1, list)
-    const { device: d2 } = await env.join(alice, p2, list, { slow })
-    return { ...env, alice, d1, d2, doc: alice.doc }
+    const alice = newAccount()
+    const second = alice.device('second')
+    alice.add(alice.first, second)
+    await env.seed(alice)
+    const { device: d1 } = await env.join(alice, alice.first)
+    const { device: d2 } = await env.join(alice, second, { slow })
+    /** A third device: listed by a link the first signs, which it offers itself (as a device just linked does). */
+    const third = async () => {
+      const device = alice.device('third')
+      const link = alice.add(alice.first, device)
+      const { device: d3 } = await env.join(alice, device)
+      await d3.send({ type: 'offer-links', links: [link], last: true })
+      await d3.next(ofType('device-activity'), 'device activity, once open')
+      return d3
+    }
+    return { ...env, alice, d1, d2, doc: alice.doc, third }
   }
 
   it("acks appends in seq order, backfills then pushes live blobs, and echoes a device's own", async () => {
@@ -659,7 +255,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
       await held
       return await batch(...args)
     }
-    const { d1, d2, doc, metrics, join, alice } = await twoDevices({ db })
+    const { d1, d2, doc, metrics, third } = await twoDevices({ db })
     for (const d of [d1, d2]) {
       await d.send({ type: 'subscribe', docId: doc, since: 0 })
       await d.expectNext('subscribed', doc)
@@ -690,8 +286,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect(d1.noticeFrames, 'both echoes in one frame').toEqual([2])
 
     // a subscriber that arrives later gets the entries as blobs: only live traffic is sent early
-    const p3 = newPeerId('alice')
-    const { device: d3 } = await join(alice, p3, alice.list(2, [d1.peerId, d2.peerId, p3]))
+    const d3 = await third()
     await d3.send({ type: 'subscribe', docId: doc, since: 0 })
     expect(await d3.expectNext('subscribed', doc)).toMatchObject({ head: 2 })
     expect(await d3.expectNext('blob', doc)).toMatchObject({ seq: 1, chunk: b1 })
@@ -760,7 +355,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
   })
 
   it('pushes live blobs from memory, and backfills from disk what memory no longer holds', async () => {
-    const { d1, d2, doc, history, join, alice } = await twoDevices({ tailEntries: 3 })
+    const { d1, d2, doc, history, third } = await twoDevices({ tailEntries: 3 })
     const reads = vi.spyOn(history, 'readPart')
     const scans = vi.spyOn(history, 'entriesAfter')
     for (const d of [d1, d2]) {
@@ -796,8 +391,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect(reads).toHaveBeenCalledTimes(3)
 
     // a new device backfills seq 1…8: memory holds only 6…8, the rest comes from disk, byte-identical
-    const p3 = newPeerId('alice')
-    const { device: d3 } = await join(alice, p3, alice.list(2, [d1.peerId, d2.peerId, p3]))
+    const d3 = await third()
     await d3.send({ type: 'subscribe', docId: doc, since: 0 })
     expect(await d3.expectNext('subscribed', doc)).toMatchObject({ head: 8, entries: 8 })
     for (const [i, b] of blobs.entries()) expect(await receive(d3, doc, 'blob')).toMatchObject({ seq: i + 1, bytes: Buffer.from(b) })
@@ -865,9 +459,8 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
   })
 
   it('fans ephemeral data out to the other subscribed devices and never stores it', async () => {
-    const { d1, d2, doc, history, join, alice } = await twoDevices()
-    const p3 = newPeerId('alice')
-    const { device: d3 } = await join(alice, p3, alice.list(2, [d1.peerId, d2.peerId, p3]))
+    const { d1, d2, doc, history, third } = await twoDevices()
+    const d3 = await third()
     for (const d of [d1, d2]) {
       await d.send({ type: 'subscribe', docId: doc, since: 0 })
       await d.next(ofType('caught-up', doc))
@@ -909,7 +502,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     const { d1, d2, alice, doc } = await twoDevices()
     await d1.send({ type: 'ack', docId: doc, uploadId: 1, seq: 1, sinceSnapshot: 0, tailBytes: 0, snapshotBytes: 0 })
     await d1.expectRefused('ERR_MALFORMED_FRAME')
-    await d2.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: alice.certificate(d2.peerId), deviceList: null })
+    await d2.send(hello(alice))
     await d2.expectRefused('ERR_MALFORMED_FRAME')
   })
 })

@@ -1,21 +1,33 @@
-import type { SignedDeviceList, SignedMembership } from '@tandem/protocol'
+import type { ChainHead, ChainLink, DeviceActivity, SignedMembership } from '@tandem/protocol'
 
 /**
  * Where the relay keeps the signed records that decide who may read and write what: each
- * account's newest device list and each chat doc's newest membership record. It stores
- * what it is given; checking signatures and that a record succeeds the one held is
- * `AccessControl`'s. `LevelAccessRecords` is one implementation; every implementation
- * must pass the cases in `src/testing/access-records-contract.ts`.
+ * account's device chain and each chat doc's newest membership record, and beside them
+ * when it last served each device. It stores what it is given; checking signatures and
+ * that a link or record may follow the one held is `AccessControl`'s. The one promise
+ * about content is the chain's compare-and-set: an append lands only on the head it was
+ * checked against, so two relay processes sharing a backend cannot both extend one link.
+ * `LevelAccessRecords` is one implementation; every implementation must pass the cases in
+ * `src/testing/access-records-contract.ts`.
  */
 export interface AccessRecords {
-  /** The account's stored device list, or null. */
-  deviceList(accountId: string): Promise<SignedDeviceList | null>
-  /** Replaces the account's device list; resolves once it is durable. */
-  putDeviceList(accountId: string, list: SignedDeviceList): Promise<void>
+  /** The account's stored chain, genesis first, or null when none is stored. */
+  chain(accountId: string): Promise<ChainLink[] | null>
+  /**
+   * Appends `links` (consecutive, genesis first for a new chain) to the account's chain if
+   * its stored head is `expectedHead` now (null: no chain stored yet). Resolves true once
+   * they are durable, false (nothing stored) when the head is another. Appends to one
+   * account apply one at a time; a crash part-way leaves a prefix of the links, never a gap.
+   */
+  appendLinks(accountId: string, links: readonly ChainLink[], expectedHead: ChainHead | null): Promise<boolean>
   /** The doc's stored membership record, or null. */
   membership(docId: string): Promise<SignedMembership | null>
   /** Replaces the membership record of `record.docId`; resolves once it is durable. */
   putMembership(record: SignedMembership): Promise<void>
-  /** Resolves once every put made before it is stored; the store takes no puts after it. */
+  /** When the relay last served each device of the account, as last put ([] when never). */
+  deviceActivity(accountId: string): Promise<DeviceActivity[]>
+  /** Replaces the account's device activity; resolves once it is durable. */
+  putDeviceActivity(accountId: string, devices: readonly DeviceActivity[]): Promise<void>
+  /** Resolves once every put and append made before it is stored (or refused); the store takes none after it. */
   close(): Promise<void>
 }

@@ -7,6 +7,7 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { describeListenFailure, withJoinedWrites } from '@tandem/transport'
@@ -68,6 +69,8 @@ export interface RelayHost {
   /** Addresses peers can dial, each ending in /p2p/<peer id>. */
   multiaddrs(): string[]
   admission(): Admission
+  /** Frees `peerId`'s reservation now (it is no longer a device the relay serves); false if it held none. */
+  dropReservation(peerId: string): boolean
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -198,6 +201,17 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     peerId,
     limits,
     multiaddrs,
+    dropReservation(id) {
+      let peer: PeerId
+      try {
+        peer = peerIdFromString(id)
+      } catch {
+        return false
+      }
+      const dropped = reservations.drop(peer)
+      if (dropped) log.debug({ peer: id }, 'reservation dropped: its holder is no longer served')
+      return dropped
+    },
     admission() {
       const { pending: pendingConnections, addressesAtLimit, refused } = pending.stats()
       const reason =

@@ -25,6 +25,8 @@ const TCP_SOCKET_TIMEOUT_MS = 2 * minute
  * | connectionPingIntervalMs       | connectionMonitor.pingInterval                   | 10 s            | 30 s    |
  * | maxReservations                | circuitRelayServer reservations.maxReservations  | 15              | 4,096   |
  * | reservationHelloWaitMs         | (Tandem: connection gater, served devices only)  | anyone, at once | 3 s     |
+ * | maxLinkingSessions             | (Tandem: store sessions without an account)      | —               | 64      |
+ * | linkingSessionMs               | (Tandem: such a session's lifetime)              | —               | 10 min  |
  * | reservationTtlMs               | reservations.reservationTtl                      | 2 h             | 1 h     |
  * | relayedDataLimitBytes          | reservations.defaultDataLimit (both directions)  | 128 KiB         | 512 MiB |
  * | relayedDurationLimitMs         | reservations.defaultDurationLimit                | 2 min           | 4 h     |
@@ -113,6 +115,26 @@ export interface RelayLimits {
    */
   reservationHelloWaitMs: number
   /**
+   * /tandem/store sessions of devices with no account yet (a hello without one), open at
+   * once: a device being linked shows a link code naming the relay's circuit, so it must be
+   * reachable there before it is listed, and such a session earns a reservation. Anyone can
+   * open one, so they get a small share of maxReservations: at 64 (1.6 % of 4,096) peers that
+   * are no device of any account can hold at most 64 reservation slots at any time, and the
+   * devices the relay serves keep the rest. Linking is a rare act of a person (a few a day per
+   * account), so 64 at once is far above real demand; one more gets ERR_LINK_RATE_LIMITED and
+   * retries. When such a session ends and nothing else serves its peer, its reservation is
+   * dropped, so closing and reopening sessions does not pile up slots.
+   */
+  maxLinkingSessions: number
+  /**
+   * A linking session is closed this long after its hello. A link code lives 5 minutes by
+   * default (DEFAULT_LINK_CODE_TTL_MS); 10 minutes covers a whole code and the time to finish
+   * linking (the passphrase's Argon2id, signing the link) and then bounds how long a peer
+   * that never gets linked keeps its place and its reservation. A device still showing a
+   * code says hello again.
+   */
+  linkingSessionMs: number
+  /**
    * How long a reservation lasts without a refresh. Clients refresh 5 minutes
    * before expiry, so a live device keeps its slot forever (reservations.ts
    * keeps the library from expiring it early); a device whose connection
@@ -160,6 +182,8 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   connectionPingIntervalMs: 30_000,
   maxReservations: 4_096,
   reservationHelloWaitMs: 3_000,
+  maxLinkingSessions: 64,
+  linkingSessionMs: 10 * minute,
   reservationTtlMs: 1 * hour,
   relayedDataLimitBytes: 512 * MiB,
   relayedDurationLimitMs: 4 * hour,

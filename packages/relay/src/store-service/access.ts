@@ -1,86 +1,226 @@
 import {
-  StaleDeviceListError,
+  ChainForkError,
+  DEFAULT_CHAIN_POLICY,
+  DeviceNotListedError,
+  InvalidDeviceListError,
+  InvalidMembershipError,
+  MAX_CHAIN_LINKS,
   StaleMembershipError,
-  checkDeviceListSuccessor,
+  TandemError,
+  acceptLink,
+  chainDeviceStatus,
   checkMembershipSuccessor,
-  deviceStatus,
   encodeSignedMembership,
-  verifyDeviceList,
+  headOf,
+  isAccountId,
+  linkHash,
+  listChainDevices,
+  peerIdFromSigningKey,
+  verifyChain,
   verifyMembership,
-  type SignedDeviceList,
+  type ChainHead,
+  type ChainLink,
+  type ChainPolicy,
+  type ChainState,
+  type ListedDevice,
   type SignedMembership
 } from '@tandem/protocol'
 import type { AccessRecords } from '../access/access-records.js'
 
+/** What became of links a device offered. */
+export interface ChainOffer {
+  /** The links the relay appended, in order (links it held already are not among them). */
+  accepted: ChainLink[]
+  /** Why the first link not appended was refused (ChainForkError, DeviceLimitError, …); null when none was. */
+  refused: TandemError | null
+  /** The account's chain after the offer; null while it has none. */
+  state: ChainState | null
+}
+
+/** A verified chain and the hash of each of its links (index = version − 1): where a device's head sits on it. */
+interface HeldChain {
+  state: ChainState
+  hashes: Uint8Array[]
+}
+
 /**
- * Who may read and write what. The relay keeps each account's newest signed
- * device list (versions only move forward; revocation is one-way) and each chat
- * doc's newest signed membership record, in its `AccessRecords`, and a copy of
- * each it read in memory; it trusts only signatures.
+ * Who may read and write what. The relay is the arbiter of each account's device chain:
+ * it holds the chain verified from its genesis (cached in memory after the first read) and
+ * appends a link only on top of its head (the first valid successor wins; the device
+ * limit is its policy). Chat docs: each one's newest membership record, signed by a device
+ * listed in its signer account's chain. It trusts only signatures.
  */
 export class AccessControl {
-  private readonly lists = new Map<string, SignedDeviceList | null>()
+  private readonly chains = new Map<string, HeldChain | null>()
   private readonly memberships = new Map<string, SignedMembership | null>()
+  /** Per account, the offer being judged now: offers to one chain apply one at a time. */
+  private readonly offering = new Map<string, Promise<unknown>>()
+  readonly policy: ChainPolicy
 
-  constructor(private readonly records: AccessRecords) {}
-
-  async deviceList(accountId: string): Promise<SignedDeviceList | null> {
-    if (this.lists.has(accountId)) return this.lists.get(accountId)!
-    const list = await this.records.deviceList(accountId)
-    // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
-    if (this.lists.has(accountId)) return this.lists.get(accountId)!
-    this.lists.set(accountId, list)
-    return list
+  constructor(
+    private readonly records: AccessRecords,
+    options: { policy?: ChainPolicy } = {}
+  ) {
+    this.policy = options.policy ?? DEFAULT_CHAIN_POLICY
   }
 
-  /**
-   * Stores a device list if it is a valid successor of the one held. Returns
-   * false for a stale one (older or equal version); throws on a bad signature
-   * or an attempt to un-revoke a device.
-   */
-  async offerDeviceList(accountId: string, list: SignedDeviceList): Promise<boolean> {
-    verifyDeviceList(list, { accountId })
-    await this.deviceList(accountId)
-    // read the cache after the await: from here to `set` nothing yields, so concurrent offers cannot interleave
-    const current = this.lists.get(accountId) ?? null
-    if (current !== null && list.version <= current.version) return false
-    try {
-      checkDeviceListSuccessor(current, list)
-    } catch (err) {
-      // a "newer" list that un-revokes a device is ignored like a stale one: revocation is one-way
-      if (err instanceof StaleDeviceListError) return false
-      throw err
-    }
-    this.lists.set(accountId, list)
-    await this.records.putDeviceList(accountId, list)
-    return true
+  /** The account's verified chain, or null when the relay holds none. Throws when the stored chain does not verify. */
+  async chainState(accountId: string): Promise<ChainState | null> {
+    return (await this.held(accountId))?.state ?? null
+  }
+
+  /** What chainState last read, without reading: undefined when not loaded. */
+  cachedState(accountId: string): ChainState | null | undefined {
+    const held = this.chains.get(accountId)
+    return held === undefined ? undefined : (held?.state ?? null)
+  }
+
+  async head(accountId: string): Promise<ChainHead | null> {
+    const state = await this.chainState(accountId)
+    return state === null ? null : headOf(state)
   }
 
   async deviceStatus(accountId: string, peerId: string): Promise<'listed' | 'revoked' | 'unlisted'> {
-    const list = await this.deviceList(accountId)
-    return list === null ? 'unlisted' : deviceStatus(list, peerId)
+    const state = await this.chainState(accountId)
+    return state === null ? 'unlisted' : chainDeviceStatus(state, peerId)
+  }
+
+  async listedDevices(accountId: string): Promise<ListedDevice[]> {
+    const state = await this.chainState(accountId)
+    return state === null ? [] : listChainDevices(state)
+  }
+
+  /**
+   * The links a device whose head is `deviceHead` lacks: those after it when it is a link of
+   * the relay's chain, the whole chain when it is not (or null), none when it is the head or
+   * of a later version (the device offers what it holds beyond the head; a fork shows then).
+   */
+  async linksFor(accountId: string, deviceHead: ChainHead | null): Promise<ChainLink[]> {
+    const held = await this.held(accountId)
+    if (held === null) return []
+    const { state, hashes } = held
+    if (deviceHead !== null && deviceHead.version > state.version) return []
+    const onChain = deviceHead !== null && sameBytes(hashes[deviceHead.version - 1], deviceHead.hash)
+    if (onChain && deviceHead.version === state.version) return []
+    const links = ((await this.records.chain(accountId)) ?? []).slice(0, state.version)
+    return onChain ? links.slice(deviceHead.version) : links
+  }
+
+  /** The relay's whole chain of the account ([] when none). */
+  async wholeChain(accountId: string): Promise<ChainLink[]> {
+    const state = await this.chainState(accountId)
+    return state === null ? [] : ((await this.records.chain(accountId)) ?? []).slice(0, state.version)
+  }
+
+  /**
+   * Applies links a device offers, in order, each with acceptLink on top of the head (the
+   * genesis when the account has no chain yet), and stores those taken with one
+   * compare-and-set. Links the relay holds already are skipped; the first link refused ends
+   * the offer (its error is `refused`; the links before it stand).
+   */
+  offerLinks(accountId: string, links: readonly ChainLink[]): Promise<ChainOffer> {
+    const before = this.offering.get(accountId) ?? Promise.resolve()
+    const run = before.catch(() => {}).then(() => this.judge(accountId, links))
+    this.offering.set(accountId, run)
+    const forget = (): void => {
+      if (this.offering.get(accountId) === run) this.offering.delete(accountId)
+    }
+    run.then(forget, forget)
+    return run
+  }
+
+  private async judge(accountId: string, links: readonly ChainLink[]): Promise<ChainOffer> {
+    // twice at most: a second try only when another writer of the records moved the head meanwhile
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const held = await this.held(accountId)
+      const { accepted, refused, next } = this.apply(accountId, held, links)
+      if (accepted.length === 0) return { accepted, refused, state: next?.state ?? null }
+      if (await this.records.appendLinks(accountId, accepted, held === null ? null : headOf(held.state))) {
+        this.chains.set(accountId, next)
+        return { accepted, refused, state: next!.state }
+      }
+      this.chains.delete(accountId)
+    }
+    const state = await this.chainState(accountId)
+    return { accepted: [], refused: new ChainForkError(`the chain of ${accountId} moved while links were stored: offer again on its new head`), state }
+  }
+
+  private apply(accountId: string, held: HeldChain | null, links: readonly ChainLink[]): { accepted: ChainLink[]; refused: TandemError | null; next: HeldChain | null } {
+    let state = held?.state ?? null
+    const hashes = [...(held?.hashes ?? [])]
+    const accepted: ChainLink[] = []
+    for (const link of links) {
+      try {
+        // a device offers from where it believes the relay is: links the relay holds change nothing
+        if (state !== null && link.version <= state.version && sameBytes(hashes[link.version - 1], linkHash(link))) continue
+        if (link.version > MAX_CHAIN_LINKS) throw new InvalidDeviceListError(`a chain holds at most ${MAX_CHAIN_LINKS} links`)
+        const result = acceptLink(state, link, { accountId, policy: this.policy })
+        if (!result.added) continue
+        state = result.state
+        hashes.push(result.state.headHash)
+        accepted.push(link)
+      } catch (err) {
+        if (!(err instanceof TandemError)) throw err
+        return { accepted, refused: err, next: state === null ? null : { state, hashes } }
+      }
+    }
+    return { accepted, refused: null, next: state === null ? null : { state, hashes } }
+  }
+
+  private async held(accountId: string): Promise<HeldChain | null> {
+    if (this.chains.has(accountId)) return this.chains.get(accountId)!
+    const links = await this.records.chain(accountId)
+    // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
+    if (this.chains.has(accountId)) return this.chains.get(accountId)!
+    const held = links === null ? null : { state: verifyChain(links, { accountId }), hashes: links.map(l => linkHash(l)) }
+    if (this.chains.has(accountId)) return this.chains.get(accountId)!
+    this.chains.set(accountId, held)
+    return held
   }
 
   async membership(docId: string): Promise<SignedMembership | null> {
     if (this.memberships.has(docId)) return this.memberships.get(docId)!
     const record = await this.records.membership(docId)
-    if (this.memberships.has(docId)) return this.memberships.get(docId)! // see deviceList
+    if (this.memberships.has(docId)) return this.memberships.get(docId)! // see held
     this.memberships.set(docId, record)
     return record
   }
 
-  /** Stores a membership record if valid and a successor of the one held; stale → typed error. */
+  /**
+   * Stores a membership record if valid, signed by a device listed in its signer account's
+   * chain, and a successor of the one held; the held record itself is accepted silently
+   * (devices send theirs on every connection). Throws InvalidMembershipError,
+   * DeviceNotListedError (the relay holds no chain of the signer account), StaleMembershipError.
+   */
   async offerMembership(record: SignedMembership): Promise<void> {
     verifyMembership(record)
     await this.membership(record.docId)
-    const current = this.memberships.get(record.docId) ?? null // see offerDeviceList
-    if (current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))) return
+    if (this.isHeld(record)) return
+    await this.checkSigner(record)
+    // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
+    if (this.isHeld(record)) return
+    const current = this.memberships.get(record.docId) ?? null
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
     }
     checkMembershipSuccessor(current, record)
     this.memberships.set(record.docId, record)
     await this.records.putMembership(record)
+  }
+
+  private isHeld(record: SignedMembership): boolean {
+    const current = this.memberships.get(record.docId) ?? null
+    return current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))
+  }
+
+  private async checkSigner(record: SignedMembership): Promise<void> {
+    const account = record.signerAccount
+    if (!isAccountId(account)) throw new InvalidMembershipError(`membership of ${record.docId}: ${account} is not an account id`)
+    const state = await this.chainState(account)
+    if (state === null) throw new DeviceNotListedError(`membership of ${record.docId}: the relay holds no device chain of account ${account}, so it cannot tell who signed`)
+    const signer = peerIdFromSigningKey(record.signerKey)
+    const status = chainDeviceStatus(state, signer)
+    if (status !== 'listed') throw new InvalidMembershipError(`membership of ${record.docId} is signed by device ${signer}, ${status} in account ${account}`)
   }
 
   /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
@@ -91,4 +231,4 @@ export class AccessControl {
   }
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && a.byteLength === b.byteLength && a.every((x, i) => x === b[i])

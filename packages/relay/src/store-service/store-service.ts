@@ -1,17 +1,34 @@
-import type { TandemError } from '@tandem/protocol'
+import { LinkRateLimitedError, NotAuthenticatedError, type ChainPolicy, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type { AccessRecords } from '../access/access-records.js'
 import type { HistoryBackend } from '../history/backend.js'
 import type { Logger } from '../logger.js'
 import type { RelayMetrics } from '../metrics.js'
+import { DEFAULT_RELAY_LIMITS } from '../node/relay-limits.js'
 import { AccessControl } from './access.js'
+import { DeviceActivityLog } from './device-activity.js'
 import { PeerWakeups } from './peer-wakeups.js'
 import { StoreSession } from './store-session.js'
 import { systemTimers, type RelayTimers } from '../timers.js'
 
+export interface StoreServiceOptions {
+  /** Who may append links: the device limit (default DEFAULT_MAX_DEVICES). */
+  policy?: ChainPolicy
+  /** Linking sessions (hello without an account) open at once; more are refused (RelayLimits.maxLinkingSessions). */
+  maxLinkingSessions?: number
+  /** A linking session is closed this long after its hello (RelayLimits.linkingSessionMs). */
+  linkingSessionMs?: number
+  /** A peer's last linking session closed and nothing else serves it: its circuit reservation may go. */
+  linkingEnded?: (peerId: string) => void
+  /** The clock of device activity (ms since the epoch). */
+  now?: () => number
+}
+
 /**
  * The /tandem/store service: one StoreSession per device stream, live wake-ups
- * of subscriptions when a doc's log grows, ephemeral fan-out, and revocation.
+ * of subscriptions when a doc's log grows, ephemeral fan-out, each account's chain
+ * pushed to its sessions as it grows (and revoked devices closed), linking sessions
+ * bounded, and when each device was last served.
  */
 export class StoreService {
   readonly access: AccessControl
@@ -21,15 +38,24 @@ export class StoreService {
   private readonly unsubscribe: () => void
   /** Woken when a peer's standing may have changed (see {@link whenServed}). */
   private readonly standing = new PeerWakeups()
+  private readonly activity: DeviceActivityLog
+  /** Linking sessions and their deadlines. */
+  private readonly linking = new Map<StoreSession, unknown>()
+  private readonly maxLinking: number
+  private readonly linkingMs: number
 
   constructor(
     readonly history: HistoryBackend,
     records: AccessRecords,
     readonly metrics: RelayMetrics,
     private readonly logger: Logger,
-    readonly timers: RelayTimers = systemTimers
+    readonly timers: RelayTimers = systemTimers,
+    private readonly options: StoreServiceOptions = {}
   ) {
-    this.access = new AccessControl(records)
+    this.access = new AccessControl(records, options.policy !== undefined ? { policy: options.policy } : {})
+    this.activity = new DeviceActivityLog(records, timers, options.now ?? Date.now)
+    this.maxLinking = options.maxLinkingSessions ?? DEFAULT_RELAY_LIMITS.maxLinkingSessions
+    this.linkingMs = options.linkingSessionMs ?? DEFAULT_RELAY_LIMITS.linkingSessionMs
     this.metrics.trackHistory(() => history.stats())
     this.unsubscribe = history.onCommit(docId => {
       for (const s of this.subscribers.get(docId) ?? []) s.subscriptions.get(docId)?.wake()
@@ -44,21 +70,53 @@ export class StoreService {
     return this.sessions.size
   }
 
-  sessionOpened(session: StoreSession): void {
-    this.sessions.add(session)
-    this.metrics.sessions.set(this.sessions.size)
-    this.logger.debug({ peer: session.peerId, account: session.account }, 'store session opened')
-    this.standing.wake(session.peerId)
+  get linkingCount(): number {
+    return this.linking.size
   }
 
   /**
-   * Whether the relay serves `peerId` now: it has a /tandem/store session past its hello (a
-   * certificate of its account, for its own peer id) and the newest device list the relay
-   * holds for that account names it and does not revoke it.
+   * Counts a session without an account against maxLinkingSessions and closes it at its
+   * deadline; throws LinkRateLimitedError when every place is taken.
+   */
+  admitLinking(session: StoreSession): void {
+    if (this.linking.size >= this.maxLinking) {
+      throw new LinkRateLimitedError(`the relay holds ${this.maxLinking} sessions of devices being linked: try again shortly`, 30_000)
+    }
+    const deadline = this.timers.setTimeout(() => {
+      session.fail(new NotAuthenticatedError(`a session without an account lasts ${Math.round(this.linkingMs / 1000)} s: say hello again`))
+    }, this.linkingMs)
+    this.linking.set(session, deadline)
+  }
+
+  sessionOpened(session: StoreSession): void {
+    this.sessions.add(session)
+    this.metrics.sessions.set(this.sessions.size)
+    this.logger.debug({ peer: session.peerId, account: session.account, stage: session.stage }, 'store session opened')
+    this.standing.wake(session.peerId)
+    if (session.stage === 'open') this.deviceCame(session)
+  }
+
+  /** An unlisted session that the account's chain now lists. */
+  sessionListed(session: StoreSession): void {
+    this.standing.wake(session.peerId)
+    this.deviceCame(session)
+  }
+
+  /** A frame from an open session: its device's time moves on (at most once a minute, never told). */
+  seen(session: StoreSession): void {
+    void this.activity.seen(session.account, session.peerId)
+  }
+
+  /**
+   * Whether the relay serves `peerId` now: it has a /tandem/store session past its hello
+   * whose account's chain (as the relay holds it) lists it, or a linking session (a device
+   * with no account yet must be reachable through the circuit while it is linked).
    */
   async isServed(peerId: string): Promise<boolean> {
     for (const s of [...this.sessions]) {
-      if (s.peerId === peerId && (await this.access.deviceStatus(s.account, peerId)) === 'listed') return true
+      if (s.peerId !== peerId) continue
+      if (s.stage === 'linking') return true
+      if (s.stage === 'open' && (await this.access.deviceStatus(s.account, peerId)) === 'listed') return true
     }
     return false
   }
@@ -90,9 +148,17 @@ export class StoreService {
     }
   }
 
-  sessionClosed(session: StoreSession): void {
+  sessionClosed(session: StoreSession, stage: StoreSession['stage']): void {
     this.sessions.delete(session)
     this.metrics.sessions.set(this.sessions.size)
+    const deadline = this.linking.get(session)
+    if (deadline !== undefined) {
+      this.timers.clearTimeout(deadline)
+      this.linking.delete(session)
+      void this.linkingClosed(session.peerId)
+    }
+    if (stage === 'open') void this.deviceLeft(session)
+    else if (stage === 'unlisted') this.releaseActivity(session.account)
   }
 
   refused(session: StoreSession, error: TandemError): void {
@@ -105,11 +171,12 @@ export class StoreService {
     this.logger.debug({ peer: session.peerId, code: error.code, reason: error.message }, 'doc request refused')
   }
 
-  /** An account's device list changed: devices it revoked lose their streams at once. */
-  async deviceListChanged(accountId: string): Promise<void> {
+  /** An account's chain grew: its sessions learn the links, devices it revokes lose their streams at once, ones it lists open. */
+  chainGrew(accountId: string): void {
     const sessions = [...this.sessions].filter(s => s.account === accountId)
-    await Promise.all(sessions.map(s => s.recheck()))
+    for (const s of sessions) s.chainChanged()
     for (const s of sessions) this.standing.wake(s.peerId)
+    void this.tellActivity(accountId)
   }
 
   /** Typing and presence: to the doc's other subscribers right now, never stored. */
@@ -126,8 +193,45 @@ export class StoreService {
     }
   }
 
-  stop(): void {
+  /** Closes every stream and writes the device activity still held; resolves once it is stored. */
+  async stop(): Promise<void> {
     this.unsubscribe()
     for (const s of [...this.sessions]) s.link.close()
+    for (const deadline of this.linking.values()) this.timers.clearTimeout(deadline)
+    this.linking.clear()
+    await this.activity.flush()
+  }
+
+  private async linkingClosed(peerId: string): Promise<void> {
+    if (this.options.linkingEnded === undefined || [...this.linking.keys()].some(s => s.peerId === peerId)) return
+    if (!(await this.isServed(peerId))) this.options.linkingEnded(peerId)
+  }
+
+  /** A listed device's session opened: its time is now, and its account's devices are told. */
+  private deviceCame(session: StoreSession): void {
+    void this.activity.seen(session.account, session.peerId, true).then(() => this.tellActivity(session.account))
+  }
+
+  private async deviceLeft(session: StoreSession): Promise<void> {
+    await this.activity.seen(session.account, session.peerId, true)
+    await this.tellActivity(session.account)
+    this.releaseActivity(session.account)
+  }
+
+  private releaseActivity(accountId: string): void {
+    if (![...this.sessions].some(s => s.account === accountId)) this.activity.release(accountId)
+  }
+
+  /** Sends every open session of the account when each of its devices was last served. */
+  private async tellActivity(accountId: string): Promise<void> {
+    try {
+      const open = [...this.sessions].filter(s => s.account === accountId && s.stage === 'open')
+      if (open.length === 0) return
+      const devices = await this.activity.of(accountId, await this.access.listedDevices(accountId))
+      if (devices.length === 0) return
+      for (const s of open) if (s.stage === 'open') void s.send({ type: 'device-activity', devices })
+    } catch (err) {
+      this.logger.warn({ err, account: accountId }, 'could not tell device activity')
+    }
   }
 }

@@ -5,17 +5,21 @@ import {
   MalformedFrameError,
   NotAuthenticatedError,
   TandemError,
+  chainDeviceStatus,
   checkStoreVersion,
   decodeStoreFrame,
   docErrorFrame,
   storeErrorFrame,
   encodeStoreFrame,
-  verifyDeviceCertificate,
+  headOf,
+  isAccountId,
+  type ChainHead,
   type StoreFrame
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import type { HistoryUpload } from '../history/backend.js'
 import type { StoreService } from './store-service.js'
+import { SessionChain } from './session-chain.js'
 import { Subscription } from './subscription.js'
 
 /** Uploads one device may have in flight at once. */
@@ -32,10 +36,14 @@ const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode:
  * {@link FramedSession}).
  */
 export class StoreSession {
-  // 'unlisted': a certified device its account's list does not name yet; it may only send a
-  // device list that adds it (it learns the relay's list from `welcome` and signs a successor)
-  private state: 'handshake' | 'unlisted' | 'open' | 'closed' = 'handshake'
+  // 'unlisted': a device its account's chain does not list yet; it may only offer links (the
+  // genesis of a new account, or a link another device signed that lists it).
+  // 'linking': a device with no account yet, here only to be reachable through the relay's
+  // circuit while it is linked; it may send nothing after its hello (StoreService bounds these)
+  private state: 'handshake' | 'linking' | 'unlisted' | 'open' | 'closed' = 'handshake'
+  /** The account named in the hello; '' for a linking session. */
   account = ''
+  private chain: SessionChain | null = null
   readonly subscriptions = new Map<string, Subscription>()
   /** Per doc, the run of its newest pump until it returns (a stopped pump still finishes the blob it is sending). */
   private readonly pumps = new Map<string, Promise<void>>()
@@ -98,12 +106,17 @@ export class StoreSession {
     return this.state === 'closed'
   }
 
+  get stage(): 'handshake' | 'linking' | 'unlisted' | 'open' | 'closed' {
+    return this.state
+  }
+
   /** Closes with a typed ERROR, telling the device why first. */
   fail(err: unknown): void {
     this.framed.fail(err)
   }
 
   private closed(): void {
+    const was = this.state
     this.state = 'closed'
     for (const [docId, sub] of this.subscriptions) {
       sub.stop()
@@ -112,7 +125,7 @@ export class StoreSession {
     this.subscriptions.clear()
     for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
     this.uploads.clear()
-    this.service.sessionClosed(this)
+    this.service.sessionClosed(this, was)
   }
 
   private async handle(frame: StoreFrame): Promise<void> {
@@ -120,47 +133,26 @@ export class StoreSession {
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
       this.framed.authenticated()
       checkStoreVersion(frame.version)
-      this.account = verifyDeviceCertificate(frame.certificate, { peerId: this.peerId })
-      const access = this.service.access
-      // a newer list in a hello acts like a device-list frame: revoked devices' open streams close now
-      if (frame.deviceList !== null && (await access.offerDeviceList(this.account, frame.deviceList))) {
-        await this.service.deviceListChanged(this.account)
-      }
-      const listed = await this.checkListed()
-      // the stream may have closed while the records were read: a closed session must not be counted open again
-      if (this.isClosed) return
-      this.state = listed ? 'open' : 'unlisted'
-      this.service.sessionOpened(this)
-      await this.send({ type: 'welcome', deviceList: await access.deviceList(this.account) })
+      await this.hello(frame.accountId, frame.head)
       return
     }
-    if (this.state === 'unlisted' && frame.type !== 'device-list') {
+    if (frame.type === 'hello') throw new MalformedFrameError('duplicate hello')
+    if (this.state === 'linking') {
+      throw new NotAuthenticatedError(`a session without an account may send nothing after its hello, got ${frame.type}`)
+    }
+    if (this.state === 'unlisted' && frame.type !== 'offer-links') {
       await this.docError(
         'docId' in frame ? frame.docId : '',
         'uploadId' in frame ? frame.uploadId : 0,
-        new DeviceNotListedError(`device ${this.peerId} is not in account ${this.account}'s device list yet`)
+        new DeviceNotListedError(`device ${this.peerId} is not in account ${this.account}'s device chain yet`)
       )
       return
     }
+    if (this.state === 'open') this.service.seen(this)
     switch (frame.type) {
-      case 'hello':
-        throw new MalformedFrameError('duplicate hello')
-      case 'device-list': {
-        try {
-          if (!(await this.service.access.offerDeviceList(this.account, frame.list))) {
-            await this.docError('', 0, new TandemError('ERR_STALE_DEVICE_LIST', 'the relay holds a newer device list'))
-            return
-          }
-        } catch (err) {
-          if (err instanceof TandemError && err.code === 'ERR_STALE_DEVICE_LIST') {
-            await this.docError('', 0, err)
-            return
-          }
-          throw err
-        }
-        await this.service.deviceListChanged(this.account)
+      case 'offer-links':
+        await this.chain!.offer(frame.links, frame.last)
         return
-      }
       case 'membership':
         try {
           await this.service.access.offerMembership(frame.record)
@@ -274,20 +266,55 @@ export class StoreSession {
     return false
   }
 
-  /** True when listed, false when not (yet) listed; throws when revoked. */
-  private async checkListed(): Promise<boolean> {
-    const status = await this.service.access.deviceStatus(this.account, this.peerId)
-    if (status === 'revoked') throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`)
-    return status === 'listed'
+  private async hello(accountId: string | null, head: ChainHead | null): Promise<void> {
+    if (accountId === null) {
+      this.service.admitLinking(this) // throws when the relay holds its share of linking sessions
+      this.state = 'linking'
+      this.service.sessionOpened(this)
+      await this.send({ type: 'welcome', head: null })
+      return
+    }
+    if (!isAccountId(accountId)) throw new MalformedFrameError('hello.accountId is not an account id')
+    this.account = accountId
+    const access = this.service.access
+    const state = await access.chainState(accountId)
+    // the stream may have closed while the records were read: a closed session must not be counted open again
+    if (this.isClosed) return
+    const status = state === null ? 'unlisted' : chainDeviceStatus(state, this.peerId)
+    if (status === 'revoked') throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${accountId}`)
+    this.chain = new SessionChain(accountId, head, access, f => this.send(f), {
+      refused: err => this.docError('', 0, err),
+      grew: () => {
+        this.service.chainGrew(accountId)
+      }
+    })
+    // welcome goes out first, before anything the service sends a session it counts
+    const started = this.chain.start(state === null ? null : headOf(state))
+    this.state = status === 'listed' ? 'open' : 'unlisted'
+    this.service.sessionOpened(this)
+    await started
   }
 
-  /** Re-checks this device after its account's list changed: listed now, or revoked and closed. */
-  async recheck(): Promise<void> {
-    try {
-      if ((await this.checkListed()) && this.state === 'unlisted') this.state = 'open'
-    } catch (err) {
-      this.fail(err)
+  /**
+   * The account's chain grew (StoreService.chainGrew): a device it revokes is closed now, one
+   * it lists opens, and each learns the new links.
+   */
+  chainChanged(): void {
+    if (this.chain === null || (this.state !== 'open' && this.state !== 'unlisted')) return
+    const state = this.service.access.cachedState(this.account)
+    if (state === null || state === undefined) return
+    const status = chainDeviceStatus(state, this.peerId)
+    if (status === 'revoked') {
+      this.fail(new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`))
+      return
     }
+    if (status === 'listed' && this.state === 'unlisted') {
+      this.state = 'open'
+      this.service.sessionListed(this)
+    }
+    this.chain.changed().catch((err: unknown) => {
+      this.fail(err)
+    })
   }
 
   private async docError(docId: string, uploadId: number, err: TandemError): Promise<void> {

@@ -9,3 +9,4 @@ export {
   type ReopenAccessRecords
 } from './access-records-contract.js'
 export type { ContractResult } from './checks.js'
+export { TestAccount, TestDevice, type TestBytes } from './test-chain.js'

@@ -1,0 +1,81 @@
+import { headOfLinks, splitLinks, type ChainHead, type ChainLink, type StoreFrame, type TandemError } from '@tandem/protocol'
+import type { AccessControl, ChainOffer } from './access.js'
+
+/**
+ * One session's side of its account's device chain: what the device holds (its hello's
+ * head, then what it offered and what it was sent), the links it lacks, and its offers.
+ * Everything here runs in one queue, so links go out in chain order and a push after the
+ * chain grew never overtakes the answer to an offer.
+ */
+export class SessionChain {
+  /** The newest link the device holds, as far as the relay can tell. */
+  private deviceHead: ChainHead | null
+  private queue: Promise<void> = Promise.resolve()
+  /** A refused offer's later runs (up to its `last`) are dropped: they build on the refused link. */
+  private skipping = false
+
+  constructor(
+    private readonly account: string,
+    helloHead: ChainHead | null,
+    private readonly access: AccessControl,
+    private readonly send: (frame: StoreFrame) => Promise<void>,
+    private readonly hooks: {
+      /** The offer was refused: tell the device (a doc-error) before it gets the relay's chain. */
+      refused: (error: TandemError) => Promise<void>
+      /** The offer appended links: every session of the account learns them. */
+      grew: (offer: ChainOffer) => void
+    }
+  ) {
+    this.deviceHead = helloHead
+  }
+
+  /** Sends welcome with `head` now (so it precedes every other frame), then the links the device lacks. */
+  start(head: ChainHead | null): Promise<void> {
+    void this.send({ type: 'welcome', head })
+    return this.enqueue(() => this.sendMissing())
+  }
+
+  /** The account's chain grew: sends the device what it now lacks. */
+  changed(): Promise<void> {
+    return this.enqueue(() => this.sendMissing())
+  }
+
+  /** One `offer-links` run from the device. */
+  offer(links: ChainLink[], last: boolean): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.skipping) {
+        this.skipping = !last
+        return
+      }
+      const result = await this.access.offerLinks(this.account, links)
+      if (result.refused === null) this.deviceHead = headOfLinks(links)
+      if (result.accepted.length > 0) this.hooks.grew(result)
+      if (result.refused === null) {
+        await this.sendMissing()
+        return
+      }
+      // the device's chain and the relay's part here: it gets the typed reason, then the whole
+      // chain, so it can rebase (a fork) or learn it is out (a revocation) without asking
+      this.skipping = !last
+      await this.hooks.refused(result.refused)
+      await this.sendLinks(await this.access.wholeChain(this.account))
+    })
+  }
+
+  private async sendMissing(): Promise<void> {
+    await this.sendLinks(await this.access.linksFor(this.account, this.deviceHead))
+  }
+
+  private async sendLinks(links: ChainLink[]): Promise<void> {
+    if (links.length === 0) return
+    const runs = splitLinks(links)
+    for (const [i, run] of runs.entries()) await this.send({ type: 'links', links: run, last: i === runs.length - 1 })
+    this.deviceHead = headOfLinks(links)
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(step)
+    this.queue = run.catch(() => {})
+    return run
+  }
+}
