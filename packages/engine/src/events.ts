@@ -13,7 +13,7 @@ export type EngineEvent =
   | { type: 'account' }
   /** A sync session with another device opened or closed. */
   | { type: 'peer'; peerId: string; status: 'connected' | 'disconnected' }
-  /** A device was refused: no or bad certificate, another account, bad frames. */
+  /** A device was refused: not a listed device of the account, another account, bad frames. */
   | { type: 'refused'; peerId: string; error: TandemError }
   /** Messages sent from this device reached a new status (a relay acked them: `sent`). */
   | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus }
@@ -25,6 +25,8 @@ export type EngineEvent =
   | { type: 'ephemeral'; docId: string; from: string; payload: Uint8Array }
   /** A doc found damaged in this device's store was fetched whole from a relay again (see `engine.storeDamage()`). */
   | { type: 'repaired'; docId: string; chatId: string | null }
+  /** This device was revoked from its account (by another device, or by the recovery key): it stopped and erased the account's data. */
+  | { type: 'revoked'; accountId: string }
   /** Something failed that the engine survived (a store write, a relay refusal of one doc…). */
   | { type: 'error'; error: Error }
 

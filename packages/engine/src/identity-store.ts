@@ -1,27 +1,20 @@
 import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import {
-  accountIdFromPublicKey,
-  accountKeyFromSecret,
-  decodeAccountCredentials,
-  decodeDeviceCertificate,
-  encodeAccountCredentials,
-  encodeDeviceCertificate,
-  type AccountKeyPair,
-  type DeviceCertificate
-} from '@tandem/protocol'
-import { StoreCorruptError } from './errors.js'
+import { type AgreementKeyPair, agreementKeyFromSecret, isAccountId, type SigningKeyPair, signingKeyFromSeed } from '@tandem/protocol'
+import { StoreCorruptError, StoreUnavailableError } from './errors.js'
 import type { DocStore } from './store/doc-store.js'
 
-/** This device's account membership: the account key it holds and its own certificate. */
-export interface AccountIdentity {
-  accountId: string
-  keys: AccountKeyPair
-  certificate: DeviceCertificate
-}
+// Identity records in a device store's metadata:
+//   peer-key        libp2p protobuf of the device's Ed25519 key: its peer id and its signing key in the chain
+//   agreement-key   the device's X25519 secret (32 bytes): what content keys are sealed to
+//   account         UTF-8 account id, once the device belongs to an account
+//   chain           the account's device chain as this device holds it (account/chain-keeper.ts)
+// Stores written before the device chain held `device-cert` and the account's shared secret
+// key under `account`; they are refused, never read as something else.
 
 const text = new TextEncoder()
 const untext = new TextDecoder()
+const LEGACY_CREDENTIALS = 'tandem-account:'
 
 /** Loads or creates the device's libp2p key, kept in the store so its peer id survives restarts. */
 export async function loadPeerKey(store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<PrivateKey> {
@@ -40,25 +33,47 @@ export async function loadPeerKey(store: DocStore, randomBytes: (n: number) => U
   return key
 }
 
-export async function loadAccount(store: DocStore): Promise<AccountIdentity | null> {
-  const creds = await store.getMeta('account')
-  const cert = await store.getMeta('device-cert')
-  if (creds === undefined && cert === undefined) {
-    if ((await store.listDocs()).length > 0) throw new StoreCorruptError('the account credentials are missing from a store that holds account data')
-    return null
+/** The device's key-agreement key, made at its first open. */
+export async function loadAgreementKey(store: DocStore, randomBytes: (n: number) => Uint8Array): Promise<AgreementKeyPair> {
+  const stored = await store.getMeta('agreement-key')
+  if (stored !== undefined) {
+    try {
+      return agreementKeyFromSecret(stored)
+    } catch (err) {
+      throw new StoreCorruptError('stored agreement key is unreadable', { cause: err })
+    }
   }
-  if (creds === undefined || cert === undefined) throw new StoreCorruptError(`the stored ${creds === undefined ? 'account credentials are' : 'device certificate is'} missing`)
-  try {
-    const keys = accountKeyFromSecret(decodeAccountCredentials(untext.decode(creds)).secretKey)
-    return { accountId: accountIdFromPublicKey(keys.publicKey), keys, certificate: decodeDeviceCertificate(cert) }
-  } catch (err) {
-    throw new StoreCorruptError('stored account credentials are unreadable', { cause: err })
-  }
+  if ((await store.getMeta('account')) !== undefined) throw new StoreCorruptError('the agreement key is missing from a store that belongs to an account')
+  const key = agreementKeyFromSecret(randomBytes(32))
+  await store.putMeta('agreement-key', key.secretKey)
+  return key
 }
 
-export async function saveAccount(store: DocStore, identity: AccountIdentity): Promise<void> {
-  await Promise.all([
-    store.putMeta('account', text.encode(encodeAccountCredentials({ secretKey: identity.keys.secretKey }))),
-    store.putMeta('device-cert', encodeDeviceCertificate(identity.certificate))
-  ])
+/** The chain signing key of a libp2p Ed25519 peer key (its raw form is the 32-byte seed, then the public key). */
+export function signingKeyOf(peerKey: PrivateKey): SigningKeyPair {
+  if (peerKey.type !== 'Ed25519') throw new StoreCorruptError(`the device key is ${peerKey.type}, not Ed25519`)
+  return signingKeyFromSeed(peerKey.raw.subarray(0, 32))
 }
+
+/** The account this device belongs to, or null. */
+export async function loadAccountId(store: DocStore): Promise<string | null> {
+  const stored = await store.getMeta('account')
+  if (stored === undefined) {
+    if ((await store.getMeta('device-cert')) !== undefined) throw legacyStore()
+    if ((await store.listDocs()).length > 0) throw new StoreCorruptError('the account record is missing from a store that holds account data')
+    return null
+  }
+  const accountId = untext.decode(stored)
+  if (accountId.startsWith(LEGACY_CREDENTIALS)) throw legacyStore()
+  if (!isAccountId(accountId)) throw new StoreCorruptError('the stored account id is unreadable')
+  return accountId
+}
+
+export async function saveAccountId(store: DocStore, accountId: string): Promise<void> {
+  await store.putMeta('account', text.encode(accountId))
+}
+
+const legacyStore = (): StoreUnavailableError =>
+  new StoreUnavailableError(
+    'this device store was made by a Tandem from before device chains (every device held the account key): it cannot be opened; link this device again from a fresh data directory'
+  )

@@ -34,34 +34,8 @@ export {
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
-export {
-  type AccountKeyPair,
-  ACCOUNT_ID_PREFIX,
-  generateAccountKey,
-  accountKeyFromSecret,
-  accountIdFromPublicKey
-} from './identity.js'
-export {
-  type DeviceCertificate,
-  CERTIFICATE_VERSION,
-  CERTIFICATE_SIGNATURE_DOMAIN,
-  MAX_PEER_ID_BYTES,
-  MAX_DEVICE_NAME_BYTES,
-  signDeviceCertificate,
-  verifyDeviceCertificate,
-  certificateAccountId,
-  writeDeviceCertificate,
-  readDeviceCertificate,
-  encodeDeviceCertificate,
-  decodeDeviceCertificate
-} from './certificate.js'
-export {
-  type AccountCredentials,
-  CREDENTIALS_PREFIX,
-  CREDENTIALS_VERSION,
-  encodeAccountCredentials,
-  decodeAccountCredentials
-} from './credentials.js'
+export { ACCOUNT_ID_PREFIX, ACCOUNT_ID_LENGTH, isAccountId } from './identity.js'
+export { MAX_PEER_ID_BYTES, MAX_DEVICE_NAME_BYTES, MAX_ACCOUNT_ID_BYTES, SIGNATURE_BYTES } from './limits.js'
 export {
   type SyncFrame,
   type SyncFrameType,
@@ -84,32 +58,13 @@ export {
   errorFrame
 } from './sync-frames.js'
 export {
-  type DeviceListEntry,
-  type SignedDeviceList,
-  DEVICE_LIST_FORMAT_VERSION,
-  DEVICE_LIST_SIGNATURE_DOMAIN,
-  MAX_DEVICES,
-  MAX_REVOKED,
-  signDeviceList,
-  verifyDeviceList,
-  checkDeviceListSuccessor,
-  deviceStatus,
-  deviceListAccountId,
-  writeSignedDeviceList,
-  readSignedDeviceList,
-  encodeSignedDeviceList,
-  decodeSignedDeviceList
-} from './device-list.js'
-export {
   type SignedMembership,
   MEMBERSHIP_FORMAT_VERSION,
   MEMBERSHIP_SIGNATURE_DOMAIN,
   MAX_MEMBERS,
-  MAX_ACCOUNT_ID_BYTES,
   signMembership,
   verifyMembership,
   checkMembershipSuccessor,
-  membershipSignerId,
   writeSignedMembership,
   readSignedMembership,
   encodeSignedMembership,
@@ -123,7 +78,9 @@ export {
   StoreFrameTag,
   MAX_EPHEMERAL_BYTES,
   MAX_NOTICES,
+  MAX_ACTIVITY_ENTRIES,
   type EntryNotice,
+  type DeviceActivity,
   writeStoreFrame,
   readStoreFrame,
   encodeStoreFrame,
@@ -166,7 +123,20 @@ export {
   encodeChain,
   decodeChain
 } from './device-chain/link.js'
-export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis } from './device-chain/digest.js'
+export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis, signLinkBody } from './device-chain/digest.js'
+export {
+  type ChainHead,
+  MAX_LINKS_PER_FRAME,
+  MAX_LINK_RUN_BYTES,
+  headOf,
+  headOfLinks,
+  sameHead,
+  splitLinks,
+  writeChainHead,
+  readChainHead,
+  writeLinkRun,
+  readLinkRun
+} from './device-chain/chain-wire.js'
 export { type ChainState, type ListedDevice, chainDeviceStatus, listChainDevices, revokedPeerIds } from './device-chain/state.js'
 export {
   type ChainPolicy,
@@ -179,7 +149,7 @@ export {
   checkDeviceLimit
 } from './device-chain/rules.js'
 export { type ForkChoice, chooseChain } from './device-chain/fork-choice.js'
-export { type ChainIntent, type ChainSigner, createGenesis, proposeLink } from './device-chain/intents.js'
+export { type ChainIntent, type ChainSigner, createGenesis, proposeLink, checkSignerCurrent } from './device-chain/intents.js'
 export { type RebaseOutcome, intentsOfLink, rebaseIntents, rebaseLink } from './device-chain/rebase.js'
 export {
   RECOVERY_PHRASE_WORDS,

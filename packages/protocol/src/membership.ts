@@ -1,24 +1,27 @@
 /**
- * Signed membership records: which accounts may read a chat doc, signed by the account
- * key of one of its members. Versioned; a new version must be signed by a member of the
- * version it replaces. The relay uses them for access to `chat:` docs. Grammar: PROTOCOL.md.
+ * Signed membership records: which accounts may read a chat doc, signed by a device of
+ * one of its member accounts (its device-chain signing key; the relay checks that the key
+ * is a current device of that account's chain). Versioned; a new version must be signed by
+ * a device of a member of the version it replaces. The relay uses them for access to
+ * `chat:` docs. Grammar: PROTOCOL.md.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { SIGNATURE_BYTES } from './certificate.js'
+import { SIGNATURE_BYTES } from './limits.js'
+import { SIGNING_KEY_BYTES, type SigningKeyPair, signingKeyFromSeed } from './device-chain/keys.js'
 import { InvalidCredentialsError, InvalidMembershipError, StaleMembershipError, UnsupportedVersionError } from './errors.js'
-import { ACCOUNT_PUBLIC_KEY_BYTES, accountIdFromPublicKey, accountKeyFromSecret, type AccountKeyPair } from './identity.js'
+import { MAX_ACCOUNT_ID_BYTES } from './limits.js'
 import { MAX_DOC_ID_BYTES } from './sync-frames.js'
 import * as wire from './wire.js'
 
 /** Version of the encoding (the leading byte), not of a record: that is `SignedMembership.version`. */
-export const MEMBERSHIP_FORMAT_VERSION = 1
-/** Prepended to what the signer's account key signs, so a membership signature is valid as nothing else. */
+/** 2: signed by a device of a member account, not by a shared account key (issue 13). */
+export const MEMBERSHIP_FORMAT_VERSION = 2
+/** Prepended to what the signing device's key signs, so a membership signature is valid as nothing else. */
 export const MEMBERSHIP_SIGNATURE_DOMAIN = 'tandem/membership'
 export const MAX_MEMBERS = 1024
-/** Bound on one member account id (UTF-8 bytes); real ids are 33 characters. */
-export const MAX_ACCOUNT_ID_BYTES = 64
+export { MAX_ACCOUNT_ID_BYTES } from './limits.js'
 
 export interface SignedMembership {
   docId: string
@@ -28,8 +31,10 @@ export interface SignedMembership {
   members: string[]
   /** Milliseconds since the epoch. */
   issuedAt: number
-  /** Ed25519 public key of the signing account (a member). */
-  signerPublicKey: Uint8Array
+  /** The member account whose device signed. */
+  signerAccount: string
+  /** That device's Ed25519 signing key (its libp2p peer key). */
+  signerKey: Uint8Array
   signature: Uint8Array
 }
 
@@ -42,7 +47,8 @@ const errs: wire.WireErrors = {
 
 function writeBody(encoder: encoding.Encoder, body: MembershipBody): void {
   wire.writeUint(encoder, 'format version', MEMBERSHIP_FORMAT_VERSION, errs)
-  wire.writeFixedBytes(encoder, 'signerPublicKey', body.signerPublicKey, ACCOUNT_PUBLIC_KEY_BYTES, errs)
+  wire.writeString(encoder, 'signerAccount', body.signerAccount, MAX_ACCOUNT_ID_BYTES, errs)
+  wire.writeFixedBytes(encoder, 'signerKey', body.signerKey, SIGNING_KEY_BYTES, errs)
   wire.writeString(encoder, 'docId', body.docId, MAX_DOC_ID_BYTES, errs)
   wire.writeUint(encoder, 'version', body.version, errs)
   if (body.version < 1) throw errs.malformed('version must be at least 1')
@@ -75,25 +81,30 @@ function signedMessage(body: MembershipBody): Uint8Array {
   )
 }
 
-/** Signs a membership record with a member's account key (the signer must be in `members` for it to verify). */
-export function signMembership(signer: AccountKeyPair, body: { docId: string; version: number; members: string[]; issuedAt: number }): SignedMembership {
-  const { publicKey } = accountKeyFromSecret(signer.secretKey)
-  if (!wire.equalBytes(publicKey, signer.publicKey)) {
-    throw new InvalidCredentialsError('account publicKey does not match its secretKey')
+/** Signs a membership record with a device of a member account (`signer.accountId` must be in `members` for it to verify). */
+export function signMembership(
+  signer: { accountId: string; key: SigningKeyPair },
+  body: { docId: string; version: number; members: string[]; issuedAt: number }
+): SignedMembership {
+  const { publicKey } = signingKeyFromSeed(signer.key.secretKey)
+  if (!wire.equalBytes(publicKey, signer.key.publicKey)) {
+    throw new InvalidCredentialsError('signing publicKey does not match its secretKey')
   }
   const record: MembershipBody = {
     docId: body.docId,
     version: body.version,
     members: wire.guard(() => [...body.members], 'members', errs),
     issuedAt: body.issuedAt,
-    signerPublicKey: publicKey
+    signerAccount: signer.accountId,
+    signerKey: publicKey
   }
-  return { ...record, signature: ed25519.sign(signedMessage(record), signer.secretKey) }
+  return { ...record, signature: ed25519.sign(signedMessage(record), signer.key.secretKey) }
 }
 
 /**
  * Checks the fields, the signature, and that the signer's account is a member. Returns
- * the signer's account id. Throws InvalidMembershipError.
+ * the signer's account id. Whether `signerKey` is a current device of that account is the
+ * caller's check, against the chain it holds. Throws InvalidMembershipError.
  */
 export function verifyMembership(record: SignedMembership): string {
   const message = signedMessage(record) // also validates every field's type, bound and uniqueness
@@ -102,12 +113,12 @@ export function verifyMembership(record: SignedMembership): string {
   }
   let ok = false
   try {
-    ok = ed25519.verify(record.signature, message, record.signerPublicKey, { zip215: false })
+    ok = ed25519.verify(record.signature, message, record.signerKey, { zip215: false })
   } catch {
     ok = false
   }
   if (!ok) throw new InvalidMembershipError('membership signature does not verify')
-  const signer = accountIdFromPublicKey(record.signerPublicKey)
+  const signer = record.signerAccount
   if (!record.members.includes(signer)) {
     throw new InvalidMembershipError(`membership of ${record.docId} is signed by ${signer}, who is not among its members`)
   }
@@ -131,18 +142,10 @@ export function checkMembershipSuccessor(previous: SignedMembership | null, next
   if (next.version <= previous.version) {
     throw new StaleMembershipError(`membership version ${next.version} of ${next.docId} is not newer than version ${previous.version}`)
   }
-  const signer = accountIdFromPublicKey(next.signerPublicKey)
+  const signer = next.signerAccount
   if (!previous.members.includes(signer)) {
     throw new StaleMembershipError(`membership version ${next.version} of ${next.docId} is signed by ${signer}, not a member in version ${previous.version}`)
   }
-}
-
-/** The account id of the record's signer. */
-export function membershipSignerId(record: SignedMembership): string {
-  if (!(record.signerPublicKey instanceof Uint8Array) || record.signerPublicKey.length !== ACCOUNT_PUBLIC_KEY_BYTES) {
-    throw errs.malformed(`signerPublicKey: expected ${ACCOUNT_PUBLIC_KEY_BYTES} bytes`)
-  }
-  return accountIdFromPublicKey(record.signerPublicKey)
 }
 
 export function writeSignedMembership(encoder: encoding.Encoder, record: SignedMembership): void {
@@ -168,7 +171,8 @@ export function readSignedMembership(decoder: decoding.Decoder): SignedMembershi
       if (format !== MEMBERSHIP_FORMAT_VERSION) {
         throw new UnsupportedVersionError(`membership format version ${format}, this build reads ${MEMBERSHIP_FORMAT_VERSION}`)
       }
-      const signerPublicKey = wire.readFixedBytes(decoder, 'signerPublicKey', ACCOUNT_PUBLIC_KEY_BYTES, errs).slice()
+      const signerAccount = wire.readString(decoder, 'signerAccount', MAX_ACCOUNT_ID_BYTES, errs)
+      const signerKey = wire.readFixedBytes(decoder, 'signerKey', SIGNING_KEY_BYTES, errs).slice()
       const docId = wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
       const version = wire.readUint(decoder, 'version', errs)
       if (version < 1) throw errs.malformed('version must be at least 1')
@@ -182,7 +186,7 @@ export function readSignedMembership(decoder: decoding.Decoder): SignedMembershi
       }
       const issuedAt = wire.readUint(decoder, 'issuedAt', errs)
       const signature = wire.readFixedBytes(decoder, 'signature', SIGNATURE_BYTES, errs).slice()
-      return { docId, version, members, issuedAt, signerPublicKey, signature }
+      return { docId, version, members, issuedAt, signerAccount, signerKey, signature }
     },
     'membership',
     errs

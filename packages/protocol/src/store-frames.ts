@@ -1,26 +1,37 @@
 /**
- * /tandem/store/1.0.0 frames (device ↔ relay): a hello with the device certificate and
- * signed device list, membership records, then per doc a log of opaque blobs the relay
+ * /tandem/store/1.0.0 frames (device ↔ relay): a hello naming the account and the head of
+ * its device chain the device holds, chain links both ways (the relay keeps the chain and
+ * is its arbiter), membership records, then per doc a log of opaque blobs the relay
  * numbers (append → ack(seq), subscribe(since) → backfill then live), snapshots, and
  * ephemeral fan-out. Each frame travels as one length-prefixed message, framed like
  * /tandem/sync; this module encodes and decodes the message body. Grammar: PROTOCOL.md.
  */
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
-import { readSignedDeviceList, writeSignedDeviceList, type SignedDeviceList } from './device-list.js'
+import { type ChainHead, readChainHead, readLinkRun, writeChainHead, writeLinkRun } from './device-chain/chain-wire.js'
+import type { ChainLink } from './device-chain/link.js'
 import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
 import { readSignedMembership, writeSignedMembership, type SignedMembership } from './membership.js'
 import { MAX_CHUNK_BYTES, MAX_DOC_ID_BYTES, MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from './sync-frames.js'
+import { MAX_ACCOUNT_ID_BYTES, MAX_PEER_ID_BYTES } from './limits.js'
 import * as wire from './wire.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
 
 export const STORE_PROTOCOL = '/tandem/store/1.0.0'
-export const STORE_PROTOCOL_VERSION = 1
+/** 2: the device chain replaced certificates and signed device lists (issue 13). */
+export const STORE_PROTOCOL_VERSION = 2
 /** Payload of one ephemeral / ephemeral-data frame (typing, presence): small, never chunked. */
 export const MAX_EPHEMERAL_BYTES = 16 * 1024
 /** Entries one `notices` frame may name. */
 export const MAX_NOTICES = 64
+/** Devices one `device-activity` frame may name (the chain lists at most 64). */
+export const MAX_ACTIVITY_ENTRIES = 64
+
+/** When the relay last served a device (ms since the epoch; 0: never). */
+export interface DeviceActivity {
+  peerId: string
+  lastSeenAt: number
+}
 
 /**
  * An entry a subscriber gets without its bytes: its own upload (`liveId` 0), or one the
@@ -33,8 +44,13 @@ export interface EntryNotice {
 
 export type StoreFrame =
   // device → relay
-  | { type: 'hello'; version: number; certificate: DeviceCertificate; deviceList: SignedDeviceList | null }
-  | { type: 'device-list'; list: SignedDeviceList }
+  /**
+   * `accountId` null: a device with no account yet, here only to be reachable through the
+   * relay's circuit while it is linked. `head`: the newest chain link the device holds.
+   */
+  | { type: 'hello'; version: number; accountId: string | null; head: ChainHead | null }
+  /** Links the device holds beyond the relay's head (genesis first across runs). */
+  | { type: 'offer-links'; links: ChainLink[]; last: boolean }
   | { type: 'membership'; record: SignedMembership }
   | { type: 'subscribe'; docId: string; since: number }
   | { type: 'unsubscribe'; docId: string }
@@ -44,7 +60,12 @@ export type StoreFrame =
   | { type: 'snapshot'; docId: string; uploadId: number; covers: number; final: boolean; chunk: Uint8Array }
   | { type: 'ephemeral'; docId: string; payload: Uint8Array }
   // relay → device
-  | { type: 'welcome'; deviceList: SignedDeviceList | null }
+  /** The head of the chain the relay holds for the account (null: none yet). */
+  | { type: 'welcome'; head: ChainHead | null }
+  /** Links of the relay's chain the device lacks, or the whole chain when the device's head is not on it. */
+  | { type: 'links'; links: ChainLink[]; last: boolean }
+  /** When the relay last served each device of the account. */
+  | { type: 'device-activity'; devices: DeviceActivity[] }
   | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number; tailBytes: number; snapshotBytes: number }
   | { type: 'subscribed'; docId: string; head: number; entries: number; bytes: number }
   | { type: 'blob'; docId: string; seq: number; final: boolean; chunk: Uint8Array }
@@ -58,10 +79,10 @@ export type StoreFrame =
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..9, relay → device 20..30. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..9, relay → device 20..32. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
-  'device-list': 2,
+  'offer-links': 2,
   membership: 3,
   subscribe: 4,
   unsubscribe: 5,
@@ -79,12 +100,14 @@ export const StoreFrameTag = {
   'ephemeral-data': 27,
   'doc-error': 28,
   error: 29,
-  live: 30
+  live: 30,
+  links: 31,
+  'device-activity': 32
 } as const satisfies Record<StoreFrameType, number>
 
-const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'device-list', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch'])
+const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'offer-links', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch'])
 
-/** True for the frames a device sends (tags 1..9), false for the relay's (20..30). */
+/** True for the frames a device sends (tags 1..9), false for the relay's (20..32). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }
@@ -94,27 +117,28 @@ const errs = wire.FRAME_ERRORS
 const writeDocId = (encoder: encoding.Encoder, docId: string) => wire.writeString(encoder, 'docId', docId, MAX_DOC_ID_BYTES, errs)
 const readDocId = (decoder: decoding.Decoder) => wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
 
-function writeOptionalDeviceList(encoder: encoding.Encoder, list: SignedDeviceList | null): void {
-  if (list !== null && typeof list !== 'object') throw errs.malformed('deviceList: not a device list or null')
-  wire.writeBool(encoder, 'deviceList present', list !== null, errs)
-  if (list !== null) writeSignedDeviceList(encoder, list)
-}
-
-function readOptionalDeviceList(decoder: decoding.Decoder): SignedDeviceList | null {
-  return wire.readBool(decoder, 'deviceList present', errs) ? readSignedDeviceList(decoder) : null
-}
-
 export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): void {
   switch (frame.type) {
     case 'hello':
       encoding.writeVarUint(encoder, StoreFrameTag.hello)
       wire.writeUint(encoder, 'hello.version', frame.version, errs)
-      writeDeviceCertificate(encoder, frame.certificate)
-      writeOptionalDeviceList(encoder, frame.deviceList)
+      wire.writeBool(encoder, 'hello.accountId present', frame.accountId !== null, errs)
+      if (frame.accountId !== null) wire.writeString(encoder, 'hello.accountId', frame.accountId, MAX_ACCOUNT_ID_BYTES, errs)
+      writeChainHead(encoder, frame.head, errs)
       return
-    case 'device-list':
-      encoding.writeVarUint(encoder, StoreFrameTag['device-list'])
-      writeSignedDeviceList(encoder, frame.list)
+    case 'offer-links':
+    case 'links':
+      encoding.writeVarUint(encoder, StoreFrameTag[frame.type])
+      writeLinkRun(encoder, frame.links, errs)
+      wire.writeBool(encoder, 'last', frame.last, errs)
+      return
+    case 'device-activity':
+      encoding.writeVarUint(encoder, StoreFrameTag['device-activity'])
+      wire.writeCount(encoder, 'devices', frame.devices.length, MAX_ACTIVITY_ENTRIES, errs)
+      for (const d of frame.devices) {
+        wire.writeString(encoder, 'device.peerId', d.peerId, MAX_PEER_ID_BYTES, errs)
+        wire.writeUint(encoder, 'device.lastSeenAt', d.lastSeenAt, errs)
+      }
       return
     case 'membership':
       encoding.writeVarUint(encoder, StoreFrameTag.membership)
@@ -155,7 +179,7 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       return
     case 'welcome':
       encoding.writeVarUint(encoder, StoreFrameTag.welcome)
-      writeOptionalDeviceList(encoder, frame.deviceList)
+      writeChainHead(encoder, frame.head, errs)
       return
     case 'ack':
       encoding.writeVarUint(encoder, StoreFrameTag.ack)
@@ -233,9 +257,9 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
 
 /**
  * Reads one frame. Chunks and payloads are views into the decoder's buffer (no copy);
- * certificates, device lists and membership records are copied. Throws only
+ * chain links and membership records are copied. Throws only
  * TandemErrors: MalformedFrameError / FrameTooLargeError for the frame,
- * InvalidCertificateError, InvalidDeviceListError, InvalidMembershipError for the signed
+ * InvalidDeviceListError, InvalidMembershipError for the signed
  * values inside, UnsupportedVersionError for a hello of an unknown version that does not
  * parse or a signed value of an unknown format version.
  */
@@ -249,11 +273,21 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
     case StoreFrameTag.hello: {
       // Any version whose hello still parses decodes; whether to accept it is the session's call (checkStoreVersion).
       const version = wire.readUint(decoder, 'hello.version', errs)
-      const certificate = readDeviceCertificate(decoder)
-      return { type: 'hello', version, certificate, deviceList: readOptionalDeviceList(decoder) }
+      const accountId = wire.readBool(decoder, 'hello.accountId present', errs) ? wire.readString(decoder, 'hello.accountId', MAX_ACCOUNT_ID_BYTES, errs) : null
+      return { type: 'hello', version, accountId, head: readChainHead(decoder, errs) }
     }
-    case StoreFrameTag['device-list']:
-      return { type: 'device-list', list: readSignedDeviceList(decoder) }
+    case StoreFrameTag['offer-links']:
+    case StoreFrameTag.links: {
+      const links = readLinkRun(decoder, errs)
+      return { type: tag === StoreFrameTag.links ? 'links' : 'offer-links', links, last: wire.readBool(decoder, 'last', errs) }
+    }
+    case StoreFrameTag['device-activity']: {
+      const devices: DeviceActivity[] = []
+      for (let i = wire.readCount(decoder, 'devices', MAX_ACTIVITY_ENTRIES, errs); i > 0; i--) {
+        devices.push({ peerId: wire.readString(decoder, 'device.peerId', MAX_PEER_ID_BYTES, errs), lastSeenAt: wire.readUint(decoder, 'device.lastSeenAt', errs) })
+      }
+      return { type: 'device-activity', devices }
+    }
     case StoreFrameTag.membership:
       return { type: 'membership', record: readSignedMembership(decoder) }
     case StoreFrameTag.subscribe: {
@@ -284,7 +318,7 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       return { type: 'ephemeral', docId, payload: wire.readBytes(decoder, 'payload', MAX_EPHEMERAL_BYTES, errs) }
     }
     case StoreFrameTag.welcome:
-      return { type: 'welcome', deviceList: readOptionalDeviceList(decoder) }
+      return { type: 'welcome', head: readChainHead(decoder, errs) }
     case StoreFrameTag.ack: {
       const docId = readDocId(decoder)
       const uploadId = wire.readUint(decoder, 'uploadId', errs)

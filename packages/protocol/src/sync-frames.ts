@@ -1,18 +1,21 @@
 /**
- * /tandem/sync/1.0.0 frames (device ↔ device): a hello carrying the device certificate,
- * then the y-protocols exchange (state vector → diff, then live updates) per doc, all
+ * /tandem/sync/1.0.0 frames (device ↔ device): a hello naming the account and the head of
+ * its device chain the sender holds, `links` runs when the heads differ, then the y-protocols exchange (state vector → diff, then live updates) per doc, all
  * docs multiplexed over one stream. Each frame travels as one length-prefixed message;
  * this module encodes and decodes the message body. Grammar: PROTOCOL.md.
  */
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { MAX_PEER_ID_BYTES, readDeviceCertificate, writeDeviceCertificate, type DeviceCertificate } from './certificate.js'
+import { type ChainHead, readChainHead, readLinkRun, writeChainHead, writeLinkRun } from './device-chain/chain-wire.js'
+import type { ChainLink } from './device-chain/link.js'
 import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
+import { MAX_ACCOUNT_ID_BYTES, MAX_PEER_ID_BYTES } from './limits.js'
 import * as wire from './wire.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
 
 export const SYNC_PROTOCOL = '/tandem/sync/1.0.0'
-export const SYNC_PROTOCOL_VERSION = 1
+/** 2: the device chain replaced certificates (issue 13). */
+export const SYNC_PROTOCOL_VERSION = 2
 
 /** Whole encoded frame. Also the receiver's cap on the length prefix, so nothing larger is buffered. */
 export { MAX_FRAME_BYTES } from './frame-codec.js'
@@ -26,12 +29,15 @@ export const MAX_ERROR_MESSAGE_BYTES = 1024
 export const MAX_PEERS = 256
 
 export type SyncFrame =
-  | { type: 'hello'; version: number; certificate: DeviceCertificate }
+  /** `head`: the newest link of the account's chain the sender holds. */
+  | { type: 'hello'; version: number; accountId: string; head: ChainHead }
   | { type: 'sync-request'; docId: string; stateVector: Uint8Array }
   | { type: 'sync-reply'; docId: string; final: boolean; chunk: Uint8Array }
   | { type: 'update'; docId: string; final: boolean; chunk: Uint8Array }
   | { type: 'error'; code: string; message: string }
   | { type: 'peers'; peerIds: string[] }
+  /** Links of the sender's chain (genesis first across runs); `last` ends what it sends for now. */
+  | { type: 'links'; links: ChainLink[]; last: boolean }
 
 export type SyncFrameType = SyncFrame['type']
 
@@ -42,7 +48,8 @@ export const SyncFrameTag = {
   'sync-reply': 3,
   update: 4,
   error: 5,
-  peers: 6
+  peers: 6,
+  links: 7
 } as const satisfies Record<SyncFrameType, number>
 
 const errs = wire.FRAME_ERRORS
@@ -52,7 +59,14 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
     case 'hello':
       encoding.writeVarUint(encoder, SyncFrameTag.hello)
       wire.writeUint(encoder, 'hello.version', frame.version, errs)
-      writeDeviceCertificate(encoder, frame.certificate)
+      wire.writeString(encoder, 'hello.accountId', frame.accountId, MAX_ACCOUNT_ID_BYTES, errs)
+      if (frame.head === null) throw errs.malformed('hello.head: a device syncing an account holds its chain')
+      writeChainHead(encoder, frame.head, errs)
+      return
+    case 'links':
+      encoding.writeVarUint(encoder, SyncFrameTag.links)
+      writeLinkRun(encoder, frame.links, errs)
+      wire.writeBool(encoder, 'last', frame.last, errs)
       return
     case 'sync-request':
       encoding.writeVarUint(encoder, SyncFrameTag['sync-request'])
@@ -85,7 +99,7 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
 /**
  * Reads one frame. Byte arrays are views into the decoder's buffer (no copy).
  * Throws only TandemErrors: MalformedFrameError / FrameTooLargeError for the frame,
- * InvalidCertificateError / UnsupportedVersionError for a hello's certificate bytes.
+ * InvalidDeviceListError / UnsupportedVersionError for a chain link's bytes.
  */
 export function readSyncFrame(decoder: decoding.Decoder): SyncFrame {
   return readOneFrame(grammar, decoder)
@@ -97,7 +111,14 @@ function readFrame(decoder: decoding.Decoder): SyncFrame {
     case SyncFrameTag.hello: {
       // Any version whose hello still parses decodes; whether to accept it is the session's call (checkVersion).
       const version = wire.readUint(decoder, 'hello.version', errs)
-      return { type: 'hello', version, certificate: readDeviceCertificate(decoder) }
+      const accountId = wire.readString(decoder, 'hello.accountId', MAX_ACCOUNT_ID_BYTES, errs)
+      const head = readChainHead(decoder, errs)
+      if (head === null) throw errs.malformed('hello.head: a device syncing an account holds its chain')
+      return { type: 'hello', version, accountId, head }
+    }
+    case SyncFrameTag.links: {
+      const links = readLinkRun(decoder, errs)
+      return { type: 'links', links, last: wire.readBool(decoder, 'last', errs) }
     }
     case SyncFrameTag['sync-request']: {
       const docId = wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)

@@ -33,4 +33,9 @@ export interface KeyValueStore {
    * open again afterwards, with what could be salvaged, and says so in `recoveryNotes()`.
    */
   repair?(reason: string): Promise<void>
+  /**
+   * Closes the store and removes everything it held from the disk (its files, not only its
+   * keys: a revoked device erases the account's data). Without it, every key is deleted.
+   */
+  erase?(): Promise<void>
 }

@@ -35,6 +35,12 @@ export interface FrameHandler<F> {
    * synchronously and returns true, or returns false to leave it to {@link handle}.
    */
   handleNow?(frame: F): boolean
+  /**
+   * A frame that arrived before the session closed but was still queued when it did: the
+   * protocol may still read what must not be lost (the chain link that revokes this device
+   * comes just before the peer closes the stream). Nothing may be sent from here.
+   */
+  late?(frame: F): void
   /** The session fails with `error` (a bad frame, a handler that threw): called before it closes. */
   failed?(error: TandemError): void
   /** The session is over (once): closed by us, failed, or the link went away. */
@@ -122,6 +128,13 @@ export class FramedSession<F> {
     this.handler.closed(error)
   }
 
+  /** {@link fail}, once every frame queued so far is written: what must reach the peer before the end (the chain link that revokes it). */
+  failAfterSends(err: unknown): void {
+    void this.sendChain.then(() => {
+      this.fail(err)
+    })
+  }
+
   /** Closes with a typed error, telling the peer why first (best effort). */
   fail(err: unknown): void {
     if (this.closed) return
@@ -168,6 +181,7 @@ export class FramedSession<F> {
   private async handleInTurn(frame: F): Promise<void> {
     try {
       if (!this.closed) await this.handler.handle(frame)
+      else this.handler.late?.(frame)
     } catch (err) {
       this.fail(err)
     } finally {

@@ -1,33 +1,45 @@
 import {
+  type AgreementKeyPair,
+  accountIdFromGenesis,
+  createGenesis,
+  DeviceNotListedError,
   DeviceRevokedError,
-  accountIdFromPublicKey,
-  accountKeyFromSecret,
-  decodeAccountCredentials,
-  encodeAccountCredentials,
-  encodeDeviceCertificate,
-  generateAccountKey,
-  signDeviceCertificate,
-  type SignedDeviceList
+  decodeChain,
+  encodeChain,
+  generateRecoveryPhrase,
+  listChainDevices,
+  MAX_DEVICE_NAME_BYTES,
+  MAX_PLATFORM_BYTES,
+  recoveryKeyFromPhrase,
+  revokedPeerIds,
+  type SigningKeyPair,
+  signingKeyFromPeerId,
+  signingKeyFromSeed,
+  verifyChain,
+  WrongAccountError
 } from '@tandem/protocol'
 import type * as Y from 'yjs'
-import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import type { EventHub } from '../core/event-hub.js'
-import { saveAccount, type AccountIdentity } from '../identity-store.js'
-import { AccountDoc, accountDocId, type DeviceEntry } from '../model/account-doc.js'
+import { EngineStateError, InvalidArgumentError } from '../errors.js'
+import { saveAccountId } from '../identity-store.js'
+import { AccountDoc, accountDocId } from '../model/account-doc.js'
 import { chatDocId, chatIdOfDoc } from '../model/chat-doc.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
-import { DeviceListKeeper } from './device-list-keeper.js'
+import { type ChainChange, ChainKeeper } from './chain-keeper.js'
+import type { DeviceGrant, DeviceInfo, DeviceOffer } from './devices.js'
 
-/** What the account service asks of the sync side when the device list changes. */
+/** What the account service asks of the sync side when the device chain changes. */
 export interface AccountHooks {
-  /** A device appeared in the account doc: reach it through the relays. */
+  /** A device was listed: reach it through the relays. */
   deviceListed(peerId: string): void
   /** A device was revoked (here or on another device): close its sessions. */
   deviceRevoked(peerId: string): void
-  /** This device revoked one: push the new signed list to the relays now. */
-  deviceListSigned(list: SignedDeviceList): void
+  /** This device signed a link (a change asked for here, or a rebase): publish it to relays and peers now. */
+  chainSigned(): void
+  /** This device itself was revoked: stop, and erase the account's data. */
+  selfRevoked(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
 }
@@ -38,50 +50,62 @@ export interface AccountInfo {
   name: string | null
 }
 
+/** What this device is, for the chain link that lists it. */
+export interface ThisDevice {
+  peerId: string
+  signing: SigningKeyPair
+  agreement: AgreementKeyPair
+  name: string
+  platform: string
+}
+
 /**
- * The account this device belongs to: its identity (account key and this device's
- * certificate), the account doc (profile, devices, revocations, chat list), the signed
- * device list relays check, and the `account` events.
+ * The account this device belongs to: its device chain (who the account's devices are,
+ * signed by them: ChainKeeper), the account doc (profile and chat list), and the `account`
+ * events. Linking, revoking and renaming are chain links this device signs with its own key.
  */
 export class AccountService {
-  private identityOrNull: AccountIdentity | null
   private accountDoc: AccountDoc | null = null
-  private keeper: DeviceListKeeper | null = null
+  private keeperOrNull: ChainKeeper | null
+  /** When a relay last served each device (ms); reported by relays. */
+  private readonly lastActive = new Map<string, number>()
 
   constructor(
     private readonly store: DocStore,
     private readonly docs: DocHost,
     private readonly runtime: Runtime,
     private readonly events: EventHub,
-    private readonly peerId: string,
-    private readonly deviceName: string,
+    private readonly device: ThisDevice,
     private readonly hooks: AccountHooks,
-    identity: AccountIdentity | null,
+    keeper: ChainKeeper | null,
     /** Transaction origin of changes made through the API. */
     private readonly local: unknown
   ) {
-    this.identityOrNull = identity
+    this.keeperOrNull = keeper
+    keeper?.onChange(change => {
+      this.chainChanged(change)
+    })
   }
 
   get accountId(): string | null {
-    return this.identityOrNull?.accountId ?? null
+    return this.keeperOrNull?.accountId ?? null
   }
 
   get info(): AccountInfo | null {
-    if (this.identityOrNull === null) return null
-    return { accountId: this.identityOrNull.accountId, name: this.accountDoc?.name ?? null }
+    if (this.keeperOrNull === null) return null
+    return { accountId: this.keeperOrNull.accountId, name: this.accountDoc?.name ?? null }
   }
 
-  /** The account, or a typed error if this device has none yet. */
-  identity(): AccountIdentity {
-    if (this.identityOrNull === null) throw new EngineStateError('this device has no account yet: create or join one')
-    return this.identityOrNull
+  /** The account's device chain, or a typed error if this device has no account yet. */
+  chain(): ChainKeeper {
+    if (this.keeperOrNull === null) throw new EngineStateError('this device has no account yet: create one, or link it to one')
+    return this.keeperOrNull
   }
 
   /** The account doc, or a typed error while it is not open. */
   doc(): AccountDoc {
-    this.identity()
-    // between createAccount/joinAccount starting and its docs being open
+    this.chain()
+    // between createAccount/acceptGrant starting and its docs being open
     if (this.accountDoc === null) throw new EngineStateError('the account is still being set up on this device')
     return this.accountDoc
   }
@@ -90,37 +114,67 @@ export class AccountService {
     return this.accountDoc
   }
 
-  /** The signed device list (loaded from the store by {@link loadDeviceList}). */
-  get deviceLists(): DeviceListKeeper {
-    if (this.keeper === null) throw new EngineStateError('the device list is not loaded')
-    return this.keeper
-  }
-
-  async loadDeviceList(): Promise<DeviceListKeeper> {
-    this.keeper = new DeviceListKeeper(this.store, this.identity(), () => this.accountDoc!, this.runtime.now)
-    await this.keeper.load()
-    return this.keeper
-  }
-
-  /** Creates a new account with this device as its first device. */
-  async createAccount(init: { name: string }): Promise<AccountInfo> {
+  /**
+   * Creates a new account with this device as its first device. With `recovery` (the
+   * default) the result carries the recovery phrase: show it once, it is never stored. With
+   * `recovery: false` the account has no way back once every device is lost, until
+   * `setRecoveryPhrase` (the chain still names a recovery key: a random one nobody holds).
+   */
+  async createAccount(init: { name: string; recovery?: boolean }): Promise<AccountInfo & { recoveryPhrase: string | null }> {
     if (typeof init?.name !== 'string') throw new InvalidArgumentError('account name must be a string')
-    const keys = generateAccountKey(this.runtime.randomBytes)
-    await this.adopt(keys.secretKey)
+    this.ensureNoAccount()
+    const phrase = init.recovery === false ? null : generateRecoveryPhrase(this.runtime.randomBytes)
+    const recoveryKey = phrase === null ? signingKeyFromSeed(this.runtime.randomBytes(32)) : await recoveryKeyFromPhrase(phrase)
+    const genesis = createGenesis({ device: this.chainDevice(), signer: this.device.signing, recoveryKey: recoveryKey.publicKey, issuedAt: this.runtime.now() })
+    await this.adopt(accountIdFromGenesis(genesis), [genesis])
     this.accountDoc!.setName(init.name)
-    await this.docs.written(accountDocId(this.identityOrNull!.accountId))
-    return this.info!
+    await this.docs.written(accountDocId(this.accountId!))
+    return { ...this.info!, recoveryPhrase: phrase }
   }
 
-  /** Joins an existing account from its exported credentials (see {@link exportCredentials}). */
-  async joinAccount(credentials: string): Promise<AccountInfo> {
-    await this.adopt(decodeAccountCredentials(credentials).secretKey)
-    return this.info!
+  /** This device's public description, for an existing device to list it (`addDevice`). */
+  deviceOffer(): DeviceOffer {
+    const { peerId, agreement, name, platform } = this.device
+    return { peerId, agreementKey: agreement.publicKey.slice(), name, platform }
   }
 
-  /** The account's credentials as text, for joining another device. Keep it secret. */
-  exportCredentials(): string {
-    return encodeAccountCredentials({ secretKey: this.identity().keys.secretKey })
+  /**
+   * Lists a new device: signs the next chain link with it (ERR_DEVICE_LIMIT past the limit)
+   * and publishes it. Returns what the new device needs to join (`acceptGrant`). The offer
+   * must come over a channel that authenticated the device: the linking protocol does that.
+   */
+  async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
+    const keeper = this.chain()
+    const signingKey = typeof offer?.peerId === 'string' ? signingKeyFromPeerId(offer.peerId) : null
+    if (signingKey === null) throw new InvalidArgumentError('addDevice takes the offer of a device (deviceOffer()): its peer id is not an Ed25519 peer id')
+    if (!(offer.agreementKey instanceof Uint8Array)) throw new InvalidArgumentError('addDevice: the offer has no agreement key')
+    await keeper.propose([
+      {
+        type: 'add-device',
+        device: {
+          signingKey,
+          agreementKey: offer.agreementKey,
+          name: clip(offer.name, MAX_DEVICE_NAME_BYTES),
+          platform: clip(offer.platform, MAX_PLATFORM_BYTES),
+          linkedAt: this.runtime.now()
+        }
+      }
+    ])
+    this.hooks.chainSigned()
+    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
+  }
+
+  /** Becomes a device of the account a grant names: the chain must verify and list this device with its keys. */
+  async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
+    this.ensureNoAccount()
+    if (typeof grant?.accountId !== 'string' || !(grant.chain instanceof Uint8Array)) throw new InvalidArgumentError('acceptGrant takes the grant addDevice returned')
+    const links = decodeChain(grant.chain)
+    const state = verifyChain(links, { accountId: grant.accountId })
+    const listed = listChainDevices(state).find(d => d.peerId === this.device.peerId)
+    if (listed === undefined) throw new DeviceNotListedError(`the grant's chain does not list this device (${this.device.peerId})`)
+    if (!sameKey(listed.agreementKey, this.device.agreement.publicKey)) throw new WrongAccountError("the grant lists this device with another device's agreement key")
+    await this.adopt(grant.accountId, links)
+    return this.info!
   }
 
   async setProfileName(name: string): Promise<void> {
@@ -132,44 +186,64 @@ export class AccountService {
     await this.docs.committed(doc.doc)
   }
 
-  listDevices(): DeviceEntry[] {
-    return this.doc().listDevices()
+  /** The account's current devices, oldest first. */
+  listDevices(): DeviceInfo[] {
+    return listChainDevices(this.chain().state)
+      .map(d => ({
+        peerId: d.peerId,
+        name: d.name,
+        platform: d.platform,
+        linkedAt: d.linkedAt,
+        lastActiveAt: d.peerId === this.device.peerId ? this.runtime.now() : (this.lastActive.get(d.peerId) ?? null),
+        thisDevice: d.peerId === this.device.peerId
+      }))
+      .sort((a, b) => a.linkedAt - b.linkedAt || (a.peerId < b.peerId ? -1 : 1))
+  }
+
+  /** Peer ids revoked from this account. */
+  listRevokedDevices(): string[] {
+    return revokedPeerIds(this.chain().state)
+  }
+
+  async renameDevice(peerId: string, name: string): Promise<void> {
+    if (typeof name !== 'string') throw new InvalidArgumentError('a device name must be a string')
+    if (new TextEncoder().encode(name).length > MAX_DEVICE_NAME_BYTES) throw new InvalidArgumentError(`a device name is at most ${MAX_DEVICE_NAME_BYTES} bytes`)
+    await this.change({ type: 'rename-device', peerId: this.listedPeerId(peerId, 'renameDevice'), name })
   }
 
   /**
-   * Revokes a device: other devices refuse it from now on, and relays refuse it as
-   * soon as they get the new signed device list (pushed now to connected relays).
+   * Revokes a device for good: the next chain link drops it, relays refuse it as soon as
+   * they hold that link (pushed now), the other devices close their sessions with it, and it
+   * erases the account's data when it learns. Only a device listed now can be revoked.
    */
   async revokeDevice(peerId: string): Promise<void> {
-    const account = this.doc()
-    if (typeof peerId !== 'string') throw new InvalidArgumentError('revokeDevice takes a peer id')
-    if (peerId === this.peerId) throw new InvalidArgumentError('a device cannot revoke itself')
-    // revocation is for good: a typo must not revoke a peer id nobody listed
-    if (!account.devices.has(peerId)) throw new InvalidArgumentError(`no device ${peerId} in this account's device list`)
-    account.doc.transact(() => {
-      account.revoked.set(peerId, this.runtime.now())
-    }, this.local)
-    await this.docs.committed(account.doc)
-    // (not started yet: the list is signed anew when sync starts)
-    if (this.keeper !== null) this.hooks.deviceListSigned(this.keeper.current())
-    this.hooks.deviceRevoked(peerId)
+    const id = this.listedPeerId(peerId, 'revokeDevice')
+    if (id === this.device.peerId) throw new InvalidArgumentError('a device cannot revoke itself: revoke it from another device of the account')
+    await this.change({ type: 'revoke-device', peerId: id })
   }
 
-  /** Revoked peer ids of this account. */
-  listRevokedDevices(): string[] {
-    return [...this.doc().revoked.keys()]
+  /** A relay's report of when it last served each device. */
+  deviceActivity(devices: ReadonlyArray<{ peerId: string; lastSeenAt: number }>): void {
+    let changed = false
+    for (const d of devices) {
+      if (d.lastSeenAt > (this.lastActive.get(d.peerId) ?? 0)) {
+        this.lastActive.set(d.peerId, d.lastSeenAt)
+        changed = true
+      }
+    }
+    if (changed) this.events.emit({ type: 'account' })
   }
 
   /** Opens the account doc and every chat doc (stored or listed). */
   async openDocs(): Promise<void> {
-    await this.docs.open(accountDocId(this.identity().accountId))
+    await this.docs.open(accountDocId(this.chain().accountId))
     for (const docId of await this.store.listDocs()) if (chatIdOfDoc(docId) !== null) await this.docs.open(docId)
     for (const chatId of this.accountDoc!.chatIds()) await this.docs.open(chatDocId(chatId))
   }
 
   /** Wires the account doc as it opens; false for any other doc. */
   attach(docId: string, doc: Y.Doc): boolean {
-    if (this.identityOrNull === null || docId !== accountDocId(this.identityOrNull.accountId)) return false
+    if (this.keeperOrNull === null || docId !== accountDocId(this.keeperOrNull.accountId)) return false
     const account = new AccountDoc(doc)
     this.accountDoc = account
     account.chats.observe(event => {
@@ -186,34 +260,76 @@ export class AccountService {
     account.profile.observe(() => {
       this.events.emit({ type: 'account' })
     })
-    account.devices.observe(event => {
-      for (const key of event.keysChanged) this.hooks.deviceListed(key)
-      this.events.emit({ type: 'account' })
-    })
-    account.revoked.observe(event => {
-      for (const key of event.keysChanged) this.hooks.deviceRevoked(key)
-      this.events.emit({ type: 'account' })
-    })
     return true
   }
 
-  /** Makes this device part of the account whose secret key this is. */
-  private async adopt(secretKey: Uint8Array): Promise<void> {
-    if (this.identityOrNull !== null) throw new EngineStateError('this device already belongs to an account')
-    const keys = accountKeyFromSecret(secretKey)
-    const accountId = accountIdFromPublicKey(keys.publicKey)
-    const certificate = signDeviceCertificate(keys, { peerId: this.peerId, name: this.deviceName, createdAt: this.runtime.now() })
-    this.identityOrNull = { accountId, keys, certificate }
-    await saveAccount(this.store, this.identityOrNull)
+  private async change(intent: Parameters<ChainKeeper['propose']>[0][number]): Promise<void> {
+    await this.chain().propose([intent])
+    this.hooks.chainSigned()
+  }
+
+  /** The peer id of a device listed now; ERR_INVALID_ARGUMENT for anything else (a typo is never recorded). */
+  private listedPeerId(peerId: string, what: string): string {
+    const keeper = this.chain()
+    if (typeof peerId !== 'string') throw new InvalidArgumentError(`${what} takes a peer id`)
+    const status = keeper.status(peerId)
+    if (status === 'revoked') throw new InvalidArgumentError(`device ${peerId} is already revoked`)
+    if (status !== 'listed') throw new InvalidArgumentError(`no device ${JSON.stringify(peerId.slice(0, 64))} in this account's device list`)
+    return peerId
+  }
+
+  private chainChanged(change: ChainChange): void {
+    for (const peerId of change.listed) if (peerId !== this.device.peerId) this.hooks.deviceListed(peerId)
+    for (const peerId of change.revoked) {
+      if (peerId === this.device.peerId) this.hooks.selfRevoked()
+      else this.hooks.deviceRevoked(peerId)
+    }
+    if (change.rebased.length > 0) this.hooks.chainSigned()
+    this.events.emit({ type: 'account' })
+  }
+
+  private chainDevice() {
+    const { signing, agreement, name, platform } = this.device
+    return {
+      signingKey: signing.publicKey,
+      agreementKey: agreement.publicKey,
+      name: clip(name, MAX_DEVICE_NAME_BYTES),
+      platform: clip(platform, MAX_PLATFORM_BYTES),
+      linkedAt: this.runtime.now()
+    }
+  }
+
+  private ensureNoAccount(): void {
+    if (this.keeperOrNull !== null) throw new EngineStateError('this device already belongs to an account')
+  }
+
+  /** Makes this device part of the account whose chain this is. */
+  private async adopt(accountId: string, links: Parameters<typeof ChainKeeper.adopt>[2]): Promise<void> {
+    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now)
+    keeper.onChange(change => {
+      this.chainChanged(change)
+    })
+    this.keeperOrNull = keeper
+    await saveAccountId(this.store, accountId)
     await this.openDocs()
-    const doc = this.accountDoc!
-    doc.doc.transact(() => {
-      doc.putDevice({ peerId: this.peerId, name: this.deviceName, createdAt: certificate.createdAt, certificate: encodeDeviceCertificate(certificate) })
-    }, this.local)
-    await this.docs.committed(doc.doc)
     await this.hooks.accountAdopted()
   }
 }
 
 /** The error a revoked device's session is closed with. */
 export const revokedError = (peerId: string): DeviceRevokedError => new DeviceRevokedError(`device ${peerId} was revoked`)
+
+const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
+
+/** A name cut to its bound on a character boundary (a device's host name can be anything). */
+function clip(text: string, maxBytes: number): string {
+  const s = typeof text === 'string' ? text : ''
+  const encoder = new TextEncoder()
+  if (encoder.encode(s).length <= maxBytes) return s
+  let out = ''
+  for (const ch of s) {
+    if (encoder.encode(out + ch).length > maxBytes) break
+    out += ch
+  }
+  return out
+}

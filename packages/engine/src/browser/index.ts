@@ -26,6 +26,7 @@ export interface EngineOptions extends EngineCoreOptions {
 }
 
 export const browserPlatform: Platform = {
+  name: 'browser',
   runtime: browserRuntime,
   compression: browserCompression,
   libp2p: browserLibp2p,

@@ -3,7 +3,6 @@ import { InvalidArgumentError, UnknownChatError } from '../errors.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { HybridLogicalClock, type Hlc } from '../hlc.js'
-import type { AccountIdentity } from '../identity-store.js'
 import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
 import { ChatDoc, chatDocId } from '../model/chat-doc.js'
 import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord } from '../model/message.js'
@@ -14,8 +13,8 @@ import { toHex } from '../util/hex.js'
 
 /** What the chat service reads of the account it works for. */
 export interface ChatAccount {
-  /** The account, or a typed error if this device has none yet. */
-  identity(): AccountIdentity
+  /** The account's chain (its id is what chats record as author), or a typed error if this device has none yet. */
+  chain(): { readonly accountId: string }
   /** The account doc, or a typed error while it is not open. */
   doc(): AccountDoc
   /** The account doc if it is open. */
@@ -106,7 +105,7 @@ export class ChatService {
     const doc = await this.docs.open(chatDocId(chatId))
     const now = this.runtime.now()
     const chat = this.chats.get(chatId)!
-    const createdBy = this.account.identity().accountId
+    const createdBy = this.account.chain().accountId
     doc.transact(() => {
       chat.setMeta({ title: init.title, createdAt: now, createdBy })
     }, this.local)
@@ -134,7 +133,7 @@ export class ChatService {
 
   /** Sends a message; resolves once it is stored on this device's disk. */
   async sendMessage(chatId: string, body: string): Promise<Message> {
-    const account = this.account.identity()
+    const account = this.account.chain()
     if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
     if (body.length * 3 > MAX_MESSAGE_TEXT && utf8.encode(body).byteLength > MAX_MESSAGE_TEXT)
       throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)

@@ -3,12 +3,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { KeyValueStore } from '@tandem/storage'
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
-import { AccountService, type AccountInfo } from '../account/account-service.js'
+import { AccountService, type AccountInfo, type ThisDevice } from '../account/account-service.js'
+import { ChainKeeper } from '../account/chain-keeper.js'
+import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import type { EngineListener } from '../events.js'
-import { loadAccount, loadPeerKey } from '../identity-store.js'
-import type { ChatEntry, DeviceEntry } from '../model/account-doc.js'
+import { loadAccountId, loadAgreementKey, loadPeerKey, signingKeyOf } from '../identity-store.js'
+import type { ChatEntry } from '../model/account-doc.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
 import type { Message } from '../model/message.js'
 import type { NetworkOptions } from '../net/libp2p-network.js'
@@ -19,6 +21,7 @@ import type { Runtime } from '../runtime.js'
 import { DocHost } from '../store/doc-host.js'
 import { DocStore, type DocStoreOptions } from '../store/doc-store.js'
 import { StoreRepair, type StoreDamageReport } from '../store/store-repair.js'
+import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreCorruptError, StoreUnavailableError } from '../errors.js'
 import { EventHub } from './event-hub.js'
 
@@ -66,9 +69,10 @@ export class Engine {
     private readonly store: DocStore,
     private readonly docs: DocHost,
     private readonly peerKey: PrivateKey,
+    device: ThisDevice,
     runtime: Runtime,
     platform: Platform,
-    identity: Awaited<ReturnType<typeof loadAccount>>,
+    keeper: ChainKeeper | null,
     options: EngineCoreOptions
   ) {
     const network = options.network === undefined ? {} : options.network
@@ -86,8 +90,7 @@ export class Engine {
       docs,
       runtime,
       this.events,
-      this.peerId,
-      options.deviceName ?? platform.defaultDeviceName(),
+      device,
       {
         deviceListed: peerId => {
           this.replication.deviceListed(peerId)
@@ -95,14 +98,17 @@ export class Engine {
         deviceRevoked: peerId => {
           this.replication.deviceRevoked(peerId)
         },
-        deviceListSigned: list => {
-          this.replication.pushDeviceList(list)
+        chainSigned: () => {
+          this.replication.chainChanged()
+        },
+        selfRevoked: () => {
+          void this.revokedHere()
         },
         accountAdopted: async () => {
           if (this.started) await this.replication.accountAdopted()
         }
       },
-      identity,
+      keeper,
       LOCAL
     )
     const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
@@ -112,6 +118,7 @@ export class Engine {
     this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
     this.replication = new Replication(
       peerKey,
+      device.signing,
       this.peerId,
       { network, relayIds: options.relayIds ?? [] },
       platform.libp2p,
@@ -165,10 +172,25 @@ export class Engine {
     const store = await DocStore.open(db, options.storeOptions)
     const docs = new DocHost(store, runtime)
     const peerKey = await loadPeerKey(store, runtime.randomBytes)
-    const identity = await loadAccount(store)
-    const engine = new Engine(store, docs, peerKey, runtime, platform, identity, options)
+    const agreement = await loadAgreementKey(store, runtime.randomBytes)
+    const signing = signingKeyOf(peerKey)
+    const accountId = await loadAccountId(store)
+    const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, signing, runtime.now)
+    const device: ThisDevice = {
+      peerId: peerIdFromPrivateKey(peerKey).toString(),
+      signing,
+      agreement,
+      name: options.deviceName ?? platform.defaultDeviceName(),
+      platform: platform.name
+    }
+    const engine = new Engine(store, docs, peerKey, device, runtime, platform, keeper, options)
+    if (keeper !== null && keeper.status(device.peerId) === 'revoked') {
+      // revoked while this device was shut down (the link came, the erase did not finish): finish it
+      await engine.revokedHere()
+      throw new DeviceRevokedError(`this device was revoked from account ${accountId}: its data is erased`)
+    }
     await engine.repair.load()
-    if (identity !== null) await engine.account.openDocs()
+    if (keeper !== null) await engine.account.openDocs()
     return engine
   }
 
@@ -224,28 +246,65 @@ export class Engine {
     await this.store.close()
   }
 
+  /**
+   * This device was revoked: it stops, erases the account's data (the store's own files
+   * where the platform can, every record otherwise), and says so with a `revoked` event.
+   * The engine is stopped afterwards; a new account or link needs a new `createEngine`.
+   */
+  private async revokedHere(): Promise<void> {
+    if (this.closed) return
+    const accountId = this.account.accountId
+    this.closed = true
+    if (this.started) {
+      this.started = false
+      await this.replication.stop(0)
+    }
+    this.docs.destroy()
+    try {
+      await this.store.erase()
+    } catch (err) {
+      this.events.emit({ type: 'error', error: new StoreUnavailableError(`this device was revoked, and erasing the account's data failed: ${String(err)}`, { cause: err }) })
+    }
+    this.events.emit({ type: 'revoked', accountId: accountId ?? '' })
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new EngineStateError('this engine is stopped: its store is closed (open it again with createEngine)')
   }
 
   // ── account ──────────────────────────────────────────────────────────────
 
-  /** Creates a new account with this device as its first device. */
-  async createAccount(init: { name: string }): Promise<AccountInfo> {
+  /**
+   * Creates a new account with this device as its first device. The result carries the
+   * recovery phrase (12 words): show it to the person once; it is stored nowhere. With
+   * `recovery: false` there is none (and the account cannot be recovered once every device
+   * is lost).
+   */
+  async createAccount(init: { name: string; recovery?: boolean }): Promise<AccountInfo & { recoveryPhrase: string | null }> {
     this.ensureOpen()
     return await this.account.createAccount(init)
   }
 
-  /** Joins an existing account from its exported credentials (see {@link exportAccountCredentials}). */
-  async joinAccount(credentials: string): Promise<AccountInfo> {
+  /** This device's public description, for an existing device of an account to list it ({@link addDevice}). */
+  deviceOffer(): DeviceOffer {
     this.ensureOpen()
-    return await this.account.joinAccount(credentials)
+    return this.account.deviceOffer()
   }
 
-  /** The account's credentials as text, for joining another device. Keep it secret. */
-  exportAccountCredentials(): string {
+  /**
+   * Lists a device in this account (signs and publishes the next link of the device chain)
+   * and returns what it needs to join ({@link acceptGrant}). The offer must come from the
+   * device itself over a channel that proves it: linking by code does that for people.
+   */
+  async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
     this.ensureOpen()
-    return this.account.exportCredentials()
+    return await this.account.addDevice(offer)
+  }
+
+  /** Joins the account a grant from one of its devices names; the history then comes from relays and devices. */
+  async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
+    this.ensureOpen()
+    return await this.account.acceptGrant(grant)
   }
 
   async setProfileName(name: string): Promise<void> {
@@ -253,14 +312,21 @@ export class Engine {
     return await this.account.setProfileName(name)
   }
 
-  listDevices(): DeviceEntry[] {
+  /** The account's devices, oldest first, with when a relay last served each. */
+  listDevices(): DeviceInfo[] {
     this.ensureOpen()
     return this.account.listDevices()
   }
 
+  async renameDevice(peerId: string, name: string): Promise<void> {
+    this.ensureOpen()
+    await this.account.renameDevice(peerId, name)
+  }
+
   /**
-   * Revokes a device: other devices refuse it from now on, and relays refuse it as
-   * soon as they get the new signed device list (pushed now to connected relays).
+   * Revokes a listed device for good: relays refuse it as soon as they hold the new chain
+   * link (pushed now), other devices close their sessions with it, and it erases the
+   * account's data when it learns (a `revoked` event there).
    */
   async revokeDevice(peerId: string): Promise<void> {
     this.ensureOpen()

@@ -3,14 +3,6 @@ import * as Y from 'yjs'
 /** Doc id of an account's own doc. */
 export const accountDocId = (accountId: string): string => `account:${accountId}`
 
-export interface DeviceEntry {
-  peerId: string
-  name: string
-  createdAt: number
-  /** The device certificate, as encoded by @tandem/protocol. */
-  certificate: Uint8Array
-}
-
 export interface ChatEntry {
   chatId: string
   title: string
@@ -21,22 +13,18 @@ export interface ChatEntry {
 }
 
 /**
- * Typed view of the account doc: profile, device list, chat list. Each chat
- * entry is its own Y.Map so that muting on one device and pinning on another
- * merge field by field.
+ * Typed view of the account doc: profile and chat list. Each chat entry is its own Y.Map
+ * so that muting on one device and pinning on another merge field by field. The devices
+ * are not here: they are the signed device chain (account/chain-keeper.ts), which nobody
+ * but a current device can change (a Yjs map anyone syncing the doc could write to).
  */
 export class AccountDoc {
   readonly profile: Y.Map<unknown>
-  readonly devices: Y.Map<DeviceEntry>
   readonly chats: Y.Map<Y.Map<unknown>>
-  /** Revoked devices: peer id → revocation time. One-way: an entry is never removed. */
-  readonly revoked: Y.Map<number>
 
   constructor(readonly doc: Y.Doc) {
     this.profile = doc.getMap('profile')
-    this.devices = doc.getMap('devices')
     this.chats = doc.getMap('chats')
-    this.revoked = doc.getMap('revoked')
   }
 
   /** The account's name, or null when the profile has none (not received yet). */
@@ -47,14 +35,6 @@ export class AccountDoc {
 
   setName(name: string): void {
     this.profile.set('name', name)
-  }
-
-  putDevice(entry: DeviceEntry): void {
-    this.devices.set(entry.peerId, entry)
-  }
-
-  listDevices(): DeviceEntry[] {
-    return [...this.devices.values()].sort((a, b) => a.createdAt - b.createdAt || (a.peerId < b.peerId ? -1 : 1))
   }
 
   addChat(entry: ChatEntry): void {

@@ -23,6 +23,7 @@ export interface EngineOptions extends EngineCoreOptions {
 }
 
 export const nodePlatform: Platform = {
+  name: 'node',
   runtime: systemRuntime,
   compression: nodeCompression,
   libp2p: nodeLibp2p,

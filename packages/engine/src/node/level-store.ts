@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { KeyValueStore } from '@tandem/storage'
 import { ClassicLevel } from 'classic-level'
@@ -63,6 +63,12 @@ export class NodeLevelStore implements KeyValueStore {
 
   close(): Promise<void> {
     return this.db.close()
+  }
+
+  /** Closes the store and removes its directory: deleted records would linger in LevelDB's tables and logs until a compaction. */
+  async erase(): Promise<void> {
+    await this.db.close()
+    await rm(this.location, { recursive: true, force: true })
   }
 
   get(key: string): Promise<Uint8Array | undefined> {

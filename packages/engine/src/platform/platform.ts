@@ -9,6 +9,8 @@ import type { Compression } from './compression.js'
  * (packages/engine/test/import-graph.test.ts holds the core and the browser assembly to that.)
  */
 export interface Platform {
+  /** What the device list says this device runs on: 'node', 'browser'. */
+  readonly name: string
   /** Clock, timers, randomness and the end-of-burst hook. */
   readonly runtime: Runtime
   /** How blobs for relays are compressed and inflated. */

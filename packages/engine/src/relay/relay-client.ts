@@ -1,4 +1,4 @@
-import type { DeviceCertificate, SignedDeviceList, SignedMembership, TandemError } from '@tandem/protocol'
+import { type ChainHead, type ChainLink, type DeviceActivity, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
@@ -19,14 +19,23 @@ const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'
 /** Where a doc change came from: ours, a peer's session, or the relay's log. */
 export type ChangeSource = 'local' | 'peer' | 'relay'
 
+/** The account's device chain as a relay client sees it. */
+export interface RelayChain {
+  readonly accountId: string
+  head(): ChainHead
+  /** What a holder of `head` lacks (the whole chain when `head` is not on ours). */
+  linksAfter(head: ChainHead | null): ChainLink[]
+  isOnChain(head: ChainHead): boolean
+  /** Links the relay holds (confirmed: the relay arbitrates forks while reachable). */
+  receive(links: ChainLink[]): Promise<void>
+}
+
 export interface RelayClientHost {
-  readonly certificate: DeviceCertificate
+  readonly chain: RelayChain
   /** Seals updates into blobs and opens them (the platform's compression). */
   readonly codec: BlobCodec
-  /** The newest signed device list this device has (signed anew if it lacks a device). */
-  deviceList(): SignedDeviceList
-  /** Merges the relay's list with ours; returns a successor to upload when ours knows more. */
-  mergeDeviceList(remote: SignedDeviceList | null): SignedDeviceList | null
+  /** A relay's report of when it last served each device. */
+  deviceActivity(devices: DeviceActivity[]): void
   /** The membership record a chat doc is served under (null for account docs). */
   membership(docId: string): SignedMembership | null
   /** Docs to keep in sync with the relay. */
@@ -76,6 +85,8 @@ export interface RelayClientEvents {
  */
 export class RelayClient {
   private conn: RelayConnection | null = null
+  /** The head of the chain the relay holds, as it last said. */
+  private relayHead: ChainHead | null = null
   private stopped = false
   private readonly saver: RelayStateSaver
   private readonly reader: RelayReader
@@ -118,9 +129,17 @@ export class RelayClient {
     })
     const { reader, uploader } = this
     this.handler = {
-      certificate: () => host.certificate,
-      deviceList: () => host.deviceList(),
-      opened: (conn, relayList) => this.connected(conn, relayList),
+      hello: () => ({ accountId: host.chain.accountId, head: host.chain.head() }),
+      opened: (conn, relayHead) => this.connected(conn, relayHead),
+      links: async links => {
+        this.relayHead = headOfLinks(links)
+        await host.chain.receive(links)
+        // ours may now be ahead (a link of ours rebased on the relay's): offer it
+        this.pushChain()
+      },
+      activity: devices => {
+        host.deviceActivity(devices)
+      },
       closed: (conn, error) => {
         this.connectionClosed(conn, error)
       },
@@ -249,14 +268,25 @@ export class RelayClient {
     else if (source === 'peer') this.uploader.scheduleGrace(docId)
   }
 
-  /** Pushes a device list (after a revocation, say) to the relay now. */
-  pushDeviceList(list: SignedDeviceList): void {
-    if (this.isConnected) void this.conn!.send({ type: 'device-list', list })
+  /**
+   * Offers the relay the links of ours it lacks (a link this device signed, or one a peer
+   * brought). Only links on top of the relay's head: when ours forked off it, the relay
+   * sends its chain and fork choice settles it here first.
+   */
+  pushChain(): void {
+    const chain = this.host.chain
+    if (!this.isConnected || (this.relayHead !== null && !chain.isOnChain(this.relayHead))) return
+    const links = chain.linksAfter(this.relayHead)
+    if (links.length === 0) return
+    const runs = splitLinks(links)
+    runs.forEach((run, i) => {
+      void this.conn!.send({ type: 'offer-links', links: run, last: i === runs.length - 1 })
+    })
   }
 
-  private async connected(conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void> {
-    const successor = this.host.mergeDeviceList(relayList)
-    if (successor !== null) void conn.send({ type: 'device-list', list: successor })
+  private async connected(conn: RelayConnection, relayHead: ChainHead | null): Promise<void> {
+    this.relayHead = relayHead
+    this.pushChain()
     this.reader.connected()
     for (const docId of this.host.docIds()) this.reader.subscribe(conn, docId)
     this.uploader.resend(conn)
@@ -279,9 +309,8 @@ export class RelayClient {
     this.uploader.refused(uploadId)
     if (uploadId === 0) this.reader.refused(docId)
     this.events.onError(error)
-    // Our list lost a race with another device's: reconnect to read the relay's and merge.
     // An upload refused for a state the next handshake repairs (not listed yet, membership
-    // not recorded): reconnect too, which resends the setup and then the outbox.
-    if (error.code === 'ERR_STALE_DEVICE_LIST' || (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code))) conn.close()
+    // not recorded): reconnect, which resends the setup and then the outbox.
+    if (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code)) conn.close()
   }
 }

@@ -5,8 +5,10 @@ import {
   decodeStoreFrame,
   encodeStoreFrame,
   errorFromWire,
-  type DeviceCertificate,
-  type SignedDeviceList,
+  type ChainHead,
+  type ChainLink,
+  type DeviceActivity,
+  MAX_CHAIN_LINKS,
   type StoreFrame,
   type TandemError
 } from '@tandem/protocol'
@@ -15,16 +17,19 @@ import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import { Reassembler } from '../sync/reassembler.js'
 import { MAX_PAYLOAD_BYTES } from '../sync/session.js'
 
-/** A device sends the relay no ERROR frame (the relay's frames are tags 20–30): on a failure it just closes. */
+/** A device sends the relay no ERROR frame (the relay's frames are tags 20–32): on a failure it just closes. */
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame }
 
 /** What a relay connection needs for its hello, and where it hands what the relay sends (the relay client wires it). */
 export interface RelayConnectionHandler {
-  certificate(): DeviceCertificate
-  /** The newest signed device list this device has, for the hello. */
-  deviceList(): SignedDeviceList
-  /** The relay welcomed us, with its device list. */
-  opened(conn: RelayConnection, relayList: SignedDeviceList | null): Promise<void>
+  /** The account and the head of its chain this device holds, for the hello. */
+  hello(): { accountId: string; head: ChainHead }
+  /** The relay welcomed us, naming the head of the chain it holds. */
+  opened(conn: RelayConnection, relayHead: ChainHead | null): Promise<void>
+  /** Links of the relay's chain (all the runs of one send, together). */
+  links(links: ChainLink[]): Promise<void>
+  /** When the relay last served each device of the account. */
+  activity(devices: DeviceActivity[]): void
   closed(conn: RelayConnection, error?: Error): void
   failed(error: TandemError): void
   backlog(docId: string, head: number, entries: number, bytes: number): void
@@ -50,6 +55,7 @@ export class RelayConnection {
   /** The blob seq being reassembled per doc: a new seq discards a partial one (dropped by a snapshot). */
   private readonly receiving = new Map<string, string>()
   private readonly framed: FramedSession<StoreFrame>
+  private incoming: ChainLink[] = []
 
   constructor(
     readonly link: Link,
@@ -57,6 +63,10 @@ export class RelayConnection {
   ) {
     this.framed = new FramedSession(link, STORE_FRAMES, {
       handle: frame => this.handle(frame),
+      // links that came before the relay closed (the one revoking us, say) still count
+      late: frame => {
+        if (frame.type === 'links' && this.open) void this.handle(frame).catch(() => {})
+      },
       failed: error => {
         this.client.failed(error)
       },
@@ -72,7 +82,8 @@ export class RelayConnection {
 
   start(): void {
     this.framed.start()
-    void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, certificate: this.client.certificate(), deviceList: this.client.deviceList() })
+    const { accountId, head } = this.client.hello()
+    void this.send({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId, head })
   }
 
   send(frame: StoreFrame): Promise<void> {
@@ -97,10 +108,22 @@ export class RelayConnection {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'welcome') throw new MalformedFrameError(`expected welcome, got ${frame.type}`)
       this.open = true
-      await this.client.opened(this, frame.deviceList)
+      await this.client.opened(this, frame.head)
       return
     }
     switch (frame.type) {
+      case 'links': {
+        if (this.incoming.length + frame.links.length > MAX_CHAIN_LINKS) throw new MalformedFrameError(`a chain of more than ${MAX_CHAIN_LINKS} links`)
+        this.incoming.push(...frame.links)
+        if (!frame.last) return
+        const links = this.incoming
+        this.incoming = []
+        await this.client.links(links)
+        return
+      }
+      case 'device-activity':
+        this.client.activity(frame.devices)
+        return
       case 'blob':
       case 'snapshot-data': {
         const seq = frame.type === 'blob' ? frame.seq : frame.covers

@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { DeviceRevokedError, signMembership, type SignedDeviceList, type SignedMembership, type TandemError } from '@tandem/protocol'
+import { type SigningKeyPair, signMembership, type SignedMembership, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
 import type { EventHub } from '../core/event-hub.js'
@@ -42,6 +42,7 @@ export class Replication {
 
   constructor(
     private readonly peerKey: PrivateKey,
+    private readonly signing: SigningKeyPair,
     private readonly peerId: string,
     private readonly options: ReplicationOptions,
     private readonly libp2p: Libp2pPlatform,
@@ -152,23 +153,29 @@ export class Replication {
     this.sync?.closePeer(peerId, revokedError(peerId))
   }
 
-  pushDeviceList(list: SignedDeviceList): void {
-    for (const r of this.relays.values()) r.pushDeviceList(list)
+  /** The account's chain grew: relays and open sessions get what they lack. */
+  chainChanged(): void {
+    for (const r of this.relays.values()) r.pushChain()
+    this.sync?.chainChanged()
   }
 
   private async startSync(): Promise<void> {
-    const account = this.account.identity()
-    const deviceLists = await this.account.loadDeviceList()
+    const keeper = this.account.chain()
+    const accountId = keeper.accountId
     const relayFirst = new RelayFirst(() => this.relays.values(), this.runtime, this.runtime.now())
     this.relayFirst = relayFirst
     const host: SessionHost = {
-      certificate: account.certificate,
-      accountId: account.accountId,
-      sharedDocIds: peer => (peer === account.accountId ? this.docs.ids() : []),
-      canShare: (docId, peer) => peer === account.accountId && (docId === accountDocId(account.accountId) || chatIdOfDoc(docId) !== null),
-      checkPeer: peerId => {
-        if (deviceLists.isRevoked(peerId)) throw new DeviceRevokedError(`device ${peerId} was revoked from this account`)
+      chain: {
+        accountId,
+        head: () => keeper.head,
+        linksAfter: head => keeper.linksAfter(head),
+        receive: async links => {
+          await keeper.receive(links, false)
+        },
+        status: peerId => keeper.status(peerId)
       },
+      sharedDocIds: peer => (peer === accountId ? this.docs.ids() : []),
+      canShare: (docId, peer) => peer === accountId && (docId === accountDocId(accountId) || chatIdOfDoc(docId) !== null),
       open: docId => this.docs.open(docId),
       get: docId => this.docs.get(docId),
       apply: (docId, doc, update, origin) => {
@@ -213,16 +220,24 @@ export class Replication {
 
   private async startRelays(): Promise<void> {
     const network = this.network
-    const account = this.account.identity()
-    const deviceLists = this.account.deviceLists
+    const keeper = this.account.chain()
     for (const relayId of network?.relayIds() ?? this.options.relayIds) {
       const client = new RelayClient(
         relayId,
         {
-          certificate: account.certificate,
+          chain: {
+            accountId: keeper.accountId,
+            head: () => keeper.head,
+            linksAfter: head => keeper.linksAfter(head),
+            isOnChain: head => keeper.isOnChain(head),
+            receive: async links => {
+              await keeper.receive(links, true)
+            }
+          },
           codec: this.codec,
-          deviceList: () => deviceLists.current(),
-          mergeDeviceList: remote => deviceLists.merge(remote),
+          deviceActivity: devices => {
+            this.account.deviceActivity(devices)
+          },
           membership: docId => this.membershipOf(docId),
           docIds: () => this.docs.ids(),
           open: docId => this.docs.open(docId),
@@ -280,7 +295,7 @@ export class Replication {
       })
     )
     if (network === null) return
-    for (const d of this.account.listDevices()) network.addPeerViaRelays(d.peerId)
+    for (const d of this.account.listDevices()) if (!d.thisDevice) network.addPeerViaRelays(d.peerId)
     network.connectRelays()
   }
 
@@ -289,9 +304,8 @@ export class Replication {
     if (chatIdOfDoc(docId) === null) return null
     let record = this.memberships.get(docId)
     if (record === undefined) {
-      const keys = this.account.identity()
-      // deterministic (Ed25519, fixed fields): every device of the account signs the same bytes
-      record = signMembership(keys.keys, { docId, version: 1, members: [keys.accountId], issuedAt: 0 })
+      // fixed fields: a relay takes the same record from any device of the account as no change
+      record = signMembership({ accountId: this.account.chain().accountId, key: this.signing }, { docId, version: 1, members: [this.account.chain().accountId], issuedAt: 0 })
       this.memberships.set(docId, record)
     }
     return record

@@ -219,6 +219,31 @@ export class DocStore {
     await this.queue.drain()
     await this.db.close()
   }
+
+  /** Erases every record and closes: what a revoked device does with its account's data. */
+  async erase(): Promise<void> {
+    await this.queue.drain()
+    if (this.db.erase !== undefined) {
+      await this.db.erase()
+      return
+    }
+    // a store that cannot remove its files: delete every key, in bounded batches
+    for (;;) {
+      const keys: string[] = []
+      for await (const key of this.db.keys({})) {
+        keys.push(key)
+        if (keys.length >= ERASE_BATCH) break
+      }
+      if (keys.length === 0) break
+      await this.db.batch(
+        keys.map(key => ({ type: 'del', key })),
+        { sync: true }
+      )
+    }
+    await this.db.close()
+  }
 }
+
+const ERASE_BATCH = 1024
 
 const put = (key: string, value: Uint8Array): BatchOp => ({ type: 'put', key, value: checkedRecord(key, value) })

@@ -5,7 +5,7 @@ import type { StoreDamage } from './store-damage.js'
 import { docKey, FORMAT, FORMAT_KEY, parseKey, REPAIR_MARK, DOC_ID } from './store-keys.js'
 
 /** Metadata a device cannot rebuild: damaged, it stays where it is and opening fails (identity-store.ts). */
-const IRREPLACEABLE = new Set(['meta!peer-key', 'meta!account', 'meta!device-cert'])
+const IRREPLACEABLE = new Set(['meta!peer-key', 'meta!agreement-key', 'meta!account', 'meta!chain'])
 
 /**
  * The check a device store gets when it opens: its format (a store from before checksums

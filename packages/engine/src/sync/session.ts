@@ -1,6 +1,12 @@
 import * as Y from 'yjs'
 import {
   AccessDeniedError,
+  type ChainHead,
+  type ChainLink,
+  DeviceNotListedError,
+  DeviceRevokedError,
+  headOfLinks,
+  MAX_CHAIN_LINKS,
   MAX_PEERS,
   MalformedFrameError,
   NotAuthenticatedError,
@@ -11,10 +17,11 @@ import {
   errorFrame,
   encodeSyncFrame,
   errorFromWire,
-  verifyDeviceCertificate,
-  type DeviceCertificate,
+  sameHead,
+  splitLinks,
   type SyncFrame,
-  type TandemError
+  type TandemError,
+  WrongAccountError
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link, type SessionTimers } from '@tandem/transport'
 import { BurstBatcher } from '../util/burst-batcher.js'
@@ -23,17 +30,25 @@ import { Reassembler } from './reassembler.js'
 /** Largest diff or update a peer may send us, reassembled from chunks. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 
+/** The account's device chain as a session sees it: what to say in the hello, what to send, who is a device. */
+export interface SessionChain {
+  readonly accountId: string
+  head(): ChainHead
+  /** What a peer holding `head` lacks (the whole chain when its head is not on ours). */
+  linksAfter(head: ChainHead | null): ChainLink[]
+  /** Links a device sent: fork choice over everything held (a change reaches the hooks). */
+  receive(links: ChainLink[]): Promise<void>
+  status(peerId: string): 'listed' | 'revoked' | 'unlisted'
+}
+
 /** What a session needs from the engine (its timers run the hello deadline): who we are, which docs a peer may share, the docs. */
 export interface SessionHost extends SessionTimers {
-  readonly certificate: DeviceCertificate
-  readonly accountId: string
+  readonly chain: SessionChain
   /** Docs to sync with this peer as soon as the session opens. */
   sharedDocIds(peerAccountId: string): string[]
   canShare(docId: string, peerAccountId: string): boolean
   /** Runs `fn` after the current burst of work, to send one frame for many updates. */
   defer(fn: () => void): void
-  /** Throws a typed error if this certified peer must still be refused (a revoked device). */
-  checkPeer(peerId: string): void
   open(docId: string): Promise<Y.Doc>
   get(docId: string): Y.Doc | undefined
   /** Applies a peer's update to an open doc (and persists it). */
@@ -43,12 +58,12 @@ export interface SessionHost extends SessionTimers {
 }
 
 export interface SessionEvents {
-  /** The peer proved a valid certificate; the session starts syncing. */
+  /** The peer is a listed device of the account (after the chains were exchanged); the session starts syncing. */
   onOpen(session: SyncSession): void
   onClose(session: SyncSession, error?: Error): void
 }
 
-type State = 'handshake' | 'open' | 'closed'
+type State = 'handshake' | 'chain' | 'open' | 'closed'
 
 const SYNC_FRAMES: FrameCodec<SyncFrame> = { encode: encodeSyncFrame, decode: decodeSyncFrame, errorFrame }
 
@@ -86,6 +101,12 @@ export class SyncSession {
   /** Peers the remote device says it has a session with (its last `peers` frame). */
   private remotePeers = new Set<string>()
   private readonly framed: FramedSession<SyncFrame>
+  /** The head our hello named: both sides compare the two hellos' heads, so both decide alike whether to send links. */
+  private helloHead: ChainHead | null = null
+  /** What the peer is known to hold: the links we sent it, or its hello's head. */
+  private peerHead: ChainHead | null = null
+  /** Links received in runs until the one marked last. */
+  private incoming: ChainLink[] = []
 
   constructor(
     readonly link: Link,
@@ -97,6 +118,10 @@ export class SyncSession {
       // its doc open: applied at once, before the transport goes on to its own bookkeeping
       // (window updates…) — latency
       handleNow: frame => this.applyNow(frame),
+      // links that came before the peer closed (the one revoking us, say) still count
+      late: frame => {
+        if (frame.type === 'links' && this.peerAccount !== null) void this.receiveLinks(frame).catch(() => {})
+      },
       closed: error => {
         this.state = 'closed'
         this.events.onClose(this, error)
@@ -116,7 +141,8 @@ export class SyncSession {
 
   start(): void {
     this.framed.start(this.host)
-    void this.framed.send({ type: 'hello', version: SYNC_PROTOCOL_VERSION, certificate: this.host.certificate })
+    this.helloHead = this.host.chain.head()
+    void this.framed.send({ type: 'hello', version: SYNC_PROTOCOL_VERSION, accountId: this.host.chain.accountId, head: this.helloHead })
   }
 
   /** A doc was opened locally (new chat, say): start syncing it if the peer may share it. */
@@ -153,6 +179,12 @@ export class SyncSession {
     this.framed.fail(err)
   }
 
+  /** Ends the session with a device our chain no longer lists: the links that say so go first, then the error. */
+  revoke(err: TandemError): void {
+    this.chainChanged()
+    this.framed.failAfterSends(err)
+  }
+
   /** Handles an update to an open doc synchronously; false if the frame needs the async path. */
   private applyNow(frame: SyncFrame): boolean {
     if (this.state !== 'open' || (frame.type !== 'update' && frame.type !== 'sync-reply')) return false
@@ -173,25 +205,53 @@ export class SyncSession {
     }
   }
 
+  /** Our chain grew: send the peer what it lacks. */
+  chainChanged(): void {
+    if (this.state !== 'open') return
+    this.sendLinks(this.host.chain.linksAfter(this.peerHead))
+  }
+
+  private sendLinks(links: ChainLink[]): void {
+    if (links.length === 0) return
+    const runs = splitLinks(links)
+    runs.forEach((run, i) => {
+      void this.framed.send({ type: 'links', links: run, last: i === runs.length - 1 })
+    })
+    this.peerHead = headOfLinks(links)
+  }
+
   private async handle(frame: SyncFrame): Promise<void> {
     if (this.state === 'handshake') {
       if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
       this.framed.authenticated()
       checkVersion(frame.version)
-      const account = verifyDeviceCertificate(frame.certificate, { peerId: this.link.remotePeerId, accountId: this.host.accountId })
-      this.host.checkPeer(this.link.remotePeerId)
-      this.peerAccount = account
-      this.state = 'open'
-      this.events.onOpen(this)
-      if (this.state !== 'open') return
-      for (const docId of this.host.sharedDocIds(this.peerAccount)) this.request(docId)
+      if (frame.accountId !== this.host.chain.accountId)
+        throw new WrongAccountError(`device ${this.remotePeerId} belongs to account ${frame.accountId.slice(0, 64)}, not ${this.host.chain.accountId}`)
+      this.peerAccount = frame.accountId
+      this.peerHead = frame.head
+      if (sameHead(frame.head, this.helloHead)) {
+        await this.admit()
+        return
+      }
+      // the heads differ: each side sends its whole chain and chooses over both
+      this.state = 'chain'
+      this.sendLinks(this.host.chain.linksAfter(null))
+      return
+    }
+    if (this.state === 'chain') {
+      if (frame.type === 'error') throw errorFromWire(frame.code, frame.message)
+      if (frame.type !== 'links') throw new NotAuthenticatedError(`expected the peer's chain, got ${frame.type}`)
+      if (await this.receiveLinks(frame)) await this.admit()
       return
     }
     const peer = this.peerAccount!
     switch (frame.type) {
       case 'hello':
         throw new MalformedFrameError('duplicate hello')
+      case 'links':
+        await this.receiveLinks(frame)
+        return
       case 'error': {
         const error = errorFromWire(frame.code, frame.message)
         this.close(error)
@@ -227,6 +287,30 @@ export class SyncSession {
         this.apply(frame, await this.host.open(frame.docId))
       }
     }
+  }
+
+  /** Collects a run; true once the run marked last was handed to the chain. */
+  private async receiveLinks(frame: Extract<SyncFrame, { type: 'links' }>): Promise<boolean> {
+    if (this.incoming.length + frame.links.length > MAX_CHAIN_LINKS) throw new MalformedFrameError(`a chain of more than ${MAX_CHAIN_LINKS} links`)
+    this.incoming.push(...frame.links)
+    if (!frame.last) return false
+    const links = this.incoming
+    this.incoming = []
+    await this.host.chain.receive(links)
+    return true
+  }
+
+  /** The peer may sync only as a device the chain lists now. */
+  private async admit(): Promise<void> {
+    const status = this.host.chain.status(this.remotePeerId)
+    if (status === 'revoked') throw new DeviceRevokedError(`device ${this.remotePeerId} was revoked from this account`)
+    if (status !== 'listed') throw new DeviceNotListedError(`device ${this.remotePeerId} is not a device of account ${this.host.chain.accountId}`)
+    this.state = 'open'
+    this.events.onOpen(this)
+    if (this.state !== 'open') return
+    // our chain may have grown since our hello
+    this.chainChanged()
+    for (const docId of this.host.sharedDocIds(this.peerAccount!)) this.request(docId)
   }
 
   /** Tells the remote device which other devices this one has a session with. */

@@ -17,7 +17,7 @@ export interface RelayPaths {
 export interface SyncManagerEvents {
   onPeerOpen(peerId: string): void
   onPeerClose(peerId: string, error?: Error): void
-  /** A peer was refused (bad certificate, wrong account, bad frames): typed, never thrown. */
+  /** A peer was refused (not a listed device, another account, bad frames): typed, never thrown. */
   onPeerRefused(peerId: string, error: TandemError): void
 }
 
@@ -75,9 +75,14 @@ export class SyncManager {
     return [...this.sessions.keys()]
   }
 
-  /** Ends the session with a peer (a revoked device), telling it why. */
+  /** Ends the session with a peer (a revoked device), telling it why: the links that revoke it first, so it learns for sure. */
   closePeer(peerId: string, error: TandemError): void {
-    this.sessions.get(peerId)?.fail(error)
+    this.sessions.get(peerId)?.revoke(error)
+  }
+
+  /** The account's chain grew: every open session sends its peer what it lacks. */
+  chainChanged(): void {
+    for (const s of this.sessions.values()) s.chainChanged()
   }
 
   isConnected(peerId: string): boolean {

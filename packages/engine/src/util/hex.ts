@@ -10,3 +10,10 @@ export function toHex(bytes: Uint8Array): string {
   for (const b of bytes) out += HEX[b]!
   return out
 }
+
+/** The bytes of lower-case hex written by {@link toHex}. */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return out
+}

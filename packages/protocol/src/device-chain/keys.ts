@@ -5,7 +5,7 @@
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from 'multiformats/bases/base58'
-import { MAX_PEER_ID_BYTES } from '../certificate.js'
+import { MAX_PEER_ID_BYTES } from '../limits.js'
 import { InvalidCredentialsError } from '../errors.js'
 
 export const SIGNING_KEY_BYTES = 32

@@ -7,7 +7,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { MAX_DEVICE_NAME_BYTES, SIGNATURE_BYTES } from '../certificate.js'
+import { MAX_DEVICE_NAME_BYTES, SIGNATURE_BYTES } from '../limits.js'
 import { InvalidDeviceListError, UnsupportedVersionError } from '../errors.js'
 import * as wire from '../wire.js'
 import { AGREEMENT_KEY_BYTES, SIGNING_KEY_BYTES } from './keys.js'

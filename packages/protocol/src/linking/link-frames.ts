@@ -8,7 +8,7 @@
  */
 import type * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { MAX_DEVICE_NAME_BYTES } from '../certificate.js'
+import { MAX_DEVICE_NAME_BYTES } from '../limits.js'
 import { AGREEMENT_KEY_BYTES } from '../device-chain/keys.js'
 import { MAX_PLATFORM_BYTES } from '../device-chain/link.js'
 import { MalformedFrameError, type TandemError } from '../errors.js'

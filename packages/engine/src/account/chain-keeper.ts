@@ -1,0 +1,247 @@
+import {
+  type ChainHead,
+  type ChainIntent,
+  type ChainLink,
+  type ChainPolicy,
+  type ChainState,
+  chainDeviceStatus,
+  chooseChain,
+  DEFAULT_CHAIN_POLICY,
+  decodeChain,
+  encodeChain,
+  headOf,
+  intentsOfLink,
+  linkHash,
+  listChainDevices,
+  MAX_CHAIN_LINKS,
+  peerIdFromSigningKey,
+  proposeLink,
+  rebaseIntents,
+  type SigningKeyPair,
+  sameHead,
+  TandemError,
+  verifyChain
+} from '@tandem/protocol'
+import { StoreCorruptError } from '../errors.js'
+import { fromHex, toHex as keyHex } from '../util/hex.js'
+import type { DocStore } from '../store/doc-store.js'
+
+/** What a change of the chain means to this device. */
+export interface ChainChange {
+  state: ChainState
+  /** Peer ids listed now that were not before. */
+  listed: string[]
+  /** Peer ids revoked now that were not before. */
+  revoked: string[]
+  /** Links this device signed anew on top of a fork's winner (to publish). */
+  rebased: ChainLink[]
+}
+
+const CHAIN_META = 'chain'
+const CONFIRMED_META = 'chain-confirmed'
+const HASH_BYTES = 32
+
+/**
+ * This device's copy of its account's device chain: every valid link it has seen (the
+ * winning chain and links that lost a fork), which of them a relay confirmed, and the head
+ * fork choice picks from them. Links come from relays (confirmed: a relay is the arbiter
+ * while reachable) and from the account's other devices; this device signs new ones with its
+ * own key. A link of ours that loses a fork is rebased onto the winner when this device is
+ * still current there (two devices that each linked a device while apart both end up
+ * listed); when it is not, this device learns it was revoked.
+ */
+export class ChainKeeper {
+  private readonly held = new Map<string, ChainLink>()
+  private readonly confirmed = new Set<string>()
+  private chain: ChainLink[] = []
+  private current!: ChainState
+  private listeners: Array<(change: ChainChange) => void> = []
+
+  private constructor(
+    private readonly store: DocStore,
+    readonly accountId: string,
+    private readonly signer: SigningKeyPair,
+    private readonly now: () => number,
+    private readonly policy: ChainPolicy
+  ) {}
+
+  /** A keeper for a chain this device just made or received whole (a genesis, a link grant). */
+  static async adopt(store: DocStore, accountId: string, links: ChainLink[], signer: SigningKeyPair, now: () => number, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, signer, now, policy)
+    verifyChain(links, { accountId })
+    for (const link of links) keeper.held.set(keyHex(linkHash(link)), link)
+    keeper.choose()
+    await keeper.save()
+    return keeper
+  }
+
+  /** The keeper of a stored chain; ERR_STORE_CORRUPT when it is missing or does not verify. */
+  static async load(store: DocStore, accountId: string, signer: SigningKeyPair, now: () => number, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, signer, now, policy)
+    const bytes = await store.getMeta(CHAIN_META)
+    if (bytes === undefined) throw new StoreCorruptError(`the device chain of account ${accountId} is missing from the store`)
+    try {
+      for (const link of decodeChain(bytes)) keeper.held.set(keyHex(linkHash(link)), link)
+      const confirmed = (await store.getMeta(CONFIRMED_META)) ?? new Uint8Array(0)
+      for (let i = 0; i + HASH_BYTES <= confirmed.length; i += HASH_BYTES) keeper.confirmed.add(keyHex(confirmed.subarray(i, i + HASH_BYTES)))
+      keeper.choose()
+    } catch (err) {
+      if (err instanceof StoreCorruptError) throw err
+      throw new StoreCorruptError(`the stored device chain of account ${accountId} is unreadable`, { cause: err })
+    }
+    return keeper
+  }
+
+  get state(): ChainState {
+    return this.current
+  }
+
+  get head(): ChainHead {
+    return headOf(this.current)
+  }
+
+  /** The winning chain, genesis first. */
+  links(): ChainLink[] {
+    return [...this.chain]
+  }
+
+  /** What a peer holding `head` lacks: the links after it when it is on our chain, else the whole chain. */
+  linksAfter(head: ChainHead | null): ChainLink[] {
+    if (head === null) return this.links()
+    const at = this.chain[head.version - 1]
+    if (at !== undefined && sameHead({ version: at.version, hash: linkHash(at) }, head)) return this.chain.slice(head.version)
+    return this.links()
+  }
+
+  /** True when `head` names a link of our winning chain (the peer is behind or equal). */
+  isOnChain(head: ChainHead): boolean {
+    const at = this.chain[head.version - 1]
+    return at !== undefined && sameHead({ version: at.version, hash: linkHash(at) }, head)
+  }
+
+  status(peerId: string): 'listed' | 'revoked' | 'unlisted' {
+    return chainDeviceStatus(this.current, peerId)
+  }
+
+  listedPeerIds(): string[] {
+    return listChainDevices(this.current).map(d => d.peerId)
+  }
+
+  onChange(listener: (change: ChainChange) => void): () => void {
+    this.listeners.push(listener)
+    return () => {
+      this.listeners = this.listeners.filter(l => l !== listener)
+    }
+  }
+
+  /**
+   * Links from a relay (`confirmed`: it holds them) or a device. Invalid links are
+   * dropped (a forger gains nothing, the rest still count). Returns the change, or null when
+   * the head stayed.
+   */
+  async receive(links: readonly ChainLink[], confirmed: boolean): Promise<ChainChange | null> {
+    let fresh = false
+    for (const link of links) {
+      let hex: string
+      try {
+        hex = keyHex(linkHash(link))
+      } catch {
+        continue // malformed: the frame decoder lets none through, but a link is checked where it is used
+      }
+      if (confirmed && !this.confirmed.has(hex)) {
+        this.confirmed.add(hex)
+        fresh = true
+      }
+      if (!this.held.has(hex) && this.held.size < MAX_CHAIN_LINKS) {
+        this.held.set(hex, link)
+        fresh = true
+      }
+    }
+    if (!fresh) return null
+    return await this.rechoose()
+  }
+
+  /** Signs the next link with this device's key, applying `intents` (typed errors from proposeLink), and adopts it. */
+  async propose(intents: readonly ChainIntent[]): Promise<{ link: ChainLink; change: ChainChange | null }> {
+    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
+    this.held.set(keyHex(linkHash(link)), link)
+    return { link, change: await this.rechoose() }
+  }
+
+  private async rechoose(): Promise<ChainChange | null> {
+    const before = this.current
+    const orphaned = this.choose()
+    const rebased: ChainLink[] = []
+    // our own links that lost a fork: what they meant, signed again on top of the winner
+    for (const lost of orphaned) {
+      if (lost.signer.kind !== 'device' || keyHex(lost.signer.publicKey) !== keyHex(this.signer.publicKey)) continue
+      const parent = this.parentState(lost)
+      if (parent === null) continue
+      const outcome = rebaseIntents(this.current, intentsOfLink(parent, lost), { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
+      // never rebase the same lost link twice: it leaves the held set (what it meant now lives on in the new link, or was dropped)
+      this.held.delete(keyHex(linkHash(lost)))
+      if (outcome.link !== null) {
+        this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
+        rebased.push(outcome.link)
+        this.choose()
+      }
+    }
+    await this.save()
+    if (sameHead(headOf(before), headOf(this.current))) return null
+    const change = diff(before, this.current, rebased)
+    for (const l of this.listeners) l(change)
+    return change
+  }
+
+  /** Picks the head; returns the valid links off the winning chain. */
+  private choose(): ChainLink[] {
+    const choice = chooseChain(this.held.values(), { accountId: this.accountId, confirmed: [...this.confirmed].map(fromHex) })
+    // links that break the rules are never kept: they could only ever be rejected again
+    for (const { link } of choice.rejected) {
+      try {
+        this.held.delete(keyHex(linkHash(link)))
+      } catch {}
+    }
+    this.chain = choice.chain
+    this.current = choice.state
+    return choice.orphaned
+  }
+
+  /** The state a held link was signed on, from the links that lead to it. */
+  private parentState(link: ChainLink): ChainState | null {
+    const path: ChainLink[] = []
+    let prev = link.prev
+    for (let i = 0; prev !== null && i < MAX_CHAIN_LINKS; i++) {
+      const parent = this.held.get(keyHex(prev))
+      if (parent === undefined) return null
+      path.unshift(parent)
+      prev = parent.prev
+    }
+    try {
+      return verifyChain(path, { accountId: this.accountId })
+    } catch (err) {
+      if (err instanceof TandemError) return null
+      throw err
+    }
+  }
+
+  private async save(): Promise<void> {
+    const confirmed = new Uint8Array(this.confirmed.size * HASH_BYTES)
+    let i = 0
+    for (const hex of this.confirmed) {
+      confirmed.set(fromHex(hex), i)
+      i += HASH_BYTES
+    }
+    await Promise.all([this.store.putMeta(CHAIN_META, encodeChain([...this.held.values()])), this.store.putMeta(CONFIRMED_META, confirmed)])
+  }
+}
+
+function diff(before: ChainState, after: ChainState, rebased: ChainLink[]): ChainChange {
+  const was = new Set(listChainDevices(before).map(d => d.peerId))
+  const listed = listChainDevices(after)
+    .map(d => d.peerId)
+    .filter(id => !was.has(id))
+  const revokedBefore = new Set(before.revoked)
+  const revoked = after.head.revoked.filter(k => !revokedBefore.has(keyHex(k))).map(k => peerIdFromSigningKey(k))
+  return { state: after, listed, revoked, rebased }
+}
