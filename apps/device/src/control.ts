@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
+import { grantFromJson, grantToJson, offerFromJson, offerToJson } from './grant-json.js'
 import { dumpState } from './state-dump.js'
 
 /**
@@ -36,6 +37,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
         bytesTotal: event.bytesTotal,
         caughtUp: event.caughtUp
       })
+    else if (event.type === 'revoked') write({ event: 'revoked', accountId: event.accountId })
     else if (event.type === 'relay') write({ event: 'relay', relay: event.relay, connected: event.connected, code: (event.error as { code?: string } | undefined)?.code })
   })
   const handle = async (c: Command): Promise<unknown> => {
@@ -93,11 +95,18 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
       await engine.revokeDevice(str('peerId'))
       return null
     case 'create-account':
-      return await engine.createAccount({ name: str('name') })
-    case 'join':
-      return await engine.joinAccount(str('credentials'))
-    case 'credentials':
-      return engine.exportAccountCredentials()
+      return await engine.createAccount({ name: str('name'), recovery: c.recovery !== false })
+    case 'device-offer':
+      return offerToJson(engine.deviceOffer())
+    case 'add-device':
+      return grantToJson(await engine.addDevice(offerFromJson(c.offer)))
+    case 'accept-grant':
+      return await engine.acceptGrant(grantFromJson(c.grant))
+    case 'devices':
+      return engine.listDevices()
+    case 'rename-device':
+      await engine.renameDevice(str('peerId'), str('name'))
+      return null
     case 'create-chat':
       return await engine.createChat({ title: str('title') })
     case 'chats':

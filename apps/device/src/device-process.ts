@@ -78,6 +78,16 @@ export class DeviceProcess {
     })
   }
 
+  /**
+   * Joins the account of `existing` without a person in the loop: this device's offer, the
+   * grant `existing` signs for it, accepted here (`link` is the way with a code and a person).
+   */
+  async joinVia(existing: DeviceProcess): Promise<void> {
+    const offer = await this.request('device-offer')
+    const grant = await existing.request('add-device', { offer })
+    await this.request('accept-grant', { grant })
+  }
+
   /** Waits for an event (already seen or future) matching `match`, bounded. */
   waitForEvent(match: (e: DeviceEvent) => boolean, timeoutMs = 30_000): Promise<DeviceEvent> {
     const seen = this.events.find(match)

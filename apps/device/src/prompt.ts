@@ -5,9 +5,9 @@ import type { Engine } from '@tandem/engine'
 export async function runPrompt(engine: Engine, onStop: () => Promise<void>): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout })
   if (engine.accountId === null) {
-    const answer = (await rl.question('No account on this device. Paste account credentials to join, or press Enter to create one: ')).trim()
-    if (answer === '') await engine.createAccount({ name: (await rl.question('Your name: ')).trim() || 'me' })
-    else await engine.joinAccount(answer)
+    console.log('No account on this device. To add it to an account you have, stop here and run `tandem-device link`.')
+    const created = await engine.createAccount({ name: (await rl.question('Your name, to create a new account: ')).trim() || 'me' })
+    console.log(`Your recovery phrase (write it down; it is shown only now):\n  ${created.recoveryPhrase}`)
   }
   console.log(`device ${engine.peerId}\naccount ${engine.accountId}\nlistening on ${engine.multiaddrs().join(' ')}`)
   const chat = engine.listChats()[0] ?? (await engine.createChat({ title: 'Notes to self' }))
