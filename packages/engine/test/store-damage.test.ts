@@ -159,21 +159,24 @@ describe('the device store check', () => {
 describe('a device whose identity is damaged', () => {
   const device = async (db: Db) => {
     const engine = await createEngine({ store: db, network: false, deviceName: 'd' })
-    await engine.createAccount({ name: 'Ann' })
+    await engine.createAccount({ name: 'Ann', recovery: false })
     await engine.createChat({ title: 't' })
     await engine.stop()
   }
 
-  it('does not start, and never becomes a new device: a damaged or missing key or account is ERR_STORE_CORRUPT', async () => {
+  it('does not start, and never becomes a new device: a damaged or missing key, account or chain is ERR_STORE_CORRUPT', async () => {
     for (const damage of [
       (db: Db) => flip(db, 'meta!peer-key'),
       (db: Db) => db.del('meta!peer-key'),
+      (db: Db) => flip(db, 'meta!agreement-key'),
+      (db: Db) => db.del('meta!agreement-key'),
       (db: Db) => flip(db, 'meta!account'),
-      (db: Db) => db.del('meta!device-cert'),
+      (db: Db) => flip(db, 'meta!chain'),
+      (db: Db) => db.del('meta!chain'),
       (db: Db) =>
         db.batch([
           { type: 'del', key: 'meta!account' },
-          { type: 'del', key: 'meta!device-cert' }
+          { type: 'del', key: 'meta!chain' }
         ])
     ]) {
       const db = await newDb()
