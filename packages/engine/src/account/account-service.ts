@@ -2,6 +2,10 @@ import {
   type AgreementKeyPair,
   accountIdFromGenesis,
   createGenesis,
+  createPassphraseVerifier,
+  decodePassphraseVerifier,
+  encodePassphraseVerifier,
+  type PassphraseVerifier,
   DeviceNotListedError,
   DeviceRevokedError,
   decodeChain,
@@ -164,6 +168,45 @@ export class AccountService {
     return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
   }
 
+  /**
+   * `addDevice` for the link service: once signed, waits (bounded) for a relay to hold the
+   * link when one is connected — a link a relay refused (a fork it arbitrated otherwise) is
+   * rebased first — and hands over the chain as it stands then, which must list the device.
+   */
+  async approveDevice(offer: DeviceOffer, relayConnected: boolean): Promise<DeviceGrant> {
+    await this.addDevice(offer)
+    const keeper = this.chain()
+    if (relayConnected) await keeper.whenHeadConfirmed(RELAY_CONFIRM_WAIT_MS, this.runtime)
+    if (keeper.status(offer.peerId) !== 'listed') throw new DeviceNotListedError(`device ${offer.peerId} could not be listed: another change to the device list won`)
+    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
+  }
+
+  /** The account's two-step verification, or null when it has none. */
+  passphraseVerifier(): PassphraseVerifier | null {
+    const bytes = this.accountDoc?.passphraseVerifier() ?? null
+    if (bytes === null) return null
+    try {
+      return decodePassphraseVerifier(bytes)
+    } catch {
+      return null // (damaged or from a newer build: linking then asks nothing more than the code; say so?)
+    }
+  }
+
+  /**
+   * Sets the passphrase a new device must also know to be linked (Argon2id verifier, in the
+   * account doc so every device can check it); null removes it.
+   */
+  async setPassphrase(passphrase: string | null): Promise<void> {
+    const doc = this.doc()
+    if (passphrase !== null && (typeof passphrase !== 'string' || passphrase.length === 0))
+      throw new InvalidArgumentError('a passphrase is a non-empty string, or null to remove it')
+    const verifier = passphrase === null ? null : encodePassphraseVerifier(await createPassphraseVerifier(passphrase, this.runtime.randomBytes))
+    doc.doc.transact(() => {
+      doc.setPassphraseVerifier(verifier)
+    }, this.local)
+    await this.docs.committed(doc.doc)
+  }
+
   /** Becomes a device of the account a grant names: the chain must verify and list this device with its keys. */
   async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
     this.ensureNoAccount()
@@ -318,6 +361,9 @@ export class AccountService {
 
 /** The error a revoked device's session is closed with. */
 export const revokedError = (peerId: string): DeviceRevokedError => new DeviceRevokedError(`device ${peerId} was revoked`)
+
+/** How long linking waits for a relay to hold the link that adds the new device before handing it over anyway. */
+const RELAY_CONFIRM_WAIT_MS = 10_000
 
 const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 

@@ -24,6 +24,7 @@ import {
 } from '@tandem/protocol'
 import { StoreCorruptError } from '../errors.js'
 import { fromHex, toHex as keyHex } from '../util/hex.js'
+import type { Runtime } from '../runtime.js'
 import type { DocStore } from '../store/doc-store.js'
 
 /** What a change of the chain means to this device. */
@@ -56,6 +57,7 @@ export class ChainKeeper {
   private chain: ChainLink[] = []
   private current!: ChainState
   private listeners: Array<(change: ChainChange) => void> = []
+  private confirmWaiters: Array<() => void> = []
 
   private constructor(
     private readonly store: DocStore,
@@ -140,6 +142,39 @@ export class ChainKeeper {
    * the head stayed.
    */
   async receive(links: readonly ChainLink[], confirmed: boolean): Promise<ChainChange | null> {
+    try {
+      return await this.take(links, confirmed)
+    } finally {
+      if (confirmed) for (const wake of this.confirmWaiters.splice(0)) wake()
+    }
+  }
+
+  /** True when a relay holds the head link. */
+  get headConfirmed(): boolean {
+    return this.confirmed.has(keyHex(this.current.headHash))
+  }
+
+  /** Resolves once a relay holds the head (true), or after `timeoutMs` (false). */
+  whenHeadConfirmed(timeoutMs: number, timers: Pick<Runtime, 'setTimeout' | 'clearTimeout'>): Promise<boolean> {
+    if (this.headConfirmed) return Promise.resolve(true)
+    return new Promise(resolve => {
+      const timer = timers.setTimeout(() => {
+        this.confirmWaiters = this.confirmWaiters.filter(w => w !== check)
+        resolve(false)
+      }, timeoutMs)
+      const check = (): void => {
+        if (!this.headConfirmed) {
+          this.confirmWaiters.push(check)
+          return
+        }
+        timers.clearTimeout(timer)
+        resolve(true)
+      }
+      this.confirmWaiters.push(check)
+    })
+  }
+
+  private async take(links: readonly ChainLink[], confirmed: boolean): Promise<ChainChange | null> {
     let fresh = false
     for (const link of links) {
       let hex: string

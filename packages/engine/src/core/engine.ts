@@ -6,6 +6,9 @@ import * as Y from 'yjs'
 import { AccountService, type AccountInfo, type ThisDevice } from '../account/account-service.js'
 import { ChainKeeper } from '../account/chain-keeper.js'
 import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js'
+import { DeviceLinking } from '../linking/device-linking.js'
+import type { LinkInvite } from '../linking/link-invite.js'
+import type { LinkDeviceOptions } from '../linking/link-service.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import type { EngineListener } from '../events.js'
@@ -60,6 +63,7 @@ export class Engine {
   private readonly chats: ChatService
   private readonly replication: Replication
   private readonly repair: StoreRepair
+  private readonly linking: DeviceLinking
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
@@ -131,6 +135,7 @@ export class Engine {
       runtime,
       this.repair
     )
+    this.linking = new DeviceLinking(this.account, this.replication, store, runtime, device.peerId)
     docs.onOpen((docId, doc) => {
       const chatId = chatIdOfDoc(docId)
       if (chatId !== null) this.chats.attach(chatId, doc)
@@ -216,6 +221,7 @@ export class Engine {
     if (this.started) return
     this.started = true
     await this.replication.start()
+    await this.linking.start()
   }
 
   /**
@@ -227,6 +233,7 @@ export class Engine {
     this.ensureOpen()
     if (!this.started) return
     this.started = false
+    await this.linking.stop()
     await this.replication.stop(STOP_SETTLE_MS)
   }
 
@@ -240,6 +247,7 @@ export class Engine {
     this.closed = true
     if (this.started) {
       this.started = false
+      await this.linking.stop()
       await this.replication.stop(STOP_SETTLE_MS)
     }
     this.docs.destroy()
@@ -257,6 +265,7 @@ export class Engine {
     this.closed = true
     if (this.started) {
       this.started = false
+      await this.linking.stop()
       await this.replication.stop(0)
     }
     this.docs.destroy()
@@ -305,6 +314,37 @@ export class Engine {
   async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
     this.ensureOpen()
     return await this.account.acceptGrant(grant)
+  }
+
+  /**
+   * New device (no account yet, started with a network): a single-use code to show, as a QR
+   * code (`invite.qr('terminal' | 'svg')`) and as text (`invite.text`), valid `ttlMs`
+   * (default 5 minutes). Its `confirmation` event gives the six digits the person compares
+   * with the existing device's; `done` resolves once this device belongs to the account.
+   */
+  async showLinkCode(options: { ttlMs?: number } = {}): Promise<LinkInvite> {
+    this.ensureOpen()
+    return await this.linking.showCode(options)
+  }
+
+  /**
+   * Existing device: links the new device that shows `code`. `confirm` gets the six digits
+   * (and the new device's name) to show the person, and resolves true when they match. Then
+   * the passphrase is checked on the new device when the account has one, the next chain
+   * link lists the new device, and it gets the account. Typed errors: ERR_INVALID_LINK_CODE
+   * (a typo, with its place), ERR_LINK_CODE_EXPIRED, ERR_LINK_CODE_USED, ERR_LINK_PROOF,
+   * ERR_LINK_DECLINED, ERR_WRONG_PASSPHRASE, ERR_LINK_RATE_LIMITED, ERR_LINK_UNREACHABLE,
+   * ERR_DEVICE_LIMIT.
+   */
+  async linkDevice(code: string, options: LinkDeviceOptions): Promise<{ peerId: string; name: string }> {
+    this.ensureOpen()
+    return await this.linking.linkDevice(code, options)
+  }
+
+  /** Two-step verification: linking a new device then also needs this passphrase, typed on it (null removes it). */
+  async setPassphrase(passphrase: string | null): Promise<void> {
+    this.ensureOpen()
+    await this.account.setPassphrase(passphrase)
   }
 
   async setProfileName(name: string): Promise<void> {

@@ -9,22 +9,9 @@ import type { Connection, Stream, StreamHandlerOptions } from '@libp2p/interface
 import type { AttemptLimiterState, PassphraseVerifier } from '@tandem/protocol'
 import type { Runtime } from '../runtime.js'
 
-/** What a device that wants to join says about itself: public keys and a name, nothing secret. */
-export interface DeviceOffer {
-  peerId: string
-  /** X25519 public key: what content keys will be sealed to. */
-  agreementKey: Uint8Array
-  name: string
-  platform: string
-}
+import type { DeviceGrant, DeviceOffer } from '../account/devices.js'
 
-/** What an existing device hands a device it listed: the account's chain (encodeChain) and key material. */
-export interface DeviceGrant {
-  accountId: string
-  chain: Uint8Array
-  /** Content keys sealed to the new device (issue 14); opaque here. */
-  keyMaterial: Uint8Array
-}
+export type { DeviceGrant, DeviceOffer }
 
 export interface LinkHost {
   /** Every clock read, timer and random byte of the service (the simulator's virtual ones in tests). */

@@ -37,6 +37,17 @@ export class AccountDoc {
     this.profile.set('name', name)
   }
 
+  /** The encoded passphrase verifier (two-step verification for linking), or null. */
+  passphraseVerifier(): Uint8Array | null {
+    const v = this.profile.get('passphrase')
+    return v instanceof Uint8Array ? v : null
+  }
+
+  setPassphraseVerifier(verifier: Uint8Array | null): void {
+    if (verifier === null) this.profile.delete('passphrase')
+    else this.profile.set('passphrase', verifier)
+  }
+
   addChat(entry: ChatEntry): void {
     const map = new Y.Map<unknown>()
     for (const [k, v] of Object.entries(entry)) if (k !== 'chatId') map.set(k, v)

@@ -11,6 +11,8 @@ import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError, ListenError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import { StreamLink, describeListenFailure, withJoinedWrites, type Link } from '@tandem/transport'
+import { LinkUnreachableError } from '../linking/link-errors.js'
+import { type LinkStreams, linkStreams } from './link-streams.js'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
@@ -141,6 +143,31 @@ export class Libp2pNetwork {
 
   get peerId(): PeerId {
     return this.node.peerId
+  }
+
+  /** Serving and dialing /tandem/link on this node. */
+  linkStreams(): LinkStreams {
+    return linkStreams(this.node, () => [...this.relays.values()].map(r => r.addrs[0]!), this.runtime)
+  }
+
+  /**
+   * A /tandem/store stream to each relay for a device that has no account yet: its hello
+   * (no account) makes the relay reserve a circuit slot for it while it is being linked.
+   * Not redialed: linking lasts minutes, and the account's own streams replace these.
+   */
+  async openLinkingStreams(): Promise<Array<{ relayId: string; link: Link }>> {
+    const opened = await Promise.all(
+      [...this.relays].map(async ([relayId, r]) => {
+        try {
+          const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+          return { relayId, link: new StreamLink(stream, relayId, 'outbound') as Link }
+        } catch (err) {
+          this.onError(new LinkUnreachableError(`relay ${relayId} could not be reached to be linked through it: ${(err as Error).message}`, { cause: err }))
+          return null
+        }
+      })
+    )
+    return opened.filter(o => o !== null)
   }
 
   multiaddrs(): string[] {

@@ -18,7 +18,7 @@ import { Reassembler } from '../sync/reassembler.js'
 import { MAX_PAYLOAD_BYTES } from '../sync/session.js'
 
 /** A device sends the relay no ERROR frame (the relay's frames are tags 20–32): on a failure it just closes. */
-const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame }
+export const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame }
 
 /** What a relay connection needs for its hello, and where it hands what the relay sends (the relay client wires it). */
 export interface RelayConnectionHandler {

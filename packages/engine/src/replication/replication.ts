@@ -7,6 +7,7 @@ import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
 import { accountDocId } from '../model/account-doc.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
+import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
 import type { BlobCodec } from '../relay/blob-codec.js'
 import { RelayClient, RelayOrigin, type ChangeSource, type RelayProgress } from '../relay/relay-client.js'
@@ -15,6 +16,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair } from '../store/store-repair.js'
+import { LinkingPresence } from './linking-presence.js'
 import { RelayFirst } from './relay-first.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession, type SessionHost } from '../sync/session.js'
@@ -39,6 +41,7 @@ export class Replication {
   private readonly memberships = new Map<string, SignedMembership>()
   private relayListeners: Array<() => void> = []
   private relayFirst: RelayFirst | null = null
+  private readonly linking = new LinkingPresence()
 
   constructor(
     private readonly peerKey: PrivateKey,
@@ -90,6 +93,7 @@ export class Replication {
   async stop(settleMs: number): Promise<void> {
     // a device that quits finishes what it was sending to its relays first (bounded)
     await Promise.all([...this.relays.values()].map(r => r.settle(settleMs)))
+    this.linking.close()
     this.sync?.stop()
     this.sync = null
     this.relayFirst?.releaseAll() // (their sessions are closed: the held requests go nowhere, and no timer is left)
@@ -105,6 +109,21 @@ export class Replication {
   async accountAdopted(): Promise<void> {
     await this.startSync()
     this.network?.redialAll()
+  }
+
+  /** The node's /tandem/link streams; null before start or without network. */
+  linkStreams(): LinkStreams | null {
+    return this.network?.linkStreams() ?? null
+  }
+
+  /** A device with no account asks its relays for a circuit slot, to be reachable while it is linked. */
+  async announceForLinking(): Promise<void> {
+    if (this.network !== null && this.account.accountId === null) await this.linking.open(this.network)
+  }
+
+  /** Whether some relay is connected now (its confirmation of a new link is worth waiting for). */
+  hasRelayConnected(): boolean {
+    return [...this.relays.values()].some(r => r.isConnected)
   }
 
   /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
@@ -267,7 +286,10 @@ export class Replication {
             this.relayFirst?.changed()
           },
           onConnection: (relay, connected, error) => {
-            if (connected) this.network?.relayFound(relay)
+            if (connected) {
+              this.network?.relayFound(relay)
+              this.linking.close(relay) // the account's session holds the relay's circuit slot now
+            }
             this.relayFirst?.changed()
             this.sync?.relaysChanged(!connected)
             this.events.emit({ type: 'relay', relay, connected, error })

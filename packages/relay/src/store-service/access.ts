@@ -198,7 +198,7 @@ export class AccessControl {
     if (this.isHeld(record)) return
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
-    if (this.isHeld(record)) return
+    if (this.isHeld(record) || this.saysTheSame(record)) return
     const current = this.memberships.get(record.docId) ?? null
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
@@ -206,6 +206,22 @@ export class AccessControl {
     checkMembershipSuccessor(current, record)
     this.memberships.set(record.docId, record)
     await this.records.putMembership(record)
+  }
+
+  /**
+   * A record of the held one's doc, version and members, signed by another listed device: it
+   * changes nothing, so it is accepted silently like the held record itself. Each device of an
+   * account signs its own copy of a chat's record with its own key (the engine's
+   * Replication.membershipOf: fixed fields, so the copies differ only in signer and signature);
+   * compared byte for byte, every copy but the first one the relay saw was ERR_STALE_MEMBERSHIP,
+   * on every connection, and the engine takes that doc-error as a refusal of the doc (a damaged
+   * chat on such a device was never fetched again: found by the simulator).
+   */
+  private saysTheSame(record: SignedMembership): boolean {
+    const current = this.memberships.get(record.docId) ?? null
+    if (current === null || current.version !== record.version || current.members.length !== record.members.length) return false
+    const members = new Set(current.members)
+    return record.members.every(m => members.has(m))
   }
 
   private isHeld(record: SignedMembership): boolean {

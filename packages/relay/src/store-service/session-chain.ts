@@ -48,9 +48,10 @@ export class SessionChain {
         return
       }
       const result = await this.access.offerLinks(this.account, links)
-      if (result.refused === null) this.deviceHead = headOfLinks(links)
       if (result.accepted.length > 0) this.hooks.grew(result)
       if (result.refused === null) {
+        // the device's head here stays where it was: the links it offered go back to it, and
+        // that echo is its confirmation that the relay holds them (a relay is the arbiter of forks)
         await this.sendMissing()
         return
       }

@@ -157,7 +157,7 @@ export class StoreService {
       this.linking.delete(session)
       void this.linkingClosed(session.peerId)
     }
-    if (stage === 'open') void this.deviceLeft(session)
+    if (stage === 'open' || stage === 'revoked') void this.deviceLeft(session)
     else if (stage === 'unlisted') this.releaseActivity(session.account)
   }
 

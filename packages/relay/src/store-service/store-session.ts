@@ -40,7 +40,8 @@ export class StoreSession {
   // genesis of a new account, or a link another device signed that lists it).
   // 'linking': a device with no account yet, here only to be reachable through the relay's
   // circuit while it is linked; it may send nothing after its hello (StoreService bounds these)
-  private state: 'handshake' | 'linking' | 'unlisted' | 'open' | 'closed' = 'handshake'
+  /** `revoked`: served nothing more, closing once the links that revoke it are sent. */
+  private state: 'handshake' | 'linking' | 'unlisted' | 'open' | 'revoked' | 'closed' = 'handshake'
   /** The account named in the hello; '' for a linking session. */
   account = ''
   private chain: SessionChain | null = null
@@ -106,7 +107,7 @@ export class StoreSession {
     return this.state === 'closed'
   }
 
-  get stage(): 'handshake' | 'linking' | 'unlisted' | 'open' | 'closed' {
+  get stage(): 'handshake' | 'linking' | 'unlisted' | 'open' | 'revoked' | 'closed' {
     return this.state
   }
 
@@ -118,17 +119,22 @@ export class StoreSession {
   private closed(): void {
     const was = this.state
     this.state = 'closed'
-    for (const [docId, sub] of this.subscriptions) {
-      sub.stop()
-      this.service.subscribed(this, docId, false)
-    }
-    this.subscriptions.clear()
+    this.stopSubscriptions()
     for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
     this.uploads.clear()
     this.service.sessionClosed(this, was)
   }
 
+  private stopSubscriptions(): void {
+    for (const [docId, sub] of this.subscriptions) {
+      sub.stop()
+      this.service.subscribed(this, docId, false)
+    }
+    this.subscriptions.clear()
+  }
+
   private async handle(frame: StoreFrame): Promise<void> {
+    if (this.state === 'revoked') return
     if (this.state === 'handshake') {
       if (frame.type !== 'hello') throw new NotAuthenticatedError(`expected hello, got ${frame.type}`)
       this.framed.authenticated()
@@ -305,7 +311,17 @@ export class StoreSession {
     if (state === null || state === undefined) return
     const status = chainDeviceStatus(state, this.peerId)
     if (status === 'revoked') {
-      this.fail(new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`))
+      // served nothing from now on; the links that revoke it go first, so the device learns for
+      // sure (a relay's word alone must not make it erase the account), then the error closes it
+      const error = new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`)
+      this.state = 'revoked'
+      this.stopSubscriptions()
+      void this.chain
+        .changed()
+        .catch(() => {})
+        .finally(() => {
+          this.fail(error)
+        })
       return
     }
     if (status === 'listed' && this.state === 'unlisted') {

@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createEngine, type Engine, type NetworkOptions } from '@tandem/engine'
+import { createRelay, type Relay } from '@tandem/relay'
+import { afterEach, describe, expect, it } from 'vitest'
+import { untilEngine } from '../helpers/until.js'
+
+// Linking by code between real engines, a real relay and real libp2p on 127.0.0.1: the new
+// device shows a code, the existing one reads it, both show the same six digits, and the new
+// device ends with the account's whole history.
+
+const stops: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s()
+})
+
+async function dir(name: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), `tandem-link-${name}-`))
+  stops.push(() => rm(d, { recursive: true, force: true }))
+  return d
+}
+
+async function relay(): Promise<Relay> {
+  const r = await createRelay({ dataDir: await dir('relay'), listen: ['/ip4/127.0.0.1/tcp/0'], sync: false })
+  await r.start()
+  stops.push(() => r.stop())
+  return r
+}
+
+async function device(name: string, network: NetworkOptions): Promise<Engine> {
+  const e = await createEngine({ dataDir: await dir(name), deviceName: name, network: { listen: ['/ip4/127.0.0.1/tcp/0'], ...network } })
+  stops.push(() => e.stop())
+  await e.start()
+  return e
+}
+
+/** Links `laptop` from `phone` by code: the person sees the same digits on both and confirms. */
+async function linkByCode(phone: Engine, laptop: Engine): Promise<{ digits: string[]; code: string }> {
+  const invite = await laptop.showLinkCode()
+  const shownOnLaptop = new Promise<string>(resolve => invite.on('confirmation', resolve))
+  const digits: string[] = []
+  const linked = phone.linkDevice(invite.text, {
+    confirm: async ({ confirmation }) => {
+      digits.push(confirmation, await shownOnLaptop)
+      return digits[0] === digits[1]
+    }
+  })
+  await Promise.all([linked, invite.done])
+  return { digits, code: invite.text }
+}
+
+describe('linking a device by code', () => {
+  it('links through the relay circuit when the devices may not dial each other, and the new device gets the whole history', async () => {
+    const r = await relay()
+    const relays = [r.multiaddrs()[0]!]
+    const phone = await device('phone', { relays, directDial: false })
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    const { chatId } = await phone.createChat({ title: 'history' })
+    for (let i = 0; i < 300; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => phone.sendMessage(chatId, `message ${i + j}`)))
+    const laptop = await device('laptop', { relays, directDial: false })
+    const { digits, code } = await linkByCode(phone, laptop)
+    expect(code).toMatch(/^tandem1/i)
+    expect(digits[0]).toMatch(/^\d{6}$/)
+    expect(digits[0]).toBe(digits[1])
+    expect(laptop.accountId).toBe(phone.accountId)
+    await untilEngine(laptop, () => laptop.listChats().length === 1 && laptop.messageCount(chatId) === 300, 'the whole history on the laptop', 30_000)
+    expect(phone.listDevices().map(d => d.name)).toEqual(['phone', 'laptop'])
+    await untilEngine(laptop, () => laptop.listDevices().length === 2, 'the laptop lists both')
+  })
+
+  it('links directly on the same network without a relay', async () => {
+    const phone = await device('phone', {})
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    const { chatId } = await phone.createChat({ title: 'lan' })
+    await phone.sendMessage(chatId, 'hello laptop')
+    const laptop = await device('laptop', {})
+    await linkByCode(phone, laptop)
+    // the phone dials the laptop it just linked: it knows its addresses from the session
+    laptop.dial(phone.multiaddrs()[0]!)
+    await untilEngine(laptop, () => laptop.listChats().length === 1 && laptop.messageCount(chatId) === 1, 'the history on the laptop', 20_000)
+  })
+
+  it('with a passphrase set, links only once the new device gives it', async () => {
+    const phone = await device('phone', {})
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    await phone.setPassphrase('correct horse')
+    const laptop = await device('laptop', {})
+    const invite = await laptop.showLinkCode()
+    const asked: number[] = []
+    invite.on('passphrase-needed', request => {
+      asked.push(request.wrongAttempts)
+      invite.enterPassphrase(request.wrongAttempts === 0 ? 'wrong horse' : 'correct horse')
+    })
+    await Promise.all([phone.linkDevice(invite.text, { confirm: async () => true }), invite.done])
+    expect(asked).toEqual([0, 1])
+    expect(laptop.accountId).toBe(phone.accountId)
+  })
+})
