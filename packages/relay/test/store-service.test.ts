@@ -154,6 +154,14 @@ describe('/tandem/store: access to docs', () => {
     expect(await a.expectNext('echo', chat)).toMatchObject({ seq: 1 })
     // a record bob sends again (a retry) is accepted silently
     await b.send({ type: 'membership', record: v1 })
+    // and so is the same record signed by another device (each device signs its own copy; members in any order): it changes nothing
+    await b.send({ type: 'membership', record: bob.membership(bob.first, chat, 1, [bob, alice]) })
+    await b.send({ type: 'subscribe', docId: chat, since: 1 })
+    await b.next(ofType('subscribed', chat), 'subscribed again') // (frames are answered in order: a refusal would be queued by now)
+    expect(b.queued('doc-error')).toEqual([])
+    // but a record of the same version that says something else is stale
+    await b.send({ type: 'membership', record: bob.membership(bob.first, chat, 1, [bob]) })
+    expect(await b.next(ofType('doc-error', chat))).toMatchObject({ code: 'ERR_STALE_MEMBERSHIP', uploadId: 0 })
 
     // carol is no member: her record, even listing her, does not replace alice's
     await c.send({ type: 'membership', record: carol.membership(carol.first, chat, 2, [alice, bob, carol]) })
