@@ -96,4 +96,25 @@ describe('linking a device by code', () => {
     expect(asked).toEqual([0, 1])
     expect(laptop.accountId).toBe(phone.accountId)
   })
+
+  it('recovers the account on a fresh device from its id and recovery phrase when every device is lost', async () => {
+    const r = await relay()
+    const relays = [r.multiaddrs()[0]!]
+    const phone = await device('phone', { relays })
+    const created = await phone.createAccount({ name: 'Ann' })
+    const { chatId } = await phone.createChat({ title: 'kept' })
+    for (let i = 0; i < 20; i++) await phone.sendMessage(chatId, `before the loss ${i}`)
+    await untilEngine(phone, () => phone.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay', 20_000)
+    await phone.stop() // lost
+    const fresh = await device('new phone', { relays })
+    await expect(fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: 'abandon '.repeat(11) + 'about' })).rejects.toMatchObject({ code: 'ERR_INVALID_CREDENTIALS' })
+    await expect(fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: created.recoveryPhrase!.replace(/^\S+/, 'zzz') })).rejects.toMatchObject({
+      code: 'ERR_INVALID_CREDENTIALS'
+    })
+    const info = await fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: created.recoveryPhrase!.toUpperCase() })
+    expect(info.accountId).toBe(created.accountId)
+    await untilEngine(fresh, () => fresh.listChats().length === 1 && fresh.messageCount(chatId) === 20, 'the history on the new phone', 30_000)
+    expect(fresh.listDevices().map(d => d.name)).toEqual(['new phone'])
+    expect(fresh.listRevokedDevices()).toEqual([phone.peerId])
+  })
 })

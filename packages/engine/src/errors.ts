@@ -48,3 +48,17 @@ export class WrongRelayError extends TandemError {
     super('ERR_WRONG_RELAY', message, options)
   }
 }
+
+/** No relay this device reaches knows the account (a mistyped account id, or another relay). */
+export class UnknownAccountError extends TandemError {
+  constructor(message: string) {
+    super('ERR_UNKNOWN_ACCOUNT', message)
+  }
+}
+
+/** What was asked needs a relay, and none answered in time. */
+export class RelayUnavailableError extends TandemError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_RELAY_UNAVAILABLE', message, options)
+  }
+}

@@ -1,6 +1,8 @@
 import {
   type AgreementKeyPair,
   accountIdFromGenesis,
+  type ChainIntent,
+  type ChainLink,
   createGenesis,
   createPassphraseVerifier,
   decodePassphraseVerifier,
@@ -14,6 +16,7 @@ import {
   listChainDevices,
   MAX_DEVICE_NAME_BYTES,
   MAX_PLATFORM_BYTES,
+  proposeLink,
   recoveryKeyFromPhrase,
   revokedPeerIds,
   type SigningKeyPair,
@@ -220,6 +223,31 @@ export class AccountService {
     return this.info!
   }
 
+  /**
+   * Becomes a device of the account whose verified chain `links` is, by the link the recovery
+   * key signs: it lists this device and, with `revokeOthers`, revokes every device listed now.
+   */
+  async recover(links: ChainLink[], recoveryKey: SigningKeyPair, revokeOthers: boolean): Promise<AccountInfo> {
+    this.ensureNoAccount()
+    const state = verifyChain(links)
+    const intents: ChainIntent[] = revokeOthers ? listChainDevices(state).map(d => ({ type: 'revoke-device', peerId: d.peerId })) : []
+    intents.push({ type: 'add-device', device: this.chainDevice() })
+    const link = proposeLink(state, intents, { kind: 'recovery', key: recoveryKey }, { issuedAt: this.runtime.now() })
+    await this.adopt(state.accountId, [...links, link])
+    this.hooks.chainSigned()
+    return this.info!
+  }
+
+  /** A new recovery phrase (the old one stops working once the link is published); returns it to show once. */
+  async setRecoveryPhrase(): Promise<string> {
+    const keeper = this.chain()
+    const phrase = generateRecoveryPhrase(this.runtime.randomBytes)
+    const key = await recoveryKeyFromPhrase(phrase)
+    await keeper.propose([{ type: 'set-recovery-key', recoveryKey: key.publicKey }])
+    this.hooks.chainSigned()
+    return phrase
+  }
+
   async setProfileName(name: string): Promise<void> {
     if (typeof name !== 'string') throw new InvalidArgumentError('profile name must be a string')
     const doc = this.doc()
@@ -347,7 +375,7 @@ export class AccountService {
   }
 
   /** Makes this device part of the account whose chain this is. */
-  private async adopt(accountId: string, links: Parameters<typeof ChainKeeper.adopt>[2]): Promise<void> {
+  private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
     const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now)
     keeper.onChange(change => {
       this.chainChanged(change)

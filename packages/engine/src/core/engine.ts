@@ -1,32 +1,33 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { KeyValueStore } from '@tandem/storage'
 import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
-import { AccountService, type AccountInfo, type ThisDevice } from '../account/account-service.js'
-import { ChainKeeper } from '../account/chain-keeper.js'
+import type { AccountService, AccountInfo, ThisDevice } from '../account/account-service.js'
+import type { ChainKeeper } from '../account/chain-keeper.js'
 import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js'
-import { DeviceLinking } from '../linking/device-linking.js'
+import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
 import type { LinkDeviceOptions } from '../linking/link-service.js'
-import { ChatService } from '../chat/chat-service.js'
+import type { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import type { EngineListener } from '../events.js'
-import { loadAccountId, loadAgreementKey, loadPeerKey, signingKeyOf } from '../identity-store.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
 import type { Message } from '../model/message.js'
 import type { NetworkOptions } from '../net/libp2p-network.js'
 import type { Platform } from '../platform/platform.js'
 import { BlobCodec } from '../relay/blob-codec.js'
-import { Replication } from '../replication/replication.js'
+import type { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
 import { DocHost } from '../store/doc-host.js'
-import { DocStore, type DocStoreOptions } from '../store/doc-store.js'
-import { StoreRepair, type StoreDamageReport } from '../store/store-repair.js'
+import type { DocStore, DocStoreOptions } from '../store/doc-store.js'
+import type { StoreRepair, StoreDamageReport } from '../store/store-repair.js'
 import { DeviceRevokedError } from '@tandem/protocol'
-import { EngineStateError, StoreCorruptError, StoreUnavailableError } from '../errors.js'
+import { EngineStateError, StoreUnavailableError } from '../errors.js'
+import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
+import { openDevice, openWithRepair } from './open-device.js'
+import { wireServices } from './services.js'
 
 /** What every assembly's `createEngine` takes, whatever the platform. */
 export interface EngineCoreOptions {
@@ -67,142 +68,60 @@ export class Engine {
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
-  private peerIdText: string | undefined
 
   private constructor(
     private readonly store: DocStore,
     private readonly docs: DocHost,
-    private readonly peerKey: PrivateKey,
-    device: ThisDevice,
-    runtime: Runtime,
+    peerKey: PrivateKey,
+    private readonly device: ThisDevice,
+    private readonly runtime: Runtime,
     platform: Platform,
     keeper: ChainKeeper | null,
     options: EngineCoreOptions
   ) {
-    const network = options.network === undefined ? {} : options.network
-    this.repair = new StoreRepair(
-      store,
-      docId => {
-        this.events.emit({ type: 'repaired', docId, chatId: chatIdOfDoc(docId) })
-      },
-      error => {
-        this.events.emit({ type: 'error', error: error as Error })
-      }
-    )
-    this.account = new AccountService(
+    const services = wireServices({
       store,
       docs,
-      runtime,
-      this.events,
-      device,
-      {
-        deviceListed: peerId => {
-          this.replication.deviceListed(peerId)
-        },
-        deviceRevoked: peerId => {
-          this.replication.deviceRevoked(peerId)
-        },
-        chainSigned: () => {
-          this.replication.chainChanged()
-        },
-        selfRevoked: () => {
-          void this.revokedHere()
-        },
-        accountAdopted: async () => {
-          if (this.started) await this.replication.accountAdopted()
-        }
-      },
-      keeper,
-      LOCAL
-    )
-    const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
-    // (the chat service is made next: the tracker reads it through this lazy view)
-    const chats = { get: (chatId: string) => this.chats.get(chatId), openChats: () => this.chats.openChats() }
-    const sent = new SentTracker(hasRelays, () => this.replication.relayClients(), chats, this.events, this.peerId)
-    this.chats = new ChatService(docs, this.account, sent, this.events, runtime, this.peerId, LOCAL)
-    this.replication = new Replication(
       peerKey,
-      device.signing,
-      this.peerId,
-      { network, relayIds: options.relayIds ?? [] },
-      platform.libp2p,
-      store,
-      docs,
-      this.account,
-      sent,
-      new BlobCodec(platform.compression),
-      this.events,
+      device,
       runtime,
-      this.repair
-    )
-    this.linking = new DeviceLinking(this.account, this.replication, store, runtime, device.peerId)
-    docs.onOpen((docId, doc) => {
-      const chatId = chatIdOfDoc(docId)
-      if (chatId !== null) this.chats.attach(chatId, doc)
-      else this.account.attach(docId, doc)
+      platform,
+      keeper,
+      options,
+      events: this.events,
+      local: LOCAL,
+      started: () => this.started,
+      revoked: () => {
+        void this.revokedHere()
+      }
     })
+    this.account = services.account
+    this.chats = services.chats
+    this.replication = services.replication
+    this.repair = services.repair
+    this.linking = services.linking
   }
 
   /** @internal use the assembly's `createEngine` */
   static async open(db: KeyValueStore, platform: Platform, options: EngineCoreOptions): Promise<Engine> {
     const runtime: Runtime = { ...platform.runtime, ...options.runtime }
-    try {
-      await db.open()
-    } catch (err) {
-      // (locked by another process or tab, unwritable, blocked): say so, never start an empty device
-      throw new StoreUnavailableError(`the device store could not be opened: ${String((err as Error)?.cause ?? err)}`, { cause: err })
-    }
-    try {
-      return await Engine.openOn(db, platform, options, runtime)
-    } catch (err) {
-      // LevelDB reports damage its own checks found on a read (a bad block, a bad table) as
-      // LEVEL_CORRUPTION: a store that can repair itself does, once, and opens with what it
-      // salvaged (its notes make every doc damaged, so every doc is fetched whole again)
-      let failure = err
-      if (isLevelCorruption(err) && db.repair !== undefined) {
-        try {
-          await db.repair((err as Error).message)
-          return await Engine.openOn(db, platform, options, runtime)
-        } catch (again) {
-          failure = again
-        }
+    return await openWithRepair(db, async () => {
+      const opened = await openDevice(db, platform, options, runtime)
+      const engine = new Engine(opened.store, new DocHost(opened.store, runtime), opened.peerKey, opened.device, runtime, platform, opened.keeper, options)
+      if (opened.keeper !== null && opened.keeper.status(opened.device.peerId) === 'revoked') {
+        // revoked while this device was shut down (the link came, the erase did not finish): finish it
+        await engine.revokedHere()
+        throw new DeviceRevokedError(`this device was revoked from account ${opened.keeper.accountId}: its data is erased`)
       }
-      await db.close().catch(() => {}) // (the error that matters is the one being thrown)
-      if (isLevelCorruption(failure)) throw new StoreCorruptError(`the device store's files are damaged: ${(failure as Error).message}`, { cause: failure })
-      throw failure
-    }
-  }
-
-  private static async openOn(db: KeyValueStore, platform: Platform, options: EngineCoreOptions, runtime: Runtime): Promise<Engine> {
-    const store = await DocStore.open(db, options.storeOptions)
-    const docs = new DocHost(store, runtime)
-    const peerKey = await loadPeerKey(store, runtime.randomBytes)
-    const agreement = await loadAgreementKey(store, runtime.randomBytes)
-    const signing = signingKeyOf(peerKey)
-    const accountId = await loadAccountId(store)
-    const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, signing, runtime.now)
-    const device: ThisDevice = {
-      peerId: peerIdFromPrivateKey(peerKey).toString(),
-      signing,
-      agreement,
-      name: options.deviceName ?? platform.defaultDeviceName(),
-      platform: platform.name
-    }
-    const engine = new Engine(store, docs, peerKey, device, runtime, platform, keeper, options)
-    if (keeper !== null && keeper.status(device.peerId) === 'revoked') {
-      // revoked while this device was shut down (the link came, the erase did not finish): finish it
-      await engine.revokedHere()
-      throw new DeviceRevokedError(`this device was revoked from account ${accountId}: its data is erased`)
-    }
-    await engine.repair.load()
-    if (keeper !== null) await engine.account.openDocs()
-    return engine
+      await engine.repair.load()
+      if (opened.keeper !== null) await engine.account.openDocs()
+      return engine
+    })
   }
 
   /** This device's libp2p peer id. */
   get peerId(): string {
-    this.peerIdText ??= peerIdFromPrivateKey(this.peerKey).toString()
-    return this.peerIdText
+    return this.device.peerId
   }
 
   get accountId(): string | null {
@@ -341,6 +260,26 @@ export class Engine {
     return await this.linking.linkDevice(code, options)
   }
 
+  /**
+   * Brings the account back on this device (no account yet, started with a relay) when every
+   * device of it is lost: the account id and the recovery phrase shown at its creation. The
+   * relay's copy of the device chain is checked, the phrase's key signs this device in (and
+   * revokes the lost devices unless `revokeOtherDevices: false`), and the history comes from
+   * the relay. Typed errors: ERR_INVALID_CREDENTIALS (a phrase that does not check out, or
+   * not this account's), ERR_UNKNOWN_ACCOUNT, ERR_RELAY_UNAVAILABLE.
+   */
+  async recoverAccount(options: RecoverOptions): Promise<AccountInfo> {
+    this.ensureOpen()
+    if (!this.started) throw new EngineStateError('start the engine with a relay first: recovery reads the account from it')
+    return await recoverAccount(this.account, () => this.replication.openRelayStreams(), this.runtime, options)
+  }
+
+  /** A new recovery phrase for the account (the old one stops working); show it to the person once. */
+  async setRecoveryPhrase(): Promise<string> {
+    this.ensureOpen()
+    return await this.account.setRecoveryPhrase()
+  }
+
   /** Two-step verification: linking a new device then also needs this passphrase, typed on it (null removes it). */
   async setPassphrase(passphrase: string | null): Promise<void> {
     this.ensureOpen()
@@ -467,5 +406,3 @@ export class Engine {
     this.replication.addRelayLink(relayId, link)
   }
 }
-
-const isLevelCorruption = (err: unknown): boolean => (err as { code?: unknown })?.code === 'LEVEL_CORRUPTION'

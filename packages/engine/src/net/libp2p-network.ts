@@ -151,11 +151,12 @@ export class Libp2pNetwork {
   }
 
   /**
-   * A /tandem/store stream to each relay for a device that has no account yet: its hello
-   * (no account) makes the relay reserve a circuit slot for it while it is being linked.
-   * Not redialed: linking lasts minutes, and the account's own streams replace these.
+   * A /tandem/store stream to each relay beside the account's own, for a device that has no
+   * account yet: to be linked (a hello with no account gets it a circuit slot) or to recover
+   * (the account's chain, read before this device is one of its devices). Not redialed:
+   * both last seconds to minutes, and the account's own streams replace them.
    */
-  async openLinkingStreams(): Promise<Array<{ relayId: string; link: Link }>> {
+  async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
     const opened = await Promise.all(
       [...this.relays].map(async ([relayId, r]) => {
         try {

@@ -13,7 +13,7 @@ export class LinkingPresence {
   private readonly sessions = new Map<string, FramedSession<StoreFrame>>()
 
   async open(network: Libp2pNetwork): Promise<void> {
-    for (const { relayId, link } of await network.openLinkingStreams()) {
+    for (const { relayId, link } of await network.openRelayStreams()) {
       this.sessions.get(relayId)?.close()
       const session = new FramedSession(link, STORE_FRAMES, {
         handle: () => {}, // the welcome, and nothing after it

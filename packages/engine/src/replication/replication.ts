@@ -121,6 +121,11 @@ export class Replication {
     if (this.network !== null && this.account.accountId === null) await this.linking.open(this.network)
   }
 
+  /** A store stream to each relay, outside the account's sessions (recovery reads the chain on one); none without a network. */
+  async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
+    return (await this.network?.openRelayStreams()) ?? []
+  }
+
   /** Whether some relay is connected now (its confirmation of a new link is worth waiting for). */
   hasRelayConnected(): boolean {
     return [...this.relays.values()].some(r => r.isConnected)

@@ -1,0 +1,115 @@
+import type { PrivateKey } from '@libp2p/interface'
+import { AccountService, type ThisDevice } from '../account/account-service.js'
+import type { ChainKeeper } from '../account/chain-keeper.js'
+import { ChatService } from '../chat/chat-service.js'
+import { SentTracker } from '../delivery/sent-tracker.js'
+import { DeviceLinking } from '../linking/device-linking.js'
+import { chatIdOfDoc } from '../model/chat-doc.js'
+import type { Platform } from '../platform/platform.js'
+import { BlobCodec } from '../relay/blob-codec.js'
+import { Replication } from '../replication/replication.js'
+import type { Runtime } from '../runtime.js'
+import type { DocHost } from '../store/doc-host.js'
+import type { DocStore } from '../store/doc-store.js'
+import { StoreRepair } from '../store/store-repair.js'
+import type { EngineCoreOptions } from './engine.js'
+import type { EventHub } from './event-hub.js'
+
+/** The engine's services, wired to each other. */
+export interface Services {
+  account: AccountService
+  chats: ChatService
+  replication: Replication
+  repair: StoreRepair
+  linking: DeviceLinking
+}
+
+export interface ServiceParts {
+  store: DocStore
+  docs: DocHost
+  peerKey: PrivateKey
+  device: ThisDevice
+  runtime: Runtime
+  platform: Platform
+  keeper: ChainKeeper | null
+  options: EngineCoreOptions
+  events: EventHub
+  /** Transaction origin of changes made through the API. */
+  local: unknown
+  /** Whether the engine is online (started). */
+  started: () => boolean
+  /** This device was revoked: the engine stops and erases the account's data. */
+  revoked: () => void
+}
+
+/**
+ * Builds the services of one engine and connects them: what each tells the others (a device
+ * listed or revoked, a link signed, an account adopted), which doc opens go to which service.
+ * The Engine is the facade over what this returns.
+ */
+export function wireServices(parts: ServiceParts): Services {
+  const { store, docs, peerKey, device, runtime, platform, keeper, options, events, local, started, revoked } = parts
+  const network = options.network === undefined ? {} : options.network
+  const repair: StoreRepair = new StoreRepair(
+    store,
+    docId => {
+      events.emit({ type: 'repaired', docId, chatId: chatIdOfDoc(docId) })
+    },
+    error => {
+      events.emit({ type: 'error', error: error as Error })
+    }
+  )
+  const account: AccountService = new AccountService(
+    store,
+    docs,
+    runtime,
+    events,
+    device,
+    {
+      deviceListed: peerId => {
+        replication.deviceListed(peerId)
+      },
+      deviceRevoked: peerId => {
+        replication.deviceRevoked(peerId)
+      },
+      chainSigned: () => {
+        replication.chainChanged()
+      },
+      selfRevoked: () => {
+        revoked()
+      },
+      accountAdopted: async () => {
+        if (started()) await replication.accountAdopted()
+      }
+    },
+    keeper,
+    local
+  )
+  const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
+  // (the chat service is made next: the tracker reads it through this lazy view)
+  const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
+  const sent = new SentTracker(hasRelays, () => replication.relayClients(), chats, events, device.peerId)
+  const chatService: ChatService = new ChatService(docs, account, sent, events, runtime, device.peerId, local)
+  const replication: Replication = new Replication(
+    peerKey,
+    device.signing,
+    device.peerId,
+    { network, relayIds: options.relayIds ?? [] },
+    platform.libp2p,
+    store,
+    docs,
+    account,
+    sent,
+    new BlobCodec(platform.compression),
+    events,
+    runtime,
+    repair
+  )
+  const linking = new DeviceLinking(account, replication, store, runtime, device.peerId)
+  docs.onOpen((docId, doc) => {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId !== null) chatService.attach(chatId, doc)
+    else account.attach(docId, doc)
+  })
+  return { account, chats: chatService, replication, repair, linking }
+}
