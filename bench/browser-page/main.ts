@@ -1,7 +1,7 @@
 // The bench's browser device: the engine's browser assembly in a page, driven from the bench
 // through `window.benchDevice`. Its clock is the page's own, so the bench measures the device,
 // not the DevTools protocol.
-import { createEngine, type Engine } from '@tandem/engine'
+import { createEngine, type DeviceGrant, type DeviceOffer, type Engine } from '@tandem/engine'
 
 let engine: Engine | null = null
 
@@ -11,8 +11,13 @@ const device = {
     engine = await createEngine({ storeName, deviceName: 'bench-browser', network: { relays: [relay], allowLoopbackWs: true } })
     await engine.start()
   },
-  /** Joins the account and resolves once chat `chatId` holds `n` messages: ms from join to all. */
-  async join(credentials: string, chatId: string, n: number, timeoutMs: number): Promise<number> {
+  /** This device's offer, byte fields as arrays (what page.evaluate carries): the bench has a device of the account list it. */
+  offer(): Omit<DeviceOffer, 'agreementKey'> & { agreementKey: number[] } {
+    const o = engine!.deviceOffer()
+    return { ...o, agreementKey: [...o.agreementKey] }
+  },
+  /** Joins the account by the grant and resolves once chat `chatId` holds `n` messages: ms from join to all. */
+  async join(grant: Omit<DeviceGrant, 'chain' | 'keyMaterial'> & { chain: number[]; keyMaterial: number[] }, chatId: string, n: number, timeoutMs: number): Promise<number> {
     const e = engine!
     const t0 = performance.now()
     const all = new Promise<void>((resolve, reject) => {
@@ -35,7 +40,7 @@ const device = {
         }
       })
     })
-    await e.joinAccount(credentials)
+    await e.acceptGrant({ accountId: grant.accountId, chain: new Uint8Array(grant.chain), keyMaterial: new Uint8Array(grant.keyMaterial) })
     await all
     return performance.now() - t0
   },

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { JsonProcess, script, startAndWaitLine, tempDir, type Event } from './proc.js'
 import { messageText } from './text.js'
+import { type Granter, type GrantJson, grantToJson, offerFromJson, type OfferJson, processGranter } from './tools/grants.js'
 
 /**
  * The three systems behind one small interface, each side a separate process
@@ -29,8 +30,12 @@ export interface Server {
   stop(): Promise<void>
 }
 
-/** What a client needs to open a chat: Tandem account credentials + chat id; a doc name; an automerge URL. */
-export type ChatRef = { credentials: string; chatId: string } | { doc: string }
+/** What a client needs to open a chat: Tandem, a device of the account that lists it + chat id; a doc name; an automerge URL. */
+export type ChatRef = TandemRef | { doc: string }
+export interface TandemRef {
+  chatId: string
+  granter: Granter
+}
 
 export interface ClientOptions {
   /** Connect through this port (a counting proxy) instead of the server's. */
@@ -51,7 +56,12 @@ export interface Client {
   ready(): Promise<void>
   /** Creates a chat (Tandem: an account and a chat) and opens it. */
   create(): Promise<ChatRef>
-  /** Opens a chat (Tandem: joins the account); returns at once, the sync goes on. */
+  /**
+   * What opening a chat needs before the clock starts (Tandem: the grant of a device of the
+   * account, which may open a stopped device's store); nothing for the others.
+   */
+  prepareJoin(ref: ChatRef): Promise<void>
+  /** Opens a chat (Tandem: joins the account: accepts the grant); returns at once, the sync goes on. */
   join(ref: ChatRef): Promise<void>
   /** Tandem: remember the chat of a device restarted on its data dir. */
   use(ref: ChatRef): void
@@ -169,6 +179,15 @@ const burstChunks = (count: number, seed: number): string[] => {
 function tandemClient(proc: JsonProcess, dataDir: string): Client {
   let chatId = ''
   const prepared = new Map<string, string[]>()
+  let grant: GrantJson | null = null
+  /** This device, listed for one run by a granter that revokes such devices: revoked once it stops. */
+  let listedBy: { granter: Granter; peerId: string } | null = null
+  const prepareJoin = async (ref: ChatRef): Promise<void> => {
+    const { granter } = ref as TandemRef
+    const offer = offerFromJson(await proc.request<OfferJson>('device-offer'))
+    grant = grantToJson(await granter.grant(offer))
+    listedBy = { granter, peerId: offer.peerId }
+  }
   return {
     proc,
     label: proc.label,
@@ -177,14 +196,16 @@ function tandemClient(proc: JsonProcess, dataDir: string): Client {
       await proc.request('info', {}, 60_000)
     },
     create: async () => {
-      await proc.request('create-account', { name: 'bench' })
+      await proc.request('create-account', { name: 'bench', recovery: false })
       chatId = (await proc.request<{ chatId: string }>('create-chat', { title: 'bench chat' })).chatId
-      return { credentials: await proc.request<string>('credentials'), chatId }
+      return { chatId, granter: processGranter(proc) }
     },
+    prepareJoin,
     join: async ref => {
-      const r = ref as { credentials: string; chatId: string }
-      chatId = r.chatId
-      await proc.request('join', { credentials: r.credentials })
+      if (grant === null) await prepareJoin(ref)
+      chatId = (ref as TandemRef).chatId
+      await proc.request('accept-grant', { grant })
+      grant = null
     },
     use: ref => {
       chatId = (ref as { chatId: string }).chatId
@@ -213,7 +234,12 @@ function tandemClient(proc: JsonProcess, dataDir: string): Client {
       proc.on((e: Event) => {
         if (e.event === 'message' && e.origin === 'remote') cb((e.message as { text: string }).text)
       }),
-    stop: () => proc.stop()
+    stop: async () => {
+      await proc.stop()
+      const listed = listedBy
+      listedBy = null
+      if (listed?.granter.revoke !== undefined) await listed.granter.revoke(listed.peerId)
+    }
   }
 }
 
@@ -226,6 +252,7 @@ function peerClient(proc: JsonProcess, dataDir: string): Client {
       await proc.request('ping', {}, 60_000)
     },
     create: async () => ({ doc: await proc.request<string>('create') }),
+    prepareJoin: async () => {},
     join: async ref => {
       await proc.request('connect', { doc: (ref as { doc: string }).doc })
     },

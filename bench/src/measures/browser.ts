@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { tempDir } from '../proc.js'
 import { median } from '../stats.js'
-import { startServer, terminate, type ChatRef } from '../systems.js'
+import { startServer, terminate, type TandemRef } from '../systems.js'
+import type { DeviceGrant, DeviceOffer } from '@tandem/engine'
 import { launchChromium, pageAt, servePage } from '../tools/chromium.js'
 import { oneRun, seed } from './history.js'
 
@@ -21,25 +22,36 @@ export interface BrowserHistoryResult {
 
 const PAGE = pageAt(fileURLToPath(new URL('../../browser-page/', import.meta.url)))
 
+/** Byte fields as number arrays: what page.evaluate carries both ways. */
+type Plain<T> = { [K in keyof T]: T[K] extends Uint8Array ? number[] : T[K] }
+
 interface BenchDevice {
   start(storeName: string, relay: string): Promise<void>
-  join(credentials: string, chatId: string, n: number, timeoutMs: number): Promise<number>
+  offer(): Plain<DeviceOffer>
+  join(grant: Plain<DeviceGrant>, chatId: string, n: number, timeoutMs: number): Promise<number>
   stop(): Promise<void>
 }
 
 /** One fresh browser device (a new profile: empty IndexedDB) joins and syncs the whole chat. */
-async function browserRun(browser: Browser, url: string, relayWs: string, ref: { credentials: string; chatId: string }, n: number, i: number, timeoutMs: number): Promise<number> {
+async function browserRun(browser: Browser, url: string, relayWs: string, ref: TandemRef, n: number, i: number, timeoutMs: number): Promise<number> {
   const context = await browser.newContext()
   try {
     const tab = await context.newPage()
     await tab.goto(url)
     await tab.waitForSelector('body[data-ready="true"]', { state: 'attached' })
     await tab.evaluate(({ relay, i }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.start(`bench-${i}`, relay), { relay: relayWs, i })
-    const ms = await tab.evaluate(
-      ({ credentials, chatId, n, timeoutMs }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.join(credentials, chatId, n, timeoutMs),
-      { credentials: ref.credentials, chatId: ref.chatId, n, timeoutMs }
-    )
+    // listed by the account's writer store (offline) before the clock starts, as for a Node device
+    const offer = await tab.evaluate(() => (window as unknown as { benchDevice: BenchDevice }).benchDevice.offer())
+    const granted = await ref.granter.grant({ ...offer, agreementKey: new Uint8Array(offer.agreementKey) })
+    const grant = { accountId: granted.accountId, chain: [...granted.chain], keyMaterial: [...granted.keyMaterial] }
+    const ms = await tab.evaluate(({ grant, chatId, n, timeoutMs }) => (window as unknown as { benchDevice: BenchDevice }).benchDevice.join(grant, chatId, n, timeoutMs), {
+      grant,
+      chatId: ref.chatId,
+      n,
+      timeoutMs
+    })
     await tab.evaluate(() => (window as unknown as { benchDevice: BenchDevice }).benchDevice.stop())
+    await ref.granter.revoke?.(offer.peerId) // (an account lists at most 10 devices)
     return ms
   } finally {
     await context.close()
@@ -54,7 +66,7 @@ async function browserRun(browser: Browser, url: string, relayWs: string, ref: {
 export async function benchBrowserHistory(n: number, runs: number): Promise<BrowserHistoryResult> {
   const dataDir = await tempDir('tandem-browser-hist')
   const timeoutMs = Math.max(120_000, n * 2)
-  const ref = (await seed('tandem', n, dataDir)) as { credentials: string; chatId: string }
+  const ref = (await seed('tandem', n, dataDir)) as TandemRef
   const server = await startServer('tandem', dataDir, { extra: ['--listen', '/ip4/127.0.0.1/tcp/0/ws'] })
   const page = await servePage(PAGE, await tempDir('bench-page'))
   const browser = await launchChromium()
@@ -64,9 +76,9 @@ export async function benchBrowserHistory(n: number, runs: number): Promise<Brow
     const nodeMs: number[] = []
     // a warm-up of each (the relay's caches, Chromium's code cache), not counted
     await browserRun(browser, page.url, relayWs, ref, n, -1, timeoutMs)
-    await oneRun('tandem', server, ref as ChatRef, n, timeoutMs)
+    await oneRun('tandem', server, ref, n, timeoutMs)
     for (let i = 0; i < runs; i++) {
-      nodeMs.push((await oneRun('tandem', server, ref as ChatRef, n, timeoutMs)).ms)
+      nodeMs.push((await oneRun('tandem', server, ref, n, timeoutMs)).ms)
       browserMs.push(await browserRun(browser, page.url, relayWs, ref, n, i, timeoutMs))
     }
     return { n, runs, browserMs: median(browserMs), browserAllMs: browserMs, nodeMs: median(nodeMs), nodeAllMs: nodeMs, ratio: median(browserMs) / median(nodeMs) }

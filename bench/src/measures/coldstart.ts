@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { freePort, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
 import { median } from '../stats.js'
 import { seedPeerServer, startClient, startServer, type ChatRef, type Client, type Server, type SystemKey } from '../systems.js'
+import { storeGranter } from '../tools/grants.js'
 
 export interface ColdStartResult {
   system: SystemKey
@@ -59,7 +60,8 @@ export async function benchColdStart(key: SystemKey, chats: number, perChat: num
     )
     await proc.exited
     await relay.stop()
-    refs = JSON.parse(await readFile(out, 'utf8')) as ChatRef[]
+    // each account's device store, in a directory of its own: it lists the fresh device of a run
+    refs = (JSON.parse(await readFile(out, 'utf8')) as Array<{ chatId: string; accountDir: string }>).map(r => ({ chatId: r.chatId, granter: storeGranter(r.accountDir) }))
   } else {
     refs = await seedPeerServer(key, dataDir, chats, perChat)
   }
@@ -86,6 +88,7 @@ export async function benchColdStart(key: SystemKey, chats: number, perChat: num
       client = await startClient(key, `${key}-fresh`, at)
       await client.ready()
       clientStart.push(performance.now() - c0)
+      await client.prepareJoin(ref)
       const t1 = performance.now()
       await client.join(ref)
       await client.waitMessages(perChat, 300_000)

@@ -1,6 +1,20 @@
 import { type JsonProcess, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
 import { median } from '../stats.js'
-import { relayMetric, seedPeerServer, startClient, startServer, terminate, waitSent, waitUploaded, type ChatRef, type Client, type Server, type SystemKey } from '../systems.js'
+import {
+  relayMetric,
+  seedPeerServer,
+  startClient,
+  startServer,
+  terminate,
+  waitSent,
+  waitUploaded,
+  type ChatRef,
+  type Client,
+  type Server,
+  type SystemKey,
+  type TandemRef
+} from '../systems.js'
+import { storeGranter } from '../tools/grants.js'
 
 export interface HistoryResult {
   system: SystemKey
@@ -33,25 +47,28 @@ export async function seed(key: SystemKey, n: number, dataDir: string): Promise<
   if (key !== 'tandem') return (await seedPeerServer(key, dataDir, 1, n))[0]!
   const relay = await startServer('tandem', dataDir)
   const writer = await startClient('tandem', 'writer', relay)
+  let chatId: string
   try {
     await writer.ready()
-    const ref = await writer.create()
+    chatId = ((await writer.create()) as TandemRef).chatId
     const sent = waitSent(writer, n, 3_600_000)
     await writer.burst(n, 0, 3_600_000) // seed 0: the texts of the peers' seeded doc 0
     // every message reported sent, or (should a status event go missing) nothing left to upload
     await Promise.race([sent.done, waitUploaded(writer, 3_600_000)])
     if (sent.sent() < n) process.stderr.write(`note: ${key} writer saw ${sent.sent()}/${n} messages reported sent with no upload pending\n`)
-    return ref
   } finally {
     await writer.stop()
     await relay.stop()
   }
+  // fresh devices are listed by the writer's store, opened offline: no device of the account is online while they sync
+  return { chatId, granter: storeGranter(writer.dataDir) }
 }
 
 export async function oneRun(key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
   const c: Client = await startClient(key, `${key}-fresh`, server, { viaPort })
   try {
     await c.ready()
+    await c.prepareJoin(ref)
     const t0 = performance.now()
     await c.join(ref)
     await c.waitMessages(n, timeoutMs)

@@ -47,6 +47,7 @@ export async function benchHistoryOnline(n: number, onlineCounts: readonly numbe
         const fresh = await startClient('tandem', 'tandem-online-fresh', server, { viaPort: proxy.port, deviceFlags: FLAGS })
         try {
           await fresh.ready()
+          await fresh.prepareJoin(ref)
           const t0 = performance.now()
           await fresh.join(ref)
           await fresh.waitMessages(n, timeoutMs)

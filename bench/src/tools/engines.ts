@@ -1,8 +1,8 @@
 // Bench-only: Tandem engines in one process (real @tandem/engine over real libp2p to a relay
 // on 127.0.0.1), for what the control protocol cannot do cheaply: seeding a relay with
 // 1,000 accounts, or holding 1,000 connected devices. Each engine is one device with its
-// own peer id, account, chat and memory-level store; it listens on no TCP port (a device
-// behind NAT) and reaches the relay only.
+// own peer id, account, chat and memory-level store (or a data dir, to list devices of its
+// account later); it listens on no TCP port (a device behind NAT) and reaches the relay only.
 import '@tandem/engine/polyfill'
 import { createEngine, type Engine } from '@tandem/engine'
 import { MemoryLevel } from 'memory-level'
@@ -11,20 +11,20 @@ import { messageText } from '../text.js'
 export interface SwarmDevice {
   engine: Engine
   chatId: string
-  credentials: string
 }
 
-export async function startDevice(relay: string, index: number): Promise<SwarmDevice> {
+/** A device of a new account with one chat; its store in `dataDir` when given (grants.ts storeGranter opens it later), else in memory. */
+export async function startDevice(relay: string, index: number, dataDir?: string): Promise<SwarmDevice> {
   const engine = await createEngine({
-    store: new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }),
+    ...(dataDir !== undefined ? { dataDir } : { store: new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }) }),
     deviceName: `swarm-${index}`,
     storeOptions: { sync: false },
     network: { listen: [], relays: [relay] }
   })
   await engine.start()
-  await engine.createAccount({ name: `user ${index}` })
+  await engine.createAccount({ name: `user ${index}`, recovery: false })
   const chat = await engine.createChat({ title: `chat ${index}` })
-  return { engine, chatId: chat.chatId, credentials: engine.exportAccountCredentials() }
+  return { engine, chatId: chat.chatId }
 }
 
 /** Resolves once the relay has acknowledged `count` messages of this device. */

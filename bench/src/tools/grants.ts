@@ -1,0 +1,52 @@
+// How a fresh bench device joins an account: a device of the account lists it (addDevice on
+// its offer) and hands it the grant (issue 13: there are no shared account credentials any
+// more). While the account's first device runs, it signs (add-device over --control); once it
+// has stopped (a history bench restarts the relay alone), its store is opened here, offline,
+// to sign — so no device of the account is online while the fresh one syncs. A device listed
+// for one run is revoked after it (an account lists at most 10 devices).
+import '@tandem/engine/polyfill'
+import { createEngine, type DeviceGrant, type DeviceOffer } from '@tandem/engine'
+import type { JsonProcess } from '../proc.js'
+
+/** A device of the account that lists new ones. */
+export interface Granter {
+  grant(offer: DeviceOffer): Promise<DeviceGrant>
+  /** Revokes a device listed for one run; undefined when the granter keeps the devices it listed. */
+  revoke?: (peerId: string) => Promise<void>
+}
+
+/** --control's JSON forms (apps/device/src/grant-json.ts): byte fields as base64. */
+export type OfferJson = { peerId: string; agreementKey: string; name: string; platform: string }
+export type GrantJson = { accountId: string; chain: string; keyMaterial: string }
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
+
+export const offerFromJson = (o: OfferJson): DeviceOffer => ({ peerId: o.peerId, agreementKey: unb64(o.agreementKey), name: o.name, platform: o.platform })
+export const offerToJson = (o: DeviceOffer): OfferJson => ({ peerId: o.peerId, agreementKey: b64(o.agreementKey), name: o.name, platform: o.platform })
+export const grantToJson = (g: DeviceGrant): GrantJson => ({ accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial) })
+export const grantFromJson = (g: GrantJson): DeviceGrant => ({ accountId: g.accountId, chain: unb64(g.chain), keyMaterial: unb64(g.keyMaterial) })
+
+/** A running tandem-device of the account signs. */
+export const processGranter = (proc: JsonProcess): Granter => ({
+  grant: async offer => grantFromJson(await proc.request<GrantJson>('add-device', { offer: offerToJson(offer) }))
+})
+
+/**
+ * A stopped device's store signs, opened in this process without a network (its data dir
+ * must not be open elsewhere). The relay learns the new link from the new device itself.
+ */
+export function storeGranter(dataDir: string): Granter {
+  const withEngine = async <T>(fn: (e: Awaited<ReturnType<typeof createEngine>>) => Promise<T>): Promise<T> => {
+    const engine = await createEngine({ dataDir, network: false, deviceName: 'bench-granter' })
+    try {
+      return await fn(engine)
+    } finally {
+      await engine.stop()
+    }
+  }
+  return {
+    grant: offer => withEngine(e => e.addDevice(offer)),
+    revoke: peerId => withEngine(e => e.revokeDevice(peerId))
+  }
+}
