@@ -117,4 +117,27 @@ describe('linking a device by code', () => {
     expect(fresh.listDevices().map(d => d.name)).toEqual(['new phone'])
     expect(fresh.listRevokedDevices()).toEqual([phone.peerId])
   })
+
+  it('lists both when two devices each link a new device at the same moment (the relay arbitrates, the loser rebases)', async () => {
+    const r = await relay()
+    const relays = [r.multiaddrs()[0]!]
+    const phone = await device('phone', { relays })
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    const laptop = await device('laptop', { relays })
+    await linkByCode(phone, laptop)
+    await untilEngine(laptop, () => laptop.relayStatus().every(s => s.connected), 'the laptop at the relay')
+    const [tablet, watch] = [await device('tablet', { relays }), await device('watch', { relays })]
+    // both existing devices sign a successor of the same link: one of them loses at the relay
+    await Promise.all([linkByCode(phone, tablet), linkByCode(laptop, watch)])
+    for (const e of [phone, laptop, tablet, watch]) {
+      await untilEngine(e, () => e.listDevices().length === 4, `${e.listDevices().find(d => d.thisDevice)?.name} lists all four`, 20_000)
+    }
+    expect(
+      phone
+        .listDevices()
+        .map(d => d.name)
+        .sort()
+    ).toEqual(['laptop', 'phone', 'tablet', 'watch'])
+    expect(watch.listRevokedDevices()).toEqual([])
+  })
 })

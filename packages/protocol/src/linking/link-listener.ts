@@ -8,7 +8,7 @@
  */
 import { equalBytes } from '@noble/curves/utils.js'
 import { peerIdFromSigningKey } from '../device-chain/keys.js'
-import { decodeChain } from '../device-chain/link.js'
+import { type ChainDevice, decodeChain } from '../device-chain/link.js'
 import { verifyChain } from '../device-chain/rules.js'
 import { LinkDeclinedError, LinkProofError } from '../errors.js'
 import type { LinkCodeHolder } from './link-code-holder.js'
@@ -130,22 +130,26 @@ export class LinkListener extends LinkSession<LinkListenerState> {
 
   /**
    * The approval is kept, and `done` sent, only if its chain verifies as the account's (else
-   * the chain rules' own error: ERR_INVALID_DEVICE_LIST, ERR_WRONG_ACCOUNT, …) and its head
-   * was signed by the dialer Noise authenticated and lists this device exactly as it
-   * described itself (else ERR_LINK_PROOF): a stolen or replayed chain adds nothing.
+   * the chain rules' own error: ERR_INVALID_DEVICE_LIST, ERR_WRONG_ACCOUNT, …), the link that
+   * added this device was signed by the dialer Noise authenticated and lists it exactly as it
+   * described itself, and the head still lists it (else ERR_LINK_PROOF): a stolen or replayed
+   * chain adds nothing. Not the head's signer: when two devices linked at once, the one that
+   * lost at the relay signed its link again on top of the other's, and either may be the head.
    */
   #approve(frame: Extract<LinkFrame, { type: 'approval' }>): LinkFrame[] {
-    const state = verifyChain(decodeChain(frame.chain), { accountId: frame.accountId })
-    const head = state.head
-    if (head.signer.kind !== 'device' || peerIdFromSigningKey(head.signer.publicKey) !== this.#options.remotePeerId) {
-      throw new LinkProofError('the approval’s chain head was not signed by the device that dialed')
-    }
+    const links = decodeChain(frame.chain)
+    const state = verifyChain(links, { accountId: frame.accountId })
     const own = this.#options.holder.code.peerId
-    const listed = head.devices.find(d => peerIdFromSigningKey(d.signingKey) === own)
-    if (listed === undefined) throw new LinkProofError('the approval’s chain head does not list this device')
+    const entryIn = (devices: readonly ChainDevice[]) => devices.find(d => peerIdFromSigningKey(d.signingKey) === own)
+    if (entryIn(state.head.devices) === undefined) throw new LinkProofError('the approval’s chain head does not list this device')
+    const adding = links.find(l => entryIn(l.devices) !== undefined)!
+    if (adding.signer.kind !== 'device' || peerIdFromSigningKey(adding.signer.publicKey) !== this.#options.remotePeerId) {
+      throw new LinkProofError('the link that lists this device was not signed by the device that dialed')
+    }
+    const listed = entryIn(adding.devices)!
     const { agreementKey, name, platform } = this.#options.device
-    if (!equalBytes(listed.agreementKey, agreementKey)) throw new LinkProofError('the approval’s chain head lists this device with another agreement key')
-    if (listed.name !== name || listed.platform !== platform) throw new LinkProofError('the approval’s chain head lists this device with another name or platform')
+    if (!equalBytes(listed.agreementKey, agreementKey)) throw new LinkProofError('the approval’s chain lists this device with another agreement key')
+    if (listed.name !== name || listed.platform !== platform) throw new LinkProofError('the approval’s chain lists this device with another name or platform')
     this.#approval = { accountId: state.accountId, chain: frame.chain.slice(), keyMaterial: frame.keyMaterial.slice() }
     this.finish()
     return [{ type: 'done' }]
