@@ -5,6 +5,7 @@ import { Rig } from '../relay/relay-helpers.js'
 import type { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
 import { CHAT_APP, launchChromium, servePage } from '@tandem/bench/chromium'
+import { grantFromText, grantToText, offerFromText } from '../../apps/chat/src/pairing.js'
 
 // A browser device (the engine's browser assembly, in the demo page, in real Chromium) and a
 // Node device of one account, through a real relay process: the browser over WebSockets.
@@ -27,6 +28,15 @@ async function openDevice(context: Awaited<ReturnType<Browser['newContext']>>, n
   return tab
 }
 
+/** The offer a page in setup shows (what its person copies to a device of the account). */
+const pageOffer = async (tab: Page) => offerFromText((await tab.textContent('#my-offer'))!)
+
+/** The page joins `node`'s account as its person would: its offer to the Node device, the grant back into the page. */
+async function joinByNode(tab: Page): Promise<void> {
+  await tab.fill('#grant', grantToText(await node.addDevice(await pageOffer(tab))))
+  await tab.click('#join-account button')
+}
+
 const pageTexts = async (tab: Page): Promise<string[]> => await tab.$$eval('#messages li', items => items.map(li => li.firstChild?.textContent ?? ''))
 
 async function untilPage(tab: Page, texts: string[], timeoutMs = 30_000): Promise<void> {
@@ -47,7 +57,7 @@ beforeAll(async () => {
   browser = await launchChromium()
   node = await createEngine({ dataDir: await rig.dir('node'), deviceName: 'node', network: { listen: ['/ip4/127.0.0.1/tcp/0'], relays: [relayWs] } })
   await node.start()
-  await node.createAccount({ name: 'Ann' })
+  await node.createAccount({ name: 'Ann', recovery: false })
   chatId = (await node.createChat({ title: 'Notes to self' })).chatId
   await node.sendMessage(chatId, 'hello from node')
 }, 60_000)
@@ -67,8 +77,8 @@ describe('the engine in a Chromium tab', () => {
     tab = await openDevice(await browser.newContext(), 'laptop')
     peerId = (await tab.getAttribute('#status', 'data-peer-id'))!
     expect(peerId).toMatch(/^12D3Koo/)
-    await tab.fill('#credentials', node.exportAccountCredentials())
-    await tab.click('#join-account button')
+    expect((await pageOffer(tab)).peerId).toBe(peerId)
+    await joinByNode(tab)
     await untilPage(tab, ['hello from node'])
     await tab.fill('#message', 'hello from the browser')
     await tab.click('#send button')
@@ -90,14 +100,38 @@ describe('the engine in a Chromium tab', () => {
     expect(await pageTexts(tab)).toEqual(['hello from node', 'hello from the browser'])
   })
 
-  it('a revoked browser device is refused by the relay with the same typed error a Node device gets, shown on the page', async () => {
+  it("a browser device adds another on the page (the new one's text in, the grant out), and one revoked learns it, says so and erases its data", async () => {
     const tablet = await openDevice(await browser.newContext(), 'tablet')
     const tabletId = (await tablet.getAttribute('#status', 'data-peer-id'))!
-    await tablet.fill('#credentials', node.exportAccountCredentials())
+    // the laptop tab lists the tablet: its person pastes the tablet's text into "Add another device"
+    await tab.click('nav details summary')
+    await tab.fill('#offer', (await tablet.textContent('#my-offer'))!)
+    await tab.click('#add-device button')
+    await tab.waitForFunction(() => (document.querySelector('#grant-out')?.textContent ?? '') !== '', undefined, { timeout: 30_000 })
+    const grant = grantFromText((await tab.textContent('#grant-out'))!)
+    expect(grant.accountId).toBe(node.accountId)
+    await tablet.fill('#grant', (await tab.textContent('#grant-out'))!)
     await tablet.click('#join-account button')
     await untilPage(tablet, ['hello from node'])
+    await untilEngine(node, () => node.listDevices().some(d => d.peerId === tabletId), 'the Node device learns the tablet is listed', 30_000)
+    // revoked from the Node device: the tablet learns it from the chain, stops, erases, and the page says so
+    await tablet.evaluate(() => {
+      const w = window as unknown as { revokedEvents: number }
+      w.revokedEvents = 0
+      window.addEventListener('tandem:revoked', () => {
+        w.revokedEvents++
+      })
+    })
     await node.revokeDevice(tabletId)
-    await tablet.waitForFunction(() => document.querySelector('#error')?.textContent?.includes('ERR_DEVICE_REVOKED') === true, undefined, { timeout: 30_000 })
+    await tablet.waitForFunction(() => document.querySelector('#error')?.textContent?.includes('removed from its account') === true, undefined, { timeout: 30_000 })
+    expect(await tablet.evaluate(() => (window as unknown as { revokedEvents: number }).revokedEvents)).toBe(1)
+    expect(await tablet.isHidden('#app')).toBe(true)
+    // its store is erased: opened again, it is a device with no account (and a new peer id)
+    await tablet.reload()
+    await tablet.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+    expect(await tablet.isHidden('#setup')).toBe(false)
+    expect(await tablet.getAttribute('#status', 'data-peer-id')).not.toBe(tabletId)
+    expect(node.listRevokedDevices()).toContain(tabletId)
     await tablet.context().close()
   })
 
@@ -144,12 +178,13 @@ describe('the engine in a Chromium tab', () => {
   })
 
   it('a fresh browser profile joins and gets the whole history from the relay alone', async () => {
-    const credentials = node.exportAccountCredentials()
-    await tab.close()
-    await node.stop() // every other device is off
     const fresh = await openDevice(await browser.newContext(), 'phone')
     expect(await fresh.getAttribute('#status', 'data-peer-id')).not.toBe(peerId)
-    await fresh.fill('#credentials', credentials)
+    // listed by the Node device, then every other device is off (the phone offers the relay the link itself)
+    const grant = await node.addDevice(await pageOffer(fresh))
+    await tab.close()
+    await node.stop()
+    await fresh.fill('#grant', grantToText(grant))
     await fresh.click('#join-account button')
     await untilPage(fresh, ['hello from node', 'hello from the browser'])
     expect(await pageTexts(fresh)).toEqual(['hello from node', 'hello from the browser'])
@@ -188,13 +223,22 @@ describe('the engine in a Chromium tab', () => {
     await context.close()
   })
 
-  it('malformed credentials get a typed error on the page, and the device goes on serving', async () => {
+  it('a malformed grant, or one for another device, gets a typed error on the page, and the device goes on serving', async () => {
     const context = await browser.newContext()
     const tab = await openDevice(context, 'typo')
-    await tab.fill('#credentials', 'tandem-account:not-really')
+    await tab.fill('#grant', 'tandem-grant:not-really')
     await tab.click('#join-account button')
     await tab.waitForSelector('#error:not([hidden])')
-    expect(await tab.textContent('#error')).toMatch(/\(ERR_[A-Z_]+\)/)
+    expect(await tab.textContent('#error')).toContain('(ERR_INVALID_ARGUMENT)')
+    // a real grant, for another device: this one is not in its chain
+    const other = await createEngine({ dataDir: await rig.dir('other'), deviceName: 'other', network: false })
+    await other.createAccount({ name: 'Cy', recovery: false })
+    const stranger = await createEngine({ dataDir: await rig.dir('stranger'), deviceName: 'stranger', network: false })
+    await tab.fill('#grant', grantToText(await other.addDevice(stranger.deviceOffer())))
+    await tab.click('#join-account button')
+    await tab.waitForFunction(() => document.querySelector('#error')?.textContent?.includes('ERR_DEVICE_NOT_LISTED') === true, undefined, { timeout: 30_000 })
+    await Promise.all([other.stop(), stranger.stop()])
+    expect(await tab.isHidden('#app')).toBe(true)
     await tab.fill('#account-name', 'Bea')
     await tab.click('#create-account button')
     await tab.waitForSelector('#app:not([hidden])')

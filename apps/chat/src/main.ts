@@ -1,5 +1,6 @@
 import type { Engine, EngineEvent } from '@tandem/engine'
 import { configFromUrl, openDevice } from './device.js'
+import { grantFromText, grantToText, offerFromText, offerToText } from './pairing.js'
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
 
@@ -7,6 +8,8 @@ const status = $<HTMLParagraphElement>('status')
 const errorBox = $<HTMLParagraphElement>('error')
 let selected: string | null = null
 let renderQueued = false
+/** This device was revoked: its engine stopped and erased its store; nothing is rendered any more. */
+let revoked = false
 
 /** Shows an error in a sentence with its code, and tells the embedding page (`tandem:error`). */
 function showError(error: unknown): void {
@@ -18,6 +21,7 @@ function showError(error: unknown): void {
 
 function render(engine: Engine): void {
   renderQueued = false
+  if (revoked) return
   const relay = engine.relayStatus()[0]
   const relayText = relay === undefined ? 'no relay' : relay.connected ? 'relay connected' : 'relay offline'
   const waiting = relay?.pendingUploads ?? 0
@@ -27,8 +31,10 @@ function render(engine: Engine): void {
   const hasAccount = engine.accountId !== null
   $('setup').hidden = hasAccount
   $('app').hidden = !hasAccount
-  if (!hasAccount) return
-  $('my-credentials').textContent = engine.exportAccountCredentials()
+  if (!hasAccount) {
+    $('my-offer').textContent = offerToText(engine.deviceOffer())
+    return
+  }
   const chats = engine.listChats()
   if (selected === null || !chats.some(c => c.chatId === selected)) selected = chats[0]?.chatId ?? null
   $('chats').replaceChildren(
@@ -82,14 +88,30 @@ async function main(): Promise<void> {
   }
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'error') showError(event.error)
+    if (event.type === 'revoked') {
+      // another device removed this one: the engine stopped and erased the account's data here
+      revoked = true
+      $('setup').hidden = true
+      $('app').hidden = true
+      status.textContent = `device ${engine.peerId.slice(-8)} · removed from its account`
+      errorBox.textContent = 'This device was removed from its account by another device, and its data here is erased. Reload the page to set it up again.'
+      errorBox.hidden = false
+      window.dispatchEvent(new CustomEvent('tandem:revoked', { detail: { accountId: event.accountId } }))
+      return
+    }
     later()
   })
   onSubmit('create-account', async data => {
-    await engine.createAccount({ name: String(data.get('name')) })
+    // (the recovery phrase is not shown by this demo: no recovery key, and no 0.4 s of scrypt)
+    await engine.createAccount({ name: String(data.get('name')), recovery: false })
     await engine.createChat({ title: 'Notes to self' })
   })
   onSubmit('join-account', async data => {
-    await engine.joinAccount(String(data.get('credentials')).trim())
+    await engine.acceptGrant(grantFromText(String(data.get('grant'))))
+  })
+  onSubmit('add-device', async data => {
+    const grant = await engine.addDevice(offerFromText(String(data.get('offer'))))
+    $('grant-out').textContent = grantToText(grant)
   })
   onSubmit('new-chat', async data => {
     selected = (await engine.createChat({ title: String(data.get('title')) })).chatId
