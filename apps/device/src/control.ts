@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
+import { LinkControl } from './control-linking.js'
 import { grantFromJson, grantToJson, offerFromJson, offerToJson } from './grant-json.js'
 import { dumpState } from './state-dump.js'
 
@@ -20,6 +21,7 @@ const badCommand = (message: string): Error => Object.assign(new Error(message),
 
 export function runControl(engine: Engine, onStop: () => Promise<void>): void {
   let watching = false
+  const linking = new LinkControl(engine, write)
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
     else if (event.type === 'messages' && watching) write({ event: 'messages', chatId: event.chatId, origin: event.origin, count: event.count })
@@ -45,6 +47,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       watching = true
       return null
     }
+    if (linking.handles(c.cmd)) return await linking.run(c)
     return await run(engine, c, onStop)
   }
   let queue: Promise<unknown> = Promise.resolve()
@@ -64,7 +67,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       return
     }
     const go = (): Promise<unknown> => handle(command)
-    const background = BACKGROUND.has(command.cmd)
+    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd)
     if (!background) queue = queue.then(go, go)
     const done = background ? go() : queue
     done.then(

@@ -3,11 +3,14 @@ import '@tandem/engine/polyfill'
 import { createEngine, type Engine } from '@tandem/engine'
 import { pino } from 'pino'
 import { runControl } from './control.js'
-import { runPrompt } from './prompt.js'
 import { parseOptions } from './options.js'
+import { say, sayError } from './say.js'
+import { runTask } from './tasks.js'
+import { Terminal } from './terminal.js'
 
-const options = parseOptions(process.argv)
-const log = pino({ name: 'tandem-device' }, pino.destination(2))
+const { options, task } = parseOptions(process.argv)
+// JSON logs are for scripts and operators (--control); a person's terminal gets sentences only
+const log = pino({ name: 'tandem-device', level: process.env.TANDEM_LOG_LEVEL ?? (options.control ? 'info' : 'warn') }, pino.destination(2))
 
 /** A start that fails says why in one line with its code, never a stack trace, and exits 1. */
 async function startEngine(): Promise<Engine> {
@@ -29,8 +32,7 @@ async function startEngine(): Promise<Engine> {
     return engine
   } catch (err) {
     log.debug({ err }, 'device failed to start')
-    const code = (err as { code?: unknown }).code
-    process.stderr.write(`tandem-device: ${(err as Error)?.message ?? String(err)}${typeof code === 'string' ? ` (${code})` : ''}\n`)
+    sayError(err)
     await engine?.stop().catch(() => {})
     process.exit(1)
   }
@@ -50,12 +52,12 @@ engine.subscribe(event => {
 })
 
 let stopping = false
-const stop = async (): Promise<void> => {
+const stop = async (code = 0): Promise<void> => {
   if (stopping) return
   stopping = true
   await engine.stop()
   log.info('device stopped')
-  process.exit(0)
+  process.exit(code)
 }
 process.on('SIGTERM', () => {
   void stop()
@@ -65,4 +67,23 @@ process.on('SIGINT', () => {
 })
 
 if (options.control) runControl(engine, stop)
-else await runPrompt(engine, stop)
+else {
+  // a person's command: any failure is one sentence with its code (exit 1), never a stack trace
+  process.on('unhandledRejection', err => {
+    log.debug({ err }, 'unhandled rejection')
+    sayError(err)
+    void stop(1)
+  })
+  engine.subscribe(event => {
+    if (event.type !== 'revoked') return
+    say('This device was revoked from its account by another device of it: the account is erased from this device.')
+    void stop(0) // the engine stopped itself; nothing is left to run
+  })
+  try {
+    await runTask(engine, new Terminal(), task, stop)
+  } catch (err) {
+    log.debug({ err }, 'command failed')
+    sayError(err)
+    await stop(1)
+  }
+}

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 
 export interface DeviceOptions {
   data: string
@@ -12,10 +12,31 @@ export interface DeviceOptions {
   sync: boolean
 }
 
+/** What to do once the device is open: run it (the prompt or --control), or one of the subcommands. */
+export type DeviceTask =
+  | { kind: 'run' }
+  | { kind: 'link'; code?: string; ttlMs?: number; exit: boolean }
+  | { kind: 'devices' }
+  | { kind: 'revoke'; peerId: string }
+  | { kind: 'passphrase'; remove: boolean }
+  | { kind: 'recover'; accountId: string; exit: boolean }
+  | { kind: 'recovery-phrase' }
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
-/** Parses `tandem-device` flags; every flag also reads a TANDEM_* env var. */
-export function parseOptions(argv: string[]): DeviceOptions {
+const seconds = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0')
+  return Math.round(n * 1000)
+}
+
+/**
+ * Parses `tandem-device` flags and its subcommand; every flag also reads a TANDEM_* env var.
+ * The device flags belong to the program, so they go before or after a subcommand alike
+ * (`tandem-device link --data d` and `tandem-device --data d link`).
+ */
+export function parseOptions(argv: string[]): { options: DeviceOptions; task: DeviceTask } {
+  let task: DeviceTask = { kind: 'run' }
   const program = new Command('tandem-device')
     .description("Run one Tandem device: its store, its account, and sync with the account's other devices.")
     .addOption(new Option('--data <dir>', 'data directory (store, device key)').env('TANDEM_DATA').makeOptionMandatory())
@@ -27,6 +48,60 @@ export function parseOptions(argv: string[]): DeviceOptions {
     .addOption(new Option('--name <name>', "this device's name in the device list").env('TANDEM_DEVICE_NAME'))
     .addOption(new Option('--control', 'speak JSON lines on stdin/stdout (for scripts and tests) instead of the chat prompt').default(false))
     .addOption(new Option('--no-sync', 'do not fsync each write batch (faster, survives crashes but not power loss)'))
-    .parse(argv)
-  return program.opts<DeviceOptions>()
+    .action(() => {
+      task = { kind: 'run' }
+    })
+  program
+    .command('link')
+    .description(
+      'link two devices by code. On the new device (no --code): shows a code as a QR and as text, then the six digits to compare; ' +
+        'on a device of the account: --code reads it, shows the digits and the new device, and asks you to confirm. ' +
+        'Both then keep running as the device (the chat prompt) unless --exit.'
+    )
+    .option('--code <text>', 'the code the new device shows (tandem1-…): link that device to this account')
+    .option('--ttl <seconds>', 'how long the shown code stays valid (default 300, at most 3600)', seconds)
+    .option('--exit', 'exit once linked instead of running as the device', false)
+    .action((o: { code?: string; ttl?: number; exit: boolean }) => {
+      task = { kind: 'link', code: o.code, ttlMs: o.ttl, exit: o.exit }
+    })
+  program
+    .command('devices')
+    .description("list the account's devices: name, platform, when linked, when last active")
+    .action(() => {
+      task = { kind: 'devices' }
+    })
+  program
+    .command('revoke')
+    .description('revoke a device of the account for good (it erases the account when it learns)')
+    .argument('<peerId>', 'the device, as `devices` lists it')
+    .action((peerId: string) => {
+      task = { kind: 'revoke', peerId }
+    })
+  program
+    .command('passphrase')
+    .description('set the passphrase a new device must also give to be linked (asked twice), or remove it')
+    .option('--remove', 'remove the passphrase', false)
+    .action((o: { remove: boolean }) => {
+      task = { kind: 'passphrase', remove: o.remove }
+    })
+  program
+    .command('recover')
+    .description(
+      'make this fresh device a device of an account again with its recovery phrase (asked), needs the relay that holds it; then keeps running as the device unless --exit'
+    )
+    .requiredOption('--account <id>', 'the account id')
+    .option('--exit', 'exit once recovered instead of running as the device', false)
+    .action((o: { account: string; exit: boolean }) => {
+      task = { kind: 'recover', accountId: o.account, exit: o.exit }
+    })
+  program
+    .command('recovery-phrase')
+    .description('make a new recovery phrase for the account (the old one stops working) and show it once')
+    .action(() => {
+      task = { kind: 'recovery-phrase' }
+    })
+  program.parse(argv)
+  const options = program.opts<DeviceOptions>()
+  if (options.control && task.kind !== 'run') program.error('error: --control runs the device for scripts (JSON commands); the subcommands are for people')
+  return { options, task }
 }
