@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createEngine, type Engine, type NetworkOptions } from '@tandem/engine'
+import { createEngine, type Engine, type EngineOptions, type NetworkOptions } from '@tandem/engine'
 import { createRelay, type Relay } from '@tandem/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
@@ -21,15 +21,15 @@ async function dir(name: string): Promise<string> {
   return d
 }
 
-async function relay(): Promise<Relay> {
-  const r = await createRelay({ dataDir: await dir('relay'), listen: ['/ip4/127.0.0.1/tcp/0'], sync: false })
+async function relay(options: { now?: () => number } = {}): Promise<Relay> {
+  const r = await createRelay({ dataDir: await dir('relay'), listen: ['/ip4/127.0.0.1/tcp/0'], sync: false, ...options })
   await r.start()
   stops.push(() => r.stop())
   return r
 }
 
-async function device(name: string, network: NetworkOptions): Promise<Engine> {
-  const e = await createEngine({ dataDir: await dir(name), deviceName: name, network: { listen: ['/ip4/127.0.0.1/tcp/0'], ...network } })
+async function device(name: string, network: NetworkOptions, options: Partial<EngineOptions> = {}): Promise<Engine> {
+  const e = await createEngine({ dataDir: await dir(name), deviceName: name, network: { listen: ['/ip4/127.0.0.1/tcp/0'], ...network }, ...options })
   stops.push(() => e.stop())
   await e.start()
   return e
@@ -139,5 +139,38 @@ describe('linking a device by code', () => {
         .sort()
     ).toEqual(['laptop', 'phone', 'tablet', 'watch'])
     expect(watch.listRevokedDevices()).toEqual([])
+  })
+
+  it('revokes a device nobody has seen for the configured time, from the next device that comes online, by the relay clock too', async () => {
+    let [relaySkew, phoneSkew] = [0, 0]
+    const r = await relay({ now: () => Date.now() + relaySkew })
+    const relays = [r.multiaddrs()[0]!]
+    const phone = await device('phone', { relays }, { runtime: { now: () => Date.now() + phoneSkew }, revokeInactiveAfterMs: 7 * 86_400_000 })
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    const laptop = await device('laptop', { relays })
+    await linkByCode(phone, laptop)
+    await untilEngine(phone, () => phone.listDevices().every(d => d.lastActiveAt !== null), 'the relay reports the laptop active')
+    await laptop.stop() // left in a drawer
+    const comeBack = async (): Promise<void> => {
+      await phone.goOffline()
+      let reported = false
+      const off = phone.subscribe(e => {
+        if (e.type === 'account') reported = true
+      })
+      await phone.start()
+      await untilEngine(phone, () => reported, 'the relay reports activity to the phone back online', 20_000)
+      off()
+    }
+    // a week and a day later by the phone's clock alone (a wrong clock): nobody is revoked
+    phoneSkew = 8 * 86_400_000
+    await comeBack()
+    expect(phone.listRevokedDevices()).toEqual([])
+    // and by the relay's too: the laptop is revoked
+    relaySkew = phoneSkew
+    await comeBack()
+    await untilEngine(phone, () => phone.listRevokedDevices().includes(laptop.peerId), 'the laptop revoked', 20_000)
+    expect(phone.listDevices().map(d => d.name)).toEqual(['phone'])
+    await expect(createEngine({ dataDir: await dir('x'), network: false, maxDevices: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(createEngine({ dataDir: await dir('y'), network: false, revokeInactiveAfterMs: 5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
   })
 })

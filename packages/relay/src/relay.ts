@@ -44,6 +44,8 @@ export interface RelayOptions {
   metrics?: RelayMetrics
   /** Most devices an account may list (the policy for links the relay appends; default DEFAULT_MAX_DEVICES). */
   maxDevices?: number
+  /** The clock of what the relay records (when it last served each device); default Date.now. Tests move it. */
+  now?: () => number
 }
 
 export interface Relay {
@@ -90,6 +92,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   const records = await LevelAccessRecords.open(db, { sync: options.sync ?? true })
   const service = new StoreService(history, records, metrics, logger, systemTimers, {
     policy,
+    now: options.now,
     maxLinkingSessions: host.limits.maxLinkingSessions,
     linkingSessionMs: host.limits.linkingSessionMs,
     // a device no longer being linked (and not served) gives its circuit slot back

@@ -4,6 +4,7 @@ import {
   type ChainIntent,
   type ChainLink,
   createGenesis,
+  DEFAULT_MAX_DEVICES,
   createPassphraseVerifier,
   decodePassphraseVerifier,
   encodePassphraseVerifier,
@@ -57,6 +58,16 @@ export interface AccountInfo {
   name: string | null
 }
 
+/** The account's rules this device applies. */
+export interface AccountPolicy {
+  /** Most devices listed at once (a link adding one more is ERR_DEVICE_LIMIT); the relay has its own. */
+  maxDevices: number
+  /** Another device not seen for this long is revoked by this one; null never. */
+  revokeInactiveAfterMs: number | null
+}
+
+export const DEFAULT_ACCOUNT_POLICY: Readonly<AccountPolicy> = Object.freeze({ maxDevices: DEFAULT_MAX_DEVICES, revokeInactiveAfterMs: 30 * 24 * 60 * 60_000 })
+
 /** What this device is, for the chain link that lists it. */
 export interface ThisDevice {
   peerId: string
@@ -74,8 +85,10 @@ export interface ThisDevice {
 export class AccountService {
   private accountDoc: AccountDoc | null = null
   private keeperOrNull: ChainKeeper | null
-  /** When a relay last served each device (ms); reported by relays. */
+  /** When each device was last active (ms): a relay's report, or a session with it here. */
   private readonly lastActive = new Map<string, number>()
+  /** When a relay last served each device, by the relay's clock (its latest report). */
+  private readonly relaySeen = new Map<string, number>()
 
   constructor(
     private readonly store: DocStore,
@@ -86,11 +99,16 @@ export class AccountService {
     private readonly hooks: AccountHooks,
     keeper: ChainKeeper | null,
     /** Transaction origin of changes made through the API. */
-    private readonly local: unknown
+    private readonly local: unknown,
+    private readonly policy: AccountPolicy = DEFAULT_ACCOUNT_POLICY
   ) {
     this.keeperOrNull = keeper
     keeper?.onChange(change => {
       this.chainChanged(change)
+    })
+    // a device this one has a session with is active now, whatever a relay last said
+    events.subscribe(e => {
+      if (e.type === 'peer') this.lastActive.set(e.peerId, runtime.now())
     })
   }
 
@@ -232,7 +250,7 @@ export class AccountService {
     const state = verifyChain(links)
     const intents: ChainIntent[] = revokeOthers ? listChainDevices(state).map(d => ({ type: 'revoke-device', peerId: d.peerId })) : []
     intents.push({ type: 'add-device', device: this.chainDevice() })
-    const link = proposeLink(state, intents, { kind: 'recovery', key: recoveryKey }, { issuedAt: this.runtime.now() })
+    const link = proposeLink(state, intents, { kind: 'recovery', key: recoveryKey }, { issuedAt: this.runtime.now(), policy: { maxDevices: this.policy.maxDevices } })
     await this.adopt(state.accountId, [...links, link])
     this.hooks.chainSigned()
     return this.info!
@@ -293,16 +311,42 @@ export class AccountService {
     await this.change({ type: 'revoke-device', peerId: id })
   }
 
-  /** A relay's report of when it last served each device. */
+  /** A relay's report of when it last served each device; a device silent for too long is revoked here (see AccountPolicy). */
   deviceActivity(devices: ReadonlyArray<{ peerId: string; lastSeenAt: number }>): void {
     let changed = false
     for (const d of devices) {
+      this.relaySeen.set(d.peerId, Math.max(d.lastSeenAt, this.relaySeen.get(d.peerId) ?? 0))
       if (d.lastSeenAt > (this.lastActive.get(d.peerId) ?? 0)) {
         this.lastActive.set(d.peerId, d.lastSeenAt)
         changed = true
       }
     }
     if (changed) this.events.emit({ type: 'account' })
+    void this.revokeInactive().catch(err => {
+      this.events.emit({ type: 'error', error: err as Error })
+    })
+  }
+
+  /**
+   * Revokes, in one link, every other device not seen for `revokeInactiveAfterMs`: a lost
+   * phone nobody revoked stops being able to read the account. Run when a relay reports
+   * activity, so this device is online and knows what the relay knows. Revocation is for
+   * good, so one wrong clock must not cause it: the relay's report is read against the
+   * relay's own clock (its time for this device, which it serves right now), and a device
+   * must also be silent by this device's clock (no session here for as long).
+   */
+  private async revokeInactive(): Promise<void> {
+    const limit = this.policy.revokeInactiveAfterMs
+    const keeper = this.keeperOrNull
+    const relayNow = this.relaySeen.get(this.device.peerId)
+    if (limit === null || keeper === null || relayNow === undefined) return
+    const now = this.runtime.now()
+    const silent = (d: { peerId: string; linkedAt: number }): boolean =>
+      relayNow - Math.max(d.linkedAt, this.relaySeen.get(d.peerId) ?? 0) > limit && now - Math.max(d.linkedAt, this.lastActive.get(d.peerId) ?? 0) > limit
+    const stale = listChainDevices(keeper.state).filter(d => d.peerId !== this.device.peerId && silent(d))
+    if (stale.length === 0) return
+    await keeper.propose(stale.map(d => ({ type: 'revoke-device', peerId: d.peerId })))
+    this.hooks.chainSigned()
   }
 
   /** Opens the account doc and every chat doc (stored or listed). */
@@ -376,7 +420,7 @@ export class AccountService {
 
   /** Makes this device part of the account whose chain this is. */
   private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
-    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now)
+    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now, { maxDevices: this.policy.maxDevices })
     keeper.onChange(change => {
       this.chainChanged(change)
     })

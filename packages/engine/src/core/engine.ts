@@ -26,7 +26,7 @@ import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreUnavailableError } from '../errors.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
-import { openDevice, openWithRepair } from './open-device.js'
+import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
 
 /** What every assembly's `createEngine` takes, whatever the platform. */
@@ -43,6 +43,10 @@ export interface EngineCoreOptions {
    * With libp2p, relays come from `network.relays`.
    */
   relayIds?: string[]
+  /** Most devices the account may list (default 10); a relay enforces its own. */
+  maxDevices?: number
+  /** Another device not seen for this long (ms; default 30 days) is revoked by this one; null never. */
+  revokeInactiveAfterMs?: number | null
 }
 
 /** Origin of changes made through this API. */
@@ -105,6 +109,7 @@ export class Engine {
   /** @internal use the assembly's `createEngine` */
   static async open(db: KeyValueStore, platform: Platform, options: EngineCoreOptions): Promise<Engine> {
     const runtime: Runtime = { ...platform.runtime, ...options.runtime }
+    checkAccountOptions(options)
     return await openWithRepair(db, async () => {
       const opened = await openDevice(db, platform, options, runtime)
       const engine = new Engine(opened.store, new DocHost(opened.store, runtime), opened.peerKey, opened.device, runtime, platform, opened.keeper, options)

@@ -1,9 +1,10 @@
 import type { PrivateKey } from '@libp2p/interface'
+import { DEFAULT_MAX_DEVICES, MAX_CHAIN_DEVICES } from '@tandem/protocol'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { KeyValueStore } from '@tandem/storage'
 import type { ThisDevice } from '../account/account-service.js'
 import { ChainKeeper } from '../account/chain-keeper.js'
-import { StoreCorruptError, StoreUnavailableError } from '../errors.js'
+import { InvalidArgumentError, StoreCorruptError, StoreUnavailableError } from '../errors.js'
 import { loadAccountId, loadAgreementKey, loadPeerKey, signingKeyOf } from '../identity-store.js'
 import type { Platform } from '../platform/platform.js'
 import type { Runtime } from '../runtime.js'
@@ -17,14 +18,30 @@ export interface OpenedDevice {
   keeper: ChainKeeper | null
 }
 
+/** ERR_INVALID_ARGUMENT for account options out of their bounds, before anything opens. */
+export function checkAccountOptions(options: { maxDevices?: number; revokeInactiveAfterMs?: number | null }): void {
+  const max = options.maxDevices
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_CHAIN_DEVICES))
+    throw new InvalidArgumentError(`maxDevices must be a whole number from 1 to ${MAX_CHAIN_DEVICES}, not ${max}`)
+  const after = options.revokeInactiveAfterMs
+  if (after !== undefined && after !== null && (!Number.isSafeInteger(after) || after < 60_000)) {
+    throw new InvalidArgumentError(`revokeInactiveAfterMs must be null or a whole number of ms of at least a minute, not ${after}`)
+  }
+}
+
 /** Opens the store (its check at open included) and reads the device's identity from it. */
-export async function openDevice(db: KeyValueStore, platform: Platform, options: { storeOptions?: DocStoreOptions; deviceName?: string }, runtime: Runtime): Promise<OpenedDevice> {
+export async function openDevice(
+  db: KeyValueStore,
+  platform: Platform,
+  options: { storeOptions?: DocStoreOptions; deviceName?: string; maxDevices?: number },
+  runtime: Runtime
+): Promise<OpenedDevice> {
   const store = await DocStore.open(db, options.storeOptions)
   const peerKey = await loadPeerKey(store, runtime.randomBytes)
   const agreement = await loadAgreementKey(store, runtime.randomBytes)
   const signing = signingKeyOf(peerKey)
   const accountId = await loadAccountId(store)
-  const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, signing, runtime.now)
+  const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, signing, runtime.now, { maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES })
   const device: ThisDevice = {
     peerId: peerIdFromPrivateKey(peerKey).toString(),
     signing,

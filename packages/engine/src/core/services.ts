@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { AccountService, type ThisDevice } from '../account/account-service.js'
+import { AccountService, DEFAULT_ACCOUNT_POLICY, type ThisDevice } from '../account/account-service.js'
 import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
@@ -83,7 +83,11 @@ export function wireServices(parts: ServiceParts): Services {
       }
     },
     keeper,
-    local
+    local,
+    {
+      maxDevices: options.maxDevices ?? DEFAULT_ACCOUNT_POLICY.maxDevices,
+      revokeInactiveAfterMs: options.revokeInactiveAfterMs === undefined ? DEFAULT_ACCOUNT_POLICY.revokeInactiveAfterMs : options.revokeInactiveAfterMs
+    }
   )
   const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
   // (the chat service is made next: the tracker reads it through this lazy view)
