@@ -19,6 +19,7 @@ import { ChaosNet, HUB_ADDR } from './chaos-net.js'
 import { seedsToRun } from '../helpers/seeds.js'
 import { describeFault, makePlan, type Fault, type Plan } from './chaos-plan.js'
 import { NsRelay } from './ns-relay.js'
+import { acceptGrant, grantFor } from '../helpers/grant.js'
 
 /** Upper bound on waiting for a failed device's stderr to close. */
 const STDERR_DRAIN_BOUND_MS = 2_000
@@ -261,13 +262,12 @@ async function play(seed: number, plan: Plan, run: Run, expect: ExpectStatic): P
 
   const first = await startDevice(slots[0]!)
   slots[0]!.up(first)
-  await first.request('create-account', { name: 'Ann' })
+  await first.request('create-account', { name: 'Ann', recovery: false })
   const { chatId } = await first.request<{ chatId: string }>('create-chat', { title: 'chaos' })
   const messagesOf = (dump: Dump): Message[] => dump.chats.find(c => c.chatId === chatId)?.messages ?? []
-  const credentials = await first.request<string>('credentials')
   for (const slot of slots.slice(1)) {
     const d = await startDevice(slot)
-    await d.request('join', { credentials })
+    await d.joinVia(first)
     slot.up(d)
   }
   if (plan.direct) {
@@ -510,8 +510,7 @@ async function play(seed: number, plan: Plan, run: Run, expect: ExpectStatic): P
   expect(workloadErrors, ctx).toEqual([])
 
   // ── a fresh device, with the relay alone, gets the same list ────────────────
-  for (const d of live()) expectedExits.add(d)
-  await Promise.all(live().map(d => d.stop()))
+  // (started and listed by a device of the account first; it joins once every other device is off)
   const freshIndex = plan.devices
   const link = net.addDevice(freshIndex)
   const freshSlot = new Slot(freshIndex, await run.tempDir('fresh'))
@@ -521,7 +520,10 @@ async function play(seed: number, plan: Plan, run: Run, expect: ExpectStatic): P
     link.ns.wrap(['node', DEVICE_MAIN])
   )
   processes.add(fresh)
-  await fresh.request('join', { credentials }, 30_000)
+  const grant = await grantFor(live()[0]!, fresh)
+  for (const d of live()) expectedExits.add(d)
+  await Promise.all(live().map(d => d.stop()))
+  await acceptGrant(fresh, grant, 30_000)
   try {
     await fresh.request('wait-messages', { chatId, count: total }, FRESH_MS)
   } catch (err) {

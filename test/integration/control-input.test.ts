@@ -17,7 +17,7 @@ beforeAll(async () => {
   createInterface({ input: device.child.stdout! }).on('line', line => {
     lines.push(line)
   })
-  await device.request('create-account', { name: 'Ann' })
+  await device.request('create-account', { name: 'Ann', recovery: false })
 })
 
 afterAll(async () => {

@@ -30,7 +30,7 @@ for (const seed of seedsToRun(FIXED_SEEDS))
   it(`a device killed with SIGKILL mid-burst reopens its store with every acknowledged write (seed ${seed})`, async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-crash-'))
     const before = start('before-kill')
-    await before.request('create-account', { name: 'Ann' })
+    await before.request('create-account', { name: 'Ann', recovery: false })
     const { chatId } = await before.request<{ chatId: string }>('create-chat', { title: 'crash' })
 
     // a long burst; kill it at a seeded point well into it (past several compactions), writes in flight

@@ -33,14 +33,13 @@ afterEach(async () => {
 describe('two devices on 127.0.0.1, direct dial', () => {
   it('syncs a 50,000-message chat to a fresh device completely', async () => {
     const a = await device('a', ['--no-sync'])
-    await a.request('create-account', { name: 'Ann' })
+    await a.request('create-account', { name: 'Ann', recovery: false })
     const chat = await a.request<{ chatId: string }>('create-chat', { title: 'history' })
     await a.request('burst', { chatId: chat.chatId, prefix: 'm', count: 50_000, concurrency: 500 }, 170_000)
     const infoA = await a.request<Info>('info')
-    const credentials = await a.request<string>('credentials')
 
     const b = await device('b')
-    await b.request('join', { credentials })
+    await b.joinVia(a)
     const t0 = performance.now()
     await b.request('dial', { addr: infoA.multiaddrs[0] })
     await b.request('wait-messages', { chatId: chat.chatId, count: 50_000 }, 170_000)

@@ -75,7 +75,7 @@ describe('tandem-device start-up errors', () => {
     })
     await engine.start()
     // a device dials its relays once it has an account (it has nothing to say to them before)
-    await engine.createAccount({ name: 'Ann' })
+    await engine.createAccount({ name: 'Ann', recovery: false })
     await untilEngine(engine, () => codes.includes('ERR_WRONG_RELAY'), 'the wrong relay reported', 20_000)
   })
 })

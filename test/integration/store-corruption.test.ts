@@ -44,7 +44,7 @@ beforeAll(async () => {
   // two sessions: the first one's log becomes a table when the second opens the store, so
   // the files hold tables, a manifest and a write-ahead log
   const first = await createEngine({ dataDir: pristine, network: false, deviceName: 'laptop', runtime, storeOptions: { compactEntries: 40 } })
-  await first.createAccount({ name: 'Ann' })
+  await first.createAccount({ name: 'Ann', recovery: false })
   const a = await first.createChat({ title: 'family' })
   const b = await first.createChat({ title: 'work' })
   for (let i = 0; i < 150; i++) await first.sendMessage(i % 3 === 0 ? b.chatId : a.chatId, `first session message ${i}`)

@@ -34,10 +34,10 @@ async function device(label: string): Promise<DeviceProcess> {
 
 it('three devices of one account find each other by mDNS and converge on 600 concurrent messages', async () => {
   const [a, b, c] = await Promise.all([device('a'), device('b'), device('c')])
-  await a.request('create-account', { name: 'Ann' })
+  await a.request('create-account', { name: 'Ann', recovery: false })
   const chat = await a.request<{ chatId: string }>('create-chat', { title: 'family' })
-  const credentials = await a.request<string>('credentials')
-  await Promise.all([b.request('join', { credentials }), c.request('join', { credentials })])
+  await b.joinVia(a)
+  await c.joinVia(a)
 
   // every device learns of the chat from the others (account doc over mDNS-found sessions)
   await Promise.all([b, c].map(d => d.request('wait-messages', { chatId: chat.chatId, count: 0 }, 60_000)))

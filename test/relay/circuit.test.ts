@@ -14,10 +14,10 @@ it('two devices that may not dial each other directly open /tandem/sync through 
   const relay = await rig.relay()
   // --no-direct: a connection gater refuses every dial that is not to the relay or through its circuit
   const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address, '--no-direct'])
-  await a.request('create-account', { name: 'Ann' })
+  await a.request('create-account', { name: 'Ann', recovery: false })
   const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'circuit' })
   const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address, '--no-direct'])
-  await b.request('join', { credentials: await a.request<string>('credentials') })
+  await b.joinVia(a)
   const [infoA, infoB] = await Promise.all([a.request<Info>('info'), b.request<Info>('info')])
 
   // a sync session between the two devices opens: the only path is the relay's circuit

@@ -4,6 +4,7 @@ import { createEngine, createMemoryLinkPair, systemRuntime, type Engine, type Ru
 import type { StoreService } from '@tandem/relay'
 import { afterEach, expect, it } from 'vitest'
 import { inProcessRelay } from './relay-helpers.js'
+import { linkDevices } from '../helpers/link-devices.js'
 
 // The engine and the store service in one process (in-memory links). A device's place in
 // the relay's log (its cursor) is saved lazily: what it costs a device to receive a message.
@@ -96,9 +97,9 @@ it("saves where a device is in the relay's log once per quiet spell, and at stop
   const service = await relay()
   const a = await device('a', service)
   const b = await device('b', service)
-  await a.engine.createAccount({ name: 'Ann' })
+  await a.engine.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.engine.createChat({ title: 'cursor' })
-  await b.engine.joinAccount(a.engine.exportAccountCredentials())
+  await linkDevices(a.engine, b.engine)
   a.connect()
   b.connect()
   await until('b sees the chat', () => b.engine.listChats().length === 1)

@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level'
 import { afterEach, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
 import { inProcessRelay } from './relay-helpers.js'
+import { linkDevices } from '../helpers/link-devices.js'
 
 // A new device gets its history once: from the relay, not again from an online device of
 // the account (the engines and the store service in one process, over memory links whose
@@ -50,14 +51,14 @@ it('a new device catching up from the relay is not sent the same history by an o
     relay.service.addLink(s)
   }
   const a = await device('a')
-  await a.createAccount({ name: 'Ann' })
+  await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'long' })
   toRelay(a)
   for (let i = 0; i < N; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => a.sendMessage(chatId, `message ${i + j} of a long history`)))
   await untilEngine(a, () => a.relayStatus().every(r => r.pendingUploads === 0) && a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
 
   const b = await device('b')
-  await b.joinAccount(a.exportAccountCredentials())
+  await linkDevices(a, b)
   toRelay(b)
   const fromA = { bytes: 0 }
   const [atA, atB] = createMemoryLinkPair(a.peerId, b.peerId)

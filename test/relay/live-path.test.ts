@@ -4,6 +4,7 @@ import { createEngine, createMemoryLinkPair, type Engine, type Link } from '@tan
 import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
+import { linkDevices } from '../helpers/link-devices.js'
 
 // The real engine and the real store service in one process, over in-memory links: what
 // travels on each path can be counted frame by frame.
@@ -98,9 +99,9 @@ function between(a: Engine, b: Engine, docId: string, relayedVia?: string): { aT
 async function twoDevices(relayedVia: string | undefined) {
   const r = await relay()
   const [a, b] = [await device('a'), await device('b')]
-  await a.createAccount({ name: 'Ann' })
+  await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'live' })
-  await b.joinAccount(a.exportAccountCredentials())
+  await linkDevices(a, b)
   let aCaughtUp = false
   let bCaughtUp = false
   a.subscribe(e => {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
+import { acceptGrant, grantFor } from '../helpers/grant.js'
 
 interface Dump {
   chats: Array<{ chatId: string; messages: Array<{ id: string; text: string; status: string }> }>
@@ -32,18 +33,19 @@ it('B receives 1,000 messages A sent while B was off, from the relay alone', asy
   stops.push(() => relay.stop())
   const aDir = await tmp('a')
   const a = device('a', aDir, relay)
-  await a.request('create-account', { name: 'Ann' })
+  await a.request('create-account', { name: 'Ann', recovery: false })
   const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'offline' })
-  const credentials = await a.request<string>('credentials')
   await a.request('burst', { chatId, prefix: 'm', count: 1000, concurrency: 8 })
   // every message reaches "sent" (acked by the relay) before A goes away
   await a.waitForEvent(() => a.events.filter(e => e.event === 'status').reduce((n, e) => n + (e.messageIds as string[]).length, 0) >= 1000, 60_000)
   const dumpA = await a.request<Dump>('dump')
   expect(dumpA.chats[0]!.messages.filter(m => m.status === 'sent')).toHaveLength(1000)
+  // B is listed by A, which then goes off: B joins while A is off
+  const b = device('b', await tmp('b'), relay)
+  const grant = await grantFor(a, b)
   await a.stop()
 
-  const b = device('b', await tmp('b'), relay)
-  await b.request('join', { credentials })
+  await acceptGrant(b, grant)
   await b.request('wait-messages', { chatId, count: 1000 }, 60_000)
   const dumpB = await b.request<Dump>('dump')
   expect(dumpB.chats.find(c => c.chatId === chatId)!.messages.map(m => m.text)).toEqual(dumpA.chats[0]!.messages.map(m => m.text))

@@ -2,6 +2,7 @@ import { afterAll, expect, it } from 'vitest'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { seedsToRun } from '../helpers/seeds.js'
 import { Rig, sentIds, type Dump } from './relay-helpers.js'
+import { acceptGrant, grantFor } from '../helpers/grant.js'
 
 const rig = new Rig()
 afterAll(() => rig.cleanup())
@@ -14,11 +15,10 @@ for (const seed of seedsToRun(FIXED_SEEDS))
     const relayDir = await rig.dir('relay')
     const relay = await rig.relay(relayDir)
     const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address])
-    await a.request('create-account', { name: 'Ann' })
+    await a.request('create-account', { name: 'Ann', recovery: false })
     const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'crash' })
-    const credentials = await a.request<string>('credentials')
     const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address])
-    await b.request('join', { credentials })
+    await b.joinVia(a)
     await b.request('wait-messages', { chatId, count: 0 }, 30_000)
 
     const killAfter = 200 + (seed % 600)
@@ -52,9 +52,10 @@ for (const seed of seedsToRun(FIXED_SEEDS))
     expect(order(dumps[1]!)).toEqual(order(dumps[0]!))
 
     // the restarted relay alone serves the whole history to a new device
-    await Promise.all([a.stop(), b.stop()])
     const c = rig.device('c', await rig.dir('c'), ['--relay', again.address])
-    await c.request('join', { credentials })
+    const grant = await grantFor(a, c) // (listed by a, then every other device is off)
+    await Promise.all([a.stop(), b.stop()])
+    await acceptGrant(c, grant)
     await c.request('wait-messages', { chatId, count: 3000 }, 60_000)
     expect(order(await c.request<Dump>('dump'))).toEqual(order(dumps[0]!))
     await c.stop()

@@ -26,7 +26,7 @@ it('a device with messages waiting finds its relay within two seconds of its ret
     if (e.type === 'relay') connected = e.connected
   })
   await device.start()
-  await device.createAccount({ name: 'Ann' })
+  await device.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await device.createChat({ title: 'away' })
   await untilEngine(device, () => connected, 'connected to the relay', 15_000)
 

@@ -23,7 +23,7 @@ it('messages stored before a restart get their "sent" event when the relay acks 
     return e
   }
   const before = await open()
-  await before.createAccount({ name: 'Ann' })
+  await before.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await before.createChat({ title: 'offline' })
   const ids: string[] = []
   for (let i = 0; i < 20; i++) ids.push((await before.sendMessage(chatId, `written with no relay ${i}`)).id)

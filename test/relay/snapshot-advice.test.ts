@@ -28,7 +28,7 @@ it('leaves the relay a log that is not due for a snapshot once a device that wro
   })
   const a = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: 'a', network: false, relayIds: ['relay'] })
   await a.start()
-  await a.createAccount({ name: 'Ann' })
+  await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'long' })
   // the device's first snapshot stays on its way until every message is acknowledged: its
   // frames are held back on the link (later appends overtake it), so every later ack still

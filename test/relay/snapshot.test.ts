@@ -7,15 +7,14 @@ afterAll(() => rig.cleanup())
 it('a device compacts the relay log with a snapshot once caught up, and a new device gets snapshot + short tail', async () => {
   const relay = await rig.relay()
   const a = rig.device('a', await rig.dir('a'), ['--relay', relay.address, '--no-sync'])
-  await a.request('create-account', { name: 'Ann' })
+  await a.request('create-account', { name: 'Ann', recovery: false })
   const { chatId } = await a.request<{ chatId: string }>('create-chat', { title: 'long' })
-  const credentials = await a.request<string>('credentials')
   // one at a time: every message is its own upload, its own entry in the relay's log
   for (let i = 0; i < 600; i++) await a.request('send', { chatId, text: `one at a time ${i}` })
   await a.waitForEvent(() => sentIds(a).size >= 600, 60_000)
 
   const b = rig.device('b', await rig.dir('b'), ['--relay', relay.address, '--no-sync'])
-  await b.request('join', { credentials })
+  await b.joinVia(a)
   await b.request('wait-messages', { chatId, count: 600 }, 60_000)
   const ids = (d: Dump): string[] => d.chats.find(c => c.chatId === chatId)!.messages.map(m => m.id)
   expect(ids(await b.request<Dump>('dump'))).toEqual(ids(await a.request<Dump>('dump')))

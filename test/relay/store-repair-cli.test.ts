@@ -13,7 +13,7 @@ it('a device started on a damaged store says what was damaged and gets it back f
   const relay = await rig.relay()
   const dir = await rig.dir('damaged')
   const before = rig.device('a', dir, ['--relay', relay.address])
-  await before.request('create-account', { name: 'Ann' })
+  await before.request('create-account', { name: 'Ann', recovery: false })
   const { chatId } = await before.request<{ chatId: string }>('create-chat', { title: 'kept' })
   await before.request('burst', { chatId, prefix: 'm', count: 30, concurrency: 1 })
   await before.waitForEvent(() => before.events.filter(e => e.event === 'status').reduce((n, e) => n + (e.messageIds as string[]).length, 0) >= 30)

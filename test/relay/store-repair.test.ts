@@ -50,7 +50,7 @@ const shown = (m: Message): string => `${m.id} ${m.text}`
 async function historyOnRelay(store: Store, relay: Awaited<ReturnType<typeof inProcessRelay>>) {
   const a = await openDevice(store)
   await a.start()
-  await a.createAccount({ name: 'Ann' })
+  await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'kept' })
   connect(a, relay)
   for (let i = 0; i < 40; i++) await a.sendMessage(chatId, `message ${i}`)
