@@ -14,7 +14,14 @@ export class LinkingPresence {
 
   async open(network: Libp2pNetwork): Promise<void> {
     for (const { relayId, link } of await network.openRelayStreams()) {
-      this.sessions.get(relayId)?.close()
+      // a session still open keeps its circuit slot: replacing it would end the relay's
+      // linking session and so drop the reservation, while libp2p asks for one only once per
+      // connection and still lists the old circuit address (a second code shown on this
+      // device then named a circuit nobody could dial: NO_RESERVATION)
+      if (this.sessions.has(relayId)) {
+        link.close()
+        continue
+      }
       const session = new FramedSession(link, STORE_FRAMES, {
         handle: () => {}, // the welcome, and nothing after it
         closed: () => {
