@@ -12,7 +12,7 @@ import { dumpState } from './state-dump.js'
 type Command = { id?: number; cmd: string } & Record<string, unknown>
 
 /** Commands that may wait a long time run beside the in-order queue. */
-const BACKGROUND = new Set(['wait-messages', 'burst'])
+const BACKGROUND = new Set(['wait-messages', 'wait-newest', 'burst'])
 
 const write = (obj: unknown): void => {
   process.stdout.write(`${JSON.stringify(obj)}\n`)
@@ -123,6 +123,10 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
       return null
     case 'wait-messages':
       return await waitMessages(engine, str('chatId'), Number(c.count))
+    case 'list-messages':
+      return engine.listMessages(str('chatId'), c.limit === undefined ? {} : { limit: Number(c.limit) })
+    case 'wait-newest':
+      return await waitNewest(engine, str('chatId'), str('messageId'))
     case 'dump':
       return dumpState(engine)
     case 'store-damage':
@@ -166,22 +170,35 @@ async function burst(engine: Engine, chatId: string, { count, text }: ReturnType
 
 /** Resolves when the chat holds at least `count` messages (waits for the chat to appear too). */
 function waitMessages(engine: Engine, chatId: string, count: number): Promise<number> {
-  const current = (): number => {
+  return waitChat(engine, () => {
+    const n = engine.messageCount(chatId)
+    return n >= count ? n : null
+  })
+}
+
+/**
+ * Resolves when the newest message the chat shows (`listMessages(chatId, { limit: 1 })`) is
+ * `messageId`, with the chat's message count then (what a person sees: the chat opened at its end).
+ */
+function waitNewest(engine: Engine, chatId: string, messageId: string): Promise<number> {
+  return waitChat(engine, () => (engine.listMessages(chatId, { limit: 1 })[0]?.id === messageId ? engine.messageCount(chatId) : null))
+}
+
+/** Checks `done` now and after every change to the chats (a chat not there yet counts as not done). */
+function waitChat(engine: Engine, done: () => number | null): Promise<number> {
+  const current = (): number | null => {
     try {
-      return engine.messageCount(chatId)
+      return done()
     } catch {
-      return -1
+      return null
     }
   }
   return new Promise(resolve => {
-    const check = (): boolean => {
+    const check = (): void => {
       const n = current()
-      if (n >= count) {
-        unsubscribe()
-        resolve(n)
-        return true
-      }
-      return false
+      if (n === null) return
+      unsubscribe()
+      resolve(n)
     }
     const unsubscribe = engine.subscribe(e => {
       if (e.type === 'message' || e.type === 'messages' || e.type === 'chats') check()
