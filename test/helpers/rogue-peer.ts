@@ -1,4 +1,5 @@
 import '@tandem/engine/polyfill'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
@@ -17,8 +18,13 @@ import * as varint from 'uint8-varint'
 export class RoguePeer {
   private constructor(readonly node: Libp2p) {}
 
-  static async start(): Promise<RoguePeer> {
+  /**
+   * A rogue with a random key, or the Ed25519 key of `seed`: the same key a device's chain
+   * lists it by (signingKeyFromSeed(seed)), so a test can sign chain links as this peer.
+   */
+  static async start(seed?: Uint8Array): Promise<RoguePeer> {
     const node = await createLibp2p({
+      ...(seed !== undefined ? { privateKey: await generateKeyPairFromSeed('Ed25519', seed) } : {}),
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
