@@ -173,4 +173,29 @@ describe('linking a device by code', () => {
     await expect(createEngine({ dataDir: await dir('x'), network: false, maxDevices: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
     await expect(createEngine({ dataDir: await dir('y'), network: false, revokeInactiveAfterMs: 5 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
   })
+
+  it('ends two devices that revoke each other at the same moment with one list on every device and the relay', async () => {
+    const r = await relay()
+    const relays = [r.multiaddrs()[0]!]
+    const [phone, laptop, tablet] = [await device('phone', { relays }), await device('laptop', { relays }), await device('tablet', { relays })]
+    await phone.createAccount({ name: 'Ann', recovery: false })
+    await linkByCode(phone, laptop)
+    await linkByCode(phone, tablet)
+    for (const e of [phone, laptop, tablet]) await untilEngine(e, () => e.listDevices().length === 3 && e.relayStatus().every(s => s.connected), 'all three at the relay')
+    const revoked = new Set<string>()
+    for (const e of [phone, laptop]) e.subscribe(ev => ev.type === 'revoked' && revoked.add(e.peerId))
+    await Promise.allSettled([phone.revokeDevice(laptop.peerId), laptop.revokeDevice(phone.peerId)])
+    // the relay took one of the two links first: that one stands everywhere
+    await untilEngine(tablet, () => tablet.listDevices().length === 2, 'the tablet lists two', 20_000)
+    await Promise.race([phone, laptop].map(e => untilEngine(e, () => revoked.has(e.peerId), 'one of them revoked', 20_000)))
+    const loser = revoked.has(phone.peerId) ? phone : laptop
+    const winner = loser === phone ? laptop : phone
+    expect(tablet.listRevokedDevices()).toEqual([loser.peerId])
+    expect(winner.listRevokedDevices()).toEqual([loser.peerId])
+    expect(revoked.size).toBe(1) // the winner never erased itself, though it heard the loser's link first
+    // the relay agrees: a device with the relay's chain alone (recovery reads it) sees the same list
+    const reader = await device('reader', { relays })
+    await linkByCode(winner, reader)
+    await untilEngine(reader, () => reader.listRevokedDevices().includes(loser.peerId), 'a new device sees the same revocation')
+  })
 })

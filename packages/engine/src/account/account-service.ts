@@ -64,9 +64,15 @@ export interface AccountPolicy {
   maxDevices: number
   /** Another device not seen for this long is revoked by this one; null never. */
   revokeInactiveAfterMs: number | null
+  /** This device has relays: a fork is settled by what a relay holds (see checkSelf). */
+  relayArbitrates: boolean
 }
 
-export const DEFAULT_ACCOUNT_POLICY: Readonly<AccountPolicy> = Object.freeze({ maxDevices: DEFAULT_MAX_DEVICES, revokeInactiveAfterMs: 30 * 24 * 60 * 60_000 })
+export const DEFAULT_ACCOUNT_POLICY: Readonly<AccountPolicy> = Object.freeze({
+  maxDevices: DEFAULT_MAX_DEVICES,
+  revokeInactiveAfterMs: 30 * 24 * 60 * 60_000,
+  relayArbitrates: false
+})
 
 /** What this device is, for the chain link that lists it. */
 export interface ThisDevice {
@@ -87,6 +93,8 @@ export class AccountService {
   private keeperOrNull: ChainKeeper | null
   /** When each device was last active (ms): a relay's report, or a session with it here. */
   private readonly lastActive = new Map<string, number>()
+  /** This device learned, for good, that it was revoked (the erase is under way). */
+  private revokedHere = false
   /** When a relay last served each device, by the relay's clock (its latest report). */
   private readonly relaySeen = new Map<string, number>()
 
@@ -103,9 +111,7 @@ export class AccountService {
     private readonly policy: AccountPolicy = DEFAULT_ACCOUNT_POLICY
   ) {
     this.keeperOrNull = keeper
-    keeper?.onChange(change => {
-      this.chainChanged(change)
-    })
+    if (keeper !== null) this.watch(keeper)
     // a device this one has a session with is active now, whatever a relay last said
     events.subscribe(e => {
       if (e.type === 'peer') this.lastActive.set(e.peerId, runtime.now())
@@ -393,12 +399,33 @@ export class AccountService {
     return peerId
   }
 
+  private watch(keeper: ChainKeeper): void {
+    keeper.onChange(change => {
+      this.chainChanged(change)
+    })
+    keeper.onConfirmed(() => {
+      this.checkSelf()
+    })
+  }
+
+  /**
+   * This device is revoked in the chain it holds: it erases the account — once that is
+   * final. With a relay, only the relay's word on the fork is final: two devices that revoke
+   * each other at once each hear the other's link first, and the one whose link the relay
+   * took must not erase itself meanwhile. Without relays, the chain's own rule decides.
+   */
+  private checkSelf(): void {
+    const keeper = this.keeperOrNull
+    if (this.revokedHere || keeper === null || keeper.status(this.device.peerId) !== 'revoked') return
+    if (this.policy.relayArbitrates && !keeper.headConfirmed) return
+    this.revokedHere = true
+    this.hooks.selfRevoked()
+  }
+
   private chainChanged(change: ChainChange): void {
     for (const peerId of change.listed) if (peerId !== this.device.peerId) this.hooks.deviceListed(peerId)
-    for (const peerId of change.revoked) {
-      if (peerId === this.device.peerId) this.hooks.selfRevoked()
-      else this.hooks.deviceRevoked(peerId)
-    }
+    for (const peerId of change.revoked) if (peerId !== this.device.peerId) this.hooks.deviceRevoked(peerId)
+    this.checkSelf()
     if (change.rebased.length > 0) this.hooks.chainSigned()
     this.events.emit({ type: 'account' })
   }
@@ -421,9 +448,7 @@ export class AccountService {
   /** Makes this device part of the account whose chain this is. */
   private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
     const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now, { maxDevices: this.policy.maxDevices })
-    keeper.onChange(change => {
-      this.chainChanged(change)
-    })
+    this.watch(keeper)
     this.keeperOrNull = keeper
     await saveAccountId(this.store, accountId)
     await this.openDocs()

@@ -58,6 +58,7 @@ export class ChainKeeper {
   private current!: ChainState
   private listeners: Array<(change: ChainChange) => void> = []
   private confirmWaiters: Array<() => void> = []
+  private confirmListeners: Array<() => void> = []
 
   private constructor(
     private readonly store: DocStore,
@@ -129,6 +130,11 @@ export class ChainKeeper {
     return listChainDevices(this.current).map(d => d.peerId)
   }
 
+  /** Called after every batch of links a relay sent (what it confirms may have changed, the head may not). */
+  onConfirmed(listener: () => void): void {
+    this.confirmListeners.push(listener)
+  }
+
   onChange(listener: (change: ChainChange) => void): () => void {
     this.listeners.push(listener)
     return () => {
@@ -145,7 +151,10 @@ export class ChainKeeper {
     try {
       return await this.take(links, confirmed)
     } finally {
-      if (confirmed) for (const wake of this.confirmWaiters.splice(0)) wake()
+      if (confirmed) {
+        for (const wake of this.confirmWaiters.splice(0)) wake()
+        for (const l of this.confirmListeners) l()
+      }
     }
   }
 

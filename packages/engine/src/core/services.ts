@@ -50,6 +50,7 @@ export interface ServiceParts {
 export function wireServices(parts: ServiceParts): Services {
   const { store, docs, peerKey, device, runtime, platform, keeper, options, events, local, started, revoked } = parts
   const network = options.network === undefined ? {} : options.network
+  const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
   const repair: StoreRepair = new StoreRepair(
     store,
     docId => {
@@ -86,10 +87,10 @@ export function wireServices(parts: ServiceParts): Services {
     local,
     {
       maxDevices: options.maxDevices ?? DEFAULT_ACCOUNT_POLICY.maxDevices,
-      revokeInactiveAfterMs: options.revokeInactiveAfterMs === undefined ? DEFAULT_ACCOUNT_POLICY.revokeInactiveAfterMs : options.revokeInactiveAfterMs
+      revokeInactiveAfterMs: options.revokeInactiveAfterMs === undefined ? DEFAULT_ACCOUNT_POLICY.revokeInactiveAfterMs : options.revokeInactiveAfterMs,
+      relayArbitrates: hasRelays
     }
   )
-  const hasRelays = network !== false ? (network.relays?.length ?? 0) > 0 : (options.relayIds?.length ?? 0) > 0
   // (the chat service is made next: the tracker reads it through this lazy view)
   const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
   const sent = new SentTracker(hasRelays, () => replication.relayClients(), chats, events, device.peerId)

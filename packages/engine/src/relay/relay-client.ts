@@ -136,6 +136,7 @@ export class RelayClient {
         await host.chain.receive(links)
         // ours may now be ahead (a link of ours rebased on the relay's): offer it
         this.pushChain()
+        this.subscribeRefusedAgain()
       },
       activity: devices => {
         host.deviceActivity(devices)
@@ -287,6 +288,7 @@ export class RelayClient {
   private async connected(conn: RelayConnection, relayHead: ChainHead | null): Promise<void> {
     this.relayHead = relayHead
     this.pushChain()
+    this.refusedUntilLinks.clear() // (every doc is subscribed anew below)
     this.reader.connected()
     for (const docId of this.host.docIds()) this.reader.subscribe(conn, docId)
     this.uploader.resend(conn)
@@ -295,6 +297,24 @@ export class RelayClient {
       this.uploader.scheduleGrace(docId)
     }
     this.events.onConnection(this.relayId, true)
+  }
+
+  /**
+   * Docs whose subscription the relay refused for a state a chain link can repair (this device
+   * not listed yet, say: a link that listed it lost a fork at the relay, and the rebased one is
+   * on its way). They are subscribed again when the relay sends links, on the same connection.
+   * (Before, only a refused upload reconnected: a refused subscription stayed refused for as
+   * long as the connection lasted, and the device never got what others wrote: found by the
+   * simulator, seed 20261425.)
+   */
+  private readonly refusedUntilLinks = new Set<string>()
+
+  private subscribeRefusedAgain(): void {
+    const conn = this.conn
+    if (conn === null || this.refusedUntilLinks.size === 0) return
+    const docIds = [...this.refusedUntilLinks]
+    this.refusedUntilLinks.clear()
+    for (const docId of docIds) this.reader.subscribe(conn, docId)
   }
 
   private connectionClosed(conn: RelayConnection, error?: Error): void {
@@ -307,7 +327,10 @@ export class RelayClient {
 
   private docError(conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
     this.uploader.refused(uploadId)
-    if (uploadId === 0) this.reader.refused(docId)
+    if (uploadId === 0) {
+      this.reader.refused(docId)
+      if (RETRY_ON_RECONNECT.has(error.code)) this.refusedUntilLinks.add(docId)
+    }
     this.events.onError(error)
     // An upload refused for a state the next handshake repairs (not listed yet, membership
     // not recorded): reconnect, which resends the setup and then the outbox.

@@ -97,6 +97,7 @@ export class RelayReader {
   subscribe(conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
     if (record !== null) void conn.send({ type: 'membership', record })
+    this.refusedDocs.delete(docId) // (asked again: a doc refused before may be served now)
     this.subscribing.add(docId)
     this.progress.delete(docId)
     this.checkLive()
