@@ -6,15 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  STORE_PROTOCOL,
-  STORE_PROTOCOL_VERSION,
-  accountKeyFromSecret,
-  decodeAccountCredentials,
-  encodeStoreFrame,
-  generateAccountKey,
-  signDeviceCertificate
-} from '@tandem/protocol'
+import { STORE_PROTOCOL, STORE_PROTOCOL_VERSION, decodeChain, encodeStoreFrame, headOfLinks, peerIdFromSigningKey, signingKeyFromSeed } from '@tandem/protocol'
+import { TestAccount } from '@tandem/relay/testing'
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DeviceProcess } from '../helpers/device-process.js'
@@ -24,6 +17,7 @@ import { RoguePeer } from '../helpers/rogue-peer.js'
 
 interface Info {
   peerId: string
+  accountId: string
   multiaddrs: string[]
 }
 
@@ -107,24 +101,17 @@ describe('a relay under hostile peers', () => {
     const throwAway = await Promise.all(Array.from({ length: 8 }, () => rogue()))
     expect(await Promise.all([...throwAway, silent].map(r => r.reserve(relay.address)))).toEqual(Array(9).fill('PERMISSION_DENIED'))
 
-    // a certificate of an account the relay does not serve (no device list of it is held) is not enough either
+    // a device of an account the relay does not hold (its chain never offered) is not enough either
     const stranger = await rogue()
-    const account = generateAccountKey(n => new Uint8Array(randomBytes(n)))
+    const account = new TestAccount(n => new Uint8Array(randomBytes(n)))
     const s = await stranger.openStore(relay.address, STORE_PROTOCOL)
-    s.sendFrame(
-      encodeStoreFrame({
-        type: 'hello',
-        version: STORE_PROTOCOL_VERSION,
-        certificate: signDeviceCertificate(account, { peerId: stranger.peerId, name: 'stranger', createdAt: 1 }),
-        deviceList: null
-      })
-    )
+    s.sendFrame(encodeStoreFrame({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId: account.id, head: headOfLinks(account.links) }))
     await s.frame(f => f.type === 'welcome')
     expect(await stranger.reserve(relay.address)).toBe('PERMISSION_DENIED')
 
     // the device, which asks for its reservation beside its hello, gets its circuit address (before, a
     // device reached the relay before it had an account, was refused, and was never asked again)
-    await device.request('create-account', { name: 'Ann' })
+    await device.request('create-account', { name: 'Ann', recovery: false })
     const info = await device.request<Info>('info')
     await device.waitForEvent(e => e.event === 'relay' && e.connected === true, 20_000)
     await eventually(
@@ -135,19 +122,21 @@ describe('a relay under hostile peers', () => {
     expect(await metric(relay, /tandem_relay_reservations/)).toBe(1)
     expect(await metric(relay, /tandem_relay_admission_refusals_total\{reason="reservation_not_served"\}/)).toBe(10)
 
-    // a peer presenting that device's certificate is refused at hello, and so is its reservation
+    // a peer presenting the account's real chain (which does not list it) is served nothing, and its reservation is refused
     const thief = await rogue()
-    const keys = accountKeyFromSecret(decodeAccountCredentials(await device.request<string>('credentials')).secretKey)
+    const offer = {
+      peerId: peerIdFromSigningKey(signingKeyFromSeed(new Uint8Array(randomBytes(32))).publicKey),
+      agreementKey: randomBytes(32).toString('base64'),
+      name: 'x',
+      platform: 'node'
+    }
+    const links = decodeChain(new Uint8Array(Buffer.from((await device.request<{ chain: string }>('add-device', { offer })).chain, 'base64')))
     const stolen = await thief.openStore(relay.address, STORE_PROTOCOL)
-    stolen.sendFrame(
-      encodeStoreFrame({
-        type: 'hello',
-        version: STORE_PROTOCOL_VERSION,
-        certificate: signDeviceCertificate(keys, { peerId: info.peerId, name: 'device', createdAt: 1 }),
-        deviceList: null
-      })
-    )
-    expect(await stolen.refusal()).toMatchObject({ code: 'ERR_INVALID_CERTIFICATE' })
+    stolen.sendFrame(encodeStoreFrame({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId: info.accountId, head: headOfLinks(links) }))
+    stolen.sendFrame(encodeStoreFrame({ type: 'subscribe', docId: `account:${info.accountId}`, since: 0 }))
+    // (welcomed as a peer of the account not listed yet: a device just linked offers its link itself)
+    expect(await stolen.frame(f => f.type === 'doc-error')).toMatchObject({ docId: `account:${info.accountId}`, code: 'ERR_DEVICE_NOT_LISTED' })
+    expect(stolen.frames.some(f => f.type === 'blob' || f.type === 'snapshot-data' || f.type === 'subscribed')).toBe(false)
     expect(await thief.reserve(relay.address)).toBe('PERMISSION_DENIED')
 
     // the silent stream was still open through all of that, and is closed at the 10 s hello deadline
@@ -175,7 +164,7 @@ describe('a relay under hostile peers', () => {
 
     // the device (from 127.0.0.1) connects, says hello and gets its circuit address meanwhile
     const started = Date.now()
-    await device.request('create-account', { name: 'Ann' })
+    await device.request('create-account', { name: 'Ann', recovery: false })
     await device.waitForEvent(e => e.event === 'relay' && e.connected === true, 20_000)
     const { peerId } = await device.request<Info>('info')
     await eventually('the device reachable through the relay', async () => (await device.request<Info>('info')).multiaddrs.some(m => m.includes(circuitOf(relay, peerId))), 20_000)
