@@ -9,17 +9,10 @@ import { identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  STORE_PROTOCOL,
-  STORE_PROTOCOL_VERSION,
-  accountIdFromPublicKey,
-  decodeStoreFrame,
-  encodeStoreFrame,
-  generateAccountKey,
-  signDeviceCertificate,
-  signDeviceList
-} from '@tandem/protocol'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { STORE_PROTOCOL, STORE_PROTOCOL_VERSION, decodeStoreFrame, encodeStoreFrame, headOfLinks } from '@tandem/protocol'
 import { DEFAULT_RELAY_LIMITS } from '@tandem/relay'
+import { TestAccount } from '@tandem/relay/testing'
 import { withJoinedWrites } from '@tandem/transport'
 import { createLibp2p } from 'libp2p'
 import { randomBytes } from 'node:crypto'
@@ -47,8 +40,19 @@ let relayWs: string
  * browser, libp2p's default gater also refuses ws:// and private addresses;
  * Node's allows them.)
  */
-async function browserDevice(): Promise<Libp2p> {
+async function browserDevice(): Promise<Libp2p & { account: TestAccount }> {
+  // its key is the first device of an account of its own (the seed both libp2p and the chain take)
+  const seed = new Uint8Array(randomBytes(32))
+  let first = true
+  const account = new TestAccount(n => {
+    if (first && n === 32) {
+      first = false
+      return seed
+    }
+    return new Uint8Array(randomBytes(n))
+  })
   const node = await createLibp2p({
+    privateKey: await generateKeyPairFromSeed('Ed25519', seed),
     addresses: { listen: ['/p2p-circuit'] },
     transports: [webSockets(), circuitRelayTransport()],
     connectionEncrypters: [withJoinedWrites(noise())],
@@ -56,7 +60,8 @@ async function browserDevice(): Promise<Libp2p> {
     services: { identify: identify() }
   })
   nodes.push(node)
-  return node
+  if (account.first.peerId !== node.peerId.toString()) throw new Error('the test account does not list this node')
+  return Object.assign(node, { account })
 }
 
 /**
@@ -64,18 +69,11 @@ async function browserDevice(): Promise<Libp2p> {
  * does once it has an account: the relay reserves circuit slots only for devices it serves,
  * and the reservation request (sent once identify has run) waits for this hello.
  */
-async function sayHello(node: Libp2p): Promise<RogueStream<ReturnType<typeof decodeStoreFrame>>> {
-  const account = generateAccountKey(n => new Uint8Array(randomBytes(n)))
-  const device = { peerId: node.peerId.toString(), name: 'tab', createdAt: 1 }
+async function sayHello(node: Libp2p & { account: TestAccount }): Promise<RogueStream<ReturnType<typeof decodeStoreFrame>>> {
+  const { account } = node
   const stream = new RogueStream(await node.dialProtocol(multiaddr(relayWs), STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), decodeStoreFrame)
-  stream.sendFrame(
-    encodeStoreFrame({
-      type: 'hello',
-      version: STORE_PROTOCOL_VERSION,
-      certificate: signDeviceCertificate(account, device),
-      deviceList: signDeviceList(account, { version: 1, devices: [device], revoked: [], issuedAt: 1 })
-    })
-  )
+  stream.sendFrame(encodeStoreFrame({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId: account.id, head: headOfLinks(account.links) }))
+  stream.sendFrame(encodeStoreFrame({ type: 'offer-links', links: account.links, last: true }))
   await stream.frame(f => f.type === 'welcome')
   return stream
 }
@@ -139,20 +137,12 @@ describe('a browser device (WebSockets only, reachable only through the relay)',
 
   it('is served /tandem/store over its WebSocket connection: an unknown device gets typed refusals, not a hang', async () => {
     const c = await browserDevice()
-    const account = generateAccountKey(n => new Uint8Array(randomBytes(n)))
-    const accountDoc = `account:${accountIdFromPublicKey(account.publicKey)}`
+    const accountDoc = c.account.doc
 
-    // a valid certificate of an account the relay has never seen: welcome, but no device list
+    // the first device of an account the relay has never seen, its chain not offered: welcome, but no chain held
     const hello = new RogueStream(await c.dialProtocol(multiaddr(relayWs), STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), decodeStoreFrame)
-    hello.sendFrame(
-      encodeStoreFrame({
-        type: 'hello',
-        version: STORE_PROTOCOL_VERSION,
-        certificate: signDeviceCertificate(account, { peerId: c.peerId.toString(), name: 'tab', createdAt: 1 }),
-        deviceList: null
-      })
-    )
-    expect(await hello.frame(f => f.type === 'welcome')).toMatchObject({ type: 'welcome', deviceList: null })
+    hello.sendFrame(encodeStoreFrame({ type: 'hello', version: STORE_PROTOCOL_VERSION, accountId: c.account.id, head: headOfLinks(c.account.links) }))
+    expect(await hello.frame(f => f.type === 'welcome')).toMatchObject({ type: 'welcome', head: null })
     hello.sendFrame(encodeStoreFrame({ type: 'subscribe', docId: accountDoc, since: 0 }))
     expect(await hello.frame(f => f.type === 'doc-error')).toMatchObject({ docId: accountDoc, code: 'ERR_DEVICE_NOT_LISTED' })
     hello.abort()
