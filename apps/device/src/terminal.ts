@@ -50,7 +50,8 @@ export class Terminal {
   async question(prompt: string): Promise<string | null> {
     process.stdout.write(prompt)
     const line = await this.nextLine()
-    if (process.stdin.isTTY !== true) process.stdout.write('\n') // a piped answer is not echoed: end the prompt's line
+    // a piped answer is not echoed by a terminal: show it, so a scripted run reads as a typed one
+    if (process.stdin.isTTY !== true) process.stdout.write(`${line ?? ''}\n`)
     return line
   }
 
