@@ -26,6 +26,7 @@ export function whyNotConverged(devices: DeviceNode[]): string | null {
   for (const d of devices) {
     const e = d.engine
     if (e === null) return `${d.name} is down`
+    if (e.accountId === null) return `${d.name} has not joined its account yet`
     for (const r of e.relayStatus()) {
       if (!r.connected) return `${d.name} is not connected to the relay`
       if (r.pendingUploads > 0) return `${d.name} has ${r.pendingUploads} uploads waiting for an ack`

@@ -9,7 +9,7 @@ import type { Tracker } from './tracker.js'
 import { RELAY_ID, type DeviceNode } from './world.js'
 
 /** Metadata a device cannot rebuild: damaged, the engine must refuse to open (ERR_STORE_CORRUPT), never become a new device. */
-export const IDENTITY_KEYS: readonly string[] = ['meta!peer-key', 'meta!account', 'meta!device-cert']
+export const IDENTITY_KEYS: readonly string[] = ['meta!peer-key', 'meta!agreement-key', 'meta!account', 'meta!chain']
 /** Bytes of the checksum in front of every value a device stores (`@tandem/storage`'s checked records). */
 const CHECK_BYTES = 4
 const OUTBOX = `meta!relay/${RELAY_ID}/out/`

@@ -75,7 +75,8 @@ export class World {
     new DataView(bytes.buffer).setUint32(0, ++this.uploadKeyCount)
     return bytes
   }
-  readonly credentials: string[] = []
+  /** Joins under way: the device's and its granter's incarnations (a crash of either makes it stale). */
+  private readonly joining = new Map<DeviceNode, { incarnation: number; granter: DeviceNode; granterIncarnation: number }>()
   /** Whether an account's devices share a LAN at all (a phone and a laptop may never meet). */
   lan = true
   /** The store a device's new incarnation opens, given its crashable store (storage faults wrap it). */
@@ -146,12 +147,42 @@ export class World {
     if (d.peerId !== '' && engine.peerId !== d.peerId) this.tracker.violations.push(`identity ${this.tracker.where()}: ${d.name} came back as ${engine.peerId}, was ${d.peerId}`)
     d.peerId = engine.peerId
     this.trace(`start ${d.name} (${d.peerId.slice(-6)})`)
-    // crashed while joining (credentials not yet on disk): the user joins again
-    const credentials = this.credentials[d.account]
-    if (engine.accountId === null && credentials !== undefined && d.incarnation > 1) {
-      await this.sched.await(engine.joinAccount(credentials)).catch(() => {})
-    }
+    // a device that crashed while joining (the grant not yet on disk) joins again at the next tick (reconnect)
     return engine
+  }
+
+  /**
+   * Links a device that is up and in no account yet into its account, as its person would:
+   * a live device of the account lists it (addDevice, from its offer) and it accepts the
+   * grant. Null when no device of the account is up to list it, or a join is already under
+   * way (neither side crashed since); otherwise the attempt, which rejects when it fails.
+   * Which device lists it: the first live one in the world's order (no draw: deterministic).
+   */
+  join(d: DeviceNode): Promise<void> | null {
+    const e = d.engine
+    if (e === null || d.retired || e.accountId !== null) return null
+    const under = this.joining.get(d)
+    if (under !== undefined && under.incarnation === d.incarnation && under.granterIncarnation === under.granter.incarnation) return null
+    const granter = this.devices.find(g => g !== d && g.account === d.account && !g.retired && g.engine !== null && g.engine.accountId !== null)
+    if (granter === undefined) return null
+    const entry = { incarnation: d.incarnation, granter, granterIncarnation: granter.incarnation }
+    this.joining.set(d, entry)
+    const ge = granter.engine!
+    const attempt = (async () => {
+      try {
+        const grant = await ge.addDevice(e.deviceOffer())
+        // a crash on either side on the way: this attempt is over (the next tick starts another)
+        if (d.incarnation !== entry.incarnation || granter.incarnation !== entry.granterIncarnation) throw new Error('a device crashed while linking')
+        await e.acceptGrant(grant)
+        this.trace(`${d.name} joined account ${d.account}, listed by ${granter.name}`)
+      } catch (err) {
+        this.trace(`${d.name} could not join via ${granter.name}: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)
+        throw err
+      } finally {
+        if (this.joining.get(d) === entry) this.joining.delete(d)
+      }
+    })()
+    return attempt
   }
 
   /** Kills a device: memory gone, in-flight writes lost, its connections reset, its timers dead. */
@@ -198,6 +229,8 @@ export class World {
    */
   reconnect(): void {
     const live = this.live()
+    // a device of an account that is not in it yet (a join failed, a device crashed on the way, none could list it): try again
+    for (const d of live) if (!d.retired && d.engine!.accountId === null) void this.join(d)?.catch(() => {})
     for (const x of live) {
       const service = this.relay.service
       for (const y of live) {
