@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, browser, latency, throughput, merge, cold, scale, limits, store).
+// sections (history, online, link, browser, latency, throughput, merge, cold, scale, limits, store).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
 import { execSync } from 'node:child_process'
@@ -10,6 +10,7 @@ import { benchBrowserHistory, type BrowserHistoryResult } from './measures/brows
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, type HistoryResult } from './measures/history.js'
 import { benchHistoryOnline, type OnlineHistoryResult } from './measures/online.js'
+import { benchLink, type LinkResult } from './measures/link.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
 import { benchLatency, benchThroughput, type LatencyResult, type ThroughputResult } from './measures/live.js'
 import { benchMerge, type MergeResult } from './measures/merge.js'
@@ -21,7 +22,7 @@ import type { SystemKey } from './systems.js'
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, browser, latency, throughput, merge, cold, scale, limits, store
+  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, cold, scale, limits, store
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo); default all
   --history-sizes N,M    other history sizes (1,000,000 on request: see bench/README.md)
   --runs N               N runs (median) of every measure that repeats, instead of the plan's count
@@ -59,6 +60,7 @@ const plan = full
       historyRuns: 3,
       millionRuns: 1, // 1,000,000 on request (--history-sizes): see the README
       online: { n: 100_000, counts: [0, 1, 3] },
+      link: 100_000,
       browser: [10_000, 100_000],
       browserRuns: 3,
       latency: 1_000,
@@ -81,6 +83,7 @@ const plan = full
       historyRuns: 3,
       millionRuns: 1,
       online: { n: 10_000, counts: [0, 1, 3] },
+      link: 100_000, // the issue's figure (seeding 100k takes ~10 s)
       browser: [10_000],
       browserRuns: 3,
       latency: 200,
@@ -176,6 +179,8 @@ if (want('history')) {
 }
 let online: OnlineHistoryResult[] | { error: string } | undefined
 if (want('online') && has('tandem')) online = await attempt(`online.${plan.online.n}`, () => benchHistoryOnline(plan.online.n, plan.online.counts, plan.historyRuns))
+let link: LinkResult | { error: string } | undefined
+if (want('link') && has('tandem')) link = await attempt(`link.${plan.link}`, () => benchLink(plan.link, plan.historyRuns))
 const browserHistory = new Map<number, BrowserHistoryResult | { error: string }>()
 if (want('browser') && has('tandem')) {
   for (const n of plan.browser) browserHistory.set(n, await attempt(`browser.${n}`, () => benchBrowserHistory(n, plan.browserRuns)))
@@ -226,6 +231,7 @@ await save()
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const ms = (x: number): string => (x < 10 ? `${fmt(x, 2)} ms` : `${fmt(x)} ms`)
 const cell = <T>(r: T | { error: string } | undefined, f: (r: T) => string): string => (r === undefined ? '—' : ok(r) ? f(r) : `failed (${r.error.slice(0, 60)})`)
+const loadRange = (xs: number[]): string => `load ${fmt(Math.min(...xs), 1)}${Math.max(...xs) > Math.min(...xs) ? `–${fmt(Math.max(...xs), 1)}` : ''}`
 const k = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n))
 type Row = [string, string, string, string, string]
 const rows: Row[] = []
@@ -271,7 +277,7 @@ if (online !== undefined && ok(online)) {
     const vs = alone === undefined || r === alone ? '' : ` (${fmt(r.syncMs / alone.syncMs, 2)}× / ${fmt(r.bytesDown / alone.bytesDown, 2)}× of none online)`
     rows.push([
       `(1c) history to a new device with ${r.online} other device${r.online === 1 ? '' : 's'} of the account online (circuits through the relay), N = ${k(r.n)}: time / bytes down`,
-      `${ms(r.syncMs)} / ${fmt(r.bytesDown / 2 ** 20, 2)} MiB${vs}`,
+      `${ms(r.syncMs)} / ${fmt(r.bytesDown / 2 ** 20, 2)} MiB${vs}; ${loadRange(r.loads)}`,
       '—',
       '—',
       'target ≤ 1.1× of none online'
@@ -283,6 +289,33 @@ if (online !== undefined && ok(online)) {
       )
   }
 } else if (online !== undefined) rows.push(['(1c) history to a new device with other devices online', cell(online, () => ''), '—', '—', ''])
+if (link !== undefined && ok(link)) {
+  const both = (t: { newestMs: number; allMs: number }): string => `${ms(t.newestMs)} / ${ms(t.allMs)}`
+  const none = 'no linking'
+  rows.push([
+    `(1d) a new device linked by code via the relay, N = ${k(link.n)}, median of ${link.runs}: the person confirms → newest message shown / all N`,
+    `${both(link.code)}; ${loadRange(link.loads)}`,
+    none,
+    none,
+    `by code / by grant: ${fmt(link.ratioNewest, 2)}× / ${fmt(link.ratioAll, 2)}× (no peer links devices)`
+  ])
+  rows.push([`    the same device joining by grant (acceptGrant: no code, nothing to confirm), same runs`, both(link.grant), '—', '—', ''])
+  rows.push([
+    `    confirm → the new device linked / the existing device's linkDevice resolved`,
+    `${ms(link.code.linkedMs ?? Number.NaN)} / ${ms(link.code.linkDeviceMs ?? Number.NaN)}`,
+    '—',
+    '—',
+    ''
+  ])
+  const conn = (x: number): string => (x < 0 ? `${ms(-x)} before` : Number.isNaN(x) ? 'not seen' : ms(x))
+  rows.push([
+    `    the new device's store connection to the relay, from the start: by code / by grant; the backfill (entries, bytes)`,
+    `${conn(link.code.relayMs)} / ${conn(link.grant.relayMs)}; ${fmt(link.code.entries)} entries, ${fmt(link.code.bytes / 2 ** 20, 2)} MiB`,
+    '—',
+    '—',
+    ''
+  ])
+} else if (link !== undefined) rows.push(['(1d) a new device linked by code via the relay', cell(link, () => ''), '—', '—', ''])
 for (const [n, r] of browserHistory) {
   rows.push([
     `(1b) history sync to a browser device (Chromium, WebSockets) beside a Node device, N = ${k(n)}, median of ${plan.browserRuns}`,

@@ -83,6 +83,10 @@ export async function resetPeak(pid: number): Promise<void> {
   const { writeFile } = await import('node:fs/promises')
   await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {})
 }
+/** The machine's load averages over 1, 5 and 15 minutes. */
+export async function loadAvg(): Promise<number[]> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).map(Number)
+}
 /** CPU seconds (user + system) a process has used. */
 export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')

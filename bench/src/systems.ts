@@ -35,6 +35,8 @@ export type ChatRef = TandemRef | { doc: string }
 export interface TandemRef {
   chatId: string
   granter: Granter
+  /** The data dir of the (stopped) device that wrote the history, when the bench seeded it. */
+  writerDir?: string
 }
 
 export interface ClientOptions {

@@ -51,6 +51,17 @@ describe('the control protocol', () => {
     expect(dump.chats[0]!.messages).toEqual([])
   })
 
+  it('lists the newest messages and waits for a newest message (list-messages, wait-newest)', async () => {
+    const { chatId } = await device.request<{ chatId: string }>('create-chat', { title: 'newest' })
+    const sent: string[] = []
+    for (const text of ['one', 'two', 'three']) sent.push((await device.request<{ id: string }>('send', { chatId, text })).id)
+    const newest = await device.request<Array<{ id: string; text: string }>>('list-messages', { chatId, limit: 1 })
+    expect(newest.map(m => m.text)).toEqual(['three'])
+    expect((await device.request<unknown[]>('list-messages', { chatId })).length).toBe(3)
+    expect(await device.request<number>('wait-newest', { chatId, messageId: sent[2] })).toBe(3)
+    expect(await refusal('wait-newest', { chatId })).toBe('ERR_BAD_COMMAND')
+  })
+
   it('refuses to revoke a peer id that is not a device of the account, and revokes nothing', async () => {
     expect(await refusal('revoke', { peerId: '12D3KooWtypo' })).toBe('ERR_INVALID_ARGUMENT')
     const dump = await device.request<{ revoked: string[] }>('dump')

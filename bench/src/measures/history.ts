@@ -61,7 +61,7 @@ export async function seed(key: SystemKey, n: number, dataDir: string): Promise<
     await relay.stop()
   }
   // fresh devices are listed by the writer's store, opened offline: no device of the account is online while they sync
-  return { chatId, granter: storeGranter(writer.dataDir) }
+  return { chatId, granter: storeGranter(writer.dataDir), writerDir: writer.dataDir }
 }
 
 export async function oneRun(key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {

@@ -1,4 +1,4 @@
-import { tempDir } from '../proc.js'
+import { loadAvg, tempDir } from '../proc.js'
 import { median } from '../stats.js'
 import { startClient, startServer, terminate, type Client } from '../systems.js'
 import { seed, startProxy } from './history.js'
@@ -13,6 +13,8 @@ export interface OnlineHistoryResult {
   allMs: number[]
   /** TCP payload bytes relay → new device (its store stream and every circuit through the relay), first run. */
   bytesDown: number
+  /** 1-minute load average before each run. */
+  loads: number[]
 }
 
 /** Every device reaches the others only through the relay's circuit, so all it receives passes the counting proxy. */
@@ -41,8 +43,10 @@ export async function benchHistoryOnline(n: number, onlineCounts: readonly numbe
         await c.waitMessages(n, timeoutMs)
       }
       const times: number[] = []
+      const loads: number[] = []
       let bytesDown = 0
       for (let run = 0; run < runs; run++) {
+        loads.push((await loadAvg())[0]!)
         const proxy = await startProxy(server.port)
         const fresh = await startClient('tandem', 'tandem-online-fresh', server, { viaPort: proxy.port, deviceFlags: FLAGS })
         try {
@@ -58,7 +62,7 @@ export async function benchHistoryOnline(n: number, onlineCounts: readonly numbe
           await proxy.proc.stop()
         }
       }
-      out.push({ n, online: count, runs, syncMs: median(times), allMs: times, bytesDown })
+      out.push({ n, online: count, runs, syncMs: median(times), allMs: times, bytesDown, loads })
     }
     return out
   } finally {
