@@ -50,6 +50,8 @@ export interface AccountHooks {
   selfRevoked(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
+  /** Whether a relay is connected now (a change is final once it holds it: worth a bounded wait). */
+  relayConnected(): boolean
 }
 
 export interface AccountInfo {
@@ -200,10 +202,10 @@ export class AccountService {
    * link when one is connected — a link a relay refused (a fork it arbitrated otherwise) is
    * rebased first — and hands over the chain as it stands then, which must list the device.
    */
-  async approveDevice(offer: DeviceOffer, relayConnected: boolean): Promise<DeviceGrant> {
+  async approveDevice(offer: DeviceOffer): Promise<DeviceGrant> {
     await this.addDevice(offer)
     const keeper = this.chain()
-    if (relayConnected) await keeper.whenHeadConfirmed(RELAY_CONFIRM_WAIT_MS, this.runtime)
+    await this.untilRelayHolds(keeper)
     if (keeper.status(offer.peerId) !== 'listed') throw new DeviceNotListedError(`device ${offer.peerId} could not be listed: another change to the device list won`)
     return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
   }
@@ -384,9 +386,16 @@ export class AccountService {
     return true
   }
 
+  /** Signs and publishes a change; resolves once a connected relay holds it (bounded), so a revoke is final when it returns. */
   private async change(intent: Parameters<ChainKeeper['propose']>[0][number]): Promise<void> {
-    await this.chain().propose([intent])
+    const keeper = this.chain()
+    await keeper.propose([intent])
     this.hooks.chainSigned()
+    await this.untilRelayHolds(keeper)
+  }
+
+  private async untilRelayHolds(keeper: ChainKeeper): Promise<void> {
+    if (this.hooks.relayConnected()) await keeper.whenHeadConfirmed(RELAY_CONFIRM_WAIT_MS, this.runtime)
   }
 
   /** The peer id of a device listed now; ERR_INVALID_ARGUMENT for anything else (a typo is never recorded). */
@@ -459,7 +468,7 @@ export class AccountService {
 /** The error a revoked device's session is closed with. */
 export const revokedError = (peerId: string): DeviceRevokedError => new DeviceRevokedError(`device ${peerId} was revoked`)
 
-/** How long linking waits for a relay to hold the link that adds the new device before handing it over anyway. */
+/** How long a change (a device linked, one revoked) waits for a connected relay to hold its link before going on anyway. */
 const RELAY_CONFIRM_WAIT_MS = 10_000
 
 const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])

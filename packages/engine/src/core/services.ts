@@ -81,7 +81,8 @@ export function wireServices(parts: ServiceParts): Services {
       },
       accountAdopted: async () => {
         if (started()) await replication.accountAdopted()
-      }
+      },
+      relayConnected: () => replication.hasRelayConnected()
     },
     keeper,
     local,

@@ -42,7 +42,7 @@ export class DeviceLinking {
         return { agreementKey, name, platform }
       },
       hasAccount: () => this.account.accountId !== null,
-      approveDevice: offer => this.account.approveDevice(offer, this.replication.hasRelayConnected()),
+      approveDevice: offer => this.account.approveDevice(offer),
       acceptGrant: async grant => {
         await this.account.acceptGrant(grant)
       },

@@ -73,6 +73,8 @@ export class LinkInvite {
   readonly #listeners = { confirmation: new Set<LinkInviteEvents['confirmation']>(), 'passphrase-needed': new Set<LinkInviteEvents['passphrase-needed']>() }
   #settle!: { resolve: () => void; reject: (error: TandemError) => void }
   #settled = false
+  /** The approval was taken: a cancel or withdrawal can no longer undo the link. */
+  #accepting = false
   #claimed: Claimed | null = null
   #expiry: TimerHandle | null
 
@@ -140,6 +142,9 @@ export class LinkInvite {
 
   /** Ends the invite with `error` (the service: a new code replaced it, the device stopped). */
   withdraw(error: TandemError): void {
+    // the approval came and `done` went out: the existing device reports success and the chain
+    // lists this device, so what is left (joining the account here) finishes whatever comes
+    if (this.#accepting) return
     this.#holder.withdraw()
     const c = this.#claimed
     if (c !== null && !c.channel.over)
@@ -187,8 +192,9 @@ export class LinkInvite {
       this.#emit('passphrase-needed', { wrongAttempts: challenge.wrongAttempts, retryAfterMs: challenge.retryAfterMs, params })
     }
     const approval = listener.approval
-    if (listener.state === 'finished' && approval !== null) {
+    if (listener.state === 'finished' && approval !== null && !this.#accepting) {
       // `done` went to the existing device already: what is left is this device's own step
+      this.#accepting = true
       this.#ctx.host.acceptGrant(approval, remotePeerId).then(
         () => this.#end(null),
         (e: unknown) => this.#end(e as TandemError)

@@ -287,7 +287,13 @@ export class StoreSession {
     // the stream may have closed while the records were read: a closed session must not be counted open again
     if (this.isClosed) return
     const status = state === null ? 'unlisted' : chainDeviceStatus(state, this.peerId)
-    if (status === 'revoked') throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${accountId}`)
+    if (status === 'revoked') {
+      // a device that was away when it was revoked (off, a restored backup) hears it here: the
+      // links that revoke it, then the error — it learns from the chain, and erases the account
+      const chain = new SessionChain(accountId, head, access, f => this.send(f), { refused: async () => {}, grew: () => {} })
+      await chain.start(headOf(state!)).catch(() => {})
+      throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${accountId}`)
+    }
     this.chain = new SessionChain(accountId, head, access, f => this.send(f), {
       refused: err => this.docError('', 0, err),
       grew: () => {
