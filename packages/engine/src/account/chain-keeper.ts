@@ -59,6 +59,8 @@ export class ChainKeeper {
   private listeners: Array<(change: ChainChange) => void> = []
   private confirmWaiters: Array<() => void> = []
   private confirmListeners: Array<() => void> = []
+  /** Lost links of ours already signed again on a fork's winner (in memory: a second rebase after a restart finds its intents done). */
+  private readonly resigned = new Set<string>()
 
   private constructor(
     private readonly store: DocStore,
@@ -201,8 +203,26 @@ export class ChainKeeper {
         fresh = true
       }
     }
+    // a relay holds a link only on top of the links before it: they are confirmed too (it
+    // sends a device only what it lacks, so the ancestors' own confirmation may never come)
+    if (confirmed) for (const link of links) if (this.confirmAncestors(link)) fresh = true
     if (!fresh) return null
     return await this.rechoose()
+  }
+
+  /** Marks the held links `link` builds on as confirmed; true when one was not yet. */
+  private confirmAncestors(link: ChainLink): boolean {
+    let added = false
+    let prev = link.prev
+    for (let i = 0; prev !== null && i < MAX_CHAIN_LINKS; i++) {
+      const hex = keyHex(prev)
+      const parent = this.held.get(hex)
+      if (parent === undefined || this.confirmed.has(hex)) break
+      this.confirmed.add(hex)
+      added = true
+      prev = parent.prev
+    }
+    return added
   }
 
   /** Signs the next link with this device's key, applying `intents` (typed errors from proposeLink), and adopts it. */
@@ -216,20 +236,26 @@ export class ChainKeeper {
     const before = this.current
     const orphaned = this.choose()
     const rebased: ChainLink[] = []
-    // our own links that lost a fork: what they meant, signed again on top of the winner
-    for (const lost of orphaned) {
-      if (lost.signer.kind !== 'device' || keyHex(lost.signer.publicKey) !== keyHex(this.signer.publicKey)) continue
+    // our own links that lost a fork (a run of them, when this device went on signing on the
+    // losing branch): what they meant, in order, signed again as one link on top of the
+    // winner. Each one's intents are read against its parent first, while the run is held.
+    const mine = orphaned.filter(l => l.signer.kind === 'device' && keyHex(l.signer.publicKey) === keyHex(this.signer.publicKey) && !this.resigned.has(keyHex(linkHash(l))))
+    const intents: ChainIntent[] = []
+    for (const lost of mine) {
       const parent = this.parentState(lost)
-      if (parent === null) continue
-      const outcome = rebaseIntents(this.current, intentsOfLink(parent, lost), { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
-      // never rebase the same lost link twice: it leaves the held set (what it meant now lives on in the new link, or was dropped)
-      this.held.delete(keyHex(linkHash(lost)))
+      if (parent !== null) intents.push(...intentsOfLink(parent, lost))
+    }
+    // never rebase the same lost link twice; it stays held all the same: a relay may hold it
+    // (it took the link, and its echo was lost), and the links after it there build on it
+    for (const lost of mine) this.resigned.add(keyHex(linkHash(lost)))
+    if (intents.length > 0) {
+      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
         rebased.push(outcome.link)
-        this.choose()
       }
     }
+    if (rebased.length > 0) this.choose()
     await this.save()
     if (sameHead(headOf(before), headOf(this.current))) return null
     const change = diff(before, this.current, rebased)

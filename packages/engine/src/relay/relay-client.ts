@@ -134,6 +134,12 @@ export class RelayClient {
       links: async links => {
         this.relayHead = headOfLinks(links)
         await host.chain.receive(links)
+        // the relay sent what it thought we lacked, and ours could not place it (a link it
+        // builds on is missing here): a new connection's hello gets the relay's whole chain
+        if (this.relayHead !== null && !host.chain.isOnChain(this.relayHead)) {
+          this.conn?.close()
+          return
+        }
         // ours may now be ahead (a link of ours rebased on the relay's): offer it
         this.pushChain()
         this.subscribeRefusedAgain()
