@@ -107,7 +107,7 @@ describe('linking a device by code', () => {
     await untilEngine(phone, () => phone.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay', 20_000)
     await phone.stop() // lost
     const fresh = await device('new phone', { relays })
-    await expect(fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: 'abandon '.repeat(11) + 'about' })).rejects.toMatchObject({ code: 'ERR_INVALID_CREDENTIALS' })
+    await expect(fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: `${'abandon '.repeat(11)}about` })).rejects.toMatchObject({ code: 'ERR_INVALID_CREDENTIALS' })
     await expect(fresh.recoverAccount({ accountId: created.accountId, recoveryPhrase: created.recoveryPhrase!.replace(/^\S+/, 'zzz') })).rejects.toMatchObject({
       code: 'ERR_INVALID_CREDENTIALS'
     })
