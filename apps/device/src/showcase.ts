@@ -35,7 +35,12 @@ process.on('SIGINT', () => {
 try {
   const [laptop, phone] = devices as [DeviceProcess, DeviceProcess]
   if ((await laptop.request<Info>('info')).accountId === null) await laptop.request('create-account', { name: 'Demo' })
-  if ((await phone.request<Info>('info')).accountId === null) await phone.request('join', { credentials: await laptop.request<string>('credentials') })
+  if ((await phone.request<Info>('info')).accountId === null) {
+    // the phone shows a link code, the laptop reads it (a person would compare the six digits on both)
+    const { text } = await phone.request<{ text: string }>('show-link-code')
+    await laptop.request('link-device', { code: text, confirm: 'auto' })
+    await phone.waitForEvent((e: DeviceEvent) => e.event === 'linked', 30_000)
+  }
   const chat = (await laptop.request<Chat[]>('chats'))[0] ?? (await laptop.request<Chat>('create-chat', { title: 'Notes to self' }))
   const history = await Promise.all(devices.map(d => d.request<number>('wait-messages', { chatId: chat.chatId, count: 0 })))
   for (const d of devices) await d.request('watch')
