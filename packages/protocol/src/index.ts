@@ -36,6 +36,7 @@ export {
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
 export { ACCOUNT_ID_PREFIX, ACCOUNT_ID_LENGTH, isAccountId } from './identity.js'
 export { MAX_PEER_ID_BYTES, MAX_DEVICE_NAME_BYTES, MAX_ACCOUNT_ID_BYTES, SIGNATURE_BYTES } from './limits.js'
+export { truncateUtf8 } from './wire.js'
 export {
   type SyncFrame,
   type SyncFrameType,

@@ -1,4 +1,5 @@
 import {
+  truncateUtf8,
   type AgreementKeyPair,
   accountIdFromGenesis,
   type ChainIntent,
@@ -12,16 +13,13 @@ import {
   DeviceNotListedError,
   DeviceRevokedError,
   decodeChain,
-  encodeChain,
   generateRecoveryPhrase,
   listChainDevices,
   MAX_DEVICE_NAME_BYTES,
   MAX_PLATFORM_BYTES,
   proposeLink,
   recoveryKeyFromPhrase,
-  revokedPeerIds,
   type SigningKeyPair,
-  signingKeyFromPeerId,
   signingKeyFromSeed,
   verifyChain,
   WrongAccountError
@@ -36,7 +34,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { type ChainChange, ChainKeeper } from './chain-keeper.js'
-import type { DeviceGrant, DeviceInfo, DeviceOffer } from './devices.js'
+import type { DeviceGrant, DeviceOffer } from './devices.js'
 
 /** What the account service asks of the sync side when the device chain changes. */
 export interface AccountHooks {
@@ -50,8 +48,6 @@ export interface AccountHooks {
   selfRevoked(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
-  /** Whether a relay is connected now (a change is final once it holds it: worth a bounded wait). */
-  relayConnected(): boolean
 }
 
 export interface AccountInfo {
@@ -93,12 +89,8 @@ export interface ThisDevice {
 export class AccountService {
   private accountDoc: AccountDoc | null = null
   private keeperOrNull: ChainKeeper | null
-  /** When each device was last active (ms): a relay's report, or a session with it here. */
-  private readonly lastActive = new Map<string, number>()
   /** This device learned, for good, that it was revoked (the erase is under way). */
   private revokedHere = false
-  /** When a relay last served each device, by the relay's clock (its latest report). */
-  private readonly relaySeen = new Map<string, number>()
 
   constructor(
     private readonly store: DocStore,
@@ -114,10 +106,6 @@ export class AccountService {
   ) {
     this.keeperOrNull = keeper
     if (keeper !== null) this.watch(keeper)
-    // a device this one has a session with is active now, whatever a relay last said
-    events.subscribe(e => {
-      if (e.type === 'peer') this.lastActive.set(e.peerId, runtime.now())
-    })
   }
 
   get accountId(): string | null {
@@ -169,45 +157,6 @@ export class AccountService {
   deviceOffer(): DeviceOffer {
     const { peerId, agreement, name, platform } = this.device
     return { peerId, agreementKey: agreement.publicKey.slice(), name, platform }
-  }
-
-  /**
-   * Lists a new device: signs the next chain link with it (ERR_DEVICE_LIMIT past the limit)
-   * and publishes it. Returns what the new device needs to join (`acceptGrant`). The offer
-   * must come over a channel that authenticated the device: the linking protocol does that.
-   */
-  async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
-    const keeper = this.chain()
-    const signingKey = typeof offer?.peerId === 'string' ? signingKeyFromPeerId(offer.peerId) : null
-    if (signingKey === null) throw new InvalidArgumentError('addDevice takes the offer of a device (deviceOffer()): its peer id is not an Ed25519 peer id')
-    if (!(offer.agreementKey instanceof Uint8Array)) throw new InvalidArgumentError('addDevice: the offer has no agreement key')
-    await keeper.propose([
-      {
-        type: 'add-device',
-        device: {
-          signingKey,
-          agreementKey: offer.agreementKey,
-          name: clip(offer.name, MAX_DEVICE_NAME_BYTES),
-          platform: clip(offer.platform, MAX_PLATFORM_BYTES),
-          linkedAt: this.runtime.now()
-        }
-      }
-    ])
-    this.hooks.chainSigned()
-    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
-  }
-
-  /**
-   * `addDevice` for the link service: once signed, waits (bounded) for a relay to hold the
-   * link when one is connected — a link a relay refused (a fork it arbitrated otherwise) is
-   * rebased first — and hands over the chain as it stands then, which must list the device.
-   */
-  async approveDevice(offer: DeviceOffer): Promise<DeviceGrant> {
-    await this.addDevice(offer)
-    const keeper = this.chain()
-    await this.untilRelayHolds(keeper)
-    if (keeper.status(offer.peerId) !== 'listed') throw new DeviceNotListedError(`device ${offer.peerId} could not be listed: another change to the device list won`)
-    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
   }
 
   /** The account's two-step verification, or null when it has none. */
@@ -283,80 +232,6 @@ export class AccountService {
     await this.docs.committed(doc.doc)
   }
 
-  /** The account's current devices, oldest first. */
-  listDevices(): DeviceInfo[] {
-    return listChainDevices(this.chain().state)
-      .map(d => ({
-        peerId: d.peerId,
-        name: d.name,
-        platform: d.platform,
-        linkedAt: d.linkedAt,
-        lastActiveAt: d.peerId === this.device.peerId ? this.runtime.now() : (this.lastActive.get(d.peerId) ?? null),
-        thisDevice: d.peerId === this.device.peerId
-      }))
-      .sort((a, b) => a.linkedAt - b.linkedAt || (a.peerId < b.peerId ? -1 : 1))
-  }
-
-  /** Peer ids revoked from this account. */
-  listRevokedDevices(): string[] {
-    return revokedPeerIds(this.chain().state)
-  }
-
-  async renameDevice(peerId: string, name: string): Promise<void> {
-    if (typeof name !== 'string') throw new InvalidArgumentError('a device name must be a string')
-    if (new TextEncoder().encode(name).length > MAX_DEVICE_NAME_BYTES) throw new InvalidArgumentError(`a device name is at most ${MAX_DEVICE_NAME_BYTES} bytes`)
-    await this.change({ type: 'rename-device', peerId: this.listedPeerId(peerId, 'renameDevice'), name })
-  }
-
-  /**
-   * Revokes a device for good: the next chain link drops it, relays refuse it as soon as
-   * they hold that link (pushed now), the other devices close their sessions with it, and it
-   * erases the account's data when it learns. Only a device listed now can be revoked.
-   */
-  async revokeDevice(peerId: string): Promise<void> {
-    const id = this.listedPeerId(peerId, 'revokeDevice')
-    if (id === this.device.peerId) throw new InvalidArgumentError('a device cannot revoke itself: revoke it from another device of the account')
-    await this.change({ type: 'revoke-device', peerId: id })
-  }
-
-  /** A relay's report of when it last served each device; a device silent for too long is revoked here (see AccountPolicy). */
-  deviceActivity(devices: ReadonlyArray<{ peerId: string; lastSeenAt: number }>): void {
-    let changed = false
-    for (const d of devices) {
-      this.relaySeen.set(d.peerId, Math.max(d.lastSeenAt, this.relaySeen.get(d.peerId) ?? 0))
-      if (d.lastSeenAt > (this.lastActive.get(d.peerId) ?? 0)) {
-        this.lastActive.set(d.peerId, d.lastSeenAt)
-        changed = true
-      }
-    }
-    if (changed) this.events.emit({ type: 'account' })
-    void this.revokeInactive().catch(err => {
-      this.events.emit({ type: 'error', error: err as Error })
-    })
-  }
-
-  /**
-   * Revokes, in one link, every other device not seen for `revokeInactiveAfterMs`: a lost
-   * phone nobody revoked stops being able to read the account. Run when a relay reports
-   * activity, so this device is online and knows what the relay knows. Revocation is for
-   * good, so one wrong clock must not cause it: the relay's report is read against the
-   * relay's own clock (its time for this device, which it serves right now), and a device
-   * must also be silent by this device's clock (no session here for as long).
-   */
-  private async revokeInactive(): Promise<void> {
-    const limit = this.policy.revokeInactiveAfterMs
-    const keeper = this.keeperOrNull
-    const relayNow = this.relaySeen.get(this.device.peerId)
-    if (limit === null || keeper === null || relayNow === undefined) return
-    const now = this.runtime.now()
-    const silent = (d: { peerId: string; linkedAt: number }): boolean =>
-      relayNow - Math.max(d.linkedAt, this.relaySeen.get(d.peerId) ?? 0) > limit && now - Math.max(d.linkedAt, this.lastActive.get(d.peerId) ?? 0) > limit
-    const stale = listChainDevices(keeper.state).filter(d => d.peerId !== this.device.peerId && silent(d))
-    if (stale.length === 0) return
-    await keeper.propose(stale.map(d => ({ type: 'revoke-device', peerId: d.peerId })))
-    this.hooks.chainSigned()
-  }
-
   /** Opens the account doc and every chat doc (stored or listed). */
   async openDocs(): Promise<void> {
     await this.docs.open(accountDocId(this.chain().accountId))
@@ -384,28 +259,6 @@ export class AccountService {
       this.events.emit({ type: 'account' })
     })
     return true
-  }
-
-  /** Signs and publishes a change; resolves once a connected relay holds it (bounded), so a revoke is final when it returns. */
-  private async change(intent: Parameters<ChainKeeper['propose']>[0][number]): Promise<void> {
-    const keeper = this.chain()
-    await keeper.propose([intent])
-    this.hooks.chainSigned()
-    await this.untilRelayHolds(keeper)
-  }
-
-  private async untilRelayHolds(keeper: ChainKeeper): Promise<void> {
-    if (this.hooks.relayConnected()) await keeper.whenHeadConfirmed(RELAY_CONFIRM_WAIT_MS, this.runtime)
-  }
-
-  /** The peer id of a device listed now; ERR_INVALID_ARGUMENT for anything else (a typo is never recorded). */
-  private listedPeerId(peerId: string, what: string): string {
-    const keeper = this.chain()
-    if (typeof peerId !== 'string') throw new InvalidArgumentError(`${what} takes a peer id`)
-    const status = keeper.status(peerId)
-    if (status === 'revoked') throw new InvalidArgumentError(`device ${peerId} is already revoked`)
-    if (status !== 'listed') throw new InvalidArgumentError(`no device ${JSON.stringify(peerId.slice(0, 64))} in this account's device list`)
-    return peerId
   }
 
   private watch(keeper: ChainKeeper): void {
@@ -444,8 +297,8 @@ export class AccountService {
     return {
       signingKey: signing.publicKey,
       agreementKey: agreement.publicKey,
-      name: clip(name, MAX_DEVICE_NAME_BYTES),
-      platform: clip(platform, MAX_PLATFORM_BYTES),
+      name: truncateUtf8(String(name ?? ''), MAX_DEVICE_NAME_BYTES),
+      platform: truncateUtf8(String(platform ?? ''), MAX_PLATFORM_BYTES),
       linkedAt: this.runtime.now()
     }
   }
@@ -468,20 +321,4 @@ export class AccountService {
 /** The error a revoked device's session is closed with. */
 export const revokedError = (peerId: string): DeviceRevokedError => new DeviceRevokedError(`device ${peerId} was revoked`)
 
-/** How long a change (a device linked, one revoked) waits for a connected relay to hold its link before going on anyway. */
-const RELAY_CONFIRM_WAIT_MS = 10_000
-
 const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
-
-/** A name cut to its bound on a character boundary (a device's host name can be anything). */
-function clip(text: string, maxBytes: number): string {
-  const s = typeof text === 'string' ? text : ''
-  const encoder = new TextEncoder()
-  if (encoder.encode(s).length <= maxBytes) return s
-  let out = ''
-  for (const ch of s) {
-    if (encoder.encode(out + ch).length > maxBytes) break
-    out += ch
-  }
-  return out
-}

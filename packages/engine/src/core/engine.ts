@@ -4,6 +4,7 @@ import type { Link } from '@tandem/transport'
 import * as Y from 'yjs'
 import type { AccountService, AccountInfo, ThisDevice } from '../account/account-service.js'
 import type { ChainKeeper } from '../account/chain-keeper.js'
+import type { DeviceManager } from '../account/device-manager.js'
 import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js'
 import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
@@ -62,6 +63,7 @@ const STOP_SETTLE_MS = 2_000
 export class Engine {
   private readonly events = new EventHub()
   private readonly account: AccountService
+  private readonly devices: DeviceManager
   private readonly chats: ChatService
   private readonly replication: Replication
   private readonly repair: StoreRepair
@@ -97,6 +99,7 @@ export class Engine {
       }
     })
     this.account = services.account
+    this.devices = services.devices
     this.chats = services.chats
     this.replication = services.replication
     this.repair = services.repair
@@ -228,7 +231,7 @@ export class Engine {
    */
   async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
     this.ensureOpen()
-    return await this.account.addDevice(offer)
+    return await this.devices.addDevice(offer)
   }
 
   /** Joins the account a grant from one of its devices names; the history then comes from relays and devices. */
@@ -296,12 +299,12 @@ export class Engine {
   /** The account's devices, oldest first, with when a relay last served each. */
   listDevices(): DeviceInfo[] {
     this.ensureOpen()
-    return this.account.listDevices()
+    return this.devices.listDevices()
   }
 
   async renameDevice(peerId: string, name: string): Promise<void> {
     this.ensureOpen()
-    await this.account.renameDevice(peerId, name)
+    await this.devices.renameDevice(peerId, name)
   }
 
   /**
@@ -311,13 +314,13 @@ export class Engine {
    */
   async revokeDevice(peerId: string): Promise<void> {
     this.ensureOpen()
-    return await this.account.revokeDevice(peerId)
+    return await this.devices.revokeDevice(peerId)
   }
 
   /** Revoked peer ids of this account. */
   listRevokedDevices(): string[] {
     this.ensureOpen()
-    return this.account.listRevokedDevices()
+    return this.devices.listRevokedDevices()
   }
 
   // ── chats and messages ───────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { AccountService, DEFAULT_ACCOUNT_POLICY, type ThisDevice } from '../account/account-service.js'
+import { DeviceManager } from '../account/device-manager.js'
 import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
@@ -18,6 +19,7 @@ import type { EventHub } from './event-hub.js'
 /** The engine's services, wired to each other. */
 export interface Services {
   account: AccountService
+  devices: DeviceManager
   chats: ChatService
   replication: Replication
   repair: StoreRepair
@@ -60,6 +62,11 @@ export function wireServices(parts: ServiceParts): Services {
       events.emit({ type: 'error', error: error as Error })
     }
   )
+  const policy = {
+    maxDevices: options.maxDevices ?? DEFAULT_ACCOUNT_POLICY.maxDevices,
+    revokeInactiveAfterMs: options.revokeInactiveAfterMs === undefined ? DEFAULT_ACCOUNT_POLICY.revokeInactiveAfterMs : options.revokeInactiveAfterMs,
+    relayArbitrates: hasRelays
+  }
   const account: AccountService = new AccountService(
     store,
     docs,
@@ -81,16 +88,27 @@ export function wireServices(parts: ServiceParts): Services {
       },
       accountAdopted: async () => {
         if (started()) await replication.accountAdopted()
-      },
-      relayConnected: () => replication.hasRelayConnected()
+      }
     },
     keeper,
     local,
+    policy
+  )
+  const devices: DeviceManager = new DeviceManager(
     {
-      maxDevices: options.maxDevices ?? DEFAULT_ACCOUNT_POLICY.maxDevices,
-      revokeInactiveAfterMs: options.revokeInactiveAfterMs === undefined ? DEFAULT_ACCOUNT_POLICY.revokeInactiveAfterMs : options.revokeInactiveAfterMs,
-      relayArbitrates: hasRelays
-    }
+      chain: () => account.chain(),
+      get accountId() {
+        return account.accountId
+      },
+      chainSigned: () => {
+        replication.chainChanged()
+      },
+      relayConnected: () => replication.hasRelayConnected()
+    },
+    runtime,
+    events,
+    device.peerId,
+    policy
   )
   // (the chat service is made next: the tracker reads it through this lazy view)
   const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
@@ -105,17 +123,18 @@ export function wireServices(parts: ServiceParts): Services {
     store,
     docs,
     account,
+    devices,
     sent,
     new BlobCodec(platform.compression),
     events,
     runtime,
     repair
   )
-  const linking = new DeviceLinking(account, replication, store, runtime, device.peerId)
+  const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
   docs.onOpen((docId, doc) => {
     const chatId = chatIdOfDoc(docId)
     if (chatId !== null) chatService.attach(chatId, doc)
     else account.attach(docId, doc)
   })
-  return { account, chats: chatService, replication, repair, linking }
+  return { account, devices, chats: chatService, replication, repair, linking }
 }

@@ -1,5 +1,6 @@
 import type { AttemptLimiterState } from '@tandem/protocol'
 import type { AccountService } from '../account/account-service.js'
+import type { DeviceManager } from '../account/device-manager.js'
 import { EngineStateError } from '../errors.js'
 import type { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
@@ -23,6 +24,7 @@ export class DeviceLinking {
 
   constructor(
     private readonly account: AccountService,
+    private readonly devices: DeviceManager,
     private readonly replication: Replication,
     private readonly store: DocStore,
     private readonly runtime: Runtime,
@@ -42,7 +44,7 @@ export class DeviceLinking {
         return { agreementKey, name, platform }
       },
       hasAccount: () => this.account.accountId !== null,
-      approveDevice: offer => this.account.approveDevice(offer),
+      approveDevice: offer => this.devices.approveDevice(offer),
       acceptGrant: async grant => {
         await this.account.acceptGrant(grant)
       },

@@ -2,6 +2,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { type SigningKeyPair, signMembership, type SignedMembership, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
+import type { DeviceManager } from '../account/device-manager.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
@@ -52,6 +53,7 @@ export class Replication {
     private readonly store: DocStore,
     private readonly docs: DocHost,
     private readonly account: AccountService,
+    private readonly devices: DeviceManager,
     private readonly sent: SentTracker,
     private readonly codec: BlobCodec,
     private readonly events: EventHub,
@@ -260,7 +262,7 @@ export class Replication {
           },
           codec: this.codec,
           deviceActivity: devices => {
-            this.account.deviceActivity(devices)
+            this.devices.deviceActivity(devices)
           },
           membership: docId => this.membershipOf(docId),
           docIds: () => this.docs.ids(),
@@ -322,7 +324,7 @@ export class Replication {
       })
     )
     if (network === null) return
-    for (const d of this.account.listDevices()) if (!d.thisDevice) network.addPeerViaRelays(d.peerId)
+    for (const d of this.devices.listDevices()) if (!d.thisDevice) network.addPeerViaRelays(d.peerId)
     network.connectRelays()
   }
 
