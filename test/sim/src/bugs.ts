@@ -1,6 +1,7 @@
 import { Engine, type EngineEvent, type Message } from '@tandem/engine'
 import { RelayState } from '@tandem/engine/internal'
-import { HistoryStore } from '@tandem/relay'
+import { chainDeviceStatus, type ChainLink } from '@tandem/protocol'
+import { HistoryStore, StoreService } from '@tandem/relay'
 import type { Rng } from './rng.js'
 
 /**
@@ -15,6 +16,8 @@ export type Bug =
   | 'list-cached-until-local-send'
   | 'list-cached-by-position'
   | 'damaged-log-entry-unnoted'
+  | 'relay-keeps-revoked-session'
+  | 'relay-revocation-ignored'
 
 /**
  * Each bug and the invariant(s) that must report it first (the start of its violation): a bug
@@ -31,7 +34,9 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   'acked-state-lost-on-restart': ['monotonicity'],
   'list-cached-until-local-send': ['agreement'],
   'list-cached-by-position': ['altered'],
-  'damaged-log-entry-unnoted': ['damage unreported']
+  'damaged-log-entry-unnoted': ['damage unreported'],
+  'relay-keeps-revoked-session': ['revoked served'],
+  'relay-revocation-ignored': ['device lists']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
@@ -161,6 +166,58 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
       return () => {
         undoOpen()
         undoNote?.()
+      }
+    }
+    case 'relay-keeps-revoked-session': {
+      // when an account's chain grows, the relay leaves the sessions of the devices it now revokes
+      // alone: not told, not closed, their subscriptions and live blobs still running (it still
+      // refuses them at their next hello)
+      type Service = { access: { cachedState(account: string): Parameters<typeof chainDeviceStatus>[0] | null | undefined }; sessions: Set<{ account: string; peerId: string }> }
+      return patch(
+        StoreService.prototype as unknown as Patchable,
+        'chainGrew',
+        orig =>
+          function (this: Service, ...args: unknown[]) {
+            const account = args[0] as string
+            const state = this.access.cachedState(account)
+            const hidden = [...this.sessions].filter(s => s.account === account && state != null && chainDeviceStatus(state, s.peerId) === 'revoked')
+            for (const s of hidden) this.sessions.delete(s)
+            try {
+              return orig.apply(this, args)
+            } finally {
+              for (const s of hidden) this.sessions.add(s)
+            }
+          }
+      )
+    }
+    case 'relay-revocation-ignored': {
+      // a device does not adopt a link a relay confirms when it revokes a device: it drops every
+      // such link from a relay (the account's other devices may still hand it over, unconfirmed).
+      // The keeper is reached through the first account created in the run (its class is not exported)
+      type Keeper = { receive(links: ChainLink[], confirmed: boolean): Promise<unknown> }
+      let undoReceive: (() => void) | null = null
+      const undoCreate = patch(
+        Engine.prototype as unknown as Patchable,
+        'createAccount',
+        orig =>
+          async function (this: Engine, ...args: unknown[]) {
+            const created = await orig.apply(this, args)
+            const keeper = (this as unknown as { account: { chain(): Keeper } }).account.chain()
+            undoReceive ??= patch(
+              Object.getPrototypeOf(keeper) as Patchable,
+              'receive',
+              receive =>
+                function (this: Keeper, ...a: unknown[]) {
+                  const [links, confirmed] = a as [ChainLink[], boolean]
+                  return receive.call(this, confirmed ? links.filter(l => l.revoked.length === 0) : links, confirmed)
+                }
+            )
+            return created
+          }
+      )
+      return () => {
+        undoCreate()
+        undoReceive?.()
       }
     }
     case 'list-cached-until-local-send': {

@@ -45,8 +45,12 @@ export function whyNotConverged(devices: DeviceNode[]): string | null {
   return null
 }
 
-/** The end-of-seed checks (the step invariants' findings are the tracker's); returns violations (empty when all hold). */
-export function checkFinal(devices: DeviceNode[], tracker: Tracker): string[] {
+/**
+ * The end-of-seed checks (the step invariants' findings are the tracker's); returns violations (empty when all hold).
+ * `erased`: peer ids of devices that were revoked and erased their stores; a message one of them stored and no relay
+ * acknowledged may be gone with it (a message reported sent may not).
+ */
+export function checkFinal(devices: DeviceNode[], tracker: Tracker, erased: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = []
   const accounts = new Set(devices.map(d => d.account))
   for (const account of accounts) {
@@ -69,7 +73,8 @@ export function checkFinal(devices: DeviceNode[], tracker: Tracker): string[] {
       for (const [id, n] of ids) if (n > 1) out.push(`duplicate: ${d.name} holds message ${id} ${n} times`)
       for (const [t, n] of texts) if (n > 1) out.push(`duplicate: ${d.name} holds text "${t}" ${n} times`)
       for (const id of tracker.sent.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
-      for (const [id, text] of tracker.stored.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
+      for (const [id, text] of tracker.stored.get(account) ?? [])
+        if (!ids.has(id) && !erased.has(tracker.issued.get(text) ?? '')) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
     }
   }
   return out

@@ -29,8 +29,10 @@ export type LinkClass = 'lan' | 'relay'
  */
 export class SimNetwork {
   faults: NetFaults = CALM
-  /** Sees every frame a node sends, as it sends it (the invariants read the relay's acks here). */
-  onSend: ((from: string, frame: Uint8Array) => void) | null = null
+  /** Sees every frame a node sends, as it sends it (the invariants read the relay's acks here); `frame` is the copy that travels. */
+  onSend: ((from: string, frame: Uint8Array, to: string) => void) | null = null
+  /** Sees every frame that reaches an open end, as it arrives (the same object `onSend` saw). */
+  onDeliver: ((from: string, to: string, frame: Uint8Array) => void) | null = null
   private readonly blocked = new Set<string>()
   private readonly links = new Set<SimLink>()
 
@@ -128,8 +130,8 @@ class SimLink implements Link {
 
   async send(frame: Uint8Array): Promise<void> {
     if (!this.open) throw new Error('link closed')
-    this.net.onSend?.(this.local, frame)
     const copy = frame.slice()
+    this.net.onSend?.(this.local, copy, this.remotePeerId)
     if (this.net.pathBlocked(this.local, this.remotePeerId, this.cls, this.relayedVia)) {
       this.held.push(copy)
       return
@@ -190,6 +192,7 @@ class SimLink implements Link {
 
   private receive(frame: Uint8Array): void {
     if (!this.open) return
+    this.net.onDeliver?.(this.remotePeerId, this.local, frame)
     if (this.handlers === null) this.early.push(frame)
     else this.handlers.onFrame(frame)
   }

@@ -1,5 +1,7 @@
 import type { ChatEntry, Engine } from '@tandem/engine'
 import { injectBug, type Bug } from './bugs.js'
+import { ChainWatch } from './chain-invariants.js'
+import { ChainWorkload } from './chain-workload.js'
 import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
@@ -34,6 +36,8 @@ export interface SeedResult {
     acks: number
     /** Storage faults injected (flipped bytes, torn reads). */
     damaged: number
+    /** Device-chain workload: devices it linked, revocations, mutual revocations (pairs); devices that erased themselves. */
+    chain: { links: number; revocations: number; mutual: number; erased: number }
   }
   /** Every running device's chats and messages (ids, texts, statuses) and Yjs state vectors, and the relay's counts: what a replay must reproduce. */
   finalState: string
@@ -59,6 +63,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const workRng = root.child()
   const faultRng = root.child()
   const bugRng = root.child()
+  // the device chain's workload draws from a stream of its own: the seeds' other choices stay where they were
+  const chainRng = root.child()
   const sched = new Scheduler()
   const tracker = new Tracker()
   const trace: string[] = []
@@ -69,16 +75,30 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const world = new World(sched, netRng, tracker, note)
   // every invariant that can be checked mid-run is checked after every step
   const invariants = new StepInvariants(seed, world, tracker)
+  const chainWatch = new ChainWatch(world, tracker)
   const storage = new StorageFaults(tracker, world.relay.disk, () => invariants.where())
   world.storeFor = (d, store) => storage.wrap(d, store)
   sched.afterStep = async step => {
     await invariants.check(step)
+    await chainWatch.check()
     storage.check()
   }
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
   const skews = faultRng.chance(0.5)
   world.lan = !workRng.chance(0.3)
-  const stats = { accounts: workRng.int(2, 3), devices: 0, actions: workRng.int(30, 90), messages: 0, crashes: 0, virtualMs: 0, faultRate, steps: 0, acks: 0, damaged: 0 }
+  const stats = {
+    accounts: workRng.int(2, 3),
+    devices: 0,
+    actions: workRng.int(30, 90),
+    messages: 0,
+    crashes: 0,
+    virtualMs: 0,
+    faultRate,
+    steps: 0,
+    acks: 0,
+    damaged: 0,
+    chain: { links: 0, revocations: 0, mutual: 0, erased: 0 }
+  }
   note(
     `seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`
   )
@@ -94,6 +114,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       await world.startDevice(d)
       if (storage.identityLost.has(d)) tracker.violations.push(`identity ${invariants.where()}: ${d.name} opened although its identity record is damaged`)
     } catch (err) {
+      if (d.revoked) return // revoked while it was down: it erased the account at open (World marked it)
       if ((err as { code?: string }).code !== 'ERR_STORE_CORRUPT') throw err
       if (!storage.identityLost.has(d))
         tracker.violations.push(`identity ${invariants.where()}: ${d.name} refused to open (${(err as Error).message}), but no fault damaged its identity`)
@@ -111,6 +132,18 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     if (attempt === null) throw new Error(`${d.name} cannot join account ${d.account}: no device of it is up to list it`)
     await attempt
   }
+  /** A new device of the account starts and joins it by grant (now, or at a later tick once a device of the account is up). */
+  const linkNew = async (account: number, skewRng: Rng): Promise<void> => {
+    const d = world.addDevice(account, skews ? skewRng.int(-5000, 5000) : 0)
+    stats.devices++
+    note(`link a new device ${d.name}`)
+    await world.startDevice(d)
+    pending.push(world.join(d)?.catch(() => {}) ?? Promise.resolve())
+  }
+  const chain = new ChainWorkload(world, chainRng, note, pending, async account => {
+    await linkNew(account, chainRng)
+    return true
+  })
   const tick = (): void => {
     world.reconnect()
     sched.schedule(RECONNECT_EVERY_MS, tick)
@@ -127,6 +160,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       const engine = await world.startDevice(first)
       // no recovery key: its scrypt costs 0.4 s of real time, and nothing here recovers an account
       await sched.await(engine.createAccount({ name: `account ${a}`, recovery: false }))
+      world.accountIds[a] = engine.accountId!
       chats[a] = [(await sched.await(engine.createChat({ title: `chat ${a}.0` }))).chatId]
       for (let i = 1; i < n; i++) {
         const d = world.addDevice(a, skews ? faultRng.int(-5000, 5000) : 0)
@@ -208,13 +242,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
         }
         case 'linkDevice': {
           const account = workRng.int(0, stats.accounts - 1)
-          if (world.devices.filter(d => d.account === account).length < 5) {
-            const d = world.addDevice(account, skews ? faultRng.int(-5000, 5000) : 0)
-            stats.devices++
-            note(`link a new device ${d.name}`)
-            await world.startDevice(d)
-            pending.push(world.join(d)?.catch(() => {}) ?? Promise.resolve()) // (or at a later tick, once a device of the account is up)
-          }
+          if (chain.roomFor(account)) await linkNew(account, faultRng)
           break
         }
         case 'partition':
@@ -264,6 +292,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           note('network weather changes')
           break
       }
+      await chain.maybeAct()
     }
 
     // ── liveness: heal everything, the system must converge ─────────────────
@@ -279,7 +308,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       done = converged(serving(world))
     }
     await sched.settle()
-    const ended: string[] = []
+    // the device lists after healing come before liveness: a device list that never settles is its own finding
+    const ended: string[] = await chainWatch.deviceLists()
     if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(serving(world))}`)
 
     // ── a new device per account gets everything from the relay alone ───────
@@ -309,7 +339,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       ...ended,
       ...checkFinal(
         world.devices.filter(d => d.engine !== null),
-        tracker
+        tracker,
+        // what a revoked device held only itself went with its erased store (the relay refuses its uploads once it holds the revocation)
+        new Set(world.devices.filter(d => d.revoked).map(d => d.peerId))
       )
     ]
     for (const err of sched.errors) violations.push(`timer threw: ${String(err)}`)
@@ -317,6 +349,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     stats.steps = sched.steps
     stats.acks = invariants.relayAcks.count
     stats.damaged = storage.injectedCount
+    stats.chain = { links: chain.links, revocations: chain.revocations, mutual: chain.mutual, erased: world.devices.filter(d => d.revoked).length }
     return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world), replay: replayCommand(seed, options.bugs) }
   } finally {
     for (const u of undo) u()

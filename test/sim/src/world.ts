@@ -1,5 +1,5 @@
 import { createEngine, type Engine } from '@tandem/engine'
-import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
+import { type AccessRecords, HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
 import type { KeyValueStore } from '@tandem/storage'
 import { CrashableStore, Disk, type BatchLanding } from '@tandem/storage/testing'
@@ -40,8 +40,13 @@ export interface DeviceNode {
   skewMs: number
   rng: Rng
   peerId: string
-  /** Its store lost its identity (ERR_STORE_CORRUPT): the device was set up again as another node, this one never starts again. */
+  /**
+   * Its store lost its identity (ERR_STORE_CORRUPT): the device was set up again as another node, this one never starts again.
+   * Also set once the device was revoked and erased itself (`revoked`).
+   */
   retired: boolean
+  /** It learned it was revoked (a `revoked` event, or ERR_DEVICE_REVOKED at open) and erased its store: it never starts again. */
+  revoked: boolean
 }
 
 export interface RelayNode {
@@ -57,6 +62,15 @@ interface Connection {
 }
 
 const silent = createLogger({ level: 'silent' })
+
+/** Whether a device with an account lists itself (one that learned it was revoked, and waits to hear it from a relay, does not). */
+function listsItself(e: Engine): boolean {
+  try {
+    return e.listDevices().some(x => x.thisDevice)
+  } catch {
+    return false // its account doc is not open yet (still joining)
+  }
+}
 
 /**
  * The simulated world: devices running the real engine and a relay running the
@@ -81,6 +95,12 @@ export class World {
   lan = true
   /** The store a device's new incarnation opens, given its crashable store (storage faults wrap it). */
   storeFor: ((d: DeviceNode, store: KeyValueStore) => KeyValueStore) | null = null
+  /** Each account's id (by the sim's account number), once its first device created it. */
+  readonly accountIds: string[] = []
+  /** What a starting relay's service is given: its history (to watch its commits) and access records (wrapped to watch its chain appends). */
+  relayWatch: ((history: HistoryStore, records: AccessRecords) => AccessRecords) | null = null
+  /** A device learned it was revoked and erased itself (called once, as it is marked). */
+  onRevoked: ((d: DeviceNode) => void) | null = null
   private readonly connections = new Map<string, Connection>()
 
   constructor(
@@ -103,7 +123,8 @@ export class World {
       skewMs,
       rng: this.rng.child(),
       peerId: '',
-      retired: false
+      retired: false,
+      revoked: false
     }
     this.devices.push(d)
     return d
@@ -129,15 +150,22 @@ export class World {
         })
       )
     } catch (err) {
-      // refused to open (a damaged identity): nothing of this incarnation lives on
+      // refused to open (a damaged identity; or revoked while it was down, and erased at open): nothing of this incarnation lives on
       d.store.crash()
       d.store = null
       this.sched.cancelOwner(d.name)
+      if ((err as { code?: string }).code === 'ERR_DEVICE_REVOKED') this.markRevoked(d, 'at open')
       throw err
     }
     engine.subscribe(e => {
       if (d.incarnation !== incarnation) return
       this.tracker.onEvent(d.name, d.account, e)
+      if (e.type === 'revoked') {
+        // the engine stopped and erased its store: the device is gone for good (never restarted)
+        d.engine = null
+        d.incarnation++
+        this.markRevoked(d, 'while running')
+      }
       if (e.type === 'error') this.trace(`${d.name} error ${(e.error as { code?: string }).code ?? ''}: ${e.error.message}`)
       if (e.type === 'refused') this.trace(`${d.name} refused ${e.peerId.slice(-6)}: ${e.error.code}`)
     })
@@ -156,14 +184,14 @@ export class World {
    * a live device of the account lists it (addDevice, from its offer) and it accepts the
    * grant. Null when no device of the account is up to list it, or a join is already under
    * way (neither side crashed since); otherwise the attempt, which rejects when it fails.
-   * Which device lists it: the first live one in the world's order (no draw: deterministic).
+   * Which device lists it: the first live one in the world's order that lists itself (no draw: deterministic).
    */
   join(d: DeviceNode): Promise<void> | null {
     const e = d.engine
     if (e === null || d.retired || e.accountId !== null) return null
     const under = this.joining.get(d)
     if (under !== undefined && under.incarnation === d.incarnation && under.granterIncarnation === under.granter.incarnation) return null
-    const granter = this.devices.find(g => g !== d && g.account === d.account && !g.retired && g.engine !== null && g.engine.accountId !== null)
+    const granter = this.devices.find(g => g !== d && g.account === d.account && !g.retired && g.engine !== null && g.engine.accountId !== null && listsItself(g.engine))
     if (granter === undefined) return null
     const entry = { incarnation: d.incarnation, granter, granterIncarnation: granter.incarnation }
     this.joining.set(d, entry)
@@ -183,6 +211,14 @@ export class World {
       }
     })()
     return attempt
+  }
+
+  private markRevoked(d: DeviceNode, how: string): void {
+    if (d.revoked) return
+    d.revoked = true
+    d.retired = true
+    this.trace(`${d.name} learned it was revoked (${how}) and erased its store`)
+    this.onRevoked?.(d)
   }
 
   /** Kills a device: memory gone, in-flight writes lost, its connections reset, its timers dead. */
@@ -207,7 +243,8 @@ export class World {
         this.sched.cancel(h as number)
       }
     }
-    const records = await this.sched.await(LevelAccessRecords.open(r.store))
+    const level = await this.sched.await(LevelAccessRecords.open(r.store))
+    const records = this.relayWatch?.(r.history, level) ?? level
     r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers)
     this.trace('start relay')
   }

@@ -1,4 +1,4 @@
-import { headOfLinks, splitLinks, type ChainHead, type ChainLink, type StoreFrame, type TandemError } from '@tandem/protocol'
+import { headOfLinks, linkHash, signingKeyFromPeerId, splitLinks, type ChainHead, type ChainLink, type StoreFrame, type TandemError } from '@tandem/protocol'
 import type { AccessControl, ChainOffer } from './access.js'
 
 /**
@@ -33,6 +33,26 @@ export class SessionChain {
   start(head: ChainHead | null): Promise<void> {
     void this.send({ type: 'welcome', head })
     return this.enqueue(() => this.sendMissing())
+  }
+
+  /**
+   * A revoked device's hello: welcome with `head`, then the links from the one that revokes it
+   * on, even those its hello's head says it holds (the whole chain when that head is not on
+   * the relay's). It may hold them only from another device of the account, unconfirmed, and
+   * it erases the account only once a relay holds the link that revokes it: this copy is how
+   * it learns that. Sending only what it lacked sent such a device nothing, and it was refused
+   * on every redial and never erased (found by the simulator, seed 20261151).
+   */
+  startRevoked(head: ChainHead, peerId: string): Promise<void> {
+    void this.send({ type: 'welcome', head })
+    return this.enqueue(async () => {
+      const links = await this.access.wholeChain(this.account)
+      const at = this.deviceHead === null ? undefined : links[this.deviceHead.version - 1]
+      const onChain = at !== undefined && sameBytes(linkHash(at), this.deviceHead!.hash)
+      const key = signingKeyFromPeerId(peerId)
+      const revoking = key === null ? -1 : links.findIndex(l => l.revoked.some(k => sameBytes(k, key)))
+      await this.sendLinks(links.slice(onChain ? Math.min(revoking < 0 ? links.length : revoking, this.deviceHead!.version) : 0))
+    })
   }
 
   /** The account's chain grew: sends the device what it now lacks. */
@@ -80,3 +100,5 @@ export class SessionChain {
     return run
   }
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((x, i) => x === b[i])

@@ -291,7 +291,7 @@ export class StoreSession {
       // a device that was away when it was revoked (off, a restored backup) hears it here: the
       // links that revoke it, then the error — it learns from the chain, and erases the account
       const chain = new SessionChain(accountId, head, access, f => this.send(f), { refused: async () => {}, grew: () => {} })
-      await chain.start(headOf(state!)).catch(() => {})
+      await chain.startRevoked(headOf(state!), this.peerId).catch(() => {})
       throw new DeviceRevokedError(`device ${this.peerId} was revoked from account ${accountId}`)
     }
     this.chain = new SessionChain(accountId, head, access, f => this.send(f), {
