@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { KeyValueStore } from '@tandem/storage'
 import { ClassicLevel } from 'classic-level'
+import { checkWriteAheadLogs } from './wal-check.js'
 
 /**
  * A device store on disk: classic-level, plus what LevelDB's own recovery says. LevelDB runs
@@ -26,7 +27,8 @@ export class NodeLevelStore implements KeyValueStore {
   }
 
   async open(): Promise<void> {
-    this.notes = []
+    // before LevelDB reads (and then deletes) its write-ahead log: the one damage it drops without a note
+    this.notes = await checkWriteAheadLogs(this.location)
     // CURRENT names the manifest; garbled, LevelDB fails with an I/O error naming a garbage file
     const current = await readFile(join(this.location, 'CURRENT'), 'latin1').catch(() => null)
     if (current !== null && !/^MANIFEST-\d+\n$/.test(current)) return await this.repairAndOpen('its CURRENT file is garbled')
