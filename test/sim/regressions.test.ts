@@ -2,16 +2,17 @@ import { expect, it } from 'vitest'
 import { runSeed } from './src/run-seed.js'
 
 // Seeds outside the CI range that once found a bug in the engine: each runs in every `npm test`.
-const REGRESSIONS: Array<[seed: number, what: string]> = [
-  [40_000_644, "a damaged log record's own write, still in the outbox, is restored from there (the relay only echoes it back)"],
+// (`chain: false`: found before the device-chain workload, which changes what a seed does)
+const REGRESSIONS: Array<[seed: number, what: string, chain?: false]> = [
+  [40_000_644, "a damaged log record's own write, still in the outbox, is restored from there (the relay only echoes it back)", false],
   // (in the CI range too) a2d0 revokes a2d2; a2d2 gets the link from a2d0 first (unconfirmed: it waits for a relay's
   // copy), its relay session drops, and at its next hello its head is the relay's head: the relay sent it no links,
   // only ERR_DEVICE_REVOKED, on every redial, and it never erased the account
   [20_261_151, 'a revoked device that already holds the link revoking it (from a peer) gets it from the relay at its hello, and erases']
 ]
 
-for (const [seed, what] of REGRESSIONS)
+for (const [seed, what, chain] of REGRESSIONS)
   it(`seed ${seed}: ${what}`, async () => {
-    const r = await runSeed(seed)
+    const r = await runSeed(seed, { chain: chain ?? true })
     expect(r.ok ? [] : [...r.violations, `replay: ${r.replay}`]).toEqual([])
   }, 120_000)

@@ -41,6 +41,9 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
+/** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
+export const CHAIN_BUGS: ReadonlySet<Bug> = new Set(['relay-keeps-revoked-session', 'relay-revocation-ignored'])
+
 type Patchable = Record<string, unknown>
 
 export function injectBug(bug: Bug, rng: Rng): () => void {

@@ -17,6 +17,8 @@ export interface SeedOptions {
   bugs?: Bug[]
   /** Keep the full event trace (the replay command prints it). */
   trace?: boolean
+  /** The device-chain workload (default on); off, a seed runs as before it (teeth of bugs elsewhere, older regressions). */
+  chain?: boolean
 }
 
 export interface SeedResult {
@@ -46,7 +48,8 @@ export interface SeedResult {
 }
 
 /** The command that replays one seed (with the bugs it injected). */
-export const replayCommand = (seed: number, bugs: readonly Bug[] = []): string => `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}`
+export const replayCommand = (seed: number, bugs: readonly Bug[] = [], chain = true): string =>
+  `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}${chain ? '' : ' --no-chain'}`
 
 /** Virtual time the liveness phase may take to converge once every fault is healed. */
 const LIVENESS_BUDGET_MS = 120_000
@@ -292,7 +295,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           note('network weather changes')
           break
       }
-      await chain.maybeAct()
+      if (options.chain !== false) await chain.maybeAct()
     }
 
     // ── liveness: heal everything, the system must converge ─────────────────
@@ -350,7 +353,15 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     stats.acks = invariants.relayAcks.count
     stats.damaged = storage.injectedCount
     stats.chain = { links: chain.links, revocations: chain.revocations, mutual: chain.mutual, erased: world.devices.filter(d => d.revoked).length }
-    return { seed, ok: violations.length === 0, violations: dedupe(violations), trace, stats, finalState: finalState(world), replay: replayCommand(seed, options.bugs) }
+    return {
+      seed,
+      ok: violations.length === 0,
+      violations: dedupe(violations),
+      trace,
+      stats,
+      finalState: finalState(world),
+      replay: replayCommand(seed, options.bugs, options.chain !== false)
+    }
   } finally {
     for (const u of undo) u()
   }
