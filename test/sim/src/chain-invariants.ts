@@ -17,8 +17,9 @@ interface RelayChain {
  * - device lists (after healing, and per step for a device that erased itself): every running
  *   device of an account is listed in the chain the relay holds on its disk, and lists exactly
  *   that chain's devices and the same revoked ones; every device that chain revokes has erased itself (its store holds no
- *   key) or is stopped; and a device that erased itself is revoked in it (with a relay, only a
- *   link the relay holds may make a device erase its account).
+ *   key) or is stopped; and a device that erased itself is not listed in it: revoked, or listed
+ *   only by a link that lost there to one revoking its signer (with a relay, only a link the
+ *   relay holds may make a device erase its account).
  * - revoked served: no device receives an entry appended after the relay accepted its revocation.
  *
  * "After", exactly. The relay's durable events are put on one sequence, in the order the relay's
@@ -79,9 +80,10 @@ export class ChainWatch {
     const chains = await this.relayChains()
     for (const d of erased) {
       const chain = chains.get(d.account) ?? null
-      if (chain?.revoked.includes(d.peerId) !== true)
+      // revoked there, or never listed there: only a link of a device the relay's chain revokes listed it
+      if (chain === null || chain.listed.includes(d.peerId))
         this.tracker.violations.push(
-          `device lists ${this.tracker.where()}: ${d.name} erased itself, but the relay's chain does not revoke it (${chain === null ? 'the relay holds no chain of its account' : `it lists ${names(this.world, chain.listed)}`})`
+          `device lists ${this.tracker.where()}: ${d.name} erased itself, but the relay's chain still lists it (${chain === null ? 'the relay holds no chain of its account' : `it lists ${names(this.world, chain.listed)}`})`
         )
     }
   }
@@ -117,7 +119,9 @@ export class ChainWatch {
           continue
         }
         if (d.revoked) {
-          out.push(`device lists ${where}: ${d.name} erased itself, but the relay's chain does not revoke it (it lists ${names(this.world, chain.listed)})`)
+          // erased without being revoked there: only right when the chain does not list it (the
+          // link that listed it lost to one revoking its signer)
+          if (chain.listed.includes(d.peerId)) out.push(`device lists ${where}: ${d.name} erased itself, but the relay's chain lists it (${names(this.world, chain.listed)})`)
           continue
         }
         if (e === null || d.retired || e.accountId !== accountId) continue

@@ -2,13 +2,21 @@ import type { Engine } from '@tandem/engine'
 import type { Tracker } from './tracker.js'
 import type { DeviceNode } from './world.js'
 
-/** A device's whole decoded state, as a string: equal digests ⇔ identical state. */
+/**
+ * A device's whole decoded state, as a string: equal digests ⇔ identical state. The state
+ * vectors are those of the docs the account lists (its own doc and its chats): a chat doc
+ * no listed chat names is never shown, and one can be left behind when the device that
+ * created the chat was revoked and erased before its account-doc entry reached anyone
+ * (seed 20261196: a peer got the chat doc, never the entry).
+ */
 export function digest(engine: Engine): string {
   const chats = engine.listChats().map(c => ({
     ...c,
     messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
   }))
+  const listed = new Set([`account:${engine.accountId}`, ...chats.map(c => `chat:${c.chatId}`)])
   const svs = Object.entries(engine.stateVectors())
+    .filter(([id]) => listed.has(id))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
   const account = engine.accountInfo

@@ -271,15 +271,25 @@ export class AccountService {
   }
 
   /**
-   * This device is revoked in the chain it holds: it erases the account — once that is
-   * final. With a relay, only the relay's word on the fork is final: two devices that revoke
-   * each other at once each hear the other's link first, and the one whose link the relay
-   * took must not erase itself meanwhile. Without relays, the chain's own rule decides.
+   * This device is out of the account for good: revoked, or listed only by links that can no
+   * longer stand (the device that signed one lost a fork to a link revoking it, so nobody
+   * will sign it again). Final only once it is: with a relay, only the relay's word on a
+   * fork is final (two devices that revoke each other at once each hear the other's link
+   * first, and the one whose link the relay took must not erase itself meanwhile); without
+   * relays, the chain's own rule decides.
    */
-  private checkSelf(): void {
+  removedForGood(): boolean {
     const keeper = this.keeperOrNull
-    if (this.revokedHere || keeper === null || keeper.status(this.device.peerId) !== 'revoked') return
-    if (this.policy.relayArbitrates && !keeper.headConfirmed) return
+    if (keeper === null) return false
+    const status = keeper.status(this.device.peerId)
+    if (status === 'listed') return false
+    if (this.policy.relayArbitrates && !keeper.headConfirmed) return false
+    return status === 'revoked' || !keeper.listerStillCurrent(this.device.peerId)
+  }
+
+  /** Out for good (see removedForGood): the engine stops and erases the account, once. */
+  private checkSelf(): void {
+    if (this.revokedHere || !this.removedForGood()) return
     this.revokedHere = true
     this.hooks.selfRevoked()
   }

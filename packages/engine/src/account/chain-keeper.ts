@@ -15,6 +15,7 @@ import {
   listChainDevices,
   MAX_CHAIN_LINKS,
   peerIdFromSigningKey,
+  signingKeyFromPeerId,
   proposeLink,
   rebaseIntents,
   type SigningKeyPair,
@@ -128,6 +129,24 @@ export class ChainKeeper {
     return chainDeviceStatus(this.current, peerId)
   }
 
+  /**
+   * Whether a held link off the winning chain lists `peerId` and was signed by a device still
+   * current: that device signs what it meant again on the winner (a rebase), so a device it
+   * listed is only waiting, not out.
+   */
+  listerStillCurrent(peerId: string): boolean {
+    const key = signingKeyFromPeerId(peerId)
+    if (key === null) return false
+    const hex = keyHex(key)
+    const onChain = new Set(this.chain.map(l => keyHex(linkHash(l))))
+    for (const [linkHex, link] of this.held) {
+      if (onChain.has(linkHex) || link.signer.kind !== 'device') continue
+      if (!link.devices.some(d => keyHex(d.signingKey) === hex)) continue
+      if (chainDeviceStatus(this.current, peerIdFromSigningKey(link.signer.publicKey)) === 'listed') return true
+    }
+    return false
+  }
+
   listedPeerIds(): string[] {
     return listChainDevices(this.current).map(d => d.peerId)
   }
@@ -157,6 +176,30 @@ export class ChainKeeper {
         for (const wake of this.confirmWaiters.splice(0)) wake()
         for (const l of this.confirmListeners) l()
       }
+    }
+  }
+
+  /**
+   * A relay named `head` as the head it holds (its welcome): that link and the ones it
+   * builds on are confirmed, when this device holds them. A device that got its chain from
+   * another device (a link grant) learns here that the relay holds it, even though the relay
+   * sends it no links (it lacks none).
+   */
+  async confirmHead(head: ChainHead): Promise<ChainChange | null> {
+    const hex = keyHex(head.hash)
+    const link = this.held.get(hex)
+    if (link === undefined) return null
+    try {
+      let fresh = false
+      if (!this.confirmed.has(hex)) {
+        this.confirmed.add(hex)
+        fresh = true
+      }
+      if (this.confirmAncestors(link)) fresh = true
+      return fresh ? await this.rechoose() : null
+    } finally {
+      for (const wake of this.confirmWaiters.splice(0)) wake()
+      for (const l of this.confirmListeners) l()
     }
   }
 

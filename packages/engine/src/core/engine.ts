@@ -113,10 +113,10 @@ export class Engine {
     return await openWithRepair(db, async () => {
       const opened = await openDevice(db, platform, options, runtime)
       const engine = new Engine(opened.store, new DocHost(opened.store, runtime), opened.peerKey, opened.device, runtime, platform, opened.keeper, options)
-      if (opened.keeper !== null && opened.keeper.status(opened.device.peerId) === 'revoked') {
-        // revoked while this device was shut down (the link came, the erase did not finish): finish it
+      if (engine.account.removedForGood()) {
+        // out of the account for good while it was shut down (the link came, the erase did not finish): finish it
         await engine.revokedHere()
-        throw new DeviceRevokedError(`this device was revoked from account ${opened.keeper.accountId}: its data is erased`)
+        throw new DeviceRevokedError(`this device was revoked from account ${opened.keeper!.accountId}: its data is erased`)
       }
       await engine.repair.load()
       if (opened.keeper !== null) await engine.account.openDocs()

@@ -28,6 +28,8 @@ export interface RelayChain {
   isOnChain(head: ChainHead): boolean
   /** Links the relay holds (confirmed: the relay arbitrates forks while reachable). */
   receive(links: ChainLink[]): Promise<void>
+  /** The relay's welcome named this head: it holds that link (and the ones before it). */
+  confirmHead(head: ChainHead): Promise<void>
 }
 
 export interface RelayClientHost {
@@ -293,6 +295,7 @@ export class RelayClient {
 
   private async connected(conn: RelayConnection, relayHead: ChainHead | null): Promise<void> {
     this.relayHead = relayHead
+    if (relayHead !== null) await this.host.chain.confirmHead(relayHead)
     this.pushChain()
     this.refusedUntilLinks.clear() // (every doc is subscribed anew below)
     this.reader.connected()

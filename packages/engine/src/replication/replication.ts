@@ -258,6 +258,9 @@ export class Replication {
             isOnChain: head => keeper.isOnChain(head),
             receive: async links => {
               await keeper.receive(links, true)
+            },
+            confirmHead: async head => {
+              await keeper.confirmHead(head)
             }
           },
           codec: this.codec,
@@ -280,8 +283,8 @@ export class Replication {
         new RelayState(this.store, relayId),
         this.runtime,
         {
-          onAcked: (docId, acked) => {
-            this.sent.acked(docId, acked)
+          onAcked: docId => {
+            this.sent.acked(docId)
           },
           onProgress: (progress: RelayProgress) => {
             this.events.emit({ type: 'progress', ...progress })

@@ -92,15 +92,16 @@ export class AccessControl {
 
   /**
    * The links a device whose head is `deviceHead` lacks: those after it when it is a link of
-   * the relay's chain, the whole chain when it is not (or null), none when it is the head or
-   * of a later version (the device offers what it holds beyond the head; a fork shows then).
+   * the relay's chain, the whole chain when it is not (or null, or of a later version: it may
+   * be a fork's), none when it is the head.
    */
   async linksFor(accountId: string, deviceHead: ChainHead | null): Promise<ChainLink[]> {
     const held = await this.held(accountId)
     if (held === null) return []
     const { state, hashes } = held
-    if (deviceHead !== null && deviceHead.version > state.version) return []
-    const onChain = deviceHead !== null && sameBytes(hashes[deviceHead.version - 1], deviceHead.hash)
+    // a head past ours is not known to be on our chain either: it may be a fork's (the device
+    // then needs our chain to choose), and a device ahead on our chain offers its links anyway
+    const onChain = deviceHead !== null && deviceHead.version <= state.version && sameBytes(hashes[deviceHead.version - 1], deviceHead.hash)
     if (onChain && deviceHead.version === state.version) return []
     const links = ((await this.records.chain(accountId)) ?? []).slice(0, state.version)
     return onChain ? links.slice(deviceHead.version) : links
