@@ -5,7 +5,6 @@ import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
-import { accountDocId } from '../model/account-doc.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
 import type { Platform } from '../platform/platform.js'
 import { BlobCodec } from '../relay/blob-codec.js'
@@ -112,15 +111,7 @@ export function wireServices(parts: ServiceParts): Services {
     policy
   )
   // (the chat service is made next: the tracker reads it through this lazy view)
-  const chats = {
-    get: (chatId: string) => chatService.get(chatId),
-    openChats: () => chatService.openChats(),
-    listing: (chatId: string) => {
-      const doc = account.docIfOpen()
-      const item = doc?.chatEntryId(chatId)
-      return item === undefined ? undefined : { docId: accountDocId(account.accountId!), item }
-    }
-  }
+  const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
   const sent = new SentTracker(hasRelays, () => replication.relayClients(), chats, events, device.peerId)
   const chatService: ChatService = new ChatService(docs, account, sent, events, runtime, device.peerId, local)
   const replication: Replication = new Replication(

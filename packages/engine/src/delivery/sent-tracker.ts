@@ -1,28 +1,23 @@
 import { chatDocId, chatIdOfDoc, type ChatDoc } from '../model/chat-doc.js'
 import type { MessageStatus } from '../model/message.js'
-import type { EventHub } from '../core/event-hub.js'
 import type { StateVector } from '../relay/state-vector.js'
+import type { EventHub } from '../core/event-hub.js'
 
 /** What the tracker reads of a relay: the part of a doc it holds durably, as saved on our disk. */
 export interface AckSource {
   ackedSv(docId: string): StateVector
 }
 
-/** The chats the tracker reads: one by id, or every open one, and where the account doc lists each. */
+/** The chats the tracker reads: one by id, or every open one. */
 export interface ChatLookup {
   get(chatId: string): ChatDoc | undefined
   openChats(): Iterable<[string, ChatDoc]>
-  /** The account doc's id and the Yjs id of the item listing the chat in it; undefined while it is not listed (or not open). */
-  listing(chatId: string): { docId: string; item: [client: number, clock: number] } | undefined
 }
 
 /**
  * This device's messages on their way to "sent": a message is sent once a relay holds it
- * durably (its acked state vector covers the message's Yjs item) and holds the account
- * doc's entry that lists its chat — without that entry no other device ever finds the chat
- * (seed 20261547: a device revoked between uploading a new chat's messages and its entry
- * showed them sent, and nobody else could read them). Reports each message's step to
- * `sent` once, in send order.
+ * durably (its acked state vector covers the message's Yjs item). Reports each message's
+ * step to `sent` once, in send order.
  *
  * Only devices configured with a relay track anything: without one no message can become sent, and
  * the set grew without bound on a relay-less device. With a relay, what it holds is the
@@ -52,7 +47,9 @@ export class SentTracker {
     const relays = [...this.relays()]
     if (relays.length === 0) return
     for (const [chatId, chat] of this.chats.openChats()) {
-      const covered = (client: number, clock: number): boolean => this.holds(relays, chatId, [client, clock])
+      const docId = chatDocId(chatId)
+      const acked = relays.map(r => r.ackedSv(docId))
+      const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
       for (const id of chat.sentFromAfter(this.peerId, covered)) this.track(chatId, id)
     }
   }
@@ -68,51 +65,32 @@ export class SentTracker {
     unsent.add(messageId)
   }
 
-  /** Messages of ours in this doc (or, for the account doc, in any chat: its entry may be what they wait for) are waiting to be reported "sent". */
+  /** Messages of ours in this doc are waiting to be reported "sent". */
   awaitsAck(docId: string): boolean {
     const chatId = chatIdOfDoc(docId)
-    if (chatId !== null) return (this.unsent.get(chatId)?.size ?? 0) > 0
-    for (const unsent of this.unsent.values()) if (unsent.size > 0) return true
-    return false
+    return chatId !== null && (this.unsent.get(chatId)?.size ?? 0) > 0
   }
 
   statusOf(chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
     if (!this.hasRelays) return 'stored'
     const id = chat.itemIdOf(messageId)
     if (id === undefined) return 'stored'
-    return this.holds([...this.relays()], chatId, id) ? 'sent' : 'stored'
-  }
-
-  /** Whether one of `relays` holds durably both the message item `id` of the chat and the account doc's entry listing it. */
-  private holds(relays: AckSource[], chatId: string, id: [number, number]): boolean {
-    const listing = this.chats.listing(chatId)
-    if (listing === undefined) return false
     const docId = chatDocId(chatId)
-    const covers = (r: AckSource, d: string, [client, clock]: [number, number]) => (r.ackedSv(d).get(client) ?? 0) > clock
-    return relays.some(r => covers(r, docId, id) && covers(r, listing.docId, listing.item))
+    for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
+    return 'stored'
   }
 
-  /**
-   * A relay acknowledged more of a doc: report this device's messages that are now sent —
-   * of that chat, or of every chat with messages waiting when it is the account doc (a new
-   * chat's entry).
-   */
-  acked(docId: string): void {
+  /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
+  acked(docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
-    if (chatId !== null) this.ackedChat(chatId)
-    else for (const waiting of [...this.unsent.keys()]) this.ackedChat(waiting)
-  }
-
-  private ackedChat(chatId: string): void {
-    const chat = this.chats.get(chatId)
-    const unsent = this.unsent.get(chatId)
-    if (chat === undefined || unsent === undefined) return
-    const relays = [...this.relays()]
+    const chat = chatId === null ? undefined : this.chats.get(chatId)
+    const unsent = chatId === null ? undefined : this.unsent.get(chatId)
+    if (chat === undefined || unsent === undefined || chatId === null) return
     const sent: string[] = []
     const me = chat.doc.clientID
     for (const messageId of unsent) {
       const id = chat.itemIdOf(messageId)
-      if (id !== undefined && this.holds(relays, chatId, id)) {
+      if (id !== undefined && (acked.get(id[0]) ?? 0) > id[1]) {
         sent.push(messageId)
         continue
       }

@@ -63,12 +63,6 @@ export class AccountDoc {
     return true
   }
 
-  /** The Yjs id (client, clock) of the item that lists the chat in this doc, or undefined when it is not listed. */
-  chatEntryId(chatId: string): [client: number, clock: number] | undefined {
-    const item = this.chats.get(chatId)?._item
-    return item == null ? undefined : [item.id.client, item.id.clock]
-  }
-
   getChat(chatId: string): ChatEntry | null {
     const map = this.chats.get(chatId)
     if (!(map instanceof Y.Map)) return null

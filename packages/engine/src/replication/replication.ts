@@ -283,8 +283,8 @@ export class Replication {
         new RelayState(this.store, relayId),
         this.runtime,
         {
-          onAcked: docId => {
-            this.sent.acked(docId)
+          onAcked: (docId, acked) => {
+            this.sent.acked(docId, acked)
           },
           onProgress: (progress: RelayProgress) => {
             this.events.emit({ type: 'progress', ...progress })
