@@ -282,6 +282,8 @@ export class ChainKeeper {
     // our own links that lost a fork (a run of them, when this device went on signing on the
     // losing branch): what they meant, in order, signed again as one link on top of the
     // winner. Each one's intents are read against its parent first, while the run is held.
+    // a link signed again earlier may be back on the winning chain (the fork flipped), and lose again later
+    for (const l of this.chain) this.resigned.delete(keyHex(linkHash(l)))
     const mine = orphaned.filter(l => l.signer.kind === 'device' && keyHex(l.signer.publicKey) === keyHex(this.signer.publicKey) && !this.resigned.has(keyHex(linkHash(l))))
     const intents: ChainIntent[] = []
     for (const lost of mine) {
