@@ -7,7 +7,7 @@ import type { RelayClientEvents, RelayClientHost } from './relay-client.js'
 import type { RelayConnection } from './relay-connection.js'
 import type { OutboxEntry, RelayState } from './relay-state.js'
 import type { RelayStateSaver } from './relay-state-saver.js'
-import { mergeSv } from './state-vector.js'
+import { mergeSv, type StateVector } from './state-vector.js'
 import { SnapshotPolicy } from './snapshot-policy.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
@@ -55,6 +55,13 @@ export class RelayUploader {
       }
     }
   )
+
+  /**
+   * Per doc, entries the relay acked while an earlier entry of the doc is still in the
+   * outbox: their state counts as acked once every earlier one is (in memory: after a
+   * restart the next ack of a later entry, whose state includes theirs, makes up for it).
+   */
+  private readonly ackedAhead = new Map<string, Array<{ uploadId: number; sv: StateVector }>>()
 
   /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
   private readonly graceTimers = new Map<string, unknown>()
@@ -150,7 +157,18 @@ export class RelayUploader {
     if (i < 0) return
     const [entry] = this.outbox.splice(i, 1)
     const st = this.state.doc(docId)
-    const grew = mergeSv(st.acked, entry!.sv)
+    // An entry's sv is everything uploaded when it was cut, its predecessors' items too: the
+    // relay holds that only once every earlier entry of the doc is in as well. An entry acked
+    // ahead of one still out (refused, or lost in a relay's crash and not yet sent again)
+    // waits; counting it at once reported messages "sent" that the relay never got (seed 20261547).
+    const ahead = this.ackedAhead.get(docId) ?? []
+    ahead.push({ uploadId, sv: entry!.sv })
+    const firstOut = this.outbox.find(e => e.docId === docId)?.uploadId ?? Number.POSITIVE_INFINITY
+    let grew = false
+    for (const a of ahead) if (a.uploadId < firstOut) grew = mergeSv(st.acked, a.sv) || grew
+    const waiting = ahead.filter(a => a.uploadId > firstOut)
+    if (waiting.length > 0) this.ackedAhead.set(docId, waiting)
+    else this.ackedAhead.delete(docId)
     await this.saver.persist(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
     this.snapshots.appendAcked(docId, seq, entry!.blob.byteLength, tail)
