@@ -1,15 +1,10 @@
+import type { DeviceInfo } from '@tandem/engine'
 import { formatLinkCodeText, parseLinkCodeText } from '@tandem/protocol'
 import { expect } from 'vitest'
 import type { DeviceEvent, DeviceProcess } from '../helpers/device-process.js'
 
-export interface DeviceRow {
-  peerId: string
-  name: string
-  platform: string
-  linkedAt: number
-  lastActiveAt: number | null
-  thisDevice: boolean
-}
+/** A row of the `devices` control command: the engine's DeviceInfo, as JSON. */
+export type DeviceRow = DeviceInfo
 
 export interface Info {
   peerId: string

@@ -16,5 +16,13 @@ export type { KeyValueStore } from './store/kv.js'
 export type { DocStoreOptions } from './store/doc-store.js'
 export type { StoreDamageReport } from './store/store-repair.js'
 export type { DamagedRecord } from './store/store-damage.js'
-export { StoreCorruptError, StoreUnavailableError, EngineStateError, InvalidArgumentError, UnknownChatError } from './errors.js'
+export {
+  StoreCorruptError,
+  StoreUnavailableError,
+  EngineStateError,
+  InvalidArgumentError,
+  UnknownChatError,
+  LinkUnreachableError,
+  LinkInterruptedError
+} from './errors.js'
 export { createMemoryLinkPair } from '@tandem/transport'

@@ -1,6 +1,6 @@
 // The engine's /tandem/link/1.0.0 service: what the engine wires in (LinkService on a LinkHost) and what apps see.
 export type { DeviceGrant, DeviceOffer, LinkHost } from './link-host.js'
-export { LinkInterruptedError, LinkUnreachableError } from './link-errors.js'
+export { LinkInterruptedError, LinkUnreachableError } from '../errors.js'
 export { LinkInvite, type LinkInviteEvents, type PassphraseRequest } from './link-invite.js'
 export {
   codeAddresses,

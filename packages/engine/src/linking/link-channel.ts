@@ -8,7 +8,7 @@
 import { decodeLinkFrame, encodeLinkFrame, type LinkFrame, linkErrorFrame, LinkCodeExpiredError, type LinkSession, type TandemError } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import { LinkInterruptedError } from './link-errors.js'
+import { LinkInterruptedError } from '../errors.js'
 
 const LINK_FRAMES: FrameCodec<LinkFrame> = { encode: encodeLinkFrame, decode: decodeLinkFrame, errorFrame: linkErrorFrame }
 

@@ -29,7 +29,7 @@ import {
 import { StreamLink } from '@tandem/transport'
 import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import { LinkChannel } from './link-channel.js'
-import { LinkInterruptedError, LinkUnreachableError } from './link-errors.js'
+import { LinkInterruptedError, LinkUnreachableError } from '../errors.js'
 import type { LinkHost } from './link-host.js'
 import { LinkInvite } from './link-invite.js'
 

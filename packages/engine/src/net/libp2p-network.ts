@@ -8,10 +8,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
-import { InvalidArgumentError, ListenError, WrongRelayError } from '../errors.js'
+import { InvalidArgumentError, LinkUnreachableError, ListenError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import { StreamLink, describeListenFailure, withJoinedWrites, type Link } from '@tandem/transport'
-import { LinkUnreachableError } from '../linking/link-errors.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 
 export interface NetworkOptions {
