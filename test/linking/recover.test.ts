@@ -23,12 +23,9 @@ it('a fresh device with the recovery phrase gets the account and its history bac
   const chat = await lost.request<{ chatId: string }>('create-chat', { title: 'notes' })
   await lost.request('burst', { chatId: chat.chatId, prefix: 'm', count: 200, concurrency: 8, quiet: true }, 60_000)
   // the relay holds all of it: every message acked (sent) before the device is lost
-  const deadline = Date.now() + 30_000
-  let before = await lost.request<Dump & { chats: Array<{ messages: Array<{ status: string }> }> }>('dump')
-  while (before.chats[0]!.messages.some(m => m.status !== 'sent') && Date.now() < deadline) {
-    await new Promise(r => setTimeout(r, 200))
-    before = await lost.request('dump')
-  }
+  const sentIds = (): number => lost.events.filter(e => e.event === 'status' && e.status === 'sent').reduce((n, e) => n + (e.messageIds as string[]).length, 0)
+  await lost.waitForEvent(() => sentIds() >= 200, 30_000)
+  const before = await lost.request<Dump & { chats: Array<{ messages: Array<{ status: string }> }> }>('dump')
   const lostId = (await lost.request<Info>('info')).peerId
   await lost.kill() // lost: never stopped cleanly, never seen again
 
