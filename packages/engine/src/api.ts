@@ -1,5 +1,6 @@
 // The public API both assemblies (src/node, src/browser) export alongside their own createEngine.
-export { Engine, type EngineCoreOptions } from './core/engine.js'
+export { Engine } from './core/engine.js'
+export type { EngineCoreOptions } from './core/options.js'
 export type { AccountInfo } from './account/account-service.js'
 export type { EngineEvent, EngineListener } from './events.js'
 export type { Message, MessageStatus } from './model/message.js'

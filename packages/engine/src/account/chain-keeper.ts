@@ -172,10 +172,7 @@ export class ChainKeeper {
     try {
       return await this.take(links, confirmed)
     } finally {
-      if (confirmed) {
-        for (const wake of this.confirmWaiters.splice(0)) wake()
-        for (const l of this.confirmListeners) l()
-      }
+      if (confirmed) this.confirmationsChanged()
     }
   }
 
@@ -198,9 +195,14 @@ export class ChainKeeper {
       if (this.confirmAncestors(link)) fresh = true
       return fresh ? await this.rechoose() : null
     } finally {
-      for (const wake of this.confirmWaiters.splice(0)) wake()
-      for (const l of this.confirmListeners) l()
+      this.confirmationsChanged()
     }
+  }
+
+  /** What a relay confirms may have changed: wake whoever waits on it. */
+  private confirmationsChanged(): void {
+    for (const wake of this.confirmWaiters.splice(0)) wake()
+    for (const l of this.confirmListeners) l()
   }
 
   /** True when a relay holds the head link. */

@@ -3,7 +3,8 @@
 // module or a Node-only package (packages/engine/test/import-graph.test.ts).
 import '../polyfill.js'
 import { BrowserLevel } from 'browser-level'
-import { Engine, type EngineCoreOptions } from '../core/engine.js'
+import { Engine } from '../core/engine.js'
+import type { EngineCoreOptions } from '../core/options.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { Platform } from '../platform/platform.js'
 import type { KeyValueStore } from '../store/kv.js'

@@ -13,39 +13,19 @@ import type { ChatService } from '../chat/chat-service.js'
 import type { EngineListener } from '../events.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
-import type { NetworkOptions } from '../net/libp2p-network.js'
 import type { Platform } from '../platform/platform.js'
 import type { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
 import { DocHost } from '../store/doc-host.js'
-import type { DocStore, DocStoreOptions } from '../store/doc-store.js'
+import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair, StoreDamageReport } from '../store/store-repair.js'
 import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreUnavailableError } from '../errors.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
+import type { EngineCoreOptions } from './options.js'
 import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
-
-/** What every assembly's `createEngine` takes, whatever the platform. */
-export interface EngineCoreOptions {
-  storeOptions?: DocStoreOptions
-  /** Clock, timers and randomness; defaults to the platform's. */
-  runtime?: Partial<Runtime>
-  /** Name this device shows in the device list (default: the platform's, e.g. the host name). */
-  deviceName?: string
-  /** libp2p networking; `false` runs without it (links can still be added with `addLink`). */
-  network?: NetworkOptions | false
-  /**
-   * Relays reached over another transport (`addRelayLink`), by id — the simulator's network.
-   * With libp2p, relays come from `network.relays`.
-   */
-  relayIds?: string[]
-  /** Most devices the account may list (default 10); a relay enforces its own. */
-  maxDevices?: number
-  /** Another device not seen for this long (ms; default 30 days) is revoked by this one; null never. */
-  revokeInactiveAfterMs?: number | null
-}
 
 /** Origin of changes made through this API. */
 const LOCAL = Symbol('tandem:local')
@@ -155,10 +135,15 @@ export class Engine {
    */
   async goOffline(): Promise<void> {
     this.ensureOpen()
+    await this.leaveNetwork(STOP_SETTLE_MS)
+  }
+
+  /** Stops linking and replication (uploads on their way get `settleMs` to be acknowledged). */
+  private async leaveNetwork(settleMs: number): Promise<void> {
     if (!this.started) return
     this.started = false
     await this.linking.stop()
-    await this.replication.stop(STOP_SETTLE_MS)
+    await this.replication.stop(settleMs)
   }
 
   /**
@@ -169,11 +154,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.started) {
-      this.started = false
-      await this.linking.stop()
-      await this.replication.stop(STOP_SETTLE_MS)
-    }
+    await this.leaveNetwork(STOP_SETTLE_MS)
     this.docs.destroy()
     await this.store.close()
   }
@@ -187,11 +168,7 @@ export class Engine {
     if (this.closed) return
     const accountId = this.account.accountId
     this.closed = true
-    if (this.started) {
-      this.started = false
-      await this.linking.stop()
-      await this.replication.stop(0)
-    }
+    await this.leaveNetwork(0)
     this.docs.destroy()
     try {
       await this.store.erase()
@@ -357,7 +334,6 @@ export class Engine {
     return this.chats.messageCount(chatId)
   }
 
-  /** Relay connection and catch-up state, for a status line. */
   /**
    * What was found damaged in this device's store since it opened, and which docs are still
    * waiting to be fetched whole from a relay. Damaged records are never shown: a message in
@@ -368,6 +344,7 @@ export class Engine {
     return this.repair.report()
   }
 
+  /** Relay connection and catch-up state, for a status line. */
   relayStatus(): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
     return this.replication.relayStatus()
   }

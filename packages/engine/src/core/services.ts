@@ -13,7 +13,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
-import type { EngineCoreOptions } from './engine.js'
+import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
 
 /** The engine's services, wired to each other. */

@@ -1,0 +1,23 @@
+import type { NetworkOptions } from '../net/libp2p-network.js'
+import type { Runtime } from '../runtime.js'
+import type { DocStoreOptions } from '../store/doc-store.js'
+
+/** What every assembly's `createEngine` takes, whatever the platform. */
+export interface EngineCoreOptions {
+  storeOptions?: DocStoreOptions
+  /** Clock, timers and randomness; defaults to the platform's. */
+  runtime?: Partial<Runtime>
+  /** Name this device shows in the device list (default: the platform's, e.g. the host name). */
+  deviceName?: string
+  /** libp2p networking; `false` runs without it (links can still be added with `addLink`). */
+  network?: NetworkOptions | false
+  /**
+   * Relays reached over another transport (`addRelayLink`), by id — the simulator's network.
+   * With libp2p, relays come from `network.relays`.
+   */
+  relayIds?: string[]
+  /** Most devices the account may list (default 10); a relay enforces its own. */
+  maxDevices?: number
+  /** Another device not seen for this long (ms; default 30 days) is revoked by this one; null never. */
+  revokeInactiveAfterMs?: number | null
+}
