@@ -1,3 +1,4 @@
+import { nativeSignatures, type SignatureBackend } from '@tandem/protocol'
 /** Opaque handle returned by {@link Timers.setTimeout}. */
 export type TimerHandle = unknown
 
@@ -13,6 +14,16 @@ export interface Runtime {
   randomBytes(length: number): Uint8Array
   /** Runs `fn` once the current burst of work is done (a macrotask): batches a burst's updates. */
   defer(fn: () => void): void
+  /**
+   * Ed25519 for hot paths (whole chains, blobs). Default: WebCrypto's where the platform has
+   * it (its promises settle on a thread pool, whenever they do); a simulator passes noble's.
+   */
+  signatures?: SignatureBackend
+}
+
+/** The runtime's signature backend, or the platform's native one. */
+export function signaturesOf(runtime: Pick<Runtime, 'signatures'>): Promise<SignatureBackend> {
+  return runtime.signatures !== undefined ? Promise.resolve(runtime.signatures) : nativeSignatures()
 }
 
 /** `crypto.getRandomValues` fills at most this much per call (WebCrypto's limit). */

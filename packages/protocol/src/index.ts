@@ -124,7 +124,8 @@ export {
   encodeChain,
   decodeChain
 } from './device-chain/link.js'
-export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis, signLinkBody } from './device-chain/digest.js'
+export { nativeSignatures, nobleSignatures, type SignatureBackend } from './crypto/signatures.js'
+export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis, preverifyLinks, signLinkBody } from './device-chain/digest.js'
 export {
   type ChainHead,
   MAX_LINKS_PER_FRAME,

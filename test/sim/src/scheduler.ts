@@ -1,4 +1,5 @@
 import type { Runtime } from '@tandem/engine'
+import { nobleSignatures } from '@tandem/protocol'
 import type { Rng } from './rng.js'
 
 interface Timer {
@@ -65,7 +66,9 @@ export class Scheduler {
       randomBytes: n => rng.bytes(n),
       defer: fn => {
         this.schedule(0, fn, owner)
-      }
+      },
+      // WebCrypto's promises settle on a thread pool, outside virtual time: noble settles in microtasks
+      signatures: nobleSignatures
     }
   }
 

@@ -1,4 +1,5 @@
 import { createEngine, type Engine } from '@tandem/engine'
+import { nobleSignatures } from '@tandem/protocol'
 import { type AccessRecords, HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
 import type { KeyValueStore } from '@tandem/storage'
@@ -245,7 +246,7 @@ export class World {
     }
     const level = await this.sched.await(LevelAccessRecords.open(r.store))
     const records = this.relayWatch?.(r.history, level) ?? level
-    r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers)
+    r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers, { signatures: nobleSignatures })
     this.trace('start relay')
   }
 

@@ -21,6 +21,7 @@ import {
   recoveryKeyFromPhrase,
   type SigningKeyPair,
   signingKeyFromSeed,
+  preverifyLinks,
   verifyChain,
   WrongAccountError
 } from '@tandem/protocol'
@@ -30,7 +31,7 @@ import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import { saveAccountId } from '../identity-store.js'
 import { AccountDoc, accountDocId } from '../model/account-doc.js'
 import { chatDocId, chatIdOfDoc } from '../model/chat-doc.js'
-import type { Runtime } from '../runtime.js'
+import { type Runtime, signaturesOf } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { type ChainChange, ChainKeeper } from './chain-keeper.js'
@@ -190,6 +191,7 @@ export class AccountService {
     this.ensureNoAccount()
     if (typeof grant?.accountId !== 'string' || !(grant.chain instanceof Uint8Array)) throw new InvalidArgumentError('acceptGrant takes the grant addDevice returned')
     const links = decodeChain(grant.chain)
+    await preverifyLinks(links, await signaturesOf(this.runtime))
     const state = verifyChain(links, { accountId: grant.accountId })
     const listed = listChainDevices(state).find(d => d.peerId === this.device.peerId)
     if (listed === undefined) throw new DeviceNotListedError(`the grant's chain does not list this device (${this.device.peerId})`)
@@ -204,6 +206,7 @@ export class AccountService {
    */
   async recover(links: ChainLink[], recoveryKey: SigningKeyPair, revokeOthers: boolean): Promise<AccountInfo> {
     this.ensureNoAccount()
+    await preverifyLinks(links, await signaturesOf(this.runtime))
     const state = verifyChain(links)
     const intents: ChainIntent[] = revokeOthers ? listChainDevices(state).map(d => ({ type: 'revoke-device', peerId: d.peerId })) : []
     intents.push({ type: 'add-device', device: this.chainDevice() })
@@ -319,7 +322,7 @@ export class AccountService {
 
   /** Makes this device part of the account whose chain this is. */
   private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
-    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime.now, { maxDevices: this.policy.maxDevices })
+    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime, { maxDevices: this.policy.maxDevices })
     this.watch(keeper)
     this.keeperOrNull = keeper
     await saveAccountId(this.store, accountId)

@@ -21,11 +21,12 @@ import {
   type SigningKeyPair,
   sameHead,
   TandemError,
+  preverifyLinks,
   verifyChain
 } from '@tandem/protocol'
 import { StoreCorruptError } from '../errors.js'
+import { type Runtime, signaturesOf } from '../runtime.js'
 import { fromHex, toHex as keyHex } from '../util/hex.js'
-import type { Runtime } from '../runtime.js'
 import type { DocStore } from '../store/doc-store.js'
 
 /** What a change of the chain means to this device. */
@@ -67,13 +68,21 @@ export class ChainKeeper {
     private readonly store: DocStore,
     readonly accountId: string,
     private readonly signer: SigningKeyPair,
-    private readonly now: () => number,
+    private readonly runtime: Pick<Runtime, 'now' | 'signatures'>,
     private readonly policy: ChainPolicy
   ) {}
 
   /** A keeper for a chain this device just made or received whole (a genesis, a link grant). */
-  static async adopt(store: DocStore, accountId: string, links: ChainLink[], signer: SigningKeyPair, now: () => number, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, now, policy)
+  static async adopt(
+    store: DocStore,
+    accountId: string,
+    links: ChainLink[],
+    signer: SigningKeyPair,
+    runtime: Pick<Runtime, 'now' | 'signatures'>,
+    policy = DEFAULT_CHAIN_POLICY
+  ): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, signer, runtime, policy)
+    await preverifyLinks(links, await signaturesOf(runtime))
     verifyChain(links, { accountId })
     for (const link of links) keeper.held.set(keyHex(linkHash(link)), link)
     keeper.choose()
@@ -82,12 +91,14 @@ export class ChainKeeper {
   }
 
   /** The keeper of a stored chain; ERR_STORE_CORRUPT when it is missing or does not verify. */
-  static async load(store: DocStore, accountId: string, signer: SigningKeyPair, now: () => number, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, now, policy)
+  static async load(store: DocStore, accountId: string, signer: SigningKeyPair, runtime: Pick<Runtime, 'now' | 'signatures'>, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, signer, runtime, policy)
     const bytes = await store.getMeta(CHAIN_META)
     if (bytes === undefined) throw new StoreCorruptError(`the device chain of account ${accountId} is missing from the store`)
     try {
-      for (const link of decodeChain(bytes)) keeper.held.set(keyHex(linkHash(link)), link)
+      const links = decodeChain(bytes)
+      await preverifyLinks(links, await signaturesOf(runtime))
+      for (const link of links) keeper.held.set(keyHex(linkHash(link)), link)
       const confirmed = (await store.getMeta(CONFIRMED_META)) ?? new Uint8Array(0)
       for (let i = 0; i + HASH_BYTES <= confirmed.length; i += HASH_BYTES) keeper.confirmed.add(keyHex(confirmed.subarray(i, i + HASH_BYTES)))
       keeper.choose()
@@ -170,6 +181,7 @@ export class ChainKeeper {
    */
   async receive(links: readonly ChainLink[], confirmed: boolean): Promise<ChainChange | null> {
     try {
+      await preverifyLinks(links, await signaturesOf(this.runtime))
       return await this.take(links, confirmed)
     } finally {
       if (confirmed) this.confirmationsChanged()
@@ -272,7 +284,7 @@ export class ChainKeeper {
 
   /** Signs the next link with this device's key, applying `intents` (typed errors from proposeLink), and adopts it. */
   async propose(intents: readonly ChainIntent[]): Promise<{ link: ChainLink; change: ChainChange | null }> {
-    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
+    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy })
     this.held.set(keyHex(linkHash(link)), link)
     return { link, change: await this.rechoose() }
   }
@@ -296,7 +308,7 @@ export class ChainKeeper {
     // (it took the link, and its echo was lost), and the links after it there build on it
     for (const lost of mine) this.resigned.add(keyHex(linkHash(lost)))
     if (intents.length > 0) {
-      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.now(), policy: this.policy })
+      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy })
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
         rebased.push(outcome.link)

@@ -7,7 +7,7 @@ export const RELAY_CONNECT_GRACE_MS = 3_000
 export const RELAY_BACKFILL_MAX_MS = 30_000
 
 interface Waiter {
-  docId: string
+  docIds: readonly string[]
   done: () => void
 }
 
@@ -31,11 +31,16 @@ export class RelayFirst {
 
   /** Resolves when peers may be asked for `docId`; `null` when they may be asked now. */
   gate(docId: string): Promise<void> | null {
-    const wait = this.wait(docId)
+    return this.gateAll([docId])
+  }
+
+  /** Resolves when no relay is bringing any of `docIds` (at most {@link RELAY_BACKFILL_MAX_MS}); `null` when none is now. */
+  gateAll(docIds: readonly string[]): Promise<void> | null {
+    const wait = this.waitAll(docIds)
     if (wait === 0) return null
     return new Promise(resolve => {
       const waiter: Waiter = {
-        docId,
+        docIds,
         done: () => {
           this.runtime.clearTimeout(timer)
           this.waiters.delete(waiter)
@@ -49,12 +54,18 @@ export class RelayFirst {
 
   /** A relay connected, disconnected, caught up or refused a doc: let through every request no longer held. */
   changed(): void {
-    for (const w of [...this.waiters]) if (this.wait(w.docId) === 0) w.done()
+    for (const w of [...this.waiters]) if (this.waitAll(w.docIds) === 0) w.done()
   }
 
   /** Releases every waiter (the device leaves the network). */
   releaseAll(): void {
     for (const w of [...this.waiters]) w.done()
+  }
+
+  private waitAll(docIds: readonly string[]): number {
+    let most = 0
+    for (const docId of docIds) most = Math.max(most, this.wait(docId))
+    return most
   }
 
   /** How long at most to hold a request for `docId` now: 0 when no relay is bringing it. */

