@@ -27,6 +27,12 @@ export type EngineEvent =
   | { type: 'repaired'; docId: string; chatId: string | null }
   /** This device was revoked from its account (by another device, or by the recovery key): it stopped and erased the account's data. */
   | { type: 'revoked'; accountId: string }
+  /**
+   * A blob from a relay was not applied: it did not open or verify (ERR_DECRYPT, ERR_BAD_SIGNATURE,
+   * a bad envelope), or it is sealed in a key generation this device does not hold yet
+   * (ERR_UNKNOWN_EPOCH, `waiting`: it is kept and read once the key arrives). `total` counts them since start.
+   */
+  | { type: 'rejected'; docId: string; chatId: string | null; error: TandemError; waiting: boolean; total: number }
   /** Something failed that the engine survived (a store write, a relay refusal of one doc…). */
   | { type: 'error'; error: Error }
 

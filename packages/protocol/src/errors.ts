@@ -34,7 +34,10 @@ export const ErrorCode = {
   LinkProof: 'ERR_LINK_PROOF',
   LinkDeclined: 'ERR_LINK_DECLINED',
   WrongPassphrase: 'ERR_WRONG_PASSPHRASE',
-  LinkRateLimited: 'ERR_LINK_RATE_LIMITED'
+  LinkRateLimited: 'ERR_LINK_RATE_LIMITED',
+  Decrypt: 'ERR_DECRYPT',
+  BadSignature: 'ERR_BAD_SIGNATURE',
+  UnknownEpoch: 'ERR_UNKNOWN_EPOCH'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -275,8 +278,32 @@ export class LinkRateLimitedError extends TandemError {
   }
 }
 
+/** A sealed blob or key box that does not open: altered, or sealed under another key. Never applied. */
+export class DecryptError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.Decrypt, message, options)
+  }
+}
+
+/** A sealed blob whose author signature does not verify, or whose author the chain does not list for its epoch. Never applied. */
+export class BadSignatureError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.BadSignature, message, options)
+  }
+}
+
+/** A sealed blob of a key epoch (generation) this device holds no key of: kept aside until the key arrives. */
+export class UnknownEpochError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.UnknownEpoch, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
+  [ErrorCode.Decrypt]: DecryptError,
+  [ErrorCode.BadSignature]: BadSignatureError,
+  [ErrorCode.UnknownEpoch]: UnknownEpochError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
   [ErrorCode.UnsupportedVersion]: UnsupportedVersionError,
   [ErrorCode.InvalidCertificate]: InvalidCertificateError,

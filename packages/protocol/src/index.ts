@@ -31,6 +31,9 @@ export {
   LinkDeclinedError,
   WrongPassphraseError,
   LinkRateLimitedError,
+  DecryptError,
+  BadSignatureError,
+  UnknownEpochError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
@@ -151,15 +154,43 @@ export {
   checkDeviceLimit
 } from './device-chain/rules.js'
 export { type ForkChoice, chooseChain } from './device-chain/fork-choice.js'
-export { type ChainIntent, type ChainSigner, createGenesis, proposeLink, checkSignerCurrent } from './device-chain/intents.js'
+export { type ChainIntent, type ChainSigner, type Draft, type ExtensionsFor, createGenesis, proposeLink, checkSignerCurrent } from './device-chain/intents.js'
 export { type RebaseOutcome, intentsOfLink, rebaseIntents, rebaseLink } from './device-chain/rebase.js'
 export {
   RECOVERY_PHRASE_WORDS,
   RECOVERY_SCRYPT,
   generateRecoveryPhrase,
   normalizeRecoveryPhrase,
+  type RecoveryKeys,
   recoveryKeyFromPhrase
 } from './device-chain/recovery.js'
+export {
+  KEY_GENERATION_EXTENSION,
+  RECOVERY_AGREEMENT_EXTENSION,
+  type KeyBox,
+  type KeyGeneration,
+  keyBoxContext,
+  encodeKeyGeneration,
+  decodeKeyGeneration,
+  keyGenerationOf,
+  encodeRecoveryAgreement,
+  recoveryAgreementOf
+} from './device-chain/key-generation.js'
+export { KEY_BOX_BYTES, WRAPPED_KEY_BYTES, sealKey, openKey, wrapKey, unwrapKey } from './crypto/key-box.js'
+export { KEY_ID_BYTES, docKey, keyIdOf, accountAgreementKey } from './crypto/content-keys.js'
+export {
+  SEALED_ENCODING,
+  type SealedKind,
+  type SealedHeader,
+  type SealInput,
+  type AuthorStanding,
+  type OpenContext,
+  type OpenedSealed,
+  seal,
+  open as openSealed,
+  isSealed,
+  readSealedHeader
+} from './crypto/sealed-blob.js'
 export {
   type LinkCode,
   type CreateLinkCodeOptions,

@@ -22,6 +22,7 @@ import {
   type SigningKeyPair,
   signingKeyFromSeed,
   preverifyLinks,
+  type RecoveryKeys,
   verifyChain,
   WrongAccountError
 } from '@tandem/protocol'
@@ -31,6 +32,7 @@ import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import { saveAccountId } from '../identity-store.js'
 import { AccountDoc, accountDocId } from '../model/account-doc.js'
 import { chatDocId, chatIdOfDoc } from '../model/chat-doc.js'
+import { KeyRing } from '../keys/key-ring.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
@@ -90,6 +92,7 @@ export interface ThisDevice {
 export class AccountService {
   private accountDoc: AccountDoc | null = null
   private keeperOrNull: ChainKeeper | null
+  private readonly keyListeners: Array<() => void> = []
   /** This device learned, for good, that it was revoked (the erase is under way). */
   private revokedHere = false
 
@@ -119,6 +122,17 @@ export class AccountService {
   }
 
   /** The account's device chain, or a typed error if this device has no account yet. */
+  /** The account's content keys on this device; null while it has no account. */
+  keys(): KeyRing | null {
+    return this.keeperOrNull?.keys ?? null
+  }
+
+  /** Called whenever this device comes to hold more of the account's keys (and once an account is adopted or loaded). */
+  onKeys(listener: () => void): void {
+    this.keyListeners.push(listener)
+    if (this.keeperOrNull !== null) this.keeperOrNull.keys.onChange(listener)
+  }
+
   chain(): ChainKeeper {
     if (this.keeperOrNull === null) throw new EngineStateError('this device has no account yet: create one, or link it to one')
     return this.keeperOrNull
@@ -146,8 +160,11 @@ export class AccountService {
     if (typeof init?.name !== 'string') throw new InvalidArgumentError('account name must be a string')
     this.ensureNoAccount()
     const phrase = init.recovery === false ? null : generateRecoveryPhrase(this.runtime.randomBytes)
-    const recoveryKey = phrase === null ? signingKeyFromSeed(this.runtime.randomBytes(32)) : await recoveryKeyFromPhrase(phrase)
-    const genesis = createGenesis({ device: this.chainDevice(), signer: this.device.signing, recoveryKey: recoveryKey.publicKey, issuedAt: this.runtime.now() })
+    const recovery = phrase === null ? null : await recoveryKeyFromPhrase(phrase)
+    const recoveryKey = recovery ?? signingKeyFromSeed(this.runtime.randomBytes(32))
+    // generation 1 of the content keys, sealed to this device and to the recovery key
+    const extensions = new KeyRing([], this.runtime.randomBytes).genesisExtensions(this.device.agreement.publicKey, recovery?.agreement.publicKey ?? null)
+    const genesis = createGenesis({ device: this.chainDevice(), signer: this.device.signing, recoveryKey: recoveryKey.publicKey, issuedAt: this.runtime.now(), extensions })
     await this.adopt(accountIdFromGenesis(genesis), [genesis])
     this.accountDoc!.setName(init.name)
     await this.docs.written(accountDocId(this.accountId!))
@@ -204,13 +221,21 @@ export class AccountService {
    * Becomes a device of the account whose verified chain `links` is, by the link the recovery
    * key signs: it lists this device and, with `revokeOthers`, revokes every device listed now.
    */
-  async recover(links: ChainLink[], recoveryKey: SigningKeyPair, revokeOthers: boolean): Promise<AccountInfo> {
+  async recover(links: ChainLink[], recoveryKey: RecoveryKeys, revokeOthers: boolean): Promise<AccountInfo> {
     this.ensureNoAccount()
     await preverifyLinks(links, await signaturesOf(this.runtime))
     const state = verifyChain(links)
     const intents: ChainIntent[] = revokeOthers ? listChainDevices(state).map(d => ({ type: 'revoke-device', peerId: d.peerId })) : []
     intents.push({ type: 'add-device', device: this.chainDevice() })
-    const link = proposeLink(state, intents, { kind: 'recovery', key: recoveryKey }, { issuedAt: this.runtime.now(), policy: { maxDevices: this.policy.maxDevices } })
+    // the recovery key opens the current generation (its box), to seal it (or a new one) to this device
+    const ring = new KeyRing([recoveryKey.agreement], this.runtime.randomBytes)
+    ring.update(links, () => true)
+    const link = proposeLink(
+      state,
+      intents,
+      { kind: 'recovery', key: recoveryKey },
+      { issuedAt: this.runtime.now(), policy: { maxDevices: this.policy.maxDevices }, extensions: (head, draft) => ring.extensionsFor(head, draft) }
+    )
     await this.adopt(state.accountId, [...links, link])
     this.hooks.chainSigned()
     return this.info!
@@ -221,6 +246,7 @@ export class AccountService {
     const keeper = this.chain()
     const phrase = generateRecoveryPhrase(this.runtime.randomBytes)
     const key = await recoveryKeyFromPhrase(phrase)
+    keeper.keys.noteRecovery(key.publicKey, key.agreement.publicKey)
     await keeper.propose([{ type: 'set-recovery-key', recoveryKey: key.publicKey }])
     this.hooks.chainSigned()
     return phrase
@@ -265,6 +291,13 @@ export class AccountService {
   }
 
   private watch(keeper: ChainKeeper): void {
+    for (const l of this.keyListeners) {
+      keeper.keys.onChange(l)
+      l()
+    }
+    keeper.onKeyProblem(problem => {
+      this.events.emit({ type: 'error', error: problem })
+    })
     keeper.onChange(change => {
       this.chainChanged(change)
     })
@@ -322,7 +355,7 @@ export class AccountService {
 
   /** Makes this device part of the account whose chain this is. */
   private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
-    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.runtime, { maxDevices: this.policy.maxDevices })
+    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.device.agreement, this.runtime, { maxDevices: this.policy.maxDevices })
     this.watch(keeper)
     this.keeperOrNull = keeper
     await saveAccountId(this.store, accountId)

@@ -22,10 +22,16 @@ import {
   sameHead,
   TandemError,
   preverifyLinks,
+  type AgreementKeyPair,
+  type Draft,
+  type LinkExtension,
   verifyChain
 } from '@tandem/protocol'
 import { StoreCorruptError } from '../errors.js'
+import { KeyRing } from '../keys/key-ring.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
+
+type KeeperRuntime = Pick<Runtime, 'now' | 'signatures' | 'randomBytes'>
 import { fromHex, toHex as keyHex } from '../util/hex.js'
 import type { DocStore } from '../store/doc-store.js'
 
@@ -68,9 +74,16 @@ export class ChainKeeper {
     private readonly store: DocStore,
     readonly accountId: string,
     private readonly signer: SigningKeyPair,
-    private readonly runtime: Pick<Runtime, 'now' | 'signatures'>,
+    agreement: AgreementKeyPair,
+    private readonly runtime: KeeperRuntime,
     private readonly policy: ChainPolicy
-  ) {}
+  ) {
+    this.keys = new KeyRing([agreement], runtime.randomBytes)
+  }
+
+  /** The account's content keys this device holds, read from the winning chain. */
+  readonly keys: KeyRing
+  private keyProblemListeners: Array<(problem: TandemError) => void> = []
 
   /** A keeper for a chain this device just made or received whole (a genesis, a link grant). */
   static async adopt(
@@ -78,10 +91,11 @@ export class ChainKeeper {
     accountId: string,
     links: ChainLink[],
     signer: SigningKeyPair,
-    runtime: Pick<Runtime, 'now' | 'signatures'>,
+    agreement: AgreementKeyPair,
+    runtime: KeeperRuntime,
     policy = DEFAULT_CHAIN_POLICY
   ): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, runtime, policy)
+    const keeper = new ChainKeeper(store, accountId, signer, agreement, runtime, policy)
     await preverifyLinks(links, await signaturesOf(runtime))
     verifyChain(links, { accountId })
     for (const link of links) keeper.held.set(keyHex(linkHash(link)), link)
@@ -91,8 +105,15 @@ export class ChainKeeper {
   }
 
   /** The keeper of a stored chain; ERR_STORE_CORRUPT when it is missing or does not verify. */
-  static async load(store: DocStore, accountId: string, signer: SigningKeyPair, runtime: Pick<Runtime, 'now' | 'signatures'>, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, runtime, policy)
+  static async load(
+    store: DocStore,
+    accountId: string,
+    signer: SigningKeyPair,
+    agreement: AgreementKeyPair,
+    runtime: KeeperRuntime,
+    policy = DEFAULT_CHAIN_POLICY
+  ): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, signer, agreement, runtime, policy)
     const bytes = await store.getMeta(CHAIN_META)
     if (bytes === undefined) throw new StoreCorruptError(`the device chain of account ${accountId} is missing from the store`)
     try {
@@ -213,6 +234,7 @@ export class ChainKeeper {
 
   /** What a relay confirms may have changed: wake whoever waits on it. */
   private confirmationsChanged(): void {
+    this.refreshKeys()
     for (const wake of this.confirmWaiters.splice(0)) wake()
     for (const l of this.confirmListeners) l()
   }
@@ -284,7 +306,7 @@ export class ChainKeeper {
 
   /** Signs the next link with this device's key, applying `intents` (typed errors from proposeLink), and adopts it. */
   async propose(intents: readonly ChainIntent[]): Promise<{ link: ChainLink; change: ChainChange | null }> {
-    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy })
+    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.extensions })
     this.held.set(keyHex(linkHash(link)), link)
     return { link, change: await this.rechoose() }
   }
@@ -308,7 +330,7 @@ export class ChainKeeper {
     // (it took the link, and its echo was lost), and the links after it there build on it
     for (const lost of mine) this.resigned.add(keyHex(linkHash(lost)))
     if (intents.length > 0) {
-      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy })
+      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.extensions })
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
         rebased.push(outcome.link)
@@ -322,6 +344,21 @@ export class ChainKeeper {
     return change
   }
 
+  /** Key material for a link this device signs (a generation for a revocation, boxes for added devices). */
+  private readonly extensions = (head: ChainState, draft: Draft): LinkExtension[] => this.keys.extensionsFor(head, draft)
+
+  /** A problem with the chain's key material (a box that does not open, a generation out of order): typed, for the engine to report. */
+  onKeyProblem(listener: (problem: TandemError) => void): void {
+    this.keyProblemListeners.push(listener)
+  }
+
+  /** The ring reads the winning chain again: its links, and which of them a relay holds. */
+  private refreshKeys(): void {
+    const chain = this.chain
+    const problems = this.keys.update(chain, i => i === 0 || this.confirmed.has(keyHex(linkHash(chain[i]!))))
+    for (const p of problems) for (const l of this.keyProblemListeners) l(p)
+  }
+
   /** Picks the head; returns the valid links off the winning chain. */
   private choose(): ChainLink[] {
     const choice = chooseChain(this.held.values(), { accountId: this.accountId, confirmed: [...this.confirmed].map(fromHex) })
@@ -333,6 +370,7 @@ export class ChainKeeper {
     }
     this.chain = choice.chain
     this.current = choice.state
+    this.refreshKeys()
     return choice.orphaned
   }
 

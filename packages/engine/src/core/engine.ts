@@ -21,6 +21,7 @@ import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair, StoreDamageReport } from '../store/store-repair.js'
 import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreUnavailableError } from '../errors.js'
+import { chatDocId } from '../model/chat-doc.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
 import type { EngineCoreOptions } from './options.js'
@@ -321,6 +322,16 @@ export class Engine {
   async sendMessage(chatId: string, body: string): Promise<Message> {
     this.ensureOpen()
     return await this.chats.sendMessage(chatId, body)
+  }
+
+  /**
+   * Typing, presence and the like: `payload` (at most ~16 KB) is sealed end to end and sent
+   * through the relays to the chat's other devices, which get an `ephemeral` event; never
+   * stored. False when no relay is connected.
+   */
+  async sendEphemeral(chatId: string, payload: Uint8Array): Promise<boolean> {
+    this.ensureOpen()
+    return await this.replication.ephemeral.send(chatDocId(chatId), payload)
   }
 
   /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */

@@ -8,8 +8,8 @@ import { DeviceLinking } from '../linking/device-linking.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
 import type { Platform } from '../platform/platform.js'
 import { BlobCodec } from '../relay/blob-codec.js'
+import { type Runtime, signaturesOf } from '../runtime.js'
 import { Replication } from '../replication/replication.js'
-import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
@@ -114,6 +114,16 @@ export function wireServices(parts: ServiceParts): Services {
   const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
   const sent = new SentTracker(hasRelays, () => replication.relayClients(), chats, events, device.peerId)
   const chatService: ChatService = new ChatService(docs, account, sent, events, runtime, device.peerId, local)
+  const codec = new BlobCodec(platform.compression, {
+    signing: device.signing,
+    ring: () => account.keys(),
+    signatures: () => signaturesOf(runtime),
+    randomBytes: n => runtime.randomBytes(n)
+  })
+  account.onKeys(() => {
+    codec.keysChanged()
+    replication.keysChanged()
+  })
   const replication: Replication = new Replication(
     peerKey,
     device.signing,
@@ -125,7 +135,7 @@ export function wireServices(parts: ServiceParts): Services {
     account,
     devices,
     sent,
-    new BlobCodec(platform.compression),
+    codec,
     events,
     runtime,
     repair

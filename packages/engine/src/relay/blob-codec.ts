@@ -1,4 +1,18 @@
-import { BlobEncoding, MalformedFrameError, UnsupportedVersionError, decodeBlobEnvelope, encodeBlobEnvelope } from '@tandem/protocol'
+import {
+  BadSignatureError,
+  BlobEncoding,
+  decodeBlobEnvelope,
+  encodeBlobEnvelope,
+  isSealed,
+  MalformedFrameError,
+  openSealed,
+  type SealedKind,
+  seal,
+  type SignatureBackend,
+  type SigningKeyPair,
+  UnsupportedVersionError
+} from '@tandem/protocol'
+import type { KeyRing } from '../keys/key-ring.js'
 import type { Compression } from '../platform/compression.js'
 import { decodeSv, encodeSv, type StateVector } from './state-vector.js'
 
@@ -11,22 +25,42 @@ export interface DecodedBlob {
   reach: StateVector
 }
 
+/** What sealing needs from the device: its signing key, its account's keys (once it has an account), Ed25519 and randomness. */
+export interface SealingKeys {
+  readonly signing: SigningKeyPair
+  /** The account's key ring; null while this device has no account. */
+  ring(): KeyRing | null
+  signatures(): Promise<SignatureBackend>
+  randomBytes(n: number): Uint8Array
+}
+
 /**
- * A Yjs update as a relay blob and back: compressed with the platform's encoding unless that
- * does not make it smaller, with the clocks it reaches in the header. Reads every encoding.
+ * A Yjs update as a relay blob and back. The update is compressed with the platform's encoding
+ * (unless that does not make it smaller) and put in an envelope with the clocks it reaches;
+ * the envelope is then sealed end to end (PROTOCOL.md, "Sealed blobs"): XChaCha20-Poly1305
+ * under the doc's key of the newest settled generation, signed by this device. What the relay
+ * can read is the epoch, the author device and the size. Reading checks the author, the
+ * signature and the AEAD before anything is inflated; an unsealed blob is refused (a relay
+ * must not be able to make a device show what no device of the account wrote).
  */
 export class BlobCodec {
-  constructor(private readonly compression: Compression) {}
+  private writable: Array<() => void> = []
 
-  async encode(update: Uint8Array, reach: StateVector): Promise<Uint8Array> {
+  constructor(
+    private readonly compression: Compression,
+    private readonly keys: SealingKeys
+  ) {}
+
+  async encode(docId: string, update: Uint8Array, reach: StateVector): Promise<Uint8Array> {
     const packed = await this.compression.compress(update)
     const compressed = packed.byteLength + 1 < update.byteLength
-    return encodeBlobEnvelope({ encoding: compressed ? this.compression.encoding : BlobEncoding.Raw, reach: encodeSv(reach), payload: compressed ? packed : update })
+    const inner = encodeBlobEnvelope({ encoding: compressed ? this.compression.encoding : BlobEncoding.Raw, reach: encodeSv(reach), payload: compressed ? packed : update })
+    return this.seal('blob', docId, inner)
   }
 
-  /** The Yjs update inside a relay blob. Throws a typed error for an unknown encoding or bad bytes. */
-  async decode(blob: Uint8Array, maxBytes = MAX_INFLATED_BLOB_BYTES): Promise<DecodedBlob> {
-    const { encoding, reach: reachBytes, payload } = decodeBlobEnvelope(blob)
+  /** The Yjs update inside a relay blob of `docId`. Throws a typed error: ERR_BAD_SIGNATURE, ERR_UNKNOWN_EPOCH, ERR_DECRYPT, or a bad envelope. */
+  async decode(docId: string, blob: Uint8Array, maxBytes = MAX_INFLATED_BLOB_BYTES): Promise<DecodedBlob> {
+    const { encoding, reach: reachBytes, payload } = decodeBlobEnvelope(await this.open('blob', docId, blob))
     let reach: StateVector
     try {
       reach = decodeSv(reachBytes)
@@ -39,6 +73,65 @@ export class BlobCodec {
     } catch (err) {
       if (err instanceof UnsupportedVersionError) throw err
       throw new MalformedFrameError('relay blob does not decompress', { cause: err })
+    }
+  }
+
+  /** Typing, presence: sealed like a blob (another domain), not compressed (small). */
+  sealEphemeral(docId: string, payload: Uint8Array): Promise<Uint8Array> {
+    return this.seal('ephemeral', docId, payload)
+  }
+
+  openEphemeral(docId: string, sealed: Uint8Array): Promise<Uint8Array> {
+    return this.open('ephemeral', docId, sealed)
+  }
+
+  /** The ring gained keys: sealing that waited for a writable generation goes on. */
+  keysChanged(): void {
+    const waiting = this.writable
+    this.writable = []
+    for (const w of waiting) w()
+  }
+
+  private async seal(kind: SealedKind, docId: string, plaintext: Uint8Array): Promise<Uint8Array> {
+    const { ring, epoch } = await this.writableEpoch()
+    return seal(
+      kind,
+      {
+        docId,
+        epoch,
+        author: this.keys.signing.publicKey,
+        authorSeed: this.keys.signing.secretKey,
+        key: ring.docKey(epoch, docId)!,
+        nonce: this.keys.randomBytes(24),
+        plaintext
+      },
+      await this.keys.signatures()
+    )
+  }
+
+  private async open(kind: SealedKind, docId: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const ring = this.keys.ring()
+    if (!isSealed(bytes)) throw new BadSignatureError(`an unsealed ${kind} of ${docId}: no device of the account wrote it`)
+    if (ring === null) throw new BadSignatureError(`a ${kind} of ${docId} came before this device had an account`)
+    const opened = await openSealed(
+      kind,
+      docId,
+      bytes,
+      { keyFor: epoch => ring.docKey(epoch, docId), standing: (author, epoch) => ring.standing(author, epoch) },
+      await this.keys.signatures()
+    )
+    return opened.plaintext
+  }
+
+  /** The ring and the generation to write in; waits while this device holds none it may write in (see KeyRing.writeEpoch). */
+  private async writableEpoch(): Promise<{ ring: KeyRing; epoch: number }> {
+    for (;;) {
+      const ring = this.keys.ring()
+      const epoch = ring?.writeEpoch() ?? null
+      if (ring !== null && epoch !== null) return { ring, epoch }
+      await new Promise<void>(resolve => {
+        this.writable.push(resolve)
+      })
     }
   }
 }

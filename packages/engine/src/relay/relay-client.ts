@@ -72,6 +72,8 @@ export interface RelayClientEvents {
   onLive(relay: string, live: boolean): void
   onConnection(relay: string, connected: boolean, error?: Error): void
   onError(error: TandemError): void
+  /** A blob of this relay was not applied: it does not open or verify (or, `waiting`, it awaits a key this device lacks). */
+  onRejected(docId: string, error: TandemError, waiting: boolean): void
   onEphemeral(docId: string, from: string, payload: Uint8Array): void
   /** The relay has sent all it holds of a doc (caught up), or refused it. */
   onSettled(relay: string, docId: string): void
@@ -115,6 +117,9 @@ export class RelayClient {
       },
       onError: error => {
         events.onError(error)
+      },
+      onRejected: (docId, error, waiting) => {
+        events.onRejected(docId, error, waiting)
       },
       onAdvanced: docId => {
         this.uploader.snapshotIfDue(docId)
@@ -198,11 +203,23 @@ export class RelayClient {
     for (const e of waiting) {
       try {
         // applied as the relay's: it is in the outbox already, so it is not cut again
-        this.host.apply(docId, doc, (await this.host.codec.decode(e.blob)).update, this.reader.origin)
+        this.host.apply(docId, doc, (await this.host.codec.decode(docId, e.blob)).update, this.reader.origin)
       } catch (err) {
         this.events.onError(new StoreCorruptError(`outbox entry ${e.uploadId} of ${docId} could not be read back`, { cause: err }))
       }
     }
+  }
+
+  /** Sends sealed typing / presence data of a doc we subscribed to; false when not connected. */
+  sendEphemeral(docId: string, sealed: Uint8Array): boolean {
+    if (!this.isConnected) return false
+    void this.conn!.send({ type: 'ephemeral', docId, payload: sealed })
+    return true
+  }
+
+  /** This device holds more keys: blobs that waited for one are read now. */
+  keysChanged(): Promise<void> {
+    return this.reader.keysChanged()
   }
 
   get isConnected(): boolean {

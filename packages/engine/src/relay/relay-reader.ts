@@ -1,6 +1,7 @@
-import { MalformedFrameError, TandemError } from '@tandem/protocol'
+import { MalformedFrameError, TandemError, UnknownEpochError } from '@tandem/protocol'
 import type * as Y from 'yjs'
 import type { DecodedBlob } from './blob-codec.js'
+import { ParkedBlobs } from './parked-blobs.js'
 import type { RelayClientEvents, RelayClientHost } from './relay-client.js'
 import type { RelayConnection } from './relay-connection.js'
 import { RelayOrigin } from './relay-origin.js'
@@ -13,7 +14,10 @@ const MAX_LIVE_PENDING = 1024
 
 export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch'>
 
-export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled'> {
+/** open(): the blob waits for a key. */
+const PARKED = Symbol('parked')
+
+export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled' | 'onRejected'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
   onAdvanced(docId: string): void
   /** A `refetch` of the doc caught up: all the relay holds of it is back. */
@@ -49,6 +53,8 @@ export class RelayReader {
   private readonly refusedDocs = new Set<string>()
   /** Docs subscribed with `refetch` (a damaged store's repair) whose backfill has not caught up yet. */
   private readonly refetching = new Set<string>()
+  /** Blobs of a key generation this device does not hold yet. */
+  private readonly parked = new ParkedBlobs()
   private wasLive = false
 
   constructor(
@@ -87,6 +93,7 @@ export class RelayReader {
     this.subscribing.clear()
     this.refetching.clear()
     this.refusedDocs.clear()
+    this.parked.clear() // (the cursor stayed before them: the relay sends them again)
   }
 
   disconnected(): void {
@@ -142,8 +149,27 @@ export class RelayReader {
   async received(docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
     const doc = await this.host.open(docId)
     const opened = blob === null ? null : await this.open(docId, seq, blob)
-    if (opened !== null) this.applyBlob(docId, doc, seq, opened)
-    this.advance(docId, doc, seq, opened?.reach ?? null, blob?.byteLength ?? 0)
+    if (opened === PARKED) this.park(docId, seq, blob!)
+    else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+    this.advance(docId, doc, seq, opened === PARKED ? null : (opened?.reach ?? null), blob?.byteLength ?? 0)
+  }
+
+  /** This device holds more keys: parked blobs that open now are applied, in order; the cursor may move on. */
+  async keysChanged(): Promise<void> {
+    for (const [docId, blobs] of this.parked.take()) {
+      const doc = await this.host.open(docId)
+      for (const { seq, blob } of blobs) {
+        const opened = await this.open(docId, seq, blob)
+        if (opened === PARKED) this.park(docId, seq, blob)
+        else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+      }
+      if (!this.parked.has(docId)) this.moveCursor(docId, doc)
+    }
+  }
+
+  private park(docId: string, seq: number, blob: Uint8Array): void {
+    if (!this.parked.park(docId, { seq, blob }))
+      this.events.onError(new UnknownEpochError(`more than the kept number of ${docId}'s blobs wait for a key: the oldest is let go until a restart fetches it again`))
   }
 
   /**
@@ -154,7 +180,8 @@ export class RelayReader {
   async live(docId: string, liveId: number, blob: Uint8Array): Promise<void> {
     const doc = this.host.get(docId) ?? (await this.host.open(docId))
     const opened = await this.open(docId, 0, blob)
-    if (opened === null) return
+    if (opened === PARKED) this.park(docId, 0, blob)
+    if (opened === null || opened === PARKED) return
     this.applyBlob(docId, doc, 0, opened)
     let pending = this.liveReach.get(docId)
     if (pending === undefined) {
@@ -199,9 +226,7 @@ export class RelayReader {
       ackedNow = mergeSv(st.acked, reach)
     }
     this.receivedSeq.set(docId, Math.max(seq, this.receivedSeq.get(docId) ?? 0))
-    // The cursor moves only while the doc has no pending (dependency-less) structs: those are
-    // not on our disk, so after a restart we must fetch them from the relay again.
-    if (doc.store.pendingStructs === null && doc.store.pendingDs === null) st.cursor = Math.max(st.cursor, this.receivedSeq.get(docId)!)
+    this.moveCursor(docId, doc)
     const p = this.progress.get(docId)
     if (p !== undefined && !p.caughtUp && seq <= p.head) {
       p.entriesDone = Math.min(p.entries, p.entriesDone + 1)
@@ -215,14 +240,32 @@ export class RelayReader {
     this.events.onAdvanced(docId)
   }
 
-  /** The update inside a relay blob, or null (reported) if this device cannot read it. */
-  private async open(docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null> {
+  /**
+   * The cursor moves only while the doc has no pending (dependency-less) structs and no blob
+   * waits for a key: neither is on our disk, so after a restart the relay must send them again.
+   */
+  private moveCursor(docId: string, doc: Y.Doc): void {
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null || this.parked.has(docId)) return
+    const st = this.state.doc(docId)
+    const seq = this.receivedSeq.get(docId) ?? 0
+    if (seq > st.cursor) {
+      st.cursor = seq
+      this.saver.saveLater(docId)
+    }
+  }
+
+  /**
+   * The update inside a relay blob; null when it cannot be read (a typed error, reported and
+   * counted, never applied: a flipped bit, another doc's blob, a forged author); PARKED when
+   * it is sealed in a generation this device does not hold yet.
+   */
+  private async open(docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null | typeof PARKED> {
     try {
-      return await this.host.codec.decode(blob)
+      return await this.host.codec.decode(docId, blob)
     } catch (err) {
       const error = err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
-      this.events.onError(error)
-      return null
+      this.events.onRejected(docId, error, error instanceof UnknownEpochError)
+      return error instanceof UnknownEpochError ? PARKED : null
     }
   }
 

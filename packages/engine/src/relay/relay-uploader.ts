@@ -237,7 +237,7 @@ export class RelayUploader {
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
   private async commitUpload(docId: string, cut: Cut): Promise<void> {
     const st = this.state.doc(docId)
-    const blob = await this.host.codec.encode(cut.update, cut.reach)
+    const blob = await this.host.codec.encode(docId, cut.update, cut.reach)
     const entry: OutboxEntry = { uploadId: this.nextUploadId++, docId, blob, sv: cut.uploaded }
     mergeSv(st.uploaded, cut.uploaded)
     this.outbox.push(entry)
@@ -256,7 +256,7 @@ export class RelayUploader {
     const uploadId = this.nextUploadId++
     const covers = st.cursor
     this.snapshots.started(docId, uploadId)
-    void this.host.codec.encode(Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(
+    void this.host.codec.encode(docId, Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(
       blob => {
         if (this.connection() === conn && this.snapshots.isSnapshot(uploadId)) conn.upload(docId, uploadId, blob, covers)
       },

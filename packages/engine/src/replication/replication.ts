@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { type SigningKeyPair, signMembership, type SignedMembership, type TandemError } from '@tandem/protocol'
+import { MalformedFrameError, type SigningKeyPair, signMembership, type SignedMembership, TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
 import type { DeviceManager } from '../account/device-manager.js'
@@ -18,6 +18,7 @@ import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair } from '../store/store-repair.js'
 import { LinkingPresence } from './linking-presence.js'
+import { EphemeralChannel } from './ephemeral-channel.js'
 import { RelayFirst } from './relay-first.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession, type SessionHost } from '../sync/session.js'
@@ -42,6 +43,10 @@ export class Replication {
   private readonly memberships = new Map<string, SignedMembership>()
   private relayListeners: Array<() => void> = []
   private relayFirst: RelayFirst | null = null
+  /** Blobs not applied since start (see the `rejected` event). */
+  private rejected = 0
+  /** Typing and presence, sealed, through every connected relay (see EphemeralChannel). */
+  readonly ephemeral: EphemeralChannel
   private readonly linking = new LinkingPresence()
 
   constructor(
@@ -59,7 +64,16 @@ export class Replication {
     private readonly events: EventHub,
     private readonly runtime: Runtime,
     private readonly repair: StoreRepair
-  ) {}
+  ) {
+    this.ephemeral = new EphemeralChannel(
+      codec,
+      () => this.relays.values(),
+      events,
+      (docId, error) => {
+        this.reject(docId, error instanceof TandemError ? error : new MalformedFrameError(`ephemeral data of ${docId} is unreadable`, { cause: error }), false)
+      }
+    )
+  }
 
   /** The relay clients (none before the account's sync starts). */
   relayClients(): Iterable<RelayClient> {
@@ -169,6 +183,16 @@ export class Replication {
       return
     }
     client.addLink(link)
+  }
+
+  private reject(docId: string, error: TandemError, waiting: boolean): void {
+    this.rejected++
+    this.events.emit({ type: 'rejected', docId, chatId: chatIdOfDoc(docId), error, waiting, total: this.rejected })
+  }
+
+  /** This device holds more of the account's keys: blobs waiting for one are read now. */
+  keysChanged(): void {
+    for (const r of this.relays.values()) void r.keysChanged()
   }
 
   deviceListed(peerId: string): void {
@@ -333,8 +357,11 @@ export class Replication {
           onError: error => {
             this.events.emit({ type: 'error', error })
           },
+          onRejected: (docId, error, waiting) => {
+            this.reject(docId, error, waiting)
+          },
           onEphemeral: (docId, from, payload) => {
-            this.events.emit({ type: 'ephemeral', docId, from, payload })
+            this.ephemeral.received(docId, from, payload)
           }
         }
       )

@@ -66,14 +66,21 @@ export function proposeLink(
   head: ChainState,
   intents: readonly ChainIntent[],
   signer: ChainSigner,
-  options: { issuedAt: number; policy?: ChainPolicy; extensions?: LinkExtension[] }
+  options: { issuedAt: number; policy?: ChainPolicy; extensions?: LinkExtension[] | ExtensionsFor }
 ): ChainLink {
   checkSignerCurrent(head, signer)
   const draft = draftOf(head)
   for (const intent of intents) applyIntent(draft, intent)
   checkDraftLimit(head, draft, options.policy ?? DEFAULT_CHAIN_POLICY)
-  return signDraft(head, draft, signer, options.issuedAt, options.extensions ?? [])
+  const extensions = typeof options.extensions === 'function' ? options.extensions(head, draft) : (options.extensions ?? [])
+  return signDraft(head, draft, signer, options.issuedAt, extensions)
 }
+
+/**
+ * The extensions of a link, made for the list it will carry: key material (a key generation
+ * sealed to the devices the draft lists) depends on who is added and revoked.
+ */
+export type ExtensionsFor = (head: ChainState, draft: Draft) => LinkExtension[]
 
 export function checkSignerCurrent(head: ChainState, signer: ChainSigner): void {
   const key = signer.key.publicKey

@@ -6,7 +6,7 @@
  */
 import { TandemError } from '../errors.js'
 import * as wire from '../wire.js'
-import { applyIntent, type ChainIntent, type ChainSigner, checkDraftLimit, checkSignerCurrent, draftOf, signDraft } from './intents.js'
+import { applyIntent, type ChainIntent, type ChainSigner, checkDraftLimit, type ExtensionsFor, checkSignerCurrent, draftOf, signDraft } from './intents.js'
 import { peerIdFromSigningKey } from './keys.js'
 import { type ChainLink, keyHex } from './link.js'
 import { type ChainPolicy, DEFAULT_CHAIN_POLICY } from './rules.js'
@@ -40,9 +40,14 @@ export function intentsOfLink(parent: ChainState, link: ChainLink): ChainIntent[
  * Re-applies `intents` on top of `winner`. Every intent is judged on its own (one that
  * cannot apply does not stop the others); additions come last and are dropped with
  * DeviceLimitError once the limit is reached. Extensions are not carried over: what they
- * hold (key material, issue 14) depends on the list they were made for.
+ * hold (key material) depends on the list they were made for; `extensions` makes them anew.
  */
-export function rebaseIntents(winner: ChainState, intents: readonly ChainIntent[], signer: ChainSigner, options: { issuedAt: number; policy?: ChainPolicy }): RebaseOutcome {
+export function rebaseIntents(
+  winner: ChainState,
+  intents: readonly ChainIntent[],
+  signer: ChainSigner,
+  options: { issuedAt: number; policy?: ChainPolicy; extensions?: ExtensionsFor }
+): RebaseOutcome {
   const outcome: RebaseOutcome = { link: null, applied: [], alreadyDone: [], dropped: [] }
   try {
     checkSignerCurrent(winner, signer)
@@ -65,7 +70,7 @@ export function rebaseIntents(winner: ChainState, intents: readonly ChainIntent[
       outcome.dropped.push({ intent, reason })
     }
   }
-  if (outcome.applied.length > 0) outcome.link = signDraft(winner, draft, signer, options.issuedAt, [])
+  if (outcome.applied.length > 0) outcome.link = signDraft(winner, draft, signer, options.issuedAt, options.extensions?.(winner, draft) ?? [])
   return outcome
 }
 
@@ -74,7 +79,7 @@ export function rebaseLink(
   winner: ChainState,
   lost: { parent: ChainState; link: ChainLink },
   signer: ChainSigner,
-  options: { issuedAt: number; policy?: ChainPolicy }
+  options: { issuedAt: number; policy?: ChainPolicy; extensions?: ExtensionsFor }
 ): RebaseOutcome {
   return rebaseIntents(winner, intentsOfLink(lost.parent, lost.link), signer, options)
 }

@@ -23,12 +23,13 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { entropyToMnemonic, mnemonicToEntropy } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
 import { InvalidCredentialsError } from '../errors.js'
-import { type SigningKeyPair, signingKeyFromSeed } from './keys.js'
+import { type AgreementKeyPair, agreementKeyFromSecret, type SigningKeyPair, signingKeyFromSeed } from './keys.js'
 
 export const RECOVERY_PHRASE_WORDS = 12
 export const RECOVERY_SCRYPT = Object.freeze({ N: 2 ** 16, r: 8, p: 1 })
 const SCRYPT_SALT = 'tandem/recovery-phrase/v1'
 const SIGNING_KEY_INFO = 'tandem/recovery/ed25519'
+const AGREEMENT_KEY_INFO = 'tandem/recovery/x25519'
 /** 24 words of the longest English word (8 letters) and separators, with room for stray spaces. */
 const MAX_PHRASE_CHARS = 1024
 /** BIP-39 word counts and the entropy bytes each carries. */
@@ -70,10 +71,16 @@ export function normalizeRecoveryPhrase(text: string): string {
 }
 
 /** The recovery key pair of a phrase (about half a second: see the file comment). Throws InvalidCredentialsError for a phrase that does not check out. */
-export async function recoveryKeyFromPhrase(text: string): Promise<SigningKeyPair> {
+export async function recoveryKeyFromPhrase(text: string): Promise<RecoveryKeys> {
   const entropy = mnemonicToEntropy(normalizeRecoveryPhrase(text), wordlist)
   const root = await scryptAsync(entropy, utf8.encode(SCRYPT_SALT), { ...RECOVERY_SCRYPT, dkLen: 32 })
   const seed = hkdf(sha256, root, undefined, utf8.encode(SIGNING_KEY_INFO), 32)
+  const agreement = agreementKeyFromSecret(hkdf(sha256, root, undefined, utf8.encode(AGREEMENT_KEY_INFO), 32))
   root.fill(0)
-  return signingKeyFromSeed(seed)
+  return { ...signingKeyFromSeed(seed), agreement }
+}
+
+/** The recovery signing key pair (it signs recovery links), with the X25519 pair key generations are sealed to. */
+export interface RecoveryKeys extends SigningKeyPair {
+  agreement: AgreementKeyPair
 }
