@@ -37,7 +37,8 @@ export const ErrorCode = {
   LinkRateLimited: 'ERR_LINK_RATE_LIMITED',
   Decrypt: 'ERR_DECRYPT',
   BadSignature: 'ERR_BAD_SIGNATURE',
-  UnknownEpoch: 'ERR_UNKNOWN_EPOCH'
+  UnknownEpoch: 'ERR_UNKNOWN_EPOCH',
+  StaleEpoch: 'ERR_STALE_EPOCH'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -299,11 +300,19 @@ export class UnknownEpochError extends TandemError {
   }
 }
 
+/** An upload sealed in a key generation older than the account's newest (a device was revoked since): seal it again in the new one. */
+export class StaleEpochError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StaleEpoch, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.Decrypt]: DecryptError,
   [ErrorCode.BadSignature]: BadSignatureError,
   [ErrorCode.UnknownEpoch]: UnknownEpochError,
+  [ErrorCode.StaleEpoch]: StaleEpochError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
   [ErrorCode.UnsupportedVersion]: UnsupportedVersionError,
   [ErrorCode.InvalidCertificate]: InvalidCertificateError,

@@ -34,6 +34,7 @@ export {
   DecryptError,
   BadSignatureError,
   UnknownEpochError,
+  StaleEpochError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
@@ -174,7 +175,8 @@ export {
   decodeKeyGeneration,
   keyGenerationOf,
   encodeRecoveryAgreement,
-  recoveryAgreementOf
+  recoveryAgreementOf,
+  generationAfter
 } from './device-chain/key-generation.js'
 export { KEY_BOX_BYTES, WRAPPED_KEY_BYTES, sealKey, openKey, wrapKey, unwrapKey } from './crypto/key-box.js'
 export { KEY_ID_BYTES, docKey, keyIdOf, accountAgreementKey } from './crypto/content-keys.js'
@@ -189,7 +191,8 @@ export {
   seal,
   open as openSealed,
   isSealed,
-  readSealedHeader
+  readSealedHeader,
+  sealedEpoch
 } from './crypto/sealed-blob.js'
 export {
   type LinkCode,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   AccessDeniedError,
+  BadSignatureError,
   BlobTooLargeError,
   ChainForkError,
   ChainGapError,
+  DecryptError,
   DeviceLimitError,
   DeviceNotListedError,
   DeviceRevokedError,
@@ -30,6 +32,7 @@ import {
   StaleDeviceListError,
   StaleMembershipError,
   TandemError,
+  UnknownEpochError,
   UnsupportedVersionError,
   WrongAccountError,
   errorFromWire
@@ -65,7 +68,10 @@ const classes = [
   [ErrorCode.LinkProof, LinkProofError, 'ERR_LINK_PROOF'],
   [ErrorCode.LinkDeclined, LinkDeclinedError, 'ERR_LINK_DECLINED'],
   [ErrorCode.WrongPassphrase, WrongPassphraseError, 'ERR_WRONG_PASSPHRASE'],
-  [ErrorCode.LinkRateLimited, LinkRateLimitedError, 'ERR_LINK_RATE_LIMITED']
+  [ErrorCode.LinkRateLimited, LinkRateLimitedError, 'ERR_LINK_RATE_LIMITED'],
+  [ErrorCode.Decrypt, DecryptError, 'ERR_DECRYPT'],
+  [ErrorCode.BadSignature, BadSignatureError, 'ERR_BAD_SIGNATURE'],
+  [ErrorCode.UnknownEpoch, UnknownEpochError, 'ERR_UNKNOWN_EPOCH']
 ] as const
 
 describe('errors', () => {

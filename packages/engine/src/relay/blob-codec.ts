@@ -51,11 +51,12 @@ export class BlobCodec {
     private readonly keys: SealingKeys
   ) {}
 
-  async encode(docId: string, update: Uint8Array, reach: StateVector): Promise<Uint8Array> {
+  /** Seals in the newest generation this device writes in; with `minEpoch`, waits until that is at least `minEpoch`. */
+  async encode(docId: string, update: Uint8Array, reach: StateVector, minEpoch = 0): Promise<Uint8Array> {
     const packed = await this.compression.compress(update)
     const compressed = packed.byteLength + 1 < update.byteLength
     const inner = encodeBlobEnvelope({ encoding: compressed ? this.compression.encoding : BlobEncoding.Raw, reach: encodeSv(reach), payload: compressed ? packed : update })
-    return this.seal('blob', docId, inner)
+    return this.seal('blob', docId, inner, minEpoch)
   }
 
   /** The Yjs update inside a relay blob of `docId`. Throws a typed error: ERR_BAD_SIGNATURE, ERR_UNKNOWN_EPOCH, ERR_DECRYPT, or a bad envelope. */
@@ -92,8 +93,8 @@ export class BlobCodec {
     for (const w of waiting) w()
   }
 
-  private async seal(kind: SealedKind, docId: string, plaintext: Uint8Array): Promise<Uint8Array> {
-    const { ring, epoch } = await this.writableEpoch()
+  private async seal(kind: SealedKind, docId: string, plaintext: Uint8Array, minEpoch = 0): Promise<Uint8Array> {
+    const { ring, epoch } = await this.writableEpoch(minEpoch)
     return seal(
       kind,
       {
@@ -124,11 +125,11 @@ export class BlobCodec {
   }
 
   /** The ring and the generation to write in; waits while this device holds none it may write in (see KeyRing.writeEpoch). */
-  private async writableEpoch(): Promise<{ ring: KeyRing; epoch: number }> {
+  private async writableEpoch(minEpoch: number): Promise<{ ring: KeyRing; epoch: number }> {
     for (;;) {
       const ring = this.keys.ring()
       const epoch = ring?.writeEpoch() ?? null
-      if (ring !== null && epoch !== null) return { ring, epoch }
+      if (ring !== null && epoch !== null && epoch >= minEpoch) return { ring, epoch }
       await new Promise<void>(resolve => {
         this.writable.push(resolve)
       })

@@ -1,4 +1,4 @@
-import { type ChainHead, type ChainLink, type DeviceActivity, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
+import { type ChainHead, type ChainLink, type DeviceActivity, ErrorCode, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
@@ -353,6 +353,13 @@ export class RelayClient {
 
   private docError(conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
     this.uploader.refused(uploadId)
+    if (uploadId !== 0 && error.code === ErrorCode.StaleEpoch) {
+      // a device was revoked since it was sealed: seal it again in the new generation (not an error to show)
+      void this.uploader.reseal(uploadId).catch(err => {
+        this.events.onError(err as TandemError)
+      })
+      return
+    }
     if (uploadId === 0) {
       this.reader.refused(docId)
       if (RETRY_ON_RECONNECT.has(error.code)) this.refusedUntilLinks.add(docId)

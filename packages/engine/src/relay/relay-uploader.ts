@@ -1,4 +1,4 @@
-import type { TandemError } from '@tandem/protocol'
+import { sealedEpoch, type TandemError } from '@tandem/protocol'
 import type { LogSize } from '@tandem/storage'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
@@ -30,6 +30,8 @@ export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
  */
 export class RelayUploader {
   private outbox: OutboxEntry[] = []
+  /** Outbox entries being sealed again (see reseal). */
+  private readonly resealing = new Set<number>()
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
@@ -97,6 +99,28 @@ export class RelayUploader {
   }
 
   /** The outbox's blobs of a doc, oldest first. */
+  /**
+   * The relay refused an upload sealed in a key generation older than the account's newest (a
+   * device was revoked meanwhile: ERR_STALE_EPOCH). Nothing of it was stored, so it is sealed
+   * again once this device writes in a newer generation, saved over the old bytes, and sent.
+   */
+  async reseal(uploadId: number): Promise<void> {
+    const entry = this.outbox.find(e => e.uploadId === uploadId)
+    if (entry === undefined || this.resealing.has(uploadId)) return
+    this.resealing.add(uploadId)
+    try {
+      const stale = sealedEpoch(entry.blob) ?? 0
+      const { update, reach } = await this.host.codec.decode(entry.docId, entry.blob)
+      const blob = await this.host.codec.encode(entry.docId, update, reach, stale + 1)
+      if (!this.outbox.includes(entry)) return // acked meanwhile (another relay's copy of the state)
+      entry.blob = blob
+      await this.saver.persist(entry.docId, [entry])
+      this.connection()?.upload(entry.docId, entry.uploadId, blob)
+    } finally {
+      this.resealing.delete(uploadId)
+    }
+  }
+
   waiting(docId: string): OutboxEntry[] {
     return this.outbox.filter(e => e.docId === docId)
   }

@@ -100,6 +100,8 @@ export class SyncSession {
   )
   /** Peers the remote device says it has a session with (its last `peers` frame). */
   private remotePeers = new Set<string>()
+  /** Whether a `peers` frame came yet (until then, who the peer reaches is a guess). */
+  private peersKnown = false
   private readonly framed: FramedSession<SyncFrame>
   /** The head our hello named: both sides compare the two hellos' heads, so both decide alike whether to send links. */
   private helloHead: ChainHead | null = null
@@ -260,6 +262,7 @@ export class SyncSession {
       case 'peers': {
         const before = this.remotePeers
         this.remotePeers = new Set(frame.peerIds)
+        this.peersKnown = true
         // it lost a path: what we did not send it because of that path must come from us now
         for (const id of before)
           if (!this.remotePeers.has(id)) {
@@ -324,7 +327,9 @@ export class SyncSession {
    * duplicate it.
    */
   reaches(peerId: string): boolean {
-    return this.remotePeers.has(peerId)
+    // before its first `peers` frame, a peer on a relay's circuit is taken to be live at that
+    // relay (it holds a reservation there): its backfill must not come back to it through us
+    return this.remotePeers.has(peerId) || (!this.peersKnown && this.link.relayedVia === peerId)
   }
 
   /** Asks again for every doc: after a peer was lost, what it would have sent may come from here. */

@@ -47,7 +47,7 @@ export class SyncManager {
       docs.onUpdate((docId, update, origin) => {
         const from = origin instanceof SyncSession ? origin.remotePeerId : relays.relayOf(origin)
         for (const s of this.sessions.values()) {
-          if (s === origin || (from !== null ? s.reaches(from) || s.link.relayedVia === from : this.carriedByRelay(s, docId))) continue
+          if (s === origin || (from !== null ? s.reaches(from) : this.carriedByRelay(s, docId))) continue
           s.sendUpdate(docId, update)
         }
       }),

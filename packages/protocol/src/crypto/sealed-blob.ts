@@ -139,3 +139,15 @@ export async function open(kind: SealedKind, docId: string, bytes: Uint8Array, c
     throw new DecryptError(`a ${kind} of ${docId} does not open with the key of epoch ${h.epoch}`, { cause: err })
   }
 }
+
+/** The epoch of a sealed blob from its first bytes (a first chunk will do); null when they are not a sealed blob's. */
+export function sealedEpoch(firstBytes: Uint8Array): number | null {
+  try {
+    const d = decoding.createDecoder(firstBytes)
+    if (decoding.readVarUint(d) !== SEALED_ENCODING) return null
+    const epoch = decoding.readVarUint(d)
+    return Number.isSafeInteger(epoch) ? epoch : null
+  } catch {
+    return null
+  }
+}

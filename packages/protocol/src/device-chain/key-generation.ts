@@ -116,3 +116,21 @@ export function recoveryAgreementOf(link: ChainLink): Uint8Array | null {
   if (x === undefined) return null
   return wire.decodeWhole(x.data, d => wire.readFixedBytes(d, 'recovery agreement key', AGREEMENT_KEY_BYTES, errs), 'recovery agreement key', errs)
 }
+
+/**
+ * The newest key generation a chain has started, reading links after one whose generation is
+ * `from` (0 before the genesis): what a relay refuses uploads older than. Public data (the
+ * numbers, never a key); a link whose extension does not parse starts nothing here.
+ */
+export function generationAfter(from: number, links: readonly ChainLink[]): number {
+  let generation = from
+  for (const link of links) {
+    try {
+      const kg = keyGenerationOf(link)
+      if (kg?.starts === true && kg.generation === generation + 1) generation = kg.generation
+    } catch {
+      // devices report it; the relay only counts generations
+    }
+  }
+  return generation
+}

@@ -18,6 +18,7 @@ import {
   peerIdFromSigningKey,
   nativeSignatures,
   preverifyLinks,
+  generationAfter,
   type SignatureBackend,
   verifyChain,
   verifyMembership,
@@ -44,6 +45,8 @@ export interface ChainOffer {
 interface HeldChain {
   state: ChainState
   hashes: Uint8Array[]
+  /** The newest key generation the chain started (public numbers: see generationAfter). */
+  generation: number
 }
 
 /**
@@ -169,10 +172,10 @@ export class AccessControl {
         accepted.push(link)
       } catch (err) {
         if (!(err instanceof TandemError)) throw err
-        return { accepted, refused: err, next: state === null ? null : { state, hashes } }
+        return { accepted, refused: err, next: state === null ? null : { state, hashes, generation: generationAfter(held?.generation ?? 0, accepted) } }
       }
     }
-    return { accepted, refused: null, next: state === null ? null : { state, hashes } }
+    return { accepted, refused: null, next: state === null ? null : { state, hashes, generation: generationAfter(held?.generation ?? 0, accepted) } }
   }
 
   private async held(accountId: string): Promise<HeldChain | null> {
@@ -181,7 +184,7 @@ export class AccessControl {
     // a concurrent load or offer filled the cache meanwhile: that entry is at least as new
     if (this.chains.has(accountId)) return this.chains.get(accountId)!
     if (links !== null) await preverifyLinks(links, await this.signatures)
-    const held = links === null ? null : { state: verifyChain(links, { accountId }), hashes: links.map(l => linkHash(l)) }
+    const held = links === null ? null : { state: verifyChain(links, { accountId }), hashes: links.map(l => linkHash(l)), generation: generationAfter(0, links) }
     if (this.chains.has(accountId)) return this.chains.get(accountId)!
     this.chains.set(accountId, held)
     return held
@@ -249,11 +252,23 @@ export class AccessControl {
   }
 
   /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
+  /**
+   * The oldest key epoch an upload of `docId` by a device of `accountId` may be sealed in: the
+   * account's newest generation for its own docs (account doc, chats of it alone), so that
+   * nothing appended after a revocation opens with the revoked device's keys; 0 otherwise.
+   */
+  async epochFloor(docId: string, accountId: string): Promise<number> {
+    const own = docId === `account:${accountId}` || (docId.startsWith('chat:') && sameMembers((await this.membership(docId))?.members, accountId))
+    return own ? ((await this.held(accountId))?.generation ?? 0) : 0
+  }
+
   async canAccess(docId: string, accountId: string): Promise<boolean> {
     if (docId.startsWith('account:')) return docId === `account:${accountId}`
     if (docId.startsWith('chat:')) return (await this.membership(docId))?.members.includes(accountId) ?? false
     return false
   }
 }
+
+const sameMembers = (members: readonly string[] | undefined, accountId: string): boolean => members?.length === 1 && members[0] === accountId
 
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && a.byteLength === b.byteLength && a.every((x, i) => x === b[i])

@@ -4,6 +4,8 @@ import {
   DeviceRevokedError,
   MalformedFrameError,
   NotAuthenticatedError,
+  sealedEpoch,
+  StaleEpochError,
   TandemError,
   chainDeviceStatus,
   checkStoreVersion,
@@ -222,7 +224,7 @@ export class StoreSession {
     let slot = this.uploads.get(frame.uploadId)
     if (slot === undefined) {
       if (this.uploads.size >= MAX_OPEN_UPLOADS) throw new MalformedFrameError(`more than ${MAX_OPEN_UPLOADS} uploads in flight`)
-      if (!(await this.allowed(frame.docId, frame.uploadId))) {
+      if (!(await this.allowed(frame.docId, frame.uploadId)) || !(await this.freshEpoch(frame.docId, frame.uploadId, frame.chunk))) {
         slot = { failed: true, docId: frame.docId }
       } else {
         const covers = frame.type === 'snapshot' ? frame.covers : undefined
@@ -264,6 +266,20 @@ export class StoreSession {
         await this.docError(docId, uploadId, err)
       }
     })
+  }
+
+  /**
+   * An upload sealed in a key generation older than the account's newest is refused
+   * (ERR_STALE_EPOCH; the device seals it again): the relay reads only the public epoch
+   * number in the blob's first bytes. Unsealed bytes are not its business (it is blind).
+   */
+  private async freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> {
+    const epoch = sealedEpoch(firstChunk)
+    if (epoch === null) return true
+    const floor = await this.service.access.epochFloor(docId, this.account)
+    if (epoch >= floor) return true
+    await this.docError(docId, uploadId, new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`))
+    return false
   }
 
   private async allowed(docId: string, uploadId: number): Promise<boolean> {
