@@ -6,3 +6,5 @@ export { RelayState } from './relay/relay-state.js'
 export { encodeMessageRecord, type MessageRecord } from './model/message.js'
 export { BlobCodec } from './relay/blob-codec.js'
 export { nodeCompression } from './node/compression.js'
+// The account's key ring: the simulator opens relay blobs with it (a device's chain and agreement key) and patches it (teeth).
+export { KeyRing } from './keys/key-ring.js'

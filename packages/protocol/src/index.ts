@@ -181,6 +181,18 @@ export {
 export { KEY_BOX_BYTES, WRAPPED_KEY_BYTES, sealKey, openKey, wrapKey, unwrapKey } from './crypto/key-box.js'
 export { KEY_ID_BYTES, docKey, keyIdOf, accountAgreementKey } from './crypto/content-keys.js'
 export {
+  KEY_REQUEST,
+  KEY_SHARE,
+  MAX_SHARED_GENERATIONS,
+  type KeyRequest,
+  type KeyShare,
+  type KeyShareEntry,
+  type KeyMessage,
+  isKeyMessage,
+  encodeKeyMessage,
+  decodeKeyMessage
+} from './crypto/key-share.js'
+export {
   SEALED_ENCODING,
   type SealedKind,
   type SealedHeader,

@@ -21,6 +21,7 @@ import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair, StoreDamageReport } from '../store/store-repair.js'
 import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreUnavailableError } from '../errors.js'
+import type { KeyExchange } from '../keys/key-exchange.js'
 import { chatDocId } from '../model/chat-doc.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
@@ -47,6 +48,7 @@ export class Engine {
   private readonly devices: DeviceManager
   private readonly chats: ChatService
   private readonly replication: Replication
+  private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
   private readonly linking: DeviceLinking
   private started = false
@@ -85,6 +87,7 @@ export class Engine {
     this.replication = services.replication
     this.repair = services.repair
     this.linking = services.linking
+    this.keyExchange = services.keyExchange
   }
 
   /** @internal use the assembly's `createEngine` */
@@ -144,6 +147,7 @@ export class Engine {
     if (!this.started) return
     this.started = false
     await this.linking.stop()
+    this.keyExchange.pause()
     await this.replication.stop(settleMs)
   }
 

@@ -7,6 +7,7 @@ import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
 import { chatIdOfDoc } from '../model/chat-doc.js'
 import type { Platform } from '../platform/platform.js'
+import { KeyExchange } from '../keys/key-exchange.js'
 import { BlobCodec } from '../relay/blob-codec.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
 import { Replication } from '../replication/replication.js'
@@ -24,6 +25,7 @@ export interface Services {
   replication: Replication
   repair: StoreRepair
   linking: DeviceLinking
+  keyExchange: KeyExchange
 }
 
 export interface ServiceParts {
@@ -140,11 +142,30 @@ export function wireServices(parts: ServiceParts): Services {
     runtime,
     repair
   )
+  // a device lacking a key generation asks the account's other devices for it (see KeyExchange)
+  const keyExchange = new KeyExchange(
+    () => (account.accountId === null ? null : account.chain()),
+    device,
+    async (docId, bytes) => replication.ephemeral.sendRaw(docId, bytes),
+    runtime,
+    error => {
+      events.emit({ type: 'error', error })
+    }
+  )
+  replication.ephemeral.keyMessages = bytes => {
+    void keyExchange.received(bytes)
+  }
+  account.onKeys(() => {
+    void keyExchange.check()
+  })
+  events.subscribe(e => {
+    if ((e.type === 'relay' && e.connected) || e.type === 'account') void keyExchange.check()
+  })
   const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
   docs.onOpen((docId, doc) => {
     const chatId = chatIdOfDoc(docId)
     if (chatId !== null) chatService.attach(chatId, doc)
     else account.attach(docId, doc)
   })
-  return { account, devices, chats: chatService, replication, repair, linking }
+  return { account, devices, chats: chatService, replication, repair, linking, keyExchange }
 }

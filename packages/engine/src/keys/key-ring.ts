@@ -9,6 +9,7 @@ import {
   encodeRecoveryAgreement,
   type KeyBox,
   type KeyGeneration,
+  type KeyShareEntry,
   keyBoxContext,
   keyGenerationOf,
   keyIdOf,
@@ -130,6 +131,48 @@ export class KeyRing {
     return () => {
       this.listeners = this.listeners.filter(l => l !== listener)
     }
+  }
+
+  /** Boxes of the generations asked for that this device holds, sealed to `recipient` (a listed device's X25519 key). */
+  share(generations: readonly number[], recipient: Uint8Array): KeyShareEntry[] {
+    const out: KeyShareEntry[] = []
+    for (const n of new Set(generations)) {
+      const g = this.generations[n - 1]
+      if (g?.key == null) continue
+      out.push({ generation: n, keyId: g.keyId, box: sealKey(g.key, recipient, keyBoxContext(n, g.keyId), this.random) })
+    }
+    return out
+  }
+
+  /**
+   * A generation's key another device shared (a key request answered): kept when it opens with
+   * one of this device's keys and is that generation's (its keyId); older ones unwrap from it.
+   * True when the ring holds more than before.
+   */
+  adopt(entries: readonly KeyShareEntry[]): boolean {
+    const before = this.heldCount()
+    for (const entry of entries) {
+      const g = this.generations[entry.generation - 1]
+      if (g === undefined || g.key !== null || !equal(g.keyId, entry.keyId)) continue
+      for (const holder of this.holders) {
+        try {
+          const key = openKey(entry.box, holder.secretKey, holder.publicKey, keyBoxContext(g.generation, g.keyId))
+          if (equal(keyIdOf(key), g.keyId)) {
+            g.key = key
+            break
+          }
+        } catch {
+          // sealed to another of our keys, or not at all to us
+        }
+      }
+    }
+    this.openBoxes([])
+    const gained = this.heldCount() !== before
+    if (gained) {
+      this.docKeys.clear()
+      for (const l of this.listeners) l()
+    }
+    return gained
   }
 
   /** The generation this device writes in: the newest it holds whose start can no longer be undone by a fork. */
