@@ -328,11 +328,7 @@ export class Engine {
     return await this.chats.sendMessage(chatId, body)
   }
 
-  /**
-   * Typing, presence and the like: `payload` (at most ~16 KB) is sealed end to end and sent
-   * through the relays to the chat's other devices, which get an `ephemeral` event; never
-   * stored. False when no relay is connected.
-   */
+  /** Typing, presence…: sealed end to end, through the relays, to the chat's other devices (an `ephemeral` event); never stored. False with no relay connected. */
   async sendEphemeral(chatId: string, payload: Uint8Array): Promise<boolean> {
     this.ensureOpen()
     return await this.replication.ephemeral.send(chatDocId(chatId), payload)

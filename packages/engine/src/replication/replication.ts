@@ -19,6 +19,7 @@ import type { DocStore } from '../store/doc-store.js'
 import type { StoreRepair } from '../store/store-repair.js'
 import { LinkingPresence } from './linking-presence.js'
 import { EphemeralChannel } from './ephemeral-channel.js'
+import { dialsViaRelays } from './circuit-dials.js'
 import { RelayFirst } from './relay-first.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession, type SessionHost } from '../sync/session.js'
@@ -199,24 +200,10 @@ export class Replication {
     this.reachViaRelays(peerId)
   }
 
-  /**
-   * Dials another device of the account through the relays' circuits — only the newer of
-   * the two dials (by linkedAt, then peer id; both read the same chain), and only once
-   * this device's relays have sent what they hold (RelayFirst). A device catching up
-   * gets its history from the relay (history comes once), and both dialing cost two Noise
-   * handshakes and sessions of which one was dropped: measured, a new device's catch-up
-   * of 100,000 messages took 1.14–1.28× as long with one other device online, and
-   * 1.26–1.39× with three, all on one machine's two cores. The older device reaches a
-   * newer one that restarted through that one's dial; their data meanwhile flows
-   * through the relay, which fans out every write to both.
-   */
+  /** Dials another device through the relays' circuits, when this device is the one to (see dialsViaRelays). */
   private reachViaRelays(peerId: string): void {
     const network = this.network
-    if (network === null) return
-    const devices = this.devices.listDevices()
-    const self = devices.find(d => d.thisDevice)
-    const peer = devices.find(d => d.peerId === peerId)
-    if (self !== undefined && peer !== undefined && !isNewer(self, peer)) return
+    if (network === null || !dialsViaRelays(this.devices.listDevices(), peerId)) return
     const gate = this.relayFirst?.gateAll(this.docs.ids()) ?? null
     if (gate === null) network.addPeerViaRelays(peerId)
     else
@@ -395,9 +382,4 @@ export class Replication {
     }
     return record
   }
-}
-
-/** Whether device `a` was linked after `b` (ties: the higher peer id), as every device reading the chain decides alike. */
-function isNewer(a: { linkedAt: number; peerId: string }, b: { linkedAt: number; peerId: string }): boolean {
-  return a.linkedAt !== b.linkedAt ? a.linkedAt > b.linkedAt : a.peerId > b.peerId
 }
