@@ -1,6 +1,7 @@
 // @tandem/engine for browsers: browser-level (IndexedDB), libp2p over WebSockets and circuit
 // relay, CompressionStream + a WebAssembly brotli decoder. Nothing here may reach a `node:`
 // module or a Node-only package (packages/engine/test/import-graph.test.ts).
+import { openEngineOnOwnStore } from '../core/open-owned.js'
 import '../polyfill.js'
 import { BrowserLevel } from 'browser-level'
 import { Engine } from '../core/engine.js'
@@ -46,8 +47,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
   const storeName = options.storeName ?? 'default'
   if (typeof storeName !== 'string' || !/^[\w.-]{1,64}$/.test(storeName)) throw new InvalidArgumentError('storeName is 1 to 64 letters, digits, dots, dashes or underscores')
-  const store = options.store ?? new BrowserLevel<string, Uint8Array>(databaseName(storeName), { prefix: '', keyEncoding: 'utf8', valueEncoding: 'view' })
-  return await Engine.open(store, browserPlatform, options)
+  if (options.store !== undefined) return await Engine.open(options.store, browserPlatform, options)
+  const store = new BrowserLevel<string, Uint8Array>(databaseName(storeName), { prefix: '', keyEncoding: 'utf8', valueEncoding: 'view' })
+  return await openEngineOnOwnStore(store, browserPlatform, options)
 }
 
 /** "Chromium on Linux", say: what a person recognises in their device list. */

@@ -1,4 +1,5 @@
 // @tandem/engine for Node: classic-level on disk, libp2p over TCP/WebSockets with mDNS, zlib brotli.
+import { openEngineOnOwnStore } from '../core/open-owned.js'
 import './polyfill.js'
 import { mkdir } from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -34,8 +35,8 @@ export const nodePlatform: Platform = {
 /** Opens (or creates) a device's engine on a data directory or an injected store. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('createEngine takes an options object')
-  const store = options.store ?? (await openLevel(options.dataDir))
-  return await Engine.open(store, nodePlatform, options)
+  if (options.store !== undefined) return await Engine.open(options.store, nodePlatform, options)
+  return await openEngineOnOwnStore(await openLevel(options.dataDir), nodePlatform, options)
 }
 
 async function openLevel(dataDir: string | undefined): Promise<KeyValueStore> {
