@@ -40,6 +40,9 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
         caughtUp: event.caughtUp
       })
     else if (event.type === 'revoked') write({ event: 'revoked', accountId: event.accountId })
+    else if (event.type === 'rejected')
+      write({ event: 'rejected', docId: event.docId, chatId: event.chatId, code: event.error.code, message: event.error.message, waiting: event.waiting, total: event.total })
+    else if (event.type === 'ephemeral') write({ event: 'ephemeral', docId: event.docId, from: event.from, payload: Buffer.from(event.payload).toString('base64') })
     else if (event.type === 'relay') write({ event: 'relay', relay: event.relay, connected: event.connected, code: (event.error as { code?: string } | undefined)?.code })
   })
   const handle = async (c: Command): Promise<unknown> => {
@@ -116,6 +119,8 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
       return engine.listChats()
     case 'send':
       return await engine.sendMessage(str('chatId'), str('text'))
+    case 'send-ephemeral':
+      return await engine.sendEphemeral(str('chatId'), new Uint8Array(Buffer.from(str('payload'), 'base64')))
     case 'burst':
       return await burst(engine, str('chatId'), burstTexts(c), Number(c.concurrency ?? 1), c.quiet === true)
     case 'dial':

@@ -49,6 +49,11 @@ if (damage.repairing.length > 0) {
 }
 engine.subscribe(event => {
   if (event.type === 'repaired') process.stderr.write(`tandem-device: ${event.docId} repaired from the relay\n`)
+  // a blob from the relay that does not open or verify: never shown, always said (the count tells a UI how many)
+  if (event.type === 'rejected' && !event.waiting)
+    process.stderr.write(
+      `tandem-device: a blob of ${event.chatId === null ? event.docId : `chat ${event.chatId}`} was not applied: ${event.error.message} (${event.error.code}; ${event.total} so far)\n`
+    )
 })
 
 let stopping = false
