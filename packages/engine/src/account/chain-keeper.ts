@@ -330,7 +330,7 @@ export class ChainKeeper {
     // (it took the link, and its echo was lost), and the links after it there build on it
     for (const lost of mine) this.resigned.add(keyHex(linkHash(lost)))
     if (intents.length > 0) {
-      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.extensions })
+      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.rebaseExtensions })
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
         rebased.push(outcome.link)
@@ -346,6 +346,21 @@ export class ChainKeeper {
 
   /** Key material for a link this device signs (a generation for a revocation, boxes for added devices). */
   private readonly extensions = (head: ChainState, draft: Draft): LinkExtension[] => this.keys.extensionsFor(head, draft)
+
+  /**
+   * The same for a lost link signed again on the winner: a device that lacks the winner's
+   * generation still re-signs what it meant (the devices it adds then ask for their keys:
+   * KeyExchange), and says why the link carries none.
+   */
+  private readonly rebaseExtensions = (head: ChainState, draft: Draft): LinkExtension[] => {
+    try {
+      return this.keys.extensionsFor(head, draft)
+    } catch (err) {
+      if (!(err instanceof TandemError)) throw err
+      for (const l of this.keyProblemListeners) l(err)
+      return []
+    }
+  }
 
   /** A problem with the chain's key material (a box that does not open, a generation out of order): typed, for the engine to report. */
   onKeyProblem(listener: (problem: TandemError) => void): void {
