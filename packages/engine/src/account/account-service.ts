@@ -355,7 +355,7 @@ export class AccountService {
 
   /** Makes this device part of the account whose chain this is. */
   private async adopt(accountId: string, links: ChainLink[]): Promise<void> {
-    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device.signing, this.device.agreement, this.runtime, { maxDevices: this.policy.maxDevices })
+    const keeper = await ChainKeeper.adopt(this.store, accountId, links, this.device, this.runtime, { maxDevices: this.policy.maxDevices })
     this.watch(keeper)
     this.keeperOrNull = keeper
     await saveAccountId(this.store, accountId)

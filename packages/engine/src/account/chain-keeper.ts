@@ -32,6 +32,8 @@ import { KeyRing } from '../keys/key-ring.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
 
 type KeeperRuntime = Pick<Runtime, 'now' | 'signatures' | 'randomBytes'>
+/** This device's two keys: it signs links with one, content keys are sealed to the other. */
+type DeviceKeys = { signing: SigningKeyPair; agreement: AgreementKeyPair }
 import { fromHex, toHex as keyHex } from '../util/hex.js'
 import type { DocStore } from '../store/doc-store.js'
 
@@ -86,16 +88,8 @@ export class ChainKeeper {
   private keyProblemListeners: Array<(problem: TandemError) => void> = []
 
   /** A keeper for a chain this device just made or received whole (a genesis, a link grant). */
-  static async adopt(
-    store: DocStore,
-    accountId: string,
-    links: ChainLink[],
-    signer: SigningKeyPair,
-    agreement: AgreementKeyPair,
-    runtime: KeeperRuntime,
-    policy = DEFAULT_CHAIN_POLICY
-  ): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, agreement, runtime, policy)
+  static async adopt(store: DocStore, accountId: string, links: ChainLink[], device: DeviceKeys, runtime: KeeperRuntime, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, device.signing, device.agreement, runtime, policy)
     await preverifyLinks(links, await signaturesOf(runtime))
     verifyChain(links, { accountId })
     for (const link of links) keeper.held.set(keyHex(linkHash(link)), link)
@@ -105,15 +99,8 @@ export class ChainKeeper {
   }
 
   /** The keeper of a stored chain; ERR_STORE_CORRUPT when it is missing or does not verify. */
-  static async load(
-    store: DocStore,
-    accountId: string,
-    signer: SigningKeyPair,
-    agreement: AgreementKeyPair,
-    runtime: KeeperRuntime,
-    policy = DEFAULT_CHAIN_POLICY
-  ): Promise<ChainKeeper> {
-    const keeper = new ChainKeeper(store, accountId, signer, agreement, runtime, policy)
+  static async load(store: DocStore, accountId: string, device: DeviceKeys, runtime: KeeperRuntime, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
+    const keeper = new ChainKeeper(store, accountId, device.signing, device.agreement, runtime, policy)
     const bytes = await store.getMeta(CHAIN_META)
     if (bytes === undefined) throw new StoreCorruptError(`the device chain of account ${accountId} is missing from the store`)
     try {
@@ -330,7 +317,12 @@ export class ChainKeeper {
     // (it took the link, and its echo was lost), and the links after it there build on it
     for (const lost of mine) this.resigned.add(keyHex(linkHash(lost)))
     if (intents.length > 0) {
-      const outcome = rebaseIntents(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.rebaseExtensions })
+      const outcome = rebaseIntents(
+        this.current,
+        intents,
+        { kind: 'device', key: this.signer },
+        { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.rebaseExtensions }
+      )
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
         rebased.push(outcome.link)

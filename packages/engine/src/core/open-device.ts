@@ -41,7 +41,7 @@ export async function openDevice(
   const agreement = await loadAgreementKey(store, runtime.randomBytes)
   const signing = signingKeyOf(peerKey)
   const accountId = await loadAccountId(store)
-  const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, signing, agreement, runtime, { maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES })
+  const keeper = accountId === null ? null : await ChainKeeper.load(store, accountId, { signing, agreement }, runtime, { maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES })
   const device: ThisDevice = {
     peerId: peerIdFromPrivateKey(peerKey).toString(),
     signing,

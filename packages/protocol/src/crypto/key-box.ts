@@ -14,21 +14,12 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes as concat } from '@noble/hashes/utils.js'
 import { DecryptError, InvalidCredentialsError } from '../errors.js'
 
 export const SEALED_KEY_BYTES = 32
 export const KEY_BOX_BYTES = 32 + 24 + SEALED_KEY_BYTES + 16
 const KEY_BOX_INFO = new TextEncoder().encode('tandem/key-box/v1')
-
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 function boxKey(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, context: Uint8Array): Uint8Array {
   return hkdf(sha256, shared, concat(ephemeral, recipient), concat(KEY_BOX_INFO, context), 32)
