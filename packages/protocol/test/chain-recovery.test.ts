@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   acceptLink,
+  agreementKeyFromSecret,
   createGenesis,
   encodeChain,
   generateRecoveryPhrase,
@@ -47,6 +48,9 @@ describe('recovery key', () => {
     const key = await recoveryKeyFromPhrase(PHRASE)
     // Fixed so a change to the derivation (scrypt parameters, labels) cannot pass unnoticed: every account's phrase would stop working.
     expect(hex(key.publicKey)).toBe(RECOVERY_VECTOR)
+    // the X25519 key generations are sealed to: the same root, info "tandem/recovery/x25519"
+    expect(hex(key.agreement.publicKey)).toBe(RECOVERY_AGREEMENT_VECTOR)
+    expect(hex(agreementKeyFromSecret(key.agreement.secretKey).publicKey)).toBe(RECOVERY_AGREEMENT_VECTOR)
 
     // Every device is lost: a fresh device with the phrase lists itself and revokes the rest.
     const genesis = createGenesis({ device: dev(1).device, signer: dev(1).key, recoveryKey: key.publicKey, issuedAt: 1 })
@@ -75,6 +79,7 @@ describe('recovery key', () => {
     const published = Buffer.from(encodeChain([genesis, state.head, restored]))
     expect(published.includes(Buffer.from(key.publicKey))).toBe(true)
     expect(published.includes(Buffer.from(key.secretKey))).toBe(false)
+    expect(published.includes(Buffer.from(key.agreement.secretKey))).toBe(false)
   })
 
   it('a phrase that does not check out derives nothing', async () => {
@@ -84,3 +89,5 @@ describe('recovery key', () => {
 
 // Checked once outside this code: Python's hashlib.scrypt, HMAC-SHA256 HKDF and the cryptography package's Ed25519 give the same key.
 const RECOVERY_VECTOR = '947a231f659929ddec08584c1d48ed84c25a2e13c7cef3de2bdff8f107bd15f4'
+// Checked once with node:crypto (OpenSSL's scrypt, HKDF and X25519), which also gives RECOVERY_VECTOR above.
+const RECOVERY_AGREEMENT_VECTOR = 'aee6ff563708fdd6520f5d057baacdbf1698125f23da6cff5328687118ad8078'

@@ -30,6 +30,7 @@ import {
   RevokedSignerError,
   SignerNotCurrentError,
   StaleDeviceListError,
+  StaleEpochError,
   StaleMembershipError,
   TandemError,
   UnknownEpochError,
@@ -71,7 +72,8 @@ const classes = [
   [ErrorCode.LinkRateLimited, LinkRateLimitedError, 'ERR_LINK_RATE_LIMITED'],
   [ErrorCode.Decrypt, DecryptError, 'ERR_DECRYPT'],
   [ErrorCode.BadSignature, BadSignatureError, 'ERR_BAD_SIGNATURE'],
-  [ErrorCode.UnknownEpoch, UnknownEpochError, 'ERR_UNKNOWN_EPOCH']
+  [ErrorCode.UnknownEpoch, UnknownEpochError, 'ERR_UNKNOWN_EPOCH'],
+  [ErrorCode.StaleEpoch, StaleEpochError, 'ERR_STALE_EPOCH']
 ] as const
 
 describe('errors', () => {
