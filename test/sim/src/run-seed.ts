@@ -6,6 +6,7 @@ import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
+import { SimKeys } from './sim-keys.js'
 import { StepInvariants } from './step-invariants.js'
 import { StorageFaults } from './storage-faults.js'
 import { Tracker } from './tracker.js'
@@ -79,11 +80,13 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   // every invariant that can be checked mid-run is checked after every step
   const invariants = new StepInvariants(seed, world, tracker)
   const chainWatch = new ChainWatch(world, tracker)
-  const storage = new StorageFaults(tracker, world.relay.disk, () => invariants.where())
+  const keys = new SimKeys(world)
+  const storage = new StorageFaults(tracker, world.relay.disk, keys, () => invariants.where())
   world.storeFor = (d, store) => storage.wrap(d, store)
   sched.afterStep = async step => {
     await invariants.check(step)
     await chainWatch.check()
+    await keys.capture()
     storage.check()
   }
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])

@@ -1,9 +1,10 @@
-import { BlobCodec, RelayState, nodeCompression } from '@tandem/engine/internal'
+import { type BlobCodec, RelayState } from '@tandem/engine/internal'
 import { HistoryStore } from '@tandem/relay'
 import { readCheckedRecord, type KeyRange, type KeyValueStore } from '@tandem/storage'
 import type { Disk } from '@tandem/storage/testing'
 import * as Y from 'yjs'
 import type { Rng } from './rng.js'
+import type { SimKeys } from './sim-keys.js'
 import { readOnly } from './step-invariants.js'
 import type { Tracker } from './tracker.js'
 import { RELAY_ID, type DeviceNode } from './world.js'
@@ -55,6 +56,7 @@ export class StorageFaults {
   constructor(
     private readonly tracker: Tracker,
     private readonly relayDisk: Disk,
+    private readonly keys: SimKeys,
     private readonly where: () => string
   ) {}
 
@@ -64,13 +66,21 @@ export class StorageFaults {
     const records = new Map<string, Uint8Array>()
     for await (const [key, value] of d.disk.db.iterator({})) records.set(key, value)
     const docKeys = [...records.keys()].filter(k => /^(log|snap)!/.test(k))
-    const relay = await relayDocs(this.relayDisk, docIdsOf(docKeys))
+    // what the relay and the outbox hold is sealed: opened with the account's keys (the engine's KeyRing and BlobCodec)
+    const codec = await this.keys.opener(d)
+    const unopened = (what: string, err: unknown): null => {
+      this.tracker.violations.push(
+        `unopenable ${this.where()}: the keys of ${d.name}'s account (its relay's chain, every agreement key of its devices) do not open ${what}: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`
+      )
+      return null
+    }
+    const relay = await relayDocs(this.relayDisk, docIdsOf(docKeys), codec, unopened)
     // an identity now and then, when the relay holds all of the device's docs (it is set up again empty)
     const identity = rng.chance(0.1)
     let pool: string[]
     if (identity) pool = docKeys.every(k => covered(records.get(k)!, relay.get(docIdOf(k)))) ? IDENTITY_KEYS.filter(k => records.has(k)) : []
     else {
-      const outbox = await outboxDocs(d.disk, relay)
+      const outbox = await outboxDocs(d.disk, relay, codec, unopened)
       pool = [...records.keys()].filter(
         k => (k.startsWith('meta!') && !IDENTITY_KEYS.includes(k) && !k.startsWith(OUTBOX)) || (docKeys.includes(k) && covered(records.get(k)!, outbox.get(docIdOf(k))))
       )
@@ -148,19 +158,27 @@ export class StorageFaults {
 
 const docIdOf = (key: string): string => (key.startsWith('log!') ? key.slice(4, key.lastIndexOf('!')) : key.slice(5))
 const docIdsOf = (keys: string[]): Set<string> => new Set(keys.map(docIdOf))
-const codec = new BlobCodec(nodeCompression)
+/** A blob the account's keys did not open: reported (a violation), and counted as not held. */
+type Unopened = (what: string, err: unknown) => null
 
-/** What the relay holds durably of each doc: its snapshot and log on disk, decoded and applied (the relay's own reader, the engine's blob codec). */
-async function relayDocs(disk: Disk, docIds: Set<string>): Promise<Map<string, Y.Doc>> {
+/**
+ * What the relay holds durably of each doc: its snapshot and log on disk, opened and applied
+ * (the relay's own reader, the engine's blob codec with the account's keys).
+ */
+async function relayDocs(disk: Disk, docIds: Set<string>, codec: BlobCodec, unopened: Unopened): Promise<Map<string, Y.Doc>> {
   const history = await HistoryStore.open(readOnly(disk.db), { maxBlobBytes: Number.MAX_SAFE_INTEGER, accountQuotaBytes: Number.MAX_SAFE_INTEGER })
-  const blob = async (upload: string, parts: number): Promise<Uint8Array | null> => {
+  const blob = async (docId: string, what: string, upload: string, parts: number): Promise<Uint8Array | null> => {
     const chunks: Uint8Array[] = []
     for (let n = 0; n < parts; n++) {
       const part = await history.readPart(upload, n)
       if (part === undefined) return null
       chunks.push(part)
     }
-    return (await codec.decode(Buffer.concat(chunks))).update
+    try {
+      return (await codec.decode(docId, Buffer.concat(chunks))).update
+    } catch (err) {
+      return unopened(`${what} of ${docId} on the relay's disk`, err)
+    }
   }
   const out = new Map<string, Y.Doc>()
   for (const docId of docIds) {
@@ -169,15 +187,15 @@ async function relayDocs(disk: Disk, docIds: Set<string>): Promise<Map<string, Y
     const meta = await history.meta(docId)
     if (meta === null) continue
     const updates: Array<Uint8Array | null> = []
-    if (meta.snapshot !== null) updates.push(await blob(meta.snapshot.upload, meta.snapshot.parts))
-    for (const e of await history.entriesAfter(docId, meta.snapshot?.covers ?? 0, Number.MAX_SAFE_INTEGER)) updates.push(await blob(e.upload, e.parts))
+    if (meta.snapshot !== null) updates.push(await blob(docId, `the snapshot covering seq ${meta.snapshot.covers}`, meta.snapshot.upload, meta.snapshot.parts))
+    for (const e of await history.entriesAfter(docId, meta.snapshot?.covers ?? 0, Number.MAX_SAFE_INTEGER)) updates.push(await blob(docId, `seq ${e.seq}`, e.upload, e.parts))
     for (const u of updates) if (u !== null) Y.applyUpdate(doc, u)
   }
   return out
 }
 
-/** The relay's docs plus what the device's outbox will upload to it (read by the engine's own RelayState). */
-async function outboxDocs(disk: Disk, relay: Map<string, Y.Doc>): Promise<Map<string, Y.Doc>> {
+/** The relay's docs plus what the device's outbox will upload to it (read by the engine's own RelayState, opened with the account's keys). */
+async function outboxDocs(disk: Disk, relay: Map<string, Y.Doc>, codec: BlobCodec, unopened: Unopened): Promise<Map<string, Y.Doc>> {
   // the part of a DocStore RelayState reads: metadata entries that verify, and no damage found
   const store = {
     damage: { records: [] },
@@ -194,7 +212,14 @@ async function outboxDocs(disk: Disk, relay: Map<string, Y.Doc>): Promise<Map<st
   const out = new Map(relay)
   for (const e of entries) {
     const doc = out.get(e.docId)
-    if (doc !== undefined) Y.applyUpdate(doc, (await codec.decode(e.blob)).update)
+    if (doc === undefined) continue
+    let update: Uint8Array | null
+    try {
+      update = (await codec.decode(e.docId, e.blob)).update
+    } catch (err) {
+      update = unopened(`upload ${e.uploadId} of ${e.docId} in the device's outbox`, err)
+    }
+    if (update !== null) Y.applyUpdate(doc, update)
   }
   return out
 }
