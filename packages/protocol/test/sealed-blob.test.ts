@@ -263,14 +263,16 @@ describe('sealed blobs', () => {
     }
   })
 
-  it('checks in order: header (ERR_MALFORMED_FRAME), author (ERR_BAD_SIGNATURE), key (ERR_UNKNOWN_EPOCH), AEAD (ERR_DECRYPT)', async () => {
+  it('checks in order: header (ERR_MALFORMED_FRAME), author and signature (ERR_BAD_SIGNATURE), key (ERR_UNKNOWN_EPOCH), AEAD (ERR_DECRYPT)', async () => {
     const docId = 'account:a1'
     const sealed = await sealAs('blob', docId, PLAIN, { by: dev(9), epoch: 5 })
     // a stranger's blob of an epoch without a key: the author is refused first
     expect((await refusal(openSealed('blob', docId, sealed, context(docId, { epochs: [1] }), nobleSignatures))).code).toBe('ERR_BAD_SIGNATURE')
-    // a listed author's blob of an epoch without a key, altered: kept for later, the AEAD never runs
+    // a listed author's blob of an epoch without a key, altered: refused at once by its signature, never kept waiting
     const mine = (await sealAs('blob', docId, PLAIN, { epoch: 5 })).slice()
     mine[HEADER_BYTES + 5]! ^= 1
+    expect((await refusal(openSealed('blob', docId, mine, context(docId, { epochs: [1] }), nobleSignatures))).code).toBe('ERR_BAD_SIGNATURE')
+    // with a signature that verifies, a missing key comes before the AEAD: kept for later
     expect((await refusal(openSealed('blob', docId, mine, context(docId, { epochs: [1] }), forgiving))).code).toBe('ERR_UNKNOWN_EPOCH')
     expect((await refusal(openSealed('blob', docId, mine, context(docId), forgiving))).code).toBe('ERR_DECRYPT')
     // nothing readable: nothing else is asked

@@ -88,6 +88,9 @@ export class KeyRing {
         if (agreement !== null) {
           recovery = agreement
           this.recoveryAgreements.set(keyHex(link.recoveryKey), agreement)
+        } else if (previous !== null && keyHex(link.recoveryKey) !== keyHex(previous.recoveryKey)) {
+          // a new recovery key without its X25519 key: never seal to the old one again
+          recovery = this.recoveryAgreements.get(keyHex(link.recoveryKey)) ?? null
         }
       } catch (err) {
         problems.push(err as TandemError)
@@ -241,9 +244,11 @@ export class KeyRing {
   extensionsFor(head: ChainState, draft: Draft): LinkExtension[] {
     const latest = this.generations.at(-1) ?? null
     if (latest === null) return [] // a chain from before key generations: nothing to seal
-    if (latest.key === null) throw new UnknownEpochError(`this device holds no key of the account's generation ${latest.generation}: another device must make this change`)
     const revokes = [...draft.revoked.keys()].some(hex => !head.revoked.has(hex))
     const recoveryChanged = keyHex(draft.recoveryKey) !== keyHex(head.recoveryKey)
+    const adds = [...draft.devices.keys()].some(hex => !head.devices.has(hex))
+    if (!revokes && !recoveryChanged && !adds) return [] // a rename: no key material
+    if (latest.key === null) throw new UnknownEpochError(`this device holds no key of the account's generation ${latest.generation}: another device must make this change`)
     const newRecovery = recoveryChanged ? (this.recoveryAgreements.get(keyHex(draft.recoveryKey)) ?? null) : this.recoveryAgreement
     const extensions: LinkExtension[] = []
     if (recoveryChanged && newRecovery !== null) extensions.push(encodeRecoveryAgreement(newRecovery))

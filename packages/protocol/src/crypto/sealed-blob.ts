@@ -18,7 +18,7 @@ import { BadSignatureError, DecryptError, MalformedFrameError, UnknownEpochError
 import { SIGNATURE_BYTES } from '../limits.js'
 import type { SignatureBackend } from './signatures.js'
 
-/** The blob encoding tag of a sealed blob (BlobEncoding.Sealed). */
+/** The blob encoding tag of a sealed blob (after BlobEncoding's 0–2, which are the envelope inside). */
 export const SEALED_ENCODING = 3
 export const AUTHOR_KEY_BYTES = 32
 export const NONCE_BYTES = 24
@@ -121,8 +121,8 @@ export function readSealedHeader(bytes: Uint8Array): SealedHeader & { nonce: Uin
 /**
  * The plaintext of a sealed blob of `docId`, after every check, in this order:
  * a readable header (ERR_MALFORMED_FRAME); an author the chain lists for that epoch
- * (ERR_BAD_SIGNATURE); a key of that epoch (ERR_UNKNOWN_EPOCH); the author's signature over this doc
- * and every byte (ERR_BAD_SIGNATURE); the AEAD (ERR_DECRYPT).
+ * (ERR_BAD_SIGNATURE); the author's signature over this doc and every byte (ERR_BAD_SIGNATURE);
+ * a key of that epoch (ERR_UNKNOWN_EPOCH: the blob waits for it); the AEAD (ERR_DECRYPT).
  */
 export async function open(kind: SealedKind, docId: string, bytes: Uint8Array, context: OpenContext, signatures: SignatureBackend): Promise<OpenedSealed> {
   const h = readSealedHeader(bytes)
@@ -130,9 +130,10 @@ export async function open(kind: SealedKind, docId: string, bytes: Uint8Array, c
   if (standing === 'revoked') throw new BadSignatureError(`a ${kind} of ${docId} is signed by a device revoked before epoch ${h.epoch}`)
   // (a relay sends a device's chain before anything that device wrote, on the same stream)
   if (standing === 'unknown') throw new BadSignatureError(`a ${kind} of ${docId} is signed by a device that is not on the account's list`)
+  // the signature before the key: a forged blob is refused at once, never kept waiting for a key
+  if (!(await signatures.verify(h.signature, signedBytes(kind, docId, h.body), h.author))) throw new BadSignatureError(`a ${kind} of ${docId} does not verify as its author's`)
   const key = context.keyFor(h.epoch)
   if (key === null) throw new UnknownEpochError(`this device holds no key of epoch ${h.epoch} (a ${kind} of ${docId})`)
-  if (!(await signatures.verify(h.signature, signedBytes(kind, docId, h.body), h.author))) throw new BadSignatureError(`a ${kind} of ${docId} does not verify as its author's`)
   try {
     return { epoch: h.epoch, author: h.author, plaintext: xchacha20poly1305(key, h.nonce, aad(kind, docId, h.epoch, h.author)).decrypt(h.ciphertext) }
   } catch (err) {

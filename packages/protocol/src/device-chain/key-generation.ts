@@ -64,6 +64,7 @@ export function encodeKeyGeneration(g: KeyGeneration): LinkExtension {
           wire.writeFixedBytes(e, 'box recipient', b.recipient, AGREEMENT_KEY_BYTES, errs)
           wire.writeFixedBytes(e, 'box', b.box, KEY_BOX_BYTES, errs)
         }
+        if (g.previous !== null && (!g.starts || g.generation === 1)) throw errs.malformed('only a link that starts a generation after the first wraps the one before')
         wire.writeBool(e, 'has previous', g.previous !== null, errs)
         if (g.previous !== null) wire.writeFixedBytes(e, 'previous', g.previous, WRAPPED_KEY_BYTES, errs)
       },
