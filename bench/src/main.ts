@@ -1,5 +1,6 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, latency, throughput, merge, cold, scale, limits, store).
+// sections (history, online, link, browser, latency, throughput, merge, cold, scale, limits, store, seal);
+// `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
 import { execSync } from 'node:child_process'
@@ -15,15 +16,19 @@ import { benchTcp, benchYjs } from './measures/limits.js'
 import { benchLatency, benchThroughput, type LatencyResult, type ThroughputResult } from './measures/live.js'
 import { benchMerge, type MergeResult } from './measures/merge.js'
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
+import { benchSeal, type SealResult } from './measures/seal.js'
+import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
 import { removeTempDirs } from './proc.js'
 import { benchStoreWrite } from './store-write.js'
-import type { SystemKey } from './systems.js'
+import { SYSTEM_NAMES, type SystemKey } from './systems.js'
 
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, cold, scale, limits, store
-  --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo); default all
+  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, cold, scale, limits, store, seal
+  --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
+  --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
+                         (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
   --history-sizes N,M    other history sizes (1,000,000 on request: see bench/README.md)
   --runs N               N runs (median) of every measure that repeats, instead of the plan's count
   --help                 this text`
@@ -33,6 +38,7 @@ const OPTIONS = {
   systems: { type: 'string', default: 'tandem,yws,am' },
   'history-sizes': { type: 'string' },
   runs: { type: 'string' },
+  plain: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false }
 } as const
 let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>
@@ -52,6 +58,13 @@ const full = args.full
 const only = args.only === undefined ? null : new Set(args.only.split(','))
 const want = (section: string): boolean => (only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section))
 const SYSTEMS = args.systems.split(',') as SystemKey[]
+for (const s of SYSTEMS) {
+  if (!(s in SYSTEM_NAMES)) {
+    process.stderr.write(`bench: unknown system ${s}\n${USAGE}\n`)
+    process.exit(2)
+  }
+}
+if (args.plain && !SYSTEMS.includes('tandem-plain')) SYSTEMS.splice(SYSTEMS.includes('tandem') ? SYSTEMS.indexOf('tandem') + 1 : 0, 0, 'tandem-plain')
 
 /** Quick and full plans. Where quick scales a measure down, the table says so. */
 const plan = full
@@ -76,7 +89,8 @@ const plan = full
       coldRuns: 3,
       scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
       tcpBytes: 1024 * 2 ** 20,
-      yjs: [10_000, 100_000]
+      yjs: [10_000, 100_000],
+      seal: { snapshot: 100_000, rounds: 5, liveCalls: 500 }
     }
   : {
       history: [10_000],
@@ -99,7 +113,8 @@ const plan = full
       coldRuns: 3,
       scale: { devices: 100, processes: 2, active: 10, intervalMs: 1_000, windowS: 10 },
       tcpBytes: 256 * 2 ** 20,
-      yjs: [10_000]
+      yjs: [10_000],
+      seal: { snapshot: 50_000, rounds: 3, liveCalls: 200 }
     }
 
 if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
@@ -171,10 +186,30 @@ const ok = <T>(r: T | { error: string } | undefined): r is T => r !== undefined 
 
 // ── run ──────────────────────────────────────────────────────────────────────
 
+if (has('tandem-plain')) {
+  // built (or found) before anything is measured; without it the run goes on without that system
+  try {
+    const b = await ensurePlainBuild(log)
+    results.plain = { commit: b.commit, dir: b.dir }
+  } catch (err) {
+    log(`${String((err as Error).message)}; going on without tandem-plain`)
+    results.plain = { error: String((err as Error).message) }
+    SYSTEMS.splice(SYSTEMS.indexOf('tandem-plain'), 1)
+  }
+}
+/** The 1-minute load average now. */
+const load1 = async (): Promise<number> => Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
+/** The 1-minute load average before each measurement of a section (history, latency, throughput), for the table. */
+const loads = new Map<string, number>()
+const loaded = async <T>(name: string, fn: () => Promise<T>): Promise<T | { error: string }> => {
+  loads.set(name, await load1())
+  return await attempt(name, fn)
+}
+
 const history = new Map<string, HistoryResult | { error: string }>()
 if (want('history')) {
   for (const n of plan.history) {
-    for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
+    for (const s of SYSTEMS) history.set(`${s}:${n}`, await loaded(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
   }
 }
 let online: OnlineHistoryResult[] | { error: string } | undefined
@@ -187,7 +222,9 @@ if (want('browser') && has('tandem')) {
 }
 const latency = new Map<string, LatencyResult | { error: string }>()
 if (want('latency')) {
-  if (has('tandem')) latency.set('tandem:server', await attempt('latency.tandem.relay', () => benchLatency('tandem', 'server', plan.latency, plan.latencyRuns)))
+  if (has('tandem')) latency.set('tandem:server', await loaded('latency.tandem.relay', () => benchLatency('tandem', 'server', plan.latency, plan.latencyRuns)))
+  if (has('tandem-plain'))
+    latency.set('tandem-plain:server', await loaded('latency.tandem-plain.relay', () => benchLatency('tandem-plain', 'server', plan.latency, plan.latencyRuns)))
   if (has('tandem')) latency.set('tandem:direct', await attempt('latency.tandem.direct', () => benchLatency('tandem', 'direct', plan.latency, plan.latencyRuns)))
   if (has('yws')) latency.set('yws:server', await attempt('latency.yws', () => benchLatency('yws', 'server', plan.latency, plan.latencyRuns)))
   // (automerge-repo takes ~100 ms a message: one run)
@@ -195,7 +232,9 @@ if (want('latency')) {
 }
 const throughput = new Map<string, ThroughputResult | { error: string }>()
 if (want('throughput')) {
-  if (has('tandem')) throughput.set('tandem:server', await attempt('throughput.tandem.relay', () => benchThroughput('tandem', 'server', plan.throughput, plan.throughputRuns)))
+  if (has('tandem')) throughput.set('tandem:server', await loaded('throughput.tandem.relay', () => benchThroughput('tandem', 'server', plan.throughput, plan.throughputRuns)))
+  if (has('tandem-plain'))
+    throughput.set('tandem-plain:server', await loaded('throughput.tandem-plain.relay', () => benchThroughput('tandem-plain', 'server', plan.throughput, plan.throughputRuns)))
   if (has('tandem')) throughput.set('tandem:direct', await attempt('throughput.tandem.direct', () => benchThroughput('tandem', 'direct', plan.throughput, plan.throughputRuns)))
   if (has('yws')) throughput.set('yws:server', await attempt('throughput.yws', () => benchThroughput('yws', 'server', plan.throughput, plan.throughputRuns)))
   if (has('am')) throughput.set('am:server', await attempt('throughput.am', () => benchThroughput('am', 'server', plan.throughputAm, plan.throughputRuns)))
@@ -209,7 +248,8 @@ if (want('merge')) {
 }
 const cold = new Map<string, ColdStartResult | { error: string }>()
 if (want('cold')) {
-  for (const s of SYSTEMS) cold.set(s, await attempt(`cold.${s}`, () => benchColdStart(s, plan.cold.chats, plan.cold.perChat, plan.coldRuns)))
+  // (tandem-plain: its relay's store would be seeded by this build's engines; not measured)
+  for (const s of SYSTEMS.filter(x => x !== 'tandem-plain')) cold.set(s, await attempt(`cold.${s}`, () => benchColdStart(s, plan.cold.chats, plan.cold.perChat, plan.coldRuns)))
 }
 let scale: ScaleResult | { error: string } | undefined
 if (want('scale')) {
@@ -222,6 +262,8 @@ if (want('limits')) {
   for (const n of plan.yjs) limits[`yjs${n}`] = await attempt(`limits.yjs.${n}`, () => benchYjs(n, 3))
 }
 if (want('store')) await attempt('store', () => benchStoreWrite(full))
+let sealing: SealResult | { error: string } | undefined
+if (want('seal')) sealing = await loaded('seal', () => benchSeal(plan.seal))
 results.loadavgAtEnd = (await readFile('/proc/loadavg', 'utf8')).trim()
 results.elapsedS = Math.round(performance.now() / 1000)
 await save()
@@ -240,29 +282,75 @@ const verdict = (text: string, met: boolean | null): void => {
   verdicts.push(`${met === null ? '?' : met ? 'MET' : 'MISSED'}  ${text}`)
 }
 
+const showPlain = has('tandem-plain')
+/** tandem-plain's cell of a row (a column of its own, shown only when it ran). */
+const plainCells = new Map<Row, string>()
+const push = (row: Row, plainCell = '—'): void => {
+  rows.push(row)
+  plainCells.set(row, plainCell)
+}
+const loadCell = (name: string): string => (loads.has(name) ? fmt(loads.get(name)!, 1) : '—')
+const ratio = (label: string, a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '' : `${label} ${fmt(a / b, 2)}×`)
+const joined = (...xs: string[]): string => xs.filter(Boolean).join('; ')
+
 for (const n of want('history') ? plan.history : []) {
-  const [t, y, a] = (['tandem', 'yws', 'am'] as const).map(s => history.get(`${s}:${n}`))
-  rows.push([
-    `(1) history sync from the server, N = ${k(n)}: time to all N`,
-    cell(t, (r: HistoryResult) => ms(r.syncMs)),
-    cell(y, (r: HistoryResult) => ms(r.syncMs)),
-    cell(a, (r: HistoryResult) => ms(r.syncMs)),
-    ok(t) && ok(y) ? `Tandem/y-ws ${fmt(t.syncMs / y.syncMs, 2)}×` : ''
-  ])
-  rows.push([
-    `    bytes server→client (per message)`,
-    cell(t, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
-    cell(y, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
-    cell(a, (r: HistoryResult) => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage)} B)`),
-    ok(t) && ok(a) ? `Tandem/automerge ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×` : ''
-  ])
-  rows.push([
-    `    peak RSS client / server (MiB)`,
-    cell(t, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
-    cell(y, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
-    cell(a, (r: HistoryResult) => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`),
-    ''
-  ])
+  const [t, p, y, a] = (['tandem', 'tandem-plain', 'yws', 'am'] as const).map(s => history.get(`${s}:${n}`))
+  const time = (r: HistoryResult): string => ms(r.syncMs)
+  const bytes = (r: HistoryResult): string => `${fmt(r.bytesDown / 2 ** 20, 2)} MiB (${fmt(r.bytesPerMessage, showPlain ? 1 : 0)} B)`
+  const rss = (r: HistoryResult): string => `${fmt(r.clientPeakMiB)} / ${fmt(r.serverPeakMiB)}`
+  const v = <T>(r: T | { error: string } | undefined, f: (x: T) => number): number | undefined => (ok(r) ? f(r) : undefined)
+  push(
+    [
+      `(1) history sync from the server, N = ${k(n)}: time to all N`,
+      cell(t, time),
+      cell(y, time),
+      cell(a, time),
+      joined(
+        ratio(
+          'Tandem/y-ws',
+          v(t, r => r.syncMs),
+          v(y, r => r.syncMs)
+        ),
+        ratio(
+          'sealed/plain',
+          v(t, r => r.syncMs),
+          v(p, r => r.syncMs)
+        ),
+        ratio(
+          'plain/y-ws',
+          v(p, r => r.syncMs),
+          v(y, r => r.syncMs)
+        )
+      )
+    ],
+    cell(p, time)
+  )
+  push(
+    [
+      `    bytes server→client (per message)`,
+      cell(t, bytes),
+      cell(y, bytes),
+      cell(a, bytes),
+      joined(
+        ratio(
+          'Tandem/automerge',
+          v(t, r => r.bytesPerMessage),
+          v(a, r => r.bytesPerMessage)
+        ),
+        ratio(
+          'sealed/plain',
+          v(t, r => r.bytesDown),
+          v(p, r => r.bytesDown)
+        )
+      )
+    ],
+    cell(p, bytes)
+  )
+  push([`    peak RSS client / server (MiB)`, cell(t, rss), cell(y, rss), cell(a, rss), ''], cell(p, rss))
+  push(
+    [`    load average (1 min) before the measure`, loadCell(`history.tandem.${n}`), loadCell(`history.yws.${n}`), loadCell(`history.am.${n}`), ''],
+    loadCell(`history.tandem-plain.${n}`)
+  )
   if (n >= 100_000 && ok(t) && ok(y))
     verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
   if (ok(t) && ok(a))
@@ -270,6 +358,16 @@ for (const n of want('history') ? plan.history : []) {
       `fewer bytes per message than automerge-repo (N = ${k(n)}): ${fmt(t.bytesPerMessage)} vs ${fmt(a.bytesPerMessage)} B = ${fmt(t.bytesPerMessage / a.bytesPerMessage, 2)}×`,
       t.bytesPerMessage < a.bytesPerMessage
     )
+  if (ok(t) && ok(p)) {
+    verdict(
+      `history with encryption within 15 % of Tandem without (${PLAIN_COMMIT}), N = ${k(n)}: sealed/plain = ${fmt(t.syncMs / p.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(p.syncMs)})`,
+      t.syncMs <= 1.15 * p.syncMs
+    )
+    verdict(
+      `history bytes per message with encryption within 10 % of without, N = ${k(n)}: ${fmt(t.bytesPerMessage, 1)} vs ${fmt(p.bytesPerMessage, 1)} B = ${fmt(t.bytesDown / p.bytesDown, 3)}×`,
+      t.bytesDown <= 1.1 * p.bytesDown
+    )
+  }
 }
 if (online !== undefined && ok(online)) {
   const alone = online.find(r => r.online === 0)
@@ -328,23 +426,31 @@ for (const [n, r] of browserHistory) {
 }
 if (want('latency')) {
   const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}${r.runs > 1 ? ` (p50 ${fmt(Math.min(...r.p50s), 2)}–${fmt(Math.max(...r.p50s), 2)})` : ''}`
-  rows.push([
-    `(2) latency via the server, p50 / p99, median of ${plan.latencyRuns} runs (${plan.latency} msgs; automerge ${plan.latencyAm}, 1 run)`,
-    cell(latency.get('tandem:server'), lt),
-    cell(latency.get('yws:server'), lt),
-    cell(latency.get('am:server'), lt),
-    'target ≤ 2 / ≤ 10 ms'
-  ])
+  const [lr, lp] = [latency.get('tandem:server'), latency.get('tandem-plain:server')]
+  push(
+    [
+      `(2) latency via the server, p50 / p99, median of ${plan.latencyRuns} runs (${plan.latency} msgs; automerge ${plan.latencyAm}, 1 run)`,
+      cell(lr, lt),
+      cell(latency.get('yws:server'), lt),
+      cell(latency.get('am:server'), lt),
+      joined('target ≤ 2 / ≤ 10 ms', ok(lr) && ok(lp) ? `sealed/plain p50 ${fmt(lr.p50 / lp.p50, 2)}×, p99 ${fmt(lr.p99 / lp.p99, 2)}×` : '')
+    ],
+    cell(lp, lt)
+  )
   rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
   const lcpu = (r: LatencyResult): string =>
     `${fmt(r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server, 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
-  rows.push([
-    `    CPU ms per message via the server: all (sender / receiver / server)`,
-    cell(latency.get('tandem:server'), lcpu),
-    cell(latency.get('yws:server'), lcpu),
-    cell(latency.get('am:server'), lcpu),
-    ''
-  ])
+  push(
+    [
+      `    CPU ms per message via the server: all (sender / receiver / server)`,
+      cell(latency.get('tandem:server'), lcpu),
+      cell(latency.get('yws:server'), lcpu),
+      cell(latency.get('am:server'), lcpu),
+      ''
+    ],
+    cell(lp, lcpu)
+  )
+  push([`    load average (1 min) before the measure (via the server)`, loadCell('latency.tandem.relay'), '', '', ''], loadCell('latency.tandem-plain.relay'))
   const r = latency.get('tandem:server')
   const d = latency.get('tandem:direct')
   if (ok(r)) {
@@ -355,22 +461,30 @@ if (want('latency')) {
 }
 if (want('throughput')) {
   const tp = (r: ThroughputResult): string => `${fmt(r.msgPerSec)} msg/s`
-  rows.push([
-    `(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`,
-    cell(throughput.get('tandem:server'), tp),
-    cell(throughput.get('yws:server'), tp),
-    cell(throughput.get('am:server'), tp),
-    'target ≥ 20,000 msg/s'
-  ])
+  const [tr, tpl] = [throughput.get('tandem:server'), throughput.get('tandem-plain:server')]
+  push(
+    [
+      `(3) throughput to 2 other devices via the server (${k(plan.throughput)} msgs; automerge ${k(plan.throughputAm)})`,
+      cell(tr, tp),
+      cell(throughput.get('yws:server'), tp),
+      cell(throughput.get('am:server'), tp),
+      joined('target ≥ 20,000 msg/s', ok(tr) && ok(tpl) ? `sealed/plain ${fmt(tr.msgPerSec / tpl.msgPerSec, 2)}×` : '')
+    ],
+    cell(tpl, tp)
+  )
   rows.push([`    Tandem direct (LAN mesh on loopback)`, cell(throughput.get('tandem:direct'), tp), '—', '—', ''])
   const cpu = (r: ThroughputResult): string => `${fmt(r.cpuMsPer1k.total)} (${fmt(r.cpuMsPer1k.sender)} / ${fmt(r.cpuMsPer1k.receivers)} / ${fmt(r.cpuMsPer1k.server)})`
-  rows.push([
-    `    CPU ms per 1,000 msgs via the server: all (sender / 2 receivers / server)`,
-    cell(throughput.get('tandem:server'), cpu),
-    cell(throughput.get('yws:server'), cpu),
-    cell(throughput.get('am:server'), cpu),
-    ''
-  ])
+  push(
+    [
+      `    CPU ms per 1,000 msgs via the server: all (sender / 2 receivers / server)`,
+      cell(throughput.get('tandem:server'), cpu),
+      cell(throughput.get('yws:server'), cpu),
+      cell(throughput.get('am:server'), cpu),
+      ''
+    ],
+    cell(tpl, cpu)
+  )
+  push([`    load average (1 min) before the measure (via the server)`, loadCell('throughput.tandem.relay'), '', '', ''], loadCell('throughput.tandem-plain.relay'))
   for (const [key, label] of [
     ['tandem:server', 'via relay'],
     ['tandem:direct', 'direct']
@@ -476,8 +590,47 @@ if (ok(results.store as object)) {
   ])
 }
 
+if (sealing !== undefined && ok(sealing)) {
+  const us = (x: number): string => (x >= 1000 ? `${fmt(x / 1000, x >= 10_000 ? 1 : 2)} ms` : x >= 100 ? `${fmt(x)} µs` : `${fmt(x, x >= 10 ? 1 : 2)} µs`)
+  for (const c of sealing.cases) {
+    const per = (x: number): string => (c.messages === 1 ? us(x) : `${us(x)} (${us(x / c.messages)}/msg)`)
+    rows.push([
+      `(8) sealing in-process, ${c.label}: update / envelope (compressed) / sealed bytes`,
+      `${fmt(c.updateBytes)} / ${fmt(c.envelopeBytes)} / ${fmt(c.sealedBytes)} B (+${fmt(c.sealedBytes - c.envelopeBytes)} B${c.messages === 1 ? `, +${fmt((100 * (c.sealedBytes - c.envelopeBytes)) / c.envelopeBytes)} %` : ''})`,
+      '',
+      '',
+      `median of ${c.rounds} rounds of ${c.iterations}; load ${loadCell('seal')}`
+    ])
+    for (const t of c.timings) {
+      const name = t.signatures === 'webcrypto' ? 'WebCrypto Ed25519' : 'noble Ed25519'
+      rows.push([`    ${name}: seal / open per blob (per message)`, `${per(t.us.seal)} / ${per(t.us.open)}`, '', '', `sign ${us(t.us.sign)} / verify ${us(t.us.verify)} of it`])
+      rows.push([
+        `    ${name}: BlobCodec encode / decode, and 4e8b2c9's (compress + envelope / inflate)`,
+        `${per(t.us.encode)} / ${per(t.us.decode)}; plain ${us(t.us.plainEncode)} / ${us(t.us.plainDecode)}`,
+        '',
+        '',
+        `sealed/plain ${fmt(t.us.encode / t.us.plainEncode, 2)}× / ${fmt(t.us.decode / t.us.plainDecode, 2)}×`
+      ])
+    }
+  }
+  if (!sealing.native) rows.push(['    (nativeSignatures() gave noble here: no WebCrypto Ed25519 in this runtime)', '', '', '', ''])
+} else if (sealing !== undefined) rows.push(['(8) sealing in-process', cell(sealing, () => ''), '', '', ''])
+
 const header: Row = ['measure', 'Tandem', 'y-websocket', 'automerge-repo', 'target / ratio']
-const md = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n')
+/** With tandem-plain, its column comes second. */
+const shown = (r: Row): string[] => (showPlain ? [r[0], r[1], plainCells.get(r) ?? (r === header ? `${SYSTEM_NAMES['tandem-plain']}` : ''), ...r.slice(2)] : r)
+const md = [
+  `| ${shown(header).join(' | ')} |`,
+  `| ${shown(header)
+    .map(() => '---')
+    .join(' | ')} |`,
+  ...rows.map(
+    r =>
+      `| ${shown(r)
+        .map(c => c.replace(/\|/g, '\\|'))
+        .join(' | ')} |`
+  )
+].join('\n')
 const title = `Tandem bench (${full ? 'full' : 'quick'}), ${started.toISOString().slice(0, 10)}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; medians; load average at start ${String(results.loadavgAtStart).split(' ').slice(0, 3).join(' ')}`
 console.log(`\n${title}\n\n${md}\n\nTargets:\n${verdicts.map(v => `  ${v}`).join('\n')}\n`)
 await writeFile(new URL('latest.md', resultsDir), `${title}\n\n${md}\n\nTargets:\n\n${verdicts.map(v => `- ${v}`).join('\n')}\n`)

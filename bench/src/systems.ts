@@ -2,18 +2,35 @@ import { DEVICE_MAIN } from '@tandem/device/device-process'
 import { RELAY_MAIN } from '@tandem/device/relay-process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { plainBuild } from './plain.js'
 import { JsonProcess, script, startAndWaitLine, tempDir, type Event } from './proc.js'
 import { messageText } from './text.js'
-import { type Granter, type GrantJson, grantToJson, offerFromJson, type OfferJson, processGranter } from './tools/grants.js'
+import { buildStoreGranter, type Granter, type GrantJson, grantToJson, offerFromJson, type OfferJson, processGranter, storeGranter } from './tools/grants.js'
 
 /**
- * The three systems behind one small interface, each side a separate process
+ * The systems behind one small interface, each side a separate process
  * on 127.0.0.1: Tandem (tandem-relay + tandem-device --control, TCP + Noise +
  * yamux), y-websocket (@y/websocket-server + y-leveldb, y-websocket clients),
- * automerge-repo (sync server with nodefs storage, websocket clients).
+ * automerge-repo (sync server with nodefs storage, websocket clients). And, on
+ * request, Tandem without end-to-end encryption: the same two programs built
+ * from commit 4e8b2c9 (tandem-plain: plain.ts), driven the same way.
  */
-export type SystemKey = 'tandem' | 'yws' | 'am'
-export const SYSTEM_NAMES: Record<SystemKey, string> = { tandem: 'Tandem', yws: 'y-websocket', am: 'automerge-repo' }
+export type SystemKey = 'tandem' | 'tandem-plain' | 'yws' | 'am'
+export const SYSTEM_NAMES: Record<SystemKey, string> = { tandem: 'Tandem', 'tandem-plain': 'Tandem plain (4e8b2c9)', yws: 'y-websocket', am: 'automerge-repo' }
+
+/** Tandem, sealed (this build) or plain (4e8b2c9): the same device and relay programs, the same control protocol. */
+export const isTandem = (key: SystemKey): key is 'tandem' | 'tandem-plain' => key === 'tandem' || key === 'tandem-plain'
+
+/** The device and relay programs of a Tandem system. */
+const tandemMains = (key: 'tandem' | 'tandem-plain'): { device: string; relay: string } => {
+  if (key === 'tandem') return { device: DEVICE_MAIN, relay: RELAY_MAIN }
+  const b = plainBuild()
+  return { device: b.deviceMain, relay: b.relayMain }
+}
+
+/** A stopped device's store of this Tandem system lists new devices (see grants.ts). */
+export const storeGranterFor = (key: 'tandem' | 'tandem-plain', dataDir: string): Granter =>
+  key === 'tandem' ? storeGranter(dataDir) : buildStoreGranter(plainBuild().engineDir, dataDir)
 
 export interface Server {
   readonly key: SystemKey
@@ -95,12 +112,24 @@ const tandemRelayAddr = (server: Server, port = server.port): string => `/ip4/12
 
 export async function startServer(key: SystemKey, dataDir: string, opts: { port?: number; extra?: string[] } = {}): Promise<Server> {
   const t0 = performance.now()
-  if (key === 'tandem') {
+  if (isTandem(key)) {
     const listen = `/ip4/127.0.0.1/tcp/${opts.port ?? 0}`
     const { proc, lines } = await startAndWaitLine(
-      'tandem-relay',
+      key === 'tandem' ? 'tandem-relay' : 'tandem-plain-relay',
       'node',
-      [...nodeArgs('relay'), RELAY_MAIN, '--data', dataDir, '--listen', listen, '--http', '127.0.0.1:0', '--log-level', 'warn', ...(opts.extra ?? [])],
+      [
+        ...nodeArgs(key === 'tandem' ? 'relay' : 'relay-plain'),
+        tandemMains(key).relay,
+        '--data',
+        dataDir,
+        '--listen',
+        listen,
+        '--http',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+        ...(opts.extra ?? [])
+      ],
       /^http: /,
       60_000
     )
@@ -155,8 +184,8 @@ export async function seedPeerServer(key: 'yws' | 'am', dataDir: string, docs: n
 
 export async function startClient(key: SystemKey, label: string, server: Server | null, opts: ClientOptions = {}): Promise<Client> {
   const dataDir = opts.dataDir ?? (await tempDir(label))
-  if (key === 'tandem') {
-    const args = [...nodeArgs(label), DEVICE_MAIN, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
+  if (isTandem(key)) {
+    const args = [...nodeArgs(label), tandemMains(key).device, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
     if (server !== null && opts.noRelay !== true) args.push('--relay', tandemRelayAddr(server, opts.viaPort))
     return tandemClient(new JsonProcess(label, 'node', args), dataDir)
   }

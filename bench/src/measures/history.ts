@@ -1,6 +1,7 @@
 import { type JsonProcess, peakMiB, rssMiB, script, startAndWaitLine, tempDir } from '../proc.js'
 import { median } from '../stats.js'
 import {
+  isTandem,
   relayMetric,
   seedPeerServer,
   startClient,
@@ -11,10 +12,10 @@ import {
   type ChatRef,
   type Client,
   type Server,
+  storeGranterFor,
   type SystemKey,
   type TandemRef
 } from '../systems.js'
-import { storeGranter } from '../tools/grants.js'
 
 export interface HistoryResult {
   system: SystemKey
@@ -44,9 +45,9 @@ export async function startProxy(targetPort: number): Promise<{ proc: JsonProces
 
 /** Seeds a server with one chat of N messages (Tandem: a real device bursts them and waits until all are sent); returns the server stopped. */
 export async function seed(key: SystemKey, n: number, dataDir: string): Promise<ChatRef> {
-  if (key !== 'tandem') return (await seedPeerServer(key, dataDir, 1, n))[0]!
-  const relay = await startServer('tandem', dataDir)
-  const writer = await startClient('tandem', 'writer', relay)
+  if (!isTandem(key)) return (await seedPeerServer(key, dataDir, 1, n))[0]!
+  const relay = await startServer(key, dataDir)
+  const writer = await startClient(key, `${key}-writer`, relay)
   let chatId: string
   try {
     await writer.ready()
@@ -61,7 +62,7 @@ export async function seed(key: SystemKey, n: number, dataDir: string): Promise<
     await relay.stop()
   }
   // fresh devices are listed by the writer's store, opened offline: no device of the account is online while they sync
-  return { chatId, granter: storeGranter(writer.dataDir), writerDir: writer.dataDir }
+  return { chatId, granter: storeGranterFor(key, writer.dataDir), writerDir: writer.dataDir }
 }
 
 export async function oneRun(key: SystemKey, server: Server, ref: ChatRef, n: number, timeoutMs: number, viaPort?: number): Promise<{ ms: number; peak: number }> {
@@ -94,10 +95,10 @@ export async function benchHistory(key: SystemKey, n: number, runs: number): Pro
   try {
     // one run through the counting proxy: bytes on the wire (it also warms the server up)
     const proxy = await startProxy(server.port)
-    const before = key === 'tandem' ? await relayMetric(server, 'tandem_relay_backfill_bytes_total') : 0
+    const before = isTandem(key) ? await relayMetric(server, 'tandem_relay_backfill_bytes_total') : 0
     await oneRun(key, server, ref, n, timeoutMs, proxy.port)
     const bytes = await proxy.proc.request<{ up: number; down: number }>('report')
-    const payloadBytes = key === 'tandem' ? (await relayMetric(server, 'tandem_relay_backfill_bytes_total')) - before : undefined
+    const payloadBytes = isTandem(key) ? (await relayMetric(server, 'tandem_relay_backfill_bytes_total')) - before : undefined
     await proxy.proc.stop()
     const times: number[] = []
     const peaks: number[] = []

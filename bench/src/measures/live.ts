@@ -1,6 +1,6 @@
 import { cpuSeconds, tempDir } from '../proc.js'
 import { median, percentile } from '../stats.js'
-import { info, startClient, startServer, waitPeers, type Client, type Server, type SystemKey } from '../systems.js'
+import { info, isTandem, startClient, startServer, waitPeers, type Client, type Server, type SystemKey } from '../systems.js'
 import { messageText } from '../text.js'
 
 /** How the devices reach each other: through the server (Tandem: the relay, devices dialling only its circuit), or Tandem direct on loopback. */
@@ -70,7 +70,7 @@ async function setUp(key: SystemKey, path: Path, receivers: number, deviceFlags?
     await server?.stop()
   }
   try {
-    const opts = path === 'direct' ? { noRelay: true, deviceFlags: flags } : { deviceFlags: key === 'tandem' ? [...flags, '--no-direct'] : flags }
+    const opts = path === 'direct' ? { noRelay: true, deviceFlags: flags } : { deviceFlags: isTandem(key) ? [...flags, '--no-direct'] : flags }
     const sender = await startClient(key, `${key}-a`, server, { ...opts, author: 1 })
     all.push(sender)
     const rs: Client[] = []
@@ -82,12 +82,12 @@ async function setUp(key: SystemKey, path: Path, receivers: number, deviceFlags?
     await Promise.all(all.map(c => c.ready()))
     const ref = await sender.create()
     for (const r of rs) await r.join(ref)
-    if (key === 'tandem' && path === 'direct') {
+    if (isTandem(key) && path === 'direct') {
       // a LAN mesh: every device dials every earlier one
       const addrs = await Promise.all(all.map(async c => (await info(c)).multiaddrs[0]!))
       for (let i = 1; i < all.length; i++) for (let j = 0; j < i; j++) await all[i]!.proc.request('dial', { addr: addrs[j] })
     }
-    if (key === 'tandem') {
+    if (isTandem(key)) {
       // wait for the device-to-device sessions (direct, or through the relay's circuit)
       for (const c of all)
         await waitPeers(
@@ -173,7 +173,7 @@ async function latencyRun(key: SystemKey, path: Path, count: number, warmup = 20
     const rtts: number[] = []
     for (let i = 0; i < 50; i++) {
       const t0 = performance.now()
-      await b.proc.request(key === 'tandem' ? 'chats' : 'ping')
+      await b.proc.request(isTandem(key) ? 'chats' : 'ping')
       rtts.push(performance.now() - t0)
     }
     return {

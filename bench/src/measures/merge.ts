@@ -19,6 +19,7 @@ export interface MergeResult {
 
 /** (5) Offline merge: two devices of one chat each write N messages while apart, then meet. */
 export async function benchMerge(key: SystemKey, path: Path, n: number, runs: number): Promise<MergeResult> {
+  if (key === 'tandem-plain') throw new Error('offline merge is not measured for tandem-plain')
   const times: number[] = []
   const starts: number[] = []
   for (let run = 0; run < runs; run++) {

@@ -5,8 +5,10 @@
 // to sign — so no device of the account is online while the fresh one syncs. A device listed
 // for one run is revoked after it (an account lists at most 10 devices).
 import '@tandem/engine/polyfill'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createEngine, type DeviceGrant, type DeviceOffer } from '@tandem/engine'
-import type { JsonProcess } from '../proc.js'
+import { type JsonProcess, script } from '../proc.js'
 
 /** A device of the account that lists new ones. */
 export interface Granter {
@@ -48,5 +50,22 @@ export function storeGranter(dataDir: string): Granter {
   return {
     grant: offer => withEngine(e => e.addDevice(offer)),
     revoke: peerId => withEngine(e => e.revokeDevice(peerId))
+  }
+}
+
+/**
+ * storeGranter with another build's engine (tandem-plain: the engine of commit 4e8b2c9), each
+ * grant or revocation in a process of its own (tools/store-grant.ts), outside the clock.
+ */
+export function buildStoreGranter(engineDir: string, dataDir: string): Granter {
+  const run = async (args: string[]): Promise<unknown> => {
+    const { stdout } = await promisify(execFile)(process.execPath, [script('tools/store-grant.js'), '--engine', engineDir, '--data', dataDir, ...args], { maxBuffer: 64 * 2 ** 20 })
+    return JSON.parse(stdout.trim().split('\n').at(-1)!)
+  }
+  return {
+    grant: async offer => grantFromJson((await run(['grant', JSON.stringify(offerToJson(offer))])) as GrantJson),
+    revoke: async peerId => {
+      await run(['revoke', peerId])
+    }
   }
 }
