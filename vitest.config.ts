@@ -7,7 +7,8 @@ export default defineConfig({
     // the simulator and the process tests are CPU-bound, one per worker: use both cores
     maxWorkers: 2,
     projects: [
-      { test: { name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'], setupFiles } },
+      // property tests are CPU-bound: on two busy cores (the simulator beside them) 5 s is too tight
+      { test: { name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },
       { test: { name: 'storage', include: ['packages/storage/test/**/*.test.ts'], setupFiles } },
       { test: { name: 'transport', include: ['packages/transport/test/**/*.test.ts'], setupFiles, testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], setupFiles, testTimeout: 30_000 } },

@@ -42,9 +42,10 @@ const keyGenerationArb: fc.Arbitrary<KeyGeneration> = fc
       { weight: 8, arbitrary: fc.array(boxArb, { maxLength: 4 }) },
       { weight: 1, arbitrary: fc.array(boxArb, { minLength: MAX_CHAIN_DEVICES + 1, maxLength: MAX_CHAIN_DEVICES + 1 }) }
     ),
-    previous: bytes(WRAPPED_KEY_BYTES)
+    previous: bytes(WRAPPED_KEY_BYTES),
+    accountKey: bytes(32)
   })
-  .map(g => ({ ...g, previous: g.starts && g.generation > 1 ? g.previous : null }))
+  .map(g => ({ ...g, previous: g.starts && g.generation > 1 ? g.previous : null, accountKey: g.starts ? g.accountKey : null }))
 
 const rejects = (f: () => unknown, pattern?: RegExp) => {
   let thrown: unknown = null
@@ -63,7 +64,8 @@ const sample: KeyGeneration = {
   keyId: new Uint8Array(16).fill(1),
   starts: true,
   boxes: [{ recipient: new Uint8Array(32).fill(2), box: new Uint8Array(KEY_BOX_BYTES).fill(3) }],
-  previous: new Uint8Array(WRAPPED_KEY_BYTES).fill(4)
+  previous: new Uint8Array(WRAPPED_KEY_BYTES).fill(4),
+  accountKey: new Uint8Array(32).fill(5)
 }
 
 describe('key generation extension (type 1) encoding', () => {
@@ -79,7 +81,7 @@ describe('key generation extension (type 1) encoding', () => {
     )
   })
 
-  it("is PROTOCOL.md's layout: format, generation, keyId, starts, boxes, previous", () => {
+  it("is PROTOCOL.md's layout: format, generation, keyId, starts, boxes, previous, account key", () => {
     const expected = concat(
       varuint(1),
       varuint(2),
@@ -89,17 +91,21 @@ describe('key generation extension (type 1) encoding', () => {
       sample.boxes[0]!.recipient,
       sample.boxes[0]!.box,
       new Uint8Array([1]),
-      sample.previous!
+      sample.previous!,
+      new Uint8Array([1]),
+      sample.accountKey!
     )
     expect(hex(encodeKeyGeneration(sample).data)).toBe(hex(expected))
-    const addOnly = { ...sample, starts: false, previous: null, boxes: [] }
-    expect(hex(encodeKeyGeneration(addOnly).data)).toBe(hex(concat(varuint(1), varuint(2), sample.keyId, new Uint8Array([0]), varuint(0), new Uint8Array([0]))))
+    const addOnly = { ...sample, starts: false, previous: null, accountKey: null, boxes: [] }
+    expect(hex(encodeKeyGeneration(addOnly).data)).toBe(
+      hex(concat(varuint(1), varuint(2), sample.keyId, new Uint8Array([0]), varuint(0), new Uint8Array([0]), new Uint8Array([0])))
+    )
   })
 
   it('the largest one (MAX_CHAIN_DEVICES + 1 boxes, a wrapped key, generation 2^53 − 1) fits in a link that lists MAX_CHAIN_DEVICES devices', () => {
     const g = { ...sample, generation: Number.MAX_SAFE_INTEGER, boxes: Array.from({ length: MAX_CHAIN_DEVICES + 1 }, () => sample.boxes[0]!) }
     const x = encodeKeyGeneration(g)
-    expect(x.data.length).toBe(1 + 8 + 16 + 1 + 1 + (MAX_CHAIN_DEVICES + 1) * (32 + KEY_BOX_BYTES) + 1 + WRAPPED_KEY_BYTES)
+    expect(x.data.length).toBe(1 + 8 + 16 + 1 + 1 + (MAX_CHAIN_DEVICES + 1) * (32 + KEY_BOX_BYTES) + 1 + WRAPPED_KEY_BYTES + 1 + 32)
     const { state } = genesisOf()
     const link = { ...nextBody(state, dev(1).signer, { devices: fullDevices(3) }), extensions: [x, encodeRecoveryAgreement(new Uint8Array(32))], signature: new Uint8Array(64) }
     expectSameValue(keyGenerationOf(decodeChainLink(encodeChainLink(link))), g)
@@ -154,17 +160,21 @@ describe('key generation extension (type 1) encoding', () => {
     rejects(() => decodeKeyGeneration(concat(varuint(1), varuint(2), sample.keyId, new Uint8Array([2]), varuint(0), new Uint8Array([0]))), /bool/)
     rejects(() => decodeKeyGeneration(new Uint8Array([0x81, 0x00, 2])), /non-canonical/)
     const withPrevious = (generation: number, starts: boolean) =>
-      concat(varuint(1), varuint(generation), sample.keyId, new Uint8Array([starts ? 1 : 0]), varuint(0), new Uint8Array([1]), sample.previous!)
+      concat(varuint(1), varuint(generation), sample.keyId, new Uint8Array([starts ? 1 : 0]), varuint(0), new Uint8Array([1]), sample.previous!, new Uint8Array([0]))
     expect(decodeKeyGeneration(withPrevious(2, true)).previous).toHaveLength(WRAPPED_KEY_BYTES)
     rejects(() => decodeKeyGeneration(withPrevious(2, false)), /wraps the one before/)
     rejects(() => decodeKeyGeneration(withPrevious(1, true)), /wraps the one before/)
   })
 
-  // BUG (reported, packages/protocol/src/device-chain/key-generation.ts encodeKeyGeneration): the encoder writes a wrapped
-  // key on a link that does not start a generation, or on generation 1, which decodeKeyGeneration refuses. Turn into it() once fixed.
   it('the encoder refuses a wrapped key where the decoder refuses one (a link that does not start a generation, or generation 1)', () => {
     rejects(() => encodeKeyGeneration({ ...sample, starts: false }))
     rejects(() => encodeKeyGeneration({ ...sample, generation: 1 }))
+  })
+
+  it('only a link that starts a generation names the account key: the encoder and the decoder refuse it elsewhere', () => {
+    rejects(() => encodeKeyGeneration({ ...sample, starts: false, previous: null }), /account key/)
+    const addWithKey = concat(varuint(1), varuint(2), sample.keyId, new Uint8Array([0]), varuint(0), new Uint8Array([0]), new Uint8Array([1]), sample.accountKey!)
+    rejects(() => decodeKeyGeneration(addWithKey), /account key/)
   })
 })
 
@@ -209,7 +219,7 @@ describe('recovery agreement extension (type 2) and reading extensions off links
     const calls: { head: ChainState; devices: string[]; revoked: string[] }[] = []
     const extensions = (head: ChainState, draft: Draft) => {
       calls.push({ head, devices: [...draft.devices.keys()].sort(), revoked: [...draft.revoked.keys()].sort() })
-      return [encodeKeyGeneration({ ...sample, generation: head.version, starts: false, previous: null })]
+      return [encodeKeyGeneration({ ...sample, generation: head.version, starts: false, previous: null, accountKey: null })]
     }
     const add2 = proposeLink(state, [{ type: 'add-device', device: dev(2).device }], dev(1).signer, { issuedAt: 1, extensions })
     expect(calls).toHaveLength(1)

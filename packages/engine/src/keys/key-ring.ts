@@ -4,6 +4,7 @@ import {
   type ChainLink,
   type ChainState,
   type Draft,
+  accountAgreementKey,
   docKey,
   encodeKeyGeneration,
   encodeRecoveryAgreement,
@@ -270,7 +271,16 @@ export class KeyRing {
     const keyId = keyIdOf(key)
     const context = keyBoxContext(generation, keyId)
     const boxes: KeyBox[] = recipients.map(recipient => ({ recipient, box: sealKey(key, recipient, context, this.random) }))
-    return { generation, keyId, starts, boxes, previous }
+    return { generation, keyId, starts, boxes, previous, accountKey: starts ? accountAgreementKey(key).publicKey : null }
+  }
+
+  /** The account's X25519 key pair of the newest generation this device holds (for chats shared with other accounts), or null. */
+  accountKeyPair(): { generation: number; publicKey: Uint8Array; secretKey: Uint8Array } | null {
+    for (let i = this.generations.length - 1; i >= 0; i--) {
+      const g = this.generations[i]!
+      if (g.key !== null) return { generation: g.generation, ...accountAgreementKey(g.key) }
+    }
+    return null
   }
 
   private heldCount(): number {

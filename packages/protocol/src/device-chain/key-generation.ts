@@ -34,6 +34,11 @@ export interface KeyGeneration {
   boxes: KeyBox[]
   /** K_{g−1} wrapped under K_g: on the link that starts a generation g > 1, null otherwise. */
   previous: Uint8Array | null
+  /**
+   * The account's X25519 public key of this generation (accountAgreementKey(K_g)), on the link
+   * that starts it: what a chat shared with other accounts seals its key to for this account.
+   */
+  accountKey: Uint8Array | null
 }
 
 const errs: wire.WireErrors = {
@@ -67,6 +72,10 @@ export function encodeKeyGeneration(g: KeyGeneration): LinkExtension {
         if (g.previous !== null && (!g.starts || g.generation === 1)) throw errs.malformed('only a link that starts a generation after the first wraps the one before')
         wire.writeBool(e, 'has previous', g.previous !== null, errs)
         if (g.previous !== null) wire.writeFixedBytes(e, 'previous', g.previous, WRAPPED_KEY_BYTES, errs)
+        const accountKey = g.accountKey ?? null
+        if (accountKey !== null && !g.starts) throw errs.malformed('only a link that starts a generation names its account key')
+        wire.writeBool(e, 'has account key', accountKey !== null, errs)
+        if (accountKey !== null) wire.writeFixedBytes(e, 'account key', accountKey, AGREEMENT_KEY_BYTES, errs)
       },
       'key generation',
       errs
@@ -91,7 +100,9 @@ export function decodeKeyGeneration(data: Uint8Array): KeyGeneration {
         boxes.push({ recipient: wire.readFixedBytes(d, 'box recipient', AGREEMENT_KEY_BYTES, errs), box: wire.readFixedBytes(d, 'box', KEY_BOX_BYTES, errs) })
       const previous = wire.readBool(d, 'has previous', errs) ? wire.readFixedBytes(d, 'previous', WRAPPED_KEY_BYTES, errs) : null
       if (previous !== null && (!starts || generation === 1)) throw errs.malformed('only a link that starts a generation after the first wraps the one before')
-      return { generation, keyId, starts, boxes, previous }
+      const accountKey = wire.readBool(d, 'has account key', errs) ? wire.readFixedBytes(d, 'account key', AGREEMENT_KEY_BYTES, errs) : null
+      if (accountKey !== null && !starts) throw errs.malformed('only a link that starts a generation names its account key')
+      return { generation, keyId, starts, boxes, previous, accountKey }
     },
     'key generation',
     errs
