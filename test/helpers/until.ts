@@ -1,7 +1,7 @@
 import type { Engine } from '@tandem/engine'
 
 /** Resolves once `predicate` holds, checked now and after every event of `engine`; rejects after `timeoutMs`. */
-export function untilEngine(engine: Engine, predicate: () => boolean, what = 'the condition', timeoutMs = 10_000): Promise<void> {
+export function untilEngine(engine: Pick<Engine, 'subscribe'>, predicate: () => boolean, what = 'the condition', timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (predicate()) {
       resolve()

@@ -240,28 +240,6 @@ export class Readout {
   }
 }
 
-/** Resolves once `predicate` holds, checked now and after every event of `engine`; rejects after `timeoutMs` (test/helpers/until.ts, for the engine's sources). */
-export function untilEngine(engine: Pick<Engine, 'subscribe'>, predicate: () => boolean, what = 'the condition', timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) {
-      resolve()
-      return
-    }
-    const timer = setTimeout(() => {
-      off()
-      reject(new Error(`${what}: not reached within ${timeoutMs} ms`))
-    }, timeoutMs)
-    const off = engine.subscribe(() => {
-      if (predicate()) {
-        clearTimeout(timer)
-        off()
-        resolve()
-      }
-    })
-  })
-}
-
-/** Lists `newDevice` in `existing`'s account and has it join (test/helpers/link-devices.ts, for the engine's sources). */
-export async function linkDevices(existing: Engine, newDevice: Engine): Promise<void> {
-  await newDevice.acceptGrant(await existing.addDevice(newDevice.deviceOffer()))
-}
+// (one copy of each waiter: the engine's own tests import these too)
+export { untilEngine } from '../../helpers/until.js'
+export { linkDevices } from '../../helpers/link-devices.js'

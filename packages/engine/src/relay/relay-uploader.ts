@@ -165,6 +165,7 @@ export class RelayUploader {
       .then(() => this.flushNow(docId, all))
       .finally(() => {
         this.flushesRunning--
+        this.checkSettled()
       })
     this.flushing = run.catch(() => {})
     return run
@@ -243,8 +244,13 @@ export class RelayUploader {
     this.graceTimers.clear()
   }
 
+  /**
+   * Nothing of ours on its way: no write waiting for its burst to end, none being cut or
+   * sealed (sealing is asynchronous), no outbox entry unacked, no snapshot under way. (Found:
+   * `stop()` right after a send returned before that send was even in the outbox.)
+   */
   private get settled(): boolean {
-    return this.connection() === null || (this.outbox.length === 0 && this.snapshots.settled)
+    return this.connection() === null || (this.outbox.length === 0 && this.snapshots.settled && this.flushesRunning === 0 && !this.ownWrites.pending)
   }
 
   private checkSettled(): void {

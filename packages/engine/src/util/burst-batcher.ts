@@ -69,6 +69,11 @@ export class BurstBatcher<K, T> {
     return false
   }
 
+  /** Whether any key is in a burst whose end has not been handled yet. */
+  get pending(): boolean {
+    return this.bursts.size > 0
+  }
+
   /**
    * Resolves once the current burst of `key` has been handled (at once if it is in none);
    * rejects with what its {@link BurstHandler.end} threw.
