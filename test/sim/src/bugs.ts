@@ -1,6 +1,6 @@
 import { Engine, type EngineEvent, type Message } from '@tandem/engine'
-import { RelayState } from '@tandem/engine/internal'
-import { chainDeviceStatus, type ChainLink } from '@tandem/protocol'
+import { KeyRing, RelayState } from '@tandem/engine/internal'
+import { chainDeviceStatus, type ChainLink, type ChainState, type Draft } from '@tandem/protocol'
 import { HistoryStore, StoreService } from '@tandem/relay'
 import type { Rng } from './rng.js'
 
@@ -18,6 +18,8 @@ export type Bug =
   | 'damaged-log-entry-unnoted'
   | 'relay-keeps-revoked-session'
   | 'relay-revocation-ignored'
+  | 'relay-takes-stale-epoch'
+  | 'revoked-gets-new-key'
 
 /**
  * Each bug and the invariant(s) that must report it first (the start of its violation): a bug
@@ -36,13 +38,15 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   'list-cached-by-position': ['altered'],
   'damaged-log-entry-unnoted': ['damage unreported'],
   'relay-keeps-revoked-session': ['revoked served'],
-  'relay-revocation-ignored': ['device lists']
+  'relay-revocation-ignored': ['device lists'],
+  'relay-takes-stale-epoch': ['revoked opens'],
+  'revoked-gets-new-key': ['revoked opens']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
 /** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
-export const CHAIN_BUGS: ReadonlySet<Bug> = new Set(['relay-keeps-revoked-session', 'relay-revocation-ignored'])
+export const CHAIN_BUGS: ReadonlySet<Bug> = new Set(['relay-keeps-revoked-session', 'relay-revocation-ignored', 'relay-takes-stale-epoch', 'revoked-gets-new-key'])
 
 type Patchable = Record<string, unknown>
 
@@ -223,6 +227,46 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
         undoReceive?.()
       }
     }
+    case 'relay-takes-stale-epoch': {
+      // the relay stores an upload sealed in a key generation older than the account's newest (it
+      // no longer reads the blob's public epoch): a device that sealed an entry before it learned
+      // of a revocation (in its outbox while it was away, or in flight) uploads it as it is, and
+      // the revoked device's old keys open it
+      type Session = { freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> }
+      // (StoreSession is not exported: its prototype is reached through the first session the service opens)
+      let undoFresh: (() => void) | null = null
+      const undoAdd = patch(
+        StoreService.prototype as unknown as Patchable,
+        'sessionOpened',
+        orig =>
+          function (this: unknown, ...args: unknown[]) {
+            undoFresh ??= patch(Object.getPrototypeOf(args[0] as Session) as Patchable, 'freshEpoch', () => async () => true)
+            return orig.apply(this, args)
+          }
+      )
+      return () => {
+        undoAdd()
+        undoFresh?.()
+      }
+    }
+    case 'revoked-gets-new-key':
+      // the generation a revoking link starts is sealed to the devices it revokes as well (its
+      // recipients taken from the list before the revocation): the relay cannot tell (it is
+      // blind), and every device's next writes open with the revoked device's key
+      return patch(
+        KeyRing.prototype as unknown as Patchable,
+        'extensionsFor',
+        orig =>
+          function (this: KeyRing, ...args: unknown[]) {
+            const [head, draft] = args as [ChainState, Draft]
+            const devices = new Map(draft.devices)
+            for (const hex of draft.revoked.keys()) {
+              const listed = head.devices.get(hex)
+              if (listed !== undefined) devices.set(hex, listed)
+            }
+            return orig.call(this, head, { ...draft, devices })
+          }
+      )
     case 'list-cached-until-local-send': {
       // listMessages keeps per chat the messages it listed until this device sends in that chat
       // (a cache only local writes invalidate): what the account's other devices sent since is

@@ -45,7 +45,9 @@ export class ChainWatch {
   /** The position of the relay's latest durable event (see above). */
   private moment = 0
   /** Per device (peer id): R, the position at which the relay accepted the link that revokes it. */
-  private readonly revokedAt = new Map<string, number>()
+  readonly revokedAt = new Map<string, number>()
+  /** Appends to the relay's chains so far (a chain read from its disk is stale once this grows). */
+  appends = 0
   /** Per `docId seq`: C, the position of its commit. */
   private readonly committedAt = new Map<string, number>()
   /** `live` frames the relay sent to a device at or after its R. */
@@ -70,6 +72,16 @@ export class ChainWatch {
     world.onRevoked = d => {
       this.erased.push(d)
     }
+  }
+
+  /** The position of the relay's latest durable event: a history commit listener registered after this watch's reads its entry's C here. */
+  get now(): number {
+    return this.moment
+  }
+
+  /** Takes the next position for a durable event of the relay this watch does not see itself (a snapshot's commit). */
+  next(): number {
+    return ++this.moment
   }
 
   /** Per step (cheap: only when a device erased itself since the last step): the relay's chain on disk revokes it. */
@@ -174,6 +186,7 @@ export class ChainWatch {
 
   /** Links the relay appended (one batch: one moment); each link carries every device revoked so far. */
   private accepted(links: readonly ChainLink[]): void {
+    this.appends++
     const at = ++this.moment
     for (const key of links[links.length - 1]!.revoked) {
       const peerId = peerIdFromSigningKey(key)

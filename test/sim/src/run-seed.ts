@@ -6,6 +6,7 @@ import { checkFinal, converged, whyNotConverged } from './invariants.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
+import { SealWatch } from './sealing-invariants.js'
 import { SimKeys } from './sim-keys.js'
 import { StepInvariants } from './step-invariants.js'
 import { StorageFaults } from './storage-faults.js'
@@ -41,6 +42,8 @@ export interface SeedResult {
     damaged: number
     /** Device-chain workload: devices it linked, revocations, mutual revocations (pairs); devices that erased themselves. */
     chain: { links: number; revocations: number; mutual: number; erased: number }
+    /** Relay appends (entries, snapshots) made after a revocation, opened with a revoked device's keys (one per such device of the account). */
+    sealChecks: number
   }
   /** Every running device's chats and messages (ids, texts, statuses) and Yjs state vectors, and the relay's counts: what a replay must reproduce. */
   finalState: string
@@ -81,12 +84,14 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const invariants = new StepInvariants(seed, world, tracker)
   const chainWatch = new ChainWatch(world, tracker)
   const keys = new SimKeys(world)
+  const sealWatch = new SealWatch(world, tracker, chainWatch, keys)
   const storage = new StorageFaults(tracker, world.relay.disk, keys, () => invariants.where())
   world.storeFor = (d, store) => storage.wrap(d, store)
   sched.afterStep = async step => {
     await invariants.check(step)
     await chainWatch.check()
     await keys.capture()
+    await sealWatch.check()
     storage.check()
   }
   const faultRate = faultRng.pick([0, 0.5, 1, 1, 2])
@@ -103,7 +108,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     steps: 0,
     acks: 0,
     damaged: 0,
-    chain: { links: 0, revocations: 0, mutual: 0, erased: 0 }
+    chain: { links: 0, revocations: 0, mutual: 0, erased: 0 },
+    sealChecks: 0
   }
   note(
     `seed ${seed}: ${stats.accounts} accounts, fault rate ${faultRate}, clock skew ${skews ? 'on' : 'off'}, ${world.lan ? 'devices share a LAN' : 'no LAN: devices meet only through the relay'}`
@@ -356,6 +362,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     stats.acks = invariants.relayAcks.count
     stats.damaged = storage.injectedCount
     stats.chain = { links: chain.links, revocations: chain.revocations, mutual: chain.mutual, erased: world.devices.filter(d => d.revoked).length }
+    stats.sealChecks = sealWatch.checked
     return {
       seed,
       ok: violations.length === 0,
