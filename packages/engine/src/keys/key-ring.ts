@@ -75,6 +75,7 @@ export class KeyRing {
    */
   update(links: readonly ChainLink[], settled: (index: number) => boolean): KeyRingProblem[] {
     const problems: KeyRingProblem[] = []
+    const writingIn = this.writeEpoch()
     const known = new Map(this.generations.map(g => [`${g.generation}:${keyHex(g.keyId)}`, g.key]))
     const generations: Generation[] = []
     const revokedFrom = new Map<string, number>()
@@ -125,11 +126,12 @@ export class KeyRing {
     const before = this.heldCount()
     this.openBoxes(problems)
     if (this.heldCount() !== before || known.size !== generations.length) this.docKeys.clear()
-    if (this.heldCount() !== before) for (const l of this.listeners) l()
+    // more keys, or a held generation now settled (a relay confirmed its link): sealing that waited may go on
+    if (this.heldCount() !== before || this.writeEpoch() !== writingIn) for (const l of this.listeners) l()
     return problems
   }
 
-  /** Called whenever the ring comes to hold more keys (blobs waiting for one may open now). */
+  /** Called whenever the ring comes to hold more keys (blobs waiting for one may open now) or writes in another generation. */
   onChange(listener: () => void): () => void {
     this.listeners.push(listener)
     return () => {

@@ -19,6 +19,7 @@ import {
   nativeSignatures,
   preverifyLinks,
   generationAfter,
+  StaleEpochError,
   type SignatureBackend,
   verifyChain,
   verifyMembership,
@@ -29,6 +30,7 @@ import {
   type ListedDevice,
   type SignedMembership
 } from '@tandem/protocol'
+import { EpochGate } from './epoch-gate.js'
 import type { AccessRecords } from '../access/access-records.js'
 
 /** What became of links a device offered. */
@@ -62,6 +64,8 @@ export class AccessControl {
   /** Per account, the offer being judged now: offers to one chain apply one at a time. */
   private readonly offering = new Map<string, Promise<unknown>>()
   readonly policy: ChainPolicy
+  /** Commits beside each other, chain changes alone, per account (see commitInEpoch). */
+  private readonly epochs = new EpochGate()
   /** Ed25519 for whole chains: see preverifyLinks. */
   private readonly signatures: Promise<SignatureBackend>
 
@@ -130,7 +134,8 @@ export class AccessControl {
    */
   offerLinks(accountId: string, links: readonly ChainLink[]): Promise<ChainOffer> {
     const before = this.offering.get(accountId) ?? Promise.resolve()
-    const run = before.catch(() => {}).then(() => this.judge(accountId, links))
+    // alone: a commit checked against the account's key generation lands before the chain moves on
+    const run = before.catch(() => {}).then(() => this.epochs.exclusive(accountId, () => this.judge(accountId, links)))
     this.offering.set(accountId, run)
     const forget = (): void => {
       if (this.offering.get(accountId) === run) this.offering.delete(accountId)
@@ -252,6 +257,19 @@ export class AccessControl {
   }
 
   /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
+  /**
+   * Commits an upload of `docId` by a device of `accountId` sealed in `epoch` (null: not
+   * sealed) unless that epoch is older than {@link epochFloor} (ERR_STALE_EPOCH, nothing
+   * stored), with the account's chain held still from the check to the commit.
+   */
+  commitInEpoch<T>(docId: string, accountId: string, epoch: number | null, commit: () => Promise<T>): Promise<T> {
+    return this.epochs.shared(accountId, async () => {
+      const floor = epoch === null ? 0 : await this.epochFloor(docId, accountId)
+      if (epoch !== null && epoch < floor) throw new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`)
+      return await commit()
+    })
+  }
+
   /**
    * The oldest key epoch an upload of `docId` by a device of `accountId` may be sealed in: the
    * account's newest generation for its own docs (account doc, chats of it alone), so that

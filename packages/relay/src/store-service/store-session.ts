@@ -27,7 +27,8 @@ import { Subscription } from './subscription.js'
 /** Uploads one device may have in flight at once. */
 const MAX_OPEN_UPLOADS = 64
 
-type UploadSlot = { upload: HistoryUpload; docId: string } | { failed: true; docId: string }
+/** An upload under way: its history upload and, when sealed, the key epoch its first bytes name. */
+type UploadSlot = { upload: HistoryUpload; docId: string; epoch: number | null } | { failed: true; docId: string }
 
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame, errorFrame: storeErrorFrame }
 
@@ -228,7 +229,8 @@ export class StoreSession {
         slot = { failed: true, docId: frame.docId }
       } else {
         const covers = frame.type === 'snapshot' ? frame.covers : undefined
-        slot = { upload: this.service.history.beginUpload(frame.docId, { account: this.account, uploader: this.peerId, covers }), docId: frame.docId }
+        const upload = this.service.history.beginUpload(frame.docId, { account: this.account, uploader: this.peerId, covers })
+        slot = { upload, docId: frame.docId, epoch: sealedEpoch(frame.chunk) }
       }
       this.uploads.set(frame.uploadId, slot)
     }
@@ -255,7 +257,8 @@ export class StoreSession {
     // commits run in order beside frame handling: a device may stream its next blob meanwhile
     this.commitChain = this.commitChain.then(async () => {
       try {
-        const result = await done.upload.commit()
+        // checked again at the commit, with the chain held still: a revocation may have come since the first chunk
+        const result = await this.service.access.commitInEpoch(docId, this.account, done.epoch, () => done.upload.commit())
         this.service.metrics.appends.inc()
         await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
       } catch (err) {
@@ -263,6 +266,7 @@ export class StoreSession {
           this.fail(err)
           return
         }
+        if (err instanceof StaleEpochError) void done.upload.abort() // (never committed: its parts go)
         await this.docError(docId, uploadId, err)
       }
     })
