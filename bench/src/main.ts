@@ -9,11 +9,11 @@ import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { benchBrowserHistory, type BrowserHistoryResult } from './measures/browser.js'
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
-import { benchHistory, type HistoryResult } from './measures/history.js'
+import { benchHistory, benchHistoryInterleaved, type HistoryResult } from './measures/history.js'
 import { benchHistoryOnline, type OnlineHistoryResult } from './measures/online.js'
 import { benchLink, type LinkResult } from './measures/link.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
-import { benchLatency, benchThroughput, type LatencyResult, type ThroughputResult } from './measures/live.js'
+import { benchLatency, benchLatencyInterleaved, benchThroughput, benchThroughputInterleaved, type LatencyResult, type ThroughputResult } from './measures/live.js'
 import { benchMerge, type MergeResult } from './measures/merge.js'
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run bench [-- options]
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
+  --interleave           history: seed every system first, then their timed runs in turns (default with --plain;
+                         --no-interleave: one system after another)
   --history-sizes N,M    other history sizes (1,000,000 on request: see bench/README.md)
   --runs N               N runs (median) of every measure that repeats, instead of the plan's count
   --help                 this text`
@@ -39,11 +41,12 @@ const OPTIONS = {
   'history-sizes': { type: 'string' },
   runs: { type: 'string' },
   plain: { type: 'boolean', default: false },
+  interleave: { type: 'boolean' },
   help: { type: 'boolean', default: false }
 } as const
 let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>
 try {
-  parsed = parseArgs({ args: argv, options: OPTIONS })
+  parsed = parseArgs({ args: argv, options: OPTIONS, allowNegative: true })
 } catch (err) {
   // an unknown or malformed option: one line and the usage, not a stack trace
   process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`)
@@ -64,6 +67,8 @@ for (const s of SYSTEMS) {
     process.exit(2)
   }
 }
+/** History runs of the systems in turns (default with tandem-plain: its ratio to sealed Tandem is the figure). */
+const interleave = args.interleave ?? (args.plain || SYSTEMS.includes('tandem-plain'))
 if (args.plain && !SYSTEMS.includes('tandem-plain')) SYSTEMS.splice(SYSTEMS.includes('tandem') ? SYSTEMS.indexOf('tandem') + 1 : 0, 0, 'tandem-plain')
 
 /** Quick and full plans. Where quick scales a measure down, the table says so. */
@@ -209,7 +214,17 @@ const loaded = async <T>(name: string, fn: () => Promise<T>): Promise<T | { erro
 const history = new Map<string, HistoryResult | { error: string }>()
 if (want('history')) {
   for (const n of plan.history) {
-    for (const s of SYSTEMS) history.set(`${s}:${n}`, await loaded(`history.${s}.${n}`, () => benchHistory(s, n, n >= 1_000_000 ? plan.millionRuns : plan.historyRuns)))
+    const runs = n >= 1_000_000 ? plan.millionRuns : plan.historyRuns
+    if (interleave) {
+      // every system seeded and warmed up first, then their timed runs in turns (history.ts)
+      const r = await attempt(`history.${n}`, () => benchHistoryInterleaved(SYSTEMS, n, runs))
+      for (const s of SYSTEMS) {
+        const x = ok(r) ? (r.get(s) ?? { error: 'not measured' }) : r
+        history.set(`${s}:${n}`, x)
+        results[`history.${s}.${n}`] = x
+      }
+      delete results[`history.${n}`]
+    } else for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, runs)))
   }
 }
 let online: OnlineHistoryResult[] | { error: string } | undefined
@@ -222,9 +237,20 @@ if (want('browser') && has('tandem')) {
 }
 const latency = new Map<string, LatencyResult | { error: string }>()
 if (want('latency')) {
-  if (has('tandem')) latency.set('tandem:server', await loaded('latency.tandem.relay', () => benchLatency('tandem', 'server', plan.latency, plan.latencyRuns)))
-  if (has('tandem-plain'))
-    latency.set('tandem-plain:server', await loaded('latency.tandem-plain.relay', () => benchLatency('tandem-plain', 'server', plan.latency, plan.latencyRuns)))
+  if (has('tandem') && has('tandem-plain') && interleave) {
+    // sealed and plain via the relay, their runs in turns (live.ts)
+    const r = await attempt('latency.relay', () => benchLatencyInterleaved(['tandem', 'tandem-plain'], 'server', plan.latency, plan.latencyRuns))
+    delete results['latency.relay']
+    for (const key of ['tandem', 'tandem-plain'] as const) {
+      const x = ok(r) ? r.get(key)! : r
+      latency.set(`${key}:server`, x)
+      results[`latency.${key}.relay`] = x
+    }
+  } else {
+    if (has('tandem')) latency.set('tandem:server', await attempt('latency.tandem.relay', () => benchLatency('tandem', 'server', plan.latency, plan.latencyRuns)))
+    if (has('tandem-plain'))
+      latency.set('tandem-plain:server', await attempt('latency.tandem-plain.relay', () => benchLatency('tandem-plain', 'server', plan.latency, plan.latencyRuns)))
+  }
   if (has('tandem')) latency.set('tandem:direct', await attempt('latency.tandem.direct', () => benchLatency('tandem', 'direct', plan.latency, plan.latencyRuns)))
   if (has('yws')) latency.set('yws:server', await attempt('latency.yws', () => benchLatency('yws', 'server', plan.latency, plan.latencyRuns)))
   // (automerge-repo takes ~100 ms a message: one run)
@@ -232,9 +258,19 @@ if (want('latency')) {
 }
 const throughput = new Map<string, ThroughputResult | { error: string }>()
 if (want('throughput')) {
-  if (has('tandem')) throughput.set('tandem:server', await loaded('throughput.tandem.relay', () => benchThroughput('tandem', 'server', plan.throughput, plan.throughputRuns)))
-  if (has('tandem-plain'))
-    throughput.set('tandem-plain:server', await loaded('throughput.tandem-plain.relay', () => benchThroughput('tandem-plain', 'server', plan.throughput, plan.throughputRuns)))
+  if (has('tandem') && has('tandem-plain') && interleave) {
+    const r = await attempt('throughput.relay', () => benchThroughputInterleaved(['tandem', 'tandem-plain'], 'server', plan.throughput, plan.throughputRuns))
+    delete results['throughput.relay']
+    for (const key of ['tandem', 'tandem-plain'] as const) {
+      const x = ok(r) ? r.get(key)! : r
+      throughput.set(`${key}:server`, x)
+      results[`throughput.${key}.relay`] = x
+    }
+  } else {
+    if (has('tandem')) throughput.set('tandem:server', await attempt('throughput.tandem.relay', () => benchThroughput('tandem', 'server', plan.throughput, plan.throughputRuns)))
+    if (has('tandem-plain'))
+      throughput.set('tandem-plain:server', await attempt('throughput.tandem-plain.relay', () => benchThroughput('tandem-plain', 'server', plan.throughput, plan.throughputRuns)))
+  }
   if (has('tandem')) throughput.set('tandem:direct', await attempt('throughput.tandem.direct', () => benchThroughput('tandem', 'direct', plan.throughput, plan.throughputRuns)))
   if (has('yws')) throughput.set('yws:server', await attempt('throughput.yws', () => benchThroughput('yws', 'server', plan.throughput, plan.throughputRuns)))
   if (has('am')) throughput.set('am:server', await attempt('throughput.am', () => benchThroughput('am', 'server', plan.throughputAm, plan.throughputRuns)))
@@ -273,7 +309,10 @@ await save()
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const ms = (x: number): string => (x < 10 ? `${fmt(x, 2)} ms` : `${fmt(x)} ms`)
 const cell = <T>(r: T | { error: string } | undefined, f: (r: T) => string): string => (r === undefined ? '—' : ok(r) ? f(r) : `failed (${r.error.slice(0, 60)})`)
-const loadRange = (xs: number[]): string => `load ${fmt(Math.min(...xs), 1)}${Math.max(...xs) > Math.min(...xs) ? `–${fmt(Math.max(...xs), 1)}` : ''}`
+const loadRange = (xs: number[]): string => {
+  const [lo, hi] = [fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)]
+  return `load ${lo}${hi !== lo ? `–${hi}` : ''}`
+}
 const k = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n))
 type Row = [string, string, string, string, string]
 const rows: Row[] = []
@@ -347,10 +386,9 @@ for (const n of want('history') ? plan.history : []) {
     cell(p, bytes)
   )
   push([`    peak RSS client / server (MiB)`, cell(t, rss), cell(y, rss), cell(a, rss), ''], cell(p, rss))
-  push(
-    [`    load average (1 min) before the measure`, loadCell(`history.tandem.${n}`), loadCell(`history.yws.${n}`), loadCell(`history.am.${n}`), ''],
-    loadCell(`history.tandem-plain.${n}`)
-  )
+  const runLoads = (r: HistoryResult): string => loadRange(r.loads)
+  push([`    load average (1 min) before the timed runs`, cell(t, runLoads), cell(y, runLoads), cell(a, runLoads), interleave ? 'runs interleaved' : ''], cell(p, runLoads))
+
   if (n >= 100_000 && ok(t) && ok(y))
     verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
   if (ok(t) && ok(a))
@@ -450,7 +488,17 @@ if (want('latency')) {
     ],
     cell(lp, lcpu)
   )
-  push([`    load average (1 min) before the measure (via the server)`, loadCell('latency.tandem.relay'), '', '', ''], loadCell('latency.tandem-plain.relay'))
+  const llo = (r: LatencyResult): string => loadRange(r.loads)
+  push(
+    [
+      `    load average (1 min) before the runs`,
+      cell(lr, llo),
+      cell(latency.get('yws:server'), llo),
+      cell(latency.get('am:server'), llo),
+      interleave && ok(lp) ? 'Tandem runs interleaved' : ''
+    ],
+    cell(lp, llo)
+  )
   const r = latency.get('tandem:server')
   const d = latency.get('tandem:direct')
   if (ok(r)) {
@@ -484,7 +532,17 @@ if (want('throughput')) {
     ],
     cell(tpl, cpu)
   )
-  push([`    load average (1 min) before the measure (via the server)`, loadCell('throughput.tandem.relay'), '', '', ''], loadCell('throughput.tandem-plain.relay'))
+  const tlo = (r: ThroughputResult): string => loadRange(r.loads)
+  push(
+    [
+      `    load average (1 min) before the runs`,
+      cell(tr, tlo),
+      cell(throughput.get('yws:server'), tlo),
+      cell(throughput.get('am:server'), tlo),
+      interleave && ok(tpl) ? 'Tandem runs interleaved' : ''
+    ],
+    cell(tpl, tlo)
+  )
   for (const [key, label] of [
     ['tandem:server', 'via relay'],
     ['tandem:direct', 'direct']

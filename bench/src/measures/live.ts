@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { cpuSeconds, tempDir } from '../proc.js'
 import { median, percentile } from '../stats.js'
 import { info, isTandem, startClient, startServer, waitPeers, type Client, type Server, type SystemKey } from '../systems.js'
@@ -19,6 +20,8 @@ export interface LatencyResult {
   /** Each run's p50 and p99, in run order. */
   p50s: number[]
   p99s: number[]
+  /** The 1-minute load average before each run, in run order. */
+  loads: number[]
   /** Median round trip of a no-op command over the bench's control pipe (included twice-halved in every sample: one write, one read). */
   pipeRttMs: number
   /** Every sample of each run in send order (ms, 0.01 ms resolution). */
@@ -36,6 +39,8 @@ export interface ThroughputResult {
   msgPerSec: number
   ms: number
   allMs: number[]
+  /** The 1-minute load average before each run, in run order. */
+  loads: number[]
   /** When the sender had written all N locally (median, ms after the command). */
   senderMs: number
   /**
@@ -106,7 +111,7 @@ async function setUp(key: SystemKey, path: Path, receivers: number, deviceFlags?
   }
 }
 
-type LatencyRun = Omit<LatencyResult, 'runs' | 'p50s' | 'p99s' | 'samples'> & { samples: number[] }
+type LatencyRun = Omit<LatencyResult, 'runs' | 'p50s' | 'p99s' | 'samples' | 'loads'> & { samples: number[] }
 
 /**
  * (2) Device → device latency: messages sent one at a time; each sample is
@@ -115,24 +120,75 @@ type LatencyRun = Omit<LatencyResult, 'runs' | 'p50s' | 'p99s' | 'samples'> & { 
  * with fresh processes: a single run's p50 moves with the machine's load.
  */
 export async function benchLatency(key: SystemKey, path: Path, count: number, runs: number): Promise<LatencyResult> {
-  const all: LatencyRun[] = []
-  for (let run = 0; run < runs; run++) all.push(await latencyRun(key, path, count))
-  const med = (f: (r: LatencyRun) => number): number => median(all.map(f))
-  return {
-    system: key,
-    path,
-    count,
-    runs,
-    p50: med(r => r.p50),
-    p99: med(r => r.p99),
-    mean: med(r => r.mean),
-    max: med(r => r.max),
-    p50s: all.map(r => r.p50),
-    p99s: all.map(r => r.p99),
-    pipeRttMs: med(r => r.pipeRttMs),
-    samples: all.map(r => r.samples),
-    cpuMsPerMsg: { sender: med(r => r.cpuMsPerMsg.sender), receiver: med(r => r.cpuMsPerMsg.receiver), server: med(r => r.cpuMsPerMsg.server) }
+  return only(await benchLatencyInterleaved([key], path, count, runs), key)
+}
+
+/** The 1-minute load average now. */
+const load1 = async (): Promise<number> => Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
+
+type Failed = { error: string }
+const failure = (err: unknown): Failed => ({
+  error: String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .slice(0, 300)
+})
+const only = <T>(m: Map<SystemKey, T | Failed>, key: SystemKey): T => {
+  const r = m.get(key)!
+  if (typeof r === 'object' && r !== null && 'error' in r) throw new Error(r.error)
+  return r as T
+}
+
+/**
+ * Run i of every system, then run i + 1…, the order turning by one each round: a change of the
+ * machine's load falls on all of them alike (sealed and plain Tandem). A system whose run fails
+ * is recorded as failed and left out of later rounds.
+ */
+async function interleaved<R>(keys: SystemKey[], runs: number, run: (key: SystemKey, i: number) => Promise<R>): Promise<Map<SystemKey, { runs: R[]; loads: number[] } | Failed>> {
+  const out = new Map<SystemKey, { runs: R[]; loads: number[] } | Failed>(keys.map(k => [k, { runs: [], loads: [] }]))
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[(i + j) % keys.length]!
+      const got = out.get(key)!
+      if ('error' in got) continue
+      try {
+        got.loads.push(await load1())
+        got.runs.push(await run(key, i))
+      } catch (err) {
+        out.set(key, failure(err))
+      }
+    }
   }
+  return out
+}
+
+export async function benchLatencyInterleaved(keys: SystemKey[], path: Path, count: number, runs: number): Promise<Map<SystemKey, LatencyResult | Failed>> {
+  const got = await interleaved(keys, runs, key => latencyRun(key, path, count))
+  const out = new Map<SystemKey, LatencyResult | Failed>()
+  for (const [key, r] of got) {
+    if ('error' in r) {
+      out.set(key, r)
+      continue
+    }
+    const all = r.runs
+    const med = (f: (x: LatencyRun) => number): number => median(all.map(f))
+    out.set(key, {
+      system: key,
+      path,
+      count,
+      runs,
+      p50: med(x => x.p50),
+      p99: med(x => x.p99),
+      mean: med(x => x.mean),
+      max: med(x => x.max),
+      p50s: all.map(x => x.p50),
+      p99s: all.map(x => x.p99),
+      loads: r.loads,
+      pipeRttMs: med(x => x.pipeRttMs),
+      samples: all.map(x => x.samples),
+      cpuMsPerMsg: { sender: med(x => x.cpuMsPerMsg.sender), receiver: med(x => x.cpuMsPerMsg.receiver), server: med(x => x.cpuMsPerMsg.server) }
+    })
+  }
+  return out
 }
 
 async function latencyRun(key: SystemKey, path: Path, count: number, warmup = 20): Promise<LatencyRun> {
@@ -193,39 +249,64 @@ async function latencyRun(key: SystemKey, path: Path, count: number, warmup = 20
   }
 }
 
+interface ThroughputRun {
+  ms: number
+  senderMs: number
+  cpu: { sender: number; receivers: number; server: number; total: number }
+}
+
+/** One throughput run with fresh processes: burst seed 100 + run. */
+async function throughputRun(key: SystemKey, path: Path, n: number, run: number, deviceFlags?: string[]): Promise<ThroughputRun> {
+  const s = await setUp(key, path, 2, deviceFlags)
+  try {
+    s.sender.prepareBurst?.(n, 100 + run)
+    const pids = { sender: [s.sender.proc.pid], receivers: s.receivers.map(r => r.proc.pid), server: s.server === null ? [] : [s.server.proc.pid] }
+    const before = await cpuByRole(pids)
+    const t0 = performance.now()
+    const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
+    await s.sender.burst(n, 100 + run)
+    const senderMs = performance.now() - t0
+    await Promise.all(waits)
+    const ms = performance.now() - t0
+    const after = await cpuByRole(pids)
+    const cpu = { sender: 0, receivers: 0, server: 0, total: 0 }
+    for (const role of ['sender', 'receivers', 'server'] as const) {
+      cpu[role] = ((after[role] - before[role]) * 1000) / (n / 1000)
+      cpu.total += cpu[role]
+    }
+    return { ms, senderMs, cpu }
+  } finally {
+    await s.stop()
+  }
+}
+
 /**
  * (3) Throughput: one device writes N messages as fast as it can; time until
  * two other devices hold them all. A fresh set of processes per run.
  */
 export async function benchThroughput(key: SystemKey, path: Path, n: number, runs: number, deviceFlags?: string[]): Promise<ThroughputResult> {
-  const times: number[] = []
-  const senderTimes: number[] = []
-  const cpu = { sender: [] as number[], receivers: [] as number[], server: [] as number[], total: [] as number[] }
-  for (let run = 0; run < runs; run++) {
-    const s = await setUp(key, path, 2, deviceFlags)
-    try {
-      s.sender.prepareBurst?.(n, 100 + run)
-      const pids = { sender: [s.sender.proc.pid], receivers: s.receivers.map(r => r.proc.pid), server: s.server === null ? [] : [s.server.proc.pid] }
-      const before = await cpuByRole(pids)
-      const t0 = performance.now()
-      const waits = s.receivers.map(r => r.waitMessages(1 + n, 600_000))
-      await s.sender.burst(n, 100 + run)
-      senderTimes.push(performance.now() - t0)
-      await Promise.all(waits)
-      times.push(performance.now() - t0)
-      const after = await cpuByRole(pids)
-      let total = 0
-      for (const role of ['sender', 'receivers', 'server'] as const) {
-        const used = ((after[role] - before[role]) * 1000) / (n / 1000)
-        cpu[role].push(used)
-        total += used
-      }
-      cpu.total.push(total)
-    } finally {
-      await s.stop()
+  return only(await benchThroughputInterleaved([key], path, n, runs, deviceFlags), key)
+}
+
+export async function benchThroughputInterleaved(
+  keys: SystemKey[],
+  path: Path,
+  n: number,
+  runs: number,
+  deviceFlags?: string[]
+): Promise<Map<SystemKey, ThroughputResult | Failed>> {
+  const got = await interleaved(keys, runs, (key, i) => throughputRun(key, path, n, i, deviceFlags))
+  const out = new Map<SystemKey, ThroughputResult | Failed>()
+  for (const [key, r] of got) {
+    if ('error' in r) {
+      out.set(key, r)
+      continue
     }
+    const times = r.runs.map(x => x.ms)
+    const ms = median(times)
+    const m = (f: (x: ThroughputRun) => number): number => median(r.runs.map(f))
+    const cpuMsPer1k = { sender: m(x => x.cpu.sender), receivers: m(x => x.cpu.receivers), server: m(x => x.cpu.server), total: m(x => x.cpu.total) }
+    out.set(key, { system: key, path, n, runs, msgPerSec: n / (ms / 1000), ms, allMs: times, loads: r.loads, senderMs: m(x => x.senderMs), cpuMsPer1k })
   }
-  const ms = median(times)
-  const cpuMsPer1k = { sender: median(cpu.sender), receivers: median(cpu.receivers), server: median(cpu.server), total: median(cpu.total) }
-  return { system: key, path, n, runs, msgPerSec: n / (ms / 1000), ms, allMs: times, senderMs: median(senderTimes), cpuMsPer1k }
+  return out
 }
