@@ -1,5 +1,5 @@
 import type { Runtime } from '@tandem/engine'
-import { nobleSignatures } from '@tandem/protocol'
+import { simSignatures } from './signatures.js'
 import type { Rng } from './rng.js'
 
 interface Timer {
@@ -68,7 +68,7 @@ export class Scheduler {
         this.schedule(0, fn, owner)
       },
       // WebCrypto's promises settle on a thread pool, outside virtual time: noble settles in microtasks
-      signatures: nobleSignatures
+      signatures: simSignatures
     }
   }
 

@@ -1,8 +1,9 @@
 import type { KeyRing } from '@tandem/engine/internal'
-import { type ChainLink, nobleSignatures, openSealed, peerIdFromSigningKey, readSealedHeader } from '@tandem/protocol'
+import { type ChainLink, openSealed, peerIdFromSigningKey, readSealedHeader } from '@tandem/protocol'
 import { HistoryStore } from '@tandem/relay'
 import type { ChainWatch } from './chain-invariants.js'
 import { type SimKeys, ringOf } from './sim-keys.js'
+import { simSignatures } from './signatures.js'
 import { readOnly } from './step-invariants.js'
 import type { Tracker } from './tracker.js'
 import type { DeviceNode, World } from './world.js'
@@ -108,7 +109,7 @@ export class SealWatch {
       const key = ring.docKey(header.epoch, x.docId)
       if (key === null) continue // it never held that generation
       try {
-        await openSealed('blob', x.docId, bytes, { keyFor: () => key, standing: () => 'listed' }, nobleSignatures)
+        await openSealed('blob', x.docId, bytes, { keyFor: () => key, standing: () => 'listed' }, simSignatures)
       } catch {
         continue // the key of its epoch does not open it (another account's doc)
       }

@@ -1,18 +1,9 @@
 import { BlobCodec, KeyRing, nodeCompression } from '@tandem/engine/internal'
-import {
-  type AgreementKeyPair,
-  type ChainLink,
-  type SigningKeyPair,
-  agreementKeyFromSecret,
-  chooseChain,
-  decodeChain,
-  LINK_HASH_BYTES,
-  nobleSignatures,
-  preverifyLinks
-} from '@tandem/protocol'
+import { type AgreementKeyPair, type ChainLink, type SigningKeyPair, agreementKeyFromSecret, chooseChain, decodeChain, LINK_HASH_BYTES, preverifyLinks } from '@tandem/protocol'
 import { LevelAccessRecords } from '@tandem/relay'
 import { readCheckedRecord } from '@tandem/storage'
 import type { Disk } from '@tandem/storage/testing'
+import { simSignatures } from './signatures.js'
 import { readOnly } from './step-invariants.js'
 import { writesOf } from './watched-store.js'
 import type { DeviceNode, World } from './world.js'
@@ -54,7 +45,7 @@ export class SimKeys {
       const writes = writesOf(d.disk)
       if (this.readAt.get(d) === writes) continue
       this.readAt.set(d, writes)
-      const found = await agreementOn(d.disk)
+      const found = await agreementOn(d.disk, this.agreements.get(d)?.key ?? null)
       if (found !== null) this.agreements.set(d, found)
     }
   }
@@ -88,7 +79,7 @@ export class SimKeys {
     const own = this.agreements.has(d) ? null : await agreementOn(d.disk)
     if (own !== null) holders.push(own.key)
     const ring = links === null ? null : ringOf(links, holders)
-    return new BlobCodec(nodeCompression, { signing: OPEN_ONLY, ring: () => ring, signatures: async () => nobleSignatures, randomBytes: () => sealing('randomness') })
+    return new BlobCodec(nodeCompression, { signing: OPEN_ONLY, ring: () => ring, signatures: async () => simSignatures, randomBytes: () => sealing('randomness') })
   }
 }
 
@@ -99,12 +90,13 @@ export function ringOf(links: readonly ChainLink[], holders: readonly AgreementK
   return ring
 }
 
-/** A device's agreement key on its disk (final once the store names an account), or null. */
-async function agreementOn(disk: Disk): Promise<{ key: AgreementKeyPair; final: boolean } | null> {
+/** A device's agreement key on its disk (final once the store names an account), or null; `known`, if its secret is the one there (an X25519 key derivation saved). */
+async function agreementOn(disk: Disk, known: AgreementKeyPair | null = null): Promise<{ key: AgreementKeyPair; final: boolean } | null> {
   const secret = await metaOn(disk, 'agreement-key')
   if (secret === null) return null
   try {
-    return { key: agreementKeyFromSecret(secret), final: (await metaOn(disk, 'account')) !== null }
+    const key = known !== null && Buffer.from(known.secretKey).equals(secret) ? known : agreementKeyFromSecret(secret)
+    return { key, final: (await metaOn(disk, 'account')) !== null }
   } catch {
     return null // damaged: the engine refuses this store (ERR_STORE_CORRUPT)
   }
@@ -116,7 +108,7 @@ async function chainOn(disk: Disk): Promise<ChainLink[] | null> {
   if (account === null || bytes === null) return null
   try {
     const links = decodeChain(bytes)
-    await preverifyLinks(links, nobleSignatures)
+    await preverifyLinks(links, simSignatures)
     const hashes: Uint8Array[] = []
     for (let i = 0; confirmed !== null && i + LINK_HASH_BYTES <= confirmed.length; i += LINK_HASH_BYTES) hashes.push(confirmed.subarray(i, i + LINK_HASH_BYTES))
     return chooseChain(links, { accountId: new TextDecoder().decode(account), confirmed: hashes }).chain

@@ -1,5 +1,4 @@
 import { createEngine, type Engine } from '@tandem/engine'
-import { nobleSignatures } from '@tandem/protocol'
 import { type AccessRecords, HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
 import type { KeyValueStore } from '@tandem/storage'
@@ -8,6 +7,7 @@ import { MemoryLevel } from 'memory-level'
 import { SimNetwork } from './network.js'
 import type { Rng } from './rng.js'
 import type { Scheduler } from './scheduler.js'
+import { simSignatures } from './signatures.js'
 import { WatchedStore } from './watched-store.js'
 import type { Tracker } from './tracker.js'
 
@@ -246,7 +246,7 @@ export class World {
     }
     const level = await this.sched.await(LevelAccessRecords.open(r.store))
     const records = this.relayWatch?.(r.history, level) ?? level
-    r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers, { signatures: nobleSignatures })
+    r.service = new StoreService(r.history, records, new RelayMetrics({ processMetrics: false }), silent, timers, { signatures: simSignatures })
     this.trace('start relay')
   }
 
