@@ -1,7 +1,7 @@
 import { Engine, type EngineEvent, type Message } from '@tandem/engine'
 import { KeyRing, RelayState } from '@tandem/engine/internal'
 import { chainDeviceStatus, type ChainLink, type ChainState, type Draft } from '@tandem/protocol'
-import { HistoryStore, StoreService } from '@tandem/relay'
+import { AccessControl, HistoryStore, StoreService } from '@tandem/relay'
 import type { Rng } from './rng.js'
 
 /**
@@ -19,6 +19,7 @@ export type Bug =
   | 'relay-keeps-revoked-session'
   | 'relay-revocation-ignored'
   | 'relay-takes-stale-epoch'
+  | 'relay-epoch-checked-at-first-chunk'
   | 'revoked-gets-new-key'
 
 /**
@@ -43,13 +44,20 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   // for good, which liveness sees; a seed where it reaches the end of healing first shows it in device lists)
   'relay-revocation-ignored': ['device lists', 'liveness'],
   'relay-takes-stale-epoch': ['revoked opens'],
+  'relay-epoch-checked-at-first-chunk': ['revoked opens'],
   'revoked-gets-new-key': ['revoked opens']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
 /** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
-export const CHAIN_BUGS: ReadonlySet<Bug> = new Set(['relay-keeps-revoked-session', 'relay-revocation-ignored', 'relay-takes-stale-epoch', 'revoked-gets-new-key'])
+export const CHAIN_BUGS: ReadonlySet<Bug> = new Set([
+  'relay-keeps-revoked-session',
+  'relay-revocation-ignored',
+  'relay-takes-stale-epoch',
+  'relay-epoch-checked-at-first-chunk',
+  'revoked-gets-new-key'
+])
 
 type Patchable = Record<string, unknown>
 
@@ -230,28 +238,24 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
         undoReceive?.()
       }
     }
-    case 'relay-takes-stale-epoch': {
+    case 'relay-takes-stale-epoch':
       // the relay stores an upload sealed in a key generation older than the account's newest (it
       // no longer reads the blob's public epoch): a device that sealed an entry before it learned
       // of a revocation (in its outbox while it was away, or in flight) uploads it as it is, and
       // the revoked device's old keys open it
-      type Session = { freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> }
-      // (StoreSession is not exported: its prototype is reached through the first session the service opens)
-      let undoFresh: (() => void) | null = null
-      const undoAdd = patch(
-        StoreService.prototype as unknown as Patchable,
-        'sessionOpened',
-        orig =>
+      return patch(AccessControl.prototype as unknown as Patchable, 'epochFloor', () => async () => 0)
+    case 'relay-epoch-checked-at-first-chunk':
+      // the relay checks an upload's epoch only at its first chunk (as in cd45f24), not again at its
+      // commit with the account's chain held still: a revocation accepted between the two lets an
+      // upload sealed in the old generation be appended after it
+      return patch(
+        AccessControl.prototype as unknown as Patchable,
+        'commitInEpoch',
+        () =>
           function (this: unknown, ...args: unknown[]) {
-            undoFresh ??= patch(Object.getPrototypeOf(args[0] as Session) as Patchable, 'freshEpoch', () => async () => true)
-            return orig.apply(this, args)
+            return (args[3] as () => Promise<unknown>)()
           }
       )
-      return () => {
-        undoAdd()
-        undoFresh?.()
-      }
-    }
     case 'revoked-gets-new-key':
       // the generation a revoking link starts is sealed to the devices it revokes as well (its
       // recipients taken from the list before the revocation): the relay cannot tell (it is
