@@ -124,6 +124,13 @@ export class RelayClient {
       onAdvanced: docId => {
         this.uploader.snapshotIfDue(docId)
       },
+      onLiveApplied: (docId, liveId) => {
+        this.uploader.watchLive(docId, liveId, ids => this.reader.takeUncommitted(docId, ids))
+      },
+      onLiveLost: docId => {
+        // uploaded by us, as what a peer brought, if the relay still lacks it after the grace period
+        this.uploader.scheduleGrace(docId)
+      },
       onRefetched: docId => {
         // (damage found after this client loaded: the outbox goes back in now)
         void this.restoreOwnWrites(docId).then(() => {

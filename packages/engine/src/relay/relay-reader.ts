@@ -22,6 +22,10 @@ export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' 
   onAdvanced(docId: string): void
   /** A `refetch` of the doc caught up: all the relay holds of it is back. */
   onRefetched(docId: string): void
+  /** Another device's blob was applied before the relay made it durable (its notice follows, or never does). */
+  onLiveApplied(docId: string, liveId: number): void
+  /** Live blobs of the doc never got their notice before the connection was lost. */
+  onLiveLost(docId: string): void
 }
 
 /** How far the backfill of one subscribed doc has come. */
@@ -88,6 +92,9 @@ export class RelayReader {
 
   /** A new connection: nothing is subscribed on it yet. */
   connected(): void {
+    // live blobs whose notice never came on the old connection: the relay may not hold them
+    // (it crashed before its disk had them) and their author may never send them again
+    for (const [docId, pending] of this.liveReach) if (pending.size > 0) this.events.onLiveLost(docId)
     this.progress.clear()
     this.liveReach.clear()
     this.subscribing.clear()
@@ -190,6 +197,15 @@ export class RelayReader {
     }
     if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
     pending.set(liveId, opened.reach)
+    this.events.onLiveApplied(docId, liveId)
+  }
+
+  /** Whether any of these live blobs still waits for the notice that it is durable (forgetting them: asked once). */
+  takeUncommitted(docId: string, liveIds: readonly number[]): boolean {
+    const pending = this.liveReach.get(docId)
+    let any = false
+    for (const id of liveIds) if (pending?.delete(id) === true) any = true
+    return any
   }
 
   /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes. */

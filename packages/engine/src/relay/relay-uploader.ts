@@ -65,6 +65,8 @@ export class RelayUploader {
    */
   private readonly ackedAhead = new Map<string, Array<{ uploadId: number; sv: StateVector }>>()
 
+  /** Per doc, live blobs applied whose notices are checked for once {@link PEER_UPLOAD_GRACE_MS} is over. */
+  private readonly liveWatches = new Map<string, { ids: number[]; timer: unknown }>()
   /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
   private readonly graceTimers = new Map<string, unknown>()
   private flushing: Promise<void> = Promise.resolve()
@@ -147,6 +149,30 @@ export class RelayUploader {
         void this.flush(docId, true).catch(this.report)
       }, PEER_UPLOAD_GRACE_MS)
     )
+  }
+
+  /**
+   * Another device's blob came live, before the relay made it durable. If its notice has not
+   * come after {@link PEER_UPLOAD_GRACE_MS}, the relay may never store it (it refused the
+   * commit: its author was revoked meanwhile, or sealed it in an old generation) and its
+   * author may never send it again (revoked devices erase themselves): this device uploads
+   * what the relay lacks, as it does for what a peer brought. (The simulator, seed 20262021:
+   * a message shown everywhere and never sent.) One timer per doc, whatever the traffic.
+   */
+  watchLive(docId: string, liveId: number, uncommitted: (liveIds: readonly number[]) => boolean): void {
+    if (this.stopped) return
+    const watch = this.liveWatches.get(docId)
+    if (watch !== undefined) {
+      watch.ids.push(liveId)
+      return
+    }
+    const ids = [liveId]
+    const timer = this.runtime.setTimeout(() => {
+      this.liveWatches.delete(docId)
+      // (disconnected meanwhile: the outbox keeps it for the next connection)
+      if (!this.stopped && uncommitted(ids)) void this.flush(docId, true).catch(this.report)
+    }, PEER_UPLOAD_GRACE_MS)
+    this.liveWatches.set(docId, { ids, timer })
   }
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
@@ -242,6 +268,8 @@ export class RelayUploader {
     this.stopped = true
     for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
     this.graceTimers.clear()
+    for (const w of this.liveWatches.values()) this.runtime.clearTimeout(w.timer)
+    this.liveWatches.clear()
   }
 
   /**
