@@ -86,6 +86,11 @@ export class BlobCodec {
     return this.open('ephemeral', docId, sealed)
   }
 
+  /** The generation this device seals in now, or null while it has none (see KeyRing.writeEpoch). */
+  writeEpoch(): number | null {
+    return this.keys.ring()?.writeEpoch() ?? null
+  }
+
   /** The ring gained keys: sealing that waited for a writable generation goes on. */
   keysChanged(): void {
     const waiting = this.writable

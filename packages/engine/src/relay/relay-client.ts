@@ -362,9 +362,7 @@ export class RelayClient {
     this.uploader.refused(uploadId)
     if (uploadId !== 0 && error.code === ErrorCode.StaleEpoch) {
       // a device was revoked since it was sealed: seal it again in the new generation (not an error to show)
-      void this.uploader.reseal(uploadId).catch(err => {
-        this.events.onError(err as TandemError)
-      })
+      this.uploader.reseal(uploadId)
       return
     }
     if (uploadId === 0) {

@@ -30,8 +30,10 @@ export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
  */
 export class RelayUploader {
   private outbox: OutboxEntry[] = []
-  /** Outbox entries being sealed again (see reseal). */
-  private readonly resealing = new Set<number>()
+  /** The connection the outbox was last sent again on (see sendable). */
+  private resentOn: RelayConnection | null = null
+  /** Docs whose uploads are held back while one refused as stale is sealed again (see reseal). */
+  private readonly heldDocs = new Set<string>()
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
@@ -100,29 +102,47 @@ export class RelayUploader {
     return this.outbox.length
   }
 
-  /** The outbox's blobs of a doc, oldest first. */
   /**
-   * The relay refused an upload sealed in a key generation older than the account's newest (a
-   * device was revoked meanwhile: ERR_STALE_EPOCH). Nothing of it was stored, so it is sealed
-   * again once this device writes in a newer generation, saved over the old bytes, and sent.
+   * The relay refused an upload as stale (ERR_STALE_EPOCH): sealed in a key generation older
+   * than the account's newest (a device was revoked meanwhile), or sent after such a one (a
+   * doc's uploads must land in the order they were cut: each is a diff against the ones before
+   * it, and readers take its reach as "the relay holds all below"). Nothing of them was
+   * stored. The doc's uploads from that one on are held back; once this device writes in a
+   * newer generation, those older than it are sealed again, and all are sent, in order.
    */
-  async reseal(uploadId: number): Promise<void> {
+  reseal(uploadId: number): void {
     const entry = this.outbox.find(e => e.uploadId === uploadId)
-    if (entry === undefined || this.resealing.has(uploadId)) return
-    this.resealing.add(uploadId)
-    try {
-      const stale = sealedEpoch(entry.blob) ?? 0
-      const { update, reach } = await this.host.codec.decode(entry.docId, entry.blob)
-      const blob = await this.host.codec.encode(entry.docId, update, reach, stale + 1)
-      if (!this.outbox.includes(entry)) return // acked meanwhile (another relay's copy of the state)
-      entry.blob = blob
-      await this.saver.persist(entry.docId, [entry])
-      this.connection()?.upload(entry.docId, entry.uploadId, blob)
-    } finally {
-      this.resealing.delete(uploadId)
-    }
+    if (entry === undefined || this.heldDocs.has(entry.docId)) return // (a held doc's uploads all go again, in order)
+    this.heldDocs.add(entry.docId)
+    void this.resealFrom(entry)
+      .catch(this.report)
+      .finally(() => {
+        this.heldDocs.delete(entry.docId)
+      })
   }
 
+  private async resealFrom(refused: OutboxEntry): Promise<void> {
+    const docId = refused.docId
+    const stale = sealedEpoch(refused.blob) ?? 0
+    let first = true
+    for (const entry of this.outbox.filter(e => e.docId === docId && e.uploadId >= refused.uploadId)) {
+      if (this.stopped) return
+      const own = sealedEpoch(entry.blob) ?? 0
+      // the refused one waits for a newer generation; the ones after it only need to be as new
+      if (first || own < (this.host.codec.writeEpoch() ?? 0)) {
+        const { update, reach } = await this.host.codec.decode(docId, entry.blob)
+        const blob = await this.host.codec.encode(docId, update, reach, first ? stale + 1 : 0)
+        if (!this.outbox.includes(entry)) continue // acked meanwhile (another relay's copy of the state)
+        entry.blob = blob
+        await this.saver.persist(docId, [entry])
+      }
+      first = false
+    }
+    // in order, now that none waits; anything cut meanwhile is among them
+    for (const entry of this.outbox) if (entry.docId === docId && entry.uploadId >= refused.uploadId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
+  }
+
+  /** The outbox's blobs of a doc, oldest first. */
   waiting(docId: string): OutboxEntry[] {
     return this.outbox.filter(e => e.docId === docId)
   }
@@ -177,7 +197,18 @@ export class RelayUploader {
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
   resend(conn: RelayConnection): void {
-    for (const e of this.outbox) conn.upload(e.docId, e.uploadId, e.blob)
+    for (const e of this.outbox) if (!this.heldDocs.has(e.docId)) conn.upload(e.docId, e.uploadId, e.blob) // (a held doc's go once sealed again)
+    this.resentOn = conn
+  }
+
+  /**
+   * The connection new uploads may go on: only once the outbox went again on it, so that a
+   * doc's uploads reach the relay in the order they were cut (an upload cut while the
+   * connection was being set up went out before older ones: simulator seed 20261516).
+   */
+  private sendable(): RelayConnection | null {
+    const conn = this.connection()
+    return conn !== null && conn === this.resentOn ? conn : null
   }
 
   /**
@@ -302,7 +333,7 @@ export class RelayUploader {
     // queued before it is sent, so the relay's ack can only remove it after it is stored;
     // not awaited first: the relay passes it on to live subscribers on arrival (latency)
     const saved = this.saver.persist(docId, [entry])
-    this.connection()?.upload(docId, entry.uploadId, blob)
+    if (!this.heldDocs.has(docId)) this.sendable()?.upload(docId, entry.uploadId, blob) // (held: it goes after the one sealed again)
     await saved
   }
 

@@ -258,7 +258,10 @@ export class StoreSession {
     this.commitChain = this.commitChain.then(async () => {
       try {
         // checked again at the commit, with the chain held still: a revocation may have come since the first chunk
-        const result = await this.service.access.commitInEpoch(docId, this.account, done.epoch, () => done.upload.commit())
+        const result = await this.service.access.commitInEpoch(docId, this.account, done.epoch, async () => {
+          this.checkInOrder(docId, uploadId)
+          return await done.upload.commit()
+        })
         this.service.metrics.appends.inc()
         await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
       } catch (err) {
@@ -266,7 +269,10 @@ export class StoreSession {
           this.fail(err)
           return
         }
-        if (err instanceof StaleEpochError) void done.upload.abort() // (never committed: its parts go)
+        if (err instanceof StaleEpochError) {
+          void done.upload.abort() // (never committed: its parts go)
+          if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
+        }
         await this.docError(docId, uploadId, err)
       }
     })
@@ -278,13 +284,38 @@ export class StoreSession {
    * number in the blob's first bytes. Unsealed bytes are not its business (it is blind).
    */
   private async freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> {
-    const epoch = sealedEpoch(firstChunk)
-    if (epoch === null) return true
-    const floor = await this.service.access.epochFloor(docId, this.account)
-    if (epoch >= floor) return true
-    await this.docError(docId, uploadId, new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`))
-    return false
+    try {
+      this.checkInOrder(docId, uploadId)
+      const epoch = sealedEpoch(firstChunk)
+      const floor = epoch === null ? 0 : await this.service.access.epochFloor(docId, this.account)
+      if (epoch !== null && epoch < floor) {
+        if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
+        throw new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`)
+      }
+      if (this.resealing.get(docId) === uploadId) this.resealing.delete(docId) // the one awaited, sealed again
+      return true
+    } catch (err) {
+      if (!(err instanceof StaleEpochError)) throw err
+      await this.docError(docId, uploadId, err)
+      return false
+    }
   }
+
+  /**
+   * A device's uploads of a doc land in the order it cut them: each is a diff against what the
+   * ones before it carry, and every device reading one takes its reach as "the relay holds all
+   * below". So once one is refused as stale, the ones after it are refused too until it comes
+   * back sealed again (ERR_STALE_EPOCH; the device seals and sends them again, in order). (The
+   * simulator, seed 20261516: a later upload landed first, its author was revoked before the
+   * earlier one came back, and the relay's history had a hole every device took as held.)
+   */
+  private checkInOrder(docId: string, uploadId: number): void {
+    const awaited = this.resealing.get(docId)
+    if (awaited !== undefined && uploadId !== awaited) throw new StaleEpochError(`upload ${awaited} of ${docId} awaits its new seal: this one comes after it`)
+  }
+
+  /** Per doc, the upload refused as stale that the ones after it wait for (see checkInOrder). */
+  private readonly resealing = new Map<string, number>()
 
   private async allowed(docId: string, uploadId: number): Promise<boolean> {
     if (await this.service.access.canAccess(docId, this.account)) return true
