@@ -91,6 +91,11 @@ export class BlobCodec {
     return this.keys.ring()?.writeEpoch() ?? null
   }
 
+  /** The newest generation the account's chain has started (held or not, settled or not); 0 without an account. */
+  latestEpoch(): number {
+    return this.keys.ring()?.latest ?? 0
+  }
+
   /** The ring gained keys: sealing that waited for a writable generation goes on. */
   keysChanged(): void {
     const waiting = this.writable

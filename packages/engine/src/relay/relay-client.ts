@@ -15,6 +15,8 @@ import type { StateVector } from './state-vector.js'
 export { RelayOrigin } from './relay-origin.js'
 
 const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
+/** Uploads refused as stale on one connection before it is given up for a new one (a normal revocation needs a few). */
+const MAX_STALE_REFUSALS = 1_000
 
 /** Where a doc change came from: ours, a peer's session, or the relay's log. */
 export type ChangeSource = 'local' | 'peer' | 'relay'
@@ -88,6 +90,8 @@ export interface RelayClientEvents {
  * through RelayStateSaver. This class owns the connection and wires the parts.
  */
 export class RelayClient {
+  /** ERR_STALE_EPOCH refusals per connection (see MAX_STALE_REFUSALS). */
+  private readonly staleRefusals = new WeakMap<RelayConnection, number>()
   private conn: RelayConnection | null = null
   /** The head of the chain the relay holds, as it last said. */
   private relayHead: ChainHead | null = null
@@ -361,7 +365,15 @@ export class RelayClient {
   private docError(conn: RelayConnection, docId: string, uploadId: number, error: TandemError): void {
     this.uploader.refused(uploadId)
     if (uploadId !== 0 && error.code === ErrorCode.StaleEpoch) {
-      // a device was revoked since it was sealed: seal it again in the new generation (not an error to show)
+      // a device was revoked since it was sealed: seal it again in the new generation (not an error to show).
+      // Bounded: a relay that keeps waiting for an upload this device no longer holds is left for a new connection
+      const refusals = (this.staleRefusals.get(conn) ?? 0) + 1
+      this.staleRefusals.set(conn, refusals)
+      if (refusals > MAX_STALE_REFUSALS) {
+        this.events.onError(error)
+        conn.close()
+        return
+      }
       this.uploader.reseal(uploadId)
       return
     }

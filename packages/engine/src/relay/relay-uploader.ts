@@ -123,12 +123,15 @@ export class RelayUploader {
 
   private async resealFrom(refused: OutboxEntry): Promise<void> {
     const docId = refused.docId
+    // sealed in a generation older than the chain's newest (the relay sent the link that started
+    // it before refusing): it waits for this device to write in a newer one. Otherwise it was
+    // refused only for coming after such an upload, and goes again as it is.
     const stale = sealedEpoch(refused.blob) ?? 0
-    let first = true
+    let first = stale < this.host.codec.latestEpoch()
     for (const entry of this.outbox.filter(e => e.docId === docId && e.uploadId >= refused.uploadId)) {
       if (this.stopped) return
       const own = sealedEpoch(entry.blob) ?? 0
-      // the refused one waits for a newer generation; the ones after it only need to be as new
+      // the stale one waits for a newer generation; the ones after it only need to be as new
       if (first || own < (this.host.codec.writeEpoch() ?? 0)) {
         const { update, reach } = await this.host.codec.decode(docId, entry.blob)
         const blob = await this.host.codec.encode(docId, update, reach, first ? stale + 1 : 0)
@@ -138,8 +141,10 @@ export class RelayUploader {
       }
       first = false
     }
-    // in order, now that none waits; anything cut meanwhile is among them
-    for (const entry of this.outbox) if (entry.docId === docId && entry.uploadId >= refused.uploadId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
+    // every upload of the doc not acked yet, in order, now that none waits (anything cut meanwhile
+    // is among them; one the relay already holds, byte for byte, it stores once; one refused while
+    // the doc was held comes back refused, and is sealed again then)
+    for (const entry of this.outbox) if (entry.docId === docId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
   }
 
   /** The outbox's blobs of a doc, oldest first. */
