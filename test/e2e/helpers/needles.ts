@@ -1,15 +1,10 @@
 // Made-up words from a seeded generator, and a scan for many of them at once.
+import { Rng } from '../../sim/src/rng.js'
 
-/** mulberry32: a small seeded generator, the same sequence for the same seed everywhere. */
+/** A seeded generator (the simulator's: pure-rand's xoroshiro128+), the same sequence for the same seed everywhere. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = new Rng(seed)
+  return () => rng.float()
 }
 
 /** The seed of this run: TANDEM_SEED replays one; otherwise a fresh one (print it). */
