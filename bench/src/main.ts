@@ -29,8 +29,8 @@ const USAGE = `usage: npm run bench [-- options]
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
-  --interleave           history: seed every system first, then their timed runs in turns (default with --plain;
-                         --no-interleave: one system after another)
+  --interleave           runs in turns: history (every system seeded first), latency and throughput via the relay
+                         (sealed and plain Tandem); the default with --plain, --no-interleave: one system after another
   --history-sizes N,M    other history sizes (1,000,000 on request: see bench/README.md)
   --runs N               N runs (median) of every measure that repeats, instead of the plan's count
   --help                 this text`
@@ -159,6 +159,10 @@ const results: Record<string, unknown> = {
 const log = (s: string): void => {
   process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(0)}s] ${s}\n`)
 }
+// a request left pending by a measurement that failed rejects when its process is stopped: noted, and the suite goes on
+process.on('unhandledRejection', err => {
+  log(`(a rejection nothing waited for: ${String((err as Error)?.message ?? err).split('\n')[0]})`)
+})
 
 async function save(): Promise<void> {
   await mkdir(resultsDir, { recursive: true })
