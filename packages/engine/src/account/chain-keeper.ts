@@ -23,30 +23,22 @@ import {
   TandemError,
   preverifyLinks,
   type AgreementKeyPair,
-  type Draft,
-  type LinkExtension,
   verifyChain
 } from '@tandem/protocol'
 import { StoreCorruptError } from '../errors.js'
-import { KeyRing } from '../keys/key-ring.js'
+import { ChainKeys } from '../keys/chain-keys.js'
+import type { KeyRing } from '../keys/key-ring.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
+
+import { fromHex, toHex as keyHex } from '../util/hex.js'
+import type { DocStore } from '../store/doc-store.js'
+import { type ChainChange, diff } from './chain-change.js'
+
+export type { ChainChange }
 
 type KeeperRuntime = Pick<Runtime, 'now' | 'signatures' | 'randomBytes'>
 /** This device's two keys: it signs links with one, content keys are sealed to the other. */
 type DeviceKeys = { signing: SigningKeyPair; agreement: AgreementKeyPair }
-import { fromHex, toHex as keyHex } from '../util/hex.js'
-import type { DocStore } from '../store/doc-store.js'
-
-/** What a change of the chain means to this device. */
-export interface ChainChange {
-  state: ChainState
-  /** Peer ids listed now that were not before. */
-  listed: string[]
-  /** Peer ids revoked now that were not before. */
-  revoked: string[]
-  /** Links this device signed anew on top of a fork's winner (to publish). */
-  rebased: ChainLink[]
-}
 
 const CHAIN_META = 'chain'
 const CONFIRMED_META = 'chain-confirmed'
@@ -80,12 +72,15 @@ export class ChainKeeper {
     private readonly runtime: KeeperRuntime,
     private readonly policy: ChainPolicy
   ) {
-    this.keys = new KeyRing([agreement], runtime.randomBytes)
+    this.chainKeys = new ChainKeys(agreement, runtime.randomBytes)
   }
 
+  private readonly chainKeys: ChainKeys
+
   /** The account's content keys this device holds, read from the winning chain. */
-  readonly keys: KeyRing
-  private keyProblemListeners: Array<(problem: TandemError) => void> = []
+  get keys(): KeyRing {
+    return this.chainKeys.ring
+  }
 
   /** A keeper for a chain this device just made or received whole (a genesis, a link grant). */
   static async adopt(store: DocStore, accountId: string, links: ChainLink[], device: DeviceKeys, runtime: KeeperRuntime, policy = DEFAULT_CHAIN_POLICY): Promise<ChainKeeper> {
@@ -293,7 +288,7 @@ export class ChainKeeper {
 
   /** Signs the next link with this device's key, applying `intents` (typed errors from proposeLink), and adopts it. */
   async propose(intents: readonly ChainIntent[]): Promise<{ link: ChainLink; change: ChainChange | null }> {
-    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.extensions })
+    const link = proposeLink(this.current, intents, { kind: 'device', key: this.signer }, { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.chainKeys.forLink })
     this.held.set(keyHex(linkHash(link)), link)
     return { link, change: await this.rechoose() }
   }
@@ -321,7 +316,7 @@ export class ChainKeeper {
         this.current,
         intents,
         { kind: 'device', key: this.signer },
-        { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.rebaseExtensions }
+        { issuedAt: this.runtime.now(), policy: this.policy, extensions: this.chainKeys.forRebase }
       )
       if (outcome.link !== null) {
         this.held.set(keyHex(linkHash(outcome.link)), outcome.link)
@@ -336,34 +331,15 @@ export class ChainKeeper {
     return change
   }
 
-  /** Key material for a link this device signs (a generation for a revocation, boxes for added devices). */
-  private readonly extensions = (head: ChainState, draft: Draft): LinkExtension[] => this.keys.extensionsFor(head, draft)
-
-  /**
-   * The same for a lost link signed again on the winner: a device that lacks the winner's
-   * generation still re-signs what it meant (the devices it adds then ask for their keys:
-   * KeyExchange), and says why the link carries none.
-   */
-  private readonly rebaseExtensions = (head: ChainState, draft: Draft): LinkExtension[] => {
-    try {
-      return this.keys.extensionsFor(head, draft)
-    } catch (err) {
-      if (!(err instanceof TandemError)) throw err
-      for (const l of this.keyProblemListeners) l(err)
-      return []
-    }
-  }
-
-  /** A problem with the chain's key material (a box that does not open, a generation out of order): typed, for the engine to report. */
+  /** A problem with the chain's key material: typed, for the engine to report. */
   onKeyProblem(listener: (problem: TandemError) => void): void {
-    this.keyProblemListeners.push(listener)
+    this.chainKeys.onProblem(listener)
   }
 
   /** The ring reads the winning chain again: its links, and which of them a relay holds. */
   private refreshKeys(): void {
     const chain = this.chain
-    const problems = this.keys.update(chain, i => i === 0 || this.confirmed.has(keyHex(linkHash(chain[i]!))))
-    for (const p of problems) for (const l of this.keyProblemListeners) l(p)
+    this.chainKeys.refresh(chain, i => i === 0 || this.confirmed.has(keyHex(linkHash(chain[i]!))))
   }
 
   /** Picks the head; returns the valid links off the winning chain. */
@@ -408,14 +384,4 @@ export class ChainKeeper {
     }
     await Promise.all([this.store.putMeta(CHAIN_META, encodeChain([...this.held.values()])), this.store.putMeta(CONFIRMED_META, confirmed)])
   }
-}
-
-function diff(before: ChainState, after: ChainState, rebased: ChainLink[]): ChainChange {
-  const was = new Set(listChainDevices(before).map(d => d.peerId))
-  const listed = listChainDevices(after)
-    .map(d => d.peerId)
-    .filter(id => !was.has(id))
-  const revokedBefore = new Set(before.revoked)
-  const revoked = after.head.revoked.filter(k => !revokedBefore.has(keyHex(k))).map(k => peerIdFromSigningKey(k))
-  return { state: after, listed, revoked, rebased }
 }

@@ -29,8 +29,7 @@ import type { EngineCoreOptions } from './options.js'
 import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
 
-/** Origin of changes made through this API. */
-const LOCAL = Symbol('tandem:local')
+const LOCAL = Symbol('tandem:local') // origin of changes made through this API
 
 /** How long `stop()` waits for uploads in flight to a relay (a snapshot, say) to be acknowledged. */
 const STOP_SETTLE_MS = 2_000

@@ -59,14 +59,9 @@ export class KeyRing {
   private listeners: Array<() => void> = []
 
   constructor(
-    private readonly holders: AgreementKeyPair[],
+    private readonly holders: readonly AgreementKeyPair[],
     private readonly random: (n: number) => Uint8Array
   ) {}
-
-  /** Opens with one more X25519 key (the recovery key, while recovering). */
-  addHolder(holder: AgreementKeyPair): void {
-    this.holders.push(holder)
-  }
 
   /**
    * Reads the winning chain (genesis first). `settled(i)` says whether link i can no longer
@@ -274,15 +269,6 @@ export class KeyRing {
     const context = keyBoxContext(generation, keyId)
     const boxes: KeyBox[] = recipients.map(recipient => ({ recipient, box: sealKey(key, recipient, context, this.random) }))
     return { generation, keyId, starts, boxes, previous, accountKey: starts ? accountAgreementKey(key).publicKey : null }
-  }
-
-  /** The account's X25519 key pair of the newest generation this device holds (for chats shared with other accounts), or null. */
-  accountKeyPair(): { generation: number; publicKey: Uint8Array; secretKey: Uint8Array } | null {
-    for (let i = this.generations.length - 1; i >= 0; i--) {
-      const g = this.generations[i]!
-      if (g.key !== null) return { generation: g.generation, ...accountAgreementKey(g.key) }
-    }
-    return null
   }
 
   private heldCount(): number {
