@@ -23,6 +23,7 @@ export {
   EngineStateError,
   InvalidArgumentError,
   UnknownChatError,
+  UnknownMessageError,
   LinkUnreachableError,
   LinkInterruptedError
 } from './errors.js'

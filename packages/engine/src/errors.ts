@@ -29,6 +29,13 @@ export class UnknownChatError extends TandemError {
 }
 
 /** The device's store could not be opened at all (locked, blocked, no storage): nothing was read. */
+/** A message id that no loaded segment of the chat holds (never sent, deleted, or of another chat). */
+export class UnknownMessageError extends TandemError {
+  constructor(chatId: string, messageId: string) {
+    super('ERR_UNKNOWN_MESSAGE', `chat ${chatId} has no message ${messageId}`)
+  }
+}
+
 export class StoreUnavailableError extends TandemError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_STORE_UNAVAILABLE', message, options)

@@ -1,10 +1,15 @@
 import type { TandemError } from '@tandem/protocol'
+import type { MessageChange } from './model/message-annotations.js'
 import type { Message, MessageStatus } from './model/message.js'
 
 /** Everything an app can observe; subscribe with `engine.subscribe(listener)`. */
 export type EngineEvent =
   /** A message appeared in a chat: sent here (`local`) or synced from another device (`remote`). */
   | { type: 'message'; chatId: string; message: Message; origin: 'local' | 'remote' }
+  /** Messages were edited, reacted to or deleted for everyone (read them again with `getMessage`; deleted ones are gone). */
+  | { type: 'message-changed'; chatId: string; messageIds: string[]; change: MessageChange; origin: 'local' | 'remote' }
+  /** A long chat's older segments coming in, newest first: `segmentsFetched` of `segments` are on this device. */
+  | { type: 'history'; chatId: string; segmentsFetched: number; segments: number }
   /** Many messages arrived at once (a new device's history, a long offline spell): list the chat again. */
   | { type: 'messages'; chatId: string; count: number; origin: 'remote' }
   /** The chat list changed (a chat was created, renamed, muted, pinned…). */

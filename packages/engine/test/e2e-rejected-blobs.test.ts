@@ -31,7 +31,7 @@ const texts = (d: Device, chatId: string): string[] =>
 /** A Yjs update adding one message to a chat doc, as a device of the account would write it. */
 function messageUpdate(text: string, accountId: string, device: string): { update: Uint8Array; reach: Map<number, number> } {
   const doc = new Y.Doc()
-  const id = toHex(randomBytes(12))
+  const id = `1.${toHex(randomBytes(12))}`
   doc.getMap<Uint8Array>('messages').set(id, encodeMessageRecord({ id, author: accountId, device, text, wall: Date.now(), counter: 0 }))
   return { update: Y.encodeStateAsUpdate(doc), reach: Y.decodeStateVector(Y.encodeStateVector(doc)) }
 }
@@ -64,7 +64,7 @@ it('rejects a flipped bit, a replay into another chat, another epoch’s key, a 
   const ring = ringFrom(phone.agreement, await rig.chain(accountId))
   expect(ring.latest).toBe(2)
   const codec = codecFor(phone, ring)
-  const [docOne, docTwo] = [`chat:${one}`, `chat:${two}`]
+  const [docOne, docTwo] = [`chat:${one}:1`, `chat:${two}:1`]
   const sealAs = async (text: string, o: { epoch: number; keyEpoch: number; author: { publicKey: Uint8Array; secretKey: Uint8Array }; docId?: string }): Promise<Uint8Array> => {
     const docId = o.docId ?? docOne
     const { update, reach } = messageUpdate(text, accountId, a.engine.peerId)
@@ -140,11 +140,11 @@ it('rejects a flipped bit, a replay into another chat, another epoch’s key, a 
     // in log order per doc (the docs are read side by side)
     for (const docId of [docOne, docTwo]) {
       expect(seen.filter(e => e.docId === docId).map(e => [e.chatId, e.error.code, e.waiting])).toEqual(
-        bad.filter(blob => blob.docId === docId).map(blob => [docId.slice(5), blob.code, false])
+        bad.filter(blob => blob.docId === docId).map(blob => [docId.slice(5).split(':')[0], blob.code, false])
       )
     }
     expect(seen).toHaveLength(bad.length)
     expect(seen.map(e => e.total)).toEqual([...seen.map(e => e.total)].sort((x, y) => x - y)) // a running count
-    for (const blob of bad) expect(d.engine.listMessages(blob.docId.slice(5)).map(m => m.text)).not.toContain(blob.text)
+    for (const blob of bad) expect(d.engine.listMessages(blob.docId.slice(5).split(':')[0]!).map(m => m.text)).not.toContain(blob.text)
   }
 })

@@ -61,9 +61,9 @@ it('a revoked device with every blob the relay holds reads what came before its 
   // every blob the relay holds, of every doc
   const held = new Map<string, HeldBlob[]>()
   for (const docId of await rig.docIds()) held.set(docId, await rig.blobs(docId))
-  const chatDoc = `chat:${chatId}`
+  const chatDoc = `chat:${chatId}:1`
   const accountDoc = `account:${accountId}`
-  expect([...held.keys()].sort()).toEqual([accountDoc, chatDoc].sort())
+  expect([...held.keys()].sort()).toEqual([accountDoc, `chat:${chatId}`, chatDoc].sort())
   const relayChain = await rig.chain(accountId)
 
   const laptop = await keysOf(laptopCopy)

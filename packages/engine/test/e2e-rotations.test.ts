@@ -60,7 +60,7 @@ it('a device offline through three rotations catches up in the new generations, 
     await write(`epoch ${i + 2}, second`)
   }
   await a.engine.updateChat(chatId, { title: 'generation four' })
-  const chatDoc = `chat:${chatId}`
+  const chatDoc = `chat:${chatId}:1`
   await rig.committed(`account:${accountId}`, blob => readSealedHeader(blob.bytes).epoch === 4, 'the new title')
   const epochs = (await rig.blobs(chatDoc)).map(blob => readSealedHeader(blob.bytes).epoch)
   console.log(`rotations: the chat's log holds epochs ${epochs.join(' ')}`)

@@ -17,13 +17,13 @@ it('stop() right after a write leaves the relay holding it: the write was waitin
   const chatId = (await a.engine.createChat({ title: 'plans' })).chatId
   rig.connect(a)
   await a.engine.sendMessage(chatId, 'first')
-  await rig.committed(`chat:${chatId}`, () => true, 'the first message')
-  const before = { chat: (await rig.blobs(`chat:${chatId}`)).length, account: (await rig.blobs(`account:${accountId}`)).length }
+  await rig.committed(`chat:${chatId}:1`, () => true, 'the first message')
+  const before = { chat: (await rig.blobs(`chat:${chatId}:1`)).length, account: (await rig.blobs(`account:${accountId}`)).length }
 
   await a.engine.setProfileName('Ann 2')
   await a.engine.sendMessage(chatId, 'last words')
   await a.engine.stop()
 
-  expect((await rig.blobs(`chat:${chatId}`)).length).toBeGreaterThan(before.chat)
+  expect((await rig.blobs(`chat:${chatId}:1`)).length).toBeGreaterThan(before.chat)
   expect((await rig.blobs(`account:${accountId}`)).length).toBeGreaterThan(before.account)
 })

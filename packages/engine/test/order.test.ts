@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import { HybridLogicalClock } from '../src/hlc.js'
-import { ChatDoc } from '../src/model/chat-doc.js'
+import { MessageLog } from '../src/model/message-log.js'
 import { compareMessages, decodeMessageClock, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from '../src/model/message.js'
 
 describe('hybrid logical clock', () => {
@@ -41,8 +41,8 @@ describe('chat display order', () => {
       fc.property(fc.uniqueArray(record, { selector: r => r.id, maxLength: 60 }), fc.integer({ min: 0, max: 2 ** 31 }), (records, seed) => {
         // deliver the same messages to two docs in different orders and batch sizes
         const shuffled = [...records].sort((a, b) => ((a.id.charCodeAt(0) * seed) % 97) - ((b.id.charCodeAt(0) * seed) % 97))
-        const one = new ChatDoc(new Y.Doc())
-        const two = new ChatDoc(new Y.Doc())
+        const one = new MessageLog(new Y.Doc(), null)
+        const two = new MessageLog(new Y.Doc(), null)
         one.ordered() // index live from the start: exercises incremental inserts
         for (const r of records) one.append(r)
         for (let i = 0; i < shuffled.length; i += 7) {

@@ -305,3 +305,4 @@ export {
   LinkDialer
 } from './linking/link-dialer.js'
 export { type LinkListenerState, type LinkListenerOptions, type LinkApproval, LinkListener } from './linking/link-listener.js'
+export { type DocRef, MAX_SEGMENT_INDEX, accountDocId, chatDocId, segmentDocId, parseDocId, chatIdOfDoc, membershipDocOf } from './doc-ids.js'

@@ -11,7 +11,7 @@ import { openDevice } from '../../../packages/engine/src/core/open-device.js'
 import type { EngineEvent } from '../../../packages/engine/src/events.js'
 import { KeyRing } from '../../../packages/engine/src/keys/key-ring.js'
 import { AccountDoc } from '../../../packages/engine/src/model/account-doc.js'
-import { ChatDoc } from '../../../packages/engine/src/model/chat-doc.js'
+import { MessageLog } from '../../../packages/engine/src/model/message-log.js'
 import { createEngine, type Engine, nodePlatform, systemRuntime } from '../../../packages/engine/src/node/index.js'
 import { nodeCompression } from '../../../packages/engine/src/node/compression.js'
 import { BlobCodec } from '../../../packages/engine/src/relay/blob-codec.js'
@@ -226,7 +226,7 @@ export class Readout {
 
   texts(docId: string): string[] {
     const doc = this.docs.get(docId)
-    return doc === undefined ? [] : new ChatDoc(doc, null).records().map(r => r.text)
+    return doc === undefined ? [] : new MessageLog(doc, null).records().map(r => r.text)
   }
 
   profileName(accountId: string): string | null {

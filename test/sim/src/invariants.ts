@@ -15,8 +15,9 @@ export function digest(engine: Engine): string {
     messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
   }))
   const listed = new Set([`account:${engine.accountId}`, ...chats.map(c => `chat:${c.chatId}`)])
+  // a listed chat's segments (`chat:<id>:<n>`) too
   const svs = Object.entries(engine.stateVectors())
-    .filter(([id]) => listed.has(id))
+    .filter(([id]) => listed.has(id) || listed.has(id.split(':').slice(0, 2).join(':')))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
   const account = engine.accountInfo

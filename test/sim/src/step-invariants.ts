@@ -141,7 +141,7 @@ export class StepInvariants {
   private agree(a: View, b: View): void {
     for (const [docId, sv] of a.svs) {
       if (b.svs.get(docId) !== sv) continue
-      const why = docId.startsWith('account:') ? chatsDiffer(a, b) : docId.startsWith('chat:') ? messagesDiffer(a, b, docId.slice('chat:'.length)) : null
+      const why = docId.startsWith('account:') ? chatsDiffer(a, b) : docId.startsWith('chat:') ? messagesDiffer(a, b, docId) : null
       if (why === null) continue
       const key = `${[a.node.name, b.node.name].sort().join('|')}|${docId}|${sv}`
       if (this.reported.has(key)) continue
@@ -178,12 +178,20 @@ class View {
     return this.chats
   }
 
-  /** The messages as shown, statuses left out. */
-  messagesShown(chatId: string): string {
-    let s = this.shown.get(chatId)
+  /** The messages shown of one doc: a segment `chat:<id>:<n>` holds the ids `<n>.…`, a chat doc the ids without a segment. */
+  messagesOf(docId: string): Message[] | undefined {
+    const [, chatId, segment] = docId.split(':')
+    const all = this.messages.get(chatId!)
+    if (all === undefined) return undefined
+    return all.filter(m => (segment === undefined ? !m.id.includes('.') : m.id.startsWith(`${segment}.`)))
+  }
+
+  /** The messages of a doc as shown, statuses left out. */
+  messagesShown(docId: string): string {
+    let s = this.shown.get(docId)
     if (s === undefined) {
-      s = (this.messages.get(chatId) ?? []).map(shownText).join('\n')
-      this.shown.set(chatId, s)
+      s = (this.messagesOf(docId) ?? []).map(shownText).join('\n')
+      this.shown.set(docId, s)
     }
     return s
   }
@@ -221,12 +229,16 @@ function chatsDiffer(a: View, b: View): string | null {
   return x === y ? null : `list different chats: ${a.node.name} ${x}, ${b.node.name} ${y}`
 }
 
-/** Null when both show the same messages of the chat; else what one shows that the other does not (or where their orders part). */
-function messagesDiffer(va: View, vb: View, chatId: string): string | null {
-  const a = va.messages.get(chatId)
-  const b = vb.messages.get(chatId)
+/**
+ * Null when both show the same messages of the doc (a chat's segment, or a chat doc's own
+ * messages from before segments); else what one shows that the other does not (or where
+ * their orders part).
+ */
+function messagesDiffer(va: View, vb: View, docId: string): string | null {
+  const a = va.messagesOf(docId)
+  const b = vb.messagesOf(docId)
   // a chat doc open before the account doc lists it: not shown on that device yet
-  if (a === undefined || b === undefined || va.messagesShown(chatId) === vb.messagesShown(chatId)) return null
+  if (a === undefined || b === undefined || va.messagesShown(docId) === vb.messagesShown(docId)) return null
   const [nameA, nameB] = [va.node.name, vb.node.name]
   const idsB = new Set(b.map(m => m.id))
   const onlyA = a.find(m => !idsB.has(m.id))

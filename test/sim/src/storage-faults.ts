@@ -101,7 +101,8 @@ export class StorageFaults {
     this.injectedCount++
     if (identity) this.identityLost.add(d)
     // the device's record of what the relay acknowledged of a chat: its messages may read stored again
-    const acked = new RegExp(`^meta!relay/${RELAY_ID}/doc/chat:(.+)$`).exec(key)
+    // (of a chat doc or of one of its segments, `chat:<id>:<n>`)
+    const acked = new RegExp(`^meta!relay/${RELAY_ID}/doc/chat:([^:]+)(:[0-9]+)?$`).exec(key)
     if (acked !== null) this.tracker.forget(d.name, acked[1]!)
     return `damage ${d.name}'s store: ${key}, ${what}`
   }

@@ -1,4 +1,7 @@
 import { createEngine, type Engine } from '@tandem/engine'
+
+/** Messages per segment doc in the simulator: a busy chat of a run spans several. */
+export const SIM_SEGMENT_MESSAGES = 16
 import { type AccessRecords, HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import type { Link } from '@tandem/transport'
 import type { KeyValueStore } from '@tandem/storage'
@@ -147,7 +150,10 @@ export class World {
           runtime: this.sched.runtime(d.name, d.skewMs, d.rng.child()),
           network: false,
           relayIds: [RELAY_ID],
-          deviceName: d.name
+          deviceName: d.name,
+          // long chats as segment docs, small enough that a run's chats span several; all kept in
+          // memory, so two devices holding the same docs list the same messages
+          segments: { segmentMessages: SIM_SEGMENT_MESSAGES, unload: false }
         })
       )
     } catch (err) {

@@ -31,7 +31,7 @@ import type { EventHub } from '../core/event-hub.js'
 import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import { saveAccountId } from '../identity-store.js'
 import { AccountDoc, accountDocId } from '../model/account-doc.js'
-import { chatDocId, chatIdOfDoc } from '../model/chat-doc.js'
+import { chatDocId, parseDocId } from '@tandem/protocol'
 import { KeyRing } from '../keys/key-ring.js'
 import { type Runtime, signaturesOf } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
@@ -264,7 +264,10 @@ export class AccountService {
   /** Opens the account doc and every chat doc (stored or listed). */
   async openDocs(): Promise<void> {
     await this.docs.open(accountDocId(this.chain().accountId))
-    for (const docId of await this.store.listDocs()) if (chatIdOfDoc(docId) !== null) await this.docs.open(docId)
+    const stored = await this.store.listDocs()
+    // a chat's segments stay on disk until its loader opens them (the newest first); their relays keep them up to date
+    this.docs.noteStored(stored.filter(id => parseDocId(id)?.kind === 'segment'))
+    for (const docId of stored) if (parseDocId(docId)?.kind === 'chat') await this.docs.open(docId)
     for (const chatId of this.accountDoc!.chatIds()) await this.docs.open(chatDocId(chatId))
   }
 

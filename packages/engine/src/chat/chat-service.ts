@@ -1,15 +1,17 @@
-import type * as Y from 'yjs'
-import { InvalidArgumentError, UnknownChatError } from '../errors.js'
-import type { EventHub } from '../core/event-hub.js'
+import { chatDocId, segmentDocId } from '@tandem/protocol'
+import { InvalidArgumentError, UnknownChatError, UnknownMessageError } from '../errors.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
-import { HybridLogicalClock, type Hlc } from '../hlc.js'
+import type { HybridLogicalClock } from '../hlc.js'
 import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
-import { ChatDoc, chatDocId } from '../model/chat-doc.js'
-import { MAX_MESSAGE_TEXT, toMessage, type Message, type MessageRecord } from '../model/message.js'
+import type { MessageLog } from '../model/message-log.js'
+import { MAX_MESSAGE_TEXT, type Message, type MessageRecord } from '../model/message.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { BurstBatcher } from '../util/burst-batcher.js'
 import { toHex } from '../util/hex.js'
+import { segmentOfMessage, type ChatView } from './chat-view.js'
+import type { ChatViews } from './chat-views.js'
+import type { SegmentLoader } from './segment-loader.js'
 
 /** What the chat service reads of the account it works for. */
 export interface ChatAccount {
@@ -21,80 +23,59 @@ export interface ChatAccount {
   docIfOpen(): AccountDoc | null
 }
 
+/** Which messages `listMessages` returns: the newest `limit`, or the `limit` before a message. */
+export interface MessagePage {
+  limit?: number
+  /** A message id: only messages displayed before it. */
+  before?: string
+}
+
+/** A reaction is one emoji (or a short code for one): up to this many bytes, no spaces. */
+export const MAX_REACTION_BYTES = 32
+
 const utf8 = new TextEncoder()
 
 /**
- * Chats and their messages: creating and listing chats, sending (stamped with the hybrid
- * logical clock, a burst in one transaction) and listing messages in display order, and
- * the `message`/`messages` events as chat docs change from here or from other devices.
+ * Chats and their messages: creating and listing chats; sending (stamped with the hybrid
+ * logical clock, a burst in one transaction, into the chat's newest segment), editing,
+ * reacting to and deleting messages (each in the segment that holds the message); listing
+ * messages in display order, a page at a time, loading older segments as asked.
  */
 export class ChatService {
-  private readonly chats = new Map<string, ChatDoc>()
-  private readonly hlc: HybridLogicalClock
-  /** Newest clocks of bulk adds (a backfill) not yet observed: read when idle, or before our next stamp. */
-  private readonly clocksPending: Array<() => Hlc | null> = []
   /**
-   * Per chat, the first message after a quiet spell is appended at once (latency); the rest
-   * of its burst at the end of the burst, in one transaction: a transaction per message
-   * cost more than the message itself.
+   * Per segment doc, the first message after a quiet spell is appended at once (latency);
+   * the rest of its burst at the end of the burst, in one transaction: a transaction per
+   * message cost more than the message itself.
    */
   private readonly appends: BurstBatcher<string, MessageRecord>
+  /** Messages waiting in `appends` per segment doc: they count towards its size. */
+  private readonly queued = new Map<string, number>()
 
   constructor(
     private readonly docs: DocHost,
+    private readonly views: ChatViews,
+    private readonly loader: SegmentLoader,
     private readonly account: ChatAccount,
     private readonly sent: SentTracker,
-    private readonly events: EventHub,
     private readonly runtime: Runtime,
+    private readonly hlc: HybridLogicalClock,
     private readonly peerId: string,
     /** Transaction origin of changes made through the API. */
     private readonly local: unknown
   ) {
-    this.hlc = new HybridLogicalClock(runtime.now)
     this.appends = new BurstBatcher(
       fn => {
         runtime.defer(fn)
       },
       {
-        now: (chatId, record) => {
-          this.appendAll(chatId, [record])
+        now: (docId, record) => {
+          this.appendAll(docId, [record])
         },
-        end: (chatId, records) => {
-          if (records.length > 0) this.appendAll(chatId, records)
+        end: (docId, records) => {
+          if (records.length > 0) this.appendAll(docId, records)
         }
       }
     )
-  }
-
-  /** Every open chat doc, by chat id. */
-  openChats(): Iterable<[string, ChatDoc]> {
-    return this.chats.entries()
-  }
-
-  /** An open chat doc's typed view. */
-  get(chatId: string): ChatDoc | undefined {
-    return this.chats.get(chatId)
-  }
-
-  /** Wires a chat doc that just opened: its typed view, and events for what is added to it. */
-  attach(chatId: string, doc: Y.Doc): void {
-    const chat: ChatDoc = new ChatDoc(doc, this.local, (added, txOrigin) => {
-      const origin = txOrigin === this.local ? 'local' : 'remote'
-      if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
-      if (origin === 'remote' && added.newestLater !== undefined) this.observeLater(added.newestLater)
-      if (added.records === null) {
-        this.events.emit({ type: 'messages', chatId, count: added.count, origin: 'remote' })
-        return
-      }
-      for (const m of added.records) {
-        this.events.emit({ type: 'message', chatId, message: toMessage(chatId, m, this.sent.statusOf(chatId, chat, m.id)), origin })
-      }
-    })
-    this.chats.set(chatId, chat)
-    queueMicrotask(() => {
-      this.events.emit({ type: 'chats' })
-    }) // its messages can be listed now
-    for (const m of chat.records()) this.hlc.observe(m)
   }
 
   async createChat(init: { title: string }): Promise<ChatEntry> {
@@ -104,10 +85,10 @@ export class ChatService {
     const chatId = toHex(this.runtime.randomBytes(12))
     const doc = await this.docs.open(chatDocId(chatId))
     const now = this.runtime.now()
-    const chat = this.chats.get(chatId)!
+    const view = this.views.get(chatId)!
     const createdBy = this.account.chain().accountId
     doc.transact(() => {
-      chat.setMeta({ title: init.title, createdAt: now, createdBy })
+      view.doc.setMeta({ title: init.title, createdAt: now, createdBy })
     }, this.local)
     account.doc.transact(() => {
       account.addChat({ chatId, title: init.title, createdAt: now, archived: false, muted: false, pinned: false })
@@ -134,79 +115,194 @@ export class ChatService {
   /** Sends a message; resolves once it is stored on this device's disk. */
   async sendMessage(chatId: string, body: string): Promise<Message> {
     const account = this.account.chain()
-    if (typeof body !== 'string' || body.length === 0) throw new InvalidArgumentError('message text is empty')
-    if (body.length * 3 > MAX_MESSAGE_TEXT && utf8.encode(body).byteLength > MAX_MESSAGE_TEXT)
-      throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
-    const chat = await this.open(chatId)
-    this.observePending()
+    checkText(body)
+    const view = await this.open(chatId)
+    const segment = await this.writingSegment(view)
+    const docId = segmentDocId(chatId, segment)
+    const log = view.logs.get(segment)!
+    this.views.observePending()
     const ts = this.hlc.tick()
     const record: MessageRecord = {
-      id: toHex(this.runtime.randomBytes(12)),
+      id: `${segment}.${toHex(this.runtime.randomBytes(12))}`,
       author: account.accountId,
       device: this.peerId,
       text: body,
       wall: ts.wall,
       counter: ts.counter
     }
-    this.sent.track(chatId, record.id)
-    if (!this.appends.add(chatId, record)) await this.appends.ended(chatId)
-    await this.docs.committed(chat.doc)
-    return toMessage(chatId, record, this.sent.statusOf(chatId, chat, record.id))
+    this.sent.track(docId, record.id)
+    this.queued.set(docId, (this.queued.get(docId) ?? 0) + 1)
+    if (!this.appends.add(docId, record)) await this.appends.ended(docId)
+    await this.docs.committed(log.doc)
+    return this.views.shown(view, record)
   }
 
-  /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
-  listMessages(chatId: string, options: { limit?: number } = {}): Message[] {
-    const chat = this.chats.get(chatId)
-    if (chat === undefined) {
+  /** Edits a message of this account: the latest edit (by the clock) is the text every device shows. */
+  async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
+    checkText(text)
+    const { view, log, record } = await this.ownMessage(chatId, messageId, 'edit')
+    const at = this.hlc.tick()
+    log.doc.transact(() => {
+      log.annotations.edit(messageId, this.peerId, text, at)
+    }, this.local)
+    await this.docs.committed(log.doc)
+    return this.views.shown(view, record)
+  }
+
+  /** Adds (`on`, the default) or removes this account's `emoji` on a message. */
+  async react(chatId: string, messageId: string, emoji: string, on = true): Promise<Message> {
+    if (typeof emoji !== 'string' || emoji.length === 0 || /\s/.test(emoji) || utf8.encode(emoji).byteLength > MAX_REACTION_BYTES)
+      throw new InvalidArgumentError(`a reaction is one emoji: a non-empty string without spaces of at most ${MAX_REACTION_BYTES} bytes`)
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('on must be a boolean')
+    const { view, log, record } = await this.message(chatId, messageId)
+    log.doc.transact(() => {
+      log.annotations.react(messageId, this.account.chain().accountId, emoji, on)
+    }, this.local)
+    await this.docs.committed(log.doc)
+    return this.views.shown(view, record)
+  }
+
+  /** Deletes a message of this account for everyone: its text leaves the doc on every device. */
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+    const { log } = await this.ownMessage(chatId, messageId, 'delete')
+    log.doc.transact(() => {
+      log.annotations.remove(messageId)
+    }, this.local)
+    await this.docs.committed(log.doc)
+  }
+
+  /** One message as shown now, or an UnknownMessageError. */
+  async getMessage(chatId: string, messageId: string): Promise<Message> {
+    const { view, record } = await this.message(chatId, messageId)
+    return this.views.shown(view, record)
+  }
+
+  /**
+   * A chat's loaded messages in display order (the same on every device): the newest
+   * `limit`, or the `limit` before message `before`. Older segments come with `loadMessages`.
+   */
+  listMessages(chatId: string, page: MessagePage = {}): Message[] {
+    checkPage(page)
+    const view = this.views.get(chatId)
+    if (view === undefined) {
       // listed in the account but its doc is still being opened: nothing to show yet
       if (this.account.docIfOpen()?.getChat(chatId) != null) return []
       throw new UnknownChatError(chatId)
     }
-    const ordered = chat.ordered()
-    const from = options.limit === undefined ? 0 : Math.max(0, ordered.length - options.limit)
+    const ordered = view.ordered()
+    let end = ordered.length
+    if (page.before !== undefined) {
+      end = ordered.findLastIndex(m => m.id === page.before)
+      if (end < 0) throw new UnknownMessageError(chatId, page.before)
+    }
+    const from = page.limit === undefined ? 0 : Math.max(0, end - page.limit)
     const out: Message[] = []
-    for (let i = from; i < ordered.length; i++) out.push(toMessage(chatId, ordered[i]!, this.sent.statusOf(chatId, chat, ordered[i]!.id)))
+    for (let i = from; i < end; i++) out.push(this.views.shown(view, ordered[i]!))
     return out
   }
 
+  /**
+   * Like `listMessages`, loading older segments (from disk, or from a relay) until the page
+   * is full or the chat's first message is in: what a person scrolling back asks for.
+   */
+  async loadMessages(chatId: string, page: MessagePage & { limit: number }): Promise<Message[]> {
+    checkPage(page)
+    if (page.limit === undefined) throw new InvalidArgumentError('loadMessages needs a limit')
+    const view = await this.open(chatId)
+    for (;;) {
+      const shown = this.listMessages(chatId, page)
+      if (shown.length >= page.limit || !(await this.loader.loadOlder(view))) return shown
+    }
+  }
+
+  /** Messages wait to be appended to this segment doc (it must stay in memory). */
+  hasQueued(docId: string): boolean {
+    return this.queued.has(docId)
+  }
+
   messageCount(chatId: string): number {
-    const chat = this.chats.get(chatId)
-    if (chat === undefined) {
+    const view = this.views.get(chatId)
+    if (view === undefined) {
       if (this.account.docIfOpen()?.getChat(chatId) != null) return 0
       throw new UnknownChatError(chatId)
     }
-    return chat.size
+    return view.size
   }
 
-  /** One transaction, one update, one log entry for all of `records`. */
-  private appendAll(chatId: string, records: MessageRecord[]): void {
-    const chat = this.chats.get(chatId)!
-    chat.doc.transact(() => {
-      for (const r of records) chat.append(r)
+  /** The segment new messages go to: the newest, or a new one once the newest holds a segment's worth. */
+  private async writingSegment(view: ChatView): Promise<number> {
+    let n = view.doc.newestSegment()
+    if (n >= 1) {
+      const log = await this.segment(view, n)
+      if (log.size + (this.queued.get(segmentDocId(view.chatId, n)) ?? 0) < this.loader.segmentMessages) return n
+    }
+    n = view.doc.newestSegment() + 1
+    view.doc.doc.transact(() => {
+      view.doc.startSegment(n, this.runtime.now())
+    }, this.local)
+    await this.segment(view, n)
+    return view.doc.newestSegment() > n ? this.writingSegment(view) : n
+  }
+
+  /** A loaded segment's log (opened from disk if it is not in memory). */
+  private async segment(view: ChatView, n: number): Promise<MessageLog> {
+    for (let tries = 0; tries < 3; tries++) {
+      const log = view.logs.get(n)
+      if (log !== undefined) return log
+      await this.docs.open(n === 0 ? chatDocId(view.chatId) : segmentDocId(view.chatId, n))
+    }
+    throw new UnknownChatError(view.chatId)
+  }
+
+  private async message(chatId: string, messageId: string): Promise<{ view: ChatView; log: MessageLog; record: MessageRecord }> {
+    if (typeof messageId !== 'string') throw new InvalidArgumentError('message id must be a string')
+    const view = await this.open(chatId)
+    const n = segmentOfMessage(messageId)
+    if (n > view.doc.newestSegment()) throw new UnknownMessageError(chatId, messageId)
+    const log = await this.segment(view, n)
+    const record = log.record(messageId)
+    if (record === null) throw new UnknownMessageError(chatId, messageId)
+    return { view, log, record }
+  }
+
+  private async ownMessage(chatId: string, messageId: string, what: string): Promise<{ view: ChatView; log: MessageLog; record: MessageRecord }> {
+    const found = await this.message(chatId, messageId)
+    if (found.record.author !== this.account.chain().accountId) throw new InvalidArgumentError(`only its author may ${what} message ${messageId}`)
+    return found
+  }
+
+  /** One transaction, one update, one log entry for all of `records` (one segment's). */
+  private appendAll(docId: string, records: MessageRecord[]): void {
+    this.queued.delete(docId)
+    const log = this.views.log(docId)
+    if (log === undefined) {
+      // (the loader keeps segments with queued messages: only a chat erased meanwhile gets here)
+      void this.docs.open(docId).then(() => {
+        this.appendAll(docId, records)
+      })
+      return
+    }
+    log.doc.transact(() => {
+      for (const r of records) log.append(r)
     }, this.local)
   }
 
-  /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
-  private observeLater(newest: () => Hlc | null): void {
-    this.clocksPending.push(newest)
-    if (this.clocksPending.length === 1)
-      this.runtime.defer(() => {
-        this.observePending()
-      })
-  }
-
-  private observePending(): void {
-    for (const newest of this.clocksPending.splice(0)) {
-      const clock = newest()
-      if (clock !== null) this.hlc.observe(clock)
-    }
-  }
-
-  private async open(chatId: string): Promise<ChatDoc> {
-    const chat = this.chats.get(chatId)
-    if (chat !== undefined) return chat
+  private async open(chatId: string): Promise<ChatView> {
+    const view = this.views.get(chatId)
+    if (view !== undefined) return view
     if (this.account.docIfOpen()?.getChat(chatId) == null) throw new UnknownChatError(chatId)
     await this.docs.open(chatDocId(chatId))
-    return this.chats.get(chatId)!
+    return this.views.get(chatId)!
   }
+}
+
+function checkText(text: unknown): asserts text is string {
+  if (typeof text !== 'string' || text.length === 0) throw new InvalidArgumentError('message text is empty')
+  if (text.length * 3 > MAX_MESSAGE_TEXT && utf8.encode(text).byteLength > MAX_MESSAGE_TEXT) throw new InvalidArgumentError(`message text is longer than ${MAX_MESSAGE_TEXT} bytes`)
+}
+
+function checkPage(page: MessagePage): void {
+  if (typeof page !== 'object' || page === null) throw new InvalidArgumentError('a page is an object: { limit?, before? }')
+  if (page.limit !== undefined && (!Number.isSafeInteger(page.limit) || page.limit < 0)) throw new InvalidArgumentError('limit must be a whole number ≥ 0')
+  if (page.before !== undefined && typeof page.before !== 'string') throw new InvalidArgumentError('before must be a message id')
 }

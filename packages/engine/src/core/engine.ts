@@ -9,7 +9,7 @@ import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js
 import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
 import type { LinkDeviceOptions } from '../linking/link-service.js'
-import type { ChatService } from '../chat/chat-service.js'
+import type { ChatService, MessagePage } from '../chat/chat-service.js'
 import type { EngineListener } from '../events.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
@@ -22,7 +22,8 @@ import type { StoreRepair, StoreDamageReport } from '../store/store-repair.js'
 import { DeviceRevokedError } from '@tandem/protocol'
 import { EngineStateError, StoreUnavailableError } from '../errors.js'
 import type { KeyExchange } from '../keys/key-exchange.js'
-import { chatDocId } from '../model/chat-doc.js'
+import { chatDocId } from '@tandem/protocol'
+import type { SegmentLoader } from '../chat/segment-loader.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
 import type { EngineCoreOptions } from './options.js'
@@ -46,6 +47,7 @@ export class Engine {
   private readonly account: AccountService
   private readonly devices: DeviceManager
   private readonly chats: ChatService
+  private readonly segments: SegmentLoader
   private readonly replication: Replication
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
@@ -83,6 +85,7 @@ export class Engine {
     this.account = services.account
     this.devices = services.devices
     this.chats = services.chats
+    this.segments = services.segments
     this.replication = services.replication
     this.repair = services.repair
     this.linking = services.linking
@@ -158,6 +161,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.segments.stop()
     await this.leaveNetwork(STOP_SETTLE_MS)
     this.docs.destroy()
     await this.store.close()
@@ -172,6 +176,7 @@ export class Engine {
     if (this.closed) return
     const accountId = this.account.accountId
     this.closed = true
+    this.segments.stop()
     await this.leaveNetwork(0)
     this.docs.destroy()
     try {
@@ -333,10 +338,44 @@ export class Engine {
     return await this.replication.ephemeral.send(chatDocId(chatId), payload)
   }
 
-  /** A chat's messages in display order (the same on every device); `limit` keeps the newest. */
-  listMessages(chatId: string, options: { limit?: number } = {}): Message[] {
+  /**
+   * A chat's messages in memory, in display order (the same on every device): the newest
+   * `limit`, or the `limit` before message `before`. A long chat keeps its newest segments
+   * in memory; `loadMessages` brings older ones.
+   */
+  listMessages(chatId: string, page: MessagePage = {}): Message[] {
     this.ensureOpen()
-    return this.chats.listMessages(chatId, options)
+    return this.chats.listMessages(chatId, page)
+  }
+
+  /** A page of messages like `listMessages`, loading older segments (from disk or a relay) until it is full: scrolling back. */
+  async loadMessages(chatId: string, page: MessagePage & { limit: number }): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.chats.loadMessages(chatId, page)
+  }
+
+  /** One message as shown now (its latest edit, its reactions); ERR_UNKNOWN_MESSAGE if the chat has none with this id. */
+  async getMessage(chatId: string, messageId: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.getMessage(chatId, messageId)
+  }
+
+  /** Edits a message this account sent; every device shows the latest edit, marked edited. */
+  async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.editMessage(chatId, messageId, text)
+  }
+
+  /** Adds (or, with `on` false, removes) this account's reaction to a message: one of each emoji per account. */
+  async react(chatId: string, messageId: string, emoji: string, on = true): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.react(chatId, messageId, emoji, on)
+  }
+
+  /** Deletes a message this account sent, for everyone: its text leaves the chat on every device. */
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+    this.ensureOpen()
+    await this.chats.deleteMessage(chatId, messageId)
   }
 
   messageCount(chatId: string): number {

@@ -1,6 +1,7 @@
 import type { NetworkOptions } from '../net/libp2p-network.js'
 import type { Runtime } from '../runtime.js'
 import type { DocStoreOptions } from '../store/doc-store.js'
+import type { SegmentOptions } from '../chat/segment-loader.js'
 
 /** What every assembly's `createEngine` takes, whatever the platform. */
 export interface EngineCoreOptions {
@@ -20,4 +21,10 @@ export interface EngineCoreOptions {
   maxDevices?: number
   /** Another device not seen for this long (ms; default 30 days) is revoked by this one; null never. */
   revokeInactiveAfterMs?: number | null
+  /**
+   * Long chats as segments: `history: 'recent'` fetches only the newest two segments by
+   * itself (a metered network), older ones as `loadMessages` asks; `segmentMessages` and
+   * `unload` are for tests and the simulator.
+   */
+  segments?: SegmentOptions
 }

@@ -5,7 +5,10 @@ import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
-import { chatIdOfDoc } from '../model/chat-doc.js'
+import { chatIdOfDoc } from '@tandem/protocol'
+import { ChatViews } from '../chat/chat-views.js'
+import { SegmentLoader } from '../chat/segment-loader.js'
+import { HybridLogicalClock } from '../hlc.js'
 import type { Platform } from '../platform/platform.js'
 import { KeyExchange } from '../keys/key-exchange.js'
 import { BlobCodec } from '../relay/blob-codec.js'
@@ -22,6 +25,7 @@ export interface Services {
   account: AccountService
   devices: DeviceManager
   chats: ChatService
+  segments: SegmentLoader
   replication: Replication
   repair: StoreRepair
   linking: DeviceLinking
@@ -112,10 +116,29 @@ export function wireServices(parts: ServiceParts): Services {
     device.peerId,
     policy
   )
-  // (the chat service is made next: the tracker reads it through this lazy view)
-  const chats = { get: (chatId: string) => chatService.get(chatId), openChats: () => chatService.openChats() }
-  const sent = new SentTracker(hasRelays, () => replication.relayClients(), chats, events, device.peerId)
-  const chatService: ChatService = new ChatService(docs, account, sent, events, runtime, device.peerId, local)
+  // (the chat views are made next: the tracker reads them through this lazy view)
+  const logs = { log: (docId: string) => views.log(docId), openLogs: () => views.openLogs() }
+  const sent = new SentTracker(hasRelays, () => replication.relayClients(), logs, events, device.peerId)
+  const loader = new SegmentLoader(
+    {
+      open: docId => docs.open(docId),
+      unload: docId => docs.unload(docId),
+      isKnown: docId => docs.isKnown(docId),
+      settled: docId => replication.settled(docId),
+      canUnload: docId => !sent.awaitsAck(docId) && !chatService.hasQueued(docId) && replication.holdsAll(docId),
+      progress: (chatId, fetched, total) => {
+        events.emit({ type: 'history', chatId, segmentsFetched: fetched, segments: total })
+      },
+      error: err => {
+        events.emit({ type: 'error', error: err as Error })
+      }
+    },
+    runtime,
+    options.segments
+  )
+  const hlc = new HybridLogicalClock(runtime.now)
+  const views = new ChatViews(loader, sent, events, hlc, runtime, local)
+  const chatService: ChatService = new ChatService(docs, views, loader, account, sent, runtime, hlc, device.peerId, local)
   const codec = new BlobCodec(platform.compression, {
     signing: device.signing,
     ring: () => account.keys(),
@@ -163,9 +186,10 @@ export function wireServices(parts: ServiceParts): Services {
   })
   const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
   docs.onOpen((docId, doc) => {
-    const chatId = chatIdOfDoc(docId)
-    if (chatId !== null) chatService.attach(chatId, doc)
-    else account.attach(docId, doc)
+    if (!views.attach(docId, doc)) account.attach(docId, doc)
   })
-  return { account, devices, chats: chatService, replication, repair, linking, keyExchange }
+  docs.onUnload(docId => {
+    views.detach(docId)
+  })
+  return { account, devices, chats: chatService, segments: loader, replication, repair, linking, keyExchange }
 }

@@ -1,4 +1,5 @@
-import { chatDocId, chatIdOfDoc, type ChatDoc } from '../model/chat-doc.js'
+import { chatIdOfDoc } from '@tandem/protocol'
+import type { MessageLog } from '../model/message-log.js'
 import type { MessageStatus } from '../model/message.js'
 import type { StateVector } from '../relay/state-vector.js'
 import type { EventHub } from '../core/event-hub.js'
@@ -8,10 +9,10 @@ export interface AckSource {
   ackedSv(docId: string): StateVector
 }
 
-/** The chats the tracker reads: one by id, or every open one. */
-export interface ChatLookup {
-  get(chatId: string): ChatDoc | undefined
-  openChats(): Iterable<[string, ChatDoc]>
+/** The message logs the tracker reads (a chat's segments, loaded): one by doc id, or every loaded one. */
+export interface LogLookup {
+  log(docId: string): MessageLog | undefined
+  openLogs(): Iterable<[string, MessageLog]>
 }
 
 /**
@@ -24,7 +25,7 @@ export interface ChatLookup {
  * messages still in the outbox — bounded by the same pending work the outbox is.
  */
 export class SentTracker {
-  /** Messages sent from this device that no relay has acknowledged yet: chat id → message ids, in send order. */
+  /** Messages sent from this device that no relay has acknowledged yet: doc id (a segment) → message ids, in send order. */
   private readonly unsent = new Map<string, Set<string>>()
 
   constructor(
@@ -32,7 +33,7 @@ export class SentTracker {
     private readonly hasRelays: boolean,
     /** The relay clients there are now (none before start). */
     private readonly relays: () => Iterable<AckSource>,
-    private readonly chats: ChatLookup,
+    private readonly logs: LogLookup,
     private readonly events: EventHub,
     /** This device's peer id: its messages' `device`. */
     private readonly peerId: string
@@ -46,36 +47,41 @@ export class SentTracker {
   recover(): void {
     const relays = [...this.relays()]
     if (relays.length === 0) return
-    for (const [chatId, chat] of this.chats.openChats()) {
-      const docId = chatDocId(chatId)
-      const acked = relays.map(r => r.ackedSv(docId))
-      const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
-      for (const id of chat.sentFromAfter(this.peerId, covered)) this.track(chatId, id)
-    }
+    for (const [docId, log] of this.logs.openLogs()) this.recoverDoc(docId, log, relays)
   }
 
-  /** A message was just sent from this device. */
-  track(chatId: string, messageId: string): void {
+  /** A log opened (again, after an unload): its messages no relay holds yet are tracked. */
+  logOpened(docId: string, log: MessageLog): void {
+    const relays = [...this.relays()]
+    if (relays.length > 0) this.recoverDoc(docId, log, relays)
+  }
+
+  private recoverDoc(docId: string, log: MessageLog, relays: AckSource[]): void {
+    const acked = relays.map(r => r.ackedSv(docId))
+    const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
+    for (const id of log.sentFromAfter(this.peerId, covered)) this.track(docId, id)
+  }
+
+  /** A message was just sent from this device into the doc `docId`. */
+  track(docId: string, messageId: string): void {
     if (!this.hasRelays) return
-    let unsent = this.unsent.get(chatId)
+    let unsent = this.unsent.get(docId)
     if (unsent === undefined) {
       unsent = new Set()
-      this.unsent.set(chatId, unsent)
+      this.unsent.set(docId, unsent)
     }
     unsent.add(messageId)
   }
 
   /** Messages of ours in this doc are waiting to be reported "sent". */
   awaitsAck(docId: string): boolean {
-    const chatId = chatIdOfDoc(docId)
-    return chatId !== null && (this.unsent.get(chatId)?.size ?? 0) > 0
+    return (this.unsent.get(docId)?.size ?? 0) > 0
   }
 
-  statusOf(chatId: string, chat: ChatDoc, messageId: string): MessageStatus {
+  statusOf(docId: string, log: MessageLog, messageId: string): MessageStatus {
     if (!this.hasRelays) return 'stored'
-    const id = chat.itemIdOf(messageId)
+    const id = log.itemIdOf(messageId)
     if (id === undefined) return 'stored'
-    const docId = chatDocId(chatId)
     for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
     return 'stored'
   }
@@ -83,8 +89,8 @@ export class SentTracker {
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
   acked(docId: string, acked: StateVector): void {
     const chatId = chatIdOfDoc(docId)
-    const chat = chatId === null ? undefined : this.chats.get(chatId)
-    const unsent = chatId === null ? undefined : this.unsent.get(chatId)
+    const chat = this.logs.log(docId)
+    const unsent = this.unsent.get(docId)
     if (chat === undefined || unsent === undefined || chatId === null) return
     const sent: string[] = []
     const me = chat.doc.clientID
@@ -99,6 +105,7 @@ export class SentTracker {
       if (id === undefined || id[0] === me) break
     }
     for (const m of sent) unsent.delete(m)
+    if (unsent.size === 0) this.unsent.delete(docId)
     if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
   }
 }

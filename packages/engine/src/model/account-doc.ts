@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 
 /** Doc id of an account's own doc. */
-export const accountDocId = (accountId: string): string => `account:${accountId}`
+export { accountDocId } from '@tandem/protocol'
 
 export interface ChatEntry {
   chatId: string

@@ -1,10 +1,6 @@
 import type * as Y from 'yjs'
-import { compareHlc, type Hlc } from '../hlc.js'
-import { compareMessages, decodeMessageClock, decodeMessageRecord, encodeMessageRecord, type MessageRecord } from './message.js'
 
-/** Doc id of a chat. Chat ids are random, lowercase base32/hex text. */
-export const chatDocId = (chatId: string): string => `chat:${chatId}`
-export const chatIdOfDoc = (docId: string): string | null => (docId.startsWith('chat:') ? docId.slice(5) : null)
+export { chatDocId, segmentDocId } from '@tandem/protocol'
 
 export interface ChatMeta {
   title: string
@@ -12,104 +8,26 @@ export interface ChatMeta {
   createdBy: string
 }
 
-/** A transaction adding more messages than this is reported as a count (a backfill), not one by one. */
-export const BULK_MESSAGES = 256
-
 /**
- * New messages in a doc; `origin` is the transaction's. Up to BULK_MESSAGES (or any
- * number, for local writes) come decoded; more come as a count, and their newest clock
- * is read only when asked for (`newestLater`): reading 10⁵ records for it cost a new
- * device a tenth of its history sync, and nothing needs it before our next own message.
- */
-export type MessagesAddedListener = (added: AddedMessages, origin: unknown) => void
-
-export interface AddedMessages {
-  records: MessageRecord[] | null
-  count: number
-  /** The newest clock of `records` (null for a bulk add: see `newestLater`). */
-  newest: Hlc | null
-  /** A bulk add: reads the newest clock of its messages (those still in the doc). */
-  newestLater?: () => Hlc | null
-}
-
-/**
- * Typed view of a chat doc. Messages live in a Y.Map keyed by message id, each a
- * binary record: the display order comes from the records' clocks, not from a
- * position, and a map entry costs O(1) to add — in a Y.Array, appending unmerged
- * items of one client walks the whole run (Yjs' search markers step left over
- * items that could merge). `ordered()` keeps a sorted index up to date
- * incrementally so listing a long chat after each new message stays cheap.
+ * Typed view of a chat doc: the chat's title and the index of its segments. The messages
+ * themselves live in segment docs (`chat:<id>:<n>`, each a MessageLog); a chat from before
+ * segments keeps its messages in this doc's own `messages` map, read as segment 0.
+ *
+ * The index is a Y.Map from segment number to the wall time it was started: entries are
+ * only ever added, two devices starting the same segment write the same key, so the newest
+ * segment is the largest key on every device that holds the same state.
  */
 export class ChatDoc {
-  readonly messages: Y.Map<Uint8Array>
   readonly meta: Y.Map<unknown>
-  private sorted: MessageRecord[] | null = null
-  /** Entries in `messages` (Y.Map's own `size` walks the whole map). */
-  private count: number | null = null
-  /** Records appended here whose transaction has not ended: reported without decoding them again. */
-  private readonly appended = new Map<string, MessageRecord>()
+  readonly segments: Y.Map<number>
+  private newest: number | null = null
 
-  constructor(
-    readonly doc: Y.Doc,
-    local: unknown,
-    onAdded?: MessagesAddedListener
-  ) {
-    this.messages = doc.getMap<Uint8Array>('messages')
+  constructor(readonly doc: Y.Doc) {
     this.meta = doc.getMap('meta')
-    this.messages.observe(event => {
-      const ids: string[] = []
-      for (const [id, { action }] of event.keys) {
-        if (this.count !== null) this.count += action === 'add' ? 1 : action === 'delete' ? -1 : 0
-        if (action === 'add') ids.push(id)
-      }
-      if (ids.length === 0) return
-      const small = ids.length <= BULK_MESSAGES || event.transaction.origin === local
-      // a backfill: the sorted index is rebuilt on demand, and only the clocks are read now
-      if (!small || (this.sorted !== null && ids.length > this.sorted.length / 8)) this.sorted = null
-      if (small) {
-        const records: MessageRecord[] = []
-        for (const id of ids) {
-          const m = this.appended.get(id) ?? this.record(id)
-          if (m !== null) records.push(m)
-        }
-        for (const m of records) this.insertSorted(m)
-        onAdded?.({ records, count: records.length, newest: newestOf(records) }, event.transaction.origin)
-      } else {
-        const newestLater = (): Hlc | null => {
-          const clocks: Hlc[] = []
-          for (const id of ids) {
-            const c = decodeMessageClock(this.messages.get(id))
-            if (c !== null) clocks.push(c)
-          }
-          return newestOf(clocks)
-        }
-        onAdded?.({ records: null, count: ids.length, newest: null, newestLater }, event.transaction.origin)
-      }
+    this.segments = doc.getMap('segments')
+    this.segments.observe(() => {
+      this.newest = null
     })
-  }
-
-  append(record: MessageRecord): void {
-    if (this.appended.size === 0)
-      this.doc.once('afterTransaction', () => {
-        this.appended.clear()
-      })
-    this.appended.set(record.id, record)
-    this.messages.set(record.id, encodeMessageRecord(record))
-  }
-
-  /** One message, or null if the doc has none (or an unreadable one) under this id. */
-  record(id: string): MessageRecord | null {
-    return decodeMessageRecord(id, this.messages.get(id))
-  }
-
-  /** Every message record, in no particular order (decoded afresh). */
-  records(): MessageRecord[] {
-    const out: MessageRecord[] = []
-    for (const [id, content] of this.messages.entries()) {
-      const m = decodeMessageRecord(id, content)
-      if (m !== null) out.push(m)
-    }
-    return out
   }
 
   setMeta(meta: ChatMeta): void {
@@ -126,52 +44,36 @@ export class ChatDoc {
     return { title, createdAt: Number(this.meta.get('createdAt') ?? 0), createdBy: String(this.meta.get('createdBy') ?? '') }
   }
 
-  /** All messages in display order (a shared array: do not mutate). */
-  ordered(): readonly MessageRecord[] {
-    this.sorted ??= this.records().sort(compareMessages)
-    return this.sorted
-  }
-
-  get size(): number {
-    if (this.count === null) {
-      this.count = 0
-      for (const item of this.messages._map.values()) if (!item.deleted) this.count++
+  /** The newest segment the index names; 0 when it names none (a new chat, or one from before segments). */
+  newestSegment(): number {
+    if (this.newest === null) {
+      let newest = 0
+      for (const key of this.segments.keys()) {
+        const n = Number(key)
+        if (Number.isSafeInteger(n) && n > newest) newest = n
+      }
+      this.newest = newest
     }
-    return this.count
+    return this.newest
   }
 
-  /**
-   * Ids of the messages sent from `device` whose Yjs items `covered` does not cover, oldest
-   * item first. Walks the map's items and decodes only the uncovered ones (a device with a
-   * long history and little unsent pays for a map walk, not for decoding every record).
-   */
-  sentFromAfter(device: string, covered: (client: number, clock: number) => boolean): string[] {
-    const found: Array<{ id: string; client: number; clock: number }> = []
-    for (const [id, item] of this.messages._map) {
-      if (item.deleted || covered(item.id.client, item.id.clock)) continue
-      if (this.record(id)?.device === device) found.push({ id, client: item.id.client, clock: item.id.clock })
+  /** Every segment the index names, newest first. */
+  segmentNumbers(): number[] {
+    const out: number[] = []
+    for (const key of this.segments.keys()) {
+      const n = Number(key)
+      if (Number.isSafeInteger(n) && n > 0) out.push(n)
     }
-    return found.sort((a, b) => a.client - b.client || a.clock - b.clock).map(f => f.id)
+    return out.sort((a, b) => b - a)
   }
 
-  /** The Yjs item id of a message, as [client, clock]. */
-  itemIdOf(messageId: string): [number, number] | undefined {
-    const item = this.messages._map.get(messageId)
-    return item === undefined || item.deleted ? undefined : [item.id.client, item.id.clock]
+  /** Names segment `n` in the index (the caller's transaction). */
+  startSegment(n: number, at: number): void {
+    if (!this.segments.has(String(n))) this.segments.set(String(n), at)
   }
 
-  private insertSorted(m: MessageRecord): void {
-    const list = this.sorted
-    if (list === null) return
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (compareMessages(list[mid]!, m) <= 0) lo = mid + 1
-      else hi = mid
-    }
-    list.splice(lo, 0, m)
+  /** Whether this doc holds messages of its own (a chat from before segments). */
+  hasOwnMessages(): boolean {
+    return this.doc.share.has('messages') && this.doc.getMap('messages')._map.size > 0
   }
 }
-
-const newestOf = (clocks: Hlc[]): Hlc | null => (clocks.length === 0 ? null : clocks.reduce((a, b) => (compareHlc(a, b) >= 0 ? a : b)))

@@ -1,6 +1,7 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { compareHlc, type Hlc } from '../hlc.js'
+import type { Edit, Reaction } from './message-annotations.js'
 
 /** A message as stored in a chat doc: immutable once written. */
 export interface MessageRecord {
@@ -31,6 +32,10 @@ export interface Message {
    * then `stored` until the relay acknowledges it again.
    */
   status: MessageStatus
+  /** The text was edited (by the author, on any of their devices): `text` is the latest edit. */
+  edited: boolean
+  /** Reactions, by emoji in code point order, each with the accounts that put it there. */
+  reactions: Reaction[]
 }
 
 export type MessageStatus = 'stored' | 'sent'
@@ -114,6 +119,29 @@ export function decodeMessageRecord(id: string, content: unknown): MessageRecord
   }
 }
 
-export function toMessage(chatId: string, r: MessageRecord, status: MessageStatus): Message {
-  return { id: r.id, chatId, author: r.author, device: r.device, text: r.text, timestamp: { wall: r.wall, counter: r.counter }, status }
+/** What the API returns for a record: its latest edit's text, its reactions, its status. */
+export function toMessage(chatId: string, r: MessageRecord, status: MessageStatus, edit: Edit | null = null, reactions: Reaction[] = []): Message {
+  return {
+    id: r.id,
+    chatId,
+    author: r.author,
+    device: r.device,
+    text: edit?.text ?? r.text,
+    timestamp: { wall: r.wall, counter: r.counter },
+    status,
+    edited: edit !== null,
+    reactions
+  }
+}
+
+/** Inserts a record into a list in display order. */
+export function insertSorted(list: MessageRecord[], m: MessageRecord): void {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareMessages(list[mid]!, m) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  list.splice(lo, 0, m)
 }

@@ -93,6 +93,8 @@ export class RelayClient {
   /** ERR_STALE_EPOCH refusals per connection (see MAX_STALE_REFUSALS). */
   private readonly staleRefusals = new WeakMap<RelayConnection, number>()
   private conn: RelayConnection | null = null
+  /** Docs subscribed on the current connection, and whether with `refetch` (a damaged store's repair). */
+  private readonly subscribedHere = new Map<string, boolean>()
   /** The head of the chain the relay holds, as it last said. */
   private relayHead: ChainHead | null = null
   private stopped = false
@@ -289,9 +291,21 @@ export class RelayClient {
     this.conn?.close()
   }
 
+  private subscribe(docId: string): void {
+    this.subscribedHere.set(docId, this.host.needsRefetch(docId))
+    this.reader.subscribe(this.conn!, docId)
+  }
+
+  /** Nothing of the doc waits to go to this relay (see RelayUploader.holdsAll). */
+  holdsAll(docId: string, doc: Y.Doc): boolean {
+    return this.uploader.holdsAll(docId, doc)
+  }
+
   /** A doc opened locally: subscribe to it and upload what the relay lacks. */
   docOpened(docId: string): void {
-    if (this.isConnected) this.reader.subscribe(this.conn!, docId)
+    // a doc opened again after it left memory is still subscribed on this connection, unless
+    // reading it from disk found it damaged: then all of it is asked for again
+    if (this.isConnected && (!this.subscribedHere.has(docId) || (this.host.needsRefetch(docId) && this.subscribedHere.get(docId) === false))) this.subscribe(docId)
     this.uploader.scheduleFlush(docId)
     this.uploader.scheduleGrace(docId)
   }
@@ -327,7 +341,8 @@ export class RelayClient {
     this.pushChain()
     this.refusedUntilLinks.clear() // (every doc is subscribed anew below)
     this.reader.connected()
-    for (const docId of this.host.docIds()) this.reader.subscribe(conn, docId)
+    this.subscribedHere.clear()
+    for (const docId of this.host.docIds()) this.subscribe(docId)
     this.uploader.resend(conn)
     for (const docId of this.host.docIds()) {
       await this.uploader.flush(docId, false)

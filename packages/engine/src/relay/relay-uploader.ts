@@ -152,6 +152,19 @@ export class RelayUploader {
     return this.outbox.filter(e => e.docId === docId)
   }
 
+  /**
+   * Nothing of `doc` this device wrote waits to go to the relay (no own write collected, no
+   * live blob awaiting its notice) and every clock of the doc is within what the relay's log
+   * holds or the outbox carries. A peer's content in its grace period counts as held once
+   * its clocks are: its author uploads it too, and the doc's next open flushes it again.
+   */
+  holdsAll(docId: string, doc: Y.Doc): boolean {
+    if (this.cutter.has(docId) || this.liveWatches.has(docId)) return false
+    const uploaded = this.state.doc(docId).uploaded
+    for (const client of doc.store.clients.keys()) if ((uploaded.get(client) ?? 0) < Y.getState(doc.store, client)) return false
+    return true
+  }
+
   /** An update of one of our own transactions: it goes up with its burst. */
   ownWrite(docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
     this.cutter.collect(docId, update, transaction)

@@ -7,7 +7,7 @@ import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
 import { accountDocId } from '../model/account-doc.js'
-import { chatIdOfDoc } from '../model/chat-doc.js'
+import { chatIdOfDoc, membershipDocOf } from '@tandem/protocol'
 import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
 import type { BlobCodec } from '../relay/blob-codec.js'
@@ -77,6 +77,19 @@ export class Replication {
   }
 
   /** The relay clients (none before the account's sync starts). */
+  /** Resolves once no relay is still sending what it holds of `docId` (null: none is now). */
+  settled(docId: string): Promise<void> | null {
+    return this.relayFirst?.gate(docId) ?? null
+  }
+
+  /** Every relay holds all of the doc that this device holds (nothing of it waits to go up). */
+  holdsAll(docId: string): boolean {
+    const doc = this.docs.get(docId)
+    if (doc === undefined) return true
+    for (const r of this.relays.values()) if (!r.holdsAll(docId, doc)) return false
+    return true
+  }
+
   relayClients(): Iterable<RelayClient> {
     return this.relays.values()
   }
@@ -305,7 +318,7 @@ export class Replication {
             this.devices.deviceActivity(devices)
           },
           membership: docId => this.membershipOf(docId),
-          docIds: () => this.docs.ids(),
+          docIds: () => this.docs.knownIds(),
           open: docId => this.docs.open(docId),
           get: docId => this.docs.get(docId),
           apply: (docId, doc, update, origin) => {
@@ -374,6 +387,8 @@ export class Replication {
   /** Chat docs are served by relays to the member accounts of a signed record; one account for now. */
   private membershipOf(docId: string): SignedMembership | null {
     if (chatIdOfDoc(docId) === null) return null
+    // a segment is served under its chat's record
+    if (membershipDocOf(docId) !== docId) return this.membershipOf(membershipDocOf(docId))
     let record = this.memberships.get(docId)
     if (record === undefined) {
       // fixed fields: a relay takes the same record from any device of the account as no change

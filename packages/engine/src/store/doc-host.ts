@@ -19,6 +19,7 @@ const FROM_STORE = Symbol('tandem:store')
 /** `transaction` is Yjs' own (for updates made on this device); absent for updates persisted as received. */
 export type DocUpdateListener = (docId: string, update: Uint8Array, origin: unknown, transaction?: Y.Transaction) => void
 export type DocOpenListener = (docId: string, doc: Y.Doc) => void
+export type DocUnloadListener = (docId: string) => void
 
 /**
  * Keeps the open Y.Docs in memory, backed by the DocStore: every update to an
@@ -32,6 +33,9 @@ export class DocHost {
   private readonly lastWrite = new Map<string, Promise<void>>()
   private readonly updateListeners = new Set<DocUpdateListener>()
   private readonly openListeners = new Set<DocOpenListener>()
+  private readonly unloadListeners = new Set<DocUnloadListener>()
+  /** Docs this device keeps, open or not: every doc opened since start, and those the store held at start. */
+  private readonly known = new Set<string>()
   private readonly updateHandlers = new Map<string, (update: Uint8Array, origin: unknown, doc: Y.Doc, transaction: Y.Transaction) => void>()
   private writeError: unknown = null
   /** Per doc, its last update's time and the pending quiet-time compaction. */
@@ -46,8 +50,53 @@ export class DocHost {
     return this.docs.get(docId)
   }
 
+  /** The docs open in memory now. */
   ids(): string[] {
     return [...this.docs.keys()]
+  }
+
+  /** Every doc this device keeps, open or unloaded (what it subscribes to at its relays). */
+  knownIds(): string[] {
+    return [...this.known]
+  }
+
+  isKnown(docId: string): boolean {
+    return this.known.has(docId)
+  }
+
+  /** Docs the store holds without opening them (read at start). */
+  noteStored(docIds: Iterable<string>): void {
+    for (const id of docIds) this.known.add(id)
+  }
+
+  /**
+   * Takes an open doc out of memory once what was written to it is on disk; it stays known
+   * and opens again from disk when asked for (a relay's blob, a peer's update, a reader).
+   * False, and the doc stays open, when it changed while its writes were being awaited.
+   */
+  async unload(docId: string): Promise<boolean> {
+    const doc = this.docs.get(docId)
+    if (doc === undefined) return true
+    const write = this.lastWrite.get(docId)
+    await write
+    if (this.docs.get(docId) !== doc || this.lastWrite.get(docId) !== write || this.opening.has(docId)) return false
+    const compaction = this.compactions.get(docId)
+    if (compaction !== undefined) {
+      this.timers?.clearTimeout(compaction.timer)
+      this.compactions.delete(docId)
+      if (this.store.needsCompaction(docId)) this.track(docId, this.store.compact(docId, Y.encodeStateAsUpdate(doc)))
+    }
+    doc.off('update', this.updateHandlers.get(docId)!)
+    this.updateHandlers.delete(docId)
+    this.docs.delete(docId)
+    doc.destroy()
+    for (const l of this.unloadListeners) l(docId)
+    return true
+  }
+
+  onUnload(listener: DocUnloadListener): () => void {
+    this.unloadListeners.add(listener)
+    return () => this.unloadListeners.delete(listener)
   }
 
   /** The id of an open doc. */
@@ -74,6 +123,17 @@ export class DocHost {
    * integrates, as for local changes.
    */
   applyRemote(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void {
+    if (this.docs.get(docId) !== doc && this.idsByDoc.get(doc) === docId) {
+      // unloaded while the caller held it (a blob being opened): applied to the doc as it opens again
+      this.track(
+        docId,
+        this.open(docId).then(async fresh => {
+          this.applyRemote(docId, fresh, update, origin)
+          await this.lastWrite.get(docId)
+        })
+      )
+      return
+    }
     const onUpdate = this.updateHandlers.get(docId)
     if (onUpdate === undefined || hasPending(doc)) {
       Y.applyUpdate(doc, update, origin)
@@ -205,6 +265,7 @@ export class DocHost {
     doc.on('update', onUpdate)
     this.updateHandlers.set(docId, onUpdate)
     this.docs.set(docId, doc)
+    this.known.add(docId)
     this.idsByDoc.set(doc, docId)
     for (const l of this.openListeners) l(docId, doc)
     return doc

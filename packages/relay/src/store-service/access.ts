@@ -13,6 +13,7 @@ import {
   encodeSignedMembership,
   headOf,
   isAccountId,
+  membershipDocOf,
   linkHash,
   listChainDevices,
   peerIdFromSigningKey,
@@ -211,6 +212,8 @@ export class AccessControl {
    */
   async offerMembership(record: SignedMembership): Promise<void> {
     verifyMembership(record)
+    if (membershipDocOf(record.docId) !== record.docId)
+      throw new InvalidMembershipError(`${record.docId} is a segment of a chat: it is served under the chat's membership, never one of its own`)
     await this.membership(record.docId)
     if (this.isHeld(record)) return
     await this.checkSigner(record)
@@ -276,13 +279,14 @@ export class AccessControl {
    * nothing appended after a revocation opens with the revoked device's keys; 0 otherwise.
    */
   async epochFloor(docId: string, accountId: string): Promise<number> {
-    const own = docId === `account:${accountId}` || (docId.startsWith('chat:') && sameMembers((await this.membership(docId))?.members, accountId))
+    const own = docId === `account:${accountId}` || (docId.startsWith('chat:') && sameMembers((await this.membership(membershipDocOf(docId)))?.members, accountId))
     return own ? ((await this.held(accountId))?.generation ?? 0) : 0
   }
 
   async canAccess(docId: string, accountId: string): Promise<boolean> {
     if (docId.startsWith('account:')) return docId === `account:${accountId}`
-    if (docId.startsWith('chat:')) return (await this.membership(docId))?.members.includes(accountId) ?? false
+    // a chat's segments are served to the chat's members (doc-ids.ts)
+    if (docId.startsWith('chat:')) return (await this.membership(membershipDocOf(docId)))?.members.includes(accountId) ?? false
     return false
   }
 }

@@ -1,0 +1,91 @@
+import type { ChatDoc } from '../model/chat-doc.js'
+import type { MessageLog } from '../model/message-log.js'
+import { compareMessages, insertSorted, type MessageRecord } from '../model/message.js'
+
+/** Segment 0 is the chat doc's own messages (a chat from before segments). */
+export const LEGACY_SEGMENT = 0
+
+/**
+ * The segment a message id names: ids are `<segment>.<random hex>`; an id without a segment
+ * (sent before segments) lives in the chat doc itself.
+ */
+export function segmentOfMessage(id: string): number {
+  const dot = id.indexOf('.')
+  if (dot <= 0) return LEGACY_SEGMENT
+  const n = Number(id.slice(0, dot))
+  return Number.isSafeInteger(n) && n > 0 ? n : LEGACY_SEGMENT
+}
+
+/**
+ * One chat as this device holds it in memory: its chat doc and the segments loaded now.
+ * Lists the loaded messages in display order (the merge of each segment's own order, kept
+ * up to date as messages come, rebuilt after a bulk add or a load or unload).
+ */
+export class ChatView {
+  readonly logs = new Map<number, MessageLog>()
+  /** Messages counted in segments that were unloaded (their counts when they left memory). */
+  private readonly unloadedCounts = new Map<number, number>()
+  private merged: MessageRecord[] | null = null
+
+  constructor(
+    readonly chatId: string,
+    readonly doc: ChatDoc
+  ) {}
+
+  attach(segment: number, log: MessageLog): void {
+    this.logs.set(segment, log)
+    this.unloadedCounts.delete(segment)
+    this.merged = null
+  }
+
+  detach(segment: number): void {
+    const log = this.logs.get(segment)
+    if (log === undefined) return
+    this.unloadedCounts.set(segment, log.size)
+    this.logs.delete(segment)
+    this.merged = null
+  }
+
+  /** The log a message lives in, if it is loaded. */
+  logOf(messageId: string): MessageLog | undefined {
+    return this.logs.get(segmentOfMessage(messageId))
+  }
+
+  /** Messages were added to a loaded segment: kept in the merged order if few, else rebuilt on the next read. */
+  added(records: readonly MessageRecord[] | null): void {
+    if (this.merged === null) return
+    if (records === null || records.length > this.merged.length / 8) {
+      this.merged = null
+      return
+    }
+    for (const m of records) insertSorted(this.merged, m)
+  }
+
+  /** Something other than an add changed the order (a deletion): rebuilt on the next read. */
+  invalidate(): void {
+    this.merged = null
+  }
+
+  /** The loaded messages in display order (a shared array: do not mutate). */
+  ordered(): readonly MessageRecord[] {
+    if (this.merged === null) {
+      const all: MessageRecord[] = []
+      for (const log of this.logs.values()) for (const m of log.ordered()) all.push(m)
+      // each segment's run is sorted already: the sort merges runs
+      this.merged = all.sort(compareMessages)
+    }
+    return this.merged
+  }
+
+  /** Messages in every segment this device has held since start: loaded ones now, unloaded ones as they left. */
+  get size(): number {
+    let n = 0
+    for (const log of this.logs.values()) n += log.size
+    for (const c of this.unloadedCounts.values()) n += c
+    return n
+  }
+
+  isLoaded(segment: number): boolean {
+    return this.logs.has(segment)
+  }
+}

@@ -1,0 +1,203 @@
+import { segmentDocId } from '@tandem/protocol'
+import type { Runtime, TimerHandle } from '../runtime.js'
+import type { ChatView } from './chat-view.js'
+
+/**
+ * Messages per segment doc. A new device shows a chat once its newest segment is in: at
+ * ~60 B a message a full segment is ~60 KB sealed, opened and applied in well under the
+ * 100 ms a first screen may take, and a chat of 10⁶ messages is a thousand docs (each a
+ * subscription at the relay: a frame and a cursor) — see bench/README.md, issue 15.
+ */
+export const SEGMENT_MESSAGES = 1_000
+/** Older segments a person scrolled to that stay in memory besides the newest two. */
+export const VIEWED_SEGMENTS_KEPT = 4
+/** A segment opened again by what arrived for it (an edit, a reaction) leaves memory this long after. */
+export const UNLOAD_AFTER_MS = 10_000
+
+/** Which older segments a device fetches by itself: all of them, or only as the person scrolls (a metered network). */
+export type HistoryFetch = 'all' | 'recent'
+
+export interface SegmentOptions {
+  /** Messages per segment (tests and the simulator use small ones). */
+  segmentMessages?: number
+  /** `recent`: only the newest two segments come by themselves, older ones as the person scrolls back. */
+  history?: HistoryFetch
+  /** False keeps every segment in memory once loaded (the simulator compares whole chats). */
+  unload?: boolean
+}
+
+/** What the loader needs of the engine. */
+export interface SegmentHost {
+  open(docId: string): Promise<unknown>
+  unload(docId: string): Promise<boolean>
+  /** The doc is in this device's store (fetched before). */
+  isKnown(docId: string): boolean
+  /** Resolves once no relay is still bringing the doc (null: none is now). */
+  settled(docId: string): Promise<void> | null
+  /** Nothing of the doc waits to go to a relay or to be reported sent. */
+  canUnload(docId: string): boolean
+  progress(chatId: string, fetched: number, total: number): void
+  error(err: unknown): void
+}
+
+interface ChatState {
+  /** Segments a relay finished sending (or the store held), this run. */
+  readonly fetched: Set<number>
+  /** Older segments the person scrolled to, most recent last. */
+  viewed: number[]
+  fetching: boolean
+  /** The index changed while a fetch was under way. */
+  again: boolean
+  sweep: TimerHandle | null
+}
+
+/**
+ * Newest first: a chat's newest segment is opened (and so subscribed at the relays) before
+ * any other; once a relay has sent what it holds of it, the next older one, and so on down
+ * to the first, one at a time so the relays' bandwidth goes to the segment a person sees
+ * next. Segments nobody looks at leave memory (`unload`) once their writes are on disk and
+ * at the relays; they stay known, so the relays keep them up to date on disk.
+ */
+export class SegmentLoader {
+  readonly segmentMessages: number
+  private readonly history: HistoryFetch
+  private readonly unloads: boolean
+  private readonly chats = new Map<string, ChatState>()
+  private stopped = false
+
+  constructor(
+    private readonly host: SegmentHost,
+    private readonly runtime: Pick<Runtime, 'setTimeout' | 'clearTimeout'>,
+    options: SegmentOptions = {}
+  ) {
+    this.segmentMessages = options.segmentMessages ?? SEGMENT_MESSAGES
+    this.history = options.history ?? 'all'
+    this.unloads = options.unload ?? true
+  }
+
+  /** The chat's index changed (or the chat was just opened): bring what is missing, newest first. */
+  indexChanged(view: ChatView): void {
+    if (this.stopped) return
+    const state = this.state(view.chatId)
+    if (state.fetching) {
+      state.again = true // (read when this fetch ends: the index may have grown past where it looked)
+      return
+    }
+    state.fetching = true
+    state.again = false
+    void this.fetch(view, state)
+      .catch(err => {
+        if (!this.stopped) this.host.error(err)
+      })
+      .finally(() => {
+        state.fetching = false
+        if (state.again) this.indexChanged(view)
+      })
+  }
+
+  /**
+   * Loads the next older segment than the oldest one loaded (the person scrolls back): false
+   * when there is none.
+   */
+  async loadOlder(view: ChatView): Promise<boolean> {
+    const newest = view.doc.newestSegment()
+    let n = newest
+    while (n >= 1 && view.isLoaded(n)) n--
+    // below the loaded run: the legacy messages of the chat doc are always loaded
+    if (n < 1) return false
+    await this.bring(view.chatId, n)
+    const state = this.state(view.chatId)
+    state.viewed = [...state.viewed.filter(v => v !== n), n]
+    this.sweepSoon(view, 0)
+    return true
+  }
+
+  /** A segment was opened by something other than the loader (what arrived for it): it leaves memory after a while. */
+  segmentOpened(view: ChatView, segment: number): void {
+    if (!this.kept(view, segment)) this.sweepSoon(view, UNLOAD_AFTER_MS)
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const s of this.chats.values()) if (s.sweep !== null) this.runtime.clearTimeout(s.sweep)
+  }
+
+  private async fetch(view: ChatView, state: ChatState): Promise<void> {
+    for (;;) {
+      const newest = view.doc.newestSegment()
+      if (newest < 1) return
+      const next = this.nextToFetch(view, state, newest)
+      if (next === null) return
+      await this.bring(view.chatId, next)
+      state.fetched.add(next)
+      if (this.stopped) return
+      this.host.progress(view.chatId, this.fetchedCount(view, state, newest), newest)
+      if (!this.kept(view, next) && !(await this.unloadIfIdle(view, next))) this.sweepSoon(view, UNLOAD_AFTER_MS)
+    }
+  }
+
+  /** The newest segment not fetched yet: the newest two first, the rest only when fetching all history. */
+  private nextToFetch(view: ChatView, state: ChatState, newest: number): number | null {
+    const floor = this.history === 'all' ? 1 : Math.max(1, newest - 1)
+    for (let n = newest; n >= floor; n--) {
+      if (state.fetched.has(n)) continue
+      if (n < newest - 1 && this.host.isKnown(segmentDocId(view.chatId, n))) {
+        state.fetched.add(n) // in the store: the relays' subscriptions bring what it lacks
+        continue
+      }
+      return n
+    }
+    return null
+  }
+
+  private fetchedCount(view: ChatView, state: ChatState, newest: number): number {
+    let n = 0
+    for (let i = 1; i <= newest; i++) if (state.fetched.has(i) || this.host.isKnown(segmentDocId(view.chatId, i))) n++
+    return n
+  }
+
+  /** Opens a segment and waits until no relay is still sending it. */
+  private async bring(chatId: string, segment: number): Promise<void> {
+    const docId = segmentDocId(chatId, segment)
+    await this.host.open(docId)
+    await this.host.settled(docId)
+  }
+
+  /** Kept in memory: the newest two segments, the ones scrolled to last, the legacy messages. */
+  private kept(view: ChatView, segment: number): boolean {
+    if (!this.unloads || segment < 1) return true
+    const newest = view.doc.newestSegment()
+    return segment >= newest - 1 || this.state(view.chatId).viewed.slice(-VIEWED_SEGMENTS_KEPT).includes(segment)
+  }
+
+  /** True once the segment is out of memory (or kept there on purpose). */
+  private async unloadIfIdle(view: ChatView, segment: number): Promise<boolean> {
+    const docId = segmentDocId(view.chatId, segment)
+    if (this.kept(view, segment)) return true
+    return this.host.canUnload(docId) && (await this.host.unload(docId))
+  }
+
+  private sweepSoon(view: ChatView, ms: number): void {
+    const state = this.state(view.chatId)
+    if (!this.unloads || state.sweep !== null || this.stopped) return
+    state.sweep = this.runtime.setTimeout(() => {
+      state.sweep = null
+      const still: number[] = []
+      for (const n of view.logs.keys()) if (!this.kept(view, n)) still.push(n)
+      state.viewed = state.viewed.slice(-VIEWED_SEGMENTS_KEPT)
+      void Promise.all(still.map(n => this.unloadIfIdle(view, n))).then(() => {
+        // what could not go yet (writes on their way) is tried again later
+        if ([...view.logs.keys()].some(n => !this.kept(view, n))) this.sweepSoon(view, UNLOAD_AFTER_MS)
+      }, this.host.error)
+    }, ms)
+  }
+
+  private state(chatId: string): ChatState {
+    let s = this.chats.get(chatId)
+    if (s === undefined) {
+      s = { fetched: new Set(), viewed: [], fetching: false, again: false, sweep: null }
+      this.chats.set(chatId, s)
+    }
+    return s
+  }
+}
