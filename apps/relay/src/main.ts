@@ -16,6 +16,8 @@ if (options.reservationHelloWaitMs !== undefined) limits.reservationHelloWaitMs 
 if (options.maxCircuits !== undefined) limits.maxCircuits = options.maxCircuits
 if (options.relayDataLimitBytes !== undefined) limits.relayedDataLimitBytes = options.relayDataLimitBytes
 if (options.relayDurationMs !== undefined) limits.relayedDurationLimitMs = options.relayDurationMs
+if (options.keepAliveMs !== undefined) limits.connectionPingIntervalMs = options.keepAliveMs
+if (options.keepAliveTimeoutMs !== undefined) limits.connectionPingTimeoutMs = options.keepAliveTimeoutMs
 
 // a stray rejection inside a library must not take the relay (and every
 // account's history) down; an uncaught exception still does, after logging

@@ -25,6 +25,10 @@ export interface RelayCliOptions {
   maxCircuits?: number
   relayDataLimitBytes?: number
   relayDurationMs?: number
+  /** Ping a connection quiet this long (connectionPingIntervalMs). */
+  keepAliveMs?: number
+  /** Drop it when the pong takes longer (connectionPingTimeoutMs). */
+  keepAliveTimeoutMs?: number
 }
 
 const UNITS: Record<string, number> = {
@@ -206,6 +210,19 @@ export function parseOptions(argv: string[]): RelayCliOptions {
         .env('TANDEM_RELAY_DURATION')
         .argParser(parseDuration)
     )
+    .addOption(
+      new Option(
+        '--keepalive <duration>',
+        `ping a connection that has sent nothing for this long, and drop it if the pong does not come (under 2m; default ${DEFAULT_RELAY_LIMITS.connectionPingIntervalMs / 1000}s)`
+      )
+        .env('TANDEM_RELAY_KEEPALIVE')
+        .argParser(parseDuration)
+    )
+    .addOption(
+      new Option('--keepalive-timeout <duration>', `how long a keep-alive ping waits for its pong (default ${DEFAULT_RELAY_LIMITS.connectionPingTimeoutMs / 1000}s)`)
+        .env('TANDEM_RELAY_KEEPALIVE_TIMEOUT')
+        .argParser(parseDuration)
+    )
     .showHelpAfterError()
 
   program.parse(argv)
@@ -227,6 +244,8 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     maxCircuits?: number
     relayDataLimit?: number
     relayDuration?: number
+    keepalive?: number
+    keepaliveTimeout?: number
   }>()
   if (o.data.trim() === '') program.error("error: required option '--data <dir>' not specified (or TANDEM_RELAY_DATA is empty)")
   let http: RelayCliOptions['http'] = null
@@ -253,6 +272,8 @@ export function parseOptions(argv: string[]): RelayCliOptions {
     ...(o.reservationHelloWait !== undefined ? { reservationHelloWaitMs: o.reservationHelloWait } : {}),
     ...(o.maxCircuits !== undefined ? { maxCircuits: o.maxCircuits } : {}),
     ...(o.relayDataLimit !== undefined ? { relayDataLimitBytes: o.relayDataLimit } : {}),
-    ...(o.relayDuration !== undefined ? { relayDurationMs: o.relayDuration } : {})
+    ...(o.relayDuration !== undefined ? { relayDurationMs: o.relayDuration } : {}),
+    ...(o.keepalive !== undefined ? { keepAliveMs: o.keepalive } : {}),
+    ...(o.keepaliveTimeout !== undefined ? { keepAliveTimeoutMs: o.keepaliveTimeout } : {})
   }
 }

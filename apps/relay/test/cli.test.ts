@@ -259,6 +259,10 @@ describe('tandem-relay options', () => {
       '64MiB',
       '--relay-duration',
       '30m',
+      '--keepalive',
+      '45s',
+      '--keepalive-timeout',
+      '5s',
       '--max-devices',
       '4',
       '--http',
@@ -274,6 +278,8 @@ describe('tandem-relay options', () => {
       maxCircuits: 70,
       relayDataLimitBytes: 64 * 1024 ** 2,
       relayDurationMs: 30 * 60_000,
+      keepAliveMs: 45_000,
+      keepAliveTimeoutMs: 5_000,
       maxDevices: 4,
       http: { host: '::1', port: 9191 }
     })

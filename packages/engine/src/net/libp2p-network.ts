@@ -11,6 +11,7 @@ import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError, LinkUnreachableError, ListenError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import { StreamLink, describeListenFailure, withJoinedWrites, type Link } from '@tandem/transport'
+import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 
 export interface NetworkOptions {
@@ -35,6 +36,11 @@ export interface NetworkOptions {
    * libp2p's browser default does: pages refuse `ws://` to anything else.
    */
   allowLoopbackWs?: boolean
+  /**
+   * When a quiet connection is pinged, and how long its pong may take before it is closed as
+   * dead (defaults 60 s and 15 s: keep-alive.ts says why). Tests shorten them.
+   */
+  keepAlive?: KeepAliveOptions
 }
 
 /** A libp2p component factory: each takes the slice of the node's internals its own type names (hence `any`). */
@@ -123,7 +129,11 @@ export class Libp2pNetwork {
       transports: [...platform.transports(options), circuitRelayTransport()],
       connectionGater: gaterFor(options, relayIds, platform),
       connectionEncrypters: [withJoinedWrites(noise())],
-      streamMuxers: [yamux()],
+      // yamux's own keep-alive (a ping every 30 s from each side, answered or not) and libp2p's
+      // connection monitor (a ping stream every 10 s, ~530 B) give way to one yamux ping on a
+      // connection quiet for a minute, which closes it when unanswered (keep-alive.ts)
+      streamMuxers: [keptAlive(yamux({ enableKeepAlive: false }), runtime, options.keepAlive)],
+      connectionMonitor: { enabled: false },
       peerDiscovery: platform.peerDiscovery(options),
       services: { identify: identify() }
     })
@@ -132,6 +142,10 @@ export class Libp2pNetwork {
     // discovery can fire during start(): listen first
     node.addEventListener('peer:discovery', evt => {
       const id = evt.detail.id.toString()
+      // libp2p reports every peer new to its peer store as discovered, the relay too once
+      // identify has run on its connection: it is no device (it answers no /tandem/sync), and
+      // dialing it as one cost ~330 B every half minute for ever
+      if (net.relays.has(id)) return
       net.remember(
         id,
         evt.detail.multiaddrs.map(a => a.encapsulate(`/p2p/${id}`))
@@ -285,7 +299,7 @@ export class Libp2pNetwork {
   }
 
   private remember(peerId: string, addrs: Multiaddr[]): void {
-    if (peerId === this.node.peerId.toString()) return
+    if (peerId === this.node.peerId.toString() || this.relays.has(peerId)) return
     const p = this.known.get(peerId)
     if (p === undefined) {
       this.known.set(peerId, { addrs, attempt: 0, timer: null, dialing: false })

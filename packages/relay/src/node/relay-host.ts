@@ -13,6 +13,7 @@ import { createLibp2p } from 'libp2p'
 import { describeListenFailure, withJoinedWrites } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
+import { keptAlive } from './keep-alive.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 import { PendingInbound } from './pending-inbound.js'
 import { type RelayLimits, resolveRelayLimits } from './relay-limits.js'
@@ -76,7 +77,7 @@ export interface RelayHost {
 }
 
 /**
- * The relay's libp2p node: TCP + WebSockets, Noise, yamux, identify, ping and
+ * The relay's libp2p node: TCP + WebSockets, Noise, yamux (quiet connections pinged), identify, ping and
  * a circuit relay v2 server with the limits above. Its key lives in
  * `<dataDir>/peer-key`, so its peer id and addresses survive restarts.
  * Register protocol handlers on `libp2p` before `start()`.
@@ -132,14 +133,17 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     },
     transports: [tcp({ backlog: limits.tcpBacklog }), webSockets()],
     connectionEncrypters: [withJoinedWrites(noise())],
-    streamMuxers: [yamux()],
+    // a quiet connection gets one yamux ping, and is closed when unanswered (keep-alive.ts);
+    // yamux's own keep-alive (every 30 s, never closing anything) and libp2p's connection
+    // monitor (a ping stream every interval) are off
+    streamMuxers: [keptAlive(yamux({ enableKeepAlive: false }), { quietMs: limits.connectionPingIntervalMs, timeoutMs: limits.connectionPingTimeoutMs })],
     connectionManager: {
       maxConnections: limits.maxConnections,
       maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
       inboundConnectionThreshold: limits.inboundConnectionThreshold,
       inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs
     },
-    connectionMonitor: { pingInterval: limits.connectionPingIntervalMs },
+    connectionMonitor: { enabled: false },
     connectionGater: {
       // the library bounds pending inbound connections for the whole node only; this bounds them per address
       denyInboundConnection: maConn => pending.deny(maConn),

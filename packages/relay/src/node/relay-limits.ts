@@ -22,7 +22,8 @@ const TCP_SOCKET_TIMEOUT_MS = 2 * minute
  * | inboundConnectionThreshold     | connectionManager.inboundConnectionThreshold     | 5 /s per host   | 8,192   |
  * | inboundUpgradeTimeoutMs        | connectionManager.inboundUpgradeTimeout          | 10 s            | 15 s    |
  * | tcpBacklog                     | tcp({ backlog })                                 | 511 (Node)      | 1,024   |
- * | connectionPingIntervalMs       | connectionMonitor.pingInterval                   | 10 s            | 30 s    |
+ * | connectionPingIntervalMs       | (Tandem: yamux ping when quiet; monitor off)     | every 10 s      | 90 s    |
+ * | connectionPingTimeoutMs        | (Tandem: the pong's deadline)                    | adaptive        | 15 s    |
  * | maxReservations                | circuitRelayServer reservations.maxReservations  | 15              | 4,096   |
  * | reservationHelloWaitMs         | (Tandem: connection gater, served devices only)  | anyone, at once | 3 s     |
  * | maxLinkingSessions             | (Tandem: store sessions without an account)      | —               | 64      |
@@ -89,13 +90,19 @@ export interface RelayLimits {
   /** TCP accept queue length (the kernel caps it at net.core.somaxconn). */
   tcpBacklog: number
   /**
-   * The relay pings every connection this often and drops the ones that stop
-   * answering (phones that vanished without closing). 10 s is 400 pings/s
-   * at 4,096 devices; 30 s still finds a dead device within a minute. Must
-   * stay under @libp2p/tcp's 2-minute socket inactivity timeout, which would
-   * otherwise close quiet connections.
+   * The relay pings a connection that has sent it nothing for this long (one yamux ping,
+   * 30 B each way) and drops it when the pong does not come within connectionPingTimeoutMs
+   * (phones that vanished without closing): a dead device is dropped within 105 s. A device
+   * pings its own relay connection after 60 s of quiet (the engine's net/keep-alive.ts), so
+   * the relay never pings a live one: an idle device costs 60 B a minute, where libp2p's
+   * connection monitor (a ping stream to every connection every 30 s, ~330–530 B each) and
+   * yamux's keep-alive from both ends cost 4.9 KB a minute (issue 15). Above the device's
+   * 60 s with room for its pong's 15 s; under @libp2p/tcp's 2-minute socket inactivity
+   * timeout, which would otherwise close a quiet connection first.
    */
   connectionPingIntervalMs: number
+  /** A keep-alive ping's pong must come within this, or the connection is closed as dead (a mobile round trip under load stays well inside it). */
+  connectionPingTimeoutMs: number
   /**
    * Circuit relay v2 reservations held at once: one per device behind NAT
    * (and every browser device) that wants to be reachable through the relay.
@@ -179,7 +186,8 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   inboundConnectionThreshold: 8_192,
   inboundUpgradeTimeoutMs: 15_000,
   tcpBacklog: 1_024,
-  connectionPingIntervalMs: 30_000,
+  connectionPingIntervalMs: 90_000,
+  connectionPingTimeoutMs: 15_000,
   maxReservations: 4_096,
   reservationHelloWaitMs: 3_000,
   maxLinkingSessions: 64,
