@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, latency, throughput, merge, cold, scale, limits, store, seal);
+// sections (history, online, link, browser, latency, throughput, merge, idle, cold, scale, limits, store, seal);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -11,21 +11,22 @@ import { benchBrowserHistory, type BrowserHistoryResult } from './measures/brows
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, benchHistoryInterleaved, type HistoryResult } from './measures/history.js'
 import { benchHistoryOnline, type OnlineHistoryResult } from './measures/online.js'
+import { type IdleCase, type IdleResult, type IdleRun, startIdle } from './measures/idle.js'
 import { benchLink, type LinkResult } from './measures/link.js'
 import { benchTcp, benchYjs } from './measures/limits.js'
 import { benchLatency, benchLatencyInterleaved, benchThroughput, benchThroughputInterleaved, type LatencyResult, type ThroughputResult } from './measures/live.js'
-import { benchMerge, type MergeResult } from './measures/merge.js'
+import { benchMerge, benchMergeCut, type MergeResult } from './measures/merge.js'
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
 import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
 import { removeTempDirs } from './proc.js'
 import { benchStoreWrite } from './store-write.js'
-import { SYSTEM_NAMES, type SystemKey } from './systems.js'
+import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems.js'
 
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, cold, scale, limits, store, seal
+  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, idle, cold, scale, limits, store, seal
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -90,6 +91,8 @@ const plan = full
       merge: 10_000,
       mergeAm: 10_000,
       mergeRuns: 3,
+      mergeAmCutRuns: 3,
+      idleWindowS: 60,
       cold: { chats: 1_000, perChat: 1_000 },
       coldRuns: 3,
       scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
@@ -114,6 +117,8 @@ const plan = full
       merge: 1_000,
       mergeAm: 500,
       mergeRuns: 3,
+      mergeAmCutRuns: 1, // ~10 s a run
+      idleWindowS: 60,
       cold: { chats: 10, perChat: 1_000 },
       coldRuns: 3,
       scale: { devices: 100, processes: 2, active: 10, intervalMs: 1_000, windowS: 10 },
@@ -126,7 +131,7 @@ if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].sp
 if (args.runs !== undefined) {
   const runs = Number(args.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a whole number ≥ 1')
-  Object.assign(plan, { historyRuns: runs, browserRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, coldRuns: runs })
+  Object.assign(plan, { historyRuns: runs, browserRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, mergeAmCutRuns: runs, coldRuns: runs })
 }
 
 const resultsDir = new URL('../results/', import.meta.url)
@@ -215,6 +220,17 @@ const loaded = async <T>(name: string, fn: () => Promise<T>): Promise<T | { erro
   return await attempt(name, fn)
 }
 
+// (9) idle traffic: the clients are set up first, and their window (60 s) runs beside the sections
+// below (idle processes use next to no CPU: the table says how little); read at the end
+let idleRun: IdleRun | { error: string } | undefined
+if (want('idle')) {
+  // Tandem alone and with a second device online through the circuit, and the peers, in one window
+  const cases: IdleCase[] = []
+  for (const s of SYSTEMS) cases.push(...(isTandemKey(s) ? [s, `${s}+1` as IdleCase] : [s]))
+  idleRun = await attempt('idle.setup', () => startIdle(cases, plan.idleWindowS))
+  delete results['idle.setup']
+}
+
 const history = new Map<string, HistoryResult | { error: string }>()
 if (want('history')) {
   for (const n of plan.history) {
@@ -285,7 +301,21 @@ if (want('merge')) {
   if (has('tandem')) merge.set('tandem:server', await attempt('merge.tandem.relay', () => benchMerge('tandem', 'server', plan.merge, plan.mergeRuns)))
   if (has('yws')) merge.set('yws:server', await attempt('merge.yws', () => benchMerge('yws', 'server', plan.merge, plan.mergeRuns)))
   if (has('am')) merge.set('am:server', await attempt('merge.am', () => benchMerge('am', 'server', plan.mergeAm, plan.mergeRuns)))
+  // the peers through a network cut, like Tandem via the relay: from the network's return, their own reconnect included
+  if (has('yws')) merge.set('yws:cut', await attempt('merge.yws.cut', () => benchMergeCut('yws', plan.merge, plan.mergeRuns)))
+  if (has('am')) merge.set('am:cut', await attempt('merge.am.cut', () => benchMergeCut('am', plan.mergeAm, plan.mergeAmCutRuns)))
 }
+let idle: Partial<Record<IdleCase, IdleResult>> | { error: string } | undefined
+if (idleRun !== undefined && ok(idleRun)) {
+  const run = idleRun
+  idle = await attempt('idle', async () => {
+    try {
+      return Object.fromEntries(await run.results()) as Partial<Record<IdleCase, IdleResult>>
+    } finally {
+      await run.stop()
+    }
+  })
+} else if (idleRun !== undefined) idle = idleRun
 const cold = new Map<string, ColdStartResult | { error: string }>()
 if (want('cold')) {
   // (tandem-plain: its relay's store would be seeded by this build's engines; not measured)
@@ -393,6 +423,12 @@ for (const n of want('history') ? plan.history : []) {
   const runLoads = (r: HistoryResult): string => loadRange(r.loads)
   push([`    load average (1 min) before the timed runs`, cell(t, runLoads), cell(y, runLoads), cell(a, runLoads), interleave ? 'runs interleaved' : ''], cell(p, runLoads))
 
+  if (n === 10_000 && ok(t) && ok(y))
+    verdict(
+      `history to a new device ≤ y-websocket's in the same run, N = ${k(n)} (issue 15): ${ms(t.syncMs)} vs ${ms(y.syncMs)} (${fmt(t.syncMs / y.syncMs, 2)}×)`,
+      t.syncMs <= y.syncMs
+    )
+  if (ok(t)) verdict(`bytes per message of history ≤ 50 B, N = ${k(n)} (issue 15): ${fmt(t.bytesPerMessage, 1)} B (${fmt(t.bytesPerMessage / 50, 2)}×)`, t.bytesPerMessage <= 50)
   if (n >= 100_000 && ok(t) && ok(y))
     verdict(`history sync faster than y-websocket at N = ${k(n)}: Tandem/y-ws = ${fmt(t.syncMs / y.syncMs, 2)}× (${ms(t.syncMs)} vs ${ms(y.syncMs)})`, t.syncMs < y.syncMs)
   if (ok(t) && ok(a))
@@ -475,23 +511,29 @@ if (want('latency')) {
       cell(lr, lt),
       cell(latency.get('yws:server'), lt),
       cell(latency.get('am:server'), lt),
-      joined('target ≤ 2 / ≤ 10 ms', ok(lr) && ok(lp) ? `sealed/plain p50 ${fmt(lr.p50 / lp.p50, 2)}×, p99 ${fmt(lr.p99 / lp.p99, 2)}×` : '')
+      joined(
+        'target ≤ 1.0 / 5 ms and p50 ≤ y-websocket (issue 15; ≤ 2 / 10 ms: issue 14)',
+        ok(lr) && ok(latency.get('yws:server')) ? `Tandem/y-ws p50 ${fmt(lr.p50 / (latency.get('yws:server') as LatencyResult).p50, 2)}×` : '',
+        ok(lr) && ok(lp) ? `sealed/plain p50 ${fmt(lr.p50 / lp.p50, 2)}×, p99 ${fmt(lr.p99 / lp.p99, 2)}×` : ''
+      )
     ],
     cell(lp, lt)
   )
   rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
-  const lcpu = (r: LatencyResult): string =>
-    `${fmt(r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server, 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
+  const cpuAll = (r: LatencyResult): number => r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server
+  const lcpu = (r: LatencyResult): string => `${fmt(cpuAll(r), 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
+  const ly = latency.get('yws:server')
   push(
     [
-      `    CPU ms per message via the server: all (sender / receiver / server)`,
-      cell(latency.get('tandem:server'), lcpu),
-      cell(latency.get('yws:server'), lcpu),
+      `(10) CPU ms per message sent one at a time via the server, all processes (sender / receiver / server): user + system from /proc over the counted messages of (2), control pipes included`,
+      cell(lr, lcpu),
+      cell(ly, lcpu),
       cell(latency.get('am:server'), lcpu),
-      ''
+      joined('target ≤ 1.1 ms', ok(lr) && ok(ly) ? `Tandem/y-ws ${fmt(cpuAll(lr) / cpuAll(ly), 2)}×` : '')
     ],
     cell(lp, lcpu)
   )
+  if (ok(lr)) verdict(`CPU per message sent one at a time, all processes ≤ 1.1 ms: ${fmt(cpuAll(lr), 2)} ms (${fmt(cpuAll(lr) / 1.1, 2)}×)`, cpuAll(lr) <= 1.1)
   const llo = (r: LatencyResult): string => loadRange(r.loads)
   push(
     [
@@ -508,6 +550,9 @@ if (want('latency')) {
   if (ok(r)) {
     verdict(`latency via relay p50 ≤ 2 ms: ${ms(r.p50)} (${fmt(r.p50 / 2, 2)}× the target)`, r.p50 <= 2)
     verdict(`latency via relay p99 ≤ 10 ms: ${ms(r.p99)} (${fmt(r.p99 / 10, 2)}×)`, r.p99 <= 10)
+    verdict(`latency via relay p50 / p99 ≤ 1.0 / 5 ms (issue 15): ${ms(r.p50)} / ${ms(r.p99)}`, r.p50 <= 1 && r.p99 <= 5)
+    const y = latency.get('yws:server')
+    if (ok(y)) verdict(`latency via relay p50 ≤ y-websocket's (issue 15): ${ms(r.p50)} vs ${ms(y.p50)} (${fmt(r.p50 / y.p50, 2)}×)`, r.p50 <= y.p50)
   }
   if (ok(d)) verdict(`latency direct p50 ≤ 1 ms: ${ms(d.p50)} (${fmt(d.p50, 2)}×)`, d.p50 <= 1)
 }
@@ -565,6 +610,69 @@ if (want('merge')) {
     ''
   ])
   rows.push([`    Tandem direct (dial)`, cell(merge.get('tandem:direct'), mg), '—', '—', ''])
+  // issue 15: from the network's return, every system's own reconnect included
+  const [mt, my, ma] = [merge.get('tandem:server'), merge.get('yws:cut'), merge.get('am:cut')]
+  const restore = (r: MergeResult): string => ms(r.fromRestoreMs ?? r.ms)
+  rows.push([
+    `    the same through a network cut (a proxy closes every connection, then lets them back): from the network's return, each client's reconnect included (automerge ${plan.mergeAmCutRuns === 1 ? '1 run' : `median of ${plan.mergeAmCutRuns}`})`,
+    cell(mt, restore),
+    cell(my, restore),
+    cell(ma, restore),
+    joined(
+      'target Tandem ≤ y-websocket',
+      ok(mt) && ok(my) && mt.fromRestoreMs !== undefined ? `Tandem/y-ws ${fmt(mt.fromRestoreMs / my.ms, 2)}×` : '',
+      ok(mt) && ok(merge.get('yws:server')) && mt.fromRestoreMs !== undefined
+        ? `against y-ws reconnecting on command (row 5): ${fmt(mt.fromRestoreMs / (merge.get('yws:server') as MergeResult).ms, 2)}×`
+        : ''
+    )
+  ])
+  const mlo = (r: MergeResult): string => loadRange(r.loads)
+  rows.push([`    load average (1 min) before the runs (the cut runs for the peers)`, cell(mt, mlo), cell(my, mlo), cell(ma, mlo), ''])
+  if (ok(mt) && ok(my) && mt.fromRestoreMs !== undefined)
+    verdict(
+      `offline merge ${k(plan.merge)} + ${k(plan.merge)} through the relay from the network's return ≤ y-websocket's: ${ms(mt.fromRestoreMs)} vs ${ms(my.ms)} (${fmt(mt.fromRestoreMs / my.ms, 2)}×)`,
+      mt.fromRestoreMs <= my.ms
+    )
+}
+if (idle !== undefined) {
+  const kb = (r: IdleResult): string => `${fmt(r.bytesPerMin / 1000, 2)} KB (${fmt(r.up)} ↑ / ${fmt(r.down)} ↓ B, ${fmt(r.readsPerMin, 1)} reads/min)`
+  const at =
+    (c: IdleCase) =>
+    (r: Partial<Record<IdleCase, IdleResult>>): IdleResult | { error: string } =>
+      r[c] ?? { error: 'not measured' }
+  const ic = (c: IdleCase): IdleResult | { error: string } => (ok(idle) ? at(c)(idle) : (idle as { error: string }))
+  const window = ok(idle) ? Object.values(idle)[0]?.windowS : undefined
+  push(
+    [
+      `(9) an idle client's traffic with its server, per minute: TCP payload both ways over ${window !== undefined ? `${fmt(window)} s` : 'the window'} (beside the other sections), nothing sent or received`,
+      cell(ic('tandem'), kb),
+      cell(ic('yws'), kb),
+      cell(ic('am'), kb),
+      joined(
+        'target ≤ 1 KB',
+        ok(idle) && ok(ic('tandem')) && ok(ic('yws')) ? `Tandem/y-ws ${fmt((ic('tandem') as IdleResult).bytesPerMin / (ic('yws') as IdleResult).bytesPerMin, 2)}×` : ''
+      )
+    ],
+    cell(ic('tandem-plain'), kb)
+  )
+  push(
+    [`    Tandem with a second device of the account online (a sync session through the relay's circuit on the same connection)`, cell(ic('tandem+1'), kb), '—', '—', ''],
+    cell(ic('tandem-plain+1'), kb)
+  )
+  const ilo = (r: IdleResult): string => `${fmt(r.cpuMsPerMin, 1)} ms; load ${fmt(r.load, 1)} → ${fmt(r.loadAtEnd, 1)}`
+  push(
+    [
+      `    CPU of the case's processes per minute of the window (server, clients, proxy); load average (1 min) at its start → end`,
+      cell(ic('tandem'), ilo),
+      cell(ic('yws'), ilo),
+      cell(ic('am'), ilo),
+      'one window for all'
+    ],
+    cell(ic('tandem-plain'), ilo)
+  )
+  const t = ic('tandem')
+  if (ok(t))
+    verdict(`an idle device's traffic with its relay ≤ 1 KB a minute: ${fmt(t.bytesPerMin)} B over ${fmt(t.windowS)} s (${fmt(t.bytesPerMin / 1000, 3)}×)`, t.bytesPerMin <= 1000)
 }
 if (want('cold')) {
   const [t, y, a] = (['tandem', 'yws', 'am'] as const).map(s => cold.get(s))

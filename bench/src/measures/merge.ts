@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { freePort, tempDir } from '../proc.js'
 import { median } from '../stats.js'
 import { startProxy } from './history.js'
@@ -15,14 +16,21 @@ export interface MergeResult {
   allMs: number[]
   /** Tandem via relay: ms from restoring the network (relay reconnect backoff included). */
   fromRestoreMs?: number
+  /** The 1-minute load average before each run, in run order. */
+  loads: number[]
 }
+
+/** The 1-minute load average now. */
+const load1 = async (): Promise<number> => Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
 
 /** (5) Offline merge: two devices of one chat each write N messages while apart, then meet. */
 export async function benchMerge(key: SystemKey, path: Path, n: number, runs: number): Promise<MergeResult> {
   if (key === 'tandem-plain') throw new Error('offline merge is not measured for tandem-plain')
   const times: number[] = []
   const starts: number[] = []
+  const loads: number[] = []
   for (let run = 0; run < runs; run++) {
+    loads.push(await load1())
     if (key !== 'tandem') times.push(await peerMerge(key, n, run))
     else if (path === 'direct') times.push(await tandemDirectMerge(n, run))
     else {
@@ -31,7 +39,49 @@ export async function benchMerge(key: SystemKey, path: Path, n: number, runs: nu
       starts.push(r.ms)
     }
   }
-  return { system: key, path, n, runs, ms: median(times), allMs: times, ...(starts.length > 0 ? { fromRestoreMs: median(starts) } : {}) }
+  return { system: key, path, n, runs, ms: median(times), allMs: times, loads, ...(starts.length > 0 ? { fromRestoreMs: median(starts) } : {}) }
+}
+
+/**
+ * (5) Offline merge of the peers through a network cut, as Tandem's via the relay: the clients
+ * reach their server through the counting proxy, the bench cuts it (open connections closed, new
+ * ones refused), both write N, the bench restores it; the figure runs from the restore to both
+ * holding all 2N, each client's own reconnect (y-websocket: backoff 100 ms doubling to 2.5 s;
+ * automerge-repo: a retry every 5 s) included. Compare with Tandem's `fromRestoreMs`.
+ */
+export async function benchMergeCut(key: 'yws' | 'am', n: number, runs: number): Promise<MergeResult> {
+  const times: number[] = []
+  const loads: number[] = []
+  for (let run = 0; run < runs; run++) {
+    loads.push(await load1())
+    times.push(await peerMergeCut(key, n, run))
+  }
+  return { system: key, path: 'server', n, runs, ms: median(times), allMs: times, loads, fromRestoreMs: median(times) }
+}
+
+async function peerMergeCut(key: 'yws' | 'am', n: number, run: number): Promise<number> {
+  const port = await freePort()
+  const proxy = await startProxy(port)
+  const server = await startServer(key, await tempDir(`${key}-merge-cut`), { port })
+  const a = await startClient(key, `${key}-a`, server, { author: 1, viaPort: proxy.port })
+  const b = await startClient(key, `${key}-b`, server, { author: 2, viaPort: proxy.port })
+  try {
+    await Promise.all([a.ready(), b.ready()])
+    const ref = await a.create()
+    await b.join(ref)
+    await a.send(`before the split ${messageText(4, run)}`)
+    await b.waitMessages(1, 60_000)
+    await proxy.proc.request('block')
+    await Promise.all([a.burst(n, 10 + run), b.burst(n, 20 + run)])
+    const t0 = performance.now()
+    await proxy.proc.request('unblock')
+    await Promise.all([a.waitMessages(2 * n + 1, 120_000), b.waitMessages(2 * n + 1, 120_000)])
+    return performance.now() - t0
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+    await proxy.proc.stop()
+    await server.stop()
+  }
 }
 
 async function peerMerge(key: SystemKey, n: number, run: number): Promise<number> {

@@ -1,7 +1,8 @@
 // A counting TCP proxy on 127.0.0.1, as its own process: every connection to it is piped
 // to 127.0.0.1:TARGET and the bytes each way are counted (TCP payload: everything the
 // endpoints write, framing and encryption included; not IP/TCP headers).
-//   node count-proxy.js --target PORT   → prints "port N"; JSON-lines commands: report, reset, block, unblock
+//   node count-proxy.js --target PORT   → prints "port N"; JSON-lines commands: report, reset, block, unblock,
+//   trace (report then also lists every chunk read: ms since the reset, direction, bytes: what an idle connection sends, and when)
 import { createConnection, createServer, type Socket } from 'node:net'
 import { flag, runControl } from '../peers/control.js'
 
@@ -9,6 +10,11 @@ const target = Number(flag('target'))
 let up = 0 // client → server
 let down = 0 // server → client
 let conns = 0
+/** Chunks read, both ways (about the TCP segments that carried a payload). */
+let reads = 0
+let since = performance.now()
+/** With `trace`: every chunk read since the last reset, [ms since it, 'up' | 'down', bytes]. */
+let chunks: Array<[number, 'up' | 'down', number]> | null = null
 const open = new Set<Socket>()
 /** While blocked (a network partition), open connections are cut and new ones refused. */
 let blocked = false
@@ -26,9 +32,13 @@ const server = createServer(client => {
   upstream.setNoDelay(true)
   client.on('data', d => {
     up += d.byteLength
+    reads++
+    chunks?.push([Math.round(performance.now() - since), 'up', d.byteLength])
   })
   upstream.on('data', d => {
     down += d.byteLength
+    reads++
+    chunks?.push([Math.round(performance.now() - since), 'down', d.byteLength])
   })
   client.pipe(upstream)
   upstream.pipe(client)
@@ -49,11 +59,18 @@ server.listen(0, '127.0.0.1', () => {
 
 runControl(
   {
-    report: () => ({ up, down, conns }),
+    report: () => ({ up, down, conns, reads, ms: performance.now() - since, ...(chunks !== null ? { chunks } : {}) }),
     reset: () => {
       up = 0
       down = 0
       conns = 0
+      reads = 0
+      since = performance.now()
+      if (chunks !== null) chunks = []
+      return null
+    },
+    trace: () => {
+      chunks = []
       return null
     },
     block: () => {
