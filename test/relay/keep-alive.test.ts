@@ -9,7 +9,7 @@ import { Rig } from './relay-helpers.js'
 // Issue 15, the idle path: a quiet connection is pinged (one yamux ping) and closed when the
 // pong does not come, on the device and on the relay; nothing else talks while nothing
 // happens. The intervals are shortened here (the device's keepAlive option, the relay's
-// --keepalive flag); the defaults are 60 s / 15 s on the device, 90 s / 15 s on the relay.
+// --keepalive flag); the defaults are 45 s / 15 s on the device, 90 s / 15 s on the relay.
 
 const rig = new Rig()
 const engines: Engine[] = []

@@ -17,18 +17,20 @@ import type { Runtime, TimerHandle } from '../runtime.js'
  * wire with Noise's length and tag; the pong the same) and closes the connection if no pong
  * comes within {@link KEEPALIVE_TIMEOUT_MS}; the stream's close then redials it (a relay's at
  * once). A connection that carries anything never pays for a ping. Why these values:
- * - 60 s quiet: well under the relay's 2-minute TCP inactivity timeout (@libp2p/tcp closes a
- *   socket with no reads and no writes for that long) and the relay's own quiet check (90 s:
- *   so the relay, seeing the device's ping every minute, never pings a live device itself);
- *   short enough for the NAT mappings of home routers and most mobile carriers (their TCP
- *   idle timeouts are minutes to hours). One round trip a minute is 60 B of payload.
+ * - 45 s quiet: under the 60 s idle timeouts that proxies and load balancers in front of a
+ *   relay default to (nginx's proxy_read_timeout, AWS ALB: a browser device's WebSocket passes
+ *   one), well under the relay's 2-minute TCP inactivity timeout (@libp2p/tcp closes a socket
+ *   with no reads and no writes for that long) and under the relay's own quiet check (90 s: so
+ *   the relay, seeing the device's ping every 45 s, never pings a live device itself); short
+ *   enough for the NAT mappings of home routers and mobile carriers (their TCP idle timeouts are
+ *   minutes to hours). One round trip every 45 s is 80 B of payload a minute.
  * - 15 s for the pong: a mobile link's round trip under load stays well inside it.
  * So a relay connection that dies silently (a phone's network gone, a NAT that forgot the
- * mapping) is noticed within 75 s of the last byte that came in, and redialed; the relay notices
+ * mapping) is noticed within 60 s of the last byte that came in, and redialed; the relay notices
  * the device gone within 105 s. Circuits through a relay get no pings of their own: they ride on
  * the relay connections of both ends, whose checks close them.
  */
-export const KEEPALIVE_QUIET_MS = 60_000
+export const KEEPALIVE_QUIET_MS = 45_000
 /** How long a keep-alive ping waits for its pong before the connection is closed as dead. */
 export const KEEPALIVE_TIMEOUT_MS = 15_000
 

@@ -38,7 +38,7 @@ export interface NetworkOptions {
   allowLoopbackWs?: boolean
   /**
    * When a quiet connection is pinged, and how long its pong may take before it is closed as
-   * dead (defaults 60 s and 15 s: keep-alive.ts says why). Tests shorten them.
+   * dead (defaults 45 s and 15 s: keep-alive.ts says why). Tests shorten them.
    */
   keepAlive?: KeepAliveOptions
 }
@@ -131,7 +131,7 @@ export class Libp2pNetwork {
       connectionEncrypters: [withJoinedWrites(noise())],
       // yamux's own keep-alive (a ping every 30 s from each side, answered or not) and libp2p's
       // connection monitor (a ping stream every 10 s, ~530 B) give way to one yamux ping on a
-      // connection quiet for a minute, which closes it when unanswered (keep-alive.ts)
+      // connection quiet for 45 s, which closes it when unanswered (keep-alive.ts)
       streamMuxers: [keptAlive(yamux({ enableKeepAlive: false }), runtime, options.keepAlive)],
       connectionMonitor: { enabled: false },
       peerDiscovery: platform.peerDiscovery(options),

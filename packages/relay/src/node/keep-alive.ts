@@ -6,9 +6,9 @@ import { type RelayTimers, systemTimers } from '../timers.js'
  * that forgot the mapping): a connection nothing has arrived on for `quietMs`
  * (limits.connectionPingIntervalMs, 90 s) gets one yamux ping (a 12-byte frame, 30 B on the wire
  * with Noise), and is closed if no pong comes within `timeoutMs` (15 s). A device pings its relay
- * connection after 60 s of quiet itself (the engine's net/keep-alive.ts, the same mechanism), so
- * the relay never pings a live device: an idle device costs its relay one round trip of 60 B a
- * minute, and a dead one is dropped within 105 s. Before (issue 15), libp2p's connection monitor
+ * connection after 45 s of quiet itself (the engine's net/keep-alive.ts, the same mechanism), so
+ * the relay never pings a live device: an idle device costs its relay one round trip of 60 B
+ * every 45 s, and a dead one is dropped within 105 s. Before (issue 15), libp2p's connection monitor
  * opened a /ipfs/ping/1.0.0 stream to every connection every 30 s (~330–530 B each) and yamux
  * pinged from both ends every 30 s besides. Devices of older builds keep pinging the relay their
  * way (the ping service stays) and so are never quiet either.

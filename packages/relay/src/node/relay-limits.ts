@@ -93,11 +93,11 @@ export interface RelayLimits {
    * The relay pings a connection that has sent it nothing for this long (one yamux ping,
    * 30 B each way) and drops it when the pong does not come within connectionPingTimeoutMs
    * (phones that vanished without closing): a dead device is dropped within 105 s. A device
-   * pings its own relay connection after 60 s of quiet (the engine's net/keep-alive.ts), so
-   * the relay never pings a live one: an idle device costs 60 B a minute, where libp2p's
+   * pings its own relay connection after 45 s of quiet (the engine's net/keep-alive.ts), so
+   * the relay never pings a live one: an idle device costs 80 B a minute, where libp2p's
    * connection monitor (a ping stream to every connection every 30 s, ~330–530 B each) and
-   * yamux's keep-alive from both ends cost 4.9 KB a minute (issue 15). Above the device's
-   * 60 s with room for its pong's 15 s; under @libp2p/tcp's 2-minute socket inactivity
+   * yamux's keep-alive from both ends cost 4.9 KB a minute (issue 15). Twice the device's
+   * 45 s (one lost ping is not a dead device); under @libp2p/tcp's 2-minute socket inactivity
    * timeout, which would otherwise close a quiet connection first.
    */
   connectionPingIntervalMs: number
