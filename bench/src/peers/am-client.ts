@@ -15,6 +15,15 @@ interface Msg {
 type ChatDoc = { messages: Msg[] }
 
 const url = flag('url')
+// The websocket adapter leaves the error of a connection reset during its handshake unhandled
+// (ws then throws it: "socket hang up", ECONNRESET), which ended this process when a network cut
+// (merge through a cut: the proxy closes and refuses connections) fell on a reconnect attempt.
+// Its own retry (every 5 s) is what a real client would do next: the error is noted, not fatal.
+process.on('uncaughtException', err => {
+  const code = (err as { code?: string }).code
+  if (code !== 'ECONNRESET' && code !== 'ECONNREFUSED' && code !== 'EPIPE') throw err
+  process.stderr.write(`(a connection error the adapter left unhandled: ${code})\n`)
+})
 const author = authorId(Number(flag('author', '0')))
 // created on the first create/connect: the adapter dials as soon as it exists
 let adapter: WebSocketClientAdapter | null = null
