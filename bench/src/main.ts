@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, latency, throughput, merge, idle, cold, scale, limits, store, seal);
+// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -18,6 +18,7 @@ import { benchLatency, benchLatencyInterleaved, benchThroughput, benchThroughput
 import { benchMerge, benchMergeCut, type MergeResult } from './measures/merge.js'
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
+import { benchScreen, type ScreenCase, type ScreenCaseResult, type ScreenResult } from './measures/screen.js'
 import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
 import { removeTempDirs } from './proc.js'
 import { benchStoreWrite } from './store-write.js'
@@ -26,7 +27,7 @@ import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, latency, throughput, merge, idle, cold, scale, limits, store, seal
+  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -82,6 +83,8 @@ const plan = full
       link: 100_000,
       browser: [10_000, 100_000],
       browserRuns: 3,
+      screen: 1_000_000, // issue 15's chat: seeding it takes minutes
+      screenRuns: 3,
       latency: 1_000,
       latencyAm: 1_000,
       latencyRuns: 3,
@@ -108,6 +111,8 @@ const plan = full
       link: 100_000, // the issue's figure (seeding 100k takes ~10 s)
       browser: [10_000],
       browserRuns: 3,
+      screen: 20_000, // scaled down from the issue's 1,000,000 (the table says so)
+      screenRuns: 3,
       latency: 200,
       latencyAm: 50,
       latencyRuns: 3,
@@ -131,7 +136,7 @@ if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].sp
 if (args.runs !== undefined) {
   const runs = Number(args.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a whole number ≥ 1')
-  Object.assign(plan, { historyRuns: runs, browserRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, mergeAmCutRuns: runs, coldRuns: runs })
+  Object.assign(plan, { historyRuns: runs, browserRuns: runs, screenRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, mergeAmCutRuns: runs, coldRuns: runs })
 }
 
 const resultsDir = new URL('../results/', import.meta.url)
@@ -254,6 +259,17 @@ if (want('link') && has('tandem')) link = await attempt(`link.${plan.link}`, () 
 const browserHistory = new Map<number, BrowserHistoryResult | { error: string }>()
 if (want('browser') && has('tandem')) {
   for (const n of plan.browser) browserHistory.set(n, await attempt(`browser.${n}`, () => benchBrowserHistory(n, plan.browserRuns)))
+}
+// (11) first screen of a big chat, (12) the device's memory holding it (issue 15, segmented chats); automerge-repo
+// only up to 100k (at 1M its seeding and sync take many minutes and GBs: not run, the table says so)
+let screen: ScreenResult | { error: string } | undefined
+const screenAm = plan.screen <= 100_000
+if (want('screen')) {
+  const cases: ScreenCase[] = []
+  if (has('tandem')) cases.push('tandem', 'tandem-recent')
+  if (has('yws')) cases.push('yws')
+  if (has('am') && screenAm) cases.push('am')
+  if (cases.length > 0) screen = await loaded(`screen.${plan.screen}`, () => benchScreen(cases, plan.screen, plan.screenRuns))
 }
 const latency = new Map<string, LatencyResult | { error: string }>()
 if (want('latency')) {
@@ -501,6 +517,59 @@ for (const [n, r] of browserHistory) {
     'target browser ≤ 1.5× Node'
   ])
   if (ok(r)) verdict(`history to a browser device within 1.5× of a Node device, N = ${k(n)}: ${fmt(r.ratio, 2)}× (${ms(r.browserMs)} vs ${ms(r.nodeMs)})`, r.ratio <= 1.5)
+}
+if (screen !== undefined) {
+  const n = plan.screen
+  const sc = (c: ScreenCase): ScreenCaseResult | { error: string } | undefined => (ok(screen) ? screen.cases[c] : screen)
+  const [t, tr, y, a] = (['tandem', 'tandem-recent', 'yws', 'am'] as const).map(sc)
+  const amCell = (f: (r: ScreenCaseResult) => string): string => (screenAm ? cell(a, f) : `not run at ${k(n)}`)
+  const count = ok(screen) ? screen.screen : 50
+  const settleS = ok(screen) ? fmt(screen.settleMs / 1000) : '2'
+  const scaled = n < 1_000_000 ? " (quick: scaled down from the issue's 1M, --full for it)" : ''
+  const first = (r: ScreenCaseResult): string => ms(r.screenMs)
+  rows.push([
+    `(11) newest ${count} messages on screen on a new device from the server alone, chat of ${k(n)}${scaled}, median of ${plan.screenRuns}: Tandem join → wait-screen (all N in brackets); the peers have no partial history: their first screen is the whole sync (all N)`,
+    cell(t, r => `${first(r)} (all ${r.allMs === undefined ? '?' : ms(r.allMs)})`),
+    cell(y, first),
+    amCell(first),
+    joined('target ≤ 100 ms', ok(t) && ok(y) ? `Tandem/y-ws ${fmt(t.screenMs / y.screenMs, 3)}×` : '')
+  ])
+  rows.push([
+    `    Tandem --history recent (a metered device: only the newest two segments by itself): first screen / those two in (segments fetched of the chat's, messages held)`,
+    cell(tr, r => `${first(r)} / ${r.historyMs === undefined ? '?' : ms(r.historyMs)} (${r.segmentsFetched ?? '?'} of ${r.segments ?? '?'}, ${fmt(r.count)} msgs)`),
+    '—',
+    '—',
+    ''
+  ])
+  rows.push([
+    `    Tandem: where the first screen's time went, ms from join (median): accept-grant answered / store connection to the relay up / backfills caught up: account doc, chat doc (the segment index), newest segment`,
+    cell(t, r => (r.phases === undefined ? '?' : [r.phases.joinedMs, r.phases.relayMs, ...r.phases.caughtUpMs].map(x => (x === undefined ? '?' : fmt(x))).join(' / '))),
+    '—',
+    '—',
+    ''
+  ])
+  const mem = (r: ScreenCaseResult): string => `${fmt(r.rssMiB)} / ${fmt(r.peakMiB)}`
+  rows.push([
+    `(12) the new device's RSS holding the chat of ${k(n)}, showing the newest: ${settleS} s after the whole history is in (Tandem: the history event with every segment fetched, and wait-messages N) / peak RSS (MiB)`,
+    cell(t, mem),
+    cell(y, mem),
+    amCell(mem),
+    joined(`target ≤ 150 MB (143 MiB)${n < 1_000_000 ? ' at 1M' : ''}`, 'peers: the client, no local store')
+  ])
+  rows.push([`    Tandem --history recent: RSS ${settleS} s after its two segments are in / peak (MiB)`, cell(tr, mem), '—', '—', ''])
+  const slo = (r: ScreenCaseResult): string => loadRange(r.loads)
+  rows.push([`    load average (1 min) before the runs (Tandem; --history recent)`, `${cell(t, slo)}; ${cell(tr, slo)}`, cell(y, slo), amCell(slo), 'runs interleaved'])
+  const scaledNote = n < 1_000_000 ? ' — scaled down, run --full for 1M' : ''
+  if (ok(t)) {
+    verdict(
+      `newest ${count} messages on screen on a new device ≤ 100 ms, chat of ${k(n)} (issue 15): ${ms(t.screenMs)} (${fmt(t.screenMs / 100, 2)}×)${scaledNote}`,
+      t.screenMs <= 100
+    )
+    verdict(
+      `device RSS ≤ 150 MB holding a chat of ${k(n)}, showing the newest (issue 15): ${fmt(t.rssMiB * 1.048576)} MB (${fmt((t.rssMiB * 1.048576) / 150, 2)}×; peak ${fmt(t.peakMiB * 1.048576)} MB${ok(tr) ? `; --history recent ${fmt(tr.rssMiB * 1.048576)} MB, peak ${fmt(tr.peakMiB * 1.048576)} MB` : ''})${scaledNote}`,
+      t.rssMiB * 1.048576 <= 150
+    )
+  }
 }
 if (want('latency')) {
   const lt = (r: LatencyResult): string => `${ms(r.p50)} / ${ms(r.p99)}${r.runs > 1 ? ` (p50 ${fmt(Math.min(...r.p50s), 2)}–${fmt(Math.max(...r.p50s), 2)})` : ''}`
