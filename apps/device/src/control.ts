@@ -24,7 +24,9 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
   const linking = new LinkControl(engine, write)
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
-    else if (event.type === 'messages' && watching) write({ event: 'messages', chatId: event.chatId, origin: event.origin, count: event.count })
+    else if (event.type === 'messages' && watching) write({ event: 'messages', chatId: event.chatId, origin: event.origin, count: event.count, segment: event.segment })
+    else if (event.type === 'message-changed') write({ event: 'message-changed', chatId: event.chatId, messageIds: event.messageIds, change: event.change, origin: event.origin })
+    else if (event.type === 'history') write({ event: 'history', chatId: event.chatId, segmentsFetched: event.segmentsFetched, segments: event.segments })
     else if (event.type === 'peer') write({ event: 'peer', peerId: event.peerId, status: event.status })
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
@@ -129,11 +131,26 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
     case 'wait-messages':
       return await waitMessages(engine, str('chatId'), Number(c.count))
     case 'list-messages':
-      return engine.listMessages(str('chatId'), c.limit === undefined ? {} : { limit: Number(c.limit) })
+      return engine.listMessages(str('chatId'), { ...(c.limit === undefined ? {} : { limit: Number(c.limit) }), ...(c.before === undefined ? {} : { before: str('before') }) })
+    case 'load-messages':
+      return await engine.loadMessages(str('chatId'), { limit: Number(c.limit), ...(c.before === undefined ? {} : { before: str('before') }) })
+    case 'all-messages':
+      return await engine.allMessages(str('chatId'))
+    case 'get-message':
+      return await engine.getMessage(str('chatId'), str('messageId'))
+    case 'edit':
+      return await engine.editMessage(str('chatId'), str('messageId'), str('text'))
+    case 'react':
+      return await engine.react(str('chatId'), str('messageId'), str('emoji'), c.on !== false)
+    case 'delete':
+      await engine.deleteMessage(str('chatId'), str('messageId'))
+      return null
+    case 'wait-screen':
+      return await waitScreen(engine, str('chatId'), Number(c.count), str('text'))
     case 'wait-newest':
       return await waitNewest(engine, str('chatId'), str('messageId'))
     case 'dump':
-      return dumpState(engine)
+      return await dumpState(engine)
     case 'store-damage':
       return engine.storeDamage()
     case 'stop':
@@ -187,6 +204,18 @@ function waitMessages(engine: Engine, chatId: string, count: number): Promise<nu
  */
 function waitNewest(engine: Engine, chatId: string, messageId: string): Promise<number> {
   return waitChat(engine, () => (engine.listMessages(chatId, { limit: 1 })[0]?.id === messageId ? engine.messageCount(chatId) : null))
+}
+
+/**
+ * Resolves when the chat's first screen is shown: `count` messages in memory whose newest has
+ * the text `text` (a new device's newest segment in), with the time it took from the command.
+ */
+function waitScreen(engine: Engine, chatId: string, count: number, text: string): Promise<number> {
+  if (!Number.isSafeInteger(count) || count < 1) throw badCommand('wait-screen: count must be a whole number ≥ 1')
+  return waitChat(engine, () => {
+    const screen = engine.listMessages(chatId, { limit: count })
+    return screen.length === count && screen[count - 1]!.text === text ? count : null
+  })
 }
 
 /** Checks `done` now and after every change to the chats (a chat not there yet counts as not done). */

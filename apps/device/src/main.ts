@@ -20,6 +20,7 @@ async function startEngine(): Promise<Engine> {
       dataDir: options.data,
       deviceName: options.name,
       storeOptions: { sync: options.sync },
+      segments: { history: options.history },
       network: {
         listen: options.listen.length > 0 ? options.listen : ['/ip4/127.0.0.1/tcp/0'],
         peers: options.peer,

@@ -7,6 +7,8 @@ export interface DeviceOptions {
   relay: string[]
   direct: boolean
   mdns: boolean
+  /** Which older history the device fetches by itself: all of it, or only as the person scrolls back. */
+  history: 'all' | 'recent'
   name?: string
   control: boolean
   sync: boolean
@@ -47,6 +49,12 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
     .addOption(new Option('--mdns', "find the account's devices on the LAN with mDNS").env('TANDEM_MDNS').default(false))
     .addOption(new Option('--name <name>', "this device's name in the device list").env('TANDEM_DEVICE_NAME'))
     .addOption(new Option('--control', 'speak JSON lines on stdin/stdout (for scripts and tests) instead of the chat prompt').default(false))
+    .addOption(
+      new Option('--history <which>', "a long chat's older history: fetch 'all' of it, or only the 'recent' part (a metered network)")
+        .choices(['all', 'recent'])
+        .env('TANDEM_HISTORY')
+        .default('all')
+    )
     .addOption(new Option('--no-sync', 'do not fsync each write batch (faster, survives crashes but not power loss)'))
     .action(() => {
       task = { kind: 'run' }

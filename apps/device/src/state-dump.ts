@@ -12,7 +12,7 @@ export interface StateDump {
 }
 
 /** Full decoded state of a device, for convergence checks: identical dumps ⇔ identical state. */
-export function dumpState(engine: Engine): StateDump {
+export async function dumpState(engine: Engine): Promise<StateDump> {
   const info = engine.accountInfo
   const chats = info === null ? [] : engine.listChats()
   const stateVectors: Record<string, string> = {}
@@ -23,13 +23,22 @@ export function dumpState(engine: Engine): StateDump {
     name: info?.name ?? null,
     devices: info === null ? [] : engine.listDevices().map(d => ({ peerId: d.peerId, name: d.name })),
     revoked: info === null ? [] : engine.listRevokedDevices(),
-    chats: chats.map(c => ({
-      chatId: c.chatId,
-      title: c.title,
-      messages: engine
-        .listMessages(c.chatId)
-        .map(m => ({ id: m.id, author: m.author, device: m.device, text: m.text, wall: m.timestamp.wall, counter: m.timestamp.counter, status: m.status }))
-    })),
+    chats: await Promise.all(
+      chats.map(async c => ({
+        chatId: c.chatId,
+        title: c.title,
+        // every segment, not only those in memory
+        messages: (await engine.allMessages(c.chatId)).map(m => ({
+          id: m.id,
+          author: m.author,
+          device: m.device,
+          text: m.text,
+          wall: m.timestamp.wall,
+          counter: m.timestamp.counter,
+          status: m.status
+        }))
+      }))
+    ),
     stateVectors
   }
 }

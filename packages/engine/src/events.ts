@@ -10,8 +10,8 @@ export type EngineEvent =
   | { type: 'message-changed'; chatId: string; messageIds: string[]; change: MessageChange; origin: 'local' | 'remote' }
   /** A long chat's older segments coming in, newest first: `segmentsFetched` of `segments` are on this device. */
   | { type: 'history'; chatId: string; segmentsFetched: number; segments: number }
-  /** Many messages arrived at once (a new device's history, a long offline spell): list the chat again. */
-  | { type: 'messages'; chatId: string; count: number; origin: 'remote' }
+  /** Many messages arrived at once, or a segment of older ones came into memory (a new device's history, a long offline spell): list the chat again. */
+  | { type: 'messages'; chatId: string; count: number; origin: 'remote' /** The segment they are in (0: a chat from before segments). */; segment: number }
   /** The chat list changed (a chat was created, renamed, muted, pinned…). */
   | { type: 'chats' }
   /** The profile or the device list changed. */

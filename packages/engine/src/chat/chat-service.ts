@@ -1,10 +1,10 @@
 import { chatDocId, segmentDocId } from '@tandem/protocol'
-import { InvalidArgumentError, UnknownChatError, UnknownMessageError } from '../errors.js'
+import { EngineStateError, InvalidArgumentError, UnknownChatError, UnknownMessageError } from '../errors.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import type { HybridLogicalClock } from '../hlc.js'
 import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
 import type { MessageLog } from '../model/message-log.js'
-import { MAX_MESSAGE_TEXT, type Message, type MessageRecord } from '../model/message.js'
+import { compareMessages, MAX_MESSAGE_TEXT, type Message, type MessageRecord } from '../model/message.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { BurstBatcher } from '../util/burst-batcher.js'
@@ -48,7 +48,7 @@ export class ChatService {
    * message cost more than the message itself.
    */
   private readonly appends: BurstBatcher<string, MessageRecord>
-  /** Messages waiting in `appends` per segment doc: they count towards its size. */
+  /** Messages counted into a segment doc and not appended yet (reserved, or waiting in `appends`): they count towards its size. */
   private readonly queued = new Map<string, number>()
 
   constructor(
@@ -131,7 +131,6 @@ export class ChatService {
       counter: ts.counter
     }
     this.sent.track(docId, record.id)
-    this.queued.set(docId, (this.queued.get(docId) ?? 0) + 1)
     if (!this.appends.add(docId, record)) await this.appends.ended(docId)
     await this.docs.committed(log.doc)
     return this.views.shown(view, record)
@@ -215,6 +214,21 @@ export class ChatService {
     }
   }
 
+  /** Every message of the chat in display order, reading its segments one after another. */
+  async allMessages(chatId: string): Promise<Message[]> {
+    const view = await this.open(chatId)
+    const all: Message[] = []
+    const records: Array<[MessageRecord, Message]> = []
+    for (let n = 0; n <= view.doc.newestSegment(); n++) {
+      if (n > 0) await this.loader.read(view, n)
+      const log = await this.segment(view, n)
+      for (const r of log.records()) records.push([r, this.views.shown(view, r)])
+    }
+    records.sort(([a], [b]) => compareMessages(a, b))
+    for (const [, m] of records) all.push(m)
+    return all
+  }
+
   /** Messages wait to be appended to this segment doc (it must stay in memory). */
   hasQueued(docId: string): boolean {
     return this.queued.has(docId)
@@ -229,19 +243,29 @@ export class ChatService {
     return view.size
   }
 
-  /** The segment new messages go to: the newest, or a new one once the newest holds a segment's worth. */
+  /**
+   * The segment a new message goes to, counted there at once (so concurrent sends fill it to
+   * exactly a segment's worth): the newest, or a new one once the newest holds a segment's
+   * worth. A send that finds another one started a newer segment meanwhile joins it.
+   */
   private async writingSegment(view: ChatView): Promise<number> {
-    let n = view.doc.newestSegment()
-    if (n >= 1) {
-      const log = await this.segment(view, n)
-      if (log.size + (this.queued.get(segmentDocId(view.chatId, n)) ?? 0) < this.loader.segmentMessages) return n
+    for (let tries = 0; tries < 64; tries++) {
+      const n = view.doc.newestSegment()
+      if (n >= 1) {
+        const log = await this.segment(view, n)
+        if (n !== view.doc.newestSegment()) continue
+        const docId = segmentDocId(view.chatId, n)
+        const queued = this.queued.get(docId) ?? 0
+        if (log.size + queued < this.loader.segmentMessages) {
+          this.queued.set(docId, queued + 1)
+          return n
+        }
+      }
+      view.doc.doc.transact(() => {
+        view.doc.startSegment(n + 1, this.runtime.now())
+      }, this.local)
     }
-    n = view.doc.newestSegment() + 1
-    view.doc.doc.transact(() => {
-      view.doc.startSegment(n, this.runtime.now())
-    }, this.local)
-    await this.segment(view, n)
-    return view.doc.newestSegment() > n ? this.writingSegment(view) : n
+    throw new EngineStateError(`chat ${view.chatId}: no segment to write in after 64 tries`)
   }
 
   /** A loaded segment's log (opened from disk if it is not in memory). */
@@ -273,7 +297,9 @@ export class ChatService {
 
   /** One transaction, one update, one log entry for all of `records` (one segment's). */
   private appendAll(docId: string, records: MessageRecord[]): void {
-    this.queued.delete(docId)
+    const left = (this.queued.get(docId) ?? 0) - records.length
+    if (left > 0) this.queued.set(docId, left)
+    else this.queued.delete(docId)
     const log = this.views.log(docId)
     if (log === undefined) {
       // (the loader keeps segments with queued messages: only a chat erased meanwhile gets here)

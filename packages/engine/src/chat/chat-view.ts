@@ -38,12 +38,19 @@ export class ChatView {
     this.merged = null
   }
 
-  detach(segment: number): void {
+  /** Takes a segment out of the view; returns its message count as it left (undefined if it was not loaded). */
+  detach(segment: number): number | undefined {
     const log = this.logs.get(segment)
-    if (log === undefined) return
+    if (log === undefined) return undefined
     this.unloadedCounts.set(segment, log.size)
     this.logs.delete(segment)
     this.merged = null
+    return log.size
+  }
+
+  /** A segment on disk, not loaded, held `count` messages when it last left memory. */
+  countUnloaded(segment: number, count: number): void {
+    if (!this.logs.has(segment)) this.unloadedCounts.set(segment, count)
   }
 
   /** The log a message lives in, if it is loaded. */
@@ -52,13 +59,33 @@ export class ChatView {
   }
 
   /** Messages were added to a loaded segment: kept in the merged order if few, else rebuilt on the next read. */
-  added(records: readonly MessageRecord[] | null): void {
-    if (this.merged === null) return
+  added(segment: number, records: readonly MessageRecord[] | null): void {
+    if (this.merged === null || !this.shows(segment)) return
     if (records === null || records.length > this.merged.length / 8) {
       this.merged = null
       return
     }
     for (const m of records) insertSorted(this.merged, m)
+  }
+
+  /**
+   * Whether a loaded segment's messages are listed: those of the unbroken run of loaded
+   * segments down from the highest one loaded (and the chat doc's own, once the run reaches
+   * segment 1). A segment loaded below a gap (opened again for an edit that came for it) is
+   * in memory but not listed: a page never skips the messages of the segments between.
+   */
+  shows(segment: number): boolean {
+    const window = this.window()
+    return segment >= window.from || (segment === LEGACY_SEGMENT && window.from <= 1)
+  }
+
+  /** The lowest segment of the listed run (1 when it reaches the first; above the highest when none is loaded). */
+  private window(): { from: number } {
+    let top = 0
+    for (const n of this.logs.keys()) if (n > top) top = n
+    let from = top
+    while (from > 1 && this.logs.has(from - 1)) from--
+    return { from: top === 0 ? 1 : from }
   }
 
   /** Something other than an add changed the order (a deletion): rebuilt on the next read. */
@@ -70,7 +97,7 @@ export class ChatView {
   ordered(): readonly MessageRecord[] {
     if (this.merged === null) {
       const all: MessageRecord[] = []
-      for (const log of this.logs.values()) for (const m of log.ordered()) all.push(m)
+      for (const [n, log] of this.logs) if (this.shows(n)) for (const m of log.ordered()) all.push(m)
       // each segment's run is sorted already: the sort merges runs
       this.merged = all.sort(compareMessages)
     }

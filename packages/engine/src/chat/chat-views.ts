@@ -8,6 +8,7 @@ import { MessageLog } from '../model/message-log.js'
 import { toMessage, type Message, type MessageRecord } from '../model/message.js'
 import type { Runtime } from '../runtime.js'
 import { ChatView, LEGACY_SEGMENT, segmentOfMessage } from './chat-view.js'
+import type { SegmentCounts } from './segment-counts.js'
 import type { SegmentLoader } from './segment-loader.js'
 
 /**
@@ -24,6 +25,9 @@ export class ChatViews implements LogLookup {
 
   constructor(
     private readonly loader: SegmentLoader,
+    private readonly counts: SegmentCounts,
+    /** Whether a doc is in this device's store. */
+    private readonly stored: (docId: string) => boolean,
     private readonly sent: SentTracker,
     private readonly events: EventHub,
     private readonly hlc: HybridLogicalClock,
@@ -57,7 +61,8 @@ export class ChatViews implements LogLookup {
   detach(docId: string): void {
     const ref = parseDocId(docId)
     if (ref?.kind !== 'segment') return
-    this.views.get(ref.chatId)?.detach(ref.index)
+    const count = this.views.get(ref.chatId)?.detach(ref.index)
+    if (count !== undefined) this.counts.save(docId, count)
     const early = this.early.get(ref.chatId)
     if (early !== undefined)
       this.early.set(
@@ -99,6 +104,12 @@ export class ChatViews implements LogLookup {
     this.attachLog(view, LEGACY_SEGMENT, doc)
     for (const [n, d] of this.early.get(chatId) ?? []) this.attachSegment(view, n, d)
     this.early.delete(chatId)
+    // the segments on disk count as they did when they last left memory
+    for (let n = 1; n <= view.doc.newestSegment(); n++) {
+      const docId = segmentDocId(chatId, n)
+      const count = this.counts.get(docId)
+      if (count !== undefined && this.stored(docId)) view.countUnloaded(n, count)
+    }
     view.doc.segments.observe(() => {
       this.loader.indexChanged(view)
     })
@@ -112,7 +123,7 @@ export class ChatViews implements LogLookup {
     const log = this.attachLog(view, n, doc)
     this.sent.logOpened(segmentDocId(view.chatId, n), log)
     this.loader.segmentOpened(view, n)
-    if (log.size > 0) this.events.emit({ type: 'messages', chatId: view.chatId, count: log.size, origin: 'remote' })
+    if (log.size > 0) this.events.emit({ type: 'messages', chatId: view.chatId, count: log.size, origin: 'remote', segment: n })
   }
 
   private attachLog(view: ChatView, n: number, doc: Y.Doc): MessageLog {
@@ -122,11 +133,11 @@ export class ChatViews implements LogLookup {
       added: (added, txOrigin) => {
         const origin = txOrigin === this.local ? 'local' : 'remote'
         if (view.logs.get(n) !== log) return
-        view.added(added.records)
+        view.added(n, added.records)
         if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
         if (origin === 'remote' && added.newestLater !== undefined) this.observeLater(added.newestLater)
         if (added.records === null) {
-          this.events.emit({ type: 'messages', chatId, count: added.count, origin: 'remote' })
+          this.events.emit({ type: 'messages', chatId, count: added.count, origin: 'remote', segment: n })
           return
         }
         for (const m of added.records) {

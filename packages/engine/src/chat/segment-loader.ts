@@ -1,4 +1,5 @@
-import { segmentDocId } from '@tandem/protocol'
+import { chatDocId, segmentDocId } from '@tandem/protocol'
+import { InvalidArgumentError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import type { ChatView } from './chat-view.js'
 
@@ -30,8 +31,8 @@ export interface SegmentOptions {
 export interface SegmentHost {
   open(docId: string): Promise<unknown>
   unload(docId: string): Promise<boolean>
-  /** The doc is in this device's store (fetched before). */
-  isKnown(docId: string): boolean
+  /** The doc is in this device's store (fetched before) and its message count is known without reading it. */
+  isCounted(docId: string): boolean
   /** Resolves once no relay is still bringing the doc (null: none is now). */
   settled(docId: string): Promise<void> | null
   /** Nothing of the doc waits to go to a relay or to be reported sent. */
@@ -71,6 +72,8 @@ export class SegmentLoader {
     options: SegmentOptions = {}
   ) {
     this.segmentMessages = options.segmentMessages ?? SEGMENT_MESSAGES
+    if (!Number.isSafeInteger(this.segmentMessages) || this.segmentMessages < 1) throw new InvalidArgumentError('segments.segmentMessages must be a whole number ≥ 1')
+    if (options.history !== undefined && options.history !== 'all' && options.history !== 'recent') throw new InvalidArgumentError("segments.history must be 'all' or 'recent'")
     this.history = options.history ?? 'all'
     this.unloads = options.unload ?? true
   }
@@ -112,6 +115,12 @@ export class SegmentLoader {
     return true
   }
 
+  /** Brings a segment into memory for one read, with what the relays hold of it (it leaves again later unless kept). */
+  async read(view: ChatView, segment: number): Promise<void> {
+    await this.bring(view.chatId, segment)
+    if (!this.kept(view, segment)) this.sweepSoon(view, UNLOAD_AFTER_MS)
+  }
+
   /** A segment was opened by something other than the loader (what arrived for it): it leaves memory after a while. */
   segmentOpened(view: ChatView, segment: number): void {
     if (!this.kept(view, segment)) this.sweepSoon(view, UNLOAD_AFTER_MS)
@@ -123,6 +132,8 @@ export class SegmentLoader {
   }
 
   private async fetch(view: ChatView, state: ChatState): Promise<void> {
+    // the index as the relays hold it, not the first part of it that came
+    await this.host.settled(chatDocId(view.chatId))
     for (;;) {
       const newest = view.doc.newestSegment()
       if (newest < 1) return
@@ -130,9 +141,9 @@ export class SegmentLoader {
       if (next === null) return
       await this.bring(view.chatId, next)
       state.fetched.add(next)
+      if (!this.kept(view, next) && !(await this.unloadIfIdle(view, next))) this.sweepSoon(view, UNLOAD_AFTER_MS)
       if (this.stopped) return
       this.host.progress(view.chatId, this.fetchedCount(view, state, newest), newest)
-      if (!this.kept(view, next) && !(await this.unloadIfIdle(view, next))) this.sweepSoon(view, UNLOAD_AFTER_MS)
     }
   }
 
@@ -141,7 +152,7 @@ export class SegmentLoader {
     const floor = this.history === 'all' ? 1 : Math.max(1, newest - 1)
     for (let n = newest; n >= floor; n--) {
       if (state.fetched.has(n)) continue
-      if (n < newest - 1 && this.host.isKnown(segmentDocId(view.chatId, n))) {
+      if (n < newest - 1 && this.host.isCounted(segmentDocId(view.chatId, n))) {
         state.fetched.add(n) // in the store: the relays' subscriptions bring what it lacks
         continue
       }
@@ -152,7 +163,7 @@ export class SegmentLoader {
 
   private fetchedCount(view: ChatView, state: ChatState, newest: number): number {
     let n = 0
-    for (let i = 1; i <= newest; i++) if (state.fetched.has(i) || this.host.isKnown(segmentDocId(view.chatId, i))) n++
+    for (let i = 1; i <= newest; i++) if (state.fetched.has(i) || this.host.isCounted(segmentDocId(view.chatId, i))) n++
     return n
   }
 

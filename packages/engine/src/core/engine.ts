@@ -24,6 +24,7 @@ import { EngineStateError, StoreUnavailableError } from '../errors.js'
 import type { KeyExchange } from '../keys/key-exchange.js'
 import { chatDocId } from '@tandem/protocol'
 import type { SegmentLoader } from '../chat/segment-loader.js'
+import type { SegmentCounts } from '../chat/segment-counts.js'
 import { type RecoverOptions, recoverAccount } from '../account/recovery.js'
 import { EventHub } from './event-hub.js'
 import type { EngineCoreOptions } from './options.js'
@@ -48,6 +49,7 @@ export class Engine {
   private readonly devices: DeviceManager
   private readonly chats: ChatService
   private readonly segments: SegmentLoader
+  private readonly segmentCounts: SegmentCounts
   private readonly replication: Replication
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
@@ -86,6 +88,7 @@ export class Engine {
     this.devices = services.devices
     this.chats = services.chats
     this.segments = services.segments
+    this.segmentCounts = services.segmentCounts
     this.replication = services.replication
     this.repair = services.repair
     this.linking = services.linking
@@ -105,6 +108,7 @@ export class Engine {
         throw new DeviceRevokedError(`this device was revoked from account ${opened.keeper!.accountId}: its data is erased`)
       }
       await engine.repair.load()
+      await engine.segmentCounts.load()
       if (opened.keeper !== null) await engine.account.openDocs()
       return engine
     })
@@ -352,6 +356,16 @@ export class Engine {
   async loadMessages(chatId: string, page: MessagePage & { limit: number }): Promise<Message[]> {
     this.ensureOpen()
     return await this.chats.loadMessages(chatId, page)
+  }
+
+  /**
+   * Every message of the chat in display order, each segment read in turn (from disk, or from
+   * a relay if it never came): for exports and checks, not for screens (a long chat's every
+   * message at once).
+   */
+  async allMessages(chatId: string): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.chats.allMessages(chatId)
   }
 
   /** One message as shown now (its latest edit, its reactions); ERR_UNKNOWN_MESSAGE if the chat has none with this id. */

@@ -8,6 +8,7 @@ import { DeviceLinking } from '../linking/device-linking.js'
 import { chatIdOfDoc } from '@tandem/protocol'
 import { ChatViews } from '../chat/chat-views.js'
 import { SegmentLoader } from '../chat/segment-loader.js'
+import { SegmentCounts } from '../chat/segment-counts.js'
 import { HybridLogicalClock } from '../hlc.js'
 import type { Platform } from '../platform/platform.js'
 import { KeyExchange } from '../keys/key-exchange.js'
@@ -26,6 +27,7 @@ export interface Services {
   devices: DeviceManager
   chats: ChatService
   segments: SegmentLoader
+  segmentCounts: SegmentCounts
   replication: Replication
   repair: StoreRepair
   linking: DeviceLinking
@@ -119,11 +121,12 @@ export function wireServices(parts: ServiceParts): Services {
   // (the chat views are made next: the tracker reads them through this lazy view)
   const logs = { log: (docId: string) => views.log(docId), openLogs: () => views.openLogs() }
   const sent = new SentTracker(hasRelays, () => replication.relayClients(), logs, events, device.peerId)
+  const counts = new SegmentCounts(store)
   const loader = new SegmentLoader(
     {
       open: docId => docs.open(docId),
       unload: docId => docs.unload(docId),
-      isKnown: docId => docs.isKnown(docId),
+      isCounted: docId => docs.isKnown(docId) && counts.get(docId) !== undefined,
       settled: docId => replication.settled(docId),
       canUnload: docId => !sent.awaitsAck(docId) && !chatService.hasQueued(docId) && replication.holdsAll(docId),
       progress: (chatId, fetched, total) => {
@@ -137,7 +140,7 @@ export function wireServices(parts: ServiceParts): Services {
     options.segments
   )
   const hlc = new HybridLogicalClock(runtime.now)
-  const views = new ChatViews(loader, sent, events, hlc, runtime, local)
+  const views = new ChatViews(loader, counts, docId => docs.isKnown(docId), sent, events, hlc, runtime, local)
   const chatService: ChatService = new ChatService(docs, views, loader, account, sent, runtime, hlc, device.peerId, local)
   const codec = new BlobCodec(platform.compression, {
     signing: device.signing,
@@ -191,5 +194,5 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, replication, repair, linking, keyExchange }
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange }
 }

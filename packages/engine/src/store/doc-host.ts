@@ -237,7 +237,11 @@ export class DocHost {
   destroy(): void {
     for (const c of this.compactions.values()) this.timers?.clearTimeout(c.timer)
     this.compactions.clear()
-    for (const doc of this.docs.values()) doc.destroy()
+    // (listeners hear every doc leave: what they keep of it, a segment's count, is saved)
+    for (const [docId, doc] of this.docs) {
+      for (const l of this.unloadListeners) l(docId)
+      doc.destroy()
+    }
     this.docs.clear()
   }
 
