@@ -9,10 +9,8 @@ import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js
 import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
 import type { LinkDeviceOptions } from '../linking/link-service.js'
-import type { ChatService, MessagePage } from '../chat/chat-service.js'
+import type { ChatService } from '../chat/chat-service.js'
 import type { EngineListener } from '../events.js'
-import type { ChatEntry } from '../model/account-doc.js'
-import type { Message } from '../model/message.js'
 import type { Platform } from '../platform/platform.js'
 import type { Replication } from '../replication/replication.js'
 import type { Runtime } from '../runtime.js'
@@ -30,6 +28,7 @@ import { EventHub } from './event-hub.js'
 import type { EngineCoreOptions } from './options.js'
 import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
+import { ChatsFacade } from './chats-facade.js'
 
 const LOCAL = Symbol('tandem:local') // origin of changes made through this API
 
@@ -43,11 +42,11 @@ const STOP_SETTLE_MS = 2_000
  * (SentTracker), moving docs between devices and relays (Replication) — on one doc host.
  * Create with the `createEngine` of the platform's assembly (`@tandem/engine` picks it).
  */
-export class Engine {
+export class Engine extends ChatsFacade {
   private readonly events = new EventHub()
   private readonly account: AccountService
   private readonly devices: DeviceManager
-  private readonly chats: ChatService
+  protected readonly chats: ChatService
   private readonly segments: SegmentLoader
   private readonly segmentCounts: SegmentCounts
   private readonly replication: Replication
@@ -68,6 +67,7 @@ export class Engine {
     keeper: ChainKeeper | null,
     options: EngineCoreOptions
   ) {
+    super()
     const services = wireServices({
       store,
       docs,
@@ -191,7 +191,7 @@ export class Engine {
     this.events.emit({ type: 'revoked', accountId: accountId ?? '' })
   }
 
-  private ensureOpen(): void {
+  protected ensureOpen(): void {
     if (this.closed) throw new EngineStateError('this engine is stopped: its store is closed (open it again with createEngine)')
   }
 
@@ -313,88 +313,10 @@ export class Engine {
     return this.devices.listRevokedDevices()
   }
 
-  // ── chats and messages ───────────────────────────────────────────────────
-
-  async createChat(init: { title: string }): Promise<ChatEntry> {
-    this.ensureOpen()
-    return await this.chats.createChat(init)
-  }
-
-  listChats(): ChatEntry[] {
-    this.ensureOpen()
-    return this.chats.listChats()
-  }
-
-  async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
-    this.ensureOpen()
-    return await this.chats.updateChat(chatId, patch)
-  }
-
-  /** Sends a message; resolves once it is stored on this device's disk. */
-  async sendMessage(chatId: string, body: string): Promise<Message> {
-    this.ensureOpen()
-    return await this.chats.sendMessage(chatId, body)
-  }
-
   /** Typing, presence…: sealed end to end, through the relays, to the chat's other devices (an `ephemeral` event); never stored. False with no relay connected. */
   async sendEphemeral(chatId: string, payload: Uint8Array): Promise<boolean> {
     this.ensureOpen()
     return await this.replication.ephemeral.send(chatDocId(chatId), payload)
-  }
-
-  /**
-   * A chat's messages in memory, in display order (the same on every device): the newest
-   * `limit`, or the `limit` before message `before`. A long chat keeps its newest segments
-   * in memory; `loadMessages` brings older ones.
-   */
-  listMessages(chatId: string, page: MessagePage = {}): Message[] {
-    this.ensureOpen()
-    return this.chats.listMessages(chatId, page)
-  }
-
-  /** A page of messages like `listMessages`, loading older segments (from disk or a relay) until it is full: scrolling back. */
-  async loadMessages(chatId: string, page: MessagePage & { limit: number }): Promise<Message[]> {
-    this.ensureOpen()
-    return await this.chats.loadMessages(chatId, page)
-  }
-
-  /**
-   * Every message of the chat in display order, each segment read in turn (from disk, or from
-   * a relay if it never came): for exports and checks, not for screens (a long chat's every
-   * message at once).
-   */
-  async allMessages(chatId: string): Promise<Message[]> {
-    this.ensureOpen()
-    return await this.chats.allMessages(chatId)
-  }
-
-  /** One message as shown now (its latest edit, its reactions); ERR_UNKNOWN_MESSAGE if the chat has none with this id. */
-  async getMessage(chatId: string, messageId: string): Promise<Message> {
-    this.ensureOpen()
-    return await this.chats.getMessage(chatId, messageId)
-  }
-
-  /** Edits a message this account sent; every device shows the latest edit, marked edited. */
-  async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
-    this.ensureOpen()
-    return await this.chats.editMessage(chatId, messageId, text)
-  }
-
-  /** Adds (or, with `on` false, removes) this account's reaction to a message: one of each emoji per account. */
-  async react(chatId: string, messageId: string, emoji: string, on = true): Promise<Message> {
-    this.ensureOpen()
-    return await this.chats.react(chatId, messageId, emoji, on)
-  }
-
-  /** Deletes a message this account sent, for everyone: its text leaves the chat on every device. */
-  async deleteMessage(chatId: string, messageId: string): Promise<void> {
-    this.ensureOpen()
-    await this.chats.deleteMessage(chatId, messageId)
-  }
-
-  messageCount(chatId: string): number {
-    this.ensureOpen()
-    return this.chats.messageCount(chatId)
   }
 
   /**

@@ -1,0 +1,90 @@
+import type { ChatService, MessagePage } from '../chat/chat-service.js'
+import type { ChatEntry } from '../model/account-doc.js'
+import type { Message } from '../model/message.js'
+
+/**
+ * The Engine's chats and messages, each call checked against a stopped engine and handed to
+ * the ChatService: its own file so the Engine facade stays a map of the API, not its whole text.
+ */
+export abstract class ChatsFacade {
+  protected abstract readonly chats: ChatService
+  protected abstract ensureOpen(): void
+
+  // ── chats and messages ───────────────────────────────────────────────────
+
+  async createChat(init: { title: string }): Promise<ChatEntry> {
+    this.ensureOpen()
+    return await this.chats.createChat(init)
+  }
+
+  listChats(): ChatEntry[] {
+    this.ensureOpen()
+    return this.chats.listChats()
+  }
+
+  async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
+    this.ensureOpen()
+    return await this.chats.updateChat(chatId, patch)
+  }
+
+  /** Sends a message; resolves once it is stored on this device's disk. */
+  async sendMessage(chatId: string, body: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.sendMessage(chatId, body)
+  }
+
+  /**
+   * A chat's messages in memory, in display order (the same on every device): the newest
+   * `limit`, or the `limit` before message `before`. A long chat keeps its newest segments
+   * in memory; `loadMessages` brings older ones.
+   */
+  listMessages(chatId: string, page: MessagePage = {}): Message[] {
+    this.ensureOpen()
+    return this.chats.listMessages(chatId, page)
+  }
+
+  /** A page of messages like `listMessages`, loading older segments (from disk or a relay) until it is full: scrolling back. */
+  async loadMessages(chatId: string, page: MessagePage & { limit: number }): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.chats.loadMessages(chatId, page)
+  }
+
+  /**
+   * Every message of the chat in display order, each segment read in turn (from disk, or from
+   * a relay if it never came): for exports and checks, not for screens (a long chat's every
+   * message at once).
+   */
+  async allMessages(chatId: string): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.chats.allMessages(chatId)
+  }
+
+  /** One message as shown now (its latest edit, its reactions); ERR_UNKNOWN_MESSAGE if the chat has none with this id. */
+  async getMessage(chatId: string, messageId: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.getMessage(chatId, messageId)
+  }
+
+  /** Edits a message this account sent; every device shows the latest edit, marked edited. */
+  async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.editMessage(chatId, messageId, text)
+  }
+
+  /** Adds (or, with `on` false, removes) this account's reaction to a message: one of each emoji per account. */
+  async react(chatId: string, messageId: string, emoji: string, on = true): Promise<Message> {
+    this.ensureOpen()
+    return await this.chats.react(chatId, messageId, emoji, on)
+  }
+
+  /** Deletes a message this account sent, for everyone: its text leaves the chat on every device. */
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+    this.ensureOpen()
+    await this.chats.deleteMessage(chatId, messageId)
+  }
+
+  messageCount(chatId: string): number {
+    this.ensureOpen()
+    return this.chats.messageCount(chatId)
+  }
+}
