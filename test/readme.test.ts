@@ -36,3 +36,12 @@ it('the embedding example runs as written and prints what the README shows', asy
   const { stdout } = await run('node', ['example.mjs'], { cwd: dir, timeout: 60_000 })
   expect(stdout).toBe(output)
 }, 90_000)
+
+it('the long-chat example runs as written and prints what the README shows', async () => {
+  const { code, output } = await example('### Long chats: the newest screen first, older pages as you scroll')
+  const dir = await mkdtemp(join(root, 'test', '.readme-'))
+  dirs.push(dir)
+  await writeFile(join(dir, 'example.mjs'), code)
+  const { stdout } = await run('node', ['example.mjs'], { cwd: dir, timeout: 60_000 })
+  expect(stdout).toBe(output)
+}, 90_000)
