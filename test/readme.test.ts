@@ -27,21 +27,22 @@ async function example(heading: string): Promise<{ code: string; output: string 
   return { code: code[2]!, output: output[2]! }
 }
 
-it('the embedding example runs as written and prints what the README shows', async () => {
-  const { code, output } = await example('## Embedding the engine')
-  // inside the repository, so `@tandem/engine` resolves as it would for an app that installed it
+/** Runs a README example as written (inside the repository, so `@tandem/engine` resolves as it would for an app that installed it); returns what it printed. */
+async function runExample(heading: string): Promise<{ stdout: string; output: string }> {
+  const { code, output } = await example(heading)
   const dir = await mkdtemp(join(root, 'test', '.readme-'))
   dirs.push(dir)
   await writeFile(join(dir, 'example.mjs'), code)
   const { stdout } = await run('node', ['example.mjs'], { cwd: dir, timeout: 60_000 })
+  return { stdout, output }
+}
+
+it('the embedding example runs as written and prints what the README shows', async () => {
+  const { stdout, output } = await runExample('## Embedding the engine')
   expect(stdout).toBe(output)
 }, 90_000)
 
 it('the long-chat example runs as written and prints what the README shows', async () => {
-  const { code, output } = await example('### Long chats: the newest screen first, older pages as you scroll')
-  const dir = await mkdtemp(join(root, 'test', '.readme-'))
-  dirs.push(dir)
-  await writeFile(join(dir, 'example.mjs'), code)
-  const { stdout } = await run('node', ['example.mjs'], { cwd: dir, timeout: 60_000 })
+  const { stdout, output } = await runExample('### Long chats: the newest screen first, older pages as you scroll')
   expect(stdout).toBe(output)
 }, 90_000)

@@ -1,27 +1,20 @@
-import { createEngine, createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
-import { MemoryLevel } from 'memory-level'
+import { createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay } from './relay-helpers.js'
+import { inProcessRelay, memoryDevice, toRelay } from './relay-helpers.js'
 import { linkDevices } from '../helpers/link-devices.js'
 
 // A new device gets its history once: from the relay, not again from an online device of
 // the account (the engines and the store service in one process, over memory links whose
 // bytes are counted).
 
-const RELAY = 'relay'
 const N = 3000
 const stops: Array<() => Promise<unknown>> = []
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s()
 })
 
-async function device(name: string): Promise<Engine> {
-  const e = await createEngine({ store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }), deviceName: name, network: false, relayIds: [RELAY] })
-  stops.push(() => e.stop())
-  await e.start()
-  return e
-}
+const device = (name: string): Promise<Engine> => memoryDevice(name, stops)
 
 /** The same link, counting the bytes sent over it. */
 function counted(link: Link, count: { bytes: number }): Link {
@@ -45,21 +38,16 @@ function counted(link: Link, count: { bytes: number }): Link {
 it('a new device catching up from the relay is not sent the same history by an online device', async () => {
   const relay = await inProcessRelay()
   stops.push(relay.stop)
-  const toRelay = (e: Engine): void => {
-    const [d, s] = createMemoryLinkPair(e.peerId, RELAY)
-    e.addRelayLink(RELAY, d)
-    relay.service.addLink(s)
-  }
   const a = await device('a')
   await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'long' })
-  toRelay(a)
+  toRelay(relay.service, a)
   for (let i = 0; i < N; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => a.sendMessage(chatId, `message ${i + j} of a long history`)))
   await untilEngine(a, () => a.relayStatus().every(r => r.pendingUploads === 0) && a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
 
   const b = await device('b')
   await linkDevices(a, b)
-  toRelay(b)
+  toRelay(relay.service, b)
   const fromA = { bytes: 0 }
   const [atA, atB] = createMemoryLinkPair(a.peerId, b.peerId)
   a.addLink(counted(atA, fromA))

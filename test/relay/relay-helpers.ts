@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { MemoryLevel } from 'memory-level'
+import { createEngine, createMemoryLinkPair, type Engine } from '@tandem/engine'
 import { DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 
@@ -58,4 +59,28 @@ export async function inProcessRelay(): Promise<{ service: StoreService; stop: (
       await history.close()
     }
   }
+}
+
+/** A device in this process on a memory-level store, started, reaching relays only through links added with `toRelay`; stopped by `stops`. */
+export async function memoryDevice(name: string, stops: Array<() => Promise<unknown>>, options: Partial<Parameters<typeof createEngine>[0]> = {}): Promise<Engine> {
+  const e = await createEngine({
+    store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }),
+    deviceName: name,
+    network: false,
+    relayIds: [IN_PROCESS_RELAY],
+    ...options
+  })
+  stops.push(() => e.stop())
+  await e.start()
+  return e
+}
+
+/** The relay id a memory device knows its in-process relay by. */
+export const IN_PROCESS_RELAY = 'relay'
+
+/** Connects a memory device to the in-process relay's store service over a memory link pair. */
+export function toRelay(service: StoreService, e: Engine): void {
+  const [d, s] = createMemoryLinkPair(e.peerId, IN_PROCESS_RELAY)
+  e.addRelayLink(IN_PROCESS_RELAY, d)
+  service.addLink(s)
 }

@@ -1,9 +1,8 @@
-import { createEngine, createMemoryLinkPair, type Engine } from '@tandem/engine'
-import { MemoryLevel } from 'memory-level'
+import type { Engine } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay } from './relay-helpers.js'
+import { inProcessRelay, memoryDevice, toRelay } from './relay-helpers.js'
 
 // Segments nobody views leave memory, and stay up to date: a new device holding a chat of many
 // small segments keeps the newest two in memory once the history is in; an edit made elsewhere
@@ -11,7 +10,6 @@ import { inProcessRelay } from './relay-helpers.js'
 // brings older segments into memory, and the rest of the chat stays counted throughout. (The
 // engines and the relay's store service in one process, over memory links; 10-message segments.)
 
-const RELAY = 'relay'
 const SEGMENT = 10
 const N = 100
 const stops: Array<() => Promise<unknown>> = []
@@ -19,18 +17,7 @@ afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s()
 })
 
-async function device(name: string): Promise<Engine> {
-  const e = await createEngine({
-    store: new MemoryLevel({ keyEncoding: 'utf8', valueEncoding: 'view' }),
-    deviceName: name,
-    network: false,
-    relayIds: [RELAY],
-    segments: { segmentMessages: SEGMENT }
-  })
-  stops.push(() => e.stop())
-  await e.start()
-  return e
-}
+const device = (name: string): Promise<Engine> => memoryDevice(name, stops, { segments: { segmentMessages: SEGMENT } })
 
 /** The segment docs of the chat open in memory. */
 const openSegments = (e: Engine, chatId: string): number[] =>
@@ -42,15 +29,10 @@ const openSegments = (e: Engine, chatId: string): number[] =>
 it('a device keeps only the newest segments of a long chat in memory, still receives edits to the others, and brings them back as the person scrolls', async () => {
   const relay = await inProcessRelay()
   stops.push(relay.stop)
-  const toRelay = (e: Engine): void => {
-    const [d, s] = createMemoryLinkPair(e.peerId, RELAY)
-    e.addRelayLink(RELAY, d)
-    relay.service.addLink(s)
-  }
   const a = await device('a')
   await a.createAccount({ name: 'Ann', recovery: false })
   const { chatId } = await a.createChat({ title: 'long' })
-  toRelay(a)
+  toRelay(relay.service, a)
   const ids: string[] = []
   for (let i = 0; i < N; i++) ids.push((await a.sendMessage(chatId, `message ${i}`)).id)
   await untilEngine(a, () => a.relayStatus().every(r => r.pendingUploads === 0) && a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
@@ -61,7 +43,7 @@ it('a device keeps only the newest segments of a long chat in memory, still rece
   b.subscribe(e => {
     if (e.type === 'history' && e.chatId === chatId) history.push(e.segmentsFetched)
   })
-  toRelay(b)
+  toRelay(relay.service, b)
   await untilEngine(b, () => history.at(-1) === N / SEGMENT, 'every segment fetched', 30_000)
   expect(history).toEqual(Array.from({ length: N / SEGMENT }, (_, i) => i + 1))
   // once fetched, each older segment left memory; the count is whole
