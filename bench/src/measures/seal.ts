@@ -1,16 +1,21 @@
 // (8) What end-to-end sealing costs (issue 14), in-process, with the engine's own BlobCodec and
 // the protocol's seal / open: a relay blob of one message (the live path: one upload per send),
 // of 10,000 messages (a history entry) and a snapshot of a whole chat, each with WebCrypto's
-// Ed25519 (what a Node device uses) and with noble's (the fallback; the simulator's).
+// Ed25519 and with noble's (both with noble's XChaCha20-Poly1305, as before the Node assembly had
+// its own), and with the Node assembly's backends (what a Node device uses since: node:crypto's
+// Ed25519, OpenSSL's ChaCha20-Poly1305 keyed with noble's HChaCha20).
 import { randomBytes } from 'node:crypto'
+import { nodeAead, nodeSignatures } from '@tandem/engine'
 import { BlobCodec, encodeMessageRecord, KeyRing, nodeCompression } from '@tandem/engine/internal'
 import {
+  type AeadBackend,
   agreementKeyFromSecret,
   BlobEncoding,
   createGenesis,
   decodeBlobEnvelope,
   encodeBlobEnvelope,
   nativeSignatures,
+  nobleAead,
   nobleSignatures,
   openSealed,
   type SignatureBackend,
@@ -22,8 +27,8 @@ import { median } from '../stats.js'
 import { authorId, messageText, randomId } from '../text.js'
 
 export interface SealTiming {
-  /** 'webcrypto' (nativeSignatures(), what the engine uses in Node) or 'noble'. */
-  signatures: 'webcrypto' | 'noble'
+  /** 'webcrypto' (nativeSignatures()) or 'noble', both with noble's AEAD; 'node': the Node assembly's Ed25519 and AEAD (what the engine uses in Node). */
+  signatures: 'webcrypto' | 'noble' | 'node'
   /** µs per blob, medians of the rounds; per message = these / messages. */
   us: {
     /** BlobCodec.encode: compress, envelope, seal (what a device does before an upload). */
@@ -51,7 +56,10 @@ export interface SealCase {
   sealedBytes: number
   iterations: number
   rounds: number
+  /** WebCrypto's and noble's Ed25519, with noble's AEAD (the table's rows). */
   timings: SealTiming[]
+  /** The Node assembly's backends (node:crypto Ed25519, OpenSSL's ChaCha20-Poly1305): in the JSON. */
+  assembly: SealTiming
 }
 
 export interface SealResult {
@@ -120,9 +128,10 @@ async function perCallUs<K extends string>(iterations: number, rounds: number, f
 export async function benchSeal(plan: { snapshot: number; rounds: number; liveCalls: number }): Promise<SealResult> {
   const { signing, ring } = account()
   const native = await nativeSignatures()
-  const backends: Array<[SealTiming['signatures'], SignatureBackend]> = [
-    ['webcrypto', native],
-    ['noble', nobleSignatures]
+  const backends: Array<[SealTiming['signatures'], SignatureBackend, AeadBackend]> = [
+    ['webcrypto', native, nobleAead],
+    ['noble', nobleSignatures, nobleAead],
+    ['node', nodeSignatures, nodeAead]
   ]
   const live = chatDoc(1_000)
   const before = Y.encodeStateVector(live)
@@ -153,12 +162,12 @@ export async function benchSeal(plan: { snapshot: number; rounds: number; liveCa
   for (const input of inputs) {
     const timings: SealTiming[] = []
     let sizes = { envelopeBytes: 0, sealedBytes: 0 }
-    for (const [name, backend] of backends) {
-      const codec = new BlobCodec(nodeCompression, { signing, ring: () => ring, signatures: async () => backend, randomBytes: n => new Uint8Array(randomBytes(n)) })
+    for (const [name, backend, aead] of backends) {
+      const codec = new BlobCodec(nodeCompression, { signing, ring: () => ring, signatures: async () => backend, aead, randomBytes: n => new Uint8Array(randomBytes(n)) })
       const sealed = await codec.encode(DOC_ID, input.update, input.reach)
       const key = ring.docKey(1, DOC_ID)!
       const context = { keyFor: (epoch: number) => ring.docKey(epoch, DOC_ID), standing: (author: Uint8Array, epoch: number) => ring.standing(author, epoch) }
-      const envelope = (await openSealed('blob', DOC_ID, sealed, context, backend)).plaintext
+      const envelope = (await openSealed('blob', DOC_ID, sealed, context, backend, aead)).plaintext
       const { encoding, reach } = decodeBlobEnvelope(envelope)
       if (encoding !== BlobEncoding.Brotli) throw new Error(`a ${input.messages}-message update was not compressed (encoding ${encoding})`)
       sizes = { envelopeBytes: envelope.byteLength, sealedBytes: sealed.byteLength }
@@ -179,16 +188,27 @@ export async function benchSeal(plan: { snapshot: number; rounds: number; liveCa
           seal(
             'blob',
             { docId: DOC_ID, epoch: 1, author: signing.publicKey, authorSeed: signing.secretKey, key, nonce: new Uint8Array(randomBytes(24)), plaintext: envelope },
-            backend
+            backend,
+            aead
           ),
-        open: () => openSealed('blob', DOC_ID, sealed, context, backend),
+        open: () => openSealed('blob', DOC_ID, sealed, context, backend, aead),
         sign: () => backend.sign(signed, signing.secretKey),
         verify: () => backend.verify(signature, signed, signing.publicKey)
       })
       if (messages === 1 && !(await backend.verify(signature, signed, signing.publicKey))) throw new Error(`${name}: a signature does not verify`)
       timings.push({ signatures: name, us })
     }
-    cases.push({ label: input.label, messages: input.messages, updateBytes: input.update.byteLength, ...sizes, iterations: input.iterations, rounds: plan.rounds, timings })
+    const assembly = timings.find(t => t.signatures === 'node')!
+    cases.push({
+      label: input.label,
+      messages: input.messages,
+      updateBytes: input.update.byteLength,
+      ...sizes,
+      iterations: input.iterations,
+      rounds: plan.rounds,
+      timings: timings.filter(t => t !== assembly),
+      assembly
+    })
   }
   return { native: native.native, cases }
 }

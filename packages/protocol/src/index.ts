@@ -129,6 +129,7 @@ export {
   decodeChain
 } from './device-chain/link.js'
 export { nativeSignatures, nobleSignatures, type SignatureBackend } from './crypto/signatures.js'
+export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type AeadBackend, nobleAead, xchachaSubkey } from './crypto/aead.js'
 export { DEVICE_CHAIN_SIGNATURE_DOMAIN, LINK_HASH_DOMAIN, linkHash, accountIdFromGenesis, preverifyLinks, signLinkBody } from './device-chain/digest.js'
 export {
   type ChainHead,

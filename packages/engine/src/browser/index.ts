@@ -3,6 +3,7 @@
 // module or a Node-only package (packages/engine/test/import-graph.test.ts).
 import { openEngineOnOwnStore } from '../core/open-owned.js'
 import '../polyfill.js'
+import { nobleAead } from '@tandem/protocol'
 import { BrowserLevel } from 'browser-level'
 import { Engine } from '../core/engine.js'
 import type { EngineCoreOptions } from '../core/options.js'
@@ -31,6 +32,7 @@ export const browserPlatform: Platform = {
   name: 'browser',
   runtime: browserRuntime,
   compression: browserCompression,
+  aead: nobleAead, // (WebCrypto has no ChaCha20-Poly1305)
   libp2p: browserLibp2p,
   defaultDeviceName: () => browserName()
 }

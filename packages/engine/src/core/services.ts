@@ -146,6 +146,7 @@ export function wireServices(parts: ServiceParts): Services {
     signing: device.signing,
     ring: () => account.keys(),
     signatures: () => signaturesOf(runtime),
+    aead: platform.aead,
     randomBytes: n => runtime.randomBytes(n)
   })
   account.onKeys(() => {

@@ -9,13 +9,15 @@ import type { EngineCoreOptions } from '../core/options.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { Platform } from '../platform/platform.js'
 import type { KeyValueStore } from '../store/kv.js'
+import { nodeAead } from './aead.js'
 import { nodeCompression } from './compression.js'
 import { NodeLevelStore } from './level-store.js'
 import { nodeLibp2p } from './network.js'
 import { systemRuntime } from './runtime.js'
+import { nodeSignatureBackend, nodeSignatures } from './signatures.js'
 
 export * from '../api.js'
-export { systemRuntime }
+export { systemRuntime, nodeAead, nodeSignatures, nodeSignatureBackend }
 
 export interface EngineOptions extends EngineCoreOptions {
   /** Directory for the on-disk store (classic-level). Either this or `store`. */
@@ -28,6 +30,7 @@ export const nodePlatform: Platform = {
   name: 'node',
   runtime: systemRuntime,
   compression: nodeCompression,
+  aead: nodeAead,
   libp2p: nodeLibp2p,
   defaultDeviceName: () => hostname()
 }

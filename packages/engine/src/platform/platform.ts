@@ -1,3 +1,4 @@
+import type { AeadBackend } from '@tandem/protocol'
 import type { Libp2pPlatform } from '../net/libp2p-network.js'
 import type { Runtime } from '../runtime.js'
 import type { Compression } from './compression.js'
@@ -15,6 +16,8 @@ export interface Platform {
   readonly runtime: Runtime
   /** How blobs for relays are compressed and inflated. */
   readonly compression: Compression
+  /** XChaCha20-Poly1305 for sealed blobs (every backend gives the same bytes); noble's when absent. */
+  readonly aead?: AeadBackend
   /** libp2p transports, discovery and dial rules. */
   readonly libp2p: Libp2pPlatform
   /** The name this device shows in the device list when the app gives none. */

@@ -1,10 +1,12 @@
 import {
+  type AeadBackend,
   BadSignatureError,
   BlobEncoding,
   decodeBlobEnvelope,
   encodeBlobEnvelope,
   isSealed,
   MalformedFrameError,
+  nobleAead,
   openSealed,
   type SealedKind,
   seal,
@@ -25,12 +27,14 @@ export interface DecodedBlob {
   reach: StateVector
 }
 
-/** What sealing needs from the device: its signing key, its account's keys (once it has an account), Ed25519 and randomness. */
+/** What sealing needs from the device: its signing key, its account's keys (once it has an account), Ed25519, XChaCha20-Poly1305 and randomness. */
 export interface SealingKeys {
   readonly signing: SigningKeyPair
   /** The account's key ring; null while this device has no account. */
   ring(): KeyRing | null
   signatures(): Promise<SignatureBackend>
+  /** The platform's XChaCha20-Poly1305 (the same bytes from every backend); noble's when absent. */
+  readonly aead?: AeadBackend
   randomBytes(n: number): Uint8Array
 }
 
@@ -45,11 +49,14 @@ export interface SealingKeys {
  */
 export class BlobCodec {
   private writable: Array<() => void> = []
+  private readonly aead: AeadBackend
 
   constructor(
     private readonly compression: Compression,
     private readonly keys: SealingKeys
-  ) {}
+  ) {
+    this.aead = keys.aead ?? nobleAead
+  }
 
   /** Seals in the newest generation this device writes in; with `minEpoch`, waits until that is at least `minEpoch`. */
   async encode(docId: string, update: Uint8Array, reach: StateVector, minEpoch = 0): Promise<Uint8Array> {
@@ -116,7 +123,8 @@ export class BlobCodec {
         nonce: this.keys.randomBytes(24),
         plaintext
       },
-      await this.keys.signatures()
+      await this.keys.signatures(),
+      this.aead
     )
   }
 
@@ -129,7 +137,8 @@ export class BlobCodec {
       docId,
       bytes,
       { keyFor: epoch => ring.docKey(epoch, docId), standing: (author, epoch) => ring.standing(author, epoch) },
-      await this.keys.signatures()
+      await this.keys.signatures(),
+      this.aead
     )
     return opened.plaintext
   }

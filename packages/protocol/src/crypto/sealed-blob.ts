@@ -11,11 +11,11 @@
  * The doc id is bound (in the aad and the signature) but not written: the relay knows it
  * from the frame, and a blob replayed into another doc neither opens nor verifies there.
  */
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { BadSignatureError, DecryptError, MalformedFrameError, UnknownEpochError } from '../errors.js'
 import { SIGNATURE_BYTES } from '../limits.js'
+import { type AeadBackend, nobleAead } from './aead.js'
 import type { SignatureBackend } from './signatures.js'
 
 /** The blob encoding tag of a sealed blob (after BlobEncoding's 0–2, which are the envelope inside). */
@@ -78,9 +78,10 @@ function signedBytes(kind: SealedKind, docId: string, body: Uint8Array): Uint8Ar
   })
 }
 
-export async function seal(kind: SealedKind, input: SealInput, signatures: SignatureBackend): Promise<Uint8Array> {
+/** Seals with `aead`'s XChaCha20-Poly1305 (every backend gives the same bytes) and signs with `signatures`. */
+export async function seal(kind: SealedKind, input: SealInput, signatures: SignatureBackend, aead: AeadBackend = nobleAead): Promise<Uint8Array> {
   if (input.author.length !== AUTHOR_KEY_BYTES || input.nonce.length !== NONCE_BYTES) throw new RangeError('seal: author is 32 bytes and nonce 24')
-  const ciphertext = xchacha20poly1305(input.key, input.nonce, aad(kind, input.docId, input.epoch, input.author)).encrypt(input.plaintext)
+  const ciphertext = aead.seal(input.key, input.nonce, input.plaintext, aad(kind, input.docId, input.epoch, input.author))
   const body = encoding.encode(e => {
     encoding.writeVarUint(e, SEALED_ENCODING)
     encoding.writeVarUint(e, input.epoch)
@@ -124,7 +125,14 @@ export function readSealedHeader(bytes: Uint8Array): SealedHeader & { nonce: Uin
  * (ERR_BAD_SIGNATURE); the author's signature over this doc and every byte (ERR_BAD_SIGNATURE);
  * a key of that epoch (ERR_UNKNOWN_EPOCH: the blob waits for it); the AEAD (ERR_DECRYPT).
  */
-export async function open(kind: SealedKind, docId: string, bytes: Uint8Array, context: OpenContext, signatures: SignatureBackend): Promise<OpenedSealed> {
+export async function open(
+  kind: SealedKind,
+  docId: string,
+  bytes: Uint8Array,
+  context: OpenContext,
+  signatures: SignatureBackend,
+  aead: AeadBackend = nobleAead
+): Promise<OpenedSealed> {
   const h = readSealedHeader(bytes)
   const standing = context.standing(h.author, h.epoch)
   if (standing === 'revoked') throw new BadSignatureError(`a ${kind} of ${docId} is signed by a device revoked before epoch ${h.epoch}`)
@@ -135,7 +143,7 @@ export async function open(kind: SealedKind, docId: string, bytes: Uint8Array, c
   const key = context.keyFor(h.epoch)
   if (key === null) throw new UnknownEpochError(`this device holds no key of epoch ${h.epoch} (a ${kind} of ${docId})`)
   try {
-    return { epoch: h.epoch, author: h.author, plaintext: xchacha20poly1305(key, h.nonce, aad(kind, docId, h.epoch, h.author)).decrypt(h.ciphertext) }
+    return { epoch: h.epoch, author: h.author, plaintext: aead.open(key, h.nonce, h.ciphertext, aad(kind, docId, h.epoch, h.author)) }
   } catch (err) {
     throw new DecryptError(`a ${kind} of ${docId} does not open with the key of epoch ${h.epoch}`, { cause: err })
   }
