@@ -14,8 +14,23 @@ const MAX_LIVE_PENDING = 1024
 
 export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch'>
 
-/** open(): the blob waits for a key. */
+/**
+ * Blobs opened ahead of their turn, at most: each is verified, decrypted and inflated as soon as
+ * it arrives (the signature and the inflating run on thread pools), while the ones before it are
+ * applied, strictly in order. Past this (or {@link MAX_OPENING_BYTES}) the connection's frames wait.
+ */
+export const MAX_OPENING = 8
+/** Sealed bytes opened ahead of their turn, at most (one blob alone may be more: it waits for the others). */
+export const MAX_OPENING_BYTES = 64 * 1024 * 1024
+
+/** judge(): the blob waits for a key. */
 const PARKED = Symbol('parked')
+
+/** A blob being opened ahead of its turn: what it opens to (or the typed error), and its place to give back. */
+interface Opening {
+  readonly result: Promise<DecodedBlob | TandemError>
+  release(): void
+}
 
 export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled' | 'onRejected'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
@@ -42,7 +57,10 @@ interface DocProgress {
  * The reading half of a relay client: subscribes to each doc since its cursor, applies
  * what the relay sends (backfill, live blobs, notices of entries we have without their
  * bytes), moves the cursor, and tracks the backfill's progress and whether the relay is
- * live for us (every doc subscribed and caught up).
+ * live for us (every doc subscribed and caught up). Blobs are opened as they arrive, side
+ * by side (up to MAX_OPENING), and everything the relay sent is applied in turns, in the
+ * order it came: a blob that does not open is reported in its turn and never applied, one
+ * waiting for a key is parked in its turn, and the cursor moves only past what was applied.
  */
 export class RelayReader {
   /** Origin of the updates it applies: they are (or are about to be) in the relay's log, never uploaded back. */
@@ -60,6 +78,21 @@ export class RelayReader {
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
   private wasLive = false
+  /**
+   * What the relay sent is applied in turns, strictly in the order it came (the last turn
+   * taken; how many are not done), while the blobs among it are opened side by side.
+   */
+  private turns: Promise<void> = Promise.resolve()
+  private turnsLeft = 0
+  /** Blobs opened ahead of their turn (see MAX_OPENING), their sealed bytes, and who waits for room. */
+  private opening = 0
+  private openingBytes = 0
+  private roomWaiters: Array<() => void> = []
+  /**
+   * Counts connections begun and ended: a turn taken on one that has ended is dropped, as the
+   * frames still queued on a closed stream were before (the cursor stayed before them).
+   */
+  private session = 0
 
   constructor(
     private readonly relayId: string,
@@ -92,6 +125,7 @@ export class RelayReader {
 
   /** A new connection: nothing is subscribed on it yet. */
   connected(): void {
+    this.session++
     // live blobs whose notice never came on the old connection: the relay may not hold them
     // (it crashed before its disk had them) and their author may never send them again
     for (const [docId, pending] of this.liveReach) if (pending.size > 0) this.events.onLiveLost(docId)
@@ -104,6 +138,7 @@ export class RelayReader {
   }
 
   disconnected(): void {
+    this.session++ // (what came on it and waits for its turn is dropped)
     this.wasLive = false // the connection's loss is news enough (onConnection)
   }
 
@@ -124,7 +159,11 @@ export class RelayReader {
     }
   }
 
-  /** The relay refused a subscription: that doc is not kept on this relay (not live, and not waited for). */
+  /**
+   * The relay refused a subscription: that doc is not kept on this relay (not live, and not
+   * waited for). At once, not in turn: nothing of the doc is on its way, and a subscription
+   * asked again (new links came) must not be taken back by this refusal's late turn.
+   */
   refused(docId: string): void {
     this.refetching.delete(docId)
     this.refusedDocs.add(docId)
@@ -133,13 +172,26 @@ export class RelayReader {
   }
 
   backlog(docId: string, head: number, entries: number, bytes: number): void {
+    void this.inTurn(() => {
+      this.backlogNow(docId, head, entries, bytes)
+    })
+  }
+
+  private backlogNow(docId: string, head: number, entries: number, bytes: number): void {
     this.subscribing.delete(docId)
     this.progress.set(docId, { head, entries, bytes, entriesDone: 0, bytesDone: 0, caughtUp: entries === 0 })
     this.emitProgress()
     this.checkLive()
   }
 
+  /** The relay has sent all it holds of the doc (in turn: once what it sent before is applied). */
   caughtUp(docId: string): void {
+    void this.inTurn(() => {
+      this.caughtUpNow(docId)
+    })
+  }
+
+  private caughtUpNow(docId: string): void {
     const p = this.progress.get(docId)
     if (p !== undefined && !p.caughtUp) {
       p.caughtUp = true
@@ -152,26 +204,47 @@ export class RelayReader {
     this.checkLive()
   }
 
-  /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
+  /**
+   * A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. Resolves
+   * once the blob is being opened (there is room for it): it is applied in its turn.
+   */
   async received(docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
-    const doc = await this.host.open(docId)
-    const opened = blob === null ? null : await this.open(docId, seq, blob)
-    if (opened === PARKED) this.park(docId, seq, blob!)
-    else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
-    this.advance(docId, doc, seq, opened === PARKED ? null : (opened?.reach ?? null), blob?.byteLength ?? 0)
+    if (blob !== null) await this.roomFor(blob.byteLength)
+    // (the open starts and its turn is taken together: a key that comes meanwhile is seen by one or the other)
+    const opening = blob === null ? null : this.startOpening(docId, seq, blob)
+    void this.inTurn(async current => {
+      try {
+        if (!current()) return
+        const result = opening === null ? null : await opening.result
+        // (the doc is taken once the blob is open: applied to at once, never after it left memory)
+        const doc = this.host.get(docId) ?? (await this.host.open(docId))
+        if (!current()) return
+        const opened = result === null ? null : this.judge(docId, result)
+        if (opened === PARKED) this.park(docId, seq, blob!)
+        else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+        this.advance(docId, doc, seq, opened === PARKED ? null : (opened?.reach ?? null), blob?.byteLength ?? 0)
+      } finally {
+        opening?.release()
+      }
+    })
   }
 
-  /** This device holds more keys: parked blobs that open now are applied, in order; the cursor may move on. */
-  async keysChanged(): Promise<void> {
-    for (const [docId, blobs] of this.parked.take()) {
-      const doc = await this.host.open(docId)
-      for (const { seq, blob } of blobs) {
-        const opened = await this.open(docId, seq, blob)
-        if (opened === PARKED) this.park(docId, seq, blob)
-        else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+  /** This device holds more keys: parked blobs that open now are applied, in order (in turn); the cursor may move on. */
+  keysChanged(): Promise<void> {
+    return this.inTurn(async current => {
+      if (!current()) return
+      for (const [docId, blobs] of this.parked.take()) {
+        const doc = await this.host.open(docId)
+        for (const { seq, blob } of blobs) {
+          const result = await this.openBlob(docId, seq, blob)
+          if (!current()) return // (a new connection cleared the parked blobs: the relay sends them again)
+          const opened = this.judge(docId, result)
+          if (opened === PARKED) this.park(docId, seq, blob)
+          else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+        }
+        if (!this.parked.has(docId)) this.moveCursor(docId, doc)
       }
-      if (!this.parked.has(docId)) this.moveCursor(docId, doc)
-    }
+    })
   }
 
   private park(docId: string, seq: number, blob: Uint8Array): void {
@@ -185,19 +258,30 @@ export class RelayReader {
    * first never stores it, and its uploader sends it again.
    */
   async live(docId: string, liveId: number, blob: Uint8Array): Promise<void> {
-    const doc = this.host.get(docId) ?? (await this.host.open(docId))
-    const opened = await this.open(docId, 0, blob)
-    if (opened === PARKED) this.park(docId, 0, blob)
-    if (opened === null || opened === PARKED) return
-    this.applyBlob(docId, doc, 0, opened)
-    let pending = this.liveReach.get(docId)
-    if (pending === undefined) {
-      pending = new Map()
-      this.liveReach.set(docId, pending)
-    }
-    if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
-    pending.set(liveId, opened.reach)
-    this.events.onLiveApplied(docId, liveId)
+    await this.roomFor(blob.byteLength)
+    const opening = this.startOpening(docId, 0, blob)
+    void this.inTurn(async current => {
+      try {
+        if (!current()) return
+        const result = await opening.result
+        const doc = this.host.get(docId) ?? (await this.host.open(docId))
+        if (!current()) return
+        const opened = this.judge(docId, result)
+        if (opened === PARKED) this.park(docId, 0, blob)
+        if (opened === null || opened === PARKED) return
+        this.applyBlob(docId, doc, 0, opened)
+        let pending = this.liveReach.get(docId)
+        if (pending === undefined) {
+          pending = new Map()
+          this.liveReach.set(docId, pending)
+        }
+        if (pending.size >= MAX_LIVE_PENDING) pending.delete(pending.keys().next().value!)
+        pending.set(liveId, opened.reach)
+        this.events.onLiveApplied(docId, liveId)
+      } finally {
+        opening.release()
+      }
+    })
   }
 
   /** Whether any of these live blobs still waits for the notice that it is durable (forgetting them: asked once). */
@@ -208,13 +292,17 @@ export class RelayReader {
     return any
   }
 
-  /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes. */
+  /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes (in turn: after the blob itself). */
   async committed(docId: string, seq: number, liveId: number): Promise<void> {
-    const doc = await this.host.open(docId)
-    const pending = this.liveReach.get(docId)
-    const reach = pending?.get(liveId) ?? null
-    pending?.delete(liveId)
-    this.advance(docId, doc, seq, reach, 0)
+    void this.inTurn(async current => {
+      if (!current()) return
+      const doc = await this.host.open(docId)
+      if (!current()) return
+      const pending = this.liveReach.get(docId)
+      const reach = pending?.get(liveId) ?? null
+      pending?.delete(liveId)
+      this.advance(docId, doc, seq, reach, 0)
+    })
   }
 
   private checkLive(): void {
@@ -271,18 +359,78 @@ export class RelayReader {
   }
 
   /**
-   * The update inside a relay blob; null when it cannot be read (a typed error, reported and
-   * counted, never applied: a flipped bit, another doc's blob, a forged author); PARKED when
-   * it is sealed in a generation this device does not hold yet.
+   * Runs `step` once every turn taken before it is done (at once when none waits: the live
+   * path takes no extra hop). `current()` says whether the connection it came on still runs. A
+   * step that throws fails the connection, as a frame's handler that throws did.
    */
-  private async open(docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | null | typeof PARKED> {
+  private inTurn(step: (current: () => boolean) => void | Promise<void>): Promise<void> {
+    const session = this.session
+    const current = (): boolean => session === this.session
+    const run = async (): Promise<void> => {
+      try {
+        await step(current)
+      } catch (err) {
+        if (current()) this.failed(err)
+      } finally {
+        this.turnsLeft--
+      }
+    }
+    const done = this.turnsLeft++ === 0 ? run() : this.turns.then(run)
+    this.turns = done
+    return done
+  }
+
+  private failed(err: unknown): void {
+    const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
+    this.events.onError(error)
+    this.connection()?.close(error)
+  }
+
+  /** Waits while MAX_OPENING blobs (or MAX_OPENING_BYTES) are opened ahead of their turn; one blob always may be. */
+  private async roomFor(bytes: number): Promise<void> {
+    while (this.opening > 0 && (this.opening >= MAX_OPENING || this.openingBytes + bytes > MAX_OPENING_BYTES))
+      await new Promise<void>(resolve => {
+        this.roomWaiters.push(resolve)
+      })
+  }
+
+  /** Starts opening a blob now (verify, decrypt, inflate); its place is given back by `release`, in its turn. */
+  private startOpening(docId: string, seq: number, blob: Uint8Array): Opening {
+    this.opening++
+    this.openingBytes += blob.byteLength
+    let held = true
+    return {
+      result: this.openBlob(docId, seq, blob),
+      release: () => {
+        if (!held) return
+        held = false
+        this.opening--
+        this.openingBytes -= blob.byteLength
+        const waiters = this.roomWaiters
+        this.roomWaiters = []
+        for (const w of waiters) w()
+      }
+    }
+  }
+
+  /** The update inside a relay blob, or the typed error it fails with (never rejects). */
+  private async openBlob(docId: string, seq: number, blob: Uint8Array): Promise<DecodedBlob | TandemError> {
     try {
       return await this.host.codec.decode(docId, blob)
     } catch (err) {
-      const error = err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
-      this.events.onRejected(docId, error, error instanceof UnknownEpochError)
-      return error instanceof UnknownEpochError ? PARKED : null
+      return err instanceof TandemError ? err : new MalformedFrameError(`relay blob ${docId}#${seq} is unreadable`, { cause: err })
     }
+  }
+
+  /**
+   * In its turn: the opened blob; null when it cannot be read (a typed error, reported and
+   * counted, never applied: a flipped bit, another doc's blob, a forged author); PARKED when
+   * it is sealed in a generation this device does not hold yet.
+   */
+  private judge(docId: string, result: DecodedBlob | TandemError): DecodedBlob | null | typeof PARKED {
+    if (!(result instanceof TandemError)) return result
+    this.events.onRejected(docId, result, result instanceof UnknownEpochError)
+    return result instanceof UnknownEpochError ? PARKED : null
   }
 
   private emitProgress(): void {
