@@ -71,9 +71,4 @@ export class ChatDoc {
   startSegment(n: number, at: number): void {
     if (!this.segments.has(String(n))) this.segments.set(String(n), at)
   }
-
-  /** Whether this doc holds messages of its own (a chat from before segments). */
-  hasOwnMessages(): boolean {
-    return this.doc.share.has('messages') && this.doc.getMap('messages')._map.size > 0
-  }
 }
