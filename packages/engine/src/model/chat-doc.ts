@@ -57,16 +57,6 @@ export class ChatDoc {
     return this.newest
   }
 
-  /** Every segment the index names, newest first. */
-  segmentNumbers(): number[] {
-    const out: number[] = []
-    for (const key of this.segments.keys()) {
-      const n = Number(key)
-      if (Number.isSafeInteger(n) && n > 0) out.push(n)
-    }
-    return out.sort((a, b) => b - a)
-  }
-
   /** Names segment `n` in the index (the caller's transaction). */
   startSegment(n: number, at: number): void {
     if (!this.segments.has(String(n))) this.segments.set(String(n), at)
