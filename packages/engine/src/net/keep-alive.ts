@@ -1,5 +1,6 @@
-import type { StreamMuxer, StreamMuxerFactory } from '@libp2p/interface'
-import type { Runtime, TimerHandle } from '../runtime.js'
+import type { StreamMuxerFactory } from '@libp2p/interface'
+import { keptAlive as keptAliveWhenQuiet } from '@tandem/transport'
+import type { Runtime } from '../runtime.js'
 
 /**
  * How a device keeps its connections alive and notices the dead ones (issue 15, the idle path).
@@ -12,7 +13,7 @@ import type { Runtime, TimerHandle } from '../runtime.js'
  * itself on /tandem/sync after identify made it a "discovered" peer (~330 B each, backoff
  * capped at 30 s: fixed in libp2p-network.ts).
  *
- * Now a connection is checked only when it has been quiet: when nothing has arrived on it for
+ * Now a connection is checked only when it has been quiet (@tandem/transport's keep-alive.ts): when nothing has arrived on it for
  * {@link KEEPALIVE_QUIET_MS}, the device sends one yamux ping (a 12-byte frame, 30 B on the
  * wire with Noise's length and tag; the pong the same) and closes the connection if no pong
  * comes within {@link KEEPALIVE_TIMEOUT_MS}; the stream's close then redials it (a relay's at
@@ -41,90 +42,18 @@ export interface KeepAliveOptions {
   timeoutMs?: number
 }
 
-/** The connection a muxer runs on, as the upgrader hands it over (after encryption). */
-type MuxedConnection = Parameters<StreamMuxerFactory['createStreamMuxer']>[0]
-/** A muxer that can ping its peer (yamux does; the interface does not say so). */
-type Pingable = StreamMuxer & { ping(options?: { signal?: AbortSignal }): Promise<number> }
-
-/** Timers and the clock: the engine's runtime. */
-type Clock = Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'>
-
 /** A libp2p component factory (the muxer factory's own slice of the node's internals). */
 // biome-ignore lint/suspicious/noExplicitAny: each factory names its own slice of libp2p's internals
 type Component<T> = (components: any) => T
 
 /**
  * The muxer factory `factory` (yamux with its own keep-alive off), each muxer it makes checked
- * when quiet as {@link KEEPALIVE_QUIET_MS} describes. Circuit connections are left alone.
+ * when quiet as {@link KEEPALIVE_QUIET_MS} describes, on the engine's runtime. Circuit connections are left alone.
  */
-export function keptAlive(factory: Component<StreamMuxerFactory>, clock: Clock, options: KeepAliveOptions = {}): Component<StreamMuxerFactory> {
-  const quietMs = options.quietMs ?? KEEPALIVE_QUIET_MS
-  const timeoutMs = options.timeoutMs ?? KEEPALIVE_TIMEOUT_MS
-  return components => {
-    const muxers = factory(components)
-    const create = muxers.createStreamMuxer.bind(muxers)
-    muxers.createStreamMuxer = connection => {
-      const muxer = create(connection)
-      if (!isCircuit(connection) && typeof (muxer as Partial<Pingable>).ping === 'function') keep(muxer as Pingable, connection, clock, quietMs, timeoutMs)
-      return muxer
-    }
-    return muxers
-  }
-}
-
-/** A connection closed because its peer stopped answering. */
-export class KeepAliveTimeoutError extends Error {
-  override name = 'KeepAliveTimeoutError'
-}
-
-function keep(muxer: Pingable, connection: MuxedConnection, clock: Clock, quietMs: number, timeoutMs: number): void {
-  let last = clock.now()
-  let timer: TimerHandle | null = null
-  let closed = false
-  const arm = (ms: number): void => {
-    timer = clock.setTimeout(() => {
-      timer = null
-      void check()
-    }, ms)
-  }
-  const check = async (): Promise<void> => {
-    if (closed || muxer.status !== 'open') return
-    const quiet = clock.now() - last
-    if (quiet < quietMs) {
-      arm(quietMs - quiet)
-      return
-    }
-    try {
-      await muxer.ping({ signal: AbortSignal.timeout(timeoutMs) })
-    } catch (err) {
-      if (closed || muxer.status !== 'open') return
-      const error = new KeepAliveTimeoutError(`no answer to a keep-alive ping within ${timeoutMs} ms after ${quietMs} ms of quiet: the connection is closed as dead`, {
-        cause: err
-      })
-      muxer.abort(error)
-      connection.abort(error)
-      return
-    }
-    // the pong came in: `last` moved with it
-    if (!closed) arm(Math.max(1, quietMs - (clock.now() - last)))
-  }
-  connection.addEventListener('message', () => {
-    last = clock.now()
-  })
-  connection.addEventListener('close', () => {
-    closed = true
-    if (timer !== null) clock.clearTimeout(timer)
-    timer = null
-  })
-  arm(quietMs)
-}
-
-/**
- * Whether the connection runs through a relay's circuit. The upgrader hands the muxer the
- * encrypted stream; Noise keeps the transport's connection, with its address, as `stream`.
- */
-function isCircuit(connection: MuxedConnection): boolean {
-  const c = connection as { remoteAddr?: { toString(): string }; stream?: { remoteAddr?: { toString(): string } } }
-  const addr = c.remoteAddr ?? c.stream?.remoteAddr
-  return addr?.toString().includes('/p2p-circuit') === true
+export function keptAlive(
+  factory: Component<StreamMuxerFactory>,
+  runtime: Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'>,
+  options: KeepAliveOptions = {}
+): Component<StreamMuxerFactory> {
+  return keptAliveWhenQuiet(factory, runtime, { quietMs: options.quietMs ?? KEEPALIVE_QUIET_MS, timeoutMs: options.timeoutMs ?? KEEPALIVE_TIMEOUT_MS })
 }
