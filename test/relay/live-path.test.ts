@@ -111,7 +111,7 @@ async function twoDevices(relayedVia: string | undefined) {
     if (e.type === 'progress') bCaughtUp = e.caughtUp
   })
   const links = { a: toRelay(a, r.service), b: toRelay(b, r.service) }
-  const path = between(a, b, `chat:${chatId}`, relayedVia)
+  const path = between(a, b, `chat:${chatId}:1`, relayedVia) // (the messages are in the chat's first segment)
   await untilEngine(b, () => b.listChats().length === 1, 'b sees the chat')
   await a.sendMessage(chatId, 'first')
   await untilEngine(b, () => b.messageCount(chatId) === 1, 'b has the first message')

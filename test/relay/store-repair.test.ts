@@ -46,7 +46,7 @@ async function flipBitIn(store: Store, prefix: string): Promise<string[]> {
 
 const shown = (m: Message): string => `${m.id} ${m.text}`
 
-/** A device with 40 messages in one chat, all acked by the relay; returns what it showed. */
+/** A device with 40 messages in one chat (its first segment, `chat:<id>:1`), all acked by the relay; returns what it showed. */
 async function historyOnRelay(store: Store, relay: Awaited<ReturnType<typeof inProcessRelay>>) {
   const a = await openDevice(store)
   await a.start()
@@ -65,14 +65,14 @@ it('a damaged record is never shown, is reported, and comes back whole from the 
   stops.push(relay.stop)
   const store = newStore()
   const { chatId, before } = await historyOnRelay(store, relay)
-  const damaged = await flipBitIn(store, `log!chat:${chatId}!`)
+  const damaged = await flipBitIn(store, `log!chat:${chatId}:1!`)
   expect(damaged.length).toBeGreaterThan(0)
 
   const a = await openDevice(store)
   const report = a.storeDamage()
   expect(report.found.map(r => r.key).sort()).toEqual(damaged.sort())
-  expect(report.found.every(r => r.docId === `chat:${chatId}` && /checksum/.test(r.problem))).toBe(true)
-  expect(report.repairing).toEqual([`chat:${chatId}`])
+  expect(report.found.every(r => r.docId === `chat:${chatId}:1` && /checksum/.test(r.problem))).toBe(true)
+  expect(report.repairing).toEqual([`chat:${chatId}:1`])
   const shownNow = a.listMessages(chatId).map(shown)
   expect(shownNow.length).toBeLessThan(before.length) // the damaged entries' messages are missing…
   for (const m of shownNow) expect(before).toContain(m) // …and nothing shown differs from what was written
@@ -83,7 +83,7 @@ it('a damaged record is never shown, is reported, and comes back whole from the 
   })
   await a.start()
   connect(a, relay)
-  await untilEngine(a, () => repaired.includes(`chat:${chatId}`), 'the chat refetched from the relay')
+  await untilEngine(a, () => repaired.includes(`chat:${chatId}:1`), 'the chat refetched from the relay')
   expect(a.listMessages(chatId).map(shown)).toEqual(before)
   expect(a.listMessages(chatId).every(m => m.status === 'sent')).toBe(true)
   expect(a.storeDamage().repairing).toEqual([])
@@ -99,14 +99,14 @@ it('a repair not yet done survives a restart, and is done once the relay is reac
   stops.push(relay.stop)
   const store = newStore()
   const { chatId, before } = await historyOnRelay(store, relay)
-  await flipBitIn(store, `log!chat:${chatId}!`)
+  await flipBitIn(store, `log!chat:${chatId}:1!`)
 
   const first = await openDevice(store)
-  expect(first.storeDamage().repairing).toEqual([`chat:${chatId}`])
+  expect(first.storeDamage().repairing).toEqual([`chat:${chatId}:1`])
   await first.stop() // no relay reached: the damaged records are gone, the mark stays
 
   const second = await openDevice(store)
-  expect(second.storeDamage()).toEqual({ found: [], repairing: [`chat:${chatId}`] })
+  expect(second.storeDamage()).toEqual({ found: [], repairing: [`chat:${chatId}:1`] })
   await second.start()
   connect(second, relay)
   await untilEngine(second, () => second.storeDamage().repairing.length === 0, 'the repair done after the restart')
@@ -128,7 +128,7 @@ it('damaged relay metadata makes the device fetch every doc again and upload wha
       .found.map(r => r.key)
       .sort()
   ).toEqual(damaged.sort())
-  expect(a.storeDamage().repairing).toContain(`chat:${chatId}`)
+  expect(a.storeDamage().repairing).toContain(`chat:${chatId}:1`)
   await a.start()
   connect(a, relay)
   const more = await a.sendMessage(chatId, 'after the damage')

@@ -214,6 +214,11 @@ export class ChatService {
     }
   }
 
+  /** Opens every open chat's newest segments from disk (at start: shown before any relay is reached). */
+  async openStoredSegments(): Promise<void> {
+    for (const view of [...this.views.all()]) await this.loader.openStored(view)
+  }
+
   /** Every message of the chat in display order, reading its segments one after another. */
   async allMessages(chatId: string): Promise<Message[]> {
     const view = await this.open(chatId)

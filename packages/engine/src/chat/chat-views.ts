@@ -40,6 +40,11 @@ export class ChatViews implements LogLookup {
     return this.views.get(chatId)
   }
 
+  /** Every chat in memory. */
+  all(): Iterable<ChatView> {
+    return this.views.values()
+  }
+
   /** A chat doc or a segment doc opened. False for any other doc. */
   attach(docId: string, doc: Y.Doc): boolean {
     const ref = parseDocId(docId)

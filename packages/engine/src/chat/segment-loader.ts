@@ -31,6 +31,8 @@ export interface SegmentOptions {
 export interface SegmentHost {
   open(docId: string): Promise<unknown>
   unload(docId: string): Promise<boolean>
+  /** The doc is in this device's store. */
+  isStored(docId: string): boolean
   /** The doc is in this device's store (fetched before) and its message count is known without reading it. */
   isCounted(docId: string): boolean
   /** Resolves once no relay is still bringing the doc (null: none is now). */
@@ -76,6 +78,18 @@ export class SegmentLoader {
     if (options.history !== undefined && options.history !== 'all' && options.history !== 'recent') throw new InvalidArgumentError("segments.history must be 'all' or 'recent'")
     this.history = options.history ?? 'all'
     this.unloads = options.unload ?? true
+  }
+
+  /**
+   * Opens the chat's newest two segments from this device's store, if it holds them: what a
+   * device shows the moment it opens, before any relay is reached.
+   */
+  async openStored(view: ChatView): Promise<void> {
+    const newest = view.doc.newestSegment()
+    for (const n of [newest, newest - 1]) {
+      const docId = segmentDocId(view.chatId, n)
+      if (n >= 1 && this.host.isStored(docId)) await this.host.open(docId)
+    }
   }
 
   /** The chat's index changed (or the chat was just opened): bring what is missing, newest first. */

@@ -109,7 +109,10 @@ export class Engine extends ChatsFacade {
       }
       await engine.repair.load()
       await engine.segmentCounts.load()
-      if (opened.keeper !== null) await engine.account.openDocs()
+      if (opened.keeper !== null) {
+        await engine.account.openDocs()
+        await engine.chats.openStoredSegments()
+      }
       return engine
     })
   }

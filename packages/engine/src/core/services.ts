@@ -126,6 +126,7 @@ export function wireServices(parts: ServiceParts): Services {
     {
       open: docId => docs.open(docId),
       unload: docId => docs.unload(docId),
+      isStored: docId => docs.isKnown(docId),
       isCounted: docId => docs.isKnown(docId) && counts.get(docId) !== undefined,
       settled: docId => replication.settled(docId),
       canUnload: docId => !sent.awaitsAck(docId) && !chatService.hasQueued(docId) && replication.holdsAll(docId),
