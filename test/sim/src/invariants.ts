@@ -18,6 +18,8 @@ export function digest(engine: Engine): string {
   // a listed chat's segments (`chat:<id>:<n>`) too
   const svs = Object.entries(engine.stateVectors())
     .filter(([id]) => listed.has(id) || listed.has(id.split(':').slice(0, 2).join(':')))
+    // an empty doc is the state of no doc: a segment opened for a blob that was then refused (its author revoked) holds nothing
+    .filter(([, sv]) => !(sv.byteLength === 1 && sv[0] === 0))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
   const account = engine.accountInfo

@@ -126,6 +126,7 @@ export class ChatViews implements LogLookup {
 
   private attachSegment(view: ChatView, n: number, doc: Y.Doc): void {
     const log = this.attachLog(view, n, doc)
+    if (log.size > 0) this.nameInIndex(view, n)
     this.sent.logOpened(segmentDocId(view.chatId, n), log)
     this.loader.segmentOpened(view, n)
     if (log.size > 0) this.events.emit({ type: 'messages', chatId: view.chatId, count: log.size, origin: 'remote', segment: n })
@@ -138,6 +139,7 @@ export class ChatViews implements LogLookup {
       added: (added, txOrigin) => {
         const origin = txOrigin === this.local ? 'local' : 'remote'
         if (view.logs.get(n) !== log) return
+        if (n !== LEGACY_SEGMENT) this.nameInIndex(view, n)
         view.added(n, added.records)
         if (origin === 'remote' && added.newest !== null) this.hlc.observe(added.newest)
         if (origin === 'remote' && added.newestLater !== undefined) this.observeLater(added.newestLater)
@@ -159,6 +161,22 @@ export class ChatViews implements LogLookup {
     view.attach(n, log)
     for (const m of log.records()) this.hlc.observe(m)
     return log
+  }
+
+  /**
+   * A segment with messages that the chat's index does not name yet is named there. The
+   * writer names a segment before its first message, but the two are different docs: when
+   * the index entry never reached a relay (its writer revoked and erased before uploading it,
+   * the relay refusing it) while the messages did, a new device following the index would
+   * never fetch them (the simulator, seed 20261554). Any device holding them names it.
+   */
+  private nameInIndex(view: ChatView, n: number): void {
+    if (n <= view.doc.newestSegment() && view.doc.segments.has(String(n))) return
+    this.runtime.defer(() => {
+      view.doc.doc.transact(() => {
+        view.doc.startSegment(n, 0)
+      }, this.local)
+    })
   }
 
   /** A backfill's newest clock is observed once the work at hand is done (or first thing when we next stamp). */
