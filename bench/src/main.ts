@@ -85,6 +85,7 @@ const plan = full
       browserRuns: 3,
       screen: 1_000_000, // issue 15's chat: seeding it takes minutes
       screenRuns: 3,
+      screenAmRuns: 3, // (not run at 1M)
       latency: 1_000,
       latencyAm: 1_000,
       latencyRuns: 3,
@@ -113,6 +114,7 @@ const plan = full
       browserRuns: 3,
       screen: 20_000, // scaled down from the issue's 1,000,000 (the table says so)
       screenRuns: 3,
+      screenAmRuns: 1, // ~4 s a run
       latency: 200,
       latencyAm: 50,
       latencyRuns: 3,
@@ -136,7 +138,17 @@ if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].sp
 if (args.runs !== undefined) {
   const runs = Number(args.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a whole number ≥ 1')
-  Object.assign(plan, { historyRuns: runs, browserRuns: runs, screenRuns: runs, latencyRuns: runs, throughputRuns: runs, mergeRuns: runs, mergeAmCutRuns: runs, coldRuns: runs })
+  Object.assign(plan, {
+    historyRuns: runs,
+    browserRuns: runs,
+    screenRuns: runs,
+    screenAmRuns: runs,
+    latencyRuns: runs,
+    throughputRuns: runs,
+    mergeRuns: runs,
+    mergeAmCutRuns: runs,
+    coldRuns: runs
+  })
 }
 
 const resultsDir = new URL('../results/', import.meta.url)
@@ -269,7 +281,7 @@ if (want('screen')) {
   if (has('tandem')) cases.push('tandem', 'tandem-recent')
   if (has('yws')) cases.push('yws')
   if (has('am') && screenAm) cases.push('am')
-  if (cases.length > 0) screen = await loaded(`screen.${plan.screen}`, () => benchScreen(cases, plan.screen, plan.screenRuns))
+  if (cases.length > 0) screen = await loaded(`screen.${plan.screen}`, () => benchScreen(cases, plan.screen, plan.screenRuns, { am: plan.screenAmRuns }))
 }
 const latency = new Map<string, LatencyResult | { error: string }>()
 if (want('latency')) {
@@ -528,7 +540,7 @@ if (screen !== undefined) {
   const scaled = n < 1_000_000 ? " (quick: scaled down from the issue's 1M, --full for it)" : ''
   const first = (r: ScreenCaseResult): string => ms(r.screenMs)
   rows.push([
-    `(11) newest ${count} messages on screen on a new device from the server alone, chat of ${k(n)}${scaled}, median of ${plan.screenRuns}: Tandem join → wait-screen (all N in brackets); the peers have no partial history: their first screen is the whole sync (all N)`,
+    `(11) newest ${count} messages on screen on a new device from the server alone, chat of ${k(n)}${scaled}, median of ${plan.screenRuns}${screenAm && plan.screenAmRuns !== plan.screenRuns ? ` (automerge-repo ${plan.screenAmRuns})` : ''}: Tandem join → wait-screen (all N in brackets); the peers have no partial history: their first screen is the whole sync (all N)`,
     cell(t, r => `${first(r)} (all ${r.allMs === undefined ? '?' : ms(r.allMs)})`),
     cell(y, first),
     amCell(first),
