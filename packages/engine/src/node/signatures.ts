@@ -47,8 +47,8 @@ export interface NodeSignatureOptions {
  * pool thread: on the live path, one message's blob is signed by its sender and verified by
  * every receiver). The same signatures as noble's (Ed25519 is deterministic), and as strict:
  * a non-canonical S is refused here, and the R OpenSSL recomputes is compared as bytes.
- * Long messages (a history entry, a snapshot) go to the thread pool, so the loop can apply
- * the blobs before them meanwhile.
+ * Long messages (a history entry, a snapshot) may go to the thread pool, so the loop can
+ * apply the blobs before them meanwhile.
  */
 export function nodeSignatureBackend(options: NodeSignatureOptions): SignatureBackend {
   const secretKey = cached(64, seed => createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' }))
@@ -85,5 +85,10 @@ export function nodeSignatureBackend(options: NodeSignatureOptions): SignatureBa
   }
 }
 
-/** The Node assembly's Ed25519 (what a device signs and verifies blobs, chains and key messages with). */
-export const nodeSignatures: SignatureBackend = nodeSignatureBackend({ native: true, offThreadBytes: 64 * 1024 })
+/**
+ * The Node assembly's Ed25519 (what a device signs and verifies blobs, chains and key messages
+ * with): messages over 4 KiB — history entries, a burst's uploads — on the thread pool, where
+ * a reader's verify runs beside the applying of the blobs before it; one message's blob (a few
+ * hundred bytes: the live path) on the loop.
+ */
+export const nodeSignatures: SignatureBackend = nodeSignatureBackend({ native: true, offThreadBytes: 4 * 1024 })
