@@ -4,17 +4,12 @@ import { BlobEncoding, UnsupportedVersionError } from '@tandem/protocol'
 import type { Compression } from '../platform/compression.js'
 
 /**
- * Blobs larger than this are compressed on the thread pool, not on the event loop: a
+ * Blobs larger than this are (de)compressed on the thread pool, not on the event loop: a
  * burst's uploads then cost the sender's loop nothing (one message is far below it, and
- * stays synchronous: the hop to a pool thread would add to its latency).
+ * stays synchronous: the hop to a pool thread would add to its latency). (Not lower for
+ * inflating: the simulator runs this code, and the pool settles outside its clock.)
  */
 const OFF_THREAD_BYTES = 64 * 1024
-/**
- * Blobs larger than this (compressed) are inflated on the thread pool: a history entry (a
- * few hundred messages and up) while the reader applies the entries before it (RelayReader
- * opens blobs side by side); one message's blob, a few hundred bytes, stays on the loop.
- */
-const INFLATE_OFF_THREAD_BYTES = 4 * 1024
 
 /**
  * Brotli quality by size. A burst's upload (tens of kB of messages): quality 2 compresses
@@ -38,7 +33,7 @@ export const nodeCompression: Compression = {
     return view(data.byteLength > OFF_THREAD_BYTES ? await brotliAsync(data, options) : brotliCompressSync(data, options))
   },
   async decompress(encoding, data, maxBytes) {
-    const big = data.byteLength > INFLATE_OFF_THREAD_BYTES
+    const big = data.byteLength > OFF_THREAD_BYTES
     const options = { maxOutputLength: maxBytes }
     switch (encoding) {
       case BlobEncoding.Brotli:
