@@ -10,7 +10,9 @@ export const RELAY_MAIN = fileURLToPath(new URL('../../relay/dist/main.js', impo
  * benchmarks: started, its printed peer id and addresses read back, stopped.
  */
 export class RelayProcess {
+  /** Its log lines (stderr; the first 2,000). */
   readonly stderr: string[] = []
+  private readonly logWaiters = new Set<(line: string) => void>()
   readonly exited: Promise<number | null>
 
   private constructor(
@@ -28,6 +30,7 @@ export class RelayProcess {
     })
     createInterface({ input: child.stderr! }).on('line', l => {
       if (this.stderr.length < 2000) this.stderr.push(l)
+      for (const w of [...this.logWaiters]) w(l)
     })
   }
 
@@ -61,6 +64,25 @@ export class RelayProcess {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** Resolves with the first log line (seen or to come) that `match` accepts; rejects after `timeoutMs`. */
+  waitForLog(match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    const seen = this.stderr.find(match)
+    if (seen !== undefined) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const waiter = (line: string): void => {
+        if (!match(line)) return
+        clearTimeout(timer)
+        this.logWaiters.delete(waiter)
+        resolve(line)
+      }
+      const timer = setTimeout(() => {
+        this.logWaiters.delete(waiter)
+        reject(new Error(`tandem-relay: no such log line within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.logWaiters.add(waiter)
+    })
   }
 
   /** The relay's TCP multiaddr (with /p2p/). */

@@ -21,6 +21,8 @@ export interface KeepAliveTimes {
   quietMs: number
   /** Close it if the pong takes longer than this. */
   timeoutMs: number
+  /** Told of each connection closed as dead (after it is closed): a log line for who runs the node. */
+  onDead?: (error: KeepAliveTimeoutError) => void
 }
 
 /** A connection closed because its peer stopped answering. */
@@ -54,7 +56,7 @@ export function keptAlive(factory: Component<StreamMuxerFactory>, clock: KeepAli
   }
 }
 
-function keep(muxer: Pingable, connection: MuxedConnection, clock: KeepAliveClock, { quietMs, timeoutMs }: KeepAliveTimes): void {
+function keep(muxer: Pingable, connection: MuxedConnection, clock: KeepAliveClock, { quietMs, timeoutMs, onDead }: KeepAliveTimes): void {
   let last = clock.now()
   let timer: unknown = null
   let closed = false
@@ -80,6 +82,7 @@ function keep(muxer: Pingable, connection: MuxedConnection, clock: KeepAliveCloc
       })
       muxer.abort(error)
       connection.abort(error)
+      onDead?.(error)
       return
     }
     // the pong came in: `last` moved with it

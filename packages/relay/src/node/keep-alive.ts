@@ -22,9 +22,9 @@ type Component<T> = (components: any) => T
 /** `factory`'s muxers (yamux, its own keep-alive off), each pinged when quiet and closed when the pong does not come. */
 export function keptAlive(
   factory: Component<StreamMuxerFactory>,
-  options: { quietMs: number; timeoutMs?: number; now?: () => number; timers?: RelayTimers }
+  options: { quietMs: number; timeoutMs?: number; now?: () => number; timers?: RelayTimers; onDead?: (error: Error) => void }
 ): Component<StreamMuxerFactory> {
   const timers = options.timers ?? systemTimers
   const clock = { now: options.now ?? Date.now, setTimeout: (fn: () => void, ms: number) => timers.setTimeout(fn, ms), clearTimeout: (h: unknown) => timers.clearTimeout(h) }
-  return keptAliveWhenQuiet(factory, clock, { quietMs: options.quietMs, timeoutMs: options.timeoutMs ?? RELAY_KEEPALIVE_TIMEOUT_MS })
+  return keptAliveWhenQuiet(factory, clock, { quietMs: options.quietMs, timeoutMs: options.timeoutMs ?? RELAY_KEEPALIVE_TIMEOUT_MS, onDead: options.onDead })
 }

@@ -136,7 +136,15 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     // a quiet connection gets one yamux ping, and is closed when unanswered (keep-alive.ts);
     // yamux's own keep-alive (every 30 s, never closing anything) and libp2p's connection
     // monitor (a ping stream every interval) are off
-    streamMuxers: [keptAlive(yamux({ enableKeepAlive: false }), { quietMs: limits.connectionPingIntervalMs, timeoutMs: limits.connectionPingTimeoutMs })],
+    streamMuxers: [
+      keptAlive(yamux({ enableKeepAlive: false }), {
+        quietMs: limits.connectionPingIntervalMs,
+        timeoutMs: limits.connectionPingTimeoutMs,
+        onDead: err => {
+          log.warn({ reason: err.message }, 'closed a silent connection: no pong to its keep-alive ping')
+        }
+      })
+    ],
     connectionManager: {
       maxConnections: limits.maxConnections,
       maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
