@@ -1,9 +1,8 @@
-import { type ChainHead, type ChainLink, type DeviceActivity, ErrorCode, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
+import { type ChainHead, ErrorCode, headOfLinks, splitLinks, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
-import type { BlobCodec } from './blob-codec.js'
 import { RelayConnection, type RelayConnectionHandler } from './relay-connection.js'
 import type { RelayOrigin } from './relay-origin.js'
 import { RelayReader } from './relay-reader.js'
@@ -13,73 +12,12 @@ import { RelayUploader } from './relay-uploader.js'
 import type { StateVector } from './state-vector.js'
 
 export { RelayOrigin } from './relay-origin.js'
+export type { ChangeSource, RelayChain, RelayClientEvents, RelayClientHost, RelayProgress } from './relay-client-host.js'
+import type { ChangeSource, RelayClientEvents, RelayClientHost } from './relay-client-host.js'
 
 const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
 /** Uploads refused as stale on one connection before it is given up for a new one (a normal revocation needs a few). */
 const MAX_STALE_REFUSALS = 1_000
-
-/** Where a doc change came from: ours, a peer's session, or the relay's log. */
-export type ChangeSource = 'local' | 'peer' | 'relay'
-
-/** The account's device chain as a relay client sees it. */
-export interface RelayChain {
-  readonly accountId: string
-  head(): ChainHead
-  /** What a holder of `head` lacks (the whole chain when `head` is not on ours). */
-  linksAfter(head: ChainHead | null): ChainLink[]
-  isOnChain(head: ChainHead): boolean
-  /** Links the relay holds (confirmed: the relay arbitrates forks while reachable). */
-  receive(links: ChainLink[]): Promise<void>
-  /** The relay's welcome named this head: it holds that link (and the ones before it). */
-  confirmHead(head: ChainHead): Promise<void>
-}
-
-export interface RelayClientHost {
-  readonly chain: RelayChain
-  /** Seals updates into blobs and opens them (the platform's compression). */
-  readonly codec: BlobCodec
-  /** A relay's report of when it last served each device. */
-  deviceActivity(devices: DeviceActivity[]): void
-  /** The membership record a chat doc is served under (null for account docs). */
-  membership(docId: string): SignedMembership | null
-  /** Docs to keep in sync with the relay. */
-  docIds(): string[]
-  open(docId: string): Promise<Y.Doc>
-  get(docId: string): Y.Doc | undefined
-  /** Applies a relay's update to an open doc (and persists it). */
-  apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
-  /** Messages of ours in this doc are waiting to be reported "sent". */
-  awaitsAck(docId: string): boolean
-  /** The doc's stored copy was damaged: subscribe with `refetch` (everything, this device's own uploads included). */
-  needsRefetch(docId: string): boolean
-  /** A `refetch` of the doc caught up: what the relay holds of it is back. */
-  refetched(docId: string): void
-}
-
-export interface RelayProgress {
-  relay: string
-  entriesDone: number
-  entriesTotal: number
-  bytesDone: number
-  bytesTotal: number
-  /** Every subscribed doc has reached the relay's head. */
-  caughtUp: boolean
-}
-
-export interface RelayClientEvents {
-  /** The relay acknowledged more of a doc: messages inside `acked` are now "sent". */
-  onAcked(docId: string, acked: StateVector): void
-  onProgress(progress: RelayProgress): void
-  /** The relay became live for every doc we keep there (subscribed and caught up), or stopped being. */
-  onLive(relay: string, live: boolean): void
-  onConnection(relay: string, connected: boolean, error?: Error): void
-  onError(error: TandemError): void
-  /** A blob of this relay was not applied: it does not open or verify (or, `waiting`, it awaits a key this device lacks). */
-  onRejected(docId: string, error: TandemError, waiting: boolean): void
-  onEphemeral(docId: string, from: string, payload: Uint8Array): void
-  /** The relay has sent all it holds of a doc (caught up), or refused it. */
-  onSettled(relay: string, docId: string): void
-}
 
 /**
  * Keeps this device's docs in one relay's log: subscribes to every doc since

@@ -2,7 +2,8 @@ import { MalformedFrameError, TandemError, UnknownEpochError } from '@tandem/pro
 import type * as Y from 'yjs'
 import type { DecodedBlob } from './blob-codec.js'
 import { ParkedBlobs } from './parked-blobs.js'
-import type { RelayClientEvents, RelayClientHost } from './relay-client.js'
+import { BlobTurns } from './blob-turns.js'
+import type { RelayClientEvents, RelayClientHost } from './relay-client-host.js'
 import type { RelayConnection } from './relay-connection.js'
 import { RelayOrigin } from './relay-origin.js'
 import type { RelayState } from './relay-state.js'
@@ -14,23 +15,8 @@ const MAX_LIVE_PENDING = 1024
 
 export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch'>
 
-/**
- * Blobs opened ahead of their turn, at most: each is verified, decrypted and inflated as soon as
- * it arrives (the signature and the inflating run on thread pools), while the ones before it are
- * applied, strictly in order. Past this (or {@link MAX_OPENING_BYTES}) the connection's frames wait.
- */
-export const MAX_OPENING = 8
-/** Sealed bytes opened ahead of their turn, at most (one blob alone may be more: it waits for the others). */
-export const MAX_OPENING_BYTES = 64 * 1024 * 1024
-
 /** judge(): the blob waits for a key. */
 const PARKED = Symbol('parked')
-
-/** A blob being opened ahead of its turn: what it opens to (or the typed error), and its place to give back. */
-interface Opening {
-  readonly result: Promise<DecodedBlob | TandemError>
-  release(): void
-}
 
 export interface RelayReaderEvents extends Pick<RelayClientEvents, 'onProgress' | 'onLive' | 'onError' | 'onSettled' | 'onRejected'> {
   /** Entry `seq` of a doc is in hand (the cursor may have moved): a snapshot may be due. */
@@ -78,21 +64,10 @@ export class RelayReader {
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
   private wasLive = false
-  /**
-   * What the relay sent is applied in turns, strictly in the order it came (the last turn
-   * taken; how many are not done), while the blobs among it are opened side by side.
-   */
-  private turns: Promise<void> = Promise.resolve()
-  private turnsLeft = 0
-  /** Blobs opened ahead of their turn (see MAX_OPENING), their sealed bytes, and who waits for room. */
-  private opening = 0
-  private openingBytes = 0
-  private roomWaiters: Array<() => void> = []
-  /**
-   * Counts connections begun and ended: a turn taken on one that has ended is dropped, as the
-   * frames still queued on a closed stream were before (the cursor stayed before them).
-   */
-  private session = 0
+  /** What the relay sent, applied in turns in the order it came, its blobs opened side by side. */
+  private readonly turns = new BlobTurns(err => {
+    this.failed(err)
+  })
 
   constructor(
     private readonly relayId: string,
@@ -125,7 +100,7 @@ export class RelayReader {
 
   /** A new connection: nothing is subscribed on it yet. */
   connected(): void {
-    this.session++
+    this.turns.newSession()
     // live blobs whose notice never came on the old connection: the relay may not hold them
     // (it crashed before its disk had them) and their author may never send them again
     for (const [docId, pending] of this.liveReach) if (pending.size > 0) this.events.onLiveLost(docId)
@@ -138,7 +113,7 @@ export class RelayReader {
   }
 
   disconnected(): void {
-    this.session++ // (what came on it and waits for its turn is dropped)
+    this.turns.newSession() // (what came on it and waits for its turn is dropped)
     this.wasLive = false // the connection's loss is news enough (onConnection)
   }
 
@@ -172,7 +147,7 @@ export class RelayReader {
   }
 
   backlog(docId: string, head: number, entries: number, bytes: number): void {
-    void this.inTurn(() => {
+    void this.turns.inTurn(() => {
       this.backlogNow(docId, head, entries, bytes)
     })
   }
@@ -186,7 +161,7 @@ export class RelayReader {
 
   /** The relay has sent all it holds of the doc (in turn: once what it sent before is applied). */
   caughtUp(docId: string): void {
-    void this.inTurn(() => {
+    void this.turns.inTurn(() => {
       this.caughtUpNow(docId)
     })
   }
@@ -209,10 +184,10 @@ export class RelayReader {
    * once the blob is being opened (there is room for it): it is applied in its turn.
    */
   async received(docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
-    if (blob !== null) await this.roomFor(blob.byteLength)
+    if (blob !== null) await this.turns.roomFor(blob.byteLength)
     // (the open starts and its turn is taken together: a key that comes meanwhile is seen by one or the other)
-    const opening = blob === null ? null : this.startOpening(docId, seq, blob)
-    void this.inTurn(async current => {
+    const opening = blob === null ? null : this.turns.startOpening(blob.byteLength, () => this.openBlob(docId, seq, blob))
+    void this.turns.inTurn(async current => {
       try {
         if (!current()) return
         const result = opening === null ? null : await opening.result
@@ -231,7 +206,7 @@ export class RelayReader {
 
   /** This device holds more keys: parked blobs that open now are applied, in order (in turn); the cursor may move on. */
   keysChanged(): Promise<void> {
-    return this.inTurn(async current => {
+    return this.turns.inTurn(async current => {
       if (!current()) return
       for (const [docId, blobs] of this.parked.take()) {
         const doc = await this.host.open(docId)
@@ -258,9 +233,9 @@ export class RelayReader {
    * first never stores it, and its uploader sends it again.
    */
   async live(docId: string, liveId: number, blob: Uint8Array): Promise<void> {
-    await this.roomFor(blob.byteLength)
-    const opening = this.startOpening(docId, 0, blob)
-    void this.inTurn(async current => {
+    await this.turns.roomFor(blob.byteLength)
+    const opening = this.turns.startOpening(blob.byteLength, () => this.openBlob(docId, 0, blob))
+    void this.turns.inTurn(async current => {
       try {
         if (!current()) return
         const result = await opening.result
@@ -294,7 +269,7 @@ export class RelayReader {
 
   /** A blob we got live is durable as entry `seq`: as if it came now, without its bytes (in turn: after the blob itself). */
   async committed(docId: string, seq: number, liveId: number): Promise<void> {
-    void this.inTurn(async current => {
+    void this.turns.inTurn(async current => {
       if (!current()) return
       const doc = await this.host.open(docId)
       if (!current()) return
@@ -358,59 +333,10 @@ export class RelayReader {
     }
   }
 
-  /**
-   * Runs `step` once every turn taken before it is done (at once when none waits: the live
-   * path takes no extra hop). `current()` says whether the connection it came on still runs. A
-   * step that throws fails the connection, as a frame's handler that throws did.
-   */
-  private inTurn(step: (current: () => boolean) => void | Promise<void>): Promise<void> {
-    const session = this.session
-    const current = (): boolean => session === this.session
-    const run = async (): Promise<void> => {
-      try {
-        await step(current)
-      } catch (err) {
-        if (current()) this.failed(err)
-      } finally {
-        this.turnsLeft--
-      }
-    }
-    const done = this.turnsLeft++ === 0 ? run() : this.turns.then(run)
-    this.turns = done
-    return done
-  }
-
   private failed(err: unknown): void {
     const error = err instanceof TandemError ? err : new TandemError('ERR_INTERNAL', String((err as Error)?.message ?? err), { cause: err })
     this.events.onError(error)
     this.connection()?.close(error)
-  }
-
-  /** Waits while MAX_OPENING blobs (or MAX_OPENING_BYTES) are opened ahead of their turn; one blob always may be. */
-  private async roomFor(bytes: number): Promise<void> {
-    while (this.opening > 0 && (this.opening >= MAX_OPENING || this.openingBytes + bytes > MAX_OPENING_BYTES))
-      await new Promise<void>(resolve => {
-        this.roomWaiters.push(resolve)
-      })
-  }
-
-  /** Starts opening a blob now (verify, decrypt, inflate); its place is given back by `release`, in its turn. */
-  private startOpening(docId: string, seq: number, blob: Uint8Array): Opening {
-    this.opening++
-    this.openingBytes += blob.byteLength
-    let held = true
-    return {
-      result: this.openBlob(docId, seq, blob),
-      release: () => {
-        if (!held) return
-        held = false
-        this.opening--
-        this.openingBytes -= blob.byteLength
-        const waiters = this.roomWaiters
-        this.roomWaiters = []
-        for (const w of waiters) w()
-      }
-    }
   }
 
   /** The update inside a relay blob, or the typed error it fails with (never rejects). */
