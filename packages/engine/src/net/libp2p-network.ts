@@ -4,15 +4,15 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
-import { InvalidArgumentError, LinkUnreachableError, ListenError, WrongRelayError } from '../errors.js'
+import { LinkUnreachableError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import { StreamLink, describeListenFailure, withJoinedWrites, type Link } from '@tandem/transport'
+import { StreamLink, withJoinedWrites, type Link } from '@tandem/transport'
 import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
+import { circuitRelayOf, listenError, otherPeerAnswered, peerAddress, peerIdOf } from './addresses.js'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
@@ -350,21 +350,6 @@ export class Libp2pNetwork {
   }
 }
 
-/** A failure to start listening, typed, in one sentence (see describeListenFailure). */
-function listenError(err: unknown): ListenError {
-  return new ListenError(describeListenFailure(err), { cause: err })
-}
-
-/**
- * The peer id that answered a dial in place of the one the address named, or null for any
- * other failure. (Noise's UnexpectedPeerError reaches us wrapped by the upgrader as an
- * EncryptionFailedError that keeps only its message.)
- */
-function otherPeerAnswered(err: unknown): string | null {
-  const message = String((err as Error)?.message ?? '')
-  return /identity key (\S+) does not match expected remote identity key/.exec(message)?.[1] ?? null
-}
-
 /** The platform's dial rule, and with `directDial: false`, only relays and circuits through them. */
 function gaterFor(options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
   const direct = options.directDial !== false
@@ -376,37 +361,4 @@ function gaterFor(options: NetworkOptions, relayIds: Set<string>, platform: Libp
       return !direct && !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma))
     }
   }
-}
-
-/** The relay of a circuit address (`…/p2p/<relay>/p2p-circuit/p2p/<peer>`), undefined for a direct one. */
-function circuitRelayOf(ma: Multiaddr): string | undefined {
-  const parts = ma.getComponents()
-  const circuit = parts.findIndex(c => c.name === 'p2p-circuit')
-  if (circuit < 0) return undefined
-  return parts.slice(0, circuit).findLast(c => c.name === 'p2p')?.value
-}
-
-/** A device's or relay's address: a multiaddr ending in /p2p/<a valid peer id>, or ERR_INVALID_ARGUMENT saying what is wrong. */
-function peerAddress(address: unknown, what: 'relay' | 'peer'): Multiaddr {
-  if (typeof address !== 'string') throw new InvalidArgumentError(`a ${what} address must be a multiaddr string`)
-  let ma: Multiaddr
-  try {
-    ma = multiaddr(address)
-  } catch (err) {
-    throw new InvalidArgumentError(`${address} is not a multiaddr: ${(err as Error).message}`)
-  }
-  const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-  if (id === undefined) throw new InvalidArgumentError(`the ${what} address ${address} has no /p2p/<peer id>: ask for the full address (the relay prints it at start)`)
-  try {
-    peerIdFromString(id)
-  } catch (err) {
-    throw new InvalidArgumentError(`the ${what} address ${address} names no valid peer id: ${(err as Error).message}`)
-  }
-  return ma
-}
-
-function peerIdOf(ma: Multiaddr): string {
-  const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-  if (id === undefined) throw new TypeError(`multiaddr ${ma.toString()} has no /p2p/<peer id>`)
-  return id
 }
