@@ -1,7 +1,7 @@
 import { createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay, memoryDevice, toRelay } from './relay-helpers.js'
+import { memoryDevice, toRelay, writerOnRelay } from './relay-helpers.js'
 import { linkDevices } from '../helpers/link-devices.js'
 
 // A new device gets its history once: from the relay, not again from an online device of
@@ -36,12 +36,7 @@ function counted(link: Link, count: { bytes: number }): Link {
 }
 
 it('a new device catching up from the relay is not sent the same history by an online device', async () => {
-  const relay = await inProcessRelay()
-  stops.push(relay.stop)
-  const a = await device('a')
-  await a.createAccount({ name: 'Ann', recovery: false })
-  const { chatId } = await a.createChat({ title: 'long' })
-  toRelay(relay.service, a)
+  const { relay, a, chatId } = await writerOnRelay(stops, device)
   for (let i = 0; i < N; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => a.sendMessage(chatId, `message ${i + j} of a long history`)))
   await untilEngine(a, () => a.relayStatus().every(r => r.pendingUploads === 0) && a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
 

@@ -84,3 +84,17 @@ export function toRelay(service: StoreService, e: Engine): void {
   e.addRelayLink(IN_PROCESS_RELAY, d)
   service.addLink(s)
 }
+
+/** A relay in this process and a device `a` of a new account with one chat, connected to it. */
+export async function writerOnRelay(
+  stops: Array<() => Promise<unknown>>,
+  device: (name: string) => Promise<Engine>
+): Promise<{ relay: Awaited<ReturnType<typeof inProcessRelay>>; a: Engine; chatId: string }> {
+  const relay = await inProcessRelay()
+  stops.push(relay.stop)
+  const a = await device('a')
+  await a.createAccount({ name: 'Ann', recovery: false })
+  const { chatId } = await a.createChat({ title: 'long' })
+  toRelay(relay.service, a)
+  return { relay, a, chatId }
+}

@@ -2,7 +2,7 @@ import type { Engine } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay, memoryDevice, toRelay } from './relay-helpers.js'
+import { memoryDevice, toRelay, writerOnRelay } from './relay-helpers.js'
 
 // Segments nobody views leave memory, and stay up to date: a new device holding a chat of many
 // small segments keeps the newest two in memory once the history is in; an edit made elsewhere
@@ -27,12 +27,7 @@ const openSegments = (e: Engine, chatId: string): number[] =>
     .sort((x, y) => x - y)
 
 it('a device keeps only the newest segments of a long chat in memory, still receives edits to the others, and brings them back as the person scrolls', async () => {
-  const relay = await inProcessRelay()
-  stops.push(relay.stop)
-  const a = await device('a')
-  await a.createAccount({ name: 'Ann', recovery: false })
-  const { chatId } = await a.createChat({ title: 'long' })
-  toRelay(relay.service, a)
+  const { relay, a, chatId } = await writerOnRelay(stops, device)
   const ids: string[] = []
   for (let i = 0; i < N; i++) ids.push((await a.sendMessage(chatId, `message ${i}`)).id)
   await untilEngine(a, () => a.relayStatus().every(r => r.pendingUploads === 0) && a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
