@@ -8,7 +8,11 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false]> = [
   // (in the CI range too) a2d0 revokes a2d2; a2d2 gets the link from a2d0 first (unconfirmed: it waits for a relay's
   // copy), its relay session drops, and at its next hello its head is the relay's head: the relay sent it no links,
   // only ERR_DEVICE_REVOKED, on every redial, and it never erased the account
-  [20_261_151, 'a revoked device that already holds the link revoking it (from a peer) gets it from the relay at its hello, and erases']
+  [20_261_151, 'a revoked device that already holds the link revoking it (from a peer) gets it from the relay at its hello, and erases'],
+  // the relay crashes and loses account 0's chain; meanwhile a0d1 revokes a0d0. After the restart every device's
+  // hello names a head the relay lacks, each offers its chain, and the ones whose offer appended nothing got no echo:
+  // they never learned a relay held the revocation, never wrote in its generation, and their uploads waited for ever
+  [35, 'devices whose offered chain another device had just put on a relay that lost it get it echoed, and write in the new generation']
 ]
 
 for (const [seed, what, chain] of REGRESSIONS)

@@ -82,6 +82,23 @@ describe('/tandem/store: the device chain', () => {
     expect((await linksFrom(astray)).map(l => l.version)).toEqual([1, 2])
   })
 
+  it('echoes the links a device offers when its hello named them as its head and the relay held no chain of the account (lost in a crash), to each device that offers them', async () => {
+    const { join } = await setup()
+    const alice = newAccount()
+    const second = alice.device('second')
+    alice.add(alice.first, second)
+    // both hellos name the head the relay lacks: the relay has nothing to send either of them
+    const { device: d1, welcome } = await join(alice, alice.first)
+    const { device: d2 } = await join(alice, second)
+    expect(welcome.head).toBeNull()
+    await offer(d1, ...alice.links)
+    expect(versions((await d1.next(ofType('links'))) as Frame<'links'>)).toEqual([1, 2])
+    // the second device's offer appends nothing (the first one's did), and is its confirmation all the same
+    await offer(d2, ...alice.links)
+    const echoed = await linksFrom(d2)
+    expect(linkHash(echoed.at(-1)!)).toEqual(alice.state.headHash)
+  })
+
   it('takes exactly one of two successors offered at once; the other device gets ERR_CHAIN_FORK and the chain that won', async () => {
     const { join, seed, records } = await setup()
     const alice = newAccount()

@@ -72,7 +72,14 @@ export class SessionChain {
       if (result.refused === null) {
         // the device's head here stays where it was: the links it offered go back to it, and
         // that echo is its confirmation that the relay holds them (a relay is the arbiter of forks)
-        await this.sendMissing()
+        const missing = await this.access.linksFor(this.account, this.deviceHead)
+        // none when its hello named the very head it offers, one the relay did not hold then (it
+        // held no chain of the account: lost in a crash), and another device's offer or its own
+        // put it there since: the offered links go back all the same. Without this echo such a
+        // device never learned that a relay held its revocation, never wrote in the generation
+        // it started, and its uploads waited for ever (simulator, seed 35).
+        const echo = missing.length > 0 ? missing : [...links, ...(await this.access.linksFor(this.account, headOfLinks(links)))]
+        await this.sendLinks(echo)
         return
       }
       // the device's chain and the relay's part here: it gets the typed reason, then the whole
