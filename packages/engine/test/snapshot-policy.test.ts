@@ -1,6 +1,6 @@
 import type { LogSize } from '@tandem/storage'
 import { describe, expect, it } from 'vitest'
-import { RELAY_SNAPSHOT_LIMITS, SNAPSHOT_MAX_IN_FLIGHT, SnapshotPolicy, type PendingUpload } from '../src/relay/snapshot-policy.js'
+import { RELAY_SNAPSHOT_LIMITS, RELAY_SNAPSHOT_LIMITS_FIRST_READ, SNAPSHOT_MAX_IN_FLIGHT, SnapshotPolicy, type PendingUpload } from '../src/relay/snapshot-policy.js'
 
 const DOC = 'chat:c'
 const KiB = 1024
@@ -145,5 +145,20 @@ describe('SnapshotPolicy', () => {
     expect(policy.snapshotAcked(90, DOC, 5, shortTail)).toBe(true)
     expect(policy.snapshotAcked(90, DOC, 5, shortTail)).toBe(false)
     expect(policy.isUnderWay(DOC)).toBe(false)
+  })
+
+  it("advises a snapshot of the docs a new device reads before its first screen (the account's, a chat's own) after 32 entries, of a segment after 500", () => {
+    const tail = (entries: number): LogSize => ({ entries, bytes: entries * 100, snapshotBytes: 0 })
+    const advised = (docId: string, entries: number): boolean => {
+      const policy = new SnapshotPolicy()
+      policy.appendAcked(docId, entries, 100, tail(entries))
+      return policy.due(docId, entries, [])
+    }
+    for (const docId of ['account:a', 'chat:c']) {
+      expect(advised(docId, RELAY_SNAPSHOT_LIMITS_FIRST_READ.entries - 1), docId).toBe(false)
+      expect(advised(docId, RELAY_SNAPSHOT_LIMITS_FIRST_READ.entries), docId).toBe(true)
+    }
+    expect(advised('chat:c:7', RELAY_SNAPSHOT_LIMITS_FIRST_READ.entries)).toBe(false)
+    expect(advised('chat:c:7', RELAY_SNAPSHOT_LIMITS.entries)).toBe(true)
   })
 })

@@ -1,7 +1,25 @@
+import { parseDocId } from '@tandem/protocol'
 import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/storage'
 
 /** Upload a snapshot once the relay's log after its newest one is this long (see compactionDue). */
 export const RELAY_SNAPSHOT_LIMITS: CompactionLimits = { entries: 500, bytes: 4 * 1024 * 1024 }
+
+/**
+ * The same for the docs a new device must hold before it shows anything: the account doc (the
+ * chat list) and a chat's own doc (its title and segment index). A new device waits until the
+ * relay has sent all of them, and each log entry costs it ~0.7 ms (a frame, a signature, a
+ * decryption, a Yjs apply): the writer of a 1M-message chat left its index as 495 entries
+ * (93 KB), 340 of the 560 ms to the first screen (bench/README.md, issue 15). compactionDue
+ * still waits for the tail to reach a quarter of the snapshot's bytes, so a big doc is not
+ * uploaded whole every few writes.
+ */
+export const RELAY_SNAPSHOT_LIMITS_FIRST_READ: CompactionLimits = { entries: 32, bytes: RELAY_SNAPSHOT_LIMITS.bytes }
+
+/** The snapshot limits of `docId`: tighter for the docs read before a first screen. */
+export function relaySnapshotLimits(docId: string): CompactionLimits {
+  const kind = parseDocId(docId)?.kind
+  return kind === 'account' || kind === 'chat' ? RELAY_SNAPSHOT_LIMITS_FIRST_READ : RELAY_SNAPSHOT_LIMITS
+}
 
 /**
  * At most this much of our own uploads may be in flight when a snapshot is cut (it would be
@@ -53,7 +71,7 @@ export class SnapshotPolicy {
       this.ackedAhead.set(docId, ahead)
     }
     ahead.push({ seq, bytes })
-    if (!this.advisedAt.has(docId) && compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.advisedAt.set(docId, seq)
+    if (!this.advisedAt.has(docId) && compactionDue(tail, relaySnapshotLimits(docId))) this.advisedAt.set(docId, seq)
   }
 
   /** Upload `uploadId` of `docId` acked as `seq`: true if it was our snapshot (then no longer under way). */
@@ -61,7 +79,7 @@ export class SnapshotPolicy {
     if (!this.underWay.delete(uploadId)) return false
     // advice taken while it was on its way predates it: this ack's hint is the relay's log now
     this.advisedAt.delete(docId)
-    if (compactionDue(tail, RELAY_SNAPSHOT_LIMITS)) this.advisedAt.set(docId, seq)
+    if (compactionDue(tail, relaySnapshotLimits(docId))) this.advisedAt.set(docId, seq)
     return true
   }
 
