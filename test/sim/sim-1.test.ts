@@ -1,7 +1,7 @@
-// Partition/merge simulation, seeds 250–499 of the 1,000 that npm test runs (split for parallel workers).
+// Partition/merge simulation, seeds 150–299 of the 600 that npm test runs (split for parallel workers).
 import { describe } from 'vitest'
 import { seedRange } from './seeds.js'
 
 describe('simulation', () => {
-  seedRange(250, 250)
+  seedRange(150, 150)
 })

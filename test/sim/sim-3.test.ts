@@ -1,7 +1,7 @@
-// Partition/merge simulation, seeds 750–999 of the 1,000 that npm test runs (split for parallel workers).
+// Partition/merge simulation, seeds 450–599 of the 600 that npm test runs (split for parallel workers).
 import { describe } from 'vitest'
 import { seedRange } from './seeds.js'
 
 describe('simulation', () => {
-  seedRange(750, 250)
+  seedRange(450, 150)
 })
