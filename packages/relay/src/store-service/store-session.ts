@@ -164,7 +164,7 @@ export class StoreSession {
         return
       case 'membership':
         try {
-          await this.service.access.offerMembership(frame.record)
+          if (await this.service.access.offerMembership(frame.record)) this.service.membershipStored(frame.record)
         } catch (err) {
           if (!(err instanceof TandemError)) throw err
           await this.docError(frame.record.docId, 0, err)
