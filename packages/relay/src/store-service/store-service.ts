@@ -223,8 +223,10 @@ export class StoreService {
    * (`member-of`), so a member's devices learn of a chat with none of its maker's devices online.
    */
   membershipStored(record: SignedMembership): void {
-    if (record.keys == null) return // a chat of one account: its devices made it, and know it
     const members = new Set(record.members)
+    // an account the record dropped is served nothing of the chat from now on (its subscriptions end, refused)
+    for (const s of this.sessions) if (!members.has(s.account)) s.dropChat(record.docId)
+    if (record.keys == null) return // a chat of one account: its devices made it, and know it
     for (const s of this.sessions) if (s.stage === 'open' && members.has(s.account)) void s.send({ type: 'member-of', record })
   }
 
