@@ -1,7 +1,7 @@
 import { type ChainLink, type ChainState, chainDeviceStatus, keyGenerationOf, peerIdFromSigningKey } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { fetchChain } from '../account/chain-fetch.js'
-import { RelayUnavailableError } from '../errors.js'
+import { RelayUnavailableError, UnknownAccountError } from '../errors.js'
 import type { Runtime } from '../runtime.js'
 
 /** How long reading another account's chain from a relay may take. */
@@ -80,16 +80,31 @@ export class MemberChains {
   }
 
   private async read(accountId: string): Promise<HeldChain> {
-    const link = await this.open()
-    if (link === null) throw new RelayUnavailableError(`no relay is reachable to read the device chain of account ${accountId}`)
-    const { links, state } = await fetchChain(link, accountId, this.runtime, FETCH_TIMEOUT_MS)
+    const { links, state } = await this.readFromRelay(accountId)
     const held = { state, accountKeys: accountKeysOf(links) }
     const before = this.chains.get(accountId)
     this.chains.set(accountId, held)
     if (before === undefined || before.state.version !== state.version) this.changed()
     return held
   }
+
+  private async readFromRelay(accountId: string): Promise<{ links: ChainLink[]; state: ChainState }> {
+    for (let attempt = 0; ; attempt++) {
+      const link = await this.open()
+      if (link === null) throw new RelayUnavailableError(`no relay is reachable to read the device chain of account ${accountId}`)
+      try {
+        return await fetchChain(link, accountId, this.runtime, FETCH_TIMEOUT_MS)
+      } catch (err) {
+        const wait = UNKNOWN_ACCOUNT_RETRIES_MS[attempt]
+        if (!(err instanceof UnknownAccountError) || wait === undefined) throw err
+        await new Promise<void>(resolve => this.runtime.setTimeout(resolve, wait))
+      }
+    }
+  }
 }
+
+/** Tries when a relay holds no chain of the account yet (a device that just made it may be offering its first link), and the waits between. */
+const UNKNOWN_ACCOUNT_RETRIES_MS = [200, 400, 800, 1600]
 
 function accountKeysOf(links: readonly ChainLink[]): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>()

@@ -27,6 +27,9 @@ import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
 import type { MemberChains } from './member-chains.js'
 
+/** Reads of the member chains one unknown author may cause before its blobs are refused. */
+const MAX_AUTHOR_READS = 3
+
 /** What the people service reads and tells of the rest of the engine. */
 export interface PeopleHost {
   /** This account's id (a typed error while the device has none). */
@@ -68,8 +71,8 @@ export interface ChatMember {
 export class SharedChats {
   private people: PeopleDoc | null = null
   readonly keys: ChatKeyRing
-  /** Authors a member chain was read again for and still did not list: refused from now on (a fetch per blob would be a relay's lever). */
-  private readonly unknownAuthors = new Set<string>()
+  /** Per author key no member chain lists, the reads of the members' chains made for it: after a few, its blobs are refused (a read per blob would be a relay's lever). */
+  private readonly unknownAuthors = new Map<string, number>()
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -131,12 +134,13 @@ export class SharedChats {
     if (ring !== null && ring.standing(author, 0) !== 'unknown') return 'listed'
     const record = this.keys.record(chatId)!
     if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
+    // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
     const hex = toHex(author)
-    if (this.unknownAuthors.has(hex)) return 'unknown'
-    this.unknownAuthors.add(hex)
+    const reads = this.unknownAuthors.get(hex) ?? 0
+    if (reads >= MAX_AUTHOR_READS) return 'unknown'
+    this.unknownAuthors.set(hex, reads + 1)
     const me = this.host.accountId()
     void Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m))).then(() => {
-      if (this.host.chains.accountOfAuthor(author, record.members) !== null) this.unknownAuthors.delete(hex)
       this.host.keysChanged()
     })
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
