@@ -84,3 +84,27 @@ it('a garbled, expired or own invite is refused with a typed error, and nothing 
   expect(bob.listChats()).toEqual([])
   expect(bob.listContacts()).toEqual([])
 }, 60_000)
+
+/** A device's view of a chat's newest record: its epoch, and the key generation each member's box is sealed to. */
+const sealedTo = (device: Engine, chatId: string): { epoch: number; generations: Record<string, number> } => {
+  const record = (
+    device as unknown as { shared: { keys: { record(chatId: string): { keys: { epoch: number; boxes: Array<{ account: string; generation: number }> } } } } }
+  ).shared.keys.record(chatId)
+  return { epoch: record.keys.epoch, generations: Object.fromEntries(record.keys.boxes.map(b => [b.account, b.generation])) }
+}
+
+it('Alice revokes a device: her next message in the chat starts a new epoch, sealed to her new key generation, and Bob reads it', async () => {
+  const { alice, bob } = await twoAccounts()
+  const [alicePhone, aliceLaptop] = alice as [Engine, Engine]
+  const [bobPhone] = bob as [Engine, Engine]
+  const chat = await bobPhone.acceptInvite(alicePhone.createInvite().text)
+  await bobPhone.sendMessage(chat.chatId, 'before the revocation')
+  await untilShows(alicePhone, chat.chatId, ['before the revocation'], 'the first message on Alice’s phone')
+  expect(sealedTo(alicePhone, chat.chatId)).toEqual({ epoch: 1, generations: { [alicePhone.accountId!]: 1, [bobPhone.accountId!]: 1 } })
+
+  await alicePhone.revokeDevice(aliceLaptop.peerId)
+  // the revocation starts Alice's generation 2 once the relay holds it; her phone writes next, in a new epoch
+  await alicePhone.sendMessage(chat.chatId, 'after the revocation')
+  await untilShows(bobPhone, chat.chatId, ['before the revocation', 'after the revocation'], 'the message after the revocation on Bob’s phone')
+  expect(sealedTo(bobPhone, chat.chatId)).toEqual({ epoch: 2, generations: { [alicePhone.accountId!]: 2, [bobPhone.accountId!]: 1 } })
+}, 120_000)

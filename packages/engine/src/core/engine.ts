@@ -30,6 +30,7 @@ import { checkAccountOptions, openDevice, openWithRepair } from './open-device.j
 import { wireServices } from './services.js'
 import { ChatsFacade } from './chats-facade.js'
 import type { Invites } from '../people/invites.js'
+import type { Groups } from '../people/groups.js'
 import type { SharedChats } from '../people/shared-chats.js'
 
 const LOCAL = Symbol('tandem:local') // origin of changes made through this API
@@ -55,6 +56,8 @@ export class Engine extends ChatsFacade {
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
   private readonly linking: DeviceLinking
+  protected readonly groups: Groups
+  /** (tests read a device's chat keys here) */
   protected readonly shared: SharedChats
   protected readonly invites: Invites
   private started = false
@@ -98,6 +101,7 @@ export class Engine extends ChatsFacade {
     this.linking = services.linking
     this.keyExchange = services.keyExchange
     this.shared = services.shared
+    this.groups = services.groups
     this.invites = services.invites
   }
 

@@ -1,7 +1,8 @@
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Contact } from '../model/people-doc.js'
 import type { Invites, ShownInvite } from '../people/invites.js'
-import type { ChatMember, SharedChats } from '../people/shared-chats.js'
+import type { Groups } from '../people/groups.js'
+import type { ChatMember } from '../people/shared-chats.js'
 
 /**
  * The Engine's calls for chats between accounts (issue 16): invites and contacts, safety
@@ -9,7 +10,7 @@ import type { ChatMember, SharedChats } from '../people/shared-chats.js'
  * handed to the people services; its own file so the Engine facade stays a map of the API.
  */
 export abstract class PeopleFacade {
-  protected abstract readonly shared: SharedChats
+  protected abstract readonly groups: Groups
   protected abstract readonly invites: Invites
   protected abstract ensureOpen(): void
 
@@ -47,13 +48,13 @@ export abstract class PeopleFacade {
   /** A group chat of this account and `members` (account ids on this device's relay), titled for all of them. */
   async createGroup(init: { title: string; members: string[] }): Promise<ChatEntry> {
     this.ensureOpen()
-    return await this.shared.createGroup(init)
+    return await this.groups.createGroup(init)
   }
 
   /** Adds accounts to a chat between accounts (any member may); they can read its history. Returns the members. */
   async addMembers(chatId: string, accountIds: string[]): Promise<string[]> {
     this.ensureOpen()
-    return await this.shared.addMembers(chatId, accountIds)
+    return await this.groups.addMembers(chatId, accountIds)
   }
 
   /**
@@ -62,17 +63,17 @@ export abstract class PeopleFacade {
    */
   async removeMember(chatId: string, accountId: string): Promise<string[]> {
     this.ensureOpen()
-    return await this.shared.removeMember(chatId, accountId)
+    return await this.groups.removeMember(chatId, accountId)
   }
 
   /** Renames a chat between accounts for every member. */
   async renameChat(chatId: string, title: string): Promise<void> {
     this.ensureOpen()
-    await this.shared.renameChat(chatId, title)
+    await this.groups.renameChat(chatId, title)
   }
 
   listMembers(chatId: string): ChatMember[] {
     this.ensureOpen()
-    return this.shared.listMembers(chatId)
+    return this.groups.listMembers(chatId)
   }
 }

@@ -20,6 +20,7 @@ import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
+import { Groups } from '../people/groups.js'
 import { Invites } from '../people/invites.js'
 import { MemberChains } from '../people/member-chains.js'
 import { type PeopleHost, SharedChats } from '../people/shared-chats.js'
@@ -37,6 +38,7 @@ export interface Services {
   keyExchange: KeyExchange
   shared: SharedChats
   invites: Invites
+  groups: Groups
 }
 
 export interface ServiceParts {
@@ -196,7 +198,7 @@ export function wireServices(parts: ServiceParts): Services {
     if ((e.type === 'relay' && e.connected) || e.type === 'account') void keyExchange.check()
   })
   const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
-  const { shared, invites } = wirePeople({ account, replication, codec, device, docs, runtime, events, local, relays: network !== false ? (network.relays ?? []) : [] })
+  const { shared, invites, groups } = wirePeople({ account, replication, codec, device, docs, runtime, events, local, relays: network !== false ? (network.relays ?? []) : [] })
   docs.onOpen((docId, doc) => {
     if (views.attach(docId, doc)) shared.chatOpened(docId, doc)
     else if (account.attach(docId, doc)) shared.attach(doc)
@@ -204,7 +206,7 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, shared, invites }
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, shared, invites, groups }
 }
 
 /** Chats between accounts (issue 16): other accounts' chains, shared chats' keys and records, invites. */
@@ -218,7 +220,7 @@ function wirePeople(parts: {
   events: EventHub
   local: unknown
   relays: string[]
-}): { shared: SharedChats; invites: Invites } {
+}): { shared: SharedChats; invites: Invites; groups: Groups } {
   const { account, replication, codec, device, docs, runtime, events, local } = parts
   const keysChanged = (): void => {
     codec.keysChanged()
@@ -260,5 +262,5 @@ function wirePeople(parts: {
       void shared.received(record)
     }
   }
-  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null) }
+  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }
 }

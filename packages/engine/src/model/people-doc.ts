@@ -63,14 +63,14 @@ export class PeopleDoc {
     }
   }
 
-  /** Stores a record under its version (kept beside the older ones). */
-  putMembership(chatId: string, record: SignedMembership): void {
+  /** Stores a record under its version (kept beside the older ones); `replace`: the relay's record of a version this doc holds another of. */
+  putMembership(chatId: string, record: SignedMembership, replace = false): void {
     let map = this.memberships.get(chatId)
     if (!(map instanceof Y.Map)) {
       map = new Y.Map<Uint8Array>()
       this.memberships.set(chatId, map)
     }
-    if (!map.has(String(record.version))) map.set(String(record.version), encodeSignedMembership(record))
+    if (replace || !map.has(String(record.version))) map.set(String(record.version), encodeSignedMembership(record))
   }
 
   /** The newest record of a chat this doc holds that decodes (older ones are kept, and read when a newer is damaged). */

@@ -26,7 +26,7 @@ export class ChatKeyRing {
   /** Takes `record` as the chat's newest (when it is newer than the one held). True when it changed anything. */
   update(chatId: string, record: SignedMembership): boolean {
     const held = this.chats.get(chatId)
-    if (held !== undefined && held.record.version >= record.version) return false
+    if (held !== undefined && (held.record.version > record.version || held.record.signature.every((x, i) => x === record.signature[i]))) return false
     this.chats.set(chatId, { record, keys: null })
     this.open(chatId)
     return true

@@ -3,7 +3,6 @@ import {
   type ChatKeyRecipient,
   chatDocId,
   chatIdOfDoc,
-  isAccountId,
   parseDocId,
   peerIdFromSigningKey,
   sealChatKeys,
@@ -118,7 +117,14 @@ export class SharedChats {
     const chatId = chatIdOfDoc(docId)
     if (chatId === null || !this.keys.isShared(chatId)) return null
     return {
-      writeEpoch: () => this.keys.writeEpoch(chatId),
+      writeEpoch: () => {
+        // a member account started a new key generation (it revoked a device): this writer starts a new epoch first
+        if (this.stale(chatId)) {
+          void this.rotate(chatId)
+          return null
+        }
+        return this.keys.writeEpoch(chatId)
+      },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
       standing: author => this.standing(chatId, author)
     }
@@ -146,6 +152,51 @@ export class SharedChats {
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
   }
 
+  /** Rotations under way, and records a rotation failed on (not tried again: the chat is written in its epoch). */
+  private readonly rotating = new Set<string>()
+  private readonly unrotatable = new Set<string>()
+
+  /**
+   * Whether a member account's key generation is past the one the chat's newest epoch is sealed
+   * to (DESIGN §5: it revoked a device, which may hold the older account key): this account's
+   * own, or another's as its chain was last read.
+   */
+  private stale(chatId: string): boolean {
+    const record = this.keys.record(chatId)
+    const me = this.host.accountId()
+    if (record?.keys == null || !record.members.includes(me) || this.unrotatable.has(`${chatId}:${record.version}`)) return false
+    return record.keys.boxes.some(b => this.newerKey(b.account, b.generation) !== null)
+  }
+
+  /** The account's newer account key than `generation`'s, when this device knows one. */
+  private newerKey(account: string, generation: number): ChatKeyRecipient | null {
+    if (account === this.host.accountId()) {
+      const g = this.host.ring()?.writeEpoch() ?? null
+      return g !== null && g > generation ? this.selfRecipient() : null
+    }
+    const latest = this.host.chains.latestAccountKey(account)
+    return latest !== null && latest.generation > generation ? { account, ...latest } : null
+  }
+
+  /** Starts the chat's next epoch, sealed to every member's newest account key (one rotation at a time per chat). */
+  private async rotate(chatId: string): Promise<void> {
+    if (this.rotating.has(chatId)) return
+    this.rotating.add(chatId)
+    const record = this.keys.record(chatId)!
+    try {
+      const keys = this.keys.keys(chatId)
+      if (keys === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId}`)
+      const recipients = this.currentRecipients(record).map(r => this.newerKey(r.account, r.generation) ?? r)
+      await this.sign(chatId, record, recipients, keys.length + 1, this.host.runtime.randomBytes(32), keys)
+    } catch (err) {
+      this.unrotatable.add(`${chatId}:${record.version}`)
+      this.host.events.emit({ type: 'error', error: err as Error })
+    } finally {
+      this.rotating.delete(chatId)
+      this.host.keysChanged()
+    }
+  }
+
   // ── records from relays ──────────────────────────────────────────────────
 
   /**
@@ -161,9 +212,12 @@ export class SharedChats {
       if (ref?.kind !== 'chat' || record.keys == null || !record.members.includes(me)) return
       verifyMembership(record)
       const held = this.peopleDoc().membership(ref.chatId)
-      if (held !== null && held.version >= record.version) return
+      if (held !== null && held.version > record.version) return
+      // the relay holds another record of the version this device holds (two members changed the chat at
+      // once): the relay's stands, as it does for device chains; this device's copy is replaced
+      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
       await this.checkSigner(record)
-      this.adopt(ref.chatId, record, '')
+      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version)
     } catch (err) {
       this.host.events.emit({ type: 'error', error: err as Error })
     }
@@ -183,13 +237,13 @@ export class SharedChats {
   }
 
   /** Stores a record in the account doc (and the chat in its list when new); every device of the account reads it from there. */
-  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>): void {
+  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false): void {
     const account = this.host.accountDoc()
     const people = this.peopleDoc()
     const now = this.host.runtime.now()
     const me = this.host.accountId()
     account.doc.transact(() => {
-      people.putMembership(chatId, record)
+      people.putMembership(chatId, record, replace)
       if (account.getChat(chatId) === null) account.addChat({ chatId, title, createdAt: now, archived: false, muted: false, pinned: false })
       if (contact !== undefined) people.putContact({ ...contact, chatId, addedAt: now })
       else if (record.members.length === 2 && record.version === 1 && record.signerAccount !== me) {
@@ -244,24 +298,6 @@ export class SharedChats {
     return this.host.accountDoc().getChat(chatId)!
   }
 
-  /** A group of this account and `members` (account ids; each one's chain is read from the relay for its account key). */
-  async createGroup(init: { title: string; members: string[] }): Promise<ChatEntry> {
-    if (typeof init?.title !== 'string' || init.title.length > 256) throw new InvalidArgumentError('a group title is a string of at most 256 characters')
-    const others = await this.recipients(this.checkAccounts(init.members, 'members'))
-    return await this.openChat(others, init.title, init.title)
-  }
-
-  /** Renames a shared chat for every member: its doc's title, which each member's devices copy into their chat list. */
-  async renameChat(chatId: string, title: string): Promise<void> {
-    if (typeof title !== 'string' || title.length === 0 || title.length > 256) throw new InvalidArgumentError('a chat title is a non-empty string of at most 256 characters')
-    this.ownRecord(chatId)
-    const doc = await this.host.docs.open(chatDocId(chatId))
-    doc.transact(() => {
-      doc.getMap('meta').set('title', title)
-    }, this.host.local)
-    await this.host.docs.committed(doc)
-  }
-
   /** A chat doc opened: a shared chat's title (set by any member) is copied into this account's chat list as it changes. */
   chatOpened(docId: string, doc: Y.Doc): void {
     const ref = parseDocId(docId)
@@ -280,37 +316,7 @@ export class SharedChats {
     follow()
   }
 
-  /** Adds accounts to a shared chat: a new record version, the same epoch key sealed to them too (they read the history). */
-  async addMembers(chatId: string, accountIds: string[]): Promise<string[]> {
-    const record = this.ownRecord(chatId)
-    const fresh = this.checkAccounts(accountIds, 'accountIds').filter(a => !record.members.includes(a))
-    if (fresh.length === 0) return record.members
-    const added = await this.recipients(fresh)
-    const keys = this.keys.keys(chatId)!
-    const recipients = [...this.currentRecipients(record), ...added]
-    await this.sign(chatId, record, recipients, keys.length, keys.at(-1)!, keys.slice(0, -1))
-    return recipients.map(r => r.account)
-  }
-
-  /** Removes an account from a shared chat: a new record version and a new epoch, sealed only to the accounts that stay. */
-  async removeMember(chatId: string, accountId: string): Promise<string[]> {
-    const record = this.ownRecord(chatId)
-    if (typeof accountId !== 'string' || !record.members.includes(accountId)) throw new InvalidArgumentError(`${String(accountId)} is not a member of chat ${chatId}`)
-    if (accountId === this.host.accountId()) throw new InvalidArgumentError('an account cannot remove itself: another member removes it')
-    const keys = this.keys.keys(chatId)!
-    const recipients = this.currentRecipients(record).filter(r => r.account !== accountId)
-    await this.sign(chatId, record, recipients, keys.length + 1, this.host.runtime.randomBytes(32), keys)
-    return recipients.map(r => r.account)
-  }
-
-  listMembers(chatId: string): ChatMember[] {
-    const record = this.sharedRecord(chatId)
-    const me = this.host.accountId()
-    const people = this.peopleDoc()
-    return record.members.map(accountId => ({ accountId, self: accountId === me, name: people.contact(accountId)?.name ?? '' }))
-  }
-
-  private async sign(chatId: string, previous: SignedMembership, recipients: ChatKeyRecipient[], epoch: number, key: Uint8Array, older: Uint8Array[]): Promise<void> {
+  async sign(chatId: string, previous: SignedMembership, recipients: ChatKeyRecipient[], epoch: number, key: Uint8Array, older: Uint8Array[]): Promise<void> {
     const docId = chatDocId(chatId)
     const keys = sealChatKeys(docId, epoch, key, recipients, older, n => this.host.runtime.randomBytes(n))
     const members = recipients.map(r => r.account)
@@ -324,14 +330,14 @@ export class SharedChats {
   }
 
   /** The chat's record, when this account is a member and holds its keys; typed errors otherwise. */
-  private ownRecord(chatId: string): SignedMembership {
+  ownRecord(chatId: string): SignedMembership {
     const record = this.sharedRecord(chatId)
     if (!record.members.includes(this.host.accountId())) throw new NotChatMemberError(`this account is no longer a member of chat ${chatId}`)
     if (this.keys.keys(chatId) === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId} yet`)
     return record
   }
 
-  private sharedRecord(chatId: string): SignedMembership {
+  sharedRecord(chatId: string): SignedMembership {
     if (typeof chatId !== 'string') throw new InvalidArgumentError('a chat id is a string')
     const record = this.keys.record(chatId)
     if (record !== null) return record
@@ -339,26 +345,8 @@ export class SharedChats {
     throw new UnknownChatError(chatId)
   }
 
-  private checkAccounts(ids: unknown, what: string): string[] {
-    if (!Array.isArray(ids) || ids.length === 0 || !ids.every(isAccountId)) throw new InvalidArgumentError(`${what} must be a non-empty array of account ids`)
-    if (ids.includes(this.host.accountId())) throw new InvalidArgumentError(`${what} names this account itself`)
-    return [...new Set(ids)]
-  }
-
-  /** Each account's newest account key, from its chain as the relay holds it (verified here). */
-  private async recipients(accountIds: readonly string[]): Promise<ChatKeyRecipient[]> {
-    const out: ChatKeyRecipient[] = []
-    for (const account of accountIds) {
-      await this.host.chains.fetch(account)
-      const latest = this.host.chains.latestAccountKey(account)
-      if (latest === null) throw new InvalidArgumentError(`account ${account} has no account key on its chain: it cannot be in a chat between accounts`)
-      out.push({ account, generation: latest.generation, accountKey: latest.accountKey })
-    }
-    return out
-  }
-
   /** The members' keys as the record seals to them, this account's own at its newest generation. */
-  private currentRecipients(record: SignedMembership): ChatKeyRecipient[] {
+  currentRecipients(record: SignedMembership): ChatKeyRecipient[] {
     const me = this.host.accountId()
     return record.keys!.boxes.map(b => (b.account === me ? this.selfRecipient() : { account: b.account, generation: b.generation, accountKey: b.recipient }))
   }
@@ -376,3 +364,5 @@ export class SharedChats {
     this.host.events.emit({ type: 'error', error })
   }
 }
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
