@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
 import { LinkControl } from './control-linking.js'
+import { PeopleControl } from './control-people.js'
 import { grantFromJson, grantToJson, offerFromJson, offerToJson } from './grant-json.js'
 import { dumpState } from './state-dump.js'
 
@@ -22,6 +23,7 @@ const badCommand = (message: string): Error => Object.assign(new Error(message),
 export function runControl(engine: Engine, onStop: () => Promise<void>): void {
   let watching = false
   const linking = new LinkControl(engine, write)
+  const people = new PeopleControl(engine)
   engine.subscribe((event: EngineEvent) => {
     if (event.type === 'message' && watching) write({ event: 'message', chatId: event.chatId, origin: event.origin, message: event.message })
     else if (event.type === 'messages' && watching) write({ event: 'messages', chatId: event.chatId, origin: event.origin, count: event.count, segment: event.segment })
@@ -46,6 +48,8 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       write({ event: 'rejected', docId: event.docId, chatId: event.chatId, code: event.error.code, message: event.error.message, waiting: event.waiting, total: event.total })
     else if (event.type === 'ephemeral') write({ event: 'ephemeral', docId: event.docId, from: event.from, payload: Buffer.from(event.payload).toString('base64') })
     else if (event.type === 'relay') write({ event: 'relay', relay: event.relay, connected: event.connected, code: (event.error as { code?: string } | undefined)?.code })
+    else if (event.type === 'contacts' || event.type === 'chats') write({ event: event.type })
+    else if (event.type === 'members') write({ event: 'members', chatId: event.chatId })
   })
   const handle = async (c: Command): Promise<unknown> => {
     if (c.cmd === 'watch') {
@@ -53,6 +57,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       return null
     }
     if (linking.handles(c.cmd)) return await linking.run(c)
+    if (people.handles(c.cmd)) return await people.run(c)
     return await run(engine, c, onStop)
   }
   let queue: Promise<unknown> = Promise.resolve()
@@ -72,7 +77,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       return
     }
     const go = (): Promise<unknown> => handle(command)
-    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd)
+    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd) || PeopleControl.BACKGROUND.has(command.cmd)
     if (!background) queue = queue.then(go, go)
     const done = background ? go() : queue
     done.then(

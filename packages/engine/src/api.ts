@@ -6,6 +6,10 @@ export type { EngineEvent, EngineListener } from './events.js'
 export type { Message, MessageStatus } from './model/message.js'
 export { MAX_MESSAGE_TEXT } from './model/message.js'
 export type { ChatEntry } from './model/account-doc.js'
+export type { Contact } from './model/people-doc.js'
+export type { ShownInvite } from './people/invites.js'
+export type { ChatMember } from './people/shared-chats.js'
+export type { Invite } from '@tandem/protocol'
 export type { DeviceInfo, DeviceOffer, DeviceGrant } from './account/devices.js'
 export type { LinkInvite, LinkInviteEvents, PassphraseRequest } from './linking/link-invite.js'
 export type { LinkConfirmation, LinkDeviceOptions } from './linking/link-service.js'
@@ -24,6 +28,7 @@ export {
   InvalidArgumentError,
   UnknownChatError,
   UnknownMessageError,
+  NotChatMemberError,
   LinkUnreachableError,
   LinkInterruptedError
 } from './errors.js'

@@ -21,6 +21,13 @@ export class InvalidArgumentError extends TandemError {
   }
 }
 
+/** A change to a chat between accounts by an account that is not (or no longer) one of its members. */
+export class NotChatMemberError extends TandemError {
+  constructor(message: string) {
+    super('ERR_NOT_A_MEMBER', message)
+  }
+}
+
 /** No chat with that id is known to this account. */
 export class UnknownChatError extends TandemError {
   constructor(chatId: string) {

@@ -14,6 +14,10 @@ export type EngineEvent =
   | { type: 'messages'; chatId: string; count: number; origin: 'remote' /** The segment they are in (0: a chat from before segments). */; segment: number }
   /** The chat list changed (a chat was created, renamed, muted, pinned…). */
   | { type: 'chats' }
+  /** The contacts changed (an invite accepted here or by the other side). */
+  | { type: 'contacts' }
+  /** A chat between accounts has a new membership record: members added or removed, a new key epoch (`listMembers` says who). */
+  | { type: 'members'; chatId: string }
   /** The profile or the device list changed. */
   | { type: 'account' }
   /** A sync session with another device opened or closed. */

@@ -38,7 +38,9 @@ export const ErrorCode = {
   Decrypt: 'ERR_DECRYPT',
   BadSignature: 'ERR_BAD_SIGNATURE',
   UnknownEpoch: 'ERR_UNKNOWN_EPOCH',
-  StaleEpoch: 'ERR_STALE_EPOCH'
+  StaleEpoch: 'ERR_STALE_EPOCH',
+  InvalidInvite: 'ERR_INVALID_INVITE',
+  InviteExpired: 'ERR_INVITE_EXPIRED'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -307,6 +309,27 @@ export class StaleEpochError extends TandemError {
   }
 }
 
+/**
+ * An invite (text, QR payload or bytes) that does not parse: a typo (the message names the
+ * group and character), a wrong prefix, a failed checksum, a field over its bound.
+ */
+export class InvalidInviteError extends TandemError {
+  /** Where a typo in a typed invite is (1-based, as it is shown in groups), when it could be found. */
+  readonly at: { group: number; character: number } | undefined
+
+  constructor(message: string, options?: ErrorOptions & { at?: { group: number; character: number } }) {
+    super(ErrorCode.InvalidInvite, message, options)
+    this.at = options?.at
+  }
+}
+
+/** An invite past its expiry: ask for a fresh one. */
+export class InviteExpiredError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.InviteExpired, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.Decrypt]: DecryptError,
@@ -341,7 +364,9 @@ const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.LinkProof]: LinkProofError,
   [ErrorCode.LinkDeclined]: LinkDeclinedError,
   [ErrorCode.WrongPassphrase]: WrongPassphraseError,
-  [ErrorCode.LinkRateLimited]: LinkRateLimitedError
+  [ErrorCode.LinkRateLimited]: LinkRateLimitedError,
+  [ErrorCode.InvalidInvite]: InvalidInviteError,
+  [ErrorCode.InviteExpired]: InviteExpiredError
 }
 
 /**

@@ -35,6 +35,8 @@ export {
   BadSignatureError,
   UnknownEpochError,
   StaleEpochError,
+  InvalidInviteError,
+  InviteExpiredError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'
@@ -65,6 +67,7 @@ export {
 export {
   type SignedMembership,
   MEMBERSHIP_FORMAT_VERSION,
+  MEMBERSHIP_KEYED_FORMAT_VERSION,
   MEMBERSHIP_SIGNATURE_DOMAIN,
   MAX_MEMBERS,
   signMembership,
@@ -307,3 +310,29 @@ export {
 } from './linking/link-dialer.js'
 export { type LinkListenerState, type LinkListenerOptions, type LinkApproval, LinkListener } from './linking/link-listener.js'
 export { type DocRef, MAX_SEGMENT_INDEX, accountDocId, chatDocId, segmentDocId, parseDocId, chatIdOfDoc, membershipDocOf } from './doc-ids.js'
+export {
+  type ChatKeys,
+  type ChatKeyBox,
+  type ChatKeyRecipient,
+  MAX_CHAT_EPOCHS,
+  chatKeyBoxContext,
+  sealChatKeys,
+  openChatKeys,
+  chatKeyBoxOf
+} from './chat-keys/chat-keys.js'
+export {
+  type Invite,
+  INVITE_VERSION,
+  MAX_INVITE_BYTES,
+  MAX_INVITE_NAME_BYTES,
+  MAX_INVITE_RELAY_BYTES,
+  DEFAULT_INVITE_TTL_MS,
+  MAX_INVITE_TTL_MS,
+  encodeInvite,
+  decodeInvite,
+  writeInvite,
+  readInvite,
+  checkInviteExpiry
+} from './invite/invite.js'
+export { INVITE_PREFIX, MAX_INVITE_TEXT, formatInviteText, inviteQrPayload, parseInviteText, readInviteText, renderInviteQr } from './invite/invite-text.js'
+export { SAFETY_NUMBER_ITERATIONS, safetyNumber } from './invite/safety-number.js'

@@ -13,11 +13,14 @@ import { SIGNING_KEY_BYTES, type SigningKeyPair, signingKeyFromSeed } from './de
 import { InvalidCredentialsError, InvalidMembershipError, StaleMembershipError, UnsupportedVersionError } from './errors.js'
 import { MAX_ACCOUNT_ID_BYTES } from './limits.js'
 import { MAX_DOC_ID_BYTES } from './sync-frames.js'
+import { type ChatKeys, checkChatKeys, readChatKeys, writeChatKeys } from './chat-keys/chat-keys.js'
 import * as wire from './wire.js'
 
 /** Version of the encoding (the leading byte), not of a record: that is `SignedMembership.version`. */
 /** 2: signed by a device of a member account, not by a shared account key (issue 13). */
 export const MEMBERSHIP_FORMAT_VERSION = 2
+/** 3: format 2 followed by the chat's key material (a chat between accounts, issue 16); written only when a record carries keys. */
+export const MEMBERSHIP_KEYED_FORMAT_VERSION = 3
 /** Prepended to what the signing device's key signs, so a membership signature is valid as nothing else. */
 export const MEMBERSHIP_SIGNATURE_DOMAIN = 'tandem/membership'
 export const MAX_MEMBERS = 1024
@@ -35,6 +38,12 @@ export interface SignedMembership {
   signerAccount: string
   /** That device's Ed25519 signing key (its libp2p peer key). */
   signerKey: Uint8Array
+  /**
+   * A chat between accounts: its key of the newest epoch sealed to each member account (and
+   * older ones wrapped under it; chat-keys/chat-keys.ts). Absent (or null) for a chat of one
+   * account, whose docs are sealed under the account's own key generations.
+   */
+  keys?: ChatKeys | null
   signature: Uint8Array
 }
 
@@ -46,7 +55,8 @@ const errs: wire.WireErrors = {
 }
 
 function writeBody(encoder: encoding.Encoder, body: MembershipBody): void {
-  wire.writeUint(encoder, 'format version', MEMBERSHIP_FORMAT_VERSION, errs)
+  const keyed = body.keys !== undefined && body.keys !== null
+  wire.writeUint(encoder, 'format version', keyed ? MEMBERSHIP_KEYED_FORMAT_VERSION : MEMBERSHIP_FORMAT_VERSION, errs)
   wire.writeString(encoder, 'signerAccount', body.signerAccount, MAX_ACCOUNT_ID_BYTES, errs)
   wire.writeFixedBytes(encoder, 'signerKey', body.signerKey, SIGNING_KEY_BYTES, errs)
   wire.writeString(encoder, 'docId', body.docId, MAX_DOC_ID_BYTES, errs)
@@ -60,6 +70,10 @@ function writeBody(encoder: encoding.Encoder, body: MembershipBody): void {
     unique(seen, accountId)
   }
   wire.writeUint(encoder, 'issuedAt', body.issuedAt, errs)
+  if (keyed) {
+    writeChatKeys(encoder, body.keys!, errs)
+    checkChatKeys(body.members, body.keys!, errs)
+  }
 }
 
 function unique(seen: Set<string>, accountId: string): void {
@@ -84,7 +98,7 @@ function signedMessage(body: MembershipBody): Uint8Array {
 /** Signs a membership record with a device of a member account (`signer.accountId` must be in `members` for it to verify). */
 export function signMembership(
   signer: { accountId: string; key: SigningKeyPair },
-  body: { docId: string; version: number; members: string[]; issuedAt: number }
+  body: { docId: string; version: number; members: string[]; issuedAt: number; keys?: ChatKeys | null }
 ): SignedMembership {
   const { publicKey } = signingKeyFromSeed(signer.key.secretKey)
   if (!wire.equalBytes(publicKey, signer.key.publicKey)) {
@@ -96,7 +110,8 @@ export function signMembership(
     members: wire.guard(() => [...body.members], 'members', errs),
     issuedAt: body.issuedAt,
     signerAccount: signer.accountId,
-    signerKey: publicKey
+    signerKey: publicKey,
+    ...(body.keys != null ? { keys: body.keys } : {})
   }
   return { ...record, signature: ed25519.sign(signedMessage(record), signer.key.secretKey) }
 }
@@ -168,8 +183,8 @@ export function readSignedMembership(decoder: decoding.Decoder): SignedMembershi
   return wire.guard(
     () => {
       const format = wire.readUint(decoder, 'format version', errs)
-      if (format !== MEMBERSHIP_FORMAT_VERSION) {
-        throw new UnsupportedVersionError(`membership format version ${format}, this build reads ${MEMBERSHIP_FORMAT_VERSION}`)
+      if (format !== MEMBERSHIP_FORMAT_VERSION && format !== MEMBERSHIP_KEYED_FORMAT_VERSION) {
+        throw new UnsupportedVersionError(`membership format version ${format}, this build reads ${MEMBERSHIP_FORMAT_VERSION} and ${MEMBERSHIP_KEYED_FORMAT_VERSION}`)
       }
       const signerAccount = wire.readString(decoder, 'signerAccount', MAX_ACCOUNT_ID_BYTES, errs)
       const signerKey = wire.readFixedBytes(decoder, 'signerKey', SIGNING_KEY_BYTES, errs).slice()
@@ -185,8 +200,9 @@ export function readSignedMembership(decoder: decoding.Decoder): SignedMembershi
         members.push(accountId)
       }
       const issuedAt = wire.readUint(decoder, 'issuedAt', errs)
+      const keys = format === MEMBERSHIP_KEYED_FORMAT_VERSION ? readChatKeys(decoder, members, errs) : null
       const signature = wire.readFixedBytes(decoder, 'signature', SIGNATURE_BYTES, errs).slice()
-      return { docId, version, members, issuedAt, signerAccount, signerKey, signature }
+      return { docId, version, members, issuedAt, signerAccount, signerKey, ...(keys !== null ? { keys } : {}), signature }
     },
     'membership',
     errs

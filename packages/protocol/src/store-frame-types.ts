@@ -55,6 +55,12 @@ export type StoreFrame =
   | { type: 'links'; links: ChainLink[]; last: boolean }
   /** When the relay last served each device of the account. */
   | { type: 'device-activity'; devices: DeviceActivity[] }
+  /**
+   * A membership record that names the device's account (issue 16): each one the relay holds
+   * after the device's session opens, then each new one as it is stored. How a member account's
+   * devices learn of a chat another account made, with none of its devices online.
+   */
+  | { type: 'member-of'; record: SignedMembership }
   | { type: 'ack'; docId: string; uploadId: number; seq: number; sinceSnapshot: number; tailBytes: number; snapshotBytes: number }
   | { type: 'subscribed'; docId: string; head: number; entries: number; bytes: number }
   | { type: 'blob'; docId: string; seq: number; final: boolean; chunk: Uint8Array }
@@ -68,7 +74,7 @@ export type StoreFrame =
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..9, relay → device 20..32. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..9, relay → device 20..33. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
   'offer-links': 2,
@@ -91,12 +97,13 @@ export const StoreFrameTag = {
   error: 29,
   live: 30,
   links: 31,
-  'device-activity': 32
+  'device-activity': 32,
+  'member-of': 33
 } as const satisfies Record<StoreFrameType, number>
 
 const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'offer-links', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch'])
 
-/** True for the frames a device sends (tags 1..9), false for the relay's (20..32). */
+/** True for the frames a device sends (tags 1..9), false for the relay's (20..33). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {
   return DEVICE_TO_RELAY.has(frame.type)
 }

@@ -58,7 +58,8 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       }
       return
     case 'membership':
-      encoding.writeVarUint(encoder, StoreFrameTag.membership)
+    case 'member-of':
+      encoding.writeVarUint(encoder, StoreFrameTag[frame.type])
       writeSignedMembership(encoder, frame.record)
       return
     case 'subscribe':
@@ -207,6 +208,8 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
     }
     case StoreFrameTag.membership:
       return { type: 'membership', record: readSignedMembership(decoder) }
+    case StoreFrameTag['member-of']:
+      return { type: 'member-of', record: readSignedMembership(decoder) }
     case StoreFrameTag.subscribe: {
       const docId = readDocId(decoder)
       return { type: 'subscribe', docId, since: wire.readUint(decoder, 'since', errs) }

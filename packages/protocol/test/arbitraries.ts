@@ -17,6 +17,9 @@ import {
   MAX_ERROR_MESSAGE_BYTES,
   MAX_PEER_ID_BYTES,
   MAX_STATE_VECTOR_BYTES,
+  type ChatKeys,
+  KEY_BOX_BYTES,
+  WRAPPED_KEY_BYTES,
   type SignedMembership,
   type StoreFrame,
   type SyncFrame
@@ -120,7 +123,7 @@ const membersArb: fc.Arbitrary<string[]> = fc.oneof(
   { weight: 1, arbitrary: fc.integer().map(seed => distinctAscii(MAX_MEMBERS, MAX_ACCOUNT_ID_BYTES, seed)) }
 )
 
-export const membershipArb: fc.Arbitrary<SignedMembership> = fc.record({
+const unkeyedMembershipArb: fc.Arbitrary<SignedMembership> = fc.record({
   docId: boundedString(MAX_DOC_ID_BYTES),
   version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   members: membersArb,
@@ -129,6 +132,30 @@ export const membershipArb: fc.Arbitrary<SignedMembership> = fc.record({
   signerKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   signature: fc.uint8Array({ minLength: 64, maxLength: 64 })
 })
+
+const bytesOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
+
+/** A chat's key material for `members` (one box each, in order), at any epoch up to `maxEpoch`. */
+export const chatKeysArb = (members: readonly string[], maxEpoch = 6): fc.Arbitrary<ChatKeys> =>
+  fc.integer({ min: 1, max: maxEpoch }).chain(epoch =>
+    fc.record({
+      epoch: fc.constant(epoch),
+      keyId: bytesOf(16),
+      boxes: fc.tuple(
+        ...members.map(account =>
+          fc.record({ account: fc.constant(account), generation: fc.integer({ min: 1, max: 2 ** 40 }), recipient: bytesOf(32), box: bytesOf(KEY_BOX_BYTES) })
+        )
+      ),
+      previous: fc.array(bytesOf(WRAPPED_KEY_BYTES), { minLength: epoch - 1, maxLength: epoch - 1 })
+    })
+  )
+
+/** Records of a chat between accounts (format 3): a few members, each with a box. */
+export const keyedMembershipArb: fc.Arbitrary<SignedMembership> = fc
+  .tuple(unkeyedMembershipArb, fc.uniqueArray(boundedString(MAX_ACCOUNT_ID_BYTES), { minLength: 1, maxLength: 5 }))
+  .chain(([{ signature, ...record }, members]) => chatKeysArb(members).map(keys => ({ ...record, members, keys, signature })))
+
+export const membershipArb: fc.Arbitrary<SignedMembership> = fc.oneof(unkeyedMembershipArb, keyedMembershipArb)
 
 export const smallMembershipArb: fc.Arbitrary<SignedMembership> = fc.record({
   docId: fc.string({ maxLength: 8 }),
@@ -161,6 +188,7 @@ export const storeFrameArb = (
     fc.record({ type: c('welcome'), head: fc.option(chainHeadArb, { nil: null }) }),
     fc.record({ type: c('links'), links: runs, last: fc.boolean() }),
     fc.record({ type: c('device-activity'), devices: activityArb }),
+    fc.record({ type: c('member-of'), record }),
     fc.record({ type: c('ack'), docId, uploadId: n, seq: n, sinceSnapshot: n, tailBytes: n, snapshotBytes: n }),
     fc.record({ type: c('subscribed'), docId, head: n, entries: n, bytes: n }),
     fc.record({ type: c('blob'), docId, seq: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),

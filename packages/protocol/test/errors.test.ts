@@ -16,6 +16,8 @@ import {
   LinkDeclinedError,
   LinkProofError,
   LinkRateLimitedError,
+  InvalidInviteError,
+  InviteExpiredError,
   WrongPassphraseError,
   FrameTooLargeError,
   InvalidCertificateError,
@@ -73,7 +75,9 @@ const classes = [
   [ErrorCode.Decrypt, DecryptError, 'ERR_DECRYPT'],
   [ErrorCode.BadSignature, BadSignatureError, 'ERR_BAD_SIGNATURE'],
   [ErrorCode.UnknownEpoch, UnknownEpochError, 'ERR_UNKNOWN_EPOCH'],
-  [ErrorCode.StaleEpoch, StaleEpochError, 'ERR_STALE_EPOCH']
+  [ErrorCode.StaleEpoch, StaleEpochError, 'ERR_STALE_EPOCH'],
+  [ErrorCode.InvalidInvite, InvalidInviteError, 'ERR_INVALID_INVITE'],
+  [ErrorCode.InviteExpired, InviteExpiredError, 'ERR_INVITE_EXPIRED']
 ] as const
 
 describe('errors', () => {

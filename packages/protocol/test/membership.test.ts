@@ -79,7 +79,7 @@ describe('membership encoding (property)', () => {
     bad({ ...record, signerAccount: 'a'.repeat(MAX_ACCOUNT_ID_BYTES + 1) })
     bad({ ...record, signerAccount: 7 as unknown as string })
     expect(MEMBERSHIP_FORMAT_VERSION).toBe(2)
-    for (const format of [1, 3]) {
+    for (const format of [1, 4]) {
       const other = encodeSignedMembership(record)
       other[0] = format
       expect(() => decodeSignedMembership(other)).toThrow(UnsupportedVersionError)

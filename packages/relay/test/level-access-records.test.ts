@@ -94,7 +94,7 @@ describe('LevelAccessRecords', () => {
     expect(await records.deviceActivity(alice.id)).toEqual([{ peerId: alice.first.peerId, lastSeenAt: 9 }])
     const recordKeys: string[] = []
     for await (const k of db.keys({ gte: 'rec!', lt: 'rec"' })) recordKeys.push(k)
-    expect(recordKeys).toEqual([`rec!activity!${alice.id}`, `rec!chain!${alice.id}!0000000001`, 'rec!membership!chat:kept'])
+    expect(recordKeys).toEqual([`rec!activity!${alice.id}`, `rec!chain!${alice.id}!0000000001`, `rec!member-of!${alice.id}!chat:kept`, 'rec!membership!chat:kept'])
     await records.close()
     await history.close()
   })

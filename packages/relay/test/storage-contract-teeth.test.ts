@@ -137,14 +137,15 @@ describe('the history contract fails a backend that', () => {
 /**
  * Access records in Maps: `forget` drops them at a restart; `firstWins` ignores replacements;
  * `oneNamespace` keys memberships and activity by id alone; `ignoresHead` appends whatever
- * head an append expects; `closeTakesPuts` stores after close().
+ * head an append expects; `closeTakesPuts` stores after close(); `stillNamed` lists a doc for
+ * every account any of its records ever named.
  */
 class MapRecords implements AccessRecords {
   private closed = false
   private dead = false
   constructor(
     readonly data: Map<string, unknown>,
-    private readonly flaw: 'forget' | 'firstWins' | 'oneNamespace' | 'closeTakesPuts' | 'ignoresHead'
+    private readonly flaw: 'forget' | 'firstWins' | 'oneNamespace' | 'closeTakesPuts' | 'ignoresHead' | 'stillNamed'
   ) {}
   private key(kind: string, id: string): string {
     return this.flaw === 'oneNamespace' && kind !== 'chain' ? id : `${kind}!${id}`
@@ -172,8 +173,20 @@ class MapRecords implements AccessRecords {
     return (this.data.get(this.key('membership', docId)) as SignedMembership | undefined) ?? null
   }
   putMembership(record: SignedMembership): Promise<void> {
+    for (const m of record.members) this.named.set(record.docId, (this.named.get(record.docId) ?? new Set()).add(m))
     return this.put(this.key('membership', record.docId), record)
   }
+  async membershipsNaming(accountId: string): Promise<string[]> {
+    const out: string[] = []
+    for (const [key, value] of this.data) {
+      // the flaw 'stillNamed': a record that named the account once still counts after one dropped it
+      const record = value as SignedMembership
+      if (!key.startsWith(this.key('membership', ''))) continue
+      if (this.flaw === 'stillNamed' ? this.named.get(record.docId)?.has(accountId) : record.members.includes(accountId)) out.push(record.docId)
+    }
+    return out
+  }
+  private readonly named = new Map<string, Set<string>>()
   async deviceActivity(accountId: string): Promise<DeviceActivity[]> {
     return (this.data.get(this.key('activity', accountId)) as DeviceActivity[] | undefined) ?? []
   }
@@ -191,6 +204,7 @@ class MapRecords implements AccessRecords {
 
 describe('the access records contract fails a store that', () => {
   const mutants = [
+    { breaks: 'lists a doc for an account a later record dropped', flaw: 'stillNamed', failsCase: 'membershipsNaming lists', because: /once a record dropped him/ },
     { breaks: 'forgets its records at a restart', flaw: 'forget', failsCase: 'what an append, a put resolved for', because: /after a restart/ },
     { breaks: 'keeps the first record put', flaw: 'firstWins', failsCase: 'puts of one record apply in the order', because: /racing puts/ },
     { breaks: 'keeps memberships and device activity under one id', flaw: 'oneNamespace', failsCase: 'memberships are per doc', because: /stored under its id/ },

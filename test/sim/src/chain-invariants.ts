@@ -178,6 +178,7 @@ export class ChainWatch {
       },
       membership: docId => records.membership(docId),
       putMembership: record => records.putMembership(record),
+      membershipsNaming: accountId => records.membershipsNaming(accountId),
       deviceActivity: accountId => records.deviceActivity(accountId),
       putDeviceActivity: (accountId, devices) => records.putDeviceActivity(accountId, devices),
       close: () => records.close()

@@ -1,14 +1,15 @@
 import type { ChatService, MessagePage } from '../chat/chat-service.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
+import { PeopleFacade } from './people-facade.js'
 
 /**
  * The Engine's chats and messages, each call checked against a stopped engine and handed to
  * the ChatService: its own file so the Engine facade stays a map of the API, not its whole text.
  */
-export abstract class ChatsFacade {
+export abstract class ChatsFacade extends PeopleFacade {
   protected abstract readonly chats: ChatService
-  protected abstract ensureOpen(): void
+  protected abstract override ensureOpen(): void
 
   // ── chats and messages ───────────────────────────────────────────────────
 

@@ -29,6 +29,9 @@ import type { EngineCoreOptions } from './options.js'
 import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
 import { ChatsFacade } from './chats-facade.js'
+import type { Invites } from '../people/invites.js'
+import type { Groups } from '../people/groups.js'
+import type { SharedChats } from '../people/shared-chats.js'
 
 const LOCAL = Symbol('tandem:local') // origin of changes made through this API
 
@@ -53,6 +56,10 @@ export class Engine extends ChatsFacade {
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
   private readonly linking: DeviceLinking
+  protected readonly groups: Groups
+  /** (tests read a device's chat keys here) */
+  protected readonly shared: SharedChats
+  protected readonly invites: Invites
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
@@ -93,6 +100,9 @@ export class Engine extends ChatsFacade {
     this.repair = services.repair
     this.linking = services.linking
     this.keyExchange = services.keyExchange
+    this.shared = services.shared
+    this.groups = services.groups
+    this.invites = services.invites
   }
 
   /** @internal use the assembly's `createEngine` */

@@ -20,6 +20,10 @@ import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
+import { Groups } from '../people/groups.js'
+import { Invites } from '../people/invites.js'
+import { MemberChains } from '../people/member-chains.js'
+import { type PeopleHost, SharedChats } from '../people/shared-chats.js'
 
 /** The engine's services, wired to each other. */
 export interface Services {
@@ -32,6 +36,9 @@ export interface Services {
   repair: StoreRepair
   linking: DeviceLinking
   keyExchange: KeyExchange
+  shared: SharedChats
+  invites: Invites
+  groups: Groups
 }
 
 export interface ServiceParts {
@@ -148,7 +155,8 @@ export function wireServices(parts: ServiceParts): Services {
     ring: () => account.keys(),
     signatures: () => signaturesOf(runtime),
     aead: platform.aead,
-    randomBytes: n => runtime.randomBytes(n)
+    randomBytes: n => runtime.randomBytes(n),
+    shared: docId => shared.sealing(docId)
   })
   account.onKeys(() => {
     codec.keysChanged()
@@ -190,11 +198,69 @@ export function wireServices(parts: ServiceParts): Services {
     if ((e.type === 'relay' && e.connected) || e.type === 'account') void keyExchange.check()
   })
   const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
+  const { shared, invites, groups } = wirePeople({ account, replication, codec, device, docs, runtime, events, local, relays: network !== false ? (network.relays ?? []) : [] })
   docs.onOpen((docId, doc) => {
-    if (!views.attach(docId, doc)) account.attach(docId, doc)
+    if (views.attach(docId, doc)) shared.chatOpened(docId, doc)
+    else if (account.attach(docId, doc)) shared.attach(doc)
   })
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange }
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, shared, invites, groups }
+}
+
+/** Chats between accounts (issue 16): other accounts' chains, shared chats' keys and records, invites. */
+function wirePeople(parts: {
+  account: AccountService
+  replication: Replication
+  codec: BlobCodec
+  device: ThisDevice
+  docs: DocHost
+  runtime: Runtime
+  events: EventHub
+  local: unknown
+  relays: string[]
+}): { shared: SharedChats; invites: Invites; groups: Groups } {
+  const { account, replication, codec, device, docs, runtime, events, local } = parts
+  const keysChanged = (): void => {
+    codec.keysChanged()
+    replication.keysChanged()
+  }
+  const chains = new MemberChains(
+    async () => {
+      const [first, ...rest] = await replication.openRelayStreams()
+      for (const r of rest) r.link.close()
+      return first?.link ?? null
+    },
+    runtime,
+    keysChanged
+  )
+  const host: PeopleHost & { accountName(): string } = {
+    accountId: () => account.chain().accountId,
+    accountDoc: () => account.doc(),
+    accountName: () => account.info?.name ?? '',
+    ring: () => account.keys(),
+    ownDeviceStatus: peerId => account.chain().status(peerId),
+    signing: device.signing,
+    docs,
+    runtime,
+    chains,
+    events,
+    local,
+    membershipChanged: record => {
+      replication.membershipChanged(record)
+    },
+    keysChanged
+  }
+  const shared = new SharedChats(host)
+  account.onKeys(() => {
+    shared.accountKeysChanged()
+  })
+  replication.memberships.people = {
+    membership: docId => shared.membership(docId),
+    memberOf: record => {
+      void shared.received(record)
+    }
+  }
+  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }
 }

@@ -209,6 +209,12 @@ export class KeyRing {
     return key
   }
 
+  /** The account's X25519 key pair of generation `generation` (what chats between accounts seal to), or null when not held. */
+  accountAgreement(generation: number): { publicKey: Uint8Array; secretKey: Uint8Array } | null {
+    const key = this.generations[generation - 1]?.key ?? null
+    return key === null ? null : accountAgreementKey(key)
+  }
+
   /** Whether `author` could write in `epoch`: listed, and not revoked at or before it. */
   standing(author: Uint8Array, epoch: number): AuthorStanding {
     const hex = keyHex(author)

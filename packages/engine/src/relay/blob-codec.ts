@@ -8,6 +8,7 @@ import {
   MalformedFrameError,
   nobleAead,
   openSealed,
+  type AuthorStanding,
   type SealedKind,
   seal,
   type SignatureBackend,
@@ -27,6 +28,18 @@ export interface DecodedBlob {
   reach: StateVector
 }
 
+/**
+ * How the docs of a chat between accounts are sealed (issue 16): under the chat's epoch keys,
+ * not the account's generations, and written by devices of its member accounts.
+ */
+export interface DocSealing {
+  /** The epoch to seal in now, or null while this device holds none of the chat's keys. */
+  writeEpoch(): number | null
+  keyFor(epoch: number): Uint8Array | null
+  /** May throw UnknownEpochError: the blob waits (an author whose chain is being read). */
+  standing(author: Uint8Array, epoch: number): AuthorStanding
+}
+
 /** What sealing needs from the device: its signing key, its account's keys (once it has an account), Ed25519, XChaCha20-Poly1305 and randomness. */
 export interface SealingKeys {
   readonly signing: SigningKeyPair
@@ -36,6 +49,8 @@ export interface SealingKeys {
   /** The platform's XChaCha20-Poly1305 (the same bytes from every backend); noble's when absent. */
   readonly aead?: AeadBackend
   randomBytes(n: number): Uint8Array
+  /** A doc of a chat between accounts: how it is sealed (null: the account's own keys). */
+  shared?(docId: string): DocSealing | null
 }
 
 /**
@@ -98,6 +113,11 @@ export class BlobCodec {
     return this.keys.ring()?.writeEpoch() ?? null
   }
 
+  /** Whether `docId` is sealed under a shared chat's epochs (which the relay's epoch floor does not concern). */
+  isShared(docId: string): boolean {
+    return (this.keys.shared?.(docId) ?? null) !== null
+  }
+
   /** The newest generation the account's chain has started (held or not, settled or not); 0 without an account. */
   latestEpoch(): number {
     return this.keys.ring()?.latest ?? 0
@@ -111,7 +131,7 @@ export class BlobCodec {
   }
 
   private async seal(kind: SealedKind, docId: string, plaintext: Uint8Array, minEpoch = 0): Promise<Uint8Array> {
-    const { ring, epoch } = await this.writableEpoch(minEpoch)
+    const { key, epoch } = await this.writableEpoch(docId, minEpoch)
     return seal(
       kind,
       {
@@ -119,7 +139,7 @@ export class BlobCodec {
         epoch,
         author: this.keys.signing.publicKey,
         authorSeed: this.keys.signing.secretKey,
-        key: ring.docKey(epoch, docId)!,
+        key,
         nonce: this.keys.randomBytes(24),
         plaintext
       },
@@ -132,23 +152,29 @@ export class BlobCodec {
     const ring = this.keys.ring()
     if (!isSealed(bytes)) throw new BadSignatureError(`an unsealed ${kind} of ${docId}: no device of the account wrote it`)
     if (ring === null) throw new BadSignatureError(`a ${kind} of ${docId} came before this device had an account`)
+    const shared = this.keys.shared?.(docId) ?? null
     const opened = await openSealed(
       kind,
       docId,
       bytes,
-      { keyFor: epoch => ring.docKey(epoch, docId), standing: (author, epoch) => ring.standing(author, epoch) },
+      shared ?? { keyFor: epoch => ring.docKey(epoch, docId), standing: (author, epoch) => ring.standing(author, epoch) },
       await this.keys.signatures(),
       this.aead
     )
     return opened.plaintext
   }
 
-  /** The ring and the generation to write in; waits while this device holds none it may write in (see KeyRing.writeEpoch). */
-  private async writableEpoch(minEpoch: number): Promise<{ ring: KeyRing; epoch: number }> {
+  /**
+   * The key and the epoch to write `docId` in: the account's generation (see KeyRing.writeEpoch),
+   * or a shared chat's epoch; waits while this device holds none it may write in.
+   */
+  private async writableEpoch(docId: string, minEpoch: number): Promise<{ key: Uint8Array; epoch: number }> {
     for (;;) {
+      const shared = this.keys.shared?.(docId) ?? null
       const ring = this.keys.ring()
-      const epoch = ring?.writeEpoch() ?? null
-      if (ring !== null && epoch !== null && epoch >= minEpoch) return { ring, epoch }
+      const epoch = shared !== null ? shared.writeEpoch() : (ring?.writeEpoch() ?? null)
+      const key = epoch === null ? null : shared !== null ? shared.keyFor(epoch) : (ring?.docKey(epoch, docId) ?? null)
+      if (key !== null && epoch !== null && epoch >= minEpoch) return { key, epoch }
       await new Promise<void>(resolve => {
         this.writable.push(resolve)
       })

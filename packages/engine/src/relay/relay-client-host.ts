@@ -30,6 +30,8 @@ export interface RelayClientHost {
   deviceActivity(devices: DeviceActivity[]): void
   /** The membership record a chat doc is served under (null for account docs). */
   membership(docId: string): SignedMembership | null
+  /** The relay says a record names this account (a chat between accounts, perhaps one this device does not know yet). */
+  memberOf(record: SignedMembership): void
   /** Docs to keep in sync with the relay. */
   docIds(): string[]
   open(docId: string): Promise<Y.Doc>

@@ -1,4 +1,4 @@
-import { type ChainHead, ErrorCode, headOfLinks, splitLinks, type TandemError } from '@tandem/protocol'
+import { type ChainHead, ErrorCode, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
@@ -104,6 +104,9 @@ export class RelayClient {
       },
       activity: devices => {
         host.deviceActivity(devices)
+      },
+      memberOf: record => {
+        host.memberOf(record)
       },
       closed: (conn, error) => {
         this.connectionClosed(conn, error)
@@ -237,6 +240,11 @@ export class RelayClient {
   /** Nothing of the doc waits to go to this relay (see RelayUploader.holdsAll). */
   holdsAll(docId: string, doc: Y.Doc): boolean {
     return this.uploader.holdsAll(docId, doc)
+  }
+
+  /** A new membership record of a chat (members changed): the relay gets it now, not only with the next subscription. */
+  sendMembership(record: SignedMembership): void {
+    if (this.isConnected) void this.conn!.send({ type: 'membership', record })
   }
 
   /** A doc opened locally: subscribe to it and upload what the relay lacks. */

@@ -8,6 +8,7 @@ import {
   type ChainHead,
   type ChainLink,
   type DeviceActivity,
+  type SignedMembership,
   MAX_CHAIN_LINKS,
   type StoreFrame,
   type TandemError
@@ -30,6 +31,8 @@ export interface RelayConnectionHandler {
   links(links: ChainLink[]): Promise<void>
   /** When the relay last served each device of the account. */
   activity(devices: DeviceActivity[]): void
+  /** A membership record naming this account (a chat between accounts: `member-of`). */
+  memberOf(record: SignedMembership): void
   closed(conn: RelayConnection, error?: Error): void
   failed(error: TandemError): void
   backlog(docId: string, head: number, entries: number, bytes: number): void
@@ -123,6 +126,9 @@ export class RelayConnection {
       }
       case 'device-activity':
         this.client.activity(frame.devices)
+        return
+      case 'member-of':
+        this.client.memberOf(frame.record)
         return
       case 'blob':
       case 'snapshot-data': {

@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { MalformedFrameError, type SigningKeyPair, signMembership, type SignedMembership, TandemError } from '@tandem/protocol'
+import { MalformedFrameError, type SigningKeyPair, type SignedMembership, TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
 import type { DeviceManager } from '../account/device-manager.js'
@@ -7,7 +7,8 @@ import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
 import { accountDocId } from '../model/account-doc.js'
-import { chatIdOfDoc, membershipDocOf } from '@tandem/protocol'
+import { chatIdOfDoc } from '@tandem/protocol'
+import { ChatMemberships } from './chat-memberships.js'
 import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
 import type { BlobCodec } from '../relay/blob-codec.js'
@@ -41,7 +42,6 @@ export class Replication {
   private network: Libp2pNetwork | null = null
   private sync: SyncManager | null = null
   private readonly relays = new Map<string, RelayClient>()
-  private readonly memberships = new Map<string, SignedMembership>()
   private relayListeners: Array<() => void> = []
   private relayFirst: RelayFirst | null = null
   /** Blobs not applied since start (see the `rejected` event). */
@@ -49,10 +49,12 @@ export class Replication {
   /** Typing and presence, sealed, through every connected relay (see EphemeralChannel). */
   readonly ephemeral: EphemeralChannel
   private readonly linking = new LinkingPresence()
+  /** The record each chat doc is served under (a shared chat's, or one of this account alone), and records relays say name the account. */
+  readonly memberships: ChatMemberships
 
   constructor(
     private readonly peerKey: PrivateKey,
-    private readonly signing: SigningKeyPair,
+    readonly signing: SigningKeyPair,
     private readonly peerId: string,
     private readonly options: ReplicationOptions,
     private readonly libp2p: Libp2pPlatform,
@@ -66,6 +68,7 @@ export class Replication {
     private readonly runtime: Runtime,
     private readonly repair: StoreRepair
   ) {
+    this.memberships = new ChatMemberships(() => this.account.chain().accountId, signing)
     this.ephemeral = new EphemeralChannel(
       codec,
       () => this.relays.values(),
@@ -317,7 +320,10 @@ export class Replication {
           deviceActivity: devices => {
             this.devices.deviceActivity(devices)
           },
-          membership: docId => this.membershipOf(docId),
+          membership: docId => this.memberships.of(docId),
+          memberOf: record => {
+            this.memberships.people?.memberOf(record)
+          },
           docIds: () => this.docs.knownIds(),
           open: docId => this.docs.open(docId),
           get: docId => this.docs.get(docId),
@@ -384,17 +390,8 @@ export class Replication {
     for (const d of this.devices.listDevices()) if (!d.thisDevice) this.reachViaRelays(d.peerId)
   }
 
-  /** Chat docs are served by relays to the member accounts of a signed record; one account for now. */
-  private membershipOf(docId: string): SignedMembership | null {
-    if (chatIdOfDoc(docId) === null) return null
-    // a segment is served under its chat's record
-    if (membershipDocOf(docId) !== docId) return this.membershipOf(membershipDocOf(docId))
-    let record = this.memberships.get(docId)
-    if (record === undefined) {
-      // fixed fields: a relay takes the same record from any device of the account as no change
-      record = signMembership({ accountId: this.account.chain().accountId, key: this.signing }, { docId, version: 1, members: [this.account.chain().accountId], issuedAt: 0 })
-      this.memberships.set(docId, record)
-    }
-    return record
+  /** A shared chat's new record goes to every relay now. */
+  membershipChanged(record: SignedMembership): void {
+    for (const r of this.relays.values()) r.sendMembership(record)
   }
 }

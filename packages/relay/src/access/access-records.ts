@@ -24,6 +24,12 @@ export interface AccessRecords {
   membership(docId: string): Promise<SignedMembership | null>
   /** Replaces the membership record of `record.docId`; resolves once it is durable. */
   putMembership(record: SignedMembership): Promise<void>
+  /**
+   * The docs whose stored record names `accountId` among its members now (a record that
+   * dropped it no longer counts), in no set order: how a member account's devices learn of
+   * chats other accounts made (the `member-of` frame).
+   */
+  membershipsNaming(accountId: string): Promise<string[]>
   /** When the relay last served each device of the account, as last put ([] when never). */
   deviceActivity(accountId: string): Promise<DeviceActivity[]>
   /** Replaces the account's device activity; resolves once it is durable. */

@@ -6,6 +6,7 @@ import {
   encodeChainLink,
   encodeSignedMembership,
   headOfLinks,
+  isAccountId,
   sameHead,
   type ChainHead,
   type ChainLink,
@@ -21,11 +22,13 @@ import type { AccessRecords } from './access-records.js'
 //   rec!chain!<accountId>!<version, 10 digits>   encodeChainLink: one key per link, so an append never rewrites the chain
 //   rec!membership!<docId>                      encodeSignedMembership (the layout HistoryStore wrote it in)
 //   rec!activity!<accountId>                    varuint(n) n × (varstring(peerId) varuint(lastSeenAt))
+//   rec!member-of!<accountId>!<docId>           empty: a record of docId named the account (the current record decides)
 const VERSION_DIGITS = 10
 const chainPrefix = (accountId: string): string => `rec!chain!${accountId}!`
 const linkKey = (accountId: string, version: number): string => chainPrefix(accountId) + String(version).padStart(VERSION_DIGITS, '0')
 const membershipKey = (docId: string): string => `rec!membership!${docId}`
 const activityKey = (accountId: string): string => `rec!activity!${accountId}`
+const memberOfPrefix = (accountId: string): string => `rec!member-of!${accountId}!`
 
 /**
  * Access records in a level store, under their own `rec!` keys: the relay keeps them in
@@ -99,7 +102,21 @@ export class LevelAccessRecords implements AccessRecords {
   }
 
   putMembership(record: SignedMembership): Promise<void> {
-    return this.put(membershipKey(record.docId), encodeSignedMembership(record))
+    if (this.closed) return Promise.reject(new Error(`access records are closed: the membership of ${record.docId} was not stored`))
+    // the index entries go in the record's batch; one a later record dropped stays, and membershipsNaming
+    // reads past it (a delete would need the record before, which racing puts may not have written yet)
+    const index = record.members.filter(isAccountId).map(m => ({ type: 'put' as const, key: memberOfPrefix(m) + record.docId, value: new Uint8Array(0) }))
+    return this.queue.enqueue([{ type: 'put', key: membershipKey(record.docId), value: encodeSignedMembership(record) }, ...index])
+  }
+
+  async membershipsNaming(accountId: string): Promise<string[]> {
+    const prefix = memberOfPrefix(accountId)
+    const out: string[] = []
+    for await (const key of this.db.keys({ gte: prefix, lt: `${prefix}~` })) {
+      const docId = key.slice(prefix.length)
+      if ((await this.membership(docId))?.members.includes(accountId) === true) out.push(docId)
+    }
+    return out
   }
 
   async deviceActivity(accountId: string): Promise<DeviceActivity[]> {

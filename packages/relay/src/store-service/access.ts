@@ -209,16 +209,17 @@ export class AccessControl {
    * chain, and a successor of the one held; the held record itself is accepted silently
    * (devices send theirs on every connection). Throws InvalidMembershipError,
    * DeviceNotListedError (the relay holds no chain of the signer account), StaleMembershipError.
+   * Resolves true when the record is stored as the doc's new one (its members' devices are told).
    */
-  async offerMembership(record: SignedMembership): Promise<void> {
+  async offerMembership(record: SignedMembership): Promise<boolean> {
     verifyMembership(record)
     if (membershipDocOf(record.docId) !== record.docId)
       throw new InvalidMembershipError(`${record.docId} is a segment of a chat: it is served under the chat's membership, never one of its own`)
     await this.membership(record.docId)
-    if (this.isHeld(record)) return
+    if (this.isHeld(record)) return false
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
-    if (this.isHeld(record) || this.saysTheSame(record)) return
+    if (this.isHeld(record) || this.saysTheSame(record)) return false
     const current = this.memberships.get(record.docId) ?? null
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
@@ -226,6 +227,17 @@ export class AccessControl {
     checkMembershipSuccessor(current, record)
     this.memberships.set(record.docId, record)
     await this.records.putMembership(record)
+    return true
+  }
+
+  /** The current records that name `accountId` among their members (what its devices are told at each session). */
+  async membershipsNaming(accountId: string): Promise<SignedMembership[]> {
+    const out: SignedMembership[] = []
+    for (const docId of await this.records.membershipsNaming(accountId)) {
+      const record = await this.membership(docId)
+      if (record?.members.includes(accountId) === true) out.push(record)
+    }
+    return out
   }
 
   /**
@@ -240,6 +252,8 @@ export class AccessControl {
   private saysTheSame(record: SignedMembership): boolean {
     const current = this.memberships.get(record.docId) ?? null
     if (current === null || current.version !== record.version || current.members.length !== record.members.length) return false
+    // a chat between accounts: two members' records of one version carry different keys, and only one may stand
+    if (current.keys != null || record.keys != null) return false
     const members = new Set(current.members)
     return record.members.every(m => members.has(m))
   }

@@ -1,4 +1,4 @@
-import { LinkRateLimitedError, NotAuthenticatedError, type ChainPolicy, type SignatureBackend, type TandemError } from '@tandem/protocol'
+import { LinkRateLimitedError, NotAuthenticatedError, type ChainPolicy, type SignatureBackend, type SignedMembership, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type { AccessRecords } from '../access/access-records.js'
 import type { HistoryBackend } from '../history/backend.js'
@@ -212,9 +212,34 @@ export class StoreService {
     if (!(await this.isServed(peerId))) this.options.linkingEnded(peerId)
   }
 
-  /** A listed device's session opened: its time is now, and its account's devices are told. */
+  /** A listed device's session opened: its time is now, and its account's devices are told; it learns the chats naming its account. */
   private deviceCame(session: StoreSession): void {
     void this.activity.seen(session.account, session.peerId, true).then(() => this.tellActivity(session.account))
+    void this.tellMemberships(session)
+  }
+
+  /**
+   * A new membership record was stored: every open session of a member account gets it
+   * (`member-of`), so a member's devices learn of a chat with none of its maker's devices online.
+   */
+  membershipStored(record: SignedMembership): void {
+    const members = new Set(record.members)
+    // an account the record dropped is served nothing of the chat from now on (its subscriptions end, refused)
+    for (const s of this.sessions) if (!members.has(s.account)) s.dropChat(record.docId)
+    if (record.keys == null) return // a chat of one account: its devices made it, and know it
+    for (const s of this.sessions) if (s.stage === 'open' && members.has(s.account)) void s.send({ type: 'member-of', record })
+  }
+
+  private async tellMemberships(session: StoreSession): Promise<void> {
+    try {
+      for (const record of await this.access.membershipsNaming(session.account)) {
+        if (session.stage !== 'open') return
+        if (record.keys == null) continue // a chat of one account: not news to its devices
+        await session.send({ type: 'member-of', record })
+      }
+    } catch (err) {
+      this.logger.warn({ err, account: session.account }, 'could not tell the memberships naming an account')
+    }
   }
 
   private async deviceLeft(session: StoreSession): Promise<void> {

@@ -15,6 +15,7 @@ import {
   encodeStoreFrame,
   headOf,
   isAccountId,
+  membershipDocOf,
   type ChainHead,
   type StoreFrame
 } from '@tandem/protocol'
@@ -164,7 +165,7 @@ export class StoreSession {
         return
       case 'membership':
         try {
-          await this.service.access.offerMembership(frame.record)
+          if (await this.service.access.offerMembership(frame.record)) this.service.membershipStored(frame.record)
         } catch (err) {
           if (!(err instanceof TandemError)) throw err
           await this.docError(frame.record.docId, 0, err)
@@ -194,6 +195,21 @@ export class StoreSession {
         return
       default:
         throw new MalformedFrameError(`a device may not send ${frame.type}`)
+    }
+  }
+
+  /**
+   * The chat whose doc is `chatDocId` no longer has this session's account among its members:
+   * its subscriptions to the chat's docs (segments too) end, each refused (ERR_ACCESS_DENIED),
+   * so nothing written from the new record on reaches this device.
+   */
+  dropChat(chatDocId: string): void {
+    for (const [docId, sub] of [...this.subscriptions]) {
+      if (membershipDocOf(docId) !== chatDocId) continue
+      sub.stop()
+      this.subscriptions.delete(docId)
+      this.service.subscribed(this, docId, false)
+      void this.docError(docId, 0, new AccessDeniedError(`${docId} is no longer shared with account ${this.account}`))
     }
   }
 

@@ -188,6 +188,23 @@ export const accessRecordsContractCases: readonly AccessRecordsContractCase[] = 
       })
   },
   {
+    name: 'membershipsNaming lists the docs whose current record names the account: a later record that drops it takes the doc out, also after a restart',
+    run: (open, reopen) =>
+      withRecords(open, reopen, async session => {
+        const { alice, bob } = accounts()
+        await session.records.putMembership(alice.membership(alice.first, 'chat:both', 1, [alice, bob]))
+        await session.records.putMembership(alice.membership(alice.first, 'chat:alone', 1, [alice]))
+        await session.records.putMembership(bob.membership(bob.first, 'chat:dropped', 1, [alice, bob]))
+        same([...(await session.records.membershipsNaming(bob.id))].sort(), ['chat:both', 'chat:dropped'], 'the docs naming bob')
+        same([...(await session.records.membershipsNaming(alice.id))].sort(), ['chat:alone', 'chat:both', 'chat:dropped'], 'the docs naming alice')
+        await session.records.putMembership(alice.membership(alice.first, 'chat:dropped', 2, [alice]))
+        same(await session.records.membershipsNaming(bob.id), ['chat:both'], 'the docs naming bob once a record dropped him')
+        const records = await session.reopen()
+        same(await records.membershipsNaming(bob.id), ['chat:both'], 'the docs naming bob after a restart')
+        same(await records.membershipsNaming('a'.padEnd(33, 'q')), [], 'the docs naming an account no record names')
+      })
+  },
+  {
     name: 'puts of one record apply in the order they were made: the last one made is the one read back, also after a restart',
     run: (open, reopen) =>
       withRecords(open, reopen, async session => {

@@ -1,0 +1,368 @@
+import {
+  type AuthorStanding,
+  type ChatKeyRecipient,
+  chatDocId,
+  chatIdOfDoc,
+  parseDocId,
+  peerIdFromSigningKey,
+  sealChatKeys,
+  type SignedMembership,
+  type SigningKeyPair,
+  signMembership,
+  type TandemError,
+  UnknownEpochError,
+  verifyMembership
+} from '@tandem/protocol'
+import type * as Y from 'yjs'
+import type { EventHub } from '../core/event-hub.js'
+import { EngineStateError, InvalidArgumentError, NotChatMemberError, UnknownChatError } from '../errors.js'
+import type { KeyRing } from '../keys/key-ring.js'
+import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
+import { type Contact, PeopleDoc } from '../model/people-doc.js'
+import type { DocSealing } from '../relay/blob-codec.js'
+import type { Runtime } from '../runtime.js'
+import type { DocHost } from '../store/doc-host.js'
+import { toHex } from '../util/hex.js'
+import { ChatKeyRing } from './chat-key-ring.js'
+import type { MemberChains } from './member-chains.js'
+
+/** Reads of the member chains one unknown author may cause before its blobs are refused. */
+const MAX_AUTHOR_READS = 3
+
+/** What the people service reads and tells of the rest of the engine. */
+export interface PeopleHost {
+  /** This account's id (a typed error while the device has none). */
+  accountId(): string
+  accountDoc(): AccountDoc
+  ring(): KeyRing | null
+  /** This device's standing in its own account's chain. */
+  ownDeviceStatus(peerId: string): 'listed' | 'revoked' | 'unlisted'
+  readonly signing: SigningKeyPair
+  readonly docs: DocHost
+  readonly runtime: Runtime
+  readonly chains: MemberChains
+  readonly events: EventHub
+  /** Transaction origin of changes made through the API. */
+  readonly local: unknown
+  /** A new record of a shared chat: the relays get it now (a subscription sends it only when it starts). */
+  membershipChanged(record: SignedMembership): void
+  /** Keys came (a chat's, or another account's chain): blobs waiting for them are read now. */
+  keysChanged(): void
+}
+
+/** A member of a chat between accounts, as `listMembers` shows it. */
+export interface ChatMember {
+  accountId: string
+  /** This account. */
+  self: boolean
+  /** Their name as a contact ('' when not a contact or not known). */
+  name: string
+}
+
+/**
+ * Chats between accounts (issue 16): each one's signed membership record carries its key,
+ * sealed to every member account (ChatKeyRing opens it); the records live in the account
+ * doc (PeopleDoc) and at the chat's relay, which tells member accounts' devices of new ones
+ * (`member-of`, handled by {@link received}). Creating a group, adding and removing members
+ * each sign a new record version with this device's key; removing one starts a new epoch
+ * sealed to the accounts that stay. Invites and contacts are `Invites`' (invites.ts).
+ */
+export class SharedChats {
+  private people: PeopleDoc | null = null
+  readonly keys: ChatKeyRing
+  /** Per author key no member chain lists, the reads of the members' chains made for it: after a few, its blobs are refused (a read per blob would be a relay's lever). */
+  private readonly unknownAuthors = new Map<string, number>()
+
+  constructor(private readonly host: PeopleHost) {
+    this.keys = new ChatKeyRing(
+      () => host.accountId(),
+      () => host.ring(),
+      error => {
+        host.events.emit({ type: 'error', error })
+      }
+    )
+  }
+
+  /** Wires the account doc's people part as it opens. */
+  attach(doc: Y.Doc): void {
+    const people = new PeopleDoc(doc)
+    this.people = people
+    this.loadRecords()
+    people.memberships.observeDeep(() => {
+      this.loadRecords()
+    })
+    people.contacts.observeDeep(() => {
+      this.host.events.emit({ type: 'contacts' })
+    })
+  }
+
+  /** The account's ring gained a generation: chat keys sealed to it open now. */
+  accountKeysChanged(): void {
+    if (this.keys.retry()) this.host.keysChanged()
+  }
+
+  peopleDoc(): PeopleDoc {
+    if (this.people === null) throw new EngineStateError('the account doc is not open yet')
+    return this.people
+  }
+
+  /** The record a shared chat's docs are served under (null: not a chat between accounts). */
+  membership(docId: string): SignedMembership | null {
+    const chatId = chatIdOfDoc(docId)
+    return chatId === null ? null : this.keys.record(chatId)
+  }
+
+  /** How a doc of a shared chat is sealed and opened: the chat's epoch keys, its member accounts' devices (null: not shared). */
+  sealing(docId: string): DocSealing | null {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId === null || !this.keys.isShared(chatId)) return null
+    return {
+      writeEpoch: () => {
+        // a member account started a new key generation (it revoked a device): this writer starts a new epoch first
+        if (this.stale(chatId)) {
+          void this.rotate(chatId)
+          return null
+        }
+        return this.keys.writeEpoch(chatId)
+      },
+      keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
+      standing: author => this.standing(chatId, author)
+    }
+  }
+
+  /**
+   * A member account's listed device may write (any epoch: the relay serves only listed devices,
+   * and a removed account holds no key of epochs after it). An author no chain held lists
+   * makes the member chains be read again, and the blob waits (UnknownEpochError parks it).
+   */
+  private standing(chatId: string, author: Uint8Array): AuthorStanding {
+    const ring = this.host.ring()
+    if (ring !== null && ring.standing(author, 0) !== 'unknown') return 'listed'
+    const record = this.keys.record(chatId)!
+    if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
+    // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
+    const hex = toHex(author)
+    const reads = this.unknownAuthors.get(hex) ?? 0
+    if (reads >= MAX_AUTHOR_READS) return 'unknown'
+    this.unknownAuthors.set(hex, reads + 1)
+    const me = this.host.accountId()
+    void Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m))).then(() => {
+      this.host.keysChanged()
+    })
+    throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
+  }
+
+  /** Rotations under way, and records a rotation failed on (not tried again: the chat is written in its epoch). */
+  private readonly rotating = new Set<string>()
+  private readonly unrotatable = new Set<string>()
+
+  /**
+   * Whether a member account's key generation is past the one the chat's newest epoch is sealed
+   * to (DESIGN §5: it revoked a device, which may hold the older account key): this account's
+   * own, or another's as its chain was last read.
+   */
+  private stale(chatId: string): boolean {
+    const record = this.keys.record(chatId)
+    const me = this.host.accountId()
+    if (record?.keys == null || !record.members.includes(me) || this.unrotatable.has(`${chatId}:${record.version}`)) return false
+    return record.keys.boxes.some(b => this.newerKey(b.account, b.generation) !== null)
+  }
+
+  /** The account's newer account key than `generation`'s, when this device knows one. */
+  private newerKey(account: string, generation: number): ChatKeyRecipient | null {
+    if (account === this.host.accountId()) {
+      const g = this.host.ring()?.writeEpoch() ?? null
+      return g !== null && g > generation ? this.selfRecipient() : null
+    }
+    const latest = this.host.chains.latestAccountKey(account)
+    return latest !== null && latest.generation > generation ? { account, ...latest } : null
+  }
+
+  /** Starts the chat's next epoch, sealed to every member's newest account key (one rotation at a time per chat). */
+  private async rotate(chatId: string): Promise<void> {
+    if (this.rotating.has(chatId)) return
+    this.rotating.add(chatId)
+    const record = this.keys.record(chatId)!
+    try {
+      const keys = this.keys.keys(chatId)
+      if (keys === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId}`)
+      const recipients = this.currentRecipients(record).map(r => this.newerKey(r.account, r.generation) ?? r)
+      await this.sign(chatId, record, recipients, keys.length + 1, this.host.runtime.randomBytes(32), keys)
+    } catch (err) {
+      this.unrotatable.add(`${chatId}:${record.version}`)
+      this.host.events.emit({ type: 'error', error: err as Error })
+    } finally {
+      this.rotating.delete(chatId)
+      this.host.keysChanged()
+    }
+  }
+
+  // ── records from relays ──────────────────────────────────────────────────
+
+  /**
+   * A record a relay says names this account (`member-of`): kept when it verifies, its signer
+   * is a listed device of its account (read from the relay: the relay is trusted for nothing),
+   * this account is a member, and it is newer than the one held. A chat this account did not
+   * know joins its chat list; the other account of a two-member chat becomes a contact.
+   */
+  async received(record: SignedMembership): Promise<void> {
+    try {
+      const me = this.host.accountId()
+      const ref = parseDocId(record.docId)
+      if (ref?.kind !== 'chat' || record.keys == null || !record.members.includes(me)) return
+      verifyMembership(record)
+      const held = this.peopleDoc().membership(ref.chatId)
+      if (held !== null && held.version > record.version) return
+      // the relay holds another record of the version this device holds (two members changed the chat at
+      // once): the relay's stands, as it does for device chains; this device's copy is replaced
+      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
+      await this.checkSigner(record)
+      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version)
+    } catch (err) {
+      this.host.events.emit({ type: 'error', error: err as Error })
+    }
+  }
+
+  private async checkSigner(record: SignedMembership): Promise<void> {
+    const peerId = peerIdFromSigningKey(record.signerKey)
+    const account = record.signerAccount
+    if (account === this.host.accountId()) {
+      if (this.host.ownDeviceStatus(peerId) === 'unlisted') throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, no device of this account`)
+      return
+    }
+    if (this.host.chains.deviceStatus(account, peerId) === 'listed') return
+    await this.host.chains.fetch(account)
+    if (this.host.chains.deviceStatus(account, peerId) !== 'listed')
+      throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, not a listed device of account ${account}`)
+  }
+
+  /** Stores a record in the account doc (and the chat in its list when new); every device of the account reads it from there. */
+  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false): void {
+    const account = this.host.accountDoc()
+    const people = this.peopleDoc()
+    const now = this.host.runtime.now()
+    const me = this.host.accountId()
+    account.doc.transact(() => {
+      people.putMembership(chatId, record, replace)
+      if (account.getChat(chatId) === null) account.addChat({ chatId, title, createdAt: now, archived: false, muted: false, pinned: false })
+      if (contact !== undefined) people.putContact({ ...contact, chatId, addedAt: now })
+      else if (record.members.length === 2 && record.version === 1 && record.signerAccount !== me) {
+        // a 1:1 chat another account opened with this one (it accepted our invite): they are a contact now
+        people.putContact({ accountId: record.signerAccount, name: '', relay: '', chatId, addedAt: now })
+      }
+    }, this.host.local)
+    this.loadRecords()
+  }
+
+  private loadRecords(): void {
+    const people = this.people
+    if (people === null) return
+    let changed = false
+    for (const chatId of people.sharedChatIds()) {
+      const record = people.membership(chatId)
+      if (record !== null && this.keys.update(chatId, record)) {
+        changed = true
+        this.host.events.emit({ type: 'members', chatId })
+      }
+    }
+    if (changed) this.host.keysChanged()
+  }
+
+  // ── making and changing chats ────────────────────────────────────────────
+
+  /**
+   * A new chat between this account and `others` (each with the account key its box is sealed
+   * to): epoch 1, record version 1 signed by this device, stored in the account doc before the
+   * chat doc opens (so the relay gets this record, never a one-account one).
+   */
+  async openChat(others: readonly ChatKeyRecipient[], title: string, chatTitle: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>): Promise<ChatEntry> {
+    const me = this.host.accountId()
+    const chatId = toHex(this.host.runtime.randomBytes(12))
+    const docId = chatDocId(chatId)
+    const recipients = [this.selfRecipient(), ...others]
+    const key = this.host.runtime.randomBytes(32)
+    const keys = sealChatKeys(docId, 1, key, recipients, [], n => this.host.runtime.randomBytes(n))
+    const record = signMembership(
+      { accountId: me, key: this.host.signing },
+      { docId, version: 1, members: recipients.map(r => r.account), issuedAt: this.host.runtime.now(), keys }
+    )
+    this.adopt(chatId, record, title, contact)
+    const doc = await this.host.docs.open(docId)
+    doc.transact(() => {
+      const meta = doc.getMap('meta')
+      meta.set('title', chatTitle)
+      meta.set('createdAt', this.host.runtime.now())
+      meta.set('createdBy', me)
+    }, this.host.local)
+    await Promise.all([this.host.docs.committed(doc), this.host.docs.committed(this.host.accountDoc().doc)])
+    return this.host.accountDoc().getChat(chatId)!
+  }
+
+  /** A chat doc opened: a shared chat's title (set by any member) is copied into this account's chat list as it changes. */
+  chatOpened(docId: string, doc: Y.Doc): void {
+    const ref = parseDocId(docId)
+    if (ref?.kind !== 'chat') return
+    const meta = doc.getMap('meta')
+    const follow = (): void => {
+      const title = meta.get('title')
+      const account = this.host.accountDoc()
+      const entry = account.getChat(ref.chatId)
+      if (!this.keys.isShared(ref.chatId) || typeof title !== 'string' || title === '' || entry === null || entry.title === title) return
+      account.doc.transact(() => {
+        account.updateChat(ref.chatId, { title })
+      }, this.host.local)
+    }
+    meta.observe(follow)
+    follow()
+  }
+
+  async sign(chatId: string, previous: SignedMembership, recipients: ChatKeyRecipient[], epoch: number, key: Uint8Array, older: Uint8Array[]): Promise<void> {
+    const docId = chatDocId(chatId)
+    const keys = sealChatKeys(docId, epoch, key, recipients, older, n => this.host.runtime.randomBytes(n))
+    const members = recipients.map(r => r.account)
+    const record = signMembership(
+      { accountId: this.host.accountId(), key: this.host.signing },
+      { docId, version: previous.version + 1, members, issuedAt: this.host.runtime.now(), keys }
+    )
+    this.adopt(chatId, record, '')
+    this.host.membershipChanged(record)
+    await this.host.docs.committed(this.host.accountDoc().doc)
+  }
+
+  /** The chat's record, when this account is a member and holds its keys; typed errors otherwise. */
+  ownRecord(chatId: string): SignedMembership {
+    const record = this.sharedRecord(chatId)
+    if (!record.members.includes(this.host.accountId())) throw new NotChatMemberError(`this account is no longer a member of chat ${chatId}`)
+    if (this.keys.keys(chatId) === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId} yet`)
+    return record
+  }
+
+  sharedRecord(chatId: string): SignedMembership {
+    if (typeof chatId !== 'string') throw new InvalidArgumentError('a chat id is a string')
+    const record = this.keys.record(chatId)
+    if (record !== null) return record
+    if (this.host.accountDoc().getChat(chatId) !== null) throw new InvalidArgumentError(`chat ${chatId} is this account's alone: make a group to chat with others`)
+    throw new UnknownChatError(chatId)
+  }
+
+  /** The members' keys as the record seals to them, this account's own at its newest generation. */
+  currentRecipients(record: SignedMembership): ChatKeyRecipient[] {
+    const me = this.host.accountId()
+    return record.keys!.boxes.map(b => (b.account === me ? this.selfRecipient() : { account: b.account, generation: b.generation, accountKey: b.recipient }))
+  }
+
+  /** This account's account key of the newest generation this device writes in. */
+  selfRecipient(): ChatKeyRecipient {
+    const ring = this.host.ring()
+    const generation = ring?.writeEpoch() ?? null
+    const pair = generation === null ? null : ring!.accountAgreement(generation)
+    if (pair === null) throw new EngineStateError('this device holds no key generation of its account yet')
+    return { account: this.host.accountId(), generation: generation!, accountKey: pair.publicKey }
+  }
+
+  problem(error: TandemError): void {
+    this.host.events.emit({ type: 'error', error })
+  }
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])

@@ -1,0 +1,39 @@
+import { chatIdOfDoc, membershipDocOf, type SignedMembership, type SigningKeyPair, signMembership } from '@tandem/protocol'
+
+/** Chats between accounts, as replication needs them (people/shared-chats.ts fills it in). */
+export interface SharedMemberships {
+  /** The record a shared chat's docs are served under; null for a chat of this account alone. */
+  membership(docId: string): SignedMembership | null
+  /** A relay says a record names this account. */
+  memberOf(record: SignedMembership): void
+}
+
+/**
+ * The signed membership record each chat doc is served under at relays: a shared chat's own
+ * (from its members' records), or, for a chat of this account alone, one this device signs
+ * itself with fixed fields (so a relay takes the same record from any device of the account
+ * as no change). A segment is served under its chat's record.
+ */
+export class ChatMemberships {
+  private readonly own = new Map<string, SignedMembership>()
+  people: SharedMemberships | null = null
+
+  constructor(
+    private readonly accountId: () => string,
+    private readonly signing: SigningKeyPair
+  ) {}
+
+  of(docId: string): SignedMembership | null {
+    if (chatIdOfDoc(docId) === null) return null
+    const chatDoc = membershipDocOf(docId)
+    const shared = this.people?.membership(chatDoc) ?? null
+    if (shared !== null) return shared
+    let record = this.own.get(chatDoc)
+    if (record === undefined) {
+      const accountId = this.accountId()
+      record = signMembership({ accountId, key: this.signing }, { docId: chatDoc, version: 1, members: [accountId], issuedAt: 0 })
+      this.own.set(chatDoc, record)
+    }
+    return record
+  }
+}
