@@ -10,6 +10,8 @@ import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
 import type { LinkDeviceOptions } from '../linking/link-service.js'
 import type { ChatService } from '../chat/chat-service.js'
+import type { ReceiptService } from '../receipts/receipt-service.js'
+import type { ChatList } from '../chat-list/chat-list.js'
 import type { EngineListener } from '../events.js'
 import type { Platform } from '../platform/platform.js'
 import type { Replication } from '../replication/replication.js'
@@ -47,6 +49,8 @@ export class Engine extends ChatsFacade {
   private readonly account: AccountService
   private readonly devices: DeviceManager
   protected readonly chats: ChatService
+  protected readonly receipts: ReceiptService
+  protected readonly chatList: ChatList
   private readonly segments: SegmentLoader
   private readonly segmentCounts: SegmentCounts
   private readonly replication: Replication
@@ -87,6 +91,8 @@ export class Engine extends ChatsFacade {
     this.account = services.account
     this.devices = services.devices
     this.chats = services.chats
+    this.receipts = services.receipts
+    this.chatList = services.chatList
     this.segments = services.segments
     this.segmentCounts = services.segmentCounts
     this.replication = services.replication

@@ -5,7 +5,11 @@ import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
-import { chatIdOfDoc } from '@tandem/protocol'
+import { chatIdOfDoc, parseDocId } from '@tandem/protocol'
+import { ownAccountOnly } from '../receipts/chat-members.js'
+import { ReceiptService } from '../receipts/receipt-service.js'
+import { HiddenMessages } from '../chat/hidden-messages.js'
+import { ChatList } from '../chat-list/chat-list.js'
 import { ChatViews } from '../chat/chat-views.js'
 import { SegmentLoader } from '../chat/segment-loader.js'
 import { SegmentCounts } from '../chat/segment-counts.js'
@@ -32,6 +36,8 @@ export interface Services {
   repair: StoreRepair
   linking: DeviceLinking
   keyExchange: KeyExchange
+  receipts: ReceiptService
+  chatList: ChatList
 }
 
 export interface ServiceParts {
@@ -193,8 +199,48 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onOpen((docId, doc) => {
     if (!views.attach(docId, doc)) account.attach(docId, doc)
   })
+  // delivered and read: the chat's members are this account alone until chats have members (see chat-members.ts)
+  const receipts = new ReceiptService(
+    views,
+    ownAccountOnly(() => account.accountId),
+    { accountId: () => account.accountId, getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId), committed: doc => docs.committed(doc) },
+    device.peerId,
+    runtime,
+    events,
+    local
+  )
+  // delete for me: in the account doc, so only this account's devices know
+  const hidden = new HiddenMessages(
+    () => account.docIfOpen(),
+    (chatId, messageIds, origin) => {
+      events.emit({ type: 'message-changed', chatId, messageIds, change: 'hidden', origin: origin === local ? 'local' : 'remote' })
+    }
+  )
+  views.hiddenFor = (chatId, messageId) => hidden.isHidden(chatId, messageId)
+  chatService.hidden = hidden
+  const chatList = new ChatList(
+    views,
+    receipts,
+    hidden,
+    {
+      get accountId() {
+        return account.accountId
+      },
+      doc: () => account.doc(),
+      docIfOpen: () => account.docIfOpen(),
+      committed: doc => docs.committed(doc)
+    },
+    runtime,
+    events,
+    local
+  )
+  docs.onOpen((docId, doc) => {
+    const ref = parseDocId(docId)
+    if (ref?.kind === 'chat') receipts.attach(ref.chatId, doc)
+    else if (ref?.kind === 'account') hidden.watch()
+  })
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange }
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, receipts, chatList }
 }
