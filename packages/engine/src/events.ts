@@ -33,7 +33,11 @@ export type EngineEvent =
   | { type: 'progress'; relay: string; entriesDone: number; entriesTotal: number; bytesDone: number; bytesTotal: number; caughtUp: boolean }
   /** The /tandem/store connection to a relay opened or closed. */
   | { type: 'relay'; relay: string; connected: boolean; error?: Error }
-  /** Ephemeral data (typing, presence) another device sent through a relay; never stored. */
+  /** A device started or stopped typing in a chat (it said so, its typing ran out, or it vanished: a few seconds). Never stored. */
+  | { type: 'typing'; chatId: string; account: string; device: string; typing: boolean }
+  /** A device came to a chat (`online`: it shows it now) or left it, said so or went silent (`lastSeen`: when last heard). Never stored. */
+  | { type: 'presence'; chatId: string; account: string; device: string; online: boolean; typing: boolean; lastSeen: number }
+  /** The app's own ephemeral data another device sent (`sendEphemeral`), through a relay or the LAN; never stored. */
   | { type: 'ephemeral'; docId: string; from: string; payload: Uint8Array }
   /** A doc found damaged in this device's store was fetched whole from a relay again (see `engine.storeDamage()`). */
   | { type: 'repaired'; docId: string; chatId: string | null }

@@ -1,5 +1,7 @@
 import type { ChatService, MessagePage, SendOptions } from '../chat/chat-service.js'
 import type { ChatList, ChatListEntry } from '../chat-list/chat-list.js'
+import type { PresenceService } from '../presence/presence-service.js'
+import type { PresenceEntry } from '../presence/chat-awareness.js'
 import type { ReceiptService } from '../receipts/receipt-service.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
@@ -12,6 +14,7 @@ export abstract class ChatsFacade {
   protected abstract readonly chats: ChatService
   protected abstract readonly receipts: ReceiptService
   protected abstract readonly chatList: ChatList
+  protected abstract readonly presenceService: PresenceService
   protected abstract ensureOpen(): void
 
   // ── chats and messages ───────────────────────────────────────────────────
@@ -108,6 +111,30 @@ export abstract class ChatsFacade {
   async deleteForMe(chatId: string, messageId: string): Promise<void> {
     this.ensureOpen()
     await this.chats.deleteForMe(chatId, messageId)
+  }
+
+  // ── typing and presence (ephemeral: never stored) ────────────────────────
+
+  /**
+   * This device types in the chat (call it as keys are pressed; it runs out 6 s after the
+   * last call) or stopped (`false`). The chat's other devices get `typing` events; one that
+   * vanishes stops showing as typing within about 6 s.
+   */
+  setTyping(chatId: string, on: boolean): void {
+    this.ensureOpen()
+    this.presenceService.setTyping(chatId, on)
+  }
+
+  /** This device shows the chat now (`true`: its person is there) or no longer: the chat's other devices get `presence` events. */
+  setPresent(chatId: string, on: boolean): void {
+    this.ensureOpen()
+    this.presenceService.setPresent(chatId, on)
+  }
+
+  /** The other devices heard from in a chat since start: online (showing it) now and typing, or when they were last seen. */
+  presence(chatId: string): PresenceEntry[] {
+    this.ensureOpen()
+    return this.presenceService.presence(chatId)
   }
 
   messageCount(chatId: string): number {

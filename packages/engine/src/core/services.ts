@@ -10,6 +10,8 @@ import { ownAccountOnly } from '../receipts/chat-members.js'
 import { ReceiptService } from '../receipts/receipt-service.js'
 import { HiddenMessages } from '../chat/hidden-messages.js'
 import { ChatList } from '../chat-list/chat-list.js'
+import { PresenceService } from '../presence/presence-service.js'
+import { EphemeralKind } from '../replication/ephemeral-channel.js'
 import { ChatViews } from '../chat/chat-views.js'
 import { SegmentLoader } from '../chat/segment-loader.js'
 import { SegmentCounts } from '../chat/segment-counts.js'
@@ -38,6 +40,7 @@ export interface Services {
   keyExchange: KeyExchange
   receipts: ReceiptService
   chatList: ChatList
+  presence: PresenceService
 }
 
 export interface ServiceParts {
@@ -234,6 +237,20 @@ export function wireServices(parts: ServiceParts): Services {
     events,
     local
   )
+  // typing and presence: awareness per chat, sealed, through the relays and the LAN
+  const presence = new PresenceService(
+    {
+      accountId: () => account.accountId,
+      hasChat: chatId => account.docIfOpen()?.getChat(chatId) != null,
+      send: (docId, update) => replication.ephemeral.send(docId, update, EphemeralKind.awareness)
+    },
+    runtime,
+    events,
+    device.peerId
+  )
+  replication.ephemeral.awareness = (docId, from, update) => {
+    presence.received(docId, from, update)
+  }
   docs.onOpen((docId, doc) => {
     const ref = parseDocId(docId)
     if (ref?.kind === 'chat') receipts.attach(ref.chatId, doc)
@@ -242,5 +259,5 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, receipts, chatList }
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, receipts, chatList, presence }
 }
