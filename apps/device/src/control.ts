@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
 import { LinkControl } from './control-linking.js'
-import { handlesChatCommand, runChatCommand } from './control-chats.js'
+import { BACKGROUND_CHAT_COMMANDS, handlesChatCommand, runChatCommand } from './control-chats.js'
 import { grantFromJson, grantToJson, offerFromJson, offerToJson } from './grant-json.js'
 import { dumpState } from './state-dump.js'
 
@@ -75,7 +75,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       return
     }
     const go = (): Promise<unknown> => handle(command)
-    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd)
+    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd) || BACKGROUND_CHAT_COMMANDS.has(command.cmd)
     if (!background) queue = queue.then(go, go)
     const done = background ? go() : queue
     done.then(
