@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { describe, expect, it } from 'vitest'
 import { MessageLog } from '../../src/model/message-log.js'
@@ -72,9 +73,20 @@ describe('message annotations', () => {
     const bytes = encodeMessageRecord(reply)
     expect(decodeMessageRecord('m2', bytes)).toEqual(reply)
     expect(decodeMessageClock(bytes)).toEqual({ wall: 2, counter: 0 })
-    // what a reader from before replies decodes: the fields up to `counter`, the rest ignored
+    // the record reader as it was before replies (commit 8819c1e): the fields up to counter, nothing after checked
+    const before = (id: string, content: Uint8Array): MessageRecord | null => {
+      const dec = decoding.createDecoder(content)
+      if (decoding.readVarUint(dec) !== 1) return null
+      return {
+        id,
+        author: decoding.readVarString(dec),
+        device: decoding.readVarString(dec),
+        text: decoding.readVarString(dec),
+        wall: decoding.readVarUint(dec),
+        counter: decoding.readVarUint(dec)
+      }
+    }
     const { replyTo: _, ...plain } = reply
-    expect(decodeMessageRecord('m2', encodeMessageRecord(plain))).toEqual(plain)
-    expect(decodeMessageRecord('m2', bytes.subarray(0, encodeMessageRecord(plain).byteLength))).toEqual(plain)
+    expect(before('m2', bytes)).toEqual(plain)
   })
 })
