@@ -108,10 +108,6 @@ export class ChatService {
     return account.getChat(chatId)!
   }
 
-  listChats(): ChatEntry[] {
-    return this.account.doc().listChats()
-  }
-
   async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
     const account = this.account.doc()
     let ok = false
