@@ -51,3 +51,8 @@ it('the people example runs as written and prints what the README shows', async 
   const { stdout, output } = await runExample('### Chatting with other people: invites, contacts, groups')
   expect(stdout).toBe(output)
 }, 90_000)
+
+it('the message-lifecycle example runs as written and prints what the README shows', async () => {
+  const { stdout, output } = await runExample('### Reading, replying, drafts and typing')
+  expect(stdout).toBe(output)
+}, 90_000)

@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal);
+// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -18,6 +18,7 @@ import { benchLatency, benchLatencyInterleaved, benchThroughput, benchThroughput
 import { benchMerge, benchMergeCut, type MergeResult } from './measures/merge.js'
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
+import { benchTicks, type TicksResult } from './measures/ticks.js'
 import { benchScreen, type ScreenCase, type ScreenCaseResult, type ScreenResult } from './measures/screen.js'
 import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
 import { removeTempDirs } from './proc.js'
@@ -27,7 +28,7 @@ import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal
+  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -102,7 +103,8 @@ const plan = full
       scale: { devices: 1_000, processes: 5, active: 100, intervalMs: 1_000, windowS: 30 },
       tcpBytes: 1024 * 2 ** 20,
       yjs: [10_000, 100_000],
-      seal: { snapshot: 100_000, rounds: 5, liveCalls: 500 }
+      seal: { snapshot: 100_000, rounds: 5, liveCalls: 500 },
+      ticks: 1_000
     }
   : {
       history: [10_000],
@@ -131,7 +133,8 @@ const plan = full
       scale: { devices: 100, processes: 2, active: 10, intervalMs: 1_000, windowS: 10 },
       tcpBytes: 256 * 2 ** 20,
       yjs: [10_000],
-      seal: { snapshot: 50_000, rounds: 3, liveCalls: 200 }
+      seal: { snapshot: 50_000, rounds: 3, liveCalls: 200 },
+      ticks: 200
     }
 
 if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
@@ -362,6 +365,8 @@ if (want('limits')) {
 if (want('store')) await attempt('store', () => benchStoreWrite(full))
 let sealing: SealResult | { error: string } | undefined
 if (want('seal')) sealing = await loaded('seal', () => benchSeal(plan.seal))
+let ticks: TicksResult | { error: string } | undefined
+if (want('ticks')) ticks = await loaded('ticks', () => benchTicks(plan.ticks))
 results.loadavgAtEnd = (await readFile('/proc/loadavg', 'utf8')).trim()
 results.elapsedS = Math.round(performance.now() / 1000)
 await save()
@@ -866,6 +871,17 @@ if (sealing !== undefined && ok(sealing)) {
   }
   if (!sealing.native) rows.push(['    (nativeSignatures() gave noble here: no WebCrypto Ed25519 in this runtime)', '', '', '', ''])
 } else if (sealing !== undefined) rows.push(['(8) sealing in-process', cell(sealing, () => ''), '', '', ''])
+
+if (ticks !== undefined) {
+  rows.push([
+    `(11) read tick on the account's other device via a relay (processes), ${ok(ticks) ? ticks.count : plan.ticks} reads: p50 / p99`,
+    cell(ticks, t => `${ms(t.p50)} / ${ms(t.p99)} (max ${ms(t.max)})`),
+    '',
+    '',
+    `target p99 ≤ 50 ms; load ${loadCell('ticks')}`
+  ])
+  if (ok(ticks)) verdict(`read ticks on the account's other device within 50 ms at p99: ${ms(ticks.p99)}`, ticks.p99 <= 50)
+}
 
 const header: Row = ['measure', 'Tandem', 'y-websocket', 'automerge-repo', 'target / ratio']
 /** With tandem-plain, its column comes second. */

@@ -35,7 +35,7 @@ it('messages stored before a restart get their "sent" event when the relay acks 
   after.subscribe(e => {
     if (e.type === 'status' && e.status === 'sent') for (const id of e.messageIds) sent.add(id)
   })
-  expect(after.listMessages(chatId).map(m => m.status)).toEqual(Array(20).fill('stored'))
+  expect(after.listMessages(chatId).map(m => m.status)).toEqual(Array(20).fill('pending'))
   const [device, service] = createMemoryLinkPair(after.peerId, RELAY)
   after.addRelayLink(RELAY, device)
   relay.service.addLink(service)

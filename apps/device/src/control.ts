@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
 import { LinkControl } from './control-linking.js'
 import { PeopleControl } from './control-people.js'
+import { BACKGROUND_CHAT_COMMANDS, handlesChatCommand, runChatCommand } from './control-chats.js'
 import { grantFromJson, grantToJson, offerFromJson, offerToJson } from './grant-json.js'
 import { dumpState } from './state-dump.js'
 
@@ -33,7 +34,8 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
     else if (event.type === 'refused') write({ event: 'refused', peerId: event.peerId, code: event.error.code, message: event.error.message })
     else if (event.type === 'error') write({ event: 'error', message: event.error.message, code: (event.error as { code?: string }).code })
     else if (event.type === 'repaired') write({ event: 'repaired', docId: event.docId, chatId: event.chatId })
-    else if (event.type === 'status') write({ event: 'status', chatId: event.chatId, messageIds: event.messageIds, status: event.status })
+    else if (event.type === 'status') write({ event: 'status', chatId: event.chatId, messageIds: event.messageIds, status: event.status, account: event.account })
+    else if (event.type === 'typing' || event.type === 'presence') write({ ...event, event: event.type, type: undefined })
     else if (event.type === 'progress')
       write({
         event: 'progress',
@@ -58,6 +60,7 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
     }
     if (linking.handles(c.cmd)) return await linking.run(c)
     if (people.handles(c.cmd)) return await people.run(c)
+    if (handlesChatCommand(c.cmd)) return await runChatCommand(engine, c)
     return await run(engine, c, onStop)
   }
   let queue: Promise<unknown> = Promise.resolve()
@@ -77,7 +80,8 @@ export function runControl(engine: Engine, onStop: () => Promise<void>): void {
       return
     }
     const go = (): Promise<unknown> => handle(command)
-    const background = BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd) || PeopleControl.BACKGROUND.has(command.cmd)
+    const background =
+      BACKGROUND.has(command.cmd) || LinkControl.BACKGROUND.has(command.cmd) || PeopleControl.BACKGROUND.has(command.cmd) || BACKGROUND_CHAT_COMMANDS.has(command.cmd)
     if (!background) queue = queue.then(go, go)
     const done = background ? go() : queue
     done.then(

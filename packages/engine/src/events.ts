@@ -12,8 +12,11 @@ export type EngineEvent =
   | { type: 'history'; chatId: string; segmentsFetched: number; segments: number }
   /** Many messages arrived at once, or a segment of older ones came into memory (a new device's history, a long offline spell): list the chat again. */
   | { type: 'messages'; chatId: string; count: number; origin: 'remote' /** The segment they are in (0: a chat from before segments). */; segment: number }
-  /** The chat list changed (a chat was created, renamed, muted, pinned…). */
-  | { type: 'chats' }
+  /**
+   * The chat list changed (a chat was created, renamed, muted, pinned, its draft…), or what it
+   * shows of some chats (`chatIds`: their last message, unread count or read watermark).
+   */
+  | { type: 'chats'; chatIds?: string[] }
   /** The contacts changed (an invite accepted here or by the other side). */
   | { type: 'contacts' }
   /** A chat between accounts has a new membership record: members added or removed, a new key epoch (`listMembers` says who). */
@@ -24,13 +27,21 @@ export type EngineEvent =
   | { type: 'peer'; peerId: string; status: 'connected' | 'disconnected' }
   /** A device was refused: not a listed device of the account, another account, bad frames. */
   | { type: 'refused'; peerId: string; error: TandemError }
-  /** Messages sent from this device reached a new status (a relay acked them: `sent`). */
-  | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus }
+  /**
+   * Messages reached a new status: this device's own acked by a relay (`sent`, no `account`),
+   * or a member `account`'s delivered or read watermark moved past them (the loaded messages
+   * it covers now that are not that account's own). Read a message again for its overall status.
+   */
+  | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus; account?: string }
   /** Catching up from a relay: entries and bytes done of the backlog it announced. */
   | { type: 'progress'; relay: string; entriesDone: number; entriesTotal: number; bytesDone: number; bytesTotal: number; caughtUp: boolean }
   /** The /tandem/store connection to a relay opened or closed. */
   | { type: 'relay'; relay: string; connected: boolean; error?: Error }
-  /** Ephemeral data (typing, presence) another device sent through a relay; never stored. */
+  /** A device started or stopped typing in a chat (it said so, its typing ran out, or it vanished: a few seconds). Never stored. */
+  | { type: 'typing'; chatId: string; account: string; device: string; typing: boolean }
+  /** A device came to a chat (`online`: it shows it now) or left it, said so or went silent (`lastSeen`: when last heard). Never stored. */
+  | { type: 'presence'; chatId: string; account: string; device: string; online: boolean; typing: boolean; lastSeen: number }
+  /** The app's own ephemeral data another device sent (`sendEphemeral`), through a relay or the LAN; never stored. */
   | { type: 'ephemeral'; docId: string; from: string; payload: Uint8Array }
   /** A doc found damaged in this device's store was fetched whole from a relay again (see `engine.storeDamage()`). */
   | { type: 'repaired'; docId: string; chatId: string | null }

@@ -53,7 +53,7 @@ it('ephemeral data reaches another device of the account as the same bytes, the 
   const sealed = sent[0]!.payload
   const header = readSealedHeader(sealed)
   expect(header.epoch).toBe(1)
-  expect(header.ciphertext.length).toBe(payload.length + 16)
+  expect(header.ciphertext.length).toBe(1 + payload.length + 16) // the kind byte (the app's own data), the payload, the tag
   const passedOn = b.fromRelay.map(f => decodeStoreFrame(f)).filter(f => f.type === 'ephemeral-data')
   expect(passedOn).toHaveLength(1)
   expect(passedOn[0]!.from).toBe(a.engine.peerId)

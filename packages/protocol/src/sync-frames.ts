@@ -10,12 +10,13 @@ import { type ChainHead, readChainHead, readLinkRun, writeChainHead, writeLinkRu
 import type { ChainLink } from './device-chain/link.js'
 import { FrameTooLargeError, MalformedFrameError, type TandemError } from './errors.js'
 import { MAX_ACCOUNT_ID_BYTES, MAX_PEER_ID_BYTES } from './limits.js'
+import { MAX_EPHEMERAL_BYTES } from './store-frame-types.js'
 import * as wire from './wire.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, readOneFrame, type FrameGrammar } from './frame-codec.js'
 
 export const SYNC_PROTOCOL = '/tandem/sync/1.0.0'
-/** 2: the device chain replaced certificates (issue 13). */
-export const SYNC_PROTOCOL_VERSION = 2
+/** 2: the device chain replaced certificates (issue 13). 3: the ephemeral frame (typing and presence over the LAN, issue 16). */
+export const SYNC_PROTOCOL_VERSION = 3
 
 /** Whole encoded frame. Also the receiver's cap on the length prefix, so nothing larger is buffered. */
 export { MAX_FRAME_BYTES } from './frame-codec.js'
@@ -38,6 +39,8 @@ export type SyncFrame =
   | { type: 'peers'; peerIds: string[] }
   /** Links of the sender's chain (genesis first across runs); `last` ends what it sends for now. */
   | { type: 'links'; links: ChainLink[]; last: boolean }
+  /** Typing and presence of a doc, sealed by the sender as for a relay (kind `ephemeral`): never stored. */
+  | { type: 'ephemeral'; docId: string; payload: Uint8Array }
 
 export type SyncFrameType = SyncFrame['type']
 
@@ -49,7 +52,8 @@ export const SyncFrameTag = {
   update: 4,
   error: 5,
   peers: 6,
-  links: 7
+  links: 7,
+  ephemeral: 8
 } as const satisfies Record<SyncFrameType, number>
 
 const errs = wire.FRAME_ERRORS
@@ -90,6 +94,11 @@ export function writeSyncFrame(encoder: encoding.Encoder, frame: SyncFrame): voi
       if (frame.peerIds.length > MAX_PEERS) throw new FrameTooLargeError(`peers frame lists more than ${MAX_PEERS} peers`)
       encoding.writeVarUint(encoder, frame.peerIds.length)
       for (const id of frame.peerIds) wire.writeString(encoder, 'peerId', id, MAX_PEER_ID_BYTES, errs)
+      return
+    case 'ephemeral':
+      encoding.writeVarUint(encoder, SyncFrameTag.ephemeral)
+      wire.writeString(encoder, 'docId', frame.docId, MAX_DOC_ID_BYTES, errs)
+      wire.writeBytes(encoder, 'payload', frame.payload, MAX_EPHEMERAL_BYTES, errs)
       return
     default:
       throw new MalformedFrameError(`unknown frame type ${String((frame as { type: unknown }).type)}`)
@@ -143,6 +152,10 @@ function readFrame(decoder: decoding.Decoder): SyncFrame {
       const peerIds: string[] = []
       for (let i = 0; i < count; i++) peerIds.push(wire.readString(decoder, 'peerId', MAX_PEER_ID_BYTES, errs))
       return { type: 'peers', peerIds }
+    }
+    case SyncFrameTag.ephemeral: {
+      const docId = wire.readString(decoder, 'docId', MAX_DOC_ID_BYTES, errs)
+      return { type: 'ephemeral', docId, payload: wire.readBytes(decoder, 'payload', MAX_EPHEMERAL_BYTES, errs) }
     }
     default:
       throw new MalformedFrameError(`unknown frame tag ${tag}`)

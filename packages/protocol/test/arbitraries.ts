@@ -112,7 +112,8 @@ export const frameArb = (bytes: (max: number) => fc.Arbitrary<Uint8Array> = boun
       code: boundedString(MAX_ERROR_CODE_BYTES),
       message: boundedString(MAX_ERROR_MESSAGE_BYTES)
     }),
-    fc.record({ type: fc.constant('peers' as const), peerIds: fc.array(boundedString(MAX_PEER_ID_BYTES), { maxLength: 8 }) })
+    fc.record({ type: fc.constant('peers' as const), peerIds: fc.array(boundedString(MAX_PEER_ID_BYTES), { maxLength: 8 }) }),
+    fc.record({ type: fc.constant('ephemeral' as const), docId: boundedString(MAX_DOC_ID_BYTES), payload: bytes(MAX_EPHEMERAL_BYTES) })
   )
 
 /** Small frames only, for mutation tests where big payloads just slow things down. */

@@ -13,6 +13,7 @@ import {
   MAX_LINK_BYTES,
   MAX_LINKS_PER_FRAME,
   MAX_DOC_ID_BYTES,
+  MAX_EPHEMERAL_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_FRAME_BYTES,
   MAX_STATE_VECTOR_BYTES,
@@ -116,6 +117,8 @@ describe('bounds', () => {
     tooBig({ type: 'sync-request', docId: 'd', stateVector: new Uint8Array(MAX_STATE_VECTOR_BYTES + 1) })
     ok({ type: 'update', docId: 'd', final: true, chunk: new Uint8Array(MAX_CHUNK_BYTES) })
     tooBig({ type: 'sync-reply', docId: 'd', final: true, chunk: new Uint8Array(MAX_CHUNK_BYTES + 1) })
+    ok({ type: 'ephemeral', docId: 'chat:c', payload: new Uint8Array(MAX_EPHEMERAL_BYTES) })
+    tooBig({ type: 'ephemeral', docId: 'chat:c', payload: new Uint8Array(MAX_EPHEMERAL_BYTES + 1) })
     ok({ type: 'error', code: 'ERR_X', message: 'm'.repeat(MAX_ERROR_MESSAGE_BYTES) })
     tooBig({ type: 'error', code: 'ERR_X', message: 'm'.repeat(MAX_ERROR_MESSAGE_BYTES + 1) })
 
@@ -240,7 +243,7 @@ describe('versions', () => {
     expect(() => checkVersion(7)).toThrow(UnsupportedVersionError)
     expect(() => checkVersion(1)).toThrow(UnsupportedVersionError) // certificates: before the device chain
     expect(() => checkVersion(SYNC_PROTOCOL_VERSION)).not.toThrow()
-    expect(SYNC_PROTOCOL_VERSION).toBe(2)
+    expect(SYNC_PROTOCOL_VERSION).toBe(3)
   })
 
   it('a hello of another version that does not parse as ours is UnsupportedVersionError', () => {

@@ -3,9 +3,9 @@ import type { EngineEvent, MessageStatus } from '@tandem/engine'
 /**
  * Where a message's status stands on the way to the other devices: a status may only move
  * forward. Every status the engine has gets a rank here (the compiler insists), so a new one
- * (delivered, read) must say where it goes.
+ * must say where it goes.
  */
-export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { stored: 0, sent: 1 }
+export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, sent: 1, delivered: 2, read: 3 }
 
 /**
  * What the workload saw happen, checked against the invariants: which messages were

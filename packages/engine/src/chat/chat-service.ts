@@ -12,6 +12,7 @@ import { toHex } from '../util/hex.js'
 import { segmentOfMessage, type ChatView } from './chat-view.js'
 import type { ChatViews } from './chat-views.js'
 import type { SegmentLoader } from './segment-loader.js'
+import type { HiddenMessages } from './hidden-messages.js'
 
 /** What the chat service reads of the account it works for. */
 export interface ChatAccount {
@@ -23,11 +24,19 @@ export interface ChatAccount {
   docIfOpen(): AccountDoc | null
 }
 
-/** Which messages `listMessages` returns: the newest `limit`, or the `limit` before a message. */
+/** Which messages `listMessages` returns: the newest `limit`, the `limit` before a message, or the `limit` after one. */
 export interface MessagePage {
   limit?: number
   /** A message id: only messages displayed before it. */
   before?: string
+  /** A message id: only messages displayed after it (with `limit`, the first `limit` of them). */
+  after?: string
+}
+
+/** What else a message says besides its text. */
+export interface SendOptions {
+  /** The id of a message of the same chat this one replies to. */
+  replyTo?: string
 }
 
 /** A reaction is one emoji (or a short code for one): up to this many bytes, no spaces. */
@@ -50,6 +59,8 @@ export class ChatService {
   private readonly appends: BurstBatcher<string, MessageRecord>
   /** Messages counted into a segment doc and not appended yet (reserved, or waiting in `appends`): they count towards its size. */
   private readonly queued = new Map<string, number>()
+  /** Messages this account deleted for itself (set once wired): listing and reading skip them. */
+  hidden: HiddenMessages | null = null
 
   constructor(
     private readonly docs: DocHost,
@@ -97,10 +108,6 @@ export class ChatService {
     return account.getChat(chatId)!
   }
 
-  listChats(): ChatEntry[] {
-    return this.account.doc().listChats()
-  }
-
   async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
     const account = this.account.doc()
     let ok = false
@@ -113,9 +120,13 @@ export class ChatService {
   }
 
   /** Sends a message; resolves once it is stored on this device's disk. */
-  async sendMessage(chatId: string, body: string): Promise<Message> {
+  async sendMessage(chatId: string, body: string, options: SendOptions = {}): Promise<Message> {
     const account = this.account.chain()
     checkText(body)
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('send options are an object: { replyTo? }')
+    const { replyTo } = options
+    if (replyTo !== undefined && typeof replyTo !== 'string') throw new InvalidArgumentError('replyTo must be a message id')
+    if (replyTo !== undefined) await this.message(chatId, replyTo)
     const view = await this.open(chatId)
     const segment = await this.writingSegment(view)
     const docId = segmentDocId(chatId, segment)
@@ -128,7 +139,8 @@ export class ChatService {
       device: this.peerId,
       text: body,
       wall: ts.wall,
-      counter: ts.counter
+      counter: ts.counter,
+      ...(replyTo === undefined ? {} : { replyTo })
     }
     this.sent.track(docId, record.id)
     if (!this.appends.add(docId, record)) await this.appends.ended(docId)
@@ -170,10 +182,21 @@ export class ChatService {
     await this.docs.committed(log.doc)
   }
 
-  /** One message as shown now, or an UnknownMessageError. */
+  /** One message as shown now, or an UnknownMessageError (deleted for everyone, or for this account). */
   async getMessage(chatId: string, messageId: string): Promise<Message> {
     const { view, record } = await this.message(chatId, messageId)
+    if (this.hidden?.isHidden(chatId, messageId) === true) throw new UnknownMessageError(chatId, messageId)
     return this.views.shown(view, record)
+  }
+
+  /** Deletes a message for this account only: hidden on every device of the account, kept for the other members. */
+  async deleteForMe(chatId: string, messageId: string): Promise<void> {
+    await this.message(chatId, messageId)
+    const account = this.account.doc()
+    account.doc.transact(() => {
+      this.hidden?.hide(account, chatId, messageId)
+    }, this.local)
+    await this.docs.committed(account.doc)
   }
 
   /**
@@ -189,15 +212,25 @@ export class ChatService {
       throw new UnknownChatError(chatId)
     }
     const ordered = view.ordered()
-    let end = ordered.length
-    if (page.before !== undefined) {
-      end = ordered.findLastIndex(m => m.id === page.before)
-      if (end < 0) throw new UnknownMessageError(chatId, page.before)
+    const at = (id: string): number => {
+      const i = ordered.findLastIndex(m => m.id === id)
+      if (i < 0) throw new UnknownMessageError(chatId, id)
+      return i
     }
-    const from = page.limit === undefined ? 0 : Math.max(0, end - page.limit)
-    const out: Message[] = []
-    for (let i = from; i < end; i++) out.push(this.views.shown(view, ordered[i]!))
-    return out
+    const start = page.after === undefined ? 0 : at(page.after) + 1
+    const end = page.before === undefined ? ordered.length : at(page.before)
+    const hidden = this.hidden?.anyIn(chatId) === true ? this.hidden : null
+    const limit = page.limit ?? Number.POSITIVE_INFINITY
+    const picked: MessageRecord[] = []
+    // `after` alone pages forward from it; otherwise the page ends at `before` (or the newest)
+    const forward = page.after !== undefined && page.before === undefined
+    for (let i = forward ? start : end - 1; forward ? i < end : i >= start; forward ? i++ : i--) {
+      if (picked.length >= limit) break
+      const m = ordered[i]!
+      if (hidden?.isHidden(chatId, m.id) !== true) picked.push(m)
+    }
+    if (!forward) picked.reverse()
+    return picked.map(m => this.views.shown(view, m))
   }
 
   /**
@@ -208,6 +241,8 @@ export class ChatService {
     checkPage(page)
     if (page.limit === undefined) throw new InvalidArgumentError('loadMessages needs a limit')
     const view = await this.open(chatId)
+    // paging forward from a message: older segments hold nothing after it
+    if (page.after !== undefined && page.before === undefined) return this.listMessages(chatId, page)
     for (;;) {
       const shown = this.listMessages(chatId, page)
       if (shown.length >= page.limit || !(await this.loader.loadOlder(view))) return shown
@@ -333,7 +368,8 @@ function checkText(text: unknown): asserts text is string {
 }
 
 function checkPage(page: MessagePage): void {
-  if (typeof page !== 'object' || page === null) throw new InvalidArgumentError('a page is an object: { limit?, before? }')
+  if (typeof page !== 'object' || page === null) throw new InvalidArgumentError('a page is an object: { limit?, before?, after? }')
   if (page.limit !== undefined && (!Number.isSafeInteger(page.limit) || page.limit < 0)) throw new InvalidArgumentError('limit must be a whole number ≥ 0')
   if (page.before !== undefined && typeof page.before !== 'string') throw new InvalidArgumentError('before must be a message id')
+  if (page.after !== undefined && typeof page.after !== 'string') throw new InvalidArgumentError('after must be a message id')
 }

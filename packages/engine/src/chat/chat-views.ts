@@ -5,7 +5,8 @@ import type { LogLookup, SentTracker } from '../delivery/sent-tracker.js'
 import type { HybridLogicalClock, Hlc } from '../hlc.js'
 import { ChatDoc } from '../model/chat-doc.js'
 import { MessageLog } from '../model/message-log.js'
-import { toMessage, type Message, type MessageRecord } from '../model/message.js'
+import { toMessage, type Message, type MessageRecord, type MessageStatus, type ReplyPreview } from '../model/message.js'
+import type { MessageReceipt } from '../receipts/message-receipts.js'
 import type { Runtime } from '../runtime.js'
 import { ChatView, LEGACY_SEGMENT, segmentOfMessage } from './chat-view.js'
 import type { SegmentCounts } from './segment-counts.js'
@@ -20,6 +21,10 @@ export class ChatViews implements LogLookup {
   private readonly views = new Map<string, ChatView>()
   /** Segments that opened before their chat doc (a peer's update, a relay's blob): attached when it opens. */
   private readonly early = new Map<string, Array<[number, Y.Doc]>>()
+  /** Delivered and read (the ReceiptService sets it): a message's status and receipts from its base status. */
+  receipts: { of(chatId: string, m: MessageRecord, base: MessageStatus): { status: MessageStatus; receipts: MessageReceipt[] } } | null = null
+  /** Messages this account deleted for itself (the HiddenMessages sets it). */
+  hiddenFor: ((chatId: string, messageId: string) => boolean) | null = null
   /** Newest clocks of bulk adds (a backfill) not yet observed: read when idle, or before our next stamp. */
   private readonly clocksPending: Array<() => Hlc | null> = []
 
@@ -90,8 +95,22 @@ export class ChatViews implements LogLookup {
   shown(view: ChatView, m: MessageRecord): Message {
     const log = view.logOf(m.id)
     const docId = segmentDocOf(view.chatId, m.id)
-    if (log === undefined) return toMessage(view.chatId, m, 'stored')
-    return toMessage(view.chatId, m, this.sent.statusOf(docId, log, m.id), log.annotations.editOf(m.id), log.annotations.reactionsOf(m.id))
+    const base = log === undefined ? 'pending' : this.sent.statusOf(docId, log, m.id)
+    const { status, receipts } = this.receipts?.of(view.chatId, m, base) ?? { status: base, receipts: [] }
+    const reply = m.replyTo === undefined ? null : this.replyPreview(view, m.replyTo)
+    if (log === undefined) return toMessage(view.chatId, m, status, null, [], receipts, reply)
+    return toMessage(view.chatId, m, status, log.annotations.editOf(m.id), log.annotations.reactionsOf(m.id), receipts, reply)
+  }
+
+  /** What a reply shows of the message it answers: deleted (for everyone, or for this account), its text, or only its id while its segment is not in memory. */
+  private replyPreview(view: ChatView, id: string): ReplyPreview {
+    if (this.hiddenFor?.(view.chatId, id) === true) return { id, deleted: true }
+    const log = view.logOf(id)
+    if (log === undefined) return { id, deleted: false }
+    if (log.annotations.isDeleted(id)) return { id, deleted: true }
+    const r = log.record(id)
+    if (r === null) return { id, deleted: false }
+    return { id, deleted: false, author: r.author, text: log.annotations.editOf(id)?.text ?? r.text }
   }
 
   /** Observes every clock a backfill brought (before our next stamp). */
@@ -134,7 +153,6 @@ export class ChatViews implements LogLookup {
 
   private attachLog(view: ChatView, n: number, doc: Y.Doc): MessageLog {
     const chatId = view.chatId
-    const docId = n === LEGACY_SEGMENT ? chatDocId(chatId) : segmentDocId(chatId, n)
     const log: MessageLog = new MessageLog(doc, this.local, {
       added: (added, txOrigin) => {
         const origin = txOrigin === this.local ? 'local' : 'remote'
@@ -148,7 +166,7 @@ export class ChatViews implements LogLookup {
           return
         }
         for (const m of added.records) {
-          const message = toMessage(chatId, m, this.sent.statusOf(docId, log, m.id))
+          const message = this.shown(view, m)
           this.events.emit({ type: 'message', chatId, message, origin })
         }
       },

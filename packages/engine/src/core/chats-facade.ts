@@ -1,4 +1,8 @@
-import type { ChatService, MessagePage } from '../chat/chat-service.js'
+import type { ChatService, MessagePage, SendOptions } from '../chat/chat-service.js'
+import type { ChatList, ChatListEntry } from '../chat-list/chat-list.js'
+import type { PresenceService } from '../presence/presence-service.js'
+import type { PresenceEntry } from '../presence/chat-awareness.js'
+import type { ReceiptService } from '../receipts/receipt-service.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
 import { PeopleFacade } from './people-facade.js'
@@ -9,6 +13,9 @@ import { PeopleFacade } from './people-facade.js'
  */
 export abstract class ChatsFacade extends PeopleFacade {
   protected abstract readonly chats: ChatService
+  protected abstract readonly receipts: ReceiptService
+  protected abstract readonly chatList: ChatList
+  protected abstract readonly presenceService: PresenceService
   protected abstract override ensureOpen(): void
 
   // ── chats and messages ───────────────────────────────────────────────────
@@ -18,9 +25,16 @@ export abstract class ChatsFacade extends PeopleFacade {
     return await this.chats.createChat(init)
   }
 
-  listChats(): ChatEntry[] {
+  /** The chat list, the same on every device of the account: each chat's settings, draft, last message and unread count. */
+  listChats(): ChatListEntry[] {
     this.ensureOpen()
-    return this.chats.listChats()
+    return this.chatList.list()
+  }
+
+  /** Keeps what was typed in a chat and not sent (every device of the account shows it); '' clears it. */
+  async setDraft(chatId: string, text: string): Promise<void> {
+    this.ensureOpen()
+    await this.chatList.setDraft(chatId, text)
   }
 
   async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
@@ -28,15 +42,15 @@ export abstract class ChatsFacade extends PeopleFacade {
     return await this.chats.updateChat(chatId, patch)
   }
 
-  /** Sends a message; resolves once it is stored on this device's disk. */
-  async sendMessage(chatId: string, body: string): Promise<Message> {
+  /** Sends a message (`replyTo`: the id of a message it answers); resolves once it is stored on this device's disk. */
+  async sendMessage(chatId: string, body: string, options: SendOptions = {}): Promise<Message> {
     this.ensureOpen()
-    return await this.chats.sendMessage(chatId, body)
+    return await this.chats.sendMessage(chatId, body, options)
   }
 
   /**
    * A chat's messages in memory, in display order (the same on every device): the newest
-   * `limit`, or the `limit` before message `before`. A long chat keeps its newest segments
+   * `limit`, the `limit` before message `before`, or the first `limit` after message `after`. A long chat keeps its newest segments
    * in memory; `loadMessages` brings older ones.
    */
   listMessages(chatId: string, page: MessagePage = {}): Message[] {
@@ -82,6 +96,46 @@ export abstract class ChatsFacade extends PeopleFacade {
   async deleteMessage(chatId: string, messageId: string): Promise<void> {
     this.ensureOpen()
     await this.chats.deleteMessage(chatId, messageId)
+  }
+
+  /**
+   * This account read the chat up to `messageId` (and every message before it in display
+   * order): the read watermark moves there on every device of the account (never back), the
+   * unread count follows, and the authors see their messages `read`.
+   */
+  async markRead(chatId: string, messageId: string): Promise<void> {
+    this.ensureOpen()
+    await this.receipts.markRead(chatId, messageId)
+  }
+
+  /** Deletes a message for this account only: gone from every device of the account, kept for the other members. */
+  async deleteForMe(chatId: string, messageId: string): Promise<void> {
+    this.ensureOpen()
+    await this.chats.deleteForMe(chatId, messageId)
+  }
+
+  // ── typing and presence (ephemeral: never stored) ────────────────────────
+
+  /**
+   * This device types in the chat (call it as keys are pressed; it runs out 6 s after the
+   * last call) or stopped (`false`). The chat's other devices get `typing` events; one that
+   * vanishes stops showing as typing within about 6 s.
+   */
+  setTyping(chatId: string, on: boolean): void {
+    this.ensureOpen()
+    this.presenceService.setTyping(chatId, on)
+  }
+
+  /** This device shows the chat now (`true`: its person is there) or no longer: the chat's other devices get `presence` events. */
+  setPresent(chatId: string, on: boolean): void {
+    this.ensureOpen()
+    this.presenceService.setPresent(chatId, on)
+  }
+
+  /** The other devices heard from in a chat since start: online (showing it) now and typing, or when they were last seen. */
+  presence(chatId: string): PresenceEntry[] {
+    this.ensureOpen()
+    return this.presenceService.presence(chatId)
   }
 
   messageCount(chatId: string): number {

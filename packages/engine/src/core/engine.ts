@@ -10,6 +10,9 @@ import type { DeviceLinking } from '../linking/device-linking.js'
 import type { LinkInvite } from '../linking/link-invite.js'
 import type { LinkDeviceOptions } from '../linking/link-service.js'
 import type { ChatService } from '../chat/chat-service.js'
+import type { ReceiptService } from '../receipts/receipt-service.js'
+import type { ChatList } from '../chat-list/chat-list.js'
+import type { PresenceService } from '../presence/presence-service.js'
 import type { EngineListener } from '../events.js'
 import type { Platform } from '../platform/platform.js'
 import type { Replication } from '../replication/replication.js'
@@ -50,6 +53,9 @@ export class Engine extends ChatsFacade {
   private readonly account: AccountService
   private readonly devices: DeviceManager
   protected readonly chats: ChatService
+  protected readonly receipts: ReceiptService
+  protected readonly chatList: ChatList
+  protected readonly presenceService: PresenceService
   private readonly segments: SegmentLoader
   private readonly segmentCounts: SegmentCounts
   private readonly replication: Replication
@@ -94,6 +100,9 @@ export class Engine extends ChatsFacade {
     this.account = services.account
     this.devices = services.devices
     this.chats = services.chats
+    this.receipts = services.receipts
+    this.chatList = services.chatList
+    this.presenceService = services.presence
     this.segments = services.segments
     this.segmentCounts = services.segmentCounts
     this.replication = services.replication
@@ -164,6 +173,8 @@ export class Engine extends ChatsFacade {
   /** Stops linking and replication (uploads on their way get `settleMs` to be acknowledged). */
   private async leaveNetwork(settleMs: number): Promise<void> {
     if (!this.started) return
+    // the other devices see this one leave its chats at once, not after the timeout
+    await this.presenceService.stop()
     this.started = false
     await this.linking.stop()
     this.keyExchange.pause()
@@ -326,7 +337,7 @@ export class Engine extends ChatsFacade {
     return this.devices.listRevokedDevices()
   }
 
-  /** Typing, presence…: sealed end to end, through the relays, to the chat's other devices (an `ephemeral` event); never stored. False with no relay connected. */
+  /** The app's own ephemeral data: sealed end to end, through the relays and the LAN, to the chat's other devices (an `ephemeral` event); never stored. False with no relay or device connected. */
   async sendEphemeral(chatId: string, payload: Uint8Array): Promise<boolean> {
     this.ensureOpen()
     return await this.replication.ephemeral.send(chatDocId(chatId), payload)

@@ -5,7 +5,13 @@ import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
-import { chatIdOfDoc } from '@tandem/protocol'
+import { chatIdOfDoc, parseDocId } from '@tandem/protocol'
+import { chatMembersOf } from '../receipts/chat-members.js'
+import { ReceiptService } from '../receipts/receipt-service.js'
+import { HiddenMessages } from '../chat/hidden-messages.js'
+import { ChatList } from '../chat-list/chat-list.js'
+import { PresenceService } from '../presence/presence-service.js'
+import { EphemeralKind } from '../replication/ephemeral-channel.js'
 import { ChatViews } from '../chat/chat-views.js'
 import { SegmentLoader } from '../chat/segment-loader.js'
 import { SegmentCounts } from '../chat/segment-counts.js'
@@ -39,6 +45,9 @@ export interface Services {
   shared: SharedChats
   invites: Invites
   groups: Groups
+  receipts: ReceiptService
+  chatList: ChatList
+  presence: PresenceService
 }
 
 export interface ServiceParts {
@@ -203,10 +212,83 @@ export function wireServices(parts: ServiceParts): Services {
     if (views.attach(docId, doc)) shared.chatOpened(docId, doc)
     else if (account.attach(docId, doc)) shared.attach(doc)
   })
+  // delivered and read per member account: a shared chat's from its membership record, this account's alone otherwise
+  const receipts = new ReceiptService(
+    views,
+    chatMembersOf(
+      () => account.accountId,
+      docId => shared.membership(docId)
+    ),
+    { accountId: () => account.accountId, getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId), committed: doc => docs.committed(doc) },
+    device.peerId,
+    runtime,
+    events,
+    local
+  )
+  // delete for me: in the account doc, so only this account's devices know
+  const hidden = new HiddenMessages(
+    () => account.docIfOpen(),
+    (chatId, messageIds, origin) => {
+      events.emit({ type: 'message-changed', chatId, messageIds, change: 'hidden', origin: origin === local ? 'local' : 'remote' })
+    }
+  )
+  views.hiddenFor = (chatId, messageId) => hidden.isHidden(chatId, messageId)
+  chatService.hidden = hidden
+  const chatList = new ChatList(
+    views,
+    receipts,
+    hidden,
+    {
+      get accountId() {
+        return account.accountId
+      },
+      doc: () => account.doc(),
+      docIfOpen: () => account.docIfOpen(),
+      committed: doc => docs.committed(doc)
+    },
+    runtime,
+    events,
+    local
+  )
+  // typing and presence: awareness per chat, sealed, through the relays and the LAN
+  const presence = new PresenceService(
+    {
+      accountId: () => account.accountId,
+      hasChat: chatId => account.docIfOpen()?.getChat(chatId) != null,
+      send: (docId, update) => replication.ephemeral.send(docId, update, EphemeralKind.awareness)
+    },
+    runtime,
+    events,
+    device.peerId
+  )
+  replication.ephemeral.awareness = (docId, from, update) => {
+    presence.received(docId, from, update)
+  }
+  docs.onOpen((docId, doc) => {
+    const ref = parseDocId(docId)
+    if (ref?.kind === 'chat') receipts.attach(ref.chatId, doc)
+    else if (ref?.kind === 'account') hidden.watch()
+  })
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, shared, invites, groups }
+  return {
+    account,
+    devices,
+    chats: chatService,
+    segments: loader,
+    segmentCounts: counts,
+    replication,
+    repair,
+    linking,
+    keyExchange,
+    shared,
+    invites,
+    groups,
+    receipts,
+    chatList,
+    presence
+  }
 }
 
 /** Chats between accounts (issue 16): other accounts' chains, shared chats' keys and records, invites. */

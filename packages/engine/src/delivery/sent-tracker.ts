@@ -79,11 +79,11 @@ export class SentTracker {
   }
 
   statusOf(docId: string, log: MessageLog, messageId: string): MessageStatus {
-    if (!this.hasRelays) return 'stored'
+    if (!this.hasRelays) return 'pending'
     const id = log.itemIdOf(messageId)
-    if (id === undefined) return 'stored'
+    if (id === undefined) return 'pending'
     for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
-    return 'stored'
+    return 'pending'
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */

@@ -76,6 +76,21 @@ export class AccountDoc {
     }
   }
 
+  /** The chat's draft (what was typed and not sent yet), the same on every device of the account; '' if none. */
+  draftOf(chatId: string): string {
+    const draft = this.chats.get(chatId)?.get('draft')
+    return typeof draft === 'string' ? draft : ''
+  }
+
+  /** Sets or clears ('') a chat's draft; false for a chat the list does not hold. */
+  setDraft(chatId: string, text: string): boolean {
+    const map = this.chats.get(chatId)
+    if (map === undefined) return false
+    if (text === '') map.delete('draft')
+    else if (map.get('draft') !== text) map.set('draft', text)
+    return true
+  }
+
   chatIds(): string[] {
     return [...this.chats.keys()]
   }

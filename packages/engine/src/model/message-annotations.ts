@@ -3,8 +3,8 @@ import * as encoding from 'lib0/encoding'
 import type * as Y from 'yjs'
 import { compareHlc, type Hlc } from '../hlc.js'
 
-/** What changed of some messages. */
-export type MessageChange = 'edited' | 'reactions' | 'deleted'
+/** What changed of some messages (`hidden`: deleted for this account, on one of its devices). */
+export type MessageChange = 'edited' | 'reactions' | 'deleted' | 'hidden'
 
 /** Ids of messages whose edits, reactions or existence changed, with the transaction's origin. */
 export type ChangedListener = (messageIds: ReadonlySet<string>, change: MessageChange, origin: unknown) => void

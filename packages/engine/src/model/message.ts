@@ -2,6 +2,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { compareHlc, type Hlc } from '../hlc.js'
 import type { Edit, Reaction } from './message-annotations.js'
+import type { MessageReceipt } from '../receipts/message-receipts.js'
 
 /** A message as stored in a chat doc: immutable once written. */
 export interface MessageRecord {
@@ -14,6 +15,18 @@ export interface MessageRecord {
   /** Hybrid logical clock stamp taken at send time: the display order. */
   wall: number
   counter: number
+  /** The id of the message this one replies to (in the same chat). */
+  replyTo?: string
+}
+
+/** What a reply shows of the message it answers: its text and author, or that it was deleted. */
+export interface ReplyPreview {
+  id: string
+  /** Deleted for everyone, or hidden by this account ("delete for me"): no text. */
+  deleted: boolean
+  /** The author and latest text, when the message is in memory here (undefined while its segment is not loaded). */
+  author?: string
+  text?: string
 }
 
 /** A message as the API returns it. */
@@ -26,19 +39,26 @@ export interface Message {
   /** Send time on the hybrid logical clock (wall ms + counter). */
   timestamp: Hlc
   /**
-   * `stored`: on this device's disk. `sent`: a relay acknowledged a blob holding it
-   * (durable there), so every device of the account will get it. Never goes back, except
-   * when the store lost this device's record of what the relay acknowledged (`storeDamage()`):
-   * then `stored` until the relay acknowledges it again.
+   * `pending`: on this device's disk, in its outbox. `sent`: a relay acknowledged a blob
+   * holding it (durable there), so every device of every member will get it. `delivered`: on
+   * at least one device of every other member account. `read`: every other member account
+   * read up to it. The same on every device of every member; never goes back, except when the
+   * store lost this device's record of what the relay acknowledged (`storeDamage()`): then
+   * `pending` until the relay acknowledges it again (delivered and read never go back).
    */
   status: MessageStatus
+  /** Per other member account that has it: `delivered` (on one of its devices) or `read`. */
+  receipts: MessageReceipt[]
   /** The text was edited (by the author, on any of their devices): `text` is the latest edit. */
   edited: boolean
   /** Reactions, by emoji in code point order, each with the accounts that put it there. */
   reactions: Reaction[]
+  /** The message this one replies to, or null. */
+  replyTo: ReplyPreview | null
 }
 
-export type MessageStatus = 'stored' | 'sent'
+/** A message's way to its readers; it only ever moves forward (see {@link Message.status}). Before delivered and read, `pending` was called `stored`. */
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read'
 
 export const MAX_MESSAGE_TEXT = 64 * 1024
 
@@ -67,6 +87,9 @@ export function encodeMessageRecord(r: MessageRecord): Uint8Array {
   encoding.writeVarString(enc, r.text)
   encoding.writeVarUint(enc, r.wall)
   encoding.writeVarUint(enc, r.counter)
+  // an optional field after the last one: readers from before replies ignore trailing bytes,
+  // so a reply is still shown on them (as a plain message), where a new record version would be skipped
+  if (r.replyTo !== undefined) encoding.writeVarString(enc, r.replyTo)
   return encoding.toUint8Array(enc)
 }
 
@@ -106,7 +129,7 @@ export function decodeMessageRecord(id: string, content: unknown): MessageRecord
   try {
     const dec = decoding.createDecoder(content)
     if (decoding.readVarUint(dec) !== RECORD_V1) return null
-    return {
+    const record: MessageRecord = {
       id,
       author: decoding.readVarString(dec),
       device: decoding.readVarString(dec),
@@ -114,13 +137,23 @@ export function decodeMessageRecord(id: string, content: unknown): MessageRecord
       wall: decoding.readVarUint(dec),
       counter: decoding.readVarUint(dec)
     }
+    if (decoding.hasContent(dec)) record.replyTo = decoding.readVarString(dec)
+    return record
   } catch {
     return null
   }
 }
 
 /** What the API returns for a record: its latest edit's text, its reactions, its status. */
-export function toMessage(chatId: string, r: MessageRecord, status: MessageStatus, edit: Edit | null = null, reactions: Reaction[] = []): Message {
+export function toMessage(
+  chatId: string,
+  r: MessageRecord,
+  status: MessageStatus,
+  edit: Edit | null = null,
+  reactions: Reaction[] = [],
+  receipts: MessageReceipt[] = [],
+  replyTo: ReplyPreview | null = null
+): Message {
   return {
     id: r.id,
     chatId,
@@ -129,8 +162,10 @@ export function toMessage(chatId: string, r: MessageRecord, status: MessageStatu
     text: edit?.text ?? r.text,
     timestamp: { wall: r.wall, counter: r.counter },
     status,
+    receipts,
     edited: edit !== null,
-    reactions
+    reactions,
+    replyTo
   }
 }
 

@@ -46,7 +46,7 @@ export class Replication {
   private relayFirst: RelayFirst | null = null
   /** Blobs not applied since start (see the `rejected` event). */
   private rejected = 0
-  /** Typing and presence, sealed, through every connected relay (see EphemeralChannel). */
+  /** Typing and presence, sealed, through every connected relay and to every device with a sync session (see EphemeralChannel). */
   readonly ephemeral: EphemeralChannel
   private readonly linking = new LinkingPresence()
   /** The record each chat doc is served under (a shared chat's, or one of this account alone), and records relays say name the account. */
@@ -77,6 +77,7 @@ export class Replication {
         this.reject(docId, error instanceof TandemError ? error : new MalformedFrameError(`ephemeral data of ${docId} is unreadable`, { cause: error }), false)
       }
     )
+    this.ephemeral.lan = (docId, sealed) => this.sync?.sendEphemeral(docId, sealed) ?? false
   }
 
   /** The relay clients (none before the account's sync starts). */
@@ -261,6 +262,9 @@ export class Replication {
         this.docs.applyRemote(docId, doc, update, origin)
       },
       beforeRequest: docId => relayFirst.gate(docId),
+      ephemeral: (docId, from, sealed) => {
+        this.ephemeral.received(docId, from, sealed)
+      },
       defer: fn => {
         this.runtime.defer(fn)
       },

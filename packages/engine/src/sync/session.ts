@@ -55,6 +55,8 @@ export interface SessionHost extends SessionTimers {
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
   /** Resolves when this peer may be asked for the doc (a relay is still sending its history: RelayFirst); null for now. */
   beforeRequest?(docId: string): Promise<void> | null
+  /** Typing and presence a peer sent for a doc (sealed: the EphemeralChannel opens it). */
+  ephemeral?(docId: string, from: string, sealed: Uint8Array): void
 }
 
 export interface SessionEvents {
@@ -288,6 +290,12 @@ export class SyncSession {
       case 'update': {
         if (!this.host.canShare(frame.docId, peer)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${peer}`)
         this.apply(frame, await this.host.open(frame.docId))
+        return
+      }
+      case 'ephemeral': {
+        if (!this.host.canShare(frame.docId, peer)) throw new AccessDeniedError(`doc ${frame.docId} is not shared with account ${peer}`)
+        // a copy: the frame's bytes are a view into the transport's buffer
+        this.host.ephemeral?.(frame.docId, this.remotePeerId, frame.payload.slice())
       }
     }
   }
@@ -314,6 +322,13 @@ export class SyncSession {
     // our chain may have grown since our hello
     this.chainChanged()
     for (const docId of this.host.sharedDocIds(this.peerAccount!)) this.request(docId)
+  }
+
+  /** Sends sealed typing or presence of a doc the peer may share (dropped when the session is not open: it is ephemeral). */
+  sendEphemeral(docId: string, sealed: Uint8Array): boolean {
+    if (this.state !== 'open' || !this.host.canShare(docId, this.peerAccount!)) return false
+    void this.framed.send({ type: 'ephemeral', docId, payload: sealed })
+    return true
   }
 
   /** Tells the remote device which other devices this one has a session with. */

@@ -85,6 +85,13 @@ export class SyncManager {
     for (const s of this.sessions.values()) s.chainChanged()
   }
 
+  /** Sends sealed typing or presence of a doc to every device with an open session; false when none took it. */
+  sendEphemeral(docId: string, sealed: Uint8Array): boolean {
+    let sent = false
+    for (const s of this.sessions.values()) if (s.sendEphemeral(docId, sealed)) sent = true
+    return sent
+  }
+
   isConnected(peerId: string): boolean {
     return this.sessions.has(peerId)
   }

@@ -1,0 +1,114 @@
+import type * as Y from 'yjs'
+import { comparePositions, decodePosition, encodePosition, laterOf, type Position } from './position.js'
+
+/** Delivered: on at least one device of the account. Read: the account read up to it. */
+export type ReceiptKind = 'delivered' | 'read'
+
+/** One account's watermark moved forward (`from` null: it had none). */
+export interface WatermarkMove {
+  kind: ReceiptKind
+  account: string
+  from: Position | null
+  to: Position
+}
+
+const KEY_OF: Record<ReceiptKind, string> = { delivered: 'd', read: 'r' }
+const KIND_OF: Record<string, ReceiptKind> = { d: 'delivered', r: 'read' }
+/** Separates the parts of a key: no account id or peer id holds it. */
+const SEP = ' '
+
+/**
+ * The delivered and read watermarks of a chat, in its chat doc (`receipts`), synced to every
+ * device of every member like the rest of the doc.
+ *
+ * One key per kind, account and device (`d <account> <device>` → position), written only by
+ * that device and only ever raised; an account's watermark is the latest of its devices'.
+ * One key per account would be a Y.Map entry two devices of the account can write at once,
+ * and Yjs keeps one of two concurrent writes by client id, not by value: a read watermark
+ * could go back. Per device, a key has one writer, so a merge in any order keeps every
+ * device's latest, and the maximum over them never goes back (`test/receipts`).
+ *
+ * Read implies delivered: an account's delivered watermark is the later of the two.
+ */
+export class ReceiptBook {
+  readonly marks: Y.Map<Uint8Array>
+  /** Watermark per `kind account`, computed on first use and kept up to date. */
+  private readonly cache = new Map<string, Position | null>()
+
+  constructor(
+    doc: Y.Doc,
+    /** Watermarks that moved forward, with the transaction's origin. */
+    onMoved?: (moves: WatermarkMove[], origin: unknown) => void
+  ) {
+    this.marks = doc.getMap('receipts')
+    // every watermark known now, so a move reports where it came from (not "from nothing")
+    for (const account of this.accounts()) for (const kind of ['delivered', 'read'] as const) this.watermark(kind, account)
+    this.marks.observe(event => {
+      const touched = new Set<string>()
+      for (const key of event.keysChanged) {
+        const parsed = parseKey(key)
+        if (parsed === null) continue
+        touched.add(`read${SEP}${parsed.account}`)
+        touched.add(`delivered${SEP}${parsed.account}`)
+      }
+      const moves: WatermarkMove[] = []
+      for (const slot of touched) {
+        const [kind, account] = slot.split(SEP) as [ReceiptKind, string]
+        const from = this.cache.has(slot) ? this.cache.get(slot)! : null
+        this.cache.delete(slot)
+        const to = this.watermark(kind, account)
+        if (to !== null && (from === null || comparePositions(to, from) > 0)) moves.push({ kind, account, from, to })
+      }
+      if (moves.length > 0) onMoved?.(moves, event.transaction.origin)
+    })
+  }
+
+  /** An account's watermark: the latest any of its devices wrote (for delivered, the latest of delivered and read); null if none. */
+  watermark(kind: ReceiptKind, account: string): Position | null {
+    const slot = `${kind}${SEP}${account}`
+    if (this.cache.has(slot)) return this.cache.get(slot)!
+    let mark: Position | null = null
+    for (const [key, bytes] of this.marks.entries()) {
+      const parsed = parseKey(key)
+      if (parsed === null || parsed.account !== account || (parsed.kind !== kind && kind === 'read')) continue
+      mark = laterOf(mark, decodePosition(bytes))
+    }
+    this.cache.set(slot, mark)
+    return mark
+  }
+
+  /** This device's own watermark of a kind (what it last wrote), or null. */
+  ownMark(kind: ReceiptKind, account: string, device: string): Position | null {
+    return decodePosition(this.marks.get(keyOf(kind, account, device)))
+  }
+
+  /**
+   * Raises this device's watermark to `to` if that is later than what it wrote before (the
+   * caller's transaction). False when it was already there: nothing is written.
+   */
+  raise(kind: ReceiptKind, account: string, device: string, to: Position): boolean {
+    const own = this.ownMark(kind, account, device)
+    if (own !== null && comparePositions(own, to) >= 0) return false
+    this.marks.set(keyOf(kind, account, device), encodePosition(to))
+    return true
+  }
+
+  /** The accounts that have a watermark in this chat. */
+  accounts(): string[] {
+    const out = new Set<string>()
+    for (const key of this.marks.keys()) {
+      const parsed = parseKey(key)
+      if (parsed !== null) out.add(parsed.account)
+    }
+    return [...out]
+  }
+}
+
+const keyOf = (kind: ReceiptKind, account: string, device: string): string => `${KEY_OF[kind]}${SEP}${account}${SEP}${device}`
+
+function parseKey(key: string): { kind: ReceiptKind; account: string; device: string } | null {
+  const [k, account, device] = key.split(SEP)
+  const kind = k === undefined ? undefined : KIND_OF[k]
+  if (kind === undefined || account === undefined || device === undefined) return null
+  return { kind, account, device }
+}

@@ -1,0 +1,171 @@
+import { InvalidArgumentError } from '../errors.js'
+import type { ChatViews } from '../chat/chat-views.js'
+import type { EventHub } from '../core/event-hub.js'
+import type { Message, MessageRecord, MessageStatus } from '../model/message.js'
+import type { Runtime } from '../runtime.js'
+import type { ChatMembers } from './chat-members.js'
+import { receiptsOf, type MessageReceipt } from './message-receipts.js'
+import { comparePositions, laterOf, positionOf, type Position } from './position.js'
+import { ReceiptBook, type WatermarkMove } from './receipt-book.js'
+import type * as Y from 'yjs'
+
+/** What the receipts read of the rest of the engine. */
+export interface ReceiptHost {
+  /** This account's id (null before it has one). */
+  accountId(): string | null
+  /** One message of a chat as shown now (typed errors for an unknown chat or message). */
+  getMessage(chatId: string, messageId: string): Promise<Message>
+  /** Resolves once the doc's changes so far are on disk. */
+  committed(doc: Y.Doc): Promise<void>
+}
+
+/**
+ * Delivered and read, per message and per member account (see ReceiptBook for where they
+ * live). This device raises its account's delivered watermark as messages of other accounts
+ * reach it — once per chat per burst of work, never per message: a backfill of 10⁵ messages
+ * is one write. (Measured: 10,000 raises one transaction each made 10,000 updates, 630 KB to
+ * persist, upload and fan out, 28 µs each; in bursts of 100, 100 updates and 6 KB. The doc
+ * itself stays ~200 B either way: Yjs collects the overwritten values.) And its read watermark when the app says so (`markRead`). Every device of
+ * every member sees the same watermarks, so the same statuses; a watermark that moves is a
+ * `status` event naming the account and the loaded messages it covers now.
+ */
+export class ReceiptService {
+  private readonly books = new Map<string, ReceiptBook>()
+  /** Chats with messages of other accounts received in this burst: the newest one's position (null: find it in the chat). */
+  private readonly toDeliver = new Map<string, Position | null>()
+  private readonly moveListeners = new Set<(chatId: string, moves: WatermarkMove[]) => void>()
+
+  constructor(
+    private readonly views: ChatViews,
+    private readonly members: ChatMembers,
+    private readonly host: ReceiptHost,
+    private readonly peerId: string,
+    private readonly runtime: Pick<Runtime, 'defer'>,
+    private readonly events: EventHub,
+    /** Transaction origin of changes made through the API. */
+    private readonly local: unknown
+  ) {
+    views.receipts = { of: (chatId, m, base) => this.of(chatId, m, base) }
+    events.subscribe(e => {
+      if (e.type === 'message' && e.origin === 'remote')
+        this.received(e.chatId, e.message.author, { wall: e.message.timestamp.wall, counter: e.message.timestamp.counter, id: e.message.id })
+      else if (e.type === 'messages') this.received(e.chatId, null, null)
+    })
+  }
+
+  /** A chat doc opened: its watermarks are read and watched. */
+  attach(chatId: string, doc: Y.Doc): void {
+    this.books.set(
+      chatId,
+      new ReceiptBook(doc, moves => {
+        this.moved(chatId, moves)
+      })
+    )
+    // what this device holds already counts (a restart after a crash that lost the write)
+    this.received(chatId, null, null)
+  }
+
+  /** Every watermark move, whoever's (the chat list follows this account's read watermark). */
+  onMoved(listener: (chatId: string, moves: WatermarkMove[]) => void): void {
+    this.moveListeners.add(listener)
+  }
+
+  book(chatId: string): ReceiptBook | undefined {
+    return this.books.get(chatId)
+  }
+
+  /** A message's status and receipts for the chat's members (its base status from the outbox and relays). */
+  of(chatId: string, m: MessageRecord, base: MessageStatus): { status: MessageStatus; receipts: MessageReceipt[] } {
+    return receiptsOf(this.books.get(chatId), this.members(chatId), m, base)
+  }
+
+  /** This account has read the chat up to `messageId` (and everything before it in display order), on every device. */
+  async markRead(chatId: string, messageId: string): Promise<void> {
+    if (typeof chatId !== 'string') throw new InvalidArgumentError('chat id must be a string')
+    if (typeof messageId !== 'string') throw new InvalidArgumentError('message id must be a string')
+    const m = await this.host.getMessage(chatId, messageId)
+    const book = this.books.get(chatId)
+    const me = this.host.accountId()
+    if (book === undefined || me === null) throw new InvalidArgumentError(`chat ${chatId} is not open`)
+    const at: Position = { wall: m.timestamp.wall, counter: m.timestamp.counter, id: m.id }
+    let wrote = false
+    book.marks.doc!.transact(() => {
+      wrote = book.raise('read', me, this.peerId, at)
+    }, this.local)
+    if (wrote) await this.host.committed(book.marks.doc!)
+  }
+
+  /** The account's read watermark in a chat (null: nothing read). */
+  readMark(chatId: string, account: string): Position | null {
+    return this.books.get(chatId)?.watermark('read', account) ?? null
+  }
+
+  private received(chatId: string, author: string | null, at: Position | null): void {
+    const me = this.host.accountId()
+    if (me === null || author === me) return
+    const first = this.toDeliver.size === 0
+    if (!this.toDeliver.has(chatId)) this.toDeliver.set(chatId, at)
+    else {
+      const known = this.toDeliver.get(chatId)!
+      this.toDeliver.set(chatId, known === null || at === null ? null : laterOf(known, at))
+    }
+    if (first)
+      this.runtime.defer(() => {
+        this.deliver()
+      })
+  }
+
+  /** The end of a burst: one transaction per chat raises this device's delivered watermark to the newest message of another account it holds. */
+  private deliver(): void {
+    const me = this.host.accountId()
+    const due = [...this.toDeliver]
+    this.toDeliver.clear()
+    if (me === null) return
+    for (const [chatId, known] of due) {
+      const book = this.books.get(chatId)
+      const at = known ?? this.newestFromOthers(chatId, me)
+      if (book === undefined || at === null) continue
+      const own = book.ownMark('delivered', me, this.peerId)
+      if (own !== null && comparePositions(own, at) >= 0) continue
+      book.marks.doc!.transact(() => {
+        book.raise('delivered', me, this.peerId, at)
+      }, this.local)
+    }
+  }
+
+  private newestFromOthers(chatId: string, me: string): Position | null {
+    const ordered = this.views.get(chatId)?.ordered() ?? []
+    for (let i = ordered.length - 1; i >= 0; i--) if (ordered[i]!.author !== me) return positionOf(ordered[i]!)
+    return null
+  }
+
+  /** Watermarks moved: each member account's move is a status event for the loaded messages it now covers (not its own). */
+  private moved(chatId: string, moves: WatermarkMove[]): void {
+    for (const l of this.moveListeners) l(chatId, moves)
+    const members = this.members(chatId)
+    const ordered = this.views.get(chatId)?.ordered() ?? []
+    for (const move of moves) {
+      if (!members.includes(move.account)) continue
+      const messageIds: string[] = []
+      for (let i = firstAfter(ordered, move.from); i < ordered.length; i++) {
+        const m = ordered[i]!
+        if (comparePositions(positionOf(m), move.to) > 0) break
+        if (m.author !== move.account) messageIds.push(m.id)
+      }
+      if (messageIds.length > 0) this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
+    }
+  }
+}
+
+/** The index of the first message after `from` in display order (0 when `from` is null). */
+function firstAfter(ordered: readonly MessageRecord[], from: Position | null): number {
+  if (from === null) return 0
+  let lo = 0
+  let hi = ordered.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (comparePositions(positionOf(ordered[mid]!), from) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
