@@ -1,6 +1,9 @@
 import type { ChatService, MessagePage } from '../chat/chat-service.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
+import type { ExportNames } from '../export/chat-export.js'
+import { exportChat, type ExportOptions } from '../export/export-chat.js'
+import type { SearchOptions, SearchService } from '../search/search-service.js'
 
 /**
  * The Engine's chats and messages, each call checked against a stopped engine and handed to
@@ -8,7 +11,10 @@ import type { Message } from '../model/message.js'
  */
 export abstract class ChatsFacade {
   protected abstract readonly chats: ChatService
+  protected abstract readonly search: SearchService
   protected abstract ensureOpen(): void
+  /** Who the names in an export are (the account's profile, its devices) and the time now. */
+  protected abstract exportContext(): { names: ExportNames; now: number }
 
   // ── chats and messages ───────────────────────────────────────────────────
 
@@ -81,6 +87,27 @@ export abstract class ChatsFacade {
   async deleteMessage(chatId: string, messageId: string): Promise<void> {
     this.ensureOpen()
     await this.chats.deleteMessage(chatId, messageId)
+  }
+
+  /**
+   * Messages holding every word of `query` (case-insensitive, each word as a prefix: "hel"
+   * finds "hello"), newest first, in every chat or only `chatId`'s; at most `limit` (default
+   * 50). The index follows every message sent here or arriving from other devices, edits and
+   * deletions, and covers segments that are not in memory; it waits for what came before the call.
+   */
+  async searchMessages(query: string, options: SearchOptions = {}): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.search.search(query, options)
+  }
+
+  /**
+   * A chat's every message in display order, with authors (account id and profile name when
+   * known), devices, ISO times, texts, edited marks and reactions: as JSON text (`ChatExport`)
+   * or as one readable, self-contained HTML page (`format: 'html'`).
+   */
+  async exportChat(chatId: string, options: ExportOptions): Promise<string> {
+    this.ensureOpen()
+    return await exportChat(this.chats, chatId, options, this.exportContext())
   }
 
   messageCount(chatId: string): number {

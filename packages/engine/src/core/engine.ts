@@ -29,6 +29,8 @@ import type { EngineCoreOptions } from './options.js'
 import { checkAccountOptions, openDevice, openWithRepair } from './open-device.js'
 import { wireServices } from './services.js'
 import { ChatsFacade } from './chats-facade.js'
+import type { SearchService } from '../search/search-service.js'
+import type { ExportNames } from '../export/chat-export.js'
 
 const LOCAL = Symbol('tandem:local') // origin of changes made through this API
 
@@ -53,6 +55,7 @@ export class Engine extends ChatsFacade {
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
   private readonly linking: DeviceLinking
+  protected readonly search: SearchService
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
@@ -93,6 +96,7 @@ export class Engine extends ChatsFacade {
     this.repair = services.repair
     this.linking = services.linking
     this.keyExchange = services.keyExchange
+    this.search = services.search
   }
 
   /** @internal use the assembly's `createEngine` */
@@ -113,6 +117,7 @@ export class Engine extends ChatsFacade {
         await engine.account.openDocs()
         await engine.chats.openStoredSegments()
       }
+      engine.search.open() // (in the background: a query waits for it, the first screen does not)
       return engine
     })
   }
@@ -170,6 +175,7 @@ export class Engine extends ChatsFacade {
     this.closed = true
     this.segments.stop()
     await this.leaveNetwork(STOP_SETTLE_MS)
+    await this.search.close()
     this.docs.destroy()
     await this.store.close()
   }
@@ -184,6 +190,7 @@ export class Engine extends ChatsFacade {
     const accountId = this.account.accountId
     this.closed = true
     this.segments.stop()
+    this.search.abandon()
     await this.leaveNetwork(0)
     this.docs.destroy()
     try {
@@ -192,6 +199,15 @@ export class Engine extends ChatsFacade {
       this.events.emit({ type: 'error', error: new StoreUnavailableError(`this device was revoked, and erasing the account's data failed: ${String(err)}`, { cause: err }) })
     }
     this.events.emit({ type: 'revoked', accountId: accountId ?? '' })
+  }
+
+  protected exportContext(): { names: ExportNames; now: number } {
+    const own = this.account.info
+    const devices = own === null ? [] : this.devices.listDevices()
+    return {
+      now: this.runtime.now(),
+      names: { account: id => (id === own?.accountId ? own.name : null), device: peerId => devices.find(d => d.peerId === peerId)?.name ?? null }
+    }
   }
 
   protected ensureOpen(): void {

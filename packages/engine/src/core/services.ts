@@ -18,6 +18,9 @@ import { Replication } from '../replication/replication.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
+import { IndexStore } from '../search/index-store.js'
+import { engineMessageSource } from '../search/message-source.js'
+import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
 
@@ -32,6 +35,7 @@ export interface Services {
   repair: StoreRepair
   linking: DeviceLinking
   keyExchange: KeyExchange
+  search: SearchService
 }
 
 export interface ServiceParts {
@@ -196,5 +200,15 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange }
+  const search = new SearchService(new IndexStore(store), engineMessageSource(docs, views, loader, chatService), runtime, error => {
+    events.emit({ type: 'error', error: error as Error })
+  })
+  // (DocHost tells update listeners before it queues the doc's write: the index's mark goes first)
+  docs.onUpdate(docId => {
+    search.docChanged(docId)
+  })
+  events.subscribe(event => {
+    search.observe(event)
+  })
+  return { account, devices, chats: chatService, segments: loader, segmentCounts: counts, replication, repair, linking, keyExchange, search }
 }

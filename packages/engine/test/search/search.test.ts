@@ -1,0 +1,141 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createEngine, type Engine } from '../../src/node/index.js'
+
+// Search over this device's history on a real classic-level store: words found as they are
+// sent, edited and deleted, in segments that left memory, and after a restart.
+
+const dirs: string[] = []
+const engines: Engine[] = []
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map(e => e.stop()))
+  await Promise.all(dirs.splice(0).map(d => rm(d, { recursive: true, force: true })))
+})
+
+async function open(dir: string, segmentMessages?: number): Promise<Engine> {
+  const e = await createEngine({ dataDir: dir, deviceName: 'laptop', network: false, segments: segmentMessages === undefined ? undefined : { segmentMessages } })
+  engines.push(e)
+  return e
+}
+
+async function fresh(segmentMessages?: number): Promise<{ e: Engine; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-search-'))
+  dirs.push(dir)
+  const e = await open(dir, segmentMessages)
+  await e.createAccount({ name: 'Ann', recovery: false })
+  return { e, dir }
+}
+
+async function stop(e: Engine): Promise<void> {
+  engines.splice(engines.indexOf(e), 1)
+  await e.stop()
+}
+
+/** A copy of a running engine's data directory: what a crash now would leave on disk. */
+async function crashCopy(dir: string): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'tandem-search-crash-'))
+  dirs.push(copy)
+  await cp(dir, copy, { recursive: true, filter: src => !src.endsWith('LOCK') })
+  return copy
+}
+
+const texts = (found: Array<{ text: string }>): string[] => found.map(m => m.text)
+
+describe('searchMessages', () => {
+  it('finds messages by their words, every word as a prefix, newest first, in every chat or one', async () => {
+    const { e } = await fresh()
+    const trip = await e.createChat({ title: 'trip' })
+    const work = await e.createChat({ title: 'work' })
+    await e.sendMessage(trip.chatId, 'Pack the blue tent')
+    await e.sendMessage(work.chatId, 'The blue report is due')
+    await e.sendMessage(trip.chatId, 'Tent poles are in the car')
+    await e.sendMessage(trip.chatId, 'Nothing to see here')
+    expect(texts(await e.searchMessages('tent'))).toEqual(['Tent poles are in the car', 'Pack the blue tent'])
+    expect(texts(await e.searchMessages('BLUE'))).toEqual(['The blue report is due', 'Pack the blue tent'])
+    expect(texts(await e.searchMessages('blu ten'))).toEqual(['Pack the blue tent'])
+    expect(texts(await e.searchMessages('blue', { chatId: work.chatId }))).toEqual(['The blue report is due'])
+    expect(texts(await e.searchMessages('the', { limit: 2 }))).toEqual(['Tent poles are in the car', 'The blue report is due'])
+    expect(await e.searchMessages('kayak')).toEqual([])
+    const [hit] = await e.searchMessages('poles')
+    expect(hit).toMatchObject({ chatId: trip.chatId, author: e.accountId, device: e.peerId, edited: false })
+  })
+
+  it('finds the new text of an edited message and not the old one, and nothing of a message deleted for everyone', async () => {
+    const { e } = await fresh()
+    const { chatId } = await e.createChat({ title: 'c' })
+    const m = await e.sendMessage(chatId, 'meet at the harbour')
+    const gone = await e.sendMessage(chatId, 'the secret code is walnut')
+    await e.editMessage(chatId, m.id, 'meet at the station')
+    await e.deleteMessage(chatId, gone.id)
+    expect(await e.searchMessages('harbour')).toEqual([])
+    expect((await e.searchMessages('station')).map(x => [x.id, x.edited])).toEqual([[m.id, true]])
+    expect(await e.searchMessages('walnut')).toEqual([])
+  })
+
+  it('finds messages whose segment left memory, and everything again after a restart', async () => {
+    const { e, dir } = await fresh(5)
+    const { chatId } = await e.createChat({ title: 'long' })
+    for (let i = 0; i < 40; i++) await e.sendMessage(chatId, `note ${i} ${i === 3 ? 'aardvark' : 'plain'}`)
+    await e.loadMessages(chatId, { limit: 40 }) // every segment once in memory…
+    // …and the oldest out of it again (the loader keeps the newest two and the last few scrolled to)
+    const old = (await e.searchMessages('aardvark'))[0]!
+    expect(old.text).toBe('note 3 aardvark')
+    await e.editMessage(chatId, old.id, 'note 3 anteater')
+    await stop(e)
+
+    const again = await open(dir, 5)
+    expect(texts(await again.searchMessages('anteater'))).toEqual(['note 3 anteater'])
+    expect(await again.searchMessages('aardvark')).toEqual([])
+    expect(await again.searchMessages('plain', { limit: 1000 })).toHaveLength(39)
+  })
+
+  it('after a crash before the index was ever saved, a start rebuilds it from the store', async () => {
+    const { e, dir } = await fresh(5)
+    const { chatId } = await e.createChat({ title: 'c' })
+    for (let i = 0; i < 23; i++) await e.sendMessage(chatId, `line ${i} ${i % 2 === 0 ? 'even' : 'odd'}`)
+    const crashed = await crashCopy(dir) // (the store as a crash would leave it: every acknowledged write, no stop)
+    const after = await open(crashed, 5)
+    expect(await after.searchMessages('even', { limit: 100 })).toHaveLength(12)
+    expect(texts(await after.searchMessages('line 5 odd'))).toEqual(['line 5 odd'])
+  })
+
+  it('after a crash, a start reads again what changed since the index was last saved', async () => {
+    const { e, dir } = await fresh(5)
+    const { chatId } = await e.createChat({ title: 'c' })
+    const first = await e.sendMessage(chatId, 'first otter')
+    for (let i = 0; i < 12; i++) await e.sendMessage(chatId, `filler ${i}`)
+    await stop(e) // the index is saved here
+    const e2 = await open(dir, 5)
+    const second = await e2.sendMessage(chatId, 'second otter')
+    await e2.editMessage(chatId, first.id, 'first beaver')
+    const third = await e2.sendMessage(chatId, 'third otter')
+    await e2.deleteMessage(chatId, third.id)
+    const after = await open(await crashCopy(dir), 5)
+    expect((await after.searchMessages('otter')).map(m => m.id)).toEqual([second.id])
+    expect((await after.searchMessages('beaver')).map(m => m.id)).toEqual([first.id])
+    expect(await after.searchMessages('filler', { limit: 100 })).toHaveLength(12)
+  })
+
+  it('refuses bad input with ERR_INVALID_ARGUMENT (and an unknown chat with ERR_UNKNOWN_CHAT)', async () => {
+    const { e } = await fresh()
+    const { chatId } = await e.createChat({ title: 'c' })
+    const bad = [
+      () => e.searchMessages(42 as unknown as string),
+      () => e.searchMessages('x'.repeat(1025)),
+      () => e.searchMessages('x', { limit: 0 }),
+      () => e.searchMessages('x', { limit: 1.5 }),
+      () => e.searchMessages('x', { limit: '5' as unknown as number }),
+      () => e.searchMessages('x', { chatId: 7 as unknown as string }),
+      () => e.searchMessages('x', null as unknown as object),
+      () => e.exportChat(chatId, { format: 'pdf' as 'json' }),
+      () => e.exportChat(chatId, undefined as unknown as { format: 'json' }),
+      () => e.exportChat(9 as unknown as string, { format: 'json' })
+    ]
+    for (const call of bad) await expect(call()).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' })
+    await expect(e.searchMessages('x', { chatId: 'nope' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_CHAT' })
+    await expect(e.exportChat('nope', { format: 'json' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_CHAT' })
+    expect(await e.searchMessages('   ')).toEqual([])
+  })
+})
