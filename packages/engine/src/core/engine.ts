@@ -190,7 +190,7 @@ export class Engine extends ChatsFacade {
     const accountId = this.account.accountId
     this.closed = true
     this.segments.stop()
-    this.search.abandon()
+    void this.search.close()
     await this.leaveNetwork(0)
     this.docs.destroy()
     try {

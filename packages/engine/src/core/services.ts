@@ -18,7 +18,6 @@ import { Replication } from '../replication/replication.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
-import { IndexStore } from '../search/index-store.js'
 import { engineMessageSource } from '../search/message-source.js'
 import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
@@ -200,10 +199,9 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
-  const search = new SearchService(new IndexStore(store), engineMessageSource(docs, views, loader, chatService), runtime, error => {
+  const search = new SearchService(engineMessageSource(docs, views, loader, chatService), runtime, error => {
     events.emit({ type: 'error', error: error as Error })
   })
-  // (DocHost tells update listeners before it queues the doc's write: the index's mark goes first)
   docs.onUpdate(docId => {
     search.docChanged(docId)
   })

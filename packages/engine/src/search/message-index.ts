@@ -1,5 +1,3 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import MiniSearch, { type Options, type SearchResult } from 'minisearch'
 
 /** What the index keeps of a message: its words, and what orders and finds it again. */
@@ -20,19 +18,12 @@ export interface IndexHit {
   counter: number
 }
 
-/**
- * Version of the stored index: MiniSearch's JSON under these options. A new tokenizer,
- * new fields or a MiniSearch serialization change means a new version, and a store holding
- * an older one rebuilds from the messages.
- */
-const INDEX_FORMAT = 1
-
-// Short names: they are repeated in the stored JSON once per message (~12 bytes each at 10⁵ messages).
+// Short field names: MiniSearch keeps them with every message's stored fields.
 const OPTIONS: Options<IndexedDoc> = {
   idField: 'k',
   fields: ['t'],
   storeFields: ['c', 'w', 'n'],
-  // edits and deletions discard entries; their terms are swept from the index when it is saved (see `compact`)
+  // edits and deletions discard entries; their terms are swept out by `sweep` (MiniSearch's own vacuum waits on timers of its own)
   autoVacuum: false
 }
 
@@ -49,29 +40,13 @@ interface IndexedDoc {
  * The full-text index of this device's messages, all chats in one (MiniSearch: see
  * ARCHITECTURE.md for why this package). Words are matched case-insensitively, each as a
  * prefix ("hel" finds "hello"), and a query's words must all be in a message. Kept up to date
- * one message at a time by the SearchService; saved and loaded whole as bytes.
+ * one message at a time by the SearchService.
  */
 export class MessageIndex {
   private constructor(private readonly index: MiniSearch<IndexedDoc>) {}
 
   static empty(): MessageIndex {
     return new MessageIndex(new MiniSearch(OPTIONS))
-  }
-
-  /** The index from its stored bytes; throws on bytes of another format (the caller rebuilds). */
-  static async fromBytes(bytes: Uint8Array): Promise<MessageIndex> {
-    const dec = decoding.createDecoder(bytes)
-    const format = decoding.readVarUint(dec)
-    if (format !== INDEX_FORMAT) throw new Error(`search index format ${format}, not ${INDEX_FORMAT}`)
-    // (loadJSONAsync hands the event loop back every 1,000 entries: a 10⁵-message index takes ~1 s to load)
-    return new MessageIndex(await MiniSearch.loadJSONAsync(decoding.readVarString(dec), OPTIONS))
-  }
-
-  toBytes(): Uint8Array {
-    const enc = encoding.createEncoder()
-    encoding.writeVarUint(enc, INDEX_FORMAT)
-    encoding.writeVarString(enc, JSON.stringify(this.index))
-    return encoding.toUint8Array(enc)
   }
 
   get size(): number {
@@ -107,9 +82,12 @@ export class MessageIndex {
     return hits.slice(0, limit)
   }
 
-  /** Sweeps the terms of discarded messages out of the index (before it is saved: they would be stored for nothing). */
-  async compact(): Promise<void> {
-    if (this.index.dirtCount > 0) await this.index.vacuum({ batchSize: Number.POSITIVE_INFINITY })
+  /**
+   * Sweeps the terms of discarded messages (edited, deleted) out of the index once they are
+   * ≥ 1,000 and ≥ 10 % of it, in one synchronous pass (its only wait is a settled promise).
+   */
+  async sweep(): Promise<void> {
+    if (this.index.dirtCount >= 1_000 && this.index.dirtFactor >= 0.1) await this.index.vacuum({ batchSize: Number.POSITIVE_INFINITY })
   }
 }
 

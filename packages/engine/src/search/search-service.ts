@@ -1,9 +1,8 @@
-import { chatDocId, chatIdOfDoc, segmentDocId } from '@tandem/protocol'
+import { chatDocId, segmentDocId } from '@tandem/protocol'
 import { InvalidArgumentError, UnknownChatError } from '../errors.js'
 import type { EngineEvent } from '../events.js'
 import type { Message } from '../model/message.js'
-import type { Runtime, TimerHandle } from '../runtime.js'
-import type { IndexStore } from './index-store.js'
+import type { Runtime } from '../runtime.js'
 import { type IndexedMessage, MessageIndex } from './message-index.js'
 import type { MessageSource } from './message-source.js'
 
@@ -13,12 +12,6 @@ import type { MessageSource } from './message-source.js'
  * ≲ 12 ms: a send waiting behind it waits about as long as for one fsync.
  */
 export const INDEX_SLICE = 256
-/**
- * The index is saved once nothing changed for this long (and at stop). Saving 10⁵ messages
- * serializes ~22 MB of JSON in one go (0.6–1.7 s): done when the device is quiet, never on
- * the way of a burst. Between saves, the store's marks say which docs a restart re-reads.
- */
-export const SAVE_QUIET_MS = 10_000
 export const DEFAULT_SEARCH_LIMIT = 50
 export const MAX_SEARCH_LIMIT = 1_000
 export const MAX_QUERY_LENGTH = 1_024
@@ -37,57 +30,50 @@ type Pending = { chatId: string; id: string; what: IndexedMessage | 'refresh' | 
  * Full-text search over this device's history, kept up to date as messages come and change:
  * the `message`, `messages` and `message-changed` events are queued and indexed in slices
  * off the hot path (a send never waits for the index); a doc that arrived in bulk (a
- * backfill, a segment from disk) is read whole, from disk when it is not in memory. The
- * index is saved in the device's store when quiet and at stop, and loaded at start; what
- * changed after the last save is marked in the store and read again (IndexStore). With no
- * saved index (a first start, a crash before any save, a new format) it is rebuilt from
- * every chat and segment doc on disk, newest segments first. Queries wait until the index
- * has caught up with every change made before them.
+ * backfill, a segment fetched or read from disk) is read whole, from disk when it is not in
+ * memory. The index lives in memory and is built at start from every chat and segment doc in
+ * the store, newest segments first, in the background (the first screen does not wait for
+ * it). It is not saved: measured at 100,000 messages (bench section `search`), loading a
+ * saved MiniSearch index took as long as rebuilding it (4.8 s against 5.1 s from opening the
+ * store to the first answer, load average 4.8), and saving it cost 27.8 MiB in the store and
+ * 3.2 s of serialization on the main thread. Queries wait until the index has caught up with
+ * every change made before them (at start: until it is built).
  */
 export class SearchService {
   private index: MessageIndex | null = null
   private ready: Promise<void> | null = null
-  /** Docs to read whole (marked at the last stop, or all of them for a rebuild, or changed in bulk). */
+  /** Docs to read whole (all of them at start, then those whose messages came in bulk). */
   private readonly docsToRead = new Set<string>()
-  /** Docs whose messages came in bulk (`messages` events): read if they changed since the index was saved. */
+  /** Docs whose messages came in bulk (`messages` events), read once the work at hand is done. */
   private readonly bulk = new Set<string>()
-  /** Docs changed since the index was saved (this run). */
-  private readonly touched = new Set<string>()
-  /** Docs that could not be read (their chat doc not open yet): their marks stay, and they are read when they open. */
+  /** Docs read whole since start: a `messages` event for one again is a segment opened from disk (unchanged) or new messages in bulk. */
+  private readonly read = new Set<string>()
+  /** Docs read before and changed since. */
+  private readonly changed = new Set<string>()
+  /** Docs that could not be read (their chat doc not open yet): read when they open. */
   private readonly unreadable = new Set<string>()
   private readonly pending = new Map<string, Pending>()
   private working: Promise<void> | null = null
-  /** The index in memory differs from the saved one. */
-  private changed = false
-  private save: { timer: TimerHandle; lastChange: number } | null = null
   private closed = false
 
   constructor(
-    private readonly store: IndexStore,
     private readonly source: MessageSource,
-    private readonly runtime: Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout' | 'defer'>,
+    private readonly runtime: Pick<Runtime, 'defer'>,
     private readonly onError: (err: unknown) => void
   ) {}
 
-  /** Loads the saved index (or starts rebuilding it) in the background; events before this are kept for it. */
+  /** Starts building the index in the background; events before this are kept for it. */
   open(): void {
-    this.ready ??= this.load()
-      .catch(err => {
-        // (the store closed under the load, or could not be read: an empty index, rebuilt from what can be read)
-        if (!this.closed) this.onError(err)
-        this.index ??= MessageIndex.empty()
-      })
-      .then(() => {
-        this.kick()
-      })
+    this.ready ??= this.turn().then(() => {
+      this.index = MessageIndex.empty()
+      for (const docId of newestFirst(this.source.keptDocs())) this.docsToRead.add(docId)
+      this.kick()
+    })
   }
 
-  /** A chat or segment doc is about to change on disk: marked first (see IndexStore). Called before the doc's write is queued. */
+  /** A chat or segment doc changed (DocHost's update listener): a bulk add to it is read again, even if it was read before. */
   docChanged(docId: string): void {
-    if (this.closed || chatIdOfDoc(docId) === null) return
-    this.touched.add(docId)
-    this.store.mark(docId)
-    this.saveWhenQuiet()
+    if (this.read.has(docId)) this.changed.add(docId)
   }
 
   /** The engine's events: what changed in which chat. */
@@ -133,64 +119,20 @@ export class SearchService {
     return out
   }
 
-  /** Messages in the index (once it is loaded). */
-  async size(): Promise<number> {
-    await this.caughtUp()
-    return this.index!.size
-  }
-
-  /** Resolves once the index holds every change made before the call. */
+  /** Resolves once the index holds every change made before the call (at start: once it is built). */
   async caughtUp(): Promise<void> {
     this.open()
     await this.ready
-    while (this.working !== null || this.hasWork()) {
+    while (!this.closed && (this.index === null || this.working !== null || this.hasWork())) {
       this.kick()
-      await this.working
+      await (this.working ?? this.turn())
     }
   }
 
-  /**
-   * At stop: the index is saved if it has caught up with little left to do; a rebuild still
-   * under way is left (its marks, or the absence of a saved index, make the next start finish it).
-   */
+  /** At stop (or erase): what is under way ends after its current step, nothing more is read. */
   async close(): Promise<void> {
-    if (this.closed) return
-    if (this.save !== null) this.runtime.clearTimeout(this.save.timer)
-    this.save = null
-    const finishing = this.index !== null && this.docsToRead.size === 0
-    try {
-      if (finishing) await this.checkpoint()
-    } catch (err) {
-      this.onError(err)
-    }
     this.closed = true
     await this.working
-  }
-
-  /** Stops at once, saving nothing (the store is being erased). */
-  abandon(): void {
-    this.closed = true
-    if (this.save !== null) this.runtime.clearTimeout(this.save.timer)
-    this.save = null
-  }
-
-  private async load(): Promise<void> {
-    const saved = await this.store.load()
-    let index: MessageIndex | null = null
-    if (saved.bytes !== null) {
-      try {
-        index = await MessageIndex.fromBytes(saved.bytes)
-      } catch {
-        // another format or unreadable: rebuilt below
-      }
-    }
-    if (index === null) {
-      index = MessageIndex.empty()
-      this.changed = true
-      for (const docId of newestFirst(this.source.keptDocs())) this.docsToRead.add(docId)
-    }
-    for (const docId of saved.dirty) this.docsToRead.add(docId)
-    this.index = index
   }
 
   private queue(p: Pending): void {
@@ -221,7 +163,8 @@ export class SearchService {
     await this.ready
     while (!this.closed && this.hasWork()) {
       await this.turn() // off the hot path: after the write that told us, and between slices
-      for (const docId of this.bulk) if (this.touched.has(docId) || this.unreadable.has(docId)) this.docsToRead.add(docId)
+      // (a segment opened again from disk, unchanged since it was read, is not read again)
+      for (const docId of this.bulk) if (!this.read.has(docId) || this.changed.has(docId) || this.unreadable.has(docId)) this.docsToRead.add(docId)
       this.bulk.clear()
       const docId = first(this.docsToRead)
       if (docId !== undefined) {
@@ -232,6 +175,9 @@ export class SearchService {
   }
 
   private async readDoc(docId: string): Promise<void> {
+    // (marked read before the read: a change from here on makes a later bulk add read it again)
+    this.read.add(docId)
+    this.changed.delete(docId)
     let got: Awaited<ReturnType<MessageSource['readDoc']>>
     try {
       got = await this.source.readDoc(docId)
@@ -249,7 +195,6 @@ export class SearchService {
       for (const m of got.messages.slice(i, i + INDEX_SLICE)) this.index!.put(m)
     }
     for (const id of got.deleted) this.index!.remove(got.chatId, id)
-    this.indexChanged()
   }
 
   private async applyPending(): Promise<void> {
@@ -267,51 +212,7 @@ export class SearchService {
         else this.index!.put(m)
       } else this.index!.put(p.what)
     }
-    this.indexChanged()
-  }
-
-  private indexChanged(): void {
-    this.changed = true
-    this.saveWhenQuiet()
-  }
-
-  /** A save once nothing changed for SAVE_QUIET_MS. */
-  private saveWhenQuiet(): void {
-    const now = this.runtime.now()
-    if (this.save !== null) {
-      this.save.lastChange = now
-      return
-    }
-    const fire = (): void => {
-      const save = this.save
-      if (save === null) return
-      const quietFor = this.runtime.now() - save.lastChange
-      if (quietFor < SAVE_QUIET_MS || this.working !== null || this.hasWork()) {
-        save.timer = this.runtime.setTimeout(fire, Math.max(SAVE_QUIET_MS - quietFor, 1_000))
-        return
-      }
-      this.save = null
-      this.checkpoint().catch(err => {
-        this.onError(err)
-      })
-    }
-    this.save = { lastChange: now, timer: this.runtime.setTimeout(fire, SAVE_QUIET_MS) }
-  }
-
-  /** Saves the index once it holds every change so far, and clears the marks of what it covers (one batch). */
-  private async checkpoint(): Promise<void> {
-    for (let tries = 0; tries < 8; tries++) {
-      await this.caughtUp()
-      if (this.changed) await this.index!.compact()
-      // (from here to the write, synchronous: no change can come between what is saved and the marks cleared)
-      if (this.working !== null || this.hasWork()) continue
-      const bytes = this.changed ? this.index!.toBytes() : null
-      this.changed = false
-      this.touched.clear()
-      await this.store.save(bytes, this.unreadable)
-      return
-    }
-    this.saveWhenQuiet() // busy all along: later
+    await this.index!.sweep()
   }
 
   private turn(): Promise<void> {
