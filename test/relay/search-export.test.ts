@@ -31,6 +31,7 @@ it('finds messages from the other device as they come and change, after a restar
   // b joins: the history comes from the relay, newest segment first, the oldest out of memory after
   let b = rig.device('phone', bDir, ['--relay', relay.address])
   await b.joinVia(a)
+  await b.request('search', { query: 'aardvark' }) // (b's index starts now: the history comes as changes)
   await b.request('wait-messages', { chatId, count: OLD + 1 }, 60_000)
   const first = await b.request<Message[]>('search', { query: 'aardvark' })
   expect(first.map(m => [m.text, m.chatId])).toEqual([['the very first aardvark', chatId]])

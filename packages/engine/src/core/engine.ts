@@ -117,7 +117,6 @@ export class Engine extends ChatsFacade {
         await engine.account.openDocs()
         await engine.chats.openStoredSegments()
       }
-      engine.search.open() // (in the background: a query waits for it, the first screen does not)
       return engine
     })
   }

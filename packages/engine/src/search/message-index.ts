@@ -19,7 +19,7 @@ export interface IndexHit {
 }
 
 // Short field names: MiniSearch keeps them with every message's stored fields.
-const OPTIONS: Options<IndexedDoc> = {
+export const INDEX_OPTIONS: Options<IndexedDoc> = {
   idField: 'k',
   fields: ['t'],
   storeFields: ['c', 'w', 'n'],
@@ -28,7 +28,7 @@ const OPTIONS: Options<IndexedDoc> = {
 }
 
 /** A message as MiniSearch holds it. `k` is `<chatId>/<messageId>`: message ids are random, but only unique within a chat. */
-interface IndexedDoc {
+export interface IndexedDoc {
   k: string
   t: string
   c: string
@@ -46,7 +46,7 @@ export class MessageIndex {
   private constructor(private readonly index: MiniSearch<IndexedDoc>) {}
 
   static empty(): MessageIndex {
-    return new MessageIndex(new MiniSearch(OPTIONS))
+    return new MessageIndex(new MiniSearch(INDEX_OPTIONS))
   }
 
   get size(): number {

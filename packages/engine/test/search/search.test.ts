@@ -5,6 +5,7 @@ import { CrashableStore, Disk } from '@tandem/storage/testing'
 import { Level } from 'level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, type Engine } from '../../src/node/index.js'
+import { linkDevices } from '../../../../test/helpers/link-devices.js'
 
 // Search over this device's history on a real classic-level store: words found as they are
 // sent, edited and deleted, in segments that left memory, and after a restart.
@@ -19,7 +20,12 @@ afterEach(async () => {
 })
 
 async function open(dir: string, segmentMessages?: number): Promise<Engine> {
-  const e = await createEngine({ dataDir: dir, deviceName: 'laptop', network: false, segments: segmentMessages === undefined ? undefined : { segmentMessages } })
+  const e = await createEngine({
+    dataDir: dir,
+    deviceName: 'laptop',
+    network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false },
+    segments: segmentMessages === undefined ? undefined : { segmentMessages }
+  })
   engines.push(e)
   return e
 }
@@ -62,7 +68,7 @@ function crash(e: Engine, store: CrashableStore): void {
 const texts = (found: Array<{ text: string }>): string[] => found.map(m => m.text)
 
 describe('searchMessages', () => {
-  it('finds messages by their words, every word as a prefix, newest first, in every chat or one', async () => {
+  it('finds messages by their words, every word as a prefix, newest first, in every chat or one (the index built at the first query)', async () => {
     const { e } = await fresh()
     const trip = await e.createChat({ title: 'trip' })
     const work = await e.createChat({ title: 'work' })
@@ -83,6 +89,7 @@ describe('searchMessages', () => {
   it('finds the new text of an edited message and not the old one, and nothing of a message deleted for everyone', async () => {
     const { e } = await fresh()
     const { chatId } = await e.createChat({ title: 'c' })
+    expect(await e.searchMessages('harbour')).toEqual([]) // (the index is built here: what follows comes as changes)
     const m = await e.sendMessage(chatId, 'meet at the harbour')
     const gone = await e.sendMessage(chatId, 'the secret code is walnut')
     await e.editMessage(chatId, m.id, 'meet at the station')
@@ -95,12 +102,14 @@ describe('searchMessages', () => {
   it('finds messages whose segment left memory, and everything again after a restart', async () => {
     const { e, dir } = await fresh(5)
     const { chatId } = await e.createChat({ title: 'long' })
+    await e.searchMessages('note') // (built now: the messages below are indexed as they are sent)
     for (let i = 0; i < 40; i++) await e.sendMessage(chatId, `note ${i} ${i === 3 ? 'aardvark' : 'plain'}`)
     await e.loadMessages(chatId, { limit: 40 }) // every segment once in memory…
     // …and the oldest out of it again (the loader keeps the newest two and the last few scrolled to)
     const old = (await e.searchMessages('aardvark'))[0]!
     expect(old.text).toBe('note 3 aardvark')
     await e.editMessage(chatId, old.id, 'note 3 anteater')
+    expect(texts(await e.searchMessages('anteater'))).toEqual(['note 3 anteater'])
     await stop(e)
 
     const again = await open(dir, 5)
@@ -127,6 +136,29 @@ describe('searchMessages', () => {
     expect(texts(await after.searchMessages('line 5 odd'))).toEqual(['line 5 odd'])
     expect((await after.searchMessages('otter')).map(m => m.id)).toEqual([second.id])
     expect((await after.searchMessages('beaver')).map(m => m.id)).toEqual([first.id])
+  })
+
+  it('finds what another device had written, arriving whole segments at a time over a real connection, once the index is up', async () => {
+    const { e: a } = await fresh()
+    const { chatId } = await a.createChat({ title: 'shared' })
+    await a.start()
+    for (let i = 0; i < 600; i++) await a.sendMessage(chatId, i === 17 ? 'the zebra crossing' : `message ${i}`)
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-search-b-'))
+    dirs.push(dir)
+    const b = await createEngine({ dataDir: dir, deviceName: 'phone', network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false } })
+    engines.push(b)
+    await b.start()
+    expect(await b.searchMessages('zebra')).toEqual([]) // (its index is up, and empty: no account yet)
+    const bulk = new Promise<void>(resolve => {
+      b.subscribe(event => {
+        if (event.type === 'messages' && event.count > 256) resolve()
+      })
+    })
+    await linkDevices(a, b)
+    b.dial(a.multiaddrs()[0]!)
+    await bulk
+    expect(texts(await b.searchMessages('zebra'))).toEqual(['the zebra crossing'])
+    expect(await b.searchMessages('message', { limit: 1000 })).toHaveLength(599)
   })
 
   it('refuses bad input with ERR_INVALID_ARGUMENT (and an unknown chat with ERR_UNKNOWN_CHAT)', async () => {
