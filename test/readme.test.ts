@@ -46,3 +46,8 @@ it('the long-chat example runs as written and prints what the README shows', asy
   const { stdout, output } = await runExample('### Long chats: the newest screen first, older pages as you scroll')
   expect(stdout).toBe(output)
 }, 90_000)
+
+it('the search-and-export example runs as written and prints what the README shows', async () => {
+  const { stdout, output } = await runExample('### Search and export')
+  expect(stdout).toBe(output)
+}, 90_000)
