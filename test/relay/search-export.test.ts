@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, expect, it } from 'vitest'
 import type { ChatExport, Message } from '@tandem/engine'
 import { DEVICE_MAIN } from '../helpers/device-process.js'
@@ -11,6 +13,7 @@ import { Rig } from './relay-helpers.js'
 // device (live, and as a history of several segments), edits and deletions are searchable
 // as they come, and still after a restart and after a crash; an export holds every message.
 
+const run = promisify(execFile)
 const rig = new Rig()
 afterEach(() => rig.cleanup())
 
@@ -90,6 +93,11 @@ it('finds messages from the other device as they come and change, after a restar
   expect(html).toContain('<title>Trip &lt;planning&gt; &amp; co</title>')
   expect(html).toContain('Bring the kettle &amp; gas')
   expect(html).not.toContain('walnut')
+  // the one-shot commands: a search prints one line per message; a wrong chat is one sentence with its code
+  const { stdout } = await run(process.execPath, [DEVICE_MAIN, 'search', 'kettle', 'gas', '--data', aDir], { timeout: 60_000 })
+  expect(stdout.trim().split('\n')).toEqual([`${new Date(stove.timestamp.wall).toISOString()}  ${chatId}  ${stove.id}  Bring the kettle & gas`])
+  const wrong = await runToExit([DEVICE_MAIN, 'export', '--data', aDir, '--chat', 'nope', '--format', 'json'], { timeoutMs: 60_000 })
+  expect(wrong).toEqual({ code: 1, stderr: 'tandem-device: unknown chat nope (ERR_UNKNOWN_CHAT)\n' })
   // every message's text, in display order
   let at = 0
   for (const m of all) {
