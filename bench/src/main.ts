@@ -883,8 +883,8 @@ if (search !== undefined && ok(search)) {
     `load ${loadCell('search')}`
   ])
   rows.push([
-    '    index build: sending them all (indexed as they go) / the index catching up after the last send / a start, to the first answer (index built from the store; createEngine alone)',
-    `${ms(r.seedMs)} / ${ms(r.catchUpMs)} / ${ms(r.firstQueryMs)} (${ms(r.openMs)})`,
+    '    index build: sending them all (indexed as they go) / the index catching up after the last send / a start, to the first answer (index built from the store; createEngine alone; event-loop delay during the build p99 / max)',
+    `${ms(r.seedMs)} / ${ms(r.catchUpMs)} / ${ms(r.firstQueryMs)} (${ms(r.openMs)}; ${ms(r.buildLoopDelay.p99Ms)} / ${ms(r.buildLoopDelay.maxMs)})`,
     '',
     '',
     ''

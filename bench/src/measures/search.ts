@@ -4,6 +4,7 @@
 // from opening the store to the first answer (the index built from every segment on disk).
 // Beside it, the road not taken: the same messages in a MiniSearch index with the engine's
 // options, saved as JSON and loaded back (what a persisted index would cost in bytes and time).
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createEngine, type Engine } from '@tandem/engine'
 import { INDEX_OPTIONS, type IndexedDoc } from '@tandem/engine/internal'
 import MiniSearch from 'minisearch'
@@ -24,6 +25,8 @@ export interface SearchBenchResult {
   /** createEngine on the store until it resolved (the first screen does not wait for the index), and until the first query answered (the index built from the store). */
   openMs: number
   firstQueryMs: number
+  /** The event loop's delay while that first query built the index (p99 and max, ms): how long a send arriving then could wait. */
+  buildLoopDelay: { p99Ms: number; maxMs: number }
   /** A saved index instead (MiniSearch alone, the engine's options, the same texts). */
   saved: { bytes: number; buildMs: number; saveMs: number; loadMs: number; loadAsyncMs: number }
 }
@@ -82,8 +85,11 @@ export async function benchSearch(n: number, queryCount: number): Promise<Search
   const o0 = performance.now()
   e = await open(dir)
   const openMs = performance.now() - o0
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
   await e.searchMessages(queries(n, 1)[0]!)
   const firstQueryMs = performance.now() - o0
+  delay.disable()
   await e.stop()
 
   return {
@@ -101,6 +107,7 @@ export async function benchSearch(n: number, queryCount: number): Promise<Search
     stopMs,
     openMs,
     firstQueryMs,
+    buildLoopDelay: { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
     saved: await savedIndex(n, chatId)
   }
 }

@@ -7,11 +7,14 @@ import { type IndexedMessage, MessageIndex } from './message-index.js'
 import type { MessageSource } from './message-source.js'
 
 /**
- * Messages indexed per turn of the event loop before the index hands it back. MiniSearch
- * adds a message in ~20–45 µs here (100,000 in 2.0–4.4 s, load average 5–7), so a turn is
- * ≲ 12 ms: a send waiting behind it waits about as long as for one fsync.
+ * Messages indexed per turn of the event loop before the index hands it back, at most: a turn
+ * also ends after SLICE_MS on the runtime's clock. MiniSearch adds a message in 20–45 µs on an
+ * idle core here (133 µs at load average 8 on 2 cores), so a count alone made turns of 35 ms
+ * and more on a busy machine: the clock bounds them there (a simulator's clock does not move
+ * within a turn, so the count still does).
  */
 export const INDEX_SLICE = 256
+export const SLICE_MS = 8
 export const DEFAULT_SEARCH_LIMIT = 50
 export const MAX_SEARCH_LIMIT = 1_000
 export const MAX_QUERY_LENGTH = 1_024
@@ -60,7 +63,7 @@ export class SearchService {
 
   constructor(
     private readonly source: MessageSource,
-    private readonly runtime: Pick<Runtime, 'defer'>,
+    private readonly runtime: Pick<Runtime, 'defer' | 'now'>,
     private readonly onError: (err: unknown) => void
   ) {}
 
@@ -192,9 +195,12 @@ export class SearchService {
       return
     }
     this.unreadable.delete(docId)
-    for (let i = 0; i < got.messages.length; i += INDEX_SLICE) {
+    let i = 0
+    while (i < got.messages.length) {
       if (i > 0) await this.turn()
-      for (const m of got.messages.slice(i, i + INDEX_SLICE)) this.index!.put(m)
+      const until = this.runtime.now() + SLICE_MS
+      const end = Math.min(got.messages.length, i + INDEX_SLICE)
+      while (i < end && (i % 16 !== 0 || this.runtime.now() < until)) this.index!.put(got.messages[i++]!)
     }
     for (const id of got.deleted) this.index!.remove(got.chatId, id)
   }
@@ -204,7 +210,7 @@ export class SearchService {
     for (const [key, p] of this.pending) {
       this.pending.delete(key)
       slice.push(p)
-      if (slice.length >= INDEX_SLICE) break
+      if (slice.length >= INDEX_SLICE / 4) break // (a refresh may read a segment from disk: smaller slices)
     }
     for (const p of slice) {
       if (p.what === 'delete') this.index!.remove(p.chatId, p.id)
