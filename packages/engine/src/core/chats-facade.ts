@@ -92,7 +92,7 @@ export abstract class ChatsFacade {
   /**
    * Messages holding every word of `query` (case-insensitive, each word as a prefix: "hel"
    * finds "hello"), newest first, in every chat or only `chatId`'s; at most `limit` (default
-   * 50). The first call builds the index from the store (~3.5 s for 100,000 messages); from
+   * 50). The first call builds the index from the store (~3 s for 100,000 messages); from
    * then on it follows every message sent here or arriving from other devices, edits and
    * deletions, including segments that are not in memory. A query waits for what came before it.
    */

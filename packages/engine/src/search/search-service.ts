@@ -38,10 +38,10 @@ type Pending = { chatId: string; id: string; what: IndexedMessage | 'refresh' | 
  * segment doc in the store (newest segments first, in slices), and followed from then on: a
  * device that never searches pays nothing (MiniSearch adds a message in 20–45 µs, as much as
  * a send costs at full throughput), and one that does pays the build once per start. It is
- * not saved: measured at 100,000 messages (bench section `search`), loading a saved MiniSearch
- * index took as long as rebuilding it (4.8 s against 5.1 s from opening the store to the
- * first answer, load average 4.8), and saving it cost 27.8 MiB in the store and 3.2 s of
- * serialization on the main thread. Queries wait until the index has caught up with every
+ * not saved: measured at 100,000 messages (bench section `search`), building it from the
+ * store took 3.0 s and loading a saved MiniSearch index 2.5 s without holding the event loop
+ * (0.9 s holding it), for 27.7 MiB in the store and 0.9 s of JSON serialization on the main
+ * thread at every save. Queries wait until the index has caught up with every
  * change made before them.
  */
 export class SearchService {
