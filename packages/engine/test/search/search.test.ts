@@ -113,6 +113,7 @@ describe('searchMessages', () => {
     await stop(e)
 
     const again = await open(dir, 5)
+    expect(Object.keys(again.stateVectors())).not.toContain(`chat:${chatId}:1`) // (only the newest two segments open at start)
     expect(texts(await again.searchMessages('anteater'))).toEqual(['note 3 anteater'])
     expect(await again.searchMessages('aardvark')).toEqual([])
     expect(await again.searchMessages('plain', { limit: 1000 })).toHaveLength(39)
