@@ -23,7 +23,7 @@ export interface MessageSource {
   message(chatId: string, id: string): Promise<IndexedMessage | null>
   /** One message as the API shows it, or null when it is gone. */
   shown(chatId: string, id: string): Promise<Message | null>
-  /** The chat is open on this device. */
+  /** The chat is this account's (open on this device, or listed and opening). */
   hasChat(chatId: string): boolean
   /** Every chat and segment doc this device keeps, in memory or on disk: what a rebuild reads. */
   keptDocs(): string[]
@@ -73,7 +73,14 @@ export function engineMessageSource(docs: DocHost, views: ChatViews, loader: Seg
         return null // deleted (or its chat gone) since it was indexed
       }
     },
-    hasChat: chatId => views.get(chatId) !== undefined,
+    hasChat: chatId => {
+      if (views.get(chatId) !== undefined) return true
+      try {
+        return chats.listChats().some(c => c.chatId === chatId) // (listed, its doc still opening: nothing to find yet)
+      } catch {
+        return false // (no account yet)
+      }
+    },
     keptDocs: () => docs.knownIds().filter(id => chatIdOfDoc(id) !== null)
   }
 }
