@@ -49,14 +49,6 @@ export class MessageIndex {
     return new MessageIndex(new MiniSearch(INDEX_OPTIONS))
   }
 
-  get size(): number {
-    return this.index.documentCount
-  }
-
-  has(chatId: string, id: string): boolean {
-    return this.index.has(keyOf(chatId, id))
-  }
-
   /** Adds a message, or replaces what the index held for it (an edit: the old words stop matching). */
   put(m: IndexedMessage): void {
     const doc: IndexedDoc = { k: keyOf(m.chatId, m.id), t: m.text, c: m.chatId, w: m.wall, n: m.counter }
