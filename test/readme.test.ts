@@ -56,3 +56,8 @@ it('the message-lifecycle example runs as written and prints what the README sho
   const { stdout, output } = await runExample('### Reading, replying, drafts and typing')
   expect(stdout).toBe(output)
 }, 90_000)
+
+it('the search-and-export example runs as written and prints what the README shows', async () => {
+  const { stdout, output } = await runExample('### Search and export')
+  expect(stdout).toBe(output)
+}, 90_000)

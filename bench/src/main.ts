@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks);
+// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -19,6 +19,7 @@ import { benchMerge, benchMergeCut, type MergeResult } from './measures/merge.js
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
 import { benchTicks, type TicksResult } from './measures/ticks.js'
+import { benchSearch, type SearchBenchResult } from './measures/search.js'
 import { benchScreen, type ScreenCase, type ScreenCaseResult, type ScreenResult } from './measures/screen.js'
 import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
 import { removeTempDirs } from './proc.js'
@@ -28,7 +29,7 @@ import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks
+  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -104,7 +105,8 @@ const plan = full
       tcpBytes: 1024 * 2 ** 20,
       yjs: [10_000, 100_000],
       seal: { snapshot: 100_000, rounds: 5, liveCalls: 500 },
-      ticks: 1_000
+      ticks: 1_000,
+      search: { messages: 100_000, queries: 400 }
     }
   : {
       history: [10_000],
@@ -134,7 +136,8 @@ const plan = full
       tcpBytes: 256 * 2 ** 20,
       yjs: [10_000],
       seal: { snapshot: 50_000, rounds: 3, liveCalls: 200 },
-      ticks: 200
+      ticks: 200,
+      search: { messages: 100_000, queries: 200 } // the issue's figure (seeding 100k in-process takes ~20–40 s)
     }
 
 if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
@@ -367,6 +370,8 @@ let sealing: SealResult | { error: string } | undefined
 if (want('seal')) sealing = await loaded('seal', () => benchSeal(plan.seal))
 let ticks: TicksResult | { error: string } | undefined
 if (want('ticks')) ticks = await loaded('ticks', () => benchTicks(plan.ticks))
+let search: SearchBenchResult | { error: string } | undefined
+if (want('search')) search = await loaded('search', () => benchSearch(plan.search.messages, plan.search.queries))
 results.loadavgAtEnd = (await readFile('/proc/loadavg', 'utf8')).trim()
 results.elapsedS = Math.round(performance.now() / 1000)
 await save()
@@ -882,6 +887,31 @@ if (ticks !== undefined) {
   ])
   if (ok(ticks)) verdict(`read ticks on the account's other device within 50 ms at p99: ${ms(ticks.p99)}`, ticks.p99 <= 50)
 }
+if (search !== undefined && ok(search)) {
+  const r = search
+  const mib = (b: number): string => `${fmt(b / 2 ** 20, 1)} MiB`
+  rows.push([
+    `(13) search over ${k(r.messages)} messages of one chat (MiniSearch, in-process, classic-level): engine.searchMessages, limit 50, ${r.query.count} queries (one word / two)`,
+    `p50 ${ms(r.query.p50Ms)}, p99 ${ms(r.query.p99Ms)} (one word ${ms(r.query.oneWordP50Ms)} / two ${ms(r.query.twoWordP50Ms)}; ${fmt(r.query.meanHits, 1)} hits)`,
+    '',
+    '',
+    `load ${loadCell('search')}`
+  ])
+  rows.push([
+    '    index build: sending them all (indexed as they go) / the index catching up after the last send / a start, to the first answer (index built from the store; createEngine alone; event-loop delay during the build p99 / max)',
+    `${ms(r.seedMs)} / ${ms(r.catchUpMs)} / ${ms(r.firstQueryMs)} (${ms(r.openMs)}; ${ms(r.buildLoopDelay.p99Ms)} / ${ms(r.buildLoopDelay.maxMs)})`,
+    '',
+    '',
+    ''
+  ])
+  rows.push([
+    '    not taken, a saved index (MiniSearch, same texts): bytes / build / save (JSON) / load, sync and async',
+    `${mib(r.saved.bytes)} / ${ms(r.saved.buildMs)} / ${ms(r.saved.saveMs)} / ${ms(r.saved.loadMs)}, ${ms(r.saved.loadAsyncMs)}`,
+    '',
+    '',
+    ''
+  ])
+} else if (search !== undefined) rows.push(['(13) search', cell(search, () => ''), '', '', ''])
 
 const header: Row = ['measure', 'Tandem', 'y-websocket', 'automerge-repo', 'target / ratio']
 /** With tandem-plain, its column comes second. */

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Engine, EngineEvent } from '@tandem/engine'
 import { LinkControl } from './control-linking.js'
@@ -154,6 +155,17 @@ async function run(engine: Engine, c: Command, onStop: () => Promise<void>): Pro
     case 'delete':
       await engine.deleteMessage(str('chatId'), str('messageId'))
       return null
+    case 'search':
+      return await engine.searchMessages(str('query'), {
+        ...(c.chatId === undefined ? {} : { chatId: c.chatId as string }),
+        ...(c.limit === undefined ? {} : { limit: c.limit as number })
+      })
+    case 'export': {
+      const text = await engine.exportChat(str('chatId'), { format: c.format as 'json' | 'html' })
+      if (c.out === undefined) return { text }
+      await writeFile(str('out'), text)
+      return { out: c.out, bytes: Buffer.byteLength(text) }
+    }
     case 'wait-screen':
       return await waitScreen(engine, str('chatId'), Number(c.count), str('text'))
     case 'wait-newest':

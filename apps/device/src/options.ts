@@ -23,6 +23,8 @@ export type DeviceTask =
   | { kind: 'passphrase'; remove: boolean }
   | { kind: 'recover'; accountId: string; exit: boolean }
   | { kind: 'recovery-phrase' }
+  | { kind: 'export'; chatId: string; format: 'json' | 'html'; out?: string }
+  | { kind: 'search'; query: string; chatId?: string; limit?: number }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
@@ -30,6 +32,12 @@ const seconds = (value: string): number => {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0')
   return Math.round(n * 1000)
+}
+
+const whole = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('a whole number above 0')
+  return n
 }
 
 /**
@@ -107,6 +115,24 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
     .description('make a new recovery phrase for the account (the old one stops working) and show it once')
     .action(() => {
       task = { kind: 'recovery-phrase' }
+    })
+  program
+    .command('export')
+    .description("write a chat's every message (authors, devices, times, texts, edits, reactions) as a readable HTML page or as JSON")
+    .requiredOption('--chat <id>', 'the chat id')
+    .addOption(new Option('--format <format>', 'html: one self-contained page; json: the data').choices(['html', 'json']).default('html'))
+    .option('--out <file>', 'the file to write (default: standard output)')
+    .action((o: { chat: string; format: 'json' | 'html'; out?: string }) => {
+      task = { kind: 'export', chatId: o.chat, format: o.format, out: o.out }
+    })
+  program
+    .command('search')
+    .description('find messages holding every word (each a prefix: "hel" finds "hello"), newest first')
+    .argument('<words...>', 'the words to find')
+    .option('--chat <id>', "only this chat's messages")
+    .option('--limit <n>', 'at most this many (default 50, at most 1000)', whole)
+    .action((words: string[], o: { chat?: string; limit?: number }) => {
+      task = { kind: 'search', query: words.join(' '), chatId: o.chat, limit: o.limit }
     })
   program.parse(argv)
   const options = program.opts<DeviceOptions>()

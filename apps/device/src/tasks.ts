@@ -1,5 +1,6 @@
 import type { Engine } from '@tandem/engine'
 import { listDevices, revokeDevice } from './devices.js'
+import { exportToFile, searchToTerminal } from './history-tasks.js'
 import { linkNewDevice } from './link-existing.js'
 import { linkAsNewDevice } from './link-new.js'
 import type { DeviceTask } from './options.js'
@@ -36,6 +37,12 @@ export async function runTask(engine: Engine, term: Terminal, task: DeviceTask, 
       return await stop()
     case 'recovery-phrase':
       await newRecoveryPhrase(engine)
+      return await stop()
+    case 'export':
+      await exportToFile(engine, task.chatId, task.format, task.out)
+      return await stop()
+    case 'search':
+      await searchToTerminal(engine, task.query, task.chatId, task.limit)
       return await stop()
   }
 }

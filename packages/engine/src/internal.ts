@@ -8,3 +8,5 @@ export { BlobCodec } from './relay/blob-codec.js'
 export { nodeCompression } from './node/compression.js'
 // The account's key ring: the simulator opens relay blobs with it (a device's chain and agreement key) and patches it (teeth).
 export { KeyRing } from './keys/key-ring.js'
+// The search index's MiniSearch options: the benchmark measures a saved index (the road not taken) with them.
+export { INDEX_OPTIONS, type IndexedDoc } from './search/message-index.js'

@@ -108,6 +108,11 @@ export class ChatService {
     return account.getChat(chatId)!
   }
 
+  /** The account doc's chat entries (search and export read which chats there are). */
+  listChats(): ChatEntry[] {
+    return this.account.doc().listChats()
+  }
+
   async updateChat(chatId: string, patch: Partial<Pick<ChatEntry, 'title' | 'archived' | 'muted' | 'pinned'>>): Promise<ChatEntry> {
     const account = this.account.doc()
     let ok = false

@@ -145,6 +145,11 @@ export class SegmentLoader {
     if (!this.kept(view, segment)) this.sweepSoon(view, UNLOAD_AFTER_MS)
   }
 
+  /** A segment opened for one background read (the search index's): it leaves memory now, unless kept or still being written. */
+  async release(view: ChatView, segment: number): Promise<void> {
+    if (!(await this.unloadIfIdle(view, segment))) this.sweepSoon(view, UNLOAD_AFTER_MS)
+  }
+
   /** A segment was opened by something other than the loader (what arrived for it): it leaves memory after a while. */
   segmentOpened(view: ChatView, segment: number): void {
     if (!this.kept(view, segment)) this.sweepSoon(view, UNLOAD_AFTER_MS)

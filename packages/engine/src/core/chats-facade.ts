@@ -6,6 +6,9 @@ import type { ReceiptService } from '../receipts/receipt-service.js'
 import type { ChatEntry } from '../model/account-doc.js'
 import type { Message } from '../model/message.js'
 import { PeopleFacade } from './people-facade.js'
+import type { ExportNames } from '../export/chat-export.js'
+import { exportChat, type ExportOptions } from '../export/export-chat.js'
+import type { SearchOptions, SearchService } from '../search/search-service.js'
 
 /**
  * The Engine's chats and messages, each call checked against a stopped engine and handed to
@@ -17,6 +20,9 @@ export abstract class ChatsFacade extends PeopleFacade {
   protected abstract readonly chatList: ChatList
   protected abstract readonly presenceService: PresenceService
   protected abstract override ensureOpen(): void
+  protected abstract readonly search: SearchService
+  /** Who the names in an export are (the account's profile, its devices) and the time now. */
+  protected abstract exportContext(): { names: ExportNames; now: number }
 
   // ── chats and messages ───────────────────────────────────────────────────
 
@@ -136,6 +142,28 @@ export abstract class ChatsFacade extends PeopleFacade {
   presence(chatId: string): PresenceEntry[] {
     this.ensureOpen()
     return this.presenceService.presence(chatId)
+  }
+
+  /**
+   * Messages holding every word of `query` (case-insensitive, each word as a prefix: "hel"
+   * finds "hello"), newest first, in every chat or only `chatId`'s; at most `limit` (default
+   * 50). The first call builds the index from the store (~3 s for 100,000 messages); from
+   * then on it follows every message sent here or arriving from other devices, edits and
+   * deletions, including segments that are not in memory. A query waits for what came before it.
+   */
+  async searchMessages(query: string, options: SearchOptions = {}): Promise<Message[]> {
+    this.ensureOpen()
+    return await this.search.search(query, options)
+  }
+
+  /**
+   * A chat's every message in display order, with authors (account id and profile name when
+   * known), devices, ISO times, texts, edited marks and reactions: as JSON text (`ChatExport`)
+   * or as one readable, self-contained HTML page (`format: 'html'`).
+   */
+  async exportChat(chatId: string, options: ExportOptions): Promise<string> {
+    this.ensureOpen()
+    return await exportChat(this.chats, chatId, options, this.exportContext())
   }
 
   messageCount(chatId: string): number {

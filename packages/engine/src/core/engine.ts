@@ -35,6 +35,8 @@ import { ChatsFacade } from './chats-facade.js'
 import type { Invites } from '../people/invites.js'
 import type { Groups } from '../people/groups.js'
 import type { SharedChats } from '../people/shared-chats.js'
+import type { SearchService } from '../search/search-service.js'
+import type { ExportNames } from '../export/chat-export.js'
 
 const LOCAL = Symbol('tandem:local') // origin of changes made through this API
 
@@ -66,6 +68,7 @@ export class Engine extends ChatsFacade {
   /** (tests read a device's chat keys here) */
   protected readonly shared: SharedChats
   protected readonly invites: Invites
+  protected readonly search: SearchService
   private started = false
   /** `stop()` was called: the store is closed (or closing), and every call is refused. */
   private closed = false
@@ -112,6 +115,7 @@ export class Engine extends ChatsFacade {
     this.shared = services.shared
     this.groups = services.groups
     this.invites = services.invites
+    this.search = services.search
   }
 
   /** @internal use the assembly's `createEngine` */
@@ -191,6 +195,7 @@ export class Engine extends ChatsFacade {
     this.closed = true
     this.segments.stop()
     await this.leaveNetwork(STOP_SETTLE_MS)
+    await this.search.close()
     this.docs.destroy()
     await this.store.close()
   }
@@ -205,6 +210,7 @@ export class Engine extends ChatsFacade {
     const accountId = this.account.accountId
     this.closed = true
     this.segments.stop()
+    void this.search.close()
     await this.leaveNetwork(0)
     this.docs.destroy()
     try {
@@ -213,6 +219,15 @@ export class Engine extends ChatsFacade {
       this.events.emit({ type: 'error', error: new StoreUnavailableError(`this device was revoked, and erasing the account's data failed: ${String(err)}`, { cause: err }) })
     }
     this.events.emit({ type: 'revoked', accountId: accountId ?? '' })
+  }
+
+  protected exportContext(): { names: ExportNames; now: number } {
+    const own = this.account.info
+    const devices = own === null ? [] : this.devices.listDevices()
+    return {
+      now: this.runtime.now(),
+      names: { account: id => (id === own?.accountId ? own.name : null), device: peerId => devices.find(d => d.peerId === peerId)?.name ?? null }
+    }
   }
 
   protected ensureOpen(): void {

@@ -24,6 +24,8 @@ import { Replication } from '../replication/replication.js'
 import type { DocHost } from '../store/doc-host.js'
 import type { DocStore } from '../store/doc-store.js'
 import { StoreRepair } from '../store/store-repair.js'
+import { engineMessageSource } from '../search/message-source.js'
+import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
 import { Groups } from '../people/groups.js'
@@ -48,6 +50,7 @@ export interface Services {
   receipts: ReceiptService
   chatList: ChatList
   presence: PresenceService
+  search: SearchService
 }
 
 export interface ServiceParts {
@@ -272,6 +275,15 @@ export function wireServices(parts: ServiceParts): Services {
   docs.onUnload(docId => {
     views.detach(docId)
   })
+  const search = new SearchService(engineMessageSource(docs, views, loader, chatService), runtime, error => {
+    events.emit({ type: 'error', error: error as Error })
+  })
+  docs.onUpdate(docId => {
+    search.docChanged(docId)
+  })
+  events.subscribe(event => {
+    search.observe(event)
+  })
   return {
     account,
     devices,
@@ -287,7 +299,8 @@ export function wireServices(parts: ServiceParts): Services {
     groups,
     receipts,
     chatList,
-    presence
+    presence,
+    search
   }
 }
 
