@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { BurstBatcher } from '../util/burst-batcher.js'
 import { toHex } from '../util/hex.js'
-import { segmentOfMessage, type ChatView } from './chat-view.js'
+import { messageIdOf, segmentOfMessage, type ChatView } from './chat-view.js'
 import type { ChatViews } from './chat-views.js'
 import type { SegmentLoader } from './segment-loader.js'
 import type { HiddenMessages } from './hidden-messages.js'
@@ -137,9 +137,14 @@ export class ChatService {
     const docId = segmentDocId(chatId, segment)
     const log = view.logs.get(segment)!
     this.views.observePending()
-    const ts = this.hlc.tick()
+    let ts = this.hlc.tick()
+    let id = messageIdOf(segment, ts, this.peerId)
+    // unique per device as long as its clock only moves forward; after a restart on a clock set
+    // back, an id this device used may come again: the segment it writes in is loaded, so it
+    // is seen there (bounded: each tick moves the counter on)
+    for (let i = 0; i < 64 && log.record(id) !== null; i++) id = messageIdOf(segment, (ts = this.hlc.tick()), this.peerId)
     const record: MessageRecord = {
-      id: `${segment}.${toHex(this.runtime.randomBytes(12))}`,
+      id,
       author: account.accountId,
       device: this.peerId,
       text: body,
