@@ -5,10 +5,7 @@ import * as Y from 'yjs'
 import type { AccountService, AccountInfo, ThisDevice } from '../account/account-service.js'
 import type { ChainKeeper } from '../account/chain-keeper.js'
 import type { DeviceManager } from '../account/device-manager.js'
-import type { DeviceGrant, DeviceInfo, DeviceOffer } from '../account/devices.js'
 import type { DeviceLinking } from '../linking/device-linking.js'
-import type { LinkInvite } from '../linking/link-invite.js'
-import type { LinkDeviceOptions } from '../linking/link-service.js'
 import type { ChatService } from '../chat/chat-service.js'
 import type { ReceiptService } from '../receipts/receipt-service.js'
 import type { ChatList } from '../chat-list/chat-list.js'
@@ -52,8 +49,8 @@ const STOP_SETTLE_MS = 2_000
  */
 export class Engine extends ChatsFacade {
   private readonly events = new EventHub()
-  private readonly account: AccountService
-  private readonly devices: DeviceManager
+  protected readonly account: AccountService
+  protected readonly devices: DeviceManager
   protected readonly chats: ChatService
   protected readonly receipts: ReceiptService
   protected readonly chatList: ChatList
@@ -63,7 +60,7 @@ export class Engine extends ChatsFacade {
   private readonly replication: Replication
   private readonly keyExchange: KeyExchange
   private readonly repair: StoreRepair
-  private readonly linking: DeviceLinking
+  protected readonly linking: DeviceLinking
   protected readonly groups: Groups
   /** (tests read a device's chat keys here) */
   protected readonly shared: SharedChats
@@ -237,64 +234,6 @@ export class Engine extends ChatsFacade {
   // ── account ──────────────────────────────────────────────────────────────
 
   /**
-   * Creates a new account with this device as its first device. The result carries the
-   * recovery phrase (12 words): show it to the person once; it is stored nowhere. With
-   * `recovery: false` there is none (and the account cannot be recovered once every device
-   * is lost).
-   */
-  async createAccount(init: { name: string; recovery?: boolean }): Promise<AccountInfo & { recoveryPhrase: string | null }> {
-    this.ensureOpen()
-    return await this.account.createAccount(init)
-  }
-
-  /** This device's public description, for an existing device of an account to list it ({@link addDevice}). */
-  deviceOffer(): DeviceOffer {
-    this.ensureOpen()
-    return this.account.deviceOffer()
-  }
-
-  /**
-   * Lists a device in this account (signs and publishes the next link of the device chain)
-   * and returns what it needs to join ({@link acceptGrant}). The offer must come from the
-   * device itself over a channel that proves it: linking by code does that for people.
-   */
-  async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
-    this.ensureOpen()
-    return await this.devices.addDevice(offer)
-  }
-
-  /** Joins the account a grant from one of its devices names; the history then comes from relays and devices. */
-  async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
-    this.ensureOpen()
-    return await this.account.acceptGrant(grant)
-  }
-
-  /**
-   * New device (no account yet, started with a network): a single-use code to show, as a QR
-   * code (`invite.qr('terminal' | 'svg')`) and as text (`invite.text`), valid `ttlMs`
-   * (default 5 minutes). Its `confirmation` event gives the six digits the person compares
-   * with the existing device's; `done` resolves once this device belongs to the account.
-   */
-  async showLinkCode(options: { ttlMs?: number } = {}): Promise<LinkInvite> {
-    this.ensureOpen()
-    return await this.linking.showCode(options)
-  }
-
-  /**
-   * Existing device: links the new device that shows `code`. `confirm` gets the six digits
-   * (and the new device's name) to show the person, and resolves true when they match. Then
-   * the passphrase is checked on the new device when the account has one, the next chain
-   * link lists the new device, and it gets the account. Typed errors: ERR_INVALID_LINK_CODE
-   * (a typo, with its place), ERR_LINK_CODE_EXPIRED, ERR_LINK_CODE_USED, ERR_LINK_PROOF,
-   * ERR_LINK_DECLINED, ERR_WRONG_PASSPHRASE, ERR_LINK_RATE_LIMITED, ERR_LINK_UNREACHABLE,
-   * ERR_DEVICE_LIMIT.
-   */
-  async linkDevice(code: string, options: LinkDeviceOptions): Promise<{ peerId: string; name: string }> {
-    this.ensureOpen()
-    return await this.linking.linkDevice(code, options)
-  }
-
-  /**
    * Brings the account back on this device (no account yet, started with a relay) when every
    * device of it is lost: the account id and the recovery phrase shown at its creation. The
    * relay's copy of the device chain is checked, the phrase's key signs this device in (and
@@ -306,50 +245,6 @@ export class Engine extends ChatsFacade {
     this.ensureOpen()
     if (!this.started) throw new EngineStateError('start the engine with a relay first: recovery reads the account from it')
     return await recoverAccount(this.account, () => this.replication.openRelayStreams(), this.runtime, options)
-  }
-
-  /** A new recovery phrase for the account (the old one stops working); show it to the person once. */
-  async setRecoveryPhrase(): Promise<string> {
-    this.ensureOpen()
-    return await this.account.setRecoveryPhrase()
-  }
-
-  /** Two-step verification: linking a new device then also needs this passphrase, typed on it (null removes it). */
-  async setPassphrase(passphrase: string | null): Promise<void> {
-    this.ensureOpen()
-    await this.account.setPassphrase(passphrase)
-  }
-
-  async setProfileName(name: string): Promise<void> {
-    this.ensureOpen()
-    return await this.account.setProfileName(name)
-  }
-
-  /** The account's devices, oldest first, with when a relay last served each. */
-  listDevices(): DeviceInfo[] {
-    this.ensureOpen()
-    return this.devices.listDevices()
-  }
-
-  async renameDevice(peerId: string, name: string): Promise<void> {
-    this.ensureOpen()
-    await this.devices.renameDevice(peerId, name)
-  }
-
-  /**
-   * Revokes a listed device for good: relays refuse it as soon as they hold the new chain
-   * link (pushed now), other devices close their sessions with it, and it erases the
-   * account's data when it learns (a `revoked` event there).
-   */
-  async revokeDevice(peerId: string): Promise<void> {
-    this.ensureOpen()
-    return await this.devices.revokeDevice(peerId)
-  }
-
-  /** Revoked peer ids of this account. */
-  listRevokedDevices(): string[] {
-    this.ensureOpen()
-    return this.devices.listRevokedDevices()
   }
 
   /** The app's own ephemeral data: sealed end to end, through the relays and the LAN, to the chat's other devices (an `ephemeral` event); never stored. False with no relay or device connected. */

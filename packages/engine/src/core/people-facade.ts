@@ -1,4 +1,5 @@
 import type { ChatEntry } from '../model/account-doc.js'
+import { AccountFacade } from './account-facade.js'
 import type { Contact } from '../model/people-doc.js'
 import type { Invites, ShownInvite } from '../people/invites.js'
 import type { Groups } from '../people/groups.js'
@@ -9,10 +10,10 @@ import type { ChatMember } from '../people/shared-chats.js'
  * numbers, groups and their members. Each call is checked against a stopped engine and
  * handed to the people services; its own file so the Engine facade stays a map of the API.
  */
-export abstract class PeopleFacade {
+export abstract class PeopleFacade extends AccountFacade {
   protected abstract readonly groups: Groups
   protected abstract readonly invites: Invites
-  protected abstract ensureOpen(): void
+  protected abstract override ensureOpen(): void
 
   /**
    * An invite to chat with this account: its text (`tandeminvite1-…`) and QR code, naming this
