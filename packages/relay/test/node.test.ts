@@ -185,7 +185,15 @@ describe('relay host', () => {
     const host = await startHost(await tempDir(), { maxPendingConnectionsPerAddress: 100 })
     const clients = await Promise.all(
       Array.from({ length: 100 }, async () => {
-        const node = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionMonitor: { enabled: false } })
+        // (the clients' own dial budget, 10 s and 6 s an address by default, is not what is checked: 100 Noise
+        // handshakes on both sides at once on a loaded 2-core machine took longer, ci run at load 13)
+        const node = await createLibp2p({
+          transports: [tcp()],
+          connectionEncrypters: [noise()],
+          streamMuxers: [yamux()],
+          connectionMonitor: { enabled: false },
+          connectionManager: { dialTimeout: 60_000, addressDialTimeout: 60_000 }
+        })
         cleanups.push(async () => {
           await node.stop()
         })
