@@ -322,7 +322,8 @@ function wirePeople(parts: {
     replication.keysChanged()
   }
   const chains = new MemberChains(
-    async () => {
+    async relay => {
+      if (relay !== null) return await replication.openRelayStream(relay)
       const [first, ...rest] = await replication.openRelayStreams()
       for (const r of rest) r.link.close()
       return first?.link ?? null
@@ -345,7 +346,11 @@ function wirePeople(parts: {
     membershipChanged: record => {
       replication.membershipChanged(record)
     },
-    keysChanged
+    keysChanged,
+    homeRelay: () => parts.relays[0] ?? null,
+    routesChanged: () => {
+      replication.routesChanged()
+    }
   }
   const shared = new SharedChats(host)
   account.onKeys(() => {
@@ -353,9 +358,10 @@ function wirePeople(parts: {
   })
   replication.memberships.people = {
     membership: docId => shared.membership(docId),
-    memberOf: record => {
-      void shared.received(record)
+    memberOf: (record, relay) => {
+      void shared.received(record, relay)
     }
   }
+  replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
   return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }
 }

@@ -105,7 +105,9 @@ export class Libp2pNetwork {
     private readonly options: NetworkOptions,
     private readonly runtime: Runtime,
     private readonly onLink: (link: Link) => void,
-    private readonly isConnected: (peerId: string) => boolean
+    private readonly isConnected: (peerId: string) => boolean,
+    /** Every relay's peer id, the gater's too (a chat's relay is added to it when the chat names it). */
+    private readonly relayIdSet: Set<string>
   ) {}
 
   static async create(
@@ -137,7 +139,7 @@ export class Libp2pNetwork {
       peerDiscovery: platform.peerDiscovery(options),
       services: { identify: identify() }
     })
-    const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected)
+    const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected, relayIds)
     for (const ma of relays) net.relays.set(peerIdOf(ma), { addrs: [ma], attempt: 0, timer: null, dialing: false })
     // discovery can fire during start(): listen first
     node.addEventListener('peer:discovery', evt => {
@@ -211,9 +213,37 @@ export class Libp2pNetwork {
     if (r !== undefined) r.attempt = 0
   }
 
-  /** Relay peer ids, as configured. */
+  /** Relay peer ids: the configured ones, then those added since (chats' relays). */
   relayIds(): string[] {
     return [...this.relays.keys()]
+  }
+
+  /**
+   * Reaches one more relay from now on (a shared chat lives there): dialed and redialed like
+   * the configured ones. Returns its peer id; ERR_INVALID_ARGUMENT for an address without one.
+   */
+  addRelay(address: string): string {
+    const ma = peerAddress(address, 'relay')
+    const id = peerIdOf(ma)
+    if (!this.relays.has(id)) {
+      this.relays.set(id, { addrs: [ma], attempt: 0, timer: null, dialing: false })
+      this.relayIdSet.add(id)
+      // (a device may have been remembered under this id before it was known as a relay)
+      this.forget(id)
+    }
+    if (this.relaysWanted && this.node.status === 'started') void this.connectRelay(id)
+    return id
+  }
+
+  /** A /tandem/store stream to the relay at `address` outside the account's sessions (another account's chain is read on it); not redialed. */
+  async openRelayStream(address: string): Promise<Link> {
+    const ma = peerAddress(address, 'relay')
+    try {
+      const stream = await this.node.dialProtocol(ma, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      return new StreamLink(stream, peerIdOf(ma), 'outbound')
+    } catch (err) {
+      throw new LinkUnreachableError(`relay ${address} could not be reached: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   /** Opens a /tandem/store stream to every relay that has none, now or once started (the device has an account). */

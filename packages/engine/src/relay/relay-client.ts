@@ -247,6 +247,12 @@ export class RelayClient {
     if (this.isConnected) void this.conn!.send({ type: 'membership', record })
   }
 
+  /** Docs may be routed here now that were not (a shared chat's relay became known): each one not subscribed yet is, and what the relay lacks goes up. */
+  routesChanged(): void {
+    if (!this.isConnected) return
+    for (const docId of this.host.docIds()) if (!this.subscribedHere.has(docId)) this.docOpened(docId)
+  }
+
   /** A doc opened locally: subscribe to it and upload what the relay lacks. */
   docOpened(docId: string): void {
     // a doc opened again after it left memory is still subscribed on this connection, unless
