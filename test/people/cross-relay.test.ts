@@ -38,7 +38,7 @@ async function diskDevice(name: string, dataDir: string, relay: string): Promise
 
 const portOf = (address: string): string => /\/tcp\/(\d+)/.exec(address)![1]!
 
-it('Alice on relay A invites Bob on relay B: the chat lives on A and shows on all four devices both ways, B keeps none of it nor of Alice, A none of Bob’s own docs, and each keeps working with the other relay down', async () => {
+it('Alice on relay A invites Bob on relay B: the chat lives on A and shows on all four devices both ways, Alice learns Bob’s name, B keeps none of it nor of Alice, A none of Bob’s own docs, and each keeps working with the other relay down', async () => {
   const [dirA, dirB] = [await rig.dir('relay-a'), await rig.dir('relay-b')]
   let relayA = await RelayProcess.start(dirA)
   let relayB = await RelayProcess.start(dirB)
@@ -69,6 +69,12 @@ it('Alice on relay A invites Bob on relay B: the chat lives on A and shows on al
     [bobLaptop, "Bob's laptop (told of the chat by his account doc, from relay B)"]
   ] as const)
     await untilShows(d, chat.chatId, ['hello Alice, from relay B', 'hi Bob, from relay A'], `both messages on ${name}`)
+  // Alice's side learns who accepted from the chat doc (sealed): Bob is her contact by name, and the chat is titled with it
+  for (const d of [alicePhone, aliceLaptop]) {
+    await untilEngine(d, () => d.listChats().find(c => c.chatId === chat.chatId)?.title === 'Bob', "the chat titled 'Bob' on Alice's devices")
+    expect(d.listContacts().map(c => [c.accountId, c.name])).toEqual([[bobId, 'Bob']])
+  }
+  expect(bobLaptop.listChats().find(c => c.chatId === chat.chatId)?.title).toBe('Alice')
   // Bob's devices now reach relay A too, and only for the chat; Alice's reach A alone
   for (const d of [bobPhone, bobLaptop]) await untilEngine(d, () => d.relayStatus().length === 2 && d.relayStatus().every(r => r.connected), 'both relays connected')
   expect(alicePhone.relayStatus().map(r => r.relay)).toEqual([relayA.peerId])

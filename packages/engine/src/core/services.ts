@@ -331,7 +331,7 @@ function wirePeople(parts: {
     runtime,
     keysChanged
   )
-  const host: PeopleHost & { accountName(): string } = {
+  const host: PeopleHost = {
     accountId: () => account.chain().accountId,
     accountDoc: () => account.doc(),
     accountName: () => account.info?.name ?? '',

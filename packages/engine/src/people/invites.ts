@@ -34,7 +34,7 @@ export interface ShownInvite {
  */
 export class Invites {
   constructor(
-    private readonly host: PeopleHost & { accountName(): string },
+    private readonly host: PeopleHost,
     private readonly shared: SharedChats,
     /** The relay an invite names (a multiaddr with its /p2p/ id), or null when this device has none. */
     private readonly relayAddress: () => string | null

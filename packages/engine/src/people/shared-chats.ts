@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
+import { ChatNames } from './chat-names.js'
 import type { MemberChains } from './member-chains.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
@@ -33,6 +34,8 @@ const MAX_AUTHOR_READS = 3
 export interface PeopleHost {
   /** This account's id (a typed error while the device has none). */
   accountId(): string
+  /** This account's display name ('' for none). */
+  accountName(): string
   accountDoc(): AccountDoc
   ring(): KeyRing | null
   /** This device's standing in its own account's chain. */
@@ -74,6 +77,7 @@ export interface ChatMember {
 export class SharedChats {
   private people: PeopleDoc | null = null
   readonly keys: ChatKeyRing
+  private readonly names: ChatNames
   /** Per author key no member chain lists, the reads of the members' chains made for it: after a few, its blobs are refused (a read per blob would be a relay's lever). */
   private readonly unknownAuthors = new Map<string, number>()
 
@@ -84,6 +88,11 @@ export class SharedChats {
       error => {
         host.events.emit({ type: 'error', error })
       }
+    )
+    this.names = new ChatNames(
+      host,
+      () => this.peopleDoc(),
+      chatId => this.keys.record(chatId)
     )
   }
 
@@ -237,6 +246,8 @@ export class SharedChats {
       await this.checkSigner(record, relay)
       // (a chat this account holds already keeps the relay it was recorded with)
       this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
+      // a chat new to this account: its members learn this account's name from the chat doc (sealed)
+      if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))
     } catch (err) {
       this.host.events.emit({ type: 'error', error: err as Error })
     }
@@ -320,26 +331,15 @@ export class SharedChats {
       meta.set('createdAt', this.host.runtime.now())
       meta.set('createdBy', me)
     }, this.host.local)
+    this.names.writeOwn(doc)
     await Promise.all([this.host.docs.committed(doc), this.host.docs.committed(this.host.accountDoc().doc)])
     return this.host.accountDoc().getChat(chatId)!
   }
 
-  /** A chat doc opened: a shared chat's title (set by any member) is copied into this account's chat list as it changes. */
+  /** A chat doc opened: a shared chat's title and its other member's name are followed into this account's list (ChatNames). */
   chatOpened(docId: string, doc: Y.Doc): void {
     const ref = parseDocId(docId)
-    if (ref?.kind !== 'chat') return
-    const meta = doc.getMap('meta')
-    const follow = (): void => {
-      const title = meta.get('title')
-      const account = this.host.accountDoc()
-      const entry = account.getChat(ref.chatId)
-      if (!this.keys.isShared(ref.chatId) || typeof title !== 'string' || title === '' || entry === null || entry.title === title) return
-      account.doc.transact(() => {
-        account.updateChat(ref.chatId, { title })
-      }, this.host.local)
-    }
-    meta.observe(follow)
-    follow()
+    if (ref?.kind === 'chat') this.names.follow(ref.chatId, doc)
   }
 
   async sign(chatId: string, previous: SignedMembership, recipients: ChatKeyRecipient[], epoch: number, key: Uint8Array, older: Uint8Array[]): Promise<void> {
