@@ -28,6 +28,7 @@ import { engineMessageSource } from '../search/message-source.js'
 import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
+import { forgedAuthor } from '../chat/message-authors.js'
 import { Groups } from '../people/groups.js'
 import { Invites } from '../people/invites.js'
 import { MemberChains } from '../people/member-chains.js'
@@ -361,6 +362,15 @@ function wirePeople(parts: {
     memberOf: (record, relay) => {
       void shared.received(record, relay)
     }
+  }
+  // a message claiming another account than the one of the device that signed its blob is never applied
+  replication.refuseBlob = (docId, doc, author, update) => {
+    const record = shared.membership(docId)
+    if (record === null) return null
+    const me = account.chain().accountId
+    const ring = account.keys()
+    const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, record.members)
+    return forgedAuthor(docId, doc, update, signer, me)
   }
   replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
   return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }

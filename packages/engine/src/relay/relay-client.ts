@@ -120,7 +120,7 @@ export class RelayClient {
       caughtUp: docId => {
         reader.caughtUp(docId)
       },
-      received: (docId, seq, blob) => reader.received(docId, seq, blob),
+      received: (docId, seq, blob, snapshot) => reader.received(docId, seq, blob, snapshot),
       live: (docId, liveId, blob) => reader.live(docId, liveId, blob),
       committed: (docId, seq, liveId) => reader.committed(docId, seq, liveId),
       acked: (docId, uploadId, seq, tail) => uploader.acked(docId, uploadId, seq, tail),

@@ -11,7 +11,7 @@ import { ChatMemberships } from './chat-memberships.js'
 import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
 import type { BlobCodec } from '../relay/blob-codec.js'
-import { RelayClient, RelayOrigin, type ChangeSource, type RelayProgress } from '../relay/relay-client.js'
+import { RelayClient, RelayOrigin, type ChangeSource, type RelayClientHost, type RelayProgress } from '../relay/relay-client.js'
 import { RelayState } from '../relay/relay-state.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
@@ -42,6 +42,8 @@ export interface ReplicationOptions {
 export class Replication {
   private network: Libp2pNetwork | null = null
   private sync: SyncManager | null = null
+  /** Why an opened blob may not be applied (set by the people service: a message claiming another account than its signer's). */
+  refuseBlob: RelayClientHost['refuse'] = undefined
   /** The relay clients, and which docs go to which (see RelayClients). */
   readonly relays: RelayClients
   private relayListeners: Array<() => void> = []
@@ -335,6 +337,7 @@ export class Replication {
         apply: (docId, doc, update, origin) => {
           this.docs.applyRemote(docId, doc, update, origin)
         },
+        refuse: (docId, doc, author, update) => this.refuseBlob?.(docId, doc, author, update) ?? null,
         awaitsAck: docId => this.sent.awaitsAck(docId),
         needsRefetch: docId => this.repair.needsRefetch(docId),
         refetched: docId => {
