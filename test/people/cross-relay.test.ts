@@ -1,11 +1,9 @@
-import { join } from 'node:path'
 import { createEngine, type Engine } from '@tandem/engine'
-import { Level } from 'level'
 import { afterEach, expect, it } from 'vitest'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
 import { Rig } from '../relay/relay-helpers.js'
-import { account, netDevice, untilShows } from './people-helpers.js'
+import { account, netDevice, relayKeys, untilShows } from './people-helpers.js'
 
 // Issue 16, people on different relays: a relay per family (two `tandem-relay` processes),
 // Alice's devices on relay A, Bob's on relay B. A chat lives on the relay its invite named;
@@ -17,17 +15,6 @@ afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s()
   await rig.cleanup()
 })
-
-/** Every key of a stopped relay's store (doc ids are visible to relays: that is how a test sees which docs it holds). */
-async function relayKeys(dataDir: string): Promise<string[]> {
-  const db = new Level<string, Uint8Array>(join(dataDir, 'history'), { keyEncoding: 'utf8', valueEncoding: 'view' })
-  await db.open()
-  try {
-    return await db.keys().all()
-  } finally {
-    await db.close()
-  }
-}
 
 /** A device on a data directory (it restarts with what it held), reaching `relay`. */
 async function diskDevice(name: string, dataDir: string, relay: string): Promise<Engine> {

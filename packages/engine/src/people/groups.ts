@@ -69,11 +69,13 @@ export class Groups {
     return [...new Set(ids)]
   }
 
-  /** Each account's newest account key, from its chain as the relay holds it (verified here). */
+  /** Each account's newest account key, from its chain as a relay holds it (verified here). */
   private async recipients(accountIds: readonly string[]): Promise<ChatKeyRecipient[]> {
     const out: ChatKeyRecipient[] = []
     for (const account of accountIds) {
-      await this.host.chains.fetch(account)
+      // (read where their invite said they are, when they came by one: a home relay may never have seen them)
+      const relay = this.shared.peopleDoc().contact(account)?.relay ?? ''
+      await this.host.chains.fetch(account, relay === '' ? null : relay)
       const latest = this.host.chains.latestAccountKey(account)
       if (latest === null) throw new InvalidArgumentError(`account ${account} has no account key on its chain: it cannot be in a chat between accounts`)
       out.push({ account, generation: latest.generation, accountKey: latest.accountKey })
