@@ -75,6 +75,8 @@ interface KnownPeer {
   timer: TimerHandle | null
   dialing: boolean
   stream?: Stream | null
+  /** A relay added for a shared chat (addRelay), not one of the account's own: its circuit is not how the account's devices reach each other. */
+  chatOnly?: boolean
 }
 
 /**
@@ -162,7 +164,7 @@ export class Libp2pNetwork {
 
   /** Serving and dialing /tandem/link on this node. */
   linkStreams(): LinkStreams {
-    return linkStreams(this.node, () => [...this.relays.values()].map(r => r.addrs[0]!), this.runtime)
+    return linkStreams(this.node, () => this.homeRelays().map(([, r]) => r.addrs[0]!), this.runtime)
   }
 
   /**
@@ -173,7 +175,7 @@ export class Libp2pNetwork {
    */
   async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
     const opened = await Promise.all(
-      [...this.relays].map(async ([relayId, r]) => {
+      this.homeRelays().map(async ([relayId, r]) => {
         try {
           const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
           return { relayId, link: new StreamLink(stream, relayId, 'outbound') as Link }
@@ -213,6 +215,11 @@ export class Libp2pNetwork {
     if (r !== undefined) r.attempt = 0
   }
 
+  /** The relays this device was configured with (not the ones added for shared chats). */
+  private homeRelays(): Array<[string, KnownPeer]> {
+    return [...this.relays].filter(([, r]) => r.chatOnly !== true)
+  }
+
   /** Relay peer ids: the configured ones, then those added since (chats' relays). */
   relayIds(): string[] {
     return [...this.relays.keys()]
@@ -226,10 +233,9 @@ export class Libp2pNetwork {
     const ma = peerAddress(address, 'relay')
     const id = peerIdOf(ma)
     if (!this.relays.has(id)) {
-      this.relays.set(id, { addrs: [ma], attempt: 0, timer: null, dialing: false })
+      this.relays.set(id, { addrs: [ma], attempt: 0, timer: null, dialing: false, chatOnly: true })
       this.relayIdSet.add(id)
-      // (a device may have been remembered under this id before it was known as a relay)
-      this.forget(id)
+      this.forget(id) // (it may have been remembered as a device before it was known as a relay)
     }
     if (this.relaysWanted && this.node.status === 'started') void this.connectRelay(id)
     return id
@@ -256,7 +262,7 @@ export class Libp2pNetwork {
   /** Reaches a device through every relay's circuit (its peer id comes from the device list). */
   addPeerViaRelays(peerId: string): void {
     if (peerId === this.node.peerId.toString()) return
-    for (const relay of this.relays.values()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
+    for (const [, relay] of this.homeRelays()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
   }
 
   private async connectRelay(relayId: string): Promise<void> {
