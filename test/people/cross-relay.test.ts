@@ -117,3 +117,26 @@ it('Alice on relay A invites Bob on relay B: the chat lives on A and shows on al
     "Bob's own docs on relay A"
   ).toEqual([])
 }, 180_000)
+
+it('Bob on relay B makes a group with Alice, whose devices reach only relay A: they learn where it lives through the 1:1 chat on A, reach relay B for it, and the group works both ways on all four devices', async () => {
+  const [relayA, relayB] = [await rig.relay(), await rig.relay()]
+  const [alicePhone, aliceLaptop] = [await netDevice('alice-phone', relayA.address, stops), await netDevice('alice-laptop', relayA.address, stops)]
+  const [bobPhone, bobLaptop] = [await netDevice('bob-phone', relayB.address, stops), await netDevice('bob-laptop', relayB.address, stops)]
+  await account('Alice', alicePhone, aliceLaptop)
+  await account('Bob', bobPhone, bobLaptop)
+  const direct = await bobPhone.acceptInvite(alicePhone.createInvite().text)
+  await untilEngine(alicePhone, () => alicePhone.listChats().some(c => c.chatId === direct.chatId), 'the 1:1 chat on Alice’s phone')
+
+  const group = await bobLaptop.createGroup({ title: 'Trip', members: [alicePhone.accountId!] })
+  await bobLaptop.sendMessage(group.chatId, 'tickets booked')
+  for (const [d, name] of [
+    [alicePhone, "Alice's phone"],
+    [aliceLaptop, "Alice's laptop"]
+  ] as const) {
+    await untilShows(d, group.chatId, ['tickets booked'], `the group's first message on ${name}`)
+    expect(d.listChats().find(c => c.chatId === group.chatId)?.title).toBe('Trip')
+    expect(d.relayStatus().map(r => r.relay)).toEqual([relayA.peerId, relayB.peerId])
+  }
+  await aliceLaptop.sendMessage(group.chatId, 'great, I bring snacks')
+  for (const d of [alicePhone, bobPhone, bobLaptop]) await untilShows(d, group.chatId, ['tickets booked', 'great, I bring snacks'], 'both group messages')
+}, 120_000)

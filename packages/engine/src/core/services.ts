@@ -30,6 +30,7 @@ import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
 import { forgedAuthor } from '../chat/message-authors.js'
 import { Groups } from '../people/groups.js'
+import { GroupReferrals } from '../people/group-referrals.js'
 import { Invites } from '../people/invites.js'
 import { MemberChains } from '../people/member-chains.js'
 import { type PeopleHost, SharedChats } from '../people/shared-chats.js'
@@ -373,5 +374,9 @@ function wirePeople(parts: {
     return forgedAuthor(docId, doc, update, signer, me)
   }
   replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
-  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }
+  const referrals = new GroupReferrals(host, shared)
+  docs.onOpen((docId, doc) => {
+    referrals.opened(docId, doc)
+  })
+  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared, referrals) }
 }
