@@ -134,7 +134,7 @@ it('Bob on relay B makes a group with Alice, whose devices reach only relay A: t
     [aliceLaptop, "Alice's laptop"]
   ] as const) {
     await untilShows(d, group.chatId, ['tickets booked'], `the group's first message on ${name}`)
-    expect(d.listChats().find(c => c.chatId === group.chatId)?.title).toBe('Trip')
+    await untilEngine(d, () => d.listChats().find(c => c.chatId === group.chatId)?.title === 'Trip', `the group's title on ${name}`)
     expect(d.relayStatus().map(r => r.relay)).toEqual([relayA.peerId, relayB.peerId])
   }
   await aliceLaptop.sendMessage(group.chatId, 'great, I bring snacks')
