@@ -1,5 +1,7 @@
-import type { Engine } from '@tandem/engine'
-import { formatInviteText } from '@tandem/protocol'
+import type { Engine, EngineEvent } from '@tandem/engine'
+import { encodeMessageRecord } from '@tandem/engine/internal'
+import { formatInviteText, segmentDocId } from '@tandem/protocol'
+import type * as Y from 'yjs'
 import { afterEach, expect, it } from 'vitest'
 import type { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
@@ -107,4 +109,35 @@ it('Alice revokes a device: her next message in the chat starts a new epoch, sea
   await alicePhone.sendMessage(chat.chatId, 'after the revocation')
   await untilShows(bobPhone, chat.chatId, ['before the revocation', 'after the revocation'], 'the message after the revocation on Bob’s phone')
   expect(sealedTo(bobPhone, chat.chatId)).toEqual({ epoch: 2, generations: { [alicePhone.accountId!]: 2, [bobPhone.accountId!]: 1 } })
+}, 120_000)
+
+it('a message Bob’s phone writes as Alice’s is refused on Alice’s devices (ERR_FORGED_AUTHOR, counted as rejected) and never shown; Bob’s laptop’s next message still is', async () => {
+  const { alice, bob } = await twoAccounts()
+  const [alicePhone, aliceLaptop] = alice as [Engine, Engine]
+  const [bobPhone, bobLaptop] = bob as [Engine, Engine]
+  const chat = await bobPhone.acceptInvite(alicePhone.createInvite().text)
+  await bobPhone.sendMessage(chat.chatId, 'a real one')
+  await untilShows(aliceLaptop, chat.chatId, ['a real one'], 'the first message on Alice’s laptop')
+  const rejected: EngineEvent[] = []
+  aliceLaptop.subscribe(e => {
+    if (e.type === 'rejected') rejected.push(e)
+  })
+
+  // Bob's phone writes a record into the chat's segment claiming Alice's account and phone, as its own write (sealed, signed and uploaded as Bob's)
+  const docs = (bobPhone as unknown as { docs: { open(docId: string): Promise<Y.Doc> } }).docs
+  const segment = await docs.open(segmentDocId(chat.chatId, 1))
+  expect(segment.getMap('messages').size).toBe(1)
+  segment.transact(() => {
+    segment
+      .getMap('messages')
+      .set('forged-1', encodeMessageRecord({ id: 'forged-1', author: alicePhone.accountId!, device: alicePhone.peerId, text: 'I owe Bob 100', wall: Date.now(), counter: 0 }))
+  })
+  // (the phone's own later writes to the segment wait on Alice's side behind the refused one, as after any refused blob: Yjs applies a client's items in order)
+  await untilShows(bobLaptop, chat.chatId, ['a real one', 'I owe Bob 100'], 'the forgery on Bob’s laptop (its own account’s devices are trusted)')
+  await bobLaptop.sendMessage(chat.chatId, 'after the forgery')
+  for (const d of [alicePhone, aliceLaptop]) await untilShows(d, chat.chatId, ['a real one', 'after the forgery'], 'Bob’s next message on Alice’s devices')
+  const forged = (e: EngineEvent): boolean => e.type === 'rejected' && e.error.code === 'ERR_FORGED_AUTHOR'
+  await untilEngine(aliceLaptop, () => rejected.some(forged), 'the forged blob rejected on Alice’s laptop')
+  expect(rejected.find(forged)).toMatchObject({ chatId: chat.chatId, waiting: false })
+  for (const d of [alicePhone, aliceLaptop]) expect(d.listMessages(chat.chatId).map(m => m.text)).toEqual(['a real one', 'after the forgery'])
 }, 120_000)

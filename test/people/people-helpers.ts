@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import { createEngine, type Engine } from '@tandem/engine'
+import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { untilEngine } from '../helpers/until.js'
 
@@ -36,4 +38,15 @@ export async function untilShows(device: Engine, chatId: string, texts: string[]
     what,
     timeoutMs
   )
+}
+
+/** Every key of a stopped relay's store (doc ids are visible to relays: that is how a test sees which docs it holds). */
+export async function relayKeys(dataDir: string): Promise<string[]> {
+  const db = new Level<string, Uint8Array>(join(dataDir, 'history'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  try {
+    return await db.keys().all()
+  } finally {
+    await db.close()
+  }
 }

@@ -35,6 +35,7 @@ export {
   InvalidArgumentError,
   UnknownChatError,
   UnknownMessageError,
+  ForgedAuthorError,
   NotChatMemberError,
   LinkUnreachableError,
   LinkInterruptedError

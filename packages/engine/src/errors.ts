@@ -28,6 +28,13 @@ export class NotChatMemberError extends TandemError {
   }
 }
 
+/** A blob of a chat carries a message whose author is another account than the one of the device that signed it (never applied). */
+export class ForgedAuthorError extends TandemError {
+  constructor(message: string) {
+    super('ERR_FORGED_AUTHOR', message)
+  }
+}
+
 /** No chat with that id is known to this account. */
 export class UnknownChatError extends TandemError {
   constructor(chatId: string) {

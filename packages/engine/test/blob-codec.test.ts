@@ -91,8 +91,8 @@ describe('relay blob codec', () => {
     expect(hex(header.author)).toBe(hex(d1.signing.publicKey))
     expect((await envelopeOf(blob)).encoding).toBe(BlobEncoding.Brotli)
     expect(blob.byteLength).toBeLessThan(update.byteLength / 3)
-    expect(await reader.decode(DOC, blob)).toEqual({ update, reach })
-    expect(await codec.decode(DOC, blob)).toEqual({ update, reach })
+    expect(await reader.decode(DOC, blob)).toEqual({ update, reach, author: d1.signing.publicKey })
+    expect(await codec.decode(DOC, blob)).toEqual({ update, reach, author: d1.signing.publicKey })
   })
 
   it('sealed bytes never contain the plaintext: not the update, not the compressed payload, not the reach', async () => {
@@ -121,7 +121,7 @@ describe('relay blob codec', () => {
     const packed = await codec.encode(DOC, chatUpdate(100), new Map([[1, 3]]))
     expect(await envelopeOf(raw)).toMatchObject({ encoding: BlobEncoding.Raw, payload: noise })
     expect((await envelopeOf(packed)).encoding).toBe(BlobEncoding.Brotli)
-    expect(await reader.decode(DOC, raw)).toEqual({ update: noise, reach: new Map([[1, 2]]) })
+    expect(await reader.decode(DOC, raw)).toEqual({ update: noise, reach: new Map([[1, 2]]), author: d1.signing.publicKey })
   })
 
   it('refuses unsealed blobs (ERR_BAD_SIGNATURE), whatever their envelope: a relay cannot make a device show what no device wrote', async () => {
@@ -199,7 +199,7 @@ describe('relay blob codec', () => {
     const update = chatUpdate(200)
     const reach = new Map([[3, 200]])
     const blob = await sealedByD1(encodeBlobEnvelope({ encoding: BlobEncoding.DeflateRaw, reach: encodeSv(reach), payload: deflateRawSync(update) }))
-    expect(await reader.decode(DOC, blob)).toEqual({ update, reach })
+    expect(await reader.decode(DOC, blob)).toEqual({ update, reach, author: d1.signing.publicKey })
     const bomb = await sealedByD1(encodeBlobEnvelope({ encoding: BlobEncoding.DeflateRaw, reach: new Uint8Array([0]), payload: deflateRawSync(new Uint8Array(1024 * 1024)) }))
     await expect(reader.decode(DOC, bomb, 64 * 1024)).rejects.toBeInstanceOf(MalformedFrameError)
   })

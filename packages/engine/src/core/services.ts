@@ -28,7 +28,9 @@ import { engineMessageSource } from '../search/message-source.js'
 import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
+import { forgedAuthor } from '../chat/message-authors.js'
 import { Groups } from '../people/groups.js'
+import { GroupReferrals } from '../people/group-referrals.js'
 import { Invites } from '../people/invites.js'
 import { MemberChains } from '../people/member-chains.js'
 import { type PeopleHost, SharedChats } from '../people/shared-chats.js'
@@ -322,7 +324,8 @@ function wirePeople(parts: {
     replication.keysChanged()
   }
   const chains = new MemberChains(
-    async () => {
+    async relay => {
+      if (relay !== null) return await replication.openRelayStream(relay)
       const [first, ...rest] = await replication.openRelayStreams()
       for (const r of rest) r.link.close()
       return first?.link ?? null
@@ -330,7 +333,7 @@ function wirePeople(parts: {
     runtime,
     keysChanged
   )
-  const host: PeopleHost & { accountName(): string } = {
+  const host: PeopleHost = {
     accountId: () => account.chain().accountId,
     accountDoc: () => account.doc(),
     accountName: () => account.info?.name ?? '',
@@ -345,7 +348,11 @@ function wirePeople(parts: {
     membershipChanged: record => {
       replication.membershipChanged(record)
     },
-    keysChanged
+    keysChanged,
+    homeRelay: () => parts.relays[0] ?? null,
+    routesChanged: () => {
+      replication.routesChanged()
+    }
   }
   const shared = new SharedChats(host)
   account.onKeys(() => {
@@ -353,9 +360,23 @@ function wirePeople(parts: {
   })
   replication.memberships.people = {
     membership: docId => shared.membership(docId),
-    memberOf: record => {
-      void shared.received(record)
+    memberOf: (record, relay) => {
+      void shared.received(record, relay)
     }
   }
-  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared) }
+  // a message claiming another account than the one of the device that signed its blob is never applied
+  replication.refuseBlob = (docId, doc, author, update) => {
+    const record = shared.membership(docId)
+    if (record === null) return null
+    const me = account.chain().accountId
+    const ring = account.keys()
+    const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, record.members)
+    return forgedAuthor(docId, doc, update, signer, me)
+  }
+  replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
+  const referrals = new GroupReferrals(host, shared)
+  docs.onOpen((docId, doc) => {
+    referrals.opened(docId, doc)
+  })
+  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared, referrals) }
 }

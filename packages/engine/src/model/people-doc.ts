@@ -23,10 +23,38 @@ export interface Contact {
 export class PeopleDoc {
   readonly contacts: Y.Map<Y.Map<unknown>>
   readonly memberships: Y.Map<Y.Map<Uint8Array>>
+  /**
+   * The relay each shared chat lives on (chat id → its multiaddr with /p2p/<id>), so that every
+   * device of the account reaches it, across restarts too: the one an invite named, the
+   * creator's own for a group, the one that told of a record. The first one written stays.
+   */
+  readonly relays: Y.Map<string>
 
   constructor(readonly doc: Y.Doc) {
     this.contacts = doc.getMap('contacts')
     this.memberships = doc.getMap('memberships')
+    this.relays = doc.getMap('chat-relays')
+  }
+
+  /** The relay a shared chat lives on, or null when none is recorded. */
+  chatRelay(chatId: string): string | null {
+    const relay = this.relays.get(chatId)
+    return typeof relay === 'string' && relay !== '' ? relay : null
+  }
+
+  /** Records the relay a shared chat lives on, unless one is recorded already. */
+  putChatRelay(chatId: string, relay: string): void {
+    if (relay !== '' && this.chatRelay(chatId) === null) this.relays.set(chatId, relay)
+  }
+
+  /** Every relay a shared chat of this account lives on. */
+  chatRelayAddresses(): string[] {
+    const out = new Set<string>()
+    for (const chatId of this.relays.keys()) {
+      const relay = this.chatRelay(chatId)
+      if (relay !== null) out.add(relay)
+    }
+    return [...out]
   }
 
   contact(accountId: string): Contact | null {

@@ -75,6 +75,8 @@ interface KnownPeer {
   timer: TimerHandle | null
   dialing: boolean
   stream?: Stream | null
+  /** A relay added for a shared chat (addRelay), not one of the account's own: its circuit is not how the account's devices reach each other. */
+  chatOnly?: boolean
 }
 
 /**
@@ -105,7 +107,9 @@ export class Libp2pNetwork {
     private readonly options: NetworkOptions,
     private readonly runtime: Runtime,
     private readonly onLink: (link: Link) => void,
-    private readonly isConnected: (peerId: string) => boolean
+    private readonly isConnected: (peerId: string) => boolean,
+    /** Every relay's peer id, the gater's too (a chat's relay is added to it when the chat names it). */
+    private readonly relayIdSet: Set<string>
   ) {}
 
   static async create(
@@ -137,7 +141,7 @@ export class Libp2pNetwork {
       peerDiscovery: platform.peerDiscovery(options),
       services: { identify: identify() }
     })
-    const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected)
+    const net = new Libp2pNetwork(node, options, runtime, onLink, isConnected, relayIds)
     for (const ma of relays) net.relays.set(peerIdOf(ma), { addrs: [ma], attempt: 0, timer: null, dialing: false })
     // discovery can fire during start(): listen first
     node.addEventListener('peer:discovery', evt => {
@@ -160,7 +164,7 @@ export class Libp2pNetwork {
 
   /** Serving and dialing /tandem/link on this node. */
   linkStreams(): LinkStreams {
-    return linkStreams(this.node, () => [...this.relays.values()].map(r => r.addrs[0]!), this.runtime)
+    return linkStreams(this.node, () => this.homeRelays().map(([, r]) => r.addrs[0]!), this.runtime)
   }
 
   /**
@@ -171,7 +175,7 @@ export class Libp2pNetwork {
    */
   async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
     const opened = await Promise.all(
-      [...this.relays].map(async ([relayId, r]) => {
+      this.homeRelays().map(async ([relayId, r]) => {
         try {
           const stream = await this.node.dialProtocol(r.addrs, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
           return { relayId, link: new StreamLink(stream, relayId, 'outbound') as Link }
@@ -211,9 +215,41 @@ export class Libp2pNetwork {
     if (r !== undefined) r.attempt = 0
   }
 
-  /** Relay peer ids, as configured. */
+  /** The relays this device was configured with (not the ones added for shared chats). */
+  private homeRelays(): Array<[string, KnownPeer]> {
+    return [...this.relays].filter(([, r]) => r.chatOnly !== true)
+  }
+
+  /** Relay peer ids: the configured ones, then those added since (chats' relays). */
   relayIds(): string[] {
     return [...this.relays.keys()]
+  }
+
+  /**
+   * Reaches one more relay from now on (a shared chat lives there): dialed and redialed like
+   * the configured ones. Returns its peer id; ERR_INVALID_ARGUMENT for an address without one.
+   */
+  addRelay(address: string): string {
+    const ma = peerAddress(address, 'relay')
+    const id = peerIdOf(ma)
+    if (!this.relays.has(id)) {
+      this.relays.set(id, { addrs: [ma], attempt: 0, timer: null, dialing: false, chatOnly: true })
+      this.relayIdSet.add(id)
+      this.forget(id) // (it may have been remembered as a device before it was known as a relay)
+    }
+    if (this.relaysWanted && this.node.status === 'started') void this.connectRelay(id)
+    return id
+  }
+
+  /** A /tandem/store stream to the relay at `address` outside the account's sessions (another account's chain is read on it); not redialed. */
+  async openRelayStream(address: string): Promise<Link> {
+    const ma = peerAddress(address, 'relay')
+    try {
+      const stream = await this.node.dialProtocol(ma, STORE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      return new StreamLink(stream, peerIdOf(ma), 'outbound')
+    } catch (err) {
+      throw new LinkUnreachableError(`relay ${address} could not be reached: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   /** Opens a /tandem/store stream to every relay that has none, now or once started (the device has an account). */
@@ -226,7 +262,7 @@ export class Libp2pNetwork {
   /** Reaches a device through every relay's circuit (its peer id comes from the device list). */
   addPeerViaRelays(peerId: string): void {
     if (peerId === this.node.peerId.toString()) return
-    for (const relay of this.relays.values()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
+    for (const [, relay] of this.homeRelays()) this.remember(peerId, [relay.addrs[0]!.encapsulate(`/p2p-circuit/p2p/${peerId}`)])
   }
 
   private async connectRelay(relayId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { type ChatKeyRecipient, chatDocId, isAccountId } from '@tandem/protocol'
 import { InvalidArgumentError } from '../errors.js'
 import type { ChatEntry } from '../model/account-doc.js'
+import type { GroupReferrals } from './group-referrals.js'
 import type { ChatMember, PeopleHost, SharedChats } from './shared-chats.js'
 
 /**
@@ -12,14 +13,18 @@ import type { ChatMember, PeopleHost, SharedChats } from './shared-chats.js'
 export class Groups {
   constructor(
     private readonly host: PeopleHost,
-    private readonly shared: SharedChats
+    private readonly shared: SharedChats,
+    /** Tells new members where the group lives, through their 1:1 chats (their devices may not reach its relay). */
+    private readonly referrals: GroupReferrals
   ) {}
 
   /** A group of this account and `members` (account ids; each one's chain is read from the relay for its account key). */
   async createGroup(init: { title: string; members: string[] }): Promise<ChatEntry> {
     if (typeof init?.title !== 'string' || init.title.length > 256) throw new InvalidArgumentError('a group title is a string of at most 256 characters')
     const others = await this.recipients(this.checkAccounts(init.members, 'members'))
-    return await this.shared.openChat(others, init.title, init.title)
+    const entry = await this.shared.openChat(others, init.title, init.title)
+    await this.referrals.refer(entry.chatId, init.members)
+    return entry
   }
 
   /** Renames a shared chat for every member: its doc's title, which each member's devices copy into their chat list. */
@@ -42,6 +47,7 @@ export class Groups {
     const keys = this.shared.keys.keys(chatId)!
     const recipients = [...this.shared.currentRecipients(record), ...added]
     await this.shared.sign(chatId, record, recipients, keys.length, keys.at(-1)!, keys.slice(0, -1))
+    await this.referrals.refer(chatId, fresh)
     return recipients.map(r => r.account)
   }
 
@@ -69,11 +75,13 @@ export class Groups {
     return [...new Set(ids)]
   }
 
-  /** Each account's newest account key, from its chain as the relay holds it (verified here). */
+  /** Each account's newest account key, from its chain as a relay holds it (verified here). */
   private async recipients(accountIds: readonly string[]): Promise<ChatKeyRecipient[]> {
     const out: ChatKeyRecipient[] = []
     for (const account of accountIds) {
-      await this.host.chains.fetch(account)
+      // (read where their invite said they are, when they came by one: a home relay may never have seen them)
+      const relay = this.shared.peopleDoc().contact(account)?.relay ?? ''
+      await this.host.chains.fetch(account, relay === '' ? null : relay)
       const latest = this.host.chains.latestAccountKey(account)
       if (latest === null) throw new InvalidArgumentError(`account ${account} has no account key on its chain: it cannot be in a chat between accounts`)
       out.push({ account, generation: latest.generation, accountKey: latest.accountKey })

@@ -34,7 +34,7 @@ export interface ShownInvite {
  */
 export class Invites {
   constructor(
-    private readonly host: PeopleHost & { accountName(): string },
+    private readonly host: PeopleHost,
     private readonly shared: SharedChats,
     /** The relay an invite names (a multiaddr with its /p2p/ id), or null when this device has none. */
     private readonly relayAddress: () => string | null
@@ -60,26 +60,26 @@ export class Invites {
 
   /**
    * Accepts an invite (its text, or the QR payload): the inviter becomes a contact and a 1:1
-   * chat opens on both accounts' devices. ERR_INVALID_INVITE, ERR_INVITE_EXPIRED,
-   * ERR_INVALID_ARGUMENT (an invite of this account itself, or a relay this device does not use).
+   * chat opens on both accounts' devices. The chat lives on the relay the invite names, which
+   * need not be one of this account's: every device of it reaches that relay from then on
+   * (the chat's record of its relay is in the account doc). ERR_INVALID_INVITE,
+   * ERR_INVITE_EXPIRED, ERR_INVALID_ARGUMENT (an invite of this account itself).
    */
   async acceptInvite(text: string): Promise<ChatEntry> {
     if (typeof text !== 'string') throw new InvalidArgumentError('an invite is text')
     const invite = parseInviteText(text)
     checkInviteExpiry(invite, this.host.runtime.now())
     if (invite.accountId === this.host.accountId()) throw new InvalidArgumentError('this is an invite of this account itself')
-    const own = this.relayAddress()
-    if (own === null || peerOf(own) !== peerOf(invite.relay)) throw new InvalidArgumentError(`the invite names relay ${invite.relay}, which this device does not use`)
     const existing = this.shared.peopleDoc().contact(invite.accountId)
     if (existing !== null && existing.chatId !== '' && this.host.accountDoc().getChat(existing.chatId) !== null) return this.host.accountDoc().getChat(existing.chatId)!
     // the key in the invite must be the account's, as its chain (which the account id founds) says
-    await this.host.chains.fetch(invite.accountId)
+    await this.host.chains.fetch(invite.accountId, invite.relay)
     const onChain = this.host.chains.accountKey(invite.accountId, invite.generation)
     if (onChain === null || !equal(onChain, invite.accountKey))
       throw new InvalidInviteError(`invite: its key is not the account key of generation ${invite.generation} of account ${invite.accountId}`)
     const latest = this.host.chains.latestAccountKey(invite.accountId)!
     const contact = { accountId: invite.accountId, name: invite.name, relay: invite.relay }
-    return await this.shared.openChat([{ account: invite.accountId, generation: latest.generation, accountKey: latest.accountKey }], invite.name, '', contact)
+    return await this.shared.openChat([{ account: invite.accountId, generation: latest.generation, accountKey: latest.accountKey }], invite.name, '', contact, invite.relay)
   }
 
   listContacts(): Contact[] {
@@ -93,7 +93,5 @@ export class Invites {
     return safetyNumber(this.host.accountId(), accountId)
   }
 }
-
-const peerOf = (address: string): string => address.slice(address.lastIndexOf('/p2p/') + 5)
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])

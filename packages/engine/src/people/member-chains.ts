@@ -27,8 +27,8 @@ export class MemberChains {
   private readonly fetching = new Map<string, Promise<HeldChain>>()
 
   constructor(
-    /** A store stream to a relay that holds the account's chain (the chat's relay), or null when none is reachable. */
-    private readonly open: () => Promise<Link | null>,
+    /** A store stream to the relay at `relay` (an address), or with null to a home relay; null when none is reachable. */
+    private readonly open: (relay: string | null) => Promise<Link | null>,
     private readonly runtime: Pick<Runtime, 'setTimeout' | 'clearTimeout'>,
     /** A chain came in or grew: blobs parked for an unknown author may open now. */
     private readonly changed: () => void
@@ -39,11 +39,15 @@ export class MemberChains {
     return this.chains.get(accountId)?.state ?? null
   }
 
-  /** Reads the account's chain from a relay (one read at a time per account). Throws RelayUnavailableError, or the chain's own error. */
-  fetch(accountId: string): Promise<ChainState> {
+  /**
+   * Reads the account's chain from a relay that holds it: `relay` (the address of a chat's
+   * relay, an invite's), or a home relay when null. One read at a time per account. Throws
+   * RelayUnavailableError, or the chain's own error.
+   */
+  fetch(accountId: string, relay: string | null = null): Promise<ChainState> {
     let running = this.fetching.get(accountId)
     if (running === undefined) {
-      running = this.read(accountId)
+      running = this.read(accountId, relay)
       this.fetching.set(accountId, running)
       const done = (): void => {
         this.fetching.delete(accountId)
@@ -79,8 +83,8 @@ export class MemberChains {
     return null
   }
 
-  private async read(accountId: string): Promise<HeldChain> {
-    const { links, state } = await this.readFromRelay(accountId)
+  private async read(accountId: string, relay: string | null): Promise<HeldChain> {
+    const { links, state } = await this.readFromRelay(accountId, relay)
     const held = { state, accountKeys: accountKeysOf(links) }
     const before = this.chains.get(accountId)
     this.chains.set(accountId, held)
@@ -88,9 +92,9 @@ export class MemberChains {
     return held
   }
 
-  private async readFromRelay(accountId: string): Promise<{ links: ChainLink[]; state: ChainState }> {
+  private async readFromRelay(accountId: string, relay: string | null): Promise<{ links: ChainLink[]; state: ChainState }> {
     for (let attempt = 0; ; attempt++) {
-      const link = await this.open()
+      const link = await this.open(relay)
       if (link === null) throw new RelayUnavailableError(`no relay is reachable to read the device chain of account ${accountId}`)
       try {
         return await fetchChain(link, accountId, this.runtime, FETCH_TIMEOUT_MS)

@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
+import { ChatNames } from './chat-names.js'
 import type { MemberChains } from './member-chains.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
@@ -33,6 +34,8 @@ const MAX_AUTHOR_READS = 3
 export interface PeopleHost {
   /** This account's id (a typed error while the device has none). */
   accountId(): string
+  /** This account's display name ('' for none). */
+  accountName(): string
   accountDoc(): AccountDoc
   ring(): KeyRing | null
   /** This device's standing in its own account's chain. */
@@ -48,6 +51,10 @@ export interface PeopleHost {
   membershipChanged(record: SignedMembership): void
   /** Keys came (a chat's, or another account's chain): blobs waiting for them are read now. */
   keysChanged(): void
+  /** The relay a new group lives on: this device's first home relay's address (null: none, or not known by address). */
+  homeRelay(): string | null
+  /** A shared chat's relay was recorded: its docs go there now (see DocRoutes). */
+  routesChanged(): void
 }
 
 /** A member of a chat between accounts, as `listMembers` shows it. */
@@ -70,6 +77,7 @@ export interface ChatMember {
 export class SharedChats {
   private people: PeopleDoc | null = null
   readonly keys: ChatKeyRing
+  private readonly names: ChatNames
   /** Per author key no member chain lists, the reads of the members' chains made for it: after a few, its blobs are refused (a read per blob would be a relay's lever). */
   private readonly unknownAuthors = new Map<string, number>()
 
@@ -80,6 +88,11 @@ export class SharedChats {
       error => {
         host.events.emit({ type: 'error', error })
       }
+    )
+    this.names = new ChatNames(
+      host,
+      () => this.peopleDoc(),
+      chatId => this.keys.record(chatId)
     )
   }
 
@@ -94,6 +107,19 @@ export class SharedChats {
     people.contacts.observeDeep(() => {
       this.host.events.emit({ type: 'contacts' })
     })
+    people.relays.observe(() => {
+      this.host.routesChanged()
+    })
+  }
+
+  /** The address of the relay a shared chat lives on; null when it names none (or the account doc is not open). */
+  chatRelay(chatId: string): string | null {
+    return this.people?.chatRelay(chatId) ?? null
+  }
+
+  /** Every relay this account's shared chats live on. */
+  chatRelays(): string[] {
+    return this.people?.chatRelayAddresses() ?? []
   }
 
   /** The account's ring gained a generation: chat keys sealed to it open now. */
@@ -146,7 +172,8 @@ export class SharedChats {
     if (reads >= MAX_AUTHOR_READS) return 'unknown'
     this.unknownAuthors.set(hex, reads + 1)
     const me = this.host.accountId()
-    void Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m))).then(() => {
+    const relay = this.chatRelay(chatId)
+    void Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))).then(() => {
       this.host.keysChanged()
     })
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
@@ -205,7 +232,7 @@ export class SharedChats {
    * this account is a member, and it is newer than the one held. A chat this account did not
    * know joins its chat list; the other account of a two-member chat becomes a contact.
    */
-  async received(record: SignedMembership): Promise<void> {
+  async received(record: SignedMembership, relay: string | null = null): Promise<void> {
     try {
       const me = this.host.accountId()
       const ref = parseDocId(record.docId)
@@ -216,14 +243,17 @@ export class SharedChats {
       // the relay holds another record of the version this device holds (two members changed the chat at
       // once): the relay's stands, as it does for device chains; this device's copy is replaced
       if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
-      await this.checkSigner(record)
-      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version)
+      await this.checkSigner(record, relay)
+      // (a chat this account holds already keeps the relay it was recorded with)
+      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
+      // a chat new to this account: its members learn this account's name from the chat doc (sealed)
+      if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))
     } catch (err) {
       this.host.events.emit({ type: 'error', error: err as Error })
     }
   }
 
-  private async checkSigner(record: SignedMembership): Promise<void> {
+  private async checkSigner(record: SignedMembership, relay: string | null): Promise<void> {
     const peerId = peerIdFromSigningKey(record.signerKey)
     const account = record.signerAccount
     if (account === this.host.accountId()) {
@@ -231,19 +261,20 @@ export class SharedChats {
       return
     }
     if (this.host.chains.deviceStatus(account, peerId) === 'listed') return
-    await this.host.chains.fetch(account)
+    await this.host.chains.fetch(account, relay ?? this.chatRelay(chatIdOfDoc(record.docId) ?? ''))
     if (this.host.chains.deviceStatus(account, peerId) !== 'listed')
       throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, not a listed device of account ${account}`)
   }
 
   /** Stores a record in the account doc (and the chat in its list when new); every device of the account reads it from there. */
-  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false): void {
+  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false, relay: string | null = null): void {
     const account = this.host.accountDoc()
     const people = this.peopleDoc()
     const now = this.host.runtime.now()
     const me = this.host.accountId()
     account.doc.transact(() => {
       people.putMembership(chatId, record, replace)
+      if (relay !== null) people.putChatRelay(chatId, relay)
       if (account.getChat(chatId) === null) account.addChat({ chatId, title, createdAt: now, archived: false, muted: false, pinned: false })
       if (contact !== undefined) people.putContact({ ...contact, chatId, addedAt: now })
       else if (record.members.length === 2 && record.version === 1 && record.signerAccount !== me) {
@@ -275,7 +306,13 @@ export class SharedChats {
    * to): epoch 1, record version 1 signed by this device, stored in the account doc before the
    * chat doc opens (so the relay gets this record, never a one-account one).
    */
-  async openChat(others: readonly ChatKeyRecipient[], title: string, chatTitle: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>): Promise<ChatEntry> {
+  async openChat(
+    others: readonly ChatKeyRecipient[],
+    title: string,
+    chatTitle: string,
+    contact?: Omit<Contact, 'chatId' | 'addedAt'>,
+    relay: string | null = this.host.homeRelay()
+  ): Promise<ChatEntry> {
     const me = this.host.accountId()
     const chatId = toHex(this.host.runtime.randomBytes(12))
     const docId = chatDocId(chatId)
@@ -286,7 +323,7 @@ export class SharedChats {
       { accountId: me, key: this.host.signing },
       { docId, version: 1, members: recipients.map(r => r.account), issuedAt: this.host.runtime.now(), keys }
     )
-    this.adopt(chatId, record, title, contact)
+    this.adopt(chatId, record, title, contact, false, relay)
     const doc = await this.host.docs.open(docId)
     doc.transact(() => {
       const meta = doc.getMap('meta')
@@ -294,26 +331,15 @@ export class SharedChats {
       meta.set('createdAt', this.host.runtime.now())
       meta.set('createdBy', me)
     }, this.host.local)
+    this.names.writeOwn(doc)
     await Promise.all([this.host.docs.committed(doc), this.host.docs.committed(this.host.accountDoc().doc)])
     return this.host.accountDoc().getChat(chatId)!
   }
 
-  /** A chat doc opened: a shared chat's title (set by any member) is copied into this account's chat list as it changes. */
+  /** A chat doc opened: a shared chat's title and its other member's name are followed into this account's list (ChatNames). */
   chatOpened(docId: string, doc: Y.Doc): void {
     const ref = parseDocId(docId)
-    if (ref?.kind !== 'chat') return
-    const meta = doc.getMap('meta')
-    const follow = (): void => {
-      const title = meta.get('title')
-      const account = this.host.accountDoc()
-      const entry = account.getChat(ref.chatId)
-      if (!this.keys.isShared(ref.chatId) || typeof title !== 'string' || title === '' || entry === null || entry.title === title) return
-      account.doc.transact(() => {
-        account.updateChat(ref.chatId, { title })
-      }, this.host.local)
-    }
-    meta.observe(follow)
-    follow()
+    if (ref?.kind === 'chat') this.names.follow(ref.chatId, doc)
   }
 
   async sign(chatId: string, previous: SignedMembership, recipients: ChatKeyRecipient[], epoch: number, key: Uint8Array, older: Uint8Array[]): Promise<void> {

@@ -8,6 +8,7 @@ import {
   MalformedFrameError,
   nobleAead,
   openSealed,
+  type OpenedSealed,
   type AuthorStanding,
   type SealedKind,
   seal,
@@ -26,6 +27,8 @@ export interface DecodedBlob {
   update: Uint8Array
   /** The clocks the update reaches (see BlobEnvelope.reach). */
   reach: StateVector
+  /** The Ed25519 key of the device that signed the blob. */
+  author: Uint8Array
 }
 
 /**
@@ -83,16 +86,18 @@ export class BlobCodec {
 
   /** The Yjs update inside a relay blob of `docId`. Throws a typed error: ERR_BAD_SIGNATURE, ERR_UNKNOWN_EPOCH, ERR_DECRYPT, or a bad envelope. */
   async decode(docId: string, blob: Uint8Array, maxBytes = MAX_INFLATED_BLOB_BYTES): Promise<DecodedBlob> {
-    const { encoding, reach: reachBytes, payload } = decodeBlobEnvelope(await this.open('blob', docId, blob))
+    const opened = await this.open('blob', docId, blob)
+    const author = opened.author
+    const { encoding, reach: reachBytes, payload } = decodeBlobEnvelope(opened.plaintext)
     let reach: StateVector
     try {
       reach = decodeSv(reachBytes)
     } catch (err) {
       throw new MalformedFrameError('relay blob has an unreadable reach', { cause: err })
     }
-    if (encoding === BlobEncoding.Raw) return { update: payload, reach }
+    if (encoding === BlobEncoding.Raw) return { update: payload, reach, author }
     try {
-      return { update: await this.compression.decompress(encoding, payload, maxBytes), reach }
+      return { update: await this.compression.decompress(encoding, payload, maxBytes), reach, author }
     } catch (err) {
       if (err instanceof UnsupportedVersionError) throw err
       throw new MalformedFrameError('relay blob does not decompress', { cause: err })
@@ -104,8 +109,8 @@ export class BlobCodec {
     return this.seal('ephemeral', docId, payload)
   }
 
-  openEphemeral(docId: string, sealed: Uint8Array): Promise<Uint8Array> {
-    return this.open('ephemeral', docId, sealed)
+  async openEphemeral(docId: string, sealed: Uint8Array): Promise<Uint8Array> {
+    return (await this.open('ephemeral', docId, sealed)).plaintext
   }
 
   /** The generation this device seals in now, or null while it has none (see KeyRing.writeEpoch). */
@@ -148,7 +153,7 @@ export class BlobCodec {
     )
   }
 
-  private async open(kind: SealedKind, docId: string, bytes: Uint8Array): Promise<Uint8Array> {
+  private async open(kind: SealedKind, docId: string, bytes: Uint8Array): Promise<OpenedSealed> {
     const ring = this.keys.ring()
     if (!isSealed(bytes)) throw new BadSignatureError(`an unsealed ${kind} of ${docId}: no device of the account wrote it`)
     if (ring === null) throw new BadSignatureError(`a ${kind} of ${docId} came before this device had an account`)
@@ -161,7 +166,7 @@ export class BlobCodec {
       await this.keys.signatures(),
       this.aead
     )
-    return opened.plaintext
+    return opened
   }
 
   /**

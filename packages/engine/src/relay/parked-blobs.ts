@@ -5,6 +5,8 @@ export interface ParkedBlob {
   /** The entry's seq; 0 for a live blob (its notice moves the cursor). */
   seq: number
   blob: Uint8Array
+  /** A snapshot (cut by one device from what it held: other accounts' messages in it are not its author's). */
+  snapshot?: boolean
 }
 
 /**

@@ -36,6 +36,12 @@ export interface RelayClientHost {
   docIds(): string[]
   open(docId: string): Promise<Y.Doc>
   get(docId: string): Y.Doc | undefined
+  /**
+   * Why a blob signed by `author` may not be applied to `doc` though it opened (a message in it
+   * claims another account than its signer's: ERR_FORGED_AUTHOR), or null. Snapshots are not
+   * asked: one device cuts them from what it holds, every member's messages in them.
+   */
+  refuse?(docId: string, doc: Y.Doc, author: Uint8Array, update: Uint8Array): TandemError | null
   /** Applies a relay's update to an open doc (and persists it). */
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
   /** Messages of ours in this doc are waiting to be reported "sent". */

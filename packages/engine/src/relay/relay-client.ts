@@ -120,7 +120,7 @@ export class RelayClient {
       caughtUp: docId => {
         reader.caughtUp(docId)
       },
-      received: (docId, seq, blob) => reader.received(docId, seq, blob),
+      received: (docId, seq, blob, snapshot) => reader.received(docId, seq, blob, snapshot),
       live: (docId, liveId, blob) => reader.live(docId, liveId, blob),
       committed: (docId, seq, liveId) => reader.committed(docId, seq, liveId),
       acked: (docId, uploadId, seq, tail) => uploader.acked(docId, uploadId, seq, tail),
@@ -245,6 +245,12 @@ export class RelayClient {
   /** A new membership record of a chat (members changed): the relay gets it now, not only with the next subscription. */
   sendMembership(record: SignedMembership): void {
     if (this.isConnected) void this.conn!.send({ type: 'membership', record })
+  }
+
+  /** Docs may be routed here now that were not (a shared chat's relay became known): each one not subscribed yet is, and what the relay lacks goes up. */
+  routesChanged(): void {
+    if (!this.isConnected) return
+    for (const docId of this.host.docIds()) if (!this.subscribedHere.has(docId)) this.docOpened(docId)
   }
 
   /** A doc opened locally: subscribe to it and upload what the relay lacks. */

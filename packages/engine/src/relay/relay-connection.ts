@@ -38,7 +38,7 @@ export interface RelayConnectionHandler {
   backlog(docId: string, head: number, entries: number, bytes: number): void
   caughtUp(docId: string): void
   /** A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. */
-  received(docId: string, seq: number, blob: Uint8Array | null): Promise<void>
+  received(docId: string, seq: number, blob: Uint8Array | null, snapshot?: boolean): Promise<void>
   live(docId: string, liveId: number, blob: Uint8Array): Promise<void>
   committed(docId: string, seq: number, liveId: number): Promise<void>
   acked(docId: string, uploadId: number, seq: number, tail: LogSize): Promise<void>
@@ -142,7 +142,7 @@ export class RelayConnection {
           return
         }
         this.receiving.delete(frame.docId)
-        await this.client.received(frame.docId, seq, blob)
+        await this.client.received(frame.docId, seq, blob, frame.type === 'snapshot-data')
         return
       }
       case 'notices':

@@ -13,7 +13,7 @@ import { mergeSv, type StateVector } from './state-vector.js'
 /** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
 const MAX_LIVE_PENDING = 1024
 
-export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'awaitsAck' | 'needsRefetch'>
+export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'refuse' | 'awaitsAck' | 'needsRefetch'>
 
 /** judge(): the blob waits for a key. */
 const PARKED = Symbol('parked')
@@ -183,7 +183,7 @@ export class RelayReader {
    * A blob (or snapshot) from the relay's log, or `null` for an echo of our own blob. Resolves
    * once the blob is being opened (there is room for it): it is applied in its turn.
    */
-  async received(docId: string, seq: number, blob: Uint8Array | null): Promise<void> {
+  async received(docId: string, seq: number, blob: Uint8Array | null, snapshot = false): Promise<void> {
     if (blob !== null) await this.turns.roomFor(blob.byteLength)
     // (the open starts and its turn is taken together: a key that comes meanwhile is seen by one or the other)
     const opening = blob === null ? null : this.turns.startOpening(blob.byteLength, () => this.openBlob(docId, seq, blob))
@@ -195,9 +195,9 @@ export class RelayReader {
         const doc = this.host.get(docId) ?? (await this.host.open(docId))
         if (!current()) return
         const opened = result === null ? null : this.judge(docId, result)
-        if (opened === PARKED) this.park(docId, seq, blob!)
-        else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
-        this.advance(docId, doc, seq, opened === PARKED ? null : (opened?.reach ?? null), blob?.byteLength ?? 0)
+        if (opened === PARKED) this.park(docId, seq, blob!, snapshot)
+        const applied = opened !== null && opened !== PARKED && this.applyBlob(docId, doc, seq, opened, snapshot)
+        this.advance(docId, doc, seq, applied ? opened.reach : null, blob?.byteLength ?? 0)
       } finally {
         opening?.release()
       }
@@ -210,20 +210,20 @@ export class RelayReader {
       if (!current()) return
       for (const [docId, blobs] of this.parked.take()) {
         const doc = await this.host.open(docId)
-        for (const { seq, blob } of blobs) {
+        for (const { seq, blob, snapshot } of blobs) {
           const result = await this.openBlob(docId, seq, blob)
           if (!current()) return // (a new connection cleared the parked blobs: the relay sends them again)
           const opened = this.judge(docId, result)
-          if (opened === PARKED) this.park(docId, seq, blob)
-          else if (opened !== null) this.applyBlob(docId, doc, seq, opened)
+          if (opened === PARKED) this.park(docId, seq, blob, snapshot)
+          else if (opened !== null) this.applyBlob(docId, doc, seq, opened, snapshot === true)
         }
         if (!this.parked.has(docId)) this.moveCursor(docId, doc)
       }
     })
   }
 
-  private park(docId: string, seq: number, blob: Uint8Array): void {
-    if (!this.parked.park(docId, { seq, blob }))
+  private park(docId: string, seq: number, blob: Uint8Array, snapshot?: boolean): void {
+    if (!this.parked.park(docId, snapshot === true ? { seq, blob, snapshot } : { seq, blob }))
       this.events.onError(new UnknownEpochError(`more than the kept number of ${docId}'s blobs wait for a key: the oldest is let go until a restart fetches it again`))
   }
 
@@ -243,8 +243,7 @@ export class RelayReader {
         if (!current()) return
         const opened = this.judge(docId, result)
         if (opened === PARKED) this.park(docId, 0, blob)
-        if (opened === null || opened === PARKED) return
-        this.applyBlob(docId, doc, 0, opened)
+        if (opened === null || opened === PARKED || !this.applyBlob(docId, doc, 0, opened, false)) return
         let pending = this.liveReach.get(docId)
         if (pending === undefined) {
           pending = new Map()
@@ -287,11 +286,19 @@ export class RelayReader {
     this.events.onLive(this.relayId, live)
   }
 
-  private applyBlob(docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob): void {
+  /** Applies an opened blob unless the host refuses it (a `rejected` event, never applied): false then. */
+  private applyBlob(docId: string, doc: Y.Doc, seq: number, opened: DecodedBlob, snapshot: boolean): boolean {
     try {
+      const refused = snapshot ? null : (this.host.refuse?.(docId, doc, opened.author, opened.update) ?? null)
+      if (refused !== null) {
+        this.events.onRejected(docId, refused, false)
+        return false
+      }
       this.host.apply(docId, doc, opened.update, this.origin)
+      return true
     } catch (err) {
       this.events.onError(new MalformedFrameError(`relay blob ${docId}#${seq} is not a valid update`, { cause: err }))
+      return true // (as before refusals: a blob Yjs cannot read still counts as read)
     }
   }
 

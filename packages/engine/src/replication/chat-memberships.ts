@@ -4,8 +4,8 @@ import { chatIdOfDoc, membershipDocOf, type SignedMembership, type SigningKeyPai
 export interface SharedMemberships {
   /** The record a shared chat's docs are served under; null for a chat of this account alone. */
   membership(docId: string): SignedMembership | null
-  /** A relay says a record names this account. */
-  memberOf(record: SignedMembership): void
+  /** A relay (at `relay`, its address; null when not known) says a record names this account. */
+  memberOf(record: SignedMembership, relay: string | null): void
 }
 
 /**

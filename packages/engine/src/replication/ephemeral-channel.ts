@@ -27,7 +27,8 @@ export class EphemeralChannel {
 
   constructor(
     private readonly codec: BlobCodec,
-    private readonly relays: () => Iterable<RelayClient>,
+    /** The relays a doc goes to (see DocRoutes). */
+    private readonly relays: (docId: string) => Iterable<RelayClient>,
     private readonly events: EventHub,
     private readonly rejected: (docId: string, error: Error) => void
   ) {}
@@ -55,7 +56,7 @@ export class EphemeralChannel {
   /** Sends bytes that protect themselves (sealed data, signed key messages) to every connected relay. */
   sendRaw(docId: string, bytes: Uint8Array): boolean {
     let sent = false
-    for (const r of this.relays()) if (r.sendEphemeral(docId, bytes)) sent = true
+    for (const r of this.relays(docId)) if (r.sendEphemeral(docId, bytes)) sent = true
     return sent
   }
 

@@ -24,7 +24,8 @@ export class RelayFirst {
   private readonly waiters = new Set<Waiter>()
 
   constructor(
-    private readonly relays: () => Iterable<RelayClient>,
+    /** The relays a doc goes to (see DocRoutes): only they can be bringing it. */
+    private readonly relays: (docId: string) => Iterable<RelayClient>,
     private readonly runtime: Pick<Runtime, 'now' | 'setTimeout' | 'clearTimeout'>,
     private readonly startedAt: number
   ) {}
@@ -72,7 +73,7 @@ export class RelayFirst {
   private wait(docId: string): number {
     let any = false
     let connected = false
-    for (const r of this.relays()) {
+    for (const r of this.relays(docId)) {
       any = true
       if (!r.isConnected) continue
       connected = true

@@ -6,13 +6,12 @@ import type { DeviceManager } from '../account/device-manager.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
-import { accountDocId } from '../model/account-doc.js'
 import { chatIdOfDoc } from '@tandem/protocol'
 import { ChatMemberships } from './chat-memberships.js'
 import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
 import type { BlobCodec } from '../relay/blob-codec.js'
-import { RelayClient, RelayOrigin, type ChangeSource, type RelayProgress } from '../relay/relay-client.js'
+import { RelayClient, RelayOrigin, type ChangeSource, type RelayClientHost, type RelayProgress } from '../relay/relay-client.js'
 import { RelayState } from '../relay/relay-state.js'
 import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
@@ -22,8 +21,10 @@ import { LinkingPresence } from './linking-presence.js'
 import { EphemeralChannel } from './ephemeral-channel.js'
 import { dialsViaRelays } from './circuit-dials.js'
 import { RelayFirst } from './relay-first.js'
+import { RelayClients } from './relay-clients.js'
+import { sessionHostOf } from './session-host.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
-import { SyncSession, type SessionHost } from '../sync/session.js'
+import { SyncSession } from '../sync/session.js'
 import { SyncManager } from '../sync/sync-manager.js'
 
 export interface ReplicationOptions {
@@ -41,7 +42,10 @@ export interface ReplicationOptions {
 export class Replication {
   private network: Libp2pNetwork | null = null
   private sync: SyncManager | null = null
-  private readonly relays = new Map<string, RelayClient>()
+  /** Why an opened blob may not be applied (set by the people service: a message claiming another account than its signer's). */
+  refuseBlob: RelayClientHost['refuse'] = undefined
+  /** The relay clients, and which docs go to which (see RelayClients). */
+  readonly relays: RelayClients
   private relayListeners: Array<() => void> = []
   private relayFirst: RelayFirst | null = null
   /** Blobs not applied since start (see the `rejected` event). */
@@ -51,7 +55,6 @@ export class Replication {
   private readonly linking = new LinkingPresence()
   /** The record each chat doc is served under (a shared chat's, or one of this account alone), and records relays say name the account. */
   readonly memberships: ChatMemberships
-
   constructor(
     private readonly peerKey: PrivateKey,
     readonly signing: SigningKeyPair,
@@ -69,9 +72,13 @@ export class Replication {
     private readonly repair: StoreRepair
   ) {
     this.memberships = new ChatMemberships(() => this.account.chain().accountId, signing)
+    this.relays = new RelayClients(
+      relayId => this.loadClient(relayId),
+      address => this.network?.addRelay(address)
+    )
     this.ephemeral = new EphemeralChannel(
       codec,
-      () => this.relays.values(),
+      docId => this.relays.relaysFor(docId),
       events,
       (docId, error) => {
         this.reject(docId, error instanceof TandemError ? error : new MalformedFrameError(`ephemeral data of ${docId} is unreadable`, { cause: error }), false)
@@ -90,12 +97,12 @@ export class Replication {
   holdsAll(docId: string): boolean {
     const doc = this.docs.get(docId)
     if (doc === undefined) return true
-    for (const r of this.relays.values()) if (!r.holdsAll(docId, doc)) return false
+    for (const r of this.relays.relaysFor(docId)) if (!r.holdsAll(docId, doc)) return false
     return true
   }
 
   relayClients(): Iterable<RelayClient> {
-    return this.relays.values()
+    return this.relays.all()
   }
 
   /** Creates the network (if any), starts syncing the account (if any), then starts listening and dialing. */
@@ -126,13 +133,13 @@ export class Replication {
   /** Finishes what is on its way to relays (bounded), then closes every session and the network. */
   async stop(settleMs: number): Promise<void> {
     // a device that quits finishes what it was sending to its relays first (bounded)
-    await Promise.all([...this.relays.values()].map(r => r.settle(settleMs)))
+    await Promise.all([...this.relays.all()].map(r => r.settle(settleMs)))
     this.linking.close()
     this.sync?.stop()
     this.sync = null
     this.relayFirst?.releaseAll() // (their sessions are closed: the held requests go nowhere, and no timer is left)
     this.relayFirst = null
-    for (const r of this.relays.values()) r.stop()
+    for (const r of this.relays.all()) r.stop()
     this.relays.clear()
     for (const off of this.relayListeners.splice(0)) off()
     await this.network?.stop()
@@ -162,7 +169,7 @@ export class Replication {
 
   /** Whether some relay is connected now (its confirmation of a new link is worth waiting for). */
   hasRelayConnected(): boolean {
-    return [...this.relays.values()].some(r => r.isConnected)
+    return [...this.relays.all()].some(r => r.isConnected)
   }
 
   /** Multiaddrs this device listens on (with its /p2p/ id); empty before start or without network. */
@@ -181,7 +188,7 @@ export class Replication {
   }
 
   relayStatus(): Array<{ relay: string; connected: boolean; pendingUploads: number }> {
-    return [...this.relays.values()].map(r => ({ relay: r.relayId, connected: r.isConnected, pendingUploads: r.pending }))
+    return [...this.relays.all()].map(r => ({ relay: r.relayId, connected: r.isConnected, pendingUploads: r.pending }))
   }
 
   /** Hands the sync core a link from any transport (the libp2p one calls this too). */
@@ -210,7 +217,7 @@ export class Replication {
 
   /** This device holds more of the account's keys: blobs waiting for one are read now. */
   keysChanged(): void {
-    for (const r of this.relays.values()) void r.keysChanged()
+    for (const r of this.relays.all()) void r.keysChanged()
   }
 
   deviceListed(peerId: string): void {
@@ -235,44 +242,15 @@ export class Replication {
 
   /** The account's chain grew: relays and open sessions get what they lack. */
   chainChanged(): void {
-    for (const r of this.relays.values()) r.pushChain()
+    for (const r of this.relays.all()) r.pushChain()
     this.sync?.chainChanged()
   }
 
   private async startSync(): Promise<void> {
     const keeper = this.account.chain()
-    const accountId = keeper.accountId
-    const relayFirst = new RelayFirst(() => this.relays.values(), this.runtime, this.runtime.now())
+    const relayFirst = new RelayFirst(docId => this.relays.relaysFor(docId), this.runtime, this.runtime.now())
     this.relayFirst = relayFirst
-    const host: SessionHost = {
-      chain: {
-        accountId,
-        head: () => keeper.head,
-        linksAfter: head => keeper.linksAfter(head),
-        receive: async links => {
-          await keeper.receive(links, false)
-        },
-        status: peerId => keeper.status(peerId)
-      },
-      sharedDocIds: peer => (peer === accountId ? this.docs.ids() : []),
-      canShare: (docId, peer) => peer === accountId && (docId === accountDocId(accountId) || chatIdOfDoc(docId) !== null),
-      open: docId => this.docs.open(docId),
-      get: docId => this.docs.get(docId),
-      apply: (docId, doc, update, origin) => {
-        this.docs.applyRemote(docId, doc, update, origin)
-      },
-      beforeRequest: docId => relayFirst.gate(docId),
-      ephemeral: (docId, from, sealed) => {
-        this.ephemeral.received(docId, from, sealed)
-      },
-      defer: fn => {
-        this.runtime.defer(fn)
-      },
-      setTimeout: (fn, ms) => this.runtime.setTimeout(fn, ms),
-      clearTimeout: handle => {
-        this.runtime.clearTimeout(handle)
-      }
-    }
+    const host = sessionHostOf(keeper, this.docs, relayFirst, this.ephemeral, this.runtime)
     this.sync = new SyncManager(
       this.peerId,
       host,
@@ -294,7 +272,7 @@ export class Replication {
       },
       {
         relayOf: origin => (origin instanceof RelayOrigin ? origin.relayId : null),
-        live: () => [...this.relays.values()].filter(r => r.isLive).map(r => r.relayId),
+        live: () => [...this.relays.all()].filter(r => r.isLive).map(r => r.relayId),
         carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
       }
     )
@@ -303,90 +281,16 @@ export class Replication {
 
   private async startRelays(): Promise<void> {
     const network = this.network
-    const keeper = this.account.chain()
-    for (const relayId of network?.relayIds() ?? this.options.relayIds) {
-      const client = new RelayClient(
-        relayId,
-        {
-          chain: {
-            accountId: keeper.accountId,
-            head: () => keeper.head,
-            linksAfter: head => keeper.linksAfter(head),
-            isOnChain: head => keeper.isOnChain(head),
-            receive: async links => {
-              await keeper.receive(links, true)
-            },
-            confirmHead: async head => {
-              await keeper.confirmHead(head)
-            }
-          },
-          codec: this.codec,
-          deviceActivity: devices => {
-            this.devices.deviceActivity(devices)
-          },
-          membership: docId => this.memberships.of(docId),
-          memberOf: record => {
-            this.memberships.people?.memberOf(record)
-          },
-          docIds: () => this.docs.knownIds(),
-          open: docId => this.docs.open(docId),
-          get: docId => this.docs.get(docId),
-          apply: (docId, doc, update, origin) => {
-            this.docs.applyRemote(docId, doc, update, origin)
-          },
-          awaitsAck: docId => this.sent.awaitsAck(docId),
-          needsRefetch: docId => this.repair.needsRefetch(docId),
-          refetched: docId => {
-            this.repair.refetched(docId)
-          }
-        },
-        new RelayState(this.store, relayId),
-        this.runtime,
-        {
-          onAcked: (docId, acked) => {
-            this.sent.acked(docId, acked)
-          },
-          onProgress: (progress: RelayProgress) => {
-            this.events.emit({ type: 'progress', ...progress })
-          },
-          onLive: () => {
-            this.sync?.relaysChanged(false)
-          },
-          onSettled: () => {
-            this.relayFirst?.changed()
-          },
-          onConnection: (relay, connected, error) => {
-            if (connected) {
-              this.network?.relayFound(relay)
-              this.linking.close(relay) // the account's session holds the relay's circuit slot now
-            }
-            this.relayFirst?.changed()
-            this.sync?.relaysChanged(!connected)
-            this.events.emit({ type: 'relay', relay, connected, error })
-          },
-          onError: error => {
-            this.events.emit({ type: 'error', error })
-          },
-          onRejected: (docId, error, waiting) => {
-            this.reject(docId, error, waiting)
-          },
-          onEphemeral: (docId, from, payload) => {
-            this.ephemeral.received(docId, from, payload)
-          }
-        }
-      )
-      await client.load()
-      this.relays.set(relayId, client)
-    }
+    await this.relays.start(network?.relayIds() ?? this.options.relayIds, this.options.network === false ? [] : (this.options.network.relays ?? []))
     // what the relays are known to hold is loaded: messages of ours they lack get their "sent" when they ack
     this.sent.recover()
     this.relayListeners.push(
       this.docs.onUpdate((docId, update, origin, transaction) => {
         const source: ChangeSource = origin instanceof RelayOrigin ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
-        for (const r of this.relays.values()) r.docUpdated(docId, source, update, transaction)
+        for (const r of this.relays.relaysFor(docId)) r.docUpdated(docId, source, update, transaction)
       }),
       this.docs.onOpen(docId => {
-        for (const r of this.relays.values()) r.docOpened(docId)
+        for (const r of this.relays.relaysFor(docId)) r.docOpened(docId)
       })
     )
     if (network === null) return
@@ -394,8 +298,99 @@ export class Replication {
     for (const d of this.devices.listDevices()) if (!d.thisDevice) this.reachViaRelays(d.peerId)
   }
 
-  /** A shared chat's new record goes to every relay now. */
+  /** Where docs go changed (a shared chat was recorded, with the relay it lives on): see RelayClients.routesChanged. */
+  routesChanged(): void {
+    if (this.sync === null) return // startRelays reads them all
+    this.relays.routesChanged().catch((err: unknown) => {
+      this.events.emit({ type: 'error', error: err as Error })
+    })
+  }
+
+  private async loadClient(relayId: string): Promise<RelayClient> {
+    const keeper = this.account.chain()
+    const client = new RelayClient(
+      relayId,
+      {
+        chain: {
+          accountId: keeper.accountId,
+          head: () => keeper.head,
+          linksAfter: head => keeper.linksAfter(head),
+          isOnChain: head => keeper.isOnChain(head),
+          receive: async links => {
+            await keeper.receive(links, true)
+          },
+          confirmHead: async head => {
+            await keeper.confirmHead(head)
+          }
+        },
+        codec: this.codec,
+        deviceActivity: devices => {
+          this.devices.deviceActivity(devices)
+        },
+        membership: docId => this.memberships.of(docId),
+        memberOf: record => {
+          this.memberships.people?.memberOf(record, this.relays.addressOf(relayId))
+        },
+        docIds: () => this.docs.knownIds().filter(docId => this.relays.routes.routes(relayId, docId)),
+        open: docId => this.docs.open(docId),
+        get: docId => this.docs.get(docId),
+        apply: (docId, doc, update, origin) => {
+          this.docs.applyRemote(docId, doc, update, origin)
+        },
+        refuse: (docId, doc, author, update) => this.refuseBlob?.(docId, doc, author, update) ?? null,
+        awaitsAck: docId => this.sent.awaitsAck(docId),
+        needsRefetch: docId => this.repair.needsRefetch(docId),
+        refetched: docId => {
+          this.repair.refetched(docId)
+        }
+      },
+      new RelayState(this.store, relayId),
+      this.runtime,
+      {
+        onAcked: (docId, acked) => {
+          this.sent.acked(docId, acked)
+        },
+        onProgress: (progress: RelayProgress) => {
+          this.events.emit({ type: 'progress', ...progress })
+        },
+        onLive: () => {
+          this.sync?.relaysChanged(false)
+        },
+        onSettled: () => {
+          this.relayFirst?.changed()
+        },
+        onConnection: (relay, connected, error) => {
+          if (connected) {
+            this.network?.relayFound(relay)
+            this.linking.close(relay) // the account's session holds the relay's circuit slot now
+          }
+          this.relayFirst?.changed()
+          this.sync?.relaysChanged(!connected)
+          this.events.emit({ type: 'relay', relay, connected, error })
+        },
+        onError: error => {
+          this.events.emit({ type: 'error', error })
+        },
+        onRejected: (docId, error, waiting) => {
+          this.reject(docId, error, waiting)
+        },
+        onEphemeral: (docId, from, payload) => {
+          this.ephemeral.received(docId, from, payload)
+        }
+      }
+    )
+    await client.load()
+    return client
+  }
+
+  /** A shared chat's new record goes to the relay it lives on now. */
   membershipChanged(record: SignedMembership): void {
-    for (const r of this.relays.values()) r.sendMembership(record)
+    for (const r of this.relays.relaysFor(record.docId)) r.sendMembership(record)
+  }
+
+  /** A /tandem/store stream to the relay at `address` (another account's chain is read on it); null without a network or when unreachable. */
+  async openRelayStream(address: string): Promise<Link | null> {
+    if (this.network === null) return null
+    return await this.network.openRelayStream(address)
   }
 }

@@ -4,8 +4,6 @@ import {
   DeviceRevokedError,
   MalformedFrameError,
   NotAuthenticatedError,
-  sealedEpoch,
-  StaleEpochError,
   TandemError,
   chainDeviceStatus,
   checkStoreVersion,
@@ -15,29 +13,23 @@ import {
   encodeStoreFrame,
   headOf,
   isAccountId,
-  membershipDocOf,
   type ChainHead,
   type StoreFrame
 } from '@tandem/protocol'
 import { FramedSession, type FrameCodec, type Link } from '@tandem/transport'
-import type { HistoryUpload } from '../history/backend.js'
 import type { StoreService } from './store-service.js'
 import { SessionChain } from './session-chain.js'
-import { Subscription } from './subscription.js'
-
-/** Uploads one device may have in flight at once. */
-const MAX_OPEN_UPLOADS = 64
-
-/** An upload under way: its history upload and, when sealed, the key epoch its first bytes name. */
-type UploadSlot = { upload: HistoryUpload; docId: string; epoch: number | null } | { failed: true; docId: string }
+import { SessionSubscriptions } from './session-subscriptions.js'
+import { SessionUploads } from './session-uploads.js'
 
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame, errorFrame: storeErrorFrame }
 
 /**
- * One device's /tandem/store stream. Frames are handled in order; a bad frame
- * closes this stream with a typed ERROR, while a refusal about one doc or one
- * upload is a `doc-error` and the stream goes on (the framing skeleton is
- * {@link FramedSession}).
+ * One device's /tandem/store stream: its handshake (hello, the account's chain: SessionChain)
+ * and what its state lets it send. Frames are handled in order; a bad frame closes this
+ * stream with a typed ERROR, while a refusal about one doc or one upload is a `doc-error` and
+ * the stream goes on (the framing skeleton is {@link FramedSession}). Its subscriptions are
+ * SessionSubscriptions', its uploads SessionUploads'.
  */
 export class StoreSession {
   // 'unlisted': a device its account's chain does not list yet; it may only offer links (the
@@ -49,18 +41,16 @@ export class StoreSession {
   /** The account named in the hello; '' for a linking session. */
   account = ''
   private chain: SessionChain | null = null
-  readonly subscriptions = new Map<string, Subscription>()
-  /** Per doc, the run of its newest pump until it returns (a stopped pump still finishes the blob it is sending). */
-  private readonly pumps = new Map<string, Promise<void>>()
-  private readonly uploads = new Map<number, UploadSlot>()
-  private commitChain: Promise<void> = Promise.resolve()
-  private nextLiveId = 1
+  readonly subscriptions: SessionSubscriptions
+  private readonly uploads: SessionUploads
   private readonly framed: FramedSession<StoreFrame>
 
   constructor(
     readonly link: Link,
     private readonly service: StoreService
   ) {
+    this.subscriptions = new SessionSubscriptions(this, service)
+    this.uploads = new SessionUploads(this, service)
     this.framed = new FramedSession(link, STORE_FRAMES, {
       handle: frame => this.handle(frame),
       failed: error => {
@@ -98,10 +88,8 @@ export class StoreSession {
    */
   sendLive(docId: string, uploadKey: string, blob: Uint8Array): boolean {
     if (this.state !== 'open' || this.link.congested?.() === true) return false
-    // numbered per stream, not per subscription: a committed notice of a replaced one never matches
-    const liveId = this.nextLiveId
-    if (this.subscriptions.get(docId)?.takeLive(uploadKey, liveId) !== true) return false
-    this.nextLiveId++
+    const liveId = this.subscriptions.takeLive(docId, uploadKey)
+    if (liveId === null) return false
     void this.send({ type: 'live', docId, liveId, blob })
     return true
   }
@@ -123,18 +111,9 @@ export class StoreSession {
   private closed(): void {
     const was = this.state
     this.state = 'closed'
-    this.stopSubscriptions()
-    for (const slot of this.uploads.values()) if ('upload' in slot) void slot.upload.abort()
-    this.uploads.clear()
+    this.subscriptions.stopAll()
+    this.uploads.abortAll()
     this.service.sessionClosed(this, was)
-  }
-
-  private stopSubscriptions(): void {
-    for (const [docId, sub] of this.subscriptions) {
-      sub.stop()
-      this.service.subscribed(this, docId, false)
-    }
-    this.subscriptions.clear()
   }
 
   private async handle(frame: StoreFrame): Promise<void> {
@@ -178,13 +157,11 @@ export class StoreSession {
         await this.subscribe(frame.docId, 0, true)
         return
       case 'unsubscribe':
-        this.subscriptions.get(frame.docId)?.stop()
-        this.subscriptions.delete(frame.docId)
-        this.service.subscribed(this, frame.docId, false)
+        this.subscriptions.stop(frame.docId)
         return
       case 'append':
       case 'snapshot':
-        await this.upload(frame)
+        await this.uploads.chunk(frame)
         return
       case 'ephemeral':
         if (!this.subscriptions.has(frame.docId)) {
@@ -198,142 +175,18 @@ export class StoreSession {
     }
   }
 
-  /**
-   * The chat whose doc is `chatDocId` no longer has this session's account among its members:
-   * its subscriptions to the chat's docs (segments too) end, each refused (ERR_ACCESS_DENIED),
-   * so nothing written from the new record on reaches this device.
-   */
+  /** The chat whose doc is `chatDocId` no longer has this session's account among its members (see SessionSubscriptions.dropChat). */
   dropChat(chatDocId: string): void {
-    for (const [docId, sub] of [...this.subscriptions]) {
-      if (membershipDocOf(docId) !== chatDocId) continue
-      sub.stop()
-      this.subscriptions.delete(docId)
-      this.service.subscribed(this, docId, false)
-      void this.docError(docId, 0, new AccessDeniedError(`${docId} is no longer shared with account ${this.account}`))
-    }
+    this.subscriptions.dropChat(chatDocId)
   }
 
-  /** Starts (or replaces) a doc's subscription; `refetch` sends this device's own uploads in the backfill as bytes. */
+  /** Starts (or replaces) a doc's subscription, when the account may read it. */
   private async subscribe(docId: string, since: number, refetch: boolean): Promise<void> {
-    if (!(await this.allowed(docId, 0))) return
-    this.subscriptions.get(docId)?.stop()
-    const sub = new Subscription(docId, since, this.peerId, refetch, this.service.history, this.service.metrics, f => this.send(f), this.service.timers)
-    this.subscriptions.set(docId, sub)
-    this.service.subscribed(this, docId, true)
-    // a re-subscription's pump starts once the previous one has returned: their frames must not interleave
-    const running = (this.pumps.get(docId) ?? Promise.resolve())
-      .catch(() => {})
-      .then(async () => {
-        await sub.run()
-      })
-    this.pumps.set(docId, running)
-    void running.then(
-      () => {
-        if (this.pumps.get(docId) === running) this.pumps.delete(docId)
-      },
-      err => {
-        this.fail(err)
-      }
-    )
+    if (await this.allowed(docId, 0)) this.subscriptions.start(docId, since, refetch)
   }
 
-  private async upload(frame: Extract<StoreFrame, { type: 'append' | 'snapshot' }>): Promise<void> {
-    let slot = this.uploads.get(frame.uploadId)
-    if (slot === undefined) {
-      if (this.uploads.size >= MAX_OPEN_UPLOADS) throw new MalformedFrameError(`more than ${MAX_OPEN_UPLOADS} uploads in flight`)
-      if (!(await this.allowed(frame.docId, frame.uploadId)) || !(await this.freshEpoch(frame.docId, frame.uploadId, frame.chunk))) {
-        slot = { failed: true, docId: frame.docId }
-      } else {
-        const covers = frame.type === 'snapshot' ? frame.covers : undefined
-        const upload = this.service.history.beginUpload(frame.docId, { account: this.account, uploader: this.peerId, covers })
-        slot = { upload, docId: frame.docId, epoch: sealedEpoch(frame.chunk) }
-      }
-      this.uploads.set(frame.uploadId, slot)
-    }
-    if (slot.docId !== frame.docId) throw new MalformedFrameError(`upload ${frame.uploadId} switched docs`)
-    if ('upload' in slot) {
-      try {
-        await slot.upload.addPart(frame.chunk)
-      } catch (err) {
-        if (!(err instanceof TandemError)) throw err
-        void slot.upload.abort()
-        this.uploads.set(frame.uploadId, { failed: true, docId: frame.docId })
-        await this.docError(frame.docId, frame.uploadId, err)
-      }
-    }
-    if (!frame.final) return
-    const done = this.uploads.get(frame.uploadId)!
-    this.uploads.delete(frame.uploadId)
-    if (!('upload' in done)) return
-    const { uploadId, docId } = frame
-    // Subscribers get a blob that came whole before it is durable (latency; the ack and the
-    // seq still wait for the disk). Never a snapshot: it replaces entries, it adds nothing.
-    const parts = done.upload.buffered
-    if (frame.type === 'append' && parts?.length === 1) this.service.forwardLive(this, docId, done.upload.key, parts[0]!)
-    // commits run in order beside frame handling: a device may stream its next blob meanwhile
-    this.commitChain = this.commitChain.then(async () => {
-      try {
-        // checked again at the commit, with the chain held still: a revocation may have come since the first chunk
-        const result = await this.service.access.commitInEpoch(docId, this.account, done.epoch, async () => {
-          this.checkInOrder(docId, uploadId)
-          return await done.upload.commit()
-        })
-        this.service.metrics.appends.inc()
-        await this.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
-      } catch (err) {
-        if (!(err instanceof TandemError)) {
-          this.fail(err)
-          return
-        }
-        if (err instanceof StaleEpochError) {
-          void done.upload.abort() // (never committed: its parts go)
-          if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
-        }
-        await this.docError(docId, uploadId, err)
-      }
-    })
-  }
-
-  /**
-   * An upload sealed in a key generation older than the account's newest is refused
-   * (ERR_STALE_EPOCH; the device seals it again): the relay reads only the public epoch
-   * number in the blob's first bytes. Unsealed bytes are not its business (it is blind).
-   */
-  private async freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> {
-    try {
-      this.checkInOrder(docId, uploadId)
-      const epoch = sealedEpoch(firstChunk)
-      const floor = epoch === null ? 0 : await this.service.access.epochFloor(docId, this.account)
-      if (epoch !== null && epoch < floor) {
-        if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
-        throw new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`)
-      }
-      if (this.resealing.get(docId) === uploadId) this.resealing.delete(docId) // the one awaited, sealed again
-      return true
-    } catch (err) {
-      if (!(err instanceof StaleEpochError)) throw err
-      await this.docError(docId, uploadId, err)
-      return false
-    }
-  }
-
-  /**
-   * A device's uploads of a doc land in the order it cut them: each is a diff against what the
-   * ones before it carry, and every device reading one takes its reach as "the relay holds all
-   * below". So once one is refused as stale, the ones after it are refused too until it comes
-   * back sealed again (ERR_STALE_EPOCH; the device seals and sends them again, in order). (The
-   * simulator, seed 20261516: a later upload landed first, its author was revoked before the
-   * earlier one came back, and the relay's history had a hole every device took as held.)
-   */
-  private checkInOrder(docId: string, uploadId: number): void {
-    const awaited = this.resealing.get(docId)
-    if (awaited !== undefined && uploadId !== awaited) throw new StaleEpochError(`upload ${awaited} of ${docId} awaits its new seal: this one comes after it`)
-  }
-
-  /** Per doc, the upload refused as stale that the ones after it wait for (see checkInOrder). */
-  private readonly resealing = new Map<string, number>()
-
-  private async allowed(docId: string, uploadId: number): Promise<boolean> {
+  /** Whether the session's account may read and write `docId`; a `doc-error` when not. */
+  async allowed(docId: string, uploadId: number): Promise<boolean> {
     if (await this.service.access.canAccess(docId, this.account)) return true
     await this.docError(docId, uploadId, new AccessDeniedError(`${docId} is not shared with account ${this.account}`))
     return false
@@ -388,7 +241,7 @@ export class StoreSession {
       // sure (a relay's word alone must not make it erase the account), then the error closes it
       const error = new DeviceRevokedError(`device ${this.peerId} was revoked from account ${this.account}`)
       this.state = 'revoked'
-      this.stopSubscriptions()
+      this.subscriptions.stopAll()
       void this.chain
         .changed()
         .catch(() => {})
@@ -406,7 +259,8 @@ export class StoreSession {
     })
   }
 
-  private async docError(docId: string, uploadId: number, err: TandemError): Promise<void> {
+  /** Refuses one doc or upload (`doc-error`); the stream goes on. */
+  async docError(docId: string, uploadId: number, err: TandemError): Promise<void> {
     this.service.refusedDoc(this, err)
     await this.send(docErrorFrame(docId, uploadId, err))
   }
