@@ -142,7 +142,10 @@ export class ChatService {
     // unique per device as long as its clock only moves forward; after a restart on a clock set
     // back, an id this device used may come again: the segment it writes in is loaded, so it
     // is seen there (bounded: each tick moves the counter on)
-    for (let i = 0; i < 64 && log.record(id) !== null; i++) id = messageIdOf(segment, (ts = this.hlc.tick()), this.peerId)
+    for (let i = 0; i < 64 && log.record(id) !== null; i++) {
+      ts = this.hlc.tick()
+      id = messageIdOf(segment, ts, this.peerId)
+    }
     const record: MessageRecord = {
       id,
       author: account.accountId,
