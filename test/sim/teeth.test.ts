@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BUGS, CAUGHT_BY, CHAIN_BUGS } from './src/bugs.js'
+import { BUGS, CAUGHT_BY, CHAIN_BUGS, PEOPLE_BUGS } from './src/bugs.js'
 import { runSeed } from './src/run-seed.js'
 import { BASE } from './seeds.js'
 
@@ -14,7 +14,7 @@ describe('the simulator catches injected bugs', () => {
     it(`catches: ${bug} (by ${CAUGHT_BY[bug].join(' or ')})`, async () => {
       let caught: { seed: number; violation: string; replay: string } | null = null
       for (let seed = BASE; seed < BASE + BUDGET && caught === null; seed++) {
-        const r = await runSeed(seed, { bugs: [bug], chain: CHAIN_BUGS.has(bug) })
+        const r = await runSeed(seed, { bugs: [bug], chain: CHAIN_BUGS.has(bug) || PEOPLE_BUGS.has(bug), people: PEOPLE_BUGS.has(bug) })
         if (!r.ok) caught = { seed, violation: r.violations[0]!, replay: r.replay }
       }
       console.log(caught === null ? `${bug}: not caught in ${BUDGET} seeds` : `${bug}: caught by seed ${caught.seed} (${caught.violation}); replay: ${caught.replay}`)
