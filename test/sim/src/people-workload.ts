@@ -51,13 +51,13 @@ export class PeopleWorkload {
   ) {}
 
   /**
-   * The start of a run, on a calm network: each pair of accounts meets by an invite with a
-   * chance, and the first account makes a group of everyone when there are three. Awaited
+   * The start of a run, on a calm network: each pair of accounts meets by an invite, and the
+   * first account makes a group of everyone when there are three (with a chance). Awaited
    * (through `wait`, the scheduler's) so every seed has chats between accounts to work on.
    */
   async setup(wait: <T>(p: Promise<T>) => Promise<T>): Promise<void> {
     const n = this.world.accountIds.length
-    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (this.rng.chance(0.8)) await this.invite(a, b, wait)
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) await this.invite(a, b, wait)
     if (n >= 3 && this.rng.chance(0.7)) {
       const d = this.firstLive(0)
       if (d !== null) {
