@@ -22,7 +22,6 @@ export type Bug =
   | 'relay-epoch-checked-at-first-chunk'
   | 'revoked-gets-new-key'
   | 'receipt-watermark-takes-minimum'
-  | 'relay-keeps-removed-member'
   | 'edit-index-stale'
 
 /**
@@ -51,7 +50,6 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   'revoked-gets-new-key': ['revoked opens'],
   // (an account's watermark is the earliest of its devices' marks: a device that writes its first mark behind another's pulls it back)
   'receipt-watermark-takes-minimum': ['monotonicity'],
-  'relay-keeps-removed-member': ['removed served'],
   // (a device that read a message's edits once never sees a later edit: devices with the same doc show different texts)
   'edit-index-stale': ['agreement', 'chat convergence', 'liveness']
 }
@@ -59,7 +57,7 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
 /** Bugs of chats between accounts: their teeth run the people workload (and the device chain's); the others' run without it. */
-export const PEOPLE_BUGS: ReadonlySet<Bug> = new Set(['receipt-watermark-takes-minimum', 'relay-keeps-removed-member', 'edit-index-stale'])
+export const PEOPLE_BUGS: ReadonlySet<Bug> = new Set(['receipt-watermark-takes-minimum', 'edit-index-stale'])
 
 /** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
 export const CHAIN_BUGS: ReadonlySet<Bug> = new Set([
@@ -333,18 +331,6 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
               if (own !== null && (mark === null || earlier(own, mark))) mark = own
             }
             return mark
-          }
-      )
-    case 'relay-keeps-removed-member':
-      // a membership record that drops an account is stored, but the account's sessions keep their subscriptions
-      return patch(
-        StoreService.prototype as unknown as Patchable,
-        'membershipStored',
-        () =>
-          function (this: { sessions: Set<{ stage: string; account: string; send(f: unknown): Promise<void> }> }, ...args: unknown[]) {
-            const record = args[0] as { members: string[]; keys?: unknown }
-            if (record.keys == null) return
-            for (const s of this.sessions) if (s.stage === 'open' && record.members.includes(s.account)) void s.send({ type: 'member-of', record })
           }
       )
     case 'edit-index-stale':

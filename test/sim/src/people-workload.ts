@@ -11,9 +11,9 @@ export type PeopleAction = 'invite' | 'group' | 'addMember' | 'removeMember' | '
 export const PEOPLE_ACTION_CHANCE = 0.45
 const PEOPLE_ACTIONS: Readonly<Record<PeopleAction, number>> = {
   invite: 1,
-  group: 1,
+  group: 1.5,
   addMember: 1,
-  removeMember: 1.2,
+  removeMember: 2,
   send: 6,
   reply: 3,
   markRead: 6,

@@ -7,7 +7,7 @@ import { RemovalWatch, whyChatsNotConverged } from './people-invariants.js'
 import { PeopleWorkload } from './people-workload.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
-import { Scheduler } from './scheduler.js'
+import { LivelockError, Scheduler } from './scheduler.js'
 import { SealWatch } from './sealing-invariants.js'
 import { SimKeys } from './sim-keys.js'
 import { StepInvariants } from './step-invariants.js'
@@ -389,6 +389,13 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       finalState: finalState(world),
       replay: replayCommand(seed, options.bugs, options.chain !== false, people)
     }
+  } catch (err) {
+    // a clock that stopped is a finding, with its seed, not a run that never ends
+    if (!(err instanceof LivelockError)) throw err
+    const violations = dedupe([...tracker.violations, `${err.message} ${invariants.where()}`])
+    stats.virtualMs = sched.now
+    stats.steps = sched.steps
+    return { seed, ok: false, violations, trace, stats, finalState: '', replay: replayCommand(seed, options.bugs, options.chain !== false, people) }
   } finally {
     for (const u of undo) u()
   }
