@@ -3,7 +3,7 @@ import { runSeed } from './src/run-seed.js'
 
 // Seeds outside the CI range that once found a bug in the engine: each runs in every `npm test`.
 // (`chain: false`: found before the device-chain workload, which changes what a seed does)
-const REGRESSIONS: Array<[seed: number, what: string, chain?: false]> = [
+const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: true]> = [
   [40_000_644, "a damaged log record's own write, still in the outbox, is restored from there (the relay only echoes it back)", false],
   // (in the CI range too) a2d0 revokes a2d2; a2d2 gets the link from a2d0 first (unconfirmed: it waits for a relay's
   // copy), its relay session drops, and at its next hello its head is the relay's head: the relay sent it no links,
@@ -12,11 +12,15 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false]> = [
   // the relay crashes and loses account 0's chain; meanwhile a0d1 revokes a0d0. After the restart every device's
   // hello names a head the relay lacks, each offers its chain, and the ones whose offer appended nothing got no echo:
   // they never learned a relay held the revocation, never wrote in its generation, and their uploads waited for ever
-  [35, 'devices whose offered chain another device had just put on a relay that lost it get it echoed, and write in the new generation']
+  [35, 'devices whose offered chain another device had just put on a relay that lost it get it echoed, and write in the new generation'],
+  // (with the workload between accounts) each account's new device joins at the end; a2d3 gets a backlog of the shared
+  // chat's blobs from a0's new device, which the chain of account 0 it read did not list yet: the burst used up every
+  // read of the chains it may make for one unknown author before the first had returned, and the rest were refused for good
+  [20_261_126, 'a burst of blobs by a device the member chains read did not list waits for one read of them, not one read per blob', false, true]
 ]
 
-for (const [seed, what, chain] of REGRESSIONS)
+for (const [seed, what, chain, people] of REGRESSIONS)
   it(`seed ${seed}: ${what}`, async () => {
-    const r = await runSeed(seed, { chain: chain ?? true })
+    const r = await runSeed(seed, { chain: chain ?? true, people: people ?? false })
     expect(r.ok ? [] : [...r.violations, `replay: ${r.replay}`]).toEqual([])
   }, 120_000)

@@ -10,3 +10,6 @@ export { nodeCompression } from './node/compression.js'
 export { KeyRing } from './keys/key-ring.js'
 // The search index's MiniSearch options: the benchmark measures a saved index (the road not taken) with them.
 export { INDEX_OPTIONS, type IndexedDoc } from './search/message-index.js'
+// Watermarks and message annotations: the simulator's teeth patch them (a watermark merged by minimum, a stale edit index).
+export { ReceiptBook } from './receipts/receipt-book.js'
+export { MessageAnnotations } from './model/message-annotations.js'

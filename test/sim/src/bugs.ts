@@ -1,5 +1,5 @@
 import { Engine, type EngineEvent, type Message } from '@tandem/engine'
-import { KeyRing, RelayState } from '@tandem/engine/internal'
+import { KeyRing, MessageAnnotations, ReceiptBook, RelayState } from '@tandem/engine/internal'
 import { chainDeviceStatus, type ChainLink, type ChainState, type Draft } from '@tandem/protocol'
 import { AccessControl, HistoryStore, StoreService } from '@tandem/relay'
 import type { Rng } from './rng.js'
@@ -21,6 +21,8 @@ export type Bug =
   | 'relay-takes-stale-epoch'
   | 'relay-epoch-checked-at-first-chunk'
   | 'revoked-gets-new-key'
+  | 'receipt-watermark-takes-minimum'
+  | 'edit-index-stale'
 
 /**
  * Each bug and the invariant(s) that must report it first (the start of its violation): a bug
@@ -45,10 +47,17 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   'relay-revocation-ignored': ['device lists', 'liveness'],
   'relay-takes-stale-epoch': ['revoked opens'],
   'relay-epoch-checked-at-first-chunk': ['revoked opens'],
-  'revoked-gets-new-key': ['revoked opens']
+  'revoked-gets-new-key': ['revoked opens'],
+  // (an account's watermark is the earliest of its devices' marks: a device that writes its first mark behind another's pulls it back)
+  'receipt-watermark-takes-minimum': ['monotonicity'],
+  // (a device that read a message's edits once never sees a later edit: devices with the same doc show different texts)
+  'edit-index-stale': ['agreement', 'chat convergence', 'liveness']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
+
+/** Bugs of chats between accounts: their teeth run the people workload (and the device chain's); the others' run without it. */
+export const PEOPLE_BUGS: ReadonlySet<Bug> = new Set(['receipt-watermark-takes-minimum', 'edit-index-stale'])
 
 /** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
 export const CHAIN_BUGS: ReadonlySet<Bug> = new Set([
@@ -304,5 +313,28 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
           }
       )
     }
+    case 'receipt-watermark-takes-minimum':
+      // an account's watermark merges its devices' marks by minimum instead of maximum
+      return patch(
+        ReceiptBook.prototype as unknown as Patchable,
+        'watermark',
+        () =>
+          function (this: ReceiptBook, ...args: unknown[]) {
+            const [kind, account] = args as ['delivered' | 'read', string]
+            type Mark = { wall: number; counter: number; id: string }
+            const earlier = (a: Mark, b: Mark): boolean => a.wall < b.wall || (a.wall === b.wall && (a.counter < b.counter || (a.counter === b.counter && a.id < b.id)))
+            let mark: Mark | null = null
+            for (const key of this.marks.keys()) {
+              const [k, acc, device] = key.split(' ')
+              if (acc !== account || device === undefined || (kind === 'read' && k !== 'r')) continue
+              const own = this.ownMark(k === 'r' ? 'read' : 'delivered', account, device)
+              if (own !== null && (mark === null || earlier(own, mark))) mark = own
+            }
+            return mark
+          }
+      )
+    case 'edit-index-stale':
+      // the latest edit per message, once indexed, is not updated when another edit arrives
+      return patch(MessageAnnotations.prototype as unknown as Patchable, 'reindexEdits', () => () => {})
   }
 }

@@ -49,7 +49,7 @@ export class ChainWatch {
   /** Appends to the relay's chains so far (a chain read from its disk is stale once this grows). */
   appends = 0
   /** Per `docId seq`: C, the position of its commit. */
-  private readonly committedAt = new Map<string, number>()
+  private readonly committedAt_ = new Map<string, number>()
   /** `live` frames the relay sent to a device at or after its R. */
   private readonly lateLive = new WeakSet<Uint8Array>()
   /** Devices that erased themselves since the last step's check. */
@@ -77,6 +77,11 @@ export class ChainWatch {
   /** The position of the relay's latest durable event: a history commit listener registered after this watch's reads its entry's C here. */
   get now(): number {
     return this.moment
+  }
+
+  /** C(doc, seq): the position of an entry's commit, if the relay committed it while watched. */
+  committedAt(docId: string, seq: number): number | undefined {
+    return this.committedAt_.get(`${docId} ${seq}`)
   }
 
   /** Takes the next position for a durable event of the relay this watch does not see itself (a snapshot's commit). */
@@ -167,7 +172,7 @@ export class ChainWatch {
 
   private watchRelay(history: HistoryStore, records: AccessRecords): AccessRecords {
     history.onCommit((docId, seq) => {
-      this.committedAt.set(`${docId} ${seq}`, ++this.moment)
+      this.committedAt_.set(`${docId} ${seq}`, ++this.moment)
     })
     return {
       chain: accountId => records.chain(accountId),
@@ -205,7 +210,7 @@ export class ChainWatch {
     if (tag !== StoreFrameTag.blob && tag !== StoreFrameTag.notices && tag !== StoreFrameTag['snapshot-data']) return
     const f = decodeStoreFrame(frame)
     const after = (docId: string, seq: number): number | null => {
-      const at = this.committedAt.get(`${docId} ${seq}`)
+      const at = this.committedAt_.get(`${docId} ${seq}`)
       return at !== undefined && at > revokedAt ? at : null
     }
     const seqs = f.type === 'blob' ? [f.seq] : f.type === 'notices' ? f.entries.map(n => n.seq) : f.type === 'snapshot-data' ? [f.covers] : []

@@ -1,5 +1,5 @@
 import type { Engine } from '@tandem/engine'
-import type { Tracker } from './tracker.js'
+import { STATUS_RANK, type Tracker } from './tracker.js'
 import type { DeviceNode } from './world.js'
 
 /**
@@ -45,13 +45,14 @@ export function whyNotConverged(devices: DeviceNode[]): string | null {
     const repairing = e.storeDamage().repairing
     if (repairing.length > 0) return `${d.name} still waits to fetch ${repairing.join(', ')} whole again (damaged in its store)`
     for (const c of e.listChats()) {
-      const unsent = e.listMessages(c.chatId).filter(m => m.status !== 'sent')
+      // sent or beyond: in a chat between accounts a message goes on to delivered and read
+      const unsent = e.listMessages(c.chatId).filter(m => STATUS_RANK[m.status] < STATUS_RANK.sent)
       if (unsent.length > 0) return `${d.name} shows ${unsent.length} messages of ${c.chatId} not sent (e.g. ${unsent[0]!.text})`
     }
     const dg = digest(e)
     const seen = byAccount.get(d.account)
     if (seen === undefined) byAccount.set(d.account, { name: d.name, digest: dg })
-    else if (seen.digest !== dg) return `${d.name} differs from ${seen.name}`
+    else if (seen.digest !== dg) return `${d.name} differs from ${seen.name}: ${firstDifference(seen.digest, dg)}`
   }
   return null
 }
@@ -69,7 +70,8 @@ export function checkFinal(devices: DeviceNode[], tracker: Tracker, erased: Read
     const first = members[0]!
     const base = digest(first.engine!)
     for (const d of members.slice(1)) {
-      if (digest(d.engine!) !== base) out.push(`convergence: ${d.name} differs from ${first.name}`)
+      const dg = digest(d.engine!)
+      if (dg !== base) out.push(`convergence: ${d.name} differs from ${first.name}: ${firstDifference(base, dg)}`)
     }
     for (const d of members) {
       const e = d.engine!
@@ -83,10 +85,20 @@ export function checkFinal(devices: DeviceNode[], tracker: Tracker, erased: Read
       }
       for (const [id, n] of ids) if (n > 1) out.push(`duplicate: ${d.name} holds message ${id} ${n} times`)
       for (const [t, n] of texts) if (n > 1) out.push(`duplicate: ${d.name} holds text "${t}" ${n} times`)
-      for (const id of tracker.sent.get(account) ?? []) if (!ids.has(id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
+      // (a message deleted for everyone, or by this account for itself, is owed to no one)
+      for (const id of tracker.sent.get(account) ?? [])
+        if (!ids.has(id) && !tracker.people.gone(account, id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
       for (const [id, text] of tracker.stored.get(account) ?? [])
-        if (!ids.has(id) && !erased.has(tracker.issued.get(text) ?? '')) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
+        if (!ids.has(id) && !erased.has(tracker.issued.get(text) ?? '') && !tracker.people.gone(account, id))
+          out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
     }
   }
   return out
+}
+
+/** Where two digests part, with a little of each. */
+export function firstDifference(a: string, b: string): string {
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  return `…${a.slice(Math.max(0, i - 80), i + 80)}… vs …${b.slice(Math.max(0, i - 80), i + 80)}…`
 }

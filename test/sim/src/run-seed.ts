@@ -3,9 +3,11 @@ import { injectBug, type Bug } from './bugs.js'
 import { ChainWatch } from './chain-invariants.js'
 import { ChainWorkload } from './chain-workload.js'
 import { checkFinal, converged, whyNotConverged } from './invariants.js'
+import { RemovalWatch, whyChatsNotConverged } from './people-invariants.js'
+import { PeopleWorkload } from './people-workload.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
-import { Scheduler } from './scheduler.js'
+import { LivelockError, Scheduler } from './scheduler.js'
 import { SealWatch } from './sealing-invariants.js'
 import { SimKeys } from './sim-keys.js'
 import { StepInvariants } from './step-invariants.js'
@@ -21,6 +23,8 @@ export interface SeedOptions {
   trace?: boolean
   /** The device-chain workload (default on); off, a seed runs as before it (teeth of bugs elsewhere, older regressions). */
   chain?: boolean
+  /** The workload between accounts (issue 16: invites, groups, members, reads, edits, reactions, deletes); off (the default for now), a seed runs as before it. */
+  people?: boolean
 }
 
 export interface SeedResult {
@@ -42,6 +46,8 @@ export interface SeedResult {
     damaged: number
     /** Device-chain workload: devices it linked, revocations, mutual revocations (pairs); devices that erased themselves. */
     chain: { links: number; revocations: number; mutual: number; erased: number }
+    /** People workload: invites accepted, groups made, removals asked, actions; removals the relay stored. */
+    people: { invites: number; groups: number; removals: number; actions: number; relayRemovals: number }
     /** Relay appends (entries, snapshots) made after a revocation, opened with a revoked device's keys (one per such device of the account). */
     sealChecks: number
   }
@@ -52,8 +58,8 @@ export interface SeedResult {
 }
 
 /** The command that replays one seed (with the bugs it injected). */
-export const replayCommand = (seed: number, bugs: readonly Bug[] = [], chain = true): string =>
-  `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}${chain ? '' : ' --no-chain'}`
+export const replayCommand = (seed: number, bugs: readonly Bug[] = [], chain = true, people = false): string =>
+  `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}${chain ? '' : ' --no-chain'}${people ? ' --people' : ''}`
 
 /** Virtual time the liveness phase may take to converge once every fault is healed. */
 const LIVENESS_BUDGET_MS = 120_000
@@ -72,6 +78,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const bugRng = root.child()
   // the device chain's workload draws from a stream of its own: the seeds' other choices stay where they were
   const chainRng = root.child()
+  // and so does the workload between accounts
+  const peopleRng = root.child()
+  const people = options.people === true
   const sched = new Scheduler()
   const tracker = new Tracker()
   const trace: string[] = []
@@ -85,6 +94,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   const chainWatch = new ChainWatch(world, tracker)
   const keys = new SimKeys(world)
   const sealWatch = new SealWatch(world, tracker, chainWatch, keys)
+  const removalWatch = new RemovalWatch(world, tracker, chainWatch)
   const storage = new StorageFaults(tracker, world.relay.disk, keys, () => invariants.where())
   world.storeFor = (d, store) => storage.wrap(d, store)
   sched.afterStep = async step => {
@@ -109,6 +119,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     acks: 0,
     damaged: 0,
     chain: { links: 0, revocations: 0, mutual: 0, erased: 0 },
+    people: { invites: 0, groups: 0, removals: 0, actions: 0, relayRemovals: 0 },
     sealChecks: 0
   }
   note(
@@ -156,6 +167,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     await linkNew(account, chainRng)
     return true
   })
+  const peopleWork = new PeopleWorkload(world, peopleRng, tracker, note, pending)
   const tick = (): void => {
     world.reconnect()
     sched.schedule(RECONNECT_EVERY_MS, tick)
@@ -181,6 +193,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       }
     }
     tick()
+    if (people) await peopleWork.setup(p => sched.await(p))
     world.net.faults = faultRate === 0 ? CALM : weather(faultRng, faultRate)
 
     // ── safety: workload with faults ────────────────────────────────────────
@@ -305,6 +318,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
           break
       }
       if (options.chain !== false) await chain.maybeAct()
+      if (people) await peopleWork.maybeAct()
     }
 
     // ── liveness: heal everything, the system must converge ─────────────────
@@ -313,16 +327,18 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     world.net.faults = CALM
     if (world.relay.service === null) await world.startRelay()
     for (const d of [...world.devices]) if (d.engine === null && !d.retired) await restart(d)
+    // converged: every device of each account alike (invariants.ts), and every device of every member of each chat between accounts (people-invariants.ts)
+    const whyNot = async (): Promise<string | null> => whyNotConverged(serving(world)) ?? (people ? await whyChatsNotConverged(world, tracker.people) : null)
     const deadline = sched.now + LIVENESS_BUDGET_MS
     let done = false
     while (!done && sched.now < deadline) {
       await sched.runUntil(sched.now + 500)
-      done = converged(serving(world))
+      done = converged(serving(world)) && (await whyNot()) === null
     }
     await sched.settle()
     // the device lists after healing come before liveness: a device list that never settles is its own finding
     const ended: string[] = await chainWatch.deviceLists()
-    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${whyNotConverged(serving(world))}`)
+    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${await whyNot()}`)
 
     // ── a new device per account gets everything from the relay alone ───────
     if (done) {
@@ -341,9 +357,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       let ok = false
       while (!ok && sched.now < freshDeadline) {
         await sched.runUntil(sched.now + 500)
-        ok = converged(serving(world))
+        ok = converged(serving(world)) && (await whyNot()) === null
       }
-      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${whyNotConverged(serving(world))}`)
+      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${await whyNot()}`)
     }
     // what the step invariants found during the run comes first, in the order found; then the end's checks
     const violations = [
@@ -363,6 +379,7 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     stats.damaged = storage.injectedCount
     stats.chain = { links: chain.links, revocations: chain.revocations, mutual: chain.mutual, erased: world.devices.filter(d => d.revoked).length }
     stats.sealChecks = sealWatch.checked
+    stats.people = { invites: peopleWork.invites, groups: peopleWork.groups, removals: peopleWork.removals, actions: peopleWork.actions, relayRemovals: removalWatch.removals }
     return {
       seed,
       ok: violations.length === 0,
@@ -370,8 +387,15 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       trace,
       stats,
       finalState: finalState(world),
-      replay: replayCommand(seed, options.bugs, options.chain !== false)
+      replay: replayCommand(seed, options.bugs, options.chain !== false, people)
     }
+  } catch (err) {
+    // a clock that stopped is a finding, with its seed, not a run that never ends
+    if (!(err instanceof LivelockError)) throw err
+    const violations = dedupe([...tracker.violations, `${err.message} ${invariants.where()}`])
+    stats.virtualMs = sched.now
+    stats.steps = sched.steps
+    return { seed, ok: false, violations, trace, stats, finalState: '', replay: replayCommand(seed, options.bugs, options.chain !== false, people) }
   } finally {
     for (const u of undo) u()
   }

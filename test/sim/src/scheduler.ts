@@ -2,6 +2,16 @@ import type { Runtime } from '@tandem/engine'
 import { simSignatures } from './signatures.js'
 import type { Rng } from './rng.js'
 
+/**
+ * Events in a row at one virtual instant before the run is called a livelock: something retries
+ * at once, for ever, and the clock never moves (a relay that kept serving a removed member made
+ * its devices offer and be refused in a loop). Legitimate bursts stay in the hundreds.
+ */
+export const LIVELOCK_STEPS = 50_000
+
+/** The clock stopped: LIVELOCK_STEPS events fired at one virtual instant. */
+export class LivelockError extends Error {}
+
 interface Timer {
   id: number
   time: number
@@ -29,6 +39,8 @@ export class Scheduler {
    */
   afterStep: ((step: number) => void | Promise<void>) | null = null
   private checked = 0
+  /** Events fired in a row at the current instant. */
+  private sameInstant = 0
 
   schedule(delayMs: number, fn: () => void, owner = 'world'): number {
     const t: Timer = { id: this.nextId++, time: this.now + Math.max(0, delayMs), fn, owner }
@@ -86,6 +98,11 @@ export class Scheduler {
     const t = this.timers[0]
     if (t === undefined || t.time > until) return false
     this.timers.shift()
+    this.sameInstant = t.time === this.now ? this.sameInstant + 1 : 0
+    if (this.sameInstant > LIVELOCK_STEPS) {
+      this.sameInstant = 0
+      throw new LivelockError(`livelock: ${LIVELOCK_STEPS} events at t=${(this.now / 1000).toFixed(3)}s without the clock moving (the next by ${t.owner})`)
+    }
     this.now = t.time
     this.steps++
     try {

@@ -1,4 +1,5 @@
-import type { EngineEvent, MessageStatus } from '@tandem/engine'
+import type { EngineEvent, Message, MessageStatus } from '@tandem/engine'
+import { PeopleRecord } from './people-record.js'
 
 /**
  * Where a message's status stands on the way to the other devices: a status may only move
@@ -24,6 +25,10 @@ export class Tracker {
   /** Per device (by name, across incarnations) and chat: message id → the furthest status it showed. */
   private readonly statuses = new Map<string, Map<string, MessageStatus>>()
   readonly violations: string[] = []
+  /** What the workload between accounts did (issue 16). */
+  readonly people = new PeopleRecord()
+  /** Per device, chat and message: member account → the furthest receipt it showed (delivered < read). */
+  private readonly receipts = new Map<string, Map<string, 'delivered' | 'read'>>()
   /** Per device: events its engine emitted (any kind), so the step invariants know it may show something new. */
   readonly events = new Map<string, number>()
   /** Names the moment for a violation (seed, step, virtual time); set by the run. */
@@ -37,12 +42,9 @@ export class Tracker {
 
   onEvent(device: string, account: number, event: EngineEvent): void {
     this.events.set(device, (this.events.get(device) ?? 0) + 1)
-    if (event.type === 'status' && event.status === 'sent') {
-      for (const id of event.messageIds) {
-        this.recordSent(account, id)
-        this.see(device, event.chatId, id, 'sent')
-      }
-    }
+    // (the event says a relay acked them, not what they show: a message of a chat between accounts can be
+    // delivered before its author hears the ack; what each device shows, the step invariants read)
+    if (event.type === 'status' && event.status === 'sent') for (const id of event.messageIds) this.recordSent(account, id)
   }
 
   /** One status a device showed for a message of a chat: it may not be behind what the device showed before. */
@@ -58,6 +60,25 @@ export class Tracker {
     else if (STATUS_RANK[status] < STATUS_RANK[before]) {
       this.violations.push(`monotonicity ${this.where()}: ${device} showed message ${id} as ${before}, then as ${status}`)
       seen.set(id, status) // reported once: a status that stays back is one violation, not one per step
+    }
+  }
+
+  /** A message as a device showed it: its status and each member's receipt may not be behind what the device showed before. */
+  seeMessage(device: string, chatId: string, m: Message): void {
+    this.see(device, chatId, m.id, m.status)
+    if (m.receipts.length === 0) return
+    const key = `${device} ${chatId}`
+    let seen = this.receipts.get(key)
+    if (seen === undefined) {
+      seen = new Map()
+      this.receipts.set(key, seen)
+    }
+    for (const r of m.receipts) {
+      const slot = `${m.id} ${r.account}`
+      const before = seen.get(slot)
+      if (before === 'read' && r.status === 'delivered')
+        this.violations.push(`monotonicity ${this.where()}: ${device} showed message ${m.id} read by ${r.account}, then only delivered`)
+      seen.set(slot, r.status)
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Rng } from './rng.js'
-import type { World, DeviceNode } from './world.js'
+import { RELAY_ID, type World, type DeviceNode } from './world.js'
 import type { NetFaults } from './network.js'
 
 /**
@@ -58,7 +58,7 @@ export function weather(rng: Rng, faultRate: number): NetFaults {
 
 /** A partition: symmetric groups, one direction only, one device cut off, or a whole link class. */
 export function partition(rng: Rng, world: World): string {
-  const nodes = [...world.devices.map(d => d.peerId).filter(p => p !== ''), 'relay']
+  const nodes = [...world.devices.map(d => d.peerId).filter(p => p !== ''), RELAY_ID]
   const kind = rng.pick(['groups', 'one-way', 'isolate', 'lan', 'relay'] as const)
   const net = world.net
   switch (kind) {
@@ -87,14 +87,14 @@ export function partition(rng: Rng, world: World): string {
       return 'partition: every LAN path cut'
     case 'relay':
       for (const a of nodes) {
-        net.block(a, 'relay', 'relay')
-        net.block('relay', a, 'relay')
+        net.block(a, RELAY_ID, 'relay')
+        net.block(RELAY_ID, a, 'relay')
       }
       return 'partition: every relay path cut'
   }
 }
 
-export const short = (peerId: string): string => (peerId === 'relay' ? 'relay' : peerId.slice(-6))
+export const short = (peerId: string): string => (peerId === RELAY_ID ? 'relay' : peerId.slice(-6))
 
 export function pickLive(rng: Rng, world: World): DeviceNode | null {
   const live = world.live()

@@ -14,7 +14,11 @@ import { simSignatures } from './signatures.js'
 import { WatchedStore } from './watched-store.js'
 import type { Tracker } from './tracker.js'
 
-export const RELAY_ID = 'relay'
+/**
+ * The relay's id on the simulated network, and the relay an invite names: an address with a
+ * /p2p/ peer id, as an invite's must be (a fixed key's, never dialed).
+ */
+export const RELAY_ID = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPHuC5JDV6HemoiHouxJ2eKDoiemYCASwZ49MKNYXZLtU'
 
 /** A disk whose batches are counted (the step invariants look again at what changed). */
 const memoryDisk = (): Disk => new Disk(new WatchedStore(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })))
@@ -153,7 +157,9 @@ export class World {
           deviceName: d.name,
           // long chats as segment docs, small enough that a run's chats span several; all kept in
           // memory, so two devices holding the same docs list the same messages
-          segments: { segmentMessages: SIM_SEGMENT_MESSAGES, unload: false }
+          segments: { segmentMessages: SIM_SEGMENT_MESSAGES, unload: false },
+          // a short session of its own with the relay (reading another account's chain for an invite or a group)
+          openRelayStream: async () => this.relayStream(d, incarnation)
         })
       )
     } catch (err) {
@@ -303,6 +309,16 @@ export class World {
         })
       }
     }
+  }
+
+  /** One more link from a device to the relay (null while the relay is down or the path is cut): a stream of its own, not kept. */
+  private relayStream(d: DeviceNode, incarnation: number): Link | null {
+    const service = this.relay.service
+    if (service === null || d.incarnation !== incarnation || d.peerId === '') return null
+    const pair = this.net.connect(d.peerId, RELAY_ID, 'relay')
+    if (pair === null) return null
+    service.addLink(pair[1])
+    return pair[0]
   }
 
   private ensure(key: string, open: () => [Link, Link] | null): void {

@@ -1,3 +1,4 @@
+import type { Link } from '@tandem/transport'
 import type { NetworkOptions } from '../net/libp2p-network.js'
 import type { Runtime } from '../runtime.js'
 import type { DocStoreOptions } from '../store/doc-store.js'
@@ -17,6 +18,12 @@ export interface EngineCoreOptions {
    * With libp2p, relays come from `network.relays`.
    */
   relayIds?: string[]
+  /**
+   * Without libp2p: opens one more stream to a relay of `relayIds` (null when it cannot be
+   * reached now), for the short sessions outside the account's own (reading another account's
+   * chain for an invite or a group, recovery). The simulator's network gives it.
+   */
+  openRelayStream?: (relayId: string) => Promise<Link | null>
   /** Most devices the account may list (default 10); a relay enforces its own. */
   maxDevices?: number
   /** Another device not seen for this long (ms; default 30 days) is revoked by this one; null never. */

@@ -180,7 +180,7 @@ export function wireServices(parts: ServiceParts): Services {
     peerKey,
     device.signing,
     device.peerId,
-    { network, relayIds: options.relayIds ?? [] },
+    { network, relayIds: options.relayIds ?? [], openRelayStream: options.openRelayStream },
     platform.libp2p,
     store,
     docs,
@@ -212,7 +212,17 @@ export function wireServices(parts: ServiceParts): Services {
     if ((e.type === 'relay' && e.connected) || e.type === 'account') void keyExchange.check()
   })
   const linking = new DeviceLinking(account, devices, replication, store, runtime, device.peerId)
-  const { shared, invites, groups } = wirePeople({ account, replication, codec, device, docs, runtime, events, local, relays: network !== false ? (network.relays ?? []) : [] })
+  const { shared, invites, groups } = wirePeople({
+    account,
+    replication,
+    codec,
+    device,
+    docs,
+    runtime,
+    events,
+    local, // without a network of its own (links given by the host: a simulation, a test), the relays are the ids it was given
+    relays: network !== false ? (network.relays ?? []) : (options.relayIds ?? [])
+  })
   docs.onOpen((docId, doc) => {
     if (views.attach(docId, doc)) shared.chatOpened(docId, doc)
     else if (account.attach(docId, doc)) shared.attach(doc)

@@ -32,6 +32,8 @@ export interface ReplicationOptions {
   network: NetworkOptions | false
   /** Relays reached over another transport (`addRelayLink`), by id — the simulator's network. */
   relayIds: string[]
+  /** Without libp2p: one more stream to a relay of `relayIds` (EngineCoreOptions.openRelayStream). */
+  openRelayStream?: (relayId: string) => Promise<Link | null>
 }
 
 /**
@@ -164,7 +166,11 @@ export class Replication {
 
   /** A store stream to each relay, outside the account's sessions (recovery reads the chain on one); none without a network. */
   async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
-    return (await this.network?.openRelayStreams()) ?? []
+    if (this.network !== null) return await this.network.openRelayStreams()
+    const open = this.options.openRelayStream
+    if (open === undefined) return []
+    const opened = await Promise.all(this.options.relayIds.map(async relayId => ({ relayId, link: await open(relayId) })))
+    return opened.filter((o): o is { relayId: string; link: Link } => o.link !== null)
   }
 
   /** Whether some relay is connected now (its confirmation of a new link is worth waiting for). */
