@@ -24,11 +24,11 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
+import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
 import type { MemberChains } from './member-chains.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
-const MAX_AUTHOR_READS = 3
 
 /** What the people service reads and tells of the rest of the engine. */
 export interface PeopleHost {
@@ -78,14 +78,7 @@ export class SharedChats {
   private people: PeopleDoc | null = null
   readonly keys: ChatKeyRing
   private readonly names: ChatNames
-  /**
-   * Per author key no member chain lists, the reads of the members' chains made for it: after a
-   * few, its blobs are refused (a read per blob would be a relay's lever). `reading`: one is under
-   * way, and the author's other blobs wait for it without counting another (a backlog of a
-   * device linked since the chains were read came in a burst and used up every read at once,
-   * before the first had returned: simulator seed 20261126 with --people --no-chain).
-   */
-  private readonly unknownAuthors = new Map<string, { reads: number; reading: boolean }>()
+  private readonly authorReads = new AuthorChainReads()
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -173,24 +166,16 @@ export class SharedChats {
     const record = this.keys.record(chatId)!
     if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
     // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
-    const hex = toHex(author)
-    let asked = this.unknownAuthors.get(hex)
-    if (asked === undefined) {
-      asked = { reads: 0, reading: false }
-      this.unknownAuthors.set(hex, asked)
-    }
-    if (!asked.reading) {
-      if (asked.reads >= MAX_AUTHOR_READS) return 'unknown'
-      asked.reads++
-      asked.reading = true
-      const me = this.host.accountId()
-      const relay = this.chatRelay(chatId)
-      const done = asked
-      void Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))).then(() => {
-        done.reading = false
+    const me = this.host.accountId()
+    const relay = this.chatRelay(chatId)
+    const reading = this.authorReads.ask(
+      toHex(author),
+      () => Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
+      () => {
         this.host.keysChanged()
-      })
-    }
+      }
+    )
+    if (!reading) return 'unknown'
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
   }
 
