@@ -17,6 +17,8 @@ export interface ReceiptHost {
   getMessage(chatId: string, messageId: string): Promise<Message>
   /** Resolves once the doc's changes so far are on disk. */
   committed(doc: Y.Doc): Promise<void>
+  /** Another account's watermark now covers these messages: their `sent` step, if not reported yet, is due first. */
+  reached(chatId: string, messageIds: readonly string[]): void
 }
 
 /**
@@ -152,7 +154,9 @@ export class ReceiptService {
         if (comparePositions(positionOf(m), move.to) > 0) break
         if (m.author !== move.account) messageIds.push(m.id)
       }
-      if (messageIds.length > 0) this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
+      if (messageIds.length === 0) continue
+      if (move.account !== this.host.accountId()) this.host.reached(chatId, messageIds)
+      this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
     }
   }
 }

@@ -123,6 +123,18 @@ describe('delivered and read watermarks', () => {
     expect(receiptsOf(book, ['alice', 'dave'], { ...m, wall: 100 }, 'sent').status).toBe('sent')
   })
 
+  it('a read that covers what was not delivered yet moves delivered first, then read (so a status never shows read before delivered)', () => {
+    const doc = new Y.Doc()
+    const moves: WatermarkMove[] = []
+    const book = new ReceiptBook(doc, m => moves.push(...m))
+    const at = { wall: 7, counter: 0, id: 'm' }
+    doc.transact(() => book.raise('read', 'bob', 'b1', at))
+    expect(moves.map(m => [m.kind, m.account, m.from, m.to])).toEqual([
+      ['delivered', 'bob', null, at],
+      ['read', 'bob', null, at]
+    ])
+  })
+
   it('a device never lowers its own watermark, and an unreadable value counts for nothing', () => {
     const doc = new Y.Doc()
     const book = new ReceiptBook(doc)
