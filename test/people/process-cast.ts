@@ -5,6 +5,8 @@ import type { Rig } from '../relay/relay-helpers.js'
 /** Issue 16's cast as real processes: a relay, Alice with two devices, Bob with two, Carol with one. */
 export interface Cast {
   relay: RelayProcess
+  /** The relay's data directory: a relay started again on it (and its port) is the same relay. */
+  relayDir: string
   alice: [DeviceProcess, DeviceProcess]
   bob: [DeviceProcess, DeviceProcess]
   carol: DeviceProcess
@@ -18,7 +20,8 @@ export interface Cast {
  * `message` events are written), makes the three accounts and links each second device.
  */
 export async function startCast(rig: Rig): Promise<Cast> {
-  const relay = await rig.relay()
+  const relayDir = await rig.dir('relay')
+  const relay = await rig.relay(relayDir)
   const device = async (label: string): Promise<DeviceProcess> => {
     const d = rig.device(label, await rig.dir(label), ['--relay', relay.address])
     await d.request('watch')
@@ -31,7 +34,7 @@ export async function startCast(rig: Rig): Promise<Cast> {
     return accountId
   }
   const ids = { alice: await made(alice1, 'Alice', alice2), bob: await made(bob1, 'Bob', bob2), carol: await made(carol, 'Carol') }
-  return { relay, alice: [alice1, alice2], bob: [bob1, bob2], carol, ids, all: [alice1, alice2, bob1, bob2, carol] }
+  return { relay, relayDir, alice: [alice1, alice2], bob: [bob1, bob2], carol, ids, all: [alice1, alice2, bob1, bob2, carol] }
 }
 
 /** Alice's invite, shown on `from` and accepted on `to`: their 1:1 chat, waited for on every device of both. */
