@@ -946,7 +946,7 @@ if (group !== undefined) {
   ])
   rows.push([
     `    send → the sender shows it delivered to all ${g.accounts - 1} other accounts, p50 (p99)`,
-    cell(group, r => `${ms(r.deliveredAll.p50)} (${ms(r.deliveredAll.p99)})`),
+    cell(group, r => (r.deliveredAll === null ? `none within 30 s` : `${ms(r.deliveredAll.p50)} (${ms(r.deliveredAll.p99)}); ${r.deliveredCount}/${r.messages} within 30 s`)),
     '',
     '',
     ''

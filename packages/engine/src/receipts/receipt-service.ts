@@ -127,8 +127,11 @@ export class ReceiptService {
       const book = this.books.get(chatId)
       const at = known ?? this.newestFromOthers(chatId, me)
       if (book === undefined || at === null) continue
-      const own = book.ownMark('delivered', me, this.peerId)
-      if (own !== null && comparePositions(own, at) >= 0) continue
+      // another device of the account got there first (its mark came back before this burst
+      // ended): nothing to add. In a group every device raising its own mark per message is a
+      // write each, fanned out to every device of every member (section `group` of the bench)
+      const account = book.watermark('delivered', me)
+      if (account !== null && comparePositions(account, at) >= 0) continue
       book.marks.doc!.transact(() => {
         book.raise('delivered', me, this.peerId, at)
       }, this.local)

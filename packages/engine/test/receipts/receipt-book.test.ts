@@ -106,6 +106,8 @@ describe('delivered and read watermarks', () => {
     expect(receiptsOf(book, members, m, 'sent')).toEqual({ status: 'sent', receipts: [] })
     doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'x' }))
     expect(receiptsOf(book, members, m, 'sent')).toEqual({ status: 'sent', receipts: [{ account: 'bob', status: 'delivered' }] })
+    // one recipient of two has it: sent, even before this device heard the relay's ack
+    expect(receiptsOf(book, members, m, 'pending')).toEqual({ status: 'sent', receipts: [{ account: 'bob', status: 'delivered' }] })
     doc.transact(() => book.raise('read', 'carol', 'c1', { wall: 11, counter: 0, id: 'y' }))
     expect(receiptsOf(book, members, m, 'sent')).toEqual({
       status: 'delivered',
