@@ -46,14 +46,15 @@ export async function directChat(cast: Cast, from: DeviceProcess, to: DeviceProc
 }
 
 /**
- * The statuses a device showed for a message, in the order it showed them: the status it
- * first had here (`first`: the reply to `send` on the device that sent it; otherwise the
- * `message` event that brought it), then every `status` event naming it.
+ * The statuses a device showed for a message, in the order it showed them: the status of the
+ * `message` event that first showed it here (on the device that sent it, the one its own append
+ * raised: the reply to `send` comes only once the message is on disk, by when a loaded machine
+ * may have seen it delivered already), then every `status` event naming it.
  */
-export function statusesShown(d: DeviceProcess, messageId: string, first?: string): string[] {
-  const out: string[] = first === undefined ? [] : [first]
+export function statusesShown(d: DeviceProcess, messageId: string): string[] {
+  const out: string[] = []
   for (const e of d.events) {
-    if (first === undefined && e.event === 'message' && (e.message as { id: string }).id === messageId) out.push((e.message as { status: string }).status)
+    if (e.event === 'message' && (e.message as { id: string }).id === messageId && out.length === 0) out.push((e.message as { status: string }).status)
     if (e.event === 'status' && (e.messageIds as string[]).includes(messageId)) out.push(e.status as string)
   }
   return out
