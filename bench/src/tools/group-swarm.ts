@@ -4,8 +4,8 @@
 //   node group-swarm.js --relay MULTIADDR --accounts N --index-base B
 // JSON-lines commands: start → account ids; create-group {title, members} → chatId (on this
 // swarm's first device); wait-chat {chatId}; watch {chatId}; send {chatId, text} → {at, id} (the first
-// device); arrivals {text, count} → {first, last}: when this swarm's devices showed it, once
-// `count` of them have; delivered {chatId, messageId, timeoutMs} → {at}: when the first device showed it delivered to
+// device); arrivals {text, count, timeoutMs} → {first, last, count}: when this swarm's devices showed
+// it, once `count` of them have or the time is up; delivered {chatId, messageId, timeoutMs} → {at}: when the first device showed it delivered to
 // every other member ({at: null, status, receipts} if not within timeoutMs). Times are this machine's wall clock in ms with the sub-ms part
 // (performance.timeOrigin + performance.now()), the same in every process.
 import '@tandem/engine/polyfill'
@@ -96,19 +96,23 @@ runControl(
     arrivals: c => {
       const text = String(c.text)
       const count = Number(c.count)
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const times = arrived.get(text) ?? []
-          if (times.length < count) return
-          arrivalWaiters.delete(check)
-          clearTimeout(timer)
-          arrived.delete(text)
-          resolve({ first: Math.min(...times), last: Math.max(...times) })
-        }
-        const timer = setTimeout(() => {
-          arrivalWaiters.delete(check)
-          reject(new Error(`${text}: ${(arrived.get(text) ?? []).length}/${count} devices within 60 s`))
-        }, 60_000)
+      const done = (): { first: number; last: number; count: number } => {
+        const times = arrived.get(text) ?? []
+        arrivalWaiters.delete(check)
+        clearTimeout(timer)
+        arrived.delete(text)
+        return { first: Math.min(...times), last: Math.max(...times), count: times.length }
+      }
+      let resolve: (v: unknown) => void = () => {}
+      const check = (): void => {
+        if ((arrived.get(text) ?? []).length >= count) resolve(done())
+      }
+      // not all of them within the time: what did arrive, and how many
+      const timer = setTimeout(() => {
+        resolve(done())
+      }, Number(c.timeoutMs))
+      return new Promise(r => {
+        resolve = r
         arrivalWaiters.add(check)
         check()
       })
