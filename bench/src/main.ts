@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search);
+// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -19,6 +19,8 @@ import { benchMerge, benchMergeCut, type MergeResult } from './measures/merge.js
 import { benchRelayScale, type ScaleResult } from './measures/scale.js'
 import { benchSeal, type SealResult } from './measures/seal.js'
 import { benchTicks, type TicksResult } from './measures/ticks.js'
+import { benchPeople, type PeopleResult } from './measures/people.js'
+import { benchGroup, type GroupResult } from './measures/group.js'
 import { benchSearch, type SearchBenchResult } from './measures/search.js'
 import { benchScreen, type ScreenCase, type ScreenCaseResult, type ScreenResult } from './measures/screen.js'
 import { ensurePlainBuild, PLAIN_COMMIT } from './plain.js'
@@ -29,7 +31,7 @@ import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search
+  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -63,7 +65,7 @@ if (args.help) {
 }
 const full = args.full
 const only = args.only === undefined ? null : new Set(args.only.split(','))
-const want = (section: string): boolean => (only === null ? (section !== 'scale' && section !== 'store') || full : only.has(section))
+const want = (section: string): boolean => (only === null ? (section !== 'scale' && section !== 'store' && section !== 'group') || full : only.has(section))
 const SYSTEMS = args.systems.split(',') as SystemKey[]
 for (const s of SYSTEMS) {
   if (!(s in SYSTEM_NAMES)) {
@@ -106,7 +108,9 @@ const plan = full
       yjs: [10_000, 100_000],
       seal: { snapshot: 100_000, rounds: 5, liveCalls: 500 },
       ticks: 1_000,
-      search: { messages: 100_000, queries: 400 }
+      search: { messages: 100_000, queries: 400 },
+      people: 1_000,
+      group: { accounts: 50, processes: 4, messages: 20 }
     }
   : {
       history: [10_000],
@@ -137,7 +141,9 @@ const plan = full
       yjs: [10_000],
       seal: { snapshot: 50_000, rounds: 3, liveCalls: 200 },
       ticks: 200,
-      search: { messages: 100_000, queries: 200 } // the issue's figure (seeding 100k in-process takes ~20–40 s)
+      search: { messages: 100_000, queries: 200 }, // the issue's figure (seeding 100k in-process takes ~20–40 s)
+      people: 200,
+      group: { accounts: 50, processes: 4, messages: 5 } // the issue's 50 accounts (run with --full or --only group); each message waits for the relay to be idle again
     }
 
 if (args['history-sizes'] !== undefined) plan.history = args['history-sizes'].split(',').map(Number)
@@ -370,6 +376,10 @@ let sealing: SealResult | { error: string } | undefined
 if (want('seal')) sealing = await loaded('seal', () => benchSeal(plan.seal))
 let ticks: TicksResult | { error: string } | undefined
 if (want('ticks')) ticks = await loaded('ticks', () => benchTicks(plan.ticks))
+let people: PeopleResult | { error: string } | undefined
+if (want('people')) people = await loaded('people', () => benchPeople(plan.people))
+let group: GroupResult | { error: string } | undefined
+if (want('group')) group = await loaded('group', () => benchGroup(plan.group.accounts, plan.group.processes, plan.group.messages))
 let search: SearchBenchResult | { error: string } | undefined
 if (want('search')) search = await loaded('search', () => benchSearch(plan.search.messages, plan.search.queries))
 results.loadavgAtEnd = (await readFile('/proc/loadavg', 'utf8')).trim()
@@ -886,6 +896,65 @@ if (ticks !== undefined) {
     `target p99 ≤ 50 ms; load ${loadCell('ticks')}`
   ])
   if (ok(ticks)) verdict(`read ticks on the account's other device within 50 ms at p99: ${ms(ticks.p99)}`, ticks.p99 <= 50)
+}
+if (people !== undefined) {
+  const n = ok(people) ? people.count : plan.people
+  rows.push([
+    `(14) Alice's send → Bob's device, another account, via a relay (processes), ${n} messages: p50 / p99`,
+    cell(people, r => `${ms(r.send.p50)} / ${ms(r.send.p99)} (max ${ms(r.send.max)}; pipe RTT ${ms(r.pipeRttMs)})`),
+    '',
+    '',
+    `target p50 ≤ 2 ms, p99 ≤ 10 ms; load ${loadCell('people')}`
+  ])
+  rows.push([
+    "    delivered tick on Alice's other device, from Bob's device showing it: p50 / p99",
+    cell(people, r => `${ms(r.delivered.p50)} / ${ms(r.delivered.p99)} (max ${ms(r.delivered.max)})`),
+    '',
+    '',
+    'target p99 ≤ 50 ms'
+  ])
+  rows.push([
+    "    read tick on Alice's other device, from Bob's markRead: p50 / p99",
+    cell(people, r => `${ms(r.read.p50)} / ${ms(r.read.p99)} (max ${ms(r.read.max)})`),
+    '',
+    '',
+    'target p99 ≤ 50 ms'
+  ])
+  if (ok(people)) {
+    verdict(`send to another account's device via the relay: p50 ${ms(people.send.p50)} ≤ 2 ms, p99 ${ms(people.send.p99)} ≤ 10 ms`, people.send.p50 <= 2 && people.send.p99 <= 10)
+    verdict(
+      `delivered and read ticks on the sender's other device within 50 ms at p99: ${ms(people.delivered.p99)} / ${ms(people.read.p99)}`,
+      people.delivered.p99 <= 50 && people.read.p99 <= 50
+    )
+  }
+}
+if (group !== undefined) {
+  const g = plan.group
+  rows.push([
+    `(15) a group of ${g.accounts} accounts × 2 devices (${g.processes} processes), one relay: relay CPU per message, median (from idle to idle: its fan-out and the delivered watermarks back included)`,
+    cell(group, r => `${ms(r.relayCpuMsPerMsg)} (${r.messages} messages; setup ${fmt(r.setupS, 1)} s)`),
+    '',
+    '',
+    `load ${loadCell('group')}`
+  ])
+  rows.push([
+    `    fan-out: send → first / last of the ${2 * g.accounts - 1} other devices showing it, p50 (p99)`,
+    cell(
+      group,
+      r =>
+        `${ms(r.firstArrival.p50)} (${ms(r.firstArrival.p99)}) / ${r.fanOut === null ? 'never all' : `${ms(r.fanOut.p50)} (${ms(r.fanOut.p99)})`}; ${r.notEverywhere} not on all within 60 s`
+    ),
+    '',
+    '',
+    'every device a real engine on 2 shared cores'
+  ])
+  rows.push([
+    `    send → the sender shows it delivered to all ${g.accounts - 1} other accounts, p50 (p99)`,
+    cell(group, r => (r.deliveredAll === null ? `none within 60 s` : `${ms(r.deliveredAll.p50)} (${ms(r.deliveredAll.p99)}); ${r.deliveredCount}/${r.messages} within 60 s`)),
+    '',
+    '',
+    ''
+  ])
 }
 if (search !== undefined && ok(search)) {
   const r = search

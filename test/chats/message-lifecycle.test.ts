@@ -1,52 +1,39 @@
 import type { Engine, EngineEvent, Message, SendOptions } from '@tandem/engine'
 import { afterEach, describe, expect, it } from 'vitest'
-import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay, memoryDevice, toRelay } from '../relay/relay-helpers.js'
+import { account, netDevice } from '../people/people-helpers.js'
+import { Rig } from '../relay/relay-helpers.js'
 
-// Issue 16: the message lifecycle and the chat list, on real engines syncing through a real
-// relay's store service (in this process, over memory links).
+// Issue 16: the message lifecycle and the chat list between two accounts — Alice on her phone
+// and laptop, Bob on one device — as engines in this process on real libp2p nodes, through a
+// relay process.
 
+const rig = new Rig()
 const stops: Array<() => Promise<unknown>> = []
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop()
+  await rig.cleanup()
 })
 
-/**
- * Until chats have member accounts, a device of the account writes as another account
- * would: its messages' author is `accountId` (the only thing that differs in the doc). The
- * chat's members are still this account alone, so it is the recipient of those messages.
- */
-function writesAs(e: Engine, accountId: string): void {
-  const chats = (e as unknown as { chats: { account: { chain(): { accountId: string } } } }).chats
-  const real = chats.account
-  chats.account = new Proxy(real, {
-    get: (target, key) => (key === 'chain' ? () => ({ ...target.chain(), accountId }) : Reflect.get(target, key, target))
-  })
-}
-
+/** Alice (phone, laptop) and Bob (one device) with their 1:1 chat (Bob accepted Alice's invite), listed on all three. */
 async function threeDevices(): Promise<{ phone: Engine; laptop: Engine; bob: Engine; chatId: string; events: Map<Engine, EngineEvent[]> }> {
-  const relay = await inProcessRelay()
-  stops.push(relay.stop)
-  const [phone, laptop, bob] = [await memoryDevice('phone', stops), await memoryDevice('laptop', stops), await memoryDevice('bob', stops)]
+  const relay = await rig.relay()
+  const [phone, laptop, bob] = [await netDevice('phone', relay.address, stops), await netDevice('laptop', relay.address, stops), await netDevice('bob', relay.address, stops)]
   const events = new Map<Engine, EngineEvent[]>()
   for (const e of [phone, laptop, bob]) {
     const seen: EngineEvent[] = []
     events.set(e, seen)
     e.subscribe(ev => seen.push(ev))
   }
-  await phone.createAccount({ name: 'Alice', recovery: false })
-  const { chatId } = await phone.createChat({ title: 'with Bob' })
-  toRelay(relay.service, phone)
-  await linkDevices(phone, laptop)
-  await linkDevices(phone, bob)
-  toRelay(relay.service, laptop)
-  toRelay(relay.service, bob)
-  for (const e of [laptop, bob]) await untilEngine(e, () => e.listChats().length === 1, 'the chat reaches every device')
-  writesAs(bob, 'bob')
+  await account('Alice', phone, laptop)
+  await account('Bob', bob)
+  const { chatId } = await bob.acceptInvite(phone.createInvite().text)
+  for (const e of [phone, laptop]) await untilEngine(e, () => e.listChats().some(c => c.chatId === chatId), 'the chat reaches every device', 20_000)
   return { phone, laptop, bob, chatId, events }
 }
 
+/** The chat as the device's chat list shows it. */
+const listed = (e: Engine, chatId: string) => e.listChats().find(c => c.chatId === chatId)!
 const statusOf = (e: Engine, chatId: string, id: string): string | undefined => e.listMessages(chatId).find(m => m.id === id)?.status
 
 describe('the message lifecycle', () => {
@@ -66,10 +53,10 @@ describe('the message lifecycle', () => {
       })
     const first = await bob.sendMessage(chatId, 'hi Alice')
     expect(first.status).toBe('pending')
-    expect(first.author).toBe('bob')
+    expect(first.author).toBe(bob.accountId)
     const second = await bob.sendMessage(chatId, 'are you there?')
-    for (const e of [phone, laptop]) await untilEngine(e, () => e.listChats()[0]!.unreadCount === 2, 'two unread on each of Alice’s devices')
-    expect(phone.listChats()[0]!.lastMessage).toMatchObject({ id: second.id, text: 'are you there?' })
+    for (const e of [phone, laptop]) await untilEngine(e, () => listed(e, chatId).unreadCount === 2, 'two unread on each of Alice’s devices')
+    expect(listed(phone, chatId).lastMessage).toMatchObject({ id: second.id, text: 'are you there?' })
     // Alice's devices hold them: delivered, as Bob's device and both of hers show it
     for (const e of [bob, phone, laptop]) await untilEngine(e, () => statusOf(e, chatId, second.id) === 'delivered', 'delivered everywhere')
     const onBob = events.get(bob)!.filter((ev): ev is Extract<EngineEvent, { type: 'status' }> => ev.type === 'status')
@@ -79,13 +66,13 @@ describe('the message lifecycle', () => {
 
     // Alice reads the first on her laptop: read there, and one unread left on her phone
     await laptop.markRead(chatId, first.id)
-    await untilEngine(phone, () => phone.listChats()[0]!.unreadCount === 1, 'the phone counts one unread')
-    expect(phone.listChats()[0]!.readUpTo).toBe(first.id)
+    await untilEngine(phone, () => listed(phone, chatId).unreadCount === 1, 'the phone counts one unread')
+    expect(listed(phone, chatId).readUpTo).toBe(first.id)
     await untilEngine(bob, () => statusOf(bob, chatId, first.id) === 'read', 'Bob sees the first read')
     expect(statusOf(bob, chatId, second.id)).toBe('delivered')
     // then the second on her phone: nothing unread anywhere
     await phone.markRead(chatId, second.id)
-    await untilEngine(laptop, () => laptop.listChats()[0]!.unreadCount === 0, 'the laptop clears its unread count')
+    await untilEngine(laptop, () => listed(laptop, chatId).unreadCount === 0, 'the laptop clears its unread count')
     for (const e of [bob, phone, laptop]) await untilEngine(e, () => statusOf(e, chatId, second.id) === 'read', 'read everywhere')
     expect(onBob.length).toBeLessThan(events.get(bob)!.length) // (the array above was a snapshot)
     const readOnBob = events.get(bob)!.filter((ev): ev is Extract<EngineEvent, { type: 'status' }> => ev.type === 'status' && ev.status === 'read')
@@ -94,21 +81,35 @@ describe('the message lifecycle', () => {
 
     // reading an older message again moves nothing back
     await laptop.markRead(chatId, first.id)
-    expect(laptop.listChats()[0]!.readUpTo).toBe(second.id)
+    expect(listed(laptop, chatId).readUpTo).toBe(second.id)
     expect(statusOf(laptop, chatId, second.id)).toBe('read')
-    // Alice's own messages are nobody's to read in a chat of one account: they stay sent
+    // Alice answers from her phone: her laptop shows every step of it too, sent included
     const own = await phone.sendMessage(chatId, 'yes!')
-    await untilEngine(phone, () => statusOf(phone, chatId, own.id) === 'sent', 'sent')
-    await laptop.markRead(chatId, own.id)
-    expect(phone.listChats()[0]!.unreadCount).toBe(0)
+    const onLaptop = (id: string) =>
+      events
+        .get(laptop)!
+        .flatMap(ev => (ev.type === 'message' && ev.message.id === id ? [ev.message.status] : ev.type === 'status' && ev.messageIds.includes(id) ? [ev.status] : []))
+    await untilEngine(laptop, () => statusOf(laptop, chatId, own.id) === 'delivered', 'delivered to Bob, on the laptop')
+    await bob.markRead(chatId, own.id)
+    await untilEngine(laptop, () => statusOf(laptop, chatId, own.id) === 'read', 'read by Bob, on the laptop')
+    expect(onLaptop(own.id)).toEqual(['pending', 'sent', 'delivered', 'read'])
+    expect(listed(phone, chatId).unreadCount).toBe(0)
+    // in a chat of one account nobody else reads: Alice's notes stay sent
+    const notes = await phone.createChat({ title: 'notes' })
+    const note = await phone.sendMessage(notes.chatId, 'buy milk')
+    await untilEngine(phone, () => statusOf(phone, notes.chatId, note.id) === 'sent', 'the note sent')
+    await untilEngine(laptop, () => statusOf(laptop, notes.chatId, note.id) === 'sent', 'the note sent, on the laptop')
+    await laptop.markRead(notes.chatId, note.id)
+    expect(statusOf(phone, notes.chatId, note.id)).toBe('sent')
+    expect(listed(laptop, notes.chatId).unreadCount).toBe(0)
   })
 
   it('the chat list is the same on every device: last message, drafts, and a chats event naming the chat', async () => {
     const { phone, laptop, chatId, events } = await threeDevices()
     await phone.setDraft(chatId, 'half a tho')
-    await untilEngine(laptop, () => laptop.listChats()[0]!.draft === 'half a tho', 'the draft on the laptop')
+    await untilEngine(laptop, () => listed(laptop, chatId).draft === 'half a tho', 'the draft on the laptop')
     await phone.setDraft(chatId, '')
-    await untilEngine(laptop, () => laptop.listChats()[0]!.draft === '', 'the draft cleared on the laptop')
+    await untilEngine(laptop, () => listed(laptop, chatId).draft === '', 'the draft cleared on the laptop')
     const m = await phone.sendMessage(chatId, 'sent at last')
     const before = events.get(laptop)!.length
     await untilEngine(
@@ -120,8 +121,11 @@ describe('the message lifecycle', () => {
           .some(e => e.type === 'chats' && e.chatIds?.includes(chatId) === true),
       'a chats event on the laptop'
     )
-    expect(laptop.listChats()[0]!.lastMessage).toMatchObject({ id: m.id, text: 'sent at last' })
-    expect(laptop.listChats()[0]).toMatchObject({ chatId, title: 'with Bob', archived: false, muted: false, pinned: false, unreadCount: 0, draft: '' })
+    expect(listed(laptop, chatId).lastMessage).toMatchObject({ id: m.id, text: 'sent at last' })
+    expect(listed(laptop, chatId)).toMatchObject({ chatId, title: listed(phone, chatId).title, archived: false, muted: false, pinned: false, unreadCount: 0, draft: '' })
+    // pinned on the laptop, muted on the phone, at once: both on both (the chat was listed on each device by itself)
+    await Promise.all([laptop.updateChat(chatId, { pinned: true }), phone.updateChat(chatId, { muted: true })])
+    for (const e of [phone, laptop]) await untilEngine(e, () => listed(e, chatId).pinned && listed(e, chatId).muted, 'pinned and muted on both')
   })
 
   it('replies show what they answer, or that it was deleted; delete for me hides a message on every device of the account and nowhere else', async () => {
@@ -129,9 +133,9 @@ describe('the message lifecycle', () => {
     const question = await bob.sendMessage(chatId, 'lunch?')
     await untilEngine(phone, () => phone.messageCount(chatId) === 1, 'the question on the phone')
     const answer = await phone.sendMessage(chatId, 'yes', { replyTo: question.id })
-    expect(answer.replyTo).toEqual({ id: question.id, deleted: false, author: 'bob', text: 'lunch?' })
+    expect(answer.replyTo).toEqual({ id: question.id, deleted: false, author: bob.accountId, text: 'lunch?' })
     await untilEngine(laptop, () => laptop.listMessages(chatId).some(x => x.id === answer.id), 'the reply on the laptop')
-    expect(laptop.listMessages(chatId).find(x => x.id === answer.id)!.replyTo).toEqual({ id: question.id, deleted: false, author: 'bob', text: 'lunch?' })
+    expect(laptop.listMessages(chatId).find(x => x.id === answer.id)!.replyTo).toEqual({ id: question.id, deleted: false, author: bob.accountId, text: 'lunch?' })
     // edited: the reply shows the latest text
     await bob.editMessage(chatId, question.id, 'lunch at 1?')
     await untilEngine(laptop, () => laptop.listMessages(chatId).find(x => x.id === answer.id)!.replyTo?.text === 'lunch at 1?', 'the edit in the reply')
@@ -145,9 +149,10 @@ describe('the message lifecycle', () => {
     expect(phone.listMessages(chatId).map(x => x.id)).toEqual([answer.id, third.id])
     expect(phone.listMessages(chatId).find(x => x.id === answer.id)!.replyTo).toEqual({ id: question.id, deleted: true })
     await expect(phone.getMessage(chatId, question.id)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_MESSAGE' })
-    // kept in the chat for the other members: the record is still in the chat doc (Bob's
-    // device here is one of Alice's account, so it hides it too; another account never syncs her account doc)
+    // kept in the chat for the other members: the record is still in the chat doc, and Bob,
+    // whose devices never sync Alice's account doc, still shows it
     expect(phone.messageCount(chatId)).toBe(3)
+    expect(bob.listMessages(chatId).map(x => x.id)).toEqual([question.id, answer.id, third.id])
     // pages skip it too: the newest two, then one before them, then the one after the first
     expect(phone.listMessages(chatId, { limit: 1, before: third.id }).map(x => x.id)).toEqual([answer.id])
     expect(phone.listMessages(chatId, { after: answer.id }).map(x => x.id)).toEqual([third.id])
@@ -179,6 +184,6 @@ describe('the message lifecycle', () => {
     await bad(phone.deleteForMe(chatId, 'no-such'), 'ERR_UNKNOWN_MESSAGE')
     expect(() => phone.listMessages(chatId, { after: 3 as unknown as string })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
     expect(phone.listMessages(chatId).map((x: Message) => x.text)).toEqual(['one'])
-    expect(phone.listChats()[0]).toMatchObject({ draft: '', readUpTo: null })
+    expect(listed(phone, chatId)).toMatchObject({ draft: '', readUpTo: null })
   })
 })

@@ -3,7 +3,7 @@
 // processes (a relay, a phone, a laptop) that reach each other only through the relay
 // (`--no-direct`: its store protocol, and its circuit). A delivered tick
 // travels the same way (a device's watermark in the chat doc, uploaded and fanned out), but is
-// only written for other accounts' messages: measurable once chats have member accounts.
+// only written for other accounts' messages: measured between accounts in people.ts (14).
 import { DeviceProcess } from '@tandem/device/device-process'
 import { RelayProcess } from '@tandem/device/relay-process'
 import { tempDir } from '../proc.js'

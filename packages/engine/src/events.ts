@@ -28,9 +28,12 @@ export type EngineEvent =
   /** A device was refused: not a listed device of the account, another account, bad frames. */
   | { type: 'refused'; peerId: string; error: TandemError }
   /**
-   * Messages reached a new status: this device's own acked by a relay (`sent`, no `account`),
-   * or a member `account`'s delivered or read watermark moved past them (the loaded messages
-   * it covers now that are not that account's own). Read a message again for its overall status.
+   * Messages reached a new status: this account's own acked by a relay (`sent`, no `account`:
+   * those this device sent, and those another device of the account sent that arrived here
+   * before the relay held them), or a member `account`'s delivered or read watermark moved past
+   * them (the loaded messages it covers now that are not that account's own). A message's
+   * `sent` always comes before its `delivered`, and `delivered` before `read`. Read a message
+   * again for its overall status.
    */
   | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus; account?: string }
   /** Catching up from a relay: entries and bytes done of the backlog it announced. */

@@ -287,6 +287,9 @@ export class AccountService {
     account.chats.observeDeep(() => {
       this.events.emit({ type: 'chats' })
     })
+    account.chatFields.observe(() => {
+      this.events.emit({ type: 'chats' })
+    })
     account.profile.observe(() => {
       this.events.emit({ type: 'account' })
     })

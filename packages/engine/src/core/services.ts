@@ -141,7 +141,14 @@ export function wireServices(parts: ServiceParts): Services {
   )
   // (the chat views are made next: the tracker reads them through this lazy view)
   const logs = { log: (docId: string) => views.log(docId), openLogs: () => views.openLogs() }
-  const sent = new SentTracker(hasRelays, () => replication.relayClients(), logs, events, device.peerId)
+  const sent = new SentTracker(
+    hasRelays,
+    () => replication.relayClients(),
+    logs,
+    events,
+    device.peerId,
+    () => account.accountId
+  )
   const counts = new SegmentCounts(store)
   const loader = new SegmentLoader(
     {
@@ -234,7 +241,14 @@ export function wireServices(parts: ServiceParts): Services {
       () => account.accountId,
       docId => shared.membership(docId)
     ),
-    { accountId: () => account.accountId, getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId), committed: doc => docs.committed(doc) },
+    {
+      accountId: () => account.accountId,
+      getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId),
+      committed: doc => docs.committed(doc),
+      reached: (chatId, messageIds) => {
+        sent.reached(chatId, messageIds)
+      }
+    },
     device.peerId,
     runtime,
     events,

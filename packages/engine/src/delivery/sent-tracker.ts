@@ -1,4 +1,5 @@
 import { chatIdOfDoc } from '@tandem/protocol'
+import { segmentDocOf } from '../chat/chat-views.js'
 import type { MessageLog } from '../model/message-log.js'
 import type { MessageStatus } from '../model/message.js'
 import type { StateVector } from '../relay/state-vector.js'
@@ -16,9 +17,11 @@ export interface LogLookup {
 }
 
 /**
- * This device's messages on their way to "sent": a message is sent once a relay holds it
+ * This account's messages on their way to "sent": a message is sent once a relay holds it
  * durably (its acked state vector covers the message's Yjs item). Reports each message's
- * step to `sent` once, in send order.
+ * step to `sent` once, in send order: this device's own from the send, and those another
+ * device of the account wrote from when they arrive here still pending (so every device of
+ * the author shows every step, not only the one that sent it).
  *
  * Only devices configured with a relay track anything: without one no message can become sent, and
  * the set grew without bound on a relay-less device. With a relay, what it holds is the
@@ -36,8 +39,16 @@ export class SentTracker {
     private readonly logs: LogLookup,
     private readonly events: EventHub,
     /** This device's peer id: its messages' `device`. */
-    private readonly peerId: string
-  ) {}
+    private readonly peerId: string,
+    /** This account's id (null before it has one). */
+    private readonly accountId: () => string | null = () => null
+  ) {
+    events.subscribe(e => {
+      if (e.type !== 'message' || e.origin !== 'remote' || e.message.status !== 'pending') return
+      const m = e.message
+      if (m.device !== this.peerId && m.author === this.accountId()) this.track(segmentDocOf(e.chatId, m.id), m.id)
+    })
+  }
 
   /**
    * The relays' state is loaded (the device just started): this device's messages that no
@@ -84,6 +95,25 @@ export class SentTracker {
     if (id === undefined) return 'pending'
     for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
     return 'pending'
+  }
+
+  /**
+   * Another account now holds these messages (its delivered or read watermark covers them):
+   * a relay passed them on, so those of ours still waiting for the relay's durable ack are
+   * reported `sent` now, before the delivered or read step that follows (a recipient's watermark
+   * can come back sooner than the relay's fsync'd ack, or than the lazily saved state that says
+   * another device's message is held). Each is reported once: the ack finds them gone.
+   */
+  reached(chatId: string, messageIds: readonly string[]): void {
+    const sent: string[] = []
+    for (const id of messageIds) {
+      const docId = segmentDocOf(chatId, id)
+      const unsent = this.unsent.get(docId)
+      if (unsent === undefined || !unsent.delete(id)) continue
+      if (unsent.size === 0) this.unsent.delete(docId)
+      sent.push(id)
+    }
+    if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */

@@ -12,19 +12,30 @@ export interface ChatEntry {
   pinned: boolean
 }
 
+/** What can change in a chat entry after it is listed: kept in `chatFields`, one key per chat and field. */
+type ChatField = 'title' | 'archived' | 'muted' | 'pinned' | 'draft'
+
 /**
- * Typed view of the account doc: profile and chat list. Each chat entry is its own Y.Map
- * so that muting on one device and pinning on another merge field by field. The devices
- * are not here: they are the signed device chain (account/chain-keeper.ts), which nobody
- * but a current device can change (a Yjs map anyone syncing the doc could write to).
+ * Typed view of the account doc: profile and chat list. Each chat entry is a Y.Map in
+ * `chats` holding what it was listed with; what changes after (title, archived, muted,
+ * pinned, draft) is a key of its own per chat and field in `chatFields`, so muting on one
+ * device and pinning on another merge field by field. Not inside the entry's map: two
+ * devices of the account list a shared chat at once (each learns of it from the relay), and
+ * of two concurrent `chats.set` Yjs keeps one map and drops the other with every field
+ * written into it (a draft set on Alice's phone never reached her laptop). The devices are
+ * not here: they are the signed device chain (account/chain-keeper.ts), which nobody but a
+ * current device can change (a Yjs map anyone syncing the doc could write to).
  */
 export class AccountDoc {
   readonly profile: Y.Map<unknown>
   readonly chats: Y.Map<Y.Map<unknown>>
+  /** `<chatId> <field>` → value: what changed in a chat entry after it was listed. */
+  readonly chatFields: Y.Map<unknown>
 
   constructor(readonly doc: Y.Doc) {
     this.profile = doc.getMap('profile')
     this.chats = doc.getMap('chats')
+    this.chatFields = doc.getMap('chatFields')
   }
 
   /** The account's name, or null when the profile has none (not received yet). */
@@ -55,10 +66,9 @@ export class AccountDoc {
   }
 
   updateChat(chatId: string, patch: Partial<Omit<ChatEntry, 'chatId' | 'createdAt'>>): boolean {
-    const map = this.chats.get(chatId)
-    if (map === undefined) return false
+    if (!this.chats.has(chatId)) return false
     this.doc.transact(() => {
-      for (const [k, v] of Object.entries(patch)) map.set(k, v)
+      for (const [k, v] of Object.entries(patch)) if (this.field(chatId, k as ChatField) !== v) this.chatFields.set(fieldKey(chatId, k as ChatField), v)
     })
     return true
   }
@@ -68,27 +78,31 @@ export class AccountDoc {
     if (!(map instanceof Y.Map)) return null
     return {
       chatId,
-      title: String(map.get('title') ?? ''),
+      title: String(this.field(chatId, 'title') ?? ''),
       createdAt: Number(map.get('createdAt') ?? 0),
-      archived: map.get('archived') === true,
-      muted: map.get('muted') === true,
-      pinned: map.get('pinned') === true
+      archived: this.field(chatId, 'archived') === true,
+      muted: this.field(chatId, 'muted') === true,
+      pinned: this.field(chatId, 'pinned') === true
     }
   }
 
   /** The chat's draft (what was typed and not sent yet), the same on every device of the account; '' if none. */
   draftOf(chatId: string): string {
-    const draft = this.chats.get(chatId)?.get('draft')
+    const draft = this.field(chatId, 'draft')
     return typeof draft === 'string' ? draft : ''
   }
 
   /** Sets or clears ('') a chat's draft; false for a chat the list does not hold. */
   setDraft(chatId: string, text: string): boolean {
-    const map = this.chats.get(chatId)
-    if (map === undefined) return false
-    if (text === '') map.delete('draft')
-    else if (map.get('draft') !== text) map.set('draft', text)
+    if (!this.chats.has(chatId)) return false
+    if (this.draftOf(chatId) !== text) this.chatFields.set(fieldKey(chatId, 'draft'), text)
     return true
+  }
+
+  /** A field as changed since the chat was listed, else as it was listed with. */
+  private field(chatId: string, field: ChatField): unknown {
+    const key = fieldKey(chatId, field)
+    return this.chatFields.has(key) ? this.chatFields.get(key) : this.chats.get(chatId)?.get(field)
   }
 
   chatIds(): string[] {
@@ -104,3 +118,6 @@ export class AccountDoc {
     return out.sort((a, b) => Number(b.pinned) - Number(a.pinned) || a.createdAt - b.createdAt || (a.chatId < b.chatId ? -1 : 1))
   }
 }
+
+/** Separates a chat id from a field name: no chat id holds a space. */
+const fieldKey = (chatId: string, field: ChatField): string => `${chatId} ${field}`

@@ -14,8 +14,8 @@ export const STATUS_ORDER: readonly MessageStatus[] = ['pending', 'sent', 'deliv
 /**
  * A message's receipts (each recipient account — every member but its author — whose
  * watermark covers it) and its status: `base` (pending or sent, from this device's outbox
- * and the relays' acks), moved on to delivered once every recipient has it, and to read once
- * every recipient read it (WhatsApp's ticks: a group message is read when all have read it).
+ * and the relays' acks; sent once any recipient has it), moved on to delivered once every
+ * recipient has it, and to read once every recipient read it (WhatsApp's ticks: a group message is read when all have read it).
  * With no recipient (a chat of one account) it stays at `base`.
  */
 export function receiptsOf(
@@ -44,5 +44,8 @@ export function receiptsOf(
   let status = base
   if (recipients > 0 && read === recipients) status = 'read'
   else if (recipients > 0 && delivered === recipients) status = 'delivered'
+  // another account holds it: a relay passed it on, so it is sent whatever the ack says yet
+  // (SentTracker.reached reports that step as an event at the same moment)
+  else if (delivered > 0 && base === 'pending') status = 'sent'
   return { status: STATUS_ORDER.indexOf(status) >= STATUS_ORDER.indexOf(base) ? status : base, receipts }
 }

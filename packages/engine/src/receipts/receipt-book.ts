@@ -48,8 +48,9 @@ export class ReceiptBook {
       for (const key of event.keysChanged) {
         const parsed = parseKey(key)
         if (parsed === null) continue
-        touched.add(`read${SEP}${parsed.account}`)
+        // delivered before read: a read that covers what was not delivered yet moves both, in that order
         touched.add(`delivered${SEP}${parsed.account}`)
+        touched.add(`read${SEP}${parsed.account}`)
       }
       const moves: WatermarkMove[] = []
       for (const slot of touched) {

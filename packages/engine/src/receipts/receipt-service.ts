@@ -17,6 +17,8 @@ export interface ReceiptHost {
   getMessage(chatId: string, messageId: string): Promise<Message>
   /** Resolves once the doc's changes so far are on disk. */
   committed(doc: Y.Doc): Promise<void>
+  /** Another account's watermark now covers these messages: their `sent` step, if not reported yet, is due first. */
+  reached(chatId: string, messageIds: readonly string[]): void
 }
 
 /**
@@ -125,8 +127,11 @@ export class ReceiptService {
       const book = this.books.get(chatId)
       const at = known ?? this.newestFromOthers(chatId, me)
       if (book === undefined || at === null) continue
-      const own = book.ownMark('delivered', me, this.peerId)
-      if (own !== null && comparePositions(own, at) >= 0) continue
+      // another device of the account got there first (its mark came back before this burst
+      // ended): nothing to add. In a group every device raising its own mark per message is a
+      // write each, fanned out to every device of every member (section `group` of the bench)
+      const account = book.watermark('delivered', me)
+      if (account !== null && comparePositions(account, at) >= 0) continue
       book.marks.doc!.transact(() => {
         book.raise('delivered', me, this.peerId, at)
       }, this.local)
@@ -152,7 +157,9 @@ export class ReceiptService {
         if (comparePositions(positionOf(m), move.to) > 0) break
         if (m.author !== move.account) messageIds.push(m.id)
       }
-      if (messageIds.length > 0) this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
+      if (messageIds.length === 0) continue
+      if (move.account !== this.host.accountId()) this.host.reached(chatId, messageIds)
+      this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
     }
   }
 }

@@ -106,6 +106,8 @@ describe('delivered and read watermarks', () => {
     expect(receiptsOf(book, members, m, 'sent')).toEqual({ status: 'sent', receipts: [] })
     doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'x' }))
     expect(receiptsOf(book, members, m, 'sent')).toEqual({ status: 'sent', receipts: [{ account: 'bob', status: 'delivered' }] })
+    // one recipient of two has it: sent, even before this device heard the relay's ack
+    expect(receiptsOf(book, members, m, 'pending')).toEqual({ status: 'sent', receipts: [{ account: 'bob', status: 'delivered' }] })
     doc.transact(() => book.raise('read', 'carol', 'c1', { wall: 11, counter: 0, id: 'y' }))
     expect(receiptsOf(book, members, m, 'sent')).toEqual({
       status: 'delivered',
@@ -121,6 +123,18 @@ describe('delivered and read watermarks', () => {
     expect(receiptsOf(book, ['alice'], m, 'sent')).toEqual({ status: 'sent', receipts: [] })
     // a watermark before the message covers nothing of it
     expect(receiptsOf(book, ['alice', 'dave'], { ...m, wall: 100 }, 'sent').status).toBe('sent')
+  })
+
+  it('a read that covers what was not delivered yet moves delivered first, then read (so a status never shows read before delivered)', () => {
+    const doc = new Y.Doc()
+    const moves: WatermarkMove[] = []
+    const book = new ReceiptBook(doc, m => moves.push(...m))
+    const at = { wall: 7, counter: 0, id: 'm' }
+    doc.transact(() => book.raise('read', 'bob', 'b1', at))
+    expect(moves.map(m => [m.kind, m.account, m.from, m.to])).toEqual([
+      ['delivered', 'bob', null, at],
+      ['read', 'bob', null, at]
+    ])
   })
 
   it('a device never lowers its own watermark, and an unreadable value counts for nothing', () => {
