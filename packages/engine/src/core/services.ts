@@ -28,12 +28,10 @@ import { engineMessageSource } from '../search/message-source.js'
 import { SearchService } from '../search/search-service.js'
 import type { EngineCoreOptions } from './options.js'
 import type { EventHub } from './event-hub.js'
-import { forgedAuthor } from '../chat/message-authors.js'
-import { Groups } from '../people/groups.js'
-import { GroupReferrals } from '../people/group-referrals.js'
-import { Invites } from '../people/invites.js'
-import { MemberChains } from '../people/member-chains.js'
-import { type PeopleHost, SharedChats } from '../people/shared-chats.js'
+import { wirePeople } from './wire-people.js'
+import type { Groups } from '../people/groups.js'
+import type { Invites } from '../people/invites.js'
+import type { SharedChats } from '../people/shared-chats.js'
 
 /** The engine's services, wired to each other. */
 export interface Services {
@@ -328,79 +326,4 @@ export function wireServices(parts: ServiceParts): Services {
     presence,
     search
   }
-}
-
-/** Chats between accounts (issue 16): other accounts' chains, shared chats' keys and records, invites. */
-function wirePeople(parts: {
-  account: AccountService
-  replication: Replication
-  codec: BlobCodec
-  device: ThisDevice
-  docs: DocHost
-  runtime: Runtime
-  events: EventHub
-  local: unknown
-  relays: string[]
-}): { shared: SharedChats; invites: Invites; groups: Groups } {
-  const { account, replication, codec, device, docs, runtime, events, local } = parts
-  const keysChanged = (): void => {
-    codec.keysChanged()
-    replication.keysChanged()
-  }
-  const chains = new MemberChains(
-    async relay => {
-      if (relay !== null) return await replication.openRelayStream(relay)
-      const [first, ...rest] = await replication.openRelayStreams()
-      for (const r of rest) r.link.close()
-      return first?.link ?? null
-    },
-    runtime,
-    keysChanged
-  )
-  const host: PeopleHost = {
-    accountId: () => account.chain().accountId,
-    accountDoc: () => account.doc(),
-    accountName: () => account.info?.name ?? '',
-    ring: () => account.keys(),
-    ownDeviceStatus: peerId => account.chain().status(peerId),
-    signing: device.signing,
-    docs,
-    runtime,
-    chains,
-    events,
-    local,
-    membershipChanged: record => {
-      replication.membershipChanged(record)
-    },
-    keysChanged,
-    homeRelay: () => parts.relays[0] ?? null,
-    routesChanged: () => {
-      replication.routesChanged()
-    }
-  }
-  const shared = new SharedChats(host)
-  account.onKeys(() => {
-    shared.accountKeysChanged()
-  })
-  replication.memberships.people = {
-    membership: docId => shared.membership(docId),
-    memberOf: (record, relay) => {
-      void shared.received(record, relay)
-    }
-  }
-  // a message claiming another account than the one of the device that signed its blob is never applied
-  replication.refuseBlob = (docId, doc, author, update) => {
-    const record = shared.membership(docId)
-    if (record === null) return null
-    const me = account.chain().accountId
-    const ring = account.keys()
-    const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, record.members)
-    return forgedAuthor(docId, doc, update, signer, me)
-  }
-  replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
-  const referrals = new GroupReferrals(host, shared)
-  docs.onOpen((docId, doc) => {
-    referrals.opened(docId, doc)
-  })
-  return { shared, invites: new Invites(host, shared, () => parts.relays[0] ?? null), groups: new Groups(host, shared, referrals) }
 }
