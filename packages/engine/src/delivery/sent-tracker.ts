@@ -30,6 +30,8 @@ export interface LogLookup {
 export class SentTracker {
   /** Messages sent from this device that no relay has acknowledged yet: doc id (a segment) → message ids, in send order. */
   private readonly unsent = new Map<string, Set<string>>()
+  /** Of those, the ones another device of the account sent (followed here so this device shows their steps too). */
+  private readonly fromOthers = new Set<string>()
 
   constructor(
     /** Whether this device is configured with any relay (its clients exist only once it starts). */
@@ -46,7 +48,10 @@ export class SentTracker {
     events.subscribe(e => {
       if (e.type !== 'message' || e.origin !== 'remote' || e.message.status !== 'pending') return
       const m = e.message
-      if (m.device !== this.peerId && m.author === this.accountId()) this.track(segmentDocOf(e.chatId, m.id), m.id)
+      if (m.device !== this.peerId && m.author === this.accountId()) {
+        this.fromOthers.add(m.id)
+        this.track(segmentDocOf(e.chatId, m.id), m.id)
+      }
     })
   }
 
@@ -84,9 +89,17 @@ export class SentTracker {
     unsent.add(messageId)
   }
 
-  /** Messages of ours in this doc are waiting to be reported "sent". */
+  /**
+   * Messages this device sent into the doc are waiting to be reported "sent" (its relay state is
+   * then saved at once, and the segment stays in memory). Another device's messages followed
+   * here do not count: saving the state at each of their acks was a save per message received
+   * (test/relay/cursor-save.test.ts); after a crash they show pending until the relay says again.
+   */
   awaitsAck(docId: string): boolean {
-    return (this.unsent.get(docId)?.size ?? 0) > 0
+    const unsent = this.unsent.get(docId)
+    if (unsent === undefined) return false
+    for (const id of unsent) if (!this.fromOthers.has(id)) return true
+    return false
   }
 
   statusOf(docId: string, log: MessageLog, messageId: string): MessageStatus {
@@ -110,6 +123,7 @@ export class SentTracker {
       const docId = segmentDocOf(chatId, id)
       const unsent = this.unsent.get(docId)
       if (unsent === undefined || !unsent.delete(id)) continue
+      this.fromOthers.delete(id)
       if (unsent.size === 0) this.unsent.delete(docId)
       sent.push(id)
     }
@@ -134,7 +148,10 @@ export class SentTracker {
       // after the first one still out is acked (scanning them all made each ack O(burst))
       if (id === undefined || id[0] === me) break
     }
-    for (const m of sent) unsent.delete(m)
+    for (const m of sent) {
+      unsent.delete(m)
+      this.fromOthers.delete(m)
+    }
     if (unsent.size === 0) this.unsent.delete(docId)
     if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
   }
