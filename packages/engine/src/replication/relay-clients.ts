@@ -1,3 +1,4 @@
+import type * as Y from 'yjs'
 import { peerAddress, peerIdOf } from '../net/addresses.js'
 import type { RelayClient } from '../relay/relay-client.js'
 import { DocRoutes } from './doc-routes.js'
@@ -80,6 +81,13 @@ export class RelayClients {
       if (r !== undefined) out.push(r)
     }
     return out
+  }
+
+  /** Every relay `docId` goes to holds all of `doc` that this device holds (true for a doc not open here). */
+  holdAll(docId: string, doc: Y.Doc | undefined): boolean {
+    if (doc === undefined) return true
+    for (const r of this.relaysFor(docId)) if (!r.holdsAll(docId, doc)) return false
+    return true
   }
 
   /**

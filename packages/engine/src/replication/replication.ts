@@ -89,7 +89,6 @@ export class Replication {
     this.ephemeral.lan = (docId, sealed) => this.sync?.sendEphemeral(docId, sealed) ?? false
   }
 
-  /** The relay clients (none before the account's sync starts). */
   /** Resolves once no relay is still sending what it holds of `docId` (null: none is now). */
   settled(docId: string): Promise<void> | null {
     return this.relayFirst?.gate(docId) ?? null
@@ -97,12 +96,10 @@ export class Replication {
 
   /** Every relay holds all of the doc that this device holds (nothing of it waits to go up). */
   holdsAll(docId: string): boolean {
-    const doc = this.docs.get(docId)
-    if (doc === undefined) return true
-    for (const r of this.relays.relaysFor(docId)) if (!r.holdsAll(docId, doc)) return false
-    return true
+    return this.relays.holdAll(docId, this.docs.get(docId))
   }
 
+  /** The relay clients (none before the account's sync starts). */
   relayClients(): Iterable<RelayClient> {
     return this.relays.all()
   }
