@@ -1,0 +1,81 @@
+/**
+ * The remote device API: what a UI in another process (the demo page driving a `tandem-device
+ * --http`, the `tandem-device <subcommand>` CLI) may call on a running engine, and the shapes
+ * that travel. The server lives in apps/device, the page's client in apps/chat; both import
+ * this one list so they cannot drift.
+ *
+ * Wire (HTTP/1.1 on 127.0.0.1 only, every request with `Authorization: Bearer <token>`, or
+ * `?token=` where a browser API cannot set headers, i.e. EventSource):
+ * - `POST /rpc` body `{"method": RemoteMethod, "args": [...]}` → 200 `{"result": …}` or
+ *   4xx/5xx `{"error": {"code": "ERR_…", "message": "…"}}` (the engine's typed error, as is).
+ * - `GET /events` → Server-Sent Events, one `data: <RemoteEvent JSON>` per engine event:
+ *   the `EngineEvent` with every `error` as a `RemoteErrorBody` and every `Uint8Array` as
+ *   base64, plus the server's own `{"type": "link-confirm", "confirmation": "123456"}`.
+ *
+ * Two methods are the server's own, not the engine's: `info` → `{ peerId, accountId,
+ * account: AccountInfo | null, multiaddrs }`, and `confirmLink(ok: boolean)`, the person's
+ * answer to a `link-confirm` event while `linkDevice(code)` waits (the engine's confirm
+ * callback cannot travel).
+ */
+
+/** Engine methods callable remotely: arguments and results are plain JSON. */
+export const REMOTE_METHODS = [
+  // account and devices
+  'info',
+  'createAccount',
+  'setProfileName',
+  'listDevices',
+  'renameDevice',
+  'revokeDevice',
+  'showLinkCode',
+  'linkDevice',
+  'confirmLink',
+  // people
+  'createInvite',
+  'acceptInvite',
+  'listContacts',
+  'safetyNumber',
+  'createGroup',
+  'addMembers',
+  'removeMember',
+  'renameChat',
+  'listMembers',
+  // chats and messages
+  'createChat',
+  'listChats',
+  'setDraft',
+  'updateChat',
+  'sendMessage',
+  'listMessages',
+  'loadMessages',
+  'getMessage',
+  'editMessage',
+  'react',
+  'deleteMessage',
+  'deleteForMe',
+  'markRead',
+  'setTyping',
+  'setPresent',
+  'presence',
+  'searchMessages',
+  'exportChat',
+  'messageCount',
+  'connectedPeers'
+] as const
+
+export type RemoteMethod = (typeof REMOTE_METHODS)[number]
+
+export interface RemoteCall {
+  method: RemoteMethod
+  args: unknown[]
+}
+
+/** A typed engine error as it travels: the code is stable, the message a sentence. */
+export interface RemoteErrorBody {
+  code: string
+  message: string
+}
+
+export type RemoteReply = { result: unknown } | { error: RemoteErrorBody }
+
+export const isRemoteMethod = (name: unknown): name is RemoteMethod => typeof name === 'string' && (REMOTE_METHODS as readonly string[]).includes(name)
