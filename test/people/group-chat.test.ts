@@ -97,6 +97,39 @@ it('a group of three: any member adds and renames; a removed member gets nothing
   expect(chatDocId(group.chatId)).toBe(`chat:${group.chatId}`)
 }, 120_000)
 
+it("a removed member's device that writes to the chat after its removal is refused once per change, not at every reconnect: its connection stays up and its other chats keep going", async () => {
+  const relay = await rig.relay()
+  const [alice, carol] = [await netDevice('alice', relay.address, stops), await netDevice('carol', relay.address, stops)]
+  await account('Alice', alice)
+  await account('Carol', carol)
+  const group = await alice.createGroup({ title: 'Duo+', members: [carol.accountId!] })
+  await alice.sendMessage(group.chatId, 'hello carol')
+  await untilShows(carol, group.chatId, ['hello carol'], 'the group on Carol’s device')
+  const notes = await carol.createChat({ title: 'notes' })
+  const events: EngineEvent[] = []
+  carol.subscribe(e => events.push(e))
+  await alice.removeMember(group.chatId, carol.accountId!)
+  const denied = () => events.filter(e => e.type === 'error' && (e.error as { code?: string }).code === 'ERR_ACCESS_DENIED').length
+  await untilEngine(carol, () => denied() > 0, 'the relay refuses the chat to Carol')
+
+  // Carol's device does not know yet: it writes to the group. The relay refuses the upload; the
+  // device reconnects once (a new handshake may repair a refusal), is refused again, and holds it
+  const atWrite = events.length
+  await carol.sendMessage(group.chatId, 'written after my removal')
+  const refusedUploads = () => events.slice(atWrite).filter(e => e.type === 'error' && (e.error as { code?: string }).code === 'ERR_ACCESS_DENIED').length
+  await untilEngine(carol, () => refusedUploads() >= 2, 'the upload refused on two connections')
+  const sent = await carol.sendMessage(notes.chatId, 'my notes go on')
+  await untilEngine(carol, () => carol.listMessages(notes.chatId).find(m => m.id === sent.id)?.status === 'sent', 'Carol’s note sent')
+  // (one reconnect per doc the message wrote to: its segment, and the chat doc's index)
+  const reconnects = events.slice(atWrite).filter(e => e.type === 'relay' && e.connected).length
+  expect(reconnects).toBeGreaterThan(0)
+  expect(reconnects).toBeLessThanOrEqual(2)
+  expect(carol.relayStatus().every(r => r.connected)).toBe(true)
+  // (what she wrote stays in her outbox, on her device: nothing is lost, and nothing reached Alice)
+  expect(carol.relayStatus()[0]!.pendingUploads).toBeGreaterThan(0)
+  expect(alice.listMessages(group.chatId).map(m => m.text)).not.toContain('written after my removal')
+}, 60_000)
+
 it('group changes with bad input are typed errors: an unknown chat, this account itself, a chat of one account, a non-account', async () => {
   const relay = await rig.relay()
   const [alice, bob] = [await netDevice('alice', relay.address, stops), await netDevice('bob', relay.address, stops)]

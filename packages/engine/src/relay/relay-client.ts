@@ -1,4 +1,4 @@
-import { type ChainHead, ErrorCode, headOfLinks, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
+import { type ChainHead, ErrorCode, headOfLinks, sameHead, type SignedMembership, splitLinks, type TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import type * as Y from 'yjs'
 import { StoreCorruptError } from '../errors.js'
@@ -91,7 +91,9 @@ export class RelayClient {
       opened: (conn, relayHead) => this.connected(conn, relayHead),
       links: async links => {
         this.relayHead = headOfLinks(links)
+        const before = host.chain.head()
         await host.chain.receive(links)
+        if (!sameHead(before, host.chain.head())) this.allowDenied()
         // the relay sent what it thought we lacked, and ours could not place it (a link it
         // builds on is missing here): a new connection's hello gets the relay's whole chain
         if (this.relayHead !== null && !host.chain.isOnChain(this.relayHead)) {
@@ -244,6 +246,7 @@ export class RelayClient {
 
   /** A new membership record of a chat (members changed): the relay gets it now, not only with the next subscription. */
   sendMembership(record: SignedMembership): void {
+    this.allowDenied()
     if (this.isConnected) void this.conn!.send({ type: 'membership', record })
   }
 
@@ -313,6 +316,15 @@ export class RelayClient {
    */
   private readonly refusedUntilLinks = new Set<string>()
 
+  /** Docs an upload of which was refused as not allowed since the chain or a membership last changed (see docError). */
+  private readonly deniedOnce = new Set<string>()
+
+  /** The chain or a chat's membership changed: uploads refused as not allowed may be taken now. */
+  private allowDenied(): void {
+    this.deniedOnce.clear()
+    this.uploader.allowDenied()
+  }
+
   private subscribeRefusedAgain(): void {
     const conn = this.conn
     if (conn === null || this.refusedUntilLinks.size === 0) return
@@ -350,7 +362,14 @@ export class RelayClient {
     }
     this.events.onError(error)
     // An upload refused for a state the next handshake repairs (not listed yet, membership
-    // not recorded): reconnect, which resends the setup and then the outbox.
-    if (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code)) conn.close()
+    // not recorded): reconnect, which resends the setup and then the outbox. Refused again
+    // with nothing learnt since, the doc's uploads wait for the chain or its membership to change.
+    if (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code)) {
+      if (this.deniedOnce.has(docId)) this.uploader.deny(docId)
+      else {
+        this.deniedOnce.add(docId)
+        conn.close()
+      }
+    }
   }
 }

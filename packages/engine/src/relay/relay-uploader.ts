@@ -34,6 +34,8 @@ export class RelayUploader {
   private resentOn: RelayConnection | null = null
   /** Docs whose uploads are held back while one refused as stale is sealed again (see reseal). */
   private readonly heldDocs = new Set<string>()
+  /** Docs whose uploads the relay keeps refusing as not allowed: they wait for a change that may allow them (see deny). */
+  private readonly deniedDocs = new Set<string>()
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
@@ -144,7 +146,29 @@ export class RelayUploader {
     // every upload of the doc not acked yet, in order, now that none waits (anything cut meanwhile
     // is among them; one the relay already holds, byte for byte, it stores once; one refused while
     // the doc was held comes back refused, and is sealed again then)
+    if (this.deniedDocs.has(docId)) return
     for (const entry of this.outbox) if (entry.docId === docId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
+  }
+
+  /**
+   * The relay refused the doc's uploads as not allowed again after a reconnect (this account
+   * removed from the chat, say): they stay in the outbox, not sent, until {@link allowDenied}.
+   * Sent at every connection, and the connection closed at each refusal, they made a
+   * reconnect loop that never ended (simulator seed 20261128 with --people).
+   */
+  deny(docId: string): void {
+    this.deniedDocs.add(docId)
+  }
+
+  /** Something changed that may allow the denied docs (the device chain, a chat's membership): their uploads go again. */
+  allowDenied(): void {
+    const docs = new Set(this.deniedDocs)
+    this.deniedDocs.clear()
+    for (const e of this.outbox) if (docs.has(e.docId) && this.goes(e.docId)) this.sendable()?.upload(e.docId, e.uploadId, e.blob)
+  }
+
+  private goes(docId: string): boolean {
+    return !this.heldDocs.has(docId) && !this.deniedDocs.has(docId)
   }
 
   /** The outbox's blobs of a doc, oldest first. */
@@ -215,7 +239,7 @@ export class RelayUploader {
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
   resend(conn: RelayConnection): void {
-    for (const e of this.outbox) if (!this.heldDocs.has(e.docId)) conn.upload(e.docId, e.uploadId, e.blob) // (a held doc's go once sealed again)
+    for (const e of this.outbox) if (this.goes(e.docId)) conn.upload(e.docId, e.uploadId, e.blob) // (a held doc's go once sealed again)
     this.resentOn = conn
   }
 
@@ -351,7 +375,7 @@ export class RelayUploader {
     // queued before it is sent, so the relay's ack can only remove it after it is stored;
     // not awaited first: the relay passes it on to live subscribers on arrival (latency)
     const saved = this.saver.persist(docId, [entry])
-    if (!this.heldDocs.has(docId)) this.sendable()?.upload(docId, entry.uploadId, blob) // (held: it goes after the one sealed again)
+    if (this.goes(docId)) this.sendable()?.upload(docId, entry.uploadId, blob) // (held: it goes after the one sealed again)
     await saved
   }
 

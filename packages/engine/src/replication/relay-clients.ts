@@ -46,9 +46,13 @@ export class RelayClients {
 
   /** Loads the home relays' clients (`addresses`: their multiaddrs, when known), then the chat relays'. */
   async start(home: readonly string[], addresses: readonly string[]): Promise<void> {
-    this.home = home
+    // a host without libp2p (the simulator) may name its relays by address: keyed by id all the
+    // same, or a shared chat's relay (an address, from an invite) got a second client of the
+    // home relay, never connected (the people simulation, seed 20261128)
+    for (const relay of home) if (relay.includes('/p2p/')) this.addresses.set(relayIdOf(relay), relay)
+    this.home = home.map(relayIdOf)
     for (const address of addresses) this.addresses.set(relayIdOfAddress(address), address)
-    for (const relayId of home) this.clients.set(relayId, await this.load(relayId))
+    for (const relayId of this.home) this.clients.set(relayId, await this.load(relayId))
     // the relays shared chats live on: reached from now on, kept across restarts by the account doc's record of them
     for (const address of this.chatRelays?.all() ?? []) await this.addChatRelay(address)
   }
@@ -64,8 +68,9 @@ export class RelayClients {
     return this.clients.values()
   }
 
+  /** The client of a relay, by id (or by address, as a host without libp2p may name it). */
   get(relayId: string): RelayClient | undefined {
-    return this.clients.get(relayId)
+    return this.clients.get(relayIdOf(relayId))
   }
 
   /** The relay's address, when known. */
@@ -126,6 +131,9 @@ export class RelayClients {
 }
 
 const relayIds = new Map<string, string>()
+
+/** A relay's id, given its id or its address. */
+export const relayIdOf = (relay: string): string => (relay.includes('/p2p/') ? relayIdOfAddress(relay) : relay)
 
 /** A relay's id from its address (ERR_INVALID_ARGUMENT for one without /p2p/<id>); remembered, as routing asks at every doc update. */
 function relayIdOfAddress(address: string): string {

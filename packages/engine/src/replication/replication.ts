@@ -21,7 +21,7 @@ import { LinkingPresence } from './linking-presence.js'
 import { EphemeralChannel } from './ephemeral-channel.js'
 import { dialsViaRelays } from './circuit-dials.js'
 import { RelayFirst } from './relay-first.js'
-import { RelayClients } from './relay-clients.js'
+import { RelayClients, relayIdOf } from './relay-clients.js'
 import { sessionHostOf } from './session-host.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession } from '../sync/session.js'
@@ -393,7 +393,11 @@ export class Replication {
 
   /** A /tandem/store stream to the relay at `address` (another account's chain is read on it); null without a network or when unreachable. */
   async openRelayStream(address: string): Promise<Link | null> {
-    if (this.network === null) return null
-    return await this.network.openRelayStream(address)
+    if (this.network !== null) return await this.network.openRelayStream(address)
+    // without libp2p the host opens streams to the relays it named (before, none: every read of
+    // another account's chain failed in the simulator, and its chats were never listed, seed 20261133)
+    const id = relayIdOf(address)
+    const relay = this.options.relayIds.find(r => relayIdOf(r) === id)
+    return relay === undefined ? null : ((await this.options.openRelayStream?.(relay)) ?? null)
   }
 }
