@@ -12,6 +12,14 @@ export interface DeviceOptions {
   name?: string
   control: boolean
   sync: boolean
+  /** Serve the remote device API on 127.0.0.1 at this port (0: any free one); undefined: no API. */
+  http?: number
+  /** The web origin whose pages may call the API (CORS). */
+  httpOrigin?: string
+  /** Machine-readable output: one JSON value per answer (subcommands), the API's address and token at start. */
+  json: boolean
+  /** Logs (JSON lines) on stderr instead of the log file in the data dir. */
+  verbose: boolean
 }
 
 /** What to do once the device is open: run it (the prompt or --control), or one of the subcommands. */
@@ -32,6 +40,12 @@ const seconds = (value: string): number => {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0')
   return Math.round(n * 1000)
+}
+
+const port = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number from 0 (any free one) to 65535')
+  return n
 }
 
 const whole = (value: string): number => {
@@ -64,6 +78,15 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
         .default('all')
     )
     .addOption(new Option('--no-sync', 'do not fsync each write batch (faster, survives crashes but not power loss)'))
+    .addOption(
+      new Option('--http [port]', 'serve the device API (POST /rpc, GET /events) on 127.0.0.1, token-protected (default port: any free one)')
+        .env('TANDEM_HTTP')
+        .argParser(port)
+        .preset(0)
+    )
+    .addOption(new Option('--http-origin <url>', 'the web page origin allowed to call the device API from a browser (CORS)').env('TANDEM_HTTP_ORIGIN'))
+    .addOption(new Option('--json', 'machine-readable output: JSON instead of sentences').default(false))
+    .addOption(new Option('--verbose', 'write the logs (JSON lines) to stderr instead of device.log in the data dir').default(false))
     .action(() => {
       task = { kind: 'run' }
     })

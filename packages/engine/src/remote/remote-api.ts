@@ -28,6 +28,8 @@ export const REMOTE_METHODS = [
   'renameDevice',
   'revokeDevice',
   'showLinkCode',
+  'enterPassphrase',
+  'cancelLink',
   'linkDevice',
   'confirmLink',
   // people
