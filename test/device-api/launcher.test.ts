@@ -30,8 +30,8 @@ afterEach(async () => {
 })
 
 /** Starts the launcher and resolves with what it prints once ready (its --json line); rejects if it exits first. */
-function launch(dir: string, extra: string[] = []): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
-  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+function launch(dir: string, detached = false): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
+  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], detached })
   children.push(child)
   const stderr: string[] = []
   createInterface({ input: child.stderr! }).on('line', l => stderr.push(l))
@@ -59,7 +59,7 @@ const client = (demo: Demo, name: string): RemoteClient => {
   return new RemoteClient(d.api, d.token)
 }
 
-it('starts a ready demo, carries a message from Alice to Bob, leaves no process behind on SIGTERM, and keeps the demo for the next start', async () => {
+it('starts a ready demo, carries a message from Alice to Bob, leaves no process behind on SIGTERM or Ctrl-C, and keeps the demo for the next start', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-demo-'))
   dirs.push(dir)
   const first = launch(dir)
@@ -101,11 +101,12 @@ it('starts a ready demo, carries a message from Alice to Bob, leaves no process 
   expect(demo.pids.filter(alive)).toEqual([])
   for (const d of demo.devices) expect(existsSync(join(dir, d.name, 'http.json'))).toBe(false)
 
-  // the next start finds the demo as it was: no setup, the message still there
-  const second = launch(dir)
+  // the next start finds the demo as it was: no setup, the message still there; Ctrl-C in its
+  // terminal (SIGINT to the whole process group, the devices too) stops it as cleanly
+  const second = launch(dir, true)
   const again = await second.ready
   expect((await client(again, 'bob-laptop').call<Array<{ text: string }>>('listMessages', chatId)).map(m => m.text)).toContain('sent from the test')
-  second.child.kill('SIGTERM')
+  process.kill(-second.child.pid!, 'SIGINT')
   expect(await second.exited).toBe(0)
   expect(again.pids.filter(alive)).toEqual([])
 })
