@@ -7,10 +7,29 @@ import { runControl } from './control.js'
 import { type ServedApi, serveHttp } from './http/serve.js'
 import { parseOptions } from './options.js'
 import { say, sayError } from './say.js'
+import { RUNNING_FIRST, RUNNING_ONLY, runRemoteTask } from './cli/remote-tasks.js'
+import { NoRunningDeviceError, runningDevice } from './cli/running-device.js'
 import { runTask } from './tasks.js'
 import { Terminal } from './terminal.js'
 
 const { options, task } = parseOptions(process.argv)
+
+// a subcommand for the device running on this data dir goes through its API (the store is that process's)
+if (RUNNING_ONLY.has(task.kind) || RUNNING_FIRST.has(task.kind)) {
+  try {
+    const device = await runningDevice(options.data)
+    if (device === null && RUNNING_ONLY.has(task.kind)) throw new NoRunningDeviceError(options.data)
+    if (device !== null) {
+      let term: Terminal | null = null
+      await runRemoteTask(device, task, options.json, () => (term ??= new Terminal()))
+      ;(term as Terminal | null)?.close()
+      process.exit(0)
+    }
+  } catch (err) {
+    sayError(err)
+    process.exit(1)
+  }
+}
 // JSON logs are for scripts and operators (--control, --verbose); a person's terminal gets sentences only, the logs go to a file
 const log = pino(
   { name: 'tandem-device', level: process.env.TANDEM_LOG_LEVEL ?? 'info' },

@@ -25,7 +25,12 @@ export interface DeviceOptions {
 /** What to do once the device is open: run it (the prompt or --control), or one of the subcommands. */
 export type DeviceTask =
   | { kind: 'run' }
-  | { kind: 'link'; code?: string; ttlMs?: number; exit: boolean }
+  | { kind: 'link'; code?: string; ttlMs?: number; exit: boolean; yes: boolean }
+  | { kind: 'chats' }
+  | { kind: 'send'; chat: string; text: string }
+  | { kind: 'read'; chat: string; limit: number }
+  | { kind: 'invite'; accept?: string }
+  | { kind: 'status' }
   | { kind: 'devices' }
   | { kind: 'revoke'; peerId: string }
   | { kind: 'passphrase'; remove: boolean }
@@ -100,8 +105,44 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
     .option('--code <text>', 'the code the new device shows (tandem1-…): link that device to this account')
     .option('--ttl <seconds>', 'how long the shown code stays valid (default 300, at most 3600)', seconds)
     .option('--exit', 'exit once linked instead of running as the device', false)
-    .action((o: { code?: string; ttl?: number; exit: boolean }) => {
-      task = { kind: 'link', code: o.code, ttlMs: o.ttl, exit: o.exit }
+    .option('--yes', 'with --code on a running device: link without asking (the six digits are still shown)', false)
+    .action((o: { code?: string; ttl?: number; exit: boolean; yes: boolean }) => {
+      task = { kind: 'link', code: o.code, ttlMs: o.ttl, exit: o.exit, yes: o.yes }
+    })
+  program
+    .command('chats')
+    .description('list the chats of the running device (--http): number, title, unread, last message')
+    .action(() => {
+      task = { kind: 'chats' }
+    })
+  program
+    .command('send')
+    .description('send a message from the running device (--http)')
+    .argument('<chat>', 'the chat: its number in `chats`, its id, or its title')
+    .argument('<words...>', 'the text')
+    .action((chat: string, words: string[]) => {
+      task = { kind: 'send', chat, text: words.join(' ') }
+    })
+  program
+    .command('read')
+    .description("show a chat's newest messages on the running device (--http), with the ticks of yours, and mark them read")
+    .argument('<chat>', 'the chat: its number in `chats`, its id, or its title')
+    .option('--limit <n>', 'how many (default 20)', whole, 20)
+    .action((chat: string, o: { limit: number }) => {
+      task = { kind: 'read', chat, limit: o.limit }
+    })
+  program
+    .command('invite')
+    .description('show an invite to chat with this account (QR and text), or --accept one: on the running device (--http)')
+    .option('--accept <invite>', "accept another account's invite (tandeminvite1-…): a 1:1 chat with them opens")
+    .action((o: { accept?: string }) => {
+      task = { kind: 'invite', accept: o.accept }
+    })
+  program
+    .command('status')
+    .description('the running device (--http): its account, relays, connected devices, API address')
+    .action(() => {
+      task = { kind: 'status' }
     })
   program
     .command('devices')
