@@ -127,7 +127,7 @@ else {
     void stop(0) // the engine stopped itself; nothing is left to run
   })
   try {
-    await runTask(engine, new Terminal(), task, stop)
+    await runTask(engine, new Terminal(), task, stop, api !== null)
   } catch (err) {
     log.debug({ err }, 'command failed')
     sayError(err)
