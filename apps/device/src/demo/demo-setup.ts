@@ -40,6 +40,9 @@ export async function setUpDemo(d: DemoDevices, say: (line: string) => void): Pr
   const { chatId } = await d.bobLaptop.request<{ chatId: string }>('accept-invite', { text: invite.text })
   for (const device of [d.aliceLaptop, d.alicePhone]) await device.request('wait-chat', { chatId })
   for (const [i, [who, text]] of HISTORY.entries()) {
+    // who answers has read what came before: its ticks show read, the last one stays unread
+    const [last] = i === 0 ? [] : await d[who].request<Array<{ id: string }>>('list-messages', { chatId, limit: 1 })
+    if (last !== undefined) await d[who].request('mark-read', { chatId, messageId: last.id })
     await d[who].request('send', { chatId, text })
     // each waits for the one before on every device, so the history reads as a conversation
     for (const device of Object.values(d)) await device.request('wait-messages', { chatId, count: i + 1 })

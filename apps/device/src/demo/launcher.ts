@@ -4,7 +4,7 @@
 // and phone (one account) and Bob's laptop, in a 1:1 chat with some history. The page drives
 // each device through its API (the URLs printed carry its address and token).
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { DeviceProcess } from '../device-process.js'
 import { RelayProcess } from '../relay-process.js'
 import { describeError } from '../say.js'
@@ -90,7 +90,15 @@ try {
     const token = served[i]!.token as string
     return { name: dir, label, api, token, pid: started[i]!.child.pid!, page: devicePage(app.url, { api, token, name: dir }) }
   })
-  const demo = { app: app.url, relay: relay.address, relayWs, dir: options.dir, devices: shown, newDevice: newDevicePage(app.url, relayWs) }
+  const shownDir = relative(process.cwd(), options.dir)
+  const demo = {
+    app: app.url,
+    relay: relay.address,
+    relayWs,
+    dir: shownDir === '' || shownDir.startsWith('..') ? options.dir : shownDir,
+    devices: shown,
+    newDevice: newDevicePage(app.url, relayWs)
+  }
   if (options.json) process.stdout.write(`${JSON.stringify({ ...demo, pids: [process.pid, relay.child.pid, ...shown.map(d => d.pid)] })}\n`)
   else say(describeDemo(demo))
   for (const d of started)
