@@ -23,9 +23,12 @@ interface Demo {
 }
 
 const children: ChildProcess[] = []
+/** Every process a launcher said it started: a failed test leaves none of them running. */
+const started: number[] = []
 const dirs: string[] = []
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const pid of started.splice(0).filter(alive)) process.kill(pid, 'SIGKILL')
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
 })
 
@@ -38,7 +41,10 @@ function launch(dir: string, detached = false): { child: ChildProcess; ready: Pr
   const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
   const ready = new Promise<Demo>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', line => {
-      if (line.startsWith('{')) resolve(JSON.parse(line) as Demo)
+      if (!line.startsWith('{')) return
+      const demo = JSON.parse(line) as Demo
+      started.push(...demo.pids)
+      resolve(demo)
     })
     void exited.then(code => reject(new Error(`the launcher exited (${code}) before it was ready: ${stderr.join('\n')}`)))
   })
