@@ -85,6 +85,8 @@ try {
     await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`)
   }
 
+  // from here on the launcher only waits for the devices to stop: their events need not pile up in it
+  for (const d of started) d.retain = false
   const shown: DemoDevice[] = devices.map(({ label, dir }, i) => {
     const api = served[i]!.url as string
     const token = served[i]!.token as string
