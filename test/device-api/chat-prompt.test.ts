@@ -50,6 +50,9 @@ it('chats with Bob from the prompt: an invite, his message shown with his name, 
   await bob.request('send', { chatId, text: 'bye' })
   await alice.waitLine(/^\d\d:\d\d Bob: bye$/) // the open chat's messages come without its title
 
+  alice.type('/devices')
+  const devices = await alice.waitLine(/^ {4}NAME +PLATFORM +LINKED +LAST ACTIVE +PEER ID$/)
+  expect((await alice.waitLine(/^ 1\. laptop +node .*this device +12D3KooW\w+$/, devices.index)).index).toBe(devices.index + 1)
   alice.type('/nope')
   await alice.waitLine(/^\/nope is not a command: \/help lists them\.$/)
   alice.type('/open 9')

@@ -3,6 +3,7 @@ import { afterEach, expect, it } from 'vitest'
 import { RemoteClient } from '@tandem/device/remote-client'
 import { endpointFile, readEndpoint } from '@tandem/device/token-file'
 import type { DeviceProcess } from '../helpers/device-process.js'
+import { PromptProcess } from '../helpers/prompt-process.js'
 import { Rig } from '../relay/relay-helpers.js'
 
 // `tandem-device --http`: the remote device API of packages/engine/src/remote/remote-api.ts,
@@ -153,4 +154,17 @@ it('links a new device over the API: the code it shows, the six digits as a link
   expect((await onPhone.call<{ accountId: string }>('info')).accountId).toBe(accountId)
   phoneStream.close()
   laptopStream.close()
+})
+
+it('prints its API address and token as one JSON line with --json, for scripts', async () => {
+  const dir = await rig.dir('laptop')
+  const device = new PromptProcess(['--data', dir, '--http', '--json'])
+  try {
+    const { line } = await device.waitLine(/^\{"http":/)
+    const printed = JSON.parse(line) as { http: string; token: string }
+    expect(await readEndpoint(dir)).toMatchObject({ url: printed.http, token: printed.token })
+    expect((await new RemoteClient(printed.http, printed.token).call<{ accountId: null }>('info')).accountId).toBeNull()
+  } finally {
+    await device.kill()
+  }
 })

@@ -33,8 +33,8 @@ afterEach(async () => {
 })
 
 /** Starts the launcher and resolves with what it prints once ready (its --json line); rejects if it exits first. */
-function launch(dir: string, detached = false): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
-  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], detached })
+function launch(dir: string, detached = false, extra: string[] = []): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
+  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], detached })
   children.push(child)
   const stderr: string[] = []
   createInterface({ input: child.stderr! }).on('line', l => stderr.push(l))
@@ -65,7 +65,7 @@ const client = (demo: Demo, name: string): RemoteClient => {
   return new RemoteClient(d.api, d.token)
 }
 
-it('starts a ready demo, carries a message from Alice to Bob, leaves no process behind on SIGTERM or Ctrl-C, and keeps the demo for the next start', async () => {
+it('starts a ready demo, carries a message from Alice to Bob, leaves no process behind on SIGTERM or Ctrl-C, keeps the demo for the next start, and sets it up anew with --fresh', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-demo-'))
   dirs.push(dir)
   const first = launch(dir)
@@ -115,4 +115,14 @@ it('starts a ready demo, carries a message from Alice to Bob, leaves no process 
   process.kill(-second.child.pid!, 'SIGINT')
   expect(await second.exited).toBe(0)
   expect(again.pids.filter(alive)).toEqual([])
+
+  // --fresh sets it up anew: other accounts, no message of before
+  const third = launch(dir, false, ['--fresh'])
+  const fresh = await third.ready
+  const newLaptop = client(fresh, 'alice-laptop')
+  expect((await newLaptop.call<{ accountId: string }>('info')).accountId).not.toBe(aliceId)
+  const newChat = (JSON.parse(await readFile(join(dir, 'demo.json'), 'utf8')) as { chatId: string }).chatId
+  expect((await newLaptop.call<Array<{ text: string }>>('listMessages', newChat)).map(m => m.text)).not.toContain('sent from the test')
+  third.child.kill('SIGTERM')
+  expect(await third.exited).toBe(0)
 })
