@@ -4,6 +4,7 @@ import { promisify } from 'node:util'
 import { afterEach, expect, it } from 'vitest'
 import { endpointFile } from '@tandem/device/token-file'
 import { DEVICE_MAIN, type DeviceProcess } from '../helpers/device-process.js'
+import { PromptProcess } from '../helpers/prompt-process.js'
 import { Rig } from '../relay/relay-helpers.js'
 
 // `tandem-device chats|send|read|devices|link|revoke|invite|export|status --data <dir>`: real
@@ -105,4 +106,22 @@ it('says in one sentence that no device runs there (none started, or one killed)
   const r = await cli('send', '7', 'hi', '--data', alice.dir)
   expect(r.code).toBe(1)
   expect(r.stderr).toBe('tandem-device: there is no chat 7: the list has 0 (ERR_INVALID_ARGUMENT)\n')
+})
+
+it('shows the link code of a running new device and says when the account took it in', async () => {
+  const relay = await rig.relay()
+  const laptop = rig.device('laptop', await rig.dir('laptop'), ['--relay', relay.address])
+  const { accountId } = await laptop.request<{ accountId: string }>('create-account', { name: 'Alice', recovery: false })
+  const phone = await running('phone', relay.address)
+  const shown = new PromptProcess(['link', '--data', phone.dir])
+  try {
+    const code = (await shown.waitLine(/^ {2}tandem1-\S+$/)).line.trim()
+    await laptop.request('link-device', { code, confirm: 'auto' })
+    await shown.waitLine(/^A device is linking this one\. Check that it shows the same six digits: \d{6}$/)
+    await shown.waitLine(/^Linked: the running device is now a device of the account; its history is on its way\.$/)
+    expect(await shown.exited).toBe(0)
+    expect((await phone.device.request<{ accountId: string }>('info')).accountId).toBe(accountId)
+  } finally {
+    await shown.kill()
+  }
 })
