@@ -1,2 +1,2 @@
-// Tests drive real device processes with the same client the showcase uses.
+// Tests drive real device processes with the same client the `npm start` launcher uses.
 export { DeviceProcess, DEVICE_MAIN, type DeviceEvent } from '@tandem/device/device-process'

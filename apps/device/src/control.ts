@@ -10,7 +10,7 @@ import { dumpState } from './state-dump.js'
 /**
  * `--control` mode: one JSON command per stdin line, one JSON line per reply
  * or event on stdout. Replies carry the command's `id`. This is how tests,
- * scripts and the showcase drive a real device process.
+ * scripts and the `npm start` launcher drive a real device process.
  */
 type Command = { id?: number; cmd: string } & Record<string, unknown>
 

@@ -22,6 +22,12 @@ interface Waiter {
 export class DeviceProcess {
   readonly events: DeviceEvent[] = []
   readonly stderr: string[] = []
+  /**
+   * Keep every event and stderr line (what `waitForEvent` finds when it came first). A
+   * long-running driver (the `npm start` launcher) turns it off once set up: then only
+   * waits that are pending see events, and the last lines of stderr are kept.
+   */
+  retain = true
   private nextId = 1
   private readonly replies = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   private waiters: Waiter[] = []
@@ -36,6 +42,7 @@ export class DeviceProcess {
     })
     createInterface({ input: child.stderr! }).on('line', line => {
       this.stderr.push(line)
+      if (!this.retain && this.stderr.length > 200) this.stderr.splice(0, this.stderr.length - 100)
       this.notify({ event: 'stderr', line }) // for waitForStderr; not kept among the events
     })
     this.exited = new Promise(resolve => {
@@ -150,7 +157,7 @@ export class DeviceProcess {
     }
     if (typeof msg.event === 'string') {
       const e = msg as DeviceEvent
-      this.events.push(e)
+      if (this.retain) this.events.push(e)
       this.notify(e)
     }
   }

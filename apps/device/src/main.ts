@@ -1,16 +1,40 @@
 #!/usr/bin/env node
 import '@tandem/engine/polyfill'
 import { createEngine, type Engine } from '@tandem/engine'
+import { join } from 'node:path'
 import { pino } from 'pino'
 import { runControl } from './control.js'
+import { type ServedApi, serveHttp } from './http/serve.js'
 import { parseOptions } from './options.js'
 import { say, sayError } from './say.js'
+import { RUNNING_FIRST, RUNNING_ONLY, runRemoteTask } from './cli/remote-tasks.js'
+import { NoRunningDeviceError, runningDevice } from './cli/running-device.js'
 import { runTask } from './tasks.js'
 import { Terminal } from './terminal.js'
 
 const { options, task } = parseOptions(process.argv)
-// JSON logs are for scripts and operators (--control); a person's terminal gets sentences only
-const log = pino({ name: 'tandem-device', level: process.env.TANDEM_LOG_LEVEL ?? (options.control ? 'info' : 'warn') }, pino.destination(2))
+
+// a subcommand for the device running on this data dir goes through its API (the store is that process's)
+if (RUNNING_ONLY.has(task.kind) || RUNNING_FIRST.has(task.kind)) {
+  try {
+    const device = await runningDevice(options.data)
+    if (device === null && RUNNING_ONLY.has(task.kind)) throw new NoRunningDeviceError(options.data)
+    if (device !== null) {
+      let term: Terminal | null = null
+      await runRemoteTask(device, task, options.json, () => (term ??= new Terminal()))
+      ;(term as Terminal | null)?.close()
+      process.exit(0)
+    }
+  } catch (err) {
+    sayError(err)
+    process.exit(1)
+  }
+}
+// JSON logs are for scripts and operators (--control, --verbose); a person's terminal gets sentences only, the logs go to a file
+const log = pino(
+  { name: 'tandem-device', level: process.env.TANDEM_LOG_LEVEL ?? 'info' },
+  options.control || options.verbose ? pino.destination(2) : pino.destination({ dest: join(options.data, 'device.log'), mkdir: true, sync: false })
+)
 
 /** A start that fails says why in one line with its code, never a stack trace, and exits 1. */
 async function startEngine(): Promise<Engine> {
@@ -57,10 +81,27 @@ engine.subscribe(event => {
     )
 })
 
+let api: ServedApi | null = null
+if (options.http !== undefined) {
+  try {
+    api = await serveHttp(engine, options, ({ url, token, file }) => {
+      if (options.control) process.stdout.write(`${JSON.stringify({ event: 'http', url, token })}\n`)
+      else if (options.json) process.stdout.write(`${JSON.stringify({ http: url, token })}\n`)
+      else say(`Device API on ${url} (its token is in ${file})`)
+    })
+    log.info({ url: api.url }, 'device API serving')
+  } catch (err) {
+    sayError(Object.assign(new Error(`the device API could not listen on 127.0.0.1:${options.http}: ${(err as Error).message}`), { code: 'ERR_LISTEN' }))
+    await engine.stop().catch(() => {})
+    process.exit(1)
+  }
+}
+
 let stopping = false
 const stop = async (code = 0): Promise<void> => {
   if (stopping) return
   stopping = true
+  await api?.stop()
   await engine.stop()
   log.info('device stopped')
   process.exit(code)
@@ -86,7 +127,7 @@ else {
     void stop(0) // the engine stopped itself; nothing is left to run
   })
   try {
-    await runTask(engine, new Terminal(), task, stop)
+    await runTask(engine, new Terminal(), task, stop, api !== null)
   } catch (err) {
     log.debug({ err }, 'command failed')
     sayError(err)

@@ -12,12 +12,25 @@ export interface DeviceOptions {
   name?: string
   control: boolean
   sync: boolean
+  /** Serve the remote device API on 127.0.0.1 at this port (0: any free one); undefined: no API. */
+  http?: number
+  /** The web origin whose pages may call the API (CORS). */
+  httpOrigin?: string
+  /** Machine-readable output: one JSON value per answer (subcommands), the API's address and token at start. */
+  json: boolean
+  /** Logs (JSON lines) on stderr instead of the log file in the data dir. */
+  verbose: boolean
 }
 
 /** What to do once the device is open: run it (the prompt or --control), or one of the subcommands. */
 export type DeviceTask =
   | { kind: 'run' }
-  | { kind: 'link'; code?: string; ttlMs?: number; exit: boolean }
+  | { kind: 'link'; code?: string; ttlMs?: number; exit: boolean; yes: boolean }
+  | { kind: 'chats' }
+  | { kind: 'send'; chat: string; text: string }
+  | { kind: 'read'; chat: string; limit: number }
+  | { kind: 'invite'; accept?: string }
+  | { kind: 'status' }
   | { kind: 'devices' }
   | { kind: 'revoke'; peerId: string }
   | { kind: 'passphrase'; remove: boolean }
@@ -32,6 +45,12 @@ const seconds = (value: string): number => {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds above 0')
   return Math.round(n * 1000)
+}
+
+const port = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number from 0 (any free one) to 65535')
+  return n
 }
 
 const whole = (value: string): number => {
@@ -64,6 +83,15 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
         .default('all')
     )
     .addOption(new Option('--no-sync', 'do not fsync each write batch (faster, survives crashes but not power loss)'))
+    .addOption(
+      new Option('--http [port]', 'serve the device API (POST /rpc, GET /events) on 127.0.0.1, token-protected (default port: any free one)')
+        .env('TANDEM_HTTP')
+        .argParser(port)
+        .preset(0)
+    )
+    .addOption(new Option('--http-origin <url>', 'the web page origin allowed to call the device API from a browser (CORS)').env('TANDEM_HTTP_ORIGIN'))
+    .addOption(new Option('--json', 'machine-readable output: JSON instead of sentences').default(false))
+    .addOption(new Option('--verbose', 'write the logs (JSON lines) to stderr instead of device.log in the data dir').default(false))
     .action(() => {
       task = { kind: 'run' }
     })
@@ -77,8 +105,44 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
     .option('--code <text>', 'the code the new device shows (tandem1-…): link that device to this account')
     .option('--ttl <seconds>', 'how long the shown code stays valid (default 300, at most 3600)', seconds)
     .option('--exit', 'exit once linked instead of running as the device', false)
-    .action((o: { code?: string; ttl?: number; exit: boolean }) => {
-      task = { kind: 'link', code: o.code, ttlMs: o.ttl, exit: o.exit }
+    .option('--yes', 'with --code on a running device: link without asking (the six digits are still shown)', false)
+    .action((o: { code?: string; ttl?: number; exit: boolean; yes: boolean }) => {
+      task = { kind: 'link', code: o.code, ttlMs: o.ttl, exit: o.exit, yes: o.yes }
+    })
+  program
+    .command('chats')
+    .description('list the chats of the running device (--http): number, title, unread, last message')
+    .action(() => {
+      task = { kind: 'chats' }
+    })
+  program
+    .command('send')
+    .description('send a message from the running device (--http)')
+    .argument('<chat>', 'the chat: its number in `chats`, its id, or its title')
+    .argument('<words...>', 'the text')
+    .action((chat: string, words: string[]) => {
+      task = { kind: 'send', chat, text: words.join(' ') }
+    })
+  program
+    .command('read')
+    .description("show a chat's newest messages on the running device (--http), with the ticks of yours, and mark them read")
+    .argument('<chat>', 'the chat: its number in `chats`, its id, or its title')
+    .option('--limit <n>', 'how many (default 20)', whole, 20)
+    .action((chat: string, o: { limit: number }) => {
+      task = { kind: 'read', chat, limit: o.limit }
+    })
+  program
+    .command('invite')
+    .description('show an invite to chat with this account (QR and text), or --accept one: on the running device (--http)')
+    .option('--accept <invite>', "accept another account's invite (tandeminvite1-…): a 1:1 chat with them opens")
+    .action((o: { accept?: string }) => {
+      task = { kind: 'invite', accept: o.accept }
+    })
+  program
+    .command('status')
+    .description('the running device (--http): its account, relays, connected devices, API address')
+    .action(() => {
+      task = { kind: 'status' }
     })
   program
     .command('devices')

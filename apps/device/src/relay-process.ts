@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 export const RELAY_MAIN = fileURLToPath(new URL('../../relay/dist/main.js', import.meta.url))
 
 /**
- * A real `tandem-relay` process on 127.0.0.1 for tests, the showcase and the
+ * A real `tandem-relay` process on 127.0.0.1 for tests, the `npm start` launcher and the
  * benchmarks: started, its printed peer id and addresses read back, stopped.
  */
 export class RelayProcess {

@@ -15,17 +15,17 @@ import type { Terminal } from './terminal.js'
  * device linked over the LAN gets it from the other one only while both run) unless `--exit`;
  * the other subcommands do their one thing and stop.
  */
-export async function runTask(engine: Engine, term: Terminal, task: DeviceTask, stop: () => Promise<void>): Promise<void> {
+export async function runTask(engine: Engine, term: Terminal, task: DeviceTask, stop: () => Promise<void>, serving = false): Promise<void> {
   switch (task.kind) {
     case 'run':
-      return await runPrompt(engine, term, stop)
+      return await runPrompt(engine, term, stop, serving)
     case 'link':
       if (task.code !== undefined) await linkNewDevice(engine, term, task.code)
       else await linkAsNewDevice(engine, term, task.ttlMs)
-      return task.exit ? await stop() : await runPrompt(engine, term, stop)
+      return task.exit ? await stop() : await runPrompt(engine, term, stop, serving)
     case 'recover':
       await recover(engine, term, task.accountId)
-      return task.exit ? await stop() : await runPrompt(engine, term, stop)
+      return task.exit ? await stop() : await runPrompt(engine, term, stop, serving)
     case 'devices':
       await listDevices(engine)
       return await stop()

@@ -55,6 +55,11 @@ export class Terminal {
     return line
   }
 
+  /** The chat prompt's "> ", on a terminal only (piped input reads as lines of output without it). */
+  prompt(): void {
+    if (process.stdin.isTTY === true) process.stdout.write('> ')
+  }
+
   /** A passphrase: not echoed on a terminal. */
   async secret(prompt: string): Promise<string | null> {
     process.stdout.write(prompt)

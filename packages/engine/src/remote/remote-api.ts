@@ -12,10 +12,19 @@
  *   the `EngineEvent` with every `error` as a `RemoteErrorBody` and every `Uint8Array` as
  *   base64, plus the server's own `{"type": "link-confirm", "confirmation": "123456"}`.
  *
- * Two methods are the server's own, not the engine's: `info` → `{ peerId, accountId,
- * account: AccountInfo | null, multiaddrs }`, and `confirmLink(ok: boolean)`, the person's
- * answer to a `link-confirm` event while `linkDevice(code)` waits (the engine's confirm
- * callback cannot travel).
+ * Some methods are the server's own, not the engine's: `info` → `{ peerId, accountId,
+ * account: AccountInfo | null, multiaddrs, relays, peers }`; on the device of the account,
+ * `linkDevice(code)` waits while the server emits `link-confirm` {confirmation, name, platform,
+ * peerId} and `confirmLink(ok: boolean)` is the person's answer (the engine's confirm
+ * callback cannot travel; `link-confirm-closed` {peerId} when the session ended first); on the
+ * new device, `showLinkCode(options?)` → `{ text, expiresAt, qr: { terminal, svg } }` (the
+ * invite object stays on the server) followed by the events `link-confirmation`
+ * {confirmation}, `link-passphrase-needed` {wrongAttempts, retryAfterMs}, then `linked`
+ * {accountId} or `link-failed` {error}, answered with `enterPassphrase(text)` and
+ * `cancelLink()`. The server is apps/device/src/http (`tandem-device --http`); its errors of
+ * its own are ERR_UNAUTHORIZED (401), ERR_INVALID_JSON, ERR_BAD_REQUEST, ERR_UNKNOWN_METHOD,
+ * ERR_INVALID_ARGUMENT (400), ERR_NOT_FOUND (404), ERR_METHOD_NOT_ALLOWED (405),
+ * ERR_BODY_TOO_LARGE (413, over 1 MiB).
  */
 
 /** Engine methods callable remotely: arguments and results are plain JSON. */
@@ -28,6 +37,8 @@ export const REMOTE_METHODS = [
   'renameDevice',
   'revokeDevice',
   'showLinkCode',
+  'enterPassphrase',
+  'cancelLink',
   'linkDevice',
   'confirmLink',
   // people

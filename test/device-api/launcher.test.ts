@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterEach, expect, it } from 'vitest'
+import { RemoteClient } from '@tandem/device/remote-client'
+
+// `npm start`'s launcher as npm start runs it (node on its built file; the build is `npm run
+// build`'s, which `npm test` runs first), on a temp dir and free ports: the demo comes up
+// ready, a message goes from Alice's laptop to Bob's over their APIs, SIGTERM stops every
+// process it started, and a second start finds the demo as it was left.
+
+const LAUNCHER = fileURLToPath(new URL('../../apps/device/dist/demo/launcher.js', import.meta.url))
+
+interface Demo {
+  app: string
+  newDevice: string
+  devices: Array<{ name: string; label: string; api: string; token: string; pid: number; page: string }>
+  pids: number[]
+}
+
+const children: ChildProcess[] = []
+/** Every process a launcher said it started: a failed test leaves none of them running. */
+const started: number[] = []
+const dirs: string[] = []
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const pid of started.splice(0).filter(alive)) process.kill(pid, 'SIGKILL')
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
+})
+
+/** Starts the launcher and resolves with what it prints once ready (its --json line); rejects if it exits first. */
+function launch(dir: string, detached = false, extra: string[] = []): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
+  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], detached })
+  children.push(child)
+  const stderr: string[] = []
+  createInterface({ input: child.stderr! }).on('line', l => stderr.push(l))
+  const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
+  const ready = new Promise<Demo>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', line => {
+      if (!line.startsWith('{')) return
+      const demo = JSON.parse(line) as Demo
+      started.push(...demo.pids)
+      resolve(demo)
+    })
+    void exited.then(code => reject(new Error(`the launcher exited (${code}) before it was ready: ${stderr.join('\n')}`)))
+  })
+  return { child, ready, exited, stderr }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const client = (demo: Demo, name: string): RemoteClient => {
+  const d = demo.devices.find(x => x.name === name)!
+  return new RemoteClient(d.api, d.token)
+}
+
+it('starts a ready demo, carries a message from Alice to Bob, leaves no process behind on SIGTERM or Ctrl-C, keeps the demo for the next start, and sets it up anew with --fresh', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-demo-'))
+  dirs.push(dir)
+  const first = launch(dir)
+  const demo = await first.ready
+  expect(demo.devices.map(d => d.label)).toEqual(["Alice's laptop", "Alice's phone", "Bob's laptop"])
+  for (const d of demo.devices) {
+    const page = new URL(d.page)
+    expect(page.origin + page.pathname).toBe(demo.app)
+    expect(Object.fromEntries(page.searchParams)).toEqual({ api: d.api, token: d.token, name: d.name })
+  }
+  expect(new URL(demo.newDevice).searchParams.get('device')).toBe('new')
+  const page = await fetch(demo.app)
+  expect(page.status).toBe(200)
+  expect(await page.text()).toMatch(/<html/i)
+
+  // the demo is ready: Alice's two devices are one account, Bob shares a chat with history with her
+  const { chatId } = JSON.parse(await readFile(join(dir, 'demo.json'), 'utf8')) as { chatId: string }
+  const [laptop, phone, bob] = [client(demo, 'alice-laptop'), client(demo, 'alice-phone'), client(demo, 'bob-laptop')]
+  const aliceId = (await laptop.call<{ accountId: string }>('info')).accountId
+  expect((await phone.call<{ accountId: string }>('info')).accountId).toBe(aliceId)
+  expect((await bob.call<{ accountId: string }>('info')).accountId).not.toBe(aliceId)
+  expect((await laptop.call<Array<{ title: string }>>('listChats')).map(c => c.title).sort()).toEqual(['Bob', 'Notes to self'])
+  expect((await bob.call<unknown[]>('listMessages', chatId)).length).toBeGreaterThanOrEqual(3)
+
+  let arrived!: (text: string) => void
+  const onBob = new Promise<string>(resolve => {
+    arrived = resolve
+  })
+  const stream = bob.events(e => {
+    if (e.type === 'message' && (e.message as { text: string }).text === 'sent from the test') arrived('sent from the test')
+  })
+  await stream.ready
+  await laptop.call('sendMessage', chatId, 'sent from the test')
+  expect(await onBob).toBe('sent from the test')
+  stream.close()
+
+  first.child.kill('SIGTERM')
+  expect(await first.exited).toBe(0)
+  expect(demo.pids.filter(alive)).toEqual([])
+  for (const d of demo.devices) expect(existsSync(join(dir, d.name, 'http.json'))).toBe(false)
+
+  // the next start finds the demo as it was: no setup, the message still there; Ctrl-C in its
+  // terminal (SIGINT to the whole process group, the devices too) stops it as cleanly
+  const second = launch(dir, true)
+  const again = await second.ready
+  expect((await client(again, 'bob-laptop').call<Array<{ text: string }>>('listMessages', chatId)).map(m => m.text)).toContain('sent from the test')
+  process.kill(-second.child.pid!, 'SIGINT')
+  expect(await second.exited).toBe(0)
+  expect(again.pids.filter(alive)).toEqual([])
+
+  // --fresh sets it up anew: other accounts, no message of before
+  const third = launch(dir, false, ['--fresh'])
+  const fresh = await third.ready
+  const newLaptop = client(fresh, 'alice-laptop')
+  expect((await newLaptop.call<{ accountId: string }>('info')).accountId).not.toBe(aliceId)
+  const newChat = (JSON.parse(await readFile(join(dir, 'demo.json'), 'utf8')) as { chatId: string }).chatId
+  expect((await newLaptop.call<Array<{ text: string }>>('listMessages', newChat)).map(m => m.text)).not.toContain('sent from the test')
+  third.child.kill('SIGTERM')
+  expect(await third.exited).toBe(0)
+})
