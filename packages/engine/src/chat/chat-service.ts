@@ -62,6 +62,9 @@ export class ChatService {
   /** Messages this account deleted for itself (set once wired): listing and reading skip them. */
   hidden: HiddenMessages | null = null
 
+  /** A chat between accounts: the version of its membership record held here (recorded in each message written; see MessageRecord.members). */
+  membershipVersion: (chatId: string) => number | null = () => null
+
   constructor(
     private readonly docs: DocHost,
     private readonly views: ChatViews,
@@ -155,6 +158,8 @@ export class ChatService {
       counter: ts.counter,
       ...(replyTo === undefined ? {} : { replyTo })
     }
+    const members = this.membershipVersion(chatId)
+    if (members !== null) record.members = members
     this.sent.track(docId, record.id)
     if (!this.appends.add(docId, record)) await this.appends.ended(docId)
     await this.docs.committed(log.doc)

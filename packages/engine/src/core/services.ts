@@ -5,8 +5,9 @@ import type { ChainKeeper } from '../account/chain-keeper.js'
 import { ChatService } from '../chat/chat-service.js'
 import { SentTracker } from '../delivery/sent-tracker.js'
 import { DeviceLinking } from '../linking/device-linking.js'
-import { chatIdOfDoc, parseDocId } from '@tandem/protocol'
+import { chatDocId, chatIdOfDoc, parseDocId } from '@tandem/protocol'
 import { chatMembersOf } from '../receipts/chat-members.js'
+import { MemberHistory } from '../receipts/member-history.js'
 import { ReceiptService } from '../receipts/receipt-service.js'
 import { HiddenMessages } from '../chat/hidden-messages.js'
 import { ChatList } from '../chat-list/chat-list.js'
@@ -228,6 +229,7 @@ export function wireServices(parts: ServiceParts): Services {
     local, // without a network of its own (links given by the host: a simulation, a test), the relays are the ids it was given
     relays: network !== false ? (network.relays ?? []) : (options.relayIds ?? [])
   })
+  chatService.membershipVersion = chatId => shared.membership(chatDocId(chatId))?.version ?? null
   docs.onOpen((docId, doc) => {
     if (views.attach(docId, doc)) shared.chatOpened(docId, doc)
     else if (account.attach(docId, doc)) shared.attach(doc)
@@ -237,7 +239,11 @@ export function wireServices(parts: ServiceParts): Services {
     views,
     chatMembersOf(
       () => account.accountId,
-      docId => shared.membership(docId)
+      docId => shared.membership(docId),
+      (chatId, version) => {
+        const doc = docs.get(chatDocId(chatId))
+        return doc === undefined ? null : new MemberHistory(doc).at(version)
+      }
     ),
     {
       accountId: () => account.accountId,

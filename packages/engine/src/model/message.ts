@@ -17,6 +17,12 @@ export interface MessageRecord {
   counter: number
   /** The id of the message this one replies to (in the same chat). */
   replyTo?: string
+  /**
+   * A chat between accounts: the version of its membership record the author held when
+   * writing it. Its recipients are the members of that version (still members): an account
+   * added later does not take back the ticks of what was written before it came.
+   */
+  members?: number
 }
 
 /** What a reply shows of the message it answers: its text and author, or that it was deleted. */
@@ -89,7 +95,9 @@ export function encodeMessageRecord(r: MessageRecord): Uint8Array {
   encoding.writeVarUint(enc, r.counter)
   // an optional field after the last one: readers from before replies ignore trailing bytes,
   // so a reply is still shown on them (as a plain message), where a new record version would be skipped
-  if (r.replyTo !== undefined) encoding.writeVarString(enc, r.replyTo)
+  if (r.replyTo !== undefined || r.members !== undefined) encoding.writeVarString(enc, r.replyTo ?? '')
+  // (and the membership version after it: an empty reply id when it replies to nothing)
+  if (r.members !== undefined) encoding.writeVarUint(enc, r.members)
   return encoding.toUint8Array(enc)
 }
 
@@ -137,7 +145,11 @@ export function decodeMessageRecord(id: string, content: unknown): MessageRecord
       wall: decoding.readVarUint(dec),
       counter: decoding.readVarUint(dec)
     }
-    if (decoding.hasContent(dec)) record.replyTo = decoding.readVarString(dec)
+    if (decoding.hasContent(dec)) {
+      const replyTo = decoding.readVarString(dec)
+      if (replyTo !== '') record.replyTo = replyTo
+    }
+    if (decoding.hasContent(dec)) record.members = decoding.readVarUint(dec)
     return record
   } catch {
     return null

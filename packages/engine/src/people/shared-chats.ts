@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime.js'
 import type { DocHost } from '../store/doc-host.js'
 import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
+import { MemberHistory } from '../receipts/member-history.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
 import type { MemberChains } from './member-chains.js'
@@ -283,6 +284,11 @@ export class SharedChats {
       }
     }, this.host.local)
     this.loadRecords()
+    // who the members are at this version, in the chat doc, where every member's devices read it (MemberHistory)
+    void this.host.docs.open(record.docId).then(
+      doc => doc.transact(() => new MemberHistory(doc).record(record.version, record.members, replace), this.host.local),
+      (error: Error) => this.host.events.emit({ type: 'error', error })
+    )
   }
 
   private loadRecords(): void {

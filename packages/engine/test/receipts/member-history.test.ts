@@ -1,0 +1,71 @@
+import type { SignedMembership } from '@tandem/protocol'
+import * as Y from 'yjs'
+import { describe, expect, it } from 'vitest'
+import { decodeMessageRecord, encodeMessageRecord, type MessageRecord } from '../../src/model/message.js'
+import { chatMembersOf } from '../../src/receipts/chat-members.js'
+import { MemberHistory } from '../../src/receipts/member-history.js'
+import { receiptsOf } from '../../src/receipts/message-receipts.js'
+import { ReceiptBook } from '../../src/receipts/receipt-book.js'
+
+// A group's ticks belong to the members a message was written to: an account added later does
+// not take them back (simulator seed 20261131 with --people: delivered became sent again).
+
+const message = (members?: number): MessageRecord => ({ id: 'm1', author: 'alice', device: 'a1', text: 'hi', wall: 10, counter: 0, ...(members === undefined ? {} : { members }) })
+
+/** A chat doc whose history says who the members were at each version, and the chat's current record's members. */
+function chat(versions: Record<number, string[]>, now: string[]) {
+  const doc = new Y.Doc()
+  const history = new MemberHistory(doc)
+  doc.transact(() => {
+    for (const [v, members] of Object.entries(versions)) history.record(Number(v), members)
+  })
+  const members = chatMembersOf(
+    () => 'alice',
+    () => ({ members: now }) as unknown as SignedMembership,
+    (_chatId, version) => history.at(version)
+  )
+  return { doc, history, members }
+}
+
+describe('the members a message was written to', () => {
+  it('keeps a message delivered when an account is added after it was written', () => {
+    const { doc, members } = chat({ 1: ['alice', 'bob'], 2: ['alice', 'bob', 'carol'] }, ['alice', 'bob', 'carol'])
+    const book = new ReceiptBook(doc)
+    doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
+    // written under version 1: Bob alone is its recipient, and has it
+    expect(members.of('chat', message(1))).toEqual(['alice', 'bob'])
+    expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'sent').status).toBe('delivered')
+    // written under version 2: Carol is a recipient too, and does not have it yet
+    expect(receiptsOf(book, members.of('chat', message(2))!, message(2), 'sent').status).toBe('sent')
+    // read against the members of now (a message from before versions were recorded), it waits for Carol too
+    expect(receiptsOf(book, members.of('chat', message())!, message(), 'sent').status).toBe('sent')
+  })
+
+  it('no longer waits for an account removed since: its recipients are the members of then that are members still', () => {
+    const { members } = chat({ 1: ['alice', 'bob', 'carol'] }, ['alice', 'bob'])
+    expect(members.of('chat', message(1))).toEqual(['alice', 'bob'])
+  })
+
+  it('is unknown while the chat doc does not say who the members were at its version: its status waits', () => {
+    const { members } = chat({ 1: ['alice', 'bob'] }, ['alice', 'bob', 'carol'])
+    expect(members.of('chat', message(2))).toBeNull()
+  })
+
+  it('records a version once, and the relay’s record of a version where two members changed the chat at once replaces it', () => {
+    const { doc, history } = chat({ 2: ['alice', 'bob', 'carol'] }, [])
+    doc.transact(() => history.record(2, ['alice', 'bob', 'dave']))
+    expect(history.at(2)).toEqual(['alice', 'bob', 'carol'])
+    doc.transact(() => history.record(2, ['alice', 'bob', 'dave'], true))
+    expect(history.at(2)).toEqual(['alice', 'bob', 'dave'])
+    expect(history.at(3)).toBeNull()
+  })
+
+  it('rides in the message record after the reply id, so readers from before it still show the message', () => {
+    for (const r of [message(3), { ...message(7), replyTo: 'm0' }, { ...message(), replyTo: 'm0' }, message()]) {
+      const bytes = encodeMessageRecord(r)
+      expect(decodeMessageRecord('m1', bytes)).toEqual(r)
+    }
+    // a record of a message that replies to nothing, under version 3: an empty reply id, then the version
+    expect(encodeMessageRecord(message(3)).byteLength - encodeMessageRecord(message()).byteLength).toBe(2)
+  })
+})
