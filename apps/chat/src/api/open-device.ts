@@ -1,0 +1,28 @@
+import type { DeviceApi } from './device-api.js'
+import { InPageDevice } from './in-page-device.js'
+import { RemoteDevice } from './remote-device.js'
+
+/** Which device a page drives, from its URL. */
+export type DeviceChoice = { kind: 'in-page'; storeName: string; relays: string[] } | { kind: 'remote'; api: string; token: string }
+
+/**
+ * `?api=<url>&token=<t>`: a `tandem-device --http` (RemoteDevice). Otherwise the engine in the
+ * page (InPageDevice): `?device=<name>` picks its store (several in one profile never share
+ * one), each `?relay=<multiaddr>` a relay; without one, the relays the build was given
+ * (`VITE_TANDEM_RELAY`, comma-separated).
+ */
+export function deviceFromUrl(url: URL): DeviceChoice {
+  const api = url.searchParams.get('api')
+  if (api !== null) return { kind: 'remote', api, token: url.searchParams.get('token') ?? '' }
+  const fromBuild = (import.meta.env.VITE_TANDEM_RELAY ?? '').split(',').filter((a: string) => a !== '')
+  const relays = url.searchParams.getAll('relay').filter(r => r !== 'none')
+  return { kind: 'in-page', storeName: url.searchParams.get('device') ?? 'default', relays: url.searchParams.has('relay') ? relays : fromBuild }
+}
+
+export async function openDevice(choice: DeviceChoice): Promise<DeviceApi> {
+  if (choice.kind === 'remote') return RemoteDevice.connect(choice)
+  return await InPageDevice.open(choice)
+}
+
+/** What a device page's title says it is: its store name, or the remote device's address. */
+export const deviceLabel = (choice: DeviceChoice): string => (choice.kind === 'remote' ? new URL(choice.api).host : choice.storeName)
