@@ -32,7 +32,9 @@ export class InPageDevice {
     // best effort: without it the browser may evict the store under storage pressure
     await navigator.storage?.persist?.().catch(() => false)
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname)
-    const engine = await createEngine({ storeName: config.storeName, network: { relays: config.relays, allowLoopbackWs: loopback } }).catch(rethrow)
+    // a device named in the URL goes by that name in its account's device list (else the browser's: "Chromium on Linux")
+    const deviceName = config.storeName === 'default' ? {} : { deviceName: config.storeName }
+    const engine = await createEngine({ storeName: config.storeName, ...deviceName, network: { relays: config.relays, allowLoopbackWs: loopback } }).catch(rethrow)
     await engine.start().catch(rethrow)
     const device = new InPageDevice(engine)
     const engineCall = engine as unknown as Record<string, (...args: unknown[]) => unknown>
@@ -72,9 +74,10 @@ export class InPageDevice {
     this.#stopCode = invite.on('confirmation', confirmation => {
       this.emit({ type: 'link-code-confirmation', confirmation })
     })
-    // the account event tells the page it joined; a failed link is the page's to show
+    // the account event tells the page it joined; a failed link is the page's to show, unless
+    // the person created an account meanwhile (the code is void then, and nobody waits for it)
     invite.done.catch(err => {
-      this.emit({ type: 'error', error: errorBody(err) })
+      if (this.engine.accountId === null) this.emit({ type: 'error', error: errorBody(err) })
     })
     return { text: invite.text, expiresAt: invite.expiresAt, qr: { svg: invite.qr('svg') } }
   }

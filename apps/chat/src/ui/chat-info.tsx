@@ -4,6 +4,11 @@ import type { Wire } from '../api/wire.js'
 import { download } from './format.js'
 import { useAction, useDevice, useQuery } from './hooks.js'
 
+const ownChat = (err: { code?: string }): [] => {
+  if (err.code === 'ERR_INVALID_ARGUMENT') return []
+  throw err
+}
+
 /** Groups of five digits, as the safety number is read aloud. */
 const groupDigits = (digits: string): string => digits.replace(/(\d{5})(?=\d)/g, '$1 ')
 
@@ -16,7 +21,8 @@ export function ChatInfo({ entry }: { entry: Wire<ChatListEntry> }) {
   const act = useAction()
   const chatId = entry.chatId
   const [members] = useQuery(
-    a => a.listMembers(chatId),
+    // a chat of this account alone has no members record (ERR_INVALID_ARGUMENT): nobody to list
+    a => a.listMembers(chatId).catch(ownChat),
     e => e.type === 'members' && e.chatId === chatId,
     [chatId]
   )

@@ -74,7 +74,15 @@ export function Composer({
       {(replyTo !== null || editing !== null) && (
         <p class="composing-context" data-testid="composing-context">
           {editing !== null ? 'Editing' : 'Replying to'}: <q>{(editing ?? replyTo)!.text}</q>{' '}
-          <button type="button" class="link" onClick={() => (setText(''), onDone())} aria-label="Cancel">
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              setText('')
+              onDone()
+            }}
+            aria-label="Cancel"
+          >
             ✕
           </button>
         </p>

@@ -111,6 +111,15 @@ export function Conversation({ chatId }: { chatId: string }) {
     })
   }
 
+  const reply = (m: WireMessage) => {
+    setEditing(null)
+    setReplyTo(m)
+  }
+  const edit = (m: WireMessage) => {
+    setReplyTo(null)
+    setEditing(m)
+  }
+
   const others = (presence ?? []).filter(p => p.account !== accountId)
   const online = others.some(p => p.online)
   const lastSeen = Math.max(0, ...others.map(p => p.lastSeen))
@@ -155,12 +164,21 @@ export function Conversation({ chatId }: { chatId: string }) {
           </li>
         )}
         {messages.map(m => (
-          <MessageBubble key={m.id} message={m} names={who} onReply={m => (setEditing(null), setReplyTo(m))} onEdit={m => (setReplyTo(null), setEditing(m))} />
+          <MessageBubble key={m.id} message={m} names={who} onReply={reply} onEdit={edit} />
         ))}
         {recent !== undefined && messages.length === 0 && <li class="empty">No messages yet.</li>}
       </ol>
       {entry !== undefined && (
-        <Composer chatId={chatId} initialDraft={entry?.draft ?? ''} replyTo={replyTo} editing={editing} onDone={() => (setReplyTo(null), setEditing(null))} />
+        <Composer
+          chatId={chatId}
+          initialDraft={entry?.draft ?? ''}
+          replyTo={replyTo}
+          editing={editing}
+          onDone={() => {
+            setReplyTo(null)
+            setEditing(null)
+          }}
+        />
       )}
     </article>
   )

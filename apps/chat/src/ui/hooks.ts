@@ -24,8 +24,8 @@ export function useDeviceEvents(listener: (event: DeviceEvent) => void): void {
 
 /**
  * A value read from the device, read again when an event `affects` it. Reads that pile up
- * during a burst of events (a new device's history: thousands) coalesce into one read a
- * frame, and a read never overtakes an earlier one (results arrive in order).
+ * during a burst of events (a new device's history: thousands) coalesce: one read at a
+ * time, and one more after it for whatever came meanwhile; and a read never overtakes an earlier one (results arrive in order).
  */
 export function useQuery<T>(read: (api: DeviceApi) => Promise<T>, affects: (event: DeviceEvent) => boolean, deps: unknown[]): [T | undefined, () => void] {
   const { api, showError } = useDevice()
@@ -42,7 +42,9 @@ export function useQuery<T>(read: (api: DeviceApi) => Promise<T>, affects: (even
     }
     if (s.queued) return
     s.queued = true
-    requestAnimationFrame(() => {
+    // a task, not an animation frame: a page in the background gets no frames, and its reads
+    // (marking a chat read, say) must still happen
+    setTimeout(() => {
       s.queued = false
       s.running = true
       reader
@@ -62,9 +64,8 @@ export function useQuery<T>(read: (api: DeviceApi) => Promise<T>, affects: (even
             refresh.current()
           }
         })
-    })
+    }, 0)
   }
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `deps` are the caller's: what the read depends on
   useEffect(() => {
     state.current = { queued: false, running: false, again: false, alive: true }
     setValue(undefined)

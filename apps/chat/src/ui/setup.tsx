@@ -9,7 +9,7 @@ import { QrCode } from './qr-code.js'
  * scans it in its Devices screen, and both show the same six digits to compare.
  */
 export function Setup() {
-  const { api } = useDevice()
+  const { api, showError } = useDevice()
   const act = useAction()
   const [name, setName] = useState('')
   const [code, setCode] = useState<ShownLinkCode | null>(null)
@@ -18,7 +18,10 @@ export function Setup() {
 
   const showCode = () => {
     setDigits(null)
-    void act(async () => setCode(await api.showLinkCode()))
+    api.showLinkCode().then(setCode, async err => {
+      // an account made here while the code was on its way: no code is due any more
+      if ((await api.info()).accountId === null) showError(err)
+    })
   }
   useEffect(showCode, [api])
   // the code runs out: offer a new one then (one timer to its end, not a ticking clock)

@@ -1,9 +1,12 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import type { DeviceEvent, DeviceSummary } from '../api/device-api.js'
 import { ago } from './format.js'
 import { useDeviceEvents, useQuery } from './hooks.js'
 
 const affectsStatus = (e: DeviceEvent): boolean => e.type === 'relay' || e.type === 'peer' || e.type === 'status' || (e.type === 'progress' && e.caughtUp)
+
+/** How often the status line reads the connection again without an event. */
+const STATUS_POLL_MS = 2_000
 
 interface Connection {
   relays: Array<{ relay: string; connected: boolean; pendingUploads: number }>
@@ -15,7 +18,7 @@ function useConnection(info: DeviceSummary): { connection: Connection | undefine
   const [heard, setHeard] = useState<Map<string, boolean>>(new Map())
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null)
   const [lastSynced, setLastSynced] = useState<number | null>(null)
-  const [connection] = useQuery(
+  const [connection, refresh] = useQuery(
     async api => {
       const now = await api.info()
       const peers = await api.connectedPeers()
@@ -24,6 +27,11 @@ function useConnection(info: DeviceSummary): { connection: Connection | undefine
     affectsStatus,
     [info.peerId, heard]
   )
+  // uploads drain with no event of their own (a receipt, a snapshot): look again now and then
+  useEffect(() => {
+    const t = setInterval(refresh, STATUS_POLL_MS)
+    return () => clearInterval(t)
+  }, [])
   useDeviceEvents(e => {
     if (e.type === 'relay' && info.relays === undefined) setHeard(h => new Map(h).set(e.relay, e.connected))
     if (e.type === 'progress') {
@@ -39,7 +47,7 @@ export function StatusBar({ info, onOpen }: { info: DeviceSummary; onOpen(): voi
   const { connection, progress } = useConnection(info)
   const relay = connection?.relays[0]
   const waiting = connection?.relays.reduce((n, r) => n + r.pendingUploads, 0) ?? 0
-  const relayText = relay === undefined ? 'no relay' : relay.connected ? 'relay connected' : 'relay offline'
+  const relayText = relay === undefined ? 'no relay yet' : relay.connected ? 'relay connected' : 'relay offline'
   return (
     <div class="status-bar">
       <button
