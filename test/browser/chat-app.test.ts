@@ -34,7 +34,8 @@ async function recordTicks(tab: Page): Promise<void> {
       const text = el.getAttribute('data-text')
       const status = el.getAttribute('data-status')
       if (text === null || status === null) return
-      const list = (seen[text] ??= [])
+      const list = seen[text] ?? []
+      seen[text] = list
       if (list.at(-1) !== status) list.push(status)
     }
     new MutationObserver(() => {
