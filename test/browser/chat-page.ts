@@ -7,8 +7,8 @@ import type { Browser, Page } from 'playwright-core'
 const WAIT = { timeout: 60_000 }
 
 /** The page of in-page device `name` in a new browser context (its own profile), started. */
-export async function openDevicePage(browser: Browser, appUrl: string, name: string, relayWs: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+export async function openDevicePage(browser: Browser, appUrl: string, name: string, relayWs: string, viewport = { width: 1100, height: 760 }): Promise<Page> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true })
   const tab = await context.newPage()
   await tab.goto(`${appUrl}?device=${name}&relay=${encodeURIComponent(relayWs)}`)
   await tab.waitForSelector('body[data-ready="true"]', WAIT)
@@ -82,4 +82,16 @@ export class Screenshots {
     this.step++
     await tab.screenshot({ path: join(this.dir, `${String(this.step).padStart(2, '0')}-${name}.png`), fullPage: true })
   }
+}
+
+/** Opens the actions of the bubble of `text` in the open chat and presses `action` (Reply, Edit, Delete for me, React 👍…). */
+export async function messageAction(tab: Page, text: string, action: string): Promise<void> {
+  const bubble = tab.locator(`[data-testid="message"][data-text="${text}"]`)
+  await bubble.locator('summary').click()
+  await bubble.getByRole('button', { name: action, exact: true }).click()
+}
+
+/** Waits until the open chat shows no bubble of `text`. */
+export async function untilGone(tab: Page, text: string): Promise<void> {
+  await tab.waitForSelector(`[data-testid="message"][data-text="${text}"]`, { state: 'detached', ...WAIT })
 }
