@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { CameraScan, cameraPossible } from './camera-scan.js'
 import { ago } from './format.js'
 import { useAction, useDevice, useQuery } from './hooks.js'
 
@@ -20,6 +21,17 @@ export function DevicesScreen() {
   const [linked, setLinked] = useState<string | null>(null)
   const [renaming, setRenaming] = useState<{ peerId: string; name: string } | null>(null)
   const [revoking, setRevoking] = useState<string | null>(null)
+  const [scanning, setScanning] = useState(false)
+
+  const link = (text: string) => {
+    setLinking(true)
+    setLinked(null)
+    void act(async () => {
+      const device = await api.linkDevice(text.trim())
+      setLinked(device.name)
+      setCode('')
+    }).then(() => setLinking(false))
+  }
 
   return (
     <section class="devices" aria-labelledby="devices-title">
@@ -78,21 +90,30 @@ export function DevicesScreen() {
         id="link-device"
         onSubmit={e => {
           e.preventDefault()
-          setLinking(true)
-          setLinked(null)
-          void act(async () => {
-            const device = await api.linkDevice(code.trim())
-            setLinked(device.name)
-            setCode('')
-          }).then(() => setLinking(false))
+          link(code)
         }}
       >
         <h3>Link a device</h3>
-        <label for="link-code-input">On the new device, open this app: paste the link code it shows</label>
+        <label for="link-code-input">On the new device, open this app: paste the link code it shows, or scan its QR code</label>
         <textarea id="link-code-input" data-testid="link-code-input" rows={3} value={code} onInput={e => setCode(e.currentTarget.value)} required />
         <button type="submit" disabled={linking} data-testid="link-submit">
           {linking ? 'Linking…' : 'Link'}
         </button>
+        {cameraPossible() && !scanning && (
+          <button type="button" disabled={linking} data-testid="scan" onClick={() => setScanning(true)}>
+            Scan with the camera
+          </button>
+        )}
+        {scanning && (
+          <CameraScan
+            onCode={text => {
+              setScanning(false)
+              setCode(text)
+              link(text)
+            }}
+            onClose={() => setScanning(false)}
+          />
+        )}
         {linked !== null && (
           <p role="status" data-testid="linked">
             {linked} is linked: it is getting the history now.
