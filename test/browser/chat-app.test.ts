@@ -88,13 +88,20 @@ describe('the demo chat app in Chromium', () => {
     await shots.take(bob, 'bob-chat-opened')
   })
 
-  it('Alice’s message goes sent, then delivered to Bob’s device (an unread badge there), then read once Bob opens the chat', async () => {
-    // Bob looks at his own notes: Alice's message reaches his device but is not read yet
-    await openChat(bob, 'Notes to self')
+  it('Alice’s message shows sent while Bob is away, delivered once his device is back (an unread badge there), read once he opens the chat', async () => {
     await openChat(alice, 'Bob')
     await recordTicks(alice)
+    // Bob closes his page: his device is off the network (its engine stops on pagehide)
+    const bobAt = bob.url()
+    const bobProfile = bob.context()
+    await bob.close()
     await send(alice, 'Hi Bob')
     await untilTick(alice, 'Hi Bob', 'sent')
+    await shots.take(alice, 'alice-sent')
+    // Bob's device comes back (the same profile: the same device) and gets it from the relay, unread
+    bob = await bobProfile.newPage()
+    await bob.goto(bobAt)
+    await bob.waitForSelector('body[data-ready="true"]', { timeout: 60_000 })
     await untilTick(alice, 'Hi Bob', 'delivered')
     await bob.waitForFunction(
       () => document.querySelector('[data-testid="chat-item"][data-title="Alice"] [data-testid="unread"]')?.textContent?.startsWith('1') === true,
@@ -108,7 +115,7 @@ describe('the demo chat app in Chromium', () => {
     await openChat(bob, 'Alice')
     await untilShown(bob, ['Hi Bob'])
     await untilTick(alice, 'Hi Bob', 'read')
-    // each step shown in turn, none skipped (the clock of pending may come and go between frames)
+    // each step shown in turn, none skipped, none going back (the clock of pending may come and go between reads)
     expect((await ticksSeen(alice, 'Hi Bob')).filter(s => s !== 'pending')).toEqual(['sent', 'delivered', 'read'])
     expect(await alice.getAttribute('[data-testid="message"][data-text="Hi Bob"] [data-testid="tick"]', 'aria-label')).toBe('read')
     await shots.take(alice, 'alice-read')

@@ -1,4 +1,5 @@
 import type { RemoteErrorBody } from '@tandem/engine/remote'
+import { toBase64 } from 'lib0/buffer'
 
 /**
  * A value as it travels the remote device's wire (packages/engine/src/remote/remote-api.ts):
@@ -17,12 +18,6 @@ export type Wire<T> = T extends Error
           ? { [K in keyof T]: Wire<T[K]> }
           : T
 
-const base64 = (bytes: Uint8Array): string => {
-  let s = ''
-  for (const b of bytes) s += String.fromCharCode(b)
-  return btoa(s)
-}
-
 /** An error as a sentence and a stable code (ERR_UNKNOWN when it carries none). */
 export const errorBody = (error: unknown): RemoteErrorBody => {
   const e = error as { code?: unknown; message?: unknown }
@@ -32,7 +27,7 @@ export const errorBody = (error: unknown): RemoteErrorBody => {
 /** `value` in its wire shape (a deep copy only where something changes: errors and bytes). */
 export function toWire<T>(value: T): Wire<T> {
   if (value instanceof Error) return errorBody(value) as Wire<T>
-  if (value instanceof Uint8Array) return base64(value) as Wire<T>
+  if (value instanceof Uint8Array) return toBase64(value) as Wire<T>
   if (Array.isArray(value)) return value.map(toWire) as Wire<T>
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {}

@@ -36,6 +36,8 @@ export function Composer({
   }
   const field = useRef<HTMLTextAreaElement>(null)
 
+  // a chat opened (by keyboard too) is ready to type in
+  useEffect(() => field.current?.focus(), [])
   useEffect(() => {
     if (editing !== null) setText(editing.text)
     if (editing !== null || replyTo !== null) field.current?.focus()
