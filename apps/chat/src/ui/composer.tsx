@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { useAction, useDevice } from './hooks.js'
 import type { WireMessage } from './message-bubble.js'
 
@@ -38,7 +38,8 @@ export function Composer({
 
   // a chat opened (by keyboard too) is ready to type in
   useEffect(() => field.current?.focus(), [])
-  useEffect(() => {
+  // before the next paint: what is typed right after pressing Edit goes over the old text, not under it
+  useLayoutEffect(() => {
     if (editing !== null) setText(editing.text)
     if (editing !== null || replyTo !== null) field.current?.focus()
   }, [editing, replyTo])
