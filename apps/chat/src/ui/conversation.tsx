@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { DeviceEvent } from '../api/device-api.js'
 import { ChatInfo } from './chat-info.js'
 import { Composer } from './composer.js'
@@ -48,7 +48,8 @@ export function Conversation({ chatId }: { chatId: string }) {
   const list = useRef<HTMLOListElement>(null)
   const atBottom = useRef(true)
   const markedRead = useRef<string | null>(null)
-  const who = nameOf(names, accountId)
+  // stable across renders, as the callbacks below: a bubble whose message did not change is not drawn again
+  const who = useMemo(() => nameOf(names, accountId), [names, accountId])
 
   useDeviceEvents(e => {
     if (e.type === 'typing' && e.chatId === chatId && e.account !== accountId) {
@@ -111,14 +112,14 @@ export function Conversation({ chatId }: { chatId: string }) {
     })
   }
 
-  const reply = (m: WireMessage) => {
+  const reply = useCallback((m: WireMessage) => {
     setEditing(null)
     setReplyTo(m)
-  }
-  const edit = (m: WireMessage) => {
+  }, [])
+  const edit = useCallback((m: WireMessage) => {
     setReplyTo(null)
     setEditing(m)
-  }
+  }, [])
 
   const others = (presence ?? []).filter(p => p.account !== accountId)
   const online = others.some(p => p.online)
