@@ -6,6 +6,23 @@ import { useDevice } from './hooks.js'
 export const cameraPossible = (): boolean => typeof navigator.mediaDevices?.getUserMedia === 'function'
 
 /**
+ * The whole picture, at most 800 pixels wide. qr-scanner's default looks at the middle two
+ * thirds only, at 400 pixels: a link code is a dense symbol (version 10 to 20: 57 to 97
+ * modules), held up wherever, and was missed when it overflowed that square.
+ */
+const wholeFrame = (video: HTMLVideoElement) => {
+  const scale = Math.min(1, 800 / Math.max(1, video.videoWidth))
+  return {
+    x: 0,
+    y: 0,
+    width: video.videoWidth,
+    height: video.videoHeight,
+    downScaledWidth: Math.round(video.videoWidth * scale),
+    downScaledHeight: Math.round(video.videoHeight * scale)
+  }
+}
+
+/**
  * The camera, reading a QR code (the new device's link code) with `qr-scanner` (nimiq, MIT:
  * the browser's BarcodeDetector where there is one, else its own decoder in a worker).
  * Loaded when the person asks for it, so the page does not carry it until then. The first
@@ -28,7 +45,7 @@ export function CameraScan({ onCode, onClose }: { onCode(text: string): void; on
             s.destroy()
             onCode(result.data)
           },
-          { returnDetailedScanResult: true, maxScansPerSecond: 10 }
+          { returnDetailedScanResult: true, maxScansPerSecond: 10, calculateScanRegion: wholeFrame }
         )
         scanner = s
         try {
