@@ -121,7 +121,8 @@ describe('the demo chat app in Chromium', () => {
     await shots.take(alice, 'alice-read')
   })
 
-  it('Alice sees Bob typing, then his answer, and the typing indicator goes', async () => {
+  it('Alice sees Bob online in the chat, then typing, then his answer, and the typing indicator goes', async () => {
+    await alice.waitForFunction(() => document.querySelector('[data-testid="presence"]')?.textContent === 'online', undefined, { timeout: 60_000 })
     await bob.fill('#message', '')
     await bob.type('#message', 'Hello Ali')
     await alice.waitForFunction(() => document.querySelector('[data-testid="typing"]')?.textContent?.includes('Bob typing') === true, undefined, { timeout: 60_000 })

@@ -159,6 +159,17 @@ describe('the chat app’s features', () => {
     expect(await shownTexts(alice)).toEqual(texts)
   })
 
+  it('by keyboard alone: a chat opens with Enter, its field has the focus, and Enter sends', async () => {
+    await openChat(bob, 'Alice')
+    await alice.focus(chatItem('Bob'))
+    await alice.keyboard.press('Enter')
+    await alice.waitForFunction(() => document.activeElement?.id === 'message', undefined, { timeout: 60_000 })
+    await alice.keyboard.type('sent by keyboard')
+    await alice.keyboard.press('Enter')
+    await untilShown(alice, ['sent by keyboard'])
+    await untilShown(bob, ['sent by keyboard'])
+  })
+
   it('at a phone’s width the page shows the chat list or the open chat, with a way back', async () => {
     const phone = bob
     await phone.setViewportSize({ width: 390, height: 800 })
