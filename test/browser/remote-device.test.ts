@@ -71,4 +71,10 @@ describe('the chat app on a remote device', () => {
     expect(await stranger.textContent('#error')).toContain('(ERR_UNAUTHORIZED)')
     await stranger.context().close()
   })
+
+  it('a page whose device stops answering says the device is unreachable', async () => {
+    await wire.close()
+    await tab.waitForSelector('#status[data-device="unreachable"]', { timeout: 30_000 })
+    expect(await tab.textContent('#status')).toContain('device unreachable')
+  })
 })

@@ -34,6 +34,8 @@ export type DeviceEvent =
   | { type: 'link-confirm'; confirmation: string; name?: string }
   /** New device, while its code is shown: the six digits the existing device shows too. */
   | { type: 'link-code-confirmation'; confirmation: string }
+  /** A remote device's event stream opened, or broke (the browser tries again by itself): its calls fail meanwhile. */
+  | { type: 'device-connection'; connected: boolean }
 
 export type DeviceListener = (event: DeviceEvent) => void
 

@@ -58,6 +58,9 @@ export class RemoteDevice {
     if (this.#events === null) {
       const Source = this.config.EventSource ?? EventSource
       const source = new Source(`${this.config.api}/events?token=${encodeURIComponent(this.config.token)}`)
+      // EventSource reconnects by itself after a break: the page says the device is away meanwhile
+      source.onopen = () => this.emit({ type: 'device-connection', connected: true })
+      source.onerror = () => this.emit({ type: 'device-connection', connected: false })
       source.onmessage = (message: MessageEvent<string>) => {
         let event: DeviceEvent
         try {
@@ -65,7 +68,7 @@ export class RemoteDevice {
         } catch {
           return // not an event of the wire: nothing to show
         }
-        for (const l of this.#listeners) l(event)
+        this.emit(event)
       }
       this.#events = source
     }
@@ -73,6 +76,10 @@ export class RemoteDevice {
       this.#listeners.delete(listener)
       if (this.#listeners.size === 0) this.close()
     }
+  }
+
+  private emit(event: DeviceEvent): void {
+    for (const l of this.#listeners) l(event)
   }
 
   /** Stops following the device's events. */

@@ -45,6 +45,10 @@ function useConnection(info: DeviceSummary): { connection: Connection | undefine
 /** The header's line: this device, its relay, messages waiting to go, and catching up. */
 export function StatusBar({ info, onOpen }: { info: DeviceSummary; onOpen(): void }) {
   const { connection, progress } = useConnection(info)
+  const [away, setAway] = useState(false)
+  useDeviceEvents(e => {
+    if (e.type === 'device-connection') setAway(!e.connected)
+  })
   const relay = connection?.relays[0]
   const waiting = connection?.relays.reduce((n, r) => n + r.pendingUploads, 0) ?? 0
   const relayText = relay === undefined ? 'no relay yet' : relay.connected ? 'relay connected' : 'relay offline'
@@ -58,11 +62,12 @@ export function StatusBar({ info, onOpen }: { info: DeviceSummary; onOpen(): voi
         data-peer-id={info.peerId}
         data-relay={relay?.connected === true ? 'connected' : 'offline'}
         data-waiting={waiting}
+        data-device={away ? 'unreachable' : 'reachable'}
         aria-live="polite"
         onClick={onOpen}
         disabled={info.accountId === null}
       >
-        {info.account?.name ?? 'New device'} · {relayText}
+        {info.account?.name ?? 'New device'} · {away ? 'device unreachable' : relayText}
         {waiting > 0 ? ` · ${waiting} waiting to send` : ''}
       </button>
       {progress !== null && (
