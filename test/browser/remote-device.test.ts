@@ -47,6 +47,11 @@ describe('the chat app on a remote device', () => {
     tab = await openRemotePage(TOKEN)
     await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
     expect(await tab.getAttribute('#status', 'data-peer-id')).toBe(engine.peerId)
+    // the token left the address bar, and a reload still finds it (this tab keeps it)
+    expect(new URL(tab.url()).searchParams.has('token')).toBe(false)
+    await tab.reload()
+    await tab.waitForSelector('body[data-ready="true"]', { timeout: 30_000 })
+    expect(await tab.getAttribute('#status', 'data-peer-id')).toBe(engine.peerId)
     await createAccount(tab, 'Rita')
     expect(engine.accountInfo?.name).toBe('Rita')
     const chatId = engine.listChats().find(c => c.title === 'Notes to self')!.chatId

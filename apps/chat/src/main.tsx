@@ -1,9 +1,11 @@
 import { render } from 'preact'
-import { deviceFromUrl, deviceLabel, openDevice } from './api/open-device.js'
+import { deviceFromUrl, deviceLabel, hideToken, openDevice } from './api/open-device.js'
 import { App } from './ui/app.js'
 import './style.css'
 
-const choice = deviceFromUrl(new URL(location.href))
+const url = new URL(location.href)
+const choice = deviceFromUrl(url)
+hideToken(url, choice)
 const root = document.getElementById('root')!
 
 openDevice(choice).then(

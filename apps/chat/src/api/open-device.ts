@@ -13,7 +13,7 @@ export type DeviceChoice = { kind: 'in-page'; storeName: string; relays: string[
  */
 export function deviceFromUrl(url: URL): DeviceChoice {
   const api = url.searchParams.get('api')
-  if (api !== null) return { kind: 'remote', api, token: url.searchParams.get('token') ?? '' }
+  if (api !== null) return { kind: 'remote', api, token: url.searchParams.get('token') ?? sessionStorage.getItem(tokenKey(api)) ?? '' }
   const fromBuild = (import.meta.env.VITE_TANDEM_RELAY ?? '').split(',').filter((a: string) => a !== '')
   const relays = url.searchParams.getAll('relay').filter(r => r !== 'none')
   return { kind: 'in-page', storeName: url.searchParams.get('device') ?? 'default', relays: url.searchParams.has('relay') ? relays : fromBuild }
@@ -24,5 +24,21 @@ export async function openDevice(choice: DeviceChoice): Promise<DeviceApi> {
   return await InPageDevice.open(choice)
 }
 
+const tokenKey = (api: string): string => `tandem-token:${api}`
+
+/**
+ * The remote device's token leaves the address bar (and so the history and any copy of the
+ * URL) once read: it is kept for this tab only, where a reload finds it.
+ */
+export function hideToken(url: URL, choice: DeviceChoice): void {
+  if (choice.kind !== 'remote' || !url.searchParams.has('token')) return
+  sessionStorage.setItem(tokenKey(choice.api), choice.token)
+  url.searchParams.delete('token')
+  history.replaceState(history.state, '', url)
+}
+
 /** What a device page's title says it is: its store name, or the remote device's address. */
-export const deviceLabel = (choice: DeviceChoice): string => (choice.kind === 'remote' ? new URL(choice.api).host : choice.storeName)
+export function deviceLabel(choice: DeviceChoice): string {
+  if (choice.kind === 'in-page') return choice.storeName
+  return URL.canParse(choice.api) ? new URL(choice.api).host : choice.api
+}
