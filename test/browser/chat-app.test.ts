@@ -133,6 +133,10 @@ describe('the demo chat app in Chromium', () => {
     await alice.waitForSelector('[data-testid="typing"]', { state: 'detached', timeout: 60_000 })
     expect(await shownTexts(alice)).toEqual(['Hi Bob', 'Hello Alice'])
     await shots.take(alice, 'alice-got-answer')
+    // the same conversation at a phone's width: one column, with a way back to the chats
+    await bob.setViewportSize({ width: 390, height: 800 })
+    await bob.waitForSelector('.pane > .back', { state: 'visible' })
+    await shots.take(bob, 'bob-at-phone-width')
   })
 
   it('a third device of Alice is linked through the link screen, both show the same digits, and it shows the history once it caught up', async () => {
