@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import preact from '@preact/preset-vite'
 import { defineConfig } from 'vite'
 
 // The page bundles the engine's browser assembly (`@tandem/engine` under the `browser`
@@ -6,6 +7,8 @@ import { defineConfig } from 'vite'
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
+  // Preact: React's component model in 4 KB; the preset compiles JSX for it
+  plugins: [preact()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,5 +1,5 @@
 // `npm run bench` (quick, < 3 minutes) or `npm run bench -- --full`; `--only a,b` runs some
-// sections (history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group);
+// sections (history, online, link, browser, app, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group);
 // `--plain` adds Tandem without end-to-end encryption (commit 4e8b2c9, built on demand: plain.ts).
 // Prints a table and writes bench/results/latest.json and latest.md (and a dated copy).
 import '@tandem/engine/polyfill'
@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { benchBrowserHistory, type BrowserHistoryResult } from './measures/browser.js'
+import { type AppLoadResult, benchAppLoad } from './measures/app-load.js'
 import { benchColdStart, type ColdStartResult } from './measures/coldstart.js'
 import { benchHistory, benchHistoryInterleaved, type HistoryResult } from './measures/history.js'
 import { benchHistoryOnline, type OnlineHistoryResult } from './measures/online.js'
@@ -31,7 +32,7 @@ import { isTandem as isTandemKey, SYSTEM_NAMES, type SystemKey } from './systems
 const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
-  --only a,b             some sections: history, online, link, browser, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group
+  --only a,b             some sections: history, online, link, browser, app, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group
   --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
@@ -87,6 +88,8 @@ const plan = full
       link: 100_000,
       browser: [10_000, 100_000],
       browserRuns: 3,
+      app: 100_000, // the issue's device "that already holds 100,000 messages"
+      appRuns: 3,
       screen: 1_000_000, // issue 15's chat: seeding it takes minutes
       screenRuns: 3,
       screenAmRuns: 3, // (not run at 1M)
@@ -120,6 +123,8 @@ const plan = full
       link: 100_000, // the issue's figure (seeding 100k takes ~10 s)
       browser: [10_000],
       browserRuns: 3,
+      app: 100_000, // the issue's figure (seeding 100k takes ~10 s, filling the browser ~2 s)
+      appRuns: 3,
       screen: 20_000, // scaled down from the issue's 1,000,000 (the table says so)
       screenRuns: 3,
       screenAmRuns: 1, // ~4 s a run
@@ -153,6 +158,7 @@ if (args.runs !== undefined) {
   Object.assign(plan, {
     historyRuns: runs,
     browserRuns: runs,
+    appRuns: runs,
     screenRuns: runs,
     screenAmRuns: runs,
     latencyRuns: runs,
@@ -284,6 +290,8 @@ const browserHistory = new Map<number, BrowserHistoryResult | { error: string }>
 if (want('browser') && has('tandem')) {
   for (const n of plan.browser) browserHistory.set(n, await attempt(`browser.${n}`, () => benchBrowserHistory(n, plan.browserRuns)))
 }
+let appLoad: AppLoadResult | { error: string } | undefined
+if (want('app') && has('tandem')) appLoad = await attempt(`app.${plan.app}`, () => benchAppLoad(plan.app, plan.appRuns))
 // (11) first screen of a big chat, (12) the device's memory holding it (issue 15, segmented chats); automerge-repo
 // only up to 100k (at 1M its seeding and sync take many minutes and GBs: not run, the table says so)
 let screen: ScreenResult | { error: string } | undefined
@@ -549,6 +557,16 @@ for (const [n, r] of browserHistory) {
     'target browser ≤ 1.5× Node'
   ])
   if (ok(r)) verdict(`history to a browser device within 1.5× of a Node device, N = ${k(n)}: ${fmt(r.ratio, 2)}× (${ms(r.browserMs)} vs ${ms(r.nodeMs)})`, r.ratio <= 1.5)
+}
+if (appLoad !== undefined) {
+  rows.push([
+    `(1e) the chat app (apps/chat) loaded on a browser device holding ${k(plan.app)} messages: chat list shown from navigation / the chat's newest 50 from the click / each next 50 scrolled back, 20 pages (slowest; longest task meanwhile), median of ${plan.appRuns}`,
+    cell(appLoad, (x: AppLoadResult) => `${ms(x.listMs)} / ${ms(x.chatMs)} / ${ms(x.olderMs)} (${ms(x.olderMaxMs)}; ${ms(x.longestTaskMs)})`),
+    '—',
+    '—',
+    'target list ≤ 1 s'
+  ])
+  if (ok(appLoad)) verdict(`the chat app interactive within 1 s on a device holding ${k(plan.app)} messages: ${ms(appLoad.listMs)}`, appLoad.listMs <= 1_000)
 }
 if (screen !== undefined) {
   const n = plan.screen

@@ -1,64 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { afterEach, expect, it } from 'vitest'
 import { RemoteClient } from '@tandem/device/remote-client'
+import { alive, cleanup, type Demo, dirs, launch } from './launcher-process.js'
 
 // `npm start`'s launcher as npm start runs it (node on its built file; the build is `npm run
 // build`'s, which `npm test` runs first), on a temp dir and free ports: the demo comes up
 // ready, a message goes from Alice's laptop to Bob's over their APIs, SIGTERM stops every
 // process it started, and a second start finds the demo as it was left.
 
-const LAUNCHER = fileURLToPath(new URL('../../apps/device/dist/demo/launcher.js', import.meta.url))
-
-interface Demo {
-  app: string
-  newDevice: string
-  devices: Array<{ name: string; label: string; api: string; token: string; pid: number; page: string }>
-  pids: number[]
-}
-
-const children: ChildProcess[] = []
-/** Every process a launcher said it started: a failed test leaves none of them running. */
-const started: number[] = []
-const dirs: string[] = []
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  for (const pid of started.splice(0).filter(alive)) process.kill(pid, 'SIGKILL')
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
-})
-
-/** Starts the launcher and resolves with what it prints once ready (its --json line); rejects if it exits first. */
-function launch(dir: string, detached = false, extra: string[] = []): { child: ChildProcess; ready: Promise<Demo>; exited: Promise<number | null>; stderr: string[] } {
-  const child = spawn(process.execPath, [LAUNCHER, '--dir', dir, '--app-port', '0', '--relay-port', '0', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], detached })
-  children.push(child)
-  const stderr: string[] = []
-  createInterface({ input: child.stderr! }).on('line', l => stderr.push(l))
-  const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
-  const ready = new Promise<Demo>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', line => {
-      if (!line.startsWith('{')) return
-      const demo = JSON.parse(line) as Demo
-      started.push(...demo.pids)
-      resolve(demo)
-    })
-    void exited.then(code => reject(new Error(`the launcher exited (${code}) before it was ready: ${stderr.join('\n')}`)))
-  })
-  return { child, ready, exited, stderr }
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+afterEach(cleanup)
 
 const client = (demo: Demo, name: string): RemoteClient => {
   const d = demo.devices.find(x => x.name === name)!

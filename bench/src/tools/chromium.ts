@@ -8,16 +8,17 @@ export const CHROMIUM = process.env.TANDEM_CHROMIUM ?? '/usr/bin/chromium'
 
 /**
  * Real headless Chromium. Missing, it fails with how to install it — never a skip: the
- * browser device is part of what `npm test` proves.
+ * browser device is part of what `npm test` proves. `extraArgs`: more Chromium switches (a
+ * fake camera playing a file, say).
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian/Ubuntu; .ci/run does), or set TANDEM_CHROMIUM to its path`)
   }
   return await chromium.launch({
     executablePath: CHROMIUM,
     // as root without a sandbox; no GPU; no background traffic to Google's hosts (refused here)
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs]
   })
 }
 
