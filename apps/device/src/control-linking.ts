@@ -1,4 +1,5 @@
-import type { Engine, LinkConfirmation, LinkInvite } from '@tandem/engine'
+import { LinkQuestion } from './link-question.js'
+import type { Engine, LinkInvite } from '@tandem/engine'
 
 /**
  * The `--control` commands for linking, passphrases and recovery: what `tandem-device link`,
@@ -23,7 +24,11 @@ export class LinkControl {
   /** Commands that wait for another command (`confirm-link`) or a person's pace: they run beside the in-order queue. */
   static readonly BACKGROUND = new Set(['link-device', 'enter-passphrase'])
   private invite: LinkInvite | null = null
-  private pending: { resolve: (accept: boolean) => void } | null = null
+  /** Emits the digits as `link-confirm` and waits for `confirm-link`; a session that ends first closes the question. */
+  private readonly question = new LinkQuestion({
+    asked: ({ confirmation, ...info }) => this.write({ event: 'link-confirm', digits: confirmation, ...info }),
+    closed: peerId => this.write({ event: 'link-confirm-closed', peerId })
+  })
 
   constructor(
     private readonly engine: Engine,
@@ -49,11 +54,8 @@ export class LinkControl {
       case 'link-device':
         return await this.linkDevice(text(c, 'code'), c.confirm ?? 'auto')
       case 'confirm-link': {
-        const pending = this.pending
-        if (pending === null) throw badCommand('confirm-link: no link is waiting for a confirmation')
         if (typeof c.accept !== 'boolean') throw badCommand('confirm-link: "accept" must be true or false')
-        this.pending = null
-        pending.resolve(c.accept)
+        if (!this.question.answer(c.accept)) throw badCommand('confirm-link: no link is waiting for a confirmation')
         return null
       }
       case 'set-passphrase':
@@ -91,27 +93,7 @@ export class LinkControl {
 
   private async linkDevice(code: string, confirm: unknown): Promise<{ peerId: string; name: string }> {
     if (confirm !== 'auto' && confirm !== 'ask') throw badCommand('link-device: "confirm" must be "auto" or "ask"')
-    return await this.engine.linkDevice(code, { confirm: info => (confirm === 'auto' ? Promise.resolve(true) : this.ask(info)) })
-  }
-
-  /** Emits the digits and waits for `confirm-link`; a session that ends first closes the question. */
-  private ask({ confirmation, name, platform, peerId, signal }: LinkConfirmation): Promise<boolean> {
-    if (this.pending !== null) return Promise.resolve(false) // one question at a time: a second link is declined
-    return new Promise(resolve => {
-      const pending = { resolve }
-      this.pending = pending
-      signal.addEventListener(
-        'abort',
-        () => {
-          if (this.pending !== pending) return
-          this.pending = null
-          this.write({ event: 'link-confirm-closed', peerId })
-          resolve(false)
-        },
-        { once: true }
-      )
-      this.write({ event: 'link-confirm', digits: confirmation, name, platform, peerId })
-    })
+    return await this.engine.linkDevice(code, { confirm: info => (confirm === 'auto' ? Promise.resolve(true) : this.question.ask(info)) })
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Engine, LinkConfirmation, LinkInvite } from '@tandem/engine'
+import { LinkQuestion } from '../link-question.js'
+import type { Engine, LinkInvite } from '@tandem/engine'
 import { EngineStateError, InvalidArgumentError } from '@tandem/engine'
 import type { RemoteMethod } from '@tandem/engine/remote'
 import { errorBody, toRemote } from './remote-json.js'
@@ -21,7 +22,11 @@ export type ServerEvent =
  */
 export class RemoteCalls {
   private invite: LinkInvite | null = null
-  private pending: { peerId: string; resolve: (ok: boolean) => void } | null = null
+  /** The link's six digits go out as `link-confirm`; the person's `confirmLink(ok)` answers (a session that ends first closes it). */
+  private readonly question = new LinkQuestion({
+    asked: info => this.emit({ type: 'link-confirm', ...info }),
+    closed: peerId => this.emit({ type: 'link-confirm-closed', peerId })
+  })
 
   constructor(
     private readonly engine: Engine,
@@ -51,7 +56,7 @@ export class RemoteCalls {
         return null
       case 'linkDevice':
         if (typeof args[0] !== 'string') throw new InvalidArgumentError('linkDevice(code): the code must be a string')
-        return await engine.linkDevice(args[0], { confirm: info => this.ask(info) })
+        return await engine.linkDevice(args[0], { confirm: this.question.ask })
       case 'confirmLink':
         return this.confirmLink(args[0])
       default: {
@@ -77,32 +82,9 @@ export class RemoteCalls {
     return { text: invite.text, expiresAt: invite.expiresAt, qr: { terminal: invite.qr('terminal'), svg: invite.qr('svg') } }
   }
 
-  /** The link's six digits go out as `link-confirm`; the person's `confirmLink(ok)` answers (a session that ends first closes it). */
-  private ask({ confirmation, name, platform, peerId, signal }: LinkConfirmation): Promise<boolean> {
-    if (this.pending !== null) return Promise.resolve(false) // one question at a time: a second link is declined
-    return new Promise(resolve => {
-      const pending = { peerId, resolve }
-      this.pending = pending
-      signal.addEventListener(
-        'abort',
-        () => {
-          if (this.pending !== pending) return
-          this.pending = null
-          this.emit({ type: 'link-confirm-closed', peerId })
-          resolve(false)
-        },
-        { once: true }
-      )
-      this.emit({ type: 'link-confirm', confirmation, name, platform, peerId })
-    })
-  }
-
   private confirmLink(ok: unknown): null {
     if (typeof ok !== 'boolean') throw new InvalidArgumentError('confirmLink(ok): ok must be true or false')
-    const pending = this.pending
-    if (pending === null) throw new EngineStateError('no link is waiting for a confirmation')
-    this.pending = null
-    pending.resolve(ok)
+    if (!this.question.answer(ok)) throw new EngineStateError('no link is waiting for a confirmation')
     return null
   }
 }
