@@ -7,13 +7,13 @@ import type { Rng } from './rng.js'
 import type { SimKeys } from './sim-keys.js'
 import { readOnly } from './step-invariants.js'
 import type { Tracker } from './tracker.js'
-import { RELAY_ID, type DeviceNode } from './world.js'
+import { RELAY_PEER_ID, type DeviceNode } from './world.js'
 
 /** Metadata a device cannot rebuild: damaged, the engine must refuse to open (ERR_STORE_CORRUPT), never become a new device. */
 export const IDENTITY_KEYS: readonly string[] = ['meta!peer-key', 'meta!agreement-key', 'meta!account', 'meta!chain']
 /** Bytes of the checksum in front of every value a device stores (`@tandem/storage`'s checked records). */
 const CHECK_BYTES = 4
-const OUTBOX = `meta!relay/${RELAY_ID}/out/`
+const OUTBOX = `meta!relay/${RELAY_PEER_ID}/out/`
 
 /** A fault waiting for the device's next incarnation to read it, or one it read (and must report). */
 interface Damage {
@@ -102,7 +102,7 @@ export class StorageFaults {
     if (identity) this.identityLost.add(d)
     // the device's record of what the relay acknowledged of a chat: its messages may read stored again
     // (of a chat doc or of one of its segments, `chat:<id>:<n>`)
-    const acked = new RegExp(`^meta!relay/${RELAY_ID}/doc/chat:([^:]+)(:[0-9]+)?$`).exec(key)
+    const acked = new RegExp(`^meta!relay/${RELAY_PEER_ID}/doc/chat:([^:]+)(:[0-9]+)?$`).exec(key)
     if (acked !== null) this.tracker.forget(d.name, acked[1]!)
     return `damage ${d.name}'s store: ${key}, ${what}`
   }
@@ -209,7 +209,7 @@ async function outboxDocs(disk: Disk, relay: Map<string, Y.Doc>, codec: BlobCode
       return out
     }
   }
-  const entries = await new RelayState(store as never, RELAY_ID).load()
+  const entries = await new RelayState(store as never, RELAY_PEER_ID).load()
   const out = new Map(relay)
   for (const e of entries) {
     const doc = out.get(e.docId)

@@ -19,6 +19,8 @@ import type { Tracker } from './tracker.js'
  * /p2p/ peer id, as an invite's must be (a fixed key's, never dialed).
  */
 export const RELAY_ID = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPHuC5JDV6HemoiHouxJ2eKDoiemYCASwZ49MKNYXZLtU'
+/** The relay's peer id: what a device keys its relay state by (RelayClients names a relay by id, however it was given). */
+export const RELAY_PEER_ID = RELAY_ID.slice(RELAY_ID.lastIndexOf('/') + 1)
 
 /** A disk whose batches are counted (the step invariants look again at what changed). */
 const memoryDisk = (): Disk => new Disk(new WatchedStore(new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })))
