@@ -17,7 +17,7 @@ import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
 import { EngineStateError, InvalidArgumentError, NotChatMemberError, UnknownChatError } from '../errors.js'
 import type { KeyRing } from '../keys/key-ring.js'
-import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
+import { AccountDoc, type ChatEntry } from '../model/account-doc.js'
 import { type Contact, PeopleDoc } from '../model/people-doc.js'
 import type { DocSealing } from '../relay/blob-codec.js'
 import type { Runtime } from '../runtime.js'
@@ -27,6 +27,7 @@ import { ChatKeyRing } from './chat-key-ring.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
 import type { MemberChains } from './member-chains.js'
+import { RelayConfirmed } from './relay-confirmed.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
 
@@ -79,6 +80,7 @@ export class SharedChats {
   readonly keys: ChatKeyRing
   private readonly names: ChatNames
   private readonly authorReads = new AuthorChainReads()
+  private readonly confirmed = new RelayConfirmed()
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -109,6 +111,33 @@ export class SharedChats {
     people.relays.observe(() => {
       this.host.routesChanged()
     })
+    // a chat listed now is known to be this account's alone when it has no record: its docs may be sealed (see sealable)
+    new AccountDoc(doc).chats.observe(() => {
+      this.host.keysChanged()
+    })
+  }
+
+  /**
+   * Whether this device may seal a blob of `docId` now (BlobCodec waits otherwise). A shared
+   * chat's: only under the record its relay holds, never one of its own the relay has not
+   * taken yet (RelayConfirmed). A chat doc with no record: only once the account doc lists the
+   * chat, which makes it this account's alone (a chat never becomes shared later). A new
+   * device synced by a peer may hold a shared chat's doc before the account doc that holds its
+   * record; sealed in the account's keys, what it wrote there opened for no other member, and
+   * for the account's revoked devices (simulator seed 20261137).
+   */
+  sealable(docId: string): boolean {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId === null) return true
+    const record = this.keys.record(chatId)
+    if (record === null) return this.people !== null && this.host.accountDoc().getChat(chatId) !== null
+    if (!this.confirmed.has(chatId, record)) return false
+    // a new epoch is due: started here, so that the uploader holds the doc back (see writeEpoch) rather than wait in the codec
+    if (this.stale(chatId)) {
+      void this.rotate(chatId)
+      return false
+    }
+    return true
   }
 
   /** The address of the relay a shared chat lives on; null when it names none (or the account doc is not open). */
@@ -242,9 +271,14 @@ export class SharedChats {
       if (held !== null && held.version > record.version) return
       // the relay holds another record of the version this device holds (two members changed the chat at
       // once): the relay's stands, as it does for device chains; this device's copy is replaced
-      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
+      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) {
+        // the relay holds the record this device holds (its own, say): the chat's blobs may be sealed under it
+        if (this.confirmed.confirm(ref.chatId, record)) this.host.keysChanged()
+        return
+      }
       await this.checkSigner(record, relay)
       // (a chat this account holds already keeps the relay it was recorded with)
+      this.confirmed.confirm(ref.chatId, record)
       this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
       // a chat new to this account: its members learn this account's name from the chat doc (sealed)
       if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))
