@@ -23,7 +23,8 @@ const recordOf = (device: Engine, chatId: string): { version: number; epoch: num
 }
 
 /** Starts the chat's next epoch on `device` (what its next write does after a member account revoked a device): signs the next record version with a new random key. */
-const startEpoch = (device: Engine, chatId: string): Promise<void> => (device as unknown as { shared: { rotate(chatId: string): Promise<void> } }).shared.rotate(chatId)
+const startEpoch = (device: Engine, chatId: string): Promise<void> =>
+  (device as unknown as { shared: { epochs: { rotate(chatId: string): Promise<void> } } }).shared.epochs.rotate(chatId)
 
 it('a device of each account starts the chat’s next epoch at once, each with its own key: the relay keeps one record, and what both then write is read on every device', async () => {
   const relay = await rig.relay()

@@ -26,6 +26,7 @@ import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
+import { EpochRotation } from './epoch-rotation.js'
 import type { MemberChains } from './member-chains.js'
 import { RelayConfirmed } from './relay-confirmed.js'
 
@@ -81,6 +82,8 @@ export class SharedChats {
   private readonly names: ChatNames
   private readonly authorReads = new AuthorChainReads()
   private readonly confirmed = new RelayConfirmed()
+  /** (tests start an epoch here) */
+  readonly epochs: EpochRotation
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -90,6 +93,7 @@ export class SharedChats {
         host.events.emit({ type: 'error', error })
       }
     )
+    this.epochs = new EpochRotation(host, this)
     this.names = new ChatNames(
       host,
       () => this.peopleDoc(),
@@ -132,12 +136,8 @@ export class SharedChats {
     const record = this.keys.record(chatId)
     if (record === null) return this.people !== null && this.host.accountDoc().getChat(chatId) !== null
     if (!this.confirmed.has(chatId, record)) return false
-    // a new epoch is due: started here, so that the uploader holds the doc back (see writeEpoch) rather than wait in the codec
-    if (this.stale(chatId)) {
-      void this.rotate(chatId)
-      return false
-    }
-    return true
+    // a new epoch is due: started here, so that the uploader holds the doc back rather than wait in the codec (writeEpoch)
+    return !this.epochs.due(chatId)
   }
 
   /** The address of the relay a shared chat lives on; null when it names none (or the account doc is not open). */
@@ -173,11 +173,7 @@ export class SharedChats {
     return {
       writeEpoch: () => {
         // a member account started a new key generation (it revoked a device): this writer starts a new epoch first
-        if (this.stale(chatId)) {
-          void this.rotate(chatId)
-          return null
-        }
-        return this.keys.writeEpoch(chatId)
+        return this.epochs.due(chatId) ? null : this.keys.writeEpoch(chatId)
       },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
       standing: author => this.standing(chatId, author)
@@ -206,51 +202,6 @@ export class SharedChats {
     )
     if (!reading) return 'unknown'
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
-  }
-
-  /** Rotations under way, and records a rotation failed on (not tried again: the chat is written in its epoch). */
-  private readonly rotating = new Set<string>()
-  private readonly unrotatable = new Set<string>()
-
-  /**
-   * Whether a member account's key generation is past the one the chat's newest epoch is sealed
-   * to (DESIGN §5: it revoked a device, which may hold the older account key): this account's
-   * own, or another's as its chain was last read.
-   */
-  private stale(chatId: string): boolean {
-    const record = this.keys.record(chatId)
-    const me = this.host.accountId()
-    if (record?.keys == null || !record.members.includes(me) || this.unrotatable.has(`${chatId}:${record.version}`)) return false
-    return record.keys.boxes.some(b => this.newerKey(b.account, b.generation) !== null)
-  }
-
-  /** The account's newer account key than `generation`'s, when this device knows one. */
-  private newerKey(account: string, generation: number): ChatKeyRecipient | null {
-    if (account === this.host.accountId()) {
-      const g = this.host.ring()?.writeEpoch() ?? null
-      return g !== null && g > generation ? this.selfRecipient() : null
-    }
-    const latest = this.host.chains.latestAccountKey(account)
-    return latest !== null && latest.generation > generation ? { account, ...latest } : null
-  }
-
-  /** Starts the chat's next epoch, sealed to every member's newest account key (one rotation at a time per chat). */
-  private async rotate(chatId: string): Promise<void> {
-    if (this.rotating.has(chatId)) return
-    this.rotating.add(chatId)
-    const record = this.keys.record(chatId)!
-    try {
-      const keys = this.keys.keys(chatId)
-      if (keys === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId}`)
-      const recipients = this.currentRecipients(record).map(r => this.newerKey(r.account, r.generation) ?? r)
-      await this.sign(chatId, record, recipients, keys.length + 1, this.host.runtime.randomBytes(32), keys)
-    } catch (err) {
-      this.unrotatable.add(`${chatId}:${record.version}`)
-      this.host.events.emit({ type: 'error', error: err as Error })
-    } finally {
-      this.rotating.delete(chatId)
-      this.host.keysChanged()
-    }
   }
 
   // ── records from relays ──────────────────────────────────────────────────
