@@ -25,17 +25,12 @@ export class SimChatKeys {
     private readonly memberRing: (links: readonly ChainLink[]) => KeyRing
   ) {}
 
-  /**
-   * Takes a chat, with the record the relay holds on disk (null: none durable yet, though its
-   * blobs may be: the relay writes its records and its history in separate batches, and a
-   * record reaches the disk later under load). A chat of this account alone (a record
-   * without keys) is sealed in the account's generations.
-   */
-  add(chatDocId: string, chat: ChatOnRelay | null): void {
-    if (chat?.record.keys == null && chat?.record.members.includes(this.accountId) === true) return
-    const record = chat?.record ?? null
-    if (chat === null || record?.keys == null || !record.members.includes(this.accountId) || this.ring === null) {
-      // a chat the account was removed from, holds no generation of yet, or whose record is not on the disk yet: not counted
+  /** Takes a chat the relay holds a record of. A chat of this account alone (a record without keys) is sealed in the account's generations. */
+  add(chatDocId: string, chat: ChatOnRelay): void {
+    const { record } = chat
+    if (record.keys == null && record.members.includes(this.accountId)) return
+    if (record.keys == null || !record.members.includes(this.accountId) || this.ring === null) {
+      // a chat the account was removed from, or holds no generation of yet: its docs are not the account's to open
       this.opened.set(chatDocId, { outside: true })
       return
     }
@@ -76,7 +71,7 @@ export class SimChatKeys {
     }
   }
 
-  /** Whether the account reads `docId`: false for a shared chat it is no longer in, whose keys it holds no generation of, or whose record the relay's disk lacks. */
+  /** Whether the account reads `docId`: false for a shared chat it is no longer in (or whose keys it holds no generation of). */
   reads(docId: string): boolean {
     if (chatIdOfDoc(docId) === null) return true
     const held = this.opened.get(membershipDocOf(docId))

@@ -97,10 +97,7 @@ export class SimKeys {
     const records = await LevelAccessRecords.open(readOnly(this.world.relay.disk.db))
     for (const docId of new Set([...docIds].filter(id => chatIdOfDoc(id) !== null).map(membershipDocOf))) {
       const record = await records.membership(docId)
-      if (record === null) {
-        chats.add(docId, null)
-        continue
-      }
+      if (record === null) continue // a chat of the account alone, its record not on the disk yet: its own generations
       const chains = new Map<string, ChainLink[]>()
       for (const m of record.members) {
         const chain = await records.chain(m)
