@@ -4,7 +4,7 @@ export { RelayClient } from './relay/relay-client.js'
 export { RelayState } from './relay/relay-state.js'
 // The chat doc's message record, for the benchmarks' in-process Yjs limits.
 export { encodeMessageRecord, type MessageRecord } from './model/message.js'
-export { BlobCodec } from './relay/blob-codec.js'
+export { BlobCodec, type DocSealing } from './relay/blob-codec.js'
 export { nodeCompression } from './node/compression.js'
 // The account's key ring: the simulator opens relay blobs with it (a device's chain and agreement key) and patches it (teeth).
 export { KeyRing } from './keys/key-ring.js'

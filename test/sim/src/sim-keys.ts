@@ -1,8 +1,20 @@
 import { BlobCodec, KeyRing, nodeCompression } from '@tandem/engine/internal'
-import { type AgreementKeyPair, type ChainLink, type SigningKeyPair, agreementKeyFromSecret, chooseChain, decodeChain, LINK_HASH_BYTES, preverifyLinks } from '@tandem/protocol'
+import {
+  type AgreementKeyPair,
+  type ChainLink,
+  type SigningKeyPair,
+  agreementKeyFromSecret,
+  chatIdOfDoc,
+  chooseChain,
+  decodeChain,
+  LINK_HASH_BYTES,
+  membershipDocOf,
+  preverifyLinks
+} from '@tandem/protocol'
 import { LevelAccessRecords } from '@tandem/relay'
 import { readCheckedRecord } from '@tandem/storage'
 import type { Disk } from '@tandem/storage/testing'
+import { SimChatKeys } from './sim-chat-keys.js'
 import { simSignatures } from './signatures.js'
 import { readOnly } from './step-invariants.js'
 import { writesOf } from './watched-store.js'
@@ -71,15 +83,36 @@ export class SimKeys {
   /**
    * A codec that opens the blobs of `d`'s account: the engine's BlobCodec on a KeyRing of the
    * relay's chain of the account (or, while the relay holds none, the chain on `d`'s disk),
-   * holding every agreement key of the account's devices. It never seals.
+   * holding every agreement key of the account's devices; the docs of shared chats among
+   * `docIds` with their epoch keys from the relay's records (SimChatKeys). It never seals.
+   * `reads(docId)` is false for a shared chat the account is no longer in.
    */
-  async opener(d: DeviceNode): Promise<BlobCodec> {
+  async opener(d: DeviceNode, docIds: Iterable<string>): Promise<{ codec: BlobCodec; reads(docId: string): boolean }> {
     const links = (await this.relayChain(d.account)) ?? (await chainOn(d.disk))
     const holders = this.holders(d.account)
     const own = this.agreements.has(d) ? null : await agreementOn(d.disk)
     if (own !== null) holders.push(own.key)
     const ring = links === null ? null : ringOf(links, holders)
-    return new BlobCodec(nodeCompression, { signing: OPEN_ONLY, ring: () => ring, signatures: async () => simSignatures, randomBytes: () => sealing('randomness') })
+    const chats = new SimChatKeys(this.world.accountIds[d.account] ?? '', ring, chain => ringOf(chain, []))
+    const records = await LevelAccessRecords.open(readOnly(this.world.relay.disk.db))
+    for (const docId of new Set([...docIds].filter(id => chatIdOfDoc(id) !== null).map(membershipDocOf))) {
+      const record = await records.membership(docId)
+      if (record === null) continue // a chat of the account alone, its record not on the disk yet: its own generations
+      const chains = new Map<string, ChainLink[]>()
+      for (const m of record.members) {
+        const chain = await records.chain(m)
+        if (chain !== null) chains.set(m, chain)
+      }
+      chats.add(docId, { record, chains })
+    }
+    const codec = new BlobCodec(nodeCompression, {
+      signing: OPEN_ONLY,
+      ring: () => ring,
+      signatures: async () => simSignatures,
+      randomBytes: () => sealing('randomness'),
+      shared: docId => chats.sealing(docId)
+    })
+    return { codec, reads: docId => chats.reads(docId) }
   }
 }
 

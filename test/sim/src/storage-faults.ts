@@ -67,14 +67,14 @@ export class StorageFaults {
     for await (const [key, value] of d.disk.db.iterator({})) records.set(key, value)
     const docKeys = [...records.keys()].filter(k => /^(log|snap)!/.test(k))
     // what the relay and the outbox hold is sealed: opened with the account's keys (the engine's KeyRing and BlobCodec)
-    const codec = await this.keys.opener(d)
+    const { codec, reads } = await this.keys.opener(d, docIdsOf(docKeys))
     const unopened = (what: string, err: unknown): null => {
       this.tracker.violations.push(
         `unopenable ${this.where()}: the keys of ${d.name}'s account (its relay's chain, every agreement key of its devices) do not open ${what}: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`
       )
       return null
     }
-    const relay = await relayDocs(this.relayDisk, docIdsOf(docKeys), codec, unopened)
+    const relay = await relayDocs(this.relayDisk, new Set([...docIdsOf(docKeys)].filter(reads)), codec, unopened)
     // an identity now and then, when the relay holds all of the device's docs (it is set up again empty)
     const identity = rng.chance(0.1)
     let pool: string[]

@@ -176,7 +176,8 @@ export function wireServices(parts: ServiceParts): Services {
     signatures: () => signaturesOf(runtime),
     aead: platform.aead,
     randomBytes: n => runtime.randomBytes(n),
-    shared: docId => shared.sealing(docId)
+    shared: docId => shared.sealing(docId),
+    sealable: docId => shared.sealable(docId)
   })
   account.onKeys(() => {
     codec.keysChanged()

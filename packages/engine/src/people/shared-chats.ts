@@ -17,7 +17,7 @@ import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
 import { EngineStateError, InvalidArgumentError, NotChatMemberError, UnknownChatError } from '../errors.js'
 import type { KeyRing } from '../keys/key-ring.js'
-import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
+import { AccountDoc, type ChatEntry } from '../model/account-doc.js'
 import { type Contact, PeopleDoc } from '../model/people-doc.js'
 import type { DocSealing } from '../relay/blob-codec.js'
 import type { Runtime } from '../runtime.js'
@@ -27,7 +27,9 @@ import { ChatKeyRing } from './chat-key-ring.js'
 import { MemberHistory } from '../receipts/member-history.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
+import { EpochRotation } from './epoch-rotation.js'
 import type { MemberChains } from './member-chains.js'
+import { RelayConfirmed } from './relay-confirmed.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
 
@@ -80,6 +82,9 @@ export class SharedChats {
   readonly keys: ChatKeyRing
   private readonly names: ChatNames
   private readonly authorReads = new AuthorChainReads()
+  private readonly confirmed = new RelayConfirmed()
+  /** (tests start an epoch here) */
+  readonly epochs: EpochRotation
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -89,6 +94,7 @@ export class SharedChats {
         host.events.emit({ type: 'error', error })
       }
     )
+    this.epochs = new EpochRotation(host, this)
     this.names = new ChatNames(
       host,
       () => this.peopleDoc(),
@@ -110,6 +116,29 @@ export class SharedChats {
     people.relays.observe(() => {
       this.host.routesChanged()
     })
+    // a chat listed now is known to be this account's alone when it has no record: its docs may be sealed (see sealable)
+    new AccountDoc(doc).chats.observe(() => {
+      this.host.keysChanged()
+    })
+  }
+
+  /**
+   * Whether this device may seal a blob of `docId` now (BlobCodec waits otherwise). A shared
+   * chat's: only under the record its relay holds, never one of its own the relay has not
+   * taken yet (RelayConfirmed). A chat doc with no record: only once the account doc lists the
+   * chat, which makes it this account's alone (a chat never becomes shared later). A new
+   * device synced by a peer may hold a shared chat's doc before the account doc that holds its
+   * record; sealed in the account's keys, what it wrote there opened for no other member, and
+   * for the account's revoked devices (simulator seed 20261137).
+   */
+  sealable(docId: string): boolean {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId === null) return true
+    const record = this.keys.record(chatId)
+    if (record === null) return this.people !== null && this.host.accountDoc().getChat(chatId) !== null
+    if (!this.confirmed.has(chatId, record)) return false
+    // a new epoch is due: started here, so that the uploader holds the doc back rather than wait in the codec (writeEpoch)
+    return !this.epochs.due(chatId)
   }
 
   /** The address of the relay a shared chat lives on; null when it names none (or the account doc is not open). */
@@ -145,11 +174,7 @@ export class SharedChats {
     return {
       writeEpoch: () => {
         // a member account started a new key generation (it revoked a device): this writer starts a new epoch first
-        if (this.stale(chatId)) {
-          void this.rotate(chatId)
-          return null
-        }
-        return this.keys.writeEpoch(chatId)
+        return this.epochs.due(chatId) ? null : this.keys.writeEpoch(chatId)
       },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
       standing: author => this.standing(chatId, author)
@@ -180,51 +205,6 @@ export class SharedChats {
     throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
   }
 
-  /** Rotations under way, and records a rotation failed on (not tried again: the chat is written in its epoch). */
-  private readonly rotating = new Set<string>()
-  private readonly unrotatable = new Set<string>()
-
-  /**
-   * Whether a member account's key generation is past the one the chat's newest epoch is sealed
-   * to (DESIGN §5: it revoked a device, which may hold the older account key): this account's
-   * own, or another's as its chain was last read.
-   */
-  private stale(chatId: string): boolean {
-    const record = this.keys.record(chatId)
-    const me = this.host.accountId()
-    if (record?.keys == null || !record.members.includes(me) || this.unrotatable.has(`${chatId}:${record.version}`)) return false
-    return record.keys.boxes.some(b => this.newerKey(b.account, b.generation) !== null)
-  }
-
-  /** The account's newer account key than `generation`'s, when this device knows one. */
-  private newerKey(account: string, generation: number): ChatKeyRecipient | null {
-    if (account === this.host.accountId()) {
-      const g = this.host.ring()?.writeEpoch() ?? null
-      return g !== null && g > generation ? this.selfRecipient() : null
-    }
-    const latest = this.host.chains.latestAccountKey(account)
-    return latest !== null && latest.generation > generation ? { account, ...latest } : null
-  }
-
-  /** Starts the chat's next epoch, sealed to every member's newest account key (one rotation at a time per chat). */
-  private async rotate(chatId: string): Promise<void> {
-    if (this.rotating.has(chatId)) return
-    this.rotating.add(chatId)
-    const record = this.keys.record(chatId)!
-    try {
-      const keys = this.keys.keys(chatId)
-      if (keys === null) throw new EngineStateError(`this device does not hold the keys of chat ${chatId}`)
-      const recipients = this.currentRecipients(record).map(r => this.newerKey(r.account, r.generation) ?? r)
-      await this.sign(chatId, record, recipients, keys.length + 1, this.host.runtime.randomBytes(32), keys)
-    } catch (err) {
-      this.unrotatable.add(`${chatId}:${record.version}`)
-      this.host.events.emit({ type: 'error', error: err as Error })
-    } finally {
-      this.rotating.delete(chatId)
-      this.host.keysChanged()
-    }
-  }
-
   // ── records from relays ──────────────────────────────────────────────────
 
   /**
@@ -243,9 +223,14 @@ export class SharedChats {
       if (held !== null && held.version > record.version) return
       // the relay holds another record of the version this device holds (two members changed the chat at
       // once): the relay's stands, as it does for device chains; this device's copy is replaced
-      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
+      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) {
+        // the relay holds the record this device holds (its own, say): the chat's blobs may be sealed under it
+        if (this.confirmed.confirm(ref.chatId, record)) this.host.keysChanged()
+        return
+      }
       await this.checkSigner(record, relay)
       // (a chat this account holds already keeps the relay it was recorded with)
+      this.confirmed.confirm(ref.chatId, record)
       this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
       // a chat new to this account: its members learn this account's name from the chat doc (sealed)
       if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))

@@ -54,6 +54,12 @@ export interface SealingKeys {
   randomBytes(n: number): Uint8Array
   /** A doc of a chat between accounts: how it is sealed (null: the account's own keys). */
   shared?(docId: string): DocSealing | null
+  /**
+   * False while this device must not seal a blob of `docId` yet (SharedChats.sealable: a chat
+   * whose record the relay has not confirmed, or one not known to be this account's alone);
+   * sealing waits for `keysChanged`. Ephemerals do not wait: they live for seconds.
+   */
+  sealable?(docId: string): boolean
 }
 
 /**
@@ -128,6 +134,18 @@ export class BlobCodec {
     return this.keys.ring()?.latest ?? 0
   }
 
+  /** Whether a blob of `docId` may be sealed now (see SealingKeys.sealable): the uploader holds a doc's writes back while not. */
+  sealable(docId: string): boolean {
+    return this.keys.sealable?.(docId) ?? true
+  }
+
+  /** Resolves at the next {@link keysChanged}. */
+  keysChange(): Promise<void> {
+    return new Promise<void>(resolve => {
+      this.writable.push(resolve)
+    })
+  }
+
   /** The ring gained keys: sealing that waited for a writable generation goes on. */
   keysChanged(): void {
     const waiting = this.writable
@@ -136,7 +154,7 @@ export class BlobCodec {
   }
 
   private async seal(kind: SealedKind, docId: string, plaintext: Uint8Array, minEpoch = 0): Promise<Uint8Array> {
-    const { key, epoch } = await this.writableEpoch(docId, minEpoch)
+    const { key, epoch } = await this.writableEpoch(docId, minEpoch, kind === 'blob')
     return seal(
       kind,
       {
@@ -173,8 +191,12 @@ export class BlobCodec {
    * The key and the epoch to write `docId` in: the account's generation (see KeyRing.writeEpoch),
    * or a shared chat's epoch; waits while this device holds none it may write in.
    */
-  private async writableEpoch(docId: string, minEpoch: number): Promise<{ key: Uint8Array; epoch: number }> {
+  private async writableEpoch(docId: string, minEpoch: number, durable: boolean): Promise<{ key: Uint8Array; epoch: number }> {
     for (;;) {
+      if (durable && !this.sealable(docId)) {
+        await this.keysChange()
+        continue
+      }
       const shared = this.keys.shared?.(docId) ?? null
       const ring = this.keys.ring()
       const epoch = shared !== null ? shared.writeEpoch() : (ring?.writeEpoch() ?? null)

@@ -76,6 +76,8 @@ export class RelayUploader {
   private flushing: Promise<void> = Promise.resolve()
   /** Flushes queued or under way. */
   private flushesRunning = 0
+  /** Docs whose writes wait until they may be sealed (see park), each with whether the whole doc is to be cut. */
+  private readonly parked = new Map<string, boolean>()
   private stopped = false
   /** Callers of {@link settle} waiting. */
   private readonly settleWaiters = new Set<() => void>()
@@ -361,8 +363,30 @@ export class RelayUploader {
   private async flushNow(docId: string, all: boolean): Promise<void> {
     const doc = this.host.get(docId)
     if (doc === undefined) return
+    if (!this.host.codec.sealable(docId)) {
+      this.park(docId, all)
+      return
+    }
     const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
     if (cut !== null) await this.commitUpload(docId, cut)
+  }
+
+  /**
+   * Holds a doc's writes back (collected, not cut) while its blobs may not be sealed yet (a
+   * shared chat's record its relay has not confirmed: BlobCodec.sealable), and flushes them
+   * once the keys change. Waiting in the codec instead held every other doc's flush behind
+   * this one (flushes go one at a time), for ever when the confirmation never comes (an
+   * account removed from the chat).
+   */
+  private park(docId: string, all: boolean): void {
+    const waiting = this.parked.get(docId)
+    this.parked.set(docId, all || waiting === true)
+    if (waiting !== undefined) return
+    void this.host.codec.keysChange().then(() => {
+      const again = this.parked.get(docId)
+      this.parked.delete(docId)
+      if (again !== undefined && !this.stopped) void this.flush(docId, again).catch(this.report)
+    })
   }
 
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
