@@ -55,7 +55,7 @@ it('a device of each account starts the chat’s next epoch at once, each with i
     [bobPhone, 'Bob’s phone'],
     [bobLaptop, 'Bob’s laptop']
   ] as const)
-    await untilShows(d, chat.chatId, all, `both messages on ${name}`)
+    await untilShows(d, chat.chatId, all, `both messages on ${name}`, 60_000)
   // one line of records, the relay's, on every device
   for (const d of [aliceLaptop, bobPhone, bobLaptop])
     await untilEngine(d, () => recordOf(d, chat.chatId).signature === recordOf(alicePhone, chat.chatId).signature, 'the same newest record as Alice’s phone')

@@ -365,7 +365,7 @@ export class RelayClient {
     // not recorded): reconnect, which resends the setup and then the outbox. Refused again
     // with nothing learnt since, the doc's uploads wait for the chain or its membership to change.
     if (uploadId !== 0 && RETRY_ON_RECONNECT.has(error.code)) {
-      if (this.deniedOnce.has(docId)) this.uploader.deny(docId)
+      if (this.deniedOnce.has(docId)) this.uploader.holds.deny(docId)
       else {
         this.deniedOnce.add(docId)
         conn.close()

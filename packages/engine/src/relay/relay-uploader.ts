@@ -9,6 +9,7 @@ import type { OutboxEntry, RelayState } from './relay-state.js'
 import type { RelayStateSaver } from './relay-state-saver.js'
 import { mergeSv, type StateVector } from './state-vector.js'
 import { SnapshotPolicy } from './snapshot-policy.js'
+import { UploadHolds } from './upload-holds.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
 /**
@@ -32,10 +33,8 @@ export class RelayUploader {
   private outbox: OutboxEntry[] = []
   /** The connection the outbox was last sent again on (see sendable). */
   private resentOn: RelayConnection | null = null
-  /** Docs whose uploads are held back while one refused as stale is sealed again (see reseal). */
-  private readonly heldDocs = new Set<string>()
-  /** Docs whose uploads the relay keeps refusing as not allowed: they wait for a change that may allow them (see deny). */
-  private readonly deniedDocs = new Set<string>()
+  /** Docs whose writes do not go now, and why (see UploadHolds). */
+  readonly holds = new UploadHolds()
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
@@ -76,8 +75,6 @@ export class RelayUploader {
   private flushing: Promise<void> = Promise.resolve()
   /** Flushes queued or under way. */
   private flushesRunning = 0
-  /** Docs whose writes wait until they may be sealed (see park), each with whether the whole doc is to be cut. */
-  private readonly parked = new Map<string, boolean>()
   private stopped = false
   /** Callers of {@link settle} waiting. */
   private readonly settleWaiters = new Set<() => void>()
@@ -116,12 +113,12 @@ export class RelayUploader {
    */
   reseal(uploadId: number): void {
     const entry = this.outbox.find(e => e.uploadId === uploadId)
-    if (entry === undefined || this.heldDocs.has(entry.docId)) return // (a held doc's uploads all go again, in order)
-    this.heldDocs.add(entry.docId)
+    if (entry === undefined || this.holds.resealing.has(entry.docId)) return // (a held doc's uploads all go again, in order)
+    this.holds.resealing.add(entry.docId)
     void this.resealFrom(entry)
       .catch(this.report)
       .finally(() => {
-        this.heldDocs.delete(entry.docId)
+        this.holds.resealing.delete(entry.docId)
       })
   }
 
@@ -148,29 +145,14 @@ export class RelayUploader {
     // every upload of the doc not acked yet, in order, now that none waits (anything cut meanwhile
     // is among them; one the relay already holds, byte for byte, it stores once; one refused while
     // the doc was held comes back refused, and is sealed again then)
-    if (this.deniedDocs.has(docId)) return
+    if (this.holds.isDenied(docId)) return
     for (const entry of this.outbox) if (entry.docId === docId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
-  }
-
-  /**
-   * The relay refused the doc's uploads as not allowed again after a reconnect (this account
-   * removed from the chat, say): they stay in the outbox, not sent, until {@link allowDenied}.
-   * Sent at every connection, and the connection closed at each refusal, they made a
-   * reconnect loop that never ended (simulator seed 20261128 with --people).
-   */
-  deny(docId: string): void {
-    this.deniedDocs.add(docId)
   }
 
   /** Something changed that may allow the denied docs (the device chain, a chat's membership): their uploads go again. */
   allowDenied(): void {
-    const docs = new Set(this.deniedDocs)
-    this.deniedDocs.clear()
-    for (const e of this.outbox) if (docs.has(e.docId) && this.goes(e.docId)) this.sendable()?.upload(e.docId, e.uploadId, e.blob)
-  }
-
-  private goes(docId: string): boolean {
-    return !this.heldDocs.has(docId) && !this.deniedDocs.has(docId)
+    const docs = this.holds.allowDenied()
+    for (const e of this.outbox) if (docs.has(e.docId) && this.holds.goes(e.docId)) this.sendable()?.upload(e.docId, e.uploadId, e.blob)
   }
 
   /** The outbox's blobs of a doc, oldest first. */
@@ -241,7 +223,7 @@ export class RelayUploader {
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
   resend(conn: RelayConnection): void {
-    for (const e of this.outbox) if (this.goes(e.docId)) conn.upload(e.docId, e.uploadId, e.blob) // (a held doc's go once sealed again)
+    for (const e of this.outbox) if (this.holds.goes(e.docId)) conn.upload(e.docId, e.uploadId, e.blob) // (a held doc's go once sealed again)
     this.resentOn = conn
   }
 
@@ -364,29 +346,19 @@ export class RelayUploader {
     const doc = this.host.get(docId)
     if (doc === undefined) return
     if (!this.host.codec.sealable(docId)) {
-      this.park(docId, all)
+      // (collected, not cut, until the keys change: see UploadHolds)
+      this.holds.park(
+        docId,
+        all,
+        () => this.host.codec.keysChange(),
+        again => {
+          if (!this.stopped) void this.flush(docId, again).catch(this.report)
+        }
+      )
       return
     }
     const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
     if (cut !== null) await this.commitUpload(docId, cut)
-  }
-
-  /**
-   * Holds a doc's writes back (collected, not cut) while its blobs may not be sealed yet (a
-   * shared chat's record its relay has not confirmed: BlobCodec.sealable), and flushes them
-   * once the keys change. Waiting in the codec instead held every other doc's flush behind
-   * this one (flushes go one at a time), for ever when the confirmation never comes (an
-   * account removed from the chat).
-   */
-  private park(docId: string, all: boolean): void {
-    const waiting = this.parked.get(docId)
-    this.parked.set(docId, all || waiting === true)
-    if (waiting !== undefined) return
-    void this.host.codec.keysChange().then(() => {
-      const again = this.parked.get(docId)
-      this.parked.delete(docId)
-      if (again !== undefined && !this.stopped) void this.flush(docId, again).catch(this.report)
-    })
   }
 
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */
@@ -399,7 +371,7 @@ export class RelayUploader {
     // queued before it is sent, so the relay's ack can only remove it after it is stored;
     // not awaited first: the relay passes it on to live subscribers on arrival (latency)
     const saved = this.saver.persist(docId, [entry])
-    if (this.goes(docId)) this.sendable()?.upload(docId, entry.uploadId, blob) // (held: it goes after the one sealed again)
+    if (this.holds.goes(docId)) this.sendable()?.upload(docId, entry.uploadId, blob) // (held: it goes after the one sealed again)
     await saved
   }
 
