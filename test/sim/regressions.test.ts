@@ -20,7 +20,6 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   // (with the chain and people workloads) the storage-fault check opened a shared chat's blobs with the account's keys
   // alone (a simulator mistake): every blob of it read as unopenable
   [20_261_130, "a crashed device's shared chat on the relay opens with the chat's epoch keys, from the relay's record", undefined, true],
-  [20_261_135, "a shared chat's docs open with its epoch keys in the storage-fault check, its record read from the relay's disk", undefined, true],
   [20_261_136, 'the people workload with storage faults, crashes and revocations converges, every shared chat blob openable', undefined, true],
   // a0d2, linked to a0d0, got the 1:1 chat's doc from a0d0 before its account doc held the chat's record: it wrote
   // there (a segment's index entry) sealed in the account's generation 1, which the other member could not open and

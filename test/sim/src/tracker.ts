@@ -83,11 +83,13 @@ export class Tracker {
   }
 
   /**
-   * The record that made a chat's messages sent on this device is gone (a storage fault damaged
-   * it): the device rightly shows them as stored until a relay acknowledges them again.
+   * A record that made a chat's statuses on this device is gone (a storage fault damaged it: what
+   * the relay acknowledged, or a log entry of the chat doc with the receipts in it): the device
+   * rightly shows them lower until a relay acknowledges or sends them again.
    */
   forget(device: string, chatId: string): void {
     this.statuses.delete(`${device} ${chatId}`)
+    this.receipts.delete(`${device} ${chatId}`)
   }
 
   private recordSent(account: number, id: string): void {

@@ -37,14 +37,24 @@ export class ReceiptBook {
   /** The highest each watermark has been: what it is never shown below. */
   private readonly floor = new Map<string, Position>()
 
+  /** Watermark per `kind account` as shown: what this device's disk holds (see the constructor). */
+  private readonly shown = new Map<string, Position | null>()
+
   constructor(
     doc: Y.Doc,
     /** Watermarks that moved forward, with the transaction's origin. */
-    onMoved?: (moves: WatermarkMove[], origin: unknown) => void
+    onMoved?: (moves: WatermarkMove[], origin: unknown) => void,
+    /**
+     * Resolves once what the doc holds now is on this device's disk. A move is shown only
+     * then: one shown from an update still in memory went back when the device crashed before
+     * writing it (read, then delivered again after the restart, until the relay sent it
+     * again: simulator seeds 20261130 and 20261135 with --people). Without it, at once.
+     */
+    committed?: () => Promise<void>
   ) {
     this.marks = doc.getMap('receipts')
-    // every watermark known now, so a move reports where it came from (not "from nothing")
-    for (const account of this.accounts()) for (const kind of ['delivered', 'read'] as const) this.watermark(kind, account)
+    // every watermark known now (the doc as read from disk), so a move reports where it came from (not "from nothing")
+    for (const account of this.accounts()) for (const kind of ['delivered', 'read'] as const) this.shown.set(`${kind}${SEP}${account}`, this.latest(kind, account))
     this.marks.observe(event => {
       const touched = new Set<string>()
       for (const key of event.keysChanged) {
@@ -54,20 +64,37 @@ export class ReceiptBook {
         touched.add(`delivered${SEP}${parsed.account}`)
         touched.add(`read${SEP}${parsed.account}`)
       }
-      const moves: WatermarkMove[] = []
+      // what this update makes each watermark, shown once it is on disk (later updates wait for their own write)
+      const targets: Array<[slot: string, to: Position]> = []
       for (const slot of touched) {
-        const [kind, account] = slot.split(SEP) as [ReceiptKind, string]
-        const from = this.cache.has(slot) ? this.cache.get(slot)! : null
         this.cache.delete(slot)
-        const to = this.watermark(kind, account)
-        if (to !== null && (from === null || comparePositions(to, from) > 0)) moves.push({ kind, account, from, to })
+        const [kind, account] = slot.split(SEP) as [ReceiptKind, string]
+        const to = this.latest(kind, account)
+        if (to !== null) targets.push([slot, to])
       }
-      if (moves.length > 0) onMoved?.(moves, event.transaction.origin)
+      const show = (): void => {
+        const moves: WatermarkMove[] = []
+        for (const [slot, to] of targets) {
+          const from = this.shown.get(slot) ?? null
+          if (from !== null && comparePositions(to, from) <= 0) continue
+          this.shown.set(slot, to)
+          const [kind, account] = slot.split(SEP) as [ReceiptKind, string]
+          moves.push({ kind, account, from, to })
+        }
+        if (moves.length > 0) onMoved?.(moves, event.transaction.origin)
+      }
+      if (committed === undefined) show()
+      else void committed().then(show, show) // (a write that failed is reported where it failed; the mark is shown as before)
     })
   }
 
-  /** An account's watermark: the latest any of its devices wrote (for delivered, the latest of delivered and read); null if none. */
+  /** An account's watermark as shown: the latest any of its devices wrote (for delivered, the latest of delivered and read) that is on this device's disk; null if none. */
   watermark(kind: ReceiptKind, account: string): Position | null {
+    return this.shown.get(`${kind}${SEP}${account}`) ?? null
+  }
+
+  /** An account's watermark in the doc in memory (written to disk or not yet). */
+  private latest(kind: ReceiptKind, account: string): Position | null {
     const slot = `${kind}${SEP}${account}`
     if (this.cache.has(slot)) return this.cache.get(slot)!
     let mark: Position | null = null

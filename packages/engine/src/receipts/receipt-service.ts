@@ -59,9 +59,13 @@ export class ReceiptService {
   attach(chatId: string, doc: Y.Doc): void {
     this.books.set(
       chatId,
-      new ReceiptBook(doc, moves => {
-        this.moved(chatId, moves)
-      })
+      new ReceiptBook(
+        doc,
+        moves => {
+          this.moved(chatId, moves)
+        },
+        () => this.host.committed(doc)
+      )
     )
     // what this device holds already counts (a restart after a crash that lost the write)
     this.received(chatId, null, null)

@@ -69,3 +69,31 @@ describe('the members a message was written to', () => {
     expect(encodeMessageRecord(message(3)).byteLength - encodeMessageRecord(message()).byteLength).toBe(2)
   })
 })
+
+describe('a watermark shown', () => {
+  it('moves only once the update that moved it is on this device’s disk: a crash before that cannot take it back', async () => {
+    const doc = new Y.Doc()
+    let written!: () => void
+    const onDisk = new Promise<void>(resolve => {
+      written = resolve
+    })
+    const moves: string[] = []
+    const book = new ReceiptBook(
+      doc,
+      ms => moves.push(...ms.map(m => `${m.kind} ${m.account}`)),
+      () => onDisk
+    )
+    // another device's read mark arrives (applied in memory at once)
+    const other = new Y.Doc()
+    const theirs = new ReceiptBook(other)
+    other.transact(() => theirs.raise('read', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(other))
+    expect(book.watermark('read', 'bob')).toBeNull()
+    expect(moves).toEqual([])
+    written()
+    await onDisk
+    await Promise.resolve()
+    expect(book.watermark('read', 'bob')).toEqual({ wall: 10, counter: 0, id: 'm1' })
+    expect(moves.sort()).toEqual(['delivered bob', 'read bob'])
+  })
+})
