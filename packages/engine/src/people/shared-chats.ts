@@ -3,6 +3,7 @@ import {
   type ChatKeyRecipient,
   chatDocId,
   chatIdOfDoc,
+  checkMembershipSuccessor,
   parseDocId,
   peerIdFromSigningKey,
   sealChatKeys,
@@ -55,6 +56,8 @@ export interface PeopleHost {
   homeRelay(): string | null
   /** A shared chat's relay was recorded: its docs go there now (see DocRoutes). */
   routesChanged(): void
+  /** This account was removed from a chat: what waits to go of its docs leaves the relays' outboxes. */
+  chatLeft(): void
 }
 
 /** A member of a chat between accounts, as `listMembers` shows it. */
@@ -151,8 +154,23 @@ export class SharedChats {
         return this.keys.writeEpoch(chatId)
       },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
-      standing: author => this.standing(chatId, author)
+      standing: (author, epoch) => this.standing(chatId, author, epoch)
     }
+  }
+
+  /**
+   * The accounts whose devices may have written blobs of the chat sealed in `epoch`: the members
+   * now, and those removed since who held that epoch's key (a record naming them seals an epoch
+   * at or past it). What a member wrote before its removal stays readable: with the members
+   * now alone, every blob a removed account's devices wrote before it was refused for ever
+   * (simulator seed 20261128: a group's remaining members never converged).
+   */
+  writers(chatId: string, epoch = 0): string[] {
+    const record = this.keys.record(chatId)
+    if (record === null) return []
+    const accounts = new Set(record.members)
+    for (const r of this.people?.allMemberships(chatId) ?? []) if ((r.keys?.epoch ?? 0) >= epoch) for (const m of r.members) accounts.add(m)
+    return [...accounts]
   }
 
   /**
@@ -160,17 +178,19 @@ export class SharedChats {
    * and a removed account holds no key of epochs after it). An author no chain held lists
    * makes the member chains be read again, and the blob waits (UnknownEpochError parks it).
    */
-  private standing(chatId: string, author: Uint8Array): AuthorStanding {
+  private standing(chatId: string, author: Uint8Array, epoch: number): AuthorStanding {
     const ring = this.host.ring()
     if (ring !== null && ring.standing(author, 0) !== 'unknown') return 'listed'
     const record = this.keys.record(chatId)!
     if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
+    const writers = this.writers(chatId, epoch)
+    if (writers.length > record.members.length && this.host.chains.accountOfAuthor(author, writers) !== null) return 'listed'
     // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
     const me = this.host.accountId()
     const relay = this.chatRelay(chatId)
     const reading = this.authorReads.ask(
       toHex(author),
-      () => Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
+      () => Promise.allSettled(writers.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
       () => {
         this.host.keysChanged()
       }
@@ -236,7 +256,11 @@ export class SharedChats {
     try {
       const me = this.host.accountId()
       const ref = parseDocId(record.docId)
-      if (ref?.kind !== 'chat' || record.keys == null || !record.members.includes(me)) return
+      if (ref?.kind !== 'chat' || record.keys == null) return
+      if (!record.members.includes(me)) {
+        await this.removal(ref.chatId, record, relay)
+        return
+      }
       verifyMembership(record)
       const held = this.peopleDoc().membership(ref.chatId)
       if (held !== null && held.version > record.version) return
@@ -251,6 +275,23 @@ export class SharedChats {
     } catch (err) {
       this.host.events.emit({ type: 'error', error: err as Error })
     }
+  }
+
+  /**
+   * The record that removed this account from a chat (a relay sends it to the accounts it
+   * dropped, at once and at each session after: it no longer names them). Kept when this
+   * account is a member of the record held and it verifies: newer, signed by a listed device
+   * of its signer account — a member of the record held, when it is the next version (one
+   * further on comes from members this device never saw added). The chat stays, read-only,
+   * with its history; a chat this account never knew is left unknown.
+   */
+  private async removal(chatId: string, record: SignedMembership, relay: string | null): Promise<void> {
+    const held = this.peopleDoc().membership(chatId)
+    if (held === null || !held.members.includes(this.host.accountId()) || record.version <= held.version) return
+    verifyMembership(record)
+    if (record.version === held.version + 1) checkMembershipSuccessor(held, record)
+    await this.checkSigner(record, relay)
+    this.adopt(chatId, record, '')
   }
 
   private async checkSigner(record: SignedMembership, relay: string | null): Promise<void> {
@@ -289,14 +330,33 @@ export class SharedChats {
     const people = this.people
     if (people === null) return
     let changed = false
+    let left = false
+    const me = this.host.accountId()
     for (const chatId of people.sharedChatIds()) {
       const record = people.membership(chatId)
+      const before = this.keys.record(chatId)
       if (record !== null && this.keys.update(chatId, record)) {
         changed = true
         this.host.events.emit({ type: 'members', chatId })
+        // (learnt here, from a relay or from another device of the account through the account doc)
+        if (before?.members.includes(me) === true && !record.members.includes(me)) {
+          left = true
+          this.host.events.emit({ type: 'removed', chatId, by: record.signerAccount })
+        }
       }
     }
     if (changed) this.host.keysChanged()
+    if (left) this.host.chatLeft()
+  }
+
+  /** Whether this account was removed from the chat (a record it holds leaves it out): the chat is read-only here. */
+  isRemoved(chatId: string): boolean {
+    return this.keys.isRemoved(chatId)
+  }
+
+  /** Throws ERR_NOT_A_MEMBER when this account was removed from the chat: nothing written to it would reach anyone. */
+  checkWritable(chatId: string): void {
+    if (this.keys.isRemoved(chatId)) throw new NotChatMemberError(`this account was removed from chat ${chatId}: it is read-only`)
   }
 
   // ── making and changing chats ────────────────────────────────────────────
