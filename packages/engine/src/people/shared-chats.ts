@@ -3,16 +3,13 @@ import {
   type ChatKeyRecipient,
   chatDocId,
   chatIdOfDoc,
-  checkMembershipSuccessor,
   parseDocId,
-  peerIdFromSigningKey,
   sealChatKeys,
   type SignedMembership,
   type SigningKeyPair,
   signMembership,
   type TandemError,
-  UnknownEpochError,
-  verifyMembership
+  UnknownEpochError
 } from '@tandem/protocol'
 import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
@@ -27,6 +24,7 @@ import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
+import { RelayRecords } from './relay-records.js'
 import type { MemberChains } from './member-chains.js'
 
 /** Reads of the member chains one unknown author may cause before its blobs are refused. */
@@ -73,7 +71,7 @@ export interface ChatMember {
  * Chats between accounts (issue 16): each one's signed membership record carries its key,
  * sealed to every member account (ChatKeyRing opens it); the records live in the account
  * doc (PeopleDoc) and at the chat's relay, which tells member accounts' devices of new ones
- * (`member-of`, handled by {@link received}). Creating a group, adding and removing members
+ * (`member-of`, checked by RelayRecords). Creating a group, adding and removing members
  * each sign a new record version with this device's key; removing one starts a new epoch
  * sealed to the accounts that stay. Invites and contacts are `Invites`' (invites.ts).
  */
@@ -82,6 +80,7 @@ export class SharedChats {
   readonly keys: ChatKeyRing
   private readonly names: ChatNames
   private readonly authorReads = new AuthorChainReads()
+  private readonly fromRelays: RelayRecords
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -96,6 +95,7 @@ export class SharedChats {
       () => this.peopleDoc(),
       chatId => this.keys.record(chatId)
     )
+    this.fromRelays = new RelayRecords(host, this, this.names)
   }
 
   /** Wires the account doc's people part as it opens. */
@@ -246,69 +246,13 @@ export class SharedChats {
 
   // ── records from relays ──────────────────────────────────────────────────
 
-  /**
-   * A record a relay says names this account (`member-of`): kept when it verifies, its signer
-   * is a listed device of its account (read from the relay: the relay is trusted for nothing),
-   * this account is a member, and it is newer than the one held. A chat this account did not
-   * know joins its chat list; the other account of a two-member chat becomes a contact.
-   */
+  /** A record a relay says names this account, or removed it (`member-of`): checked and kept by {@link RelayRecords}. */
   async received(record: SignedMembership, relay: string | null = null): Promise<void> {
-    try {
-      const me = this.host.accountId()
-      const ref = parseDocId(record.docId)
-      if (ref?.kind !== 'chat' || record.keys == null) return
-      if (!record.members.includes(me)) {
-        await this.removal(ref.chatId, record, relay)
-        return
-      }
-      verifyMembership(record)
-      const held = this.peopleDoc().membership(ref.chatId)
-      if (held !== null && held.version > record.version) return
-      // the relay holds another record of the version this device holds (two members changed the chat at
-      // once): the relay's stands, as it does for device chains; this device's copy is replaced
-      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) return
-      await this.checkSigner(record, relay)
-      // (a chat this account holds already keeps the relay it was recorded with)
-      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
-      // a chat new to this account: its members learn this account's name from the chat doc (sealed)
-      if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))
-    } catch (err) {
-      this.host.events.emit({ type: 'error', error: err as Error })
-    }
-  }
-
-  /**
-   * The record that removed this account from a chat (a relay sends it to the accounts it
-   * dropped, at once and at each session after: it no longer names them). Kept when this
-   * account is a member of the record held and it verifies: newer, signed by a listed device
-   * of its signer account — a member of the record held, when it is the next version (one
-   * further on comes from members this device never saw added). The chat stays, read-only,
-   * with its history; a chat this account never knew is left unknown.
-   */
-  private async removal(chatId: string, record: SignedMembership, relay: string | null): Promise<void> {
-    const held = this.peopleDoc().membership(chatId)
-    if (held === null || !held.members.includes(this.host.accountId()) || record.version <= held.version) return
-    verifyMembership(record)
-    if (record.version === held.version + 1) checkMembershipSuccessor(held, record)
-    await this.checkSigner(record, relay)
-    this.adopt(chatId, record, '')
-  }
-
-  private async checkSigner(record: SignedMembership, relay: string | null): Promise<void> {
-    const peerId = peerIdFromSigningKey(record.signerKey)
-    const account = record.signerAccount
-    if (account === this.host.accountId()) {
-      if (this.host.ownDeviceStatus(peerId) === 'unlisted') throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, no device of this account`)
-      return
-    }
-    if (this.host.chains.deviceStatus(account, peerId) === 'listed') return
-    await this.host.chains.fetch(account, relay ?? this.chatRelay(chatIdOfDoc(record.docId) ?? ''))
-    if (this.host.chains.deviceStatus(account, peerId) !== 'listed')
-      throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, not a listed device of account ${account}`)
+    await this.fromRelays.received(record, relay)
   }
 
   /** Stores a record in the account doc (and the chat in its list when new); every device of the account reads it from there. */
-  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false, relay: string | null = null): void {
+  adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false, relay: string | null = null): void {
     const account = this.host.accountDoc()
     const people = this.peopleDoc()
     const now = this.host.runtime.now()
@@ -450,5 +394,3 @@ export class SharedChats {
     this.host.events.emit({ type: 'error', error })
   }
 }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
