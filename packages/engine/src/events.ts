@@ -21,6 +21,12 @@ export type EngineEvent =
   | { type: 'contacts' }
   /** A chat between accounts has a new membership record: members added or removed, a new key epoch (`listMembers` says who). */
   | { type: 'members'; chatId: string }
+  /**
+   * This account was removed from a chat between accounts, by a member account `by` ("you were
+   * removed from this group"): the chat stays in the list with its history, read-only (sending
+   * to it is ERR_NOT_A_MEMBER), and this account's messages no relay took show `failed`.
+   */
+  | { type: 'removed'; chatId: string; by: string }
   /** The profile or the device list changed. */
   | { type: 'account' }
   /** A sync session with another device opened or closed. */
@@ -32,8 +38,9 @@ export type EngineEvent =
    * those this device sent, and those another device of the account sent that arrived here
    * before the relay held them), or a member `account`'s delivered or read watermark moved past
    * them (the loaded messages it covers now that are not that account's own). A message's
-   * `sent` always comes before its `delivered`, and `delivered` before `read`. Read a message
-   * again for its overall status.
+   * `sent` always comes before its `delivered`, and `delivered` before `read`. `failed`: this
+   * account's messages no relay took before it was removed from the chat (final; see `removed`).
+   * Read a message again for its overall status.
    */
   | { type: 'status'; chatId: string; messageIds: string[]; status: MessageStatus; account?: string }
   /** Catching up from a relay: entries and bytes done of the backlog it announced. */

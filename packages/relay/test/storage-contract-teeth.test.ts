@@ -172,8 +172,9 @@ class MapRecords implements AccessRecords {
   async membership(docId: string): Promise<SignedMembership | null> {
     return (this.data.get(this.key('membership', docId)) as SignedMembership | undefined) ?? null
   }
-  putMembership(record: SignedMembership): Promise<void> {
+  putMembership(record: SignedMembership, dropped: readonly string[] = []): Promise<void> {
     for (const m of record.members) this.named.set(record.docId, (this.named.get(record.docId) ?? new Set()).add(m))
+    for (const m of dropped) this.data.set(`removed!${m}!${record.docId}`, record)
     return this.put(this.key('membership', record.docId), record)
   }
   async membershipsNaming(accountId: string): Promise<string[]> {
@@ -185,6 +186,10 @@ class MapRecords implements AccessRecords {
       if (this.flaw === 'stillNamed' ? this.named.get(record.docId)?.has(accountId) : record.members.includes(accountId)) out.push(record.docId)
     }
     return out
+  }
+  async removalsOf(accountId: string): Promise<SignedMembership[]> {
+    const prefix = `removed!${accountId}!`
+    return [...this.data].filter(([key]) => key.startsWith(prefix)).map(([, value]) => value as SignedMembership)
   }
   private readonly named = new Map<string, Set<string>>()
   async deviceActivity(accountId: string): Promise<DeviceActivity[]> {

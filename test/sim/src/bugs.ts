@@ -23,6 +23,7 @@ export type Bug =
   | 'revoked-gets-new-key'
   | 'receipt-watermark-takes-minimum'
   | 'edit-index-stale'
+  | 'relay-tells-no-removal'
 
 /**
  * Each bug and the invariant(s) that must report it first (the start of its violation): a bug
@@ -51,13 +52,15 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   // (an account's watermark is the earliest of its devices' marks: a device that writes its first mark behind another's pulls it back)
   'receipt-watermark-takes-minimum': ['monotonicity'],
   // (a device that read a message's edits once never sees a later edit: devices with the same doc show different texts)
-  'edit-index-stale': ['agreement', 'chat convergence', 'liveness']
+  'edit-index-stale': ['agreement', 'chat convergence', 'liveness'],
+  // (a removed account's devices never hear of it: they hold themselves members, and what they wrote after it waits for ever)
+  'relay-tells-no-removal': ['liveness']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
 
 /** Bugs of chats between accounts: their teeth run the people workload (and the device chain's); the others' run without it. */
-export const PEOPLE_BUGS: ReadonlySet<Bug> = new Set(['receipt-watermark-takes-minimum', 'edit-index-stale'])
+export const PEOPLE_BUGS: ReadonlySet<Bug> = new Set(['receipt-watermark-takes-minimum', 'edit-index-stale', 'relay-tells-no-removal'])
 
 /** Bugs of the device chain: their teeth run the device-chain workload; the others' run without it, as before it. */
 export const CHAIN_BUGS: ReadonlySet<Bug> = new Set([
@@ -193,6 +196,23 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
       return () => {
         undoOpen()
         undoNote?.()
+      }
+    }
+    case 'relay-tells-no-removal': {
+      // the relay sends a record only to the accounts it names, as before removals were told: the
+      // accounts it drops get nothing, live or at their next session
+      const undoStored = patch(
+        StoreService.prototype as unknown as Patchable,
+        'membershipStored',
+        orig =>
+          function (this: StoreService, ...args: unknown[]) {
+            return orig.call(this, args[0])
+          }
+      )
+      const undoRemovals = patch(AccessControl.prototype as unknown as Patchable, 'removalsOf', () => async () => [])
+      return () => {
+        undoStored()
+        undoRemovals()
       }
     }
     case 'relay-keeps-revoked-session': {

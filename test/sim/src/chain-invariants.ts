@@ -182,8 +182,9 @@ export class ChainWatch {
         return ok
       },
       membership: docId => records.membership(docId),
-      putMembership: record => records.putMembership(record),
+      putMembership: (record, dropped) => records.putMembership(record, dropped),
       membershipsNaming: accountId => records.membershipsNaming(accountId),
+      removalsOf: accountId => records.removalsOf(accountId),
       deviceActivity: accountId => records.deviceActivity(accountId),
       putDeviceActivity: (accountId, devices) => records.putDeviceActivity(accountId, devices),
       close: () => records.close()

@@ -77,9 +77,9 @@ export class RemovalWatch {
   private wrap(records: AccessRecords): AccessRecords {
     return {
       ...bind(records),
-      putMembership: async record => {
+      putMembership: async (record, dropped) => {
         const before = await records.membership(record.docId)
-        await records.putMembership(record)
+        await records.putMembership(record, dropped)
         this.tracker.people.saw(record.docId.slice('chat:'.length), record)
         const at = this.chain.next()
         for (const account of before?.members ?? [])
@@ -135,8 +135,9 @@ function bind(records: AccessRecords): AccessRecords {
     chain: accountId => records.chain(accountId),
     appendLinks: (accountId, links, expectedHead) => records.appendLinks(accountId, links, expectedHead),
     membership: docId => records.membership(docId),
-    putMembership: record => records.putMembership(record),
+    putMembership: (record, dropped) => records.putMembership(record, dropped),
     membershipsNaming: accountId => records.membershipsNaming(accountId),
+    removalsOf: accountId => records.removalsOf(accountId),
     deviceActivity: accountId => records.deviceActivity(accountId),
     putDeviceActivity: (accountId, devices) => records.putDeviceActivity(accountId, devices),
     close: () => records.close()
@@ -162,7 +163,11 @@ export async function whyChatsNotConverged(world: World, people: PeopleRecord): 
     let first: { name: string; digest: string } | null = null
     for (const d of devices) {
       const e = d.engine!
-      if (!held.members.includes(e.accountId!)) continue
+      if (!held.members.includes(e.accountId!)) {
+        const removed = whyRemovalUnknown(d.name, e, chatId, held.version)
+        if (removed !== null) return removed
+        continue
+      }
       if (!safeChatIds(e).includes(chatId)) return `${d.name} does not list chat ${chatId}, of which its account is a member`
       const mine = recordOf(e, chatId)
       if (mine === null || mine.version !== held.version) return `${d.name} holds version ${mine?.version ?? 'none'} of chat ${chatId}'s members, the relay ${held.version}`
@@ -172,6 +177,22 @@ export async function whyChatsNotConverged(world: World, people: PeopleRecord): 
     }
   }
   return null
+}
+
+/**
+ * A device of an account the relay's record leaves out of a chat it holds knows it was removed:
+ * the record it holds leaves its account out too (the relay sends a removed account's devices
+ * the record that removed it), and none of its messages there shows `pending` for ever (what no
+ * relay took is `failed`: the relay refuses it, and the outbox let go of it). Null when it does,
+ * or when the device never knew the chat.
+ */
+function whyRemovalUnknown(name: string, e: Engine, chatId: string, relayVersion: number): string | null {
+  const mine = recordOf(e, chatId)
+  if (mine === null || !safeChatIds(e).includes(chatId)) return null
+  if (mine.members.includes(e.accountId!))
+    return `${name} does not know its account was removed from chat ${chatId}: it holds version ${mine.version} naming it, the relay ${relayVersion}`
+  const pending = e.listMessages(chatId).find(m => m.status === 'pending')
+  return pending === undefined ? null : `${name} shows message ${pending.id} of chat ${chatId} pending, though its account was removed from the chat`
 }
 
 /** One chat as a device shows it, the same for every member: its docs' state vectors and its messages, all they show. */

@@ -6,7 +6,8 @@ import { PeopleRecord } from './people-record.js'
  * forward. Every status the engine has gets a rank here (the compiler insists), so a new one
  * must say where it goes.
  */
-export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, sent: 1, delivered: 2, read: 3 }
+// (`failed` is final, past `pending` — a removed account's message no relay took; beside `sent`, the other end of that step)
+export const STATUS_RANK: Readonly<Record<MessageStatus, number>> = { pending: 0, sent: 1, failed: 1, delivered: 2, read: 3 }
 
 /**
  * What the workload saw happen, checked against the invariants: which messages were

@@ -183,6 +183,7 @@ export class World {
       }
       if (e.type === 'error') this.trace(`${d.name} error ${(e.error as { code?: string }).code ?? ''}: ${e.error.message}`)
       if (e.type === 'relay') this.trace(`${d.name} relay ${e.connected} ${(e.error as { code?: string } | undefined)?.code ?? ''} ${e.error?.message ?? ''}`)
+      if (e.type === 'removed') this.trace(`${d.name} hears its account was removed from ${e.chatId.slice(0, 8)}`)
       if (e.type === 'refused') this.trace(`${d.name} refused ${e.peerId.slice(-6)}: ${e.error.code}`)
       if (e.type === 'rejected') this.trace(`${d.name} rejected a blob of ${e.docId.slice(0, 14)}${e.waiting ? ' (waits for its key)' : ''}: ${e.error.code} ${e.error.message}`)
     })

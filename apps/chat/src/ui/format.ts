@@ -24,7 +24,9 @@ export const TICKS: Record<MessageStatus, { mark: string; label: string }> = {
   pending: { mark: '🕓', label: 'waiting to be sent' },
   sent: { mark: '✓', label: 'sent' },
   delivered: { mark: '✓✓', label: 'delivered' },
-  read: { mark: '✓✓', label: 'read' }
+  read: { mark: '✓✓', label: 'read' },
+  // (removed from the chat before a relay took it: it stays here, never sent)
+  failed: { mark: '⚠', label: 'not sent: you are no longer a member' }
 }
 
 /** Account ids to names: this account's profile, contacts, members; a short id when none is known. */

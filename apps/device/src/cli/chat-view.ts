@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '@tandem/engine'
 import { when } from '../say.js'
 
 /** What a person sees of a message this account sent: where it is on its way. */
-export const TICKS: Record<MessageStatus, string> = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓ read' }
+export const TICKS: Record<MessageStatus, string> = { pending: '🕓', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗ not sent' }
 
 /** Who an account is, for the person: "you", a contact's name, or the start of its id. */
 export class Names {

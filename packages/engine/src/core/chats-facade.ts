@@ -9,6 +9,7 @@ import { PeopleFacade } from './people-facade.js'
 import type { ExportNames } from '../export/chat-export.js'
 import { exportChat, type ExportOptions } from '../export/export-chat.js'
 import type { SearchOptions, SearchService } from '../search/search-service.js'
+import type { SharedChats } from '../people/shared-chats.js'
 
 /**
  * The Engine's chats and messages, each call checked against a stopped engine and handed to
@@ -21,6 +22,8 @@ export abstract class ChatsFacade extends PeopleFacade {
   protected abstract readonly presenceService: PresenceService
   protected abstract override ensureOpen(): void
   protected abstract readonly search: SearchService
+  /** Chats between accounts: one this account was removed from is read-only (ERR_NOT_A_MEMBER). */
+  protected abstract readonly shared: Pick<SharedChats, 'checkWritable'>
   /** Who the names in an export are (the account's profile, its devices) and the time now. */
   protected abstract exportContext(): { names: ExportNames; now: number }
 
@@ -48,9 +51,14 @@ export abstract class ChatsFacade extends PeopleFacade {
     return await this.chats.updateChat(chatId, patch)
   }
 
-  /** Sends a message (`replyTo`: the id of a message it answers); resolves once it is stored on this device's disk. */
+  /**
+   * Sends a message (`replyTo`: the id of a message it answers); resolves once it is stored on
+   * this device's disk. ERR_NOT_A_MEMBER in a chat this account was removed from (so are edits,
+   * reactions and deletes there: the chat is read-only).
+   */
   async sendMessage(chatId: string, body: string, options: SendOptions = {}): Promise<Message> {
     this.ensureOpen()
+    this.shared.checkWritable(chatId)
     return await this.chats.sendMessage(chatId, body, options)
   }
 
@@ -89,18 +97,21 @@ export abstract class ChatsFacade extends PeopleFacade {
   /** Edits a message this account sent; every device shows the latest edit, marked edited. */
   async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
     this.ensureOpen()
+    this.shared.checkWritable(chatId)
     return await this.chats.editMessage(chatId, messageId, text)
   }
 
   /** Adds (or, with `on` false, removes) this account's reaction to a message: one of each emoji per account. */
   async react(chatId: string, messageId: string, emoji: string, on = true): Promise<Message> {
     this.ensureOpen()
+    this.shared.checkWritable(chatId)
     return await this.chats.react(chatId, messageId, emoji, on)
   }
 
   /** Deletes a message this account sent, for everyone: its text leaves the chat on every device. */
   async deleteMessage(chatId: string, messageId: string): Promise<void> {
     this.ensureOpen()
+    this.shared.checkWritable(chatId)
     await this.chats.deleteMessage(chatId, messageId)
   }
 
@@ -111,6 +122,7 @@ export abstract class ChatsFacade extends PeopleFacade {
    */
   async markRead(chatId: string, messageId: string): Promise<void> {
     this.ensureOpen()
+    // (allowed in a chat this account was removed from: the unread count clears on its own devices)
     await this.receipts.markRead(chatId, messageId)
   }
 

@@ -146,8 +146,13 @@ export function wireServices(parts: ServiceParts): Services {
     logs,
     events,
     device.peerId,
-    () => account.accountId
+    () => account.accountId,
+    chatId => shared.isRemoved(chatId)
   )
+  // removed from a chat: its messages no relay took are final, `failed`
+  events.subscribe(e => {
+    if (e.type === 'removed') sent.failChat(e.chatId)
+  })
   const counts = new SegmentCounts(store)
   const loader = new SegmentLoader(
     {

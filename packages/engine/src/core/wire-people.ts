@@ -57,6 +57,9 @@ export function wirePeople(parts: {
     homeRelay: () => parts.relays[0] ?? null,
     routesChanged: () => {
       replication.routesChanged()
+    },
+    chatLeft: () => {
+      replication.chatLeft()
     }
   }
   const shared = new SharedChats(host)
@@ -75,7 +78,8 @@ export function wirePeople(parts: {
     if (record === null) return null
     const me = account.chain().accountId
     const ring = account.keys()
-    const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, record.members)
+    const chatId = record.docId.slice('chat:'.length)
+    const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, shared.writers(chatId))
     return forgedAuthor(docId, doc, update, signer, me)
   }
   replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }

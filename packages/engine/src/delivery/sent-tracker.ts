@@ -8,6 +8,8 @@ import type { EventHub } from '../core/event-hub.js'
 /** What the tracker reads of a relay: the part of a doc it holds durably, as saved on our disk. */
 export interface AckSource {
   ackedSv(docId: string): StateVector
+  /** Whether an upload of the doc waits for the relay's answer (its ack, or its refusal). */
+  awaitsAnswer(docId: string): boolean
 }
 
 /** The message logs the tracker reads (a chat's segments, loaded): one by doc id, or every loaded one. */
@@ -43,7 +45,9 @@ export class SentTracker {
     /** This device's peer id: its messages' `device`. */
     private readonly peerId: string,
     /** This account's id (null before it has one). */
-    private readonly accountId: () => string | null = () => null
+    private readonly accountId: () => string | null = () => null,
+    /** Whether this account was removed from the chat (its messages no relay holds never will be: `failed`). */
+    private readonly removedFrom: (chatId: string) => boolean = () => false
   ) {
     events.subscribe(e => {
       if (e.type !== 'message' || e.origin !== 'remote' || e.message.status !== 'pending') return
@@ -73,6 +77,8 @@ export class SentTracker {
   }
 
   private recoverDoc(docId: string, log: MessageLog, relays: AckSource[]): void {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId !== null && this.removedFrom(chatId)) return // (failed: nothing to wait for)
     const acked = relays.map(r => r.ackedSv(docId))
     const covered = (client: number, clock: number): boolean => acked.some(sv => (sv.get(client) ?? 0) > clock)
     for (const id of log.sentFromAfter(this.peerId, covered)) this.track(docId, id)
@@ -107,7 +113,35 @@ export class SentTracker {
     const id = log.itemIdOf(messageId)
     if (id === undefined) return 'pending'
     for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
-    return 'pending'
+    return this.isFailed(docId) ? 'failed' : 'pending'
+  }
+
+  /** A doc of a chat this account was removed from, of which no upload waits for a relay's answer: what no relay acked never will be. */
+  private isFailed(docId: string): boolean {
+    const chatId = chatIdOfDoc(docId)
+    if (chatId === null || !this.removedFrom(chatId)) return false
+    for (const r of this.relays()) if (r.awaitsAnswer(docId)) return false
+    return true
+  }
+
+  /**
+   * This account was removed from the chat: its messages no relay acked, once no upload of
+   * their doc waits for an answer (the relay refuses the account's uploads from the removal on,
+   * and each refused one leaves the outbox), never will be; each is reported `failed`, once.
+   * An upload the relay took before the removal is still acked. Their text stays on this device.
+   */
+  failChat(chatId: string): void {
+    for (const docId of [...this.unsent.keys()]) if (chatIdOfDoc(docId) === chatId) this.failDoc(docId)
+  }
+
+  private failDoc(docId: string): void {
+    const unsent = this.unsent.get(docId)
+    const chatId = chatIdOfDoc(docId)
+    if (unsent === undefined || chatId === null || !this.isFailed(docId)) return
+    const failed = [...unsent]
+    for (const id of failed) this.fromOthers.delete(id)
+    this.unsent.delete(docId)
+    this.events.emit({ type: 'status', chatId, messageIds: failed, status: 'failed' })
   }
 
   /**
@@ -154,5 +188,6 @@ export class SentTracker {
     }
     if (unsent.size === 0) this.unsent.delete(docId)
     if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
+    this.failDoc(docId) // (removed from the chat: the rest, once nothing of the doc waits, is failed)
   }
 }

@@ -51,6 +51,9 @@ export interface Message {
    * read up to it. The same on every device of every member; never goes back, except when the
    * store lost this device's record of what the relay acknowledged (`storeDamage()`): then
    * `pending` until the relay acknowledges it again (delivered and read never go back).
+   * `failed`: final, instead of `pending` for ever — this account's message no relay took
+   * before the account was removed from the chat (the relay refuses what it writes there);
+   * the text stays on this account's devices.
    */
   status: MessageStatus
   /** Per other member account that has it: `delivered` (on one of its devices) or `read`. */
@@ -64,7 +67,7 @@ export interface Message {
 }
 
 /** A message's way to its readers; it only ever moves forward (see {@link Message.status}). Before delivered and read, `pending` was called `stored`. */
-export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read'
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'failed'
 
 export const MAX_MESSAGE_TEXT = 64 * 1024
 

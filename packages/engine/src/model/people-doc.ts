@@ -119,6 +119,21 @@ export class PeopleDoc {
     return null
   }
 
+  /** Every record of a chat this doc holds that decodes, any version (who was a member when). */
+  allMemberships(chatId: string): SignedMembership[] {
+    const map = this.memberships.get(chatId)
+    if (!(map instanceof Y.Map)) return []
+    const out: SignedMembership[] = []
+    for (const bytes of map.values()) {
+      try {
+        out.push(decodeSignedMembership(bytes as Uint8Array))
+      } catch {
+        // a damaged copy: the others still say who the members were
+      }
+    }
+    return out
+  }
+
   sharedChatIds(): string[] {
     return [...this.memberships.keys()]
   }

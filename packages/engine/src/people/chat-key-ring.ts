@@ -27,9 +27,18 @@ export class ChatKeyRing {
   update(chatId: string, record: SignedMembership): boolean {
     const held = this.chats.get(chatId)
     if (held !== undefined && (held.record.version > record.version || held.record.signature.every((x, i) => x === record.signature[i]))) return false
-    this.chats.set(chatId, { record, keys: null })
-    this.open(chatId)
+    // a record that removed this account seals nothing to it: the keys held stay, so the
+    // history this device holds still reads (nothing new comes: the relay serves it no more)
+    const removed = !record.members.includes(this.accountId())
+    this.chats.set(chatId, { record, keys: removed ? (held?.keys ?? null) : null })
+    if (!removed) this.open(chatId)
     return true
+  }
+
+  /** Whether this account is no longer a member of the chat (the newest record held leaves it out). */
+  isRemoved(chatId: string): boolean {
+    const record = this.chats.get(chatId)?.record
+    return record !== undefined && !record.members.includes(this.accountId())
   }
 
   /** Opens the keys of chats whose box this device could not open before (the account's ring gained a generation). True when any opened. */
@@ -75,7 +84,7 @@ export class ChatKeyRing {
   private open(chatId: string): boolean {
     const chat = this.chats.get(chatId)!
     const ring = this.ring()
-    if (chat.record.keys == null || ring === null) return false
+    if (chat.record.keys == null || ring === null || !chat.record.members.includes(this.accountId())) return false
     try {
       chat.keys = openChatKeys(chatDocId(chatId), chat.record.keys, this.accountId(), g => ring.accountAgreement(g))
       return true

@@ -4,14 +4,12 @@ import {
   chatDocId,
   chatIdOfDoc,
   parseDocId,
-  peerIdFromSigningKey,
   sealChatKeys,
   type SignedMembership,
   type SigningKeyPair,
   signMembership,
   type TandemError,
-  UnknownEpochError,
-  verifyMembership
+  UnknownEpochError
 } from '@tandem/protocol'
 import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
@@ -28,6 +26,7 @@ import { MemberHistory } from '../receipts/member-history.js'
 import { AuthorChainReads } from './author-chain-reads.js'
 import { ChatNames } from './chat-names.js'
 import { EpochRotation } from './epoch-rotation.js'
+import { RelayRecords } from './relay-records.js'
 import type { MemberChains } from './member-chains.js'
 import { RelayConfirmed } from './relay-confirmed.js'
 
@@ -58,6 +57,8 @@ export interface PeopleHost {
   homeRelay(): string | null
   /** A shared chat's relay was recorded: its docs go there now (see DocRoutes). */
   routesChanged(): void
+  /** This account was removed from a chat: what waits to go of its docs leaves the relays' outboxes. */
+  chatLeft(): void
 }
 
 /** A member of a chat between accounts, as `listMembers` shows it. */
@@ -73,7 +74,7 @@ export interface ChatMember {
  * Chats between accounts (issue 16): each one's signed membership record carries its key,
  * sealed to every member account (ChatKeyRing opens it); the records live in the account
  * doc (PeopleDoc) and at the chat's relay, which tells member accounts' devices of new ones
- * (`member-of`, handled by {@link received}). Creating a group, adding and removing members
+ * (`member-of`, checked by RelayRecords). Creating a group, adding and removing members
  * each sign a new record version with this device's key; removing one starts a new epoch
  * sealed to the accounts that stay. Invites and contacts are `Invites`' (invites.ts).
  */
@@ -85,6 +86,7 @@ export class SharedChats {
   private readonly confirmed = new RelayConfirmed()
   /** (tests start an epoch here) */
   readonly epochs: EpochRotation
+  private readonly fromRelays: RelayRecords
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -100,6 +102,7 @@ export class SharedChats {
       () => this.peopleDoc(),
       chatId => this.keys.record(chatId)
     )
+    this.fromRelays = new RelayRecords(host, this, this.names, (chatId, record) => this.confirmed.confirm(chatId, record))
   }
 
   /** Wires the account doc's people part as it opens. */
@@ -177,8 +180,23 @@ export class SharedChats {
         return this.epochs.due(chatId) ? null : this.keys.writeEpoch(chatId)
       },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
-      standing: author => this.standing(chatId, author)
+      standing: (author, epoch) => this.standing(chatId, author, epoch)
     }
+  }
+
+  /**
+   * The accounts whose devices may have written blobs of the chat sealed in `epoch`: the members
+   * now, and those removed since who held that epoch's key (a record naming them seals an epoch
+   * at or past it). What a member wrote before its removal stays readable: with the members
+   * now alone, every blob a removed account's devices wrote before it was refused for ever
+   * (simulator seed 20261128: a group's remaining members never converged).
+   */
+  writers(chatId: string, epoch = 0): string[] {
+    const record = this.keys.record(chatId)
+    if (record === null) return []
+    const accounts = new Set(record.members)
+    for (const r of this.people?.allMemberships(chatId) ?? []) if ((r.keys?.epoch ?? 0) >= epoch) for (const m of r.members) accounts.add(m)
+    return [...accounts]
   }
 
   /**
@@ -186,17 +204,19 @@ export class SharedChats {
    * and a removed account holds no key of epochs after it). An author no chain held lists
    * makes the member chains be read again, and the blob waits (UnknownEpochError parks it).
    */
-  private standing(chatId: string, author: Uint8Array): AuthorStanding {
+  private standing(chatId: string, author: Uint8Array, epoch: number): AuthorStanding {
     const ring = this.host.ring()
     if (ring !== null && ring.standing(author, 0) !== 'unknown') return 'listed'
     const record = this.keys.record(chatId)!
     if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
+    const writers = this.writers(chatId, epoch)
+    if (writers.length > record.members.length && this.host.chains.accountOfAuthor(author, writers) !== null) return 'listed'
     // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
     const me = this.host.accountId()
     const relay = this.chatRelay(chatId)
     const reading = this.authorReads.ask(
       toHex(author),
-      () => Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
+      () => Promise.allSettled(writers.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
       () => {
         this.host.keysChanged()
       }
@@ -207,53 +227,13 @@ export class SharedChats {
 
   // ── records from relays ──────────────────────────────────────────────────
 
-  /**
-   * A record a relay says names this account (`member-of`): kept when it verifies, its signer
-   * is a listed device of its account (read from the relay: the relay is trusted for nothing),
-   * this account is a member, and it is newer than the one held. A chat this account did not
-   * know joins its chat list; the other account of a two-member chat becomes a contact.
-   */
+  /** A record a relay says names this account, or removed it (`member-of`): checked and kept by {@link RelayRecords}. */
   async received(record: SignedMembership, relay: string | null = null): Promise<void> {
-    try {
-      const me = this.host.accountId()
-      const ref = parseDocId(record.docId)
-      if (ref?.kind !== 'chat' || record.keys == null || !record.members.includes(me)) return
-      verifyMembership(record)
-      const held = this.peopleDoc().membership(ref.chatId)
-      if (held !== null && held.version > record.version) return
-      // the relay holds another record of the version this device holds (two members changed the chat at
-      // once): the relay's stands, as it does for device chains; this device's copy is replaced
-      if (held !== null && held.version === record.version && equalBytes(held.signature, record.signature)) {
-        // the relay holds the record this device holds (its own, say): the chat's blobs may be sealed under it
-        if (this.confirmed.confirm(ref.chatId, record)) this.host.keysChanged()
-        return
-      }
-      await this.checkSigner(record, relay)
-      // (a chat this account holds already keeps the relay it was recorded with)
-      this.confirmed.confirm(ref.chatId, record)
-      this.adopt(ref.chatId, record, '', undefined, held?.version === record.version, relay)
-      // a chat new to this account: its members learn this account's name from the chat doc (sealed)
-      if (held === null) this.names.writeOwn(await this.host.docs.open(record.docId))
-    } catch (err) {
-      this.host.events.emit({ type: 'error', error: err as Error })
-    }
-  }
-
-  private async checkSigner(record: SignedMembership, relay: string | null): Promise<void> {
-    const peerId = peerIdFromSigningKey(record.signerKey)
-    const account = record.signerAccount
-    if (account === this.host.accountId()) {
-      if (this.host.ownDeviceStatus(peerId) === 'unlisted') throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, no device of this account`)
-      return
-    }
-    if (this.host.chains.deviceStatus(account, peerId) === 'listed') return
-    await this.host.chains.fetch(account, relay ?? this.chatRelay(chatIdOfDoc(record.docId) ?? ''))
-    if (this.host.chains.deviceStatus(account, peerId) !== 'listed')
-      throw new NotChatMemberError(`a record of ${record.docId} is signed by ${peerId}, not a listed device of account ${account}`)
+    await this.fromRelays.received(record, relay)
   }
 
   /** Stores a record in the account doc (and the chat in its list when new); every device of the account reads it from there. */
-  private adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false, relay: string | null = null): void {
+  adopt(chatId: string, record: SignedMembership, title: string, contact?: Omit<Contact, 'chatId' | 'addedAt'>, replace = false, relay: string | null = null): void {
     const account = this.host.accountDoc()
     const people = this.peopleDoc()
     const now = this.host.runtime.now()
@@ -280,14 +260,33 @@ export class SharedChats {
     const people = this.people
     if (people === null) return
     let changed = false
+    let left = false
+    const me = this.host.accountId()
     for (const chatId of people.sharedChatIds()) {
       const record = people.membership(chatId)
+      const before = this.keys.record(chatId)
       if (record !== null && this.keys.update(chatId, record)) {
         changed = true
         this.host.events.emit({ type: 'members', chatId })
+        // (learnt here, from a relay or from another device of the account through the account doc)
+        if (before?.members.includes(me) === true && !record.members.includes(me)) {
+          left = true
+          this.host.events.emit({ type: 'removed', chatId, by: record.signerAccount })
+        }
       }
     }
     if (changed) this.host.keysChanged()
+    if (left) this.host.chatLeft()
+  }
+
+  /** Whether this account was removed from the chat (a record it holds leaves it out): the chat is read-only here. */
+  isRemoved(chatId: string): boolean {
+    return this.keys.isRemoved(chatId)
+  }
+
+  /** Throws ERR_NOT_A_MEMBER when this account was removed from the chat: nothing written to it would reach anyone. */
+  checkWritable(chatId: string): void {
+    if (this.keys.isRemoved(chatId)) throw new NotChatMemberError(`this account was removed from chat ${chatId}: it is read-only`)
   }
 
   // ── making and changing chats ────────────────────────────────────────────
@@ -381,5 +380,3 @@ export class SharedChats {
     this.host.events.emit({ type: 'error', error })
   }
 }
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])

@@ -8,7 +8,7 @@ export interface MessageReceipt {
   status: ReceiptKind
 }
 
-/** Statuses in the order a message moves through them; a message's status only ever moves right. */
+/** Statuses in the order a message moves through them; a message's status only ever moves right (`failed`, final, is off this line). */
 export const STATUS_ORDER: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 'read']
 
 /**
@@ -46,6 +46,7 @@ export function receiptsOf(
   else if (recipients > 0 && delivered === recipients) status = 'delivered'
   // another account holds it: a relay passed it on, so it is sent whatever the ack says yet
   // (SentTracker.reached reports that step as an event at the same moment)
-  else if (delivered > 0 && base === 'pending') status = 'sent'
+  // (`failed` too: what another account holds did get out before this one was removed)
+  else if (delivered > 0 && (base === 'pending' || base === 'failed')) status = 'sent'
   return { status: STATUS_ORDER.indexOf(status) >= STATUS_ORDER.indexOf(base) ? status : base, receipts }
 }

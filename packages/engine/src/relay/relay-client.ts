@@ -244,6 +244,16 @@ export class RelayClient {
     return this.uploader.holdsAll(docId, doc)
   }
 
+  /** This account was removed from a chat: what of its docs the outbox holds goes for the relay's answer (see RelayUploader.discardRefused). */
+  chatLeft(): void {
+    this.uploader.chatLeft()
+  }
+
+  /** Whether an upload of the doc waits for this relay's answer. */
+  awaitsAnswer(docId: string): boolean {
+    return this.uploader.awaitsAnswer(docId)
+  }
+
   /** A new membership record of a chat (members changed): the relay gets it now, not only with the next subscription. */
   sendMembership(record: SignedMembership): void {
     this.allowDenied()
@@ -361,6 +371,13 @@ export class RelayClient {
       if (RETRY_ON_RECONNECT.has(error.code)) this.refusedUntilLinks.add(docId)
     }
     this.events.onError(error)
+    // (a chat this account knows it was removed from: the refused upload leaves the outbox, see discardRefused)
+    if (uploadId !== 0 && this.uploader.isLeft(docId)) {
+      void this.uploader.discardRefused(uploadId).catch((err: unknown) => {
+        this.events.onError(err as TandemError)
+      })
+      return
+    }
     // An upload refused for a state the next handshake repairs (not listed yet, membership
     // not recorded): reconnect, which resends the setup and then the outbox. Refused again
     // with nothing learnt since, the doc's uploads wait for the chain or its membership to change.

@@ -20,7 +20,7 @@ import { UploadCutter, type Cut } from './upload-cutter.js'
  */
 export const PEER_UPLOAD_GRACE_MS = 2_000
 
-export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get'>
+export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get' | 'membership'> & { readonly chain: { readonly accountId: string } }
 export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
 
 /**
@@ -147,6 +147,53 @@ export class RelayUploader {
     // the doc was held comes back refused, and is sealed again then)
     if (this.holds.isDenied(docId)) return
     for (const entry of this.outbox) if (entry.docId === docId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
+  }
+
+  /**
+   * Whether this account was removed from the chat `docId` belongs to: the record it is served
+   * under (the newest this device holds) leaves the account out, so the relay refuses its
+   * uploads for good. Nothing of it is cut or sent any more (see discardLeft).
+   */
+  isLeft(docId: string): boolean {
+    const record = this.host.membership(docId)
+    return record !== null && !record.members.includes(this.host.chain.accountId)
+  }
+
+  /**
+   * The relay refused an upload of a chat this account was removed from: it holds none of it
+   * and never will, so the upload leaves the outbox (on disk too) instead of waiting for an
+   * ack that never comes; the text stays in the docs on this device, and its messages show
+   * `failed` once nothing of the doc waits (SentTracker). An upload the relay took before the
+   * removal is acked as any other: only the relay's answer says which.
+   */
+  async discardRefused(uploadId: number): Promise<void> {
+    const entry = this.outbox.find(e => e.uploadId === uploadId)
+    if (entry === undefined || !this.isLeft(entry.docId)) return
+    this.outbox = this.outbox.filter(e => e !== entry)
+    const docId = entry.docId
+    this.holds.undeny(docId)
+    // (what was acked ahead of it counts now: nothing before it waits any more)
+    const st = this.state.doc(docId)
+    const firstOut = this.outbox.find(e => e.docId === docId)?.uploadId ?? Number.POSITIVE_INFINITY
+    const ahead = this.ackedAhead.get(docId) ?? []
+    for (const a of ahead) if (a.uploadId < firstOut) mergeSv(st.acked, a.sv)
+    const waiting = ahead.filter(a => a.uploadId > firstOut)
+    if (waiting.length > 0) this.ackedAhead.set(docId, waiting)
+    else this.ackedAhead.delete(docId)
+    await this.saver.persist(docId, [], [entry])
+    this.events.onAcked(docId, st.ackedDurable)
+    this.checkSettled()
+  }
+
+  /** Whether an upload of the doc waits for the relay's answer. */
+  awaitsAnswer(docId: string): boolean {
+    return this.outbox.some(e => e.docId === docId)
+  }
+
+  /** This account learnt it was removed from a chat: what its docs hold in the outbox goes (again) for the relay's answer. */
+  chatLeft(): void {
+    for (const docId of this.holds.deniedIds()) if (this.isLeft(docId)) this.holds.undeny(docId)
+    for (const e of this.outbox) if (this.isLeft(e.docId) && this.holds.goes(e.docId)) this.sendable()?.upload(e.docId, e.uploadId, e.blob)
   }
 
   /** Something changed that may allow the denied docs (the device chain, a chat's membership): their uploads go again. */
@@ -358,7 +405,9 @@ export class RelayUploader {
       return
     }
     const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
-    if (cut !== null) await this.commitUpload(docId, cut)
+    // (a chat this account was removed from: the relay takes nothing of it, so nothing waits for it;
+    // `uploaded` stays, so that the account's writes go up if it is added again)
+    if (cut !== null && !this.isLeft(docId)) await this.commitUpload(docId, cut)
   }
 
   /** Seals an update into an outbox entry (persisted), then sends it if connected. */

@@ -26,6 +26,14 @@ export class UploadHolds {
     this.denied.add(docId)
   }
 
+  undeny(docId: string): void {
+    this.denied.delete(docId)
+  }
+
+  deniedIds(): string[] {
+    return [...this.denied]
+  }
+
   isDenied(docId: string): boolean {
     return this.denied.has(docId)
   }

@@ -391,6 +391,11 @@ export class Replication {
     for (const r of this.relays.relaysFor(record.docId)) r.sendMembership(record)
   }
 
+  /** This account was removed from a chat: what the relays' outboxes hold of its docs goes for their answer (see RelayUploader.discardRefused). */
+  chatLeft(): void {
+    for (const r of this.relays.all()) r.chatLeft()
+  }
+
   /** A /tandem/store stream to the relay at `address` (another account's chain is read on it); null without a network or when unreachable. */
   async openRelayStream(address: string): Promise<Link | null> {
     if (this.network !== null) return await this.network.openRelayStream(address)

@@ -22,14 +22,24 @@ export interface AccessRecords {
   appendLinks(accountId: string, links: readonly ChainLink[], expectedHead: ChainHead | null): Promise<boolean>
   /** The doc's stored membership record, or null. */
   membership(docId: string): Promise<SignedMembership | null>
-  /** Replaces the membership record of `record.docId`; resolves once it is durable. */
-  putMembership(record: SignedMembership): Promise<void>
+  /**
+   * Replaces the membership record of `record.docId`; resolves once it is durable. `dropped`:
+   * the accounts the record before it named and this one does not — the record is kept for
+   * each of them too (see removalsOf).
+   */
+  putMembership(record: SignedMembership, dropped?: readonly string[]): Promise<void>
   /**
    * The docs whose stored record names `accountId` among its members now (a record that
    * dropped it no longer counts), in no set order: how a member account's devices learn of
    * chats other accounts made (the `member-of` frame).
    */
   membershipsNaming(accountId: string): Promise<string[]>
+  /**
+   * The newest record that removed `accountId` from each chat it was removed from (in no set
+   * order; one of a chat whose record names it again is among them too: the caller skips it).
+   * How a removed account's devices learn of it: the record that removes it no longer names it.
+   */
+  removalsOf(accountId: string): Promise<SignedMembership[]>
   /** When the relay last served each device of the account, as last put ([] when never). */
   deviceActivity(accountId: string): Promise<DeviceActivity[]>
   /** Replaces the account's device activity; resolves once it is durable. */

@@ -23,12 +23,14 @@ import type { AccessRecords } from './access-records.js'
 //   rec!membership!<docId>                      encodeSignedMembership (the layout HistoryStore wrote it in)
 //   rec!activity!<accountId>                    varuint(n) n × (varstring(peerId) varuint(lastSeenAt))
 //   rec!member-of!<accountId>!<docId>           empty: a record of docId named the account (the current record decides)
+//   rec!removed!<accountId>!<docId>             encodeSignedMembership: the newest record of docId that removed the account
 const VERSION_DIGITS = 10
 const chainPrefix = (accountId: string): string => `rec!chain!${accountId}!`
 const linkKey = (accountId: string, version: number): string => chainPrefix(accountId) + String(version).padStart(VERSION_DIGITS, '0')
 const membershipKey = (docId: string): string => `rec!membership!${docId}`
 const activityKey = (accountId: string): string => `rec!activity!${accountId}`
 const memberOfPrefix = (accountId: string): string => `rec!member-of!${accountId}!`
+const removedPrefix = (accountId: string): string => `rec!removed!${accountId}!`
 
 /**
  * Access records in a level store, under their own `rec!` keys: the relay keeps them in
@@ -101,12 +103,21 @@ export class LevelAccessRecords implements AccessRecords {
     return bytes === undefined ? null : decodeSignedMembership(bytes)
   }
 
-  putMembership(record: SignedMembership): Promise<void> {
+  putMembership(record: SignedMembership, dropped: readonly string[] = []): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`access records are closed: the membership of ${record.docId} was not stored`))
     // the index entries go in the record's batch; one a later record dropped stays, and membershipsNaming
     // reads past it (a delete would need the record before, which racing puts may not have written yet)
     const index = record.members.filter(isAccountId).map(m => ({ type: 'put' as const, key: memberOfPrefix(m) + record.docId, value: new Uint8Array(0) }))
-    return this.queue.enqueue([{ type: 'put', key: membershipKey(record.docId), value: encodeSignedMembership(record) }, ...index])
+    const bytes = encodeSignedMembership(record)
+    const removals = dropped.filter(isAccountId).map(m => ({ type: 'put' as const, key: removedPrefix(m) + record.docId, value: bytes }))
+    return this.queue.enqueue([{ type: 'put', key: membershipKey(record.docId), value: bytes }, ...index, ...removals])
+  }
+
+  async removalsOf(accountId: string): Promise<SignedMembership[]> {
+    const prefix = removedPrefix(accountId)
+    const out: SignedMembership[] = []
+    for await (const [, value] of this.db.iterator({ gte: prefix, lt: `${prefix}~` })) out.push(decodeSignedMembership(value))
+    return out
   }
 
   async membershipsNaming(accountId: string): Promise<string[]> {

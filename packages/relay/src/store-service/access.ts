@@ -209,25 +209,43 @@ export class AccessControl {
    * chain, and a successor of the one held; the held record itself is accepted silently
    * (devices send theirs on every connection). Throws InvalidMembershipError,
    * DeviceNotListedError (the relay holds no chain of the signer account), StaleMembershipError.
-   * Resolves true when the record is stored as the doc's new one (its members' devices are told).
+   * Resolves, when the record is stored as the doc's new one (its members' devices are told),
+   * with the accounts the record before it named and this one does not (they are told too: see
+   * removalsOf); null when nothing changed.
    */
-  async offerMembership(record: SignedMembership): Promise<boolean> {
+  async offerMembership(record: SignedMembership): Promise<{ dropped: string[] } | null> {
     verifyMembership(record)
     if (membershipDocOf(record.docId) !== record.docId)
       throw new InvalidMembershipError(`${record.docId} is a segment of a chat: it is served under the chat's membership, never one of its own`)
     await this.membership(record.docId)
-    if (this.isHeld(record)) return false
+    if (this.isHeld(record)) return null
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
-    if (this.isHeld(record) || this.saysTheSame(record)) return false
+    if (this.isHeld(record) || this.saysTheSame(record)) return null
     const current = this.memberships.get(record.docId) ?? null
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
     }
     checkMembershipSuccessor(current, record)
     this.memberships.set(record.docId, record)
-    await this.records.putMembership(record)
-    return true
+    // (a chat of one account has no one to tell: its devices made the record)
+    const dropped = record.keys == null ? [] : (current?.members ?? []).filter(m => !record.members.includes(m))
+    await this.records.putMembership(record, dropped)
+    return { dropped }
+  }
+
+  /**
+   * The records that removed `accountId` from chats whose current record still leaves it out:
+   * what its devices are told at each session, so that they learn they were removed (a device
+   * away at the removal never got it live). Only an account a record once named has one.
+   */
+  async removalsOf(accountId: string): Promise<SignedMembership[]> {
+    const out: SignedMembership[] = []
+    for (const record of await this.records.removalsOf(accountId)) {
+      const current = await this.membership(record.docId)
+      if (current !== null && !current.members.includes(accountId)) out.push(record)
+    }
+    return out
   }
 
   /** The current records that name `accountId` among their members (what its devices are told at each session). */

@@ -221,18 +221,23 @@ export class StoreService {
   /**
    * A new membership record was stored: every open session of a member account gets it
    * (`member-of`), so a member's devices learn of a chat with none of its maker's devices online.
+   * The accounts it `dropped` (the record before named them) get it too: the record that
+   * removes an account no longer names it, and its devices learn their removal only from it.
+   * An account that was never a member gets nothing.
    */
-  membershipStored(record: SignedMembership): void {
+  membershipStored(record: SignedMembership, dropped: readonly string[] = []): void {
     const members = new Set(record.members)
     // an account the record dropped is served nothing of the chat from now on (its subscriptions end, refused)
     for (const s of this.sessions) if (!members.has(s.account)) s.dropChat(record.docId)
     if (record.keys == null) return // a chat of one account: its devices made it, and know it
-    for (const s of this.sessions) if (s.stage === 'open' && members.has(s.account)) void s.send({ type: 'member-of', record })
+    const told = new Set([...members, ...dropped])
+    for (const s of this.sessions) if (s.stage === 'open' && told.has(s.account)) void s.send({ type: 'member-of', record })
   }
 
   private async tellMemberships(session: StoreSession): Promise<void> {
     try {
-      for (const record of await this.access.membershipsNaming(session.account)) {
+      const records = [...(await this.access.membershipsNaming(session.account)), ...(await this.access.removalsOf(session.account))]
+      for (const record of records) {
         if (session.stage !== 'open') return
         if (record.keys == null) continue // a chat of one account: not news to its devices
         await session.send({ type: 'member-of', record })

@@ -144,7 +144,8 @@ export class StoreSession {
         return
       case 'membership':
         try {
-          if (await this.service.access.offerMembership(frame.record)) this.service.membershipStored(frame.record)
+          const stored = await this.service.access.offerMembership(frame.record)
+          if (stored !== null) this.service.membershipStored(frame.record, stored.dropped)
         } catch (err) {
           if (!(err instanceof TandemError)) throw err
           await this.docError(frame.record.docId, 0, err)

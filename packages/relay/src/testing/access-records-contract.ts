@@ -152,6 +152,23 @@ export const accessRecordsContractCases: readonly AccessRecordsContractCase[] = 
       })
   },
   {
+    name: 'the record that removed an account is kept for it, the newest per chat, across a restart; an account no record dropped has none',
+    run: (open, reopen) =>
+      withRecords(open, reopen, async session => {
+        const { alice, bob } = accounts()
+        const v1 = bob.membership(bob.first, 'chat:gone', 1, [alice, bob])
+        const v2 = bob.membership(bob.first, 'chat:gone', 2, [bob])
+        await session.records.putMembership(v1)
+        same((await session.records.removalsOf(alice.id)).length, 0, 'removals of an account no record dropped')
+        await session.records.putMembership(v2, [alice.id])
+        const records = await session.reopen()
+        const removals = await records.removalsOf(alice.id)
+        same(removals.length, 1, 'removals of the dropped account after a restart')
+        sameMembership(removals[0]!, v2, 'the record that removed it')
+        same((await records.removalsOf(bob.id)).length, 0, 'removals of the account that stayed')
+      })
+  },
+  {
     name: 'an append cut short by a crash leaves a valid chain: the one before it or a longer one, never one with a gap',
     run: (open, reopen) =>
       withRecords(open, reopen, async session => {
