@@ -9,16 +9,10 @@ import type { OutboxEntry, RelayState } from './relay-state.js'
 import type { RelayStateSaver } from './relay-state-saver.js'
 import { mergeSv, type StateVector } from './state-vector.js'
 import { SnapshotPolicy } from './snapshot-policy.js'
+import { GraceUploads } from './grace-uploads.js'
 import { UploadHolds } from './upload-holds.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
-/**
- * Content learned from a peer is uploaded only if the relay still lacks it after this
- * long: the device that wrote it normally uploads it itself, and the relay then sends it
- * to us, which makes our diff empty. (Uploading at once made every LAN-learned update a
- * second, duplicate append on the relay.)
- */
-export const PEER_UPLOAD_GRACE_MS = 2_000
 
 export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get' | 'membership'> & { readonly chain: { readonly accountId: string } }
 export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
@@ -35,6 +29,8 @@ export class RelayUploader {
   private resentOn: RelayConnection | null = null
   /** Docs whose writes do not go now, and why (see UploadHolds). */
   readonly holds = new UploadHolds()
+  /** Peers' content the relay may lack, uploaded once a grace period is over. */
+  private readonly grace: GraceUploads
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
@@ -68,10 +64,6 @@ export class RelayUploader {
    */
   private readonly ackedAhead = new Map<string, Array<{ uploadId: number; sv: StateVector }>>()
 
-  /** Per doc, live blobs applied whose notices are checked for once {@link PEER_UPLOAD_GRACE_MS} is over. */
-  private readonly liveWatches = new Map<string, { ids: number[]; timer: unknown }>()
-  /** Docs with a peer-content upload waiting out {@link PEER_UPLOAD_GRACE_MS}. */
-  private readonly graceTimers = new Map<string, unknown>()
   private flushing: Promise<void> = Promise.resolve()
   /** Flushes queued or under way. */
   private flushesRunning = 0
@@ -90,7 +82,15 @@ export class RelayUploader {
     /** The open connection to the relay, if any. */
     private readonly connection: () => RelayConnection | null,
     private readonly events: RelayUploaderEvents
-  ) {}
+  ) {
+    this.grace = new GraceUploads(
+      runtime,
+      () => this.connection() !== null,
+      docId => {
+        if (!this.stopped) void this.flush(docId, true).catch(this.report)
+      }
+    )
+  }
 
   /** Takes the outbox as it was on disk. */
   loaded(outbox: OutboxEntry[]): void {
@@ -174,12 +174,7 @@ export class RelayUploader {
     this.holds.undeny(docId)
     // (what was acked ahead of it counts now: nothing before it waits any more)
     const st = this.state.doc(docId)
-    const firstOut = this.outbox.find(e => e.docId === docId)?.uploadId ?? Number.POSITIVE_INFINITY
-    const ahead = this.ackedAhead.get(docId) ?? []
-    for (const a of ahead) if (a.uploadId < firstOut) mergeSv(st.acked, a.sv)
-    const waiting = ahead.filter(a => a.uploadId > firstOut)
-    if (waiting.length > 0) this.ackedAhead.set(docId, waiting)
-    else this.ackedAhead.delete(docId)
+    this.countAckedAhead(docId)
     await this.saver.persist(docId, [], [entry])
     this.events.onAcked(docId, st.ackedDurable)
     this.checkSettled()
@@ -214,7 +209,7 @@ export class RelayUploader {
    * its clocks are: its author uploads it too, and the doc's next open flushes it again.
    */
   holdsAll(docId: string, doc: Y.Doc): boolean {
-    if (this.cutter.has(docId) || this.liveWatches.has(docId)) return false
+    if (this.cutter.has(docId) || this.grace.watching(docId)) return false
     const uploaded = this.state.doc(docId).uploaded
     for (const client of doc.store.clients.keys()) if ((uploaded.get(client) ?? 0) < Y.getState(doc.store, client)) return false
     return true
@@ -231,41 +226,14 @@ export class RelayUploader {
     if (!this.stopped) this.ownWrites.add(docId, null)
   }
 
-  /** Uploads whatever the relay lacks (peers' content too) once the grace period is over. */
+  /** Uploads whatever the relay lacks (peers' content too) once the grace period is over (see GraceUploads). */
   scheduleGrace(docId: string): void {
-    if (this.stopped || this.graceTimers.has(docId)) return
-    this.graceTimers.set(
-      docId,
-      this.runtime.setTimeout(() => {
-        this.graceTimers.delete(docId)
-        if (this.stopped || this.connection() === null) return // the next connection schedules it again
-        void this.flush(docId, true).catch(this.report)
-      }, PEER_UPLOAD_GRACE_MS)
-    )
+    if (!this.stopped) this.grace.schedule(docId)
   }
 
-  /**
-   * Another device's blob came live, before the relay made it durable. If its notice has not
-   * come after {@link PEER_UPLOAD_GRACE_MS}, the relay may never store it (it refused the
-   * commit: its author was revoked meanwhile, or sealed it in an old generation) and its
-   * author may never send it again (revoked devices erase themselves): this device uploads
-   * what the relay lacks, as it does for what a peer brought. (The simulator, seed 20262021:
-   * a message shown everywhere and never sent.) One timer per doc, whatever the traffic.
-   */
+  /** Another device's blob came live, before the relay made it durable (see GraceUploads.watchLive). */
   watchLive(docId: string, liveId: number, uncommitted: (liveIds: readonly number[]) => boolean): void {
-    if (this.stopped) return
-    const watch = this.liveWatches.get(docId)
-    if (watch !== undefined) {
-      watch.ids.push(liveId)
-      return
-    }
-    const ids = [liveId]
-    const timer = this.runtime.setTimeout(() => {
-      this.liveWatches.delete(docId)
-      // (disconnected meanwhile: the outbox keeps it for the next connection)
-      if (!this.stopped && uncommitted(ids)) void this.flush(docId, true).catch(this.report)
-    }, PEER_UPLOAD_GRACE_MS)
-    this.liveWatches.set(docId, { ids, timer })
+    if (!this.stopped) this.grace.watchLive(docId, liveId, uncommitted)
   }
 
   /** A new connection: everything in the outbox goes again, byte-identical. */
@@ -316,19 +284,26 @@ export class RelayUploader {
     // relay holds that only once every earlier entry of the doc is in as well. An entry acked
     // ahead of one still out (refused, or lost in a relay's crash and not yet sent again)
     // waits; counting it at once reported messages "sent" that the relay never got (seed 20261547).
-    const ahead = this.ackedAhead.get(docId) ?? []
-    ahead.push({ uploadId, sv: entry!.sv })
-    const firstOut = this.outbox.find(e => e.docId === docId)?.uploadId ?? Number.POSITIVE_INFINITY
-    let grew = false
-    for (const a of ahead) if (a.uploadId < firstOut) grew = mergeSv(st.acked, a.sv) || grew
-    const waiting = ahead.filter(a => a.uploadId > firstOut)
-    if (waiting.length > 0) this.ackedAhead.set(docId, waiting)
-    else this.ackedAhead.delete(docId)
+    this.ackedAhead.set(docId, [...(this.ackedAhead.get(docId) ?? []), { uploadId, sv: entry!.sv }])
+    const grew = this.countAckedAhead(docId)
     await this.saver.persist(docId, [], [entry!])
     if (grew) this.events.onAcked(docId, st.ackedDurable)
     this.snapshots.appendAcked(docId, seq, entry!.blob.byteLength, tail)
     this.snapshotIfDue(docId)
     this.checkSettled()
+  }
+
+  /** The acks of the doc's entries with none still out before them count now (the rest wait); true when `acked` grew. */
+  private countAckedAhead(docId: string): boolean {
+    const st = this.state.doc(docId)
+    const firstOut = this.outbox.find(e => e.docId === docId)?.uploadId ?? Number.POSITIVE_INFINITY
+    const ahead = this.ackedAhead.get(docId) ?? []
+    let grew = false
+    for (const a of ahead) if (a.uploadId < firstOut) grew = mergeSv(st.acked, a.sv) || grew
+    const waiting = ahead.filter(a => a.uploadId > firstOut)
+    if (waiting.length > 0) this.ackedAhead.set(docId, waiting)
+    else this.ackedAhead.delete(docId)
+    return grew
   }
 
   /** The relay refused upload `uploadId` (0: not about an upload). */
@@ -370,10 +345,7 @@ export class RelayUploader {
   /** Nothing is flushed or uploaded from now on. */
   stop(): void {
     this.stopped = true
-    for (const t of this.graceTimers.values()) this.runtime.clearTimeout(t)
-    this.graceTimers.clear()
-    for (const w of this.liveWatches.values()) this.runtime.clearTimeout(w.timer)
-    this.liveWatches.clear()
+    this.grace.stop()
   }
 
   /**
