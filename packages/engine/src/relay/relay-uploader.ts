@@ -13,7 +13,6 @@ import { GraceUploads } from './grace-uploads.js'
 import { UploadHolds } from './upload-holds.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
-
 export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get' | 'membership'> & { readonly chain: { readonly accountId: string } }
 export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
 
