@@ -21,7 +21,8 @@ import { LinkingPresence } from './linking-presence.js'
 import { EphemeralChannel } from './ephemeral-channel.js'
 import { dialsViaRelays } from './circuit-dials.js'
 import { RelayFirst } from './relay-first.js'
-import { RelayClients, relayIdOf } from './relay-clients.js'
+import { HostRelayStreams } from './host-relay-streams.js'
+import { RelayClients } from './relay-clients.js'
 import { sessionHostOf } from './session-host.js'
 import { PERMANENT_REFUSALS } from '../sync/refusals.js'
 import { SyncSession } from '../sync/session.js'
@@ -55,6 +56,7 @@ export class Replication {
   /** Typing and presence, sealed, through every connected relay and to every device with a sync session (see EphemeralChannel). */
   readonly ephemeral: EphemeralChannel
   private readonly linking = new LinkingPresence()
+  private readonly hostStreams: HostRelayStreams
   /** The record each chat doc is served under (a shared chat's, or one of this account alone), and records relays say name the account. */
   readonly memberships: ChatMemberships
   constructor(
@@ -74,6 +76,7 @@ export class Replication {
     private readonly repair: StoreRepair
   ) {
     this.memberships = new ChatMemberships(() => this.account.chain().accountId, signing)
+    this.hostStreams = new HostRelayStreams(options.relayIds, options.openRelayStream)
     this.relays = new RelayClients(
       relayId => this.loadClient(relayId),
       address => this.network?.addRelay(address)
@@ -163,11 +166,7 @@ export class Replication {
 
   /** A store stream to each relay, outside the account's sessions (recovery reads the chain on one); none without a network. */
   async openRelayStreams(): Promise<Array<{ relayId: string; link: Link }>> {
-    if (this.network !== null) return await this.network.openRelayStreams()
-    const open = this.options.openRelayStream
-    if (open === undefined) return []
-    const opened = await Promise.all(this.options.relayIds.map(async relayId => ({ relayId, link: await open(relayId) })))
-    return opened.filter((o): o is { relayId: string; link: Link } => o.link !== null)
+    return this.network !== null ? await this.network.openRelayStreams() : await this.hostStreams.all()
   }
 
   /** Whether some relay is connected now (its confirmation of a new link is worth waiting for). */
@@ -398,11 +397,6 @@ export class Replication {
 
   /** A /tandem/store stream to the relay at `address` (another account's chain is read on it); null without a network or when unreachable. */
   async openRelayStream(address: string): Promise<Link | null> {
-    if (this.network !== null) return await this.network.openRelayStream(address)
-    // without libp2p the host opens streams to the relays it named (before, none: every read of
-    // another account's chain failed in the simulator, and its chats were never listed, seed 20261133)
-    const id = relayIdOf(address)
-    const relay = this.options.relayIds.find(r => relayIdOf(r) === id)
-    return relay === undefined ? null : ((await this.options.openRelayStream?.(relay)) ?? null)
+    return this.network !== null ? await this.network.openRelayStream(address) : await this.hostStreams.to(address)
   }
 }
