@@ -1,11 +1,7 @@
 import { TandemError } from '@tandem/protocol'
 
-/** The store on disk could not be read back (bad snapshot, bad log entry, bad metadata). */
-export class StoreCorruptError extends TandemError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_STORE_CORRUPT', message, options)
-  }
-}
+/** The store on disk could not be read back (bad snapshot, bad log entry, bad metadata): one class, shared with the relay. */
+export { StoreCorruptError } from '@tandem/protocol'
 
 /** An API call made in the wrong state: no account yet, engine stopped, account already set. */
 export class EngineStateError extends TandemError {

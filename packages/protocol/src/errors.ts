@@ -40,7 +40,8 @@ export const ErrorCode = {
   UnknownEpoch: 'ERR_UNKNOWN_EPOCH',
   StaleEpoch: 'ERR_STALE_EPOCH',
   InvalidInvite: 'ERR_INVALID_INVITE',
-  InviteExpired: 'ERR_INVITE_EXPIRED'
+  InviteExpired: 'ERR_INVITE_EXPIRED',
+  StoreCorrupt: 'ERR_STORE_CORRUPT'
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -330,12 +331,20 @@ export class InviteExpiredError extends TandemError {
   }
 }
 
+/** Stored bytes that cannot be read back (a device's store, or a relay's log naming a part it no longer has). */
+export class StoreCorruptError extends TandemError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StoreCorrupt, message, options)
+  }
+}
+
 const byCode: Readonly<Record<string, new (message: string) => TandemError>> = {
   [ErrorCode.MalformedFrame]: MalformedFrameError,
   [ErrorCode.Decrypt]: DecryptError,
   [ErrorCode.BadSignature]: BadSignatureError,
   [ErrorCode.UnknownEpoch]: UnknownEpochError,
   [ErrorCode.StaleEpoch]: StaleEpochError,
+  [ErrorCode.StoreCorrupt]: StoreCorruptError,
   [ErrorCode.FrameTooLarge]: FrameTooLargeError,
   [ErrorCode.UnsupportedVersion]: UnsupportedVersionError,
   [ErrorCode.InvalidCertificate]: InvalidCertificateError,

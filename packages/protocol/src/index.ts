@@ -37,6 +37,7 @@ export {
   StaleEpochError,
   InvalidInviteError,
   InviteExpiredError,
+  StoreCorruptError,
   errorFromWire
 } from './errors.js'
 export { BlobEncoding, type BlobEnvelope, encodeBlobEnvelope, decodeBlobEnvelope } from './blob-envelope.js'

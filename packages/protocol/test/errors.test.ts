@@ -18,6 +18,7 @@ import {
   LinkRateLimitedError,
   InvalidInviteError,
   InviteExpiredError,
+  StoreCorruptError,
   WrongPassphraseError,
   FrameTooLargeError,
   InvalidCertificateError,
@@ -77,7 +78,8 @@ const classes = [
   [ErrorCode.UnknownEpoch, UnknownEpochError, 'ERR_UNKNOWN_EPOCH'],
   [ErrorCode.StaleEpoch, StaleEpochError, 'ERR_STALE_EPOCH'],
   [ErrorCode.InvalidInvite, InvalidInviteError, 'ERR_INVALID_INVITE'],
-  [ErrorCode.InviteExpired, InviteExpiredError, 'ERR_INVITE_EXPIRED']
+  [ErrorCode.InviteExpired, InviteExpiredError, 'ERR_INVITE_EXPIRED'],
+  [ErrorCode.StoreCorrupt, StoreCorruptError, 'ERR_STORE_CORRUPT']
 ] as const
 
 describe('errors', () => {

@@ -58,6 +58,14 @@ export class HistoryStore implements HistoryBackend {
   /** Per doc, the commit batch of its newest append while it is not yet written. */
   private readonly unwritten = new Map<string, Promise<void>>()
   private readonly listeners = new Set<CommitListener>()
+  /**
+   * The parts of a snapshot whose batch is not written yet, by upload key. Its meta names it
+   * as soon as the batch is queued (a subscriber re-planning after an entry was dropped must
+   * find the snapshot), so its parts are served from here until they are on disk: otherwise a
+   * pump read a part that was not there yet and re-planned in a loop until the write landed,
+   * for ever on a store whose writes wait on a timer (the simulator's seed 20261122).
+   */
+  private readonly landingParts = new Map<string, readonly Uint8Array[]>()
   private readonly tail: RecentTail
   /** @internal */
   readonly uploadBudget: ByteBudget
@@ -166,8 +174,8 @@ export class HistoryStore implements HistoryBackend {
   }
 
   /** One stored part, or undefined if a snapshot has since dropped it. */
-  readPart(upload: string, n: number): Promise<Uint8Array | undefined> {
-    return this.db.get(partKey(upload, n))
+  async readPart(upload: string, n: number): Promise<Uint8Array | undefined> {
+    return this.landingParts.get(upload)?.[n] ?? (await this.db.get(partKey(upload, n)))
   }
 
   beginUpload(docId: string, init: { account: string; uploader: string; covers?: number }): Upload {
@@ -294,7 +302,13 @@ export class HistoryStore implements HistoryBackend {
       this.bytesStored += u.size - dropped
       ops.push({ type: 'put', key: docKey(u.docId), value: encodeDocMeta(meta) }, { type: 'put', key: accountKey(meta.account), value: varuint(used) })
       this.tail.dropThrough(u.docId, covers)
-      return this.queue.enqueue(ops)
+      if (chunks === null) return this.queue.enqueue(ops)
+      this.landingParts.set(u.key, chunks)
+      try {
+        return await this.queue.enqueue(ops)
+      } finally {
+        this.landingParts.delete(u.key)
+      }
     }).catch(async (err: unknown) => {
       await this.dropUpload(u) // a refused snapshot's parts must not linger until a restart
       throw err

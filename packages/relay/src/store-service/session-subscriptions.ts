@@ -1,4 +1,4 @@
-import { AccessDeniedError, membershipDocOf } from '@tandem/protocol'
+import { AccessDeniedError, StoreCorruptError, membershipDocOf } from '@tandem/protocol'
 import type { StoreService } from './store-service.js'
 import type { StoreSession } from './store-session.js'
 import { Subscription } from './subscription.js'
@@ -54,7 +54,13 @@ export class SessionSubscriptions {
         if (this.pumps.get(docId) === running) this.pumps.delete(docId)
       },
       err => {
-        session.fail(err)
+        if (this.pumps.get(docId) === running) this.pumps.delete(docId)
+        // a doc the relay cannot read back is refused to this device; its other docs go on
+        if (err instanceof StoreCorruptError && this.subs.get(docId) === sub) {
+          this.service.storeCorrupt(docId, err)
+          this.stop(docId)
+          void this.session.docError(docId, 0, err).catch(() => {})
+        } else session.fail(err)
       }
     )
   }

@@ -176,6 +176,11 @@ export class StoreService {
     this.logger.debug({ peer: session.peerId, code: error.code, reason: error.message }, 'doc request refused')
   }
 
+  /** A doc's log names bytes the store does not hold: an operator must know (its subscribers are refused it, counted under the code). */
+  storeCorrupt(docId: string, error: TandemError): void {
+    this.logger.error({ doc: docId, code: error.code, reason: error.message }, 'stored history cannot be read back')
+  }
+
   /** An account's chain grew: its sessions learn the links, devices it revokes lose their streams at once, ones it lists open. */
   chainGrew(accountId: string): void {
     const sessions = [...this.sessions].filter(s => s.account === accountId)

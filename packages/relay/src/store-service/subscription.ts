@@ -1,4 +1,4 @@
-import { MAX_NOTICES, type EntryNotice, type StoreFrame } from '@tandem/protocol'
+import { MAX_NOTICES, StoreCorruptError, type EntryNotice, type StoreFrame } from '@tandem/protocol'
 import type { HistoryBackend } from '../history/backend.js'
 import type { LogEntry } from '../history/records.js'
 import type { RelayMetrics } from '../metrics.js'
@@ -38,6 +38,12 @@ export class Subscription {
   private noticeTimer: unknown = null
   /** The notice delay is over: the pump sends them on its next turn. */
   private noticesDue = false
+  /**
+   * The part the last plan found missing. A snapshot that dropped an entry makes the next
+   * plan send the snapshot instead; a plan that misses the same part twice reads a log that
+   * names bytes the store no longer has, and ends with ERR_STORE_CORRUPT instead of looping.
+   */
+  private missing: string | null = null
 
   constructor(
     readonly docId: string,
@@ -161,7 +167,13 @@ export class Subscription {
     const count = Math.max(parts, 1)
     for (let n = 0; n < count; n++) {
       const chunk = parts === 0 ? new Uint8Array(0) : (cached?.[n] ?? (await this.history.readPart(upload, n)))
-      if (chunk === undefined) return false
+      if (chunk === undefined) {
+        const part = `${upload}/${n}`
+        if (this.missing === part) throw new StoreCorruptError(`the relay's log of ${this.docId} names part ${n} of upload ${upload}, which its store does not hold`)
+        this.missing = part
+        return false
+      }
+      this.missing = null
       await this.send(frame(chunk, n === count - 1))
     }
     return true
