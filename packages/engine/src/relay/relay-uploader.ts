@@ -1,4 +1,4 @@
-import { sealedEpoch, type TandemError } from '@tandem/protocol'
+import type { TandemError } from '@tandem/protocol'
 import type { LogSize } from '@tandem/storage'
 import * as Y from 'yjs'
 import type { Runtime } from '../runtime.js'
@@ -10,6 +10,7 @@ import type { RelayStateSaver } from './relay-state-saver.js'
 import { mergeSv, type StateVector } from './state-vector.js'
 import { SnapshotPolicy } from './snapshot-policy.js'
 import { GraceUploads } from './grace-uploads.js'
+import { OutboxReseal } from './outbox-reseal.js'
 import { UploadHolds } from './upload-holds.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
@@ -33,6 +34,7 @@ export class RelayUploader {
   private nextUploadId = 1
   private readonly cutter = new UploadCutter()
   private readonly snapshots = new SnapshotPolicy()
+  private readonly resealer: OutboxReseal
   /**
    * Our own writes go up in one upload per burst. The first write after a quiet spell goes
    * up at once, without waiting for the end of its burst (latency: the relay passes it on
@@ -82,6 +84,12 @@ export class RelayUploader {
     private readonly connection: () => RelayConnection | null,
     private readonly events: RelayUploaderEvents
   ) {
+    this.resealer = new OutboxReseal(host.codec, saver, this.holds, {
+      outbox: () => this.outbox,
+      stopped: () => this.stopped,
+      send: entry => this.sendable()?.upload(entry.docId, entry.uploadId, entry.blob),
+      report: this.report
+    })
     this.grace = new GraceUploads(
       runtime,
       () => this.connection() !== null,
@@ -102,50 +110,9 @@ export class RelayUploader {
     return this.outbox.length
   }
 
-  /**
-   * The relay refused an upload as stale (ERR_STALE_EPOCH): sealed in a key generation older
-   * than the account's newest (a device was revoked meanwhile), or sent after such a one (a
-   * doc's uploads must land in the order they were cut: each is a diff against the ones before
-   * it, and readers take its reach as "the relay holds all below"). Nothing of them was
-   * stored. The doc's uploads from that one on are held back; once this device writes in a
-   * newer generation, those older than it are sealed again, and all are sent, in order.
-   */
+  /** The relay refused an upload as stale (ERR_STALE_EPOCH): the doc's uploads from it on are sealed again and sent, in order (see OutboxReseal). */
   reseal(uploadId: number): void {
-    const entry = this.outbox.find(e => e.uploadId === uploadId)
-    if (entry === undefined || this.holds.resealing.has(entry.docId)) return // (a held doc's uploads all go again, in order)
-    this.holds.resealing.add(entry.docId)
-    void this.resealFrom(entry)
-      .catch(this.report)
-      .finally(() => {
-        this.holds.resealing.delete(entry.docId)
-      })
-  }
-
-  private async resealFrom(refused: OutboxEntry): Promise<void> {
-    const docId = refused.docId
-    // sealed in a generation older than the chain's newest (the relay sent the link that started
-    // it before refusing): it waits for this device to write in a newer one. Otherwise it was
-    // refused only for coming after such an upload, and goes again as it is.
-    const stale = sealedEpoch(refused.blob) ?? 0
-    let first = stale < this.host.codec.latestEpoch()
-    for (const entry of this.outbox.filter(e => e.docId === docId && e.uploadId >= refused.uploadId)) {
-      if (this.stopped) return
-      const own = sealedEpoch(entry.blob) ?? 0
-      // the stale one waits for a newer generation; the ones after it only need to be as new
-      if (first || own < (this.host.codec.writeEpoch() ?? 0)) {
-        const { update, reach } = await this.host.codec.decode(docId, entry.blob)
-        const blob = await this.host.codec.encode(docId, update, reach, first ? stale + 1 : 0)
-        if (!this.outbox.includes(entry)) continue // acked meanwhile (another relay's copy of the state)
-        entry.blob = blob
-        await this.saver.persist(docId, [entry])
-      }
-      first = false
-    }
-    // every upload of the doc not acked yet, in order, now that none waits (anything cut meanwhile
-    // is among them; one the relay already holds, byte for byte, it stores once; one refused while
-    // the doc was held comes back refused, and is sealed again then)
-    if (this.holds.isDenied(docId)) return
-    for (const entry of this.outbox) if (entry.docId === docId) this.sendable()?.upload(docId, entry.uploadId, entry.blob)
+    this.resealer.reseal(uploadId)
   }
 
   /**

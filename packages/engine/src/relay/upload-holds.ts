@@ -1,7 +1,7 @@
 /**
  * Why a doc's writes are not going to the relay now, each until what may lift it happens:
  * - **resealing**: an upload was refused as stale; the doc's uploads wait while they are sealed
- *   again in a newer generation (RelayUploader.reseal), then all go, in order;
+ *   again in a newer generation (OutboxReseal), then all go, in order;
  * - **denied**: the relay refused the doc's uploads as not allowed again after a reconnect
  *   (this account removed from the chat, say): they stay in the outbox, not sent, until the
  *   device chain or a membership changes. Sent at every connection, and the connection closed
