@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createEngine, type Engine, type EngineOptions, type NetworkOptions } from '@tandem/engine'
-import { createRelay, type Relay } from '@tandem/relay'
+import { createLogger, createRelay, type Relay } from '@tandem/relay'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
 
@@ -22,7 +22,7 @@ async function dir(name: string): Promise<string> {
 }
 
 async function relay(options: { now?: () => number } = {}): Promise<Relay> {
-  const r = await createRelay({ dataDir: await dir('relay'), listen: ['/ip4/127.0.0.1/tcp/0'], sync: false, ...options })
+  const r = await createRelay({ dataDir: await dir('relay'), listen: ['/ip4/127.0.0.1/tcp/0'], sync: false, logger: createLogger({ level: 'silent' }), ...options })
   await r.start()
   stops.push(() => r.stop())
   return r
