@@ -16,6 +16,33 @@ export function showTyping(engine: Engine, term: Terminal, names: () => Names, o
   return refresh
 }
 
+/** How often typing is said again while keys are pressed: the engine's typing runs out 6 s after the last call (as the web app's composer). */
+const TYPING_RENEW_MS = 2_000
+
+/**
+ * The other side of it: while the person types a line for the open chat at the terminal (not
+ * a /command), its other members see this device typing; it stops when the line is cleared or
+ * sent. Returns what to call when a line was taken.
+ */
+export function sayTyping(engine: Engine, term: Terminal, openChat: () => string | null): () => void {
+  let typingIn: string | null = null
+  let saidAt = 0
+  const typing = (on: boolean): void => {
+    const chat = on ? openChat() : typingIn
+    if (chat === null || (on && chat === typingIn && Date.now() - saidAt < TYPING_RENEW_MS)) return
+    if (on && typingIn !== null && typingIn !== chat) typing(false)
+    typingIn = on ? chat : null
+    saidAt = on ? Date.now() : 0
+    try {
+      engine.setTyping(chat, on)
+    } catch {
+      // the chat is gone (left, or the account revoked): nothing to say there
+    }
+  }
+  term.onEdit(line => typing(line.trim() !== '' && !line.startsWith('/')))
+  return () => typing(false)
+}
+
 /** "Bob is typing…", "Bob and Carol are typing…", "Bob, Carol and Dan are typing…"; null when nobody else types. */
 export function typingLine(engine: Engine, names: Names, chatId: string | null): string | null {
   if (chatId === null) return null

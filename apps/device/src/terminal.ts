@@ -88,6 +88,15 @@ export class Terminal {
     this.rl.prompt()
   }
 
+  /** Calls `listener` with the line as it stands after each key pressed at the chat prompt (at a terminal only: a pipe gives whole lines). */
+  onEdit(listener: (line: string) => void): void {
+    if (!this.tty) return
+    // readline's own keypress listener came first: the line already holds the key
+    process.stdin.on('keypress', () => {
+      if (this.prompting) listener(this.rl.line)
+    })
+  }
+
   /**
    * What the chat prompt says before its "> " (null: nothing), redrawn at once with the line
    * being typed and the cursor where they were. On a terminal only: piped input has no prompt.
