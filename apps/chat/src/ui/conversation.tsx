@@ -111,8 +111,9 @@ export function Conversation({ chatId }: { chatId: string }) {
   // After each render: the bubble being read where it was once an older page is in (its
   // bubbles above it, their heights estimated until drawn; the virtualizer moves the view by
   // the difference when it measures one above the view), or the newest message in view while
-  // the person is at the bottom. TanStack's own `anchorTo: 'end'` lost a scroll to the top
-  // that came within a frame of the page, and showed the bottom instead.
+  // the person is at the bottom. Ours, not TanStack's `anchorTo: 'end'` + `followOnAppend`:
+  // with those, a scroll to the top brought the page in and the view back at the bottom
+  // (test/browser/chat-features.test.ts's long chat), for reasons not found in the time.
   useLayoutEffect(() => {
     const el = scroller.current
     if (el === null) return
