@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHAT_APP, launchChromium, servePage } from '@tandem/bench/chromium'
 import { Rig } from '../relay/relay-helpers.js'
 import type { RelayProcess } from '../helpers/relay-process.js'
-import { createAccount, messageAction, openChat, openDevicePage, send, shownTexts, untilGone, untilShown } from './chat-page.js'
+import { createAccount, loadedCount, messageAction, openChat, openDevicePage, send, shownTexts, textsScrollingThrough, untilGone, untilShown } from './chat-page.js'
 
 // The chat app's message and chat features between two people, in real Chromium through a
 // real relay process: replies, reactions, edits, deletes; pin, mute, archive; a group with
@@ -140,23 +140,39 @@ describe('the chat app’s features', () => {
     expect(exported.messages.map(m => m.text)).toContain('Lunch at one?')
   })
 
-  it('a long chat shows its newest page, and scrolling back loads the older ones', async () => {
+  it('a long chat holds its newest page but draws only the bubbles near the view, and scrolling back loads the older ones with the bubble being read kept in place', async () => {
     await openChat(alice, 'Notes to self')
     const texts = Array.from({ length: 120 }, (_, i) => `note ${i + 1}`)
     for (const t of texts) await send(alice, t)
     await untilShown(alice, ['note 120'])
-    // reopened: the newest 50
+    // reopened: the newest 50, the view at the bottom
     await openChat(alice, 'Bob')
     await openChat(alice, 'Notes to self')
     await untilShown(alice, ['note 120'])
-    expect((await shownTexts(alice)).length).toBe(50)
-    for (const count of [100, 120]) {
+    expect(await loadedCount(alice)).toBe(50)
+    const drawn = await shownTexts(alice)
+    expect(drawn.length).toBeLessThan(50)
+    expect(drawn).toContain('note 120')
+    for (const [count, first] of [
+      [100, 'note 71'],
+      [120, 'note 21']
+    ] as const) {
+      // scrolled to the top, where the oldest message held is read: the older page comes in above it, and the view stays on it
       await alice.evaluate(() => {
         document.querySelector('#messages')!.scrollTop = 0
       })
-      await alice.waitForFunction(n => document.querySelectorAll('[data-testid="message"]').length === n, count, { timeout: 60_000 })
+      await alice.waitForFunction(n => document.querySelector('#messages [data-loaded]')?.getAttribute('data-loaded') === String(n), count, { timeout: 60_000 })
+      const view = await alice.evaluate(async text => {
+        await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+        const list = document.querySelector('#messages')!
+        const shown = list.getBoundingClientRect()
+        const bubble = document.querySelector(`[data-testid="message"][data-text="${text}"]`)?.getBoundingClientRect()
+        return { scrollTop: list.scrollTop, inView: bubble !== undefined && bubble.bottom > shown.top && bubble.top < shown.bottom }
+      }, first)
+      expect(view.inView).toBe(true)
+      expect(view.scrollTop).toBeGreaterThan(0)
     }
-    expect(await shownTexts(alice)).toEqual(texts)
+    expect(await textsScrollingThrough(alice)).toEqual(texts)
   })
 
   it('by keyboard alone: a chat opens with Enter, its field has the focus, and Enter sends', async () => {

@@ -50,6 +50,29 @@ export async function send(tab: Page, text: string): Promise<void> {
 /** The texts of the open chat's bubbles, in order. */
 export const shownTexts = async (tab: Page): Promise<string[]> => await tab.$$eval('[data-testid="message"]', items => items.map(li => li.getAttribute('data-text') ?? ''))
 
+/** How many messages the open chat's list holds (it draws only those near the view). */
+export const loadedCount = async (tab: Page): Promise<number> => Number(await tab.getAttribute('#messages [data-loaded]', 'data-loaded'))
+
+/**
+ * The texts of every message the open chat's list holds, in order, read by scrolling it from
+ * the top to the bottom half a view at a time (it draws only the bubbles near the view).
+ */
+export async function textsScrollingThrough(tab: Page): Promise<string[]> {
+  return await tab.evaluate(async () => {
+    const list = document.querySelector('#messages')!
+    const frame = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+    const seen = new Map<number, string>()
+    list.scrollTop = 0
+    for (;;) {
+      await frame()
+      for (const li of list.querySelectorAll('[data-testid="message"]')) seen.set(Number(li.getAttribute('data-index')), li.getAttribute('data-text') ?? '')
+      if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break
+      list.scrollTop += list.clientHeight / 2
+    }
+    return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, text]) => text)
+  })
+}
+
 /** Waits until the open chat shows every one of `texts`. */
 export async function untilShown(tab: Page, texts: string[]): Promise<void> {
   await tab.waitForFunction(

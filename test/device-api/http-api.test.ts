@@ -3,7 +3,9 @@ import { afterEach, expect, it } from 'vitest'
 import { RemoteClient } from '@tandem/device/remote-client'
 import { endpointFile, readEndpoint } from '@tandem/device/token-file'
 import type { DeviceProcess } from '../helpers/device-process.js'
+import { DEVICE_MAIN } from '../helpers/device-process.js'
 import { PromptProcess } from '../helpers/prompt-process.js'
+import { runToExit } from '../helpers/run-to-exit.js'
 import { Rig } from '../relay/relay-helpers.js'
 
 // `tandem-device --http`: the remote device API of packages/engine/src/remote/remote-api.ts,
@@ -112,6 +114,29 @@ it("lets the demo page's origin call it from a browser, and no other origin", as
   expect(call.headers.get('access-control-allow-origin')).toBe(PAGE)
   const other = await post(url, JSON.stringify({ method: 'info', args: [] }), { Origin: 'http://evil.example', Authorization: `Bearer ${token}` })
   expect(other.headers.get('access-control-allow-origin')).toBeNull()
+})
+
+it('lets each origin given to --http-origin call it, repeated or separated by commas, answering each its own, and refuses the others', async () => {
+  const dir = await rig.dir('laptop')
+  const device = rig.device('laptop', dir, ['--http', '--http-origin', 'http://127.0.0.1:4710, http://localhost:4710/', '--http-origin', 'https://chat.example'])
+  const { url } = (await device.waitForEvent(e => e.event === 'http')) as unknown as { url: string }
+  const allowedTo = async (origin: string): Promise<string | null> => {
+    const preflight = await fetch(`${url}/rpc`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } })
+    expect(preflight.headers.get('vary')).toBe('Origin')
+    return preflight.headers.get('access-control-allow-origin')
+  }
+  for (const origin of ['http://127.0.0.1:4710', 'http://localhost:4710', 'https://chat.example']) expect(await allowedTo(origin)).toBe(origin)
+  for (const origin of ['http://localhost:4711', 'http://chat.example', 'https://evil.example', 'null']) expect(await allowedTo(origin)).toBeNull()
+})
+
+it('refuses to start with an --http-origin that is not an origin, in a sentence that says what to give', async () => {
+  const dir = await rig.dir('laptop')
+  for (const bad of ['localhost:4710', 'http://localhost:4710/app', ',']) {
+    const { code, stderr } = await runToExit([DEVICE_MAIN, '--data', dir, '--http', '--http-origin', bad])
+    expect(code).not.toBe(0)
+    expect(stderr).toMatch(/is not a web origin: give its scheme, host and port only, such as http:\/\/localhost:4710|a web origin such as/)
+    expect(stderr).not.toMatch(/\n\s+at /)
+  }
 })
 
 it('links a new device over the API: the code it shows, the six digits as a link-confirm event on the other, confirmLink(true), and linked', async () => {

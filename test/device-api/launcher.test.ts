@@ -33,6 +33,12 @@ it('starts a ready demo, carries a message from Alice to Bob, leaves no process 
   const page = await fetch(demo.app)
   expect(page.status).toBe(200)
   expect(await page.text()).toMatch(/<html/i)
+  // the app's pages may call the devices as the URL is printed (127.0.0.1) and as typed (localhost)
+  const port = new URL(demo.app).port
+  for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+    const preflight = await fetch(`${demo.devices[0]!.api}/rpc`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } })
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin)
+  }
 
   // the demo is ready: Alice's two devices are one account, Bob shares a chat with history with her
   const { chatId } = JSON.parse(await readFile(join(dir, 'demo.json'), 'utf8')) as { chatId: string }

@@ -14,8 +14,8 @@ export interface DeviceOptions {
   sync: boolean
   /** Serve the remote device API on 127.0.0.1 at this port (0: any free one); undefined: no API. */
   http?: number
-  /** The web origin whose pages may call the API (CORS). */
-  httpOrigin?: string
+  /** The web origins whose pages may call the API (CORS): `--http-origin`, repeated or comma-separated. */
+  httpOrigin: string[]
   /** Machine-readable output: one JSON value per answer (subcommands), the API's address and token at start. */
   json: boolean
   /** Logs (JSON lines) on stderr instead of the log file in the data dir. */
@@ -40,6 +40,34 @@ export type DeviceTask =
   | { kind: 'search'; query: string; chatId?: string; limit?: number }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+/**
+ * `--http-origin`, repeatable, each one or several separated by commas (so TANDEM_HTTP_ORIGIN
+ * can name several too): each a web origin as a browser sends it in `Origin`, scheme, host and
+ * port (a trailing / is dropped). A page at http://localhost:4710 and one at
+ * http://127.0.0.1:4710 are two origins to a browser, though the same server.
+ */
+const origins = (value: string, previous: string[]): string[] => {
+  const given = value
+    .split(',')
+    .map(v => v.trim())
+    .filter(v => v !== '')
+  if (given.length === 0) throw new InvalidArgumentError('a web origin such as http://localhost:4710 (several: repeat the option, or separate them by commas)')
+  return [...previous, ...given.map(webOrigin)]
+}
+
+const webOrigin = (value: string): string => {
+  const wrong = new InvalidArgumentError(`"${value}" is not a web origin: give its scheme, host and port only, such as http://localhost:4710`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw wrong
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '')
+    throw wrong
+  return url.origin
+}
 
 const seconds = (value: string): number => {
   const n = Number(value)
@@ -89,7 +117,12 @@ export function parseOptions(argv: string[]): { options: DeviceOptions; task: De
         .argParser(port)
         .preset(0)
     )
-    .addOption(new Option('--http-origin <url>', 'the web page origin allowed to call the device API from a browser (CORS)').env('TANDEM_HTTP_ORIGIN'))
+    .addOption(
+      new Option('--http-origin <url>', 'a web page origin allowed to call the device API from a browser (CORS); repeatable, or several separated by commas')
+        .env('TANDEM_HTTP_ORIGIN')
+        .argParser(origins)
+        .default([])
+    )
     .addOption(new Option('--json', 'machine-readable output: JSON instead of sentences').default(false))
     .addOption(new Option('--verbose', 'write the logs (JSON lines) to stderr instead of device.log in the data dir').default(false))
     .action(() => {

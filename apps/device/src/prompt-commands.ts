@@ -26,7 +26,9 @@ export class PromptCommands {
     private readonly engine: Engine,
     private readonly term: Terminal,
     private readonly names: () => Names,
-    private readonly onStop: () => Promise<void>
+    private readonly onStop: () => Promise<void>,
+    /** Called when another chat is opened (the prompt's typing line follows it). */
+    private readonly onOpen: () => void = () => {}
   ) {}
 
   async run(line: string): Promise<void> {
@@ -75,6 +77,7 @@ export class PromptCommands {
   /** Opens a chat: its title and newest messages; the newest is marked read. */
   open(chatId: string): void {
     this.openChat = chatId
+    this.onOpen()
     const chat = this.engine.listChats().find(c => c.chatId === chatId)
     const messages = this.engine.listMessages(chatId, { limit: SCREEN })
     const names = this.names()

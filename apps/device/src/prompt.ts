@@ -2,6 +2,7 @@ import type { Engine } from '@tandem/engine'
 import { Names } from './cli/chat-view.js'
 import { PromptCommands } from './prompt-commands.js'
 import { showLiveEvents } from './prompt-events.js'
+import { sayTyping, showTyping } from './prompt-typing.js'
 import { showRecoveryPhrase } from './recovery.js'
 import { say } from './say.js'
 import type { Terminal } from './terminal.js'
@@ -28,7 +29,10 @@ export async function runPrompt(engine: Engine, term: Terminal, onStop: () => Pr
   // its chats on the way, and a "Notes to self" of its own would be a second one once they come
   if (created) await engine.createChat({ title: 'Notes to self' })
   const names = (): Names => new Names(engine.accountId, engine.listContacts())
-  const commands = new PromptCommands(engine, term, names, onStop)
+  let typingFollows = (): void => {}
+  const commands = new PromptCommands(engine, term, names, onStop, () => typingFollows())
+  typingFollows = showTyping(engine, term, names, () => commands.openChat)
+  const lineTaken = sayTyping(engine, term, () => commands.openChat)
   const open = engine.listChats()[0]
   if (open !== undefined) commands.open(open.chatId)
   else say('No chats here yet: they arrive as the account syncs (/chats lists them), or /invite someone.')
@@ -40,6 +44,7 @@ export async function runPrompt(engine: Engine, term: Terminal, onStop: () => Pr
   for (;;) {
     term.prompt()
     const line = await term.nextLine()
+    lineTaken()
     if (line === null) return
     await commands.run(line.trim())
   }

@@ -4,7 +4,22 @@
  * for, the sentence what to do).
  */
 export const say = (line = ''): void => {
+  liveLine?.clear()
   process.stdout.write(`${line}\n`)
+  liveLine?.redraw()
+}
+
+/** The line a person is typing at a terminal: taken off before a line is said, drawn again after it. */
+export interface LiveLine {
+  clear(): void
+  redraw(): void
+}
+
+let liveLine: LiveLine | null = null
+
+/** Lines said from now on go above `line` (the Terminal's, when stdin is a terminal). */
+export function setLiveLine(line: LiveLine | null): void {
+  liveLine = line
 }
 
 /** `tandem-device: <message> (<CODE>)`, the form every failure of the command takes. */

@@ -23,6 +23,9 @@ export interface AppLoadResult {
   olderMaxMs: number
   /** The longest main-thread task (Long Tasks API: ≥ 50 ms, else 0) while an older page loaded, in any run: what typing would wait for. */
   longestTaskMs: number
+  /** A key pressed in the message field as each older page was asked for: how long it waited for the page's main thread (its keydown handler's time less the event's), median and longest. */
+  keyMs: number
+  keyMaxMs: number
 }
 
 /** What the page records, on its own clock (ms since its navigation started). */
@@ -35,6 +38,8 @@ interface Marks {
   want?: number
   older?: number
   tasks: Array<{ start: number; ms: number }>
+  /** Each key's wait: from the event's creation (its timeStamp) to its keydown handler. */
+  keys: number[]
 }
 
 /** Pages of 50 scrolled back per run: 1,050 messages shown at the end, past the newest segment (1,000 messages). */
@@ -45,16 +50,23 @@ const QUIET_MS = 1_000
 const BENCH_PAGE = fileURLToPath(new URL('../../browser-page/', import.meta.url))
 /**
  * In every page of the profile, before the app runs: when the chat list first shows, when
- * the person clicks, when the open chat first shows a full screen of messages (the app's page: 50, in
- * apps/chat/src/ui/conversation.tsx), when scrolling back showed the next 50, and every
+ * the person clicks, when the open chat first holds a page of messages (the app's page: 50, in
+ * apps/chat/src/ui/conversation.tsx; its list draws those near the view), when scrolling back added the next 50, and every
  * long task. The page's own clock, so the DevTools protocol's round trips are not counted.
  */
 function recordMarks(): void {
-  const marks: Marks = { tasks: [] }
+  const marks: Marks = { tasks: [], keys: [] }
   ;(window as unknown as { appMarks: Marks }).appMarks = marks
   new PerformanceObserver(list => {
     for (const e of list.getEntries()) marks.tasks.push({ start: e.startTime, ms: e.duration })
   }).observe({ type: 'longtask', buffered: true })
+  document.addEventListener(
+    'keydown',
+    e => {
+      marks.keys.push(performance.now() - e.timeStamp)
+    },
+    true
+  )
   document.addEventListener(
     'click',
     () => {
@@ -64,10 +76,11 @@ function recordMarks(): void {
   )
   new MutationObserver(() => {
     if (marks.list === undefined && document.querySelector('[data-testid="chat-item"]') !== null) marks.list = performance.now()
-    const shown = document.querySelectorAll('[data-testid="message"]').length
+    // the list is windowed: it draws the bubbles near the view, and says how many it holds
+    const shown = Number(document.querySelector('#messages [data-loaded]')?.getAttribute('data-loaded') ?? 0)
     if (marks.click !== undefined && marks.chat === undefined && shown >= 50) marks.chat = performance.now()
     if (marks.want !== undefined && marks.older === undefined && shown >= marks.want) marks.older = performance.now()
-  }).observe(document, { subtree: true, childList: true })
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-loaded'] })
 }
 
 const marksOf = async (tab: Page): Promise<Marks> => await tab.evaluate(() => (window as unknown as { appMarks: Marks }).appMarks)
@@ -120,6 +133,7 @@ export async function benchAppLoad(n: number, runs: number): Promise<AppLoadResu
     const list: number[] = []
     const chat: number[] = []
     const older: number[] = []
+    const keys: number[] = []
     let longest = 0
     for (let i = -1; i < runs; i++) {
       await tab.goto(`${url}?device=app-bench&relay=${encodeURIComponent(relayWs)}`)
@@ -138,6 +152,8 @@ export async function benchAppLoad(n: number, runs: number): Promise<AppLoadResu
         { timeout: 60_000, polling: 100 }
       )
       const m = await marksOf(tab)
+      // the person types while scrolling back: a key in the message field at each page
+      await tab.focus('#message')
       if (i >= 0) list.push(m.list!)
       if (i >= 0) chat.push(m.chat! - m.click!)
       for (let page = 2; page <= SCROLL_PAGES + 1; page++) {
@@ -147,15 +163,30 @@ export async function benchAppLoad(n: number, runs: number): Promise<AppLoadResu
           marks.want = want
           marks.scroll = performance.now()
           document.querySelector('#messages')!.scrollTop = 0
+          marks.keys = []
         }, page * 50)
+        await tab.keyboard.press('x')
         await tab.waitForFunction(() => (window as unknown as { appMarks: Marks }).appMarks.older !== undefined, undefined, { timeout: 60_000 })
         const p = await marksOf(tab)
         if (i < 0) continue // the warm-up: Chromium's code cache, the relay's
         older.push(p.older! - p.scroll!)
+        keys.push(...p.keys)
         for (const t of p.tasks) if (t.start >= p.scroll! && t.start <= p.older!) longest = Math.max(longest, t.ms)
       }
     }
-    return { n, runs, listMs: median(list), listAllMs: list, chatMs: median(chat), chatAllMs: chat, olderMs: median(older), olderMaxMs: Math.max(...older), longestTaskMs: longest }
+    return {
+      n,
+      runs,
+      listMs: median(list),
+      listAllMs: list,
+      chatMs: median(chat),
+      chatAllMs: chat,
+      olderMs: median(older),
+      olderMaxMs: Math.max(...older),
+      longestTaskMs: longest,
+      keyMs: median(keys),
+      keyMaxMs: Math.max(...keys)
+    }
   } finally {
     await browser.close()
     await site.close()

@@ -5,9 +5,16 @@ import { Composer } from './composer.js'
 import { ago, nameOf, readNames } from './format.js'
 import { useAction, useDevice, useDeviceEvents, useQuery } from './hooks.js'
 import { MessageBubble, type WireMessage } from './message-bubble.js'
+import { useVirtualizer } from './virtualizer.js'
 
 /** Messages read at once: the newest window, and each page when scrolling back. */
 const PAGE = 50
+/** A one-line bubble's height (px) before it is measured; the list's padding and the gap between bubbles. */
+const BUBBLE_PX = 44
+const PAD_PX = 8
+const GAP_PX = 5
+/** Bubbles drawn beyond each edge of the view, so a scroll shows drawn bubbles before the next render. */
+const OVERSCAN = 8
 
 const forChat = (chatId: string) => (e: DeviceEvent) =>
   (e.type === 'message' || e.type === 'messages' || e.type === 'message-changed' || e.type === 'status') && e.chatId === chatId
@@ -17,6 +24,13 @@ const forChat = (chatId: string) => (e: DeviceEvent) =>
  * with `loadMessages`), who is online or typing, the history still coming in, and the
  * composer. Shown, it marks the newest message of the others read, and says this device is
  * present in the chat.
+ *
+ * The list is windowed: only the bubbles near the view are in the DOM (`useVirtualizer`),
+ * the bubble being read stays in place when an older page is prepended, and the view follows
+ * new messages while it is at the bottom. With every loaded bubble in the DOM, scrolling back
+ * cost Chromium a style and layout pass over the whole list per page: main-thread tasks of
+ * up to 239 ms at the 20th page (load 7–9, `npm run bench -- --only app`), which a keystroke
+ * waited behind.
  */
 export function Conversation({ chatId }: { chatId: string }) {
   const { api, accountId } = useDevice()
@@ -45,8 +59,10 @@ export function Conversation({ chatId }: { chatId: string }) {
   const [replyTo, setReplyTo] = useState<WireMessage | null>(null)
   const [editing, setEditing] = useState<WireMessage | null>(null)
   const [showInfo, setShowInfo] = useState(false)
-  const list = useRef<HTMLOListElement>(null)
+  const scroller = useRef<HTMLDivElement>(null)
   const atBottom = useRef(true)
+  /** The bubble at the top of the view as an older page came in, and how far the view's top was below its top. */
+  const reading = useRef<{ id: string; below: number } | null>(null)
   const markedRead = useRef<string | null>(null)
   // stable across renders, as the callbacks below: a bubble whose message did not change is not drawn again
   const who = useMemo(() => nameOf(names, accountId), [names, accountId])
@@ -77,8 +93,38 @@ export function Conversation({ chatId }: { chatId: string }) {
     }
   }, [chatId])
 
-  const recentIds = new Set(recent?.map(m => m.id))
-  const messages = [...older.filter(m => !recentIds.has(m.id)), ...(recent ?? [])]
+  const messages = useMemo(() => {
+    const recentIds = new Set(recent?.map(m => m.id))
+    return [...older.filter(m => !recentIds.has(m.id)), ...(recent ?? [])]
+  }, [older, recent])
+  const rows = useVirtualizer<HTMLLIElement>({
+    count: messages.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => BUBBLE_PX,
+    getItemKey: i => messages[i]!.id,
+    paddingStart: PAD_PX,
+    paddingEnd: PAD_PX,
+    gap: GAP_PX,
+    overscan: OVERSCAN
+  })
+
+  // After each render: the bubble being read where it was once an older page is in (its
+  // bubbles above it, their heights estimated until drawn; the virtualizer moves the view by
+  // the difference when it measures one above the view), or the newest message in view while
+  // the person is at the bottom. Ours, not TanStack's `anchorTo: 'end'` + `followOnAppend`:
+  // with those, a scroll to the top brought the page in and the view back at the bottom
+  // (test/browser/chat-features.test.ts's long chat), for reasons not found in the time.
+  useLayoutEffect(() => {
+    const el = scroller.current
+    if (el === null) return
+    const r = reading.current
+    if (r !== null) {
+      reading.current = null
+      const i = messages.findIndex(m => m.id === r.id)
+      const row = i < 0 ? undefined : rows.measurementsCache[i]
+      if (row !== undefined) el.scrollTop = row.start + r.below
+    } else if (atBottom.current) el.scrollTop = el.scrollHeight
+  })
 
   // the others' newest message shown: read (the engine never moves the watermark back)
   useEffect(() => {
@@ -88,28 +134,19 @@ export function Conversation({ chatId }: { chatId: string }) {
     void act(() => api.markRead(chatId, theirs.id))
   }, [recent])
 
-  // follow the newest message while the person is at the bottom
-  useLayoutEffect(() => {
-    const el = list.current
-    if (el !== null && atBottom.current) el.scrollTop = el.scrollHeight
-  }, [recent])
-
   const loadOlder = async () => {
     const first = messages[0]
     if (loadingOlder || olderDone || first === undefined) return
     setLoadingOlder(true)
-    const el = list.current
-    const fromBottom = el === null ? 0 : el.scrollHeight - el.scrollTop
     await act(async () => {
       const page = await api.loadMessages(chatId, { before: first.id, limit: PAGE })
       if (page.length < PAGE) setOlderDone(true)
+      const el = scroller.current
+      const top = el === null ? undefined : rows.getVirtualItemForOffset(el.scrollTop)
+      if (el !== null && top !== undefined && page.length > 0) reading.current = { id: String(top.key), below: el.scrollTop - top.start }
       setOlder(o => [...page, ...o])
     })
     setLoadingOlder(false)
-    // keep the message the person was reading where it was
-    requestAnimationFrame(() => {
-      if (el !== null) el.scrollTop = el.scrollHeight - fromBottom
-    })
   }
 
   const reply = useCallback((m: WireMessage) => {
@@ -145,30 +182,30 @@ export function Conversation({ chatId }: { chatId: string }) {
         </p>
       )}
       {showInfo && entry != null && <ChatInfo entry={entry} />}
-      <ol
+      {messages.length >= PAGE && !olderDone && (
+        <p class="older">
+          <button type="button" disabled={loadingOlder} onClick={() => void loadOlder()} data-testid="load-older">
+            {loadingOlder ? 'Loading…' : 'Load earlier messages'}
+          </button>
+        </p>
+      )}
+      <div
         class="messages"
         id="messages"
-        ref={list}
-        aria-live="polite"
-        aria-label="Messages"
+        ref={scroller}
         onScroll={e => {
           const el = e.currentTarget
           atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40
           if (el.scrollTop < 40) void loadOlder()
         }}
       >
-        {messages.length >= PAGE && !olderDone && (
-          <li class="older">
-            <button type="button" disabled={loadingOlder} onClick={() => void loadOlder()} data-testid="load-older">
-              {loadingOlder ? 'Loading…' : 'Load earlier messages'}
-            </button>
-          </li>
-        )}
-        {messages.map(m => (
-          <MessageBubble key={m.id} message={m} names={who} onReply={reply} onEdit={edit} />
-        ))}
-        {recent !== undefined && messages.length === 0 && <li class="empty">No messages yet.</li>}
-      </ol>
+        <ol class="message-rows" aria-live="polite" aria-label="Messages" data-loaded={messages.length} style={{ height: `${rows.getTotalSize()}px` }}>
+          {rows.getVirtualItems().map(row => (
+            <MessageBubble key={row.key} message={messages[row.index]!} index={row.index} top={row.start} measure={rows.measureElement} names={who} onReply={reply} onEdit={edit} />
+          ))}
+        </ol>
+        {recent !== undefined && messages.length === 0 && <p class="empty">No messages yet.</p>}
+      </div>
       {entry !== undefined && (
         <Composer
           chatId={chatId}

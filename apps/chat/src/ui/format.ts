@@ -1,11 +1,17 @@
 import type { MessageStatus } from '@tandem/engine'
 import type { DeviceApi } from '../api/device-api.js'
 
+// Made once: `toLocaleTimeString(locales, options)` builds a new formatter at each call, and
+// bubbles' times were the page's largest JavaScript cost while scrolling back (164 ms of a CPU
+// profile of 20 pages of 50, next to ~20 ms for Preact's whole diff).
+const TIME_OF_DAY = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' })
+const DATE_AND_TIME = new Intl.DateTimeFormat([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+
 /** A time of day today, else a date and time. */
 export function shortTime(ms: number, now = Date.now()): string {
   const d = new Date(ms)
   const sameDay = new Date(now).toDateString() === d.toDateString()
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+  return sameDay ? TIME_OF_DAY.format(d) : DATE_AND_TIME.format(d)
 }
 
 /** "5 minutes ago"-style, for last seen and last active. */

@@ -13,15 +13,22 @@ const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮']
  * edited mark, time and tick (🕓 pending, ✓ sent, ✓✓ delivered, blue ✓✓ read), reactions
  * (press one to add or take back this account's), and its actions in a disclosure. Memoized:
  * scrolling back 1,000 messages re-drew every bubble for each page of 50 (a 180 ms render at
- * the 20th page, `npm run bench -- --only app`); now only the new ones.
+ * the 20th page, `npm run bench -- --only app`); now only the new ones. A row of a windowed
+ * list: placed at `top` px in it, measured by `measure` (which reads its `data-index`).
  */
 export const MessageBubble = memo(function MessageBubble({
   message: m,
+  index,
+  top,
+  measure,
   names,
   onReply,
   onEdit
 }: {
   message: WireMessage
+  index: number
+  top: number
+  measure(el: HTMLLIElement | null): void
   names: Names
   onReply(m: WireMessage): void
   onEdit(m: WireMessage): void
@@ -32,7 +39,16 @@ export const MessageBubble = memo(function MessageBubble({
   const tick = TICKS[m.status]
   const react = (emoji: string, on: boolean) => act(() => api.react(m.chatId, m.id, emoji, on))
   return (
-    <li class={`bubble ${mine ? 'mine' : 'theirs'}`} data-testid="message" data-id={m.id} data-status={m.status} data-text={m.text}>
+    <li
+      class={`bubble ${mine ? 'mine' : 'theirs'}`}
+      ref={measure}
+      data-index={index}
+      style={{ transform: `translateY(${top}px)` }}
+      data-testid="message"
+      data-id={m.id}
+      data-status={m.status}
+      data-text={m.text}
+    >
       {!mine && <span class="author">{names(m.author)}</span>}
       {m.replyTo !== null && (
         <blockquote class="reply-quote" data-testid="reply-quote">

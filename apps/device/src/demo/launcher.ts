@@ -11,7 +11,7 @@ import { describeError } from '../say.js'
 import { parseDemoOptions } from './demo-options.js'
 import { type DemoDevices, type DemoState, setUpDemo } from './demo-setup.js'
 import { type DemoDevice, describeDemo, devicePage, newDevicePage } from './demo-urls.js'
-import { serveApp } from './serve-app.js'
+import { appOrigins, serveApp } from './serve-app.js'
 
 const options = parseDemoOptions(process.argv)
 const say = (line: string): void => {
@@ -71,8 +71,9 @@ try {
       '--relay',
       relay.address,
       '--http',
+      // the page as printed (127.0.0.1) and as a person may type it (localhost): two origins to a browser
       '--http-origin',
-      new URL(app.url).origin,
+      appOrigins(app.url).join(','),
       ...network
     ])
     stops.push(() => d.stop())

@@ -24,3 +24,12 @@ export async function serveApp(port: number): Promise<{ url: string; close(): Pr
     }
   }
 }
+
+/**
+ * The origins a browser gives the served app's pages: as its URL is printed (127.0.0.1) and as
+ * a person may type it (localhost). The devices' API lets both call it (`--http-origin`).
+ */
+export function appOrigins(appUrl: string): string[] {
+  const url = new URL(appUrl)
+  return [url.origin, `${url.protocol}//localhost:${url.port}`]
+}

@@ -13,8 +13,8 @@ const KEEPALIVE_MS = 15_000
 export interface HttpApiOptions {
   port: number
   token: string
-  /** The one web origin (the demo page's) whose scripts may call the API; none: same-origin and non-browser clients only. */
-  origin?: string
+  /** The web origins (the demo page's: by 127.0.0.1 and by localhost) whose scripts may call the API; none: same-origin and non-browser clients only. */
+  origins?: readonly string[]
 }
 
 class HttpError extends Error {
@@ -115,12 +115,13 @@ export class HttpApi {
     }
   }
 
-  /** Only the given origin's pages may read the answers; the preflight says which headers they may send. */
+  /** Only the given origins' pages may read the answers (each gets its own back); the preflight says which headers they may send. */
   private cors(req: IncomingMessage, res: ServerResponse): void {
-    const origin = this.options.origin
-    if (origin === undefined || req.headers.origin !== origin) return
-    res.setHeader('Access-Control-Allow-Origin', origin)
+    const origin = req.headers.origin
+    // Vary even when refused: a cache must not hand one origin's answer to another
     res.setHeader('Vary', 'Origin')
+    if (origin === undefined || !(this.options.origins ?? []).includes(origin)) return
+    res.setHeader('Access-Control-Allow-Origin', origin)
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS')
     res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type')
     res.setHeader('Access-Control-Max-Age', '600')

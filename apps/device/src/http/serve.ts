@@ -17,7 +17,7 @@ export interface ServedApi {
  */
 export async function serveHttp(engine: Engine, options: DeviceOptions, announce: (served: { url: string; token: string; file: string }) => void): Promise<ServedApi> {
   const token = newToken()
-  const api = await HttpApi.start(engine, { port: options.http ?? 0, token, ...(options.httpOrigin === undefined ? {} : { origin: options.httpOrigin }) })
+  const api = await HttpApi.start(engine, { port: options.http ?? 0, token, origins: options.httpOrigin })
   await writeEndpoint(options.data, { url: api.url, token, pid: process.pid })
   announce({ url: api.url, token, file: endpointFile(options.data) })
   return {
