@@ -28,7 +28,10 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   // a1d2 showed a read mark from a relay's blob once the write *before* that blob's was on disk (its receipt book
   // asked DocHost.committed from the doc's observer, before the update was handed to the store), crashed, and after the
   // restart showed delivered and pending again
-  [20_261_135, 'a read mark is shown once the update that carried it is on disk: a crash cannot take it back', undefined, true]
+  [20_261_135, 'a read mark is shown once the update that carried it is on disk: a crash cannot take it back', undefined, true],
+  // (a simulator mistake) a0d0 got a blob whose writer's delete set held a message's deletion for everyone, not the
+  // tombstone that came with it; a0d1 had neither, at the same state vector, and the agreement check compared them
+  [20_261_182, 'two devices of an account at one state vector are not compared on messages deleted for everyone', undefined, true]
 ]
 
 for (const [seed, what, chain, people] of REGRESSIONS)
