@@ -31,7 +31,13 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   [20_261_135, 'a read mark is shown once the update that carried it is on disk: a crash cannot take it back', undefined, true],
   // (a simulator mistake) a0d0 got a blob whose writer's delete set held a message's deletion for everyone, not the
   // tombstone that came with it; a0d1 had neither, at the same state vector, and the agreement check compared them
-  [20_261_182, 'two devices of an account at one state vector are not compared on messages deleted for everyone', undefined, true]
+  [20_261_182, 'two devices of an account at one state vector are not compared on messages deleted for everyone', undefined, true],
+  // the one recipient of a message was removed from the group: the message went from delivered back to sent (failed on
+  // the removed account's devices); then every message of a 1:1 chat fell back to pending while a concurrent write of its
+  // membership version was deleted before the write that replaced it arrived. (And a simulator mistake: a new device of
+  // an account removed from a chat was expected to get that chat's history, which the relay serves to members only.)
+  [20_261_144, 'a message whose every recipient was removed since keeps the furthest status they gave it', undefined, true],
+  [20_261_128, 'a membership version once read stays known while a concurrent write of it is deleted before its insert', undefined, true]
 ]
 
 for (const [seed, what, chain, people] of REGRESSIONS)
