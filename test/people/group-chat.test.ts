@@ -137,6 +137,29 @@ it('a member removed while its device is online learns it at once: a `removed` e
   expect(events.filter(e => e.type === 'removed')).toHaveLength(1)
 }, 60_000)
 
+// simulator seed 20261144 with --people: the ticks of a message were read against the members of
+// now, and with its one recipient gone it fell back to sent (failed on the removed device)
+it('a message its one recipient had stays delivered after that recipient is removed, on the author’s device and on the removed one’s', async () => {
+  const relay = await rig.relay()
+  const [alice, carol] = [await netDevice('alice', relay.address, stops), await netDevice('carol', relay.address, stops)]
+  await account('Alice', alice)
+  await account('Carol', carol)
+  const group = await alice.createGroup({ title: 'Duo+', members: [carol.accountId!] })
+  const hello = await alice.sendMessage(group.chatId, 'hello carol')
+  const statusOn = (device: Engine): string | undefined => device.listMessages(group.chatId).find(m => m.id === hello.id)?.status
+  await untilEngine(alice, () => statusOn(alice) === 'delivered', 'Alice’s message delivered to Carol')
+  await untilEngine(carol, () => statusOn(carol) === 'delivered', 'Alice’s message delivered on Carol’s device')
+  const events: EngineEvent[] = []
+  carol.subscribe(e => events.push(e))
+
+  await alice.removeMember(group.chatId, carol.accountId!)
+  expect(alice.listMembers(group.chatId).map(m => m.accountId)).toEqual([alice.accountId])
+  expect(statusOn(alice)).toBe('delivered')
+  expect(alice.listMessages(group.chatId).find(m => m.id === hello.id)?.receipts).toEqual([{ account: carol.accountId, status: 'delivered' }])
+  await untilEngine(carol, () => events.some(e => e.type === 'removed'), 'Carol’s device hears she was removed', 20_000)
+  expect(statusOn(carol)).toBe('delivered')
+}, 60_000)
+
 it('a member removed while its device is away learns it when it comes back: what it wrote meanwhile is `failed`, kept on the device and never sent, and stays so after a restart', async () => {
   const relay = await rig.relay()
   const carolStore = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })

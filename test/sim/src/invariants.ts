@@ -1,4 +1,5 @@
 import type { Engine } from '@tandem/engine'
+import { recordOf } from './people-record.js'
 import { STATUS_RANK, type Tracker } from './tracker.js'
 import type { DeviceNode } from './world.js'
 
@@ -10,11 +11,12 @@ import type { DeviceNode } from './world.js'
  * (seed 20261196: a peer got the chat doc, never the entry).
  */
 export function digest(engine: Engine): string {
-  const chats = engine.listChats().map(c => ({
-    ...c,
-    messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status])
-  }))
-  const listed = new Set([`account:${engine.accountId}`, ...chats.map(c => `chat:${c.chatId}`)])
+  const chats = engine.listChats().map(c => {
+    // a chat the account was removed from: only what the account doc says of it (see leftChat)
+    if (leftChat(engine, c.chatId)) return { chatId: c.chatId, title: c.title, archived: c.archived, muted: c.muted, pinned: c.pinned, draft: c.draft, left: true }
+    return { ...c, messages: engine.listMessages(c.chatId).map(m => [m.id, m.text, m.timestamp.wall, m.timestamp.counter, m.status]) }
+  })
+  const listed = new Set([`account:${engine.accountId}`, ...chats.filter(c => !('left' in c)).map(c => `chat:${c.chatId}`)])
   // a listed chat's segments (`chat:<id>:<n>`) too
   const svs = Object.entries(engine.stateVectors())
     .filter(([id]) => listed.has(id) || listed.has(id.split(':').slice(0, 2).join(':')))
@@ -24,6 +26,18 @@ export function digest(engine: Engine): string {
     .map(([id, sv]) => [id, Buffer.from(sv).toString('hex')])
   const account = engine.accountInfo
   return JSON.stringify({ name: account?.name, chats, svs, devices: engine.listDevices().map(d => d.peerId) })
+}
+
+/**
+ * Whether the device's record of a chat no longer lists its account. The relay serves a chat's
+ * docs only to devices of its members (DESIGN §5): what a device of the account held at the
+ * removal it keeps, a device linked since gets none of it, and one that was away then lacks
+ * what came meanwhile. So the devices of the account are not compared on that chat's history
+ * (seeds 20261128 and 20261144 with --people: a new device of the removed account had nothing).
+ */
+export function leftChat(engine: Engine, chatId: string): boolean {
+  const record = recordOf(engine, chatId)
+  return record !== null && engine.accountId !== null && !record.members.includes(engine.accountId)
 }
 
 /** True when every device of each account holds the same state and has nothing left to upload. */
@@ -65,6 +79,9 @@ export function whyNotConverged(devices: DeviceNode[]): string | null {
 export function checkFinal(devices: DeviceNode[], tracker: Tracker, erased: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = []
   const accounts = new Set(devices.map(d => d.account))
+  // the chat of every message any device shows (for one a device lacks)
+  const chatOf = new Map<string, string>()
+  for (const d of devices) for (const c of d.engine!.listChats()) for (const m of d.engine!.listMessages(c.chatId)) chatOf.set(m.id, c.chatId)
   for (const account of accounts) {
     const members = devices.filter(d => d.account === account)
     const first = members[0]!
@@ -77,20 +94,23 @@ export function checkFinal(devices: DeviceNode[], tracker: Tracker, erased: Read
       const e = d.engine!
       const ids = new Map<string, number>()
       const texts = new Map<string, number>()
+      // chats the account left of which this device holds nothing: linked since, it was never owed their history
+      const never = new Set<string>()
       for (const c of e.listChats()) {
-        for (const m of e.listMessages(c.chatId)) {
+        const shown = e.listMessages(c.chatId)
+        if (shown.length === 0 && leftChat(e, c.chatId)) never.add(c.chatId)
+        for (const m of shown) {
           ids.set(m.id, (ids.get(m.id) ?? 0) + 1)
           texts.set(m.text, (texts.get(m.text) ?? 0) + 1)
         }
       }
+      const owed = (id: string): boolean => !tracker.people.gone(account, id) && !never.has(chatOf.get(id) ?? '')
       for (const [id, n] of ids) if (n > 1) out.push(`duplicate: ${d.name} holds message ${id} ${n} times`)
       for (const [t, n] of texts) if (n > 1) out.push(`duplicate: ${d.name} holds text "${t}" ${n} times`)
       // (a message deleted for everyone, or by this account for itself, is owed to no one)
-      for (const id of tracker.sent.get(account) ?? [])
-        if (!ids.has(id) && !tracker.people.gone(account, id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
+      for (const id of tracker.sent.get(account) ?? []) if (!ids.has(id) && owed(id)) out.push(`durability: ${d.name} lacks message ${id}, which was reported sent`)
       for (const [id, text] of tracker.stored.get(account) ?? [])
-        if (!ids.has(id) && !erased.has(tracker.issued.get(text) ?? '') && !tracker.people.gone(account, id))
-          out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
+        if (!ids.has(id) && !erased.has(tracker.issued.get(text) ?? '') && owed(id)) out.push(`durability: ${d.name} lacks "${text}" (${id}), which was reported stored`)
     }
   }
   return out

@@ -25,6 +25,14 @@ export class PeopleRecord {
   readonly hiddenBy = new Map<number, Set<string>>()
   /** Messages some account hid: left out when two devices' messages are compared. */
   readonly hiddenAny = new Set<string>()
+  /**
+   * Messages left out when two devices of an account that hold the same state vector of a doc
+   * are compared: those some account hid (its account doc hides them), and those deleted for
+   * everyone. A state vector counts inserts, not deletions, and every blob carries its writer's
+   * whole delete set: a device can hold a message's deletion before the tombstone that came
+   * with it, at the state vector of a device that holds neither (seed 20261182 with --people).
+   */
+  readonly uncompared = new Set<string>()
 
   /** A membership record held somewhere (a device's, or one the relay stored). */
   saw(chatId: string, at: MembersAt): void {
@@ -63,6 +71,7 @@ export class PeopleRecord {
 
   deleted(messageId: string): void {
     this.deletedIds.add(messageId)
+    this.uncompared.add(messageId)
   }
 
   hidden(account: number, messageId: string): void {
@@ -73,6 +82,7 @@ export class PeopleRecord {
     }
     set.add(messageId)
     this.hiddenAny.add(messageId)
+    this.uncompared.add(messageId)
   }
 
   /** Whether the account may lack the message at the end: deleted for everyone, or hidden by the account. */

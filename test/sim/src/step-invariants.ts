@@ -23,7 +23,8 @@ import { RELAY_ID, type DeviceNode, type World } from './world.js'
  *   or the same messages, with the same ids, texts, senders and clocks, in the same order
  *   (chat doc). Statuses may differ: each follows what that device has on its own disk about
  *   the relay's acks. (A state vector says nothing of deletions: messages and chat entries are
- *   never deleted, so it decides what is listed; a chat's title and flags are overwritten, and
+ *   never deleted, so it decides what is listed — but for messages deleted for everyone, which
+ *   are not compared (PeopleRecord.uncompared); a chat's title and flags are overwritten, and
  *   are not compared);
  * - unaltered: every message shown is one the workload sent, as it sent it.
  *
@@ -87,7 +88,7 @@ export class StepInvariants {
         continue
       }
       if (view?.mark !== mark) {
-        view = viewOf(d, mark, this.tracker.people.hiddenAny) ?? undefined
+        view = viewOf(d, mark, this.tracker.people.uncompared) ?? undefined
         if (view === undefined) {
           this.views.delete(d)
           continue
@@ -187,7 +188,7 @@ class View {
     readonly svs: Map<string, string>,
     readonly chatList: ChatEntry[],
     readonly messages: Map<string, Message[]>,
-    /** Messages some account deleted for itself (a doc of that account hides them): never compared. */
+    /** Messages some account deleted for itself (a doc of that account hides them) or deleted for everyone: never compared. */
     private readonly skip: ReadonlySet<string>
   ) {}
 

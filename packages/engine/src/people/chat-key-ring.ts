@@ -31,6 +31,11 @@ export class ChatKeyRing {
     // history this device holds still reads (nothing new comes: the relay serves it no more)
     const removed = !record.members.includes(this.accountId())
     this.chats.set(chatId, { record, keys: removed ? (held?.keys ?? null) : null })
+    // a record of the same version can replace the one held (two members started the next epoch
+    // at once, and the relay kept the other's): its epoch key is another, and so is every doc key
+    // derived from it. Kept, this device sealed with the losing key and could open nothing the
+    // others wrote in that epoch (simulator seeds 20261163 and 20261204 with --people)
+    if (!removed) for (const id of [...this.docKeys.keys()]) if (id.startsWith(`${chatId}:`)) this.docKeys.delete(id)
     if (!removed) this.open(chatId)
     return true
   }

@@ -10,12 +10,22 @@ export interface ChatMembers {
   /** The members now. */
   (chatId: string): readonly string[]
   /**
-   * A message's recipients' accounts with its author: the members of the record version it was
-   * written under that are members still (an account added since does not count for it, one
-   * removed since no longer does), or null while this device holds no record of that version
-   * or after it (its status waits for the record).
+   * Who a message was written to, from the record version it was written under (an account
+   * added since does not count for it), or null while this device holds no record of that
+   * version or after it (its status waits for the record).
    */
-  of(chatId: string, m: MessageRecord): readonly string[] | null
+  of(chatId: string, m: MessageRecord): MessageMembers | null
+}
+
+/** The members of the version a message was written under, split by whether they are members still. */
+export interface MessageMembers {
+  /** Members then and now (its author among them): the recipients its status waits for. */
+  members: readonly string[]
+  /**
+   * Members then, removed since: their watermarks no longer move (the relay refuses their
+   * writes), but what they had when they left stays theirs (see receiptsOf).
+   */
+  removed: readonly string[]
 }
 
 /** The members of `chatId` from its membership records, or this account alone when it has none. */
@@ -32,11 +42,12 @@ export function chatMembersOf(
     return own === null ? [] : [own]
   }
   return Object.assign(now, {
-    of(chatId: string, m: MessageRecord): readonly string[] | null {
+    of(chatId: string, m: MessageRecord): MessageMembers | null {
       const current = now(chatId)
-      if (m.members === undefined) return current
+      if (m.members === undefined) return { members: current, removed: [] }
       const then = membersAt(chatId, m.members)
-      return then === null ? null : then.filter(a => current.includes(a))
+      if (then === null) return null
+      return { members: then.filter(a => current.includes(a)), removed: then.filter(a => !current.includes(a)) }
     }
   })
 }

@@ -1,4 +1,5 @@
 import type { MessageRecord, MessageStatus } from '../model/message.js'
+import type { MessageMembers } from './chat-members.js'
 import { covers } from './position.js'
 import type { ReceiptBook, ReceiptKind } from './receipt-book.js'
 
@@ -12,41 +13,44 @@ export interface MessageReceipt {
 export const STATUS_ORDER: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 'read']
 
 /**
- * A message's receipts (each recipient account — every member but its author — whose
- * watermark covers it) and its status: `base` (pending or sent, from this device's outbox
+ * A message's receipts (each account it was written to but its author whose watermark covers
+ * it, removed since or not) and its status: `base` (pending or sent, from this device's outbox
  * and the relays' acks; sent once any recipient has it), moved on to delivered once every
- * recipient has it, and to read once every recipient read it (WhatsApp's ticks: a group message is read when all have read it).
- * With no recipient (a chat of one account) it stays at `base`.
+ * recipient that is a member still has it, and to read once every one of them read it
+ * (WhatsApp's ticks: a group message is read when all have read it). Once every recipient has
+ * been removed, it shows the furthest any of them got: their watermarks no longer move, and
+ * counting none of them took a delivered message back to sent (simulator seeds 20261128 and
+ * 20261144 with --people: the one recipient of a message was removed from the group). With no
+ * recipient at all (a chat of one account) it stays at `base`.
  */
-export function receiptsOf(
-  book: ReceiptBook | undefined,
-  members: readonly string[],
-  m: MessageRecord,
-  base: MessageStatus
-): { status: MessageStatus; receipts: MessageReceipt[] } {
+export function receiptsOf(book: ReceiptBook | undefined, wroteTo: MessageMembers, m: MessageRecord, base: MessageStatus): { status: MessageStatus; receipts: MessageReceipt[] } {
   const receipts: MessageReceipt[] = []
   if (book === undefined) return { status: base, receipts }
-  let recipients = 0
-  let delivered = 0
-  let read = 0
-  for (const account of members) {
-    if (account === m.author) continue
-    recipients++
-    if (covers(book.watermark('read', account), m)) {
-      read++
-      delivered++
-      receipts.push({ account, status: 'read' })
-    } else if (covers(book.watermark('delivered', account), m)) {
-      delivered++
-      receipts.push({ account, status: 'delivered' })
+  const reached = (account: string): ReceiptKind | null =>
+    covers(book.watermark('read', account), m) ? 'read' : covers(book.watermark('delivered', account), m) ? 'delivered' : null
+  const members = wroteTo.members.filter(a => a !== m.author)
+  const removed = wroteTo.removed.filter(a => a !== m.author)
+  let held = 0
+  // every recipient while any is a member still; the furthest of the removed ones once none is
+  let furthest: number = members.length > 0 ? RANK.read : RANK.none
+  for (const account of [...members, ...removed]) {
+    const kind = reached(account)
+    if (kind !== null) {
+      held++
+      receipts.push({ account, status: kind })
     }
+    const rank = kind === null ? RANK.none : RANK[kind]
+    if (members.length > 0 && members.includes(account)) furthest = Math.min(furthest, rank)
+    else if (members.length === 0) furthest = Math.max(furthest, rank)
   }
   let status = base
-  if (recipients > 0 && read === recipients) status = 'read'
-  else if (recipients > 0 && delivered === recipients) status = 'delivered'
+  if (furthest === RANK.read) status = 'read'
+  else if (furthest === RANK.delivered) status = 'delivered'
   // another account holds it: a relay passed it on, so it is sent whatever the ack says yet
   // (SentTracker.reached reports that step as an event at the same moment)
   // (`failed` too: what another account holds did get out before this one was removed)
-  else if (delivered > 0 && (base === 'pending' || base === 'failed')) status = 'sent'
+  else if (held > 0 && (base === 'pending' || base === 'failed')) status = 'sent'
   return { status: STATUS_ORDER.indexOf(status) >= STATUS_ORDER.indexOf(base) ? status : base, receipts }
 }
+
+const RANK = { none: 0, delivered: 1, read: 2 } as const

@@ -83,7 +83,7 @@ export class ReceiptService {
   /** A message's status and receipts for the chat's members (its base status from the outbox and relays). */
   of(chatId: string, m: MessageRecord, base: MessageStatus): { status: MessageStatus; receipts: MessageReceipt[] } {
     // (null: the record the author wrote it under has not reached this device; its status waits for it)
-    return receiptsOf(this.books.get(chatId), this.members.of(chatId, m) ?? [], m, base)
+    return receiptsOf(this.books.get(chatId), this.members.of(chatId, m) ?? { members: [], removed: [] }, m, base)
   }
 
   /** This account has read the chat up to `messageId` (and everything before it in display order), on every device. */

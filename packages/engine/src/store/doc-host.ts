@@ -167,6 +167,12 @@ export class DocHost {
   async committed(doc: Y.Doc): Promise<void> {
     const docId = this.idOf(doc)
     if (docId === undefined) throw new EngineStateError('doc is not open')
+    // Asked from an observer of an update being applied, that update is not with the store yet:
+    // Yjs calls observers before its `update` event, and applyRemote persists once applyUpdate
+    // returns. Both happen before the next microtask, so the write waited for is then its own.
+    // (Waiting for the write before it showed a read mark that a crash then took back: simulator
+    // seed 20261135 with --people.)
+    await Promise.resolve()
     await this.written(docId)
     if (this.writeError !== null) throw this.writeError
   }

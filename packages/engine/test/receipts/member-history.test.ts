@@ -33,7 +33,7 @@ describe('the members a message was written to', () => {
     const book = new ReceiptBook(doc)
     doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
     // written under version 1: Bob alone is its recipient, and has it
-    expect(members.of('chat', message(1))).toEqual(['alice', 'bob'])
+    expect(members.of('chat', message(1))).toEqual({ members: ['alice', 'bob'], removed: [] })
     expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'sent').status).toBe('delivered')
     // written under version 2: Carol is a recipient too, and does not have it yet
     expect(receiptsOf(book, members.of('chat', message(2))!, message(2), 'sent').status).toBe('sent')
@@ -42,8 +42,57 @@ describe('the members a message was written to', () => {
   })
 
   it('no longer waits for an account removed since: its recipients are the members of then that are members still', () => {
-    const { members } = chat({ 1: ['alice', 'bob', 'carol'] }, ['alice', 'bob'])
-    expect(members.of('chat', message(1))).toEqual(['alice', 'bob'])
+    const { doc, members } = chat({ 1: ['alice', 'bob', 'carol'] }, ['alice', 'bob'])
+    expect(members.of('chat', message(1))).toEqual({ members: ['alice', 'bob'], removed: ['carol'] })
+    const book = new ReceiptBook(doc)
+    doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
+    // Carol never got it and never will: Bob having it is delivered; Carol's tick is not shown
+    expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'sent')).toEqual({ status: 'delivered', receipts: [{ account: 'bob', status: 'delivered' }] })
+  })
+
+  // simulator seeds 20261128 and 20261144 with --people: the one recipient of a message was removed from the group
+  it('keeps a message delivered, and read, once every account it was written to has been removed since', () => {
+    const { doc, members } = chat({ 1: ['alice', 'bob'], 2: ['alice', 'bob', 'carol'] }, ['alice'])
+    const book = new ReceiptBook(doc)
+    doc.transact(() => book.raise('delivered', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
+    // Bob had it when he left: delivered, on the author's device (base sent) and on one that never heard the ack (pending)
+    expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'sent')).toEqual({ status: 'delivered', receipts: [{ account: 'bob', status: 'delivered' }] })
+    expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'pending').status).toBe('delivered')
+    // of two removed since, the furthest either got: Bob read it, Carol never had it
+    doc.transact(() => book.raise('read', 'bob', 'b1', { wall: 10, counter: 0, id: 'm1' }))
+    expect(receiptsOf(book, members.of('chat', message(2))!, message(2), 'sent')).toEqual({ status: 'read', receipts: [{ account: 'bob', status: 'read' }] })
+  })
+
+  it('shows a message sent once a recipient removed since had it, though no relay ack reached this device', () => {
+    const { doc, members } = chat({ 1: ['alice', 'bob', 'carol'] }, ['alice', 'bob'])
+    const book = new ReceiptBook(doc)
+    doc.transact(() => book.raise('delivered', 'carol', 'c1', { wall: 10, counter: 0, id: 'm1' }))
+    expect(receiptsOf(book, members.of('chat', message(1))!, message(1), 'pending')).toEqual({ status: 'sent', receipts: [{ account: 'carol', status: 'delivered' }] })
+  })
+
+  // simulator seed 20261128 with --people: every message of the chat fell back from delivered to pending meanwhile
+  it('still knows a version while a concurrent write of it is deleted before the write that replaces it has arrived', () => {
+    // two devices adopt version 1 at once: each writes it; Yjs keeps one, and the state of the device whose write lost deletes it
+    const [a, b, c] = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
+    a.clientID = 1
+    b.clientID = 2
+    c.clientID = 3
+    b.getMap('other').set('earlier', 1) // (b wrote something before, which c has not had)
+    const beforeWrite = Y.encodeStateVector(b)
+    a.transact(() => new MemberHistory(a).record(1, ['alice', 'bob']))
+    b.transact(() => new MemberHistory(b).record(1, ['alice', 'bob']))
+    Y.applyUpdate(c, Y.encodeStateAsUpdate(a))
+    expect(new MemberHistory(c).at(1)).toEqual(['alice', 'bob'])
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a))
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b))
+    // c gets b's write (with the delete of a's) but not what b wrote before it: the write waits, the delete does not
+    Y.applyUpdate(c, Y.encodeStateAsUpdate(b, beforeWrite))
+    expect(c.getMap('members').has('1')).toBe(false)
+    expect(new MemberHistory(c).at(1)).toEqual(['alice', 'bob'])
+    // the gap filled: the doc says it again
+    Y.applyUpdate(c, Y.encodeStateAsUpdate(b))
+    expect(c.getMap('members').has('1')).toBe(true)
+    expect(new MemberHistory(c).at(1)).toEqual(['alice', 'bob'])
   })
 
   it('is unknown while the chat doc does not say who the members were at its version: its status waits', () => {
