@@ -214,11 +214,14 @@ export class AccessControl {
    * removalsOf); null when nothing changed.
    */
   async offerMembership(record: SignedMembership): Promise<{ dropped: string[] } | null> {
-    verifyMembership(record)
     if (membershipDocOf(record.docId) !== record.docId)
       throw new InvalidMembershipError(`${record.docId} is a segment of a chat: it is served under the chat's membership, never one of its own`)
     await this.membership(record.docId)
+    // the record held, byte for byte, was verified when it was stored: devices send it with every
+    // subscription to the chat's docs, and a noble Ed25519 verify each (~3 ms, in the session's turn)
+    // held a new device's hundred segment subscriptions in a row (a 100k history: 1.30× plain's)
     if (this.isHeld(record)) return null
+    verifyMembership(record)
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
     if (this.isHeld(record) || this.saysTheSame(record)) return null
