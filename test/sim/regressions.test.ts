@@ -24,7 +24,12 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   // a0d2, linked to a0d0, got the 1:1 chat's doc from a0d0 before its account doc held the chat's record: it wrote
   // there (a segment's index entry) sealed in the account's generation 1, which the other member could not open and
   // a0d0, revoked since, could
-  [20_261_137, "a chat doc a new device holds before its account doc names the chat waits to be sealed: never in the account's keys", undefined, true]
+  [20_261_137, "a chat doc a new device holds before its account doc names the chat waits to be sealed: never in the account's keys", undefined, true],
+  // a2d3, cut off from the relay, writes into a group; a2d1 writes there later and a1 marks that delivered. a2d3 meets
+  // its siblings on the LAN, gets a1's watermark (a position: past its own messages, which a1 never got) and showed
+  // them sent and delivered; then it lost a mutual revocation and erased its store before any relay had them
+  [20_261_140, "a watermark another account raised past this account's message written offline is no ack: sent waits for a relay", undefined, true],
+  [20_261_142, 'a message whose device is revoked before it uploads it is never reported sent, whatever watermark covers it', undefined, true]
 ]
 
 for (const [seed, what, chain, people] of REGRESSIONS)
