@@ -26,7 +26,12 @@ const STATUS_ORDER: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 
  * while no relay had it, and was gone for good when its device was revoked before it uploaded
  * it (simulator seeds 20261140 and 20261142). Its receipts are listed all the same; its status
  * waits for the ack. Another account's message is not: it came from a relay, and this device
- * hears no ack of it (its base stays pending), so a watermark moves it on as before.
+ * hears no ack of it (its base stays pending), so a watermark moves it on as before. Nor is
+ * one `failed` (its account was removed from the chat, and this device's upload refused): the
+ * device hears of the chat no more, and a sibling's upload may have got it out before the
+ * removal (simulator seed 20261138: a2d0 showed it delivered, a2d1 failed, for ever). A
+ * `failed` step is never a claim that a relay holds it; the watermark's is the device's best
+ * knowledge.
  */
 export function receiptsOf(
   book: ReceiptBook | undefined,
@@ -52,7 +57,7 @@ export function receiptsOf(
       receipts.push({ account, status: 'delivered' })
     }
   }
-  if (own && base !== 'sent') return { status: base, receipts }
+  if (own && base === 'pending') return { status: base, receipts }
   let status = base
   if (recipients > 0 && read === recipients) status = 'read'
   else if (recipients > 0 && delivered === recipients) status = 'delivered'
