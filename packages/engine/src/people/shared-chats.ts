@@ -113,6 +113,9 @@ export class SharedChats {
     people.memberships.observeDeep(() => {
       this.loadRecords()
     })
+    people.records.observe(() => {
+      this.loadRecords()
+    })
     people.contacts.observeDeep(() => {
       this.host.events.emit({ type: 'contacts' })
     })
