@@ -2,8 +2,8 @@ import { createMemoryLinkPair, type Engine, type EngineEvent, type Link } from '
 import { afterEach, expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay, memoryDevice } from '../relay/relay-helpers.js'
-import { untilShows } from './people-helpers.js'
+import { inProcessRelay } from '../relay/relay-helpers.js'
+import { relayDevice, toInProcessRelay, untilShows } from './people-helpers.js'
 
 // A watermark covers a position in display order, not the messages its account holds. A
 // message written offline is stamped when it is written, so it can land below a watermark
@@ -11,9 +11,6 @@ import { untilShows } from './people-helpers.js'
 // such a message must stay pending until a relay acks it (the simulator's seeds 20261140 and
 // 20261142: it showed sent and delivered, its device was revoked before it uploaded it, and
 // the message was gone for good while reported sent).
-
-/** The relay's id as a multiaddr (an invite names its relay by address; the devices reach it over memory links by this id). */
-const RELAY = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPHuC5JDV6HemoiHouxJ2eKDoiemYCASwZ49MKNYXZLtU'
 
 const stops: Array<() => Promise<unknown>> = []
 afterEach(async () => {
@@ -23,28 +20,10 @@ afterEach(async () => {
 it('a message written offline below a watermark another account raised meanwhile stays pending until a relay acks it, then shows sent, then delivered', async () => {
   const relay = await inProcessRelay()
   stops.push(relay.stop)
-  /** A device whose short relay sessions (reading another account's chain for an invite) go to the in-process relay. */
-  const device = async (name: string, skewMs = 0): Promise<Engine> => {
-    const self: { engine: Engine | null } = { engine: null }
-    const e = await memoryDevice(name, stops, {
-      relayIds: [RELAY],
-      // (a clock ahead like the simulator's skews: what the laptop writes sorts after what the phone writes meanwhile)
-      runtime: skewMs === 0 ? undefined : { now: () => Date.now() + skewMs },
-      openRelayStream: async () => {
-        const [d, s] = createMemoryLinkPair(self.engine!.peerId, RELAY)
-        relay.service.addLink(s)
-        return d
-      }
-    })
-    self.engine = e
-    return e
-  }
-  const toRelay = (e: Engine): Link => {
-    const [d, s] = createMemoryLinkPair(e.peerId, RELAY)
-    e.addRelayLink(RELAY, d)
-    relay.service.addLink(s)
-    return d
-  }
+  const device = (name: string, skewMs = 0): Promise<Engine> =>
+    // (a clock ahead like the simulator's skews: what the laptop writes sorts after what the phone writes meanwhile)
+    relayDevice(relay, name, stops, skewMs === 0 ? {} : { runtime: { now: () => Date.now() + skewMs } })
+  const toRelay = (e: Engine): Link => toInProcessRelay(relay, e)
   const phone = await device('alice-phone')
   const laptop = await device('alice-laptop', 5_000)
   const bob = await device('bob')

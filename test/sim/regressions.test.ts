@@ -34,7 +34,14 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   // chat replaced the one holding versions 1–3 on every device of account 1, and a1d4 refused for ever the blobs of
   // account 2, removed since; a2d3, of account 2, cannot get that chat from the relay at all (the simulator expected it to)
   [20_261_138, "a record a new device stores before its account doc comes keeps every earlier version; a removed account's new device is not owed the chat", undefined, true],
-  [20_261_154, 'a new device of an account removed from a group converges with its older devices on everything else', undefined, true]
+  [20_261_154, 'a new device of an account removed from a group converges with its older devices on everything else', undefined, true],
+  // a device whose shared chat doc was damaged in its store restarts and subscribes offering the record it held: one
+  // signed by a device its account revoked since (141), or older than the relay's (167). The relay's answer to that
+  // record (ERR_INVALID_MEMBERSHIP, ERR_STALE_MEMBERSHIP) was taken as a refusal of the subscription, and the refetch
+  // the relay then served never cleared the repair mark
+  [20_261_141, 'a damaged shared chat is refetched whole although the relay refuses the record the device offers (its signer revoked)', undefined, true],
+  [20_261_152, 'a damaged shared chat is refetched whole although the relay refuses the record the device offers', undefined, true],
+  [20_261_167, "a damaged shared chat is refetched whole although the record the device offers is older than the relay's", undefined, true]
 ]
 
 for (const [seed, what, chain, people] of REGRESSIONS)
