@@ -21,7 +21,14 @@ export interface Contact {
  * anyone without the account's keys goes (the account doc is sealed like any doc).
  */
 export class PeopleDoc {
+  /** Contacts as written before `contactFields`: a map per contact (read, never written now). */
   readonly contacts: Y.Map<Y.Map<unknown>>
+  /**
+   * Each contact's fields, one key per contact and field (`<account id> <field>`): a map per
+   * contact made on demand by two devices at once keeps one of them (see `records`), and with it
+   * only what that device knew of the contact.
+   */
+  readonly contactFields: Y.Map<unknown>
   /** Records as written before `records`: a map per chat (read, never written now). */
   readonly memberships: Y.Map<Y.Map<Uint8Array>>
   /**
@@ -42,6 +49,7 @@ export class PeopleDoc {
 
   constructor(readonly doc: Y.Doc) {
     this.contacts = doc.getMap('contacts')
+    this.contactFields = doc.getMap('contact-fields')
     this.memberships = doc.getMap('memberships')
     this.records = doc.getMap('membership-records')
     this.relays = doc.getMap('chat-relays')
@@ -69,20 +77,26 @@ export class PeopleDoc {
   }
 
   contact(accountId: string): Contact | null {
-    const map = this.contacts.get(accountId)
-    if (!(map instanceof Y.Map)) return null
+    const legacy = this.contacts.get(accountId)
+    const field = (name: string): unknown => {
+      const value = this.contactFields.get(`${accountId} ${name}`)
+      return value !== undefined ? value : legacy instanceof Y.Map ? legacy.get(name) : undefined
+    }
+    if (!(legacy instanceof Y.Map) && field('addedAt') === undefined) return null
     return {
       accountId,
-      name: String(map.get('name') ?? ''),
-      relay: String(map.get('relay') ?? ''),
-      addedAt: Number(map.get('addedAt') ?? 0),
-      chatId: String(map.get('chatId') ?? '')
+      name: String(field('name') ?? ''),
+      relay: String(field('relay') ?? ''),
+      addedAt: Number(field('addedAt') ?? 0),
+      chatId: String(field('chatId') ?? '')
     }
   }
 
   listContacts(): Contact[] {
+    const ids = new Set(this.contacts.keys())
+    for (const key of this.contactFields.keys()) ids.add(key.slice(0, key.indexOf(' ')))
     const out: Contact[] = []
-    for (const id of this.contacts.keys()) {
+    for (const id of ids) {
       const c = this.contact(id)
       if (c !== null) out.push(c)
     }
@@ -91,14 +105,13 @@ export class PeopleDoc {
 
   /** Adds a contact, or fills in what an existing one lacks (a name, a relay, a chat). */
   putContact(contact: Contact): void {
-    let map = this.contacts.get(contact.accountId)
-    if (!(map instanceof Y.Map)) {
-      map = new Y.Map<unknown>()
-      this.contacts.set(contact.accountId, map)
-    }
+    const held = this.contact(contact.accountId)
     for (const [k, v] of Object.entries(contact)) {
-      if (k === 'accountId') continue
-      if (map.get(k) === undefined || (v !== '' && map.get(k) === '')) map.set(k, v)
+      // (an empty field is not written: it reads as '' anyway, and written by a device that knew nothing it could win
+      // over another device's value set at the same time)
+      if (k === 'accountId' || v === '') continue
+      const now = held === null ? undefined : held[k as keyof Contact]
+      if (now === undefined || now === '') this.contactFields.set(`${contact.accountId} ${k}`, v)
     }
   }
 

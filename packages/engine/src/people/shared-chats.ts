@@ -119,6 +119,9 @@ export class SharedChats {
     people.contacts.observeDeep(() => {
       this.host.events.emit({ type: 'contacts' })
     })
+    people.contactFields.observe(() => {
+      this.host.events.emit({ type: 'contacts' })
+    })
     people.relays.observe(() => {
       this.host.routesChanged()
     })

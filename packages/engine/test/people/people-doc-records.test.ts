@@ -59,3 +59,39 @@ it('records an account doc holds in the per-chat map of before are read beside t
   expect(people.sharedChatIds().sort()).toEqual(['c0ffee', 'decade'])
   expect([...doc.getMap('membership-records').keys()]).toEqual(['c0ffee:2'])
 })
+
+for (const [oldId, newId] of [
+  [1, 2],
+  [2, 1]
+])
+  it(`a contact added by a new device before its account doc came keeps what the other devices knew of it (client ids ${oldId}, ${newId})`, () => {
+    const [laptop, fresh] = [new Y.Doc(), new Y.Doc()]
+    laptop.clientID = oldId
+    fresh.clientID = newId
+    const [held, added] = [new PeopleDoc(laptop), new PeopleDoc(fresh)]
+    held.putContact({ accountId: 'bob', name: 'Bob', relay: '/dns4/relay.example/tcp/443/wss', addedAt: 5, chatId: 'c0ffee' })
+    // (the new device heard of the 1:1 chat from the relay: it knows the account and the chat, not the name)
+    added.putContact({ accountId: 'bob', name: '', relay: '', addedAt: 9, chatId: 'c0ffee' })
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(laptop))
+    Y.applyUpdate(laptop, Y.encodeStateAsUpdate(fresh))
+    for (const d of [held, added]) {
+      expect(d.contact('bob')).toMatchObject({ name: 'Bob', relay: '/dns4/relay.example/tcp/443/wss', chatId: 'c0ffee' })
+      expect(d.listContacts().map(c => c.accountId)).toEqual(['bob'])
+    }
+    expect(held.contact('bob')).toEqual(added.contact('bob'))
+  })
+
+it('contacts an account doc holds in the per-contact maps of before are read, and filled in where they lack a field', () => {
+  const doc = new Y.Doc()
+  const legacy = new Y.Map<unknown>()
+  doc.getMap('contacts').set('carol', legacy)
+  legacy.set('name', '')
+  legacy.set('relay', '')
+  legacy.set('addedAt', 3)
+  legacy.set('chatId', 'decade')
+  const people = new PeopleDoc(doc)
+  expect(people.contact('carol')).toEqual({ accountId: 'carol', name: '', relay: '', addedAt: 3, chatId: 'decade' })
+  people.putContact({ accountId: 'carol', name: 'Carol', relay: '', addedAt: 7, chatId: 'other' })
+  expect(people.contact('carol')).toEqual({ accountId: 'carol', name: 'Carol', relay: '', addedAt: 3, chatId: 'decade' })
+  expect(people.contact('dave')).toBeNull()
+})
