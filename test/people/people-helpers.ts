@@ -1,8 +1,10 @@
 import { join } from 'node:path'
-import { createEngine, type Engine } from '@tandem/engine'
+import { createEngine, createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
+import type { StoreService } from '@tandem/relay'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { untilEngine } from '../helpers/until.js'
+import { memoryDevice } from '../relay/relay-helpers.js'
 
 /**
  * A device in this process: a real libp2p node on 127.0.0.1 with a memory-level store, reaching
@@ -49,4 +51,43 @@ export async function relayKeys(dataDir: string): Promise<string[]> {
   } finally {
     await db.close()
   }
+}
+
+/**
+ * The in-process relay's id, as a multiaddr: an invite names its relay by address, and devices
+ * in this process reach that relay over memory links by this id (see `relayDevice`).
+ */
+export const IN_PROCESS_RELAY_ADDRESS = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWPHuC5JDV6HemoiHouxJ2eKDoiemYCASwZ49MKNYXZLtU'
+
+/**
+ * A device in this process (memory-level unless `options.store` says otherwise) whose relay is
+ * `relay`, by IN_PROCESS_RELAY_ADDRESS: its short sessions (another account's chain, for an
+ * invite or a group) open memory links to it; its own session is `toRelay`'s. Stopped by `stops`.
+ */
+export async function relayDevice(
+  relay: { service: StoreService },
+  name: string,
+  stops: Array<() => Promise<unknown>>,
+  options: Partial<Parameters<typeof createEngine>[0]> = {}
+): Promise<Engine> {
+  const self: { engine: Engine | null } = { engine: null }
+  const e = await memoryDevice(name, stops, {
+    relayIds: [IN_PROCESS_RELAY_ADDRESS],
+    openRelayStream: async () => {
+      const [d, s] = createMemoryLinkPair(self.engine!.peerId, IN_PROCESS_RELAY_ADDRESS)
+      relay.service.addLink(s)
+      return d
+    },
+    ...options
+  })
+  self.engine = e
+  return e
+}
+
+/** Connects a `relayDevice` to its relay; returns the device's end (close it to cut the device off). */
+export function toInProcessRelay(relay: { service: StoreService }, e: Engine): Link {
+  const [d, s] = createMemoryLinkPair(e.peerId, IN_PROCESS_RELAY_ADDRESS)
+  e.addRelayLink(IN_PROCESS_RELAY_ADDRESS, d)
+  relay.service.addLink(s)
+  return d
 }

@@ -41,7 +41,24 @@ const REGRESSIONS: Array<[seed: number, what: string, chain?: false, people?: tr
   // two members started a chat's epoch 2 at once; a device that held the losing record took the relay's, but the doc keys
   // it had derived from the losing epoch key stayed cached: it sealed with them, and opened nothing the others wrote
   [20_261_163, "a device that takes the relay's record over its own of the same version derives doc keys from the kept epoch key", undefined, true],
-  [20_261_204, 'what every device writes after concurrent epoch starts opens on every device of every member', undefined, true]
+  [20_261_204, 'what every device writes after concurrent epoch starts opens on every device of every member', undefined, true],
+  // a2d3, cut off from the relay, writes into a group; a2d1 writes there later and a1 marks that delivered. a2d3 meets
+  // its siblings on the LAN, gets a1's watermark (a position: past its own messages, which a1 never got) and showed
+  // them sent and delivered; then it lost a mutual revocation and erased its store before any relay had them
+  [20_261_140, "a watermark another account raised past this account's message written offline is no ack: sent waits for a relay", undefined, true],
+  [20_261_142, 'a message whose device is revoked before it uploads it is never reported sent, whatever watermark covers it', undefined, true],
+  // a1d4 joins at the end and stores the relay's newest record of a chat before its account doc came: its Y.Map of the
+  // chat replaced the one holding versions 1–3 on every device of account 1, and a1d4 refused for ever the blobs of
+  // account 2, removed since; a2d3, of account 2, cannot get that chat from the relay at all (the simulator expected it to)
+  [20_261_138, "a record a new device stores before its account doc comes keeps every earlier version; a removed account's new device is not owed the chat", undefined, true],
+  [20_261_154, 'a new device of an account removed from a group converges with its older devices on everything else', undefined, true],
+  // a device whose shared chat doc was damaged in its store restarts and subscribes offering the record it held: one
+  // signed by a device its account revoked since (141), or older than the relay's (167). The relay's answer to that
+  // record (ERR_INVALID_MEMBERSHIP, ERR_STALE_MEMBERSHIP) was taken as a refusal of the subscription, and the refetch
+  // the relay then served never cleared the repair mark
+  [20_261_141, 'a damaged shared chat is refetched whole although the relay refuses the record the device offers (its signer revoked)', undefined, true],
+  [20_261_152, 'a damaged shared chat is refetched whole although the relay refuses the record the device offers', undefined, true],
+  [20_261_167, "a damaged shared chat is refetched whole although the record the device offers is older than the relay's", undefined, true]
 ]
 
 for (const [seed, what, chain, people] of REGRESSIONS)

@@ -255,15 +255,17 @@ export function wireServices(parts: ServiceParts): Services {
       accountId: () => account.accountId,
       getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId),
       committed: doc => docs.committed(doc),
-      reached: (chatId, messageIds) => {
-        sent.reached(chatId, messageIds)
-      }
+      awaitsStep: (chatId, messageId) => sent.awaitsStep(chatId, messageId)
     },
     device.peerId,
     runtime,
     events,
     local
   )
+  // receipts that came before a message's `sent` step are told after it
+  sent.onStep = (chatId, messageIds) => {
+    receipts.stepped(chatId, messageIds)
+  }
   // delete for me: in the account doc, so only this account's devices know
   const hidden = new HiddenMessages(
     () => account.docIfOpen(),

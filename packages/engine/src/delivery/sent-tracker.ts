@@ -34,6 +34,8 @@ export class SentTracker {
   private readonly unsent = new Map<string, Set<string>>()
   /** Of those, the ones another device of the account sent (followed here so this device shows their steps too). */
   private readonly fromOthers = new Set<string>()
+  /** Told after each `sent` or `failed` event (the receipts that waited for that step follow it: ReceiptService.stepped). */
+  onStep: ((chatId: string, messageIds: readonly string[]) => void) | null = null
 
   constructor(
     /** Whether this device is configured with any relay (its clients exist only once it starts). */
@@ -108,6 +110,11 @@ export class SentTracker {
     return false
   }
 
+  /** Whether the message is this account's and its `sent` or `failed` step is still to be reported here. */
+  awaitsStep(chatId: string, messageId: string): boolean {
+    return this.unsent.get(segmentDocOf(chatId, messageId))?.has(messageId) === true
+  }
+
   statusOf(docId: string, log: MessageLog, messageId: string): MessageStatus {
     if (!this.hasRelays) return 'pending'
     const id = log.itemIdOf(messageId)
@@ -142,26 +149,7 @@ export class SentTracker {
     for (const id of failed) this.fromOthers.delete(id)
     this.unsent.delete(docId)
     this.events.emit({ type: 'status', chatId, messageIds: failed, status: 'failed' })
-  }
-
-  /**
-   * Another account now holds these messages (its delivered or read watermark covers them):
-   * a relay passed them on, so those of ours still waiting for the relay's durable ack are
-   * reported `sent` now, before the delivered or read step that follows (a recipient's watermark
-   * can come back sooner than the relay's fsync'd ack, or than the lazily saved state that says
-   * another device's message is held). Each is reported once: the ack finds them gone.
-   */
-  reached(chatId: string, messageIds: readonly string[]): void {
-    const sent: string[] = []
-    for (const id of messageIds) {
-      const docId = segmentDocOf(chatId, id)
-      const unsent = this.unsent.get(docId)
-      if (unsent === undefined || !unsent.delete(id)) continue
-      this.fromOthers.delete(id)
-      if (unsent.size === 0) this.unsent.delete(docId)
-      sent.push(id)
-    }
-    if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
+    this.onStep?.(chatId, failed)
   }
 
   /** A relay acknowledged more of a doc: report this device's messages that are now sent. */
@@ -187,7 +175,10 @@ export class SentTracker {
       this.fromOthers.delete(m)
     }
     if (unsent.size === 0) this.unsent.delete(docId)
-    if (sent.length > 0) this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
+    if (sent.length > 0) {
+      this.events.emit({ type: 'status', chatId, messageIds: sent, status: 'sent' })
+      this.onStep?.(chatId, sent)
+    }
     this.failDoc(docId) // (removed from the chat: the rest, once nothing of the doc waits, is failed)
   }
 }

@@ -21,8 +21,25 @@ export interface Contact {
  * anyone without the account's keys goes (the account doc is sealed like any doc).
  */
 export class PeopleDoc {
+  /** Contacts as written before `contactFields`: a map per contact (read, never written now). */
   readonly contacts: Y.Map<Y.Map<unknown>>
+  /**
+   * Each contact's fields, one key per contact and field (`<account id> <field>`): a map per
+   * contact made on demand by two devices at once keeps one of them (see `records`), and with it
+   * only what that device knew of the contact.
+   */
+  readonly contactFields: Y.Map<unknown>
+  /** Records as written before `records`: a map per chat (read, never written now). */
   readonly memberships: Y.Map<Y.Map<Uint8Array>>
+  /**
+   * Each shared chat's records, one key per chat and version (`<chat id>:<version>`). Not a map
+   * per chat made when first needed: two devices making one at once each set their own under
+   * the chat's key, and Yjs keeps one of them, with only what its device wrote. A new device
+   * that adopted the relay's newest record before its account doc came made such a map, and
+   * the account lost every earlier version of the chat on all its devices: who the members
+   * were when, which a blob of a member removed since is checked against (simulator seed 20261138).
+   */
+  readonly records: Y.Map<Uint8Array>
   /**
    * The relay each shared chat lives on (chat id → its multiaddr with /p2p/<id>), so that every
    * device of the account reaches it, across restarts too: the one an invite named, the
@@ -32,7 +49,9 @@ export class PeopleDoc {
 
   constructor(readonly doc: Y.Doc) {
     this.contacts = doc.getMap('contacts')
+    this.contactFields = doc.getMap('contact-fields')
     this.memberships = doc.getMap('memberships')
+    this.records = doc.getMap('membership-records')
     this.relays = doc.getMap('chat-relays')
   }
 
@@ -58,20 +77,26 @@ export class PeopleDoc {
   }
 
   contact(accountId: string): Contact | null {
-    const map = this.contacts.get(accountId)
-    if (!(map instanceof Y.Map)) return null
+    const legacy = this.contacts.get(accountId)
+    const field = (name: string): unknown => {
+      const value = this.contactFields.get(`${accountId} ${name}`)
+      return value !== undefined ? value : legacy instanceof Y.Map ? legacy.get(name) : undefined
+    }
+    if (!(legacy instanceof Y.Map) && field('addedAt') === undefined) return null
     return {
       accountId,
-      name: String(map.get('name') ?? ''),
-      relay: String(map.get('relay') ?? ''),
-      addedAt: Number(map.get('addedAt') ?? 0),
-      chatId: String(map.get('chatId') ?? '')
+      name: String(field('name') ?? ''),
+      relay: String(field('relay') ?? ''),
+      addedAt: Number(field('addedAt') ?? 0),
+      chatId: String(field('chatId') ?? '')
     }
   }
 
   listContacts(): Contact[] {
+    const ids = new Set(this.contacts.keys())
+    for (const key of this.contactFields.keys()) ids.add(key.slice(0, key.indexOf(' ')))
     const out: Contact[] = []
-    for (const id of this.contacts.keys()) {
+    for (const id of ids) {
       const c = this.contact(id)
       if (c !== null) out.push(c)
     }
@@ -80,38 +105,27 @@ export class PeopleDoc {
 
   /** Adds a contact, or fills in what an existing one lacks (a name, a relay, a chat). */
   putContact(contact: Contact): void {
-    let map = this.contacts.get(contact.accountId)
-    if (!(map instanceof Y.Map)) {
-      map = new Y.Map<unknown>()
-      this.contacts.set(contact.accountId, map)
-    }
+    const held = this.contact(contact.accountId)
     for (const [k, v] of Object.entries(contact)) {
-      if (k === 'accountId') continue
-      if (map.get(k) === undefined || (v !== '' && map.get(k) === '')) map.set(k, v)
+      // (an empty field is not written: it reads as '' anyway, and written by a device that knew nothing it could win
+      // over another device's value set at the same time)
+      if (k === 'accountId' || v === '') continue
+      const now = held === null ? undefined : held[k as keyof Contact]
+      if (now === undefined || now === '') this.contactFields.set(`${contact.accountId} ${k}`, v)
     }
   }
 
   /** Stores a record under its version (kept beside the older ones); `replace`: the relay's record of a version this doc holds another of. */
   putMembership(chatId: string, record: SignedMembership, replace = false): void {
-    let map = this.memberships.get(chatId)
-    if (!(map instanceof Y.Map)) {
-      map = new Y.Map<Uint8Array>()
-      this.memberships.set(chatId, map)
-    }
-    if (replace || !map.has(String(record.version))) map.set(String(record.version), encodeSignedMembership(record))
+    if (replace || !this.versions(chatId).has(record.version)) this.records.set(`${chatId}:${record.version}`, encodeSignedMembership(record))
   }
 
   /** The newest record of a chat this doc holds that decodes (older ones are kept, and read when a newer is damaged). */
   membership(chatId: string): SignedMembership | null {
-    const map = this.memberships.get(chatId)
-    if (!(map instanceof Y.Map)) return null
-    const versions = [...map.keys()]
-      .map(Number)
-      .filter(Number.isSafeInteger)
-      .sort((a, b) => b - a)
-    for (const v of versions) {
+    const versions = this.versions(chatId)
+    for (const v of [...versions.keys()].sort((a, b) => b - a)) {
       try {
-        return decodeSignedMembership(map.get(String(v))!)
+        return decodeSignedMembership(versions.get(v)!)
       } catch {
         // a damaged copy: the one before it still says who the members were
       }
@@ -121,12 +135,10 @@ export class PeopleDoc {
 
   /** Every record of a chat this doc holds that decodes, any version (who was a member when). */
   allMemberships(chatId: string): SignedMembership[] {
-    const map = this.memberships.get(chatId)
-    if (!(map instanceof Y.Map)) return []
     const out: SignedMembership[] = []
-    for (const bytes of map.values()) {
+    for (const bytes of this.versions(chatId).values()) {
       try {
-        out.push(decodeSignedMembership(bytes as Uint8Array))
+        out.push(decodeSignedMembership(bytes))
       } catch {
         // a damaged copy: the others still say who the members were
       }
@@ -135,6 +147,19 @@ export class PeopleDoc {
   }
 
   sharedChatIds(): string[] {
-    return [...this.memberships.keys()]
+    const ids = new Set(this.memberships.keys())
+    for (const key of this.records.keys()) ids.add(key.slice(0, key.lastIndexOf(':')))
+    return [...ids]
+  }
+
+  /** A chat's records by version, as stored (the per-version keys over the older per-chat map). */
+  private versions(chatId: string): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>()
+    const legacy = this.memberships.get(chatId)
+    if (legacy instanceof Y.Map) for (const [v, bytes] of legacy) if (bytes instanceof Uint8Array) out.set(Number(v), bytes)
+    const prefix = `${chatId}:`
+    for (const [key, bytes] of this.records) if (key.startsWith(prefix) && bytes instanceof Uint8Array) out.set(Number(key.slice(prefix.length)), bytes)
+    for (const v of out.keys()) if (!Number.isSafeInteger(v)) out.delete(v)
+    return out
   }
 }

@@ -113,7 +113,13 @@ export class SharedChats {
     people.memberships.observeDeep(() => {
       this.loadRecords()
     })
+    people.records.observe(() => {
+      this.loadRecords()
+    })
     people.contacts.observeDeep(() => {
+      this.host.events.emit({ type: 'contacts' })
+    })
+    people.contactFields.observe(() => {
       this.host.events.emit({ type: 'contacts' })
     })
     people.relays.observe(() => {

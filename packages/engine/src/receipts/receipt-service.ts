@@ -7,6 +7,7 @@ import type { ChatMembers } from './chat-members.js'
 import { receiptsOf, type MessageReceipt } from './message-receipts.js'
 import { comparePositions, laterOf, positionOf, type Position } from './position.js'
 import { ReceiptBook, type WatermarkMove } from './receipt-book.js'
+import { EarlyReceipts } from './early-receipts.js'
 import type * as Y from 'yjs'
 
 /** What the receipts read of the rest of the engine. */
@@ -17,8 +18,8 @@ export interface ReceiptHost {
   getMessage(chatId: string, messageId: string): Promise<Message>
   /** Resolves once the doc's changes so far are on disk. */
   committed(doc: Y.Doc): Promise<void>
-  /** Another account's watermark now covers these messages: their `sent` step, if not reported yet, is due first. */
-  reached(chatId: string, messageIds: readonly string[]): void
+  /** Whether this account's message has its `sent` (or `failed`) step still to be told (SentTracker). */
+  awaitsStep(chatId: string, messageId: string): boolean
 }
 
 /**
@@ -36,6 +37,8 @@ export class ReceiptService {
   /** Chats with messages of other accounts received in this burst: the newest one's position (null: find it in the chat). */
   private readonly toDeliver = new Map<string, Position | null>()
   private readonly moveListeners = new Set<(chatId: string, moves: WatermarkMove[]) => void>()
+  /** Receipt events of this account's messages no relay acked yet: told after their `sent` step (see `stepped`). */
+  private readonly early = new EarlyReceipts()
 
   constructor(
     private readonly views: ChatViews,
@@ -83,7 +86,7 @@ export class ReceiptService {
   /** A message's status and receipts for the chat's members (its base status from the outbox and relays). */
   of(chatId: string, m: MessageRecord, base: MessageStatus): { status: MessageStatus; receipts: MessageReceipt[] } {
     // (null: the record the author wrote it under has not reached this device; its status waits for it)
-    return receiptsOf(this.books.get(chatId), this.members.of(chatId, m) ?? { members: [], removed: [] }, m, base)
+    return receiptsOf(this.books.get(chatId), this.members.of(chatId, m) ?? { members: [], removed: [] }, m, base, m.author === this.host.accountId())
   }
 
   /** This account has read the chat up to `messageId` (and everything before it in display order), on every device. */
@@ -164,12 +167,22 @@ export class ReceiptService {
       for (let i = firstAfter(ordered, move.from); i < ordered.length; i++) {
         const m = ordered[i]!
         if (comparePositions(positionOf(m), move.to) > 0) break
-        if (m.author !== move.account) messageIds.push(m.id)
+        if (m.author === move.account) continue
+        // ours, not told sent yet: its status moves only once a relay acks it (receiptsOf), so its receipt is told after that step
+        if (this.host.awaitsStep(chatId, m.id)) this.early.hold(chatId, m.id, move.kind, move.account)
+        else messageIds.push(m.id)
       }
       if (messageIds.length === 0) continue
-      if (move.account !== this.host.accountId()) this.host.reached(chatId, messageIds)
       this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })
     }
+  }
+
+  /**
+   * This account's messages took their `sent` (or `failed`) step: the receipts that came before
+   * it are told now, after it, delivered before read, so every step is an event in order.
+   */
+  stepped(chatId: string, messageIds: readonly string[]): void {
+    for (const { kind, account, ids } of this.early.release(chatId, messageIds)) this.events.emit({ type: 'status', chatId, messageIds: ids, status: kind, account })
   }
 }
 

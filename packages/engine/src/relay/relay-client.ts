@@ -16,6 +16,8 @@ export type { ChangeSource, RelayChain, RelayClientEvents, RelayClientHost, Rela
 import type { ChangeSource, RelayClientEvents, RelayClientHost } from './relay-client-host.js'
 
 const RETRY_ON_RECONNECT = new Set(['ERR_ACCESS_DENIED', 'ERR_DEVICE_NOT_LISTED'])
+/** Errors the relay sends only about a membership record a device offers (StoreSession's `membership` frame), never about a subscription. */
+const OFFER_ANSWERS = new Set<string>([ErrorCode.StaleMembership, ErrorCode.InvalidMembership])
 /** Uploads refused as stale on one connection before it is given up for a new one (a normal revocation needs a few). */
 const MAX_STALE_REFUSALS = 1_000
 
@@ -366,7 +368,10 @@ export class RelayClient {
       this.uploader.reseal(uploadId)
       return
     }
-    if (uploadId === 0) {
+    // (a stale or invalid record answers the record a subscription offers, not the subscription: the relay serves the
+    // doc under the record it holds, and tells of it. Taken as a refusal, a refetch of a damaged doc it then served
+    // never cleared its repair mark: simulator seeds 20261167, 20261141, 20261152)
+    if (uploadId === 0 && !OFFER_ANSWERS.has(error.code)) {
       this.reader.refused(docId)
       if (RETRY_ON_RECONNECT.has(error.code)) this.refusedUntilLinks.add(docId)
     }
