@@ -56,8 +56,6 @@ export class RelayReader {
   /** Per doc, the reach of each blob the relay sent live, by live id (unique on a stream), until a notice names its entry. */
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs subscribed on this connection whose `subscribed` answer has not come yet. */
-  /** The membership records offered on each connection (see firstOffer). */
-  private readonly offered = new WeakMap<RelayConnection, WeakSet<object>>()
   private readonly subscribing = new Set<string>()
   /** Docs the relay refused on this connection: it will send nothing of them. */
   private readonly refusedDocs = new Set<string>()
@@ -114,15 +112,6 @@ export class RelayReader {
     this.parked.clear() // (the cursor stayed before them: the relay sends them again)
   }
 
-  /** Whether `record` goes to `conn` now: once per connection, not with each of the chat's segments. */
-  private firstOffer(conn: RelayConnection, record: object): boolean {
-    const sent = this.offered.get(conn) ?? new WeakSet<object>()
-    this.offered.set(conn, sent)
-    if (sent.has(record)) return false
-    sent.add(record)
-    return true
-  }
-
   disconnected(): void {
     this.turns.newSession() // (what came on it and waits for its turn is dropped)
     this.wasLive = false // the connection's loss is news enough (onConnection)
@@ -131,7 +120,7 @@ export class RelayReader {
   /** Subscribes to a doc since our cursor (with the membership record it is served under). */
   subscribe(conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
-    if (record !== null && this.firstOffer(conn, record)) void conn.send({ type: 'membership', record })
+    if (record !== null) void conn.send({ type: 'membership', record })
     this.refusedDocs.delete(docId) // (asked again: a doc refused before may be served now)
     this.subscribing.add(docId)
     this.progress.delete(docId)
