@@ -10,18 +10,30 @@ import { toHex } from '../util/hex.js'
  * Held in memory: every session's start tells the relay's records again.
  */
 export class RelayConfirmed {
-  private readonly held = new Map<string, string>()
+  private readonly held = new Map<string, { signature: string; record: SignedMembership }>()
 
   /** The relay holds `record` for `chatId`; true when that is news. */
   confirm(chatId: string, record: SignedMembership): boolean {
     const signature = toHex(record.signature)
-    if (this.held.get(chatId) === signature) return false
-    this.held.set(chatId, signature)
+    if (this.held.get(chatId)?.signature === signature) return false
+    this.held.set(chatId, { signature, record })
     return true
   }
 
   /** Whether `record` is the one the chat's relay said it holds. */
   has(chatId: string, record: SignedMembership): boolean {
-    return this.held.get(chatId) === toHex(record.signature)
+    return this.held.get(chatId)?.signature === toHex(record.signature)
+  }
+
+  /**
+   * The record the relay holds when `record` lost to it: another of the same version (two
+   * devices changed the chat at once, and the relay kept the other). The account doc may bring
+   * the loser back after this device took the relay's (devices of one account that each signed
+   * one and each took the relay's merge their writes, and Yjs may keep a loser): simulator seed
+   * 20261204: two of an account's devices and another account started the same epoch at once.
+   */
+  winnerOver(chatId: string, record: SignedMembership): SignedMembership | null {
+    const held = this.held.get(chatId)
+    return held !== undefined && held.record.version === record.version && held.signature !== toHex(record.signature) ? held.record : null
   }
 }

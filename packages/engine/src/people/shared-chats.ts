@@ -267,9 +267,12 @@ export class SharedChats {
     if (people === null) return
     let changed = false
     let left = false
+    const lost: Array<[string, SignedMembership]> = []
     const me = this.host.accountId()
     for (const chatId of people.sharedChatIds()) {
       const record = people.membership(chatId)
+      const winner = record === null ? null : this.confirmed.winnerOver(chatId, record)
+      if (winner !== null) lost.push([chatId, winner])
       const before = this.keys.record(chatId)
       if (record !== null && this.keys.update(chatId, record)) {
         changed = true
@@ -283,6 +286,8 @@ export class SharedChats {
     }
     if (changed) this.host.keysChanged()
     if (left) this.host.chatLeft()
+    // (the relay's record goes back in place of one that lost to it: see RelayConfirmed.winnerOver)
+    for (const [chatId, winner] of lost) this.adopt(chatId, winner, '', undefined, true)
   }
 
   /** Whether this account was removed from the chat (a record it holds leaves it out): the chat is read-only here. */
