@@ -1,9 +1,11 @@
-import type { ChatEntry, Engine } from '@tandem/engine'
+import type { ChatEntry } from '@tandem/engine'
 import { injectBug, type Bug } from './bugs.js'
 import { ChainWatch } from './chain-invariants.js'
 import { ChainWorkload } from './chain-workload.js'
-import { checkFinal, converged, removedChats, whyNotConverged } from './invariants.js'
-import { RemovalWatch, whyChatsNotConverged } from './people-invariants.js'
+import { endPhases } from './end-phases.js'
+import { dedupe, finalState, safeChats } from './final-state.js'
+import { checkFinal } from './invariants.js'
+import { RemovalWatch } from './people-invariants.js'
 import { PeopleWorkload } from './people-workload.js'
 import { CALM } from './network.js'
 import { Rng } from './rng.js'
@@ -62,7 +64,6 @@ export const replayCommand = (seed: number, bugs: readonly Bug[] = [], chain = t
   `npm run sim -- --seed ${seed}${bugs.map(b => ` --bug ${b}`).join('')}${chain ? '' : ' --no-chain'}${people ? ' --people' : ''}`
 
 /** Virtual time the liveness phase may take to converge once every fault is healed. */
-const LIVENESS_BUDGET_MS = 120_000
 const RECONNECT_EVERY_MS = 250
 
 /**
@@ -321,49 +322,9 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
       if (people) await peopleWork.maybeAct()
     }
 
-    // ── liveness: heal everything, the system must converge ─────────────────
-    note('liveness: heal, restart, calm network')
-    world.net.heal()
-    world.net.faults = CALM
-    if (world.relay.service === null) await world.startRelay()
-    for (const d of [...world.devices]) if (d.engine === null && !d.retired) await restart(d)
-    // converged: every device of each account alike (invariants.ts), and every device of every member of each chat between accounts (people-invariants.ts)
-    // once a device joined from the relay alone, chats its account was removed from are left out (see removedChats)
-    let skip: Map<number, Set<string>> | undefined
-    const whyNot = async (): Promise<string | null> => whyNotConverged(serving(world), skip) ?? (people ? await whyChatsNotConverged(world, tracker.people) : null)
-    const deadline = sched.now + LIVENESS_BUDGET_MS
-    let done = false
-    while (!done && sched.now < deadline) {
-      await sched.runUntil(sched.now + 500)
-      done = converged(serving(world)) && (await whyNot()) === null
-    }
-    await sched.settle()
-    // the device lists after healing come before liveness: a device list that never settles is its own finding
-    const ended: string[] = await chainWatch.deviceLists()
-    if (!done) ended.push(`liveness: not converged within ${LIVENESS_BUDGET_MS / 1000} s of virtual time after healing: ${await whyNot()}`)
+    // ── liveness, then a new device per account from the relay alone (end-phases.ts) ──
+    const { ended, skip } = await endPhases({ world, sched, people, tracker, chainWatch, accounts: stats.accounts, restart, joined, note })
 
-    // ── a new device per account gets everything from the relay alone ───────
-    if (done) {
-      for (let a = 0; a < stats.accounts; a++) {
-        const fresh = world.addDevice(a, 0)
-        await world.startDevice(fresh)
-        // no LAN links or circuits for it: only the relay's store
-        for (const d of world.devices)
-          if (d !== fresh) {
-            world.net.block(fresh.peerId, d.peerId)
-            world.net.block(d.peerId, fresh.peerId)
-          }
-        await sched.await(joined(fresh))
-      }
-      const freshDeadline = sched.now + LIVENESS_BUDGET_MS
-      let ok = false
-      while (!ok && sched.now < freshDeadline) {
-        await sched.runUntil(sched.now + 500)
-        skip = removedChats(serving(world))
-        ok = converged(serving(world), skip) && (await whyNot()) === null
-      }
-      if (!ok) ended.push(`relay completeness: a new device did not get the full history from the relay alone: ${await whyNot()}`)
-    }
     // what the step invariants found during the run comes first, in the order found; then the end's checks
     const violations = [
       ...tracker.violations,
@@ -403,35 +364,4 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   } finally {
     for (const u of undo) u()
   }
-}
-
-/** The end state of a run, as one string: identical for two runs of one seed, or the replay is not exact. */
-function finalState(world: World): string {
-  const devices = world.devices
-    .filter(d => d.engine !== null)
-    .map(d => {
-      const e = d.engine!
-      const svs = Object.entries(e.stateVectors())
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([doc, sv]) => `${doc}=${Buffer.from(sv).toString('base64')}`)
-      const chats = safeChats(e).map(c => ({ chat: c.chatId, messages: e.listMessages(c.chatId).map(m => `${m.id}:${m.status}:${m.text}`) }))
-      return { device: d.name, peerId: e.peerId, svs, chats }
-    })
-  return JSON.stringify({ devices, relay: world.relay.history?.stats() ?? null })
-}
-
-/** The devices that should be running: all but those set up again as another node. */
-const serving = (world: World): DeviceNode[] => world.devices.filter(d => !d.retired)
-
-function safeChats(e: Engine): ChatEntry[] {
-  try {
-    return e.listChats()
-  } catch {
-    return []
-  }
-}
-
-function dedupe(xs: string[]): string[] {
-  const out = [...new Set(xs)]
-  return out.length > 20 ? [...out.slice(0, 20), `… and ${out.length - 20} more`] : out
 }
