@@ -67,6 +67,8 @@ export class AccessControl {
   readonly policy: ChainPolicy
   /** Commits beside each other, chain changes alone, per account (see commitInEpoch). */
   private readonly epochs = new EpochGate()
+  /** Records (their bytes) that verified: see verifyOnce. */
+  private readonly verifiedRecords = new Set<string>()
   /** Ed25519 for whole chains: see preverifyLinks. */
   private readonly signatures: Promise<SignatureBackend>
 
@@ -221,7 +223,7 @@ export class AccessControl {
     // subscription to the chat's docs, and a noble Ed25519 verify each (~3 ms, in the session's turn)
     // held a new device's hundred segment subscriptions in a row (a 100k history: 1.30× plain's)
     if (this.isHeld(record)) return null
-    verifyMembership(record)
+    this.verifyOnce(record)
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
     if (this.isHeld(record) || this.saysTheSame(record)) return null
@@ -279,6 +281,19 @@ export class AccessControl {
     return record.members.every(m => members.has(m))
   }
 
+  /**
+   * verifyMembership, once per record's bytes (a pure function of them): a chat of one account
+   * is offered by each of its devices under a record of its own signing, not the one held, with
+   * every subscription to the chat's docs. Bounded: the oldest is forgotten past VERIFIED_RECORDS.
+   */
+  private verifyOnce(record: SignedMembership): void {
+    const key = Buffer.from(encodeSignedMembership(record)).toString('base64')
+    if (this.verifiedRecords.has(key)) return
+    verifyMembership(record)
+    if (this.verifiedRecords.size >= VERIFIED_RECORDS) this.verifiedRecords.delete(this.verifiedRecords.values().next().value!)
+    this.verifiedRecords.add(key)
+  }
+
   private isHeld(record: SignedMembership): boolean {
     const current = this.memberships.get(record.docId) ?? null
     return current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))
@@ -325,6 +340,9 @@ export class AccessControl {
     return false
   }
 }
+
+/** Record bytes remembered as verified (a record is a few hundred bytes to a few KB: at most a few MB). */
+const VERIFIED_RECORDS = 1024
 
 const sameMembers = (members: readonly string[] | undefined, accountId: string): boolean => members?.length === 1 && members[0] === accountId
 
