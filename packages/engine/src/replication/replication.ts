@@ -2,6 +2,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { MalformedFrameError, type SigningKeyPair, type SignedMembership, TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
+import { relayChainOf } from './relay-chain.js'
 import type { DeviceManager } from '../account/device-manager.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
@@ -309,22 +310,10 @@ export class Replication {
   }
 
   private async loadClient(relayId: string): Promise<RelayClient> {
-    const keeper = this.account.chain()
     const client = new RelayClient(
       relayId,
       {
-        chain: {
-          accountId: keeper.accountId,
-          head: () => keeper.head,
-          linksAfter: head => keeper.linksAfter(head),
-          isOnChain: head => keeper.isOnChain(head),
-          receive: async links => {
-            await keeper.receive(links, true)
-          },
-          confirmHead: async head => {
-            await keeper.confirmHead(head)
-          }
-        },
+        chain: relayChainOf(this.account.chain()),
         codec: this.codec,
         deviceActivity: devices => {
           this.devices.deviceActivity(devices)
