@@ -222,11 +222,12 @@ export class AccessControl {
     // the record held, byte for byte, was verified when it was stored: devices send it with every
     // subscription to the chat's docs, and a noble Ed25519 verify each (~3 ms, in the session's turn)
     // held a new device's hundred segment subscriptions in a row (a 100k history: 1.30× plain's)
-    if (this.isHeld(record)) return null
-    this.verifyOnce(record)
+    const bytes = encodeSignedMembership(record)
+    if (this.isHeld(record.docId, bytes)) return null
+    this.verifyOnce(record, bytes)
     await this.checkSigner(record)
     // read the cache after the last await: from here to `set` nothing yields, so concurrent offers cannot interleave
-    if (this.isHeld(record) || this.saysTheSame(record)) return null
+    if (this.isHeld(record.docId, bytes) || this.saysTheSame(record)) return null
     const current = this.memberships.get(record.docId) ?? null
     if (current !== null && record.version <= current.version) {
       throw new StaleMembershipError(`membership of ${record.docId} is at version ${current.version}`)
@@ -286,17 +287,18 @@ export class AccessControl {
    * is offered by each of its devices under a record of its own signing, not the one held, with
    * every subscription to the chat's docs. Bounded: the oldest is forgotten past VERIFIED_RECORDS.
    */
-  private verifyOnce(record: SignedMembership): void {
-    const key = Buffer.from(encodeSignedMembership(record)).toString('base64')
+  private verifyOnce(record: SignedMembership, bytes: Uint8Array): void {
+    const key = Buffer.from(bytes).toString('base64')
     if (this.verifiedRecords.has(key)) return
     verifyMembership(record)
     if (this.verifiedRecords.size >= VERIFIED_RECORDS) this.verifiedRecords.delete(this.verifiedRecords.values().next().value!)
     this.verifiedRecords.add(key)
   }
 
-  private isHeld(record: SignedMembership): boolean {
-    const current = this.memberships.get(record.docId) ?? null
-    return current !== null && sameBytes(encodeSignedMembership(current), encodeSignedMembership(record))
+  /** Whether the record held for `docId` is `bytes` (an offered record, encoded once), byte for byte. */
+  private isHeld(docId: string, bytes: Uint8Array): boolean {
+    const current = this.memberships.get(docId) ?? null
+    return current !== null && sameBytes(encodeSignedMembership(current), bytes)
   }
 
   private async checkSigner(record: SignedMembership): Promise<void> {
