@@ -1,23 +1,22 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
-import { StreamLink, withJoinedWrites, type Link } from '../src/index.js'
+import { StreamLink, withJoinedWrites, yamuxHalfWindow, type Link } from '../src/index.js'
 import { within, type LinkPair } from './link-conformance.js'
 
 const PROTOCOL = '/tandem-test/link/1.0.0'
 
 export type Libp2pTransport = 'tcp' | 'ws'
 
-/** A libp2p node as the engine builds one (Noise with joined writes, yamux), on 127.0.0.1 only. */
+/** A libp2p node as the engine builds one (Noise with joined writes, yamux sending window updates at half the window), on 127.0.0.1 only. */
 async function node(transport: Libp2pTransport, listen: boolean): Promise<Libp2p> {
   return await createLibp2p({
     addresses: { listen: listen ? [transport === 'tcp' ? '/ip4/127.0.0.1/tcp/0' : '/ip4/127.0.0.1/tcp/0/ws'] : [] },
     transports: [transport === 'tcp' ? tcp() : webSockets()],
     connectionEncrypters: [withJoinedWrites(noise())],
-    streamMuxers: [yamux()]
+    streamMuxers: [yamuxHalfWindow({})]
   })
 }
 

@@ -1,7 +1,6 @@
 import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -9,7 +8,7 @@ import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protoco
 import { createLibp2p } from 'libp2p'
 import { LinkUnreachableError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
-import { StreamLink, withJoinedWrites, type Link } from '@tandem/transport'
+import { StreamLink, withJoinedWrites, yamuxHalfWindow, type Link } from '@tandem/transport'
 import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 import { circuitRelayOf, listenError, otherPeerAnswered, peerAddress, peerIdOf } from './addresses.js'
@@ -136,7 +135,7 @@ export class Libp2pNetwork {
       // yamux's own keep-alive (a ping every 30 s from each side, answered or not) and libp2p's
       // connection monitor (a ping stream every 10 s, ~530 B) give way to one yamux ping on a
       // connection quiet for 45 s, which closes it when unanswered (keep-alive.ts)
-      streamMuxers: [keptAlive(yamux({ enableKeepAlive: false }), runtime, options.keepAlive)],
+      streamMuxers: [keptAlive(yamuxHalfWindow({ enableKeepAlive: false }), runtime, options.keepAlive)],
       connectionMonitor: { enabled: false },
       peerDiscovery: platform.peerDiscovery(options),
       services: { identify: identify() }

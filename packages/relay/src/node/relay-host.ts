@@ -1,6 +1,5 @@
 import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, RELAY_V2_STOP_CODEC, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -10,7 +9,7 @@ import { webSockets } from '@libp2p/websockets'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { describeListenFailure, withJoinedWrites } from '@tandem/transport'
+import { describeListenFailure, withJoinedWrites, yamuxHalfWindow } from '@tandem/transport'
 import type { Logger } from '../logger.js'
 import { RelayConfigError } from './errors.js'
 import { keptAlive } from './keep-alive.js'
@@ -137,7 +136,7 @@ export async function createRelayHost(options: RelayHostOptions): Promise<RelayH
     // yamux's own keep-alive (every 30 s, never closing anything) and libp2p's connection
     // monitor (a ping stream every interval) are off
     streamMuxers: [
-      keptAlive(yamux({ enableKeepAlive: false }), {
+      keptAlive(yamuxHalfWindow({ enableKeepAlive: false }), {
         quietMs: limits.connectionPingIntervalMs,
         timeoutMs: limits.connectionPingTimeoutMs,
         onDead: err => {
