@@ -19,6 +19,11 @@ export class HybridLogicalClock {
 
   constructor(private readonly now: () => number) {}
 
+  /** The wall time the next {@link tick} would have (it moves nothing). */
+  nextWall(): number {
+    return Math.max(this.now(), this.last.wall)
+  }
+
   /** Timestamp for a local event (sending a message). */
   tick(): Hlc {
     const wall = Math.max(this.now(), this.last.wall)

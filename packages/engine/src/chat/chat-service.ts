@@ -2,6 +2,7 @@ import { chatDocId, segmentDocId } from '@tandem/protocol'
 import { EngineStateError, InvalidArgumentError, UnknownChatError, UnknownMessageError } from '../errors.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import type { HybridLogicalClock } from '../hlc.js'
+import type { ClockFloor } from './clock-floor.js'
 import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
 import type { MessageLog } from '../model/message-log.js'
 import { compareMessages, MAX_MESSAGE_TEXT, type Message, type MessageRecord } from '../model/message.js'
@@ -73,6 +74,8 @@ export class ChatService {
     private readonly sent: SentTracker,
     private readonly runtime: Runtime,
     private readonly hlc: HybridLogicalClock,
+    /** Awaited before every tick of `hlc` (see ClockFloor). */
+    private readonly clockFloor: ClockFloor,
     private readonly peerId: string,
     /** Transaction origin of changes made through the API. */
     private readonly local: unknown
@@ -138,8 +141,8 @@ export class ChatService {
     const view = await this.open(chatId)
     const segment = await this.writingSegment(view)
     const docId = segmentDocId(chatId, segment)
+    await this.clockFloor.cover(() => this.views.observePending())
     const log = view.logs.get(segment)!
-    this.views.observePending()
     let ts = this.hlc.tick()
     let id = messageIdOf(segment, ts, this.peerId)
     // unique per device as long as its clock only moves forward; after a restart on a clock set
@@ -170,6 +173,7 @@ export class ChatService {
   async editMessage(chatId: string, messageId: string, text: string): Promise<Message> {
     checkText(text)
     const { view, log, record } = await this.ownMessage(chatId, messageId, 'edit')
+    await this.clockFloor.cover(() => {})
     const at = this.hlc.tick()
     log.doc.transact(() => {
       log.annotations.edit(messageId, this.peerId, text, at)

@@ -16,6 +16,7 @@ import { EphemeralKind } from '../replication/ephemeral-channel.js'
 import { ChatViews } from '../chat/chat-views.js'
 import { SegmentLoader } from '../chat/segment-loader.js'
 import { SegmentCounts } from '../chat/segment-counts.js'
+import { ClockFloor } from '../chat/clock-floor.js'
 import { HybridLogicalClock } from '../hlc.js'
 import type { Platform } from '../platform/platform.js'
 import { KeyExchange } from '../keys/key-exchange.js'
@@ -174,7 +175,7 @@ export function wireServices(parts: ServiceParts): Services {
   )
   const hlc = new HybridLogicalClock(runtime.now)
   const views = new ChatViews(loader, counts, docId => docs.isKnown(docId), sent, events, hlc, runtime, local)
-  const chatService: ChatService = new ChatService(docs, views, loader, account, sent, runtime, hlc, device.peerId, local)
+  const chatService: ChatService = new ChatService(docs, views, loader, account, sent, runtime, hlc, new ClockFloor(store, hlc, runtime.now), device.peerId, local)
   const codec = new BlobCodec(platform.compression, {
     signing: device.signing,
     ring: () => account.keys(),
