@@ -1,7 +1,8 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
-import { StreamLink, withJoinedWrites } from '@tandem/transport'
+import { hasNoiseRecordDecoder, noiseRecordLength, StreamLink, withJoinedWrites } from '@tandem/transport'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
@@ -95,4 +96,64 @@ it('writes every encrypted record to the socket in one piece', async () => {
 it('is needed: noise alone writes a record length and its ciphertext separately (drop withJoinedWrites once this fails)', async () => {
   const writes = await socketWrites(noise())
   expect(writes.filter(w => w.byteLength === 2).length).toBeGreaterThanOrEqual(FRAMES)
+})
+
+/** noise(), the connections it secures kept in `secured`. */
+function keeping(secured: unknown[]): EncrypterFactory {
+  return components => {
+    const encrypter = noise()(components)
+    const outbound = encrypter.secureOutbound.bind(encrypter)
+    const inbound = encrypter.secureInbound.bind(encrypter)
+    encrypter.secureOutbound = async (connection, options) => {
+      const result = await outbound(connection, options)
+      secured.push(result.connection)
+      return result
+    }
+    encrypter.secureInbound = async (connection, options) => {
+      const result = await inbound(connection, options)
+      secured.push(result.connection)
+      return result
+    }
+    return encrypter
+  }
+}
+
+it("reads records with a length reader that throws no new error per record, in every connection it secures (drop it once Noise's own stops throwing)", async () => {
+  const secured: unknown[] = []
+  const writes = await socketWrites(withJoinedWrites(keeping(secured)) as EncrypterFactory)
+  expect(writes.length).toBeGreaterThanOrEqual(FRAMES) // every frame went through, read with it
+  expect(secured).toHaveLength(2)
+  for (const connection of secured) {
+    expect(hasNoiseRecordDecoder(connection)).toBe(true)
+    expect((connection as { decoder: { lengthDecoder: unknown } }).decoder.lengthDecoder).toBe(noiseRecordLength)
+  }
+  // what it replaces: Noise's own reader makes a new RangeError for every short read
+  const plain: unknown[] = []
+  await socketWrites(keeping(plain))
+  const own = (plain[0] as { decoder: { lengthDecoder: (d: Uint8Array) => number } }).decoder.lengthDecoder
+  const errorOf = (read: (d: Uint8Array) => number): unknown => {
+    try {
+      read(new Uint8Array(1))
+    } catch (err) {
+      return err
+    }
+    return null
+  }
+  expect(errorOf(own)).toBeInstanceOf(RangeError)
+  expect(errorOf(own)).not.toBe(errorOf(own))
+})
+
+it('a record length reads big-endian from a buffer or a list, and a short one is always the same RangeError', () => {
+  expect(noiseRecordLength(new Uint8Array([0x01, 0x02, 0xff]))).toBe(0x0102)
+  expect(noiseRecordLength(new Uint8ArrayList(new Uint8Array([0xff]), new Uint8Array([0xfe, 0x00])))).toBe(0xfffe)
+  const short = (data: Uint8Array | Uint8ArrayList): unknown => {
+    try {
+      noiseRecordLength(data)
+    } catch (err) {
+      return err
+    }
+    return null
+  }
+  expect(short(new Uint8Array(0))).toBeInstanceOf(RangeError)
+  expect(short(new Uint8Array(1))).toBe(short(new Uint8ArrayList(new Uint8Array(1))))
 })

@@ -1,7 +1,7 @@
 export type { Link, LinkHandlers } from './link.js'
 export { StreamLink } from './stream-link.js'
 export { createMemoryLinkPair } from './memory-link.js'
-export { withJoinedWrites } from './joined-writes.js'
+export { withJoinedWrites, hasNoiseRecordDecoder, noiseRecordLength } from './joined-writes.js'
 export { FramedSession, HELLO_DEADLINE_MS, type SessionTimers, type FrameCodec, type FrameHandler } from './framed-session.js'
 export { describeListenFailure } from './listen-failure.js'
 export { keptAlive, KeepAliveTimeoutError, type KeepAliveClock, type KeepAliveTimes } from './keep-alive.js'
