@@ -9,7 +9,11 @@ import type { BlobEncoding } from '@tandem/protocol'
 export interface Compression {
   /** The encoding `compress` produces. */
   readonly encoding: BlobEncoding
-  compress(data: Uint8Array): Promise<Uint8Array> | Uint8Array
+  /**
+   * `dense`: a blob kept long and read by every new device (a snapshot): worth more CPU for
+   * fewer bytes, where the platform has a knob for it.
+   */
+  compress(data: Uint8Array, dense?: boolean): Promise<Uint8Array> | Uint8Array
   /**
    * The bytes `data` inflates to, written with `encoding` (never Raw). Throws once the output
    * would pass `maxBytes` (a relay that is not honest cannot make a device allocate more),

@@ -83,11 +83,12 @@ export class BlobCodec {
   }
 
   /** Seals in the newest generation this device writes in; with `minEpoch`, waits until that is at least `minEpoch`. */
-  async encode(docId: string, update: Uint8Array, reach: StateVector, minEpoch = 0): Promise<Uint8Array> {
-    const packed = await this.compression.compress(update)
+  /** `minEpoch`: seal in this key epoch or a newer one; `dense`: a snapshot (see Compression.compress). */
+  async encode(docId: string, update: Uint8Array, reach: StateVector, options: { minEpoch?: number; dense?: boolean } = {}): Promise<Uint8Array> {
+    const packed = await this.compression.compress(update, options.dense === true)
     const compressed = packed.byteLength + 1 < update.byteLength
     const inner = encodeBlobEnvelope({ encoding: compressed ? this.compression.encoding : BlobEncoding.Raw, reach: encodeSv(reach), payload: compressed ? packed : update })
-    return this.seal('blob', docId, inner, minEpoch)
+    return this.seal('blob', docId, inner, options.minEpoch ?? 0)
   }
 
   /** The Yjs update inside a relay blob of `docId`. Throws a typed error: ERR_BAD_SIGNATURE, ERR_UNKNOWN_EPOCH, ERR_DECRYPT, or a bad envelope. */

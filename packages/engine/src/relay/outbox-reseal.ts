@@ -59,7 +59,7 @@ export class OutboxReseal {
       // the stale one waits for a newer generation; the ones after it only need to be as new
       if (first || own < (this.codec.writeEpoch() ?? 0)) {
         const { update, reach } = await this.codec.decode(docId, entry.blob)
-        const blob = await this.codec.encode(docId, update, reach, first ? stale + 1 : 0)
+        const blob = await this.codec.encode(docId, update, reach, { minEpoch: first ? stale + 1 : 0 })
         if (!this.uploads.outbox().includes(entry)) continue // acked meanwhile (another relay's copy of the state)
         entry.blob = blob
         await this.saver.persist(docId, [entry])

@@ -370,7 +370,7 @@ export class RelayUploader {
     const uploadId = this.nextUploadId++
     const covers = st.cursor
     this.snapshots.started(docId, uploadId)
-    void this.host.codec.encode(docId, Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc))).then(
+    void this.host.codec.encode(docId, Y.encodeStateAsUpdate(doc), Y.decodeStateVector(Y.encodeStateVector(doc)), { dense: true }).then(
       blob => {
         if (this.connection() === conn && this.snapshots.isSnapshot(uploadId)) conn.upload(docId, uploadId, blob, covers)
       },
