@@ -94,7 +94,13 @@ export interface Client {
   /** `count` messages as fast as the client can write them. */
   burst(count: number, seed: number, timeoutMs?: number): Promise<void>
   waitMessages(count: number, timeoutMs?: number): Promise<number>
+  /**
+   * From now on the client prints message events, and nothing else unasked (a Tandem device is
+   * told `watch` {events: ["message"]}: the peers' clients print nothing else either).
+   */
   watch(): Promise<void>
+  /** From now on the client prints only its answers (a Tandem device: `watch` {events: []}; the peers' clients print nothing unasked). */
+  mute(): Promise<void>
   /** Calls `cb` with the text of every message this client receives from elsewhere (after watch()). */
   onMessage(cb: (text: string) => void): () => void
   stop(): Promise<void>
@@ -187,7 +193,7 @@ export async function startClient(key: SystemKey, label: string, server: Server 
   if (isTandem(key)) {
     const args = [...nodeArgs(label), tandemMains(key).device, '--control', '--data', dataDir, ...(opts.deviceFlags ?? ['--no-sync'])]
     if (server !== null && opts.noRelay !== true) args.push('--relay', tandemRelayAddr(server, opts.viaPort))
-    return tandemClient(new JsonProcess(label, 'node', args), dataDir)
+    return tandemClient(new JsonProcess(label, 'node', args), dataDir, key === 'tandem')
   }
   const port = opts.viaPort ?? server!.port
   const file = key === 'yws' ? 'peers/yws-client.js' : 'peers/am-client.js'
@@ -207,7 +213,8 @@ const burstChunks = (count: number, seed: number): string[] => {
   return out
 }
 
-function tandemClient(proc: JsonProcess, dataDir: string): Client {
+/** `filtersEvents`: the device takes `watch` {events}, and is told to print only what the measure reads (4e8b2c9's device prints every event whatever it is told). */
+function tandemClient(proc: JsonProcess, dataDir: string, filtersEvents: boolean): Client {
   let chatId = ''
   const prepared = new Map<string, string[]>()
   let grant: GrantJson | null = null
@@ -259,7 +266,10 @@ function tandemClient(proc: JsonProcess, dataDir: string): Client {
     },
     waitMessages: (count, timeoutMs = 600_000) => proc.request<number>('wait-messages', { chatId, count }, timeoutMs),
     watch: async () => {
-      await proc.request('watch')
+      await proc.request('watch', filtersEvents ? { events: ['message'] } : {})
+    },
+    mute: async () => {
+      if (filtersEvents) await proc.request('watch', { events: [] })
     },
     onMessage: cb =>
       proc.on((e: Event) => {
@@ -298,6 +308,7 @@ function peerClient(proc: JsonProcess, dataDir: string): Client {
     watch: async () => {
       await proc.request('watch')
     },
+    mute: async () => {},
     onMessage: cb =>
       proc.on((e: Event) => {
         if (e.event === 'message') cb(e.text as string)

@@ -62,6 +62,27 @@ describe('the control protocol', () => {
     expect(await refusal('wait-newest', { chatId })).toBe('ERR_BAD_COMMAND')
   })
 
+  it('prints only the events watch names, refuses a watch list that is not names, and prints them all again after a plain watch', async () => {
+    const { chatId } = await device.request<{ chatId: string }>('create-chat', { title: 'watched' })
+    const eventsAfter = (from: number): string[] =>
+      lines
+        .slice(from)
+        .map(l => JSON.parse(l) as { event?: string })
+        .flatMap(l => (l.event === undefined ? [] : [l.event]))
+    expect(await refusal('watch', { events: 'message' })).toBe('ERR_BAD_COMMAND')
+    expect(await refusal('watch', { events: [1] })).toBe('ERR_BAD_COMMAND')
+    await device.request('watch', { events: ['message'] })
+    let from = lines.length
+    await device.request('send', { chatId, text: 'only messages' })
+    await device.request('info') // the chat list's event comes a turn after the send's answer
+    expect(eventsAfter(from)).toEqual(['message'])
+    await device.request('watch')
+    from = lines.length
+    await device.request('send', { chatId, text: 'everything' })
+    await device.request('info')
+    expect(eventsAfter(from)).toEqual(expect.arrayContaining(['message', 'chats']))
+  })
+
   it('refuses to revoke a peer id that is not a device of the account, and revokes nothing', async () => {
     expect(await refusal('revoke', { peerId: '12D3KooWtypo' })).toBe('ERR_INVALID_ARGUMENT')
     const dump = await device.request<{ revoked: string[] }>('dump')

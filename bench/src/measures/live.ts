@@ -196,6 +196,7 @@ async function latencyRun(key: SystemKey, path: Path, count: number, warmup = 20
   try {
     const [b] = s.receivers as [Client]
     await b.watch()
+    await s.sender.mute()
     let waiting: { text: string; resolve: () => void } | null = null
     const off = b.onMessage(text => {
       if (waiting !== null && text === waiting.text) {
