@@ -256,7 +256,10 @@ export function wireServices(parts: ServiceParts): Services {
       accountId: () => account.accountId,
       getMessage: (chatId, messageId) => chatService.getMessage(chatId, messageId),
       committed: doc => docs.committed(doc),
-      awaitsStep: (chatId, messageId) => sent.awaitsStep(chatId, messageId)
+      awaitsStep: (chatId, messageId) => sent.awaitsStep(chatId, messageId),
+      receiptWaits: (chatId, messageId) => {
+        sent.hurry(chatId, messageId)
+      }
     },
     device.peerId,
     runtime,
@@ -266,6 +269,9 @@ export function wireServices(parts: ServiceParts): Services {
   // receipts that came before a message's `sent` step are told after it
   sent.onStep = (chatId, messageIds) => {
     receipts.stepped(chatId, messageIds)
+  }
+  sent.onHurry = docId => {
+    for (const client of replication.relayClients()) client.saveAcked(docId)
   }
   // delete for me: in the account doc, so only this account's devices know
   const hidden = new HiddenMessages(

@@ -19,6 +19,8 @@ export interface ReceiptHost {
   committed(doc: Y.Doc): Promise<void>
   /** Whether this account's message has its `sent` (or `failed`) step still to be told (SentTracker). */
   awaitsStep(chatId: string, messageId: string): boolean
+  /** A receipt of this account's message waits for its `sent` step (SentTracker.hurry). */
+  receiptWaits(chatId: string, messageId: string): void
 }
 
 /**
@@ -167,6 +169,7 @@ export class ReceiptService {
         if (m.author === move.account) continue
         // ours, not told sent yet: its status moves only once a relay acks it (receiptsOf), so its receipts are told after that step (`stepped`)
         if (!this.host.awaitsStep(chatId, m.id)) messageIds.push(m.id)
+        else this.host.receiptWaits(chatId, m.id)
       }
       if (messageIds.length === 0) continue
       this.events.emit({ type: 'status', chatId, messageIds, status: move.kind, account: move.account })

@@ -252,6 +252,11 @@ export class RelayClient {
   }
 
   /** Whether an upload of the doc waits for this relay's answer. */
+  /** Saves the doc's state now if it says the relay holds more than the state on disk does ("sent" then follows). */
+  saveAcked(docId: string): void {
+    this.saver.saveIfAckUnreported(docId)
+  }
+
   awaitsAnswer(docId: string): boolean {
     return this.uploader.awaitsAnswer(docId)
   }

@@ -82,6 +82,11 @@ export class RelayStateSaver {
     return this.state.save(docId, add, remove)
   }
 
+  /** Saves the doc now if its `acked` grew since the last save that reported it (else nothing: the state on disk says as much). */
+  saveIfAckUnreported(docId: string): void {
+    if (this.ackUnreported.has(docId)) this.saveSoon(docId)
+  }
+
   /** A cursor-only change: saved with the next save of the doc, or after {@link CURSOR_SAVE_MS}. */
   saveLater(docId: string): void {
     // a save under way takes it along; a stopped client saves it now

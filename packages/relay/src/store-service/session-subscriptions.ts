@@ -96,9 +96,9 @@ export class SessionSubscriptions {
   }
 
   /** Numbers a live blob for a subscription that takes it (numbered per stream, not per subscription: a committed notice of a replaced one never matches); null when it does not. */
-  takeLive(docId: string, uploadKey: string): number | null {
+  takeLive(docId: string, uploadKey: string, ownAccount: boolean): number | null {
     const liveId = this.nextLiveId
-    if (this.subs.get(docId)?.takeLive(uploadKey, liveId) !== true) return null
+    if (this.subs.get(docId)?.takeLive(uploadKey, liveId, ownAccount) !== true) return null
     this.nextLiveId++
     return liveId
   }

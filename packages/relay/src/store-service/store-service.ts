@@ -199,7 +199,7 @@ export class StoreService {
   /** An append that arrived whole: to the doc's other caught-up subscribers now (see StoreSession.sendLive). */
   forwardLive(from: StoreSession, docId: string, uploadKey: string, blob: Uint8Array): void {
     for (const s of this.subscribers.get(docId) ?? []) {
-      if (s !== from && s.sendLive(docId, uploadKey, blob)) this.metrics.liveBytes.inc(blob.byteLength)
+      if (s !== from && s.sendLive(docId, uploadKey, blob, s.account === from.account)) this.metrics.liveBytes.inc(blob.byteLength)
     }
   }
 

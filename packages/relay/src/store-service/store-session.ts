@@ -86,9 +86,10 @@ export class StoreSession {
    * Another device's append to `docId` arrived whole: sent at once, before it is durable,
    * to a subscriber that is caught up and keeping up; the others get it after its commit.
    */
-  sendLive(docId: string, uploadKey: string, blob: Uint8Array): boolean {
+  /** `ownAccount`: the blob is from another device of this session's account. */
+  sendLive(docId: string, uploadKey: string, blob: Uint8Array, ownAccount: boolean): boolean {
     if (this.state !== 'open' || this.link.congested?.() === true) return false
-    const liveId = this.subscriptions.takeLive(docId, uploadKey)
+    const liveId = this.subscriptions.takeLive(docId, uploadKey, ownAccount)
     if (liveId === null) return false
     void this.send({ type: 'live', docId, liveId, blob })
     return true
