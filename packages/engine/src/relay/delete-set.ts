@@ -4,11 +4,11 @@ import * as Y from 'yjs'
 /**
  * `update` (v1, as Y.encodeStateAsUpdate writes it: its structs, then the doc's whole delete
  * set) without the deletions of items of `clients`. A cut that leaves another account's writers
- * out (UploadCutter) must leave out their items' deletions too: a reader given the deletion of
- * a message record without the tombstone its deleter wrote beside it (also left out) showed the
- * message still, and pending (its record gone), after it had shown it read (simulator seed
- * 20261134 --people). The deleter's own upload carries both. Returned as it is when its delete
- * set is not the last bytes as this writes them (never, from Yjs 13), or names none of them.
+ * out (UploadCutter) leaves out their items' deletions too: they are that account's to carry
+ * (a deletion of a message record come without the tombstone written beside it leaves the
+ * message shown, its record gone), and the deleter's own upload carries both. Returned as it is
+ * when its delete set is not the last bytes as this writes them (never, from Yjs 13), or names
+ * none of them.
  */
 export function withoutDeletionsOf(update: Uint8Array, clients: ReadonlySet<number>): Uint8Array {
   const { ds } = Y.decodeUpdate(update)
