@@ -64,4 +64,32 @@ describe('UploadCutter', () => {
     const del = cutter.cut('chat:c', doc, first.uploaded, false)!
     expect(replay(first.update, del.update).getArray('l').toArray()).toEqual([2, 3])
   })
+
+  it("leaves out of a cut of everything the clients its `foreign` names (another account's writers), as if the relay held them", () => {
+    const { doc, cutter } = device(1)
+    for (const client of [2, 3]) {
+      const peer = new Y.Doc()
+      peer.clientID = client
+      peer.getMap('messages').set(`from ${client}`, new Uint8Array([client]))
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(peer), 'peer')
+    }
+    doc.getMap('messages').set('mine', new Uint8Array([1]))
+    const cut = cutter.cut('chat:c', doc, new Map(), true, () => new Set([3, 1]))!
+    // (its own client is never left out)
+    expect(Object.keys(replay(cut.update).getMap('messages').toJSON()).sort()).toEqual(['from 2', 'mine'])
+    expect(cut.reach).toEqual(
+      new Map([
+        [1, 1],
+        [2, 1]
+      ])
+    )
+    expect(cut.uploaded).toEqual(
+      new Map([
+        [1, 1],
+        [2, 1],
+        [3, 1]
+      ])
+    )
+    expect(cutter.cut('chat:c', doc, cut.uploaded, true, () => new Set([3]))).toBeNull()
+  })
 })

@@ -56,6 +56,25 @@ describe('EpochGate', () => {
     await next
   })
 
+  it('holds the chains of every account an upload names until it leaves, whatever their order, and leaves once', async () => {
+    const gate = new EpochGate()
+    const log: string[] = []
+    // (a shared chat's commit holds its members' chains: Bob's and Alice's, named in any order)
+    const leave = await gate.enter(['bob', 'alice', 'bob'])
+    const changes = ['alice', 'bob'].map(a => gate.exclusive(a, async () => log.push(`${a} changes`)))
+    const elsewhere = gate.exclusive('carol', async () => log.push('carol changes'))
+    await elsewhere
+    await settle()
+    expect(log).toEqual(['carol changes'])
+    leave()
+    leave() // (a second call gives back nothing more)
+    await Promise.all(changes)
+    expect(log.sort()).toEqual(['alice changes', 'bob changes', 'carol changes'])
+    const again = await gate.enter(['alice'])
+    again()
+    expect(await gate.exclusive('alice', async () => 'free again')).toBe('free again')
+  })
+
   it('keeps accounts apart, and a failed task releases the gate', async () => {
     const gate = new EpochGate()
     const log: string[] = []

@@ -275,16 +275,9 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
       return patch(AccessControl.prototype as unknown as Patchable, 'epochFloor', () => async () => 0)
     case 'relay-epoch-checked-at-first-chunk':
       // the relay checks an upload's epoch only at its first chunk (as in cd45f24), not again at its
-      // commit with the account's chain held still: a revocation accepted between the two lets an
-      // upload sealed in the old generation be appended after it
-      return patch(
-        AccessControl.prototype as unknown as Patchable,
-        'commitInEpoch',
-        () =>
-          function (this: unknown, ...args: unknown[]) {
-            return (args[3] as () => Promise<unknown>)()
-          }
-      )
+      // last with the chains held still until its commit: a revocation accepted between the two
+      // lets an upload sealed in the old generation be appended after it
+      return patch(AccessControl.prototype as unknown as Patchable, 'holdEpoch', () => async () => () => {})
     case 'revoked-gets-new-key':
       // the generation a revoking link starts is sealed to the devices it revokes as well (its
       // recipients taken from the list before the revocation): the relay cannot tell (it is

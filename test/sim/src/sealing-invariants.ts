@@ -1,6 +1,6 @@
 import type { KeyRing } from '@tandem/engine/internal'
-import { type ChainLink, openSealed, peerIdFromSigningKey, readSealedHeader } from '@tandem/protocol'
-import { HistoryStore } from '@tandem/relay'
+import { type ChainLink, docKey, membershipDocOf, openChatKeys, openSealed, peerIdFromSigningKey, readSealedHeader, type SignedMembership } from '@tandem/protocol'
+import { type AccessRecords, HistoryStore } from '@tandem/relay'
 import type { ChainWatch } from './chain-invariants.js'
 import { type SimKeys, ringOf } from './sim-keys.js'
 import { simSignatures } from './signatures.js'
@@ -40,6 +40,11 @@ interface Appended {
  * sealed before it learned of the revocation (an outbox entry, a snapshot under way): the relay
  * is blind, and whoever holds its disk and a revoked device's key reads whatever opens.
  *
+ * A chat between accounts too, whoever wrote the blob (a device of any member account): D opens
+ * it with the chat's epoch keys it could have held, those of every record the relay ever stored
+ * for the chat whose box for D's account is sealed to a generation D's ring holds (DESIGN §5: a
+ * member's new generation makes the next writer start a new epoch, which the relay enforces).
+ *
  * Checked after every step: what the relay committed since the previous step (each blob once).
  */
 export class SealWatch {
@@ -49,6 +54,8 @@ export class SealWatch {
   private readonly reported = new Set<string>()
   /** Pairs (an append after R(D), a revoked device D of its account) checked: the invariant's reach in a run. */
   checked = 0
+  /** Per shared chat's doc id, every record with keys the relay stored (what a member's device may have held). */
+  private readonly records = new Map<string, SignedMembership[]>()
 
   constructor(
     private readonly world: World,
@@ -61,7 +68,7 @@ export class SealWatch {
       // ChainWatch's listeners first: a commit's position is taken before this one reads it
       const watched = before?.(history, records) ?? records
       this.watchHistory(history)
-      return watched
+      return this.watchRecords(watched)
     }
   }
 
@@ -92,10 +99,12 @@ export class SealWatch {
     }
     const authorId = header === null ? null : peerIdFromSigningKey(header.author)
     const author = authorId === null ? undefined : this.world.devices.find(d => d.peerId === authorId)
+    const chat = this.records.get(membershipDocOf(x.docId))
     for (const [peerId, revokedAt] of this.chain.revokedAt) {
       if (revokedAt >= x.at) continue
       const d = this.world.devices.find(n => n.peerId === peerId)
-      if (d === undefined || d === author || (author !== undefined && author.account !== d.account)) continue
+      // (another account's blob of a chat shared with D's: D may hold the chat's keys)
+      if (d === undefined || d === author || (author !== undefined && author.account !== d.account && chat === undefined)) continue
       this.checked++
       if (header === null) {
         this.violation(d, x, revokedAt, 'it is not sealed')
@@ -106,15 +115,15 @@ export class SealWatch {
         this.violation(d, x, revokedAt, 'the simulator never saw its agreement key, so it cannot tell (a bug of the simulator)')
         continue
       }
-      const key = ring.docKey(header.epoch, x.docId)
-      if (key === null) continue // it never held that generation
+      const key = chat === undefined ? ring.docKey(header.epoch, x.docId) : chatKey(chat, this.world.accountIds[d.account] ?? '', ring, header.epoch, x.docId)
+      if (key === null) continue // it never held that generation (or that epoch of the chat)
       try {
         await openSealed('blob', x.docId, bytes, { keyFor: () => key, standing: () => 'listed' }, simSignatures)
       } catch {
         continue // the key of its epoch does not open it (another account's doc)
       }
       const by = author?.name ?? authorId?.slice(-6) ?? '?'
-      this.violation(d, x, revokedAt, `it is sealed in key generation ${header.epoch} (by ${by}), which ${d.name} holds`)
+      this.violation(d, x, revokedAt, `it is sealed in ${chat === undefined ? 'key generation' : "the chat's epoch"} ${header.epoch} (by ${by}), which ${d.name} holds`)
     }
   }
 
@@ -127,6 +136,25 @@ export class SealWatch {
     const ring = agreement === null ? null : ringOf(links ?? [], [agreement])
     this.rings.set(d, { appends: this.chain.appends, ring })
     return ring
+  }
+
+  /** Keeps every record with keys the relay stores (SealWatch sees the records after the other watches). */
+  private watchRecords(records: AccessRecords): AccessRecords {
+    const putMembership = async (record: SignedMembership, dropped: string[]): Promise<void> => {
+      await records.putMembership(record, dropped)
+      if (record.keys == null) return
+      const held = this.records.get(record.docId) ?? []
+      held.push(record)
+      this.records.set(record.docId, held)
+    }
+    // (every other member as it is, bound to the records: a class's methods read its private state)
+    return new Proxy(records, {
+      get: (target, name) => {
+        if (name === 'putMembership') return putMembership
+        const value = Reflect.get(target, name) as unknown
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
   }
 
   private watchHistory(history: HistoryStore): void {
@@ -164,6 +192,24 @@ export class SealWatch {
       `revoked opens ${this.tracker.where()}: ${d.name} (revoked at relay event ${revokedAt}) can open ${x.what} of ${x.docId}, appended at relay event ${x.at}: ${why}`
     )
   }
+}
+
+/**
+ * The key of `docId` in `epoch` of a shared chat that a device of `account` holding `ring` could
+ * have held: from any of the chat's records whose box for the account is sealed to a generation
+ * the ring opens (each record opens every epoch up to its own); null when none gives it.
+ */
+function chatKey(records: readonly SignedMembership[], account: string, ring: KeyRing, epoch: number, docId: string): Uint8Array | null {
+  for (const record of records) {
+    if (record.keys == null || record.keys.epoch < epoch) continue
+    try {
+      const keys = openChatKeys(record.docId, record.keys, account, g => ring.accountAgreement(g))
+      return docKey(keys[epoch - 1]!, docId)
+    } catch {
+      // not sealed to the account, or to a generation the ring does not hold
+    }
+  }
+  return null
 }
 
 const concat = (chunks: readonly Uint8Array[]): Uint8Array => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))

@@ -52,7 +52,10 @@ export class SimChatKeys {
       sealing: {
         writeEpoch: () => null,
         keyFor: (epoch: number) => held[epoch - 1] ?? null,
-        standing: author => (rings.some(r => r.standing(author, 0) !== 'unknown') ? 'listed' : 'unknown')
+        standing: author => (rings.some(r => r.standing(author, 0) !== 'unknown') ? 'listed' : 'unknown'),
+        // (it reads, never writes: no epoch to seal in, nothing to learn)
+        latestEpoch: () => 0,
+        refresh: async () => {}
       }
     })
   }

@@ -29,6 +29,27 @@ export function foreignMessage(update: Uint8Array, doc: Y.Doc, account: string):
   return null
 }
 
+/**
+ * The Yjs clients of `update` that set a message record whose author is not `account`: another
+ * account's writers. `doc` holds the update already (it is what a device cuts its uploads from),
+ * so every record counts, held or not.
+ */
+export function foreignWriters(update: Uint8Array, doc: Y.Doc, account: string): Set<number> {
+  const { structs } = Y.decodeUpdate(update)
+  const messages = doc.getMap(MESSAGES)
+  const keys = new Map<string, string | null>()
+  const out = new Set<number>()
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue
+    const key = messageKey(s, messages, doc, keys)
+    keys.set(`${s.id.client}:${s.id.clock}`, key)
+    if (key === null || !(s.content instanceof Y.ContentBinary) || out.has(s.id.client)) continue
+    const record = decodeMessageRecord(key, s.content.content)
+    if (record !== null && record.author !== account) out.add(s.id.client)
+  }
+  return out
+}
+
 function messageKey(item: Y.Item, messages: Y.Map<unknown>, doc: Y.Doc, keys: Map<string, string | null>): string | null {
   if (typeof item.parent === 'string') return item.parent === MESSAGES ? item.parentSub : null
   if (item.parent !== null) return null // (a nested type's entry)

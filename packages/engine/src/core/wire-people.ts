@@ -1,5 +1,5 @@
 import type { AccountService, ThisDevice } from '../account/account-service.js'
-import { forgedAuthor } from '../chat/message-authors.js'
+import { foreignWriters, forgedAuthor } from '../chat/message-authors.js'
 import { Groups } from '../people/groups.js'
 import { GroupReferrals } from '../people/group-referrals.js'
 import { Invites } from '../people/invites.js'
@@ -82,6 +82,8 @@ export function wirePeople(parts: {
     const signer = ring !== null && ring.standing(author, 0) !== 'unknown' ? me : chains.accountOfAuthor(author, shared.writers(chatId))
     return forgedAuthor(docId, doc, update, signer, me)
   }
+  // what this device uploads of a shared chat carries no other account's messages (see UploadCutter.cut)
+  replication.foreignWriters = (docId, doc, update) => (shared.membership(docId) === null ? new Set<number>() : foreignWriters(update, doc, account.chain().accountId))
   replication.relays.chatRelays = { relayOf: chatId => shared.chatRelay(chatId), all: () => shared.chatRelays() }
   const referrals = new GroupReferrals(host, shared)
   docs.onOpen((docId, doc) => {

@@ -137,7 +137,9 @@ export class SentTracker {
 
   statusOf(docId: string, log: MessageLog, messageId: string): MessageStatus {
     if (!this.hasRelays) return 'pending'
-    const id = log.itemIdOf(messageId)
+    // (a record deleted for everyone whose tombstone has not come yet keeps its status: it was
+    // shown read, then pending, when the deletion came first — simulator seed 20261134 --people)
+    const id = log.shownItemIdOf(messageId)
     if (id === undefined) return 'pending'
     for (const r of this.relays()) if ((r.ackedSv(docId).get(id[0]) ?? 0) > id[1]) return 'sent'
     return this.isFailed(docId) ? 'failed' : 'pending'

@@ -148,6 +148,16 @@ export class MessageLog {
     const item = this.messages._map.get(messageId)
     return item === undefined || item.deleted ? undefined : [item.id.client, item.id.clock]
   }
+
+  /**
+   * The Yjs item id of the record a message was last shown from, deleted or not: a deletion for
+   * everyone (the record's item deleted) can come before its tombstone, and until the tombstone
+   * comes the message is still shown, with the status of that record (see SentTracker.statusOf).
+   */
+  shownItemIdOf(messageId: string): [number, number] | undefined {
+    const item = this.messages._map.get(messageId)
+    return item === undefined ? undefined : [item.id.client, item.id.clock]
+  }
 }
 
 const newestOf = (clocks: Hlc[]): Hlc | null => (clocks.length === 0 ? null : clocks.reduce((a, b) => (compareHlc(a, b) >= 0 ? a : b)))

@@ -38,6 +38,20 @@ export class EpochRotation {
     return record.keys.boxes.some(b => this.newerKey(b.account, b.generation) !== null)
   }
 
+  /**
+   * Whether a member account's chain, as this device last read it, started a newer key
+   * generation than the one the chat's newest epoch is sealed to: its own account's counted
+   * from the newest link held (settled or not), as the relay counts it. The relay then refuses
+   * blobs sealed in that epoch (ERR_STALE_EPOCH), and the next one is due.
+   */
+  behind(chatId: string): boolean {
+    const record = this.chats.keys.record(chatId)
+    if (record?.keys == null) return false
+    const me = this.host.accountId()
+    const own = this.host.ring()?.latest ?? 0
+    return record.keys.boxes.some(b => (b.account === me ? own > b.generation : (this.host.chains.latestAccountKey(b.account)?.generation ?? 0) > b.generation))
+  }
+
   /** The account's newer account key than `generation`'s, when this device knows one. */
   private newerKey(account: string, generation: number): ChatKeyRecipient | null {
     if (account === this.host.accountId()) {

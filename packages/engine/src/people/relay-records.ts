@@ -9,6 +9,9 @@ import type { PeopleHost, SharedChats } from './shared-chats.js'
  * its account (read from the relay), and it is newer than the one held, before SharedChats keeps it.
  */
 export class RelayRecords {
+  /** Records being checked now (see settled). */
+  private readonly checking = new Set<Promise<void>>()
+
   constructor(
     private readonly host: PeopleHost,
     private readonly shared: Pick<SharedChats, 'peopleDoc' | 'chatRelay' | 'adopt'>,
@@ -23,7 +26,19 @@ export class RelayRecords {
    * this account did not know joins its chat list; the other account of a two-member chat
    * becomes a contact. One that leaves this account out is a {@link removal}.
    */
-  async received(record: SignedMembership, relay: string | null): Promise<void> {
+  received(record: SignedMembership, relay: string | null): Promise<void> {
+    const checking = this.check(record, relay)
+    this.checking.add(checking)
+    void checking.finally(() => this.checking.delete(checking))
+    return checking
+  }
+
+  /** Resolves once the records received so far are checked (and kept, or not). */
+  async settled(): Promise<void> {
+    while (this.checking.size > 0) await Promise.allSettled([...this.checking])
+  }
+
+  private async check(record: SignedMembership, relay: string | null): Promise<void> {
     try {
       const me = this.host.accountId()
       const ref = parseDocId(record.docId)

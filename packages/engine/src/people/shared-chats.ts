@@ -1,5 +1,4 @@
 import {
-  type AuthorStanding,
   type ChatKeyRecipient,
   chatDocId,
   chatIdOfDoc,
@@ -8,8 +7,7 @@ import {
   type SignedMembership,
   type SigningKeyPair,
   signMembership,
-  type TandemError,
-  UnknownEpochError
+  type TandemError
 } from '@tandem/protocol'
 import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
@@ -23,7 +21,7 @@ import type { DocHost } from '../store/doc-host.js'
 import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
 import { MemberHistory } from '../receipts/member-history.js'
-import { AuthorChainReads } from './author-chain-reads.js'
+import { ChatAuthors } from './chat-authors.js'
 import { ChatNames } from './chat-names.js'
 import { EpochRotation } from './epoch-rotation.js'
 import { RelayRecords } from './relay-records.js'
@@ -82,7 +80,7 @@ export class SharedChats {
   private people: PeopleDoc | null = null
   readonly keys: ChatKeyRing
   private readonly names: ChatNames
-  private readonly authorReads = new AuthorChainReads()
+  private readonly authors: ChatAuthors
   private readonly confirmed = new RelayConfirmed()
   /** (tests start an epoch here) */
   readonly epochs: EpochRotation
@@ -96,6 +94,7 @@ export class SharedChats {
         host.events.emit({ type: 'error', error })
       }
     )
+    this.authors = new ChatAuthors(host, this)
     this.epochs = new EpochRotation(host, this)
     this.names = new ChatNames(
       host,
@@ -186,8 +185,27 @@ export class SharedChats {
         return this.epochs.due(chatId) ? null : this.keys.writeEpoch(chatId)
       },
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
-      standing: (author, epoch) => this.standing(chatId, author, epoch)
+      standing: (author, epoch) => this.authors.standing(chatId, author, epoch),
+      latestEpoch: () => (this.keys.record(chatId)?.keys?.epoch ?? 0) + (this.epochs.behind(chatId) ? 1 : 0),
+      refresh: () => this.refresh(chatId)
     }
+  }
+
+  /**
+   * The chat's relay refused a blob as stale (ERR_STALE_EPOCH): learns what it knows. The
+   * records it sent before the refusal (`member-of`, a newer epoch another member started) are
+   * checked first; then every other member's chain is read again from it, since a member that
+   * revoked a device started a new key generation there and nothing told this device (the
+   * relay tells an account's own devices of its own chain alone). Never throws: a chain that
+   * cannot be read now leaves the blob to be refused again.
+   */
+  private async refresh(chatId: string): Promise<void> {
+    await this.fromRelays.settled()
+    const record = this.keys.record(chatId)
+    if (record === null) return
+    const me = this.host.accountId()
+    const relay = this.chatRelay(chatId)
+    await Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay)))
   }
 
   /**
@@ -203,32 +221,6 @@ export class SharedChats {
     const accounts = new Set(record.members)
     for (const r of this.people?.allMemberships(chatId) ?? []) if ((r.keys?.epoch ?? 0) >= epoch) for (const m of r.members) accounts.add(m)
     return [...accounts]
-  }
-
-  /**
-   * A member account's listed device may write (any epoch: the relay serves only listed devices,
-   * and a removed account holds no key of epochs after it). An author no chain held lists
-   * makes the member chains be read again, and the blob waits (UnknownEpochError parks it).
-   */
-  private standing(chatId: string, author: Uint8Array, epoch: number): AuthorStanding {
-    const ring = this.host.ring()
-    if (ring !== null && ring.standing(author, 0) !== 'unknown') return 'listed'
-    const record = this.keys.record(chatId)!
-    if (this.host.chains.accountOfAuthor(author, record.members) !== null) return 'listed'
-    const writers = this.writers(chatId, epoch)
-    if (writers.length > record.members.length && this.host.chains.accountOfAuthor(author, writers) !== null) return 'listed'
-    // (a member added since the chain was read, or a device it linked since: the blob waits for the chains, or a newer record)
-    const me = this.host.accountId()
-    const relay = this.chatRelay(chatId)
-    const reading = this.authorReads.ask(
-      toHex(author),
-      () => Promise.allSettled(writers.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay))),
-      () => {
-        this.host.keysChanged()
-      }
-    )
-    if (!reading) return 'unknown'
-    throw new UnknownEpochError(`a blob of chat ${chatId} is signed by a device no member chain held lists: the chains are read again`)
   }
 
   // ── records from relays ──────────────────────────────────────────────────

@@ -41,6 +41,14 @@ export interface DocSealing {
   keyFor(epoch: number): Uint8Array | null
   /** May throw UnknownEpochError: the blob waits (an author whose chain is being read). */
   standing(author: Uint8Array, epoch: number): AuthorStanding
+  /**
+   * The newest epoch the chat's relay may ask blobs to be sealed in, as far as this device
+   * knows: the record's, or the next one when a member account started a newer key generation
+   * than the one the record seals to (the relay refuses the record's epoch then: ERR_STALE_EPOCH).
+   */
+  latestEpoch(): number
+  /** Learns what the relay knows of the chat's epoch: records it sent that are being checked, and the members' chains read again. */
+  refresh(): Promise<void>
 }
 
 /** What sealing needs from the device: its signing key, its account's keys (once it has an account), Ed25519, XChaCha20-Poly1305 and randomness. */
@@ -120,19 +128,30 @@ export class BlobCodec {
     return (await this.open('ephemeral', docId, sealed)).plaintext
   }
 
-  /** The generation this device seals in now, or null while it has none (see KeyRing.writeEpoch). */
-  writeEpoch(): number | null {
-    return this.keys.ring()?.writeEpoch() ?? null
+  /** The epoch this device seals `docId` in now (see KeyRing.writeEpoch, DocSealing.writeEpoch), or null while it has none. */
+  writeEpoch(docId: string): number | null {
+    const shared = this.keys.shared?.(docId) ?? null
+    return shared !== null ? shared.writeEpoch() : (this.keys.ring()?.writeEpoch() ?? null)
   }
 
-  /** Whether `docId` is sealed under a shared chat's epochs (which the relay's epoch floor does not concern). */
-  isShared(docId: string): boolean {
-    return (this.keys.shared?.(docId) ?? null) !== null
+  /**
+   * The newest epoch the relay may ask `docId`'s blobs to be sealed in: a shared chat's (see
+   * DocSealing.latestEpoch), else the newest generation the account's chain has started (held
+   * or not, settled or not); 0 without an account.
+   */
+  latestEpoch(docId: string): number {
+    const shared = this.keys.shared?.(docId) ?? null
+    return shared !== null ? shared.latestEpoch() : (this.keys.ring()?.latest ?? 0)
   }
 
-  /** The newest generation the account's chain has started (held or not, settled or not); 0 without an account. */
-  latestEpoch(): number {
-    return this.keys.ring()?.latest ?? 0
+  /**
+   * The relay refused an upload of `docId` as stale: resolves once this device knows what the
+   * relay does of the doc's epoch. The account's own chain came before the refusal (the relay
+   * sends its new links first, and they are read in turn); a shared chat's records and its
+   * members' chains are another account's doing, and are read again (DocSealing.refresh).
+   */
+  async refresh(docId: string): Promise<void> {
+    await this.keys.shared?.(docId)?.refresh()
   }
 
   /** Whether a blob of `docId` may be sealed now (see SealingKeys.sealable): the uploader holds a doc's writes back while not. */

@@ -43,7 +43,8 @@ export class GraceUploads {
    * author was revoked meanwhile, or sealed it in an old generation) and its author may never
    * send it again (revoked devices erase themselves): this device uploads what the relay lacks,
    * as it does for what a peer brought. (The simulator, seed 20262021: a message shown
-   * everywhere and never sent.)
+   * everywhere and never sent.) Only what its own account wrote: another account's writers are
+   * left out of the cut (UploadCutter.cut), their author's outbox sends them again.
    */
   watchLive(docId: string, liveId: number, uncommitted: (liveIds: readonly number[]) => boolean): void {
     const watch = this.liveWatches.get(docId)

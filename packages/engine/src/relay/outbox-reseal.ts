@@ -48,16 +48,19 @@ export class OutboxReseal {
 
   private async resealFrom(refused: OutboxEntry): Promise<void> {
     const docId = refused.docId
-    // sealed in a generation older than the chain's newest (the relay sent the link that started
-    // it before refusing): it waits for this device to write in a newer one. Otherwise it was
-    // refused only for coming after such an upload, and goes again as it is.
+    // sealed in an epoch older than the newest the relay may ask for (the account chain's newest
+    // generation: the relay sent the link that started it before refusing; a shared chat's next
+    // epoch once a member's generation moved on, read again now): it waits for this device to
+    // write in a newer one. Otherwise it was refused only for coming after such an upload, and
+    // goes again as it is.
     const stale = sealedEpoch(refused.blob) ?? 0
-    let first = stale < this.codec.latestEpoch()
+    await this.codec.refresh(docId)
+    let first = stale < this.codec.latestEpoch(docId)
     for (const entry of this.uploads.outbox().filter(e => e.docId === docId && e.uploadId >= refused.uploadId)) {
       if (this.uploads.stopped()) return
       const own = sealedEpoch(entry.blob) ?? 0
       // the stale one waits for a newer generation; the ones after it only need to be as new
-      if (first || own < (this.codec.writeEpoch() ?? 0)) {
+      if (first || own < (this.codec.writeEpoch(docId) ?? 0)) {
         const { update, reach } = await this.codec.decode(docId, entry.blob)
         const blob = await this.codec.encode(docId, update, reach, { minEpoch: first ? stale + 1 : 0 })
         if (!this.uploads.outbox().includes(entry)) continue // acked meanwhile (another relay's copy of the state)

@@ -42,6 +42,12 @@ export interface RelayClientHost {
    * asked: one device cuts them from what it holds, every member's messages in them.
    */
   refuse?(docId: string, doc: Y.Doc, author: Uint8Array, update: Uint8Array): TandemError | null
+  /**
+   * The Yjs clients of `update` (cut from `doc` for upload) that wrote another account's
+   * messages: this device leaves them out of what it uploads (content goes up only from a
+   * device of its author's account, whose readers would refuse it otherwise: ERR_FORGED_AUTHOR).
+   */
+  foreignWriters?(docId: string, doc: Y.Doc, update: Uint8Array): ReadonlySet<number>
   /** Applies a relay's update to an open doc (and persists it). */
   apply(docId: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void
   /** Messages of ours in this doc are waiting to be reported "sent". */

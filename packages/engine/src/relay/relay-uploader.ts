@@ -14,7 +14,7 @@ import { OutboxReseal } from './outbox-reseal.js'
 import { UploadHolds } from './upload-holds.js'
 import { UploadCutter, type Cut } from './upload-cutter.js'
 
-export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get' | 'membership'> & { readonly chain: { readonly accountId: string } }
+export type RelayUploaderHost = Pick<RelayClientHost, 'codec' | 'get' | 'membership' | 'foreignWriters'> & { readonly chain: { readonly accountId: string } }
 export type RelayUploaderEvents = Pick<RelayClientEvents, 'onAcked' | 'onError'>
 
 /**
@@ -342,7 +342,7 @@ export class RelayUploader {
       )
       return
     }
-    const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all)
+    const cut = this.cutter.cut(docId, doc, this.state.doc(docId).uploaded, all, update => this.host.foreignWriters?.(docId, doc, update))
     // (a chat this account was removed from: the relay takes nothing of it, so nothing waits for it;
     // `uploaded` stays, so that the account's writes go up if it is added again)
     if (cut !== null && !this.isLeft(docId)) await this.commitUpload(docId, cut)

@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { withoutDeletionsOf } from './delete-set.js'
 import { encodeSv, isEmptyUpdate, type StateVector } from './state-vector.js'
 
 /** One upload cut from a doc: the update, the clocks it reaches, and what the relay will hold once it is in. */
@@ -44,8 +45,14 @@ export class UploadCutter {
     return this.own.has(docId)
   }
 
-  /** What to upload now (null: nothing); forgets the collected updates either way. */
-  cut(docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean): Cut | null {
+  /**
+   * What to upload now (null: nothing); forgets the collected updates either way. `foreign`
+   * names the clients of a cut that wrote another account's messages: they are left out, as if
+   * the relay held them (a peer's content goes up only from a device of its author's account:
+   * another account's device that carried it up made every reader that did not hold it refuse
+   * the whole blob, ERR_FORGED_AUTHOR, and wait for ever on what came after it from this client).
+   */
+  cut(docId: string, doc: Y.Doc, uploaded: StateVector, all: boolean, foreign?: (update: Uint8Array) => ReadonlySet<number> | undefined): Cut | null {
     const me = doc.clientID
     const own = this.own.get(docId)
     this.own.delete(docId)
@@ -59,8 +66,14 @@ export class UploadCutter {
     if (!all && mine <= uploadedMine) all = true
     const docSv = Y.decodeStateVector(Y.encodeStateVector(doc))
     // ours alone: pretend the relay has every other client's content
-    const target = all ? uploaded : new Map(docSv).set(me, uploadedMine)
-    const update = Y.encodeStateAsUpdate(doc, encodeSv(target))
+    const target = all ? new Map(uploaded) : new Map(docSv).set(me, uploadedMine)
+    let update = Y.encodeStateAsUpdate(doc, encodeSv(target))
+    // (ours alone holds no other account's writes)
+    const others = all ? [...(foreign?.(update) ?? [])].filter(client => client !== me) : []
+    if (others.length > 0) {
+      for (const client of others) target.set(client, docSv.get(client) ?? 0)
+      update = withoutDeletionsOf(Y.encodeStateAsUpdate(doc, encodeSv(target)), new Set(others))
+    }
     if (isEmptyUpdate(update)) return null
     const reach: StateVector = new Map([...docSv].filter(([client, clock]) => clock > (target.get(client) ?? 0)))
     return { update, reach, uploaded: all ? docSv : new Map(uploaded).set(me, mine) }

@@ -48,6 +48,8 @@ export class Replication {
   private sync: SyncManager | null = null
   /** Why an opened blob may not be applied (set by the people service: a message claiming another account than its signer's). */
   refuseBlob: RelayClientHost['refuse'] = undefined
+  /** Another account's writers in an update this device would upload (set by the people wiring). */
+  foreignWriters: RelayClientHost['foreignWriters'] = undefined
   /** The relay clients, and which docs go to which (see RelayClients). */
   readonly relays: RelayClients
   private relayListeners: Array<() => void> = []
@@ -329,6 +331,7 @@ export class Replication {
           this.docs.applyRemote(docId, doc, update, origin)
         },
         refuse: (docId, doc, author, update) => this.refuseBlob?.(docId, doc, author, update) ?? null,
+        foreignWriters: (docId, doc, update) => this.foreignWriters?.(docId, doc, update) ?? NO_CLIENTS,
         awaitsAck: docId => this.sent.awaitsAck(docId),
         needsRefetch: docId => this.repair.needsRefetch(docId),
         refetched: docId => {
@@ -389,3 +392,5 @@ export class Replication {
     return this.network !== null ? await this.network.openRelayStream(address) : await this.hostStreams.to(address)
   }
 }
+
+const NO_CLIENTS: ReadonlySet<number> = new Set()

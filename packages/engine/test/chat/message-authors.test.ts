@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import { expect, it } from 'vitest'
-import { foreignMessage } from '../../src/chat/message-authors.js'
+import { foreignMessage, foreignWriters } from '../../src/chat/message-authors.js'
 import { encodeMessageRecord } from '../../src/model/message.js'
 
 // A blob of a shared chat may add only messages of the account whose device signed it: the
@@ -50,4 +50,17 @@ it('passes another account’s record the reader holds already (a copy), and ent
   expect(foreignMessage(alices, reader, 'bob')).toBeNull()
   const other = updateOf(reader, w => w.getMap('annotations').set('m1', record('m1', 'alice')))
   expect(foreignMessage(other, reader, 'bob')).toBeNull()
+})
+
+it('names the clients of an update cut for upload that wrote another account’s messages, held or not', () => {
+  const doc = new Y.Doc()
+  const alice = new Y.Doc()
+  alice.clientID = 7
+  alice.getMap('messages').set('a1', record('a1', 'alice'))
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(alice))
+  doc.getMap('messages').set('b1', record('b1', 'bob'))
+  doc.getMap('receipts').set('bob:delivered', 1)
+  const all = Y.encodeStateAsUpdate(doc)
+  expect([...foreignWriters(all, doc, 'bob')]).toEqual([7])
+  expect([...foreignWriters(all, doc, 'alice')]).toEqual([doc.clientID])
 })

@@ -311,30 +311,51 @@ export class AccessControl {
     if (status !== 'listed') throw new InvalidMembershipError(`membership of ${record.docId} is signed by device ${signer}, ${status} in account ${account}`)
   }
 
-  /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
   /**
-   * Commits an upload of `docId` by a device of `accountId` sealed in `epoch` (null: not
-   * sealed) unless that epoch is older than {@link epochFloor} (ERR_STALE_EPOCH, nothing
-   * stored), with the account's chain held still from the check to the commit.
+   * Holds still the chains an upload of `docId` by a device of `accountId` sealed in `epoch`
+   * (null: not sealed) is judged against — the uploader's account's, and every member account's
+   * of a shared chat — and checks it against {@link epochFloor}: ERR_STALE_EPOCH below it,
+   * nothing held. Resolves with the function that lets the chains move again, called once the
+   * upload is committed (or dropped): so a revocation accepted meanwhile comes after the commit,
+   * and what the relay passed on live before that commit is never refused afterwards.
    */
-  commitInEpoch<T>(docId: string, accountId: string, epoch: number | null, commit: () => Promise<T>): Promise<T> {
-    return this.epochs.shared(accountId, async () => {
+  async holdEpoch(docId: string, accountId: string, epoch: number | null): Promise<() => void> {
+    const record = docId.startsWith('chat:') ? await this.membership(membershipDocOf(docId)) : null
+    const leave = await this.epochs.enter(record?.keys != null ? [accountId, ...record.members] : [accountId])
+    try {
       const floor = epoch === null ? 0 : await this.epochFloor(docId, accountId)
-      if (epoch !== null && epoch < floor) throw new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`)
-      return await commit()
-    })
+      if (epoch !== null && epoch < floor) throw new StaleEpochError(`an upload of ${docId} is sealed in key epoch ${epoch}; the doc's floor is ${floor}: seal it again`)
+      return leave
+    } catch (err) {
+      leave()
+      throw err
+    }
   }
 
   /**
-   * The oldest key epoch an upload of `docId` by a device of `accountId` may be sealed in: the
-   * account's newest generation for its own docs (account doc, chats of it alone), so that
-   * nothing appended after a revocation opens with the revoked device's keys; 0 otherwise.
+   * The oldest key epoch an upload of `docId` by a device of `accountId` may be sealed in, so
+   * that nothing appended after a revocation opens with the revoked device's keys:
+   * - the account doc and chats of the account alone: the account's newest key generation;
+   * - a shared chat (its record carries keys): the record's epoch, and the next one when a
+   *   member account's chain here has started a newer generation than the one the record's box
+   *   for it is sealed to. That account revoked a device, which may hold the account key that
+   *   box opens with, so the chat's key of that epoch is no longer the members' alone: the next
+   *   writer must start epoch e+1 first (DESIGN §5). Judged from public numbers only: a box's
+   *   generation and the chains' counts (generationAfter);
+   * - 0 otherwise.
    */
   async epochFloor(docId: string, accountId: string): Promise<number> {
-    const own = docId === `account:${accountId}` || (docId.startsWith('chat:') && sameMembers((await this.membership(membershipDocOf(docId)))?.members, accountId))
-    return own ? ((await this.held(accountId))?.generation ?? 0) : 0
+    if (docId === `account:${accountId}`) return (await this.held(accountId))?.generation ?? 0
+    if (!docId.startsWith('chat:')) return 0
+    const record = await this.membership(membershipDocOf(docId))
+    if (sameMembers(record?.members, accountId) && record?.keys == null) return (await this.held(accountId))?.generation ?? 0
+    const keys = record?.keys
+    if (keys == null) return 0
+    for (const box of keys.boxes) if (((await this.held(box.account))?.generation ?? 0) > box.generation) return keys.epoch + 1
+    return keys.epoch
   }
 
+  /** Account docs: the account's own devices. Chat docs: devices of member accounts. */
   async canAccess(docId: string, accountId: string): Promise<boolean> {
     if (docId.startsWith('account:')) return docId === `account:${accountId}`
     // a chat's segments are served to the chat's members (doc-ids.ts)

@@ -3,25 +3,46 @@
  * runs alone. So the epoch a commit was checked against is still the account's newest when
  * the commit lands: nothing sealed in an old key generation is appended after a revocation
  * that started a new one (the simulator found the window between the check at an upload's
- * first chunk and its commit: 114 of 1,000 seeds).
+ * first chunk and its commit: 114 of 1,000 seeds). A shared chat's commit holds every member
+ * account's chain (its floor reads them all), from its last chunk, before it is passed on
+ * live, to its commit (SessionUploads).
  */
 export class EpochGate {
   private readonly accounts = new Map<string, AccountGate>()
 
   /** Runs `fn` beside the account's other commits, never during a change to its chain. */
   async shared<T>(accountId: string, fn: () => Promise<T>): Promise<T> {
-    const gate = this.gate(accountId)
+    const leave = await this.enter([accountId])
     try {
+      return await fn()
+    } finally {
+      leave()
+    }
+  }
+
+  /**
+   * Takes a place beside the commits of every account named (its chain is held still until the
+   * returned function is called, which must be called once). A shared chat's floor depends on
+   * every member account's chain, so its commits hold them all; taken in one order (sorted), so
+   * that two such holds never wait on each other through two chain changes.
+   */
+  async enter(accountIds: readonly string[]): Promise<() => void> {
+    const held: Array<[string, AccountGate]> = []
+    for (const accountId of [...new Set(accountIds)].sort()) {
+      const gate = this.gate(accountId)
       while (gate.writing !== null) await gate.writing
       gate.readers++
-      try {
-        return await fn()
-      } finally {
+      held.push([accountId, gate])
+    }
+    let left = false
+    return () => {
+      if (left) return
+      left = true
+      for (const [accountId, gate] of held) {
         gate.readers--
         if (gate.readers === 0) gate.drained?.()
+        this.release(accountId, gate)
       }
-    } finally {
-      this.release(accountId, gate)
     }
   }
 

@@ -37,7 +37,7 @@ export class SessionUploads {
     let slot = this.uploads.get(frame.uploadId)
     if (slot === undefined) {
       if (this.uploads.size >= MAX_OPEN_UPLOADS) throw new MalformedFrameError(`more than ${MAX_OPEN_UPLOADS} uploads in flight`)
-      if (!(await session.allowed(frame.docId, frame.uploadId)) || !(await this.freshEpoch(frame.docId, frame.uploadId, frame.chunk))) {
+      if (!(await session.allowed(frame.docId, frame.uploadId)) || !(await this.freshEpoch(frame.docId, frame.uploadId, frame.chunk, frame.type === 'append'))) {
         slot = { failed: true, docId: frame.docId }
       } else {
         const covers = frame.type === 'snapshot' ? frame.covers : undefined
@@ -62,6 +62,27 @@ export class SessionUploads {
     this.uploads.delete(frame.uploadId)
     if (!('upload' in done)) return
     const { uploadId, docId } = frame
+    // Judged again now, with the chains it is judged against held still until it is committed: a
+    // revocation may have come since the first chunk, and one that comes later waits for the
+    // commit. So what subscribers get live below is never refused afterwards (they would hold
+    // what the relay never stores, and carry it up for an author who may be gone).
+    let leave: () => void
+    try {
+      leave = await this.service.access.holdEpoch(docId, session.account, done.epoch)
+    } catch (err) {
+      void done.upload.abort() // (never committed: its parts go)
+      if (!(err instanceof StaleEpochError)) throw err
+      this.refuseStale(docId, uploadId, err, frame.type === 'append')
+      return
+    }
+    try {
+      this.checkInOrder(docId, uploadId)
+    } catch (err) {
+      leave()
+      void done.upload.abort()
+      this.refuseStale(docId, uploadId, err as StaleEpochError, frame.type === 'append')
+      return
+    }
     // Subscribers get a blob that came whole before it is durable (latency; the ack and the
     // seq still wait for the disk). Never a snapshot: it replaces entries, it adds nothing.
     const parts = done.upload.buffered
@@ -69,11 +90,7 @@ export class SessionUploads {
     // commits run in order beside frame handling: a device may stream its next blob meanwhile
     this.commitChain = this.commitChain.then(async () => {
       try {
-        // checked again at the commit, with the chain held still: a revocation may have come since the first chunk
-        const result = await this.service.access.commitInEpoch(docId, session.account, done.epoch, async () => {
-          this.checkInOrder(docId, uploadId)
-          return await done.upload.commit()
-        })
+        const result = await done.upload.commit()
         this.service.metrics.appends.inc()
         await session.send({ type: 'ack', docId, uploadId, seq: result.seq, sinceSnapshot: result.sinceSnapshot, tailBytes: result.tailBytes, snapshotBytes: result.snapshotBytes })
       } catch (err) {
@@ -81,28 +98,39 @@ export class SessionUploads {
           session.fail(err)
           return
         }
-        if (err instanceof StaleEpochError) {
-          void done.upload.abort() // (never committed: its parts go)
-          if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
-        }
         await session.docError(docId, uploadId, err)
+      } finally {
+        leave()
       }
     })
   }
 
   /**
-   * An upload sealed in a key generation older than the account's newest is refused
-   * (ERR_STALE_EPOCH; the device seals it again): the relay reads only the public epoch
-   * number in the blob's first bytes. Unsealed bytes are not its business (it is blind).
+   * Refuses an upload as stale at its last chunk; the refusal goes in turn with the acks of the
+   * uploads before it (acks come in upload order). A refused append holds the doc's later ones
+   * (checkInOrder); a snapshot does not: nothing after it builds on it, and the device does not
+   * send a refused snapshot again (it cuts a new one when one is due), so the doc's uploads
+   * would wait for it for as long as the stream lasts.
    */
-  private async freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array): Promise<boolean> {
+  private refuseStale(docId: string, uploadId: number, err: StaleEpochError, append: boolean): void {
+    if (append && !this.resealing.has(docId)) this.resealing.set(docId, uploadId)
+    this.commitChain = this.commitChain.then(() => this.session.docError(docId, uploadId, err)).catch((e: unknown) => this.session.fail(e))
+  }
+
+  /**
+   * An upload sealed in an epoch below the doc's floor (AccessControl.epochFloor: the account's
+   * newest key generation, or a shared chat's current epoch) is refused (ERR_STALE_EPOCH; the
+   * device seals it again): the relay reads only the public epoch number in the blob's first
+   * bytes. Unsealed bytes are not its business (it is blind).
+   */
+  private async freshEpoch(docId: string, uploadId: number, firstChunk: Uint8Array, append: boolean): Promise<boolean> {
     try {
       this.checkInOrder(docId, uploadId)
       const epoch = sealedEpoch(firstChunk)
       const floor = epoch === null ? 0 : await this.service.access.epochFloor(docId, this.session.account)
       if (epoch !== null && epoch < floor) {
-        if (!this.resealing.has(docId)) this.resealing.set(docId, uploadId)
-        throw new StaleEpochError(`an upload of ${docId} is sealed in key generation ${epoch}; the account is at ${floor}: seal it again`)
+        if (append && !this.resealing.has(docId)) this.resealing.set(docId, uploadId)
+        throw new StaleEpochError(`an upload of ${docId} is sealed in key epoch ${epoch}; the doc's floor is ${floor}: seal it again`)
       }
       if (this.resealing.get(docId) === uploadId) this.resealing.delete(docId) // the one awaited, sealed again
       return true
