@@ -251,12 +251,10 @@ export class RelayClient {
     this.uploader.chatLeft()
   }
 
-  /** Whether an upload of the doc waits for this relay's answer. */
   /** Saves the doc's state now if it says the relay holds more than the state on disk does ("sent" then follows). */
-  saveAcked(docId: string): void {
-    this.saver.saveIfAckUnreported(docId)
-  }
+  saveAcked = (docId: string): void => this.saver.saveIfAckUnreported(docId)
 
+  /** Whether an upload of the doc waits for this relay's answer. */
   awaitsAnswer(docId: string): boolean {
     return this.uploader.awaitsAnswer(docId)
   }
