@@ -1,8 +1,8 @@
-import { systemRuntime, type EngineEvent, type Runtime } from '@tandem/engine'
+import type { EngineEvent } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { inProcessRelay } from '../relay/relay-helpers.js'
+import { holdingTimers, inProcessRelay } from '../relay/relay-helpers.js'
 import { relayDevice, toInProcessRelay, untilShows } from './people-helpers.js'
 
 // A delivered tick shows on every device of the message's author, the one that did not send
@@ -23,14 +23,7 @@ it("a delivered tick reaches the author's other device without waiting for its l
   const relay = await inProcessRelay()
   stops.push(relay.stop)
   // the laptop's lazy saves never come by themselves: its timers of CURSOR_SAVE_MS are held
-  const held: Array<() => void> = []
-  const runtime: Partial<Runtime> = {
-    setTimeout: (fn, ms) => (ms === CURSOR_SAVE_MS ? held.push(fn) : systemRuntime.setTimeout(fn, ms)),
-    clearTimeout: handle => {
-      if (typeof handle === 'number') held[handle - 1] = () => {}
-      else systemRuntime.clearTimeout(handle)
-    }
-  }
+  const { runtime } = holdingTimers(CURSOR_SAVE_MS)
   const phone = await relayDevice(relay, 'alice-phone', stops)
   const laptop = await relayDevice(relay, 'alice-laptop', stops, { runtime })
   const bob = await relayDevice(relay, 'bob', stops)

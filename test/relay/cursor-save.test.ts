@@ -1,9 +1,9 @@
 import { MemoryLevel } from 'memory-level'
 import { decodeStoreFrame, segmentDocId } from '@tandem/protocol'
-import { createEngine, createMemoryLinkPair, systemRuntime, type Engine, type Runtime } from '@tandem/engine'
+import { createEngine, createMemoryLinkPair, type Engine } from '@tandem/engine'
 import type { StoreService } from '@tandem/relay'
 import { afterEach, expect, it } from 'vitest'
-import { inProcessRelay } from './relay-helpers.js'
+import { holdingTimers, inProcessRelay } from './relay-helpers.js'
 import { linkDevices } from '../helpers/link-devices.js'
 
 // The engine and the store service in one process (in-memory links). A device's place in
@@ -42,14 +42,7 @@ async function device(name: string, service: StoreService): Promise<Device> {
     for (const op of ops) saved.push(op.key)
     return await batch(ops, ...rest)
   }
-  const held: Array<() => void> = []
-  const runtime: Partial<Runtime> = {
-    setTimeout: (fn, ms) => (ms === CURSOR_SAVE_MS ? held.push(fn) : systemRuntime.setTimeout(fn, ms)),
-    clearTimeout: handle => {
-      if (typeof handle === 'number') held[handle - 1] = () => {}
-      else systemRuntime.clearTimeout(handle)
-    }
-  }
+  const { runtime, fire } = holdingTimers(CURSOR_SAVE_MS)
   const engine = await createEngine({ store: db, deviceName: name, network: false, relayIds: [RELAY], runtime })
   await engine.start()
   stops.push(() => engine.stop())
@@ -70,9 +63,7 @@ async function device(name: string, service: StoreService): Promise<Device> {
     connect,
     // exact: a chat's own doc and its segments share a prefix, and each has its own cursor
     stateSaves: docId => saved.filter(k => k.endsWith(`/doc/${docId}`)).length,
-    fire: () => {
-      for (const fn of held.splice(0)) fn()
-    },
+    fire,
     committed: docId => committed.get(docId) ?? 0
   }
 }

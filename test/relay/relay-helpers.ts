@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HistoryStore, LevelAccessRecords, RelayMetrics, StoreService, createLogger } from '@tandem/relay'
 import { MemoryLevel } from 'memory-level'
-import { createEngine, createMemoryLinkPair, type Engine } from '@tandem/engine'
+import { createEngine, createMemoryLinkPair, systemRuntime, type Engine, type Runtime } from '@tandem/engine'
 import { DeviceProcess, type DeviceEvent } from '../helpers/device-process.js'
 import { RelayProcess } from '../helpers/relay-process.js'
 
@@ -97,4 +97,22 @@ export async function writerOnRelay(
   const { chatId } = await a.createChat({ title: 'long' })
   toRelay(relay.service, a)
   return { relay, a, chatId }
+}
+
+/** A device runtime whose timers of `ms` (say CURSOR_SAVE_MS) wait for `fire()`; the others run on the system's. */
+export function holdingTimers(ms: number): { runtime: Partial<Runtime>; fire: () => void } {
+  const held: Array<() => void> = []
+  const runtime: Partial<Runtime> = {
+    setTimeout: (fn, after) => (after === ms ? held.push(fn) : systemRuntime.setTimeout(fn, after)),
+    clearTimeout: handle => {
+      if (typeof handle === 'number') held[handle - 1] = () => {}
+      else systemRuntime.clearTimeout(handle)
+    }
+  }
+  return {
+    runtime,
+    fire: () => {
+      for (const fn of held.splice(0)) fn()
+    }
+  }
 }

@@ -284,3 +284,19 @@ export const hello = (account: TestAccount | null, head: ChainHead | null = acco
   accountId: account?.id ?? null,
   head
 })
+
+/** The relay's timers, held: none fires by itself (`held` lists them, with their delays, to fire or inspect). */
+export function heldTimers(): { timers: RelayTimers; held: Set<{ fn: () => void; ms: number }> } {
+  const held = new Set<{ fn: () => void; ms: number }>()
+  const timers: RelayTimers = {
+    setTimeout: (fn, ms) => {
+      const t = { fn, ms }
+      held.add(t)
+      return t
+    },
+    clearTimeout: handle => {
+      held.delete(handle as { fn: () => void; ms: number })
+    }
+  }
+  return { timers, held }
+}

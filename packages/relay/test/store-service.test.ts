@@ -6,8 +6,7 @@ import { MAX_CHUNK_BYTES, STORE_PROTOCOL_VERSION, type StoreFrame } from '@tande
 import { HELLO_DEADLINE_MS } from '@tandem/transport'
 import type { HistoryOptions } from '../src/history/history-store.js'
 import { StoreSession } from '../src/store-service/store-session.js'
-import type { RelayTimers } from '../src/timers.js'
-import { append, bytesOf, forDoc, hello, newAccount, ofType, receive, sendUpload, setup, summary, type Frame } from './store-helpers.js'
+import { append, bytesOf, forDoc, heldTimers, hello, newAccount, ofType, receive, sendUpload, setup, summary, type Frame } from './store-helpers.js'
 
 describe('/tandem/store: handshake', () => {
   it('welcomes a device its account chain lists, with the head of that chain, and opens its session', async () => {
@@ -68,17 +67,7 @@ describe('/tandem/store: handshake', () => {
 
   it('closes a stream that says no hello within the deadline with ERR_NOT_AUTHENTICATED, and not one that did', async () => {
     // the relay's timers, held: the test fires the hello deadline itself
-    const held = new Set<{ fn: () => void; ms: number }>()
-    const timers: RelayTimers = {
-      setTimeout: (fn, ms) => {
-        const t = { fn, ms }
-        held.add(t)
-        return t
-      },
-      clearTimeout: handle => {
-        held.delete(handle as { fn: () => void; ms: number })
-      }
-    }
+    const { timers, held } = heldTimers()
     const { connect, join, seed, service } = await setup({}, undefined, timers)
     const alice = newAccount()
     await seed(alice)
@@ -255,18 +244,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
 
   it("tells another device of the uploader's account at once that a blob it got live is durable (its `sent` step), while the uploader's echo waits for company", async () => {
     // the relay's timers, held: a notice that waits for company (NOTICE_DELAY_MS) never goes by itself
-    const held: Array<{ fn: () => void; ms: number }> = []
-    const timers: RelayTimers = {
-      setTimeout: (fn, ms) => {
-        const t = { fn, ms }
-        held.push(t)
-        return t
-      },
-      clearTimeout: handle => {
-        const i = held.indexOf(handle as { fn: () => void; ms: number })
-        if (i >= 0) held.splice(i, 1)
-      }
-    }
+    const { timers, held } = heldTimers()
     const { join, seed } = await setup({}, undefined, timers)
     const alice = newAccount()
     const second = alice.device('second')
@@ -286,7 +264,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect((await d1.next(ofType('ack', doc))).seq).toBe(1)
     expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 1, liveId: 1 })
     expect(d1.queued('echo'), 'the echo waits for company').toEqual([])
-    for (const t of held.splice(0)) t.fn()
+    for (const t of [...held]) t.fn()
     expect((await d1.next(ofType('echo', doc))).seq).toBe(1)
   })
 
