@@ -157,3 +157,39 @@ it('a record length reads big-endian from a buffer or a list, and a short one is
   expect(short(new Uint8Array(0))).toBeInstanceOf(RangeError)
   expect(short(new Uint8Array(1))).toBe(short(new Uint8ArrayList(new Uint8Array(1))))
 })
+
+it("a write the transport refuses as out of state (a circuit's stream closing) aborts the connection instead of throwing into whoever framed it", async () => {
+  const refusal = Object.assign(new Error('Cannot write to a stream that is closing'), { name: 'StreamStateError' })
+  const aborted: Error[] = []
+  const transport = {
+    status: 'open',
+    send: () => {
+      throw refusal
+    },
+    abort: (err: Error) => {
+      aborted.push(err)
+    }
+  }
+  // an encrypter whose handshake writes once, as Noise's does
+  const factory = (() => ({
+    protocol: '/test',
+    secureOutbound: async (connection: { send(data: Uint8Array): boolean }) => {
+      expect(connection.send(new Uint8Array([1, 2, 3]))).toBe(true)
+      return { connection, remotePeer: null }
+    },
+    secureInbound: async () => {
+      throw new Error('unused')
+    }
+  })) as unknown as EncrypterFactory
+  const encrypter = withJoinedWrites(factory)({} as never)
+  await encrypter.secureOutbound(transport as never, {} as never)
+  expect(aborted).toEqual([refusal])
+  // any other error is the caller's
+  const broken = {
+    ...transport,
+    send: () => {
+      throw new TypeError('not this one')
+    }
+  }
+  await expect(encrypter.secureOutbound(broken as never, {} as never)).rejects.toThrow('not this one')
+})

@@ -54,10 +54,26 @@ function leanReads<R extends { connection: unknown }>(secured: R): R {
   return secured
 }
 
-/** `connection`, its `send` now given one contiguous buffer per call. */
+/**
+ * `connection`, its `send` now given one contiguous buffer per call. A connection that is
+ * closing refuses a write with a StreamStateError, thrown up through Noise and yamux into
+ * whatever made the frame, often an event handler, where nothing catches it: a relay circuit's
+ * own stream closing while a yamux window update went out over it was an uncaught exception
+ * (CI, test/people/invite-chat.test.ts). Such a write cannot be carried, and a Noise record
+ * dropped would break every one after it: the connection is aborted with that error instead
+ * (every session above handles a close), and nothing is thrown. Any other error still throws.
+ */
 function joinSends(connection: MessageStream): MessageStream {
   const send = connection.send.bind(connection)
-  // (a list of one buffer gives that buffer back without a copy)
-  connection.send = (data: Uint8Array | Uint8ArrayList): boolean => send(data instanceof Uint8Array ? data : data.subarray())
+  connection.send = (data: Uint8Array | Uint8ArrayList): boolean => {
+    try {
+      // (a list of one buffer gives that buffer back without a copy)
+      return send(data instanceof Uint8Array ? data : data.subarray())
+    } catch (err) {
+      if ((err as Error | null)?.name !== 'StreamStateError') throw err
+      if (connection.status === 'open') connection.abort(err as Error)
+      return true
+    }
+  }
   return connection
 }

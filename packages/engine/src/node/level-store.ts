@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { KeyValueStore } from '@tandem/storage'
 import { ClassicLevel } from 'classic-level'
+import { repairInChild } from './level-repair.js'
 import { checkWriteAheadLogs } from './wal-check.js'
 
 /**
@@ -53,7 +54,7 @@ export class NodeLevelStore implements KeyValueStore {
   }
 
   private async repairAndOpen(reason: string): Promise<void> {
-    await ClassicLevel.repair(this.location)
+    await repairInChild(this.location)
     this.notes.push(`LevelDB found the store damaged (${reason}) and repaired it: records it could not salvage are gone`)
     await this.db.open()
   }
