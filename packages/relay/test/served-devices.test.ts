@@ -12,31 +12,14 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '../src/logger.js'
 import { RelayMetrics } from '../src/metrics.js'
 import { createRelay } from '../src/relay.js'
-import type { RelayTimers } from '../src/timers.js'
 import { reserveByHand, startHopClient, waitFor } from './helpers.js'
-import { cleanups, hello, newAccount, ofType, setup } from './store-helpers.js'
+import { cleanups, hello, newAccount, ofType, setup, heldTimers } from './store-helpers.js'
 
 const settled = async <T>(p: Promise<T>): Promise<{ done: boolean; value?: T }> => {
   const marker = Symbol('pending')
   // a promise that is already settled wins the race against a fresh microtask chain
   const v = await Promise.race([p, new Promise<typeof marker>(resolve => setImmediate(() => resolve(marker)))])
   return v === marker ? { done: false } : { done: true, value: v as T }
-}
-
-/** Timers the test fires itself. */
-function heldTimers(): RelayTimers & { due(ms: number): Array<() => void> } {
-  const held = new Set<{ fn: () => void; ms: number }>()
-  return {
-    setTimeout: (fn, ms) => {
-      const t = { fn, ms }
-      held.add(t)
-      return t
-    },
-    clearTimeout: handle => {
-      held.delete(handle as { fn: () => void; ms: number })
-    },
-    due: ms => [...held].filter(t => t.ms === ms).map(t => t.fn)
-  }
 }
 
 describe('StoreService.whenServed', () => {

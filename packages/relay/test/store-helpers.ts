@@ -285,10 +285,10 @@ export const hello = (account: TestAccount | null, head: ChainHead | null = acco
   head
 })
 
-/** The relay's timers, held: none fires by itself (`held` lists them, with their delays, to fire or inspect). */
-export function heldTimers(): { timers: RelayTimers; held: Set<{ fn: () => void; ms: number }> } {
+/** The relay's timers, held: none fires by itself; `due(ms)` hands over those of that delay to fire (every one without `ms`). */
+export function heldTimers(): RelayTimers & { due(ms?: number): Array<() => void> } {
   const held = new Set<{ fn: () => void; ms: number }>()
-  const timers: RelayTimers = {
+  return {
     setTimeout: (fn, ms) => {
       const t = { fn, ms }
       held.add(t)
@@ -296,7 +296,7 @@ export function heldTimers(): { timers: RelayTimers; held: Set<{ fn: () => void;
     },
     clearTimeout: handle => {
       held.delete(handle as { fn: () => void; ms: number })
-    }
+    },
+    due: ms => [...held].filter(t => ms === undefined || t.ms === ms).map(t => t.fn)
   }
-  return { timers, held }
 }

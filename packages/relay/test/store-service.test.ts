@@ -67,15 +67,15 @@ describe('/tandem/store: handshake', () => {
 
   it('closes a stream that says no hello within the deadline with ERR_NOT_AUTHENTICATED, and not one that did', async () => {
     // the relay's timers, held: the test fires the hello deadline itself
-    const { timers, held } = heldTimers()
+    const timers = heldTimers()
     const { connect, join, seed, service } = await setup({}, undefined, timers)
     const alice = newAccount()
     await seed(alice)
     const { device: talker } = await join(alice, alice.first)
     const silent = connect(alice.device('silent').peerId)
-    const deadlines = [...held].filter(t => t.ms === HELLO_DEADLINE_MS)
+    const deadlines = timers.due(HELLO_DEADLINE_MS)
     expect(deadlines).toHaveLength(1) // the talker's was cleared by its hello
-    deadlines[0]!.fn()
+    deadlines[0]!()
     await silent.expectRefused('ERR_NOT_AUTHENTICATED')
     expect(service.sessionCount).toBe(1)
     await talker.send({ type: 'subscribe', docId: alice.doc, since: 0 })
@@ -244,7 +244,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
 
   it("tells another device of the uploader's account at once that a blob it got live is durable (its `sent` step), while the uploader's echo waits for company", async () => {
     // the relay's timers, held: a notice that waits for company (NOTICE_DELAY_MS) never goes by itself
-    const { timers, held } = heldTimers()
+    const timers = heldTimers()
     const { join, seed } = await setup({}, undefined, timers)
     const alice = newAccount()
     const second = alice.device('second')
@@ -264,7 +264,7 @@ describe('/tandem/store: logs, subscriptions, snapshots, ephemeral', () => {
     expect((await d1.next(ofType('ack', doc))).seq).toBe(1)
     expect(await d2.expectNext('committed', doc)).toEqual({ type: 'committed', docId: doc, seq: 1, liveId: 1 })
     expect(d1.queued('echo'), 'the echo waits for company').toEqual([])
-    for (const t of [...held]) t.fn()
+    for (const fire of timers.due()) fire()
     expect((await d1.next(ofType('echo', doc))).seq).toBe(1)
   })
 

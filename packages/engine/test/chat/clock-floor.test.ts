@@ -31,6 +31,16 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 10; i++) await Promise.resolve()
 }
 
+/** The device starts again on `store`: a new clock, covered for its first tick (the floor's writes landed). */
+async function restart(store: GatedStore, now: number): Promise<HybridLogicalClock> {
+  const clock = new HybridLogicalClock(() => now)
+  const covered = new ClockFloor(store, clock, () => now).cover(() => {})
+  await settle()
+  store.landAll()
+  await covered
+  return clock
+}
+
 describe('ClockFloor', () => {
   it('a clock on the device’s own time ticks without a write', async () => {
     const store = new GatedStore()
@@ -70,13 +80,7 @@ describe('ClockFloor', () => {
     expect(store.writes).toBe(1)
     // a crash: the device restarts with nothing it wrote since (its messages lost) but the floor
     store.crash()
-    const restarted = new HybridLogicalClock(() => now)
-    const again = new ClockFloor(store, restarted, () => now)
-    const next = again.cover(() => {})
-    await settle()
-    store.landAll()
-    await next
-    const after = restarted.tick()
+    const after = (await restart(store, now)).tick()
     for (const t of issued) expect(compareHlc(after, t)).toBeGreaterThan(0)
     expect(after.wall).toBeLessThanOrEqual(5_000 + CLOCK_FLOOR_MARGIN_MS + 1)
   })
@@ -103,12 +107,6 @@ describe('ClockFloor', () => {
     const t = hlc.tick()
     expect(t.wall).toBeLessThan(2_000 + 11 * CLOCK_FLOOR_MARGIN_MS)
     // the floor on disk is past it
-    const restarted = new HybridLogicalClock(() => now)
-    const again = new ClockFloor(store, restarted, () => now)
-    const next = again.cover(() => {})
-    await settle()
-    store.landAll()
-    await next
-    expect(restarted.nextWall()).toBeGreaterThan(t.wall)
+    expect((await restart(store, now)).nextWall()).toBeGreaterThan(t.wall)
   })
 })
