@@ -81,9 +81,13 @@ export async function serveRemoteWire(engine: Engine, token: string): Promise<{ 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: async () => {
+      // The page's EventSource reconnects at once over a kept-alive socket, and a stream
+      // opened then never ends: server.close alone waited for it forever (CI, 2026-12-07).
       off()
-      for (const s of streams) s.end()
-      await new Promise(resolve => server.close(resolve))
+      const closed = new Promise(resolve => server.close(resolve))
+      server.closeAllConnections()
+      streams.clear()
+      await closed
     }
   }
 }
