@@ -134,6 +134,25 @@ describe('RelayReader: blobs opened side by side, applied in order', () => {
     expect(r.st.cursor).toBe(3)
   })
 
+  it('opens a parked blob once for keys that came several times while its pass waited for its turn', async () => {
+    const r = rig()
+    await r.reader.received(DOC, 1, blob(1))
+    r.release(1, new UnknownEpochError('an author no chain lists yet'))
+    await r.settle()
+    await r.reader.received(DOC, 2, blob(2)) // (its turn holds the pass below until it opens)
+    const passes = [r.reader.keysChanged(), r.reader.keysChanged(), r.reader.keysChanged()]
+    expect(passes[1]).toBe(passes[0])
+    expect(passes[2]).toBe(passes[0])
+    r.release(2)
+    await r.settle()
+    expect(r.decodes.map(d => d.index)).toEqual([1]) // one open of blob 1, not three
+    r.release(1)
+    await Promise.all(passes)
+    expect(r.log).toEqual(['rejected ERR_UNKNOWN_EPOCH (waits)', 'apply 2', 'apply 1'])
+    // a change once the pass has started is another pass
+    expect(r.reader.keysChanged()).not.toBe(passes[0])
+  })
+
   it('keeps at most MAX_OPENING blobs in hand: the next waits (and with it the connection’s frames) until one is applied', async () => {
     const r = rig()
     const n = MAX_OPENING + 3

@@ -148,7 +148,7 @@ export {
   writeLinkRun,
   readLinkRun
 } from './device-chain/chain-wire.js'
-export { type ChainState, type ListedDevice, chainDeviceStatus, listChainDevices, revokedPeerIds } from './device-chain/state.js'
+export { type ChainState, type ListedDevice, chainDeviceStatus, chainKeyStatus, listChainDevices, revokedPeerIds } from './device-chain/state.js'
 export {
   type ChainPolicy,
   DEFAULT_MAX_DEVICES,

@@ -124,11 +124,9 @@ export class PeopleDoc {
   membership(chatId: string): SignedMembership | null {
     const versions = this.versions(chatId)
     for (const v of [...versions.keys()].sort((a, b) => b - a)) {
-      try {
-        return decodeSignedMembership(versions.get(v)!)
-      } catch {
-        // a damaged copy: the one before it still says who the members were
-      }
+      // (a damaged copy: the one before it still says who the members were)
+      const record = decodeStored(versions.get(v)!)
+      if (record !== null) return record
     }
     return null
   }
@@ -137,11 +135,9 @@ export class PeopleDoc {
   allMemberships(chatId: string): SignedMembership[] {
     const out: SignedMembership[] = []
     for (const bytes of this.versions(chatId).values()) {
-      try {
-        out.push(decodeSignedMembership(bytes))
-      } catch {
-        // a damaged copy: the others still say who the members were
-      }
+      // (a damaged copy: the others still say who the members were)
+      const record = decodeStored(bytes)
+      if (record !== null) out.push(record)
     }
     return out
   }
@@ -162,4 +158,25 @@ export class PeopleDoc {
     for (const v of out.keys()) if (!Number.isSafeInteger(v)) out.delete(v)
     return out
   }
+}
+
+/**
+ * Records decoded, by the stored bytes (a Y.Map hands back the same array at each read). A
+ * record carries its chat key sealed to every member: a 50-account group's decodes to 50
+ * boxes, and a device read it at each blob of the chat it checked (the bench's group of 50:
+ * 37% of a device's time, 2026-12-07). Null: the bytes do not decode.
+ */
+const decoded = new WeakMap<Uint8Array, SignedMembership | null>()
+
+function decodeStored(bytes: Uint8Array): SignedMembership | null {
+  let record = decoded.get(bytes)
+  if (record === undefined) {
+    try {
+      record = decodeSignedMembership(bytes)
+    } catch {
+      record = null
+    }
+    decoded.set(bytes, record)
+  }
+  return record
 }

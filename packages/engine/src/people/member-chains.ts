@@ -1,4 +1,4 @@
-import { type ChainLink, type ChainState, chainDeviceStatus, keyGenerationOf, peerIdFromSigningKey } from '@tandem/protocol'
+import { type ChainLink, type ChainState, chainDeviceStatus, chainKeyStatus, keyGenerationOf } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { fetchChain } from '../account/chain-fetch.js'
 import { RelayUnavailableError, UnknownAccountError } from '../errors.js'
@@ -78,8 +78,10 @@ export class MemberChains {
 
   /** The member account among `accounts` whose held chain has ever listed the author key, or null. */
   accountOfAuthor(author: Uint8Array, accounts: readonly string[]): string | null {
-    const peerId = peerIdFromSigningKey(author)
-    for (const a of accounts) if (this.deviceStatus(a, peerId) !== 'unlisted') return a
+    for (const a of accounts) {
+      const state = this.state(a)
+      if (state !== null && chainKeyStatus(state, author) !== 'unlisted') return a
+    }
     return null
   }
 

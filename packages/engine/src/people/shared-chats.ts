@@ -22,6 +22,7 @@ import { toHex } from '../util/hex.js'
 import { ChatKeyRing } from './chat-key-ring.js'
 import { MemberHistory } from '../receipts/member-history.js'
 import { ChatAuthors } from './chat-authors.js'
+import { ChatWriters } from './chat-writers.js'
 import { ChatNames } from './chat-names.js'
 import { EpochRotation } from './epoch-rotation.js'
 import { RelayRecords } from './relay-records.js'
@@ -85,6 +86,7 @@ export class SharedChats {
   /** (tests start an epoch here) */
   readonly epochs: EpochRotation
   private readonly fromRelays: RelayRecords
+  private readonly chatWriters: ChatWriters
 
   constructor(private readonly host: PeopleHost) {
     this.keys = new ChatKeyRing(
@@ -94,6 +96,7 @@ export class SharedChats {
         host.events.emit({ type: 'error', error })
       }
     )
+    this.chatWriters = new ChatWriters(this.keys, () => this.people)
     this.authors = new ChatAuthors(host, this)
     this.epochs = new EpochRotation(host, this)
     this.names = new ChatNames(
@@ -208,19 +211,9 @@ export class SharedChats {
     await Promise.allSettled(record.members.filter(m => m !== me).map(m => this.host.chains.fetch(m, relay)))
   }
 
-  /**
-   * The accounts whose devices may have written blobs of the chat sealed in `epoch`: the members
-   * now, and those removed since who held that epoch's key (a record naming them seals an epoch
-   * at or past it). What a member wrote before its removal stays readable: with the members
-   * now alone, every blob a removed account's devices wrote before it was refused for ever
-   * (simulator seed 20261128: a group's remaining members never converged).
-   */
-  writers(chatId: string, epoch = 0): string[] {
-    const record = this.keys.record(chatId)
-    if (record === null) return []
-    const accounts = new Set(record.members)
-    for (const r of this.people?.allMemberships(chatId) ?? []) if ((r.keys?.epoch ?? 0) >= epoch) for (const m of r.members) accounts.add(m)
-    return [...accounts]
+  /** The accounts whose devices may have written blobs of the chat sealed in `epoch` (see ChatWriters). */
+  writers(chatId: string, epoch = 0): readonly string[] {
+    return this.chatWriters.writers(chatId, epoch)
   }
 
   // ── records from relays ──────────────────────────────────────────────────
@@ -257,6 +250,7 @@ export class SharedChats {
   private loadRecords(): void {
     const people = this.people
     if (people === null) return
+    this.chatWriters.recordsChanged()
     let changed = false
     let left = false
     const lost: Array<[string, SignedMembership]> = []
