@@ -161,4 +161,51 @@ describe('SnapshotPolicy', () => {
     expect(advised('chat:c:7', RELAY_SNAPSHOT_LIMITS_FIRST_READ.entries)).toBe(false)
     expect(advised('chat:c:7', RELAY_SNAPSHOT_LIMITS.entries)).toBe(true)
   })
+
+  describe('a full segment', () => {
+    const tail = (entries: number): LogSize => ({ entries, bytes: entries * 100, snapshotBytes: 0 })
+    const [s1, s2, s3] = ['chat:c:1', 'chat:c:2', 'chat:c:3']
+
+    it('is snapshotted once the last of ours in it is acked and the cursor reaches it', () => {
+      const policy = new SnapshotPolicy()
+      policy.wrote(s1)
+      policy.appendAcked(s1, 20, 100, tail(20))
+      expect(policy.due(s1, 20, [])).toBe(false) // (not full: 20 entries advise nothing)
+      policy.wrote(s2) // the first message of segment 2: segment 1 is full
+      const lastOfS1 = upload(100, s1)
+      expect(policy.due(s1, 20, [lastOfS1])).toBe(false) // our last message of it is still on its way
+      policy.appendAcked(s1, 22, 100, tail(21))
+      expect(policy.due(s1, 21, [])).toBe(false) // the cursor has not reached our last ack
+      expect(policy.due(s1, 22, [])).toBe(true)
+      expect(policy.due(s1, 22, [])).toBe(false) // once
+    })
+
+    it('is snapshotted when the relay holds it as one entry (a burst, compressed for speed), not when it holds only a snapshot', () => {
+      const policy = new SnapshotPolicy()
+      policy.wrote(s1)
+      policy.appendAcked(s1, 3, 100, tail(1))
+      policy.wrote(s2)
+      expect(policy.due(s1, 3, [])).toBe(true)
+      const compact = new SnapshotPolicy()
+      compact.wrote(s1)
+      compact.appendAcked(s1, 3, 100, tail(0))
+      compact.wrote(s2)
+      expect(compact.due(s1, 3, [])).toBe(false)
+    })
+
+    it('is left alone when this device never wrote in it since it started', () => {
+      // a device that starts writing in segment 3 knows nothing of 2's log: nothing to compact
+      const later = new SnapshotPolicy()
+      later.wrote(s3)
+      expect(later.due(s2, 100, [])).toBe(false)
+    })
+
+    it('is not closed by a write in an older segment (an edit, a reaction)', () => {
+      const policy = new SnapshotPolicy()
+      policy.wrote(s2)
+      policy.appendAcked(s2, 9, 100, tail(9))
+      policy.wrote(s1)
+      expect(policy.due(s2, 9, [])).toBe(false)
+    })
+  })
 })

@@ -183,6 +183,7 @@ export class RelayUploader {
 
   /** An update of one of our own transactions: it goes up with its burst. */
   ownWrite(docId: string, update: Uint8Array, transaction?: Y.Transaction): void {
+    this.snapshots.wrote(docId)
     this.cutter.collect(docId, update, transaction)
     this.scheduleFlush(docId)
   }

@@ -1,4 +1,4 @@
-import { parseDocId } from '@tandem/protocol'
+import { parseDocId, segmentDocId } from '@tandem/protocol'
 import { compactionDue, type CompactionLimits, type LogSize } from '@tandem/storage'
 
 /** Upload a snapshot once the relay's log after its newest one is this long (see compactionDue). */
@@ -52,6 +52,12 @@ export class SnapshotPolicy {
   private readonly ackedAhead = new Map<string, Array<{ seq: number; bytes: number }>>()
   /** Our snapshots on their way, by upload id. */
   private readonly underWay = new Map<number, string>()
+  /** Per chat, the newest segment this device wrote in since it started. */
+  private readonly writingIn = new Map<string, number>()
+  /** Segments full since (see wrote): a snapshot once our last upload of each is acked. */
+  private readonly full = new Set<string>()
+  /** Per segment, our last append acked: its seq, and the entries of the relay's log after its snapshot then. */
+  private readonly lastAck = new Map<string, { seq: number; entries: number }>()
 
   /** Nothing advised and no snapshot on its way. */
   get settled(): boolean {
@@ -72,6 +78,39 @@ export class SnapshotPolicy {
     }
     ahead.push({ seq, bytes })
     if (!this.advisedAt.has(docId) && compactionDue(tail, relaySnapshotLimits(docId))) this.advisedAt.set(docId, seq)
+    if (this.full.has(docId)) this.adviseFull(docId, seq, tail.entries)
+    else if (parseDocId(docId)?.kind === 'segment') this.lastAck.set(docId, { seq, entries: tail.entries })
+  }
+
+  /**
+   * This device writes in `docId`. Its first write in segment n of a chat after one in n − 1
+   * says n − 1 is full (a new message goes to the newest segment, and a segment is started
+   * once the one before holds a segment's worth): it gets a snapshot once our last upload of
+   * it is acked, and the relay keeps one dense blob of it for every new device, instead of the
+   * bursts it came in (each compressed alone, fast). Bench history, 100k messages seeded one at
+   * a time: see bench/README.md (2026-12-07).
+   */
+  wrote(docId: string): void {
+    const ref = parseDocId(docId)
+    if (ref?.kind !== 'segment') return
+    const before = this.writingIn.get(ref.chatId)
+    if (before !== undefined && before >= ref.index) return
+    this.writingIn.set(ref.chatId, ref.index)
+    if (before !== ref.index - 1) return
+    const closed = segmentDocId(ref.chatId, before)
+    this.full.add(closed)
+    const last = this.lastAck.get(closed)
+    if (last !== undefined) this.adviseFull(closed, last.seq, last.entries)
+  }
+
+  /**
+   * A full segment's log after the relay's snapshot holds `entries` after our ack at `seq`: any,
+   * and a snapshot is advised there. One entry too: a segment written fast came as one or two
+   * bursts, compressed for speed (bench history: 70 of 99 full segments were left so).
+   */
+  private adviseFull(docId: string, seq: number, entries: number): void {
+    this.lastAck.delete(docId)
+    if (entries >= 1) this.advisedAt.set(docId, Math.max(seq, this.advisedAt.get(docId) ?? 0))
   }
 
   /** Upload `uploadId` of `docId` acked as `seq`: true if it was our snapshot (then no longer under way). */
@@ -105,10 +144,13 @@ export class SnapshotPolicy {
     // ours beyond the cursor: acked but not yet echoed, or not yet acked
     let inFlight = ahead.reduce((n, a) => n + a.bytes, 0)
     for (const e of outbox) if (e.docId === docId) inFlight += e.blob.byteLength
+    // a full segment's snapshot waits for all of ours: its last messages would be held twice
+    if (this.full.has(docId) && outbox.some(e => e.docId === docId)) return false
     // one snapshot of a doc at a time; the advice waits for it (dropping it lost the last one of a burst)
     const maxInFlight = Math.max(SNAPSHOT_MAX_IN_FLIGHT, (this.relaySnapshotBytes.get(docId) ?? 0) * SNAPSHOT_IN_FLIGHT_SHARE)
     if (inFlight > maxInFlight || this.isUnderWay(docId)) return false
     this.advisedAt.delete(docId)
+    this.full.delete(docId)
     return true
   }
 
