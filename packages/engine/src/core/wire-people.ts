@@ -68,6 +68,7 @@ export function wirePeople(parts: {
   })
   replication.memberships.people = {
     membership: docId => shared.membership(docId),
+    alone: docId => shared.alone(docId),
     memberOf: (record, relay) => {
       void shared.received(record, relay)
     }

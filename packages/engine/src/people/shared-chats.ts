@@ -146,10 +146,20 @@ export class SharedChats {
     const chatId = chatIdOfDoc(docId)
     if (chatId === null) return true
     const record = this.keys.record(chatId)
-    if (record === null) return this.people !== null && this.host.accountDoc().getChat(chatId) !== null
+    if (record === null) return this.alone(docId)
     if (!this.confirmed.has(chatId, record)) return false
     // a new epoch is due: started here, so that the uploader holds the doc back rather than wait in the codec (writeEpoch)
     return !this.epochs.due(chatId)
+  }
+
+  /**
+   * Whether the chat `docId` belongs to is known to be this account's alone: the account doc
+   * lists it, and holds no record of it (a shared chat's record comes with its entry in the
+   * list, in one transaction). False for a chat doc that came before the account doc named it.
+   */
+  alone(docId: string): boolean {
+    const chatId = chatIdOfDoc(docId)
+    return chatId !== null && this.people !== null && this.keys.record(chatId) === null && this.host.accountDoc().getChat(chatId) !== null
   }
 
   /** The address of the relay a shared chat lives on; null when it names none (or the account doc is not open). */

@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime.js'
 import { RelayConnection, type RelayConnectionHandler } from './relay-connection.js'
 import type { RelayOrigin } from './relay-origin.js'
 import { RelayReader } from './relay-reader.js'
+import { RefusedSubscriptions } from './refused-subscriptions.js'
 import type { RelayState } from './relay-state.js'
 import { RelayStateSaver } from './relay-state-saver.js'
 import { RelayUploader } from './relay-uploader.js'
@@ -43,6 +44,8 @@ export class RelayClient {
   private readonly uploader: RelayUploader
   /** What the connection hands the frames it gets to. */
   private readonly handler: RelayConnectionHandler
+  /** Subscriptions refused on this connection that are asked for again once links or a record come. */
+  private readonly refusals: RefusedSubscriptions
 
   constructor(
     readonly relayId: string,
@@ -52,6 +55,7 @@ export class RelayClient {
     private readonly events: RelayClientEvents
   ) {
     const connection = (): RelayConnection | null => (this.isConnected ? this.conn : null)
+    this.refusals = new RefusedSubscriptions(docId => host.membership(docId))
     this.saver = new RelayStateSaver(state, runtime, events)
     this.uploader = new RelayUploader(host, state, this.saver, runtime, connection, events)
     this.reader = new RelayReader(relayId, host, state, this.saver, connection, {
@@ -104,7 +108,7 @@ export class RelayClient {
         }
         // ours may now be ahead (a link of ours rebased on the relay's): offer it
         this.pushChain()
-        this.subscribeRefusedAgain()
+        this.subscribeAgain(this.refusals.takeAll())
       },
       activity: devices => {
         host.deviceActivity(devices)
@@ -175,8 +179,9 @@ export class RelayClient {
     return true
   }
 
-  /** This device holds more keys: blobs that waited for one are read now. */
+  /** This device holds more keys: blobs that waited for one are read now (and chat docs refused for want of a record are asked for again). */
   keysChanged(): Promise<void> {
+    this.subscribeAgain(this.refusals.takeRecorded())
     return this.reader.keysChanged()
   }
 
@@ -238,6 +243,7 @@ export class RelayClient {
 
   private subscribe(docId: string): void {
     this.subscribedHere.set(docId, this.host.needsRefetch(docId))
+    this.refusals.asked(docId)
     this.reader.subscribe(this.conn!, docId)
   }
 
@@ -309,7 +315,7 @@ export class RelayClient {
     this.relayHead = relayHead
     if (relayHead !== null) await this.host.chain.confirmHead(relayHead)
     this.pushChain()
-    this.refusedUntilLinks.clear() // (every doc is subscribed anew below)
+    this.refusals.clear() // (every doc is subscribed anew below)
     this.reader.connected()
     this.subscribedHere.clear()
     for (const docId of this.host.docIds()) this.subscribe(docId)
@@ -321,16 +327,6 @@ export class RelayClient {
     this.events.onConnection(this.relayId, true)
   }
 
-  /**
-   * Docs whose subscription the relay refused for a state a chain link can repair (this device
-   * not listed yet, say: a link that listed it lost a fork at the relay, and the rebased one is
-   * on its way). They are subscribed again when the relay sends links, on the same connection.
-   * (Before, only a refused upload reconnected: a refused subscription stayed refused for as
-   * long as the connection lasted, and the device never got what others wrote: found by the
-   * simulator, seed 20261425.)
-   */
-  private readonly refusedUntilLinks = new Set<string>()
-
   /** Docs an upload of which was refused as not allowed since the chain or a membership last changed (see docError). */
   private readonly deniedOnce = new Set<string>()
 
@@ -340,12 +336,9 @@ export class RelayClient {
     this.uploader.allowDenied()
   }
 
-  private subscribeRefusedAgain(): void {
-    const conn = this.conn
-    if (conn === null || this.refusedUntilLinks.size === 0) return
-    const docIds = [...this.refusedUntilLinks]
-    this.refusedUntilLinks.clear()
-    for (const docId of docIds) this.reader.subscribe(conn, docId)
+  /** Subscribes again to docs the relay refused on this connection (RefusedSubscriptions says which, and when). */
+  private subscribeAgain(docIds: string[]): void {
+    if (this.isConnected) for (const docId of docIds) this.subscribe(docId)
   }
 
   private connectionClosed(conn: RelayConnection, error?: Error): void {
@@ -376,7 +369,9 @@ export class RelayClient {
     // never cleared its repair mark: simulator seeds 20261167, 20261141, 20261152)
     if (uploadId === 0 && !OFFER_ANSWERS.has(error.code)) {
       this.reader.refused(docId)
-      if (RETRY_ON_RECONNECT.has(error.code)) this.refusedUntilLinks.add(docId)
+      if (RETRY_ON_RECONNECT.has(error.code)) this.refusals.refuse(docId)
+      // (refused while offered no record: the chat's record may have come since the subscription went)
+      this.subscribeAgain(this.refusals.takeRecorded())
     }
     this.events.onError(error)
     // (a chat this account knows it was removed from: the refused upload leaves the outbox, see discardRefused)
