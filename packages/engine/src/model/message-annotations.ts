@@ -22,6 +22,7 @@ export interface Reaction {
 }
 
 const EDIT_V1 = 1
+const NO_KEYS: ReadonlySet<string | null> = new Set()
 /** Separates the parts of an annotation key: no message id, account id, peer id or emoji holds it. */
 const SEP = ' '
 
@@ -71,6 +72,12 @@ export class MessageAnnotations {
     this.deleted.observe(event => {
       onChanged?.(new Set(event.keysChanged), 'deleted', event.transaction.origin)
     })
+  }
+
+  /** The ids whose tombstone `transaction` set (reported by this class as 'deleted'). */
+  tombstonesSetIn(transaction: Y.Transaction): ReadonlySet<string | null> {
+    for (const [type, keys] of transaction.changed) if ((type as unknown) === this.deleted) return keys
+    return NO_KEYS
   }
 
   isDeleted(id: string): boolean {

@@ -54,17 +54,28 @@ export class MessageLog {
     listeners: MessageLogListeners = {}
   ) {
     const onAdded = listeners.added
+    const onChanged = listeners.changed
     this.messages = doc.getMap<Uint8Array>('messages')
-    this.annotations = new MessageAnnotations(doc, this.messages, listeners.changed)
+    this.annotations = new MessageAnnotations(doc, this.messages, onChanged)
     this.messages.observe(event => {
       const ids: string[] = []
-      let removed = false
+      const removed = new Set<string>()
       for (const [id, { action }] of event.keys) {
         if (this.count !== null) this.count += action === 'add' ? 1 : action === 'delete' ? -1 : 0
         if (action === 'add') ids.push(id)
-        else if (action === 'delete') removed = true
+        else if (action === 'delete') removed.add(id)
       }
-      if (removed) this.sorted = null
+      if (removed.size > 0) {
+        this.sorted = null
+        // A record leaves the map only when its message is deleted for everyone, and its removal
+        // (a delete set) travels apart from its tombstone (an insert): a peer that held the
+        // tombstone and not yet the message forwards the one without the other, so the removal
+        // can come in a transaction of its own, after the tombstone. Reported as a deletion
+        // then too, or views built in between list the message for good (simulator seed 20261182).
+        const tombstones = this.annotations.tombstonesSetIn(event.transaction)
+        const alone = new Set([...removed].filter(id => !tombstones.has(id)))
+        if (alone.size > 0) onChanged?.(alone, 'deleted', event.transaction.origin)
+      }
       if (ids.length === 0) return
       const small = ids.length <= BULK_MESSAGES || event.transaction.origin === local
       // a backfill: the sorted index is rebuilt on demand, and only the clocks are read now
