@@ -46,13 +46,14 @@ export const sentIds = (d: DeviceProcess): Set<string> =>
   new Set(d.events.filter((e: DeviceEvent) => e.event === 'status' && e.status === 'sent').flatMap(e => e.messageIds as string[]))
 
 /** The relay's store service in this process, on memory-level (no fsync): stopped by the returned `stop`. */
-export async function inProcessRelay(): Promise<{ service: StoreService; stop: () => Promise<void> }> {
+export async function inProcessRelay(): Promise<{ service: StoreService; history: HistoryStore; stop: () => Promise<void> }> {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   const history = await HistoryStore.open(db, { maxBlobBytes: 1 << 24, accountQuotaBytes: 1 << 28, sync: false })
   const records = await LevelAccessRecords.open(db, { sync: false })
   const service = new StoreService(history, records, new RelayMetrics({ processMetrics: false }), createLogger({ level: 'silent' }))
   return {
     service,
+    history,
     stop: async () => {
       service.stop()
       await records.close()
