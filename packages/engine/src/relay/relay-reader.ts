@@ -3,6 +3,7 @@ import type * as Y from 'yjs'
 import type { DecodedBlob } from './blob-codec.js'
 import { ParkedBlobs } from './parked-blobs.js'
 import { BlobTurns } from './blob-turns.js'
+import { KeyChanges } from './key-changes.js'
 import type { RelayClientEvents, RelayClientHost } from './relay-client-host.js'
 import type { RelayConnection } from './relay-connection.js'
 import { RelayOrigin } from './relay-origin.js'
@@ -63,10 +64,8 @@ export class RelayReader {
   private readonly refetching = new Set<string>()
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
-  /** The keysChanged pass queued and not started yet. */
-  private keysPass: Promise<void> | null = null
-  /** keysChanged calls so far. */
-  private keysSeen = 0
+  /** Keys that came: the passes over parked blobs they make. */
+  private readonly keys = new KeyChanges()
   private wasLive = false
   /** What the relay sent, applied in turns in the order it came, its blobs opened side by side. */
   private readonly turns = new BlobTurns(err => {
@@ -189,8 +188,8 @@ export class RelayReader {
    */
   async received(docId: string, seq: number, blob: Uint8Array | null, snapshot = false): Promise<void> {
     if (blob !== null) await this.turns.roomFor(blob.byteLength)
-    // (a key that comes while it opens is seen by the open, or makes it open again in its turn: see keysCame)
-    const keysAt = this.keysSeen
+    // (a key that comes while it opens is seen by the open, or makes it open again in its turn: KeyChanges)
+    const keysAt = this.keys.mark
     const opening = blob === null ? null : this.turns.startOpening(blob.byteLength, () => this.openBlob(docId, seq, blob))
     void this.turns.inTurn(async current => {
       try {
@@ -198,7 +197,7 @@ export class RelayReader {
         let result = opening === null ? null : await opening.result
         // (the doc is taken once the blob is open: applied to at once, never after it left memory)
         const doc = this.host.get(docId) ?? (await this.host.open(docId))
-        if (result !== null && this.keysCame(result, keysAt)) result = await this.openBlob(docId, seq, blob!)
+        if (result !== null && this.keys.cameSince(keysAt, result)) result = await this.openBlob(docId, seq, blob!)
         if (!current()) return
         const opened = result === null ? null : this.judge(docId, result)
         if (opened === PARKED) this.park(docId, seq, blob!, snapshot)
@@ -212,31 +211,23 @@ export class RelayReader {
 
   /** This device holds more keys: parked blobs that open now are applied, in order (in turn); the cursor may move on. */
   keysChanged(): Promise<void> {
-    this.keysSeen++
-    // a pass queued and not started yet opens with the keys held when it starts: one is enough.
-    // (A device joining a group of 50 read 49 chains, each a change, and each pass threw again
-    // for every blob still parked: 27% of its time, 2026-12-07.) A blob whose turn comes after
-    // that pass, and whose open began before these keys, opens again in its turn (keysCame).
-    if (this.keysPass !== null) return this.keysPass
-    let started = false
-    const pass = this.turns.inTurn(async current => {
-      started = true
-      this.keysPass = null
-      if (!current()) return
-      for (const [docId, blobs] of this.parked.take()) {
-        const doc = await this.host.open(docId)
-        for (const { seq, blob, snapshot } of blobs) {
-          const result = await this.openBlob(docId, seq, blob)
-          if (!current()) return // (a new connection cleared the parked blobs: the relay sends them again)
-          const opened = this.judge(docId, result)
-          if (opened === PARKED) this.park(docId, seq, blob, snapshot)
-          else if (opened !== null) this.applyBlob(docId, doc, seq, opened, snapshot === true)
+    return this.keys.changed(
+      step => this.turns.inTurn(step),
+      async (current: () => boolean) => {
+        if (!current()) return
+        for (const [docId, blobs] of this.parked.take()) {
+          const doc = await this.host.open(docId)
+          for (const { seq, blob, snapshot } of blobs) {
+            const result = await this.openBlob(docId, seq, blob)
+            if (!current()) return // (a new connection cleared the parked blobs: the relay sends them again)
+            const opened = this.judge(docId, result)
+            if (opened === PARKED) this.park(docId, seq, blob, snapshot)
+            else if (opened !== null) this.applyBlob(docId, doc, seq, opened, snapshot === true)
+          }
+          if (!this.parked.has(docId)) this.moveCursor(docId, doc)
         }
-        if (!this.parked.has(docId)) this.moveCursor(docId, doc)
       }
-    })
-    if (!started) this.keysPass = pass // (a turn that runs at once has started already)
-    return pass
+    )
   }
 
   private park(docId: string, seq: number, blob: Uint8Array, snapshot?: boolean): void {
@@ -251,14 +242,14 @@ export class RelayReader {
    */
   async live(docId: string, liveId: number, blob: Uint8Array): Promise<void> {
     await this.turns.roomFor(blob.byteLength)
-    const keysAt = this.keysSeen
+    const keysAt = this.keys.mark
     const opening = this.turns.startOpening(blob.byteLength, () => this.openBlob(docId, 0, blob))
     void this.turns.inTurn(async current => {
       try {
         if (!current()) return
         let result = await opening.result
         const doc = this.host.get(docId) ?? (await this.host.open(docId))
-        if (this.keysCame(result, keysAt)) result = await this.openBlob(docId, 0, blob)
+        if (this.keys.cameSince(keysAt, result)) result = await this.openBlob(docId, 0, blob)
         if (!current()) return
         const opened = this.judge(docId, result)
         if (opened === PARKED) this.park(docId, 0, blob)
@@ -379,16 +370,6 @@ export class RelayReader {
    * counted, never applied: a flipped bit, another doc's blob, a forged author); PARKED when
    * it is sealed in a generation this device does not hold yet.
    */
-  /**
-   * Whether a blob that waits for a key (its open began when `keysAt` changes had been seen)
-   * must open again in its turn: keys came since, and the pass they made may have run before
-   * that turn, with the blob not parked yet (seed 20261204 with --people, once passes were
-   * coalesced: a message stayed parked, and unsent, for good).
-   */
-  private keysCame(result: DecodedBlob | TandemError, keysAt: number): boolean {
-    return result instanceof UnknownEpochError && keysAt !== this.keysSeen
-  }
-
   private judge(docId: string, result: DecodedBlob | TandemError): DecodedBlob | null | typeof PARKED {
     if (!(result instanceof TandemError)) return result
     this.events.onRejected(docId, result, result instanceof UnknownEpochError)
