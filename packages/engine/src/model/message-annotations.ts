@@ -76,8 +76,7 @@ export class MessageAnnotations {
 
   /** The ids whose tombstone `transaction` set (reported by this class as 'deleted'). */
   tombstonesSetIn(transaction: Y.Transaction): ReadonlySet<string | null> {
-    for (const [type, keys] of transaction.changed) if ((type as unknown) === this.deleted) return keys
-    return NO_KEYS
+    return transaction.changed.get(this.deleted as unknown as Y.AbstractType<Y.YEvent<Y.Map<boolean>>>) ?? NO_KEYS
   }
 
   isDeleted(id: string): boolean {

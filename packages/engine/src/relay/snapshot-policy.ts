@@ -143,9 +143,14 @@ export class SnapshotPolicy {
     if (advisedAt === undefined || cursor < advisedAt) return false
     // ours beyond the cursor: acked but not yet echoed, or not yet acked
     let inFlight = ahead.reduce((n, a) => n + a.bytes, 0)
-    for (const e of outbox) if (e.docId === docId) inFlight += e.blob.byteLength
+    let queued = false
+    for (const e of outbox)
+      if (e.docId === docId) {
+        inFlight += e.blob.byteLength
+        queued = true
+      }
     // a full segment's snapshot waits for all of ours: its last messages would be held twice
-    if (this.full.has(docId) && outbox.some(e => e.docId === docId)) return false
+    if (queued && this.full.has(docId)) return false
     // one snapshot of a doc at a time; the advice waits for it (dropping it lost the last one of a burst)
     const maxInFlight = Math.max(SNAPSHOT_MAX_IN_FLIGHT, (this.relaySnapshotBytes.get(docId) ?? 0) * SNAPSHOT_IN_FLIGHT_SHARE)
     if (inFlight > maxInFlight || this.isUnderWay(docId)) return false
