@@ -1,8 +1,9 @@
-import { createMemoryLinkPair, type Engine, type Link } from '@tandem/engine'
+import { createMemoryLinkPair, type Engine } from '@tandem/engine'
 import { afterEach, expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
 import { memoryDevice, toRelay, writerOnRelay } from './relay-helpers.js'
 import { linkDevices } from '../helpers/link-devices.js'
+import { counted } from './counted-link.js'
 
 // A new device gets its history once: from the relay, not again from an online device of
 // the account (the engines and the store service in one process, over memory links whose
@@ -15,25 +16,6 @@ afterEach(async () => {
 })
 
 const device = (name: string): Promise<Engine> => memoryDevice(name, stops)
-
-/** The same link, counting the bytes sent over it. */
-function counted(link: Link, count: { bytes: number }): Link {
-  return {
-    remotePeerId: link.remotePeerId,
-    direction: link.direction,
-    relayedVia: link.relayedVia,
-    start: handlers => {
-      link.start(handlers)
-    },
-    send: frame => {
-      count.bytes += frame.byteLength
-      return link.send(frame)
-    },
-    close: error => {
-      link.close(error)
-    }
-  }
-}
 
 it('a new device catching up from the relay is not sent the same history by an online device', async () => {
   const { relay, a, chatId } = await writerOnRelay(stops, device)

@@ -195,8 +195,8 @@ export class RelayClient {
   }
 
   /**
-   * The relay has this doc subscribed and caught up for us: it is live for the doc, so
-   * what we upload reaches its other subscribers at once.
+   * The relay answered our subscription to this doc on this connection: what we upload
+   * reaches its other subscribers at once.
    */
   carries(docId: string): boolean {
     return this.reader.carries(docId)
@@ -214,6 +214,14 @@ export class RelayClient {
    */
   get isLive(): boolean {
     return this.reader.isLive
+  }
+
+  /**
+   * What the relay holds of a doc, or will once our outbox is acked (it is resent, byte for
+   * byte, until it is); null when not connected.
+   */
+  holds(docId: string): StateVector | null {
+    return this.isConnected ? this.state.doc(docId).uploaded : null
   }
 
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */

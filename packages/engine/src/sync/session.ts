@@ -63,6 +63,8 @@ export interface SessionEvents {
   /** The peer is a listed device of the account (after the chains were exchanged); the session starts syncing. */
   onOpen(session: SyncSession): void
   onClose(session: SyncSession, error?: Error): void
+  /** The state vector a sync-reply is cut against: the peer's, or more when part of the doc reaches the peer another way. */
+  replyBase?(session: SyncSession, docId: string, doc: Y.Doc, stateVector: Uint8Array): Uint8Array
 }
 
 type State = 'handshake' | 'chain' | 'open' | 'closed'
@@ -278,7 +280,7 @@ export class SyncSession {
         const doc = await this.host.open(frame.docId)
         let diff: Uint8Array
         try {
-          diff = Y.encodeStateAsUpdate(doc, frame.stateVector)
+          diff = Y.encodeStateAsUpdate(doc, this.events.replyBase?.(this, frame.docId, doc, frame.stateVector) ?? frame.stateVector)
         } catch (err) {
           throw new MalformedFrameError(`invalid state vector for ${frame.docId}`, { cause: err })
         }
@@ -345,6 +347,11 @@ export class SyncSession {
     // before its first `peers` frame, a peer on a relay's circuit is taken to be live at that
     // relay (it holds a reservation there): its backfill must not come back to it through us
     return this.remotePeers.has(peerId) || (!this.peersKnown && this.link.relayedVia === peerId)
+  }
+
+  /** Whether the remote device said it is live at this relay (every doc it keeps there subscribed), in its last `peers` frame. */
+  liveAt(relayId: string): boolean {
+    return this.peersKnown && this.remotePeers.has(relayId)
   }
 
   /** Asks again for every doc: after a peer was lost, what it would have sent may come from here. */
