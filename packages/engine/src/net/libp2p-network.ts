@@ -2,7 +2,7 @@ import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
+import type { Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
@@ -12,6 +12,8 @@ import { StreamLink, withJoinedWrites, yamuxHalfWindow, type Link } from '@tande
 import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 import { circuitRelayOf, listenError, otherPeerAnswered, peerAddress, peerIdOf } from './addresses.js'
+import { redialDelay, urgentMaxMs } from './redial.js'
+import { gaterFor } from './dial-gater.js'
 
 export interface NetworkOptions {
   /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
@@ -58,13 +60,6 @@ export interface Libp2pPlatform {
   denyDial?(ma: Multiaddr, options: NetworkOptions): boolean
 }
 
-/**
- * A relay this device has uploads waiting for is redialed at least this often (with jitter,
- * 0.5–1.5×). Doubling to 30 s kept a device that had been sending off its relay for 14 s after
- * the relay came back; one dial a second to one address is cheap while there is work waiting.
- */
-export const URGENT_RELAY_MAX_MS = 1_000
-
 /** Called for each new /tandem/store stream to a relay. */
 export type RelayLinkHandler = (relayId: string, link: Link) => void
 
@@ -73,6 +68,10 @@ interface KnownPeer {
   attempt: number
   timer: TimerHandle | null
   dialing: boolean
+  /** When the pending redial fires (runtime clock), while one is scheduled. */
+  dueAt?: number
+  /** When the relay's connection was lost, until it is back. */
+  lostAt?: number | null
   stream?: Stream | null
   /** A relay added for a shared chat (addRelay), not one of the account's own: its circuit is not how the account's devices reach each other. */
   chatOnly?: boolean
@@ -96,7 +95,7 @@ export class Libp2pNetwork {
    */
   private relaysWanted = false
   onRelayLink: RelayLinkHandler = () => {}
-  /** Whether this device has work waiting for a relay (uploads): then it is redialed at least every {@link URGENT_RELAY_MAX_MS}. */
+  /** Whether this device has work waiting for a relay (uploads): then it is redialed at least every second (see redial.ts). */
   relayUrgent: (relayId: string) => boolean = () => false
   /** Something went wrong that the network survives (it retries), and that a person should hear of. */
   onError: (error: TandemError) => void = () => {}
@@ -258,6 +257,20 @@ export class Libp2pNetwork {
     for (const id of this.relays.keys()) void this.connectRelay(id)
   }
 
+  /**
+   * This device has work for the relay now (it wrote while the relay was away): a redial the
+   * backoff put off for longer than an urgent one's comes sooner. (After a long time offline
+   * the backoff reaches 30 s, and a message written when the network came back waited for it.)
+   */
+  relayWanted(relayId: string): void {
+    const r = this.relays.get(relayId)
+    if (r === undefined || r.timer === null || r.dueAt === undefined) return
+    if (r.dueAt - this.runtime.now() <= urgentMaxMs(this.sinceLost(r)) * 1.5) return
+    this.runtime.clearTimeout(r.timer)
+    r.timer = null
+    this.schedule(r, () => this.connectRelay(relayId), true)
+  }
+
   /** Reaches a device through every relay's circuit (its peer id comes from the device list). */
   addPeerViaRelays(peerId: string): void {
     if (peerId === this.node.peerId.toString()) return
@@ -279,9 +292,11 @@ export class Libp2pNetwork {
         return
       }
       r.stream = stream
+      r.lostAt = null
       stream.addEventListener('close', () => {
         if (r.stream !== stream) return // superseded: the live stream's own close redials
         r.stream = null
+        r.lostAt = this.runtime.now()
         this.schedule(r, () => this.connectRelay(relayId), this.relayUrgent(relayId))
       })
       this.onRelayLink(relayId, new StreamLink(stream, relayId, 'outbound'))
@@ -370,30 +385,16 @@ export class Libp2pNetwork {
 
   private schedule(p: KnownPeer, retry: () => Promise<void>, urgent = false): void {
     if (this.stopped || p.timer !== null) return
-    const initial = this.options.backoff?.initialMs ?? 250
-    const max = Math.min(this.options.backoff?.maxMs ?? 30_000, urgent ? URGENT_RELAY_MAX_MS : Infinity)
-    const base = Math.min(max, initial * 2 ** Math.min(p.attempt, 20))
-    const jitter = 0.5 + this.runtime.randomBytes(1)[0]! / 255 // 0.5×–1.5×
+    const delay = redialDelay({ attempt: p.attempt, urgent, sinceLostMs: this.sinceLost(p), randomByte: this.runtime.randomBytes(1)[0]! }, this.options.backoff)
     p.attempt++
-    p.timer = this.runtime.setTimeout(
-      () => {
-        p.timer = null
-        void retry()
-      },
-      Math.round(base * jitter)
-    )
+    p.dueAt = this.runtime.now() + delay
+    p.timer = this.runtime.setTimeout(() => {
+      p.timer = null
+      void retry()
+    }, delay)
   }
-}
 
-/** The platform's dial rule, and with `directDial: false`, only relays and circuits through them. */
-function gaterFor(options: NetworkOptions, relayIds: Set<string>, platform: Libp2pPlatform): ConnectionGater | undefined {
-  const direct = options.directDial !== false
-  const denyDial = platform.denyDial
-  if (direct && denyDial === undefined) return undefined
-  return {
-    denyDialMultiaddr: ma => {
-      if (denyDial?.(ma, options) === true) return true
-      return !direct && !ma.toString().includes('/p2p-circuit') && !relayIds.has(peerIdOf(ma))
-    }
+  private sinceLost(p: KnownPeer): number | null {
+    return p.lostAt == null ? null : this.runtime.now() - p.lostAt
   }
 }

@@ -293,7 +293,10 @@ export class Replication {
     this.relayListeners.push(
       this.docs.onUpdate((docId, update, origin, transaction) => {
         const source: ChangeSource = origin instanceof RelayOrigin ? 'relay' : origin instanceof SyncSession ? 'peer' : 'local'
-        for (const r of this.relays.relaysFor(docId)) r.docUpdated(docId, source, update, transaction)
+        for (const r of this.relays.relaysFor(docId)) {
+          r.docUpdated(docId, source, update, transaction)
+          if (source === 'local' && !r.isConnected) network?.relayWanted(r.relayId)
+        }
       }),
       this.docs.onOpen(docId => {
         for (const r of this.relays.relaysFor(docId)) r.docOpened(docId)
