@@ -191,6 +191,7 @@ export class Engine extends ChatsFacade {
     if (this.closed) return
     this.closed = true
     this.segments.stop()
+    this.receipts.stop()
     await this.leaveNetwork(STOP_SETTLE_MS)
     await this.search.close()
     this.docs.destroy()
@@ -207,6 +208,7 @@ export class Engine extends ChatsFacade {
     const accountId = this.account.accountId
     this.closed = true
     this.segments.stop()
+    this.receipts.stop()
     void this.search.close()
     await this.leaveNetwork(0)
     this.docs.destroy()

@@ -259,7 +259,9 @@ export function wireServices(parts: ServiceParts): Services {
       awaitsStep: (chatId, messageId) => sent.awaitsStep(chatId, messageId),
       receiptWaits: (chatId, messageId) => {
         sent.hurry(chatId, messageId)
-      }
+      },
+      // the account's listed device with the lowest peer id (all of them agree on it)
+      firstToDeliver: () => devices.listDevices().every(d => d.peerId >= device.peerId)
     },
     device.peerId,
     runtime,

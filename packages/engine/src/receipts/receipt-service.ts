@@ -3,7 +3,7 @@ import type { ChatViews } from '../chat/chat-views.js'
 import { segmentOfMessage } from '../chat/chat-view.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { Message, MessageRecord, MessageStatus } from '../model/message.js'
-import type { Runtime } from '../runtime.js'
+import type { Runtime, TimerHandle } from '../runtime.js'
 import type { ChatMembers } from './chat-members.js'
 import { receiptsOf, type MessageReceipt } from './message-receipts.js'
 import { comparePositions, laterOf, positionOf, type Position } from './position.js'
@@ -22,7 +22,19 @@ export interface ReceiptHost {
   awaitsStep(chatId: string, messageId: string): boolean
   /** A receipt of this account's message waits for its `sent` step (SentTracker.hurry). */
   receiptWaits(chatId: string, messageId: string): void
+  /** Whether this device raises its account's delivered watermark at once (see {@link DELIVER_GRACE_MS}). */
+  firstToDeliver(): boolean
 }
+
+/**
+ * How long a device other than its account's first (the listed device with the lowest peer id)
+ * waits before it raises the account's delivered watermark itself: the first device gets the
+ * same messages at the same moment, and once its mark has come this one's write is not needed.
+ * Every device writing its own was two writes a message in a 1:1 chat with a two-device account,
+ * each sent to every device of both accounts, and 98 a message in a group of 50 accounts of two
+ * devices (bench `group`). When the first device is away, the tick comes this much later.
+ */
+export const DELIVER_GRACE_MS = 2_500
 
 /**
  * Delivered and read, per message and per member account (see ReceiptBook for where they
@@ -39,13 +51,15 @@ export class ReceiptService {
   /** Chats with messages of other accounts received in this burst: the newest one's position (null: find it in the chat). */
   private readonly toDeliver = new Map<string, Position | null>()
   private readonly moveListeners = new Set<(chatId: string, moves: WatermarkMove[]) => void>()
+  /** Per chat, the position this device delivers once the grace is over, unless its account's first device did. */
+  private readonly graced = new Map<string, { at: Position; timer: TimerHandle }>()
 
   constructor(
     private readonly views: ChatViews,
     private readonly members: ChatMembers,
     private readonly host: ReceiptHost,
     private readonly peerId: string,
-    private readonly runtime: Pick<Runtime, 'defer'>,
+    private readonly runtime: Pick<Runtime, 'defer' | 'setTimeout' | 'clearTimeout'>,
     private readonly events: EventHub,
     /** Transaction origin of changes made through the API. */
     private readonly local: unknown
@@ -135,19 +149,46 @@ export class ReceiptService {
     const due = [...this.toDeliver]
     this.toDeliver.clear()
     if (me === null) return
+    const first = this.host.firstToDeliver()
     for (const [chatId, known] of due) {
-      const book = this.books.get(chatId)
       const at = known ?? this.newestFromOthers(chatId, me)
-      if (book === undefined || at === null) continue
-      // another device of the account got there first (its mark came back before this burst
-      // ended): nothing to add. In a group every device raising its own mark per message is a
-      // write each, fanned out to every device of every member (section `group` of the bench)
-      const account = book.watermark('delivered', me)
-      if (account !== null && comparePositions(account, at) >= 0) continue
-      book.marks.doc!.transact(() => {
-        book.raise('delivered', me, this.peerId, at)
-      }, this.local)
+      if (at === null) continue
+      if (first) this.raiseDelivered(chatId, me, at)
+      else this.deliverLater(chatId, at)
     }
+  }
+
+  private raiseDelivered(chatId: string, me: string, at: Position): void {
+    const book = this.books.get(chatId)
+    if (book === undefined) return
+    // another device of the account got there first (its mark came back meanwhile): nothing to add
+    const account = book.watermark('delivered', me)
+    if (account !== null && comparePositions(account, at) >= 0) return
+    book.marks.doc!.transact(() => {
+      book.raise('delivered', me, this.peerId, at)
+    }, this.local)
+  }
+
+  /** Raises this device's mark after {@link DELIVER_GRACE_MS}, unless the account's first device has by then. */
+  private deliverLater(chatId: string, at: Position): void {
+    const waiting = this.graced.get(chatId)
+    if (waiting !== undefined) {
+      if (comparePositions(at, waiting.at) > 0) waiting.at = at
+      return
+    }
+    const timer = this.runtime.setTimeout(() => {
+      const due = this.graced.get(chatId)
+      this.graced.delete(chatId)
+      const me = this.host.accountId()
+      if (due !== undefined && me !== null) this.raiseDelivered(chatId, me, due.at)
+    }, DELIVER_GRACE_MS)
+    this.graced.set(chatId, { at, timer })
+  }
+
+  /** The engine stops: nothing is delivered later. */
+  stop(): void {
+    for (const { timer } of this.graced.values()) this.runtime.clearTimeout(timer)
+    this.graced.clear()
   }
 
   private newestFromOthers(chatId: string, me: string): Position | null {
