@@ -1,7 +1,6 @@
 import { createEngine, type Engine, type Runtime, systemRuntime } from '@tandem/engine'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, expect, it } from 'vitest'
-import { RelayProcess } from '../helpers/relay-process.js'
 import { untilEngine } from '../helpers/until.js'
 import { Rig } from './relay-helpers.js'
 
@@ -37,7 +36,7 @@ async function phoneOnRelay(
 
 it('a device with messages waiting finds its relay within two seconds of its return, however long it was away', async () => {
   const dataDir = await rig.dir('relay')
-  let relay = await RelayProcess.start(dataDir)
+  let relay = await rig.relay(dataDir)
   const port = /\/tcp\/(\d+)/.exec(relay.address)![1]!
   const { device, chatId, connected } = await phoneOnRelay(relay.address, {})
 
@@ -47,7 +46,7 @@ it('a device with messages waiting finds its relay within two seconds of its ret
   // away long enough that doubling backoff (250 ms, 0.5 s, 1 s … 8 s) would wait ~8–16 s more
   await new Promise(resolve => setTimeout(resolve, 8_000))
 
-  relay = await RelayProcess.start(dataDir, [], [`/ip4/127.0.0.1/tcp/${port}`])
+  relay = await rig.relay(dataDir, [`/ip4/127.0.0.1/tcp/${port}`])
   const back = Date.now()
   try {
     await untilEngine(device, () => connected(), 'back on the relay', 10_000)
@@ -61,7 +60,7 @@ it('a device with messages waiting finds its relay within two seconds of its ret
 
 it('a message written while the next redial is seconds away brings the redial forward', async () => {
   const dataDir = await rig.dir('relay')
-  let relay = await RelayProcess.start(dataDir)
+  let relay = await rig.relay(dataDir)
   const port = /\/tcp\/(\d+)/.exec(relay.address)![1]!
   const { device, chatId, connected } = await phoneOnRelay(relay.address, {
     // the redial jitter (its only one-byte draw) at its top, 1.5×: with nothing to send the
@@ -78,7 +77,7 @@ it('a message written while the next redial is seconds away brings the redial fo
   const gone = Date.now()
   // past the first redial (3 s): the next comes 6 s after it fails
   await new Promise(resolve => setTimeout(resolve, 3_500))
-  relay = await RelayProcess.start(dataDir, [], [`/ip4/127.0.0.1/tcp/${port}`])
+  relay = await rig.relay(dataDir, [`/ip4/127.0.0.1/tcp/${port}`])
   try {
     const written = Date.now()
     await device.sendMessage(chatId, 'written once the network was back')
