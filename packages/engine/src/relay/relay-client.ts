@@ -216,10 +216,7 @@ export class RelayClient {
     return this.reader.isLive
   }
 
-  /**
-   * What the relay holds of a doc, or will once our outbox is acked (it is resent, byte for
-   * byte, until it is); null when not connected.
-   */
+  /** What the relay holds of a doc, or will once our outbox (resent until acked) is in; null when not connected. */
   holds(docId: string): StateVector | null {
     return this.isConnected ? this.state.doc(docId).uploaded : null
   }
