@@ -216,11 +216,6 @@ export class RelayClient {
     return this.reader.isLive
   }
 
-  /** What the relay holds of a doc, or will once our outbox (resent until acked) is in; null when not connected. */
-  holds(docId: string): StateVector | null {
-    return this.isConnected ? this.state.doc(docId).uploaded : null
-  }
-
   /** What the relay holds of a doc, as recorded on our disk: messages inside it are "sent". */
   ackedSv(docId: string): StateVector {
     return this.state.doc(docId).ackedDurable

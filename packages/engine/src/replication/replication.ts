@@ -278,8 +278,7 @@ export class Replication {
       {
         relayOf: origin => (origin instanceof RelayOrigin ? origin.relayId : null),
         live: () => [...this.relays.all()].filter(r => r.isLive).map(r => r.relayId),
-        carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true,
-        holds: (relayId, docId) => this.relays.get(relayId)?.holds(docId) ?? null
+        carries: (relayId, docId) => this.relays.get(relayId)?.carries(docId) === true
       }
     )
     await this.startRelays()

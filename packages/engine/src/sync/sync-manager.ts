@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import type { DocHost } from '../store/doc-host.js'
 import type { Link } from '@tandem/transport'
 import { REFUSALS } from './refusals.js'
-import { decodeSv, encodeSv, mergeSv, type StateVector } from '../relay/state-vector.js'
+import { decodeSv, encodeSv, mergeSv } from '../relay/state-vector.js'
 import { SyncSession, type SessionHost } from './session.js'
 
 /** What the sync layer needs to know of this device's relays (see the `peers` frame). */
@@ -14,8 +14,6 @@ export interface RelayPaths {
   live(): string[]
   /** This relay is live for the doc: what we upload reaches its other subscribers at once. */
   carries(relayId: string, docId: string): boolean
-  /** What a connected relay holds of the doc, or will once our outbox is acked; null when not connected. */
-  holds(relayId: string, docId: string): StateVector | null
 }
 
 export interface SyncManagerEvents {
@@ -122,19 +120,20 @@ export class SyncManager {
   }
 
   /**
-   * A sync-reply on a relay's circuit leaves out what reaches the peer through that relay,
-   * as our live updates do (see carriedByRelay): what the relay holds or is being sent, and
-   * our own writes, which go up at the end of this burst. A doc's request crosses its live
-   * updates, so under a burst the reply repeated them: in a 20,000-message burst to two
-   * devices through a relay, each got every new segment a second time in replies (1.2–2.6 MB
-   * per device against the burst's 4.6 MB of updates, bench `throughput`, 2026-12-07).
+   * A sync-reply on a relay's circuit leaves out our own writes of this session, which reach
+   * the peer through that relay, as our live updates do (see carriedByRelay). A doc's request
+   * crosses its live updates, so under a burst the reply repeated them: in a 20,000-message
+   * burst to two devices through a relay, each got every new segment a second time in replies
+   * (1.2–2.6 MB per device against the burst's 4.6 MB of updates, bench `throughput`,
+   * 2026-12-07). Not what the relay holds of others: a peer that lost its own write in a crash
+   * (its upload got out first) gets it back from this reply (chaos seed 25 stopped converging
+   * when the reply left out everything the relay held).
    */
   private replyBase(session: SyncSession, docId: string, doc: Y.Doc, stateVector: Uint8Array): Uint8Array {
     const relay = session.link.relayedVia
     if (relay === undefined || !session.liveAt(relay) || !this.relays.carries(relay, docId)) return stateVector
     const base = decodeSv(stateVector)
-    mergeSv(base, this.relays.holds(relay, docId) ?? new Map())
-    mergeSv(base, new Map([[doc.clientID, Y.getState(doc.store, doc.clientID)]]))
+    if (!mergeSv(base, new Map([[doc.clientID, Y.getState(doc.store, doc.clientID)]]))) return stateVector
     return encodeSv(base)
   }
 
