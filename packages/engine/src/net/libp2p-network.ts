@@ -12,7 +12,7 @@ import { StreamLink, withJoinedWrites, yamuxHalfWindow, type Link } from '@tande
 import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 import { circuitRelayOf, listenError, otherPeerAnswered, peerAddress, peerIdOf } from './addresses.js'
-import { redialDelay, urgentMaxMs } from './redial.js'
+import { MAX_JITTER, redialDelay, urgentMaxMs } from './redial.js'
 import { gaterFor } from './dial-gater.js'
 
 export interface NetworkOptions {
@@ -265,7 +265,7 @@ export class Libp2pNetwork {
   relayWanted(relayId: string): void {
     const r = this.relays.get(relayId)
     if (r === undefined || r.timer === null || r.dueAt === undefined) return
-    if (r.dueAt - this.runtime.now() <= urgentMaxMs(this.sinceLost(r)) * 1.5) return
+    if (r.dueAt - this.runtime.now() <= urgentMaxMs(this.sinceLost(r)) * MAX_JITTER) return
     this.runtime.clearTimeout(r.timer)
     r.timer = null
     this.schedule(r, () => this.connectRelay(relayId), true)

@@ -43,9 +43,12 @@ export function urgentMaxMs(sinceLostMs: number | null): number {
   return sinceLostMs !== null && sinceLostMs < URGENT_RELAY_QUICK_WINDOW_MS ? URGENT_RELAY_QUICK_MS : URGENT_RELAY_MAX_MS
 }
 
+/** The jitter's top: a wait is 0.5–1.5× its base. */
+export const MAX_JITTER = 1.5
+
 /** The wait before the next dial. */
 export function redialDelay(state: RedialState, options: RedialOptions = {}): number {
   const max = Math.min(options.maxMs ?? 30_000, state.urgent ? urgentMaxMs(state.sinceLostMs) : Infinity)
   const base = Math.min(max, (options.initialMs ?? 250) * 2 ** Math.min(state.attempt, 20))
-  return Math.round(base * (0.5 + state.randomByte / 255))
+  return Math.round(base * (MAX_JITTER - 1 + state.randomByte / 255))
 }

@@ -176,13 +176,15 @@ export class ReceiptService {
       if (comparePositions(at, waiting.at) > 0) waiting.at = at
       return
     }
-    const timer = this.runtime.setTimeout(() => {
-      const due = this.graced.get(chatId)
-      this.graced.delete(chatId)
-      const me = this.host.accountId()
-      if (due !== undefined && me !== null) this.raiseDelivered(chatId, me, due.at)
-    }, DELIVER_GRACE_MS)
-    this.graced.set(chatId, { at, timer })
+    const entry = {
+      at,
+      timer: this.runtime.setTimeout(() => {
+        this.graced.delete(chatId)
+        const me = this.host.accountId()
+        if (me !== null) this.raiseDelivered(chatId, me, entry.at)
+      }, DELIVER_GRACE_MS)
+    }
+    this.graced.set(chatId, entry)
   }
 
   /** The engine stops: nothing is delivered later. */

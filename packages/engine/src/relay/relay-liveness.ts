@@ -27,8 +27,8 @@ export class RelayLiveness {
   private was = false
 
   constructor(
-    /** Whether the relay has sent all it holds of a doc answered on this connection (undefined: not answered). */
-    private readonly caughtUp: () => Iterable<[docId: string, caughtUp: boolean]>,
+    /** The docs the relay answered on this connection, and whether it has sent all it holds of each. */
+    private readonly progress: ReadonlyMap<string, { readonly caughtUp: boolean }>,
     private readonly connected: () => boolean,
     private readonly changed: (live: boolean) => void
   ) {}
@@ -36,7 +36,7 @@ export class RelayLiveness {
   get isLive(): boolean {
     if (!this.connected()) return false
     for (const docId of this.subscribing) if (!this.joinedLive.has(docId)) return false
-    for (const [docId, done] of this.caughtUp()) if (!done && !this.joinedLive.has(docId)) return false
+    for (const [docId, p] of this.progress) if (!p.caughtUp && !this.joinedLive.has(docId)) return false
     return true
   }
 

@@ -82,7 +82,7 @@ export class RelayReader {
   ) {
     this.origin = new RelayOrigin(relayId)
     this.liveness = new RelayLiveness(
-      () => [...this.progress].map(([docId, p]) => [docId, p.caughtUp]),
+      this.progress,
       () => this.connection() !== null,
       live => {
         this.events.onLive(this.relayId, live)

@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import type { DocHost } from '../store/doc-host.js'
 import type { Link } from '@tandem/transport'
 import { REFUSALS } from './refusals.js'
-import { decodeSv, encodeSv, mergeSv } from '../relay/state-vector.js'
+import { decodeSv, encodeSv } from '../relay/state-vector.js'
 import { SyncSession, type SessionHost } from './session.js'
 
 /** What the sync layer needs to know of this device's relays (see the `peers` frame). */
@@ -133,7 +133,9 @@ export class SyncManager {
     const relay = session.link.relayedVia
     if (relay === undefined || !session.liveAt(relay) || !this.relays.carries(relay, docId)) return stateVector
     const base = decodeSv(stateVector)
-    if (!mergeSv(base, new Map([[doc.clientID, Y.getState(doc.store, doc.clientID)]]))) return stateVector
+    const ours = Y.getState(doc.store, doc.clientID)
+    if ((base.get(doc.clientID) ?? 0) >= ours) return stateVector
+    base.set(doc.clientID, ours)
     return encodeSv(base)
   }
 

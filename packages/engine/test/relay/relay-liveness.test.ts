@@ -3,21 +3,21 @@ import { RelayLiveness } from '../../src/relay/relay-liveness.js'
 
 /** A liveness over a progress map the test moves by hand, with every change it reports. */
 function rig() {
-  const progress = new Map<string, boolean>()
+  const progress = new Map<string, { caughtUp: boolean }>()
   let connected = true
   const changes: boolean[] = []
   const live = new RelayLiveness(
-    () => progress,
+    progress,
     () => connected,
     l => changes.push(l)
   )
   const answer = (docId: string, entries: number): void => {
-    progress.set(docId, entries === 0)
+    progress.set(docId, { caughtUp: entries === 0 })
     if (entries === 0) live.settled(docId)
     else live.answered(docId)
   }
   const caughtUp = (docId: string): void => {
-    progress.set(docId, true)
+    progress.set(docId, { caughtUp: true })
     live.settled(docId)
   }
   /** `segment`: a chat's next segment whose chat doc is caught up (served as the chat doc is). */
