@@ -45,6 +45,10 @@ export class DeviceProcess {
       if (!this.retain && this.stderr.length > 200) this.stderr.splice(0, this.stderr.length - 100)
       this.notify({ event: 'stderr', line }) // for waitForStderr; not kept among the events
     })
+    // A write to a device that is exiting fails with EPIPE. Unheard, that error ended the
+    // driver: the launcher exited 1 on Ctrl-C, when the signal reached the devices as it asked them
+    // to stop (test/device-api/launcher.test.ts, once in CI). The exit is what says it stopped.
+    child.stdin!.on('error', () => {})
     this.exited = new Promise(resolve => {
       child.once('exit', code => {
         resolve(code)

@@ -23,7 +23,8 @@ export interface LogLookup {
  * durably (its acked state vector covers the message's Yjs item). Reports each message's
  * step to `sent` once, in send order: this device's own from the send, and those another
  * device of the account wrote from when they arrive here still pending (so every device of
- * the author shows every step, not only the one that sent it).
+ * the author shows every step, not only the one that sent it), this device's own that come
+ * back so after a crash included.
  *
  * Only devices configured with a relay track anything: without one no message can become sent, and
  * the set grew without bound on a relay-less device. With a relay, what it holds is the
@@ -58,10 +59,11 @@ export class SentTracker {
     events.subscribe(e => {
       if (e.type !== 'message' || e.origin !== 'remote' || e.message.status !== 'pending') return
       const m = e.message
-      if (m.device !== this.peerId && m.author === this.accountId()) {
-        this.fromOthers.add(m.id)
-        this.track(segmentDocOf(e.chatId, m.id), m.id)
-      }
+      if (m.author !== this.accountId()) return
+      // (one of this device's own comes from elsewhere when a crash took it after its upload
+      // got out: it is followed as one just sent, or its step came without an event)
+      if (m.device !== this.peerId) this.fromOthers.add(m.id)
+      this.track(segmentDocOf(e.chatId, m.id), m.id)
     })
   }
 

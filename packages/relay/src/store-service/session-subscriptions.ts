@@ -35,7 +35,7 @@ export class SessionSubscriptions {
     return this.subs.size
   }
 
-  /** Starts (or replaces) a doc's subscription since `since`; `refetch` sends this device's own uploads in the backfill as bytes. */
+  /** Starts (or replaces) a doc's subscription since `since`; `refetch` sends this device's own uploads as bytes until `caught-up` (see Subscription). */
   start(docId: string, since: number, refetch: boolean): void {
     const session = this.session
     this.subs.get(docId)?.stop()

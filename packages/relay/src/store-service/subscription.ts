@@ -36,6 +36,16 @@ export class Subscription {
   private dirty = true
   private wakeUp: (() => void) | null = null
   private caughtUp = false
+  /**
+   * The doc's head when the subscription began: the backfill up to it sends the subscriber's
+   * own uploads as bytes too. A device whose crash took a write after its upload got out (the
+   * upload does not wait for the disk) got it back from nowhere: the relay sent it as an echo,
+   * and its peers leave what the relay carries to the relay (chaos seed 194808270: the author
+   * lacked a message its other device showed). What follows a device's
+   * cursor of its own is what it uploaded since its last save of the cursor (CURSOR_SAVE_MS),
+   * or since a drop: a few entries per restart or reconnect.
+   */
+  private backfillHead = 0
   /** Uploads sent live, by upload key: their entry goes out as a notice, without the bytes. */
   private readonly liveSent = new Map<string, number>()
   /** Of those, the ones another device of the subscriber's account sent (their notices do not wait). */
@@ -57,7 +67,7 @@ export class Subscription {
     readonly docId: string,
     private sent: number,
     private readonly peerId: string,
-    /** A `refetch` (a device repairing its store): its own uploads in the backfill go as bytes, not echoes. */
+    /** A `refetch` (a device repairing its store): its own uploads committed before `caught-up` go as bytes, not echoes. */
     private readonly refetch: boolean,
     private readonly history: HistoryBackend,
     private readonly metrics: RelayMetrics,
@@ -96,6 +106,7 @@ export class Subscription {
   async run(): Promise<void> {
     if (this.stopped) return // replaced or unsubscribed before it started
     const backlog = await this.history.backlog(this.docId, this.sent)
+    this.backfillHead = backlog.head
     await this.send({ type: 'subscribed', docId: this.docId, head: backlog.head, entries: backlog.entries, bytes: backlog.bytes })
     while (!this.stopped) {
       if (!this.dirty) {
@@ -150,7 +161,8 @@ export class Subscription {
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       const liveId = this.liveSent.get(e.upload)
-      const echo = e.uploader === this.peerId && !(this.refetch && !this.caughtUp)
+      // (a refetch's whole backfill: entries committed while it catches up too)
+      const echo = e.uploader === this.peerId && (this.caughtUp || (!this.refetch && e.seq > this.backfillHead))
       if (echo || liveId !== undefined) {
         this.liveSent.delete(e.upload)
         if (this.ownAccountLive.delete(e.upload)) this.noticeDueNow = true
