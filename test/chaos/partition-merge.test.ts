@@ -442,28 +442,34 @@ async function play(seed: number, plan: Plan, run: Run, expect: ExpectStatic): P
     return lines.join('\n')
   }
 
-  // (bounded by the deadline: each wait gets what is left of it)
+  // Every device holds every message and shows each sent. A write the relay held, which its
+  // author's crash took after its upload had got out, was on no device: it comes back from the
+  // relay as the devices catch up, so the list may grow meanwhile, and the wait starts over.
+  // (Bounded by the deadline: each wait gets what is left of it.)
+  let dumps: Dump[] = []
+  const grew = (): boolean => {
+    for (const dump of dumps) for (const m of messagesOf(dump)) everything.set(m.id, m.text)
+    if (everything.size === total) return false
+    note(`${everything.size - total} more came back from the relay; waiting for every device to hold them all`)
+    total = everything.size
+    return true
+  }
   for (;;) {
     try {
       await Promise.all(live().map(d => d.request('wait-messages', { chatId, count: total }, left())))
     } catch (err) {
       fail(`devices did not converge on ${total} messages within ${CONVERGE_MS} ms of healing: ${(err as Error).message}\n${await diagnose()}`)
     }
-    // …but a write the relay held, which its author's crash took after its upload had got out,
-    // was on no device: it comes back from the relay only now
-    for (const dump of await dumpAll()) for (const m of messagesOf(dump)) everything.set(m.id, m.text)
-    if (everything.size === total) break
-    note(`${everything.size - total} more came back from the relay; waiting for every device to hold them all`)
-    total = everything.size
-  }
-  note('every device holds every message')
-
-  // …and every message becomes sent everywhere (woken by status/relay/progress events)
-  let dumps = await dumpAll()
-  while (dumps.some(d => messagesOf(d).some(m => m.status !== 'sent'))) {
-    if (Date.now() > deadline) fail(`messages still not sent ${CONVERGE_MS} ms after healing\n${await diagnose()}`)
-    await nextEvent(live(), e => e.event === 'status' || e.event === 'relay' || e.event === 'progress', 2_000)
     dumps = await dumpAll()
+    if (grew()) continue
+    note('every device holds every message')
+    // …and every message becomes sent everywhere (woken by status/relay/progress events)
+    while (dumps.some(d => messagesOf(d).some(m => m.status !== 'sent'))) {
+      if (Date.now() > deadline) fail(`messages still not sent ${CONVERGE_MS} ms after healing\n${await diagnose()}`)
+      await nextEvent(live(), e => e.event === 'status' || e.event === 'relay' || e.event === 'progress', 2_000)
+      dumps = await dumpAll()
+    }
+    if (!grew()) break
   }
   note('every message is sent on every device')
   const convergedMs = Date.now() - healedAt
@@ -481,7 +487,8 @@ async function play(seed: number, plan: Plan, run: Run, expect: ExpectStatic): P
   const reference = lists[0]!
   const ids = new Set(reference.map(m => m.id))
   const texts = new Set(reference.map(m => m.text))
-  const ctx = `seed ${seed}; replay: ${replay}`
+  // (the timeline goes with every invariant's failure: what happened is half of why)
+  const ctx = `seed ${seed}; replay: ${replay}\ntimeline:\n${run.timeline.join('\n')}`
   expect(reference.length, ctx).toBe(total)
   expect(ids.size, `duplicate ids (${ctx})`).toBe(reference.length)
   expect(texts.size, `duplicate texts (${ctx})`).toBe(reference.length)
