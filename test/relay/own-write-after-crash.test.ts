@@ -6,11 +6,11 @@ import { untilEngine } from '../helpers/until.js'
 import { inProcessRelay } from './relay-helpers.js'
 
 // A device's upload does not wait for its own disk (latency), so a crash can take a write the
-// relay already holds. The device gets it back from the relay when it subscribes again: a
-// subscription's backfill sends the device's own uploads as bytes, where it used to send them
-// as echoes, and the device then lacked its own message for good while its other devices
-// showed it (chaos seed 194808270). The engine and the store service run in one process; the
-// device's disk is a CrashableStore whose batches the test holds back, then drops.
+// relay already holds. The relay sends a device its own uploads as echoes, without bytes, so the
+// device lacked its own message for good while its other devices showed it (chaos seed
+// 194808270). Now a start after a crash subscribes with `resume`, whose backfill brings the
+// device's own uploads with their bytes. The engine and the store service run in one process;
+// the device's disk is a CrashableStore whose batches the test holds back, then drops.
 
 const RELAY = 'relay'
 const stops: Array<() => Promise<unknown>> = []

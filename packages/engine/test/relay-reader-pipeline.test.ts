@@ -44,7 +44,9 @@ function rig() {
       log.push(`apply ${update[0]}`)
     },
     awaitsAck: () => false,
-    needsRefetch: () => false
+    needsRefetch: () => false,
+    needsResume: () => false,
+    resumed: () => {}
   }
   const state = { doc: () => st } as unknown as RelayState
   const saver = { ackGrew() {}, saveSoon() {}, saveLater() {} } as unknown as RelayStateSaver

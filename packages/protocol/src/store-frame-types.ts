@@ -45,6 +45,12 @@ export type StoreFrame =
   | { type: 'unsubscribe'; docId: string }
   /** Subscribe from seq 0 with this device's own uploads sent as bytes, not echoes: a device repairing a damaged store. */
   | { type: 'refetch'; docId: string }
+  /**
+   * Subscribe whose backfill (entries up to the head) sends this device's own uploads as bytes:
+   * a device that starts after a crash sends it once per doc, since its uploads do not wait
+   * for its own disk and the crash may have taken writes the relay holds.
+   */
+  | { type: 'resume'; docId: string; since: number }
   | { type: 'append'; docId: string; uploadId: number; final: boolean; chunk: Uint8Array }
   | { type: 'snapshot'; docId: string; uploadId: number; covers: number; final: boolean; chunk: Uint8Array }
   | { type: 'ephemeral'; docId: string; payload: Uint8Array }
@@ -74,7 +80,7 @@ export type StoreFrame =
 
 export type StoreFrameType = StoreFrame['type']
 
-/** Device → relay 1..9, relay → device 20..33. Tag 0 is reserved so that zero-filled garbage never parses. */
+/** Device → relay 1..10, relay → device 20..33. Tag 0 is reserved so that zero-filled garbage never parses. */
 export const StoreFrameTag = {
   hello: 1,
   'offer-links': 2,
@@ -85,6 +91,7 @@ export const StoreFrameTag = {
   snapshot: 7,
   ephemeral: 8,
   refetch: 9,
+  resume: 10,
   welcome: 20,
   ack: 21,
   subscribed: 22,
@@ -101,7 +108,18 @@ export const StoreFrameTag = {
   'member-of': 33
 } as const satisfies Record<StoreFrameType, number>
 
-const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set(['hello', 'offer-links', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch'])
+const DEVICE_TO_RELAY: ReadonlySet<StoreFrameType> = new Set([
+  'hello',
+  'offer-links',
+  'membership',
+  'subscribe',
+  'unsubscribe',
+  'append',
+  'snapshot',
+  'ephemeral',
+  'refetch',
+  'resume'
+])
 
 /** True for the frames a device sends (tags 1..9), false for the relay's (20..33). */
 export function isDeviceToRelayFrame(frame: StoreFrame): boolean {

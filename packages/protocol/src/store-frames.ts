@@ -63,7 +63,8 @@ export function writeStoreFrame(encoder: encoding.Encoder, frame: StoreFrame): v
       writeSignedMembership(encoder, frame.record)
       return
     case 'subscribe':
-      encoding.writeVarUint(encoder, StoreFrameTag.subscribe)
+    case 'resume':
+      encoding.writeVarUint(encoder, StoreFrameTag[frame.type])
       writeDocId(encoder, frame.docId)
       wire.writeUint(encoder, 'since', frame.since, errs)
       return
@@ -210,9 +211,10 @@ function readFrame(decoder: decoding.Decoder): StoreFrame {
       return { type: 'membership', record: readSignedMembership(decoder) }
     case StoreFrameTag['member-of']:
       return { type: 'member-of', record: readSignedMembership(decoder) }
-    case StoreFrameTag.subscribe: {
+    case StoreFrameTag.subscribe:
+    case StoreFrameTag.resume: {
       const docId = readDocId(decoder)
-      return { type: 'subscribe', docId, since: wire.readUint(decoder, 'since', errs) }
+      return { type: tag === StoreFrameTag.subscribe ? 'subscribe' : 'resume', docId, since: wire.readUint(decoder, 'since', errs) }
     }
     case StoreFrameTag.unsubscribe:
       return { type: 'unsubscribe', docId: readDocId(decoder) }

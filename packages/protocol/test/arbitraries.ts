@@ -183,6 +183,7 @@ export const storeFrameArb = (
     fc.record({ type: c('subscribe'), docId, since: n }),
     fc.record({ type: c('unsubscribe'), docId }),
     fc.record({ type: c('refetch'), docId }),
+    fc.record({ type: c('resume'), docId, since: n }),
     fc.record({ type: c('append'), docId, uploadId: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('snapshot'), docId, uploadId: n, covers: n, final: fc.boolean(), chunk: bytes(MAX_CHUNK_BYTES) }),
     fc.record({ type: c('ephemeral'), docId, payload: bytes(MAX_EPHEMERAL_BYTES) }),

@@ -108,7 +108,7 @@ describe('encode/decode round trip (property)', () => {
   })
 
   it('every type has its tag: device → relay 1..9, relay → device 20..33', () => {
-    const device = ['hello', 'offer-links', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch']
+    const device = ['hello', 'offer-links', 'membership', 'subscribe', 'unsubscribe', 'append', 'snapshot', 'ephemeral', 'refetch', 'resume']
     const relay = [
       'welcome',
       'ack',
@@ -248,7 +248,7 @@ describe('bounds', () => {
     const welcome = encodeStoreFrame({ type: 'welcome', head: null })
     expect(Array.from(welcome)).toEqual([StoreFrameTag.welcome, 0])
     expect(() => decodeStoreFrame(new Uint8Array([StoreFrameTag.welcome, 2]))).toThrow(/bool/)
-    for (const tag of [0, 10, 19, 34, 35]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
+    for (const tag of [0, 11, 19, 34, 35]) expect(() => decodeStoreFrame(new Uint8Array([tag, 0]))).toThrow(/unknown frame tag/)
     expect(() => decodeStoreFrame(new Uint8Array())).toThrow(MalformedFrameError)
   })
 

@@ -195,6 +195,7 @@ export class Engine extends ChatsFacade {
     await this.leaveNetwork(STOP_SETTLE_MS)
     await this.search.close()
     this.docs.destroy()
+    await this.repair.stopped()
     await this.store.close()
   }
 

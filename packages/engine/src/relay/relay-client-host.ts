@@ -56,6 +56,10 @@ export interface RelayClientHost {
   needsRefetch(docId: string): boolean
   /** A `refetch` of the doc caught up: what the relay holds of it is back. */
   refetched(docId: string): void
+  /** The last run crashed: subscribe with `resume` (this device's own uploads in the backfill with their bytes). */
+  needsResume(docId: string): boolean
+  /** A `resume` of the doc caught up. */
+  resumed(docId: string): void
 }
 
 export interface RelayProgress {

@@ -15,7 +15,7 @@ import { mergeSv, type StateVector } from './state-vector.js'
 /** Live blobs whose commit notice has not come yet, per doc; older ones are forgotten first. */
 const MAX_LIVE_PENDING = 1024
 
-export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'refuse' | 'awaitsAck' | 'needsRefetch'>
+export type RelayReaderHost = Pick<RelayClientHost, 'codec' | 'membership' | 'open' | 'get' | 'apply' | 'refuse' | 'awaitsAck' | 'needsRefetch' | 'needsResume' | 'resumed'>
 
 /** judge(): the blob waits for a key. */
 const PARKED = Symbol('parked')
@@ -61,6 +61,8 @@ export class RelayReader {
   private readonly refusedDocs = new Set<string>()
   /** Docs subscribed with `refetch` (a damaged store's repair) whose backfill has not caught up yet. */
   private readonly refetching = new Set<string>()
+  /** Docs subscribed with `resume` (the last run crashed) whose backfill has not caught up yet. */
+  private readonly resuming = new Set<string>()
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
   /** Keys that came: the passes over parked blobs they make. */
@@ -122,6 +124,7 @@ export class RelayReader {
     this.liveReach.clear()
     this.liveness.reset()
     this.refetching.clear()
+    this.resuming.clear()
     this.refusedDocs.clear()
     this.parked.clear() // (the cursor stayed before them: the relay sends them again)
   }
@@ -139,13 +142,16 @@ export class RelayReader {
     this.progress.delete(docId)
     const chat = membershipDocOf(docId)
     this.liveness.subscribed(docId, chat !== docId && this.progress.get(chat)?.caughtUp === true)
+    this.refetching.delete(docId)
+    this.resuming.delete(docId)
+    const since = this.state.doc(docId).cursor
     if (this.host.needsRefetch(docId)) {
       this.refetching.add(docId)
       void conn.send({ type: 'refetch', docId })
-    } else {
-      this.refetching.delete(docId)
-      void conn.send({ type: 'subscribe', docId, since: this.state.doc(docId).cursor })
-    }
+    } else if (this.host.needsResume(docId)) {
+      this.resuming.add(docId)
+      void conn.send({ type: 'resume', docId, since })
+    } else void conn.send({ type: 'subscribe', docId, since })
   }
 
   /**
@@ -189,6 +195,7 @@ export class RelayReader {
       this.emitProgress()
     }
     if (this.refetching.delete(docId)) this.events.onRefetched(docId)
+    if (this.resuming.delete(docId)) this.host.resumed(docId)
     this.events.onSettled(this.relayId, docId)
     if (p !== undefined) this.liveness.settled(docId)
   }

@@ -339,6 +339,10 @@ export class Replication {
         needsRefetch: docId => this.repair.needsRefetch(docId),
         refetched: docId => {
           this.repair.refetched(docId)
+        },
+        needsResume: docId => this.repair.needsResume(docId),
+        resumed: docId => {
+          this.repair.resumed(docId)
         }
       },
       new RelayState(this.store, relayId),

@@ -1,7 +1,7 @@
 import { AccessDeniedError, StoreCorruptError, membershipDocOf } from '@tandem/protocol'
 import type { StoreService } from './store-service.js'
 import type { StoreSession } from './store-session.js'
-import { Subscription } from './subscription.js'
+import { type OwnUploads, Subscription } from './subscription.js'
 
 /**
  * One store session's subscriptions: a Subscription per doc (backfill, then live entries), its
@@ -35,11 +35,11 @@ export class SessionSubscriptions {
     return this.subs.size
   }
 
-  /** Starts (or replaces) a doc's subscription since `since`; `refetch` sends this device's own uploads as bytes until `caught-up` (see Subscription). */
-  start(docId: string, since: number, refetch: boolean): void {
+  /** Starts (or replaces) a doc's subscription since `since`; `own` says which of this device's own uploads go as bytes. */
+  start(docId: string, since: number, own: OwnUploads): void {
     const session = this.session
     this.subs.get(docId)?.stop()
-    const sub = new Subscription(docId, since, session.peerId, refetch, this.service.history, this.service.metrics, f => session.send(f), this.service.timers)
+    const sub = new Subscription(docId, since, session.peerId, own, this.service.history, this.service.metrics, f => session.send(f), this.service.timers)
     this.subs.set(docId, sub)
     this.service.subscribed(session, docId, true)
     // a re-subscription's pump starts once the previous one has returned: their frames must not interleave

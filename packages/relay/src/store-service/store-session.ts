@@ -21,6 +21,7 @@ import type { StoreService } from './store-service.js'
 import { SessionChain } from './session-chain.js'
 import { SessionSubscriptions } from './session-subscriptions.js'
 import { SessionUploads } from './session-uploads.js'
+import type { OwnUploads } from './subscription.js'
 
 const STORE_FRAMES: FrameCodec<StoreFrame> = { encode: encodeStoreFrame, decode: decodeStoreFrame, errorFrame: storeErrorFrame }
 
@@ -153,10 +154,13 @@ export class StoreSession {
         }
         return
       case 'subscribe':
-        await this.subscribe(frame.docId, frame.since, false)
+        await this.subscribe(frame.docId, frame.since, 'echoed')
+        return
+      case 'resume':
+        await this.subscribe(frame.docId, frame.since, 'backfill')
         return
       case 'refetch':
-        await this.subscribe(frame.docId, 0, true)
+        await this.subscribe(frame.docId, 0, 'refetch')
         return
       case 'unsubscribe':
         this.subscriptions.stop(frame.docId)
@@ -183,8 +187,8 @@ export class StoreSession {
   }
 
   /** Starts (or replaces) a doc's subscription, when the account may read it. */
-  private async subscribe(docId: string, since: number, refetch: boolean): Promise<void> {
-    if (await this.allowed(docId, 0)) this.subscriptions.start(docId, since, refetch)
+  private async subscribe(docId: string, since: number, own: OwnUploads): Promise<void> {
+    if (await this.allowed(docId, 0)) this.subscriptions.start(docId, since, own)
   }
 
   /** Whether the session's account may read and write `docId`; a `doc-error` when not. */

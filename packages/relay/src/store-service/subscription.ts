@@ -23,6 +23,17 @@ const NOTICE_DELAY_MS = 50
 // author's other device came 300 ms after the receipt). Those go at the pump's next turn.
 
 /**
+ * Which of a subscriber's own uploads it gets as bytes; the rest go as echoes (a notice, no bytes):
+ * - `echoed`: none (`subscribe`);
+ * - `backfill`: those up to the doc's head when the subscription began (`resume`: a device that
+ *   starts after a crash; its upload does not wait for its own disk, so the crash may have taken a
+ *   write the relay holds, and its peers leave to the relay what the relay carries — chaos seed
+ *   194808270: the author lacked for good a message its other device showed);
+ * - `refetch`: every one until `caught-up` (`refetch`: a device repairing a damaged store).
+ */
+export type OwnUploads = 'echoed' | 'backfill' | 'refetch'
+
+/**
  * Streams one doc's log to one subscribed device, reading from the store as
  * it goes: the snapshot if it covers more than the device has, every later
  * entry in seq order, `caught-up`, then live entries as they commit. Entries the device
@@ -36,15 +47,7 @@ export class Subscription {
   private dirty = true
   private wakeUp: (() => void) | null = null
   private caughtUp = false
-  /**
-   * The doc's head when the subscription began: the backfill up to it sends the subscriber's
-   * own uploads as bytes too. A device whose crash took a write after its upload got out (the
-   * upload does not wait for the disk) got it back from nowhere: the relay sent it as an echo,
-   * and its peers leave what the relay carries to the relay (chaos seed 194808270: the author
-   * lacked a message its other device showed). What follows a device's
-   * cursor of its own is what it uploaded since its last save of the cursor (CURSOR_SAVE_MS),
-   * or since a drop: a few entries per restart or reconnect.
-   */
+  /** The doc's head when the subscription began (see OwnUploads). */
   private backfillHead = 0
   /** Uploads sent live, by upload key: their entry goes out as a notice, without the bytes. */
   private readonly liveSent = new Map<string, number>()
@@ -67,8 +70,8 @@ export class Subscription {
     readonly docId: string,
     private sent: number,
     private readonly peerId: string,
-    /** A `refetch` (a device repairing its store): its own uploads committed before `caught-up` go as bytes, not echoes. */
-    private readonly refetch: boolean,
+    /** Which of the subscriber's own uploads go as bytes rather than as echoes. */
+    private readonly own: OwnUploads,
     private readonly history: HistoryBackend,
     private readonly metrics: RelayMetrics,
     private readonly send: (frame: StoreFrame) => Promise<void>,
@@ -161,8 +164,7 @@ export class Subscription {
     for (const { entry: e, chunks } of entries) {
       if (this.stopped) return false
       const liveId = this.liveSent.get(e.upload)
-      // (a refetch's whole backfill: entries committed while it catches up too)
-      const echo = e.uploader === this.peerId && (this.caughtUp || (!this.refetch && e.seq > this.backfillHead))
+      const echo = e.uploader === this.peerId && (this.caughtUp || this.own === 'echoed' || (this.own === 'backfill' && e.seq > this.backfillHead))
       if (echo || liveId !== undefined) {
         this.liveSent.delete(e.upload)
         if (this.ownAccountLive.delete(e.upload)) this.noticeDueNow = true
