@@ -6,9 +6,10 @@
 // in the chat doc; it travels back through the relay); then Bob's phone marks it read, and
 // how long until Alice's laptop shows it read.
 import { createInterface } from 'node:readline'
-import { DeviceProcess } from '@tandem/device/device-process'
+import { DEVICE_MAIN, DeviceProcess } from '@tandem/device/device-process'
 import { RelayProcess } from '@tandem/device/relay-process'
 import { tempDir } from '../proc.js'
+import { nodeArgs } from '../systems.js'
 import { median, percentile } from '../stats.js'
 import { messageText } from '../text.js'
 
@@ -82,7 +83,8 @@ export async function benchPeople(count: number, warmup = 20): Promise<PeopleRes
   const devices: DeviceProcess[] = []
   try {
     const device = async (label: string): Promise<DeviceProcess> => {
-      const d = DeviceProcess.start(label, ['--data', await tempDir(`people-${label}`), '--name', label, '--relay', relay.address, '--no-direct', '--no-sync'])
+      const args = ['--data', await tempDir(`people-${label}`), '--name', label, '--relay', relay.address, '--no-direct', '--no-sync']
+      const d = DeviceProcess.start(label, args, ['node', ...nodeArgs(label), DEVICE_MAIN])
       devices.push(d)
       await d.request('watch')
       return d

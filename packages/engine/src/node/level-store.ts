@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { KeyValueStore } from '@tandem/storage'
 import { ClassicLevel } from 'classic-level'
 import { repairInChild } from './level-repair.js'
+import { checkTables } from './table-check.js'
 import { checkWriteAheadLogs } from './wal-check.js'
 
 /**
@@ -33,6 +34,10 @@ export class NodeLevelStore implements KeyValueStore {
     // CURRENT names the manifest; garbled, LevelDB fails with an I/O error naming a garbage file
     const current = await readFile(join(this.location, 'CURRENT'), 'latin1').catch(() => null)
     if (current !== null && !/^MANIFEST-\d+\n$/.test(current)) return await this.repairAndOpen('its CURRENT file is garbled')
+    // a table whose index is damaged opens without a word, its records hidden (see tableDamage):
+    // noted, so that every doc is fetched whole again (LevelDB's repair of such a table can leave
+    // a manifest that names the table it set aside, and the store no longer opens)
+    this.notes.push(...(await checkTables(this.location)))
     try {
       await this.db.open()
     } catch (err) {
