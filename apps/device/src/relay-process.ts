@@ -34,9 +34,9 @@ export class RelayProcess {
     })
   }
 
-  /** Starts a relay on `dataDir`; `listen` defaults to a free TCP port on 127.0.0.1. */
-  static async start(dataDir: string, extra: string[] = [], listen = ['/ip4/127.0.0.1/tcp/0'], timeoutMs = 20_000): Promise<RelayProcess> {
-    const child = spawn('node', [RELAY_MAIN, '--data', dataDir, ...listen.flatMap(l => ['--listen', l]), '--http', '127.0.0.1:0', '--log-level', 'warn', ...extra], {
+  /** Starts a relay on `dataDir`; `listen` defaults to a free TCP port on 127.0.0.1; `nodeArgs` go to node (a bench's --cpu-prof). */
+  static async start(dataDir: string, extra: string[] = [], listen = ['/ip4/127.0.0.1/tcp/0'], timeoutMs = 20_000, nodeArgs: string[] = []): Promise<RelayProcess> {
+    const child = spawn('node', [...nodeArgs, RELAY_MAIN, '--data', dataDir, ...listen.flatMap(l => ['--listen', l]), '--http', '127.0.0.1:0', '--log-level', 'warn', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe']
     })
     const lines = createInterface({ input: child.stdout! })

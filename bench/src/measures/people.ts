@@ -79,7 +79,7 @@ const spread = (xs: number[]): Spread => ({ p50: percentile(xs, 50), p99: percen
 const round2 = (x: number): number => Math.round(x * 100) / 100
 
 export async function benchPeople(count: number, warmup = 20): Promise<PeopleResult> {
-  const relay = await RelayProcess.start(await tempDir('people-relay'))
+  const relay = await RelayProcess.start(await tempDir('people-relay'), [], undefined, undefined, nodeArgs('relay'))
   const devices: DeviceProcess[] = []
   try {
     const device = async (label: string): Promise<DeviceProcess> => {
