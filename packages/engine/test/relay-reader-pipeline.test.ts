@@ -62,7 +62,8 @@ function rig() {
     onLiveApplied: (_docId, liveId) => log.push(`live applied ${liveId}`),
     onLiveLost: () => {}
   })
-  const opened = (index: number): DecodedBlob => ({ update: new Uint8Array([index]), reach: new Map() })
+  /** Blob `index` opens to update [index], reaching clock `index` of client 1000 + index. */
+  const opened = (index: number): DecodedBlob => ({ update: new Uint8Array([index]), reach: new Map([[1000 + index, index]]) })
   /** Resolves the decode of blob `index` (as opened, or failed with `error`). */
   const release = (index: number, error?: TandemError): void => {
     const i = decodes.findIndex(d => d.index === index)
@@ -192,7 +193,22 @@ describe('RelayReader: blobs opened side by side, applied in order', () => {
     await r.settle()
     expect(r.log).toEqual(['apply 1', 'apply 2', 'live applied 7'])
     expect(r.st.cursor).toBe(2)
-    expect(r.reader.takeUncommitted(DOC, [7])).toBe(false) // (the notice named it)
+    expect(r.reader.uncommitted(DOC, [7])).toBe(false) // (the notice named it)
+  })
+
+  it('takes the relay holding a live blob from its commit notice, however late the notice comes after the grace check', async () => {
+    const r = rig()
+    await r.reader.live(DOC, 7, blob(2))
+    r.release(2)
+    await r.settle()
+    expect(r.log).toEqual(['apply 2', 'live applied 7'])
+    // the grace period is over and no notice came: the uploader is told so (it uploads what the relay may lack)
+    expect(r.reader.uncommitted(DOC, [7])).toBe(true)
+    expect(r.st.acked.get(1002)).toBeUndefined()
+    await r.reader.committed(DOC, 1, 7)
+    await r.settle()
+    expect(r.st.acked.get(1002), 'the late notice raises what the relay holds').toBe(2)
+    expect(r.reader.uncommitted(DOC, [7])).toBe(false)
   })
 
   it('drops what a lost connection sent and is not applied yet: the cursor stays before it, and the relay sends it again', async () => {

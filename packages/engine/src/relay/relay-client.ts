@@ -75,7 +75,7 @@ export class RelayClient {
         this.uploader.snapshotIfDue(docId)
       },
       onLiveApplied: (docId, liveId) => {
-        this.uploader.watchLive(docId, liveId, ids => this.reader.takeUncommitted(docId, ids))
+        this.uploader.watchLive(docId, liveId, ids => this.reader.uncommitted(docId, ids))
       },
       onLiveLost: docId => {
         // uploaded by us, as what a peer brought, if the relay still lacks it after the grace period
