@@ -59,10 +59,8 @@ export class RelayReader {
   private readonly liveReach = new Map<string, Map<number, StateVector>>()
   /** Docs the relay refused on this connection: it will send nothing of them. */
   private readonly refusedDocs = new Set<string>()
-  /** Docs subscribed with `refetch` (a damaged store's repair) whose backfill has not caught up yet. */
-  private readonly refetching = new Set<string>()
-  /** Docs subscribed with `resume` (the last run crashed) whose backfill has not caught up yet. */
-  private readonly resuming = new Set<string>()
+  /** Docs subscribed with `refetch` (a damaged store's repair) or `resume` (the last run crashed) whose backfill has not caught up yet. */
+  private readonly catchingUp = new Map<string, 'refetch' | 'resume'>()
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
   /** Keys that came: the passes over parked blobs they make. */
@@ -123,8 +121,7 @@ export class RelayReader {
     this.progress.clear()
     this.liveReach.clear()
     this.liveness.reset()
-    this.refetching.clear()
-    this.resuming.clear()
+    this.catchingUp.clear()
     this.refusedDocs.clear()
     this.parked.clear() // (the cursor stayed before them: the relay sends them again)
   }
@@ -142,16 +139,11 @@ export class RelayReader {
     this.progress.delete(docId)
     const chat = membershipDocOf(docId)
     this.liveness.subscribed(docId, chat !== docId && this.progress.get(chat)?.caughtUp === true)
-    this.refetching.delete(docId)
-    this.resuming.delete(docId)
+    this.catchingUp.delete(docId)
     const since = this.state.doc(docId).cursor
-    if (this.host.needsRefetch(docId)) {
-      this.refetching.add(docId)
-      void conn.send({ type: 'refetch', docId })
-    } else if (this.host.needsResume(docId)) {
-      this.resuming.add(docId)
-      void conn.send({ type: 'resume', docId, since })
-    } else void conn.send({ type: 'subscribe', docId, since })
+    const mode = this.host.needsRefetch(docId) ? 'refetch' : this.host.needsResume(docId) ? 'resume' : null
+    if (mode !== null) this.catchingUp.set(docId, mode)
+    void conn.send(mode === 'refetch' ? { type: 'refetch', docId } : { type: mode ?? 'subscribe', docId, since })
   }
 
   /**
@@ -160,7 +152,7 @@ export class RelayReader {
    * asked again (new links came) must not be taken back by this refusal's late turn.
    */
   refused(docId: string): void {
-    this.refetching.delete(docId)
+    this.catchingUp.delete(docId)
     this.refusedDocs.add(docId)
     this.events.onSettled(this.relayId, docId)
     this.liveness.settled(docId)
@@ -194,8 +186,10 @@ export class RelayReader {
       p.bytesDone = p.bytes
       this.emitProgress()
     }
-    if (this.refetching.delete(docId)) this.events.onRefetched(docId)
-    if (this.resuming.delete(docId)) this.host.resumed(docId)
+    const mode = this.catchingUp.get(docId)
+    this.catchingUp.delete(docId)
+    if (mode === 'refetch') this.events.onRefetched(docId)
+    else if (mode === 'resume') this.host.resumed(docId)
     this.events.onSettled(this.relayId, docId)
     if (p !== undefined) this.liveness.settled(docId)
   }
@@ -286,12 +280,7 @@ export class RelayReader {
     })
   }
 
-  /**
-   * Whether any of these live blobs still waits for the notice that it is durable. Their reach is
-   * kept: a notice that comes later still says the relay holds them. (Forgotten here, each such
-   * notice raised nothing, and another device's messages stayed pending for good on a device whose
-   * catch-up held its notices past the grace period: chaos seed 770136720, 536 of them.)
-   */
+  /** Whether any of these live blobs still waits for its notice; their reach is kept for a late one (chaos seed 770136720). */
   uncommitted(docId: string, liveIds: readonly number[]): boolean {
     const pending = this.liveReach.get(docId)
     return liveIds.some(id => pending?.has(id) === true)

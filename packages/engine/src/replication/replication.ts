@@ -337,13 +337,9 @@ export class Replication {
         foreignWriters: (docId, doc, update) => this.foreignWriters?.(docId, doc, update) ?? NO_CLIENTS,
         awaitsAck: docId => this.sent.awaitsAck(docId),
         needsRefetch: docId => this.repair.needsRefetch(docId),
-        refetched: docId => {
-          this.repair.refetched(docId)
-        },
+        refetched: docId => this.repair.refetched(docId),
         needsResume: docId => this.repair.needsResume(docId),
-        resumed: docId => {
-          this.repair.resumed(docId)
-        }
+        resumed: docId => this.repair.resumed(docId)
       },
       new RelayState(this.store, relayId),
       this.runtime,
