@@ -1,8 +1,9 @@
-import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises'
+import { cp, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { liveTables } from '../src/node/leveldb-manifest.js'
 import { checkTables, FOOTER, footerHandles, tableDamage } from '../src/node/table-check.js'
 
 // LevelDB reads a table's index block without checking it (no paranoid_checks in
@@ -58,5 +59,35 @@ describe('the table check', () => {
     expect(length).toBeGreaterThan(10)
     for (let at = offset; at < offset + length + 5; at += 7) expect(await tableDamage(await flipped(table, at, at % 8)), `byte ${at}`).toMatch(/index block is damaged|footer/)
     expect(await tableDamage(await flipped(table, bytes.length - 3, 2))).toMatch(/footer is damaged \(magic number\)/)
+  })
+
+  it('names exactly the tables LevelDB keeps, from its MANIFEST', async () => {
+    const numbers = tables.map(t => Number.parseInt(t.split('/').pop()!, 10))
+    expect(await liveTables(join(dir, 'db'))).toEqual(new Set(numbers))
+  })
+
+  it('checks only the tables the MANIFEST names: a half-written table a crash left mid-compaction is no damage', async () => {
+    const copy = await mkdtemp(join(dir, 'crashed-'))
+    await cp(join(dir, 'db'), copy, { recursive: true })
+    const live = tables[0]!.split('/').pop()!
+    // the output of a compaction cut short: a new number, its data half written, no footer yet
+    const bytes = await readFile(join(copy, live))
+    await writeFile(join(copy, '999998.ldb'), bytes.subarray(0, bytes.length >> 1))
+    expect(await checkTables(copy)).toEqual([])
+    // the same damage in a table the MANIFEST names is found
+    await truncate(join(copy, live), bytes.length >> 1)
+    expect(await checkTables(copy)).toEqual([expect.stringMatching(new RegExp(`the table ${live} is damaged`))])
+  })
+
+  it('checks every table when the MANIFEST cannot be read', async () => {
+    const copy = await mkdtemp(join(dir, 'manifest-'))
+    await cp(join(dir, 'db'), copy, { recursive: true })
+    const manifest = (await readFile(join(copy, 'CURRENT'), 'utf8')).trim()
+    const bytes = await readFile(join(copy, manifest))
+    bytes[10]! ^= 0x10 // inside the first record: its checksum no longer matches
+    await writeFile(join(copy, manifest), bytes)
+    expect(await liveTables(copy)).toBeNull()
+    await writeFile(join(copy, '999998.ldb'), new Uint8Array(20))
+    expect(await checkTables(copy)).toEqual([expect.stringMatching(/the table 999998\.ldb is damaged: it is 20 bytes/)])
   })
 })

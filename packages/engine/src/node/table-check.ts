@@ -1,7 +1,8 @@
 import { open, readdir } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import * as decoding from 'lib0/decoding'
+import { crc32c, masked } from './leveldb-log.js'
+import { liveTables } from './leveldb-manifest.js'
 
 // LevelDB's table format (leveldb/doc/table_format.md): blocks, each followed by a 5-byte
 // trailer — the block's compression type, then the masked CRC-32C of the block and that type
@@ -10,12 +11,6 @@ import * as decoding from 'lib0/decoding'
 export const FOOTER = 48
 const TRAILER = 5
 const MAGIC = [0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]
-const MASK_DELTA = 0xa282ead8
-
-// crc-32's CRC-32C (Castagnoli, LevelDB's checksum); the package is CommonJS with no types for it
-const crc32c = createRequire(import.meta.url)('crc-32/crc32c.js') as { buf(data: Uint8Array, seed?: number): number }
-
-const masked = (crc: number): number => ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0
 
 /** Where a table's footer says its metaindex and index blocks are (each without its trailer), or null when it cannot be read. */
 export function footerHandles(footer: Uint8Array): { metaindex: BlockHandle; index: BlockHandle } | null {
@@ -70,9 +65,15 @@ export async function tableDamage(path: string): Promise<string | null> {
   }
 }
 
-/** One sentence per table in `dir` whose index LevelDB would read damaged without saying so. */
+/**
+ * One sentence per table in `dir` whose index LevelDB would read damaged without saying so.
+ * Only the tables the MANIFEST names are checked (all of them when it cannot be read): a crash
+ * in the middle of a compaction leaves a partly written table LevelDB deletes at open unread,
+ * and taking it for damage refetched every doc from the relays.
+ */
 export async function checkTables(dir: string): Promise<string[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter(n => /^\d+\.(ldb|sst)$/.test(n))
+  const live = await liveTables(dir)
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(n => /^\d+\.(ldb|sst)$/.test(n) && (live === null || live.has(Number.parseInt(n, 10))))
   const notes: string[] = []
   for (const name of names) {
     const damage = await tableDamage(join(dir, name)).catch((err: unknown) => `it cannot be read (${String(err)})`)

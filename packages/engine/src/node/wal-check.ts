@@ -1,30 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRequire } from 'node:module'
-
-// LevelDB's write-ahead log format (leveldb/doc/log_format.md): 32 KiB blocks of records,
-// each a 7-byte header — masked CRC-32C of the type byte and the data (little-endian), the
-// data's length (2 bytes, little-endian), the type (1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST) —
-// then the data; fewer than 7 bytes left in a block are padding.
-const BLOCK = 32 * 1024
-const HEADER = 7
-const MASK_DELTA = 0xa282ead8
-
-// crc-32's CRC-32C (Castagnoli, LevelDB's checksum); the package is CommonJS with no types for it
-const crc32c = createRequire(import.meta.url)('crc-32/crc32c.js') as { buf(data: Uint8Array, seed?: number): number }
-
-const masked = (crc: number): number => ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0
-
-/** True when a whole record with a valid checksum starts at `pos`. */
-function validRecordAt(log: Uint8Array, pos: number): boolean {
-  const left = BLOCK - (pos % BLOCK)
-  if (left < HEADER || pos + HEADER > log.length) return false
-  const type = log[pos + 6]!
-  const length = log[pos + 4]! | (log[pos + 5]! << 8)
-  if (type < 1 || type > 4 || HEADER + length > left || pos + HEADER + length > log.length) return false
-  const stored = (log[pos]! | (log[pos + 1]! << 8) | (log[pos + 2]! << 16) | (log[pos + 3]! << 24)) >>> 0
-  return masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === stored
-}
+import { BLOCK, HEADER, validRecordAt } from './leveldb-log.js'
 
 /**
  * Where LevelDB would silently stop reading `log`: a record in the file's last (short) block

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module'
+
+// LevelDB's log format (leveldb/doc/log_format.md), which its write-ahead logs and its MANIFEST
+// share: 32 KiB blocks of records, each a 7-byte header — masked CRC-32C of the type byte and
+// the data (little-endian), the data's length (2 bytes, little-endian), the type (1 FULL,
+// 2 FIRST, 3 MIDDLE, 4 LAST) — then the data; fewer than 7 bytes left in a block are padding.
+export const BLOCK = 32 * 1024
+export const HEADER = 7
+const MASK_DELTA = 0xa282ead8
+const FULL = 1
+const FIRST = 2
+const MIDDLE = 3
+const LAST = 4
+
+// crc-32's CRC-32C (Castagnoli, LevelDB's checksum); the package is CommonJS with no types for it
+export const crc32c = createRequire(import.meta.url)('crc-32/crc32c.js') as { buf(data: Uint8Array, seed?: number): number }
+
+/** LevelDB's masked CRC (crc32c.h): rotated and offset, so that a CRC stored beside its data does not check itself. */
+export const masked = (crc: number): number => ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0
+
+const storedCrc = (log: Uint8Array, pos: number): number => (log[pos]! | (log[pos + 1]! << 8) | (log[pos + 2]! << 16) | (log[pos + 3]! << 24)) >>> 0
+
+/** True when a whole record with a valid checksum starts at `pos`. */
+export function validRecordAt(log: Uint8Array, pos: number): boolean {
+  const left = BLOCK - (pos % BLOCK)
+  if (left < HEADER || pos + HEADER > log.length) return false
+  const type = log[pos + 6]!
+  const length = log[pos + 4]! | (log[pos + 5]! << 8)
+  if (type < FULL || type > LAST || HEADER + length > left || pos + HEADER + length > log.length) return false
+  return masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === storedCrc(log, pos)
+}
+
+/**
+ * The logical records of a log, as LevelDB's reader assembles them, or null where it would
+ * report corruption (a checksum that does not match, fragments out of order, an unknown type).
+ * A record cut short by the end of the file is a crash's torn last write: the records end there.
+ */
+export function logRecords(log: Uint8Array): Uint8Array[] | null {
+  const records: Uint8Array[] = []
+  let parts: Uint8Array[] | null = null
+  let pos = 0
+  while (pos + HEADER <= log.length) {
+    const left = BLOCK - (pos % BLOCK)
+    if (left < HEADER) {
+      pos += left
+      continue
+    }
+    const type = log[pos + 6]!
+    const length = log[pos + 4]! | (log[pos + 5]! << 8)
+    if (type === 0 && length === 0) {
+      pos += left // preallocated zeros: LevelDB drops the rest of the block
+      continue
+    }
+    if (HEADER + length > left) return null
+    if (pos + HEADER + length > log.length) break
+    if (!validRecordAt(log, pos)) return null
+    const data = log.subarray(pos + HEADER, pos + HEADER + length)
+    pos += HEADER + length
+    if (type === FULL && parts === null) records.push(data)
+    else if (type === FIRST && parts === null) parts = [data]
+    else if (type === MIDDLE && parts !== null) parts.push(data)
+    else if (type === LAST && parts !== null) {
+      records.push(Buffer.concat([...parts, data]))
+      parts = null
+    } else return null
+  }
+  return records
+}
