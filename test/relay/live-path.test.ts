@@ -115,6 +115,9 @@ async function twoDevices(relayedVia: string | undefined) {
   await untilEngine(b, () => b.listChats().length === 1, 'b sees the chat')
   await a.sendMessage(chatId, 'first')
   await untilEngine(b, () => b.messageCount(chatId) === 1, 'b has the first message')
+  // the relay acknowledged it: a's subscription to the chat's segment, sent before the upload, was answered, so the
+  // relay carries a's writes there (until then a also sends them on the circuit; a warm process got there first)
+  await untilEngine(a, () => a.listMessages(chatId)[0]?.status === 'sent', "the relay has a's first message")
   // settled: both are live on the relay (b asks a for the docs only then: RelayFirst), and both know the other is
   await untilEngine(a, () => aCaughtUp, 'a caught up with the relay')
   await untilEngine(b, () => bCaughtUp, 'b caught up with the relay')

@@ -40,9 +40,16 @@ for (const seed of seedsToRun(FIXED_SEEDS))
     await Promise.all([a, b].map(d => d.waitForEvent(() => sentIds(d).size >= 1500, 60_000)))
 
     const dumps = await Promise.all([a, b].map(d => d.request<Dump>('dump')))
+    // (a message id starts with its segment's number: where the messages are, should a count be short)
+    const bySegment = (d: Dump): Record<string, number> => {
+      const out: Record<string, number> = {}
+      for (const m of d.chats.find(c => c.chatId === chatId)!.messages) out[m.id.split('.')[0]!] = (out[m.id.split('.')[0]!] ?? 0) + 1
+      return out
+    }
+    const counts = await Promise.all([a, b].map(d => d.request<number>('wait-messages', { chatId, count: 0 })))
     for (const dump of dumps) {
       const messages = dump.chats.find(c => c.chatId === chatId)!.messages
-      expect(messages).toHaveLength(3000)
+      expect(messages, `messages by segment: a ${JSON.stringify(bySegment(dumps[0]!))}, b ${JSON.stringify(bySegment(dumps[1]!))}; counts ${counts}`).toHaveLength(3000)
       expect(new Set(messages.map(m => m.id)).size).toBe(3000)
       expect(new Set(messages.map(m => m.text)).size).toBe(3000)
       const ids = new Set(messages.map(m => m.id))
