@@ -30,14 +30,20 @@ export function validRecordAt(log: Uint8Array, pos: number): boolean {
   return masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === storedCrc(log, pos)
 }
 
+/** A physical record's header: where it starts, its type and data length, and the bytes left in its block from `pos`. */
+export interface RecordHeader {
+  pos: number
+  type: number
+  length: number
+  left: number
+}
+
 /**
- * The logical records of a log, as LevelDB's reader assembles them, or null where it would
- * report corruption (a checksum that does not match, fragments out of order, an unknown type).
- * A record cut short by the end of the file is a crash's torn last write: the records end there.
+ * The physical records' headers from the start of `log`, as LevelDB's reader walks them:
+ * block padding skipped, and preallocated zeros (a zero type and length: LevelDB drops the
+ * rest of that block). Whether a record's data fits is the caller's question.
  */
-export function logRecords(log: Uint8Array): Uint8Array[] | null {
-  const records: Uint8Array[] = []
-  let parts: Uint8Array[] | null = null
+export function* recordHeaders(log: Uint8Array): Generator<RecordHeader> {
   let pos = 0
   while (pos + HEADER <= log.length) {
     const left = BLOCK - (pos % BLOCK)
@@ -48,14 +54,27 @@ export function logRecords(log: Uint8Array): Uint8Array[] | null {
     const type = log[pos + 6]!
     const length = log[pos + 4]! | (log[pos + 5]! << 8)
     if (type === 0 && length === 0) {
-      pos += left // preallocated zeros: LevelDB drops the rest of the block
+      pos += left
       continue
     }
+    yield { pos, type, length, left }
+    pos += HEADER + length
+  }
+}
+
+/**
+ * The logical records of a log, as LevelDB's reader assembles them, or null where it would
+ * report corruption (a checksum that does not match, fragments out of order, an unknown type).
+ * A record cut short by the end of the file is a crash's torn last write: the records end there.
+ */
+export function logRecords(log: Uint8Array): Uint8Array[] | null {
+  const records: Uint8Array[] = []
+  let parts: Uint8Array[] | null = null
+  for (const { pos, type, length, left } of recordHeaders(log)) {
     if (HEADER + length > left) return null
     if (pos + HEADER + length > log.length) break
     if (!validRecordAt(log, pos)) return null
     const data = log.subarray(pos + HEADER, pos + HEADER + length)
-    pos += HEADER + length
     if (type === FULL && parts === null) records.push(data)
     else if (type === FIRST && parts === null) parts = [data]
     else if (type === MIDDLE && parts !== null) parts.push(data)

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BLOCK, HEADER, validRecordAt } from './leveldb-log.js'
+import { HEADER, recordHeaders, validRecordAt } from './leveldb-log.js'
 
 /**
  * Where LevelDB would silently stop reading `log`: a record in the file's last (short) block
@@ -11,19 +11,7 @@ import { BLOCK, HEADER, validRecordAt } from './leveldb-log.js'
  * offset of that damaged record, or null.
  */
 export function silentlyDroppedAt(log: Uint8Array): number | null {
-  let pos = 0
-  while (pos + HEADER <= log.length) {
-    const left = BLOCK - (pos % BLOCK)
-    if (left < HEADER) {
-      pos += left
-      continue
-    }
-    const type = log[pos + 6]!
-    const length = log[pos + 4]! | (log[pos + 5]! << 8)
-    if (type === 0 && length === 0) {
-      pos += HEADER // preallocated zeros: LevelDB skips them too
-      continue
-    }
+  for (const { pos, length, left } of recordHeaders(log)) {
     if (pos + HEADER + length > Math.min(pos + left, log.length)) {
       // LevelDB reports a length past its block itself, unless the block is the file's last,
       // read short: then it takes the record for a torn write and stops without a word
@@ -31,7 +19,6 @@ export function silentlyDroppedAt(log: Uint8Array): number | null {
       for (let p = pos + 1; p + HEADER <= log.length; p++) if (validRecordAt(log, p)) return pos
       return null // a torn tail: the last write of a crash, never acknowledged
     }
-    pos += HEADER + length
   }
   return null
 }
