@@ -32,7 +32,8 @@ const CAUGHT_AT: Readonly<Record<Bug, number>> = {
   'revoked-gets-new-key': 20_261_122,
   'receipt-watermark-takes-minimum': 20_261_123,
   'edit-index-stale': 20_261_123,
-  'relay-tells-no-removal': 20_261_144
+  'relay-tells-no-removal': 20_261_144,
+  'whole-chat-skips-newest-segment': 20_261_122
 }
 
 /** BASE…BASE+BUDGET-1, the bug's last catching seed first when it lies in that range. */

@@ -24,6 +24,7 @@ export type Bug =
   | 'receipt-watermark-takes-minimum'
   | 'edit-index-stale'
   | 'relay-tells-no-removal'
+  | 'whole-chat-skips-newest-segment'
 
 /**
  * Each bug and the invariant(s) that must report it first (the start of its violation): a bug
@@ -54,7 +55,9 @@ export const CAUGHT_BY: Readonly<Record<Bug, readonly string[]>> = {
   // (a device that read a message's edits once never sees a later edit: devices with the same doc show different texts)
   'edit-index-stale': ['agreement', 'chat convergence', 'liveness'],
   // (a removed account's devices never hear of it: they hold themselves members, and what they wrote after it waits for ever)
-  'relay-tells-no-removal': ['liveness']
+  'relay-tells-no-removal': ['liveness'],
+  // (reading a chat whole stops a segment short, as a loop bound off by one would: an export lacks the newest messages)
+  'whole-chat-skips-newest-segment': ['whole chat']
 }
 
 export const BUGS = Object.keys(CAUGHT_BY) as readonly Bug[]
@@ -197,6 +200,20 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
         undoOpen()
         undoNote?.()
       }
+    }
+    case 'whole-chat-skips-newest-segment': {
+      // allMessages reads every segment but the newest (a message id starts with its segment's number)
+      const segmentOf = (m: Message): number => Number(m.id.split('.')[0])
+      return patch(
+        Engine.prototype as unknown as Patchable,
+        'allMessages',
+        orig =>
+          async function (this: Engine, ...args: unknown[]) {
+            const all = (await orig.apply(this, args)) as Message[]
+            const newest = Math.max(0, ...all.map(segmentOf))
+            return all.filter(m => segmentOf(m) !== newest)
+          }
+      )
     }
     case 'relay-tells-no-removal': {
       // the relay sends a record only to the accounts it names, as before removals were told: the

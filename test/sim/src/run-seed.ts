@@ -329,6 +329,10 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     const violations = [
       ...tracker.violations,
       ...ended,
+      ...(await wholeChats(
+        world.devices.filter(d => d.engine !== null),
+        sched
+      )),
       ...checkFinal(
         world.devices.filter(d => d.engine !== null),
         tracker,
@@ -364,4 +368,23 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
   } finally {
     for (const u of undo) u()
   }
+}
+
+/**
+ * A chat read whole (`allMessages`: every segment, what an export holds) lists as many messages
+ * as the device counts in it (`messageCount`). (relay-crash.test.ts once saw a dump of 1,620 of
+ * 3,000 messages on a device that counted 3,000, 2026-12-07.)
+ */
+async function wholeChats(devices: DeviceNode[], sched: Scheduler): Promise<string[]> {
+  const out: string[] = []
+  for (const d of devices) {
+    const e = d.engine!
+    for (const c of safeChats(e)) {
+      const all = await sched.await(e.allMessages(c.chatId)).catch((err: unknown) => err as Error)
+      if (all instanceof Error) out.push(`whole chat: ${d.name} cannot read chat ${c.chatId} whole: ${all.message}`)
+      else if (all.length !== e.messageCount(c.chatId))
+        out.push(`whole chat: ${d.name} counts ${e.messageCount(c.chatId)} messages in chat ${c.chatId}, and reads ${all.length} in all its segments`)
+    }
+  }
+  return out
 }
