@@ -2,10 +2,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 import { defineConfig } from 'vitest/config'
 
 /**
- * One module graph per worker, not one per file: importing libp2p, yjs and the packages again for
- * every file took 152 s of CI's 1,845 s of test time (2026-12-07). Measured one project at a time:
- * engine 33.7 → 17.0 s, protocol 26.3 → 12.5 s, relay 22.6 → 16.8 s, integration's import time
- * 15 s instead of ~110. Tests therefore leave no global behind (vi.unstubAllGlobals in afterEach).
+ * One module graph per worker, not one per file, in the packages' own tests: importing libp2p, yjs
+ * and the packages again for every file took 152 s of CI's 1,845 s of test time (2026-12-07).
+ * Measured one project at a time: engine 33.7 → 17.0 s, protocol 26.3 → 12.5 s, relay 22.6 →
+ * 16.8 s. Tests therefore leave no global behind (vi.unstubAllGlobals in afterEach).
  */
 const shared = { setupFiles: ['packages/transport/src/polyfill.ts'], isolate: false }
 
@@ -48,6 +48,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           ...shared,
+          // a fresh module graph per file here: with one per worker, two files that run engines in the test's own
+          // process (concurrent-epochs, relay-crash's devices' timing) each failed once in five full runs, unexplained
+          isolate: true,
           testTimeout: 180_000,
           hookTimeout: 60_000
         }
