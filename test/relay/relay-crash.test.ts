@@ -1,3 +1,4 @@
+import { segmentOfMessage } from '@tandem/engine/internal'
 import { afterAll, expect, it } from 'vitest'
 import { RelayProcess } from '../helpers/relay-process.js'
 import { seedsToRun } from '../helpers/seeds.js'
@@ -40,10 +41,10 @@ for (const seed of seedsToRun(FIXED_SEEDS))
     await Promise.all([a, b].map(d => d.waitForEvent(() => sentIds(d).size >= 1500, 60_000)))
 
     const dumps = await Promise.all([a, b].map(d => d.request<Dump>('dump')))
-    // (a message id starts with its segment's number: where the messages are, should a count be short)
-    const bySegment = (d: Dump): Record<string, number> => {
-      const out: Record<string, number> = {}
-      for (const m of d.chats.find(c => c.chatId === chatId)!.messages) out[m.id.split('.')[0]!] = (out[m.id.split('.')[0]!] ?? 0) + 1
+    // (where the messages are, should a count be short)
+    const bySegment = (d: Dump): Record<number, number> => {
+      const out: Record<number, number> = {}
+      for (const m of d.chats.find(c => c.chatId === chatId)!.messages) out[segmentOfMessage(m.id)] = (out[segmentOfMessage(m.id)] ?? 0) + 1
       return out
     }
     const counts = await Promise.all([a, b].map(d => d.request<number>('wait-messages', { chatId, count: 0 })))

@@ -13,3 +13,5 @@ export { INDEX_OPTIONS, type IndexedDoc } from './search/message-index.js'
 // Watermarks and message annotations: the simulator's teeth patch them (a watermark merged by minimum, a stale edit index).
 export { ReceiptBook } from './receipts/receipt-book.js'
 export { MessageAnnotations } from './model/message-annotations.js'
+// The segment a message id names: the simulator's teeth and the process tests group messages by it.
+export { segmentOfMessage } from './chat/chat-view.js'

@@ -1,5 +1,5 @@
 import { Engine, type EngineEvent, type Message } from '@tandem/engine'
-import { KeyRing, MessageAnnotations, ReceiptBook, RelayState } from '@tandem/engine/internal'
+import { KeyRing, MessageAnnotations, ReceiptBook, RelayState, segmentOfMessage } from '@tandem/engine/internal'
 import { chainDeviceStatus, type ChainLink, type ChainState, type Draft } from '@tandem/protocol'
 import { AccessControl, HistoryStore, StoreService } from '@tandem/relay'
 import type { Rng } from './rng.js'
@@ -202,8 +202,8 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
       }
     }
     case 'whole-chat-skips-newest-segment': {
-      // allMessages reads every segment but the newest (a message id starts with its segment's number)
-      const segmentOf = (m: Message): number => Number(m.id.split('.')[0])
+      // allMessages reads every segment but the newest
+      const segmentOf = (m: Message): number => segmentOfMessage(m.id)
       return patch(
         Engine.prototype as unknown as Patchable,
         'allMessages',

@@ -326,15 +326,13 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     const { ended, skip } = await endPhases({ world, sched, people, tracker, chainWatch, accounts: stats.accounts, restart, joined, note })
 
     // what the step invariants found during the run comes first, in the order found; then the end's checks
+    const running = world.devices.filter(d => d.engine !== null)
     const violations = [
       ...tracker.violations,
       ...ended,
-      ...(await wholeChats(
-        world.devices.filter(d => d.engine !== null),
-        sched
-      )),
+      ...(await wholeChats(running, sched)),
       ...checkFinal(
-        world.devices.filter(d => d.engine !== null),
+        running,
         tracker,
         // what a revoked device held only itself went with its erased store (the relay refuses its uploads once it holds the revocation)
         new Set(world.devices.filter(d => d.revoked).map(d => d.peerId)),

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 // share: 32 KiB blocks of records, each a 7-byte header — masked CRC-32C of the type byte and
 // the data (little-endian), the data's length (2 bytes, little-endian), the type (1 FULL,
 // 2 FIRST, 3 MIDDLE, 4 LAST) — then the data; fewer than 7 bytes left in a block are padding.
-export const BLOCK = 32 * 1024
+const BLOCK = 32 * 1024
 export const HEADER = 7
 const MASK_DELTA = 0xa282ead8
 const FULL = 1
@@ -20,6 +20,9 @@ export const masked = (crc: number): number => ((((crc >>> 15) | (crc << 17)) >>
 
 const storedCrc = (log: Uint8Array, pos: number): number => (log[pos]! | (log[pos + 1]! << 8) | (log[pos + 2]! << 16) | (log[pos + 3]! << 24)) >>> 0
 
+/** Whether the record at `pos`, its data `length` bytes, carries the checksum of its type byte and data. */
+const checksumMatches = (log: Uint8Array, pos: number, length: number): boolean => masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === storedCrc(log, pos)
+
 /** True when a whole record with a valid checksum starts at `pos`. */
 export function validRecordAt(log: Uint8Array, pos: number): boolean {
   const left = BLOCK - (pos % BLOCK)
@@ -27,7 +30,7 @@ export function validRecordAt(log: Uint8Array, pos: number): boolean {
   const type = log[pos + 6]!
   const length = log[pos + 4]! | (log[pos + 5]! << 8)
   if (type < FULL || type > LAST || HEADER + length > left || pos + HEADER + length > log.length) return false
-  return masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === storedCrc(log, pos)
+  return checksumMatches(log, pos, length)
 }
 
 /** A physical record's header: where it starts, its type and data length, and the bytes left in its block from `pos`. */
@@ -73,7 +76,7 @@ export function logRecords(log: Uint8Array): Uint8Array[] | null {
   for (const { pos, type, length, left } of recordHeaders(log)) {
     if (HEADER + length > left) return null
     if (pos + HEADER + length > log.length) break
-    if (!validRecordAt(log, pos)) return null
+    if (!checksumMatches(log, pos, length)) return null
     const data = log.subarray(pos + HEADER, pos + HEADER + length)
     if (type === FULL && parts === null) records.push(data)
     else if (type === FIRST && parts === null) parts = [data]
