@@ -21,7 +21,7 @@ import {
   UnknownEpochError,
   UnsupportedVersionError
 } from '@tandem/protocol'
-import { BlobCodec } from '../src/relay/blob-codec.js'
+import { BlobCodec, type DocSealing } from '../src/relay/blob-codec.js'
 import type { KeyRing } from '../src/keys/key-ring.js'
 import { nodeCompression } from '../src/node/compression.js'
 import { encodeSv } from '../src/relay/state-vector.js'
@@ -234,6 +234,37 @@ describe('relay blob codec', () => {
       signatures
     )
     await expect(reader.decode(DOC, wrong)).rejects.toBeInstanceOf(DecryptError)
+  })
+
+  it('a shared chat’s blob that does not open with a key from a record its relay has not confirmed waits for the relay’s record (ERR_UNKNOWN_EPOCH); under a confirmed one it is ERR_DECRYPT', async () => {
+    const chatDoc = 'chat:0123456789abcdef01234567:1'
+    // two members started epoch 2 at once, each with its own key: the relay kept the other one
+    const [mine, kept] = [random(32), random(32)]
+    let confirmed = false
+    const sealing: DocSealing = {
+      writeEpoch: () => 2,
+      keyFor: epoch => (epoch === 2 ? mine : null),
+      standing: () => 'listed',
+      latestEpoch: () => 2,
+      provisional: epoch => epoch === 2 && !confirmed,
+      refresh: async () => {}
+    }
+    const member = new BlobCodec(nodeCompression, {
+      signing: d2.signing,
+      ring: () => account.ring(d2.agreement),
+      signatures: async () => signatures,
+      randomBytes: random,
+      shared: () => sealing
+    })
+    const inner = encodeBlobEnvelope({ encoding: BlobEncoding.Raw, reach: new Uint8Array([0]), payload: new Uint8Array([1]) })
+    const underKept = await seal(
+      'blob',
+      { docId: chatDoc, epoch: 2, author: d1.signing.publicKey, authorSeed: d1.signing.secretKey, key: kept, nonce: random(24), plaintext: inner },
+      signatures
+    )
+    await expect(member.decode(chatDoc, underKept)).rejects.toBeInstanceOf(UnknownEpochError)
+    confirmed = true // (the relay confirmed this device's record after all: the blob is damaged or forged)
+    await expect(member.decode(chatDoc, underKept)).rejects.toBeInstanceOf(DecryptError)
   })
 
   it('without an account: decoding refuses (ERR_BAD_SIGNATURE); encoding waits until the ring holds a generation it may write in', async () => {

@@ -55,6 +55,8 @@ export class SimChatKeys {
         standing: author => (rings.some(r => r.standing(author, 0) !== 'unknown') ? 'listed' : 'unknown'),
         // (it reads, never writes: no epoch to seal in, nothing to learn)
         latestEpoch: () => 0,
+        // (the record is the relay's own: no key of it can be replaced)
+        provisional: () => false,
         refresh: async () => {}
       }
     })

@@ -200,6 +200,10 @@ export class SharedChats {
       keyFor: epoch => this.keys.docKey(chatId, epoch, docId),
       standing: (author, epoch) => this.authors.standing(chatId, author, epoch),
       latestEpoch: () => (this.keys.record(chatId)?.keys?.epoch ?? 0) + (this.epochs.behind(chatId) ? 1 : 0),
+      provisional: epoch => {
+        const record = this.keys.record(chatId)
+        return record !== null && record.keys?.epoch === epoch && !this.confirmed.has(chatId, record)
+      },
       refresh: () => this.refresh(chatId)
     }
   }
