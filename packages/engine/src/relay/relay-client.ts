@@ -367,6 +367,7 @@ export class RelayClient {
     // (a stale or invalid record answers the record a subscription offers, not the subscription: the relay serves the
     // doc under the record it holds, and tells of it. Taken as a refusal, a refetch of a damaged doc it then served
     // never cleared its repair mark: simulator seeds 20261167, 20261141, 20261152)
+    if (uploadId === 0) this.reader.offers.answered(docId)
     if (uploadId === 0 && !OFFER_ANSWERS.has(error.code)) {
       this.reader.refused(docId)
       if (RETRY_ON_RECONNECT.has(error.code)) this.refusals.refuse(docId)

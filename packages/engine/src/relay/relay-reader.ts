@@ -2,6 +2,7 @@ import { MalformedFrameError, membershipDocOf, TandemError, UnknownEpochError } 
 import type * as Y from 'yjs'
 import type { DecodedBlob } from './blob-codec.js'
 import { ParkedBlobs } from './parked-blobs.js'
+import { RecordOffers } from './record-offers.js'
 import { BlobTurns } from './blob-turns.js'
 import { KeyChanges } from './key-changes.js'
 import { RelayLiveness } from './relay-liveness.js'
@@ -63,6 +64,7 @@ export class RelayReader {
   private readonly catchingUp = new Map<string, 'refetch' | 'resume'>()
   /** Blobs of a key generation this device does not hold yet. */
   private readonly parked = new ParkedBlobs()
+  readonly offers = new RecordOffers() // (the records offered on this connection)
   /** Keys that came: the passes over parked blobs they make. */
   private readonly keys = new KeyChanges()
   private readonly liveness: RelayLiveness
@@ -124,6 +126,7 @@ export class RelayReader {
     this.catchingUp.clear()
     this.refusedDocs.clear()
     this.parked.clear() // (the cursor stayed before them: the relay sends them again)
+    this.offers.clear()
   }
 
   disconnected(): void {
@@ -134,7 +137,7 @@ export class RelayReader {
   /** Subscribes to a doc since our cursor (with the membership record it is served under). */
   subscribe(conn: RelayConnection, docId: string): void {
     const record = this.host.membership(docId)
-    if (record !== null) void conn.send({ type: 'membership', record })
+    if (record !== null && this.offers.due(docId, record)) void conn.send({ type: 'membership', record })
     this.refusedDocs.delete(docId) // (asked again: a doc refused before may be served now)
     this.progress.delete(docId)
     const chat = membershipDocOf(docId)
