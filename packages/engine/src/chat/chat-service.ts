@@ -276,12 +276,13 @@ export class ChatService {
     for (const view of [...this.views.all()]) await this.loader.openStored(view)
   }
 
-  /** Every message of the chat in display order, reading its segments one after another. */
+  /** Every message of the chat in display order, reading in turn each segment the index names or the view counts (as `messageCount` does). */
   async allMessages(chatId: string): Promise<Message[]> {
     const view = await this.open(chatId)
     const all: Message[] = []
     const records: Array<[MessageRecord, Message]> = []
-    for (let n = 0; n <= view.doc.newestSegment(); n++) {
+    for (let n = 0; n <= Math.max(view.doc.newestSegment(), view.highestCounted()); n++) {
+      if (n > view.doc.newestSegment() && !view.counts(n)) continue // (named nowhere, held nowhere: opened, it would be made)
       if (n > 0) await this.loader.read(view, n)
       const log = await this.segment(view, n)
       for (const r of log.records()) records.push([r, this.views.shown(view, r)])

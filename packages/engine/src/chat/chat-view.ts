@@ -125,6 +125,23 @@ export class ChatView {
     return n
   }
 
+  /**
+   * The highest segment this view counts messages in (loaded, or unloaded with a count): it may
+   * be above the highest the index names, for a moment (a segment that came before the index
+   * entry naming it is named there a turn later, or when the entry comes).
+   */
+  highestCounted(): number {
+    let top = LEGACY_SEGMENT
+    for (const n of this.logs.keys()) if (n > top) top = n
+    for (const n of this.unloadedCounts.keys()) if (n > top) top = n
+    return top
+  }
+
+  /** Whether this view counts messages of `segment` (loaded, or unloaded with a count). */
+  counts(segment: number): boolean {
+    return this.logs.has(segment) || this.unloadedCounts.has(segment)
+  }
+
   isLoaded(segment: number): boolean {
     return this.logs.has(segment)
   }
