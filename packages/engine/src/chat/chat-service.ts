@@ -345,7 +345,7 @@ export class ChatService {
     if (typeof messageId !== 'string') throw new InvalidArgumentError('message id must be a string')
     const view = await this.open(chatId)
     const n = segmentOfMessage(messageId)
-    if (n > view.doc.newestSegment()) throw new UnknownMessageError(chatId, messageId)
+    if (n > view.doc.newestSegment() && !view.counts(n)) throw new UnknownMessageError(chatId, messageId) // (see allMessages)
     const log = await this.segment(view, n)
     const record = log.record(messageId)
     if (record === null) throw new UnknownMessageError(chatId, messageId)

@@ -24,7 +24,7 @@ function openDoc(e: Engine, docId: string): Y.Doc {
   return doc
 }
 
-it('a chat read whole lists every segment the device counts, while the index’s entry for one waits behind a pending write', async () => {
+it('a chat read whole lists every segment the device counts, and finds their messages, while the index’s entry for one waits behind a pending write', async () => {
   const e = await createEngine({
     store: new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' }),
     deviceName: 'a',
@@ -65,4 +65,8 @@ it('a chat read whole lists every segment the device counts, while the index’s
 
   expect(e.messageCount(chatId)).toBe(3)
   expect((await e.allMessages(chatId)).map(m => m.text)).toEqual(['one', 'two', 'three'])
+  // and a message of that segment is still found, to show or to react to
+  const three = (await e.allMessages(chatId))[2]!
+  expect((await e.getMessage(chatId, three.id)).text).toBe('three')
+  expect((await e.react(chatId, three.id, '👍')).reactions).toHaveLength(1)
 })
