@@ -47,9 +47,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          // one module graph per worker here too (import 120.8 → ~15 s of CI's test time). Running warm first turned up
-          // two failures: concurrent-epochs, a real bug (a blob dropped under a key that was about to be replaced:
-          // fixed, see ARCHITECTURE.md), and relay-crash once, whose devices are processes of their own
+          // one module graph per worker here too (import 120.8 → ~27 s of CI's test time). The two files that failed
+          // once each when first run warm were real bugs, both fixed (ARCHITECTURE.md): concurrent-epochs (a blob
+          // dropped under a key about to be replaced) and relay-crash (a segment the index named nowhere for a while)
           ...shared,
           testTimeout: 180_000,
           hookTimeout: 60_000

@@ -44,7 +44,10 @@ for (const seed of seedsToRun(FIXED_SEEDS))
     // (where the messages are, should a count be short)
     const bySegment = (d: Dump): Record<number, number> => {
       const out: Record<number, number> = {}
-      for (const m of d.chats.find(c => c.chatId === chatId)!.messages) out[segmentOfMessage(m.id)] = (out[segmentOfMessage(m.id)] ?? 0) + 1
+      for (const m of d.chats.find(c => c.chatId === chatId)!.messages) {
+        const n = segmentOfMessage(m.id)
+        out[n] = (out[n] ?? 0) + 1
+      }
       return out
     }
     const counts = await Promise.all([a, b].map(d => d.request<number>('wait-messages', { chatId, count: 0 })))

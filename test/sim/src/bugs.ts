@@ -203,15 +203,14 @@ export function injectBug(bug: Bug, rng: Rng): () => void {
     }
     case 'whole-chat-skips-newest-segment': {
       // allMessages reads every segment but the newest
-      const segmentOf = (m: Message): number => segmentOfMessage(m.id)
       return patch(
         Engine.prototype as unknown as Patchable,
         'allMessages',
         orig =>
           async function (this: Engine, ...args: unknown[]) {
             const all = (await orig.apply(this, args)) as Message[]
-            const newest = Math.max(0, ...all.map(segmentOf))
-            return all.filter(m => segmentOf(m) !== newest)
+            const newest = Math.max(0, ...all.map(m => segmentOfMessage(m.id)))
+            return all.filter(m => segmentOfMessage(m.id) !== newest)
           }
       )
     }

@@ -370,8 +370,8 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
 
 /**
  * A chat read whole (`allMessages`: every segment, what an export holds) lists as many messages
- * as the device counts in it (`messageCount`). (relay-crash.test.ts once saw a dump of 1,620 of
- * 3,000 messages on a device that counted 3,000, 2026-12-07.)
+ * as the device counts in it (`messageCount`). (relay-crash.test.ts saw a device that counted
+ * 3,000 read 1,532: its index named a segment nowhere for a while, ChatView.has.)
  */
 async function wholeChats(devices: DeviceNode[], sched: Scheduler): Promise<string[]> {
   const out: string[] = []

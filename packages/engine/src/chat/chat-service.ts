@@ -276,13 +276,13 @@ export class ChatService {
     for (const view of [...this.views.all()]) await this.loader.openStored(view)
   }
 
-  /** Every message of the chat in display order, reading in turn each segment the index names or the view counts (as `messageCount` does). */
+  /** Every message of the chat in display order, reading each of its segments in turn (ChatView.has: every one `messageCount` counts). */
   async allMessages(chatId: string): Promise<Message[]> {
     const view = await this.open(chatId)
     const all: Message[] = []
     const records: Array<[MessageRecord, Message]> = []
-    for (let n = 0; n <= Math.max(view.doc.newestSegment(), view.highestCounted()); n++) {
-      if (n > view.doc.newestSegment() && !view.counts(n)) continue // (named nowhere, held nowhere: opened, it would be made)
+    for (let n = 0; n <= view.highestSegment(); n++) {
+      if (!view.has(n)) continue // (named nowhere, held nowhere: opened, it would be made)
       if (n > 0) await this.loader.read(view, n)
       const log = await this.segment(view, n)
       for (const r of log.records()) records.push([r, this.views.shown(view, r)])
@@ -345,7 +345,7 @@ export class ChatService {
     if (typeof messageId !== 'string') throw new InvalidArgumentError('message id must be a string')
     const view = await this.open(chatId)
     const n = segmentOfMessage(messageId)
-    if (n > view.doc.newestSegment() && !view.counts(n)) throw new UnknownMessageError(chatId, messageId) // (see allMessages)
+    if (!view.has(n)) throw new UnknownMessageError(chatId, messageId)
     const log = await this.segment(view, n)
     const record = log.record(messageId)
     if (record === null) throw new UnknownMessageError(chatId, messageId)

@@ -126,20 +126,22 @@ export class ChatView {
   }
 
   /**
-   * The highest segment this view counts messages in (loaded, or unloaded with a count): it may
-   * be above the highest the index names, for a moment (a segment that came before the index
-   * entry naming it is named there a turn later, or when the entry comes).
+   * Whether segment `n` is one of this chat's: the index names up to it, or this view counts
+   * messages in it (loaded, or unloaded with a count). The index may name a segment nowhere for
+   * a while though its messages are here: two devices that start it at once each set its key,
+   * Yjs deletes one, and the deletion can come before the entry it kept, which waits pending
+   * behind its device's earlier writes (ARCHITECTURE.md, "The index is a Y.Map…").
    */
-  highestCounted(): number {
-    let top = LEGACY_SEGMENT
+  has(n: number): boolean {
+    return n <= this.doc.newestSegment() || this.logs.has(n) || this.unloadedCounts.has(n)
+  }
+
+  /** The highest of this chat's segments (see {@link has}). */
+  highestSegment(): number {
+    let top = this.doc.newestSegment()
     for (const n of this.logs.keys()) if (n > top) top = n
     for (const n of this.unloadedCounts.keys()) if (n > top) top = n
     return top
-  }
-
-  /** Whether this view counts messages of `segment` (loaded, or unloaded with a count). */
-  counts(segment: number): boolean {
-    return this.logs.has(segment) || this.unloadedCounts.has(segment)
   }
 
   isLoaded(segment: number): boolean {

@@ -23,22 +23,26 @@ const storedCrc = (log: Uint8Array, pos: number): number => (log[pos]! | (log[po
 /** Whether the record at `pos`, its data `length` bytes, carries the checksum of its type byte and data. */
 const checksumMatches = (log: Uint8Array, pos: number, length: number): boolean => masked(crc32c.buf(log.subarray(pos + 6, pos + HEADER + length)) >>> 0) === storedCrc(log, pos)
 
-/** True when a whole record with a valid checksum starts at `pos`. */
-export function validRecordAt(log: Uint8Array, pos: number): boolean {
-  const left = BLOCK - (pos % BLOCK)
-  if (left < HEADER || pos + HEADER > log.length) return false
-  const type = log[pos + 6]!
-  const length = log[pos + 4]! | (log[pos + 5]! << 8)
-  if (type < FULL || type > LAST || HEADER + length > left || pos + HEADER + length > log.length) return false
-  return checksumMatches(log, pos, length)
-}
-
 /** A physical record's header: where it starts, its type and data length, and the bytes left in its block from `pos`. */
 export interface RecordHeader {
   pos: number
   type: number
   length: number
   left: number
+}
+
+/** The header at `pos`, or null where a block's padding is (fewer than HEADER bytes left in it) or the file ends. */
+function headerAt(log: Uint8Array, pos: number): RecordHeader | null {
+  const left = BLOCK - (pos % BLOCK)
+  if (left < HEADER || pos + HEADER > log.length) return null
+  return { pos, type: log[pos + 6]!, length: log[pos + 4]! | (log[pos + 5]! << 8), left }
+}
+
+/** True when a whole record with a valid checksum starts at `pos`. */
+export function validRecordAt(log: Uint8Array, pos: number): boolean {
+  const h = headerAt(log, pos)
+  if (h === null || h.type < FULL || h.type > LAST || HEADER + h.length > h.left || pos + HEADER + h.length > log.length) return false
+  return checksumMatches(log, pos, h.length)
 }
 
 /**
@@ -49,19 +53,13 @@ export interface RecordHeader {
 export function* recordHeaders(log: Uint8Array): Generator<RecordHeader> {
   let pos = 0
   while (pos + HEADER <= log.length) {
-    const left = BLOCK - (pos % BLOCK)
-    if (left < HEADER) {
-      pos += left
+    const h = headerAt(log, pos)
+    if (h === null || (h.type === 0 && h.length === 0)) {
+      pos += BLOCK - (pos % BLOCK)
       continue
     }
-    const type = log[pos + 6]!
-    const length = log[pos + 4]! | (log[pos + 5]! << 8)
-    if (type === 0 && length === 0) {
-      pos += left
-      continue
-    }
-    yield { pos, type, length, left }
-    pos += HEADER + length
+    yield h
+    pos += HEADER + h.length
   }
 }
 

@@ -5,6 +5,7 @@ import * as Y from 'yjs'
 import { segmentOfMessage } from '../../src/chat/chat-view.js'
 import type { EngineEvent } from '../../src/events.js'
 import { createEngine, type Engine } from '../../src/node/index.js'
+import { openDoc } from './open-doc.js'
 
 // A message deleted for everyone leaves two traces in its segment doc: a tombstone in the
 // `deleted` map (an insert by the deleting device) and the record's removal from `messages`
@@ -26,13 +27,6 @@ async function device(): Promise<Engine> {
   await e.start()
   await e.createAccount({ name: 'Ann', recovery: false })
   return e
-}
-
-/** The engine's open doc (as a relay's or a peer's update would reach it). */
-function openDoc(e: Engine, docId: string): Y.Doc {
-  const doc = (e as unknown as { docs: { get(id: string): Y.Doc | undefined } }).docs.get(docId)
-  if (doc === undefined) throw new Error(`${docId} is not open`)
-  return doc
 }
 
 /**

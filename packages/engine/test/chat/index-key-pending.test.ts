@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level'
 import { afterEach, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createEngine, type Engine } from '../../src/node/index.js'
+import { openDoc } from './open-doc.js'
 
 // A chat's segment index is a Y.Map, and two devices that start the same segment at once each
 // set its key: Yjs keeps one entry and deletes the other where they meet. The deletion travels
@@ -16,13 +17,6 @@ const engines: Engine[] = []
 afterEach(async () => {
   await Promise.all(engines.splice(0).map(e => e.stop()))
 })
-
-/** The engine's open doc (as a relay's or a peer's update would reach it). */
-function openDoc(e: Engine, docId: string): Y.Doc {
-  const doc = (e as unknown as { docs: { get(id: string): Y.Doc | undefined } }).docs.get(docId)
-  if (doc === undefined) throw new Error(`${docId} is not open`)
-  return doc
-}
 
 it('a chat read whole lists every segment the device counts, and finds their messages, while the index’s entry for one waits behind a pending write', async () => {
   const e = await createEngine({
