@@ -16,6 +16,19 @@ describe('chain heads', () => {
     expect(headOfLinks([])).toBeNull()
   })
 
+  it('linkHash names the bytes of a link: the same link gives the same hash each time, a copy with another signature another one, and the caller may keep what it got', () => {
+    const { links } = realChain()
+    const link = links[5]!
+    const first = linkHash(link)
+    first.fill(0) // (the caller's copy: what linkHash remembers is its own)
+    const again = linkHash(link)
+    expect(again).toEqual(linkHash({ ...link }))
+    expect(again).not.toEqual(first)
+    const resigned = { ...link, signature: link.signature.slice() }
+    resigned.signature[0]! ^= 1
+    expect(linkHash(resigned)).not.toEqual(again)
+  })
+
   it('sameHead: same version and hash; null is never the same as anything', () => {
     const { states } = realChain()
     const a = headOf(states[3]!)

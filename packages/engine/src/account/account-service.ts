@@ -49,6 +49,8 @@ export interface AccountHooks {
   chainSigned(): void
   /** This device itself was revoked: stop, and erase the account's data. */
   selfRevoked(): void
+  /** This device is about to become part of an account (a grant or a recovery is being checked): reach its relays meanwhile. */
+  accountComing(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
 }
@@ -208,6 +210,7 @@ export class AccountService {
     this.ensureNoAccount()
     if (typeof grant?.accountId !== 'string' || !(grant.chain instanceof Uint8Array)) throw new InvalidArgumentError('acceptGrant takes the grant addDevice returned')
     const links = decodeChain(grant.chain)
+    this.hooks.accountComing()
     await preverifyLinks(links, await signaturesOf(this.runtime))
     const state = verifyChain(links, { accountId: grant.accountId })
     const listed = listChainDevices(state).find(d => d.peerId === this.device.peerId)

@@ -115,6 +115,9 @@ export function wireServices(parts: ServiceParts): Services {
       selfRevoked: () => {
         revoked()
       },
+      accountComing: () => {
+        if (started()) replication.accountComing()
+      },
       accountAdopted: async () => {
         if (started()) await replication.accountAdopted()
       }

@@ -250,6 +250,15 @@ export class Libp2pNetwork {
     }
   }
 
+  /** Connects to every configured relay that is not connected (no stream: the account's sessions open theirs on it). */
+  warmRelays(): void {
+    if (this.node.status !== 'started' || this.stopped) return
+    for (const [, r] of this.homeRelays())
+      void this.node.dial(r.addrs, { signal: AbortSignal.timeout(10_000) }).catch(() => {
+        // (the store session's own dial tries again and reports what fails)
+      })
+  }
+
   /** Opens a /tandem/store stream to every relay that has none, now or once started (the device has an account). */
   connectRelays(): void {
     this.relaysWanted = true
