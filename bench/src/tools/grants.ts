@@ -19,15 +19,25 @@ export interface Granter {
 
 /** --control's JSON forms (apps/device/src/grant-json.ts): byte fields as base64. */
 export type OfferJson = { peerId: string; agreementKey: string; name: string; platform: string }
-export type GrantJson = { accountId: string; chain: string; keyMaterial: string }
+export type GrantJson = { accountId: string; chain: string; keyMaterial: string; hints?: DeviceGrant['hints'] }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 
 export const offerFromJson = (o: OfferJson): DeviceOffer => ({ peerId: o.peerId, agreementKey: unb64(o.agreementKey), name: o.name, platform: o.platform })
 export const offerToJson = (o: DeviceOffer): OfferJson => ({ peerId: o.peerId, agreementKey: b64(o.agreementKey), name: o.name, platform: o.platform })
-export const grantToJson = (g: DeviceGrant): GrantJson => ({ accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial) })
-export const grantFromJson = (g: GrantJson): DeviceGrant => ({ accountId: g.accountId, chain: unb64(g.chain), keyMaterial: unb64(g.keyMaterial) })
+export const grantToJson = (g: DeviceGrant): GrantJson => ({
+  accountId: g.accountId,
+  chain: b64(g.chain),
+  keyMaterial: b64(g.keyMaterial),
+  ...(g.hints === undefined ? {} : { hints: g.hints })
+})
+export const grantFromJson = (g: GrantJson): DeviceGrant => ({
+  accountId: g.accountId,
+  chain: unb64(g.chain),
+  keyMaterial: unb64(g.keyMaterial),
+  ...(g.hints === undefined ? {} : { hints: g.hints })
+})
 
 /** A running tandem-device of the account signs. */
 export const processGranter = (proc: JsonProcess): Granter => ({

@@ -25,6 +25,7 @@ interface Grant {
   accountId: string
   chain: Uint8Array
   keyMaterial: Uint8Array
+  hints?: Array<{ chatId: string; segment: number }>
 }
 interface Engine {
   addDevice(offer: Offer): Promise<Grant>
@@ -43,7 +44,7 @@ try {
   if (command === 'grant') {
     const o = JSON.parse(arg) as { peerId: string; agreementKey: string; name: string; platform: string }
     const g = await engine.addDevice({ ...o, agreementKey: new Uint8Array(Buffer.from(o.agreementKey, 'base64')) })
-    out = { accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial) }
+    out = { accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), ...(g.hints === undefined ? {} : { hints: g.hints }) }
   } else await engine.revokeDevice(arg)
 } finally {
   await engine.stop()

@@ -258,6 +258,9 @@ export {
 export {
   type LinkFrame,
   type LinkFrameType,
+  type ChatHint,
+  MAX_CHAT_HINTS,
+  MAX_HINT_CHAT_ID_BYTES,
   LINK_PROTOCOL_VERSION,
   LinkFrameTag,
   MAX_KEY_MATERIAL_BYTES,

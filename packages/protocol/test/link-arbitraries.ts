@@ -7,12 +7,15 @@ import {
   type LinkFrame,
   type LinkTranscript,
   MAX_APPROVAL_CHAIN_BYTES,
+  MAX_CHAT_HINTS,
   MAX_DEVICE_NAME_BYTES,
+  MAX_HINT_CHAT_ID_BYTES,
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_LINK_ADDRESSES,
   MAX_PLATFORM_BYTES,
   MAX_RETRY_AFTER_MS,
+  MAX_SEGMENT_INDEX,
   peerIdFromSigningKey
 } from '../src/index.js'
 import { boundedString } from './arbitraries.js'
@@ -91,6 +94,12 @@ export const linkFrameArb = (blob: (max: number) => fc.Arbitrary<Uint8Array>): f
     fc.record({ type: fc.constant('passphrase-challenge' as const), params: paramsArb, salt: bytes(16) }),
     fc.record({ type: fc.constant('passphrase-proof' as const), proof: bytes(32) }),
     fc.record({ type: fc.constant('passphrase-retry' as const), retryAfterMs: fc.integer({ min: 0, max: MAX_RETRY_AFTER_MS }) }),
-    fc.record({ type: fc.constant('approval' as const), accountId: boundedString(64), chain: blob(MAX_APPROVAL_CHAIN_BYTES), keyMaterial: blob(64 * 1024) }),
+    fc.record({
+      type: fc.constant('approval' as const),
+      accountId: boundedString(64),
+      chain: blob(MAX_APPROVAL_CHAIN_BYTES),
+      keyMaterial: blob(64 * 1024),
+      hints: fc.array(fc.record({ chatId: boundedString(MAX_HINT_CHAT_ID_BYTES), segment: fc.integer({ min: 0, max: MAX_SEGMENT_INDEX }) }), { maxLength: MAX_CHAT_HINTS })
+    }),
     fc.record({ type: fc.constant('error' as const), code: boundedString(MAX_ERROR_CODE_BYTES), message: boundedString(MAX_ERROR_MESSAGE_BYTES) })
   )

@@ -14,7 +14,10 @@ import {
   MalformedFrameError,
   MAX_FRAME_BYTES,
   MAX_APPROVAL_CHAIN_BYTES,
+  MAX_CHAT_HINTS,
+  MAX_HINT_CHAT_ID_BYTES,
   MAX_KEY_MATERIAL_BYTES,
+  MAX_SEGMENT_INDEX,
   MAX_RETRY_AFTER_MS,
   readLinkFrame,
   UnsupportedVersionError
@@ -59,13 +62,26 @@ describe('link frames', () => {
     )
   })
 
-  it('the approval carries a chain up to MAX_APPROVAL_CHAIN_BYTES and key material up to MAX_KEY_MATERIAL_BYTES in one frame with the longest account id; one byte more is refused both ways', () => {
-    const frame: LinkFrame = { type: 'approval', accountId: 'a'.repeat(64), chain: new Uint8Array(MAX_APPROVAL_CHAIN_BYTES), keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES) }
+  it('the approval carries a chain up to MAX_APPROVAL_CHAIN_BYTES, key material up to MAX_KEY_MATERIAL_BYTES and MAX_CHAT_HINTS chat hints in one frame with the longest account id; one byte or hint more is refused both ways', () => {
+    const hints = Array.from({ length: MAX_CHAT_HINTS }, () => ({ chatId: 'c'.repeat(MAX_HINT_CHAT_ID_BYTES), segment: MAX_SEGMENT_INDEX }))
+    const frame: LinkFrame = {
+      type: 'approval',
+      accountId: 'a'.repeat(64),
+      chain: new Uint8Array(MAX_APPROVAL_CHAIN_BYTES),
+      keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES),
+      hints
+    }
     const bytes = encodeLinkFrame(frame)
     expect(bytes.length).toBeLessThan(MAX_FRAME_BYTES)
     expectSameValue(decodeLinkFrame(bytes), frame)
     expect(() => encodeLinkFrame({ ...frame, keyMaterial: new Uint8Array(MAX_KEY_MATERIAL_BYTES + 1) })).toThrow(FrameTooLargeError)
     expect(() => encodeLinkFrame({ ...frame, chain: new Uint8Array(MAX_APPROVAL_CHAIN_BYTES + 1) })).toThrow(FrameTooLargeError)
+    expect(() => encodeLinkFrame({ ...frame, hints: [...hints, hints[0]!] })).toThrow(FrameTooLargeError)
+    expect(() => encodeLinkFrame({ ...frame, hints: [{ chatId: 'c', segment: MAX_SEGMENT_INDEX + 1 }] })).toThrow(MalformedFrameError)
+    const approval = (hintBytes: number[]) => Uint8Array.of(...varUint(LinkFrameTag.approval), ...varUint(1), 97, ...varUint(0), ...varUint(0), ...hintBytes)
+    expect(decodeLinkFrame(approval([...varUint(1), ...varUint(1), 99, ...varUint(7)]))).toMatchObject({ hints: [{ chatId: 'c', segment: 7 }] })
+    expect(() => decodeLinkFrame(approval([...varUint(1), ...varUint(1), 99, ...varUint(MAX_SEGMENT_INDEX + 1)]))).toThrow(MalformedFrameError)
+    expect(() => decodeLinkFrame(approval([...varUint(MAX_CHAT_HINTS + 1)]))).toThrow(FrameTooLargeError)
     const forged = encoding.encode(e => {
       encoding.writeVarUint(e, LinkFrameTag.approval)
       encoding.writeVarString(e, 'a')
@@ -96,10 +112,12 @@ describe('link frames', () => {
   it('tag 0 and unknown tags are malformed; a hello of another version reports the version, not a parse error', () => {
     expect(() => decodeLinkFrame(Uint8Array.of(0))).toThrow(/unknown link frame tag 0/)
     expect(() => decodeLinkFrame(Uint8Array.of(11))).toThrow(/unknown link frame tag 11/)
-    const future = Uint8Array.of(...varUint(LinkFrameTag.hello), ...varUint(2), 1, 2, 3)
+    const future = Uint8Array.of(...varUint(LinkFrameTag.hello), ...varUint(3), 1, 2, 3)
     expect(() => decodeLinkFrame(future)).toThrow(UnsupportedVersionError)
-    expect(() => checkLinkVersion(2)).toThrow(UnsupportedVersionError)
-    expect(() => checkLinkVersion(1)).not.toThrow()
+    expect(() => checkLinkVersion(3)).toThrow(UnsupportedVersionError)
+    // version 1's approval had no chat hints
+    expect(() => checkLinkVersion(1)).toThrow(UnsupportedVersionError)
+    expect(() => checkLinkVersion(2)).not.toThrow()
     expect(() => encodeLinkFrame({ type: 'nope' } as unknown as LinkFrame)).toThrow(MalformedFrameError)
   })
 

@@ -100,7 +100,7 @@ function approvalFor(device: ChainDevice = LISTED, signer = EXISTING) {
   }
   const link = proposeLink(state, [{ type: 'add-device', device }], signer.signer, { issuedAt: 6_000 })
   acceptLink(state, link) // what the relay would do before the approval is sent
-  return { accountId: state.accountId, chain: encodeChain([...links, link]), keyMaterial: new Uint8Array([1, 2, 3]) }
+  return { accountId: state.accountId, chain: encodeChain([...links, link]), keyMaterial: new Uint8Array([1, 2, 3]), hints: [{ chatId: 'c0ffee', segment: 2 }] }
 }
 
 const failedWith = (p: Pair, Type: new (...a: never[]) => TandemError) => {

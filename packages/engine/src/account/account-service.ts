@@ -2,6 +2,7 @@ import {
   truncateUtf8,
   type AgreementKeyPair,
   accountIdFromGenesis,
+  type ChatHint,
   type ChainIntent,
   type ChainLink,
   createGenesis,
@@ -15,8 +16,11 @@ import {
   decodeChain,
   generateRecoveryPhrase,
   listChainDevices,
+  MAX_CHAT_HINTS,
   MAX_DEVICE_NAME_BYTES,
+  MAX_HINT_CHAT_ID_BYTES,
   MAX_PLATFORM_BYTES,
+  MAX_SEGMENT_INDEX,
   proposeLink,
   recoveryKeyFromPhrase,
   type SigningKeyPair,
@@ -53,6 +57,8 @@ export interface AccountHooks {
   accountComing(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
+  /** The grant named chats to open first (checked): open them, and their newest segments, now. */
+  hinted(hints: ChatHint[]): void
 }
 
 export interface AccountInfo {
@@ -209,6 +215,7 @@ export class AccountService {
   async acceptGrant(grant: DeviceGrant): Promise<AccountInfo> {
     this.ensureNoAccount()
     if (typeof grant?.accountId !== 'string' || !(grant.chain instanceof Uint8Array)) throw new InvalidArgumentError('acceptGrant takes the grant addDevice returned')
+    const hints = checkedHints(grant.hints)
     const links = decodeChain(grant.chain)
     this.hooks.accountComing()
     await preverifyLinks(links, await signaturesOf(this.runtime))
@@ -217,6 +224,7 @@ export class AccountService {
     if (listed === undefined) throw new DeviceNotListedError(`the grant's chain does not list this device (${this.device.peerId})`)
     if (!sameKey(listed.agreementKey, this.device.agreement.publicKey)) throw new WrongAccountError("the grant lists this device with another device's agreement key")
     await this.adopt(grant.accountId, links)
+    this.hooks.hinted(hints)
     return this.info!
   }
 
@@ -371,6 +379,21 @@ export class AccountService {
     await this.openDocs()
     await this.hooks.accountAdopted()
   }
+}
+
+/** A grant's chat hints (absent: none), or ERR_INVALID_ARGUMENT naming what is wrong with them. */
+function checkedHints(hints: unknown): ChatHint[] {
+  if (hints === undefined) return []
+  if (!Array.isArray(hints) || hints.length > MAX_CHAT_HINTS) throw new InvalidArgumentError(`a grant's hints are an array of at most ${MAX_CHAT_HINTS} chats`)
+  return hints.map((h: Partial<ChatHint> | null) => {
+    const chatId = h?.chatId
+    const segment = h?.segment
+    if (typeof chatId !== 'string' || parseDocId(chatDocId(chatId))?.kind !== 'chat' || chatId.length > MAX_HINT_CHAT_ID_BYTES)
+      throw new InvalidArgumentError(`a grant hints at a chat id that is none: ${String(chatId).slice(0, 80)}`)
+    if (!Number.isSafeInteger(segment) || segment! < 0 || segment! > MAX_SEGMENT_INDEX)
+      throw new InvalidArgumentError(`a grant hints at segment ${String(segment)} of chat ${chatId}`)
+    return { chatId, segment: segment! }
+  })
 }
 
 /** The error a revoked device's session is closed with. */

@@ -1,4 +1,5 @@
 import {
+  type ChatHint,
   truncateUtf8,
   DeviceNotListedError,
   encodeChain,
@@ -28,6 +29,8 @@ export interface DeviceManagerHost {
   chainSigned(): void
   /** Whether a relay is connected now (a change is final once it holds it: worth a bounded wait). */
   relayConnected(): boolean
+  /** The chats a new device should open first (DeviceGrant.hints). */
+  chatHints(): ChatHint[]
 }
 
 /**
@@ -71,7 +74,7 @@ export class DeviceManager {
       }
     ])
     this.account.chainSigned()
-    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
+    return this.grant(keeper)
   }
 
   /**
@@ -84,7 +87,11 @@ export class DeviceManager {
     const keeper = this.account.chain()
     await this.untilRelayHolds(keeper)
     if (keeper.status(offer.peerId) !== 'listed') throw new DeviceNotListedError(`device ${offer.peerId} could not be listed: another change to the device list won`)
-    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0) }
+    return this.grant(keeper)
+  }
+
+  private grant(keeper: ChainKeeper): DeviceGrant {
+    return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0), hints: this.account.chatHints() }
   }
 
   /** The account's current devices, oldest first. */

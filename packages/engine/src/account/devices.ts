@@ -1,4 +1,5 @@
 /** An account's devices as the API shows them, and what linking hands between two devices. */
+import type { ChatHint } from '@tandem/protocol'
 
 /** A device of the account, from its device chain (and a relay's report of when it was last served). */
 export interface DeviceInfo {
@@ -22,10 +23,17 @@ export interface DeviceOffer {
   platform: string
 }
 
-/** What an existing device hands a device it listed: the account's chain (encodeChain) and key material. */
+/** What an existing device hands a device it listed: the account's chain (encodeChain), key material and the chats to open first. */
 export interface DeviceGrant {
   accountId: string
   chain: Uint8Array
   /** Content keys sealed to the new device (end-to-end encryption); empty until then. */
   keyMaterial: Uint8Array
+  /**
+   * The granter's most recent chats (pinned first), each with its newest segment: the new
+   * device subscribes to them and to that segment at once, beside its account doc, instead of
+   * learning them from it and then from each chat's index (its first screen: bench/README.md,
+   * issue 15). Hints only; absent or empty, the docs bring the same, later.
+   */
+  hints?: ChatHint[]
 }

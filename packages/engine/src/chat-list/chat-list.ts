@@ -1,9 +1,11 @@
+import { type ChatHint, MAX_CHAT_HINTS } from '@tandem/protocol'
 import { InvalidArgumentError, UnknownChatError } from '../errors.js'
 import type { ChatViews } from '../chat/chat-views.js'
 import type { HiddenMessages } from '../chat/hidden-messages.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { AccountDoc, ChatEntry } from '../model/account-doc.js'
 import { MAX_MESSAGE_TEXT, type Message } from '../model/message.js'
+import { compareHlc, type Hlc } from '../hlc.js'
 import { covers } from '../receipts/position.js'
 import type { ReceiptService } from '../receipts/receipt-service.js'
 import type { Runtime } from '../runtime.js'
@@ -60,6 +62,20 @@ export class ChatList {
     return account.listChats().map(entry => this.entry(account, entry))
   }
 
+  /**
+   * The chats a device this one links should open first (DeviceGrant.hints): the pinned ones,
+   * then the rest by their newest message, at most MAX_CHAT_HINTS, archived ones left out; each
+   * with its newest segment here.
+   */
+  hints(): ChatHint[] {
+    const newest = (e: ChatListEntry): Hlc | null => e.lastMessage?.timestamp ?? null
+    return this.list()
+      .filter(e => !e.archived)
+      .sort((a, b) => Number(b.pinned) - Number(a.pinned) || compareNewestFirst(newest(a), newest(b)))
+      .slice(0, MAX_CHAT_HINTS)
+      .map(e => ({ chatId: e.chatId, segment: this.views.get(e.chatId)?.highestSegment() ?? 0 }))
+  }
+
   /** Sets (or, with '', clears) a chat's draft on every device of the account. */
   async setDraft(chatId: string, text: string): Promise<void> {
     if (typeof text !== 'string') throw new InvalidArgumentError('a draft is a string')
@@ -104,4 +120,10 @@ export class ChatList {
       })
     this.dirty.add(chatId)
   }
+}
+
+/** Newer first; a chat with no message after every chat with one. */
+function compareNewestFirst(a: Hlc | null, b: Hlc | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1
+  return compareHlc(b, a)
 }

@@ -58,6 +58,8 @@ interface ChatState {
   fetching: boolean
   /** The index changed while a fetch was under way. */
   again: boolean
+  /** A segment a grant named the chat's newest (SegmentLoader.hint): fetched at once, beside the chat doc. */
+  hinted: number | null
   /** The last progress reported: segments fetched, of how many. */
   reported: number
   reportedOf: number
@@ -100,6 +102,15 @@ export class SegmentLoader {
       const docId = segmentDocId(view.chatId, n)
       if (n >= 1 && this.host.isStored(docId)) await this.host.open(docId)
     }
+  }
+
+  /**
+   * A grant named `segment` the chat's newest (DeviceGrant.hints): once the chat is opened it
+   * is fetched at once, beside the chat doc, not after the chat doc's index says so. Before
+   * the chat is opened; the index still decides what comes next.
+   */
+  hint(chatId: string, segment: number): void {
+    if (segment >= 1) this.state(chatId).hinted = segment
   }
 
   /** The chat's index changed (or the chat was just opened): bring what is missing, newest first. */
@@ -161,29 +172,37 @@ export class SegmentLoader {
   }
 
   private async fetch(view: ChatView, state: ChatState): Promise<void> {
+    const running = new Map<number, Promise<void>>()
+    const hinted = state.hinted
+    state.hinted = null
+    if (hinted !== null && !state.fetched.has(hinted)) this.start(view, state, hinted, running)
     // the index as the relays hold it, not the first part of it that came
     await this.host.settled(chatDocId(view.chatId))
     // the newest segment alone (the first screen gets the relays' whole bandwidth), then up to
     // FETCH_WINDOW at once, newest first; bounded: each turn starts or finishes one at least
-    const running = new Map<number, Promise<void>>()
     for (;;) {
       const newest = view.doc.newestSegment()
       if (this.stopped || newest < 1) break
-      const width = state.fetched.has(newest) ? FETCH_WINDOW : 1
+      // (the newest starts at once even beside another one still coming: a hint a segment behind)
+      const width = state.fetched.has(newest) ? FETCH_WINDOW : running.has(newest) ? Math.max(1, running.size) : running.size + 1
       while (running.size < width) {
         const next = this.nextToFetch(view, state, newest, running)
         if (next === null) break
-        running.set(
-          next,
-          this.fetchOne(view, state, next).finally(() => {
-            running.delete(next)
-          })
-        )
+        this.start(view, state, next, running)
       }
       if (running.size === 0) break
       await Promise.race(running.values())
     }
     await Promise.all(running.values())
+  }
+
+  private start(view: ChatView, state: ChatState, segment: number, running: Map<number, Promise<void>>): void {
+    running.set(
+      segment,
+      this.fetchOne(view, state, segment).finally(() => {
+        running.delete(segment)
+      })
+    )
   }
 
   /** Brings one segment in, lets it go again unless it is kept, and reports the progress. */
@@ -260,7 +279,7 @@ export class SegmentLoader {
   private state(chatId: string): ChatState {
     let s = this.chats.get(chatId)
     if (s === undefined) {
-      s = { fetched: new Set(), viewed: [], fetching: false, again: false, reported: 0, reportedOf: 0, sweep: null }
+      s = { fetched: new Set(), viewed: [], fetching: false, again: false, hinted: null, reported: 0, reportedOf: 0, sweep: null }
       this.chats.set(chatId, s)
     }
     return s

@@ -118,6 +118,14 @@ export function wireServices(parts: ServiceParts): Services {
       accountComing: () => {
         if (started()) replication.accountComing()
       },
+      hinted: hints => {
+        for (const { chatId, segment } of hints) {
+          loader.hint(chatId, segment)
+          void docs.open(chatDocId(chatId)).catch(error => {
+            events.emit({ type: 'error', error })
+          })
+        }
+      },
       accountAdopted: async () => {
         if (started()) await replication.accountAdopted()
       }
@@ -135,7 +143,8 @@ export function wireServices(parts: ServiceParts): Services {
       chainSigned: () => {
         replication.chainChanged()
       },
-      relayConnected: () => replication.hasRelayConnected()
+      relayConnected: () => replication.hasRelayConnected(),
+      chatHints: () => chatList.hints()
     },
     runtime,
     events,

@@ -133,8 +133,6 @@ export class Replication {
     }
     if (this.account.accountId !== null) await this.startSync()
     await this.network?.start()
-    // a device without an account is about to be linked through its relays, or to create one on them
-    if (this.account.accountId === null) this.network?.warmRelays()
   }
 
   /** Finishes what is on its way to relays (bounded), then closes every session and the network. */
@@ -154,11 +152,14 @@ export class Replication {
   }
 
   /**
-   * A grant is being checked on a running device: its relays are dialed meanwhile (if the
-   * connection made at start is gone), so the store sessions that follow find one up. A new
-   * device dialed only once it held the account: TCP, Noise, yamux and identify took 56–65 ms
-   * of its first screen, after its ~65 ms of checking and adopting the grant (bench screen,
-   * issue 15); in the linking flow the connection is up already (its link channel).
+   * A grant is being checked on a running device: its relays are dialed meanwhile, so the
+   * store sessions that follow find a connection up (a new device dialed only once it held
+   * the account: TCP, Noise, yamux and identify took 56–65 ms of its first screen, after its
+   * ~65 ms of checking and adopting the grant: bench screen, issue 15). Not at start: libp2p
+   * asks a relay for a circuit slot right after identify, the relay waits for the device's
+   * hello 3 s at most (reservationHelloWaitMs), and a device that had no account to say hello
+   * with by then stayed unreachable through it (Libp2pNetwork.relaysWanted). The hello here
+   * follows within ~100 ms.
    */
   accountComing(): void {
     this.network?.warmRelays()

@@ -8,7 +8,7 @@
 import { LinkDeclinedError, WrongPassphraseError } from '../errors.js'
 import type { AttemptLimiter } from './attempt-limiter.js'
 import { checkLinkPeer, type LinkCode } from './link-code.js'
-import { encodeLinkFrame, type LinkFrame } from './link-frames.js'
+import { type ChatHint, encodeLinkFrame, type LinkFrame } from './link-frames.js'
 import { LinkSession } from './link-session.js'
 import { type PassphraseVerifier, verifyPassphraseProof } from './passphrase.js'
 import { confirmationCode, type LinkTranscript, linkProof, verifyLinkProof } from './transcript.js'
@@ -45,11 +45,12 @@ export interface LinkDialerOptions {
   maxPassphraseAttempts?: number
 }
 
-/** What the approval hands over: the account's device chain (encodeChain; its head lists the new device, signed by this one) and the key material. */
+/** What the approval hands over: the account's device chain (encodeChain; its head lists the new device, signed by this one), the key material and the chats to open first. */
 export interface LinkGrant {
   accountId: string
   chain: Uint8Array
   keyMaterial: Uint8Array
+  hints: ChatHint[]
 }
 
 export class LinkDialer extends LinkSession<LinkDialerState> {
@@ -160,7 +161,7 @@ export class LinkDialer extends LinkSession<LinkDialerState> {
   approve(grant: LinkGrant): LinkFrame[] {
     return this.guarded(() => {
       this.require('approving')
-      const frame: LinkFrame = { type: 'approval', accountId: grant.accountId, chain: grant.chain, keyMaterial: grant.keyMaterial }
+      const frame: LinkFrame = { type: 'approval', accountId: grant.accountId, chain: grant.chain, keyMaterial: grant.keyMaterial, hints: grant.hints }
       encodeLinkFrame(frame) // throws FrameTooLargeError / MalformedFrameError now
       this.move('approved')
       return [frame]

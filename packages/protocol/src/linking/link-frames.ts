@@ -13,6 +13,7 @@ import { AGREEMENT_KEY_BYTES } from '../device-chain/keys.js'
 import { MAX_PLATFORM_BYTES } from '../device-chain/link.js'
 import { MalformedFrameError, type TandemError } from '../errors.js'
 import { checkFrameVersion, decodeFrame, encodeFrame, type FrameGrammar, MAX_FRAME_BYTES, readOneFrame } from '../frame-codec.js'
+import { MAX_SEGMENT_INDEX } from '../doc-ids.js'
 import { MAX_ACCOUNT_ID_BYTES } from '../membership.js'
 import { MAX_ERROR_CODE_BYTES, MAX_ERROR_MESSAGE_BYTES } from '../sync-frames.js'
 import * as wire from '../wire.js'
@@ -20,17 +21,33 @@ import { PASSPHRASE_PROOF_BYTES, PASSPHRASE_SALT_BYTES, type PassphraseParams, r
 import { LINK_NONCE_BYTES, LINK_PROOF_BYTES } from './transcript.js'
 
 export { LINK_PROTOCOL } from './transcript.js'
-export const LINK_PROTOCOL_VERSION = 1
+/** 2: `approval` carries chat hints (a device of version 1 is told ERR_UNSUPPORTED_VERSION at hello). */
+export const LINK_PROTOCOL_VERSION = 2
 /** The new device's key material (issue 14 fills it: content keys sealed to its agreement key); opaque here. */
 export const MAX_KEY_MATERIAL_BYTES = 64 * 1024
 /**
  * The account's whole device chain in an approval (encodeChain bytes): what is left of one
- * frame once the key material (and its length), the account id and the tag had their
- * bound, rounded down to a whole KiB (191 KiB). The new device gets the chain it is listed
+ * frame once the key material (and its length) had its bound and 1 KiB is kept for the tag,
+ * the account id and the chat hints (at most ~620 bytes together), rounded down to a whole
+ * KiB (191 KiB). The new device gets the chain it is listed
  * in from the device that listed it, so it can check that link against its predecessors
  * without a relay; a chain longer than this (some 190 links of ten devices) needs one.
  */
 export const MAX_APPROVAL_CHAIN_BYTES = Math.floor((MAX_FRAME_BYTES - MAX_KEY_MATERIAL_BYTES - 1024) / 1024) * 1024
+/**
+ * A chat the new device opens first, with its newest segment (0: none), from the approving
+ * device's most recent chats: it subscribes to them with its account doc instead of after it,
+ * and to the newest segment with the chat doc instead of after its index (bench screen, issue
+ * 15: a new device's first screen of a 1M-message chat waited for the three one after another).
+ * Hints only: what the docs say decides what the device shows and fetches next.
+ */
+export interface ChatHint {
+  chatId: string
+  segment: number
+}
+/** Chats hinted at most: the few a person may open first. Their bytes fit the KiB an approval keeps beside its chain (MAX_APPROVAL_CHAIN_BYTES). */
+export const MAX_CHAT_HINTS = 8
+export const MAX_HINT_CHAT_ID_BYTES = 64
 /** A wait announced in passphrase-retry; more than the longest backoff is a malformed frame. */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000
 
@@ -42,7 +59,7 @@ export type LinkFrame =
   | { type: 'passphrase-challenge'; params: PassphraseParams; salt: Uint8Array }
   | { type: 'passphrase-proof'; proof: Uint8Array }
   | { type: 'passphrase-retry'; retryAfterMs: number }
-  | { type: 'approval'; accountId: string; chain: Uint8Array; keyMaterial: Uint8Array }
+  | { type: 'approval'; accountId: string; chain: Uint8Array; keyMaterial: Uint8Array; hints: ChatHint[] }
   | { type: 'done' }
   | { type: 'error'; code: string; message: string }
 
@@ -97,6 +114,7 @@ export function writeLinkFrame(encoder: encoding.Encoder, frame: LinkFrame): voi
       wire.writeString(encoder, 'approval.accountId', frame.accountId, MAX_ACCOUNT_ID_BYTES, errs)
       wire.writeBytes(encoder, 'approval.chain', frame.chain, MAX_APPROVAL_CHAIN_BYTES, errs)
       wire.writeBytes(encoder, 'approval.keyMaterial', frame.keyMaterial, MAX_KEY_MATERIAL_BYTES, errs)
+      writeChatHints(encoder, frame.hints)
       return
     case 'error':
       wire.writeString(encoder, 'error.code', frame.code, MAX_ERROR_CODE_BYTES, errs)
@@ -139,7 +157,8 @@ function readFrame(decoder: decoding.Decoder): LinkFrame {
     case LinkFrameTag.approval: {
       const accountId = wire.readString(decoder, 'approval.accountId', MAX_ACCOUNT_ID_BYTES, errs)
       const chain = wire.readBytes(decoder, 'approval.chain', MAX_APPROVAL_CHAIN_BYTES, errs)
-      return { type: 'approval', accountId, chain, keyMaterial: wire.readBytes(decoder, 'approval.keyMaterial', MAX_KEY_MATERIAL_BYTES, errs) }
+      const keyMaterial = wire.readBytes(decoder, 'approval.keyMaterial', MAX_KEY_MATERIAL_BYTES, errs)
+      return { type: 'approval', accountId, chain, keyMaterial, hints: readChatHints(decoder) }
     }
     case LinkFrameTag.done:
       return { type: 'done' }
@@ -150,6 +169,29 @@ function readFrame(decoder: decoding.Decoder): LinkFrame {
     default:
       throw new MalformedFrameError(`unknown link frame tag ${tag}`)
   }
+}
+
+function writeChatHints(encoder: encoding.Encoder, hints: readonly ChatHint[]): void {
+  if (!Array.isArray(hints)) throw errs.malformed('approval.hints: not an array')
+  wire.writeCount(encoder, 'approval.hints', hints.length, MAX_CHAT_HINTS, errs)
+  for (const h of hints) {
+    if (typeof h !== 'object' || h === null) throw errs.malformed('approval.hints: not a chat hint')
+    wire.writeString(encoder, 'approval.hints.chatId', h.chatId, MAX_HINT_CHAT_ID_BYTES, errs)
+    wire.writeUint(encoder, 'approval.hints.segment', h.segment, errs)
+    if (h.segment > MAX_SEGMENT_INDEX) throw errs.malformed(`approval.hints.segment ${h.segment} over ${MAX_SEGMENT_INDEX}`)
+  }
+}
+
+function readChatHints(decoder: decoding.Decoder): ChatHint[] {
+  const n = wire.readCount(decoder, 'approval.hints', MAX_CHAT_HINTS, errs)
+  const hints: ChatHint[] = []
+  for (let i = 0; i < n; i++) {
+    const chatId = wire.readString(decoder, 'approval.hints.chatId', MAX_HINT_CHAT_ID_BYTES, errs)
+    const segment = wire.readUint(decoder, 'approval.hints.segment', errs)
+    if (segment > MAX_SEGMENT_INDEX) throw errs.malformed(`approval.hints.segment ${segment} over ${MAX_SEGMENT_INDEX}`)
+    hints.push({ chatId, segment })
+  }
+  return hints
 }
 
 const grammar: FrameGrammar<LinkFrame> = { name: 'link', version: LINK_PROTOCOL_VERSION, helloTag: LinkFrameTag.hello, write: writeLinkFrame, read: readFrame, errs }
