@@ -16,11 +16,8 @@ import {
   decodeChain,
   generateRecoveryPhrase,
   listChainDevices,
-  MAX_CHAT_HINTS,
   MAX_DEVICE_NAME_BYTES,
-  MAX_HINT_CHAT_ID_BYTES,
   MAX_PLATFORM_BYTES,
-  MAX_SEGMENT_INDEX,
   proposeLink,
   recoveryKeyFromPhrase,
   type SigningKeyPair,
@@ -34,6 +31,7 @@ import type * as Y from 'yjs'
 import type { EventHub } from '../core/event-hub.js'
 import { EngineStateError, InvalidArgumentError } from '../errors.js'
 import { saveAccountId } from '../identity-store.js'
+import { checkedHints } from './grant-hints.js'
 import { AccountDoc, accountDocId } from '../model/account-doc.js'
 import { chatDocId, parseDocId } from '@tandem/protocol'
 import { KeyRing } from '../keys/key-ring.js'
@@ -53,8 +51,6 @@ export interface AccountHooks {
   chainSigned(): void
   /** This device itself was revoked: stop, and erase the account's data. */
   selfRevoked(): void
-  /** This device is about to become part of an account (a grant or a recovery is being checked): reach its relays meanwhile. */
-  accountComing(): void
   /** This device just became part of an account: start syncing it. */
   accountAdopted(): Promise<void>
   /** The grant named chats to open first (checked): open them, and their newest segments, now. */
@@ -217,7 +213,6 @@ export class AccountService {
     if (typeof grant?.accountId !== 'string' || !(grant.chain instanceof Uint8Array)) throw new InvalidArgumentError('acceptGrant takes the grant addDevice returned')
     const hints = checkedHints(grant.hints)
     const links = decodeChain(grant.chain)
-    this.hooks.accountComing()
     await preverifyLinks(links, await signaturesOf(this.runtime))
     const state = verifyChain(links, { accountId: grant.accountId })
     const listed = listChainDevices(state).find(d => d.peerId === this.device.peerId)
@@ -379,21 +374,6 @@ export class AccountService {
     await this.openDocs()
     await this.hooks.accountAdopted()
   }
-}
-
-/** A grant's chat hints (absent: none), or ERR_INVALID_ARGUMENT naming what is wrong with them. */
-function checkedHints(hints: unknown): ChatHint[] {
-  if (hints === undefined) return []
-  if (!Array.isArray(hints) || hints.length > MAX_CHAT_HINTS) throw new InvalidArgumentError(`a grant's hints are an array of at most ${MAX_CHAT_HINTS} chats`)
-  return hints.map((h: Partial<ChatHint> | null) => {
-    const chatId = h?.chatId
-    const segment = h?.segment
-    if (typeof chatId !== 'string' || parseDocId(chatDocId(chatId))?.kind !== 'chat' || chatId.length > MAX_HINT_CHAT_ID_BYTES)
-      throw new InvalidArgumentError(`a grant hints at a chat id that is none: ${String(chatId).slice(0, 80)}`)
-    if (!Number.isSafeInteger(segment) || segment! < 0 || segment! > MAX_SEGMENT_INDEX)
-      throw new InvalidArgumentError(`a grant hints at segment ${String(segment)} of chat ${chatId}`)
-    return { chatId, segment: segment! }
-  })
 }
 
 /** The error a revoked device's session is closed with. */

@@ -115,9 +115,6 @@ export function wireServices(parts: ServiceParts): Services {
       selfRevoked: () => {
         revoked()
       },
-      accountComing: () => {
-        if (started()) replication.accountComing()
-      },
       hinted: hints => {
         for (const { chatId, segment } of hints) {
           loader.hint(chatId, segment)

@@ -2,63 +2,21 @@ import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PeerDiscovery, PeerId, PrivateKey, Stream, Transport } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { STORE_PROTOCOL, SYNC_PROTOCOL, type TandemError } from '@tandem/protocol'
 import { createLibp2p } from 'libp2p'
 import { LinkUnreachableError, WrongRelayError } from '../errors.js'
 import type { Runtime, TimerHandle } from '../runtime.js'
 import { StreamLink, withJoinedWrites, yamuxHalfWindow, type Link } from '@tandem/transport'
-import { type KeepAliveOptions, keptAlive } from './keep-alive.js'
+import { keptAlive } from './keep-alive.js'
+import type { Libp2pPlatform, NetworkOptions } from './network-options.js'
 import { type LinkStreams, linkStreams } from './link-streams.js'
 import { circuitRelayOf, listenError, otherPeerAnswered, peerAddress, peerIdOf } from './addresses.js'
 import { MAX_JITTER, redialDelay, urgentMaxMs } from './redial.js'
 import { gaterFor } from './dial-gater.js'
 
-export interface NetworkOptions {
-  /** Multiaddrs to listen on (Node default: every IPv4 interface, a free TCP port; browsers listen only through relays). */
-  listen?: string[]
-  /** Find the account's other devices on the LAN with mDNS (Node only; default off). */
-  mdns?: boolean | { intervalMs?: number; serviceTag?: string }
-  /** Multiaddrs (with /p2p/<peer id>) of devices to dial and keep dialing. */
-  peers?: string[]
-  /** Relay nodes (multiaddrs with /p2p/<relay id>): cloud history, and a circuit to reach devices. */
-  relays?: string[]
-  /**
-   * Dial other devices directly (default true). With false, devices are reached only
-   * through a relay's circuit — for networks where direct connections are not allowed.
-   */
-  directDial?: boolean
-  /** Reconnection backoff: first delay and cap, in ms (defaults 250 and 30,000). */
-  backoff?: { initialMs?: number; maxMs?: number }
-  /**
-   * Browsers only: also dial plain `ws://` on the loopback interface (tests, a relay on this
-   * machine). A browser otherwise dials only secure WebSockets to public addresses, as
-   * libp2p's browser default does: pages refuse `ws://` to anything else.
-   */
-  allowLoopbackWs?: boolean
-  /**
-   * When a quiet connection is pinged, and how long its pong may take before it is closed as
-   * dead (defaults 45 s and 15 s: keep-alive.ts says why). Tests shorten them.
-   */
-  keepAlive?: KeepAliveOptions
-}
-
-/** A libp2p component factory: each takes the slice of the node's internals its own type names (hence `any`). */
-// biome-ignore lint/suspicious/noExplicitAny: each factory names its own slice of libp2p's internals
-type Component<T> = (components: any) => T
-
-/**
- * What a platform adds to the libp2p node: its transports (the engine adds circuit relay),
- * where it listens by default, how it discovers devices, and which addresses it may dial.
- */
-export interface Libp2pPlatform {
-  transports(options: NetworkOptions): Array<Component<Transport>>
-  defaultListen: string[]
-  peerDiscovery(options: NetworkOptions): Array<Component<PeerDiscovery>>
-  /** Refuses dials to addresses this platform cannot or must not reach. */
-  denyDial?(ma: Multiaddr, options: NetworkOptions): boolean
-}
+export type { Component, Libp2pPlatform, NetworkOptions } from './network-options.js'
 
 /** Called for each new /tandem/store stream to a relay. */
 export type RelayLinkHandler = (relayId: string, link: Link) => void
@@ -248,15 +206,6 @@ export class Libp2pNetwork {
     } catch (err) {
       throw new LinkUnreachableError(`relay ${address} could not be reached: ${(err as Error).message}`, { cause: err })
     }
-  }
-
-  /** Connects to every configured relay that is not connected (no stream: the account's sessions open theirs on it). */
-  warmRelays(): void {
-    if (this.node.status !== 'started' || this.stopped) return
-    for (const [, r] of this.homeRelays())
-      void this.node.dial(r.addrs, { signal: AbortSignal.timeout(10_000) }).catch(() => {
-        // (the store session's own dial tries again and reports what fails)
-      })
   }
 
   /** Opens a /tandem/store stream to every relay that has none, now or once started (the device has an account). */

@@ -1,5 +1,5 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { MalformedFrameError, type SigningKeyPair, type SignedMembership, TandemError } from '@tandem/protocol'
+import { chatIdOfDoc, MalformedFrameError, type SigningKeyPair, type SignedMembership, TandemError } from '@tandem/protocol'
 import type { Link } from '@tandem/transport'
 import { revokedError, type AccountService } from '../account/account-service.js'
 import { relayChainOf } from './relay-chain.js'
@@ -7,7 +7,6 @@ import type { DeviceManager } from '../account/device-manager.js'
 import type { EventHub } from '../core/event-hub.js'
 import type { SentTracker } from '../delivery/sent-tracker.js'
 import { EngineStateError } from '../errors.js'
-import { chatIdOfDoc } from '@tandem/protocol'
 import { ChatMemberships } from './chat-memberships.js'
 import type { LinkStreams } from '../net/link-streams.js'
 import { Libp2pNetwork, type Libp2pPlatform, type NetworkOptions } from '../net/libp2p-network.js'
@@ -149,20 +148,6 @@ export class Replication {
     for (const off of this.relayListeners.splice(0)) off()
     await this.network?.stop()
     this.network = null
-  }
-
-  /**
-   * A grant is being checked on a running device: its relays are dialed meanwhile, so the
-   * store sessions that follow find a connection up (a new device dialed only once it held
-   * the account: TCP, Noise, yamux and identify took 56–65 ms of its first screen, after its
-   * ~65 ms of checking and adopting the grant: bench screen, issue 15). Not at start: libp2p
-   * asks a relay for a circuit slot right after identify, the relay waits for the device's
-   * hello 3 s at most (reservationHelloWaitMs), and a device that had no account to say hello
-   * with by then stayed unreachable through it (Libp2pNetwork.relaysWanted). The hello here
-   * follows within ~100 ms.
-   */
-  accountComing(): void {
-    this.network?.warmRelays()
   }
 
   /** The account was just created or joined on a running device. */
