@@ -1,9 +1,9 @@
-import { createMemoryLinkPair, type Engine } from '@tandem/engine'
+import { createMemoryLinkPair } from '@tandem/engine'
 import { accountDocId, decodeStoreFrame, MAX_CHAT_HINTS, StoreFrameTag } from '@tandem/protocol'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { untilEngine } from '../helpers/until.js'
 import { counted } from './counted-link.js'
-import { IN_PROCESS_RELAY, memoryDevice, writerOnRelay } from './relay-helpers.js'
+import { IN_PROCESS_RELAY, memoryDevicesPerTest, writerOnRelay } from './relay-helpers.js'
 
 // Issue 15, the first screen: a grant names the granter's most recent chats and each one's
 // newest segment, so a new device subscribes to them at once, beside its account doc, instead
@@ -12,12 +12,7 @@ import { IN_PROCESS_RELAY, memoryDevice, writerOnRelay } from './relay-helpers.j
 // are read in the order they are sent).
 
 const SEGMENT = 10
-const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s()
-})
-
-const device = (name: string): Promise<Engine> => memoryDevice(name, stops, { segments: { segmentMessages: SEGMENT } })
+const { stops, device } = memoryDevicesPerTest(SEGMENT)
 
 it('a device joining by grant subscribes to the chat the grant names and to its newest segment before the relay has sent it the account doc or the chat’s index', async () => {
   const { relay, a, chatId } = await writerOnRelay(stops, device)

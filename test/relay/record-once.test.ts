@@ -1,10 +1,10 @@
-import { createMemoryLinkPair, type Engine } from '@tandem/engine'
+import { createMemoryLinkPair } from '@tandem/engine'
 import { decodeStoreFrame, StoreFrameTag } from '@tandem/protocol'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
 import { counted } from './counted-link.js'
-import { IN_PROCESS_RELAY, memoryDevice, writerOnRelay } from './relay-helpers.js'
+import { IN_PROCESS_RELAY, memoryDevicesPerTest, writerOnRelay } from './relay-helpers.js'
 
 // A new device subscribes to a chat doc and every one of its segments, each served under the
 // chat's membership record: it offers that record once per connection, not once per segment
@@ -12,12 +12,7 @@ import { IN_PROCESS_RELAY, memoryDevice, writerOnRelay } from './relay-helpers.j
 
 const SEGMENT = 10
 const SEGMENTS = 8
-const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s()
-})
-
-const device = (name: string): Promise<Engine> => memoryDevice(name, stops, { segments: { segmentMessages: SEGMENT } })
+const { stops, device } = memoryDevicesPerTest(SEGMENT)
 
 it('a new device offers a chat’s membership record once on a connection, however many of its segments it subscribes to', async () => {
   const { relay, a, chatId } = await writerOnRelay(stops, device)

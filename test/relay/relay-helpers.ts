@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -74,6 +75,18 @@ export async function memoryDevice(name: string, stops: Array<() => Promise<unkn
   stops.push(() => e.stop())
   await e.start()
   return e
+}
+
+/**
+ * Memory devices (memoryDevice) whose segments hold `segmentMessages` messages, stopped after
+ * each test with whatever else the test pushes on `stops`, last first. Call at a file's top level.
+ */
+export function memoryDevicesPerTest(segmentMessages: number): { stops: Array<() => Promise<unknown>>; device: (name: string) => Promise<Engine> } {
+  const stops: Array<() => Promise<unknown>> = []
+  afterEach(async () => {
+    for (const s of stops.splice(0).reverse()) await s()
+  })
+  return { stops, device: name => memoryDevice(name, stops, { segments: { segmentMessages } }) }
 }
 
 /** The relay id a memory device knows its in-process relay by. */

@@ -1,8 +1,8 @@
 import type { Engine } from '@tandem/engine'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { linkDevices } from '../helpers/link-devices.js'
 import { untilEngine } from '../helpers/until.js'
-import { memoryDevice, toRelay, writerOnRelay } from './relay-helpers.js'
+import { memoryDevicesPerTest, toRelay, writerOnRelay } from './relay-helpers.js'
 
 // Segments nobody views leave memory, and stay up to date: a new device holding a chat of many
 // small segments keeps the newest two in memory once the history is in; an edit made elsewhere
@@ -12,12 +12,7 @@ import { memoryDevice, toRelay, writerOnRelay } from './relay-helpers.js'
 
 const SEGMENT = 10
 const N = 100
-const stops: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s()
-})
-
-const device = (name: string): Promise<Engine> => memoryDevice(name, stops, { segments: { segmentMessages: SEGMENT } })
+const { stops, device } = memoryDevicesPerTest(SEGMENT)
 
 /** The segment docs of the chat open in memory. */
 const openSegments = (e: Engine, chatId: string): number[] =>

@@ -35,12 +35,15 @@ export function offerFromJson(value: unknown): DeviceOffer {
   }
 }
 
-export const grantToJson = (g: DeviceGrant) => ({ accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), hints: g.hints ?? [] })
+export const grantToJson = (g: DeviceGrant) => ({ accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), hints: g.hints })
 
 /** A grant from JSON; its `hints` (chats to open first) are passed on as they are, for acceptGrant to check. */
 export function grantFromJson(value: unknown): DeviceGrant {
   const g = object(value, 'grant')
-  const grant: DeviceGrant = { accountId: text(g.accountId, 'grant.accountId'), chain: bytes(g.chain, 'grant.chain'), keyMaterial: bytes(g.keyMaterial, 'grant.keyMaterial') }
-  if (g.hints !== undefined) grant.hints = g.hints as DeviceGrant['hints']
-  return grant
+  return {
+    accountId: text(g.accountId, 'grant.accountId'),
+    chain: bytes(g.chain, 'grant.chain'),
+    keyMaterial: bytes(g.keyMaterial, 'grant.keyMaterial'),
+    hints: g.hints as DeviceGrant['hints']
+  }
 }

@@ -26,18 +26,8 @@ const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'ba
 
 export const offerFromJson = (o: OfferJson): DeviceOffer => ({ peerId: o.peerId, agreementKey: unb64(o.agreementKey), name: o.name, platform: o.platform })
 export const offerToJson = (o: DeviceOffer): OfferJson => ({ peerId: o.peerId, agreementKey: b64(o.agreementKey), name: o.name, platform: o.platform })
-export const grantToJson = (g: DeviceGrant): GrantJson => ({
-  accountId: g.accountId,
-  chain: b64(g.chain),
-  keyMaterial: b64(g.keyMaterial),
-  ...(g.hints === undefined ? {} : { hints: g.hints })
-})
-export const grantFromJson = (g: GrantJson): DeviceGrant => ({
-  accountId: g.accountId,
-  chain: unb64(g.chain),
-  keyMaterial: unb64(g.keyMaterial),
-  ...(g.hints === undefined ? {} : { hints: g.hints })
-})
+export const grantToJson = (g: DeviceGrant): GrantJson => ({ accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), hints: g.hints })
+export const grantFromJson = (g: GrantJson): DeviceGrant => ({ accountId: g.accountId, chain: unb64(g.chain), keyMaterial: unb64(g.keyMaterial), hints: g.hints })
 
 /** A running tandem-device of the account signs. */
 export const processGranter = (proc: JsonProcess): Granter => ({

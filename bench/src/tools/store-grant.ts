@@ -44,7 +44,7 @@ try {
   if (command === 'grant') {
     const o = JSON.parse(arg) as { peerId: string; agreementKey: string; name: string; platform: string }
     const g = await engine.addDevice({ ...o, agreementKey: new Uint8Array(Buffer.from(o.agreementKey, 'base64')) })
-    out = { accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), ...(g.hints === undefined ? {} : { hints: g.hints }) }
+    out = { accountId: g.accountId, chain: b64(g.chain), keyMaterial: b64(g.keyMaterial), hints: g.hints }
   } else await engine.revokeDevice(arg)
 } finally {
   await engine.stop()

@@ -56,7 +56,7 @@ export class DeviceManager {
    * and publishes it. Returns what the new device needs to join (`acceptGrant`). The offer
    * must come over a channel that authenticated the device: the linking protocol does that.
    */
-  async addDevice(offer: DeviceOffer): Promise<DeviceGrant> {
+  async addDevice(offer: DeviceOffer): Promise<Required<DeviceGrant>> {
     const keeper = this.account.chain()
     const signingKey = typeof offer?.peerId === 'string' ? signingKeyFromPeerId(offer.peerId) : null
     if (signingKey === null) throw new InvalidArgumentError('addDevice takes the offer of a device (deviceOffer()): its peer id is not an Ed25519 peer id')
@@ -82,7 +82,7 @@ export class DeviceManager {
    * link when one is connected — a link a relay refused (a fork it arbitrated otherwise) is
    * rebased first — and hands over the chain as it stands then, which must list the device.
    */
-  async approveDevice(offer: DeviceOffer): Promise<DeviceGrant> {
+  async approveDevice(offer: DeviceOffer): Promise<Required<DeviceGrant>> {
     await this.addDevice(offer)
     const keeper = this.account.chain()
     await this.untilRelayHolds(keeper)
@@ -90,7 +90,7 @@ export class DeviceManager {
     return this.grant(keeper)
   }
 
-  private grant(keeper: ChainKeeper): DeviceGrant {
+  private grant(keeper: ChainKeeper): Required<DeviceGrant> {
     return { accountId: keeper.accountId, chain: encodeChain(keeper.links()), keyMaterial: new Uint8Array(0), hints: this.account.chatHints() }
   }
 

@@ -183,8 +183,8 @@ export class SegmentLoader {
     for (;;) {
       const newest = view.doc.newestSegment()
       if (this.stopped || newest < 1) break
-      // (the newest starts at once even beside another one still coming: a hint a segment behind)
-      const width = state.fetched.has(newest) ? FETCH_WINDOW : running.has(newest) ? Math.max(1, running.size) : running.size + 1
+      // the newest alone until it is in, beside any still coming (a hint a segment behind)
+      const width = state.fetched.has(newest) ? FETCH_WINDOW : running.size + (running.has(newest) ? 0 : 1)
       while (running.size < width) {
         const next = this.nextToFetch(view, state, newest, running)
         if (next === null) break

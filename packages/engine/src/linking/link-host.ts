@@ -24,10 +24,10 @@ export interface LinkHost {
   /**
    * Existing device, once the person confirmed and the passphrase held: signs the chain link
    * that adds `offer`, has the relay accept it, and returns the account's chain up to it
-   * (and the key material). Throws a TandemError to refuse (the device limit, a fork it
-   * lost): the new device hears that error.
+   * (the key material, the chats to open first). Throws a TandemError to refuse (the device
+   * limit, a fork it lost): the new device hears that error.
    */
-  approveDevice(offer: DeviceOffer): Promise<DeviceGrant>
+  approveDevice(offer: DeviceOffer): Promise<Required<DeviceGrant>>
   /**
    * New device: the approval arrived and was checked (the chain verifies, its head, signed
    * by `fromPeerId`, lists this device as it described itself). Becomes a device of the account.

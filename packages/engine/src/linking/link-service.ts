@@ -204,7 +204,7 @@ export class LinkService {
       try {
         const grant = await host.approveDevice({ peerId: remotePeerId, agreementKey, name, platform })
         // (ended meanwhile: the link may be published without the new device ever holding it; it can be revoked)
-        if (!dialer.over) channel.send(dialer.approve({ ...grant, hints: grant.hints ?? [] }))
+        if (!dialer.over) channel.send(dialer.approve(grant))
       } catch (e) {
         channel.abort(e instanceof TandemError ? e : new TandemError('ERR_INTERNAL', `signing the link failed: ${String((e as Error)?.message ?? e)}`, { cause: e }))
       }

@@ -132,7 +132,7 @@ export class TestDevice implements LinkHost {
     return this.state !== null
   }
 
-  async approveDevice(offer: DeviceOffer): Promise<DeviceGrant> {
+  async approveDevice(offer: DeviceOffer): Promise<Required<DeviceGrant>> {
     const state = this.state!
     const signingKey = signingKeyFromPeerId(offer.peerId)!
     const device = { signingKey, agreementKey: offer.agreementKey, name: offer.name, platform: offer.platform, linkedAt: this.runtime.now() }
@@ -140,7 +140,7 @@ export class TestDevice implements LinkHost {
     this.state = acceptLink(state, link).state // the relay's compare-and-set, here on this device's own chain
     this.chain!.push(link)
     this.approved.push(offer)
-    return { accountId: state.accountId, chain: encodeChain(this.chain!), keyMaterial: new Uint8Array([7, 7, 7]) }
+    return { accountId: state.accountId, chain: encodeChain(this.chain!), keyMaterial: new Uint8Array([7, 7, 7]), hints: [] }
   }
 
   async acceptGrant(grant: DeviceGrant, from: string): Promise<void> {

@@ -150,7 +150,7 @@ export class LinkListener extends LinkSession<LinkListenerState> {
     const { agreementKey, name, platform } = this.#options.device
     if (!equalBytes(listed.agreementKey, agreementKey)) throw new LinkProofError('the approval’s chain lists this device with another agreement key')
     if (listed.name !== name || listed.platform !== platform) throw new LinkProofError('the approval’s chain lists this device with another name or platform')
-    this.#approval = { accountId: state.accountId, chain: frame.chain.slice(), keyMaterial: frame.keyMaterial.slice(), hints: frame.hints.map(h => ({ ...h })) }
+    this.#approval = { accountId: state.accountId, chain: frame.chain.slice(), keyMaterial: frame.keyMaterial.slice(), hints: frame.hints }
     this.finish()
     return [{ type: 'done' }]
   }
