@@ -1,5 +1,4 @@
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { compareHlc, type Hlc } from '../hlc.js'
 import type { Edit, Reaction } from './message-annotations.js'
 import type { MessageReceipt } from '../receipts/message-receipts.js'
