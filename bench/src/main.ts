@@ -40,7 +40,8 @@ const argv = process.argv.slice(2)
 const USAGE = `usage: npm run bench [-- options]
   --full                 the full plan (21–25 min) instead of the quick one (< 3 min)
   --only a,b             some sections: history, online, link, browser, app, screen, latency, throughput, merge, idle, cold, scale, limits, store, seal, ticks, search, people, group
-  --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain; default tandem,yws,am
+  --systems a,b          the systems compared: tandem, yws (y-websocket), am (automerge-repo), tandem-plain, floor (Tandem's
+                         libp2p stack and a sealed frame a message, nothing else: in latency only); default tandem,yws,am
   --plain                add tandem-plain: Tandem without end-to-end encryption, the device and relay of commit ${PLAIN_COMMIT}
                          (built on demand outside the repository, ~10 s; in history, latency and throughput via the relay)
   --interleave           runs in turns: history (every system seeded first), latency and throughput via the relay
@@ -155,6 +156,8 @@ async function attempt<T>(name: string, fn: () => Promise<T> | T): Promise<T | {
   }
 }
 const has = (s: SystemKey): boolean => SYSTEMS.includes(s)
+/** The systems that keep a history (the floor forwards and forgets: it is measured in latency only). */
+const KEEPERS = SYSTEMS.filter(s => s !== 'floor')
 
 // ── run ──────────────────────────────────────────────────────────────────────
 
@@ -184,7 +187,7 @@ let idleRun: IdleRun | { error: string } | undefined
 if (want('idle')) {
   // Tandem alone and with a second device online through the circuit, and the peers, in one window
   const cases: IdleCase[] = []
-  for (const s of SYSTEMS) cases.push(...(isTandemKey(s) ? [s, `${s}+1` as IdleCase] : [s]))
+  for (const s of KEEPERS) cases.push(...(isTandemKey(s) ? [s, `${s}+1` as IdleCase] : [s]))
   idleRun = await attempt('idle.setup', () => startIdle(cases, plan.idleWindowS))
   delete results['idle.setup']
 }
@@ -195,14 +198,14 @@ if (want('history')) {
     const runs = n >= 1_000_000 ? plan.millionRuns : plan.historyRuns
     if (interleave) {
       // every system seeded and warmed up first, then their timed runs in turns (history.ts)
-      const r = await attempt(`history.${n}`, () => benchHistoryInterleaved(SYSTEMS, n, runs))
-      for (const s of SYSTEMS) {
+      const r = await attempt(`history.${n}`, () => benchHistoryInterleaved(KEEPERS, n, runs))
+      for (const s of KEEPERS) {
         const x = ok(r) ? (r.get(s) ?? { error: 'not measured' }) : r
         history.set(`${s}:${n}`, x)
         results[`history.${s}.${n}`] = x
       }
       delete results[`history.${n}`]
-    } else for (const s of SYSTEMS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, runs)))
+    } else for (const s of KEEPERS) history.set(`${s}:${n}`, await attempt(`history.${s}.${n}`, () => benchHistory(s, n, runs)))
   }
 }
 let online: OnlineHistoryResult[] | { error: string } | undefined
@@ -244,6 +247,7 @@ if (want('latency')) {
   }
   if (has('tandem')) latency.set('tandem:direct', await attempt('latency.tandem.direct', () => benchLatency('tandem', 'direct', plan.latency, plan.latencyRuns)))
   if (has('yws')) latency.set('yws:server', await attempt('latency.yws', () => benchLatency('yws', 'server', plan.latency, plan.latencyRuns)))
+  if (has('floor')) latency.set('floor:server', await attempt('latency.floor', () => benchLatency('floor', 'server', plan.latency, plan.latencyRuns)))
   // (automerge-repo takes ~100 ms a message: one run)
   if (has('am')) latency.set('am:server', await attempt('latency.am', () => benchLatency('am', 'server', plan.latencyAm, 1)))
 }
@@ -290,7 +294,7 @@ if (idleRun !== undefined && ok(idleRun)) {
 const cold = new Map<string, ColdStartResult | { error: string }>()
 if (want('cold')) {
   // (tandem-plain: its relay's store would be seeded by this build's engines; not measured)
-  for (const s of SYSTEMS.filter(x => x !== 'tandem-plain')) cold.set(s, await attempt(`cold.${s}`, () => benchColdStart(s, plan.cold.chats, plan.cold.perChat, plan.coldRuns)))
+  for (const s of KEEPERS.filter(x => x !== 'tandem-plain')) cold.set(s, await attempt(`cold.${s}`, () => benchColdStart(s, plan.cold.chats, plan.cold.perChat, plan.coldRuns)))
 }
 let scale: ScaleResult | { error: string } | undefined
 if (want('scale')) {

@@ -13,10 +13,18 @@ import { buildStoreGranter, type Granter, type GrantJson, grantToJson, offerFrom
  * yamux), y-websocket (@y/websocket-server + y-leveldb, y-websocket clients),
  * automerge-repo (sync server with nodefs storage, websocket clients). And, on
  * request, Tandem without end-to-end encryption: the same two programs built
- * from commit 4e8b2c9 (tandem-plain: plain.ts), driven the same way.
+ * from commit 4e8b2c9 (tandem-plain: plain.ts), driven the same way. And the floor of
+ * Tandem's live path (`floor`: peers/floor-*.ts): its libp2p stack and a sealed, signed frame
+ * per message through a server that only forwards, with no Yjs, store or acks above them.
  */
-export type SystemKey = 'tandem' | 'tandem-plain' | 'yws' | 'am'
-export const SYSTEM_NAMES: Record<SystemKey, string> = { tandem: 'Tandem', 'tandem-plain': 'Tandem plain (4e8b2c9)', yws: 'y-websocket', am: 'automerge-repo' }
+export type SystemKey = 'tandem' | 'tandem-plain' | 'yws' | 'am' | 'floor'
+export const SYSTEM_NAMES: Record<SystemKey, string> = {
+  tandem: 'Tandem',
+  'tandem-plain': 'Tandem plain (4e8b2c9)',
+  yws: 'y-websocket',
+  am: 'automerge-repo',
+  floor: 'the stack alone (floor)'
+}
 
 /** Tandem, sealed (this build) or plain (4e8b2c9): the same device and relay programs, the same control protocol. */
 export const isTandem = (key: SystemKey): key is 'tandem' | 'tandem-plain' => key === 'tandem' || key === 'tandem-plain'
@@ -149,15 +157,16 @@ export async function startServer(key: SystemKey, dataDir: string, opts: { port?
       .split(' ')[0]!
     return { key, proc, port, dataDir, peerId, multiaddrs, httpUrl, startMs, stop: () => terminate(proc) }
   }
-  const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
-  const { proc, m } = await startAndWaitLine(
+  const file = key === 'yws' ? 'peers/yws-server.js' : key === 'floor' ? 'peers/floor-server.js' : 'peers/am-server.js'
+  const { proc, m, lines } = await startAndWaitLine(
     `${key}-server`,
     'node',
     [...nodeArgs(`${key}-server`), script(file), '--data', dataDir, '--port', String(opts.port ?? 0)],
     /^port (\d+)/,
     120_000
   )
-  return { key, proc, port: Number(m[1]), dataDir, startMs: performance.now() - t0, stop: () => terminate(proc) }
+  const peerId = lines.find(l => l.startsWith('peer '))?.slice(5)
+  return { key, proc, port: Number(m[1]), dataDir, peerId, startMs: performance.now() - t0, stop: () => terminate(proc) }
 }
 
 /** SIGTERM (each server flushes its store), then SIGKILL after a bound. */
@@ -172,7 +181,8 @@ export async function terminate(proc: JsonProcess, timeoutMs = 60_000): Promise<
 }
 
 /** Peers: the server process writes `docs` chats of `messages` each into its own store (seed mode) and exits. */
-export async function seedPeerServer(key: 'yws' | 'am', dataDir: string, docs: number, messages: number): Promise<ChatRef[]> {
+export async function seedPeerServer(key: 'yws' | 'am' | 'floor', dataDir: string, docs: number, messages: number): Promise<ChatRef[]> {
+  if (key === 'floor') throw new Error('the floor keeps no history: it measures the live path only (--only latency)')
   const file = key === 'yws' ? 'peers/yws-server.js' : 'peers/am-server.js'
   const { proc } = await startAndWaitLine(
     `${key}-seed`,
@@ -196,6 +206,7 @@ export async function startClient(key: SystemKey, label: string, server: Server 
     return tandemClient(new JsonProcess(label, 'node', args), dataDir, key === 'tandem')
   }
   const port = opts.viaPort ?? server!.port
+  if (key === 'floor') return peerClient(new JsonProcess(label, 'node', [...nodeArgs(label), script('peers/floor-client.js'), '--relay', tandemRelayAddr(server!, port)]), dataDir)
   const file = key === 'yws' ? 'peers/yws-client.js' : 'peers/am-client.js'
   const proc = new JsonProcess(label, 'node', [...nodeArgs(label), script(file), '--url', `ws://127.0.0.1:${port}`, '--author', String(opts.author ?? 0)])
   return peerClient(proc, dataDir)

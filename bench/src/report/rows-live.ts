@@ -27,6 +27,15 @@ export function liveRows(report: Report, m: Measured): void {
       cell(lp, lt)
     )
     rows.push([`    Tandem direct on loopback, p50 / p99`, cell(latency.get('tandem:direct'), lt), '—', '—', 'target p50 ≤ 1 ms'])
+    const fl = latency.get('floor:server')
+    if (fl !== undefined)
+      rows.push([
+        `    the stack alone (floor: Tandem's libp2p stack, one sealed and signed frame a message through a server that only forwards)`,
+        cell(fl, lt),
+        '—',
+        '—',
+        ok(lr) && ok(fl) ? `Tandem/floor p50 ${fmt(lr.p50 / fl.p50, 2)}×, Tandem − floor ${ms(lr.p50 - fl.p50)}` : ''
+      ])
     const cpuAll = (r: LatencyResult): number => r.cpuMsPerMsg.sender + r.cpuMsPerMsg.receiver + r.cpuMsPerMsg.server
     const lcpu = (r: LatencyResult): string => `${fmt(cpuAll(r), 2)} (${fmt(r.cpuMsPerMsg.sender, 2)} / ${fmt(r.cpuMsPerMsg.receiver, 2)} / ${fmt(r.cpuMsPerMsg.server, 2)})`
     const ly = latency.get('yws:server')
@@ -40,6 +49,7 @@ export function liveRows(report: Report, m: Measured): void {
       ],
       cell(lp, lcpu)
     )
+    if (fl !== undefined) rows.push([`    the stack alone (floor)`, cell(fl, lcpu), '—', '—', ok(lr) && ok(fl) ? `Tandem/floor ${fmt(cpuAll(lr) / cpuAll(fl), 2)}×` : ''])
     if (ok(lr)) verdict(`CPU per message sent one at a time, all processes ≤ 1.1 ms: ${fmt(cpuAll(lr), 2)} ms (${fmt(cpuAll(lr) / 1.1, 2)}×)`, cpuAll(lr) <= 1.1)
     const llo = (r: LatencyResult): string => loadRange(r.loads)
     push(
