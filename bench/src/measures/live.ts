@@ -260,6 +260,9 @@ interface ThroughputRun {
 async function throughputRun(key: SystemKey, path: Path, n: number, run: number, deviceFlags?: string[]): Promise<ThroughputRun> {
   const s = await setUp(key, path, 2, deviceFlags)
   try {
+    // every process prints only its answers, as the peers' clients do: a Tandem device printed a
+    // `status` line for each acked upload and each notice (3 % of the sender's CPU in a burst)
+    await Promise.all([s.sender, ...s.receivers].map(c => c.mute()))
     s.sender.prepareBurst?.(n, 100 + run)
     const pids = { sender: [s.sender.proc.pid], receivers: s.receivers.map(r => r.proc.pid), server: s.server === null ? [] : [s.server.proc.pid] }
     const before = await cpuByRole(pids)
