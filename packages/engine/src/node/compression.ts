@@ -12,12 +12,6 @@ import type { Compression } from '../platform/compression.js'
 const OFF_THREAD_BYTES = 64 * 1024
 
 /**
- * Brotli quality by size. A burst's upload (tens of kB of messages): quality 2 compresses
- * it as well as 4 does, 1.6× faster (it runs on the sender's event loop for every write).
- * A big blob (a snapshot of a long chat, off the loop): quality 4 is ~10 % smaller, and
- * 5+ gains ~4 % more for twice the time.
- */
-/**
  * Brotli quality: 2 for what is sent live (as small as 4 for a burst of messages, 1.6× faster),
  * 5 for a snapshot (`dense`) or over 1 MiB: a 1,000-message segment's snapshot is 48.6 B a
  * message at 5 against 52.1 at 2 and 51.2 at 4, for 6 ms of encoding instead of 3, once per
