@@ -14,7 +14,7 @@ import { IN_PROCESS_RELAY, memoryDevicesPerTest, writerOnRelay } from './relay-h
 const SEGMENT = 10
 const { stops, device } = memoryDevicesPerTest(SEGMENT)
 
-it('a device joining by grant subscribes to the chat the grant names and to its newest segment before the relay has sent it the account doc or the chat’s index', async () => {
+it('a device joining by grant subscribes to the chat the grant names and to its newest segment before the relay has sent it the account doc or the chat’s index, and to every doc once', async () => {
   const { relay, a, chatId } = await writerOnRelay(stops, device)
   for (let i = 0; i < SEGMENT * 3; i++) await a.sendMessage(chatId, `message ${i}`)
   await untilEngine(a, () => a.listMessages(chatId).every(m => m.status === 'sent'), 'the history on the relay')
@@ -50,6 +50,11 @@ it('a device joining by grant subscribes to the chat the grant names and to its 
   expect(at(`subscribe chat:${chatId}`)).toBeLessThan(at(`caught-up ${account}`))
   expect(at(`subscribe chat:${chatId}:3`)).toBeLessThan(at(`caught-up chat:${chatId}`))
   await untilEngine(b, () => b.messageCount(chatId) === SEGMENT * 3, 'the whole chat on the new device', 20_000)
+  // (the chat opened between the relay's welcome and the client's pass over every open doc was
+  // subscribed by both, and its whole backfill came twice)
+  const subscribed = order.filter(e => e.startsWith('subscribe '))
+  expect(subscribed.filter((e, i) => subscribed.indexOf(e) !== i)).toEqual([])
+  expect(subscribed).toContain(`subscribe chat:${chatId}:1`)
 })
 
 it('a grant names the pinned chats first, then the others by their newest message, archived ones left out, at most MAX_CHAT_HINTS', async () => {

@@ -36,6 +36,8 @@ export class RelayClient {
   private conn: RelayConnection | null = null
   /** Docs subscribed on the current connection, and whether with `refetch` (a damaged store's repair). */
   private readonly subscribedHere = new Map<string, boolean>()
+  /** The connection `connected` subscribed every open doc on; before it, a doc opened waits for that pass (subscribed at once too, a grant's chat came twice). */
+  private subscribedOn: RelayConnection | null = null
   /** The head of the chain the relay holds, as it last said. */
   private relayHead: ChainHead | null = null
   private stopped = false
@@ -273,7 +275,7 @@ export class RelayClient {
 
   /** Docs may be routed here now that were not (a shared chat's relay became known): each one not subscribed yet is, and what the relay lacks goes up. */
   routesChanged(): void {
-    if (!this.isConnected) return
+    if (!this.isConnected || this.subscribedOn !== this.conn) return
     for (const docId of this.host.docIds()) if (!this.subscribedHere.has(docId)) this.docOpened(docId)
   }
 
@@ -281,7 +283,8 @@ export class RelayClient {
   docOpened(docId: string): void {
     // a doc opened again after it left memory is still subscribed on this connection, unless
     // reading it from disk found it damaged: then all of it is asked for again
-    if (this.isConnected && (!this.subscribedHere.has(docId) || (this.host.needsRefetch(docId) && this.subscribedHere.get(docId) === false))) this.subscribe(docId)
+    if (this.isConnected && this.subscribedOn === this.conn && (!this.subscribedHere.has(docId) || (this.host.needsRefetch(docId) && this.subscribedHere.get(docId) === false)))
+      this.subscribe(docId)
     this.uploader.scheduleFlush(docId)
     this.uploader.scheduleGrace(docId)
   }
@@ -318,6 +321,7 @@ export class RelayClient {
     this.refusals.clear() // (every doc is subscribed anew below)
     this.reader.connected()
     this.subscribedHere.clear()
+    this.subscribedOn = conn
     for (const docId of this.host.docIds()) this.subscribe(docId)
     this.uploader.resend(conn)
     for (const docId of this.host.docIds()) {
