@@ -21,7 +21,7 @@ import {
   UnknownEpochError,
   UnsupportedVersionError
 } from '@tandem/protocol'
-import { BlobCodec, type DocSealing } from '../src/relay/blob-codec.js'
+import { BlobCodec, type DocSealing, MIN_COMPRESSED_BYTES } from '../src/relay/blob-codec.js'
 import type { KeyRing } from '../src/keys/key-ring.js'
 import { nodeCompression } from '../src/node/compression.js'
 import { encodeSv } from '../src/relay/state-vector.js'
@@ -144,6 +144,18 @@ describe('relay blob codec', () => {
     expect(await envelopeOf(raw)).toMatchObject({ encoding: BlobEncoding.Raw, payload: noise })
     expect((await envelopeOf(packed)).encoding).toBe(BlobEncoding.Brotli)
     expect(await reader.decode(DOC, raw)).toEqual({ update: noise, reach: new Map([[1, 2]]), author: d1.signing.publicKey })
+  })
+
+  it('leaves an update shorter than MIN_COMPRESSED_BYTES (a lone message) uncompressed, even one brotli would shrink', async () => {
+    const two = chatUpdate(2)
+    expect(two.byteLength).toBeLessThan(MIN_COMPRESSED_BYTES)
+    expect((await nodeCompression.compress(two)).byteLength + 1).toBeLessThan(two.byteLength) // (it would have been packed)
+    const blob = await codec.encode(DOC, two, new Map([[1, 4]]))
+    expect(await envelopeOf(blob)).toMatchObject({ encoding: BlobEncoding.Raw, payload: two })
+    expect(await reader.decode(DOC, blob)).toEqual({ update: two, reach: new Map([[1, 4]]), author: d1.signing.publicKey })
+    const eight = chatUpdate(8)
+    expect(eight.byteLength).toBeGreaterThanOrEqual(MIN_COMPRESSED_BYTES)
+    expect((await envelopeOf(await codec.encode(DOC, eight, new Map()))).encoding).toBe(BlobEncoding.Brotli)
   })
 
   it('refuses unsealed blobs (ERR_BAD_SIGNATURE), whatever their envelope: a relay cannot make a device show what no device wrote', async () => {

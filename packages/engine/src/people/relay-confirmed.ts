@@ -12,10 +12,17 @@ import { toHex } from '../util/hex.js'
 export class RelayConfirmed {
   private readonly held = new Map<string, { signature: string; record: SignedMembership }>()
 
-  /** The relay holds `record` for `chatId`; true when that is news. */
+  /**
+   * The relay holds `record` for `chatId`; true when that is news. Never an older version than
+   * the one held: a relay's record only moves on, and the checks of two records it sent run
+   * side by side, so an older one's may end last (its signer's chain read from the relay): it
+   * took the confirmation back, and the device held the chat's writes for good under a record
+   * the relay did hold (simulator seed 20261204 --people, with one message's update sent raw).
+   */
   confirm(chatId: string, record: SignedMembership): boolean {
     const signature = toHex(record.signature)
-    if (this.held.get(chatId)?.signature === signature) return false
+    const held = this.held.get(chatId)
+    if (held?.signature === signature || (held !== undefined && held.record.version > record.version)) return false
     this.held.set(chatId, { signature, record })
     return true
   }
