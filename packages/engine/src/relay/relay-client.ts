@@ -36,7 +36,7 @@ export class RelayClient {
   private conn: RelayConnection | null = null
   /** Docs subscribed on the current connection, and whether with `refetch` (a damaged store's repair). */
   private readonly subscribedHere = new Map<string, boolean>()
-  /** The connection `connected` subscribed every open doc on; before it, a doc opened waits for that pass (subscribed at once too, a grant's chat came twice). */
+  /** The connection `connected` subscribed every open doc on; before, a doc opened waits for that pass (else a grant's chat came twice). */
   private subscribedOn: RelayConnection | null = null
   /** The head of the chain the relay holds, as it last said. */
   private relayHead: ChainHead | null = null
@@ -196,10 +196,7 @@ export class RelayClient {
     return this.uploader.pending
   }
 
-  /**
-   * The relay answered our subscription to this doc on this connection: what we upload
-   * reaches its other subscribers at once.
-   */
+  /** The relay answered our subscription to this doc on this connection: what we upload reaches its other subscribers at once. */
   carries(docId: string): boolean {
     return this.reader.carries(docId)
   }
@@ -289,10 +286,7 @@ export class RelayClient {
     this.uploader.scheduleGrace(docId)
   }
 
-  /**
-   * A doc changed: our own writes go up at the end of the burst (coalesced); what a peer
-   * wrote goes up after a grace period, and only the part the relay still lacks then.
-   */
+  /** A doc changed: our own writes go up at the end of the burst (coalesced); a peer's after a grace period, only what the relay still lacks then. */
   docUpdated(docId: string, source: ChangeSource, update: Uint8Array, transaction?: Y.Transaction): void {
     if (source === 'local') this.uploader.ownWrite(docId, update, transaction)
     else if (source === 'peer') this.uploader.scheduleGrace(docId)
@@ -317,6 +311,9 @@ export class RelayClient {
   private async connected(conn: RelayConnection, relayHead: ChainHead | null): Promise<void> {
     this.relayHead = relayHead
     if (relayHead !== null) await this.host.chain.confirmHead(relayHead)
+    // (closed meanwhile, and a newer connection up: its own pass subscribes, and it must stay
+    // the one the outbox went on and new docs are subscribed on)
+    if (conn !== this.conn) return
     this.pushChain()
     this.refusals.clear() // (every doc is subscribed anew below)
     this.reader.connected()
